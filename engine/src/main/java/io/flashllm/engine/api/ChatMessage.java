@@ -1,0 +1,4 @@
+package io.flashllm.engine.api;
+
+/** One chat turn; role is system, user or assistant. */
+public record ChatMessage(String role, String content) {}

@@ -1,0 +1,25 @@
+package io.flashllm.engine.api;
+
+import java.util.List;
+
+/**
+ * A loaded model: tokenizer, chat template and weights. Thread-safe; each concurrent generation
+ * runs in its own {@link Session}.
+ */
+public interface InferenceModel extends AutoCloseable {
+    ModelInfo info();
+
+    /** Token ids of {@code text}; with {@code addSpecial} the BOS token (and SPM's leading space) as llama.cpp adds them. */
+    int[] tokenize(String text, boolean addSpecial);
+
+    String detokenize(int[] tokens);
+
+    /** The prompt text for a conversation under the model's chat template, ending with the assistant's turn opener. */
+    String renderChat(List<ChatMessage> messages);
+
+    /** A new session with its own KV cache of at most {@code contextLength} positions. */
+    Session openSession(int contextLength);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,26 @@
+package io.flashllm.flashstore.ffn;
+
+/**
+ * What makes an FFN neuron fire. Gated kinds compute act(gate·x) * (up·x); OPT's has no gate and
+ * computes relu(up·x + b). FATReLU zeroes values at or below {@code threshold}.
+ */
+public record FfnActivation(Kind kind, float threshold) {
+    public enum Kind { GATED_SILU, GATED_RELU, GATED_FATRELU, RELU_NO_GATE }
+
+    public boolean gated() {
+        return kind != Kind.RELU_NO_GATE;
+    }
+
+    /** True when the activation is exactly zero for some inputs, so sparse loading loses nothing. */
+    public boolean sparse() {
+        return kind != Kind.GATED_SILU;
+    }
+
+    public float apply(float v) {
+        return switch (kind) {
+            case GATED_SILU -> v / (1f + (float) Math.exp(-v));
+            case GATED_RELU, RELU_NO_GATE -> v > 0 ? v : 0f;
+            case GATED_FATRELU -> v > threshold ? v : 0f;
+        };
+    }
+}

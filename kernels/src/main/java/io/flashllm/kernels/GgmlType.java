@@ -1,0 +1,52 @@
+package io.flashllm.kernels;
+
+/**
+ * Tensor element encodings, numbered as GGUF numbers them (ggml_type), so a type id read from a
+ * GGUF file maps straight onto this enum. Quantized types store fixed-size blocks of elements.
+ */
+public enum GgmlType {
+    F32(0, 1, 4),
+    F16(1, 1, 2),
+    /** 32 elements: f16 scale d, then 16 bytes of nibbles; low nibbles are elements 0..15, high 16..31. */
+    Q4_0(2, 32, 18),
+    /** 32 elements: f16 scale d, then 32 signed bytes. */
+    Q8_0(8, 32, 34),
+    /** 256 elements: f16 d, f16 dmin, 12 bytes of packed 6-bit scales/mins, 128 bytes of nibbles. */
+    Q4_K(12, 256, 144),
+    /** 256 elements: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d. */
+    Q6_K(14, 256, 210),
+    BF16(30, 1, 2);
+
+    public final int ggmlId;
+    public final int blockSize;
+    public final int blockBytes;
+
+    GgmlType(int ggmlId, int blockSize, int blockBytes) {
+        this.ggmlId = ggmlId;
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
+    }
+
+    public boolean quantized() {
+        return blockSize > 1;
+    }
+
+    /** The type with this GGUF id, or null when flashllm does not support it. */
+    public static GgmlType fromId(int id) {
+        for (GgmlType t : values()) {
+            if (t.ggmlId == id) return t;
+        }
+        return null;
+    }
+
+    /**
+     * Bytes taken by {@code elements} elements, or -1 when the count is not a whole number of blocks
+     * or the size overflows a long.
+     */
+    public long bytesFor(long elements) {
+        if (elements < 0 || elements % blockSize != 0) return -1;
+        long blocks = elements / blockSize;
+        if (blocks > Long.MAX_VALUE / blockBytes) return -1;
+        return blocks * blockBytes;
+    }
+}
