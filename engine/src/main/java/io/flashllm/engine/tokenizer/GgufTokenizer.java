@@ -41,7 +41,7 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     /** Appends the tokens of one raw fragment; {@code afterSpecial} is true at the start of text and after a special token. */
     abstract void encodeRaw(String raw, boolean afterSpecial, IntList out);
 
-    /** The bytes of a NORMAL/BYTE/UNKNOWN token's text. */
+    /** The bytes of a NORMAL or BYTE token's text. */
     abstract byte[] pieceBytes(int id);
 
     @Override
@@ -94,7 +94,8 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
         if (p == null) {
             // Computed lazily and cached: races only recompute the same immutable value.
             int type = vocab.types()[id];
-            if (type == TokenType.CONTROL || type == TokenType.UNUSED) {
+            // The unknown token shows nothing, as Hugging Face's decode (skipping special tokens) shows it.
+            if (type == TokenType.CONTROL || type == TokenType.UNUSED || type == TokenType.UNKNOWN) {
                 p = new byte[0];
             } else if (type == TokenType.USER_DEFINED) {
                 p = vocab.tokens()[id].getBytes(StandardCharsets.UTF_8);
@@ -144,7 +145,8 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     @Override
     public final boolean isControl(int id) {
         checkId(id);
-        return vocab.types()[id] == TokenType.CONTROL;
+        int type = vocab.types()[id];
+        return type == TokenType.CONTROL || type == TokenType.UNKNOWN;
     }
 
     @Override

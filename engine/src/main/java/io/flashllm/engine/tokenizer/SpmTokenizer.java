@@ -113,10 +113,6 @@ final class SpmTokenizer extends GgufTokenizer {
                 return new byte[] {(byte) b};
             }
         }
-        if (vocab.types()[id] == TokenType.UNKNOWN) {
-            // SentencePiece shows unknown pieces as " ⁇ ".
-            return " \u2047 ".getBytes(StandardCharsets.UTF_8);
-        }
         return t.replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
     }
 
