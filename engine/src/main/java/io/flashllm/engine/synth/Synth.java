@@ -28,12 +28,24 @@ public final class Synth {
 
     private Synth() {}
 
+    /** Synthesizes with the vocabulary of {@link SynthVocab#build} and one worker per processor. */
+    public static SynthResult synthesize(SynthSpec spec, Path out) throws IOException {
+        return synthesize(spec, out, Runtime.getRuntime().availableProcessors());
+    }
+
+    public static SynthResult synthesize(SynthSpec spec, Path out, int threads) throws IOException {
+        return synthesize(spec, out, threads, SynthVocab.build(spec.arch(), spec.vocab()));
+    }
+
     /**
      * Writes {@code spec} to {@code out} (a GGUF file, or a directory for HF) with {@code threads}
      * workers generating weights and {@code vocab} as its tokenizer.
      */
     public static SynthResult synthesize(SynthSpec spec, Path out, int threads, SynthVocab vocab) throws IOException {
         long t0 = System.nanoTime();
+        if (vocab.ggufMetadata().get("tokenizer.ggml.tokens") instanceof List<?> tokens && tokens.size() != spec.vocab()) {
+            throw new IllegalArgumentException("the vocabulary has " + tokens.size() + " tokens, the model " + spec.vocab());
+        }
         List<SynthTensor> plan = SynthPlan.tensors(spec);
         Float threshold = spec.sparsity() == null ? null
                 : FatreluCalibration.threshold(spec, plan, spec.sparsity());
@@ -161,7 +173,7 @@ public final class Synth {
         json.writeValue(dir.resolve("generation_config.json").toFile(), g);
 
         Files.writeString(dir.resolve("tokenizer.json"), vocab.tokenizerJson());
-        json.writeValue(dir.resolve("tokenizer_config.json").toFile(), vocab.tokenizerConfig(json));
+        Files.writeString(dir.resolve("tokenizer_config.json"), vocab.tokenizerConfigJson());
 
         SafetensorsWriter st = new SafetensorsWriter();
         for (SynthTensor t : plan) st.addTensor(t.hfName(), t.hfType(), t.hfShape(), rows.hf(t));

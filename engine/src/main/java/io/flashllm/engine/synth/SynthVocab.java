@@ -1,41 +1,28 @@
 package io.flashllm.engine.synth;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flashllm.engine.tokenizer.BuiltVocab;
+import io.flashllm.engine.tokenizer.VocabBuilder;
 import io.flashllm.flashstore.writer.GgufValue;
 
-import java.util.List;
 import java.util.Map;
 
 /**
- * The tokenizer a synthesized model ships: the {@code tokenizer.ggml.*} entries for GGUF and the
- * equivalent {@code tokenizer.json} for the Hugging Face format, plus the special token ids.
+ * The tokenizer a synthesized model ships: the {@code tokenizer.*} GGUF entries, and the equivalent
+ * {@code tokenizer.json} / {@code tokenizer_config.json} for the Hugging Face format, with the
+ * special token ids the model config repeats. Both encode text identically.
  */
-public record SynthVocab(Map<String, Object> ggufMetadata, String tokenizerJson, int bos, int eos, int pad,
-                         boolean addBos, String tokenizerClass) {
+public record SynthVocab(Map<String, Object> ggufMetadata, String tokenizerJson, String tokenizerConfigJson,
+                         int bos, int eos, int pad) {
 
-    /** Ids are u32 in llama.cpp; other entries take the type their Java value implies. */
+    /** A usable vocabulary: SentencePiece style for the Llama family, GPT-2 byte-level BPE for OPT. */
+    public static SynthVocab build(SynthArch arch, int size) {
+        BuiltVocab v = VocabBuilder.build(arch.llamaFamily() ? VocabBuilder.Style.SPM : VocabBuilder.Style.GPT2, size);
+        return new SynthVocab(v.ggufMetadata(), v.tokenizerJson(), v.tokenizerConfigJson(), v.bos(), v.eos(), -1);
+    }
+
+    /** Token ids are u32 in llama.cpp whatever Java type carries them; other entries keep their inferred type. */
     static GgufValue ggufValue(String key, Object value) {
         if (key.endsWith("_token_id") && value instanceof Number n) return GgufValue.u32(n.longValue());
         return GgufValue.infer(value);
-    }
-
-    String tokenText(int id) {
-        if (id < 0) return null;
-        Object tokens = ggufMetadata.get("tokenizer.ggml.tokens");
-        return tokens instanceof List<?> l && id < l.size() ? String.valueOf(l.get(id)) : null;
-    }
-
-    /** tokenizer_config.json: what transformers needs to add BOS and to name the special tokens. */
-    ObjectNode tokenizerConfig(ObjectMapper json) {
-        ObjectNode c = json.createObjectNode();
-        c.put("tokenizer_class", tokenizerClass);
-        c.put("add_bos_token", addBos);
-        c.put("add_eos_token", false);
-        if (tokenText(bos) != null) c.put("bos_token", tokenText(bos));
-        if (tokenText(eos) != null) c.put("eos_token", tokenText(eos));
-        if (tokenText(pad) != null) c.put("pad_token", tokenText(pad));
-        c.put("clean_up_tokenization_spaces", false);
-        return c;
     }
 }

@@ -33,6 +33,6 @@ final class TestVocab {
         md.put("tokenizer.ggml.bos_token_id", 1);
         md.put("tokenizer.ggml.eos_token_id", 2);
         md.put("tokenizer.ggml.unknown_token_id", 0);
-        return new SynthVocab(md, "{}", 1, 2, -1, true, "LlamaTokenizerFast");
+        return new SynthVocab(md, "{}", "{}", 1, 2, -1);
     }
 }
