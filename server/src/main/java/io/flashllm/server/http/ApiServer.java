@@ -61,6 +61,7 @@ public final class ApiServer implements AutoCloseable {
                 .setIdleTimeout(0) // ConnectionGuard does this without cutting long generations
                 .setCompressionSupported(false)
                 .setDecompressionSupported(false) // a small gzip body could expand past the body limit
+                .setHttp2ClearTextEnabled(false) // HTTP/1.1 only: one connection is one client
                 .setTcpNoDelay(true);
         server = vertx.createHttpServer(opts).connectionHandler(guard::onConnect).requestHandler(router());
         server = await(server.listen(), "binding " + config.host() + ":" + config.port());
