@@ -83,11 +83,12 @@ public final class ServerMetrics implements AutoCloseable {
 
     /** Registers gauges that read the scheduler's live counts at scrape time. */
     public void bindScheduler(IntSupplier running, IntSupplier queued, int slots) {
-        Gauge.builder("flashllm.requests.running", running, IntSupplier::getAsInt)
+        // Strong references: Micrometer holds gauge targets weakly, and these lambdas have no other owner.
+        Gauge.builder("flashllm.requests.running", running, IntSupplier::getAsInt).strongReference(true)
                 .description("requests holding a generation slot").register(registry);
-        Gauge.builder("flashllm.requests.queued", queued, IntSupplier::getAsInt)
+        Gauge.builder("flashllm.requests.queued", queued, IntSupplier::getAsInt).strongReference(true)
                 .description("requests waiting for a slot").register(registry);
-        Gauge.builder("flashllm.slots", () -> slots)
+        Gauge.builder("flashllm.slots", () -> slots).strongReference(true)
                 .description("generation slots (--parallel)").register(registry);
     }
 
