@@ -88,16 +88,57 @@ public final class ServeCommand implements Callable<Integer> {
         return m;
     }
 
-    @Override
-    public Integer call() {
-        PrintStream err = System.err;
+    /** A started server with its model; {@link #stop} drains it gracefully. */
+    static final class Running {
+        final ServerConfig config;
+        final ApiServer server;
+        final ServerMetrics metrics;
+        final int port;
+        private InferenceModel model;
+        private boolean stopped;
+
+        Running(ServerConfig config, ApiServer server, ServerMetrics metrics, int port) {
+            this.config = config;
+            this.server = server;
+            this.metrics = metrics;
+            this.port = port;
+        }
+
+        synchronized void model(InferenceModel m) {
+            model = m;
+        }
+
+        /** Idempotent: drains the server, then frees the model and the meters. */
+        synchronized void stop() {
+            if (stopped) return;
+            stopped = true;
+            server.shutdown();
+            if (model != null) model.close();
+            metrics.close();
+        }
+    }
+
+    /** Failure to start, with the exit code the command returns. */
+    static final class StartException extends Exception {
+        final int exitCode;
+
+        StartException(String message, int exitCode, Throwable cause) {
+            super(message, cause);
+            this.exitCode = exitCode;
+        }
+    }
+
+    /**
+     * Resolves the configuration, binds the port, loads the model and serves it. Returns once the
+     * model is serving; the caller owns the returned handle.
+     */
+    Running start(Map<String, String> env) throws StartException {
         ServerConfig config;
         try {
-            config = ConfigLoader.load(configFile, System.getenv(), commandLine());
+            config = ConfigLoader.load(configFile, env, commandLine());
             config.checkExposure();
         } catch (ConfigException e) {
-            err.println("flashllm serve: " + e.getMessage());
-            return 2;
+            throw new StartException(e.getMessage(), 2, e);
         }
         LOG.log(Level.INFO, "effective configuration:\n{0}", config.describe());
         ServerMetrics metrics = new ServerMetrics();
@@ -107,39 +148,58 @@ public final class ServeCommand implements Callable<Integer> {
             server = new ApiServer(config, metrics);
             boundPort = server.start();
         } catch (RuntimeException e) {
-            err.println("flashllm serve: cannot start the HTTP server: " + e.getMessage());
             metrics.close();
-            return 1;
+            throw new StartException("cannot start the HTTP server: " + e.getMessage(), 1, e);
         }
-        err.println("flashllm: listening on http://" + config.host() + ":" + boundPort + " (loading model...)");
-
-        CountDownLatch stopped = new CountDownLatch(1);
-        InferenceModel[] loaded = new InferenceModel[1];
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().name("flashllm-shutdown").unstarted(() -> {
-            err.println("flashllm: shutting down (grace " + config.shutdownGraceSeconds() + " s)");
-            server.shutdown();
-            synchronized (loaded) {
-                if (loaded[0] != null) loaded[0].close();
-            }
-            metrics.close();
-            stopped.countDown();
-        }));
-
+        Running running = new Running(config, server, metrics, boundPort);
+        System.err.println("flashllm: listening on http://" + config.host() + ":" + boundPort + " (loading model...)");
         try {
             InferenceModel m = provider.load(config);
-            synchronized (loaded) {
-                loaded[0] = m;
-            }
+            running.model(m);
             for (FlashMetricsBinder b : binders) metrics.bind(b);
             if (m instanceof FlashMetricsBinder b) metrics.bind(b);
             server.serve(m);
-            err.println("flashllm: ready, model " + m.info().id() + " on http://" + config.host() + ":" + boundPort);
+            System.err.println("flashllm: ready, model " + m.info().id() + " on http://" + config.host() + ":" + boundPort);
+            return running;
         } catch (Exception | OutOfMemoryError e) {
             LOG.log(Level.ERROR, "loading the model failed", e);
-            err.println("flashllm serve: loading the model failed: " + e.getMessage());
             server.failed(e);
-            server.shutdown();
-            return 1;
+            running.stop();
+            throw new StartException("loading the model failed: " + e.getMessage(), 1, e);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        PrintStream err = System.err;
+        CountDownLatch stopped = new CountDownLatch(1);
+        Running[] holder = new Running[1];
+        // Registered first so that a SIGTERM during model loading also drains cleanly.
+        Thread hook = Thread.ofPlatform().name("flashllm-shutdown").unstarted(() -> {
+            Running r;
+            synchronized (holder) {
+                r = holder[0];
+            }
+            if (r != null) {
+                err.println("flashllm: shutting down (grace " + r.config.shutdownGraceSeconds() + " s)");
+                r.stop();
+            }
+            stopped.countDown();
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Running r = start(System.getenv());
+            synchronized (holder) {
+                holder[0] = r;
+            }
+        } catch (StartException e) {
+            err.println("flashllm serve: " + e.getMessage());
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // the JVM is exiting anyway
+            }
+            return e.exitCode;
         }
         try {
             stopped.await();
