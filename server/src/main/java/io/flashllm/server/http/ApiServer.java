@@ -95,6 +95,11 @@ public final class ApiServer implements AutoCloseable {
         return s == null ? 0 : s.running();
     }
 
+    /** Admitted completion requests whose response has not ended yet. */
+    int openExchanges() {
+        return completions.open();
+    }
+
     /** Requests waiting for a slot. */
     public int queued() {
         InferenceScheduler s = state.scheduler();
@@ -189,6 +194,9 @@ public final class ApiServer implements AutoCloseable {
         ModelState s = state;
         InferenceScheduler scheduler = s.scheduler();
         if (s.phase() == ModelState.Phase.READY) state = s.with(ModelState.Phase.DRAINING);
+        // Stop accepting connections now; open ones keep going until their responses end or the grace runs out.
+        Future<Void> closed = server == null ? Future.succeededFuture()
+                : server.shutdown(config.shutdownGraceSeconds() + 3L, TimeUnit.SECONDS);
         if (scheduler != null) {
             scheduler.stopAccepting();
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.shutdownGraceSeconds());
@@ -203,7 +211,9 @@ public final class ApiServer implements AutoCloseable {
             scheduler.close();
         }
         guard.stop();
+        // Whatever is still open now is idle keep-alive or already answered: close it instead of waiting.
         if (server != null) awaitQuietly(server.close());
+        awaitQuietly(closed);
         awaitQuietly(vertx.close());
     }
 

@@ -43,6 +43,7 @@ class DisconnectTest {
             assertEquals(1, ts.server.running());
             holder.close();
             assertTrue(TestServer.eventually(WITHIN_MS, () -> ts.server.running() == 0 && model.generating.get() == 0));
+            assertTrue(TestServer.eventually(WITHIN_MS, () -> ts.server.openExchanges() == 0), "exchanges released");
             String metrics = ts.metrics.scrape();
             assertTrue(metrics.contains("flashllm_requests_cancelled_total{reason=\"client_disconnected\"} 4.0"), metrics);
         }

@@ -73,6 +73,7 @@ class StreamLifecycleTest {
             assertEquals("shutting_down", last.get("error").get("code").asText(), l.body().substring(Math.max(0, l.body().length() - 300)));
             stopper.join(10_000);
             double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.printf("shutdown with a 1 s grace took %.2f s%n", seconds);
             assertTrue(seconds < 5, "shutdown took " + seconds + " s with a 1 s grace period");
             assertEquals(0, ts.server.running());
             assertEquals(0, model.sessionsOpen.get(), "slot sessions are closed");
