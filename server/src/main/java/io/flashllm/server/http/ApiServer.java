@@ -3,12 +3,15 @@ package io.flashllm.server.http;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.server.config.ServerConfig;
 import io.flashllm.server.metrics.ServerMetrics;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -63,7 +66,8 @@ public final class ApiServer implements AutoCloseable {
                 .setDecompressionSupported(false) // a small gzip body could expand past the body limit
                 .setHttp2ClearTextEnabled(false) // HTTP/1.1 only: one connection is one client
                 .setTcpNoDelay(true);
-        server = vertx.createHttpServer(opts).connectionHandler(guard::onConnect).requestHandler(router());
+        server = vertx.createHttpServer(opts).connectionHandler(guard::onConnect)
+                .invalidRequestHandler(this::invalidRequest).requestHandler(router());
         server = await(server.listen(), "binding " + config.host() + ":" + config.port());
         LOG.log(Level.INFO, "listening on http://{0}:{1}", config.host(), String.valueOf(server.actualPort()));
         return server.actualPort();
@@ -171,6 +175,24 @@ public final class ApiServer implements AutoCloseable {
                 "request_too_large", null, "The request body exceeds " + config.maxBodyBytes() + " bytes")));
         router.errorHandler(500, this::internalError);
         return router;
+    }
+
+    /** Requests the HTTP decoder rejected (oversized headers or request line, garbage): JSON errors too. */
+    private void invalidRequest(HttpServerRequest req) {
+        Throwable cause = req.decoderResult().cause();
+        ApiError e;
+        if (cause instanceof TooLongHttpHeaderException) {
+            e = new ApiError(431, "invalid_request_error", "headers_too_large", null,
+                    "Request headers exceed " + config.maxHeaderBytes() + " bytes");
+        } else if (cause instanceof TooLongHttpLineException) {
+            e = new ApiError(414, "invalid_request_error", "uri_too_long", null, "The request line is too long");
+        } else {
+            e = ApiError.invalid(null, "malformed_http", "Malformed HTTP request");
+        }
+        metrics.request("other", e.status);
+        // The decoder's state is unknown after this, so the connection closes once the answer is out.
+        req.response().setStatusCode(e.status).putHeader("Content-Type", "application/json; charset=utf-8")
+                .putHeader("Connection", "close").end(Json.write(e.toJson()));
     }
 
     private void internalError(RoutingContext ctx) {

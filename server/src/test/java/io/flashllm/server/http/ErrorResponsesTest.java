@@ -126,6 +126,24 @@ class ErrorResponsesTest {
     }
 
     @Test
+    void oversizedHeadersAndGarbageGetJsonErrors() throws Exception {
+        for (String[] c : new String[][] {
+                {"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(20_000) + "\r\n\r\n", "431", "headers_too_large"},
+                {"GET /" + "b".repeat(10_000) + " HTTP/1.1\r\nHost: x\r\n\r\n", "414", "uri_too_long"},
+                {"\u0001\u0002 nonsense\r\n\r\n", "400", "malformed_http"}}) {
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", ts.port)) {
+                s.setSoTimeout(5000);
+                s.getOutputStream().write(c[0].getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+                String resp = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                // A request line the decoder could not read has no version, so the answer may say HTTP/1.0.
+                assertTrue(resp.matches("(?s)HTTP/1\\.[01] " + c[1] + " .*"), resp);
+                JsonNode e = TestServer.JSON.readTree(resp.substring(resp.indexOf("\r\n\r\n") + 4)).get("error");
+                assertEquals(c[2], e.get("code").asText());
+            }
+        }
+    }
+
+    @Test
     void serverStillAnswersAfterErrors() throws Exception {
         assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}").statusCode());
     }
