@@ -176,6 +176,8 @@ public final class ApiServer implements AutoCloseable {
         router.post("/detokenize").handler(info::detokenize);
 
         router.errorHandler(400, ctx -> Responses.error(ctx, ApiError.invalid(null, "Malformed request")));
+        router.errorHandler(403, ctx -> Responses.error(ctx, new ApiError(403, "invalid_request_error",
+                "origin_not_allowed", null, "Cross-origin requests from this origin are not allowed")));
         router.errorHandler(404, ctx -> Responses.error(ctx,
                 ApiError.notFound("No such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
         router.errorHandler(405, ctx -> Responses.error(ctx, new ApiError(405, "invalid_request_error",
