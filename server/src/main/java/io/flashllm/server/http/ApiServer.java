@@ -79,6 +79,10 @@ public final class ApiServer implements AutoCloseable {
 
     /** The model is loaded: open the slots and start answering. */
     public void serve(InferenceModel model) {
+        synchronized (this) {
+            // A SIGTERM during loading got here first: do not start slots on a stopped server.
+            if (shutDown) throw new IllegalStateException("the server is shut down");
+        }
         int ctx = contextLength(config, model.info().contextLength());
         String id = config.modelAlias() != null ? config.modelAlias() : model.info().id();
         InferenceScheduler scheduler = new InferenceScheduler(model, config.parallel(), config.queueSize(), ctx, metrics);
