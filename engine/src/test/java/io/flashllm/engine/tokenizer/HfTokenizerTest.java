@@ -49,6 +49,23 @@ class HfTokenizerTest {
     }
 
     @Test
+    void metaspaceDecoderGivesSentencePieceBytes() throws Exception {
+        // Newer Llama/Mistral tokenizer.json files decode with a Metaspace decoder instead of Replace+ByteFallback.
+        BuiltVocab v = VocabBuilder.build(VocabBuilder.Style.SPM, 500);
+        ObjectMapper json = new ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(v.tokenizerJson());
+        root.putObject("decoder").put("type", "Metaspace").put("replacement", "\u2581")
+                .put("prepend_scheme", "always").put("split", false);
+        Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
+        Tokenizer gguf = Tokenizers.fromGguf(v.ggufMetadata());
+        try (Tokenizer hf = Tokenizers.fromHfDir(dir, null)) {
+            for (int id = 0; id < v.size(); id++) {
+                assertArrayEquals(gguf.tokenBytes(id), hf.tokenBytes(id), "bytes of token " + id);
+            }
+        }
+    }
+
+    @Test
     void specialIdsComeFromConfigFiles() throws Exception {
         BuiltVocab v = VocabBuilder.build(VocabBuilder.Style.LLAMA3, 600);
         v.writeHfFiles(dir);
