@@ -12,16 +12,34 @@ import java.util.Arrays;
  */
 public final class StreamingDecoder {
     private final Tokenizer tokenizer;
+    private boolean stripSpace;
     private byte[] pending = new byte[16];
     private int size;
 
+    /** A decoder that keeps every byte (what a text completion needs: " Paris" after "The capital is"). */
     public StreamingDecoder(Tokenizer tokenizer) {
+        this(tokenizer, false);
+    }
+
+    /**
+     * @param stripLeadingSpace drop one space at the very start of the output: a chat answer after "[/INST]"
+     *                          begins with SentencePiece's word marker, which is not meant as text
+     */
+    public StreamingDecoder(Tokenizer tokenizer, boolean stripLeadingSpace) {
         this.tokenizer = tokenizer;
+        this.stripSpace = stripLeadingSpace;
     }
 
     /** Adds one token; returns the text that became complete (often empty while a character is unfinished). */
     public String accept(int token) {
-        append(tokenizer.tokenBytes(token));
+        byte[] b = tokenizer.tokenBytes(token);
+        if (stripSpace && b.length > 0) {
+            stripSpace = false;
+            if (b[0] == ' ') {
+                b = java.util.Arrays.copyOfRange(b, 1, b.length);
+            }
+        }
+        append(b);
         int complete = completePrefix(pending, size);
         if (complete == 0) {
             return "";

@@ -78,6 +78,21 @@ class StreamingDecoderTest {
     }
 
     @Test
+    void canDropTheLeadingWordMarkerOfAChatAnswer() {
+        Tokenizer tok = Tokenizers.fromGguf(VocabBuilder.build(VocabBuilder.Style.SPM, 1000).ggufMetadata());
+        int[] ids = tok.encode("The river", false);
+        StreamingDecoder keep = new StreamingDecoder(tok);
+        StreamingDecoder strip = new StreamingDecoder(tok, true);
+        StringBuilder a = new StringBuilder(), b = new StringBuilder();
+        for (int id : ids) {
+            a.append(keep.accept(id));
+            b.append(strip.accept(id));
+        }
+        assertEquals(" The river", a.toString());
+        assertEquals("The river", b.toString());
+    }
+
+    @Test
     void completePrefixRules() {
         byte[] b = {(byte) 0xC3, (byte) 0xA9, (byte) 0xE2, (byte) 0x82};
         assertEquals(2, StreamingDecoder.completePrefix(b, 4));
