@@ -15,6 +15,9 @@ import java.util.SplittableRandom;
  *   <li>temperature, then a draw from the seeded generator.</li>
  * </ol>
  * All buffers are allocated here: sampling a token allocates nothing. Not thread-safe; one per generation.
+ *
+ * <p>{@code vocab} may be smaller than the logits: only ids below it are ever picked (pass the tokenizer's
+ * vocabulary size so a model's padding rows can never be sampled).
  */
 public final class Sampler {
     /** Top-p bins (see {@link #topPUnsorted}): 64 per nat covers e^-32 below the best token. */

@@ -30,8 +30,14 @@ public final class StreamingDecoder {
         this.stripSpace = stripLeadingSpace;
     }
 
-    /** Adds one token; returns the text that became complete (often empty while a character is unfinished). */
+    /**
+     * Adds one token; returns the text that became complete (often empty while a character is unfinished). Ids
+     * past the tokenizer's vocabulary (a model's padding rows) have no text.
+     */
     public String accept(int token) {
+        if (token < 0 || token >= tokenizer.vocabSize()) {
+            return "";
+        }
         byte[] b = tokenizer.tokenBytes(token);
         if (stripSpace && b.length > 0) {
             stripSpace = false;

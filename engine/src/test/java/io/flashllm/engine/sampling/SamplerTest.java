@@ -52,6 +52,15 @@ class SamplerTest {
     }
 
     @Test
+    void logitsPastTheVocabularyAreNeverPicked() {
+        // A model with padding rows: logits has 6 entries, the tokenizer knows 4.
+        float[] logits = {0f, 1f, 0f, 0f, 9f, 9f};
+        assertEquals(1, new Sampler(SamplingParams.greedy(1), 4).sample(logits));
+        Sampler s = new Sampler(params(2f, 0, 1f, 0f, 3), 4);
+        for (int i = 0; i < 2000; i++) assertTrue(s.sample(logits) < 4);
+    }
+
+    @Test
     void temperatureOneFollowsSoftmax() {
         double[] p = {0.5, 0.3, 0.15, 0.05};
         double[] f = frequencies(new Sampler(params(1f, 0, 1f, 0f, 42), 4), logitsOf(p), 40_000);
