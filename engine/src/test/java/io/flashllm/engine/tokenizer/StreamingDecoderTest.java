@@ -75,6 +75,8 @@ class StreamingDecoderTest {
         assertEquals("", sd.accept(tok.tokenId("<0xE2>")));
         assertEquals("\uFFFD", sd.flush());
         assertEquals("", sd.flush());
+        // Padding ids beyond the vocabulary show nothing.
+        assertEquals("", sd.accept(tok.vocabSize()));
     }
 
     @Test
