@@ -24,7 +24,8 @@ final class SpmTokenizer extends GgufTokenizer {
         String[] tokens = vocab.tokens();
         int[] types = vocab.types();
         for (int i = 0; i < tokens.length; i++) {
-            if (types[i] == TokenType.NORMAL || types[i] == TokenType.USER_DEFINED) {
+            int t = types[i];
+            if (t == TokenType.NORMAL || t == TokenType.USER_DEFINED || t == TokenType.UNDEFINED) {
                 mergeable.putIfAbsent(tokens[i], i);
             }
         }
@@ -112,10 +113,6 @@ final class SpmTokenizer extends GgufTokenizer {
             if (b >= 0) {
                 return new byte[] {(byte) b};
             }
-        }
-        if (vocab.types()[id] == TokenType.UNKNOWN) {
-            // SentencePiece shows unknown pieces as " ⁇ ".
-            return " \u2047 ".getBytes(StandardCharsets.UTF_8);
         }
         return t.replace(SPACE, ' ').getBytes(StandardCharsets.UTF_8);
     }

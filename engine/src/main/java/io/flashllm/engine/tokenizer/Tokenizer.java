@@ -60,7 +60,7 @@ public interface Tokenizer extends AutoCloseable {
         return false;
     }
 
-    /** True for control tokens (BOS, EOS, chat markers): they are never shown as text. */
+    /** True for special tokens (BOS, EOS, chat markers, the unknown token): they are never shown as text. */
     boolean isControl(int id);
 
     int vocabSize();
