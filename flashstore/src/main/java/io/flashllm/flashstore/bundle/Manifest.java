@@ -37,12 +37,14 @@ public record Manifest(String format, int formatVersion, String createdBy, Sourc
      * residentFile: the memory-mappable file with every non-FFN tensor; gateResident: gate matrices
      * stay in it (and out of the bundles); downSource/downType: the source type of the down matrix
      * and the type its columns are stored in; movedTensors: source tensors that live only in the
-     * FFN files, per layer as [gate or null, up, down].
+     * FFN files, per layer as [gate or null, up, down]; residentFfnTensors: FFN tensors the runtime
+     * reads from the resident file, per layer as [gate or null, up bias or null, down bias or null].
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Layout(int alignment, String residentFile, boolean gateResident, int minReadBytes, String downSource,
                          String downType, int neuronsPerGroup, long groupBytes, List<PartEntry> parts,
-                         List<String> layerFiles, List<List<String>> movedTensors) {}
+                         List<String> layerFiles, List<List<String>> movedTensors,
+                         List<List<String>> residentFfnTensors) {}
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record PartEntry(String part, String type, int elements, long rowBytes) {}
