@@ -111,7 +111,9 @@ public final class BundleModel implements AutoCloseable {
                         || f.layout().groupBytes() != layout.groupBytes() || f.layout().neuronsPerGroup() != layout.neuronsPerGroup()) {
                     throw new BundleException(f.path(), "header does not match the manifest (layer, neurons or group layout)");
                 }
-                if (options.verify() == BundleOpenOptions.Verify.FULL) verifyGroups(f);
+                if (options.verify() == BundleOpenOptions.Verify.FULL) f.checkAllGroups(x -> {
+                    throw x;
+                });
             }
 
             NeuronSelector selector = selector(options.selector(), act, gates, dir);
@@ -168,26 +170,6 @@ public final class BundleModel implements AutoCloseable {
             }
             default -> throw new BundleException(dir, "unknown neuron selector '" + name + "' (dense, gate-exact, auto)");
         };
-    }
-
-    private static void verifyGroups(FfnFile f) {
-        BundleLayout l = f.layout();
-        try (var arena = java.lang.foreign.Arena.ofConfined();
-             var ch = java.nio.channels.FileChannel.open(f.path(), java.nio.file.StandardOpenOption.READ)) {
-            var buf = arena.allocate(l.groupBytes());
-            for (int g = 0; g < l.groupCount(); g++) {
-                var bb = buf.asByteBuffer();
-                long pos = f.groupOffset(g);
-                while (bb.hasRemaining()) {
-                    int n = ch.read(bb, pos);
-                    if (n < 0) throw new BundleException(f.path(), "truncated inside neuron group " + g);
-                    pos += n;
-                }
-                f.checkGroup(g, buf, 0);
-            }
-        } catch (IOException e) {
-            throw new BundleException(f.path(), "cannot be read: " + e.getMessage(), e);
-        }
     }
 
     private static float[] floats(WeightTensor t) {

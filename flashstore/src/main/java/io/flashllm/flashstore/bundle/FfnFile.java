@@ -94,6 +94,37 @@ public final class FfnFile implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads every group and checks it against the CRC table, reporting each fault (a truncated file
+     * stops the scan). Returns the groups checked.
+     */
+    public int checkAllGroups(java.util.function.Consumer<BundleException> fault) {
+        BundleLayout l = header.layout();
+        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            MemorySegment buf = arena.allocate(l.groupBytes());
+            for (int g = 0; g < l.groupCount(); g++) {
+                var bb = buf.asByteBuffer();
+                long pos = groupOffset(g);
+                while (bb.hasRemaining()) {
+                    int n = ch.read(bb, pos);
+                    if (n < 0) {
+                        fault.accept(new BundleException(path, "truncated inside neuron group " + g));
+                        return g;
+                    }
+                    pos += n;
+                }
+                try {
+                    checkGroup(g, buf, 0);
+                } catch (BundleException e) {
+                    fault.accept(e);
+                }
+            }
+        } catch (IOException e) {
+            fault.accept(new BundleException(path, "cannot be read: " + e.getMessage(), e));
+        }
+        return l.groupCount();
+    }
+
     @Override
     public void close() throws IOException {
         file.close();

@@ -37,12 +37,12 @@ public final class Verifier {
                 continue;
             }
             bytes += e.bytes();
-            int before = faults.size();
             BundleFiles.checkSections(dir, e, null, x -> faults.add(x.getMessage()));
             sections += e.sections().size();
-            if (m.layout().layerFiles().contains(e.path()) && faults.size() == before) {
+            if (m.layout().layerFiles().contains(e.path())) {
+                // The group CRCs pinpoint which neurons are damaged.
                 try (FfnFile ffn = FfnFile.open(f, false)) {
-                    groups += checkGroups(ffn, faults);
+                    groups += ffn.checkAllGroups(x -> faults.add(x.getMessage()));
                 } catch (BundleException ex) {
                     faults.add(ex.getMessage());
                 } catch (IOException ex) {
@@ -51,33 +51,5 @@ public final class Verifier {
             }
         }
         return new VerifyReport(dir, files, sections, groups, bytes, faults);
-    }
-
-    private static long checkGroups(FfnFile f, List<String> faults) {
-        BundleLayout l = f.layout();
-        try (var arena = java.lang.foreign.Arena.ofConfined();
-             var ch = java.nio.channels.FileChannel.open(f.path(), java.nio.file.StandardOpenOption.READ)) {
-            var buf = arena.allocate(l.groupBytes());
-            for (int g = 0; g < l.groupCount(); g++) {
-                var bb = buf.asByteBuffer();
-                long pos = f.groupOffset(g);
-                while (bb.hasRemaining()) {
-                    int n = ch.read(bb, pos);
-                    if (n < 0) {
-                        faults.add(f.path() + ": truncated inside neuron group " + g);
-                        return g;
-                    }
-                    pos += n;
-                }
-                try {
-                    f.checkGroup(g, buf, 0);
-                } catch (BundleException e) {
-                    faults.add(e.getMessage());
-                }
-            }
-        } catch (IOException e) {
-            faults.add(f.path() + ": cannot be read: " + e.getMessage());
-        }
-        return l.groupCount();
     }
 }
