@@ -42,14 +42,30 @@ public final class BlockFile implements AutoCloseable {
 
     /** Opens {@code path} for reading, direct if {@code preferDirect} and the file system allows. */
     public static BlockFile open(Path path, boolean preferDirect) throws IOException {
+        return open(path, preferDirect, BlockFile::openDirect);
+    }
+
+    /** How a direct channel is obtained; tests substitute one that refuses, as some file systems do. */
+    @FunctionalInterface
+    interface DirectOpener {
+        FileChannel open(Path path) throws IOException;
+    }
+
+    static BlockFile open(Path path, boolean preferDirect, DirectOpener opener) throws IOException {
         if (preferDirect) {
             String refusal;
             try {
                 int block = blockSize(path);
                 if (ALIGNMENT % block == 0) {
-                    return new BlockFile(path, FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT), true);
+                    FileChannel ch = opener.open(path);
+                    // Some file systems accept O_DIRECT at open and refuse it at the first read.
+                    String probe = probe(ch);
+                    if (probe == null) return new BlockFile(path, ch, true);
+                    ch.close();
+                    refusal = probe;
+                } else {
+                    refusal = "file system block size " + block + " does not divide " + ALIGNMENT;
                 }
-                refusal = "file system block size " + block + " does not divide " + ALIGNMENT;
             } catch (UnsupportedOperationException | IOException e) {
                 if (!Files.isRegularFile(path)) throw e instanceof IOException io ? io : new IOException(e);
                 refusal = String.valueOf(e.getMessage());
@@ -61,6 +77,27 @@ public final class BlockFile implements AutoCloseable {
             }
         }
         return new BlockFile(path, FileChannel.open(path, StandardOpenOption.READ), false);
+    }
+
+    private static FileChannel openDirect(Path path) throws IOException {
+        return FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+    }
+
+    /** Reads the first block directly; returns why that failed, or null when direct reads work. */
+    private static String probe(FileChannel ch) {
+        try {
+            if (ch.size() < ALIGNMENT) return null;
+            ByteBuffer b = ByteBuffer.allocateDirect(2 * ALIGNMENT).alignedSlice(ALIGNMENT).limit(ALIGNMENT);
+            ch.read(b, 0);
+            return null;
+        } catch (IOException e) {
+            return "direct read failed: " + e.getMessage();
+        }
+    }
+
+    /** File system types that refused O_DIRECT and were logged (each once). */
+    static Set<String> warnedFileSystems() {
+        return Set.copyOf(WARNED);
     }
 
     private static int blockSize(Path path) throws IOException {
