@@ -61,7 +61,11 @@ public final class BundleFeedForward implements FeedForward {
         final int[] dest;
         final ReadBatch batch;
         final long[] partOffset;
+        final Selection hint;
         boolean hotChosen;
+        /** Neurons {@code miss[0..prefetched)} are being read ahead into reserved cache rows. */
+        int prefetched;
+        boolean prefetchPending;
 
         Layer(int index, FfnFile file, WeightTensor residentGate, float[] upBias, float[] downBias, List<RowShape> shapes,
               List<Part> cacheParts) {
@@ -71,6 +75,7 @@ public final class BundleFeedForward implements FeedForward {
             int n = layout.neurons();
             this.cache = new NeuronCache(n, options.cacheRowsPerLayer(), shapes, options.window(), arena, counters);
             this.selection = new Selection(n);
+            this.hint = new Selection(n);
             this.residentGate = residentGate;
             this.upBias = upBias;
             this.downBias = downBias;
@@ -181,6 +186,7 @@ public final class BundleFeedForward implements FeedForward {
     @Override
     public void forward(int layer, float[] x, float[] out) {
         Layer L = layers[layer];
+        finishPrefetch(L);
         Selection sel = L.selection;
         sel.clear();
         selector.select(layer, x, sel);
@@ -198,6 +204,7 @@ public final class BundleFeedForward implements FeedForward {
             int toCache = Math.min(m, cache.makeRoom(m));
             loadAndStream(L, m, toCache, x, out);
         }
+        if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
         for (int r = 0; r < cache.used(); r++) accumulate(L, cache.rows(), r, cache.idAt(r), sel, x, out);
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
@@ -238,6 +245,12 @@ public final class BundleFeedForward implements FeedForward {
 
     /** Reads the groups holding {@code miss[from..to)} (ascending), coalesced, and waits. */
     private void readNeurons(Layer L, int from, int to) {
+        planReads(L, from, to);
+        io.execute(L.batch);
+    }
+
+    /** Fills the layer's batch with coalesced reads of the groups holding {@code miss[from..to)}. */
+    private void planReads(Layer L, int from, int to) {
         int npg = L.layout.neuronsPerGroup();
         int g = 0;
         int lastGroup = -1;
@@ -256,7 +269,6 @@ public final class BundleFeedForward implements FeedForward {
         for (int r = 0; r < runs; r++) {
             batch.add(L.file.blockFile(), L.file.groupOffset(L.runStart[r]), (int) (L.runLength[r] * gb));
         }
-        io.execute(batch);
     }
 
     private void accumulate(Layer L, RowMatrix rows, int r, int id, Selection sel, float[] x, float[] out) {
@@ -275,6 +287,49 @@ public final class BundleFeedForward implements FeedForward {
             if (a == 0f) return;
         }
         RowKernels.axpy(rows.part(downIndex), r, a, out, 0);
+    }
+
+    /**
+     * Reads ahead the next layer's likely neurons (the selector's hint) into that layer's free cache
+     * rows while this layer computes. Only free rows are used: evicting for a guess could throw out
+     * neurons the window still wants. The reads complete in the background; the next layer waits
+     * for them first thing.
+     */
+    private void startPrefetch(Layer next, float[] x) {
+        if (next.prefetchPending) return;
+        int free = next.cache.capacity() - next.cache.used();
+        if (free == 0) return;
+        Selection h = next.hint;
+        h.clear();
+        if (!selector.prefetchHint(next.index, x, h)) return;
+        int m = 0;
+        int[] ids = h.neurons();
+        for (int i = 0; i < h.count() && m < free; i++) {
+            int n = ids[i];
+            if (next.cache.rowOf(n) < 0) next.miss[m++] = n;
+        }
+        if (m == 0) return;
+        for (int k = 0; k < m; k++) next.dest[next.miss[k]] = next.cache.reserve(next.miss[k]);
+        next.prefetched = m;
+        next.prefetchPending = true;
+        planReads(next, 0, m);
+        io.submit(next.batch);
+    }
+
+    /** Waits for a read-ahead into this layer; a failed one leaves no half-filled rows behind. */
+    private void finishPrefetch(Layer L) {
+        if (!L.prefetchPending) return;
+        L.prefetchPending = false;
+        try {
+            L.batch.await();
+            L.counters.loaded(L.prefetched);
+        } catch (RuntimeException e) {
+            for (int k = 0; k < L.prefetched; k++) L.cache.evict(L.miss[k]);
+            throw e;
+        } finally {
+            for (int k = 0; k < L.prefetched; k++) L.dest[L.miss[k]] = -1;
+            L.prefetched = 0;
+        }
     }
 
     /** Pins the most frequently requested cached neurons into the hot region, once, after warm-up. */
@@ -296,6 +351,7 @@ public final class BundleFeedForward implements FeedForward {
      */
     public int pinHot(int layer, int[] neurons) {
         Layer L = layers[layer];
+        finishPrefetch(L);
         int h = Math.min(neurons.length, options.hotRowsPerLayer() - L.cache.hotCount());
         int m = 0;
         for (int i = 0; i < h; i++) if (L.cache.rowOf(neurons[i]) < 0) L.miss[m++] = neurons[i];
@@ -320,6 +376,11 @@ public final class BundleFeedForward implements FeedForward {
     @Override
     public void close() {
         for (Layer L : layers) {
+            try {
+                finishPrefetch(L);
+            } catch (RuntimeException e) {
+                // closing anyway; the fault surfaced (or will) on the read path
+            }
             try {
                 L.file.close();
             } catch (IOException e) {

@@ -92,6 +92,25 @@ class BundleFeedForwardTest {
     }
 
     @Test
+    void prefetchReadsNextLayerAheadAndChangesNothing() throws IOException {
+        TinyModel tm = new TinyModel(3, 64, 128, GgmlType.Q4_0, true, 17);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(SILU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src);
+             BundleFeedForward on = openDirect(out, SILU, null, new DenseSelector(), BundleFfnOptions.unlimited(128).withPrefetch(true));
+             BundleFeedForward off = openDirect(out, SILU, null, new DenseSelector(), BundleFfnOptions.unlimited(128).withPrefetch(false))) {
+            runTokens(on, g, SILU, true, 2, 64);
+            runTokens(off, g, SILU, true, 2, 64);
+            // Layer 0 of the first token misses everything either way; layers 1 and 2 were read ahead.
+            assertEquals(128, on.counters(0).hits(), "layer 0: second token hits");
+            assertEquals(2 * 128, on.counters(1).hits(), "layer 1 found every neuron already read ahead");
+            assertEquals(128, off.counters(1).hits(), "without read-ahead only the second token hits");
+            assertEquals(128, on.counters(1).neuronsLoaded());
+        }
+    }
+
+    @Test
     void optStyleUngatedWithBiases() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 96, GgmlType.F16, false, 13);
         Path src = tm.write(tmp.resolve("m.gguf"));
