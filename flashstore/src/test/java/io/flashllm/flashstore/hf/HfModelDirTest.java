@@ -29,7 +29,8 @@ class HfModelDirTest {
     Path dir;
 
     private void config() throws IOException {
-        Files.writeString(dir.resolve("config.json"), "{\"model_type\":\"llama\",\"hidden_size\":4,\"rms_norm_eps\":1e-5}");
+        Files.writeString(dir.resolve("config.json"),
+                "{\"model_type\":\"llama\",\"hidden_size\":4,\"rms_norm_eps\":1e-5,\"clip\":Infinity}");
     }
 
     private void shards() throws IOException {
@@ -54,6 +55,8 @@ class HfModelDirTest {
             assertEquals("llama", m.config().get("model_type").asText());
             assertEquals(1e-5, m.config().get("rms_norm_eps").asDouble());
             assertNull(m.generationConfig());
+            assertNull(m.tokenizerConfig());
+            assertEquals(Double.POSITIVE_INFINITY, m.config().get("clip").asDouble());
             assertEquals(dir.resolve("tokenizer.json"), m.tokenizerJson());
             WeightTensor w = m.tensor("w");
             assertArrayEquals(new long[] {1, 3}, w.shape());
@@ -67,12 +70,14 @@ class HfModelDirTest {
     void shardedFindsEachTensorInItsShard() throws IOException {
         config();
         Files.writeString(dir.resolve("generation_config.json"), "{\"eos_token_id\":[2,7]}");
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\":\"{{ x }}\"}");
         shards();
         index("{\"embed\":\"model-00001-of-00002.safetensors\",\"norm\":\"model-00002-of-00002.safetensors\","
                 + "\"head\":\"model-00002-of-00002.safetensors\"}");
         try (HfModelDir m = HfModelDir.open(dir)) {
             assertEquals(7, m.generationConfig().get("eos_token_id").get(1).asInt());
             assertNull(m.tokenizerJson());
+            assertEquals("{{ x }}", m.tokenizerConfig().get("chat_template").asText());
             assertEquals(List.of("embed", "norm", "head"), m.tensorNames());
             assertEquals(2, m.shards().size());
             assertEquals(4f, m.tensor("embed").row(1).get(F32, 4));

@@ -1,0 +1,56 @@
+package io.flashllm.engine.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Builds the tokenizer of a model, from GGUF metadata or from a Hugging Face model directory. */
+public final class Tokenizers {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Tokenizers() {}
+
+    /** The tokenizer stored in GGUF metadata ({@code tokenizer.ggml.*}), SentencePiece or byte-level BPE. */
+    public static Tokenizer fromGguf(Map<String, Object> metadata) {
+        return fromVocab(GgufVocab.fromMetadata(metadata));
+    }
+
+    public static Tokenizer fromVocab(GgufVocab vocab) {
+        return switch (vocab.model()) {
+            case "llama" -> new SpmTokenizer(vocab);
+            case "gpt2" -> new BpeTokenizer(vocab);
+            default -> throw new TokenizerException("unsupported tokenizer model '" + vocab.model() + "'");
+        };
+    }
+
+    /**
+     * The tokenizer of a Hugging Face model directory: {@code tokenizer.json} run by the Hugging Face library, with
+     * BOS/EOS from {@code config} (config.json, may be null), generation_config.json and tokenizer_config.json.
+     */
+    public static Tokenizer fromHfDir(Path dir, JsonNode config) {
+        Path tokJson = dir.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokJson)) {
+            throw new TokenizerException(dir + ": no tokenizer.json (a tokenizer.model-only directory is not supported; "
+                    + "convert it with transformers or use a GGUF file)");
+        }
+        JsonNode tokenizer = readJson(tokJson);
+        HfSpecials.Sources sources = new HfSpecials.Sources(config,
+                readOptional(dir.resolve("generation_config.json")), readOptional(dir.resolve("tokenizer_config.json")));
+        return new HfTokenizer(tokJson, tokenizer, sources);
+    }
+
+    static JsonNode readJson(Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new TokenizerException(file + ": not readable JSON: " + e.getMessage(), e);
+        }
+    }
+
+    static JsonNode readOptional(Path file) {
+        return Files.isRegularFile(file) ? readJson(file) : null;
+    }
+}
