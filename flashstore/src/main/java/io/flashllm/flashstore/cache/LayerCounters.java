@@ -14,6 +14,14 @@ public final class LayerCounters {
     private final LongAdder reads = new LongAdder();
     private final LongAdder readNanos = new LongAdder();
     private final LongAdder evictions = new LongAdder();
+    /** Read latency histogram: bucket i counts reads of at most 2^i microseconds (last bucket: the rest). */
+    private final LongAdder[] latency = new LongAdder[LATENCY_BUCKETS];
+
+    public static final int LATENCY_BUCKETS = 24;
+
+    public LayerCounters() {
+        for (int i = 0; i < latency.length; i++) latency[i] = new LongAdder();
+    }
 
     public void lookups(long n, long hit) {
         lookups.add(n);
@@ -28,6 +36,19 @@ public final class LayerCounters {
         bytesRead.add(bytes);
         reads.increment();
         readNanos.add(nanos);
+        long micros = Math.max(1, (nanos + 999) / 1000);
+        int bucket = 64 - Long.numberOfLeadingZeros(micros - 1);
+        latency[Math.min(bucket, LATENCY_BUCKETS - 1)].increment();
+    }
+
+    /** Upper bound in seconds of latency bucket {@code i} (infinite for the last). */
+    public static double latencyBucketSeconds(int i) {
+        return i == LATENCY_BUCKETS - 1 ? Double.POSITIVE_INFINITY : (1L << i) / 1e6;
+    }
+
+    /** Reads that took at most {@link #latencyBucketSeconds}(i) and more than bucket i-1's bound. */
+    public long latencyCount(int i) {
+        return latency[i].sum();
     }
 
     public void evicted(long n) {

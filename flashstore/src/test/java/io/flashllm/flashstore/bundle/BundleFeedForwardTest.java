@@ -111,6 +111,32 @@ class BundleFeedForwardTest {
     }
 
     @Test
+    void memoryBudgetSizesTheCacheOrRefuses() throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 128, GgmlType.Q8_0, true, 23);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        long resident = java.nio.file.Files.size(out.resolve(BundleFormat.RESIDENT_GGUF));
+        long rowBytes = 2 * GgmlType.Q8_0.bytesFor(64); // up + down per cached neuron (gates are resident)
+        long io = 2L * (1 << 20);
+        long stream = 1024 * rowBytes;
+        long kv = 10_000;
+        long fixed = resident + kv + io + stream;
+        BundleOpenOptions o = BundleOpenOptions.defaults().withIoThreads(2).withOverhead(0).withHotFraction(0.25);
+        var e = assertThrows(io.flashllm.flashstore.budget.BudgetException.class,
+                () -> BundleModel.open(out, o.withMemoryBudget(fixed - 1, kv)));
+        assertTrue(e.getMessage().contains("cannot hold the resident part"), e.getMessage());
+        long budget = fixed + 2 * 50 * rowBytes + 100; // room for 50 rows per layer
+        try (BundleModel bm = BundleModel.open(out, o.withMemoryBudget(budget, kv)); GgufFile g = GgufFile.open(src)) {
+            assertEquals(50, bm.budget().cacheRowsPerLayer());
+            assertEquals(12, bm.budget().hotRowsPerLayer());
+            assertEquals(50, bm.feedForward().cache(0).capacity());
+            runTokens(bm.feedForward(), g, RELU, true, 5, 64);
+            assertTrue(bm.budget().describe().contains("window neuron cache"));
+        }
+    }
+
+    @Test
     void optStyleUngatedWithBiases() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 96, GgmlType.F16, false, 13);
         Path src = tm.write(tmp.resolve("m.gguf"));
