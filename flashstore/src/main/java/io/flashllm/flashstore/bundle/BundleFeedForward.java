@@ -2,7 +2,6 @@ package io.flashllm.flashstore.bundle;
 
 import io.flashllm.flashstore.cache.LayerCounters;
 import io.flashllm.flashstore.cache.NeuronCache;
-import io.flashllm.flashstore.cache.RowKernels;
 import io.flashllm.flashstore.cache.RowMatrix;
 import io.flashllm.flashstore.cache.RowShape;
 import io.flashllm.flashstore.ffn.FeedForward;
@@ -12,6 +11,8 @@ import io.flashllm.flashstore.io.IoEngine;
 import io.flashllm.flashstore.io.ReadBatch;
 import io.flashllm.flashstore.select.NeuronSelector;
 import io.flashllm.flashstore.select.Selection;
+import io.flashllm.kernels.MatVec;
+import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
 
 import java.io.IOException;
@@ -124,6 +125,17 @@ public final class BundleFeedForward implements FeedForward {
     public BundleFeedForward(List<FfnFile> files, List<WeightTensor> residentGates, List<float[]> upBiases,
                              List<float[]> downBiases, FfnActivation activation, NeuronSelector selector,
                              BundleFfnOptions options, IoEngine io, boolean ownsIo) {
+        this(files, residentGates, upBiases, downBiases, activation, selector, options, io, ownsIo, null);
+    }
+
+    /**
+     * As above, computing on {@code parallel}'s threads (null = the calling thread only). The pool
+     * is the caller's and is not closed here.
+     */
+    public BundleFeedForward(List<FfnFile> files, List<WeightTensor> residentGates, List<float[]> upBiases,
+                             List<float[]> downBiases, FfnActivation activation, NeuronSelector selector,
+                             BundleFfnOptions options, IoEngine io, boolean ownsIo, Parallel parallel) {
+        this.parallel = parallel;
         this.activation = activation;
         this.selector = selector;
         this.io = io;
@@ -158,11 +170,15 @@ public final class BundleFeedForward implements FeedForward {
             layers[l] = new Layer(l, f, residentGates == null ? null : residentGates.get(l),
                     upBiases == null ? null : upBiases.get(l), downBiases == null ? null : downBiases.get(l), shapes, cacheParts);
         }
+        this.partial = new float[parallel == null ? 1 : parallel.threads()][dim];
         gateIndex = cacheParts.indexOf(Part.GATE);
         upIndex = cacheParts.indexOf(Part.UP);
         downIndex = cacheParts.indexOf(Part.DOWN);
     }
 
+    private final Parallel parallel;
+    private final float[][] partial;
+    private final ComputeJob job = new ComputeJob();
     private final int gateIndex;
     private final int upIndex;
     private final int downIndex;
@@ -205,7 +221,7 @@ public final class BundleFeedForward implements FeedForward {
             loadAndStream(L, m, toCache, x, out);
         }
         if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
-        for (int r = 0; r < cache.used(); r++) accumulate(L, cache.rows(), r, cache.idAt(r), sel, x, out);
+        compute(L, cache.rows(), cache, null, cache.used(), x, out);
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
     }
@@ -238,7 +254,7 @@ public final class BundleFeedForward implements FeedForward {
                 for (int k = i; k < end; k++) L.dest[L.miss[k]] = -1;
             }
             L.counters.loaded(end - i);
-            for (int r = 0; r < streamed; r++) accumulate(L, stream, r, streamIds[r], L.selection, x, out);
+            compute(L, stream, null, streamIds, streamed, x, out);
             i = end;
         }
     }
@@ -271,22 +287,76 @@ public final class BundleFeedForward implements FeedForward {
         }
     }
 
+    /**
+     * out += sum over rows [0, count) of act(row)·down(row). Rows are split into one chunk per
+     * thread, each accumulating into its own partial output, summed at the end; small sets run on
+     * the calling thread. Allocation-free: the job object and partial outputs are reused.
+     */
+    private void compute(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int count, float[] x, float[] out) {
+        if (count == 0) return;
+        int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
+        if (chunks <= 1) {
+            for (int r = 0; r < count; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], L.selection, x, out);
+            return;
+        }
+        job.set(L, rows, cache, ids, count, chunks, x);
+        parallel.forRange(chunks, job);
+        for (int c = 0; c < chunks; c++) {
+            float[] p = partial[c];
+            for (int i = 0; i < dim; i++) out[i] += p[i];
+        }
+    }
+
+    private static final int MIN_ROWS_PER_CHUNK = 16;
+
+    /** The reusable parallel body of {@link #compute}. */
+    private final class ComputeJob implements Parallel.RangeBody {
+        Layer layer;
+        RowMatrix rows;
+        NeuronCache cache;
+        int[] ids;
+        int count;
+        int chunks;
+        float[] x;
+
+        void set(Layer layer, RowMatrix rows, NeuronCache cache, int[] ids, int count, int chunks, float[] x) {
+            this.layer = layer;
+            this.rows = rows;
+            this.cache = cache;
+            this.ids = ids;
+            this.count = count;
+            this.chunks = chunks;
+            this.x = x;
+        }
+
+        @Override
+        public void run(int from, int to) {
+            for (int c = from; c < to; c++) {
+                float[] p = partial[c];
+                java.util.Arrays.fill(p, 0f);
+                int r0 = (int) ((long) count * c / chunks);
+                int r1 = (int) ((long) count * (c + 1) / chunks);
+                for (int r = r0; r < r1; r++) accumulate(layer, rows, r, cache != null ? cache.idAt(r) : ids[r], layer.selection, x, p);
+            }
+        }
+    }
+
     private void accumulate(Layer L, RowMatrix rows, int r, int id, Selection sel, float[] x, float[] out) {
         float a;
         float ub = L.upBias != null ? L.upBias[id] : 0f;
         if (activation.gated()) {
             float gate;
             if (sel.gateKnown()) gate = sel.gatePre()[id];
-            else if (gateIndex >= 0) gate = RowKernels.dot(rows.part(gateIndex), r, x, 0);
-            else gate = RowKernels.dot(L.residentGate, id, x, 0);
+            else if (gateIndex >= 0) gate = MatVec.dot(rows.part(gateIndex), r, x, 0);
+            else gate = MatVec.dot(L.residentGate, id, x, 0);
             float g = activation.apply(gate);
             if (g == 0f) return;
-            a = g * (RowKernels.dot(rows.part(upIndex), r, x, 0) + ub);
+            a = g * (MatVec.dot(rows.part(upIndex), r, x, 0) + ub);
         } else {
-            a = activation.apply(RowKernels.dot(rows.part(upIndex), r, x, 0) + ub);
+            a = activation.apply(MatVec.dot(rows.part(upIndex), r, x, 0) + ub);
             if (a == 0f) return;
         }
-        RowKernels.axpy(rows.part(downIndex), r, a, out, 0);
+        MatVec.axpy(rows.part(downIndex), r, a, out, 0);
     }
 
     /**

@@ -11,6 +11,7 @@ import io.flashllm.flashstore.io.IoEngine;
 import io.flashllm.flashstore.select.DenseSelector;
 import io.flashllm.flashstore.select.GateExactSelector;
 import io.flashllm.flashstore.select.NeuronSelector;
+import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
 import io.flashllm.kernels.reference.ScalarReference;
 
@@ -37,6 +38,7 @@ public final class BundleModel implements AutoCloseable {
     private final BundleFeedForward ffn;
     private final MemoryBudget.Split budget;
     private final FfnActivation activation;
+    private Parallel ownedParallel;
 
     private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, BundleFeedForward ffn,
                         MemoryBudget.Split budget, FfnActivation activation) {
@@ -54,7 +56,24 @@ public final class BundleModel implements AutoCloseable {
         return Files.isDirectory(path) && Files.isRegularFile(path.resolve(BundleFormat.MANIFEST));
     }
 
+    /** Opens with a compute pool of its own, sized to the machine's processors, closed with the model. */
     public static BundleModel open(Path dir, BundleOpenOptions options) {
+        Parallel p = Parallel.create(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            BundleModel m = open(dir, options, p);
+            m.ownedParallel = p;
+            return m;
+        } catch (RuntimeException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the bundle at {@code dir}; the FFN and the gate-exact selector compute on
+     * {@code parallel} (the caller's pool, shared with the rest of the model; null = calling thread).
+     */
+    public static BundleModel open(Path dir, BundleOpenOptions options, Parallel parallel) {
         Manifest m = Manifest.read(dir);
         for (Manifest.FileEntry e : m.files()) {
             BundleFiles.checkPresence(dir, e, f -> {
@@ -116,7 +135,7 @@ public final class BundleModel implements AutoCloseable {
                 });
             }
 
-            NeuronSelector selector = selector(options.selector(), act, gates, dir);
+            NeuronSelector selector = selector(options.selector(), act, gates, dir, parallel);
             BundleLayout bl = files.getFirst().layout();
             List<RowShape> cacheShapes = new ArrayList<>();
             for (PartSpec p : bl.parts()) {
@@ -142,7 +161,7 @@ public final class BundleModel implements AutoCloseable {
             fo = fo.withStreamRows(streamRows);
             io = new IoEngine(options.ioThreads(), maxRead);
             BundleFeedForward ffn = new BundleFeedForward(files, gates, anyBias ? upBias : null, anyBias ? downBias : null,
-                    act, selector, fo, io, true);
+                    act, selector, fo, io, true, parallel);
             return new BundleModel(dir, m, gguf, hf, ffn, split, act);
         } catch (ModelFileException e) {
             closeQuietly(gguf, hf, files, io);
@@ -153,7 +172,8 @@ public final class BundleModel implements AutoCloseable {
         }
     }
 
-    private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir) {
+    private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir,
+                                           Parallel parallel) {
         String s = name == null ? "auto" : name;
         if (s.equals("auto")) s = gates != null && act.gated() && act.sparse() ? "gate-exact" : "dense";
         return switch (s) {
@@ -166,7 +186,7 @@ public final class BundleModel implements AutoCloseable {
                 if (!act.gated() || !act.sparse()) {
                     throw new BundleException(dir, "selector gate-exact is exact only for gated ReLU-family activations, not " + act.kind());
                 }
-                yield new GateExactSelector(gates, act);
+                yield new GateExactSelector(gates, act, parallel);
             }
             default -> throw new BundleException(dir, "unknown neuron selector '" + name + "' (dense, gate-exact, auto)");
         };
@@ -227,5 +247,6 @@ public final class BundleModel implements AutoCloseable {
         ffn.close();
         if (gguf != null) gguf.close();
         if (hf != null) hf.close();
+        if (ownedParallel != null) ownedParallel.close();
     }
 }

@@ -56,6 +56,26 @@ class BundleFeedForwardTest {
         }
     }
 
+    static List<GgmlType> kTypes() {
+        return TinyModel.kTypes();
+    }
+
+    @ParameterizedTest
+    @MethodSource("kTypes")
+    void kQuantsGateExactAndDenseOnParallelPool(GgmlType type) throws IOException {
+        TinyModel tm = new TinyModel(1, 256, 256, type, true, 31);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU));
+        try (io.flashllm.kernels.Parallel p = io.flashllm.kernels.Parallel.create(3); GgufFile g = GgufFile.open(src)) {
+            for (String sel : List.of("gate-exact", "dense")) {
+                try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults().withSelector(sel), p)) {
+                    runTokens(bm.feedForward(), g, RELU, true, 3, 256);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("types")
     void tinyCacheEvictsAndStreamsButStaysExact(GgmlType type) throws IOException {
