@@ -40,7 +40,7 @@ public final class BundleBench {
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of("flashllm-bundlebench");
-        int layers = 4, dim = 2048, ffn = 8192, tokens = 32, window = 5, threads = 2;
+        int layers = 4, dim = 2048, ffn = 8192, tokens = 32, window = 5, threads = 2, warmup = 8;
         GgmlType type = GgmlType.Q8_0;
         double active = 0.1, rho = 0.9, cache = 0.3;
         int minRead = ConvertOptions.DEFAULT_MIN_READ;
@@ -56,6 +56,7 @@ public final class BundleBench {
                 case "--tokens" -> tokens = Integer.parseInt(args[++i]);
                 case "--cache" -> cache = Double.parseDouble(args[++i]);
                 case "--window" -> window = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--min-read" -> minRead = (int) io.flashllm.flashstore.budget.MemorySize.parse(args[++i]);
                 default -> {
@@ -82,6 +83,7 @@ public final class BundleBench {
         try (Parallel par = Parallel.create(threads); GgufFile g = GgufFile.open(src);
              GgufFile res = GgufFile.open(bundle.resolve(BundleFormat.RESIDENT_GGUF))) {
             float[][][] xs = inputs(tokens, layers, dim, rho, 7);
+            dense(g, par, relu, xs, layers, dim, ffn); // warm-up: JIT and page cache
             double denseMs = dense(g, par, relu, xs, layers, dim, ffn);
             System.out.printf(Locale.ROOT, "dense in-memory FFN (mapped source, %d threads): %.2f ms/token%n", threads, denseMs);
             List<WeightTensor> gates = new ArrayList<>();
@@ -95,28 +97,48 @@ public final class BundleBench {
                 try (BundleFeedForward b = new BundleFeedForward(files, gates, null, null, relu, sel, o,
                         new IoEngine(16, 1 << 20), true, par)) {
                     float[] out = new float[dim];
+                    // The first tokens warm the JIT (Vector API code is slow until compiled) and the cache.
+                    int warm = Math.min(warmup, tokens - 1);
+                    for (int t = 0; t < warm; t++) for (int l = 0; l < layers; l++) b.forward(l, xs[t][l], out);
+                    long[] before = totals(b, layers);
                     long t0 = System.nanoTime();
-                    for (float[][] token : xs) for (int l = 0; l < layers; l++) b.forward(l, token[l], out);
-                    double ms = (System.nanoTime() - t0) / 1e6 / tokens;
-                    long bytes = 0, lookups = 0, hits = 0, reads = 0, nanos = 0;
-                    for (int l = 0; l < layers; l++) {
-                        LayerCounters c = b.counters(l);
-                        bytes += c.bytesRead();
-                        lookups += c.lookups();
-                        hits += c.hits();
-                        reads += c.reads();
-                        nanos += c.readNanos();
-                    }
+                    for (int t = warm; t < tokens; t++) for (int l = 0; l < layers; l++) b.forward(l, xs[t][l], out);
+                    int measured = tokens - warm;
+                    double ms = (System.nanoTime() - t0) / 1e6 / measured;
+                    long[] after = totals(b, layers);
+                    long bytes = after[0] - before[0], lookups = after[1] - before[1], hits = after[2] - before[2];
+                    long reads = after[3] - before[3], nanos = after[4] - before[4], selN = after[5] - before[5];
+                    long loadN = after[6] - before[6], compN = after[7] - before[7];
+                    final int measuredTokens = measured;
                     System.out.printf(Locale.ROOT, "bundle %-10s cache %.0f%% (%d rows/layer), window %d: %.2f ms/token,"
                                     + " %.2f MiB read/token (%.1f%% of FFN), %.1f%% of lookups hit, %d reads of %.0f KiB mean,"
                                     + " %.0f us mean read latency, %.0f%% neurons selected%n",
-                            sel.name(), cache * 100, rows, window, ms, bytes / (double) tokens / (1 << 20),
-                            100.0 * bytes / tokens / ffnBytes(m, layers), 100.0 * hits / Math.max(1, lookups), reads,
+                            sel.name(), cache * 100, rows, window, ms, bytes / (double) measuredTokens / (1 << 20),
+                            100.0 * bytes / measuredTokens / ffnBytes(m, layers), 100.0 * hits / Math.max(1, lookups), reads,
                             bytes / Math.max(1.0, reads) / 1024, nanos / Math.max(1.0, reads) / 1000,
-                            100.0 * lookups / tokens / layers / ffn);
+                            100.0 * lookups / measuredTokens / layers / ffn);
+                    System.out.printf(Locale.ROOT, "    per token: select %.2f ms, load (incl. streamed compute) %.2f ms, compute %.2f ms%n",
+                            selN / 1e6 / measuredTokens, loadN / 1e6 / measuredTokens, compN / 1e6 / measuredTokens);
                 }
             }
         }
+    }
+
+    /** Counter sums over layers: bytes, lookups, hits, reads, read nanos, select, load, compute nanos. */
+    private static long[] totals(BundleFeedForward b, int layers) {
+        long[] t = new long[8];
+        for (int l = 0; l < layers; l++) {
+            LayerCounters c = b.counters(l);
+            t[0] += c.bytesRead();
+            t[1] += c.lookups();
+            t[2] += c.hits();
+            t[3] += c.reads();
+            t[4] += c.readNanos();
+            t[5] += c.selectNanos();
+            t[6] += c.loadNanos();
+            t[7] += c.computeNanos();
+        }
+        return t;
     }
 
     /** Bytes of all FFN files: what a dense read of the FFN per token would cost. */

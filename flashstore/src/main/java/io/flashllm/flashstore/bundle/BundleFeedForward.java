@@ -202,10 +202,12 @@ public final class BundleFeedForward implements FeedForward {
     @Override
     public void forward(int layer, float[] x, float[] out) {
         Layer L = layers[layer];
+        long t0 = System.nanoTime();
         finishPrefetch(L);
         Selection sel = L.selection;
         sel.clear();
         selector.select(layer, x, sel);
+        long t1 = System.nanoTime();
         NeuronCache cache = L.cache;
         cache.beginToken();
         int[] ids = sel.neurons();
@@ -221,8 +223,10 @@ public final class BundleFeedForward implements FeedForward {
             loadAndStream(L, m, toCache, x, out);
         }
         if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
+        long t2 = System.nanoTime();
         compute(L, cache.rows(), cache, null, cache.used(), x, out);
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
+        L.counters.phases(t1 - t0, t2 - t1, System.nanoTime() - t2);
         if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
     }
 

@@ -14,6 +14,9 @@ public final class LayerCounters {
     private final LongAdder reads = new LongAdder();
     private final LongAdder readNanos = new LongAdder();
     private final LongAdder evictions = new LongAdder();
+    private final LongAdder selectNanos = new LongAdder();
+    private final LongAdder loadNanos = new LongAdder();
+    private final LongAdder computeNanos = new LongAdder();
     /** Read latency histogram: bucket i counts reads of at most 2^i microseconds (last bucket: the rest). */
     private final LongAdder[] latency = new LongAdder[LATENCY_BUCKETS];
 
@@ -50,6 +53,17 @@ public final class LayerCounters {
     public long latencyCount(int i) {
         return latency[i].sum();
     }
+
+    /** Time of one token at this layer, by phase: choosing neurons, waiting for reads, computing. */
+    public void phases(long select, long load, long compute) {
+        selectNanos.add(select);
+        loadNanos.add(load);
+        computeNanos.add(compute);
+    }
+
+    public long selectNanos() { return selectNanos.sum(); }
+    public long loadNanos() { return loadNanos.sum(); }
+    public long computeNanos() { return computeNanos.sum(); }
 
     public void evicted(long n) {
         evictions.add(n);
