@@ -28,6 +28,9 @@ import java.util.List;
  * in parallel), then compute {@code sum_j act(gate_j·x)·(up_j·x)·down_j} over the cache rows
  * {@code 0..used} plus any neurons streamed through the stream buffer because the cache was full.
  *
+ * <p>Calls are serialized ({@code forward} is synchronized): the caches hold one token stream's
+ * window, so sessions sharing a model take turns, as they do for the KV-cache-free parts anyway.
+ *
  * <p>Every neuron a token needs is computed exactly once: it is either a cache row or a stream row.
  * Cached neurons that this token did not select are computed too; for an exact selector their
  * activation is zero (gate-exact skips them without a dot product).
@@ -200,7 +203,7 @@ public final class BundleFeedForward implements FeedForward {
     }
 
     @Override
-    public void forward(int layer, float[] x, float[] out) {
+    public synchronized void forward(int layer, float[] x, float[] out) {
         Layer L = layers[layer];
         long t0 = System.nanoTime();
         finishPrefetch(L);
@@ -423,7 +426,7 @@ public final class BundleFeedForward implements FeedForward {
      * Loads {@code neurons} (ascending, e.g. from calibration statistics) into layer {@code layer}'s
      * cache and pins them in the hot region. Returns how many were pinned.
      */
-    public int pinHot(int layer, int[] neurons) {
+    public synchronized int pinHot(int layer, int[] neurons) {
         Layer L = layers[layer];
         finishPrefetch(L);
         int h = Math.min(neurons.length, options.hotRowsPerLayer() - L.cache.hotCount());
@@ -448,7 +451,7 @@ public final class BundleFeedForward implements FeedForward {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         for (Layer L : layers) {
             try {
                 finishPrefetch(L);

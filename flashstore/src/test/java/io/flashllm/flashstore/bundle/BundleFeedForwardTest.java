@@ -69,8 +69,11 @@ class BundleFeedForwardTest {
         Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU));
         try (io.flashllm.kernels.Parallel p = io.flashllm.kernels.Parallel.create(3); GgufFile g = GgufFile.open(src)) {
             for (String sel : List.of("gate-exact", "dense")) {
-                try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults().withSelector(sel), p)) {
-                    runTokens(bm.feedForward(), g, RELU, true, 3, 256);
+                try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults().withSelector(sel))) {
+                    BundleFeedForward f = bm.feedForward(p);
+                    assertSame(f, bm.feedForward(p));
+                    assertThrows(IllegalStateException.class, () -> bm.feedForward(null), "one pool per FFN");
+                    runTokens(f, g, RELU, true, 3, 256);
                 }
             }
         }
