@@ -180,6 +180,7 @@ public final class BundleFeedForward implements FeedForward {
     }
 
     private final Parallel parallel;
+    private boolean closed;
     private final float[][] partial;
     private final ComputeJob job = new ComputeJob();
     private final int gateIndex;
@@ -452,6 +453,9 @@ public final class BundleFeedForward implements FeedForward {
 
     @Override
     public synchronized void close() {
+        // The model closes its FFN and the bundle closes it again: the second call does nothing.
+        if (closed) return;
+        closed = true;
         for (Layer L : layers) {
             try {
                 finishPrefetch(L);

@@ -47,6 +47,7 @@ public final class BundleModel implements AutoCloseable {
     private final FfnActivation activation;
     private Parallel ownedParallel;
     private Parallel ffnParallel;
+    private boolean closed;
 
     private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, List<FfnFile> files,
                         List<WeightTensor> gates, List<float[]> upBiases, List<float[]> downBiases, String selectorName,
@@ -276,6 +277,8 @@ public final class BundleModel implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (closed) return;
+        closed = true;
         if (ffn != null) {
             ffn.close();
         } else {
