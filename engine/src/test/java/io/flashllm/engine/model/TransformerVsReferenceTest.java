@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Whole-model logits of the engine against the plain reference forward pass, per architecture and weight type. */
 class TransformerVsReferenceTest {
     static final int[] TOKENS = {1, 17, 250, 3, 99, 42, 42, 7, 300};
-    static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2);
+    static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2).withKvCacheType(KvCacheType.F32);
 
     @TempDir
     Path dir;
