@@ -43,6 +43,8 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("opt-projected", TinySpec.opt(t, true, 32)));
             out.add(Arguments.of("opt-postnorm", TinySpec.opt(t, false, 64)));
         }
+        out.add(Arguments.of("llama-q4k", TinySpec.wideLlama(GgmlType.Q4_K)));
+        out.add(Arguments.of("llama-q6k", TinySpec.wideLlama(GgmlType.Q6_K)));
         return out.stream();
     }
 
