@@ -16,7 +16,7 @@ import java.util.Map;
  * bytes of each token (for streaming) come from the JSON itself.
  *
  * <p>Hugging Face always recognises added tokens in the text: {@code parseSpecial = false} is not supported there
- * and is treated as true.
+ * and is treated as true ({@link Tokenizers#fromHfDirBuiltin} honours it).
  */
 final class HfTokenizer implements Tokenizer {
     private final HuggingFaceTokenizer hf;
