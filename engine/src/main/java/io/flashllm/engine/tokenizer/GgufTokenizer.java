@@ -18,14 +18,13 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     protected final GgufVocab vocab;
     protected final Map<String, Integer> byText;
     private final SpecialTokenSplitter splitter;
-    private final byte[][] pieces;
+    private volatile byte[][] pieces;
     private final int[] eog;
 
     GgufTokenizer(GgufVocab vocab) {
         this.vocab = vocab;
         this.byText = GgufVocab.index(vocab.tokens());
         this.splitter = new SpecialTokenSplitter(vocab.tokens(), vocab.types());
-        this.pieces = new byte[vocab.size()][];
         Set<Integer> eogSet = new LinkedHashSet<>();
         if (vocab.eos() >= 0) eogSet.add(vocab.eos());
         if (vocab.eot() >= 0) eogSet.add(vocab.eot());
@@ -72,8 +71,10 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     @Override
     public final String decode(int[] ids) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream(ids.length * 4);
+        byte[][] p = pieces();
         for (int id : ids) {
-            buf.writeBytes(tokenBytes(id));
+            checkId(id);
+            buf.writeBytes(p[id]);
         }
         String s = buf.toString(StandardCharsets.UTF_8);
         if (stripLeadingSpace() && s.startsWith(" ")) {
@@ -90,21 +91,33 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     @Override
     public final byte[] tokenBytes(int id) {
         checkId(id);
-        byte[] p = pieces[id];
+        return pieces()[id].clone();
+    }
+
+    /** Every token's bytes, computed once on first use (subclass tables must be ready first, hence not in the constructor). */
+    private byte[][] pieces() {
+        byte[][] p = pieces;
         if (p == null) {
-            // Computed lazily and cached: races only recompute the same immutable value.
-            int type = vocab.types()[id];
-            // The unknown token shows nothing, as Hugging Face's decode (skipping special tokens) shows it.
-            if (type == TokenType.CONTROL || type == TokenType.UNUSED || type == TokenType.UNKNOWN) {
-                p = new byte[0];
-            } else if (type == TokenType.USER_DEFINED) {
-                p = vocab.tokens()[id].getBytes(StandardCharsets.UTF_8);
-            } else {
-                p = pieceBytes(id);
+            synchronized (this) {
+                p = pieces;
+                if (p == null) {
+                    p = new byte[vocab.size()][];
+                    for (int id = 0; id < p.length; id++) {
+                        int type = vocab.types()[id];
+                        // The unknown token shows nothing, as Hugging Face's decode (skipping special tokens) shows it.
+                        if (type == TokenType.CONTROL || type == TokenType.UNUSED || type == TokenType.UNKNOWN) {
+                            p[id] = new byte[0];
+                        } else if (type == TokenType.USER_DEFINED) {
+                            p[id] = vocab.tokens()[id].getBytes(StandardCharsets.UTF_8);
+                        } else {
+                            p[id] = pieceBytes(id);
+                        }
+                    }
+                    pieces = p;
+                }
             }
-            pieces[id] = p;
         }
-        return p.clone();
+        return p;
     }
 
     @Override

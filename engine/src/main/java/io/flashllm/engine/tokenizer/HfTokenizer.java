@@ -76,13 +76,17 @@ final class HfTokenizer implements Tokenizer {
         }
         byText = ids;
         decoderKind = decoderKind(tokenizer.path("decoder"));
-        pieces = new byte[n][];
         specials = HfSpecials.resolve(sources, byText, control);
         try {
             hf = HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of(
                     "addSpecialTokens", "true", "truncation", "false", "padding", "false"));
         } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
             throw new TokenizerException(tokenizerJson + ": the Hugging Face tokenizer library cannot load it: " + e, e);
+        }
+        // All computed now, so concurrent readers need no locking.
+        pieces = new byte[n][];
+        for (int id = 0; id < n; id++) {
+            pieces[id] = computeBytes(id);
         }
     }
 
@@ -142,12 +146,7 @@ final class HfTokenizer implements Tokenizer {
     @Override
     public byte[] tokenBytes(int id) {
         checkId(id);
-        byte[] p = pieces[id];
-        if (p == null) {
-            p = computeBytes(id);
-            pieces[id] = p;
-        }
-        return p.clone();
+        return pieces[id].clone();
     }
 
     private byte[] computeBytes(int id) {

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.chat.ChatTemplates;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,6 +35,10 @@ class HfOracleTest {
         texts.add(VocabBuilder.corpus());
         String special = v.tokens().get(v.eos());
         texts.add("before" + special + "after " + special);
+        // A rendered chat prompt: its markers must come out as single special tokens on both sides.
+        texts.add(ChatTemplates.forModel(v.ggufMetadata()).render(List.of(
+                new ChatMessage("system", "Be brief."), new ChatMessage("user", "What is the capital of France?"),
+                new ChatMessage("assistant", "Paris."), new ChatMessage("user", "And of Italy?"))));
         try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
                 Map.of("addSpecialTokens", "true", "truncation", "false", "padding", "false"))) {
             for (String t : texts) {

@@ -24,21 +24,24 @@ public final class HfModelDir implements AutoCloseable {
     public static final String CONFIG = "config.json";
     public static final String GENERATION_CONFIG = "generation_config.json";
     public static final String TOKENIZER = "tokenizer.json";
+    public static final String TOKENIZER_CONFIG = "tokenizer_config.json";
     public static final String SINGLE_WEIGHTS = "model.safetensors";
 
     private final Path dir;
     private final JsonNode config;
     private final JsonNode generationConfig;
     private final Path tokenizerJson;
+    private final JsonNode tokenizerConfig;
     private final Map<String, SafetensorsFile> shardOf;
     private final List<SafetensorsFile> shards;
 
     private HfModelDir(Path dir, JsonNode config, JsonNode generationConfig, Path tokenizerJson,
-                       Map<String, SafetensorsFile> shardOf, List<SafetensorsFile> shards) {
+                       JsonNode tokenizerConfig, Map<String, SafetensorsFile> shardOf, List<SafetensorsFile> shards) {
         this.dir = dir;
         this.config = config;
         this.generationConfig = generationConfig;
         this.tokenizerJson = tokenizerJson;
+        this.tokenizerConfig = tokenizerConfig;
         this.shardOf = shardOf;
         this.shards = shards;
     }
@@ -50,6 +53,8 @@ public final class HfModelDir implements AutoCloseable {
         JsonNode generationConfig = Files.exists(gen) ? jsonObject(gen) : null;
         Path tok = dir.resolve(TOKENIZER);
         Path tokenizerJson = Files.isRegularFile(tok) ? tok : null;
+        Path tokConfig = dir.resolve(TOKENIZER_CONFIG);
+        JsonNode tokenizerConfig = Files.exists(tokConfig) ? jsonObject(tokConfig) : null;
 
         List<SafetensorsFile> shards = new ArrayList<>();
         Map<String, SafetensorsFile> shardOf = new LinkedHashMap<>();
@@ -70,7 +75,7 @@ public final class HfModelDir implements AutoCloseable {
             for (SafetensorsFile f : shards) f.close();
             throw e;
         }
-        return new HfModelDir(dir, config, generationConfig, tokenizerJson,
+        return new HfModelDir(dir, config, generationConfig, tokenizerJson, tokenizerConfig,
                 Collections.unmodifiableMap(shardOf), List.copyOf(shards));
     }
 
@@ -121,6 +126,11 @@ public final class HfModelDir implements AutoCloseable {
     /** Path of {@code tokenizer.json}, or null when the directory has none. */
     public Path tokenizerJson() {
         return tokenizerJson;
+    }
+
+    /** {@code tokenizer_config.json} (special tokens, chat_template), or null when the directory has none. */
+    public JsonNode tokenizerConfig() {
+        return tokenizerConfig;
     }
 
     /** Every tensor name, in index (or header) order. */

@@ -179,6 +179,17 @@ class GgufFaultTest {
     }
 
     @Test
+    void overlongKeyIsRefused() throws IOException {
+        assertOpenFails(new TestGguf().header(3, 0, 1).str("k".repeat(65_536)).u32(TestGguf.U8).u8(0),
+                "metadata key #0", "over the limit of 65535");
+    }
+
+    @Test
+    void emptyKeyIsRefused() throws IOException {
+        assertOpenFails(new TestGguf().header(3, 0, 1).str("").u32(TestGguf.U8).u8(0), "empty metadata key", "offset 24");
+    }
+
+    @Test
     void missingFileAndDirectory() {
         assertFault(() -> GgufFile.open(tmp.resolve("absent.gguf")), "file not found", "absent.gguf");
         assertFault(() -> GgufFile.open(tmp), "is a directory", tmp.toString());

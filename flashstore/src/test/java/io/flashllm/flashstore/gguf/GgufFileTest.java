@@ -3,6 +3,7 @@ package io.flashllm.flashstore.gguf;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
@@ -49,5 +50,16 @@ class GgufFileTest {
             assertEquals(-16, q.data().get(ValueLayout.JAVA_BYTE, 2));
             assertNull(f.tensor("nope"));
         }
+    }
+
+    @Test
+    void closeUnmaps() throws IOException {
+        Path p = tmp.resolve("m.gguf");
+        Files.write(p, TestGguf.validFile(3));
+        GgufFile f = GgufFile.open(p);
+        WeightTensor w = f.tensor("w");
+        f.close();
+        f.close(); // idempotent
+        assertThrows(IllegalStateException.class, () -> w.data().get(ValueLayout.JAVA_BYTE, 0));
     }
 }
