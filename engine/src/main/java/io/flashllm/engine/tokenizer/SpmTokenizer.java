@@ -24,7 +24,8 @@ final class SpmTokenizer extends GgufTokenizer {
         String[] tokens = vocab.tokens();
         int[] types = vocab.types();
         for (int i = 0; i < tokens.length; i++) {
-            if (types[i] == TokenType.NORMAL || types[i] == TokenType.USER_DEFINED) {
+            int t = types[i];
+            if (t == TokenType.NORMAL || t == TokenType.USER_DEFINED || t == TokenType.UNDEFINED) {
                 mergeable.putIfAbsent(tokens[i], i);
             }
         }

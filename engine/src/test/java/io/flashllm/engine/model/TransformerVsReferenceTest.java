@@ -54,11 +54,61 @@ class TransformerVsReferenceTest {
             expected = new ReferenceForward(spec, gguf::tensor).run(TOKENS);
         }
         try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS);
-             Transformer t = model.newTransformer(32)) {
+             Transformer t = model.newTransformer(32);
+             Transformer batched = model.newTransformer(32)) {
             for (int p = 0; p < TOKENS.length; p++) {
                 assertClose(expected[p], t.forward(TOKENS[p], p), label + " position " + p);
             }
+            // The prompt path: all tokens through the layers together (matmul, causal attention in one go).
+            assertClose(expected[TOKENS.length - 1], batched.forward(TOKENS, 0, TOKENS.length, 0), label + " batched");
         }
+    }
+
+    @Test
+    void llama3RopeFrequencyFactorsFromTheFile() throws Exception {
+        TinySpec spec = TinySpec.llama(GgmlType.F32);
+        float[] factors = new float[spec.headDim() / 2];
+        for (int i = 0; i < factors.length; i++) factors[i] = 1f + i * 0.7f;
+        Path file = new TinyModels(spec).withRopeFactors(factors).writeGguf(dir.resolve("l3.gguf"), Map.of());
+        float[][] expected;
+        try (GgufFile gguf = GgufFile.open(file)) {
+            expected = new ReferenceForward(spec, gguf::tensor).run(TOKENS);
+        }
+        try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS);
+             Transformer t = model.newTransformer(32)) {
+            assertArrayEqualsF(factors, model.config().rope().freqFactors());
+            for (int p = 0; p < TOKENS.length; p++) assertClose(expected[p], t.forward(TOKENS[p], p), "p" + p);
+        }
+    }
+
+    @Test
+    void concurrentSequencesDoNotDisturbEachOther() throws Exception {
+        Path file = new TinyModels(TinySpec.qwen2(GgmlType.Q4_0)).writeGguf(dir.resolve("c.gguf"), Map.of());
+        try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS)) {
+            float[] alone;
+            try (Transformer t = model.newTransformer(16)) {
+                alone = t.forward(TOKENS, 0, TOKENS.length, 0).clone();
+            }
+            float[][] got = new float[4][];
+            Thread[] threads = new Thread[4];
+            for (int i = 0; i < threads.length; i++) {
+                int id = i;
+                threads[i] = Thread.ofPlatform().start(() -> {
+                    try (Transformer t = model.newTransformer(16)) {
+                        float[] logits = null;
+                        for (int p = 0; p < TOKENS.length; p++) logits = t.forward(TOKENS[p], p);
+                        got[id] = logits.clone();
+                    }
+                });
+            }
+            for (Thread t : threads) t.join();
+            for (float[] g : got) assertClose(alone, g, "concurrent");
+        }
+    }
+
+    static void assertArrayEqualsF(float[] a, float[] b) {
+        assertEquals(a.length, b.length);
+        for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6f);
     }
 
     @Test

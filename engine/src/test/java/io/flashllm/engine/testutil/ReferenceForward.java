@@ -134,8 +134,10 @@ public final class ReferenceForward {
     /** Rotates one head in place: adjacent pairs (GGUF llama) or element i with i + d/2 (HF, GGUF qwen2). */
     private void rope(double[] v, int off, int pos) {
         int rot = s.headDim();
+        WeightTensor factors = tensors.apply("rope_freqs.weight");
         for (int i = 0; i < rot / 2; i++) {
             double angle = pos * Math.pow(s.ropeTheta(), -2.0 * i / rot);
+            if (factors != null) angle /= ScalarReference.dequantizeRow(factors, 0)[i];
             int a = s.ropeInterleaved() ? off + 2 * i : off + i;
             int b = s.ropeInterleaved() ? off + 2 * i + 1 : off + i + rot / 2;
             double x0 = v[a];

@@ -9,8 +9,6 @@ import io.flashllm.kernels.reference.ScalarReference;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,6 +104,12 @@ public final class TinyModels {
         tensors.put(name, new Tensor(1, n, b, GgmlType.F32, true));
     }
 
+    /** Adds Llama 3 style per-frequency divisors as rope_freqs.weight (GGUF only; HF computes them from config). */
+    public TinyModels withRopeFactors(float[] factors) {
+        tensors.put("rope_freqs.weight", new Tensor(1, factors.length, factors.clone(), GgmlType.F32, true));
+        return this;
+    }
+
     /** Writes the GGUF file with {@code extraMetadata} (e.g. a tokenizer) added. */
     public Path writeGguf(Path file, Map<String, ?> extraMetadata) throws IOException {
         GgufWriter w = new GgufWriter(file);
@@ -142,7 +146,7 @@ public final class TinyModels {
         return file;
     }
 
-    /** Writes config.json, model.safetensors (F32) and {@code tokenizerJson} (if given) into {@code dir}. */
+    /** Writes config.json, model.safetensors (F32, or the 16-bit type of the GGUF weights) and {@code tokenizerJson} (if given) into {@code dir}. */
     public Path writeHf(Path dir, String tokenizerJson) throws IOException {
         Files.createDirectories(dir);
         SafetensorsWriter w = new SafetensorsWriter();
@@ -156,10 +160,10 @@ public final class TinyModels {
                 v = toHalfSplit(v, heads, s.headDim(), t.vector() ? 1 : t.cols());
             }
             long[] shape = t.vector() ? new long[] {t.cols()} : new long[] {t.rows(), t.cols()};
-            ByteBuffer buf = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-            for (float f : v) buf.putFloat(f);
-            byte[] bytes = buf.array();
-            w.addTensor(hfName, GgmlType.F32, shape, out -> out.put(bytes));
+            // 16-bit files stay 16-bit (exactly the same values); quantized ones are stored widened to F32.
+            GgmlType dtype = t.type() == GgmlType.F16 || t.type() == GgmlType.BF16 ? t.type() : GgmlType.F32;
+            byte[] bytes = Quantizer.quantize(dtype, v);
+            w.addTensor(hfName, dtype, shape, out -> out.put(bytes));
         }
         w.writeModel(dir, Long.MAX_VALUE);
         Files.writeString(dir.resolve("config.json"), hfConfig(), StandardCharsets.UTF_8);

@@ -7,20 +7,17 @@ import jdk.incubator.vector.VectorOperators;
 import java.lang.foreign.MemorySegment;
 
 import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.I;
 import static io.flashllm.kernels.cpu.Simd.L;
 import static io.flashllm.kernels.cpu.Simd.LE;
 import static io.flashllm.kernels.cpu.Simd.S;
 import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
-/** bfloat16, widened in registers by a shift. */
+/** bfloat16: the top half of a float, widened in registers by a shift. Loops are flat; see {@link Q8_0Kernel}. */
 final class Bf16Kernel extends RowKernel {
 
     private static float scalar(MemorySegment s, long off) {
         return Float.intBitsToFloat((s.get(SHORT_LE, off) & 0xffff) << 16);
-    }
-
-    private static FloatVector load(MemorySegment s, long off) {
-        return Simd.bf16ToFloat(ShortVector.fromMemorySegment(S, s, off, LE));
     }
 
     @Override
@@ -28,12 +25,17 @@ final class Bf16Kernel extends RowKernel {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int c = 0;
         for (; c <= cols - 2 * L; c += 2 * L) {
-            long o = off + 2L * c;
-            a0 = load(s, o).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-            a1 = load(s, o + 2L * L).fma(FloatVector.fromArray(F, x, xOff + c + L), a1);
+            FloatVector w0 = ShortVector.fromMemorySegment(S, s, off + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w1 = ShortVector.fromMemorySegment(S, s, off + 2L * (c + L), LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a0 = w0.fma(FloatVector.fromArray(F, x, xOff + c), a0);
+            a1 = w1.fma(FloatVector.fromArray(F, x, xOff + c + L), a1);
         }
         for (; c <= cols - L; c += L) {
-            a0 = load(s, off + 2L * c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+            FloatVector w0 = ShortVector.fromMemorySegment(S, s, off + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            a0 = w0.fma(FloatVector.fromArray(F, x, xOff + c), a0);
         }
         float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; c < cols; c++) sum += scalar(s, off + 2L * c) * x[xOff + c];
@@ -42,9 +44,12 @@ final class Bf16Kernel extends RowKernel {
 
     @Override
     public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        FloatVector av = FloatVector.broadcast(F, a);
         int c = 0;
         for (; c <= cols - L; c += L) {
-            load(s, off + 2L * c).fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, out, outOff + c)).intoArray(out, outOff + c);
+            FloatVector w = ShortVector.fromMemorySegment(S, s, off + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            w.fma(av, FloatVector.fromArray(F, out, outOff + c)).intoArray(out, outOff + c);
         }
         for (; c < cols; c++) out[outOff + c] += a * scalar(s, off + 2L * c);
     }
@@ -53,7 +58,8 @@ final class Bf16Kernel extends RowKernel {
     public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
         int c = 0;
         for (; c <= cols - L; c += L) {
-            load(s, off + 2L * c).intoArray(out, outOff + c);
+            ShortVector.fromMemorySegment(S, s, off + 2L * c, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, outOff + c);
         }
         for (; c < cols; c++) out[outOff + c] = scalar(s, off + 2L * c);
     }

@@ -14,43 +14,30 @@ import static io.flashllm.kernels.cpu.Simd.LE;
 /**
  * Q4_0: blocks of 18 bytes, an f16 scale then 16 bytes whose low nibbles are elements 0..15 and
  * high nibbles 16..31, each stored plus 8. The offset of 8 is removed in the byte lanes, before
- * widening, so the float work is the same as for Q8_0.
+ * widening, so the float work is the same as for Q8_0. Loops are flat; see {@link Q8_0Kernel}.
  */
 final class Q4_0Kernel extends RowKernel {
     private static final int BYTES = 18;
-
-    private static FloatVector low(ByteVector q) {
-        return Simd.bytesToFloat(q.and((byte) 15).sub((byte) 8));
-    }
-
-    private static FloatVector high(ByteVector q) {
-        return Simd.bytesToFloat(q.lanewise(VectorOperators.ASHR, 4).and((byte) 15).sub((byte) 8));
-    }
-
-    private static FloatVector blockDot(MemorySegment s, long bo, float[] x, int xb) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int j = 0; j < 16; j += L) {
-            ByteVector q = ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE);
-            acc = low(q).fma(FloatVector.fromArray(F, x, xb + j), acc);
-            acc = high(q).fma(FloatVector.fromArray(F, x, xb + 16 + j), acc);
-        }
-        return acc;
-    }
 
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
         int blocks = cols / 32;
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
+        for (int b = 0; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
             int xb = xOff + 32 * b;
-            a0 = blockDot(s, bo, x, xb).fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
-            a1 = blockDot(s, bo + BYTES, x, xb + 32).fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
-        }
-        if (b < blocks) {
-            long bo = off + (long) BYTES * b;
-            a0 = blockDot(s, bo, x, xOff + 32 * b).fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            FloatVector pLo = FloatVector.zero(F), pHi = pLo;
+            for (int j = 0; j < 16; j += L) {
+                ByteVector q = ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE);
+                FloatVector lo = (FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                pLo = lo.fma(FloatVector.fromArray(F, x, xb + j), pLo);
+                pHi = hi.fma(FloatVector.fromArray(F, x, xb + 16 + j), pHi);
+            }
+            FloatVector d = FloatVector.broadcast(F, Simd.f16(s, bo));
+            a0 = pLo.fma(d, a0);
+            a1 = pHi.fma(d, a1);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
@@ -60,12 +47,15 @@ final class Q4_0Kernel extends RowKernel {
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
-            float ad = a * Simd.f16(s, bo);
+            FloatVector ad = FloatVector.broadcast(F, a * Simd.f16(s, bo));
             int ob = outOff + 32 * b;
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE);
-                low(q).fma(FloatVector.broadcast(F, ad), FloatVector.fromArray(F, out, ob + j)).intoArray(out, ob + j);
-                high(q).fma(FloatVector.broadcast(F, ad), FloatVector.fromArray(F, out, ob + 16 + j)).intoArray(out, ob + 16 + j);
+                FloatVector lo = (FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                lo.fma(ad, FloatVector.fromArray(F, out, ob + j)).intoArray(out, ob + j);
+                hi.fma(ad, FloatVector.fromArray(F, out, ob + 16 + j)).intoArray(out, ob + 16 + j);
             }
         }
     }
@@ -79,8 +69,11 @@ final class Q4_0Kernel extends RowKernel {
             int ob = outOff + 32 * b;
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE);
-                low(q).mul(d).intoArray(out, ob + j);
-                high(q).mul(d).intoArray(out, ob + 16 + j);
+                FloatVector lo = (FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15).sub((byte) 8)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                lo.mul(d).intoArray(out, ob + j);
+                hi.mul(d).intoArray(out, ob + 16 + j);
             }
         }
     }

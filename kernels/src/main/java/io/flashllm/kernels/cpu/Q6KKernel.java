@@ -17,23 +17,11 @@ import static io.flashllm.kernels.cpu.Simd.LE;
  * elements uses 64 bytes of ql and 32 of qh: for l in 0..31, ql[l] low/high nibble give elements
  * l and l+64, ql[l+32] give l+32 and l+96, and qh[l] bits 0-1, 2-3, 4-5, 6-7 complete elements
  * l, l+32, l+64, l+96. Values are stored plus 32. A vector of at most 16 lanes never straddles two
- * scales, so each vector's products get one scale.
+ * scales, so each vector's products get one scale. The 2-bit fields are moved into bits 4-5 with
+ * one mask and at most one shift. Loops are flat; see {@link Q8_0Kernel}.
  */
 final class Q6KKernel extends RowKernel {
     private static final int BYTES = 210;
-
-    private static FloatVector quant(ByteVector low4, ByteVector qh, int shift) {
-        ByteVector high2 = shift == 0 ? qh.and((byte) 3) : qh.lanewise(VectorOperators.ASHR, shift).and((byte) 3);
-        return Simd.bytesToFloat(low4.or(high2.lanewise(VectorOperators.LSHL, 4)).sub((byte) 32));
-    }
-
-    private static ByteVector lowNibble(ByteVector v) {
-        return v.and((byte) 15);
-    }
-
-    private static ByteVector highNibble(ByteVector v) {
-        return v.lanewise(VectorOperators.ASHR, 4).and((byte) 15);
-    }
 
     private static int scale(MemorySegment s, long at) {
         return s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at);
@@ -57,10 +45,18 @@ final class Q6KKernel extends RowKernel {
                     ByteVector c = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
                     ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
                     int is = l / 16;
-                    FloatVector p1 = quant(lowNibble(a), hb, 0).mul(FloatVector.fromArray(F, x, xh + l));
-                    FloatVector p2 = quant(lowNibble(c), hb, 2).mul(FloatVector.fromArray(F, x, xh + 32 + l));
-                    FloatVector p3 = quant(highNibble(a), hb, 4).mul(FloatVector.fromArray(F, x, xh + 64 + l));
-                    FloatVector p4 = quant(highNibble(c), hb, 6).mul(FloatVector.fromArray(F, x, xh + 96 + l));
+                    FloatVector q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector q3 = (FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector q4 = (FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 48))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector p1 = q1.mul(FloatVector.fromArray(F, x, xh + l));
+                    FloatVector p2 = q2.mul(FloatVector.fromArray(F, x, xh + 32 + l));
+                    FloatVector p3 = q3.mul(FloatVector.fromArray(F, x, xh + 64 + l));
+                    FloatVector p4 = q4.mul(FloatVector.fromArray(F, x, xh + 96 + l));
                     blk = p1.fma(FloatVector.broadcast(F, scale(s, sc + is)), blk);
                     blk = p2.fma(FloatVector.broadcast(F, scale(s, sc + 2 + is)), blk);
                     blk = p3.fma(FloatVector.broadcast(F, scale(s, sc + 4 + is)), blk);
@@ -82,14 +78,6 @@ final class Q6KKernel extends RowKernel {
         apply(s, off, cols, 1f, out, outOff, false);
     }
 
-    private static void put(FloatVector q, float scale, float[] out, int at, boolean accumulate) {
-        if (accumulate) {
-            q.fma(FloatVector.broadcast(F, scale), FloatVector.fromArray(F, out, at)).intoArray(out, at);
-        } else {
-            q.mul(scale).intoArray(out, at);
-        }
-    }
-
     private static void apply(MemorySegment s, long off, int cols, float a, float[] out, int outOff, boolean accumulate) {
         int blocks = cols / 256;
         for (int b = 0; b < blocks; b++) {
@@ -105,10 +93,29 @@ final class Q6KKernel extends RowKernel {
                     ByteVector cv = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
                     ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
                     int is = l / 16;
-                    put(quant(lowNibble(av), hb, 0), d * scale(s, sc + is), out, oh + l, accumulate);
-                    put(quant(lowNibble(cv), hb, 2), d * scale(s, sc + 2 + is), out, oh + 32 + l, accumulate);
-                    put(quant(highNibble(av), hb, 4), d * scale(s, sc + 4 + is), out, oh + 64 + l, accumulate);
-                    put(quant(highNibble(cv), hb, 6), d * scale(s, sc + 6 + is), out, oh + 96 + l, accumulate);
+                    FloatVector q1 = (FloatVector) av.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector q2 = (FloatVector) cv.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector q3 = (FloatVector) av.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector q4 = (FloatVector) cv.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 48))
+                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                    FloatVector s1 = FloatVector.broadcast(F, d * scale(s, sc + is));
+                    FloatVector s2 = FloatVector.broadcast(F, d * scale(s, sc + 2 + is));
+                    FloatVector s3 = FloatVector.broadcast(F, d * scale(s, sc + 4 + is));
+                    FloatVector s4 = FloatVector.broadcast(F, d * scale(s, sc + 6 + is));
+                    if (accumulate) {
+                        q1.fma(s1, FloatVector.fromArray(F, out, oh + l)).intoArray(out, oh + l);
+                        q2.fma(s2, FloatVector.fromArray(F, out, oh + 32 + l)).intoArray(out, oh + 32 + l);
+                        q3.fma(s3, FloatVector.fromArray(F, out, oh + 64 + l)).intoArray(out, oh + 64 + l);
+                        q4.fma(s4, FloatVector.fromArray(F, out, oh + 96 + l)).intoArray(out, oh + 96 + l);
+                    } else {
+                        q1.mul(s1).intoArray(out, oh + l);
+                        q2.mul(s2).intoArray(out, oh + 32 + l);
+                        q3.mul(s3).intoArray(out, oh + 64 + l);
+                        q4.mul(s4).intoArray(out, oh + 96 + l);
+                    }
                 }
             }
         }
