@@ -201,9 +201,11 @@ final class InferenceScheduler implements AutoCloseable {
         try {
             result = session.generate(job.prompt, job.params, listener);
         } catch (JobCancelledException e) {
+            // Thrown from our own prompt-progress callback, where the engine's state is consistent:
+            // the session (and the prompt prefix it cached) stays usable.
             metrics.cancelled(job.cancelReason().tag());
             job.listener.onCancelled();
-            return false;
+            return true;
         } catch (Throwable t) {
             if (job.cancelled()) {
                 // An engine may wrap our unwinding exception; a cancelled job is not an engine failure.
