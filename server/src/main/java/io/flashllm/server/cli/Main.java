@@ -19,8 +19,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "flashllm", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Run large language models on machines whose memory is smaller than the model.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, DemoCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, DemoCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
@@ -80,6 +79,7 @@ public final class Main implements Callable<Integer> {
         CommandLine cl = new CommandLine(new Main());
         Object serve = optionalCommand("io.flashllm.server.http.ServeCommand");
         if (serve != null) cl.addSubcommand("serve", serve);
+        cl.addSubcommand("help", new CommandLine.HelpCommand());
         return cl;
     }
 
