@@ -84,8 +84,9 @@ final class CompletionExchange implements JobListener {
     }
 
     private void clientGone() {
-        sink.markClosed();
+        // Mark the job first: a slot thread woken by markClosed must find the reason already set.
         scheduler.cancel(job, CancelReason.CLIENT_DISCONNECTED);
+        sink.markClosed();
         stopPing();
     }
 
@@ -127,7 +128,7 @@ final class CompletionExchange implements JobListener {
 
     @Override
     public void onFinish(GenerationResult result) {
-        if (result.finishReason() == FinishReason.CANCELLED || job.cancelled()) {
+        if (result.finishReason() == FinishReason.CANCELLED) {
             onCancelled();
             return;
         }

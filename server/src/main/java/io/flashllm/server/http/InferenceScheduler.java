@@ -1,5 +1,6 @@
 package io.flashllm.server.http;
 
+import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationListener;
 import io.flashllm.engine.api.GenerationResult;
@@ -233,7 +234,8 @@ final class InferenceScheduler implements AutoCloseable {
         }
         metrics.promptTokens(job.prompt.length);
         metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
-        if (job.cancelled()) metrics.cancelled(job.cancelReason().tag());
+        // A cancel that lands after the last token leaves a complete result: that is not a cancellation.
+        if (result.finishReason() == FinishReason.CANCELLED && job.cancelled()) metrics.cancelled(job.cancelReason().tag());
         return new Outcome(result, null, false);
     }
 
