@@ -70,12 +70,12 @@ public final class KernelBench {
             }
             System.out.printf(Locale.ROOT, "memory: read %.1f GB/s, memcpy %.1f GB/s (bytes copied; %.1f GB/s read+write)%n",
                     read, copy, 2 * copy);
-            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s%n", "type", "MB/matrix", "GB/s", "ms/matvec",
-                    "vs read", "vs memcpy", "GB/cpu-s(main)");
+            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s %9s%n", "type", "MB/matrix", "GB/s", "ms/matvec",
+                    "vs read", "vs memcpy", "GB/cpu-s(main)", "GFLOP/s");
             for (GgmlType t : types) {
                 double[] r = measure(p, t, rows, cols, batch, seconds, workingSetMb);
-                System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.2f %10.2f %14.1f%n",
-                        t, r[0] / 1e6, r[1], r[2], r[1] / read, r[1] / copy, r[3]);
+                System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.2f %10.2f %14.1f %9.1f%n",
+                        t, r[0] / 1e6, r[1], r[2], r[1] / read, r[1] / copy, r[3], r[4]);
             }
         }
     }
@@ -83,7 +83,7 @@ public final class KernelBench {
     private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "1.0"));
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    /** Returns {matrix bytes, GB/s of weights, ms per product, GB/s per CPU-second of the calling thread}. */
+    /** Returns {matrix bytes, GB/s of weights, ms per product, GB/s per CPU-second of the calling thread, GFLOP/s}. */
     static double[] measure(Parallel p, GgmlType t, int rows, int cols, int batch, double seconds, long workingSetMb) {
         long bytes = t.bytesFor((long) rows * cols);
         int copies = (int) Math.max(1, Math.min(4096, (workingSetMb << 20) / bytes));
@@ -106,7 +106,8 @@ public final class KernelBench {
             } while (now < end);
             double secs = (now - t0) / 1e9;
             double cpuSecs = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
-            return new double[]{bytes, bytes * n / secs / 1e9, secs * 1e3 / n, bytes * n / cpuSecs / 1e9};
+            double gflops = 2.0 * rows * cols * batch * n / secs / 1e9;
+            return new double[]{bytes, bytes * n / secs / 1e9, secs * 1e3 / n, bytes * n / cpuSecs / 1e9, gflops};
         }
     }
 
