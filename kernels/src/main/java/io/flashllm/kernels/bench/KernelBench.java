@@ -68,6 +68,7 @@ public final class KernelBench {
                 read = MemoryProbe.readGBps(p, src, seconds);
                 copy = MemoryProbe.copyGBps(p, src, dst, seconds);
             }
+            System.out.printf(Locale.ROOT, "parallel hand-off: %.1f us per forRange with an empty body%n", handoffMicros(p));
             System.out.printf(Locale.ROOT, "memory: read %.1f GB/s, memcpy %.1f GB/s (bytes copied; %.1f GB/s read+write)%n",
                     read, copy, 2 * copy);
             System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s %9s%n", "type", "MB/matrix", "GB/s", "ms/matvec",
@@ -82,6 +83,17 @@ public final class KernelBench {
 
     private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "1.0"));
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+
+    /** Mean wall time of a forRange whose body does nothing: the fixed cost every parallel kernel pays. */
+    static double handoffMicros(Parallel p) {
+        int[] sink = new int[1];
+        Parallel.RangeBody body = (from, to) -> sink[0] += to - from;
+        for (int i = 0; i < 20_000; i++) p.forRange(64, body);
+        int n = 50_000;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) p.forRange(64, body);
+        return (System.nanoTime() - t0) / 1e3 / n;
+    }
 
     /** Returns {matrix bytes, GB/s of weights, ms per product, GB/s per CPU-second of the calling thread, GFLOP/s}. */
     static double[] measure(Parallel p, GgmlType t, int rows, int cols, int batch, double seconds, long workingSetMb) {
