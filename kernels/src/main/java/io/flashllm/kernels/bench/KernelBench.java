@@ -22,7 +22,7 @@ import java.util.Random;
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
  * [--working-set-mb 1024] [--types Q8_0,F32,...] [--batch 1]}; run with
  * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
- * {@code -Dflashllm.bench.warmup} seconds (default 1). The last column, weight bytes per second of
+ * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 1). The last column, weight bytes per second of
  * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
  * when {@code --threads 1}.
  */
@@ -105,9 +105,10 @@ public final class KernelBench {
             float[] x = new float[cols * batch];
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             float[] out = new float[rows * batch];
-            // Warm-up long enough for C2 to finish even when the JIT threads compete for busy cores.
-            long warmEnd = System.nanoTime() + (long) (WARMUP_SECONDS * 1e9);
-            for (int i = 0; i < 3 * copies || System.nanoTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out);
+            // Warm-up counted in CPU time of this thread, so that on a busy machine C2 still gets
+            // to finish compiling before the measurement starts.
+            long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
+            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out);
             long n = 0;
             long c0 = THREADS.getCurrentThreadCpuTime();
             long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9), now;

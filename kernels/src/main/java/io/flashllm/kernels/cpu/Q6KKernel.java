@@ -19,7 +19,8 @@ import static io.flashllm.kernels.cpu.Simd.LE;
  * give elements l and l+64, ql[l+32] give l+32 and l+96, and qh[l] bits 0-1, 2-3, 4-5, 6-7
  * complete elements l, l+32, l+64, l+96. Values are stored plus 32. A vector of at most 16 lanes
  * never straddles two scales. The 2-bit fields are moved to bits 4-5 with one mask and at most one
- * shift; byte shifts are done as 16-bit shifts (x86 has no byte shift) followed by a mask.
+ * shift; byte shifts are done as 16-bit shifts (x86 has no byte shift), which is exact because
+ * the bits are masked so that none crosses into the neighbouring byte.
  *
  * <p>One method call per half super-block, returning a float; see {@link Q4KKernel} for why.
  */
@@ -54,9 +55,9 @@ final class Q6KKernel extends RowKernel {
             ByteVector c = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
             ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
             ByteVector hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
-            FloatVector q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+            FloatVector q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
                     .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2))
+            FloatVector q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
                     .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
             FloatVector q3 = (FloatVector) a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                     .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
@@ -102,9 +103,9 @@ final class Q6KKernel extends RowKernel {
             ByteVector cv = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
             ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
             ByteVector hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
-            FloatVector q1 = (FloatVector) av.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+            FloatVector q1 = (FloatVector) av.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
                     .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q2 = (FloatVector) cv.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2))
+            FloatVector q2 = (FloatVector) cv.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
                     .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
             FloatVector q3 = (FloatVector) av.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
                     .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
