@@ -183,6 +183,29 @@ class BundleFeedForwardTest {
         }
     }
 
+    /** Neurons pinned from a list (e.g. calibration statistics) are loaded, held in the hot prefix and never evicted. */
+    @Test
+    void pinnedHotNeuronsSurviveTheWindow() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 128, GgmlType.Q8_0, true, 37);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                    BundleFfnOptions.unlimited(128).withCache(64, 8).withWindow(1).withHotWarmup(1_000_000))) {
+                int[] hot = {3, 17, 40, 41, 90, 127};
+                assertEquals(6, ffn.pinHot(0, hot));
+                assertEquals(6, ffn.cache(0).hotCount());
+                runTokens(ffn, g, RELU, true, 6, 64);
+                for (int n : hot) {
+                    int row = ffn.cache(0).rowOf(n);
+                    assertTrue(row >= 0 && row < 6, "neuron " + n + " still in the hot prefix");
+                }
+            }
+        }
+    }
+
     @Test
     void optStyleUngatedWithBiases() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 96, GgmlType.F16, false, 13);
