@@ -24,7 +24,7 @@ public final class MemoryProbe {
         long chunkBytes = src.byteSize() / chunks / 64 * 64;
         float[] partial = new float[chunks];
         Parallel.RangeBody body = (from, to) -> {
-            for (int c = from; c < to; c++) partial[c] = sum(src, c * chunkBytes, chunkBytes);
+            for (int c = from; c < to; c++) partial[c] = sumRange(src, c * chunkBytes, chunkBytes);
         };
         p.forRange(chunks, body); // warm-up
         long bytes = 0;
@@ -41,7 +41,8 @@ public final class MemoryProbe {
         return bytes / ((now - t0) / 1e9) / 1e9;
     }
 
-    private static float sum(MemorySegment s, long off, long len) {
+    /** Sum of the floats in {@code [off, off + len)}; the loop a read probe times. */
+    public static float sumRange(MemorySegment s, long off, long len) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int step = F.vectorByteSize();
         for (long o = off; o + 4L * step <= off + len; o += 4L * step) {
