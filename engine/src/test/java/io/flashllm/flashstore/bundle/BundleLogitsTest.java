@@ -92,6 +92,18 @@ class BundleLogitsTest {
                     assertEquals(argWant, argGot, label + " position " + p + " top token");
                 }
                 assertTrue(bm.feedForward().counters(0).lookups() > 0);
+                // The prompt path: all tokens through each layer together (the bundle FFN's forwardBatch).
+                try (Transformer pa = plain.newTransformer(32); Transformer pb = viaBundle.newTransformer(32)) {
+                    float[] want = pa.forward(TOKENS, 0, TOKENS.length, 0);
+                    float[] got = pb.forward(TOKENS, 0, TOKENS.length, 0);
+                    double max = 0;
+                    double diff = 0;
+                    for (int i = 0; i < want.length; i++) {
+                        max = Math.max(max, Math.abs(want[i]));
+                        diff = Math.max(diff, Math.abs(want[i] - got[i]));
+                    }
+                    assertTrue(diff <= relTol * max + 1e-5, label + " batched prompt: max |Δlogit| " + diff + " vs " + max);
+                }
                 System.out.printf("%s: worst max|Δlogit|/max|logit| = %.2e (allowed %.0e)%n", label, worst, relTol);
             } finally {
                 bm.close();
