@@ -370,6 +370,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             batchGate = null;
         }
         L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
+        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
     }
 
     private float[] xTok = new float[0];
