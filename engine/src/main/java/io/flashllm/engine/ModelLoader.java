@@ -94,7 +94,7 @@ public final class ModelLoader {
             OpenedModelFile file = bundle.gguf() != null
                     ? OpenedModelFile.of(path, bundle.gguf(), bundle)
                     : OpenedModelFile.of(path, bundle.hf(), bundle);
-            return new Source(file, (config, weights, parallel) -> bundle.feedForward(parallel));
+            return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)));
         } catch (RuntimeException e) {
             bundle.close();
             throw e;

@@ -19,7 +19,22 @@ public interface FeedForwardFactory {
      * When false the loader neither requires nor maps them: a bundle keeps them on flash.
      */
     default boolean readsFfnWeights() {
-        return false;
+        return true;
+    }
+
+    /** A factory whose FFN does not use the model file's FFN matrices (they stay on flash). */
+    static FeedForwardFactory withoutFfnWeights(FeedForwardFactory factory) {
+        return new FeedForwardFactory() {
+            @Override
+            public FeedForward create(ModelConfig config, ModelWeights weights, Parallel parallel) {
+                return factory.create(config, weights, parallel);
+            }
+
+            @Override
+            public boolean readsFfnWeights() {
+                return false;
+            }
+        };
     }
 
     /**
