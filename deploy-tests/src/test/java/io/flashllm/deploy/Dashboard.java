@@ -46,6 +46,7 @@ record Dashboard(Path file, JsonNode root) {
 
     /** The text of a query variable's query (label_values(...)), or null for other kinds. */
     static String variableQuery(JsonNode variable) {
+        if (!variable.path("type").asText().equals("query")) return null;
         JsonNode q = variable.path("query");
         if (q.isTextual()) return q.asText();
         if (q.isObject()) return q.path("query").asText(null);
