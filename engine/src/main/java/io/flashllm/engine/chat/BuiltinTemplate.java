@@ -96,6 +96,63 @@ public enum BuiltinTemplate implements ChatTemplate {
             }
             return sb.toString();
         }
+    },
+    /** Gemma: {@code <start_of_turn>user\n...<end_of_turn>\n<start_of_turn>model\n}; the system prompt joins the first user turn. */
+    GEMMA("gemma", List.of("<end_of_turn>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            String system = null;
+            for (ChatMessage m : messages) {
+                String role = role(m);
+                if (role.equals("system")) {
+                    system = system == null ? m.content().strip() : system + "\n\n" + m.content().strip();
+                    continue;
+                }
+                boolean assistant = role.equals("assistant");
+                sb.append("<start_of_turn>").append(assistant ? "model" : "user").append('\n');
+                if (!assistant && system != null) {
+                    sb.append(system).append("\n\n");
+                    system = null;
+                }
+                sb.append(m.content().strip()).append("<end_of_turn>\n");
+            }
+            if (system != null) {
+                sb.append("<start_of_turn>user\n").append(system).append("<end_of_turn>\n");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<start_of_turn>model\n");
+            }
+            return sb.toString();
+        }
+    },
+    /** Phi-3: {@code <|role|>\ncontent<|end|>\n}, ending with {@code <|assistant|>\n}. */
+    PHI3("phi3", List.of("<|end|>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            for (ChatMessage m : messages) {
+                sb.append("<|").append(role(m)).append("|>\n").append(m.content()).append("<|end|>\n");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<|assistant|>\n");
+            }
+            return sb.toString();
+        }
+    },
+    /** Zephyr: {@code <|role|>\ncontent</s>\n}, ending with {@code <|assistant|>\n}. */
+    ZEPHYR("zephyr", List.of("</s>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            for (ChatMessage m : messages) {
+                sb.append("<|").append(role(m)).append("|>\n").append(m.content()).append("</s>\n");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<|assistant|>\n");
+            }
+            return sb.toString();
+        }
     };
 
     private final String name;
@@ -132,6 +189,6 @@ public enum BuiltinTemplate implements ChatTemplate {
         for (BuiltinTemplate t : values()) {
             if (t.name.equalsIgnoreCase(name)) return t;
         }
-        throw new IllegalArgumentException("unknown chat template '" + name + "' (known: llama2, llama3, chatml, mistral)");
+        throw new IllegalArgumentException("unknown chat template '" + name + "' (known: llama2, llama3, chatml, mistral, gemma, phi3, zephyr)");
     }
 }

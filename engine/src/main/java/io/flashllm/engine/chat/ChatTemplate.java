@@ -9,7 +9,7 @@ import java.util.List;
  * be tokenized with special-token parsing on.
  */
 public interface ChatTemplate {
-    /** Short name: llama2, llama3, chatml, mistral. */
+    /** Short name: llama2, llama3, chatml, mistral, gemma, phi3, zephyr. */
     String id();
 
     /** The prompt for {@code messages}; with {@code addAssistantPrompt}, ending with the opener of the assistant's turn. */

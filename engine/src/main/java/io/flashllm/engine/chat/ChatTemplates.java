@@ -86,6 +86,12 @@ public final class ChatTemplates {
         if (jinja.contains("<|im_start|>")) {
             return BuiltinTemplate.CHATML;
         }
+        if (jinja.contains("<start_of_turn>")) {
+            return BuiltinTemplate.GEMMA;
+        }
+        if (jinja.contains("<|assistant|>") || jinja.contains("<|user|>")) {
+            return jinja.contains("<|end|>") ? BuiltinTemplate.PHI3 : BuiltinTemplate.ZEPHYR;
+        }
         if (jinja.contains("<<SYS>>")) {
             return BuiltinTemplate.LLAMA2;
         }
@@ -102,6 +108,12 @@ public final class ChatTemplates {
         }
         if (has.test("<|im_start|>")) {
             return BuiltinTemplate.CHATML;
+        }
+        if (has.test("<start_of_turn>")) {
+            return BuiltinTemplate.GEMMA;
+        }
+        if (has.test("<|assistant|>") && has.test("<|end|>")) {
+            return BuiltinTemplate.PHI3;
         }
         if (has.test("[INST]")) {
             return BuiltinTemplate.MISTRAL;

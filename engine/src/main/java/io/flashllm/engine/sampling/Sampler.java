@@ -15,10 +15,14 @@ import java.util.SplittableRandom;
  *   <li>temperature, then a draw from the seeded generator.</li>
  * </ol>
  * All buffers are allocated here: sampling a token allocates nothing. Not thread-safe; one per generation.
+ *
+ * <p>{@code vocab} may be smaller than the logits: only ids below it are ever picked (pass the tokenizer's
+ * vocabulary size so a model's padding rows can never be sampled).
  */
 public final class Sampler {
-    /** Top-p first tries this many best tokens before falling back to sorting the whole vocabulary. */
-    private static final int TOP_P_FAST = 256;
+    /** Top-p bins (see {@link #topPUnsorted}): 64 per nat covers e^-32 below the best token. */
+    private static final int BINS = 2048;
+    private static final float BIN_SCALE = 64f;
 
     private final SamplingParams params;
     private final int vocab;
@@ -26,6 +30,7 @@ public final class Sampler {
     private final float[] work;
     private final int[] cand;
     private final double[] probs;
+    private final double[] binMass = new double[BINS];
 
     // Repetition window: a ring of the last N tokens (N < 0: every token, unbounded counts).
     private final int window;
@@ -129,13 +134,16 @@ public final class Sampler {
         if (logits.length < vocab) {
             throw new IllegalArgumentException("logits have " + logits.length + " entries, vocabulary has " + vocab);
         }
+        if (params.temperature() <= 0f && !penalized()) {
+            return argmax(logits);
+        }
         for (int i = 0; i < vocab; i++) {
             float l = logits[i];
             work[i] = Float.isNaN(l) ? Float.NEGATIVE_INFINITY : l;
         }
         applyPenalties();
         if (params.temperature() <= 0f) {
-            return argmax();
+            return argmax(work);
         }
         int n = truncate();
         return draw(n);
@@ -174,10 +182,19 @@ public final class Sampler {
         return logit <= 0 ? logit * penalty : logit / penalty;
     }
 
-    private int argmax() {
+    private boolean penalized() {
+        return window != 0 || genCount != null;
+    }
+
+    /** The first largest entry; NaN never wins (unless everything is NaN, then 0). */
+    private int argmax(float[] v) {
         int best = 0;
-        for (int i = 1; i < vocab; i++) {
-            if (work[i] > work[best]) best = i;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            if (v[i] > bestValue) {
+                bestValue = v[i];
+                best = i;
+            }
         }
         return best;
     }
@@ -242,26 +259,64 @@ public final class Sampler {
     }
 
     /**
-     * Top-p over the whole vocabulary: the nucleus is usually among the few best tokens, so try the best
-     * {@value #TOP_P_FAST} first and sort everything only when their mass falls short.
+     * Top-p over the whole vocabulary in linear time: probabilities are binned by log-distance from the best token,
+     * the bin where the running mass reaches p is found, everything in better bins is kept, and only the tokens of
+     * that one bin are sorted to find the exact cut. Same result as sorting everything.
      */
     private int topPUnsorted(float topP) {
-        double max = Float.NEGATIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) max = Math.max(max, work[i]);
+        java.util.Arrays.fill(binMass, 0);
         double total = 0;
-        for (int i = 0; i < vocab; i++) total += Math.exp(work[i] - max);
-        int m = Math.min(TOP_P_FAST, vocab);
-        int n = TopK.select(work, vocab, m, cand);
-        double cum = 0;
-        double target = topP * total;
-        for (int i = 0; i < n; i++) {
-            cum += Math.exp(work[cand[i]] - max);
-            if (cum >= target) return i + 1;
+        for (int i = 0; i < vocab; i++) {
+            double p = Math.exp(work[i] - max);
+            probs[i] = p;
+            total += p;
+            binMass[bin(max, work[i])] += p;
         }
-        for (int i = 0; i < vocab; i++) cand[i] = i;
-        TopK.sortDescending(work, cand, vocab);
-        for (int i = 0; i < vocab; i++) probs[i] = Math.exp(work[cand[i]] - max);
-        return nucleus(topP, vocab, total);
+        double target = topP * total;
+        double cum = 0;
+        int b = 0;
+        while (b < BINS - 1 && cum + binMass[b] < target) {
+            cum += binMass[b++];
+        }
+        int n = 0;
+        int tail = vocab;
+        for (int i = 0; i < vocab; i++) {
+            int bi = bin(max, work[i]);
+            if (bi < b) {
+                cand[n++] = i;
+            } else if (bi == b) {
+                cand[--tail] = i;
+            }
+        }
+        // The boundary bin, filled from the end, is in falling id order: restore id order, then sort by value
+        // unless all values are equal (ties go to the lower id, which id order already gives).
+        float lo = Float.POSITIVE_INFINITY, hi = Float.NEGATIVE_INFINITY;
+        for (int i = tail, j = vocab - 1; i < j; i++, j--) {
+            int t = cand[i];
+            cand[i] = cand[j];
+            cand[j] = t;
+        }
+        for (int i = tail; i < vocab; i++) {
+            lo = Math.min(lo, work[cand[i]]);
+            hi = Math.max(hi, work[cand[i]]);
+        }
+        if (lo != hi) {
+            TopK.sortDescending(work, cand, tail, vocab - tail);
+        }
+        for (int i = tail; i < vocab; i++) {
+            int t = cand[i];
+            cand[n++] = t;
+            cum += probs[t];
+            if (cum >= target) break;
+        }
+        return Math.max(n, 1);
+    }
+
+    /** The bin of a logit: {@value #BIN_SCALE} bins per nat below the maximum, the last one catching the rest. */
+    private static int bin(float max, float logit) {
+        return (int) Math.min((max - logit) * BIN_SCALE, BINS - 1);
     }
 
     /** Softmax of candidates at the temperature, then one draw. */

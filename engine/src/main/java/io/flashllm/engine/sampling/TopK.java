@@ -20,7 +20,7 @@ final class TopK {
                 siftUp(values, out, size++);
             } else if (worse(values, out[0], i)) {
                 out[0] = i;
-                siftDown(values, out, 0, size);
+                siftDown(values, out, 0, 0, size);
             }
         }
         // Heap-sort: repeatedly move the worst to the end, leaving best first.
@@ -28,21 +28,24 @@ final class TopK {
             int t = out[0];
             out[0] = out[end];
             out[end] = t;
-            siftDown(values, out, 0, end);
+            siftDown(values, out, 0, 0, end);
         }
         return size;
     }
 
-    /** Same over a candidate subset: sorts {@code idx[0..n)} by value, largest first (heap sort, in place). */
-    static void sortDescending(float[] values, int[] idx, int n) {
+    /**
+     * Sorts the candidate ids {@code idx[off..off+n)} by value, largest first, lower id first on ties (heap sort,
+     * in place).
+     */
+    static void sortDescending(float[] values, int[] idx, int off, int n) {
         for (int i = n / 2 - 1; i >= 0; i--) {
-            siftDown(values, idx, i, n);
+            siftDown(values, idx, off, i, n);
         }
         for (int end = n - 1; end > 0; end--) {
-            int t = idx[0];
-            idx[0] = idx[end];
-            idx[end] = t;
-            siftDown(values, idx, 0, end);
+            int t = idx[off];
+            idx[off] = idx[off + end];
+            idx[off + end] = t;
+            siftDown(values, idx, off, 0, end);
         }
     }
 
@@ -60,14 +63,15 @@ final class TopK {
         }
     }
 
-    private static void siftDown(float[] v, int[] h, int i, int size) {
+    /** Sift-down in the heap {@code h[off..off+size)}. */
+    private static void siftDown(float[] v, int[] h, int off, int i, int size) {
         while (true) {
             int l = 2 * i + 1;
             if (l >= size) break;
             int r = l + 1;
-            int m = r < size && worse(v, h[r], h[l]) ? r : l;
-            if (!worse(v, h[m], h[i])) break;
-            int t = h[i]; h[i] = h[m]; h[m] = t;
+            int m = r < size && worse(v, h[off + r], h[off + l]) ? r : l;
+            if (!worse(v, h[off + m], h[off + i])) break;
+            int t = h[off + i]; h[off + i] = h[off + m]; h[off + m] = t;
             i = m;
         }
     }

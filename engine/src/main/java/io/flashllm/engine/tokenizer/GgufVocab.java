@@ -92,14 +92,13 @@ public record GgufVocab(
         if (bpe && merges.isEmpty()) {
             throw new TokenizerException("tokenizer.ggml.model is gpt2 but tokenizer.ggml.merges is missing or empty");
         }
-        Map<String, Integer> byText = null;
         int bos = id(md, "bos_token_id", n);
         int eos = id(md, "eos_token_id", n);
         int unk = id(md, "unknown_token_id", n);
         int eot = id(md, "eot_token_id", n);
         if (spm) {
             // SentencePiece defaults llama.cpp applies when the ids are not stored.
-            byText = index(tokens);
+            Map<String, Integer> byText = index(tokens);
             if (bos < 0) bos = byText.getOrDefault("<s>", -1);
             if (eos < 0) eos = byText.getOrDefault("</s>", -1);
             if (unk < 0) unk = byText.getOrDefault("<unk>", -1);

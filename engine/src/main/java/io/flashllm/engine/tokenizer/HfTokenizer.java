@@ -16,7 +16,7 @@ import java.util.Map;
  * bytes of each token (for streaming) come from the JSON itself.
  *
  * <p>Hugging Face always recognises added tokens in the text: {@code parseSpecial = false} is not supported there
- * and is treated as true.
+ * and is treated as true ({@link Tokenizers#fromHfDirBuiltin} honours it).
  */
 final class HfTokenizer implements Tokenizer {
     private final HuggingFaceTokenizer hf;
@@ -28,24 +28,43 @@ final class HfTokenizer implements Tokenizer {
     private final DecoderKind decoderKind;
     private final byte[][] pieces;
 
+    /** The Hugging Face library (native code) failed to load the file or itself. */
+    static final class LibraryFailure extends TokenizerException {
+        LibraryFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     /** How the tokenizer.json decoder turns one token into bytes. */
     enum DecoderKind { BYTE_LEVEL, METASPACE, OTHER }
 
     HfTokenizer(Path tokenizerJson, JsonNode tokenizer, HfSpecials.Sources sources) {
         JsonNode model = tokenizer.path("model");
         JsonNode vocab = model.path("vocab");
-        if (!vocab.isObject()) {
-            throw new TokenizerException(tokenizerJson + ": no model.vocab object (only BPE/WordPiece/WordLevel vocabularies are supported)");
-        }
         int max = -1;
         Map<String, Integer> ids = new HashMap<>(vocab.size() * 2);
-        for (Map.Entry<String, JsonNode> e : vocab.properties()) {
-            int id = e.getValue().asInt(-1);
-            if (id < 0) {
-                throw new TokenizerException(tokenizerJson + ": vocab entry '" + e.getKey() + "' has no valid id");
+        if (vocab.isObject()) {
+            // BPE, WordPiece, WordLevel: {"piece": id, ...}
+            for (Map.Entry<String, JsonNode> e : vocab.properties()) {
+                int id = e.getValue().asInt(-1);
+                if (!e.getValue().canConvertToInt() || id < 0) {
+                    throw new TokenizerException(tokenizerJson + ": vocab entry '" + e.getKey() + "' has no valid id");
+                }
+                ids.put(e.getKey(), id);
+                max = Math.max(max, id);
             }
-            ids.put(e.getKey(), id);
-            max = Math.max(max, id);
+        } else if (vocab.isArray()) {
+            // Unigram: [["piece", score], ...], the id is the position.
+            for (int i = 0; i < vocab.size(); i++) {
+                JsonNode entry = vocab.get(i);
+                if (!entry.isArray() || !entry.path(0).isTextual()) {
+                    throw new TokenizerException(tokenizerJson + ": Unigram vocab entry " + i + " is not [piece, score]");
+                }
+                ids.putIfAbsent(entry.get(0).asText(), i);
+            }
+            max = vocab.size() - 1;
+        } else {
+            throw new TokenizerException(tokenizerJson + ": no model.vocab (neither a piece-to-id object nor a Unigram list)");
         }
         JsonNode addedTokens = tokenizer.path("added_tokens");
         for (JsonNode a : addedTokens) {
@@ -55,8 +74,14 @@ final class HfTokenizer implements Tokenizer {
         texts = new String[n];
         control = new boolean[n];
         added = new boolean[n];
-        for (Map.Entry<String, Integer> e : ids.entrySet()) {
-            texts[e.getValue()] = e.getKey();
+        if (vocab.isArray()) {
+            for (int i = 0; i < vocab.size(); i++) {
+                texts[i] = vocab.get(i).get(0).asText();
+            }
+        } else {
+            for (Map.Entry<String, Integer> e : ids.entrySet()) {
+                texts[e.getValue()] = e.getKey();
+            }
         }
         for (JsonNode a : addedTokens) {
             int id = a.path("id").asInt(-1);
@@ -80,8 +105,8 @@ final class HfTokenizer implements Tokenizer {
         try {
             hf = HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of(
                     "addSpecialTokens", "true", "truncation", "false", "padding", "false"));
-        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-            throw new TokenizerException(tokenizerJson + ": the Hugging Face tokenizer library cannot load it: " + e, e);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            throw new LibraryFailure(tokenizerJson + ": the Hugging Face tokenizer library cannot load it: " + e, e);
         }
         // All computed now, so concurrent readers need no locking.
         pieces = new byte[n][];

@@ -12,16 +12,40 @@ import java.util.Arrays;
  */
 public final class StreamingDecoder {
     private final Tokenizer tokenizer;
+    private boolean stripSpace;
     private byte[] pending = new byte[16];
     private int size;
 
+    /** A decoder that keeps every byte (what a text completion needs: " Paris" after "The capital is"). */
     public StreamingDecoder(Tokenizer tokenizer) {
-        this.tokenizer = tokenizer;
+        this(tokenizer, false);
     }
 
-    /** Adds one token; returns the text that became complete (often empty while a character is unfinished). */
+    /**
+     * @param stripLeadingSpace drop one space at the very start of the output: a chat answer after "[/INST]"
+     *                          begins with SentencePiece's word marker, which is not meant as text
+     */
+    public StreamingDecoder(Tokenizer tokenizer, boolean stripLeadingSpace) {
+        this.tokenizer = tokenizer;
+        this.stripSpace = stripLeadingSpace;
+    }
+
+    /**
+     * Adds one token; returns the text that became complete (often empty while a character is unfinished). Ids
+     * past the tokenizer's vocabulary (a model's padding rows) have no text.
+     */
     public String accept(int token) {
-        append(tokenizer.tokenBytes(token));
+        if (token < 0 || token >= tokenizer.vocabSize()) {
+            return "";
+        }
+        byte[] b = tokenizer.tokenBytes(token);
+        if (stripSpace && b.length > 0) {
+            stripSpace = false;
+            if (b[0] == ' ') {
+                b = java.util.Arrays.copyOfRange(b, 1, b.length);
+            }
+        }
+        append(b);
         int complete = completePrefix(pending, size);
         if (complete == 0) {
             return "";

@@ -58,6 +58,19 @@ class ChatTemplatesTest {
     }
 
     @Test
+    void gemmaPhi3Zephyr() {
+        assertEquals("<start_of_turn>user\nYou are terse.\n\nHi!<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n"
+                + "<start_of_turn>user\nSum 2+2?<end_of_turn>\n<start_of_turn>model\n", BuiltinTemplate.GEMMA.render(CONVERSATION));
+        assertEquals("<|system|>\nYou are terse.<|end|>\n<|user|>\nHi!<|end|>\n<|assistant|>\nHello.<|end|>\n"
+                + "<|user|>\nSum 2+2?<|end|>\n<|assistant|>\n", BuiltinTemplate.PHI3.render(CONVERSATION));
+        assertEquals("<|system|>\nYou are terse.</s>\n<|user|>\nHi!</s>\n<|assistant|>\nHello.</s>\n"
+                + "<|user|>\nSum 2+2?</s>\n<|assistant|>\n", BuiltinTemplate.ZEPHYR.render(CONVERSATION));
+        assertSame(BuiltinTemplate.GEMMA, ChatTemplates.recognize("{{ '<start_of_turn>' + role }}"));
+        assertSame(BuiltinTemplate.PHI3, ChatTemplates.recognize("{{ '<|user|>\n' + c + '<|end|>\n' }}"));
+        assertSame(BuiltinTemplate.ZEPHYR, ChatTemplates.recognize("{{ '<|user|>\n' + c + eos_token }}"));
+    }
+
+    @Test
     void recognizesTemplatesByMarkers() {
         assertSame(BuiltinTemplate.LLAMA3, ChatTemplates.recognize(
                 "{% for m in messages %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>' }}{% endfor %}"));

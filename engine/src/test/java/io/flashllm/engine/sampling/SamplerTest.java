@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flashllm.engine.api.SamplingParams;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -52,6 +53,15 @@ class SamplerTest {
     }
 
     @Test
+    void logitsPastTheVocabularyAreNeverPicked() {
+        // A model with padding rows: logits has 6 entries, the tokenizer knows 4.
+        float[] logits = {0f, 1f, 0f, 0f, 9f, 9f};
+        assertEquals(1, new Sampler(SamplingParams.greedy(1), 4).sample(logits));
+        Sampler s = new Sampler(params(2f, 0, 1f, 0f, 3), 4);
+        for (int i = 0; i < 2000; i++) assertTrue(s.sample(logits) < 4);
+    }
+
+    @Test
     void temperatureOneFollowsSoftmax() {
         double[] p = {0.5, 0.3, 0.15, 0.05};
         double[] f = frequencies(new Sampler(params(1f, 0, 1f, 0f, 42), 4), logitsOf(p), 40_000);
@@ -88,7 +98,7 @@ class SamplerTest {
 
     @Test
     void topPOverAFlatLargeVocabularyMatchesReference() {
-        // Flat enough that the nucleus is larger than the fast path's 256 candidates.
+        // Flat: the nucleus holds hundreds of tokens and the boundary bin many.
         int vocab = 3000;
         SplittableRandom r = new SplittableRandom(9);
         float[] logits = new float[vocab];
@@ -108,10 +118,10 @@ class SamplerTest {
             cum += Math.exp(logits[id]);
             if (cum >= topP * total) break;
         }
-        assertTrue(size > 256, "test must need the full sort, nucleus " + size);
+        assertTrue(size > 256, "nucleus " + size);
         Sampler s = new Sampler(params(1f, 0, topP, 0f, 11), vocab);
         boolean[] seen = new boolean[vocab];
-        for (int i = 0; i < 30_000; i++) {
+        for (int i = 0; i < 20_000; i++) {
             int t = s.sample(logits);
             assertTrue(inNucleus[t], "token " + t + " is outside the nucleus");
             seen[t] = true;
@@ -119,6 +129,20 @@ class SamplerTest {
         int distinct = 0;
         for (boolean b : seen) if (b) distinct++;
         assertTrue(distinct > size * 0.9, "draws should cover the nucleus: " + distinct + " of " + size);
+    }
+
+    @Test
+    void topPWithAllLogitsEqualKeepsLowestIds() {
+        // 0.25 is exact in binary, so the nucleus is exactly the first 250 tokens.
+        Sampler s = new Sampler(params(1f, 0, 0.25f, 0f, 17), 1000);
+        float[] logits = new float[1000];
+        boolean[] seen = new boolean[1000];
+        for (int i = 0; i < 5000; i++) {
+            int t = s.sample(logits);
+            assertTrue(t < 250, "token " + t + " is outside the first quarter of equal tokens");
+            seen[t] = true;
+        }
+        for (int i = 0; i < 250; i++) assertTrue(seen[i], "token " + i + " never drawn");
     }
 
     @Test
@@ -231,6 +255,13 @@ class SamplerTest {
         assertEquals(-5 - lse, Sampler.logprob(logits, 4), 1e-5);
         int[] many = new int[10];
         assertEquals(5, Sampler.topLogprobs(logits, 10, many, new float[10]));
+        // Over a prefix (padding rows excluded): the softmax of the first three logits only.
+        double lse3 = Math.log(Math.exp(1) + Math.exp(3) + Math.exp(2));
+        assertEquals(2 - lse3, Logprobs.logprob(logits, 3, 2), 1e-5);
+        assertEquals(2, Logprobs.top(logits, 3, 2, ids, lp));
+        assertArrayEquals(new int[] {1, 2}, Arrays.copyOf(ids, 2));
+        assertEquals(3 - lse3, lp[0], 1e-5);
+        assertThrows(IllegalArgumentException.class, () -> Logprobs.logprob(logits, 3, 3));
     }
 
     @Test

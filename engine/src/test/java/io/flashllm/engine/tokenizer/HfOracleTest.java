@@ -52,6 +52,32 @@ class HfOracleTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void qwen2WordSplittingMatchesHuggingFace() throws Exception {
+        // The Llama 3 layout with Qwen2's pattern (single digits) and merges always applied.
+        BuiltVocab v = VocabBuilder.build(VocabBuilder.Style.LLAMA3, 3000);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(v.tokenizerJson());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.path("pre_tokenizer").path("pretokenizers").get(0)
+                .path("pattern")).put("Regex", PreTokenizer.QWEN2.regex());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.path("model")).put("ignore_merges", false);
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
+        Map<String, Object> md = new java.util.HashMap<>(v.ggufMetadata());
+        md.put("tokenizer.ggml.pre", "qwen2");
+        Tokenizer ours = Tokenizers.fromGguf(md);
+        List<String> texts = new ArrayList<>(TextSamples.FIXED);
+        texts.addAll(TextSamples.random(99, 400));
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
+                Map.of("truncation", "false", "padding", "false"))) {
+            for (String t : texts) {
+                int[] expected = Arrays.stream(hf.encode(t, false, false).getIds()).mapToInt(l -> (int) l).toArray();
+                int[] got = ours.encode(t, false);
+                assertArrayEquals(expected, got, () -> "[" + t + "]\n hf:   " + pieces(ours, expected)
+                        + "\n ours: " + pieces(ours, got));
+            }
+        }
+    }
+
     static String pieces(Tokenizer t, int[] ids) {
         StringBuilder sb = new StringBuilder();
         for (int id : ids) {

@@ -49,6 +49,53 @@ class HfTokenizerTest {
     }
 
     @Test
+    void metaspaceDecoderGivesSentencePieceBytes() throws Exception {
+        // Newer Llama/Mistral tokenizer.json files decode with a Metaspace decoder instead of Replace+ByteFallback.
+        BuiltVocab v = VocabBuilder.build(VocabBuilder.Style.SPM, 500);
+        ObjectMapper json = new ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(v.tokenizerJson());
+        root.putObject("decoder").put("type", "Metaspace").put("replacement", "\u2581")
+                .put("prepend_scheme", "always").put("split", false);
+        Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
+        Tokenizer gguf = Tokenizers.fromGguf(v.ggufMetadata());
+        try (Tokenizer hf = Tokenizers.fromHfDir(dir, null)) {
+            for (int id = 0; id < v.size(); id++) {
+                assertArrayEquals(gguf.tokenBytes(id), hf.tokenBytes(id), "bytes of token " + id);
+            }
+        }
+    }
+
+    @Test
+    void unigramVocabularies() throws Exception {
+        // A small SentencePiece-Unigram tokenizer.json (T5/ALBERT layout): ids are list positions.
+        String json = """
+                {"version": "1.0", "truncation": null, "padding": null,
+                 "added_tokens": [{"id": 0, "content": "<unk>", "single_word": false, "lstrip": false, "rstrip": false,
+                                   "normalized": false, "special": true},
+                                  {"id": 1, "content": "</s>", "single_word": false, "lstrip": false, "rstrip": false,
+                                   "normalized": false, "special": true}],
+                 "normalizer": null,
+                 "pre_tokenizer": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": true},
+                 "post_processor": null,
+                 "decoder": {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "always", "split": true},
+                 "model": {"type": "Unigram", "unk_id": 0, "byte_fallback": false,
+                           "vocab": [["<unk>", 0.0], ["</s>", 0.0], ["\u2581", -2.0], ["\u2581the", -1.0], ["\u2581cat", -1.5],
+                                     ["s", -2.5], ["a", -3.0], ["t", -3.0], ["c", -3.0], ["h", -3.0], ["e", -3.0]]}}
+                """;
+        Files.writeString(dir.resolve("tokenizer.json"), json);
+        var config = new ObjectMapper().readTree("{\"eos_token_id\": 1}");
+        try (Tokenizer hf = Tokenizers.fromHfDir(dir, config)) {
+            assertEquals(11, hf.vocabSize());
+            assertEquals("\u2581cat", hf.tokenText(4));
+            assertArrayEquals(new int[] {3, 4, 5}, hf.encode("the cats", false));
+            assertEquals("the cats", hf.decode(hf.encode("the cats", false)));
+            assertEquals(" cat", new String(hf.tokenBytes(4), java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1, hf.eos());
+            assertTrue(hf.isControl(1));
+        }
+    }
+
+    @Test
     void specialIdsComeFromConfigFiles() throws Exception {
         BuiltVocab v = VocabBuilder.build(VocabBuilder.Style.LLAMA3, 600);
         v.writeHfFiles(dir);
@@ -76,7 +123,11 @@ class HfTokenizerTest {
         Files.writeString(dir.resolve("tokenizer.json"), "{not json");
         assertTrue(assertThrows(TokenizerException.class, () -> Tokenizers.fromHfDir(dir, null)).getMessage()
                 .contains("not readable JSON"));
-        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"Unigram\", \"vocab\": [[\"a\", 0.0]]}}");
-        assertThrows(TokenizerException.class, () -> Tokenizers.fromHfDir(dir, null));
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": \"x\"}}}");
+        assertTrue(assertThrows(TokenizerException.class, () -> Tokenizers.fromHfDir(dir, null)).getMessage()
+                .contains("no valid id"));
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"WordPiece\"}}");
+        assertTrue(assertThrows(TokenizerException.class, () -> Tokenizers.fromHfDir(dir, null)).getMessage()
+                .contains("no model.vocab"));
     }
 }

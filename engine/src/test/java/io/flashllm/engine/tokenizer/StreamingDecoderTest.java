@@ -75,6 +75,23 @@ class StreamingDecoderTest {
         assertEquals("", sd.accept(tok.tokenId("<0xE2>")));
         assertEquals("\uFFFD", sd.flush());
         assertEquals("", sd.flush());
+        // Padding ids beyond the vocabulary show nothing.
+        assertEquals("", sd.accept(tok.vocabSize()));
+    }
+
+    @Test
+    void canDropTheLeadingWordMarkerOfAChatAnswer() {
+        Tokenizer tok = Tokenizers.fromGguf(VocabBuilder.build(VocabBuilder.Style.SPM, 1000).ggufMetadata());
+        int[] ids = tok.encode("The river", false);
+        StreamingDecoder keep = new StreamingDecoder(tok);
+        StreamingDecoder strip = new StreamingDecoder(tok, true);
+        StringBuilder a = new StringBuilder(), b = new StringBuilder();
+        for (int id : ids) {
+            a.append(keep.accept(id));
+            b.append(strip.accept(id));
+        }
+        assertEquals(" The river", a.toString());
+        assertEquals("The river", b.toString());
     }
 
     @Test

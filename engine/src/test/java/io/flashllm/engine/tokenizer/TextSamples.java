@@ -23,7 +23,10 @@ final class TextSamples {
         "\n", "\n\n", "\t", ",", ".", "!", "?", "'s", "'ll", "-", "(", ")", "\"", "0", "7", "42", "1969", "3.5",
         "100000", "\u00e9", "\u00fc", "\u00df", "\u00f1", "\u0436\u0438\u0437\u043d\u044c", "\u4e16\u754c",
         "\u3053\u3093\u306b\u3061\u306f", "\ud83d\ude80", "\ud83c\udf89", "\u2764\ufe0f", "\u00a0", "\u2003",
-        "\u200b", "caf\u00e9", "x", "Q", "zz", "ing", "tion", "\u0394", "\u00c5ngstr\u00f6m"
+        "\u200b", "caf\u00e9", "x", "Q", "zz", "ing", "tion", "\u0394", "\u00c5ngstr\u00f6m",
+        // Edge characters for the word-splitting regexes: odd whitespace, other numerals, combining marks.
+        "\u000b", "\u000c", "\r", "\r\n", "\u0085", "\u2028", "\u2029", "\u001c", "\u001f", "\u3000", "\u180e",
+        "\u1680", "\ufeff", "\u0663\u0664", "\u00b2", "\u2167", "\u0301", "a\u0308", "\u0e01\u0e32", "\u05d0\u05d1"
     };
 
     /** {@code n} random texts from a fixed seed. */

@@ -17,7 +17,7 @@ public enum Setting {
             "allow a non-loopback bind without an API key"),
     PARALLEL("parallel", Kind.INT, 1, 1, 256, false, "generation slots (concurrent requests), each with its own KV cache"),
     QUEUE_SIZE("queue-size", Kind.INT, 16, 0, 100_000, false, "requests that may wait for a slot; beyond that 429"),
-    CTX("ctx", Kind.INT, 0, 0, 1 << 24, false, "context length per slot (0: the model's)"),
+    CTX("ctx", Kind.INT, 0, 0, 1 << 24, false, "context length per slot (0: the model's, at most 4096)"),
     THREADS("threads", Kind.INT, 0, 0, 4096, false, "compute threads (0: all cores)"),
     MAX_PROMPT_TOKENS("max-prompt-tokens", Kind.INT, 0, 0, 1 << 24, false, "longest prompt accepted (0: the context length)"),
     MAX_BODY_BYTES("max-body-bytes", Kind.LONG, 4L << 20, 1024, 1L << 31, false, "largest request body; beyond that 413"),

@@ -79,12 +79,25 @@ public final class ApiServer implements AutoCloseable {
 
     /** The model is loaded: open the slots and start answering. */
     public void serve(InferenceModel model) {
-        int ctx = config.ctx() > 0 ? config.ctx() : model.info().contextLength();
+        synchronized (this) {
+            // A SIGTERM during loading got here first: do not start slots on a stopped server.
+            if (shutDown) throw new IllegalStateException("the server is shut down");
+        }
+        int ctx = contextLength(config, model.info().contextLength());
         String id = config.modelAlias() != null ? config.modelAlias() : model.info().id();
         InferenceScheduler scheduler = new InferenceScheduler(model, config.parallel(), config.queueSize(), ctx, metrics);
         state = new ModelState(ModelState.Phase.READY, model, scheduler, id, ctx, null);
         LOG.log(Level.INFO, "serving model {0} ({1} slots, context {2})", id, String.valueOf(config.parallel()),
                 String.valueOf(ctx));
+    }
+
+    /** Context per slot when --ctx is not given: the model's, capped, because every slot allocates a KV cache of this size. */
+    public static final int DEFAULT_MAX_CTX = 4096;
+
+    /** The context each slot gets: --ctx if given, else the model's own capped at {@link #DEFAULT_MAX_CTX}. */
+    public static int contextLength(ServerConfig config, int modelContext) {
+        if (config.ctx() > 0) return config.ctx();
+        return modelContext > 0 ? Math.min(modelContext, DEFAULT_MAX_CTX) : DEFAULT_MAX_CTX;
     }
 
     /** Loading failed: /health says so (503) until the process is restarted. */
@@ -167,6 +180,8 @@ public final class ApiServer implements AutoCloseable {
         router.post("/detokenize").handler(info::detokenize);
 
         router.errorHandler(400, ctx -> Responses.error(ctx, ApiError.invalid(null, "Malformed request")));
+        router.errorHandler(403, ctx -> Responses.error(ctx, new ApiError(403, "invalid_request_error",
+                "origin_not_allowed", null, "Cross-origin requests from this origin are not allowed")));
         router.errorHandler(404, ctx -> Responses.error(ctx,
                 ApiError.notFound("No such endpoint: " + ctx.request().method() + " " + ctx.request().path())));
         router.errorHandler(405, ctx -> Responses.error(ctx, new ApiError(405, "invalid_request_error",

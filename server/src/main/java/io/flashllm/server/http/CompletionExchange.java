@@ -114,9 +114,10 @@ final class CompletionExchange implements JobListener {
             if (req.logprobs()) kept.add(token);
             return true;
         }
-        if (token.text().isEmpty() && !req.logprobs()) return true;
-        String chunk = event(Json.write(format.textChunk(token.text(), token, textOffset)));
-        textOffset += token.text().length();
+        String text = token.text() == null ? "" : token.text();
+        if (text.isEmpty() && !req.logprobs()) return true;
+        String chunk = event(Json.write(format.textChunk(text, token, textOffset)));
+        textOffset += text.length();
         if (!sink.send(chunk)) {
             if (!sink.closed()) scheduler.cancel(job, CancelReason.SLOW_READER);
             return false;

@@ -205,6 +205,12 @@ final class InferenceScheduler implements AutoCloseable {
             job.listener.onCancelled();
             return false;
         } catch (Throwable t) {
+            if (job.cancelled()) {
+                // An engine may wrap our unwinding exception; a cancelled job is not an engine failure.
+                metrics.cancelled(job.cancelReason().tag());
+                job.listener.onCancelled();
+                return false;
+            }
             LOG.log(Level.ERROR, "generation failed", t);
             job.listener.onError(t);
             return false;

@@ -174,7 +174,7 @@ final class OpenAiFormat {
                 }
                 tops.add(top);
                 offsets.add(off);
-                off += t.text().length();
+                off += t.text() == null ? 0 : t.text().length();
             }
         }
         return lp;

@@ -42,6 +42,8 @@ class ServeCommandTest {
             HttpResponse<String> foreign = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port + "/health"))
                     .header("Origin", "https://evil.example").build(), HttpResponse.BodyHandlers.ofString());
             assertTrue(foreign.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+            assertEquals(403, foreign.statusCode());
+            assertEquals("origin_not_allowed", TestServer.JSON.readTree(foreign.body()).get("error").get("code").asText());
             assertTrue(r.metrics.scrape().contains("flashllm_test_binder_total 1.0"));
         } finally {
             r.stop();
