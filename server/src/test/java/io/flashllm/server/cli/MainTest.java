@@ -121,6 +121,18 @@ class MainTest {
     }
 
     @Test
+    void aSeedMakesSamplingReproducible() throws IOException {
+        String[] args = {"generate", "--model", model.toString(), "--prompt", "Once upon a time", "--max-tokens", "8",
+                "--temperature", "1.0", "--top-k", "0", "--top-p", "1", "--min-p", "0", "--seed", "99", "--json",
+                "--threads", "2"};
+        JsonNode a = JSON.readTree(CliRun.of(args).out()), b = JSON.readTree(CliRun.of(args).out());
+        assertEquals(a.get("tokens"), b.get("tokens"));
+        args[args.length - 4] = "100";
+        JsonNode c = JSON.readTree(CliRun.of(args).out());
+        assertNotEquals(a.get("tokens"), c.get("tokens"), "another seed, another sample (8 tokens from 500)");
+    }
+
+    @Test
     void benchJsonHasTheFigures() throws IOException {
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "4",
                 "--threads", "2", "--json");
