@@ -8,8 +8,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Scaled dot-product attention of one query head over the cached positions {@code 0..last} of its
- * key/value head (causal by construction: later positions are not in the cache yet, or are ignored).
+ * Scaled dot-product attention of one query head over the cached positions {@code first..last} of
+ * its key/value head (causal by construction: later positions are not in the cache yet, or are
+ * ignored; {@code first} > 0 only under a sliding window).
  */
 final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -17,27 +18,27 @@ final class Attention {
     private Attention() {}
 
     /**
-     * {@code out[outOff..+headDim] = softmax(q·K^T * scale) V} over positions 0..last of kv head
+     * {@code out[outOff..+headDim] = softmax(q·K^T * scale) V} over positions first..last of kv head
      * {@code kvHead}; {@code scores} holds at least last+1 floats from {@code scoresOff}.
      */
-    static void attend(KvCache cache, int layer, int kvHead, int headDim, float[] q, int qOff, int last,
+    static void attend(KvCache cache, int layer, int kvHead, int headDim, float[] q, int qOff, int first, int last,
                        float scale, float[] scores, int scoresOff, float[] out, int outOff) {
         long headBytes = (long) kvHead * headDim * cache.type().bytes;
         float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t <= last; t++) {
+        for (int t = first; t <= last; t++) {
             float s = dot(cache, cache.keyOffset(layer, t) + headBytes, q, qOff, headDim) * scale;
             scores[scoresOff + t] = s;
             if (s > max) max = s;
         }
         float sum = 0f;
-        for (int t = 0; t <= last; t++) {
+        for (int t = first; t <= last; t++) {
             float e = (float) Math.exp(scores[scoresOff + t] - max);
             scores[scoresOff + t] = e;
             sum += e;
         }
         float inv = 1f / sum;
         java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
-        for (int t = 0; t <= last; t++) {
+        for (int t = first; t <= last; t++) {
             accumulate(cache, cache.valueOffset(layer, t) + headBytes, scores[scoresOff + t] * inv, out, outOff, headDim);
         }
     }
