@@ -57,9 +57,11 @@ COPY deploy/healthcheck.sh /opt/flashllm/bin/healthcheck
 # Configuration: FLASHLLM_<SETTING> variables override /opt/flashllm/config/flashllm.yaml (see
 # that file for every setting). In a container the server listens on all interfaces, so it refuses
 # to start without FLASHLLM_API_KEY (or FLASHLLM_INSECURE_ALLOW_NO_KEY=true behind a trusted proxy).
-# FLASHLLM_MODEL unset serves the built-in demo model; put real models in the /models volume.
+# FLASHLLM_MODEL unset serves the built-in demo model (synthesized under FLASHLLM_HOME on first
+# start); put real models in the /models volume.
 ENV FLASHLLM_HOST=0.0.0.0 \
     FLASHLLM_PORT=8080 \
+    FLASHLLM_HOME=/var/lib/flashllm \
     JAVA_HOME=/opt/flashllm/jre \
     PATH=/opt/flashllm/jre/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # Memory under a container limit: the heap holds only request state and token buffers; weights are

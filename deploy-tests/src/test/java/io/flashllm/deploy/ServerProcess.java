@@ -21,8 +21,8 @@ final class ServerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts `flashllm serve` with the demo model (or FLASHLLM_IT_MODEL) and waits for /health. */
-    static ServerProcess start(Path workDir) throws IOException, InterruptedException {
+    /** Starts `flashllm serve` with the given model (null: the demo model) and waits for /health. */
+    static ServerProcess start(Path workDir, Path model) throws IOException, InterruptedException {
         int port = Http.freePort();
         Path log = workDir.resolve("flashllm.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -34,8 +34,8 @@ final class ServerProcess implements AutoCloseable {
         env.keySet().removeIf(k -> k.startsWith("FLASHLLM_"));
         env.put("FLASHLLM_HOST", "127.0.0.1");
         env.put("FLASHLLM_PORT", Integer.toString(port));
-        String model = System.getenv("FLASHLLM_IT_MODEL");
-        if (model != null && !model.isBlank()) env.put("FLASHLLM_MODEL", model);
+        env.put("FLASHLLM_HOME", workDir.resolve("home").toString());   // where the demo model is synthesized
+        if (model != null) env.put("FLASHLLM_MODEL", model.toString());
         ServerProcess s = new ServerProcess(pb.start(), port, log);
         if (!Http.awaitOk(s.url("/health"), Duration.ofSeconds(120), s.process::isAlive)) {
             String out = s.logText();
