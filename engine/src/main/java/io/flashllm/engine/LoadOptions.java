@@ -13,7 +13,7 @@ import java.util.Locale;
  * @param fatreluThreshold  turns a ReLU-gated model into FATReLU with this threshold, or overrides the
  *                          file's threshold; null keeps the file's activation
  * @param activation        overrides the FFN activation named by the file ("silu", "relu", "fatrelu"), or null
- * @param kvCacheType       element type of the KV cache
+ * @param kvCacheType       element type of the KV cache (F16 by default, as llama.cpp: half the memory)
  * @param bundle            how to open a flash-bundle directory (memory budget, window, selector, I/O);
  *                          the activation override above is passed on to it
  */
@@ -32,21 +32,21 @@ public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, S
                 throw new IllegalArgumentException("activation must be silu, relu or fatrelu, got " + activation);
             }
         }
-        if (kvCacheType == null) kvCacheType = KvCacheType.F32;
+        if (kvCacheType == null) kvCacheType = KvCacheType.F16;
         if (bundle == null) bundle = BundleOpenOptions.defaults();
     }
 
     public LoadOptions(int threads, int maxContext, Float fatreluThreshold) {
-        this(threads, maxContext, fatreluThreshold, null, KvCacheType.F32, null);
+        this(threads, maxContext, fatreluThreshold, null, null, null);
     }
 
     public LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation, KvCacheType kvCacheType) {
         this(threads, maxContext, fatreluThreshold, activation, kvCacheType, null);
     }
 
-    /** Every core, the model's full context, the file's activation, an F32 KV cache. */
+    /** Every core, the model's full context, the file's activation, an F16 KV cache. */
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, null, null, KvCacheType.F32, null);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, null, null, KvCacheType.F16, null);
     }
 
     public LoadOptions withThreads(int n) {

@@ -117,6 +117,10 @@ public final class WeightLoader {
                     matrix(TensorRole.FFN_UP, l, c.ffnDim(), dim), vector(TensorRole.FFN_UP_BIAS, l, c.ffnDim()),
                     matrix(TensorRole.FFN_DOWN, l, dim, c.ffnDim()), vector(TensorRole.FFN_DOWN_BIAS, l, dim)));
         }
+        if (!ffnWeights) {
+            // Not looked up, but part of the model: count the matrices (biases are noise at this scale).
+            parameters += (long) c.layers() * (c.activation().gated() ? 3 : 2) * dim * c.ffnDim();
+        }
         ModelWeights weights = new ModelWeights(embedding, positions, projectIn, projectOut, outputNorm,
                 outputNormBias, output, layers, ffn, parameters);
         return new Loaded(c, weights);

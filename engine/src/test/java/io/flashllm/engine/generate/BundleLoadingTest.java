@@ -45,6 +45,7 @@ class BundleLoadingTest {
             assertInstanceOf(DenseFeedForward.class, ((LoadedModel) plain).languageModel().ffn());
             assertTrue(lm.weights().ffn().isEmpty(), "the FFN matrices stay on flash");
             assertEquals("relu", flash.info().id().replace(".bundle", ""));
+            assertEquals(plain.info().parameterCount(), flash.info().parameterCount());
             int[] prompt = plain.tokenize("the cat sat on the mat", true);
             assertArrayEquals(prompt, flash.tokenize("the cat sat on the mat", true));
             try (Session a = plain.openSession(48); Session b = flash.openSession(48)) {

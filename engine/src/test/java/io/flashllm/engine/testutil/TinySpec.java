@@ -45,6 +45,12 @@ public record TinySpec(
                 type, 11, 0);
     }
 
+    /** Wide enough (256) for the K-quants' 256-element super-blocks. */
+    public static TinySpec wideLlama(GgmlType type) {
+        return new TinySpec("llama", 256, 2, 512, 8, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 256, false, false,
+                type, 15, 0);
+    }
+
     public static TinySpec reluLlama(GgmlType type, String activation, float threshold) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, activation, threshold, true, 64,
                 false, true, type, 12, 0);

@@ -117,7 +117,7 @@ public final class BundleBench {
                             100.0 * bytes / measuredTokens / ffnBytes(m, layers), 100.0 * hits / Math.max(1, lookups), reads,
                             bytes / Math.max(1.0, reads) / 1024, nanos / Math.max(1.0, reads) / 1000,
                             100.0 * lookups / measuredTokens / layers / ffn);
-                    System.out.printf(Locale.ROOT, "    per token: select %.2f ms, load (incl. streamed compute) %.2f ms, compute %.2f ms%n",
+                    System.out.printf(Locale.ROOT, "    per token: select %.2f ms, blocked on reads %.2f ms, compute %.2f ms%n",
                             selN / 1e6 / measuredTokens, loadN / 1e6 / measuredTokens, compN / 1e6 / measuredTokens);
                 }
             }

@@ -222,15 +222,21 @@ public final class BundleFeedForward implements FeedForward {
         }
         L.counters.lookups(n, n - m);
         Arrays.fill(out, 0, dim, 0f);
+        waitNanos = 0;
         if (m > 0) {
             int toCache = Math.min(m, cache.makeRoom(m));
-            loadAndStream(L, m, toCache, x, out);
+            // Rows [0, old) are cached already; they are computed while the misses are read.
+            int old = cache.used();
+            loadAndStream(L, m, toCache, old, x, out);
+            if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
+            compute(L, cache.rows(), cache, null, old, cache.used(), x, out);
+        } else {
+            if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
+            compute(L, cache.rows(), cache, null, 0, cache.used(), x, out);
         }
-        if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
-        long t2 = System.nanoTime();
-        compute(L, cache.rows(), cache, null, cache.used(), x, out);
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
-        L.counters.phases(t1 - t0, t2 - t1, System.nanoTime() - t2);
+        long t2 = System.nanoTime();
+        L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
         if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
     }
 
@@ -238,7 +244,7 @@ public final class BundleFeedForward implements FeedForward {
      * Reads {@code miss[0..m)}: the first {@code toCache} into fresh cache rows, the rest through the
      * stream buffer in rounds, each round's stream rows computed into {@code out} right away.
      */
-    private void loadAndStream(Layer L, int m, int toCache, float[] x, float[] out) {
+    private void loadAndStream(Layer L, int m, int toCache, int cachedRows, float[] x, float[] out) {
         int i = 0;
         while (i < m) {
             int end = Math.min(m, Math.max(i, toCache) + stream.capacity());
@@ -254,18 +260,37 @@ public final class BundleFeedForward implements FeedForward {
                         streamed++;
                     }
                 }
-                readNeurons(L, i, end);
+                planReads(L, i, end);
+                io.submit(L.batch);
+                // Overlap: the rows already cached are computed while the first round is read.
+                if (i == 0) compute(L, L.cache.rows(), L.cache, null, 0, cachedRows, x, out);
+                long w = System.nanoTime();
+                L.batch.await();
+                waitNanos += System.nanoTime() - w;
             } catch (RuntimeException e) {
+                if (!L.batch.isDone()) awaitQuietly(L.batch);
                 for (int k = i; k < Math.min(end, toCache); k++) L.cache.evict(L.miss[k]);
                 throw e;
             } finally {
                 for (int k = i; k < end; k++) L.dest[L.miss[k]] = -1;
             }
             L.counters.loaded(end - i);
-            compute(L, stream, null, streamIds, streamed, x, out);
+            compute(L, stream, null, streamIds, 0, streamed, x, out);
             i = end;
         }
     }
+
+    /** Lets in-flight reads finish before their target rows are released (they write into them). */
+    private static void awaitQuietly(ReadBatch b) {
+        try {
+            b.await();
+        } catch (RuntimeException ignored) {
+            // the first failure is already being reported
+        }
+    }
+
+    /** Nanoseconds the current token spent blocked on reads (for the per-layer phase counters). */
+    private long waitNanos;
 
     /** Reads the groups holding {@code miss[from..to)} (ascending), coalesced, and waits. */
     private void readNeurons(Layer L, int from, int to) {
@@ -300,14 +325,15 @@ public final class BundleFeedForward implements FeedForward {
      * thread, each accumulating into its own partial output, summed at the end; small sets run on
      * the calling thread. Allocation-free: the job object and partial outputs are reused.
      */
-    private void compute(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int count, float[] x, float[] out) {
-        if (count == 0) return;
+    private void compute(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int from, int to, float[] x, float[] out) {
+        int count = to - from;
+        if (count <= 0) return;
         int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
         if (chunks <= 1) {
-            for (int r = 0; r < count; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], L.selection, x, out);
+            for (int r = from; r < to; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], L.selection, x, out);
             return;
         }
-        job.set(L, rows, cache, ids, count, chunks, x);
+        job.set(L, rows, cache, ids, from, count, chunks, x);
         parallel.forRange(chunks, job);
         for (int c = 0; c < chunks; c++) {
             float[] p = partial[c];
@@ -323,11 +349,13 @@ public final class BundleFeedForward implements FeedForward {
         RowMatrix rows;
         NeuronCache cache;
         int[] ids;
+        int from;
         int count;
         int chunks;
         float[] x;
 
-        void set(Layer layer, RowMatrix rows, NeuronCache cache, int[] ids, int count, int chunks, float[] x) {
+        void set(Layer layer, RowMatrix rows, NeuronCache cache, int[] ids, int from, int count, int chunks, float[] x) {
+            this.from = from;
             this.layer = layer;
             this.rows = rows;
             this.cache = cache;
@@ -338,12 +366,12 @@ public final class BundleFeedForward implements FeedForward {
         }
 
         @Override
-        public void run(int from, int to) {
-            for (int c = from; c < to; c++) {
+        public void run(int firstChunk, int endChunk) {
+            for (int c = firstChunk; c < endChunk; c++) {
                 float[] p = partial[c];
                 java.util.Arrays.fill(p, 0f);
-                int r0 = (int) ((long) count * c / chunks);
-                int r1 = (int) ((long) count * (c + 1) / chunks);
+                int r0 = this.from + (int) ((long) count * c / chunks);
+                int r1 = this.from + (int) ((long) count * (c + 1) / chunks);
                 for (int r = r0; r < r1; r++) accumulate(layer, rows, r, cache != null ? cache.idAt(r) : ids[r], layer.selection, x, p);
             }
         }

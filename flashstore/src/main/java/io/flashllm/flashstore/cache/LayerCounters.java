@@ -54,7 +54,7 @@ public final class LayerCounters {
         return latency[i].sum();
     }
 
-    /** Time of one token at this layer, by phase: choosing neurons, waiting for reads, computing. */
+    /** Time of one token at this layer: choosing neurons, blocked on reads (what compute could not hide), computing. */
     public void phases(long select, long load, long compute) {
         selectNanos.add(select);
         loadNanos.add(load);

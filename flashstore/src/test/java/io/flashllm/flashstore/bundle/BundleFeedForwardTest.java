@@ -159,6 +159,53 @@ class BundleFeedForwardTest {
         }
     }
 
+    /** Reading through gaps of unwanted groups merges reads; results are unchanged. Files on ext4 are read with O_DIRECT. */
+    @Test
+    void coalescingThroughGapsIsExactAndMergesReads() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 256, GgmlType.F16, true, 29);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            long[] reads = new long[2];
+            for (int gap = 0; gap <= 1; gap++) {
+                try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                        BundleFfnOptions.unlimited(256).withCoalesceGap(gap * 4).withWindow(1))) {
+                    runTokens(ffn, g, RELU, false, 4, 64);
+                    reads[gap] = ffn.counters(0).reads();
+                }
+            }
+            assertTrue(reads[1] < reads[0], "gaps read through: " + reads[1] + " reads vs " + reads[0]);
+        }
+        try (FfnFile f = FfnFile.open(out.resolve(BundleFormat.layerFile(0)), true)) {
+            if (java.nio.file.Files.getFileStore(out).type().equals("ext4")) assertTrue(f.blockFile().direct(), "O_DIRECT on ext4");
+        }
+    }
+
+    /** Neurons pinned from a list (e.g. calibration statistics) are loaded, held in the hot prefix and never evicted. */
+    @Test
+    void pinnedHotNeuronsSurviveTheWindow() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 128, GgmlType.Q8_0, true, 37);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                    BundleFfnOptions.unlimited(128).withCache(64, 8).withWindow(1).withHotWarmup(1_000_000))) {
+                int[] hot = {3, 17, 40, 41, 90, 127};
+                assertEquals(6, ffn.pinHot(0, hot));
+                assertEquals(6, ffn.cache(0).hotCount());
+                runTokens(ffn, g, RELU, true, 6, 64);
+                for (int n : hot) {
+                    int row = ffn.cache(0).rowOf(n);
+                    assertTrue(row >= 0 && row < 6, "neuron " + n + " still in the hot prefix");
+                }
+            }
+        }
+    }
+
     @Test
     void optStyleUngatedWithBiases() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 96, GgmlType.F16, false, 13);
