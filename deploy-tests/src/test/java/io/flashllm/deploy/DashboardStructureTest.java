@@ -160,6 +160,27 @@ class DashboardStructureTest {
         assertTrue(unknown.isEmpty(), "metrics in neither server/METRICS.md nor deploy/PROPOSED-METRICS.md: " + unknown);
     }
 
+    @Test
+    void thePanelsOperatorsAskForAreAllThere() {
+        Set<String> used = new HashSet<>();
+        for (Dashboard.Query q : dash.queries()) used.addAll(PromQl.metricNames(q.expr()));
+        // issue 7's list: hit rate per layer and overall, flash throughput and bytes per token, read
+        // latency, predictor recall, DRAM budget and use, TTFT, ITL, tokens in/out, running/queued, errors
+        List<String> wanted = List.of("flashllm_neuron_cache_hits_total", "flashllm_neuron_cache_lookups_total",
+                "flashllm_flash_read_bytes_total", "flashllm_flash_read_seconds_bucket", "flashllm_predictor_recall",
+                "flashllm_memory_budget_bytes", "flashllm_memory_used_bytes",
+                "flashllm_time_to_first_token_seconds_bucket", "flashllm_inter_token_latency_seconds_bucket",
+                "flashllm_prompt_tokens_total", "flashllm_generated_tokens_total", "flashllm_requests_running",
+                "flashllm_requests_queued", "flashllm_http_requests_total");
+        List<String> absent = wanted.stream().filter(w -> !used.contains(w)).toList();
+        assertTrue(absent.isEmpty(), "the dashboard lost panels for " + absent);
+        boolean bytesPerToken = dash.queries().stream().anyMatch(q -> q.expr().contains("flashllm_flash_read_bytes_total")
+                && q.expr().contains("flashllm_generated_tokens_total") && q.expr().contains("/"));
+        assertTrue(bytesPerToken, "no flash-bytes-per-generated-token query");
+        boolean errorsByStatus = dash.queries().stream().anyMatch(q -> q.expr().contains("by (status)"));
+        assertTrue(errorsByStatus, "no errors-by-status query");
+    }
+
     private JsonNode variable(String name) {
         for (JsonNode v : dash.variables()) if (v.path("name").asText().equals(name)) return v;
         throw new AssertionError("no variable " + name);
