@@ -30,7 +30,7 @@ RUN set -eu; \
     esac; \
     mkdir -p /out; cp server/target/flashllm.jar /out/flashllm.jar
 
-# Runtime modules, from jdeps over the shaded jar's contents: Vert.x/Netty (java.logging,
+# Runtime modules, from jdeps over the jars the shaded jar is made of: Vert.x/Netty (java.logging,
 # java.naming, jdk.naming.dns for the DNS resolver, jdk.unsupported), Micrometer's JVM and process
 # meters (java.management, jdk.management), the Vector API, and java.desktop because JNA (Hugging
 # Face tokenizer natives, used for tokenizer.json models) links java.awt types.
