@@ -20,11 +20,11 @@ import java.util.Random;
  * copy bandwidth measured in the same run with the same threads.
  *
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
- * [--working-set-mb 1024] [--types Q8_0,F32,...] [--batch 1] [--sparse]}; {@code --sparse} adds
+ * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse]}; {@code --sparse} adds
  * {@code matvecRows} over a shuffled half of the rows and single-thread {@code axpy} of every row,
  * in weight GB/s like the dense column. Run with
  * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
- * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 1). The last column, weight bytes per second of
+ * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5). The last column, weight bytes per second of
  * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
  * when {@code --threads 1}.
  */
@@ -35,7 +35,7 @@ public final class KernelBench {
         int threads = 2, rows = 2048, cols = 8192, batch = 1;
         boolean rowsOnly = true;
         double seconds = 1.0;
-        long workingSetMb = 1024;
+        long workingSetMb = 512;
         List<GgmlType> types = new ArrayList<>(List.of(GgmlType.values()));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -61,6 +61,7 @@ public final class KernelBench {
         }
         System.out.printf(Locale.ROOT, "KernelBench: %dx%d, batch %d, %d threads, %s, working set %d MiB%n",
                 rows, cols, batch, threads, Simd.describe(), workingSetMb);
+        System.out.printf(Locale.ROOT, "kernel warm-up: %d ms%n", io.flashllm.kernels.KernelWarmup.run(types));
         try (Parallel p = Parallel.create(threads)) {
             double read, copy;
             try (Arena arena = Arena.ofShared()) {
@@ -92,7 +93,7 @@ public final class KernelBench {
         }
     }
 
-    private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "1.0"));
+    private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "0.5"));
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     /** Mean wall time of a forRange whose body does nothing: the fixed cost every parallel kernel pays. */
