@@ -15,8 +15,8 @@ import java.util.EnumSet;
  * once at model load with the weight types the model uses (F32 is always included, for norms).
  */
 public final class KernelWarmup {
-    /** Calls per kernel method: above C2's invocation thresholds with the loops' back-edges counted. */
-    private static final int CALLS = 12_000;
+    /** Calls per kernel method: with the loops' back-edges, above C2's compile thresholds. */
+    private static final int CALLS = 3_000;
     private static volatile float sink;
 
     private KernelWarmup() {}
@@ -26,7 +26,7 @@ public final class KernelWarmup {
         long t0 = System.nanoTime();
         EnumSet<GgmlType> all = EnumSet.of(GgmlType.F32);
         all.addAll(types);
-        int cols = 512; // two super-blocks of the K types, sixteen blocks of the others
+        int cols = 2048; // rows as long as real ones, so C2 compiles with a realistic loop profile
         float[] x = new float[cols];
         float[] out = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (i % 7 - 3) * 0.01f;
