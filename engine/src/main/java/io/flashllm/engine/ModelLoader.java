@@ -1,0 +1,166 @@
+package io.flashllm.engine;
+
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.chat.ChatTemplate;
+import io.flashllm.engine.chat.ChatTemplates;
+import io.flashllm.engine.generate.LoadedModel;
+import io.flashllm.engine.model.FeedForwardFactory;
+import io.flashllm.engine.model.LanguageModel;
+import io.flashllm.engine.model.ModelConfig;
+import io.flashllm.engine.model.OpenedModelFile;
+import io.flashllm.engine.model.WeightLoader;
+import io.flashllm.engine.tokenizer.Tokenizer;
+import io.flashllm.engine.tokenizer.TokenizerException;
+import io.flashllm.engine.tokenizer.Tokenizers;
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.bundle.BundleException;
+import io.flashllm.flashstore.bundle.BundleModel;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.kernels.Parallel;
+
+import java.nio.file.Path;
+import java.util.function.UnaryOperator;
+
+/**
+ * Loads a model for inference from a GGUF file, a Hugging Face model directory or a flash-bundle
+ * directory (resident tensors mapped, FFN neurons read from flash through the neuron cache).
+ * Weights stay in the mapped files. Every fault in the files is a {@link ModelFileException} that
+ * names the file.
+ */
+public final class ModelLoader {
+    private ModelLoader() {}
+
+    /** Loads the model at {@code path} with its tokenizer and chat format. */
+    public static InferenceModel load(Path path, LoadOptions options) {
+        Source source = open(path, options);
+        OpenedModelFile file = source.file();
+        try {
+            Tokenizer tokenizer;
+            ChatTemplate chat;
+            try {
+                if (file.ggufMetadata() != null) {
+                    tokenizer = Tokenizers.fromGguf(file.ggufMetadata());
+                    chat = ChatTemplates.forModel(file.ggufMetadata());
+                } else {
+                    Path dir = file.hfDir().dir();
+                    tokenizer = Tokenizers.fromHfDir(dir, file.hfDir().config());
+                    chat = ChatTemplates.forHfDir(dir);
+                }
+            } catch (TokenizerException e) {
+                throw new ModelFileException(path, "tokenizer: " + e.getMessage(), e);
+            }
+            LanguageModel model = assemble(file, options, source.ffn());
+            return new LoadedModel(modelId(path), model, tokenizer, chat);
+        } catch (RuntimeException e) {
+            file.close();
+            throw e;
+        }
+    }
+
+    /** The transformer alone (no tokenizer): for tests, calibration traces and benchmarks. */
+    public static LanguageModel loadLanguageModel(Path path, LoadOptions options) {
+        return loadLanguageModel(path, options, UnaryOperator.identity());
+    }
+
+    /**
+     * The transformer alone with its FFN (dense or bundle) wrapped by {@code ffnWrapper}: the hook for
+     * recording FFN inputs and activations (predictor calibration, sparsity statistics). A wrapper
+     * should pass {@code close()} on to the FFN it wraps.
+     */
+    public static LanguageModel loadLanguageModel(Path path, LoadOptions options, UnaryOperator<FeedForward> ffnWrapper) {
+        Source source = open(path, options);
+        try {
+            return assemble(source.file(), options, source.ffn().wrappedBy(ffnWrapper));
+        } catch (RuntimeException e) {
+            source.file().close();
+            throw e;
+        }
+    }
+
+    /** An opened model and the FFN it runs. */
+    private record Source(OpenedModelFile file, FeedForwardFactory ffn) {}
+
+    private static Source open(Path path, LoadOptions options) {
+        if (!BundleModel.isBundle(path)) return new Source(OpenedModelFile.open(path), FeedForwardFactory.DENSE);
+        BundleModel bundle;
+        try {
+            bundle = BundleModel.open(path, bundleOptions(options));
+        } catch (BundleException e) {
+            throw new ModelFileException(path, e.getMessage(), e);
+        }
+        try {
+            OpenedModelFile file = bundle.gguf() != null
+                    ? OpenedModelFile.of(path, bundle.gguf(), bundle)
+                    : OpenedModelFile.of(path, bundle.hf(), bundle);
+            return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)));
+        } catch (RuntimeException e) {
+            bundle.close();
+            throw e;
+        }
+    }
+
+    /** The bundle options with the activation override of the load options passed on (the bundle selects neurons by it). */
+    static BundleOpenOptions bundleOptions(LoadOptions options) {
+        BundleOpenOptions b = options.bundle();
+        if (b.activation() != null) return b;
+        if (options.fatreluThreshold() != null) {
+            return b.withActivation(new FfnActivation(FfnActivation.Kind.GATED_FATRELU, options.fatreluThreshold()));
+        }
+        if ("relu".equals(options.activation())) return b.withActivation(new FfnActivation(FfnActivation.Kind.GATED_RELU, 0f));
+        if ("silu".equals(options.activation())) return b.withActivation(new FfnActivation(FfnActivation.Kind.GATED_SILU, 0f));
+        return b;
+    }
+
+    /** The name a server lists: the file name without .gguf, or the directory name. */
+    static String modelId(Path path) {
+        Path name = path.toAbsolutePath().normalize().getFileName();
+        String s = name == null ? path.toString() : name.toString();
+        return s.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf") ? s.substring(0, s.length() - 5) : s;
+    }
+
+    /**
+     * Resolves the weights of an opened file, applies the options (context cap, activation
+     * override), builds the FFN and the thread pool. The model owns {@code file} from here on and
+     * closes it with itself.
+     */
+    public static LanguageModel assemble(OpenedModelFile file, LoadOptions options, FeedForwardFactory ffnFactory) {
+        ModelConfig config = applyOptions(file.config(), options, file.path());
+        WeightLoader.Loaded loaded = WeightLoader.load(config, file.tensors(), file.names(), ffnFactory.readsFfnWeights());
+        Parallel parallel = Parallel.create(options.threads());
+        try {
+            FeedForward ffn = ffnFactory.create(loaded.config(), loaded.weights(), parallel);
+            return new LanguageModel(loaded.config(), loaded.weights(), ffn, parallel, options.kvCacheType(), file);
+        } catch (RuntimeException e) {
+            parallel.close();
+            throw e;
+        }
+    }
+
+    static ModelConfig applyOptions(ModelConfig config, LoadOptions options, Path path) {
+        if (options.maxContext() > 0 && options.maxContext() < config.contextLength()) {
+            config = config.withContextLength(options.maxContext());
+        }
+        FfnActivation act = config.activation();
+        if (options.activation() != null) {
+            if (!act.gated()) {
+                throw new ModelFileException(path, "the FFN activation of " + config.architecture()
+                        + " cannot be changed (it has no gate)");
+            }
+            act = new FfnActivation(switch (options.activation()) {
+                case "silu" -> FfnActivation.Kind.GATED_SILU;
+                case "relu" -> FfnActivation.Kind.GATED_RELU;
+                default -> FfnActivation.Kind.GATED_FATRELU;
+            }, options.activation().equals("fatrelu") ? act.threshold() : 0f);
+        }
+        if (options.fatreluThreshold() != null) {
+            if (act.kind() != FfnActivation.Kind.GATED_RELU && act.kind() != FfnActivation.Kind.GATED_FATRELU) {
+                throw new ModelFileException(path, "a FATReLU threshold needs a ReLU-gated model, this one is "
+                        + act.kind());
+            }
+            act = new FfnActivation(FfnActivation.Kind.GATED_FATRELU, options.fatreluThreshold());
+        }
+        return config.withActivation(act);
+    }
+}

@@ -1,0 +1,60 @@
+package io.flashllm.flashstore;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * A whole file mapped read-only into a shared arena, so weights are used in place from any thread.
+ * Closing unmaps it; segments sliced from it must not be used afterwards.
+ */
+public final class MappedFile implements AutoCloseable {
+    private final Path path;
+    private final Arena arena;
+    private final MemorySegment segment;
+
+    private MappedFile(Path path, Arena arena, MemorySegment segment) {
+        this.path = path;
+        this.arena = arena;
+        this.segment = segment;
+    }
+
+    public static MappedFile open(Path path) {
+        if (Files.isDirectory(path)) throw new ModelFileException(path, "is a directory, not a file");
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
+                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            return new MappedFile(path, arena, seg);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new ModelFileException(path, "file not found");
+        } catch (IOException e) {
+            arena.close();
+            throw new ModelFileException(path, "cannot map file: " + e.getMessage(), e);
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public MemorySegment segment() {
+        return segment;
+    }
+
+    public long size() {
+        return segment.byteSize();
+    }
+
+    @Override
+    public void close() {
+        if (arena.scope().isAlive()) arena.close();
+    }
+}
