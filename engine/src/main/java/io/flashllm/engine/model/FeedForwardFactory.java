@@ -12,6 +12,24 @@ import io.flashllm.kernels.Parallel;
 public interface FeedForwardFactory {
     FeedForward create(ModelConfig config, ModelWeights weights, Parallel parallel);
 
-    FeedForwardFactory DENSE = (config, weights, parallel) ->
-            new DenseFeedForward(config.activation(), weights.ffn(), parallel);
+    /**
+     * Whether {@link #create} uses the FFN matrices of the model file ({@link ModelWeights#ffn()}).
+     * When false the loader neither requires nor maps them: a bundle keeps them on flash.
+     */
+    default boolean readsFfnWeights() {
+        return false;
+    }
+
+    /** All FFN weights in DRAM, used in place from the mapped file. */
+    FeedForwardFactory DENSE = new FeedForwardFactory() {
+        @Override
+        public FeedForward create(ModelConfig config, ModelWeights weights, Parallel parallel) {
+            return new DenseFeedForward(config.activation(), weights.ffn(), parallel);
+        }
+
+        @Override
+        public boolean readsFfnWeights() {
+            return true;
+        }
+    };
 }

@@ -25,7 +25,15 @@ public final class Logprobs {
 
     /** log p(token) under softmax(logits). */
     public static float logprob(float[] logits, int token) {
-        return (float) (logits[token] - logSumExp(logits, logits.length));
+        return logprob(logits, logits.length, token);
+    }
+
+    /** log p(token) under the softmax of the first {@code n} logits (a model's padding rows left out). */
+    public static float logprob(float[] logits, int n, int token) {
+        if (token < 0 || token >= n) {
+            throw new IllegalArgumentException("token " + token + " outside the first " + n + " logits");
+        }
+        return (float) (logits[token] - logSumExp(logits, n));
     }
 
     /**
@@ -33,12 +41,17 @@ public final class Logprobs {
      * lower id first); returns how many were filled (k, or fewer for a smaller vocabulary).
      */
     public static int top(float[] logits, int k, int[] ids, float[] logprobs) {
-        int n = Math.min(k, logits.length);
-        if (n <= 0) {
+        return top(logits, logits.length, k, ids, logprobs);
+    }
+
+    /** {@link #top(float[], int, int[], float[])} over the first {@code n} logits only. */
+    public static int top(float[] logits, int n, int k, int[] ids, float[] logprobs) {
+        int m = Math.min(k, n);
+        if (m <= 0) {
             return 0;
         }
-        int count = TopK.select(logits, logits.length, n, ids);
-        double lse = logSumExp(logits, logits.length);
+        int count = TopK.select(logits, n, m, ids);
+        double lse = logSumExp(logits, n);
         for (int i = 0; i < count; i++) {
             logprobs[i] = (float) (logits[ids[i]] - lse);
         }

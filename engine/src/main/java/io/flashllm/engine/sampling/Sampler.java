@@ -134,13 +134,16 @@ public final class Sampler {
         if (logits.length < vocab) {
             throw new IllegalArgumentException("logits have " + logits.length + " entries, vocabulary has " + vocab);
         }
+        if (params.temperature() <= 0f && !penalized()) {
+            return argmax(logits);
+        }
         for (int i = 0; i < vocab; i++) {
             float l = logits[i];
             work[i] = Float.isNaN(l) ? Float.NEGATIVE_INFINITY : l;
         }
         applyPenalties();
         if (params.temperature() <= 0f) {
-            return argmax();
+            return argmax(work);
         }
         int n = truncate();
         return draw(n);
@@ -179,10 +182,19 @@ public final class Sampler {
         return logit <= 0 ? logit * penalty : logit / penalty;
     }
 
-    private int argmax() {
+    private boolean penalized() {
+        return window != 0 || genCount != null;
+    }
+
+    /** The first largest entry; NaN never wins (unless everything is NaN, then 0). */
+    private int argmax(float[] v) {
         int best = 0;
-        for (int i = 1; i < vocab; i++) {
-            if (work[i] > work[best]) best = i;
+        float bestValue = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            if (v[i] > bestValue) {
+                bestValue = v[i];
+                best = i;
+            }
         }
         return best;
     }

@@ -21,7 +21,11 @@ final class BpeTokenizer extends GgufTokenizer {
     private final boolean ignoreMerges;
 
     BpeTokenizer(GgufVocab vocab) {
-        super(vocab);
+        this(vocab, null);
+    }
+
+    BpeTokenizer(GgufVocab vocab, int[] eog) {
+        super(vocab, eog);
         List<String> merges = vocab.merges();
         ranks = new HashMap<>(merges.size() * 2);
         for (int r = 0; r < merges.size(); r++) {
@@ -43,7 +47,7 @@ final class BpeTokenizer extends GgufTokenizer {
     private record Pair(int rank, int left, int right, int size) {}
 
     @Override
-    void encodeRaw(String raw, boolean afterSpecial, IntList out) {
+    void encodeRaw(String raw, boolean afterSpecial, boolean atStart, IntList out) {
         for (String word : preTokenizer.split(raw)) {
             encodeWord(ByteUnicode.encode(word.getBytes(StandardCharsets.UTF_8)), out);
         }

@@ -21,10 +21,15 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     private volatile byte[][] pieces;
     private final int[] eog;
 
-    GgufTokenizer(GgufVocab vocab) {
+    /** @param eog end-of-generation ids when known from elsewhere (Hugging Face configs), or null to derive them */
+    GgufTokenizer(GgufVocab vocab, int[] eog) {
         this.vocab = vocab;
         this.byText = GgufVocab.index(vocab.tokens());
         this.splitter = new SpecialTokenSplitter(vocab.tokens(), vocab.types());
+        if (eog != null) {
+            this.eog = eog.clone();
+            return;
+        }
         Set<Integer> eogSet = new LinkedHashSet<>();
         if (vocab.eos() >= 0) eogSet.add(vocab.eos());
         if (vocab.eot() >= 0) eogSet.add(vocab.eot());
@@ -37,8 +42,11 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
         this.eog = eogSet.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** Appends the tokens of one raw fragment; {@code afterSpecial} is true at the start of text and after a special token. */
-    abstract void encodeRaw(String raw, boolean afterSpecial, IntList out);
+    /**
+     * Appends the tokens of one raw fragment; {@code afterSpecial} is true at the start of the text and after a
+     * special token, {@code atStart} only for a fragment that begins the text.
+     */
+    abstract void encodeRaw(String raw, boolean afterSpecial, boolean atStart, IntList out);
 
     /** The bytes of a NORMAL or BYTE token's text. */
     abstract byte[] pieceBytes(int id);
@@ -53,14 +61,16 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
             out.add(vocab.bos());
         }
         boolean afterSpecial = true;
+        boolean atStart = true;
         for (SpecialTokenSplitter.Fragment f : splitter.split(text, parseSpecial)) {
             if (f.isToken()) {
                 out.add(f.token());
                 afterSpecial = true;
             } else {
-                encodeRaw(f.text(), afterSpecial, out);
+                encodeRaw(f.text(), afterSpecial, atStart, out);
                 afterSpecial = false;
             }
+            atStart = false;
         }
         if (addSpecial && vocab.addEos()) {
             out.add(vocab.eos());

@@ -16,7 +16,7 @@ import java.util.Map;
  * bytes of each token (for streaming) come from the JSON itself.
  *
  * <p>Hugging Face always recognises added tokens in the text: {@code parseSpecial = false} is not supported there
- * and is treated as true.
+ * and is treated as true ({@link Tokenizers#fromHfDirBuiltin} honours it).
  */
 final class HfTokenizer implements Tokenizer {
     private final HuggingFaceTokenizer hf;
@@ -27,6 +27,13 @@ final class HfTokenizer implements Tokenizer {
     private final HfSpecials specials;
     private final DecoderKind decoderKind;
     private final byte[][] pieces;
+
+    /** The Hugging Face library (native code) failed to load the file or itself. */
+    static final class LibraryFailure extends TokenizerException {
+        LibraryFailure(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
 
     /** How the tokenizer.json decoder turns one token into bytes. */
     enum DecoderKind { BYTE_LEVEL, METASPACE, OTHER }
@@ -98,8 +105,8 @@ final class HfTokenizer implements Tokenizer {
         try {
             hf = HuggingFaceTokenizer.newInstance(tokenizerJson, Map.of(
                     "addSpecialTokens", "true", "truncation", "false", "padding", "false"));
-        } catch (IOException | RuntimeException | UnsatisfiedLinkError e) {
-            throw new TokenizerException(tokenizerJson + ": the Hugging Face tokenizer library cannot load it: " + e, e);
+        } catch (IOException | RuntimeException | LinkageError e) {
+            throw new LibraryFailure(tokenizerJson + ": the Hugging Face tokenizer library cannot load it: " + e, e);
         }
         // All computed now, so concurrent readers need no locking.
         pieces = new byte[n][];

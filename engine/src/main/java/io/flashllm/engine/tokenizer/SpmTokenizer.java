@@ -14,12 +14,29 @@ import java.util.PriorityQueue;
 final class SpmTokenizer extends GgufTokenizer {
     static final char SPACE = '\u2581';
 
+    /** Where the word marker goes in front of text (when the vocabulary asks for one). */
+    enum Prefix {
+        /** llama.cpp and Hugging Face's legacy Prepend normalizer: before every text fragment, always. */
+        EVERY_FRAGMENT,
+        /** Hugging Face Metaspace, prepend_scheme "always": before every fragment not already starting with a space. */
+        METASPACE_ALWAYS,
+        /** Hugging Face Metaspace, prepend_scheme "first": only at the very start of the text, unless it is a space. */
+        METASPACE_FIRST
+    }
+
+    private final Prefix prefix;
+
     /** Pieces merging may form: control, byte and unused entries are left out so text never turns into them. */
     private final Map<String, Integer> mergeable;
     private final int[] byteTokens = new int[256];
 
     SpmTokenizer(GgufVocab vocab) {
-        super(vocab);
+        this(vocab, Prefix.EVERY_FRAGMENT, null);
+    }
+
+    SpmTokenizer(GgufVocab vocab, Prefix prefix, int[] eog) {
+        super(vocab, eog);
+        this.prefix = prefix;
         mergeable = new HashMap<>(vocab.size() * 2);
         String[] tokens = vocab.tokens();
         int[] types = vocab.types();
@@ -38,8 +55,13 @@ final class SpmTokenizer extends GgufTokenizer {
     private record Bigram(float score, int left, int right, int size) {}
 
     @Override
-    void encodeRaw(String raw, boolean afterSpecial, IntList out) {
-        String text = (vocab.addSpacePrefix() && afterSpecial ? " " + raw : raw).replace(' ', SPACE);
+    void encodeRaw(String raw, boolean afterSpecial, boolean atStart, IntList out) {
+        boolean prepend = vocab.addSpacePrefix() && switch (prefix) {
+            case EVERY_FRAGMENT -> afterSpecial;
+            case METASPACE_ALWAYS -> !startsWithSpace(raw);
+            case METASPACE_FIRST -> atStart && !startsWithSpace(raw);
+        };
+        String text = (prepend ? " " + raw : raw).replace(' ', SPACE);
         // Symbols are code points, kept as a linked list over the text.
         int n = text.codePointCount(0, text.length());
         int[] start = new int[n];
@@ -95,6 +117,10 @@ final class SpmTokenizer extends GgufTokenizer {
                 }
             }
         }
+    }
+
+    private static boolean startsWithSpace(String raw) {
+        return !raw.isEmpty() && (raw.charAt(0) == ' ' || raw.charAt(0) == SPACE);
     }
 
     private void addBigram(String text, int left, int right, int[] start, int[] len, PriorityQueue<Bigram> queue) {

@@ -31,15 +31,44 @@ public final class Tokenizers {
      * BOS/EOS from {@code config} (config.json, may be null), generation_config.json and tokenizer_config.json.
      */
     public static Tokenizer fromHfDir(Path dir, JsonNode config) {
+        Path tokJson = tokenizerJson(dir);
+        JsonNode tokenizer = readJson(tokJson);
+        HfSpecials.Sources sources = sources(dir, config);
+        try {
+            return new HfTokenizer(tokJson, tokenizer, sources);
+        } catch (HfTokenizer.LibraryFailure e) {
+            // No usable native library here (or it rejects the file): the built-in tokenizers handle the common
+            // layouts exactly; if they cannot either, both reasons are reported.
+            try {
+                return HfJsonVocab.tokenizer(tokJson, tokenizer, sources);
+            } catch (TokenizerException builtin) {
+                throw new TokenizerException(e.getMessage() + "; " + builtin.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * The tokenizer of a Hugging Face model directory run by flashllm's own SentencePiece/BPE code instead of the
+     * Hugging Face library: for the byte-level and SentencePiece-converted BPE layouts of LLM tokenizers (others
+     * are refused with a {@link TokenizerException}). Unlike the library it honours {@code parseSpecial = false}.
+     */
+    public static Tokenizer fromHfDirBuiltin(Path dir, JsonNode config) {
+        Path tokJson = tokenizerJson(dir);
+        return HfJsonVocab.tokenizer(tokJson, readJson(tokJson), sources(dir, config));
+    }
+
+    private static Path tokenizerJson(Path dir) {
         Path tokJson = dir.resolve("tokenizer.json");
         if (!Files.isRegularFile(tokJson)) {
             throw new TokenizerException(dir + ": no tokenizer.json (a tokenizer.model-only directory is not supported; "
                     + "convert it with transformers or use a GGUF file)");
         }
-        JsonNode tokenizer = readJson(tokJson);
-        HfSpecials.Sources sources = new HfSpecials.Sources(config,
+        return tokJson;
+    }
+
+    private static HfSpecials.Sources sources(Path dir, JsonNode config) {
+        return new HfSpecials.Sources(config,
                 readOptional(dir.resolve("generation_config.json")), readOptional(dir.resolve("tokenizer_config.json")));
-        return new HfTokenizer(tokJson, tokenizer, sources);
     }
 
     static JsonNode readJson(Path file) {

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Whole-model logits of the engine against the plain reference forward pass, per architecture and weight type. */
 class TransformerVsReferenceTest {
     static final int[] TOKENS = {1, 17, 250, 3, 99, 42, 42, 7, 300};
-    static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2);
+    static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2).withKvCacheType(KvCacheType.F32);
 
     @TempDir
     Path dir;
@@ -38,10 +38,13 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("llama-relu", TinySpec.reluLlama(t, "relu", 0f)));
             out.add(Arguments.of("llama-fatrelu", TinySpec.reluLlama(t, "fatrelu", 0.15f)));
             out.add(Arguments.of("qwen2", TinySpec.qwen2(t)));
+            out.add(Arguments.of("mistral-window", TinySpec.llama(t).withWindow(3)));
             out.add(Arguments.of("opt", TinySpec.opt(t, true, 64)));
             out.add(Arguments.of("opt-projected", TinySpec.opt(t, true, 32)));
             out.add(Arguments.of("opt-postnorm", TinySpec.opt(t, false, 64)));
         }
+        out.add(Arguments.of("llama-q4k", TinySpec.wideLlama(GgmlType.Q4_K)));
+        out.add(Arguments.of("llama-q6k", TinySpec.wideLlama(GgmlType.Q6_K)));
         return out.stream();
     }
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.flashllm.engine.api.SamplingParams;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -254,6 +255,13 @@ class SamplerTest {
         assertEquals(-5 - lse, Sampler.logprob(logits, 4), 1e-5);
         int[] many = new int[10];
         assertEquals(5, Sampler.topLogprobs(logits, 10, many, new float[10]));
+        // Over a prefix (padding rows excluded): the softmax of the first three logits only.
+        double lse3 = Math.log(Math.exp(1) + Math.exp(3) + Math.exp(2));
+        assertEquals(2 - lse3, Logprobs.logprob(logits, 3, 2), 1e-5);
+        assertEquals(2, Logprobs.top(logits, 3, 2, ids, lp));
+        assertArrayEquals(new int[] {1, 2}, Arrays.copyOf(ids, 2));
+        assertEquals(3 - lse3, lp[0], 1e-5);
+        assertThrows(IllegalArgumentException.class, () -> Logprobs.logprob(logits, 3, 3));
     }
 
     @Test

@@ -21,7 +21,10 @@ import java.util.Random;
  *
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
  * [--working-set-mb 1024] [--types Q8_0,F32,...] [--batch 1]}; run with
- * {@code --add-modules jdk.incubator.vector}.
+ * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
+ * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 1). The last column, weight bytes per second of
+ * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
+ * when {@code --threads 1}.
  */
 public final class KernelBench {
     private KernelBench() {}
@@ -65,21 +68,34 @@ public final class KernelBench {
                 read = MemoryProbe.readGBps(p, src, seconds);
                 copy = MemoryProbe.copyGBps(p, src, dst, seconds);
             }
+            System.out.printf(Locale.ROOT, "parallel hand-off: %.1f us per forRange with an empty body%n", handoffMicros(p));
             System.out.printf(Locale.ROOT, "memory: read %.1f GB/s, memcpy %.1f GB/s (bytes copied; %.1f GB/s read+write)%n",
                     read, copy, 2 * copy);
-            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s%n", "type", "MB/matrix", "GB/s", "ms/matvec",
-                    "vs read", "vs memcpy", "GB/cpu-s(main)");
+            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s %9s%n", "type", "MB/matrix", "GB/s", "ms/matvec",
+                    "vs read", "vs memcpy", "GB/cpu-s(main)", "GFLOP/s");
             for (GgmlType t : types) {
                 double[] r = measure(p, t, rows, cols, batch, seconds, workingSetMb);
-                System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.2f %10.2f %14.1f%n",
-                        t, r[0] / 1e6, r[1], r[2], r[1] / read, r[1] / copy, r[3]);
+                System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.2f %10.2f %14.1f %9.1f%n",
+                        t, r[0] / 1e6, r[1], r[2], r[1] / read, r[1] / copy, r[3], r[4]);
             }
         }
     }
 
+    private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "1.0"));
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    /** Returns {matrix bytes, GB/s of weights, ms per product, GB/s per CPU-second of the calling thread}. */
+    /** Mean wall time of a forRange whose body does nothing: the fixed cost every parallel kernel pays. */
+    static double handoffMicros(Parallel p) {
+        int[] sink = new int[1];
+        Parallel.RangeBody body = (from, to) -> sink[0] += to - from;
+        for (int i = 0; i < 20_000; i++) p.forRange(64, body);
+        int n = 50_000;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) p.forRange(64, body);
+        return (System.nanoTime() - t0) / 1e3 / n;
+    }
+
+    /** Returns {matrix bytes, GB/s of weights, ms per product, GB/s per CPU-second of the calling thread, GFLOP/s}. */
     static double[] measure(Parallel p, GgmlType t, int rows, int cols, int batch, double seconds, long workingSetMb) {
         long bytes = t.bytesFor((long) rows * cols);
         int copies = (int) Math.max(1, Math.min(4096, (workingSetMb << 20) / bytes));
@@ -89,7 +105,10 @@ public final class KernelBench {
             float[] x = new float[cols * batch];
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             float[] out = new float[rows * batch];
-            for (int i = 0; i < 3 * copies; i++) run(p, ws[i % copies], x, batch, out); // warm-up and JIT
+            // Warm-up counted in CPU time of this thread, so that on a busy machine C2 still gets
+            // to finish compiling before the measurement starts.
+            long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
+            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out);
             long n = 0;
             long c0 = THREADS.getCurrentThreadCpuTime();
             long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9), now;
@@ -100,7 +119,8 @@ public final class KernelBench {
             } while (now < end);
             double secs = (now - t0) / 1e9;
             double cpuSecs = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
-            return new double[]{bytes, bytes * n / secs / 1e9, secs * 1e3 / n, bytes * n / cpuSecs / 1e9};
+            double gflops = 2.0 * rows * cols * batch * n / secs / 1e9;
+            return new double[]{bytes, bytes * n / secs / 1e9, secs * 1e3 / n, bytes * n / cpuSecs / 1e9, gflops};
         }
     }
 

@@ -24,9 +24,9 @@ public final class MemoryProbe {
         long chunkBytes = src.byteSize() / chunks / 64 * 64;
         float[] partial = new float[chunks];
         Parallel.RangeBody body = (from, to) -> {
-            for (int c = from; c < to; c++) partial[c] = sum(src, c * chunkBytes, chunkBytes);
+            for (int c = from; c < to; c++) partial[c] = sumRange(src, c * chunkBytes, chunkBytes);
         };
-        p.forRange(chunks, body); // warm-up
+        warmUp(p, chunks, body);
         long bytes = 0;
         long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
         long now;
@@ -41,7 +41,8 @@ public final class MemoryProbe {
         return bytes / ((now - t0) / 1e9) / 1e9;
     }
 
-    private static float sum(MemorySegment s, long off, long len) {
+    /** Sum of the floats in {@code [off, off + len)}; the loop a read probe times. */
+    public static float sumRange(MemorySegment s, long off, long len) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int step = F.vectorByteSize();
         for (long o = off; o + 4L * step <= off + len; o += 4L * step) {
@@ -53,6 +54,15 @@ public final class MemoryProbe {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
+    /** Runs the probe for half a second of this thread's CPU time so that C2 has compiled it. */
+    private static void warmUp(Parallel p, int chunks, Parallel.RangeBody body) {
+        java.lang.management.ThreadMXBean tb = java.lang.management.ManagementFactory.getThreadMXBean();
+        long end = tb.getCurrentThreadCpuTime() + 500_000_000L;
+        do {
+            p.forRange(chunks, body);
+        } while (tb.getCurrentThreadCpuTime() < end);
+    }
+
     /** Bytes copied per second (each byte read once and written once) from {@code src} to {@code dst}. */
     public static double copyGBps(Parallel p, MemorySegment src, MemorySegment dst, double seconds) {
         int chunks = p.threads() * 16;
@@ -60,7 +70,7 @@ public final class MemoryProbe {
         Parallel.RangeBody body = (from, to) -> {
             for (int c = from; c < to; c++) MemorySegment.copy(src, c * chunkBytes, dst, c * chunkBytes, chunkBytes);
         };
-        p.forRange(chunks, body);
+        warmUp(p, chunks, body);
         long bytes = 0;
         long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
         long now;

@@ -24,7 +24,40 @@ final class Q8_0Kernel extends RowKernel {
 
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
-        int blocks = cols / 32;
+        return L == 16 ? dot16(s, off, cols / 32, x, xOff) : dotAny(s, off, cols / 32, x, xOff);
+    }
+
+    /** 512-bit vectors: a block is exactly two vectors, written out without an inner loop. */
+    private static float dot16(MemorySegment s, long off, int blocks, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb + 32));
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 48), p1);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
+        }
+        if (b < blocks) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotAny(MemorySegment s, long off, int blocks, float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
