@@ -21,6 +21,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.kernels.Parallel;
 
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
  * Loads a model for inference from a GGUF file, a Hugging Face model directory or a flash-bundle
@@ -60,9 +61,18 @@ public final class ModelLoader {
 
     /** The transformer alone (no tokenizer): for tests, calibration traces and benchmarks. */
     public static LanguageModel loadLanguageModel(Path path, LoadOptions options) {
+        return loadLanguageModel(path, options, UnaryOperator.identity());
+    }
+
+    /**
+     * The transformer alone with its FFN (dense or bundle) wrapped by {@code ffnWrapper}: the hook for
+     * recording FFN inputs and activations (predictor calibration, sparsity statistics). A wrapper
+     * should pass {@code close()} on to the FFN it wraps.
+     */
+    public static LanguageModel loadLanguageModel(Path path, LoadOptions options, UnaryOperator<FeedForward> ffnWrapper) {
         Source source = open(path, options);
         try {
-            return assemble(source.file(), options, source.ffn());
+            return assemble(source.file(), options, source.ffn().wrappedBy(ffnWrapper));
         } catch (RuntimeException e) {
             source.file().close();
             throw e;
@@ -84,7 +94,7 @@ public final class ModelLoader {
             OpenedModelFile file = bundle.gguf() != null
                     ? OpenedModelFile.of(path, bundle.gguf(), bundle)
                     : OpenedModelFile.of(path, bundle.hf(), bundle);
-            return new Source(file, (config, weights, parallel) -> bundle.feedForward(parallel));
+            return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)));
         } catch (RuntimeException e) {
             bundle.close();
             throw e;

@@ -29,6 +29,11 @@ public record OpenedModelFile(Path path, ModelConfig config, TensorSource tensor
                     + " (expected a Hugging Face model directory)");
         }
         if (!Files.isRegularFile(path)) throw new ModelFileException(path, "no such file or directory");
+        String name = String.valueOf(path.getFileName());
+        if (name.endsWith(".safetensors") || name.endsWith(".json")) {
+            throw new ModelFileException(path, "a Hugging Face model is loaded from its directory (config.json, "
+                    + "tokenizer.json and the safetensors together): pass " + path.toAbsolutePath().getParent());
+        }
         return openGguf(path);
     }
 

@@ -109,6 +109,30 @@ class TransformerVsReferenceTest {
         }
     }
 
+    @Test
+    void ffnWrapperSeesEveryLayerOfEveryToken() throws Exception {
+        TinySpec spec = TinySpec.reluLlama(GgmlType.Q8_0, "relu", 0f);
+        Path file = new TinyModels(spec).writeGguf(dir.resolve("w.gguf"), Map.of());
+        int[] calls = new int[spec.layers()];
+        float[][] lastInput = new float[spec.layers()][];
+        try (LanguageModel plain = ModelLoader.loadLanguageModel(file, OPTIONS);
+             LanguageModel traced = ModelLoader.loadLanguageModel(file, OPTIONS, inner -> (layer, x, out) -> {
+                 calls[layer]++;
+                 lastInput[layer] = x.clone();
+                 inner.forward(layer, x, out);
+             });
+             Transformer a = plain.newTransformer(16);
+             Transformer b = traced.newTransformer(16)) {
+            for (int p = 0; p < 4; p++) assertClose(a.forward(TOKENS[p], p), b.forward(TOKENS[p], p), "p" + p);
+            assertArrayEqualsI(new int[] {4, 4}, calls);
+            assertEquals(spec.dim(), lastInput[1].length);
+        }
+    }
+
+    static void assertArrayEqualsI(int[] a, int[] b) {
+        assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
+    }
+
     static void assertArrayEqualsF(float[] a, float[] b) {
         assertEquals(a.length, b.length);
         for (int i = 0; i < a.length; i++) assertEquals(a[i], b[i], 1e-6f);

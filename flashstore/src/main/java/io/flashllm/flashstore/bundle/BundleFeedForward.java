@@ -4,7 +4,7 @@ import io.flashllm.flashstore.cache.LayerCounters;
 import io.flashllm.flashstore.cache.NeuronCache;
 import io.flashllm.flashstore.cache.RowMatrix;
 import io.flashllm.flashstore.cache.RowShape;
-import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.flashstore.ffn.BatchedFeedForward;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.io.Coalescer;
 import io.flashllm.flashstore.io.IoEngine;
@@ -35,7 +35,7 @@ import java.util.List;
  * Cached neurons that this token did not select are computed too; for an exact selector their
  * activation is zero (gate-exact skips them without a dot product).
  */
-public final class BundleFeedForward implements FeedForward {
+public final class BundleFeedForward implements BatchedFeedForward {
     private final FfnActivation activation;
     private final NeuronSelector selector;
     private final IoEngine io;
@@ -66,6 +66,9 @@ public final class BundleFeedForward implements FeedForward {
         final ReadBatch batch;
         final long[] partOffset;
         final Selection hint;
+        /** Batch union marking: neuron j is in the current batch's union when stamp[j] == epoch. */
+        final int[] stamp;
+        int epoch;
         boolean hotChosen;
         /** Neurons {@code miss[0..prefetched)} are being read ahead into reserved cache rows. */
         int prefetched;
@@ -80,6 +83,7 @@ public final class BundleFeedForward implements FeedForward {
             this.cache = new NeuronCache(n, options.cacheRowsPerLayer(), shapes, options.window(), arena, counters);
             this.selection = new Selection(n);
             this.hint = new Selection(n);
+            this.stamp = new int[n];
             this.residentGate = residentGate;
             this.upBias = upBias;
             this.downBias = downBias;
@@ -292,6 +296,101 @@ public final class BundleFeedForward implements FeedForward {
     /** Nanoseconds the current token spent blocked on reads (for the per-layer phase counters). */
     private long waitNanos;
 
+    /**
+     * A batch of tokens (prompt processing): every token's neurons are selected, the union is read
+     * once, then each token is computed over the cache rows. For windowing the batch is one step.
+     * When the union does not fit the cache the tokens run one by one through {@link #forward}.
+     */
+    @Override
+    public synchronized void forwardBatch(int layer, float[] x, int batch, float[] out) {
+        ensureBatch(batch);
+        if (batch == 1) {
+            System.arraycopy(x, 0, xTok, 0, dim);
+            forward(layer, xTok, outTok);
+            System.arraycopy(outTok, 0, out, 0, dim);
+            return;
+        }
+        Layer L = layers[layer];
+        int n = L.layout.neurons();
+        long t0 = System.nanoTime();
+        finishPrefetch(L);
+        int mark = ++L.epoch;
+        int union = 0;
+        boolean gateKnown = false;
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(x, b * dim, xTok, 0, dim);
+            Selection sel = L.selection;
+            sel.clear();
+            selector.select(layer, xTok, sel);
+            if (sel.gateKnown()) {
+                System.arraycopy(sel.gatePre(), 0, gateBatch[b], 0, n);
+                gateKnown = true;
+            }
+            int[] ids = sel.neurons();
+            for (int i = 0; i < sel.count(); i++) {
+                if (L.stamp[ids[i]] != mark) {
+                    L.stamp[ids[i]] = mark;
+                    union++;
+                }
+            }
+        }
+        NeuronCache cache = L.cache;
+        if (union > cache.capacity() - cache.hotCount()) {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(x, b * dim, xTok, 0, dim);
+                forward(layer, xTok, outTok);
+                System.arraycopy(outTok, 0, out, b * dim, dim);
+            }
+            return;
+        }
+        long t1 = System.nanoTime();
+        cache.beginToken();
+        int m = 0;
+        for (int j = 0; j < n; j++) {
+            if (L.stamp[j] == mark && !cache.touch(j)) L.miss[m++] = j;
+        }
+        L.counters.lookups(union, union - m);
+        waitNanos = 0;
+        if (m > 0) {
+            // The union fits beside the hot region, so every miss gets a cache row and nothing streams.
+            int toCache = Math.min(m, cache.makeRoom(m));
+            loadAndStream(L, m, toCache, 0, xTok, outTok);
+        }
+        if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], xTok);
+        try {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(x, b * dim, xTok, 0, dim);
+                Arrays.fill(outTok, 0f);
+                batchGate = gateKnown ? gateBatch[b] : null;
+                compute(L, cache.rows(), cache, null, 0, cache.used(), xTok, outTok);
+                if (L.downBias != null) for (int i = 0; i < dim; i++) outTok[i] += L.downBias[i];
+                System.arraycopy(outTok, 0, out, b * dim, dim);
+            }
+        } finally {
+            batchGate = null;
+        }
+        L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
+        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
+    }
+
+    private float[] xTok = new float[0];
+    private float[] outTok = new float[0];
+    private float[][] gateBatch = new float[0][];
+
+    /** Grows the batch buffers to the largest batch seen (allocation happens once per new maximum). */
+    private void ensureBatch(int batch) {
+        if (xTok.length != dim) {
+            xTok = new float[dim];
+            outTok = new float[dim];
+        }
+        if (gateBatch.length < batch) {
+            int n = layers[0].layout.neurons();
+            float[][] g = new float[batch][];
+            for (int b = 0; b < batch; b++) g[b] = b < gateBatch.length ? gateBatch[b] : new float[n];
+            gateBatch = g;
+        }
+    }
+
     /** Reads the groups holding {@code miss[from..to)} (ascending), coalesced, and waits. */
     private void readNeurons(Layer L, int from, int to) {
         planReads(L, from, to);
@@ -330,10 +429,11 @@ public final class BundleFeedForward implements FeedForward {
         if (count <= 0) return;
         int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
         if (chunks <= 1) {
-            for (int r = from; r < to; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], L.selection, x, out);
+            for (int r = from; r < to; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gateOf(L), x, out);
             return;
         }
         job.set(L, rows, cache, ids, from, count, chunks, x);
+        job.gate = gateOf(L);
         parallel.forRange(chunks, job);
         for (int c = 0; c < chunks; c++) {
             float[] p = partial[c];
@@ -353,6 +453,7 @@ public final class BundleFeedForward implements FeedForward {
         int count;
         int chunks;
         float[] x;
+        float[] gate;
 
         void set(Layer layer, RowMatrix rows, NeuronCache cache, int[] ids, int from, int count, int chunks, float[] x) {
             this.from = from;
@@ -372,17 +473,29 @@ public final class BundleFeedForward implements FeedForward {
                 java.util.Arrays.fill(p, 0f);
                 int r0 = this.from + (int) ((long) count * c / chunks);
                 int r1 = this.from + (int) ((long) count * (c + 1) / chunks);
-                for (int r = r0; r < r1; r++) accumulate(layer, rows, r, cache != null ? cache.idAt(r) : ids[r], layer.selection, x, p);
+                for (int r = r0; r < r1; r++) accumulate(layer, rows, r, cache != null ? cache.idAt(r) : ids[r], gate, x, p);
             }
         }
     }
 
-    private void accumulate(Layer L, RowMatrix rows, int r, int id, Selection sel, float[] x, float[] out) {
+    /**
+     * Gate pre-activations of the token being computed when the selector produced them (all
+     * neurons), else null and the gate is computed per row.
+     */
+    private float[] gateOf(Layer L) {
+        if (batchGate != null) return batchGate;
+        return L.selection.gateKnown() ? L.selection.gatePre() : null;
+    }
+
+    /** Set while {@link #forwardBatch} computes one token of a batch. */
+    private float[] batchGate;
+
+    private void accumulate(Layer L, RowMatrix rows, int r, int id, float[] gatePre, float[] x, float[] out) {
         float a;
         float ub = L.upBias != null ? L.upBias[id] : 0f;
         if (activation.gated()) {
             float gate;
-            if (sel.gateKnown()) gate = sel.gatePre()[id];
+            if (gatePre != null) gate = gatePre[id];
             else if (gateIndex >= 0) gate = MatVec.dot(rows.part(gateIndex), r, x, 0);
             else gate = MatVec.dot(L.residentGate, id, x, 0);
             float g = activation.apply(gate);

@@ -206,6 +206,41 @@ class BundleFeedForwardTest {
         }
     }
 
+    /** A batch (prompt) reads the union of its tokens' neurons once; each token's output equals the plain FFN's. */
+    @ParameterizedTest
+    @MethodSource("types")
+    void batchEqualsPlainFfnPerToken(GgmlType type) throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 128, type, true, 41);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            for (int rows : new int[] {128, 20}) { // union fits / does not fit (falls back to token by token)
+                for (NeuronSelector sel : List.of(new GateExactSelector(gates, RELU), new DenseSelector())) {
+                    try (BundleFeedForward ffn = openDirect(out, RELU, gates, sel, BundleFfnOptions.unlimited(128).withCache(rows, 0))) {
+                        Random r = new Random(7);
+                        int batch = 5;
+                        for (int l = 0; l < 2; l++) {
+                            float[] x = TinyModel.gaussian(r, batch * 64, 1f);
+                            float[] o = new float[batch * 64];
+                            ffn.forwardBatch(l, x, batch, o);
+                            for (int b = 0; b < batch; b++) {
+                                float[] xb = java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64);
+                                ReferenceFfn ref = ReferenceFfn.compute(g, l, RELU, xb, type.quantized());
+                                for (int i = 0; i < 64; i++) {
+                                    assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], sel.name() + " rows " + rows + " token " + b);
+                                }
+                            }
+                        }
+                        if (rows == 128) assertEquals(1, ffn.cache(0).step(), "a batch is one windowing step");
+                        else assertEquals(5, ffn.cache(0).step(), "fallback runs token by token");
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void optStyleUngatedWithBiases() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 96, GgmlType.F16, false, 13);
