@@ -156,13 +156,19 @@ class MainTest {
     @Test
     void benchJsonHasTheFigures() throws IOException {
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "4",
-                "--threads", "2", "--json");
+                "--threads", "2", "--json", "--repetitions", "2");
         assertEquals(0, r.exit(), r.err());
         JsonNode j = JSON.readTree(r.out());
         assertTrue(j.get("prompt_tok_s").asDouble() > 0, j.toString());
         assertTrue(j.get("decode_tok_s").asDouble() > 0, j.toString());
         assertTrue(j.get("peak_heap_bytes").asLong() > 0, j.toString());
         assertEquals(8, j.get("prompt_tokens").asInt());
+        assertEquals(2, j.get("repetitions").asInt());
+        assertTrue(j.get("decode_tok_s_stddev").asDouble() >= 0, j.toString());
+        CliRun text = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "2",
+                "--threads", "2");
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("decode") && text.out().contains("tok/s"), text.out());
     }
 
     @Test
