@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "flashllm", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Run large language models on machines whose memory is smaller than the model.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, ConvertCommand.class,
+        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, ConvertCommand.class, VerifyCommand.class,
                 DemoCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_FAILURE = 1;
@@ -39,6 +39,10 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // One line per log record (the JDK default spreads each over two); set before any logger exists.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %3$s: %5$s%6$s%n");
+        }
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         int code = run(args, out, System.err);
         out.flush();

@@ -52,6 +52,35 @@ class ConvertCommandTest {
     }
 
     @Test
+    void verifyPassesAnIntactBundleAndListsTheFaultsOfADamagedOne() throws IOException {
+        Path gguf = dir.resolve("v.gguf"), bundle = dir.resolve("v.bundle");
+        assertEquals(0, CliRun.of("synth", "--arch", "llama-relu", "--dim", "64", "--layers", "2", "--heads", "4",
+                "--ffn", "256", "--vocab", "400", "--type", "Q8_0", "--out", gguf.toString(), "--threads", "2").exit());
+        assertEquals(0, CliRun.of("convert", "--model", gguf.toString(), "--out", bundle.toString()).exit());
+
+        CliRun ok = CliRun.of("verify", bundle.toString());
+        assertEquals(0, ok.exit(), ok.err());
+        assertTrue(ok.out().startsWith("OK "), ok.out());
+
+        // Flip one byte in the middle of the first FFN file: the damage is found and named.
+        Path ffn;
+        try (var files = Files.list(bundle.resolve("ffn"))) {
+            ffn = files.sorted().findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(ffn);
+        bytes[bytes.length / 2] ^= 0x40;
+        Files.write(ffn, bytes);
+        CliRun bad = CliRun.of("verify", bundle.toString());
+        assertEquals(Main.EXIT_FAILURE, bad.exit());
+        assertTrue(bad.err().startsWith("DAMAGED "), bad.err());
+        assertTrue(bad.err().contains(ffn.getFileName().toString()), bad.err());
+
+        CliRun missing = CliRun.of("verify", dir.resolve("nope").toString());
+        assertEquals(Main.EXIT_USAGE, missing.exit());
+        assertEquals(1, missing.err().strip().lines().count(), missing.err());
+    }
+
+    @Test
     void convertErrorsAreOneLine() throws IOException {
         Path gguf = dir.resolve("m.gguf");
         assertEquals(0, CliRun.of("synth", "--dim", "64", "--layers", "1", "--heads", "4", "--vocab", "400",
