@@ -5,6 +5,8 @@ import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.chat.ChatTemplates;
 import io.flashllm.engine.generate.LoadedModel;
 import io.flashllm.engine.model.FeedForwardFactory;
+import io.flashllm.engine.model.GgufConfigs;
+import io.flashllm.engine.model.HfConfigs;
 import io.flashllm.engine.model.LanguageModel;
 import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.model.OpenedModelFile;
@@ -13,13 +15,16 @@ import io.flashllm.engine.tokenizer.Tokenizer;
 import io.flashllm.engine.tokenizer.TokenizerException;
 import io.flashllm.engine.tokenizer.Tokenizers;
 import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.budget.MemoryBudget;
 import io.flashllm.flashstore.bundle.BundleException;
 import io.flashllm.flashstore.bundle.BundleModel;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.hf.HfModelDir;
 import io.flashllm.kernels.Parallel;
-
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.UnaryOperator;
 
@@ -86,7 +91,7 @@ public final class ModelLoader {
         if (!BundleModel.isBundle(path)) return new Source(OpenedModelFile.open(path), FeedForwardFactory.DENSE);
         BundleModel bundle;
         try {
-            bundle = BundleModel.open(path, bundleOptions(options));
+            bundle = BundleModel.open(path, withKvCacheBudget(bundleOptions(options), path, options));
         } catch (BundleException e) {
             throw new ModelFileException(path, e.getMessage(), e);
         }
@@ -99,6 +104,33 @@ public final class ModelLoader {
             bundle.close();
             throw e;
         }
+    }
+
+    /** Contexts longer than this are only allocated when asked for explicitly (as the CLI and server cap them). */
+    static final int DEFAULT_CONTEXT_CAP = 4096;
+
+    /**
+     * Counts the KV cache of one session against a memory budget: its size follows from the model's
+     * shape (read from the bundle's resident config) and the context the model will run with.
+     */
+    static BundleOpenOptions withKvCacheBudget(BundleOpenOptions b, Path dir, LoadOptions options) {
+        if (b.memoryBudget() <= 0 || b.kvCacheBytes() > 0) return b;
+        ModelConfig config;
+        Path resident = dir.resolve("resident.gguf");
+        if (Files.isRegularFile(resident)) {
+            try (GgufFile gguf = GgufFile.open(resident)) {
+                config = GgufConfigs.fromMetadata(gguf.metadata(), resident);
+            }
+        } else {
+            try (HfModelDir hf = HfModelDir.open(dir)) {
+                config = HfConfigs.fromConfig(hf.config(), dir.resolve("config.json"));
+            }
+        }
+        int ctx = config.contextLength() > 0 ? config.contextLength() : DEFAULT_CONTEXT_CAP;
+        ctx = options.maxContext() > 0 ? Math.min(ctx, options.maxContext()) : Math.min(ctx, DEFAULT_CONTEXT_CAP);
+        long kv = MemoryBudget.kvCacheBytes(config.layers(), ctx, config.kvHeads(), config.headDim(),
+                options.kvCacheType().bytes);
+        return b.withMemoryBudget(b.memoryBudget(), kv);
     }
 
     /** The bundle options with the activation override of the load options passed on (the bundle selects neurons by it). */
