@@ -55,11 +55,12 @@ class FlashMetricsTest {
 
     @TempDir
     static Path dir;
+    static Path gguf;
     static Path bundle;
 
     @BeforeAll
     static void convert() throws Exception {
-        Path gguf = dir.resolve("tiny-relu.gguf");
+        gguf = dir.resolve("tiny-relu.gguf");
         Synth.synthesize(new SynthSpec(SynthArch.LLAMA_RELU, 64, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
                 5L, null, CTX, "tiny relu"), gguf);
         bundle = dir.resolve("tiny-relu.bundle");
@@ -82,7 +83,8 @@ class FlashMetricsTest {
 
     @Test
     void servedBundleExportsTheFlashStoreMeters() throws Exception {
-        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(budgeted());
+        BundleOpenOptions bundleOptions = budgeted();
+        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(bundleOptions);
         ServeCommand cmd = new ServeCommand(cfg -> ModelLoader.load(bundle, opts), List.of());
         new CommandLine(cmd).parseArgs("--port", "0", "--ctx", Integer.toString(CTX));
         ServeCommand.Running r = cmd.start(Map.of());
@@ -139,7 +141,7 @@ class FlashMetricsTest {
             for (Map.Entry<String, Double> e : m.entrySet()) {
                 if (e.getKey().startsWith("flashllm_memory_budget_bytes{")) budgetSum += e.getValue();
             }
-            assertTrue(budgetSum <= budgeted().memoryBudget(), "the regions add up to at most the budget");
+            assertTrue(budgetSum <= bundleOptions.memoryBudget(), "the regions add up to at most the budget");
             assertTrue(value(m, "flashllm_memory_used_bytes{region=\"window\"}")
                     <= value(m, "flashllm_memory_budget_bytes{region=\"window\"}"));
             assertTrue(value(m, "flashllm_memory_used_bytes{region=\"window\"}") > 0);
@@ -170,6 +172,13 @@ class FlashMetricsTest {
             long rowBytes = ffn.cacheRowBytes();
             assertEquals((double) rowBytes * FFN * LAYERS,
                     registry.get("flashllm.memory.budget").tag("region", "window").gauge().value());
+        }
+    }
+
+    @Test
+    void aModelAllInDramHasNoFlashStats() {
+        try (InferenceModel model = ModelLoader.load(gguf, LoadOptions.defaults().withThreads(1).withMaxContext(CTX))) {
+            assertTrue(((FlashStatsSource) model).flashStats().isEmpty());
         }
     }
 
