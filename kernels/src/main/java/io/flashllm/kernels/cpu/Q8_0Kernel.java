@@ -91,6 +91,10 @@ final class Q8_0Kernel extends RowKernel {
 
     @Override
     public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        if (L == 16) {
+            axpy16(s, off, cols / 32, a, out, outOff);
+            return;
+        }
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
@@ -101,6 +105,19 @@ final class Q8_0Kernel extends RowKernel {
                         .convertShape(VectorOperators.B2F, F, 0);
                 q.fma(ad, FloatVector.fromArray(F, out, ob + j)).intoArray(out, ob + j);
             }
+        }
+    }
+
+    /** 512-bit vectors: a block is two vectors; no inner loop. */
+    private static void axpy16(MemorySegment s, long off, int blocks, float a, float[] out, int outOff) {
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            FloatVector ad = FloatVector.broadcast(F, a * Simd.f16(s, bo));
+            int ob = outOff + 32 * b;
+            FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE).convertShape(VectorOperators.B2F, F, 0);
+            q0.fma(ad, FloatVector.fromArray(F, out, ob)).intoArray(out, ob);
+            q1.fma(ad, FloatVector.fromArray(F, out, ob + 16)).intoArray(out, ob + 16);
         }
     }
 

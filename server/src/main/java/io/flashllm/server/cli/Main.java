@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "flashllm", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Run large language models on machines whose memory is smaller than the model.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, DemoCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, ConvertCommand.class,
+                DemoCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
@@ -49,7 +50,15 @@ public final class Main implements Callable<Integer> {
         PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         boolean verbose = Arrays.asList(args).contains("--verbose");
-        CommandLine cl = commandLine();
+        CommandLine cl;
+        try {
+            cl = commandLine();
+        } catch (RuntimeException ex) {
+            e.println("flashllm: " + CliErrors.message(ex));
+            if (verbose) ex.printStackTrace(e);
+            e.flush();
+            return EXIT_FAILURE;
+        }
         cl.setOut(o);
         cl.setErr(e);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -89,7 +98,7 @@ public final class Main implements Callable<Integer> {
         } catch (ClassNotFoundException e) {
             return null;
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot create " + className, e);
+            throw new IllegalStateException("cannot create the " + className + " command: " + e, e);
         }
     }
 }

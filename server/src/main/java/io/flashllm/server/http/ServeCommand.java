@@ -57,6 +57,16 @@ public final class ServeCommand implements Callable<Integer> {
     List<String> corsOrigins;
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (default: config/flashllm.yaml if present).")
     Path configFile;
+    @Option(names = "--memory-budget", paramLabel = "SIZE",
+            description = "Flash bundles: DRAM budget for the whole model, e.g. 600M (default: no limit).")
+    String memoryBudget;
+    @Option(names = "--selector", paramLabel = "NAME",
+            description = "Flash bundles: which neurons to load: auto, dense or gate-exact (default: auto).")
+    String selector;
+    @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5).")
+    Integer window;
+    @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
+    Boolean noDirectIo;
 
     private final ModelProvider provider;
     private final List<FlashMetricsBinder> binders;
@@ -89,6 +99,10 @@ public final class ServeCommand implements Callable<Integer> {
         if (threads != null) m.put(Setting.THREADS, threads.toString());
         if (modelAlias != null) m.put(Setting.MODEL_ALIAS, modelAlias);
         if (corsOrigins != null) m.put(Setting.CORS_ORIGINS, corsOrigins);
+        if (memoryBudget != null) m.put(Setting.MEMORY_BUDGET, memoryBudget);
+        if (selector != null) m.put(Setting.SELECTOR, selector);
+        if (window != null) m.put(Setting.WINDOW, window.toString());
+        if (noDirectIo != null && noDirectIo) m.put(Setting.DIRECT_IO, "false");
         return m;
     }
 
