@@ -138,9 +138,7 @@ class DashboardStructureTest {
 
     @Test
     void everyMetricIsOneTheServerDocumentsInMetricsMd() throws IOException {
-        // deploy/PROPOSED-METRICS.md holds the flash-store names not yet in METRICS.md.
-        String doc = Files.readString(Repo.root().resolve("server/METRICS.md"))
-                + Files.readString(Repo.root().resolve("deploy/PROPOSED-METRICS.md"));
+        String doc = Files.readString(Repo.root().resolve("server/METRICS.md"));
         Set<String> exact = new HashSet<>();
         List<String> prefixes = new ArrayList<>();
         Matcher m = Pattern.compile("`([a-z_:][a-z0-9_:]*)(\\*)?(?:\\{[^}`]*})?`").matcher(doc);
@@ -157,7 +155,7 @@ class DashboardStructureTest {
                 if (!known) unknown.add(q.panel() + ": " + name);
             }
         }
-        assertTrue(unknown.isEmpty(), "metrics in neither server/METRICS.md nor deploy/PROPOSED-METRICS.md: " + unknown);
+        assertTrue(unknown.isEmpty(), "metrics not documented in server/METRICS.md: " + unknown);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.flashllm.engine;
 
+import io.flashllm.engine.api.FlashStats;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.chat.ChatTemplates;
@@ -17,6 +18,7 @@ import io.flashllm.engine.tokenizer.Tokenizers;
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.budget.MemoryBudget;
 import io.flashllm.flashstore.bundle.BundleException;
+import io.flashllm.flashstore.bundle.BundleFeedForward;
 import io.flashllm.flashstore.bundle.BundleModel;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.flashstore.ffn.FeedForward;
@@ -57,7 +59,9 @@ public final class ModelLoader {
                 throw new ModelFileException(path, "tokenizer: " + e.getMessage(), e);
             }
             LanguageModel model = assemble(file, options, source.ffn());
-            return new LoadedModel(modelId(path), model, tokenizer, chat);
+            FlashStats stats = source.bundle() != null && model.ffn() instanceof BundleFeedForward bff
+                    ? new BundleFlashStats(source.bundle(), bff) : null;
+            return new LoadedModel(modelId(path), model, tokenizer, chat, stats);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -84,11 +88,11 @@ public final class ModelLoader {
         }
     }
 
-    /** An opened model and the FFN it runs. */
-    private record Source(OpenedModelFile file, FeedForwardFactory ffn) {}
+    /** An opened model and the FFN it runs; {@code bundle} is null unless the FFN comes from flash. */
+    private record Source(OpenedModelFile file, FeedForwardFactory ffn, BundleModel bundle) {}
 
     private static Source open(Path path, LoadOptions options) {
-        if (!BundleModel.isBundle(path)) return new Source(OpenedModelFile.open(path), FeedForwardFactory.DENSE);
+        if (!BundleModel.isBundle(path)) return new Source(OpenedModelFile.open(path), FeedForwardFactory.DENSE, null);
         BundleModel bundle;
         try {
             bundle = BundleModel.open(path, withKvCacheBudget(bundleOptions(options), path, options));
@@ -99,7 +103,7 @@ public final class ModelLoader {
             OpenedModelFile file = bundle.gguf() != null
                     ? OpenedModelFile.of(path, bundle.gguf(), bundle)
                     : OpenedModelFile.of(path, bundle.hf(), bundle);
-            return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)));
+            return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)), bundle);
         } catch (RuntimeException e) {
             bundle.close();
             throw e;

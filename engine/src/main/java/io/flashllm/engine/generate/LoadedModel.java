@@ -1,6 +1,8 @@
 package io.flashllm.engine.generate;
 
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.FlashStats;
+import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.ModelInfo;
 import io.flashllm.engine.api.Session;
@@ -10,19 +12,28 @@ import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.tokenizer.Tokenizer;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A model ready to serve: transformer weights, tokenizer and chat format. Thread-safe; every
  * session has its own KV cache, and forward passes of concurrent sessions take turns.
  */
-public final class LoadedModel implements InferenceModel {
+public final class LoadedModel implements InferenceModel, FlashStatsSource {
     private final String id;
     private final LanguageModel model;
     private final Tokenizer tokenizer;
     private final ChatTemplate chatTemplate;
     private final ModelInfo info;
+    private final FlashStats flashStats;
 
     public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
+        this(id, model, tokenizer, chatTemplate, null);
+    }
+
+    /** As above, with the flash store's counters when the FFN is read from flash (null otherwise). */
+    public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate,
+                       FlashStats flashStats) {
+        this.flashStats = flashStats;
         this.id = id;
         this.model = model;
         this.tokenizer = tokenizer;
@@ -35,6 +46,11 @@ public final class LoadedModel implements InferenceModel {
     @Override
     public ModelInfo info() {
         return info;
+    }
+
+    @Override
+    public Optional<FlashStats> flashStats() {
+        return Optional.ofNullable(flashStats);
     }
 
     public LanguageModel languageModel() {

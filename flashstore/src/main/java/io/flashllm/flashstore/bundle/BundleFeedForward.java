@@ -207,6 +207,26 @@ public final class BundleFeedForward implements BatchedFeedForward {
         return selector;
     }
 
+    /** The cache, stream and prefetch settings this FFN runs with. */
+    public BundleFfnOptions options() {
+        return options;
+    }
+
+    /** DRAM one cached neuron takes (all its cached parts). */
+    public long cacheRowBytes() {
+        return RowMatrix.bytesFor(stream.shapes(), 1);
+    }
+
+    /** DRAM of the stream buffer, allocated up front. */
+    public long streamBufferBytes() {
+        return RowMatrix.bytesFor(stream.shapes(), stream.capacity());
+    }
+
+    /** DRAM of the I/O engine's aligned read buffers, allocated up front. */
+    public long ioBufferBytes() {
+        return (long) io.threads() * io.maxReadBytes();
+    }
+
     @Override
     public synchronized void forward(int layer, float[] x, float[] out) {
         Layer L = layers[layer];

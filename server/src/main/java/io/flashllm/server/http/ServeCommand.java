@@ -1,5 +1,6 @@
 package io.flashllm.server.http;
 
+import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.server.config.ConfigException;
@@ -7,6 +8,7 @@ import io.flashllm.server.config.ConfigLoader;
 import io.flashllm.server.config.ServerConfig;
 import io.flashllm.server.config.Setting;
 import io.flashllm.server.metrics.FlashMetricsBinder;
+import io.flashllm.server.metrics.FlashStoreMetrics;
 import io.flashllm.server.metrics.ServerMetrics;
 import java.io.PrintStream;
 import java.lang.System.Logger.Level;
@@ -178,6 +180,7 @@ public final class ServeCommand implements Callable<Integer> {
             running.model(m);
             for (FlashMetricsBinder b : binders) metrics.bind(b);
             if (m instanceof FlashMetricsBinder b) metrics.bind(b);
+            if (m instanceof FlashStatsSource s) s.flashStats().ifPresent(st -> metrics.bind(new FlashStoreMetrics(st)));
             server.serve(m);
             System.err.println("flashllm: ready, model " + m.info().id() + " on http://" + config.host() + ":" + boundPort);
             return running;

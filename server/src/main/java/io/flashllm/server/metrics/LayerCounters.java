@@ -17,7 +17,9 @@ public record LayerCounters(String name, String description, int layers, IntToLo
     public void bindTo(MeterRegistry registry) {
         for (int layer = 0; layer < layers; layer++) {
             final int l = layer;
-            FunctionCounter.builder(name, countOfLayer, f -> f.applyAsLong(l))
+            // Micrometer holds the counted object weakly; the function captures it, so the meter keeps
+            // it alive (a method reference passed here often has no other owner and would read 0).
+            FunctionCounter.builder(name, countOfLayer, f -> countOfLayer.applyAsLong(l))
                     .description(description)
                     .tag("layer", Integer.toString(layer))
                     .register(registry);

@@ -1,0 +1,78 @@
+package io.flashllm.engine.api;
+
+import java.util.List;
+import java.util.OptionalDouble;
+import java.util.function.LongSupplier;
+
+/**
+ * A read-only view of a flash-backed model's counters, for whoever publishes metrics (the server
+ * binds it to Micrometer). Every method reads counters the flash store keeps anyway, so calling
+ * them costs the hot path nothing; values are monotonic unless said otherwise and may be read from
+ * any thread while tokens are being generated.
+ */
+public interface FlashStats {
+    /** FFN layers served from flash. */
+    int layers();
+
+    /** FFN neurons a token needed at {@code layer}, summed over tokens. */
+    long lookups(int layer);
+
+    /** Of {@link #lookups}, those found in the DRAM neuron cache. */
+    long hits(int layer);
+
+    /** Neurons read from flash at {@code layer} (into the cache or through the stream buffer). */
+    long neuronsLoaded(int layer);
+
+    /** Neurons dropped from {@code layer}'s cache (window expired or room needed). */
+    long evictions(int layer);
+
+    /** Bytes read from flash, all layers. */
+    long bytesRead();
+
+    /** Reads issued to flash, all layers (one per coalesced run of neuron groups). */
+    long reads();
+
+    /** Latency of single flash reads as fixed buckets, all layers. */
+    ReadLatency readLatency();
+
+    /** The DRAM regions the runtime sets aside, with what each holds now. */
+    List<MemoryRegion> memoryRegions();
+
+    /**
+     * Recall of the sparsity predictor (share of truly active neurons it selected) on recently
+     * checked tokens, or empty when the model runs no predictor.
+     */
+    OptionalDouble predictorRecall();
+
+    /**
+     * A snapshot of the read-latency histogram.
+     *
+     * @param upperBoundsSeconds ascending bucket bounds, the last one {@code +Inf}
+     * @param counts             reads per bucket (not cumulative), same length as the bounds
+     * @param sumSeconds         total latency of all reads
+     */
+    record ReadLatency(double[] upperBoundsSeconds, long[] counts, double sumSeconds) {
+        public ReadLatency {
+            if (upperBoundsSeconds.length != counts.length || upperBoundsSeconds.length == 0
+                    || upperBoundsSeconds[upperBoundsSeconds.length - 1] != Double.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("bucket bounds and counts must pair up and end with +Inf");
+            }
+        }
+
+        /** Reads counted, the sum of the buckets (so it agrees with the +Inf bucket). */
+        public long count() {
+            long n = 0;
+            for (long c : counts) n += c;
+            return n;
+        }
+    }
+
+    /**
+     * One DRAM region.
+     *
+     * @param name   metric label: resident, kv_cache, io_buffers, stream, overhead, hot, window
+     * @param budget bytes set aside for the region (the memory-budget split, or the allocated capacity without a budget)
+     * @param used   bytes the region holds now, or null where the store cannot see it (KV cache, overhead)
+     */
+    record MemoryRegion(String name, LongSupplier budget, LongSupplier used) {}
+}
