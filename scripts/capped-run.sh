@@ -17,7 +17,7 @@ THREADS="${THREADS:-2}"
 PROMPT_TOKENS="${PROMPT_TOKENS:-16}"
 GEN_TOKENS="${GEN_TOKENS:-64}"
 CTX="${CTX:-256}"
-HEAP="${HEAP:-160m}"
+HEAP="${HEAP:-64m}"
 WINDOW="${WINDOW:-5}"
 DENSE="${DENSE:-1}"          # also run the plain GGUF under the same cap (slow: it re-reads the file)
 
@@ -42,8 +42,8 @@ if [ ! -d "$BUNDLE" ]; then
   "$FL" convert --model "$MODEL" --out "$BUNDLE"
 fi
 
-# Budget left for flashllm inside the cap: the cap minus the JVM's own heap, code and metaspace.
-JVM_OVERHEAD=$(( $(to_bytes "$HEAP") + 160*1024*1024 ))
+# Budget for flashllm inside the cap: the cap minus the Java heap (the budget counts everything else).
+JVM_OVERHEAD=$(( $(to_bytes "$HEAP") + 16*1024*1024 ))  # the budget itself reserves the JVM's non-heap runtime
 BUDGET=$(( CAP_BYTES - JVM_OVERHEAD ))
 
 run_capped() { # name, flashllm args...
