@@ -1,0 +1,56 @@
+package io.flashllm.flashstore.bundle;
+
+/**
+ * Runtime knobs of the bundle FFN.
+ *
+ * @param window            tokens a used neuron stays cached (the paper's k; default 5)
+ * @param cacheRowsPerLayer neuron cache rows per layer, hot region included (from the memory budget)
+ * @param hotRowsPerLayer   rows per layer pinned for the most frequently active neurons
+ * @param hotWarmupTokens   tokens counted before the hot region is chosen
+ * @param streamRows        rows of the shared stream buffer for neurons that do not fit the cache
+ * @param coalesceGapGroups unwanted groups a read may span to merge two wanted ones
+ * @param verifyReads       check every group read against its CRC32C
+ * @param prefetch          read the next layer's likely neurons while this layer computes
+ */
+public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPerLayer, int hotWarmupTokens,
+                               int streamRows, int coalesceGapGroups, boolean verifyReads, boolean prefetch) {
+    public static final int DEFAULT_WINDOW = 5;
+
+    public BundleFfnOptions {
+        if (window < 1) throw new IllegalArgumentException("window must be >= 1");
+        if (cacheRowsPerLayer < 0 || hotRowsPerLayer < 0 || hotRowsPerLayer > cacheRowsPerLayer) {
+            throw new IllegalArgumentException("hot rows (" + hotRowsPerLayer + ") must be within the cache rows (" + cacheRowsPerLayer + ")");
+        }
+        if (streamRows < 1) throw new IllegalArgumentException("streamRows must be >= 1");
+        if (coalesceGapGroups < 0) throw new IllegalArgumentException("coalesceGapGroups must be >= 0");
+    }
+
+    /** Cache sized to hold every neuron, default window, no hot region. */
+    public static BundleFfnOptions unlimited(int neuronsPerLayer) {
+        return new BundleFfnOptions(DEFAULT_WINDOW, neuronsPerLayer, 0, 0, 1024, 0, true, true);
+    }
+
+    public BundleFfnOptions withCache(int rows, int hotRows) {
+        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch);
+    }
+
+    public BundleFfnOptions withWindow(int k) {
+        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch);
+    }
+
+    public BundleFfnOptions withStreamRows(int rows) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch);
+    }
+
+    public BundleFfnOptions withHotWarmup(int tokens) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch);
+    }
+
+    public BundleFfnOptions withCoalesceGap(int groups) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch);
+    }
+
+    public BundleFfnOptions withPrefetch(boolean on) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on);
+    }
+}

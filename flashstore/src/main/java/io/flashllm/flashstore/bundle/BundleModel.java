@@ -1,0 +1,231 @@
+package io.flashllm.flashstore.bundle;
+
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.cache.RowMatrix;
+import io.flashllm.flashstore.cache.RowShape;
+import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.hf.HfModelDir;
+import io.flashllm.flashstore.io.IoEngine;
+import io.flashllm.flashstore.select.DenseSelector;
+import io.flashllm.flashstore.select.GateExactSelector;
+import io.flashllm.flashstore.select.NeuronSelector;
+import io.flashllm.kernels.WeightTensor;
+import io.flashllm.kernels.reference.ScalarReference;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * An opened flash bundle: the resident part (memory-mapped and used in place, through the same
+ * reader the source format uses, {@link GgufFile} or {@link HfModelDir}) and the FFN of every
+ * layer as a {@link BundleFeedForward}. The model loader builds the transformer from
+ * {@link #gguf()} or {@link #hf()} exactly as for a plain model and uses {@link #feedForward()}
+ * in place of the dense FFN.
+ */
+public final class BundleModel implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(BundleModel.class.getName());
+
+    private final Path dir;
+    private final Manifest manifest;
+    private final GgufFile gguf;
+    private final HfModelDir hf;
+    private final BundleFeedForward ffn;
+    private final MemoryBudget.Split budget;
+    private final FfnActivation activation;
+
+    private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, BundleFeedForward ffn,
+                        MemoryBudget.Split budget, FfnActivation activation) {
+        this.dir = dir;
+        this.manifest = manifest;
+        this.gguf = gguf;
+        this.hf = hf;
+        this.ffn = ffn;
+        this.budget = budget;
+        this.activation = activation;
+    }
+
+    /** True when {@code path} looks like a bundle directory (has a manifest). */
+    public static boolean isBundle(Path path) {
+        return Files.isDirectory(path) && Files.isRegularFile(path.resolve(BundleFormat.MANIFEST));
+    }
+
+    public static BundleModel open(Path dir, BundleOpenOptions options) {
+        Manifest m = Manifest.read(dir);
+        for (Manifest.FileEntry e : m.files()) {
+            BundleFiles.checkPresence(dir, e, f -> {
+                throw f;
+            });
+        }
+        Manifest.Layout layout = m.layout();
+        if (options.verify() != BundleOpenOptions.Verify.NONE) {
+            for (Manifest.FileEntry e : m.files()) {
+                boolean ffnFile = layout.layerFiles().contains(e.path());
+                java.util.function.Predicate<String> which = ffnFile && options.verify() == BundleOpenOptions.Verify.QUICK
+                        ? s -> !s.equals("groups") : null;
+                BundleFiles.checkSections(dir, e, which, f -> {
+                    throw f;
+                });
+            }
+        }
+        GgufFile gguf = null;
+        HfModelDir hf = null;
+        List<FfnFile> files = new ArrayList<>();
+        IoEngine io = null;
+        try {
+            Path residentPath = dir.resolve(layout.residentFile());
+            if (layout.residentFile().endsWith(".gguf")) gguf = GgufFile.open(residentPath);
+            else hf = HfModelDir.open(dir);
+            final GgufFile g = gguf;
+            final HfModelDir h = hf;
+            java.util.function.Function<String, WeightTensor> tensor = name -> {
+                WeightTensor t = g != null ? g.tensor(name) : (h.contains(name) ? h.tensor(name) : null);
+                if (t == null) throw new BundleException(residentPath, "missing resident tensor '" + name + "'");
+                return t;
+            };
+
+            FfnActivation act = options.activation() != null ? options.activation()
+                    : new FfnActivation(FfnActivation.Kind.valueOf(m.model().activation()), m.model().activationThreshold());
+            List<WeightTensor> gates = null;
+            List<float[]> upBias = new ArrayList<>();
+            List<float[]> downBias = new ArrayList<>();
+            boolean anyBias = false;
+            for (List<String> names : layout.residentFfnTensors()) {
+                if (names.get(0) != null) {
+                    if (gates == null) gates = new ArrayList<>();
+                    gates.add(tensor.apply(names.get(0)));
+                }
+                upBias.add(names.get(1) == null ? null : floats(tensor.apply(names.get(1))));
+                downBias.add(names.get(2) == null ? null : floats(tensor.apply(names.get(2))));
+                anyBias |= names.get(1) != null || names.get(2) != null;
+            }
+
+            for (int l = 0; l < m.model().layers(); l++) {
+                FfnFile f = FfnFile.open(dir.resolve(layout.layerFiles().get(l)), options.preferDirect());
+                files.add(f);
+                if (f.header().layer() != l || f.layout().neurons() != m.model().ffnDim()
+                        || f.layout().groupBytes() != layout.groupBytes() || f.layout().neuronsPerGroup() != layout.neuronsPerGroup()) {
+                    throw new BundleException(f.path(), "header does not match the manifest (layer, neurons or group layout)");
+                }
+                if (options.verify() == BundleOpenOptions.Verify.FULL) f.checkAllGroups(x -> {
+                    throw x;
+                });
+            }
+
+            NeuronSelector selector = selector(options.selector(), act, gates, dir);
+            BundleLayout bl = files.getFirst().layout();
+            List<RowShape> cacheShapes = new ArrayList<>();
+            for (PartSpec p : bl.parts()) {
+                if (p.part() == Part.GATE && gates != null) continue;
+                cacheShapes.add(new RowShape(p.part().name(), p.type(), p.elements()));
+            }
+            long rowBytes = RowMatrix.bytesFor(cacheShapes, 1);
+            long groupBytes = bl.groupBytes();
+            int maxRead = (int) Math.max(groupBytes, (1L << 20) / groupBytes * groupBytes);
+            int streamRows = 1024;
+            MemoryBudget.Split split = null;
+            int neurons = m.model().ffnDim();
+            BundleFfnOptions fo = BundleFfnOptions.unlimited(neurons).withWindow(options.window());
+            if (options.memoryBudget() > 0) {
+                long residentBytes = 0;
+                for (Manifest.FileEntry e : m.files()) if (!layout.layerFiles().contains(e.path())) residentBytes += e.bytes();
+                split = new MemoryBudget(options.memoryBudget(), residentBytes, options.kvCacheBytes(),
+                        (long) options.ioThreads() * maxRead, rowBytes * streamRows, options.overheadBytes(),
+                        m.model().layers(), neurons, rowBytes, options.hotFraction()).split();
+                fo = fo.withCache(split.cacheRowsPerLayer(), split.hotRowsPerLayer()).withHotWarmup(options.hotWarmupTokens());
+                LOG.log(System.Logger.Level.INFO, split.describe());
+            }
+            fo = fo.withStreamRows(streamRows);
+            io = new IoEngine(options.ioThreads(), maxRead);
+            BundleFeedForward ffn = new BundleFeedForward(files, gates, anyBias ? upBias : null, anyBias ? downBias : null,
+                    act, selector, fo, io, true);
+            return new BundleModel(dir, m, gguf, hf, ffn, split, act);
+        } catch (ModelFileException e) {
+            closeQuietly(gguf, hf, files, io);
+            throw new BundleException(dir, "resident part is damaged: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(gguf, hf, files, io);
+            throw e;
+        }
+    }
+
+    private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir) {
+        String s = name == null ? "auto" : name;
+        if (s.equals("auto")) s = gates != null && act.gated() && act.sparse() ? "gate-exact" : "dense";
+        return switch (s) {
+            case "dense" -> new DenseSelector();
+            case "gate-exact" -> {
+                if (gates == null) {
+                    throw new BundleException(dir, "selector gate-exact needs the gate matrices resident; this bundle keeps"
+                            + " them in the FFN files (convert again with the gates resident)");
+                }
+                if (!act.gated() || !act.sparse()) {
+                    throw new BundleException(dir, "selector gate-exact is exact only for gated ReLU-family activations, not " + act.kind());
+                }
+                yield new GateExactSelector(gates, act);
+            }
+            default -> throw new BundleException(dir, "unknown neuron selector '" + name + "' (dense, gate-exact, auto)");
+        };
+    }
+
+    private static float[] floats(WeightTensor t) {
+        float[] v = new float[Math.toIntExact(t.elements())];
+        ScalarReference.dequantize(t.type(), t.data(), 0, v, 0, v.length);
+        return v;
+    }
+
+    private static void closeQuietly(GgufFile g, HfModelDir h, List<FfnFile> files, IoEngine io) {
+        if (g != null) g.close();
+        if (h != null) h.close();
+        for (FfnFile f : files) {
+            try {
+                f.close();
+            } catch (IOException ignored) {
+                // already failing; the first fault is the one reported
+            }
+        }
+        if (io != null) io.close();
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public Manifest manifest() {
+        return manifest;
+    }
+
+    /** The resident part when the source was GGUF (metadata, tokenizer, non-FFN tensors), else null. */
+    public GgufFile gguf() {
+        return gguf;
+    }
+
+    /** The resident part when the source was an HF directory, else null. */
+    public HfModelDir hf() {
+        return hf;
+    }
+
+    public BundleFeedForward feedForward() {
+        return ffn;
+    }
+
+    public FfnActivation activation() {
+        return activation;
+    }
+
+    /** The memory budget split, or null when no budget was given. */
+    public MemoryBudget.Split budget() {
+        return budget;
+    }
+
+    @Override
+    public void close() {
+        ffn.close();
+        if (gguf != null) gguf.close();
+        if (hf != null) hf.close();
+    }
+}

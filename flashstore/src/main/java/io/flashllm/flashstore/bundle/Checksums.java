@@ -1,0 +1,76 @@
+package io.flashllm.flashstore.bundle;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.zip.CRC32C;
+
+/** CRC32C per section (hardware-accelerated, cheap enough to check on every read) and SHA-256 per file. */
+public final class Checksums {
+    private Checksums() {}
+
+    public static int crc32c(MemorySegment s) {
+        CRC32C c = new CRC32C();
+        c.update(s.asByteBuffer());
+        return (int) c.getValue();
+    }
+
+    public static int crc32c(MemorySegment s, long offset, long length) {
+        CRC32C c = new CRC32C();
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            long n = Math.min(end - pos, 1L << 30);
+            c.update(s.asSlice(pos, n).asByteBuffer());
+            pos += n;
+        }
+        return (int) c.getValue();
+    }
+
+    public static String hex(int crc) {
+        return String.format("%08x", crc);
+    }
+
+    /** CRC32C of a byte range of a file, read sequentially. */
+    public static int crc32c(FileChannel ch, long offset, long length) throws IOException {
+        CRC32C c = new CRC32C();
+        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+        long pos = offset;
+        long end = offset + length;
+        while (pos < end) {
+            buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
+            int n = ch.read(buf, pos);
+            if (n < 0) throw new IOException("end of file at " + pos + " inside a " + length + "-byte section");
+            buf.flip();
+            c.update(buf);
+            pos += n;
+        }
+        return (int) c.getValue();
+    }
+
+    public static String sha256(Path file) throws IOException {
+        MessageDigest md = sha256();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            while (ch.read(buf.clear()) >= 0) {
+                buf.flip();
+                md.update(buf);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    public static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 missing from the JDK", e);
+        }
+    }
+}

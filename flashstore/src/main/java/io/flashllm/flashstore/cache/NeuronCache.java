@@ -1,0 +1,218 @@
+package io.flashllm.flashstore.cache;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One layer's DRAM copy of FFN neurons, as the paper lays it out: a preallocated matrix of
+ * {@code capacity} rows ({@link RowMatrix}), the neuron id of each row, and the count of used rows.
+ * New neurons are appended; a neuron is evicted by copying the last used row into its slot; nothing
+ * is ever reallocated. The FFN computes over rows {@code 0..used()} directly, in any order.
+ *
+ * <p>Rows {@code 0..hotCount()} are the hot region: pinned neurons that are never evicted.
+ * Windowing: at the start of each token, neurons not used in any of the last {@code window}
+ * tokens are evicted. When new neurons need room the cache evicts the least recently used ones
+ * that the current token does not use; if that is not enough, {@link #reserve} says so and the
+ * caller streams the rest without caching them.
+ *
+ * <p>Not thread-safe: one thread (the one running the layer) mutates it; I/O threads only fill
+ * rows reserved for them.
+ */
+public final class NeuronCache {
+    private final RowMatrix rows;
+    private final int[] idOfRow;
+    private final int[] rowOfNeuron;
+    private final long[] lastUsed;
+    private final int[] activations;
+    private final int window;
+    private final LayerCounters counters;
+    private int used;
+    private int hot;
+    private long step;
+
+    public NeuronCache(int neuronCount, int capacity, List<RowShape> shapes, int window, Arena arena, LayerCounters counters) {
+        if (window < 1) throw new IllegalArgumentException("window must be >= 1 token, got " + window);
+        if (capacity > neuronCount) capacity = neuronCount;
+        this.rows = new RowMatrix(shapes, capacity, arena);
+        this.idOfRow = new int[capacity];
+        this.rowOfNeuron = new int[neuronCount];
+        Arrays.fill(rowOfNeuron, -1);
+        this.lastUsed = new long[neuronCount];
+        Arrays.fill(lastUsed, Long.MIN_VALUE / 2);
+        this.activations = new int[neuronCount];
+        this.window = window;
+        this.counters = counters;
+    }
+
+    public RowMatrix rows() {
+        return rows;
+    }
+
+    public int capacity() {
+        return rows.capacity();
+    }
+
+    public int used() {
+        return used;
+    }
+
+    public int hotCount() {
+        return hot;
+    }
+
+    public int window() {
+        return window;
+    }
+
+    public int neuronCount() {
+        return rowOfNeuron.length;
+    }
+
+    public LayerCounters counters() {
+        return counters;
+    }
+
+    /** Neuron id held by {@code row} (row < used). */
+    public int idAt(int row) {
+        return idOfRow[row];
+    }
+
+    /** Row holding {@code neuron}, or -1. */
+    public int rowOf(int neuron) {
+        return rowOfNeuron[neuron];
+    }
+
+    /** Tokens this layer has begun. */
+    public long step() {
+        return step;
+    }
+
+    /** How often each neuron has been requested; the hot-region choice reads it. */
+    public int activationCount(int neuron) {
+        return activations[neuron];
+    }
+
+    /**
+     * Starts a token: evicts every non-hot neuron not used in any of the last {@code window} tokens.
+     * Scans from the end so the row moved into a freed slot has already been judged.
+     */
+    public void beginToken() {
+        step++;
+        long oldest = step - window;
+        int evicted = 0;
+        for (int r = used - 1; r >= hot; r--) {
+            if (lastUsed[idOfRow[r]] < oldest) {
+                removeRow(r);
+                evicted++;
+            }
+        }
+        if (evicted > 0) counters.evicted(evicted);
+    }
+
+    /** Looks a neuron up for the current token; a hit marks it used. Counts are added in bulk by the caller. */
+    public boolean touch(int neuron) {
+        activations[neuron]++;
+        if (rowOfNeuron[neuron] >= 0) {
+            lastUsed[neuron] = step;
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * Frees rows until {@code wanted} are free or nothing more may go, evicting least recently used
+     * first and never a hot neuron or one the current token uses. Returns the rows now free.
+     */
+    public int makeRoom(int wanted) {
+        int free = capacity() - used;
+        if (free >= wanted) return free;
+        int evicted = 0;
+        // Rows older than the window are gone already, so ages here are 1..window: evict by age.
+        for (long age = window; age >= 1 && free < wanted; age--) {
+            long target = step - age;
+            for (int r = used - 1; r >= hot && free < wanted; r--) {
+                if (lastUsed[idOfRow[r]] <= target) {
+                    removeRow(r);
+                    free++;
+                    evicted++;
+                }
+            }
+        }
+        if (evicted > 0) counters.evicted(evicted);
+        return free;
+    }
+
+    /**
+     * Appends a row for {@code neuron}, which the caller then fills before the next compute. Returns
+     * the row, or -1 when the cache is full (call {@link #makeRoom} first).
+     */
+    public int reserve(int neuron) {
+        if (rowOfNeuron[neuron] >= 0) throw new IllegalStateException("neuron " + neuron + " is already cached");
+        if (used == capacity()) return -1;
+        int r = used++;
+        idOfRow[r] = neuron;
+        rowOfNeuron[neuron] = r;
+        lastUsed[neuron] = step;
+        return r;
+    }
+
+    /** Drops a cached neuron (for instance one whose load failed). */
+    public void evict(int neuron) {
+        int r = rowOfNeuron[neuron];
+        if (r < 0) return;
+        if (r < hot) {
+            // Keep the hot region a prefix: move the last hot row here first.
+            int lastHot = hot - 1;
+            swap(r, lastHot);
+            hot--;
+            r = lastHot;
+        }
+        removeRow(r);
+    }
+
+    /**
+     * Moves cached neurons into the hot region (never evicted). Neurons not cached are skipped;
+     * returns how many were pinned by this call.
+     */
+    public int pin(int[] neurons, int count) {
+        int pinned = 0;
+        for (int i = 0; i < count; i++) {
+            int r = rowOfNeuron[neurons[i]];
+            if (r < hot || r < 0) continue;
+            swap(r, hot);
+            hot++;
+            pinned++;
+        }
+        return pinned;
+    }
+
+    /** Returns every hot neuron to the ordinary window region. */
+    public void unpinAll() {
+        hot = 0;
+    }
+
+    private void removeRow(int r) {
+        int id = idOfRow[r];
+        int last = used - 1;
+        if (r != last) {
+            rows.copyRow(last, r);
+            int moved = idOfRow[last];
+            idOfRow[r] = moved;
+            rowOfNeuron[moved] = r;
+        }
+        rowOfNeuron[id] = -1;
+        used--;
+    }
+
+    private void swap(int a, int b) {
+        if (a == b) return;
+        rows.swapRows(a, b);
+        int ia = idOfRow[a];
+        int ib = idOfRow[b];
+        idOfRow[a] = ib;
+        idOfRow[b] = ia;
+        rowOfNeuron[ib] = a;
+        rowOfNeuron[ia] = b;
+    }
+}

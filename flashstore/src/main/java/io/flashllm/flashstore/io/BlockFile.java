@@ -1,0 +1,153 @@
+package io.flashllm.flashstore.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.Set;
+
+import com.sun.nio.file.ExtendedOpenOption;
+
+/**
+ * A file opened for positional reads, with O_DIRECT when the file system allows it so reads bypass
+ * the page cache and DRAM use stays what the budget says. Where O_DIRECT is refused (tmpfs, some
+ * network file systems) the file is read through the page cache and that is logged once per file
+ * system type.
+ *
+ * <p>Direct reads need the buffer address, file offset and length to be multiples of
+ * {@link #ALIGNMENT}; bundle files are laid out that way and {@link IoEngine} buffers are aligned.
+ */
+public final class BlockFile implements AutoCloseable {
+    /** Alignment of every direct read (offset, length, buffer address). */
+    public static final int ALIGNMENT = 4096;
+
+    private static final System.Logger LOG = System.getLogger(BlockFile.class.getName());
+    private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
+    private final Path path;
+    private final FileChannel channel;
+    private final boolean direct;
+    private final long size;
+
+    private BlockFile(Path path, FileChannel channel, boolean direct) throws IOException {
+        this.path = path;
+        this.channel = channel;
+        this.direct = direct;
+        this.size = channel.size();
+    }
+
+    /** Opens {@code path} for reading, direct if {@code preferDirect} and the file system allows. */
+    public static BlockFile open(Path path, boolean preferDirect) throws IOException {
+        return open(path, preferDirect, BlockFile::openDirect);
+    }
+
+    /** How a direct channel is obtained; tests substitute one that refuses, as some file systems do. */
+    @FunctionalInterface
+    interface DirectOpener {
+        FileChannel open(Path path) throws IOException;
+    }
+
+    static BlockFile open(Path path, boolean preferDirect, DirectOpener opener) throws IOException {
+        if (preferDirect) {
+            String refusal;
+            try {
+                int block = blockSize(path);
+                if (ALIGNMENT % block == 0) {
+                    FileChannel ch = opener.open(path);
+                    // Some file systems accept O_DIRECT at open and refuse it at the first read.
+                    String probe = probe(ch);
+                    if (probe == null) return new BlockFile(path, ch, true);
+                    ch.close();
+                    refusal = probe;
+                } else {
+                    refusal = "file system block size " + block + " does not divide " + ALIGNMENT;
+                }
+            } catch (UnsupportedOperationException | IOException e) {
+                if (!Files.isRegularFile(path)) throw e instanceof IOException io ? io : new IOException(e);
+                refusal = String.valueOf(e.getMessage());
+            }
+            String fsType = fileStoreType(path);
+            if (WARNED.add(fsType)) {
+                LOG.log(System.Logger.Level.WARNING, "O_DIRECT refused on " + fsType + " file system (" + path + ": "
+                        + refusal + "); reading through the page cache, which then counts against DRAM");
+            }
+        }
+        return new BlockFile(path, FileChannel.open(path, StandardOpenOption.READ), false);
+    }
+
+    private static FileChannel openDirect(Path path) throws IOException {
+        return FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+    }
+
+    /** Reads the first block directly; returns why that failed, or null when direct reads work. */
+    private static String probe(FileChannel ch) {
+        try {
+            if (ch.size() < ALIGNMENT) return null;
+            ByteBuffer b = ByteBuffer.allocateDirect(2 * ALIGNMENT).alignedSlice(ALIGNMENT).limit(ALIGNMENT);
+            ch.read(b, 0);
+            return null;
+        } catch (IOException e) {
+            return "direct read failed: " + e.getMessage();
+        }
+    }
+
+    /** File system types that refused O_DIRECT and were logged (each once). */
+    static Set<String> warnedFileSystems() {
+        return Set.copyOf(WARNED);
+    }
+
+    private static int blockSize(Path path) throws IOException {
+        long b = Files.getFileStore(path).getBlockSize();
+        return b <= 0 || b > Integer.MAX_VALUE ? ALIGNMENT : (int) b;
+    }
+
+    private static String fileStoreType(Path path) {
+        try {
+            return Files.getFileStore(path).type();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public boolean direct() {
+        return direct;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    /**
+     * Reads exactly {@code dst.remaining()} bytes at {@code offset}. For a direct file the buffer,
+     * offset and length must be aligned to {@link #ALIGNMENT}.
+     */
+    public void readFully(ByteBuffer dst, long offset) {
+        if (offset < 0 || offset + dst.remaining() > size) {
+            throw new UncheckedIOException(new IOException(path + ": read of " + dst.remaining() + " bytes at offset " + offset
+                    + " runs past the end of the file (" + size + " bytes); the file is truncated"));
+        }
+        long pos = offset;
+        try {
+            while (dst.hasRemaining()) {
+                int n = channel.read(dst, pos);
+                if (n < 0) throw new IOException(path + ": unexpected end of file at offset " + pos);
+                pos += n;
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(path + ": read at offset " + pos + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

@@ -1,0 +1,27 @@
+package io.flashllm.flashstore.select;
+
+/**
+ * Decides which FFN neurons a token needs at a layer. Implementations must be exact or say how
+ * they are not: {@code dense} and {@code gate-exact} are exact; a predictor-driven one is not.
+ */
+public interface NeuronSelector {
+    /** Name used on the command line and in logs ({@code dense}, {@code gate-exact}, ...). */
+    String name();
+
+    /**
+     * Fills {@code out} (already cleared) with the neurons needed for FFN input {@code x} at
+     * {@code layer}, in ascending order.
+     */
+    void select(int layer, float[] x, Selection out);
+
+    /** True when the selector reads the gate matrices from DRAM, so bundles need not carry them. */
+    boolean needsResidentGate();
+
+    /**
+     * Neurons of {@code nextLayer} worth reading ahead while the current layer computes, given the
+     * current layer's FFN input; false when the selector has no useful guess (the default).
+     */
+    default boolean prefetchHint(int nextLayer, float[] x, Selection out) {
+        return false;
+    }
+}

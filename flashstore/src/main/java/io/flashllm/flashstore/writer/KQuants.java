@@ -1,0 +1,227 @@
+package io.flashllm.flashstore.writer;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The k-quant encoders (super-blocks of 256 values).
+ *
+ * <p>Q4_K: 8 sub-blocks of 32, value = d·sc·q − dmin·m with q in 0..15 and 6-bit sc, m per
+ * sub-block. Layout: f16 d, f16 dmin, 12 bytes of packed scales/mins, 128 bytes of nibbles where
+ * each 32-byte group holds sub-block 2k in its low nibbles and sub-block 2k+1 in its high nibbles.
+ *
+ * <p>Q6_K: 16 sub-blocks of 16, value = d·sc·(q − 32) with q in 0..63 and signed 8-bit sc.
+ * Layout: 128 bytes of low nibbles, 64 bytes of high 2-bit pairs, 16 scales, f16 d; within each
+ * half of 128 values, byte l of ql holds values l (low) and l+64 (high), byte l+32 holds l+32 and
+ * l+96, and byte l of qh holds the top bits of l, l+32, l+64, l+96.
+ *
+ * <p>Sub-block scales are fitted by a small search over candidate step sizes, each followed by a
+ * least-squares refit, keeping the one with the lowest squared error.
+ */
+final class KQuants {
+    private KQuants() {}
+
+    static void q4K(float[] x, int off, int n, ByteBuffer dst) {
+        byte[] levels = new byte[256];
+        float[] scales = new float[8];
+        float[] mins = new float[8];
+        int[] ls = new int[8];
+        int[] lm = new int[8];
+        byte[] packed = new byte[12];
+        for (int sb = 0; sb < n; sb += 256) {
+            int base = off + sb;
+            float maxScale = 0, maxMin = 0;
+            for (int j = 0; j < 8; j++) {
+                float[] fit = fitAffine(x, base + 32 * j, 32, 15);
+                scales[j] = fit[0];
+                mins[j] = fit[1];
+                maxScale = Math.max(maxScale, scales[j]);
+                maxMin = Math.max(maxMin, mins[j]);
+            }
+            float invScale = maxScale > 0 ? 63f / maxScale : 0f;
+            float invMin = maxMin > 0 ? 63f / maxMin : 0f;
+            for (int j = 0; j < 8; j++) {
+                ls[j] = Math.min(63, (int) Math.rint(invScale * scales[j]));
+                lm[j] = Math.min(63, (int) Math.rint(invMin * mins[j]));
+            }
+            float d = Quantizer.f16Round(maxScale / 63f);
+            float dmin = Quantizer.f16Round(maxMin / 63f);
+            // Quantize against the scales a reader will reconstruct, not the fitted ones.
+            for (int j = 0; j < 8; j++) {
+                float step = d * ls[j];
+                float m = dmin * lm[j];
+                for (int i = 0; i < 32; i++) {
+                    int q = step == 0 ? 0 : (int) Math.rint((x[base + 32 * j + i] + m) / step);
+                    levels[32 * j + i] = (byte) Math.max(0, Math.min(15, q));
+                }
+            }
+            packScalesMins(ls, lm, packed);
+            dst.putShort(Float.floatToFloat16(maxScale / 63f));
+            dst.putShort(Float.floatToFloat16(maxMin / 63f));
+            dst.put(packed);
+            for (int g = 0; g < 256; g += 64) {
+                for (int l = 0; l < 32; l++) {
+                    dst.put((byte) (levels[g + l] | (levels[g + 32 + l] << 4)));
+                }
+            }
+        }
+    }
+
+    /**
+     * 6-bit scale and min of sub-block j: for j < 4 the low 6 bits of bytes j and j+4; for j ≥ 4 the
+     * low/high nibble of byte j+4 plus the top 2 bits of bytes j−4 (scale) and j (min).
+     */
+    static void packScalesMins(int[] ls, int[] lm, byte[] out) {
+        java.util.Arrays.fill(out, (byte) 0);
+        for (int j = 0; j < 8; j++) {
+            if (j < 4) {
+                out[j] |= (byte) (ls[j] & 63);
+                out[j + 4] |= (byte) (lm[j] & 63);
+            } else {
+                out[j + 4] = (byte) ((ls[j] & 0xF) | ((lm[j] & 0xF) << 4));
+                out[j - 4] |= (byte) ((ls[j] >> 4) << 6);
+                out[j] |= (byte) ((lm[j] >> 4) << 6);
+            }
+        }
+    }
+
+    /**
+     * Fits x ≈ scale·q − min with q in 0..nmax and min ≥ 0 (the format cannot shift upwards).
+     * Returns {scale, min}.
+     */
+    static float[] fitAffine(float[] x, int off, int n, int nmax) {
+        float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
+        for (int i = 0; i < n; i++) {
+            lo = Math.min(lo, x[off + i]);
+            hi = Math.max(hi, x[off + i]);
+        }
+        if (lo > 0) lo = 0;
+        if (hi <= lo) return new float[] {0f, -lo};
+        float bestA = (hi - lo) / nmax, bestB = lo;
+        double bestErr = Double.MAX_VALUE;
+        for (int step = -10; step <= 10; step++) {
+            float iscale = (nmax + 0.1f * step) / (hi - lo);
+            double sl = 0, sl2 = 0, sx = 0, slx = 0;
+            for (int i = 0; i < n; i++) {
+                float v = x[off + i];
+                int q = Math.max(0, Math.min(nmax, (int) Math.rint(iscale * (v - lo))));
+                sl += q;
+                sl2 += (double) q * q;
+                sx += v;
+                slx += (double) q * v;
+            }
+            double det = n * sl2 - sl * sl;
+            if (det <= 0) continue;
+            double a = (n * slx - sl * sx) / det;
+            double b = (sl2 * sx - sl * slx) / det;
+            if (b > 0) {
+                b = 0;
+                a = slx / sl2;
+            }
+            if (a <= 0) continue;
+            double err = 0;
+            for (int i = 0; i < n; i++) {
+                float v = x[off + i];
+                int q = Math.max(0, Math.min(nmax, (int) Math.rint((v - b) / a)));
+                double e = a * q + b - v;
+                err += e * e;
+            }
+            if (err < bestErr) {
+                bestErr = err;
+                bestA = (float) a;
+                bestB = (float) b;
+            }
+        }
+        return new float[] {bestA, -bestB};
+    }
+
+    static void q6K(float[] x, int off, int n, ByteBuffer dst) {
+        float[] scales = new float[16];
+        byte[] levels = new byte[256];
+        byte[] sc = new byte[16];
+        for (int sb = 0; sb < n; sb += 256) {
+            int base = off + sb;
+            float maxScale = 0;
+            for (int j = 0; j < 16; j++) {
+                scales[j] = fitSymmetric(x, base + 16 * j, 16, 32);
+                if (Math.abs(scales[j]) > Math.abs(maxScale)) maxScale = scales[j];
+            }
+            java.util.Arrays.fill(sc, (byte) 0);
+            float d = 0;
+            if (maxScale != 0) {
+                // The largest scale maps to -128, so every other one fits in a signed byte.
+                float iscale = -128f / maxScale;
+                d = 1f / iscale;
+                for (int j = 0; j < 16; j++) {
+                    sc[j] = (byte) Math.max(-128, Math.min(127, (int) Math.rint(iscale * scales[j])));
+                }
+            }
+            float dq = Quantizer.f16Round(d);
+            for (int j = 0; j < 16; j++) {
+                float step = dq * sc[j];
+                for (int i = 0; i < 16; i++) {
+                    int q = step == 0 ? 0 : (int) Math.rint(x[base + 16 * j + i] / step);
+                    levels[16 * j + i] = (byte) (Math.max(-32, Math.min(31, q)) + 32);
+                }
+            }
+            for (int h = 0; h < 256; h += 128) {
+                for (int l = 0; l < 32; l++) {
+                    int q1 = levels[h + l] & 0xF, q3 = levels[h + l + 64] & 0xF;
+                    dst.put((byte) (q1 | (q3 << 4)));
+                }
+                for (int l = 0; l < 32; l++) {
+                    int q2 = levels[h + l + 32] & 0xF, q4 = levels[h + l + 96] & 0xF;
+                    dst.put((byte) (q2 | (q4 << 4)));
+                }
+            }
+            for (int h = 0; h < 256; h += 128) {
+                for (int l = 0; l < 32; l++) {
+                    int b = (levels[h + l] >> 4) | ((levels[h + l + 32] >> 4) << 2)
+                            | ((levels[h + l + 64] >> 4) << 4) | ((levels[h + l + 96] >> 4) << 6);
+                    dst.put((byte) b);
+                }
+            }
+            dst.put(sc);
+            dst.putShort(Float.floatToFloat16(d));
+        }
+    }
+
+    /**
+     * Fits x ≈ scale·q with q in −nmax..nmax−1; the value of largest magnitude starts at −nmax,
+     * where the range is one step longer. Returns the (possibly negative) scale.
+     */
+    static float fitSymmetric(float[] x, int off, int n, int nmax) {
+        float amax = 0, max = 0;
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            if (Math.abs(v) > amax) {
+                amax = Math.abs(v);
+                max = v;
+            }
+        }
+        if (amax == 0) return 0f;
+        float best = -max / nmax;
+        double bestErr = Double.MAX_VALUE;
+        for (int step = -9; step <= 9; step++) {
+            float iscale = -(nmax + 0.1f * step) / max;
+            double slx = 0, sl2 = 0;
+            for (int i = 0; i < n; i++) {
+                int q = Math.max(-nmax, Math.min(nmax - 1, (int) Math.rint(iscale * x[off + i])));
+                slx += (double) q * x[off + i];
+                sl2 += (double) q * q;
+            }
+            if (sl2 == 0) continue;
+            double s = slx / sl2;
+            double err = 0;
+            for (int i = 0; i < n; i++) {
+                int q = Math.max(-nmax, Math.min(nmax - 1, (int) Math.rint(x[off + i] / s)));
+                double e = s * q - x[off + i];
+                err += e * e;
+            }
+            if (err < bestErr) {
+                bestErr = err;
+                best = (float) s;
+            }
+        }
+        return best;
+    }
+}

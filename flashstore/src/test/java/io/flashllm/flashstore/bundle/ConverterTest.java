@@ -1,0 +1,144 @@
+package io.flashllm.flashstore.bundle;
+
+import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.gguf.GgufTensorInfo;
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.WeightTensor;
+import io.flashllm.kernels.reference.ScalarReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Objects;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ConverterTest {
+    @TempDir
+    Path tmp;
+
+    static List<GgmlType> types() {
+        return TinyModel.ffnTypes();
+    }
+
+    /** Every bundle holds the source's exact gate/up row bytes and the down column, at the offsets the layout gives. */
+    @ParameterizedTest
+    @MethodSource("types")
+    void roundTripBytesAndResident(GgmlType type) throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 96, type, true, 7);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("bundle");
+        ConvertReport rep = Converter.convert(src, out, ConvertOptions.defaults().withGateResident(false)
+                .withActivation(new FfnActivation(FfnActivation.Kind.GATED_SILU, 0)).withMinReadBytes(4096));
+        assertEquals(2, rep.layers());
+        assertEquals(96, rep.neuronsPerLayer());
+        Manifest m = Manifest.read(out);
+        assertEquals(BundleFormat.VERSION, m.formatVersion());
+        assertFalse(m.layout().gateResident());
+        GgmlType downType = type.quantized() ? GgmlType.Q8_0 : type;
+        assertEquals(downType.name(), m.layout().downType());
+
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF));
+             Arena arena = Arena.ofConfined()) {
+            // Resident: metadata identical (types too), every non-FFN tensor byte-identical, FFN weights gone.
+            for (String key : g.metadata().keySet()) {
+                if (key.equals("general.alignment")) continue;
+                assertEquals(g.metadata().get(key), res.metadata().get(key), key);
+                assertEquals(g.valueType(key), res.valueType(key), key);
+            }
+            for (GgufTensorInfo info : g.tensorInfos()) {
+                boolean moved = info.name().matches("blk\\.\\d+\\.ffn_(gate|up|down)\\.weight");
+                WeightTensor t = res.tensor(info.name());
+                if (moved) {
+                    assertNull(t, info.name());
+                } else {
+                    assertNotNull(t, info.name());
+                    assertEquals(-1, g.tensor(info.name()).data().mismatch(t.data()), info.name());
+                }
+            }
+            for (int l = 0; l < 2; l++) {
+                Path lf = out.resolve(BundleFormat.layerFile(l));
+                MemorySegment file;
+                try (FileChannel ch = FileChannel.open(lf, StandardOpenOption.READ)) {
+                    file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+                }
+                FfnFileHeader h = FfnFileHeader.read(lf, file, file.byteSize());
+                BundleLayout lay = h.layout();
+                assertEquals(0, lay.groupBytes() % 4096);
+                WeightTensor gate = g.tensor("blk." + l + ".ffn_gate.weight");
+                WeightTensor up = g.tensor("blk." + l + ".ffn_up.weight");
+                WeightTensor down = g.tensor("blk." + l + ".ffn_down.weight");
+                for (int j = 0; j < 96; j++) {
+                    long base = h.groupOffset(lay.groupOf(j)) + lay.offsetInGroup(j);
+                    assertEquals(-1, gate.row(j).mismatch(file.asSlice(base + lay.partOffset(Part.GATE), gate.rowBytes())));
+                    assertEquals(-1, up.row(j).mismatch(file.asSlice(base + lay.partOffset(Part.UP), up.rowBytes())));
+                    float[] col = new float[64];
+                    ScalarReference.dequantize(downType, file.asSlice(base + lay.partOffset(Part.DOWN)), 0, col, 0, 64);
+                    for (int r = 0; r < 64; r++) {
+                        float want = ScalarReference.dequantizeRow(down, r)[j];
+                        if (!type.quantized()) {
+                            assertEquals(want, col[r], 0f, "layer " + l + " neuron " + j + " row " + r);
+                        } else {
+                            assertEquals(want, col[r], 0.01f, "requantized down column " + j);
+                        }
+                    }
+                }
+            }
+        }
+        VerifyReport v = Verifier.verify(out);
+        assertTrue(v.ok(), v.toString());
+    }
+
+    @Test
+    void refusesExistingOutputAndLeavesNoTemporaryOnFailure() throws IOException {
+        Path src = new TinyModel(1, 64, 64, GgmlType.F32, true, 1).write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Files.createDirectory(out);
+        BundleException e = assertThrows(BundleException.class, () -> Converter.convert(src, out, ConvertOptions.defaults()));
+        assertTrue(e.getMessage().contains("already exists"), e.getMessage());
+        Path missing = tmp.resolve("nope.gguf");
+        assertTrue(assertThrows(BundleException.class, () -> Converter.convert(missing, tmp.resolve("c"), ConvertOptions.defaults()))
+                .getMessage().contains("not found"));
+        try (var s = Files.list(tmp)) {
+            assertEquals(List.of(), s.filter(p -> p.getFileName().toString().contains(".tmp-")).toList());
+        }
+    }
+
+    @Test
+    void simulatedDiskFullLeavesNothing() throws IOException {
+        Path src = new TinyModel(2, 64, 96, GgmlType.Q8_0, true, 3).write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        BundleException e = assertThrows(BundleException.class,
+                () -> Converter.convert(src, out, ConvertOptions.defaults().withTestWriteLimit(20_000)));
+        assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+        assertFalse(Files.exists(out));
+        try (var s = Files.list(tmp)) {
+            assertEquals(List.of(src), s.toList(), "temporary directory removed");
+        }
+    }
+
+    @Test
+    void groupsReachMinimumReadSize() {
+        List<PartSpec> parts = List.of(new PartSpec(Part.UP, GgmlType.Q8_0, 2048), new PartSpec(Part.DOWN, GgmlType.Q8_0, 2048));
+        BundleLayout l = BundleLayout.plan(parts, 8192, 32 * 1024);
+        assertTrue(l.neuronsPerGroup() * l.neuronBytes() >= 32 * 1024);
+        assertEquals(0, l.groupBytes() % 4096);
+        assertEquals((8192 + l.neuronsPerGroup() - 1) / l.neuronsPerGroup(), l.groupCount());
+        // a neuron larger than the minimum gets a group of its own
+        BundleLayout big = BundleLayout.plan(List.of(new PartSpec(Part.UP, GgmlType.F32, 8192), new PartSpec(Part.DOWN, GgmlType.F32, 8192)), 10, 32 * 1024);
+        assertEquals(1, big.neuronsPerGroup());
+        assertEquals(65536, big.groupBytes());
+        Objects.requireNonNull(ValueLayout.JAVA_BYTE);
+    }
+}

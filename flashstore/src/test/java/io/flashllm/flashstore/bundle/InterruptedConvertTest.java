@@ -1,0 +1,86 @@
+package io.flashllm.flashstore.bundle;
+
+import io.flashllm.kernels.GgmlType;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** A conversion that dies half way never leaves a directory that loads. */
+class InterruptedConvertTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void killMinus9MidWrite() throws Exception {
+        Path src = new TinyModel(4, 256, 512, GgmlType.F32, true, 2).write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                ConvertChild.class.getName(), src.toString(), out.toString(), "1000000")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+        Path partial = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (partial == null && System.nanoTime() < deadline && p.isAlive()) {
+            try (var s = Files.list(tmp)) {
+                for (Path d : s.filter(d -> d.getFileName().toString().startsWith(".b.tmp-")).toList()) {
+                    Path l0 = d.resolve(BundleFormat.layerFile(0));
+                    if (Files.exists(l0) && Files.size(l0) > 100_000) partial = d;
+                }
+            }
+            Thread.sleep(20);
+        }
+        assertNotNull(partial, "child started writing: " + Files.readString(tmp.resolve("child.log")));
+        p.destroyForcibly(); // SIGKILL
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertNotEquals(0, p.exitValue());
+
+        assertFalse(Files.exists(out), "the target never appears");
+        Path left = partial;
+        BundleException e = assertThrows(BundleException.class, () -> BundleModel.open(left, BundleOpenOptions.defaults()));
+        assertTrue(e.getMessage().contains("manifest.json") && e.getMessage().contains("missing"), e.getMessage());
+        assertFalse(Verifier.verify(left).ok());
+        assertFalse(BundleModel.isBundle(left));
+
+        // The leftover does not get in the way of converting again.
+        Converter.convert(src, out, ConvertOptions.defaults().withMinReadBytes(4096));
+        assertTrue(Verifier.verify(out).ok());
+    }
+
+    /** A real full disk: a 256 KiB tmpfs (needs root and mount; skipped otherwise). */
+    @Test
+    void realDiskFullOnTinyTmpfs() throws Exception {
+        Path mnt = Files.createDirectory(tmp.resolve("small"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", mnt.toString())
+                .redirectErrorStream(true).start();
+        boolean mounted = mount.waitFor(20, TimeUnit.SECONDS) && mount.exitValue() == 0;
+        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (not root?); the simulated full disk test covers this");
+        try {
+            Path src = new TinyModel(2, 256, 512, GgmlType.F32, true, 4).write(tmp.resolve("m.gguf"));
+            Path out = mnt.resolve("b");
+            BundleException e = assertThrows(BundleException.class,
+                    () -> Converter.convert(src, out, ConvertOptions.defaults().withMinReadBytes(4096)));
+            assertTrue(e.getMessage().contains("No space left on device"), e.getMessage());
+            assertFalse(Files.exists(out));
+            try (var s = Files.list(mnt)) {
+                assertEquals(List.of(), s.toList(), "partial output removed");
+            }
+        } finally {
+            new ProcessBuilder("umount", mnt.toString()).start().waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void childClassIsTheRealConverter() throws IOException {
+        Path src = new TinyModel(1, 64, 64, GgmlType.F16, true, 8).write(tmp.resolve("m.gguf"));
+        ConvertChild.main(new String[] {src.toString(), tmp.resolve("c").toString(), "0"});
+        assertTrue(Verifier.verify(tmp.resolve("c")).ok());
+    }
+}

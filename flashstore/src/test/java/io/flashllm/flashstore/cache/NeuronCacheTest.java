@@ -1,0 +1,167 @@
+package io.flashllm.flashstore.cache;
+
+import io.flashllm.kernels.GgmlType;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class NeuronCacheTest {
+    private static final List<RowShape> SHAPES = List.of(new RowShape("up", GgmlType.F32, 8), new RowShape("down", GgmlType.F16, 16));
+
+    /** Fills a freshly reserved row with bytes derived from the neuron id, so moved rows can be checked. */
+    private static void fill(NeuronCache c, int row, int neuron) {
+        for (int p = 0; p < 2; p++) {
+            var seg = c.rows().row(p, row);
+            for (long i = 0; i < seg.byteSize(); i++) seg.set(ValueLayout.JAVA_BYTE, i, (byte) (neuron * 31 + p * 7 + i));
+        }
+    }
+
+    private static void checkInvariants(NeuronCache c, Set<Integer> model) {
+        assertEquals(model.size(), c.used());
+        assertTrue(c.used() <= c.capacity());
+        Set<Integer> seen = new HashSet<>();
+        for (int r = 0; r < c.used(); r++) {
+            int id = c.idAt(r);
+            assertTrue(seen.add(id), "no duplicates");
+            assertEquals(r, c.rowOf(id), "index agrees");
+            assertTrue(model.contains(id));
+            for (int p = 0; p < 2; p++) {
+                var seg = c.rows().row(p, r);
+                for (long i = 0; i < seg.byteSize(); i++) {
+                    assertEquals((byte) (id * 31 + p * 7 + i), seg.get(ValueLayout.JAVA_BYTE, i), "row " + r + " holds neuron " + id + "'s bytes");
+                }
+            }
+        }
+        for (int n = 0; n < c.neuronCount(); n++) if (!model.contains(n)) assertEquals(-1, c.rowOf(n));
+    }
+
+    /**
+     * Random tokens against a simple model: a map neuron → last token used. The cache must hold
+     * exactly the window's neurons (when they fit), keep row bytes with their neuron through
+     * evictions, keep hot neurons, and never reallocate (segment addresses stay).
+     */
+    @Test
+    void randomWorkloadAgainstModel() {
+        Random rnd = new Random(1);
+        int neurons = 300;
+        int window = 3;
+        try (Arena arena = Arena.ofConfined()) {
+            LayerCounters counters = new LayerCounters();
+            NeuronCache c = new NeuronCache(neurons, 120, SHAPES, window, arena, counters);
+            long address = c.rows().part(0).data().address();
+            Map<Integer, Long> lastUsed = new HashMap<>();
+            Set<Integer> hot = new HashSet<>();
+            for (int t = 1; t <= 400; t++) {
+                c.beginToken();
+                final long step = t;
+                lastUsed.entrySet().removeIf(e -> !hot.contains(e.getKey()) && e.getValue() < step - window);
+                checkInvariants(c, lastUsed.keySet());
+                Set<Integer> want = new HashSet<>();
+                int k = rnd.nextInt(40);
+                for (int i = 0; i < k; i++) want.add(rnd.nextInt(rnd.nextBoolean() ? 60 : neurons));
+                List<Integer> misses = new ArrayList<>();
+                for (int n : want) {
+                    boolean hit = c.touch(n);
+                    assertEquals(lastUsed.containsKey(n), hit, "hit iff the model holds it");
+                    if (hit) lastUsed.put(n, step);
+                    else misses.add(n);
+                }
+                int free = c.makeRoom(misses.size());
+                // model eviction: oldest first, never hot, never used this token
+                int modelFree = 120 - lastUsed.size();
+                if (modelFree < misses.size()) {
+                    List<Map.Entry<Integer, Long>> cand = new ArrayList<>(lastUsed.entrySet().stream()
+                            .filter(e -> !hot.contains(e.getKey()) && e.getValue() < step).toList());
+                    cand.sort(Map.Entry.comparingByValue());
+                    int need = misses.size() - modelFree;
+                    // ties within one age may go either way; compare by age counts only
+                    long cutoff = need <= cand.size() ? cand.get(Math.min(need, cand.size()) - 1).getValue() : Long.MAX_VALUE;
+                    int evictedStrictlyOlder = (int) cand.stream().filter(e -> e.getValue() < cutoff).count();
+                    for (int i = 0; i < Math.min(need, cand.size()); i++) lastUsed.remove(cand.get(i).getKey());
+                    // re-sync the model with which same-age neurons the cache chose
+                    for (var e : new ArrayList<>(lastUsed.entrySet())) {
+                        if (c.rowOf(e.getKey()) < 0 && e.getValue() == cutoff) lastUsed.remove(e.getKey());
+                    }
+                    for (int r = 0; r < c.used(); r++) {
+                        int id = c.idAt(r);
+                        if (!lastUsed.containsKey(id)) lastUsed.put(id, cutoff);
+                    }
+                    assertTrue(evictedStrictlyOlder <= need);
+                }
+                assertEquals(120 - lastUsed.size(), free);
+                for (int i = 0; i < Math.min(free, misses.size()); i++) {
+                    int n = misses.get(i);
+                    int row = c.reserve(n);
+                    assertTrue(row >= 0);
+                    fill(c, row, n);
+                    lastUsed.put(n, step);
+                }
+                for (int i = free; i < misses.size(); i++) assertEquals(-1, c.reserve(misses.get(i)), "full cache refuses");
+                if (t == 100) {
+                    int[] pins = c.used() > 5 ? new int[] {c.idAt(0), c.idAt(c.used() - 1), c.idAt(c.used() / 2)} : new int[0];
+                    assertEquals(pins.length, c.pin(pins, pins.length));
+                    for (int p : pins) hot.add(p);
+                    assertEquals(pins.length, c.hotCount());
+                }
+                for (int r = 0; r < c.hotCount(); r++) assertTrue(hot.contains(c.idAt(r)), "hot region is a prefix");
+                checkInvariants(c, lastUsed.keySet());
+            }
+            assertEquals(address, c.rows().part(0).data().address(), "never reallocated");
+            assertTrue(counters.evictions() > 0);
+        }
+    }
+
+    @Test
+    void windowKeepsNeuronsOfTheLastKTokens() {
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache c = new NeuronCache(10, 10, SHAPES, 2, arena, new LayerCounters());
+            c.beginToken(); // token 1 uses 3
+            assertFalse(c.touch(3));
+            fill(c, c.reserve(3), 3);
+            c.beginToken(); // token 2 uses 4
+            assertTrue(c.rowOf(3) >= 0, "used one token ago");
+            assertFalse(c.touch(4));
+            fill(c, c.reserve(4), 4);
+            c.beginToken(); // token 3: 3 was last used two tokens ago, window is 2 → still in
+            assertTrue(c.rowOf(3) >= 0);
+            c.beginToken(); // token 4: 3 is now three tokens old → evicted; 4 stays
+            assertEquals(-1, c.rowOf(3));
+            assertTrue(c.rowOf(4) >= 0);
+            assertTrue(c.touch(4));
+            c.beginToken();
+            c.beginToken();
+            assertTrue(c.rowOf(4) >= 0, "re-use renews the window");
+            c.beginToken();
+            assertEquals(0, c.used());
+        }
+    }
+
+    @Test
+    void evictionCopiesLastRowIntoTheHole() {
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache c = new NeuronCache(10, 3, SHAPES, 1, arena, new LayerCounters());
+            c.beginToken();
+            for (int n : new int[] {5, 6, 7}) fill(c, c.reserve(n), n);
+            c.beginToken();
+            c.touch(6);
+            c.touch(7);
+            assertEquals(3, c.used(), "window 1: all of token 1's neurons stay for token 2");
+            c.beginToken();
+            // 5 (row 0) is out of the window and was evicted: 7 (last row) moved into row 0
+            assertEquals(7, c.idAt(0));
+            assertEquals(6, c.idAt(1));
+            assertEquals(2, c.used());
+            checkInvariants(c, Set.of(6, 7));
+        }
+    }
+}

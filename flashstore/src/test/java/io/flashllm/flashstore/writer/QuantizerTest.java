@@ -1,0 +1,204 @@
+package io.flashllm.flashstore.writer;
+
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.reference.ScalarReference;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class QuantizerTest {
+
+    private static float[] gaussian(int n, long seed, float scale) {
+        Random r = new Random(seed);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) r.nextGaussian() * scale;
+        return x;
+    }
+
+    private static double relRms(float[] x, float[] y) {
+        double num = 0, den = 0;
+        for (int i = 0; i < x.length; i++) {
+            num += (x[i] - y[i]) * (double) (x[i] - y[i]);
+            den += x[i] * (double) x[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
+    @Test
+    void byteSizesMatchTheBlockLayouts() {
+        float[] x = gaussian(512, 1, 1f);
+        assertEquals(2048, Quantizer.quantize(GgmlType.F32, x).length);
+        assertEquals(1024, Quantizer.quantize(GgmlType.F16, x).length);
+        assertEquals(1024, Quantizer.quantize(GgmlType.BF16, x).length);
+        assertEquals(16 * 34, Quantizer.quantize(GgmlType.Q8_0, x).length);
+        assertEquals(16 * 18, Quantizer.quantize(GgmlType.Q4_0, x).length);
+        assertEquals(2 * 144, Quantizer.quantize(GgmlType.Q4_K, x).length);
+        assertEquals(2 * 210, Quantizer.quantize(GgmlType.Q6_K, x).length);
+    }
+
+    @Test
+    void rejectsPartialBlocks() {
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q8_0, new float[40]));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q4_K, new float[128]));
+    }
+
+    @Test
+    void floatEncodingsRoundToNearest() {
+        float[] x = {1f, -2.5f, 1f + 1f / 1024 + 1f / 4096, 65504f, 1e-8f, 1f + 3f / 256, Float.NaN};
+        float[] f16 = TestDecode.decode(GgmlType.F16, Quantizer.quantize(GgmlType.F16, pad(x)), x.length);
+        assertEquals(1f, f16[0]);
+        assertEquals(-2.5f, f16[1]);
+        assertEquals(1f + 1f / 1024, f16[2]); // below the halfway point rounds down
+        assertEquals(65504f, f16[3]);
+        float[] bf = TestDecode.decode(GgmlType.BF16, Quantizer.quantize(GgmlType.BF16, pad(x)), x.length);
+        assertEquals(-2.5f, bf[1]);
+        // 1 + 3/256 lies between bf16 neighbours 1+2/256 and 1+4/256 at the midpoint: ties go to even (1+4/256).
+        assertEquals(1f + 4f / 256, bf[5]);
+        assertTrue(Float.isNaN(bf[6]));
+        for (int i = 0; i < 6; i++) {
+            assertEquals(x[i], bf[i], Math.abs(x[i]) / 128, "bf16 " + i);
+        }
+    }
+
+    private static float[] pad(float[] x) {
+        return java.util.Arrays.copyOf(x, x.length);
+    }
+
+    @Test
+    void q8_0StaysWithinHalfAStep() {
+        float[] x = gaussian(4096, 2, 0.05f);
+        byte[] q = Quantizer.quantize(GgmlType.Q8_0, x);
+        float[] y = TestDecode.decode(GgmlType.Q8_0, q, x.length);
+        for (int blk = 0; blk < x.length / 32; blk++) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[blk * 32 + j]));
+            float step = amax / 127;
+            for (int j = 0; j < 32; j++) {
+                int i = blk * 32 + j;
+                // half a step, plus the f16 rounding of d carried to the largest level
+                assertEquals(x[i], y[i], step * 0.5f + amax * 1e-3f, "element " + i);
+            }
+        }
+        assertTrue(relRms(x, y) < 0.01, "rel rms " + relRms(x, y));
+    }
+
+    @Test
+    void q4_0StaysWithinOneStepAndMapsTheExtremeExactly() {
+        float[] x = gaussian(4096, 3, 1f);
+        byte[] q = Quantizer.quantize(GgmlType.Q4_0, x);
+        float[] y = TestDecode.decode(GgmlType.Q4_0, q, x.length);
+        for (int blk = 0; blk < x.length / 32; blk++) {
+            float amax = 0;
+            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[blk * 32 + j]));
+            float step = amax / 8;
+            for (int j = 0; j < 32; j++) {
+                int i = blk * 32 + j;
+                // one step at the clamped end (+8 is not representable), half a step elsewhere
+                assertEquals(x[i], y[i], step * 1.001f + amax * 1e-3f, "element " + i);
+                if (Math.abs(x[i]) == amax) assertEquals(x[i], y[i], amax * 1e-3f);
+            }
+        }
+        double e = relRms(x, y);
+        assertTrue(e < 0.15, "rel rms " + e);
+    }
+
+    @Test
+    void q4_0NibbleOrderLowHoldsFirstHalf() {
+        float[] x = new float[32];
+        x[0] = -8f; // the extreme: d = 1, q = 0
+        x[1] = 3f;  // q = 11 in the low nibble of byte 1
+        x[17] = -2f; // q = 6 in the high nibble of byte 1
+        byte[] q = Quantizer.quantize(GgmlType.Q4_0, x);
+        assertEquals(1f, Float.float16ToFloat((short) ((q[0] & 0xFF) | (q[1] << 8))));
+        assertEquals(0x6B, q[2 + 1] & 0xFF);
+        assertEquals(0x80, q[2] & 0xFF); // element 0 -> 0, element 16 (zero) -> 8
+    }
+
+    @Test
+    void q8_0AndQ4_0AgreeWithTheKernelsScalarReference() {
+        float[] x = gaussian(1024, 4, 0.3f);
+        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16, GgmlType.BF16, GgmlType.F32}) {
+            byte[] q = Quantizer.quantize(t, x);
+            float[] ref = new float[x.length];
+            ScalarReference.dequantize(t, MemorySegment.ofArray(q), 0, ref, 0, x.length);
+            assertArrayEquals(TestDecode.decode(t, q, x.length), ref, 0f, t.name());
+        }
+    }
+
+    @Test
+    void q4KErrorIsBoundedBySubBlockSteps() {
+        float[] x = gaussian(256 * 16, 5, 0.02f);
+        byte[] q = Quantizer.quantize(GgmlType.Q4_K, x);
+        float[] y = TestDecode.decode(GgmlType.Q4_K, q, x.length);
+        for (int sub = 0; sub < x.length / 32; sub++) {
+            float lo = 0, hi = -Float.MAX_VALUE;
+            for (int j = 0; j < 32; j++) {
+                lo = Math.min(lo, x[sub * 32 + j]);
+                hi = Math.max(hi, x[sub * 32 + j]);
+            }
+            float step = (hi - lo) / 15;
+            for (int j = 0; j < 32; j++) {
+                int i = sub * 32 + j;
+                // 6-bit scales and mins move the grid a little; one full step covers it.
+                assertEquals(x[i], y[i], step, "element " + i);
+            }
+        }
+        double e = relRms(x, y);
+        assertTrue(e < 0.12, "rel rms " + e);
+    }
+
+    @Test
+    void q6KErrorIsBoundedBySubBlockSteps() {
+        float[] x = gaussian(256 * 16, 6, 3f);
+        byte[] q = Quantizer.quantize(GgmlType.Q6_K, x);
+        float[] y = TestDecode.decode(GgmlType.Q6_K, q, x.length);
+        for (int sub = 0; sub < x.length / 16; sub++) {
+            float amax = 0;
+            for (int j = 0; j < 16; j++) amax = Math.max(amax, Math.abs(x[sub * 16 + j]));
+            float step = amax / 31;
+            for (int j = 0; j < 16; j++) {
+                int i = sub * 16 + j;
+                assertEquals(x[i], y[i], step, "element " + i);
+            }
+        }
+        double e = relRms(x, y);
+        assertTrue(e < 0.03, "rel rms " + e);
+    }
+
+    @Test
+    void kQuantsHandleConstantAndAllZeroBlocks() {
+        float[] zeros = new float[256];
+        assertArrayEquals(zeros, TestDecode.decode(GgmlType.Q4_K, Quantizer.quantize(GgmlType.Q4_K, zeros), 256));
+        assertArrayEquals(zeros, TestDecode.decode(GgmlType.Q6_K, Quantizer.quantize(GgmlType.Q6_K, zeros), 256));
+        float[] neg = new float[256];
+        java.util.Arrays.fill(neg, -0.5f);
+        float[] y = TestDecode.decode(GgmlType.Q4_K, Quantizer.quantize(GgmlType.Q4_K, neg), 256);
+        for (float v : y) assertEquals(-0.5f, v, 0.01f);
+        float[] pos = new float[256];
+        java.util.Arrays.fill(pos, 0.75f);
+        y = TestDecode.decode(GgmlType.Q6_K, Quantizer.quantize(GgmlType.Q6_K, pos), 256);
+        for (float v : y) assertEquals(0.75f, v, 0.01f);
+    }
+
+    @Test
+    void q4KPacksSubBlockScalesAndNibbleGroups() {
+        // Sub-block j holds the constant ramp 0..31 times (j+1): each needs its own scale, which
+        // only decodes right if the 12-byte packing and the low/high nibble groups are in place.
+        float[] x = new float[256];
+        for (int j = 0; j < 8; j++) for (int i = 0; i < 32; i++) x[32 * j + i] = (i % 16) * (j + 1) * 0.01f;
+        float[] y = TestDecode.decode(GgmlType.Q4_K, Quantizer.quantize(GgmlType.Q4_K, x), 256);
+        // Within half of each sub-block's own step; a misplaced scale or nibble is off by whole steps.
+        for (int i = 0; i < 256; i++) assertEquals(x[i], y[i], 0.01f * (i / 32 + 1) * 0.5f, "element " + i);
+    }
+
+    @Test
+    void quantizationIsDeterministic() {
+        float[] x = gaussian(2048, 7, 1f);
+        for (GgmlType t : GgmlType.values()) {
+            assertArrayEquals(Quantizer.quantize(t, x), Quantizer.quantize(t, x.clone()), t.name());
+        }
+    }
+}
