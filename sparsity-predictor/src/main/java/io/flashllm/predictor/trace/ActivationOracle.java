@@ -1,0 +1,118 @@
+package io.flashllm.predictor.trace;
+
+import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.kernels.WeightTensor;
+import io.flashllm.predictor.math.Rows;
+import io.flashllm.predictor.math.Vec;
+import io.flashllm.predictor.math.Workers;
+
+import java.util.List;
+
+/**
+ * The ground truth of which FFN neurons fire: the pre-activation that decides it is the gate row
+ * times x for gated ReLU / FATReLU FFNs, and the fc1 (up) row times x plus its bias for OPT. Built
+ * from the layer matrices the FFN itself uses (memory-mapped, read in place).
+ *
+ * <p>The single-vector methods reuse one scratch row and are meant for one thread at a time (the
+ * decode loop's quality sampler); {@link #masks} is the bulk path for calibration, which decodes
+ * each row once per batch of vectors.
+ */
+public final class ActivationOracle {
+    private final List<WeightTensor> matrices;
+    private final List<float[]> biases;
+    private final FfnActivation activation;
+    private final int dim;
+    private final int neurons;
+    private final float[] row;
+
+    /**
+     * @param matrices per layer the gate (gated FFNs) or fc1/up (OPT) matrix, rows = neurons
+     * @param biases   per layer the fc1 bias (OPT) or null; null for no biases at all
+     */
+    public ActivationOracle(List<WeightTensor> matrices, List<float[]> biases, FfnActivation activation) {
+        if (matrices.isEmpty()) throw new IllegalArgumentException("no layers");
+        if (!activation.sparse()) {
+            throw new IllegalArgumentException("activation " + activation.kind() + " is never exactly zero: there is no"
+                    + " sparsity to predict (use a ReLU-family model)");
+        }
+        this.matrices = List.copyOf(matrices);
+        this.biases = biases;
+        this.activation = activation;
+        this.dim = matrices.getFirst().cols();
+        this.neurons = matrices.getFirst().rows();
+        for (int l = 0; l < matrices.size(); l++) {
+            WeightTensor w = matrices.get(l);
+            if (w.cols() != dim || w.rows() != neurons) {
+                throw new IllegalArgumentException("layer " + l + " matrix " + w.name() + " is " + w.rows() + "x" + w.cols()
+                        + ", layer 0's is " + neurons + "x" + dim);
+            }
+            float[] b = biases == null ? null : biases.get(l);
+            if (b != null && b.length != neurons) throw new IllegalArgumentException("layer " + l + " bias has " + b.length + " entries");
+        }
+        this.row = new float[dim];
+    }
+
+    public int layers() {
+        return matrices.size();
+    }
+
+    public int dim() {
+        return dim;
+    }
+
+    public int neurons() {
+        return neurons;
+    }
+
+    public FfnActivation activation() {
+        return activation;
+    }
+
+    public WeightTensor matrix(int layer) {
+        return matrices.get(layer);
+    }
+
+    public float[] bias(int layer) {
+        return biases == null ? null : biases.get(layer);
+    }
+
+    /** True when a neuron with this pre-activation outputs non-zero. */
+    public boolean fires(float pre) {
+        return activation.apply(pre) != 0f;
+    }
+
+    /** pre[j] for every neuron of {@code layer}; single-threaded, allocation-free. */
+    public void preActivations(int layer, float[] x, float[] pre) {
+        WeightTensor w = matrices.get(layer);
+        float[] b = bias(layer);
+        for (int j = 0; j < neurons; j++) {
+            Rows.dequantize(w, j, row, 0);
+            pre[j] = Vec.dot(row, 0, x, 0, dim) + (b == null ? 0f : b[j]);
+        }
+    }
+
+    /**
+     * True masks of {@code count} vectors {@code xs} (row-major) at {@code layer}: bit j of vector t
+     * is word {@code masks[t * words + j / 64]}, bit {@code j % 64}. Rows are split over the workers
+     * in whole mask words, so no two threads write the same word.
+     */
+    public void masks(int layer, float[] xs, int count, long[] masks, Workers workers) {
+        int words = TraceFormat.maskWords(neurons);
+        java.util.Arrays.fill(masks, 0, count * words, 0L);
+        WeightTensor w = matrices.get(layer);
+        float[] b = bias(layer);
+        workers.forRange(words, (w0, w1) -> {
+            float[] r = new float[dim];
+            int end = Math.min(neurons, w1 * 64);
+            for (int j = w0 * 64; j < end; j++) {
+                Rows.dequantize(w, j, r, 0);
+                float bj = b == null ? 0f : b[j];
+                long bit = 1L << (j & 63);
+                int word = j >>> 6;
+                for (int t = 0; t < count; t++) {
+                    if (fires(Vec.dot(r, 0, xs, t * dim, dim) + bj)) masks[t * words + word] |= bit;
+                }
+            }
+        });
+    }
+}
