@@ -1,0 +1,74 @@
+package io.flashllm.predictor.format;
+
+import io.flashllm.predictor.train.LowRank;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.zip.CRC32C;
+
+/** Writes one layer predictor file and forces it to disk; reports the section checksums for the manifest. */
+public final class PredictorFileWriter {
+    /** Byte ranges and CRC32Cs of the written file's sections. */
+    public record Written(long bytes, long aOffset, long aBytes, int aCrc, long bOffset, long bBytes, int bCrc, long cOffset,
+                          long cBytes, int cCrc, int headerCrc) {}
+
+    private PredictorFileWriter() {}
+
+    public static Written write(Path file, int layer, LowRank p, PredictorFormat.WeightType type, PredictorStats stats)
+            throws IOException {
+        ByteBuffer a = encode(p.a, type);
+        ByteBuffer b = encode(p.b, type);
+        ByteBuffer c = ByteBuffer.allocate(4 * p.c.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : p.c) c.putFloat(v);
+        c.flip();
+        long aOff = PredictorFormat.align(PredictorFormat.HEADER_BYTES);
+        long bOff = PredictorFormat.align(aOff + a.remaining());
+        long cOff = PredictorFormat.align(bOff + b.remaining());
+        long end = cOff + c.remaining();
+        int aCrc = crc(a);
+        int bCrc = crc(b);
+        int cCrc = crc(c);
+
+        ByteBuffer h = ByteBuffer.allocate(PredictorFormat.HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        h.putLong(PredictorFormat.MAGIC).putInt(PredictorFormat.VERSION).putInt(layer).putInt(p.dim).putInt(p.neurons)
+                .putInt(p.rank).putInt(type.id).putFloat(p.threshold).putFloat(stats.recall()).putFloat(stats.precision())
+                .putFloat(stats.predictedFraction()).putFloat(stats.trueFraction()).putFloat(stats.targetRecall())
+                .putInt(stats.trainTokens()).putInt(stats.heldOutTokens()).putLong(aOff).putLong(bOff).putLong(cOff)
+                .putInt(aCrc).putInt(bCrc).putInt(cCrc);
+        CRC32C hc = new CRC32C();
+        hc.update(h.array(), 0, 124);
+        int headerCrc = (int) hc.getValue();
+        h.putInt(124, headerCrc);
+        h.position(0);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            writeAt(ch, h, 0);
+            writeAt(ch, a, aOff);
+            writeAt(ch, b, bOff);
+            writeAt(ch, c, cOff);
+            ch.force(true);
+        }
+        return new Written(end, aOff, (long) p.a.length * type.bytes, aCrc, bOff, (long) p.b.length * type.bytes, bCrc,
+                cOff, 4L * p.c.length, cCrc, headerCrc);
+    }
+
+    private static ByteBuffer encode(float[] v, PredictorFormat.WeightType type) {
+        ByteBuffer buf = ByteBuffer.allocate(v.length * type.bytes).order(ByteOrder.LITTLE_ENDIAN);
+        if (type == PredictorFormat.WeightType.F32) for (float f : v) buf.putFloat(f);
+        else for (float f : v) buf.putShort(Float.floatToFloat16(f));
+        return buf.flip();
+    }
+
+    private static int crc(ByteBuffer b) {
+        CRC32C c = new CRC32C();
+        c.update(b.duplicate());
+        return (int) c.getValue();
+    }
+
+    private static void writeAt(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        while (b.hasRemaining()) pos += ch.write(b, pos);
+    }
+}

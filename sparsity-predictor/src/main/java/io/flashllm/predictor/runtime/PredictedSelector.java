@@ -1,0 +1,106 @@
+package io.flashllm.predictor.runtime;
+
+import io.flashllm.flashstore.select.NeuronSelector;
+import io.flashllm.flashstore.select.Selection;
+import io.flashllm.predictor.format.LayerPredictor;
+import io.flashllm.predictor.format.PredictorSet;
+import io.flashllm.predictor.math.Vec;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * {@code --ffn-mode predicted}: per token and layer, the layer's low-rank predictor scores every
+ * neuron, score = B (A x) + c over off-heap F32 weights, and the neurons scoring above the tuned
+ * threshold are selected; the bundle FFN's neuron cache and I/O engine then fetch what the window
+ * lacks. Not exact: a neuron the predictor misses is lost for that token (the quality sampler
+ * measures how often and how much).
+ *
+ * <p>Like the FFN that calls it, one thread at a time; no allocation per token.
+ */
+public final class PredictedSelector implements NeuronSelector {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final LayerPredictor[] layers;
+    private final QualitySampler sampler;
+    private final float[] h;
+    private final LongAdder calls = new LongAdder();
+    private final LongAdder nanos = new LongAdder();
+    private final LongAdder selected = new LongAdder();
+    private final LongAdder considered = new LongAdder();
+
+    /** @param sampler checks a share of selections against the truth; null for none */
+    public PredictedSelector(PredictorSet predictors, QualitySampler sampler) {
+        this.layers = predictors.all().toArray(new LayerPredictor[0]);
+        this.sampler = sampler;
+        int maxRank = 0;
+        for (LayerPredictor p : layers) maxRank = Math.max(maxRank, p.rank());
+        this.h = new float[maxRank];
+        if (sampler != null && sampler.layers() != layers.length) {
+            throw new IllegalArgumentException("quality sampler covers " + sampler.layers() + " layers, the predictors " + layers.length);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "predicted";
+    }
+
+    @Override
+    public void select(int layer, float[] x, Selection out) {
+        long t0 = System.nanoTime();
+        LayerPredictor p = layers[layer];
+        int dim = p.dim();
+        int rank = p.rank();
+        MemorySegment a = p.a();
+        MemorySegment b = p.b();
+        MemorySegment c = p.c();
+        for (int i = 0; i < rank; i++) h[i] = Vec.dot(a, 4L * i * dim, x, 0, dim);
+        float t = p.threshold();
+        int n = p.neurons();
+        long rowBytes = 4L * rank;
+        for (int j = 0; j < n; j++) {
+            if (Vec.dot(b, j * rowBytes, h, 0, rank) + c.get(F32, 4L * j) > t) out.add(j);
+        }
+        nanos.add(System.nanoTime() - t0);
+        calls.increment();
+        selected.add(out.count());
+        considered.add(n);
+        if (sampler != null && sampler.draw()) sampler.check(layer, x, out);
+    }
+
+    @Override
+    public boolean needsResidentGate() {
+        return false;
+    }
+
+    /** Selections made. */
+    public LongAdder calls() {
+        return calls;
+    }
+
+    /** Time spent predicting (not counting quality checks), nanoseconds. */
+    public LongAdder nanos() {
+        return nanos;
+    }
+
+    /** Neurons selected, summed over calls (÷ {@link #considered()} = fraction predicted active). */
+    public LongAdder selected() {
+        return selected;
+    }
+
+    public LongAdder considered() {
+        return considered;
+    }
+
+    /** The quality sampler, or null. */
+    public QualitySampler sampler() {
+        return sampler;
+    }
+
+    public int layers() {
+        return layers.length;
+    }
+}
