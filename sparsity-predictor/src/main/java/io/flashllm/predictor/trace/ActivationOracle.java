@@ -18,42 +18,31 @@ import java.util.List;
  * each row once per batch of vectors.
  */
 public final class ActivationOracle {
-    private final List<WeightTensor> matrices;
-    private final List<float[]> biases;
+    private final LayerMatrices matrices;
     private final FfnActivation activation;
     private final int dim;
     private final int neurons;
     private final float[] row;
 
-    /**
-     * @param matrices per layer the gate (gated FFNs) or fc1/up (OPT) matrix, rows = neurons
-     * @param biases   per layer the fc1 bias (OPT) or null; null for no biases at all
-     */
-    public ActivationOracle(List<WeightTensor> matrices, List<float[]> biases, FfnActivation activation) {
-        if (matrices.isEmpty()) throw new IllegalArgumentException("no layers");
+    public ActivationOracle(LayerMatrices matrices, FfnActivation activation) {
         if (!activation.sparse()) {
             throw new IllegalArgumentException("activation " + activation.kind() + " is never exactly zero: there is no"
                     + " sparsity to predict (use a ReLU-family model)");
         }
-        this.matrices = List.copyOf(matrices);
-        this.biases = biases;
+        this.matrices = matrices;
         this.activation = activation;
-        this.dim = matrices.getFirst().cols();
-        this.neurons = matrices.getFirst().rows();
-        for (int l = 0; l < matrices.size(); l++) {
-            WeightTensor w = matrices.get(l);
-            if (w.cols() != dim || w.rows() != neurons) {
-                throw new IllegalArgumentException("layer " + l + " matrix " + w.name() + " is " + w.rows() + "x" + w.cols()
-                        + ", layer 0's is " + neurons + "x" + dim);
-            }
-            float[] b = biases == null ? null : biases.get(l);
-            if (b != null && b.length != neurons) throw new IllegalArgumentException("layer " + l + " bias has " + b.length + " entries");
-        }
+        this.dim = matrices.cols();
+        this.neurons = matrices.rows();
         this.row = new float[dim];
     }
 
+    /** Over matrices already in memory; {@code biases} may be null. */
+    public ActivationOracle(List<WeightTensor> matrices, List<float[]> biases, FfnActivation activation) {
+        this(LayerMatrices.resident(matrices, biases), activation);
+    }
+
     public int layers() {
-        return matrices.size();
+        return matrices.layers();
     }
 
     public int dim() {
@@ -68,12 +57,8 @@ public final class ActivationOracle {
         return activation;
     }
 
-    public WeightTensor matrix(int layer) {
-        return matrices.get(layer);
-    }
-
-    public float[] bias(int layer) {
-        return biases == null ? null : biases.get(layer);
+    public LayerMatrices matrices() {
+        return matrices;
     }
 
     /** True when a neuron with this pre-activation outputs non-zero. */
@@ -81,13 +66,17 @@ public final class ActivationOracle {
         return activation.apply(pre) != 0f;
     }
 
-    /** pre[j] for every neuron of {@code layer}; single-threaded, allocation-free. */
+    /** pre[j] for every neuron of {@code layer}; single-threaded, allocation-free for resident matrices. */
     public void preActivations(int layer, float[] x, float[] pre) {
-        WeightTensor w = matrices.get(layer);
-        float[] b = bias(layer);
-        for (int j = 0; j < neurons; j++) {
-            Rows.dequantize(w, j, row, 0);
-            pre[j] = Vec.dot(row, 0, x, 0, dim) + (b == null ? 0f : b[j]);
+        WeightTensor w = matrices.acquire(layer);
+        try {
+            float[] b = matrices.bias(layer);
+            for (int j = 0; j < neurons; j++) {
+                Rows.dequantize(w, j, row, 0);
+                pre[j] = Vec.dot(row, 0, x, 0, dim) + (b == null ? 0f : b[j]);
+            }
+        } finally {
+            matrices.release(layer);
         }
     }
 
@@ -99,20 +88,24 @@ public final class ActivationOracle {
     public void masks(int layer, float[] xs, int count, long[] masks, Workers workers) {
         int words = TraceFormat.maskWords(neurons);
         java.util.Arrays.fill(masks, 0, count * words, 0L);
-        WeightTensor w = matrices.get(layer);
-        float[] b = bias(layer);
-        workers.forRange(words, (w0, w1) -> {
-            float[] r = new float[dim];
-            int end = Math.min(neurons, w1 * 64);
-            for (int j = w0 * 64; j < end; j++) {
-                Rows.dequantize(w, j, r, 0);
-                float bj = b == null ? 0f : b[j];
-                long bit = 1L << (j & 63);
-                int word = j >>> 6;
-                for (int t = 0; t < count; t++) {
-                    if (fires(Vec.dot(r, 0, xs, t * dim, dim) + bj)) masks[t * words + word] |= bit;
+        WeightTensor w = matrices.acquire(layer);
+        try {
+            float[] b = matrices.bias(layer);
+            workers.forRange(words, (w0, w1) -> {
+                float[] r = new float[dim];
+                int end = Math.min(neurons, w1 * 64);
+                for (int j = w0 * 64; j < end; j++) {
+                    Rows.dequantize(w, j, r, 0);
+                    float bj = b == null ? 0f : b[j];
+                    long bit = 1L << (j & 63);
+                    int word = j >>> 6;
+                    for (int t = 0; t < count; t++) {
+                        if (fires(Vec.dot(r, 0, xs, t * dim, dim) + bj)) masks[t * words + word] |= bit;
+                    }
                 }
-            }
-        });
+            });
+        } finally {
+            matrices.release(layer);
+        }
     }
 }

@@ -56,6 +56,7 @@ public final class TraceReader implements AutoCloseable {
 
     private static TraceReader scan(Path file, FileChannel ch) throws IOException {
         long size = ch.size();
+        if (size < TraceFormat.HEADER_BYTES) throw new PredictorException(file, "too short for a trace header (truncated)");
         ByteBuffer hb = ByteBuffer.allocate(TraceFormat.HEADER_BYTES);
         readFully(ch, hb, 0);
         TraceHeader h = TraceHeader.decode(file, hb.flip());
