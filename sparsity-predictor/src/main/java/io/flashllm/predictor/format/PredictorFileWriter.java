@@ -41,8 +41,11 @@ public final class PredictorFileWriter {
                 .putInt(aCrc).putInt(bCrc).putInt(cCrc);
         CRC32C hc = new CRC32C();
         hc.update(h.array(), 0, 124);
-        int headerCrc = (int) hc.getValue();
-        h.putInt(124, headerCrc);
+        h.putInt(124, (int) hc.getValue());
+        // The manifest's section covers the whole header, its own CRC field included.
+        CRC32C whole = new CRC32C();
+        whole.update(h.array(), 0, PredictorFormat.HEADER_BYTES);
+        int headerCrc = (int) whole.getValue();
         h.position(0);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             writeAt(ch, h, 0);
