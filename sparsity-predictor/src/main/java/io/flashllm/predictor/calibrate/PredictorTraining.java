@@ -83,6 +83,10 @@ public final class PredictorTraining {
                     if (w != null) oracle.matrices().release(l);
                 }
                 var h = o.heldOut();
+                if (type != PredictorFormat.WeightType.F32) {
+                    o.predictor().roundTrip(type);
+                    h = trainer.retune(o.predictor(), data);
+                }
                 PredictorStats stats = new PredictorStats((float) h.recall(), (float) h.precision(), (float) h.predictedFraction(),
                         (float) h.trueFraction(), (float) opts.targetRecall(), o.trainTokens(), o.heldOutTokens());
                 entries.add(new PredictorStore.Entry(l, o.predictor(), stats));

@@ -59,8 +59,8 @@ public final class PredictorFileReader {
         long aOff = s.get(I64, 64);
         long bOff = s.get(I64, 72);
         long cOff = s.get(I64, 80);
-        long aBytes = (long) rank * dim * type.bytes;
-        long bBytes = (long) neurons * rank * type.bytes;
+        long aBytes = type.matrixBytes(rank, dim);
+        long bBytes = type.matrixBytes(neurons, rank);
         long cBytes = 4L * neurons;
         check(file, "A", aOff, aBytes, PredictorFormat.HEADER_BYTES, size);
         check(file, "B", bOff, bBytes, aOff + aBytes, size);
@@ -69,10 +69,16 @@ public final class PredictorFileReader {
         section(file, s, "A", aOff, aBytes, s.get(I32, 88));
         section(file, s, "B", bOff, bBytes, s.get(I32, 92));
         section(file, s, "c", cOff, cBytes, s.get(I32, 96));
+        MemorySegment c = s.asSlice(cOff, cBytes);
+        if (type == PredictorFormat.WeightType.Q8) {
+            MemorySegment aScale = s.asSlice(aOff, 4L * rank);
+            MemorySegment bScale = s.asSlice(bOff, 4L * neurons);
+            return new LayerPredictor(layer, dim, neurons, rank, threshold, type, s.asSlice(aOff + 4L * rank, (long) rank * dim), aScale,
+                    s.asSlice(bOff + 4L * neurons, (long) neurons * rank), bScale, c, stats, size);
+        }
         MemorySegment a = widen(s.asSlice(aOff, aBytes), type, arena);
         MemorySegment b = widen(s.asSlice(bOff, bBytes), type, arena);
-        MemorySegment c = s.asSlice(cOff, cBytes);
-        return new LayerPredictor(layer, dim, neurons, rank, threshold, a, b, c, stats, size);
+        return new LayerPredictor(layer, dim, neurons, rank, threshold, PredictorFormat.WeightType.F32, a, null, b, null, c, stats, size);
     }
 
     private static void check(Path file, String name, long off, long bytes, long min, long size) {

@@ -20,8 +20,8 @@ public final class PredictorFileWriter {
 
     public static Written write(Path file, int layer, LowRank p, PredictorFormat.WeightType type, PredictorStats stats)
             throws IOException {
-        ByteBuffer a = encode(p.a, type);
-        ByteBuffer b = encode(p.b, type);
+        ByteBuffer a = encode(p.a, p.rank, p.dim, type);
+        ByteBuffer b = encode(p.b, p.neurons, p.rank, type);
         ByteBuffer c = ByteBuffer.allocate(4 * p.c.length).order(ByteOrder.LITTLE_ENDIAN);
         for (float v : p.c) c.putFloat(v);
         c.flip();
@@ -54,14 +54,27 @@ public final class PredictorFileWriter {
             writeAt(ch, c, cOff);
             ch.force(true);
         }
-        return new Written(end, aOff, (long) p.a.length * type.bytes, aCrc, bOff, (long) p.b.length * type.bytes, bCrc,
+        return new Written(end, aOff, type.matrixBytes(p.rank, p.dim), aCrc, bOff, type.matrixBytes(p.neurons, p.rank), bCrc,
                 cOff, 4L * p.c.length, cCrc, headerCrc);
     }
 
-    private static ByteBuffer encode(float[] v, PredictorFormat.WeightType type) {
-        ByteBuffer buf = ByteBuffer.allocate(v.length * type.bytes).order(ByteOrder.LITTLE_ENDIAN);
-        if (type == PredictorFormat.WeightType.F32) for (float f : v) buf.putFloat(f);
-        else for (float f : v) buf.putShort(Float.floatToFloat16(f));
+    static ByteBuffer encode(float[] v, int rows, int cols, PredictorFormat.WeightType type) {
+        ByteBuffer buf = ByteBuffer.allocate((int) type.matrixBytes(rows, cols)).order(ByteOrder.LITTLE_ENDIAN);
+        switch (type) {
+            case F32 -> {
+                for (float f : v) buf.putFloat(f);
+            }
+            case F16 -> {
+                for (float f : v) buf.putShort(Float.floatToFloat16(f));
+            }
+            case Q8 -> {
+                for (int r = 0; r < rows; r++) buf.putFloat(Q8Rows.scale(v, r * cols, cols));
+                for (int r = 0; r < rows; r++) {
+                    float inv = Q8Rows.inverse(Q8Rows.scale(v, r * cols, cols));
+                    for (int c = 0; c < cols; c++) buf.put(Q8Rows.quantize(v[r * cols + c], inv));
+                }
+            }
+        }
         return buf.flip();
     }
 

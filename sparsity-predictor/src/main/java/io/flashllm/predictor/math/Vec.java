@@ -1,6 +1,8 @@
 package io.flashllm.predictor.math;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,6 +18,8 @@ import java.nio.ByteOrder;
 public final class Vec {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Bytes in the same lane count as a float vector, widened to floats by a single conversion. */
+    private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Vec() {}
@@ -68,6 +72,23 @@ public final class Vec {
             sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
         }
         for (; i < n; i++) sum += s.get(F32_LE, off + 4L * i) * x[xOff + i];
+        return sum;
+    }
+
+    /** Row of signed bytes at byte {@code off} of {@code s}, dotted with x[xOff..xOff+n) (scale not applied). */
+    public static float dotQ8(MemorySegment s, long off, float[] x, int xOff, int n) {
+        int i = 0;
+        float sum = 0f;
+        if (n >= L) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i + L <= n; i += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, s, off + i, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, S, 0);
+                acc = q.fma(FloatVector.fromArray(S, x, xOff + i), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) sum += s.get(ValueLayout.JAVA_BYTE, off + i) * x[xOff + i];
         return sum;
     }
 

@@ -3,6 +3,7 @@ package io.flashllm.predictor.runtime;
 import io.flashllm.flashstore.select.NeuronSelector;
 import io.flashllm.flashstore.select.Selection;
 import io.flashllm.predictor.format.LayerPredictor;
+import io.flashllm.predictor.format.PredictorFormat;
 import io.flashllm.predictor.format.PredictorSet;
 import io.flashllm.predictor.math.Vec;
 
@@ -52,6 +53,16 @@ public final class PredictedSelector implements NeuronSelector {
     public void select(int layer, float[] x, Selection out) {
         long t0 = System.nanoTime();
         LayerPredictor p = layers[layer];
+        if (p.storage() == PredictorFormat.WeightType.Q8) scoreQ8(p, x, out);
+        else scoreF32(p, x, out);
+        nanos.add(System.nanoTime() - t0);
+        calls.increment();
+        selected.add(out.count());
+        considered.add(p.neurons());
+        if (sampler != null && sampler.draw()) sampler.check(layer, x, out);
+    }
+
+    private void scoreF32(LayerPredictor p, float[] x, Selection out) {
         int dim = p.dim();
         int rank = p.rank();
         MemorySegment a = p.a();
@@ -64,11 +75,22 @@ public final class PredictedSelector implements NeuronSelector {
         for (int j = 0; j < n; j++) {
             if (Vec.dot(b, j * rowBytes, h, 0, rank) + c.get(F32, 4L * j) > t) out.add(j);
         }
-        nanos.add(System.nanoTime() - t0);
-        calls.increment();
-        selected.add(out.count());
-        considered.add(n);
-        if (sampler != null && sampler.draw()) sampler.check(layer, x, out);
+    }
+
+    private void scoreQ8(LayerPredictor p, float[] x, Selection out) {
+        int dim = p.dim();
+        int rank = p.rank();
+        MemorySegment a = p.a();
+        MemorySegment as = p.aScale();
+        MemorySegment b = p.b();
+        MemorySegment bs = p.bScale();
+        MemorySegment c = p.c();
+        for (int i = 0; i < rank; i++) h[i] = as.get(F32, 4L * i) * Vec.dotQ8(a, (long) i * dim, x, 0, dim);
+        float t = p.threshold();
+        int n = p.neurons();
+        for (int j = 0; j < n; j++) {
+            if (bs.get(F32, 4L * j) * Vec.dotQ8(b, (long) j * rank, h, 0, rank) + c.get(F32, 4L * j) > t) out.add(j);
+        }
     }
 
     @Override

@@ -18,6 +18,8 @@ public final class LayerTrainer {
     private static final float BETA1 = 0.9f;
     private static final float BETA2 = 0.999f;
     private static final float EPS = 1e-8f;
+    /** Calibration tokens the activation-aware SVD start looks at. */
+    private static final int SVD_TOKENS = 1024;
 
     /** What training produced and how it does on held-out tokens. */
     public record Outcome(LowRank predictor, ThresholdTuner.Tuned heldOut, ThresholdTuner.Tuned initial, int bestEpoch,
@@ -60,16 +62,29 @@ public final class LayerTrainer {
         int r = Math.min(options.rank(), Math.min(d, n));
         LowRank p = new LowRank(d, n, r);
         long t0 = System.nanoTime();
-        if (init != null) {
+        TrainOptions.Init mode = init == null ? TrainOptions.Init.RANDOM : options.init();
+        if (mode != TrainOptions.Init.RANDOM) {
             if (init.rows() != n || init.cols() != d) {
                 throw new IllegalArgumentException("init matrix is " + init.rows() + "x" + init.cols() + ", the trace is " + n + "x" + d);
             }
-            TruncatedSvd.Result svd = TruncatedSvd.compute(init, r, 10, 2, options.seed(), workers);
-            for (int i = 0; i < r; i++) {
-                System.arraycopy(svd.v()[i], 0, p.a, i * d, d);
-                float[] u = svd.u()[i];
-                float s = svd.s()[i];
-                for (int j = 0; j < n; j++) p.b[j * r + i] = u[j] * s;
+            if (mode == TrainOptions.Init.GATE) {
+                TruncatedSvd.Result svd = TruncatedSvd.compute(init, r, 10, 2, options.seed(), workers);
+                for (int i = 0; i < r; i++) {
+                    System.arraycopy(svd.v()[i], 0, p.a, i * d, d);
+                    float[] u = svd.u()[i];
+                    float s = svd.s()[i];
+                    for (int j = 0; j < n; j++) p.b[j * r + i] = u[j] * s;
+                }
+            } else {
+                int m = Math.min(trainN, SVD_TOKENS);
+                int rr = Math.min(r, m);
+                TruncatedSvd.Result svd = TruncatedSvd.compute(LinearOp.projected(init, data.x(), 0, m), rr, 10, 2, options.seed(), workers);
+                float[][] a = LinearOp.of(init).transposeTimes(svd.u(), workers);
+                for (int i = 0; i < rr; i++) {
+                    System.arraycopy(a[i], 0, p.a, i * d, d);
+                    float[] u = svd.u()[i];
+                    for (int j = 0; j < n; j++) p.b[j * r + i] = u[j];
+                }
             }
             if (initBias != null) System.arraycopy(initBias, 0, p.c, 0, n);
             for (int j = 0; j < n; j++) p.c[j] -= fireThreshold;
@@ -126,6 +141,17 @@ public final class LayerTrainer {
         }
         long trainMillis = (System.nanoTime() - t1) / 1_000_000;
         return new Outcome(best, bestTuned, initial, bestEpoch, trainN, hold, loss, svdMillis, trainMillis);
+    }
+
+    /** Tunes {@code p}'s threshold again on the held-out tokens (after its weights changed, e.g. by quantization). */
+    public ThresholdTuner.Tuned retune(LowRank p, LayerData data) {
+        int count = data.count();
+        int hold = heldOut(count);
+        float[] scores = new float[hold * data.neurons()];
+        p.scores(data.x(), count - hold, hold, scores, workers);
+        ThresholdTuner.Tuned t = ThresholdTuner.tune(scores, data, count - hold, hold, options.targetRecall());
+        p.threshold = t.threshold();
+        return t;
     }
 
     /**

@@ -35,6 +35,24 @@ public final class LowRank {
         return p;
     }
 
+    /**
+     * Replaces A and B by what the given storage keeps of them, so thresholds can be tuned on the
+     * weights the runtime will really use.
+     */
+    public void roundTrip(io.flashllm.predictor.format.PredictorFormat.WeightType storage) {
+        switch (storage) {
+            case F32 -> { }
+            case F16 -> {
+                for (int i = 0; i < a.length; i++) a[i] = Float.float16ToFloat(Float.floatToFloat16(a[i]));
+                for (int i = 0; i < b.length; i++) b[i] = Float.float16ToFloat(Float.floatToFloat16(b[i]));
+            }
+            case Q8 -> {
+                io.flashllm.predictor.format.Q8Rows.roundTrip(a, rank, dim);
+                io.flashllm.predictor.format.Q8Rows.roundTrip(b, neurons, rank);
+            }
+        }
+    }
+
     /** h[hOff..hOff+rank) = A x[xOff..). */
     public void project(float[] x, int xOff, float[] h, int hOff) {
         for (int i = 0; i < rank; i++) h[hOff + i] = Vec.dot(a, i * dim, x, xOff, dim);

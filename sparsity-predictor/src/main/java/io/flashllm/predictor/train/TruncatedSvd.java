@@ -31,6 +31,11 @@ public final class TruncatedSvd {
      * @param powerIters  power iterations; 2 separates slowly decaying spectra well enough
      */
     public static Result compute(MatrixRows w, int rank, int oversample, int powerIters, long seed, Workers workers) {
+        return compute(LinearOp.of(w), rank, oversample, powerIters, seed, workers);
+    }
+
+    /** The same over any linear operator that can multiply by itself and by its transpose. */
+    public static Result compute(LinearOp w, int rank, int oversample, int powerIters, long seed, Workers workers) {
         int n = w.rows();
         int d = w.cols();
         if (rank < 1 || rank > Math.min(n, d)) {
@@ -41,15 +46,15 @@ public final class TruncatedSvd {
         float[][] omega = new float[k][d];
         for (float[] o : omega) for (int c = 0; c < d; c++) o[c] = (float) gaussian(rnd);
 
-        float[][] q = multiply(w, omega, workers); // k vectors of length n
+        float[][] q = w.times(omega, workers); // k vectors of length n
         orthonormalize(q, rnd);
         for (int it = 0; it < powerIters; it++) {
-            float[][] z = multiplyTransposed(w, q, workers); // k x d
+            float[][] z = w.transposeTimes(q, workers); // k x d
             orthonormalize(z, rnd);
-            q = multiply(w, z, workers);
+            q = w.times(z, workers);
             orthonormalize(q, rnd);
         }
-        float[][] b = multiplyTransposed(w, q, workers); // B = Q^T W, k x d
+        float[][] b = w.transposeTimes(q, workers); // B = Q^T W, k x d
         // B B^T = E diag(lambda) E^T; singular values sqrt(lambda), V_i = B^T E_i / s_i, U = Q E.
         double[][] g = new double[k][k];
         for (int i = 0; i < k; i++) {

@@ -201,8 +201,16 @@ class CalibrateBundleTest {
         try (PredictorSet ps = PredictorSet.open(b)) {
             assertEquals(gen2, ps.generation());
         }
+        // Q8 storage: a quarter of the bytes, same promise on held-out tokens.
+        String gen3 = PredictorStore.write(b, res.entries(), PredictorFormat.WeightType.Q8);
+        try (PredictorSet ps = PredictorSet.open(b)) {
+            assertEquals(gen3, ps.generation());
+            assertEquals(PredictorFormat.WeightType.Q8, ps.layer(0).storage());
+            WindowSimulator.Result ws = WindowSimulator.simulate(dir.resolve("traces"), LAYERS, new PredictedSelector(ps, null), 720, 8, 1);
+            assertTrue(ws.recall() > 0.95, "Q8 held-out recall " + ws.recall());
+        }
         // A damaged predictor is caught when the bundle opens.
-        Path f = b.resolve(PredictorFormat.layerFile(gen2, 0));
+        Path f = b.resolve(PredictorFormat.layerFile(gen3, 0));
         byte[] bytes = Files.readAllBytes(f);
         bytes[bytes.length - 5] ^= 1;
         Files.write(f, bytes);

@@ -100,6 +100,35 @@ class PredictorFileTest {
         }
     }
 
+    @Test
+    void q8FilesHoldPerRowScalesAndBytes() throws IOException {
+        LowRank p = random(4, 40, 24, 6);
+        Path f = dir.resolve("q.bin");
+        PredictorFileWriter.Written w = PredictorFileWriter.write(f, 0, p, PredictorFormat.WeightType.Q8, STATS);
+        assertEquals(4L * 6 + 6L * 40, w.aBytes());
+        try (Arena arena = Arena.ofConfined()) {
+            LayerPredictor lp = PredictorFileReader.open(f, arena);
+            assertEquals(PredictorFormat.WeightType.Q8, lp.storage());
+            for (int r = 0; r < 6; r++) {
+                float max = 0;
+                for (int c = 0; c < 40; c++) max = Math.max(max, Math.abs(p.a[r * 40 + c]));
+                float scale = lp.aScale().get(F32, 4L * r);
+                assertEquals(max / 127f, scale, 1e-7f);
+                for (int c = 0; c < 40; c++) {
+                    byte q = lp.a().get(ValueLayout.JAVA_BYTE, (long) r * 40 + c);
+                    assertEquals(Math.round(p.a[r * 40 + c] / scale), q);
+                    assertTrue(Math.abs(q * scale - p.a[r * 40 + c]) <= scale / 2 + 1e-6f);
+                }
+            }
+            for (int j = 0; j < 24; j++) {
+                float scale = lp.bScale().get(F32, 4L * j);
+                for (int i = 0; i < 6; i++) {
+                    assertEquals(p.b[j * 6 + i], lp.b().get(ValueLayout.JAVA_BYTE, (long) j * 6 + i) * scale, scale / 2 + 1e-6f);
+                }
+            }
+        }
+    }
+
     private String fault(Path f) {
         return assertThrows(PredictorException.class, () -> {
             try (Arena arena = Arena.ofConfined()) {

@@ -42,11 +42,14 @@ class PredictedSelectorTest {
     }
 
     private PredictorSet write(List<LowRank> ps) throws IOException {
+        return write(ps, PredictorFormat.WeightType.F32);
+    }
+
+    private PredictorSet write(List<LowRank> ps, PredictorFormat.WeightType type) throws IOException {
         List<Path> files = new ArrayList<>();
         for (int l = 0; l < ps.size(); l++) {
-            Path f = dir.resolve("l" + l + ".bin");
-            PredictorFileWriter.write(f, l, ps.get(l), PredictorFormat.WeightType.F32,
-                    new PredictorStats(1, 1, 0, 0, 0.99f, 1, 1));
+            Path f = dir.resolve("l" + l + "-" + type + ".bin");
+            PredictorFileWriter.write(f, l, ps.get(l), type, new PredictorStats(1, 1, 0, 0, 0.99f, 1, 1));
             files.add(f);
         }
         return PredictorSet.openFiles(files, "test");
@@ -54,11 +57,32 @@ class PredictedSelectorTest {
 
     @Test
     void selectionEqualsScalarReferenceOfLowRankScores() throws IOException {
+        check(PredictorFormat.WeightType.F32);
+    }
+
+    @Test
+    void q8SelectionEqualsScalarReferenceOfTheDequantizedWeights() throws IOException {
+        check(PredictorFormat.WeightType.Q8);
+    }
+
+    @Test
+    void f16SelectionEqualsScalarReferenceOfTheHalfPrecisionWeights() throws IOException {
+        check(PredictorFormat.WeightType.F16);
+    }
+
+    private void check(PredictorFormat.WeightType type) throws IOException {
         Random rnd = new Random(31);
         int d = 37;
         int n = 150;
-        List<LowRank> ps = List.of(random(rnd, d, n, 9), random(rnd, d, n, 16));
-        try (PredictorSet set = write(ps)) {
+        List<LowRank> stored = List.of(random(rnd, d, n, 9), random(rnd, d, n, 16));
+        // The reference computes with exactly what the file keeps.
+        List<LowRank> ps = new ArrayList<>();
+        for (LowRank p : stored) {
+            LowRank q = p.copy();
+            q.roundTrip(type);
+            ps.add(q);
+        }
+        try (PredictorSet set = write(stored, type)) {
             PredictedSelector sel = new PredictedSelector(set, null);
             Selection s = new Selection(n);
             int close = 0;
