@@ -120,7 +120,7 @@ public final class GgufWriter {
         if (!metadata.containsKey("general.alignment") && alignment != DEFAULT_ALIGNMENT) {
             metadata.put("general.alignment", GgufValue.u32(alignment));
         }
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
+        Path tmp = partialFile(file);
         try (SequentialOutput out = new SequentialOutput(tmp)) {
             writeHeader(out);
             long dataStart = out.position();
@@ -197,6 +197,19 @@ public final class GgufWriter {
             case ARRAY -> throw new IllegalStateException("arrays are written by writeValue");
         }
     }
+
+    /**
+     * A fresh temporary file next to {@code file}: the name is unique so that two processes writing
+     * the same target (say, two first runs of the demo) do not write into each other's file.
+     */
+    static Path partialFile(Path file) {
+        Path abs = file.toAbsolutePath();
+        // Not Files.createTempFile: its owner-only permissions would carry over to the model file.
+        return abs.resolveSibling(abs.getFileName() + "." + ProcessHandle.current().pid() + "."
+                + PARTIAL_COUNTER.incrementAndGet() + ".partial");
+    }
+
+    private static final java.util.concurrent.atomic.AtomicLong PARTIAL_COUNTER = new java.util.concurrent.atomic.AtomicLong();
 
     static long alignUp(long v, int alignment) {
         return (v + alignment - 1) / alignment * alignment;

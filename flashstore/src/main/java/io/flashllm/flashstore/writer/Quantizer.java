@@ -30,19 +30,28 @@ public final class Quantizer {
         if (dst.order() != ByteOrder.LITTLE_ENDIAN) throw new IllegalArgumentException("buffer must be little-endian");
         switch (type) {
             case F32 -> {
-                for (int i = 0; i < n; i++) dst.putFloat(src[off + i]);
+                dst.asFloatBuffer().put(src, off, n);
+                dst.position(dst.position() + 4 * n);
             }
             case F16 -> {
-                for (int i = 0; i < n; i++) dst.putShort(Float.floatToFloat16(src[off + i]));
+                short[] h = new short[n];
+                for (int i = 0; i < n; i++) h[i] = Float.floatToFloat16(src[off + i]);
+                dst.asShortBuffer().put(h);
+                dst.position(dst.position() + 2 * n);
             }
             case BF16 -> {
-                for (int i = 0; i < n; i++) dst.putShort(toBf16(src[off + i]));
+                short[] h = new short[n];
+                for (int i = 0; i < n; i++) h[i] = toBf16(src[off + i]);
+                dst.asShortBuffer().put(h);
+                dst.position(dst.position() + 2 * n);
             }
             case Q8_0 -> {
-                for (int b = 0; b < n; b += 32) q8_0Block(src, off + b, dst);
+                byte[] q = new byte[32];
+                for (int b = 0; b < n; b += 32) q8_0Block(src, off + b, dst, q);
             }
             case Q4_0 -> {
-                for (int b = 0; b < n; b += 32) q4_0Block(src, off + b, dst);
+                byte[] q = new byte[16];
+                for (int b = 0; b < n; b += 32) q4_0Block(src, off + b, dst, q);
             }
             case Q4_K -> KQuants.q4K(src, off, n, dst);
             case Q6_K -> KQuants.q6K(src, off, n, dst);
@@ -70,17 +79,22 @@ public final class Quantizer {
         return Float.float16ToFloat(Float.floatToFloat16(f));
     }
 
-    /** Q8_0: d = max|x| / 127 stored as f16, then 32 signed bytes round(x / d). */
-    private static void q8_0Block(float[] x, int off, ByteBuffer dst) {
+    /** Q8_0: d = max|x| / 127 stored as f16, then 32 signed bytes round(x / d) (halves away from zero). */
+    private static void q8_0Block(float[] x, int off, ByteBuffer dst, byte[] q) {
         float amax = 0;
-        for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[off + j]));
+        for (int j = 0; j < 32; j++) {
+            float a = Math.abs(x[off + j]);
+            amax = a > amax ? a : amax; // not Math.max: its NaN/-0 rules cost a branch per element
+        }
         float d = amax / 127f;
         float id = d != 0 ? 1f / d : 0f;
         dst.putShort(Float.floatToFloat16(d));
         for (int j = 0; j < 32; j++) {
-            int q = Math.round(x[off + j] * id);
-            dst.put((byte) Math.max(-127, Math.min(127, q)));
+            float v = x[off + j] * id;
+            // round half away from zero; |v| <= 127 by construction, so no clamp is needed
+            q[j] = (byte) (int) (v + (v >= 0 ? 0.5f : -0.5f));
         }
+        dst.put(q);
     }
 
     /**
@@ -88,7 +102,7 @@ public final class Quantizer {
      * q = 0 (d = max / -8), which spends the asymmetric range on the side that needs it.
      * Low nibbles hold elements 0..15, high nibbles 16..31.
      */
-    private static void q4_0Block(float[] x, int off, ByteBuffer dst) {
+    private static void q4_0Block(float[] x, int off, ByteBuffer dst, byte[] q) {
         float amax = 0, max = 0;
         for (int j = 0; j < 32; j++) {
             float v = x[off + j];
@@ -103,8 +117,9 @@ public final class Quantizer {
         for (int j = 0; j < 16; j++) {
             int lo = nibble(x[off + j] * id);
             int hi = nibble(x[off + 16 + j] * id);
-            dst.put((byte) (lo | (hi << 4)));
+            q[j] = (byte) (lo | (hi << 4));
         }
+        dst.put(q);
     }
 
     private static int nibble(float scaled) {

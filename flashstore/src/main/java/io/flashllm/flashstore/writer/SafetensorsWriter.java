@@ -136,7 +136,7 @@ public final class SafetensorsWriter {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
-        Path tmp = file.resolveSibling(file.getFileName() + ".partial");
+        Path tmp = GgufWriter.partialFile(file);
         try (SequentialOutput out = new SequentialOutput(tmp)) {
             out.put(head);
             for (Tensor t : shard) {

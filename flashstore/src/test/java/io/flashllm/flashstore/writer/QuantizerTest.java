@@ -118,9 +118,9 @@ class QuantizerTest {
     }
 
     @Test
-    void q8_0AndQ4_0AgreeWithTheKernelsScalarReference() {
+    void everyTypeAgreesWithTheKernelsScalarReference() {
         float[] x = gaussian(1024, 4, 0.3f);
-        for (GgmlType t : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.F16, GgmlType.BF16, GgmlType.F32}) {
+        for (GgmlType t : GgmlType.values()) {
             byte[] q = Quantizer.quantize(t, x);
             float[] ref = new float[x.length];
             ScalarReference.dequantize(t, MemorySegment.ofArray(q), 0, ref, 0, x.length);

@@ -58,14 +58,82 @@ public final class ScalarReference {
                     out[outOff + i] = d * (q - 8);
                 }
             }
-            default -> throw new UnsupportedOperationException("scalar dequantize of " + type + " not written yet");
+            case Q4_K -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 256) * 144;
+                    int j = (int) (e % 256);
+                    int sub = j / 32;            // 8 sub-blocks of 32 elements
+                    int pair = sub / 2;          // each 32 bytes of qs hold two sub-blocks: low then high nibbles
+                    int b = s.get(ValueLayout.JAVA_BYTE, block + 16 + pair * 32 + (j % 32)) & 0xff;
+                    int q = (sub & 1) == 0 ? (b & 15) : (b >>> 4);
+                    float d = f16(s, block);
+                    float dmin = f16(s, block + 2);
+                    out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
+                }
+            }
+            case Q6_K -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 256) * 210;
+                    int j = (int) (e % 256);
+                    int half = j / 128;          // two halves of 128 elements
+                    int k = j % 128;
+                    int quarter = k / 32;        // which 2-bit field of qh and which nibble of ql
+                    int l = k % 32;
+                    long ql = block + half * 64 + (quarter & 1) * 32 + l;
+                    long qh = block + 128 + half * 32 + l;
+                    int lowByte = s.get(ValueLayout.JAVA_BYTE, ql) & 0xff;
+                    int low = quarter < 2 ? (lowByte & 15) : (lowByte >>> 4);
+                    int high = ((s.get(ValueLayout.JAVA_BYTE, qh) & 0xff) >>> (2 * quarter)) & 3;
+                    int q = (low | (high << 4)) - 32;
+                    int scale = s.get(ValueLayout.JAVA_BYTE, block + 192 + half * 8 + quarter * 2 + l / 16);
+                    float d = f16(s, block + 208);
+                    out[outOff + i] = d * scale * q;
+                }
+            }
         }
+    }
+
+    /**
+     * The 6-bit scale of Q4_K sub-block {@code sub} (0..7) from the 12 packed bytes at {@code off}:
+     * bytes 0..3 hold scales 0..3 in their low 6 bits, bytes 4..7 mins 0..3; bytes 8..11 hold the low
+     * 4 bits of scale (low nibble) and min (high nibble) 4..7, whose top 2 bits sit in the spare top
+     * bits of bytes 0..3 (scales) and 4..7 (mins).
+     */
+    public static int q4kScale(MemorySegment s, long off, int sub) {
+        if (sub < 4) return s.get(ValueLayout.JAVA_BYTE, off + sub) & 63;
+        int lo = s.get(ValueLayout.JAVA_BYTE, off + sub + 4) & 15;
+        int hi = (s.get(ValueLayout.JAVA_BYTE, off + sub - 4) & 0xff) >>> 6;
+        return lo | (hi << 4);
+    }
+
+    /** The 6-bit min of Q4_K sub-block {@code sub}; see {@link #q4kScale}. */
+    public static int q4kMin(MemorySegment s, long off, int sub) {
+        if (sub < 4) return s.get(ValueLayout.JAVA_BYTE, off + sub + 4) & 63;
+        int lo = (s.get(ValueLayout.JAVA_BYTE, off + sub + 4) & 0xff) >>> 4;
+        int hi = (s.get(ValueLayout.JAVA_BYTE, off + sub) & 0xff) >>> 6;
+        return lo | (hi << 4);
     }
 
     public static float[] dequantizeRow(WeightTensor w, int row) {
         float[] out = new float[w.cols()];
         dequantize(w.type(), w.data(), (long) row * w.cols(), out, 0, w.cols());
         return out;
+    }
+
+    /** W[row] . x[xOff ..], accumulated in double. */
+    public static float dot(WeightTensor w, int row, float[] x, int xOff) {
+        float[] r = dequantizeRow(w, row);
+        double sum = 0;
+        for (int c = 0; c < r.length; c++) sum += (double) r[c] * x[xOff + c];
+        return (float) sum;
+    }
+
+    /** out[c] += a * W[row][c]. */
+    public static void axpy(WeightTensor w, int row, float a, float[] out) {
+        float[] r = dequantizeRow(w, row);
+        for (int c = 0; c < r.length; c++) out[c] += a * r[c];
     }
 
     /** out[r] = sum_c W[r][c] * x[c], one dequantized row at a time. */

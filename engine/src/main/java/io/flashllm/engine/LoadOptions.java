@@ -1,0 +1,63 @@
+package io.flashllm.engine;
+
+import io.flashllm.engine.model.KvCacheType;
+
+import java.util.Locale;
+
+/**
+ * How to load a model.
+ *
+ * @param threads           compute threads (the caller's included)
+ * @param maxContext        cap on the context of every session (0: the model's own context length)
+ * @param fatreluThreshold  turns a ReLU-gated model into FATReLU with this threshold, or overrides the
+ *                          file's threshold; null keeps the file's activation
+ * @param activation        overrides the FFN activation named by the file ("silu", "relu", "fatrelu"), or null
+ * @param kvCacheType       element type of the KV cache
+ */
+public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation,
+                          KvCacheType kvCacheType) {
+
+    public LoadOptions {
+        if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        if (maxContext < 0) throw new IllegalArgumentException("maxContext must not be negative, got " + maxContext);
+        if (fatreluThreshold != null && !(fatreluThreshold >= 0 && Float.isFinite(fatreluThreshold))) {
+            throw new IllegalArgumentException("FATReLU threshold must be a non-negative number, got " + fatreluThreshold);
+        }
+        if (activation != null) {
+            activation = activation.toLowerCase(Locale.ROOT);
+            if (!activation.equals("silu") && !activation.equals("relu") && !activation.equals("fatrelu")) {
+                throw new IllegalArgumentException("activation must be silu, relu or fatrelu, got " + activation);
+            }
+        }
+        if (kvCacheType == null) kvCacheType = KvCacheType.F32;
+    }
+
+    public LoadOptions(int threads, int maxContext, Float fatreluThreshold) {
+        this(threads, maxContext, fatreluThreshold, null, KvCacheType.F32);
+    }
+
+    /** Every core, the model's full context, the file's activation, an F32 KV cache. */
+    public static LoadOptions defaults() {
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, null, null, KvCacheType.F32);
+    }
+
+    public LoadOptions withThreads(int n) {
+        return new LoadOptions(n, maxContext, fatreluThreshold, activation, kvCacheType);
+    }
+
+    public LoadOptions withMaxContext(int n) {
+        return new LoadOptions(threads, n, fatreluThreshold, activation, kvCacheType);
+    }
+
+    public LoadOptions withFatreluThreshold(Float t) {
+        return new LoadOptions(threads, maxContext, t, activation, kvCacheType);
+    }
+
+    public LoadOptions withActivation(String a) {
+        return new LoadOptions(threads, maxContext, fatreluThreshold, a, kvCacheType);
+    }
+
+    public LoadOptions withKvCacheType(KvCacheType t) {
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, t);
+    }
+}

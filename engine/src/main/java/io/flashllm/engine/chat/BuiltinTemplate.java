@@ -1,0 +1,194 @@
+package io.flashllm.engine.chat;
+
+import io.flashllm.engine.api.ChatMessage;
+import java.util.List;
+
+/** The chat formats flashllm knows. */
+public enum BuiltinTemplate implements ChatTemplate {
+    /** Llama 2 chat: {@code [INST] <<SYS>>\nsys\n<</SYS>>\n\nuser [/INST] answer </s><s>[INST] ...}. */
+    LLAMA2("llama2", List.of("</s>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            String system = null;
+            boolean first = true;
+            for (ChatMessage m : messages) {
+                switch (role(m)) {
+                    case "system" -> system = system == null ? m.content() : system + "\n" + m.content();
+                    case "assistant" -> {
+                        sb.append(' ').append(m.content().strip()).append(" </s>");
+                        first = false;
+                    }
+                    default -> {
+                        if (!first) sb.append("<s>");
+                        sb.append("[INST] ");
+                        if (system != null) {
+                            sb.append("<<SYS>>\n").append(system.strip()).append("\n<</SYS>>\n\n");
+                            system = null;
+                        }
+                        sb.append(m.content().strip()).append(" [/INST]");
+                        first = false;
+                    }
+                }
+            }
+            if (system != null) {
+                // A system prompt with no user turn after it still reaches the model.
+                if (!first) sb.append("<s>");
+                sb.append("[INST] <<SYS>>\n").append(system.strip()).append("\n<</SYS>>\n\n [/INST]");
+            }
+            return sb.toString();
+        }
+    },
+    /** Llama 3: {@code <|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>}. */
+    LLAMA3("llama3", List.of("<|eot_id|>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            for (ChatMessage m : messages) {
+                sb.append("<|start_header_id|>").append(role(m)).append("<|end_header_id|>\n\n")
+                        .append(m.content().strip()).append("<|eot_id|>");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<|start_header_id|>assistant<|end_header_id|>\n\n");
+            }
+            return sb.toString();
+        }
+    },
+    /** ChatML (Qwen, many fine-tunes): {@code <|im_start|>role\ncontent<|im_end|>\n}. */
+    CHATML("chatml", List.of("<|im_end|>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            for (ChatMessage m : messages) {
+                sb.append("<|im_start|>").append(role(m)).append('\n').append(m.content()).append("<|im_end|>\n");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<|im_start|>assistant\n");
+            }
+            return sb.toString();
+        }
+    },
+    /**
+     * Mistral instruct: {@code [INST] user [/INST]answer</s>[INST] ...}; there is no system block, so a system
+     * prompt goes in front of the first user message.
+     */
+    MISTRAL("mistral", List.of("</s>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            String system = null;
+            for (ChatMessage m : messages) {
+                switch (role(m)) {
+                    case "system" -> system = system == null ? m.content().strip() : system + "\n\n" + m.content().strip();
+                    case "assistant" -> sb.append(m.content().strip()).append("</s>");
+                    default -> {
+                        sb.append("[INST] ");
+                        if (system != null) {
+                            sb.append(system).append("\n\n");
+                            system = null;
+                        }
+                        sb.append(m.content().strip()).append(" [/INST]");
+                    }
+                }
+            }
+            if (system != null) {
+                sb.append("[INST] ").append(system).append(" [/INST]");
+            }
+            return sb.toString();
+        }
+    },
+    /** Gemma: {@code <start_of_turn>user\n...<end_of_turn>\n<start_of_turn>model\n}; the system prompt joins the first user turn. */
+    GEMMA("gemma", List.of("<end_of_turn>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            String system = null;
+            for (ChatMessage m : messages) {
+                String role = role(m);
+                if (role.equals("system")) {
+                    system = system == null ? m.content().strip() : system + "\n\n" + m.content().strip();
+                    continue;
+                }
+                boolean assistant = role.equals("assistant");
+                sb.append("<start_of_turn>").append(assistant ? "model" : "user").append('\n');
+                if (!assistant && system != null) {
+                    sb.append(system).append("\n\n");
+                    system = null;
+                }
+                sb.append(m.content().strip()).append("<end_of_turn>\n");
+            }
+            if (system != null) {
+                sb.append("<start_of_turn>user\n").append(system).append("<end_of_turn>\n");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<start_of_turn>model\n");
+            }
+            return sb.toString();
+        }
+    },
+    /** Phi-3: {@code <|role|>\ncontent<|end|>\n}, ending with {@code <|assistant|>\n}. */
+    PHI3("phi3", List.of("<|end|>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            for (ChatMessage m : messages) {
+                sb.append("<|").append(role(m)).append("|>\n").append(m.content()).append("<|end|>\n");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<|assistant|>\n");
+            }
+            return sb.toString();
+        }
+    },
+    /** Zephyr: {@code <|role|>\ncontent</s>\n}, ending with {@code <|assistant|>\n}. */
+    ZEPHYR("zephyr", List.of("</s>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder sb = new StringBuilder();
+            for (ChatMessage m : messages) {
+                sb.append("<|").append(role(m)).append("|>\n").append(m.content()).append("</s>\n");
+            }
+            if (addAssistantPrompt) {
+                sb.append("<|assistant|>\n");
+            }
+            return sb.toString();
+        }
+    };
+
+    private final String name;
+    private final List<String> stops;
+
+    BuiltinTemplate(String name, List<String> stops) {
+        this.name = name;
+        this.stops = stops;
+    }
+
+    @Override
+    public String id() {
+        return name;
+    }
+
+    @Override
+    public List<String> stopStrings() {
+        return stops;
+    }
+
+    /**
+     * The role in lower case; "developer" (OpenAI's newer name) means system, null means user. Llama 2 and Mistral
+     * have no other roles and render anything but system and assistant as a user turn.
+     */
+    static String role(ChatMessage m) {
+        if (m.content() == null) {
+            throw new IllegalArgumentException("chat message with role '" + m.role() + "' has no content");
+        }
+        String r = m.role() == null ? "user" : m.role().strip().toLowerCase(java.util.Locale.ROOT);
+        return r.equals("developer") ? "system" : r;
+    }
+
+    public static BuiltinTemplate byName(String name) {
+        for (BuiltinTemplate t : values()) {
+            if (t.name.equalsIgnoreCase(name)) return t;
+        }
+        throw new IllegalArgumentException("unknown chat template '" + name + "' (known: llama2, llama3, chatml, mistral, gemma, phi3, zephyr)");
+    }
+}

@@ -1,0 +1,24 @@
+package io.flashllm.engine.chat;
+
+import io.flashllm.engine.api.ChatMessage;
+import java.util.List;
+
+/**
+ * A chat format written in Java (never a model's Jinja). The rendered prompt does not contain the BOS token:
+ * tokenizing with {@code addSpecial = true} adds it. Special-token markers in it (e.g. {@code <|im_start|>}) must
+ * be tokenized with special-token parsing on.
+ */
+public interface ChatTemplate {
+    /** Short name: llama2, llama3, chatml, mistral, gemma, phi3, zephyr. */
+    String id();
+
+    /** The prompt for {@code messages}; with {@code addAssistantPrompt}, ending with the opener of the assistant's turn. */
+    String render(List<ChatMessage> messages, boolean addAssistantPrompt);
+
+    default String render(List<ChatMessage> messages) {
+        return render(messages, true);
+    }
+
+    /** Texts that end the assistant's turn in this format (the tokenizer usually also has them as EOG tokens). */
+    List<String> stopStrings();
+}

@@ -1,0 +1,134 @@
+package io.flashllm.engine.chat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Chooses the chat format of a model by recognising markers in its Jinja chat template (the template text is
+ * only searched, never executed: nothing from a model file runs), falling back on the special tokens of the
+ * vocabulary and then on a default.
+ */
+public final class ChatTemplates {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ChatTemplates() {}
+
+    /** The format for GGUF metadata ({@code tokenizer.chat_template}, else the vocabulary's special tokens). */
+    public static ChatTemplate forModel(Map<String, Object> metadata) {
+        Object t = metadata.get("tokenizer.chat_template");
+        BuiltinTemplate byText = t instanceof String s ? recognize(s) : null;
+        if (byText != null) {
+            return byText;
+        }
+        Object tokens = metadata.get("tokenizer.ggml.tokens");
+        List<?> vocab = tokens instanceof List<?> l ? l : List.of();
+        String model = metadata.get("tokenizer.ggml.model") instanceof String s ? s : null;
+        return byVocabulary(vocab::contains, "llama".equals(model));
+    }
+
+    /**
+     * The format for a Hugging Face model directory: {@code chat_template} in tokenizer_config.json (a string or a
+     * list of named templates, of which "default" or the first is used), else a chat_template.jinja file, else
+     * the tokens of tokenizer.json.
+     */
+    public static ChatTemplate forHfDir(Path dir) {
+        JsonNode tc = readOptional(dir.resolve("tokenizer_config.json"));
+        String template = null;
+        if (tc != null) {
+            JsonNode ct = tc.get("chat_template");
+            if (ct != null && ct.isTextual()) {
+                template = ct.asText();
+            } else if (ct != null && ct.isArray() && !ct.isEmpty()) {
+                template = ct.get(0).path("template").asText(null);
+                for (JsonNode named : ct) {
+                    if ("default".equals(named.path("name").asText())) {
+                        template = named.path("template").asText(null);
+                    }
+                }
+            }
+        }
+        Path jinja = dir.resolve("chat_template.jinja");
+        if (template == null && Files.isRegularFile(jinja)) {
+            try {
+                template = Files.readString(jinja);
+            } catch (IOException e) {
+                throw new IllegalArgumentException(jinja + ": cannot read: " + e.getMessage(), e);
+            }
+        }
+        BuiltinTemplate t = template == null ? null : recognize(template);
+        if (t != null) {
+            return t;
+        }
+        JsonNode tok = readOptional(dir.resolve("tokenizer.json"));
+        java.util.Set<String> specials = new java.util.HashSet<>();
+        if (tok != null) {
+            for (JsonNode a : tok.path("added_tokens")) {
+                specials.add(a.path("content").asText());
+            }
+        }
+        boolean spm = tok != null && tok.path("model").path("byte_fallback").asBoolean(false);
+        return byVocabulary(specials::contains, spm);
+    }
+
+    /** The built-in format a Jinja template text is written for, or null if none is recognised. */
+    public static BuiltinTemplate recognize(String jinja) {
+        if (jinja == null || jinja.isBlank()) {
+            return null;
+        }
+        if (jinja.contains("<|start_header_id|>")) {
+            return BuiltinTemplate.LLAMA3;
+        }
+        if (jinja.contains("<|im_start|>")) {
+            return BuiltinTemplate.CHATML;
+        }
+        if (jinja.contains("<start_of_turn>")) {
+            return BuiltinTemplate.GEMMA;
+        }
+        if (jinja.contains("<|assistant|>") || jinja.contains("<|user|>")) {
+            return jinja.contains("<|end|>") ? BuiltinTemplate.PHI3 : BuiltinTemplate.ZEPHYR;
+        }
+        if (jinja.contains("<<SYS>>")) {
+            return BuiltinTemplate.LLAMA2;
+        }
+        if (jinja.contains("[INST]")) {
+            return BuiltinTemplate.MISTRAL;
+        }
+        return null;
+    }
+
+    /** Without a recognisable template: use the vocabulary's chat markers; a SentencePiece Llama vocabulary means Llama 2. */
+    private static ChatTemplate byVocabulary(java.util.function.Predicate<String> has, boolean sentencePiece) {
+        if (has.test("<|start_header_id|>")) {
+            return BuiltinTemplate.LLAMA3;
+        }
+        if (has.test("<|im_start|>")) {
+            return BuiltinTemplate.CHATML;
+        }
+        if (has.test("<start_of_turn>")) {
+            return BuiltinTemplate.GEMMA;
+        }
+        if (has.test("<|assistant|>") && has.test("<|end|>")) {
+            return BuiltinTemplate.PHI3;
+        }
+        if (has.test("[INST]")) {
+            return BuiltinTemplate.MISTRAL;
+        }
+        return sentencePiece ? BuiltinTemplate.LLAMA2 : BuiltinTemplate.CHATML;
+    }
+
+    private static JsonNode readOptional(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": not readable JSON: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.flashllm.engine.generate;
+
+import io.flashllm.engine.api.FinishReason;
+import io.flashllm.engine.api.GeneratedToken;
+import io.flashllm.engine.api.GenerationListener;
+import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.SamplingParams;
+import io.flashllm.engine.api.Session;
+import io.flashllm.engine.model.Transformer;
+import io.flashllm.engine.sampling.Logprobs;
+import io.flashllm.engine.sampling.Sampler;
+import io.flashllm.engine.tokenizer.StreamingDecoder;
+import io.flashllm.engine.tokenizer.Tokenizer;
+
+import java.util.Arrays;
+
+/**
+ * One conversation: a transformer with its KV cache, and the generation loop. A new prompt that
+ * starts with what the cache already holds (the previous prompt and reply, as in a chat) only runs
+ * the new tokens.
+ *
+ * <p>Streaming: each sampled token goes to the listener with the text it completes. Text that might
+ * be the start of a stop string is held back and arrives with a later token; when generation ends
+ * on an end-of-generation token while text is held back, that token is reported too, carrying the
+ * held text (it is not part of {@link GenerationResult#tokens()}, like every end-of-generation token).
+ */
+public final class GenerationSession implements Session {
+    /** Prompt tokens per forward call: progress is reported between chunks. */
+    static final int PROMPT_CHUNK = 64;
+
+    private final Transformer transformer;
+    private final Tokenizer tokenizer;
+    private final int samplerVocab;
+    /** Tokens whose keys and values are in the cache, in order. */
+    private final int[] cached;
+    private int cachedCount;
+    private boolean closed;
+
+    GenerationSession(Transformer transformer, Tokenizer tokenizer) {
+        this.transformer = transformer;
+        this.tokenizer = tokenizer;
+        this.samplerVocab = Math.min(transformer.config().vocabSize(), tokenizer.vocabSize());
+        this.cached = new int[transformer.contextLength()];
+    }
+
+    public int contextLength() {
+        return transformer.contextLength();
+    }
+
+    @Override
+    public GenerationResult generate(int[] prompt, SamplingParams params, GenerationListener listener) {
+        if (closed) throw new IllegalStateException("session is closed");
+        GenerationListener out = listener != null ? listener : t -> true;
+        int ctx = transformer.contextLength();
+        if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
+        if (prompt.length >= ctx) {
+            throw new IllegalArgumentException("the prompt has " + prompt.length
+                    + " tokens; the context holds " + ctx + ", leaving no room to generate");
+        }
+        for (int t : prompt) {
+            if (t < 0 || t >= samplerVocab) {
+                throw new IllegalArgumentException("prompt token " + t + " outside the vocabulary of " + samplerVocab);
+            }
+        }
+        Sampler sampler = new Sampler(params, samplerVocab);
+        sampler.acceptPrompt(prompt);
+
+        long start = System.nanoTime();
+        float[] logits = prefill(prompt, out);
+        long promptDone = System.nanoTime();
+
+        int maxTokens = params.maxTokens() > 0 ? params.maxTokens() : Integer.MAX_VALUE;
+        int topN = Math.max(0, params.topLogprobs());
+        StreamingDecoder decoder = new StreamingDecoder(tokenizer);
+        StopStrings stops = new StopStrings(params.stop());
+        StringBuilder text = new StringBuilder();
+        int[] generated = new int[Math.min(maxTokens, ctx - prompt.length + 1)];
+        int count = 0;
+        int pos = prompt.length;
+        FinishReason reason;
+        while (true) {
+            if (count == maxTokens) {
+                reason = FinishReason.LENGTH;
+                break;
+            }
+            int token = sampler.sample(logits);
+            sampler.accept(token);
+            float[] dist = logits.length == samplerVocab ? logits : Arrays.copyOf(logits, samplerVocab);
+            float logprob = Logprobs.logprob(dist, token);
+            int[] topIds = null;
+            float[] topLogprobs = null;
+            if (topN > 0) {
+                topIds = new int[topN];
+                topLogprobs = new float[topN];
+                int n = Logprobs.top(dist, topN, topIds, topLogprobs);
+                topIds = Arrays.copyOf(topIds, n);
+                topLogprobs = Arrays.copyOf(topLogprobs, n);
+            }
+            if (tokenizer.isEog(token)) {
+                String rest = stops.push(decoder.flush()) + stops.flush();
+                if (!rest.isEmpty()) {
+                    text.append(rest);
+                    out.onToken(new GeneratedToken(token, rest, logprob, topIds, topLogprobs));
+                }
+                reason = FinishReason.STOP;
+                break;
+            }
+            generated[count++] = token;
+            // The last token that fits carries whatever is still held back.
+            boolean last = count == maxTokens || pos >= ctx;
+            String piece = stops.push(decoder.accept(token));
+            if (last && !stops.stopped()) piece += stops.push(decoder.flush()) + stops.flush();
+            text.append(piece);
+            boolean goOn = out.onToken(new GeneratedToken(token, piece, logprob, topIds, topLogprobs));
+            if (stops.stopped()) {
+                reason = FinishReason.STOP;
+                break;
+            }
+            if (!goOn) {
+                reason = FinishReason.CANCELLED;
+                break;
+            }
+            if (pos >= ctx) {
+                reason = FinishReason.LENGTH;
+                break;
+            }
+            if (count == maxTokens) {
+                reason = FinishReason.LENGTH;
+                break;
+            }
+            logits = transformer.forward(token, pos);
+            cached[cachedCount++] = token;
+            pos++;
+        }
+        long end = System.nanoTime();
+        return new GenerationResult(prompt.clone(), Arrays.copyOf(generated, count), text.toString(), reason,
+                promptDone - start, end - promptDone);
+    }
+
+    /**
+     * Runs the prompt tokens the cache does not already hold and returns the logits after the last.
+     * At least the last prompt token always runs: its logits are not kept.
+     */
+    private float[] prefill(int[] prompt, GenerationListener listener) {
+        int reuse = 0;
+        int limit = Math.min(cachedCount, prompt.length - 1);
+        while (reuse < limit && cached[reuse] == prompt[reuse]) reuse++;
+        cachedCount = reuse;
+        float[] logits = null;
+        int total = prompt.length;
+        for (int from = reuse; from < total; from += PROMPT_CHUNK) {
+            int n = Math.min(PROMPT_CHUNK, total - from);
+            logits = transformer.forward(prompt, from, n, from);
+            System.arraycopy(prompt, from, cached, from, n);
+            cachedCount = from + n;
+            listener.onPromptProgress(from + n, total);
+        }
+        return logits;
+    }
+
+    /** Tokens whose keys and values this session holds (prompt and reply so far). */
+    public int cachedTokens() {
+        return cachedCount;
+    }
+
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            transformer.close();
+        }
+    }
+}

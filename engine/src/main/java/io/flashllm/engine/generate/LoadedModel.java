@@ -1,0 +1,82 @@
+package io.flashllm.engine.generate;
+
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.ModelInfo;
+import io.flashllm.engine.api.Session;
+import io.flashllm.engine.chat.ChatTemplate;
+import io.flashllm.engine.model.LanguageModel;
+import io.flashllm.engine.model.ModelConfig;
+import io.flashllm.engine.tokenizer.Tokenizer;
+
+import java.util.List;
+
+/**
+ * A model ready to serve: transformer weights, tokenizer and chat format. Thread-safe; every
+ * session has its own KV cache, and forward passes of concurrent sessions take turns.
+ */
+public final class LoadedModel implements InferenceModel {
+    private final String id;
+    private final LanguageModel model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate chatTemplate;
+    private final ModelInfo info;
+
+    public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
+        this.id = id;
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        ModelConfig c = model.config();
+        this.info = new ModelInfo(id, c.architecture().ggufName(), c.contextLength(), c.vocabSize(),
+                model.weights().parameterCount());
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    public LanguageModel languageModel() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public ChatTemplate chatTemplate() {
+        return chatTemplate;
+    }
+
+    @Override
+    public int[] tokenize(String text, boolean addSpecial) {
+        return tokenizer.encode(text, addSpecial);
+    }
+
+    @Override
+    public String detokenize(int[] tokens) {
+        return tokenizer.decode(tokens);
+    }
+
+    @Override
+    public String renderChat(List<ChatMessage> messages) {
+        return chatTemplate.render(messages, true);
+    }
+
+    /** A session of {@code contextLength} positions, capped at the model's (possibly option-capped) context. */
+    @Override
+    public Session openSession(int contextLength) {
+        return new GenerationSession(model.newTransformer(contextLength), tokenizer);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+
+    @Override
+    public String toString() {
+        return "LoadedModel[" + id + ", " + info.architecture() + ", " + info.parameterCount() + " parameters]";
+    }
+}

@@ -1,0 +1,19 @@
+package io.flashllm.engine.model;
+
+/**
+ * The model families flashllm runs. Mistral and the ReLU-fied Llama variants (ReluLLaMA, ProSparse,
+ * TurboSparse) are {@link #LLAMA}: same graph, different activation or hyper-parameters.
+ */
+public enum Architecture {
+    /** Pre-norm decoder with RMSNorm, RoPE, grouped-query attention and a gated FFN. */
+    LLAMA,
+    /** Llama graph plus biases on the q/k/v projections; llama.cpp rotates it half-split (NEOX). */
+    QWEN2,
+    /** OPT: LayerNorm with bias, learned positions, biases everywhere, an ungated ReLU FFN. */
+    OPT;
+
+    /** The {@code general.architecture} value in GGUF metadata. */
+    public String ggufName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

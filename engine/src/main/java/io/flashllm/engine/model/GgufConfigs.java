@@ -1,0 +1,97 @@
+package io.flashllm.engine.model;
+
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.ffn.FfnActivation;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Reads a {@link ModelConfig} from GGUF metadata. Llama-family keys are llama.cpp's
+ * ({@code <arch>.embedding_length}, {@code <arch>.attention.head_count_kv}, ...). Two conventions are ours:
+ * <ul>
+ *   <li>ReLU-fied Llama: {@code flashllm.ffn.activation} = silu | relu | fatrelu and
+ *       {@code flashllm.ffn.fatrelu_threshold} (a float) on an otherwise plain {@code llama} file.</li>
+ *   <li>OPT, which llama.cpp does not run: {@code general.architecture = opt} with {@code opt.embedding_length},
+ *       {@code opt.block_count}, {@code opt.feed_forward_length}, {@code opt.attention.head_count},
+ *       {@code opt.context_length}, {@code opt.attention.layer_norm_epsilon} (default 1e-5),
+ *       {@code opt.word_embed_proj_dim} (default embedding_length), {@code opt.layer_norm_before}
+ *       (default true) and {@code opt.position_offset} (default 2). Tensor names are in {@link TensorNames}.</li>
+ * </ul>
+ */
+public final class GgufConfigs {
+    public static final String ACTIVATION_KEY = "flashllm.ffn.activation";
+    public static final String FATRELU_THRESHOLD_KEY = "flashllm.ffn.fatrelu_threshold";
+
+    private GgufConfigs() {}
+
+    public static ModelConfig fromMetadata(Map<String, Object> metadata, Path file) {
+        GgufMetadata md = new GgufMetadata(metadata, file);
+        String archName = md.requireString("general.architecture");
+        Architecture arch = switch (archName) {
+            case "llama", "mistral" -> Architecture.LLAMA;
+            case "qwen2" -> Architecture.QWEN2;
+            case "opt" -> Architecture.OPT;
+            default -> throw new ModelFileException(file, "architecture '" + archName
+                    + "' is not supported (flashllm runs llama, mistral, qwen2 and opt)");
+        };
+        String p = archName + ".";
+        String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
+        int dim = md.requireInt(p + "embedding_length");
+        int layers = md.requireInt(p + "block_count");
+        int ffnDim = md.requireInt(p + "feed_forward_length");
+        int heads = md.requireInt(p + "attention.head_count");
+        int kvHeads = md.integer(p + "attention.head_count_kv", heads);
+        int headDim = md.integer(p + "attention.key_length", heads > 0 && dim % heads == 0 ? dim / heads : 0);
+        int valueDim = md.integer(p + "attention.value_length", headDim);
+        if (valueDim != headDim) {
+            throw new ModelFileException(file, "key width " + headDim + " differs from value width " + valueDim
+                    + "; flashllm needs them equal");
+        }
+        int context = md.integer(p + "context_length", 2048);
+        int vocab = md.integer(p + "vocab_size", 0);
+
+        try {
+            if (arch == Architecture.OPT) {
+                float eps = md.real(p + "attention.layer_norm_epsilon", 1e-5f);
+                int wordDim = md.integer(p + "word_embed_proj_dim", dim);
+                boolean preNorm = md.bool(p + "layer_norm_before", true);
+                int offset = md.integer(p + "position_offset", 2);
+                return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
+                        RopeConfig.none(), new FfnActivation(FfnActivation.Kind.RELU_NO_GATE, 0f),
+                        preNorm, wordDim, offset);
+            }
+            float eps = md.real(p + "attention.layer_norm_rms_epsilon", 1e-5f);
+            RopeConfig rope = rope(md, p, arch, headDim);
+            FfnActivation activation = activation(md);
+            return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
+                    rope, activation, true, dim, 0);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file, e.getMessage());
+        }
+    }
+
+    private static RopeConfig rope(GgufMetadata md, String p, Architecture arch, int headDim) {
+        float theta = md.real(p + "rope.freq_base", 10000f);
+        int rotDim = md.integer(p + "rope.dimension_count", headDim);
+        float linear = 1f;
+        String scaling = md.string(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);
+        switch (scaling) {
+            case "none" -> { }
+            case "linear" -> linear = md.real(p + "rope.scaling.factor", 1f);
+            default -> throw new ModelFileException(md.file(), "rope scaling '" + scaling
+                    + "' is not supported (none and linear are; Llama 3 factors come from rope_freqs.weight)");
+        }
+        // Older files name the same factor rope.scale_linear.
+        if (md.has(p + "rope.scale_linear") && scaling.equals("none")) linear = md.real(p + "rope.scale_linear", 1f);
+        RopeStyle style = arch == Architecture.QWEN2 ? RopeStyle.HALF_SPLIT : RopeStyle.INTERLEAVED;
+        return new RopeConfig(style, theta, rotDim, linear, null);
+    }
+
+    private static FfnActivation activation(GgufMetadata md) {
+        String act = md.string(ACTIVATION_KEY, "silu").toLowerCase(Locale.ROOT);
+        float threshold = md.real(FATRELU_THRESHOLD_KEY, 0f);
+        return Activations.parse(act, threshold, true, md.file());
+    }
+}

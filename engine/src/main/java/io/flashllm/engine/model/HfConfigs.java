@@ -1,0 +1,129 @@
+package io.flashllm.engine.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.ffn.FfnActivation;
+
+import java.nio.file.Path;
+import java.util.Locale;
+
+/**
+ * Reads a {@link ModelConfig} from a Hugging Face {@code config.json}: LlamaForCausalLM,
+ * MistralForCausalLM, Qwen2ForCausalLM (with {@code hidden_act} silu, relu or fatrelu, the FATReLU
+ * threshold in {@code hidden_act_param} as ProSparse writes it, or {@code fatrelu_threshold}) and
+ * OPTForCausalLM. HF weights rotate half-split, so every RoPE here is {@link RopeStyle#HALF_SPLIT}.
+ */
+public final class HfConfigs {
+    private HfConfigs() {}
+
+    public static ModelConfig fromConfig(JsonNode config, Path file) {
+        String modelType = text(config, "model_type", "");
+        String archClass = config.path("architectures").path(0).asText("");
+        Architecture arch = switch (modelType) {
+            case "llama", "mistral" -> Architecture.LLAMA;
+            case "qwen2" -> Architecture.QWEN2;
+            case "opt" -> Architecture.OPT;
+            default -> switch (archClass) {
+                case "LlamaForCausalLM", "MistralForCausalLM" -> Architecture.LLAMA;
+                case "Qwen2ForCausalLM" -> Architecture.QWEN2;
+                case "OPTForCausalLM" -> Architecture.OPT;
+                default -> throw new ModelFileException(file, "model type '" + modelType + "' ("
+                        + archClass + ") is not supported (llama, mistral, qwen2 and opt are)");
+            };
+        };
+        String name = text(config, "_name_or_path", "");
+        if (name.isEmpty()) {
+            Path dir = file.getParent() != null ? file.getParent() : file;
+            name = dir.getFileName() == null ? modelType : dir.getFileName().toString();
+        }
+        try {
+            return arch == Architecture.OPT ? opt(config, name, file) : llama(config, arch, name, file);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file, e.getMessage());
+        }
+    }
+
+    private static ModelConfig llama(JsonNode c, Architecture arch, String name, Path file) {
+        int dim = requireInt(c, "hidden_size", file);
+        int layers = requireInt(c, "num_hidden_layers", file);
+        int ffn = requireInt(c, "intermediate_size", file);
+        int heads = requireInt(c, "num_attention_heads", file);
+        int kvHeads = intOr(c, "num_key_value_heads", heads, file);
+        int headDim = intOr(c, "head_dim", heads > 0 && dim % heads == 0 ? dim / heads : 0, file);
+        int vocab = intOr(c, "vocab_size", 0, file);
+        int context = intOr(c, "max_position_embeddings", 2048, file);
+        float eps = (float) doubleOr(c, "rms_norm_eps", 1e-6, file);
+        float theta = (float) doubleOr(c, "rope_theta", 10000, file);
+        int rotDim = (int) Math.round(headDim * doubleOr(c, "partial_rotary_factor", 1.0, file));
+        RopeConfig rope = new RopeConfig(RopeStyle.HALF_SPLIT, theta, rotDim, 1f, null);
+        JsonNode scaling = c.get("rope_scaling");
+        if (scaling != null && !scaling.isNull()) rope = scaledRope(rope, scaling, file);
+
+        String act = text(c, "hidden_act", "silu").toLowerCase(Locale.ROOT);
+        float threshold = (float) doubleOr(c, "hidden_act_param", doubleOr(c, "fatrelu_threshold", 0, file), file);
+        FfnActivation activation = Activations.parse(act, threshold, true, file);
+        return new ModelConfig(arch, name, dim, layers, ffn, heads, kvHeads, headDim, vocab, context, eps, rope,
+                activation, true, dim, 0);
+    }
+
+    private static RopeConfig scaledRope(RopeConfig rope, JsonNode s, Path file) {
+        String type = text(s, "rope_type", text(s, "type", "default")).toLowerCase(Locale.ROOT);
+        float factor = (float) doubleOr(s, "factor", 1.0, file);
+        return switch (type) {
+            case "default" -> rope;
+            case "linear" -> new RopeConfig(rope.style(), rope.theta(), rope.rotaryDim(), factor, null);
+            case "llama3" -> rope.withFreqFactors(RopeConfig.llama3FreqFactors(rope.theta(), rope.rotaryDim(), factor,
+                    (float) doubleOr(s, "low_freq_factor", 1.0, file),
+                    (float) doubleOr(s, "high_freq_factor", 4.0, file),
+                    intOr(s, "original_max_position_embeddings", 8192, file)));
+            default -> throw new ModelFileException(file, "rope_scaling type '" + type
+                    + "' is not supported (linear and llama3 are)");
+        };
+    }
+
+    private static ModelConfig opt(JsonNode c, String name, Path file) {
+        int dim = requireInt(c, "hidden_size", file);
+        int layers = requireInt(c, "num_hidden_layers", file);
+        int ffn = requireInt(c, "ffn_dim", file);
+        int heads = requireInt(c, "num_attention_heads", file);
+        int vocab = intOr(c, "vocab_size", 0, file);
+        int context = intOr(c, "max_position_embeddings", 2048, file);
+        int wordDim = intOr(c, "word_embed_proj_dim", dim, file);
+        boolean preNorm = c.path("do_layer_norm_before").asBoolean(true);
+        String act = text(c, "activation_function", "relu").toLowerCase(Locale.ROOT);
+        FfnActivation activation = Activations.parse(act, 0f, false, file);
+        if (heads <= 0 || dim % heads != 0) {
+            throw new ModelFileException(file, "hidden_size " + dim + " is not a multiple of num_attention_heads " + heads);
+        }
+        // OPT's LayerNorms use PyTorch's default epsilon; config.json does not carry it.
+        return new ModelConfig(Architecture.OPT, name, dim, layers, ffn, heads, heads, dim / heads, vocab, context,
+                1e-5f, RopeConfig.none(), activation, preNorm, wordDim, 2);
+    }
+
+    private static String text(JsonNode c, String field, String dflt) {
+        JsonNode n = c.get(field);
+        return n == null || n.isNull() ? dflt : n.asText();
+    }
+
+    private static int requireInt(JsonNode c, String field, Path file) {
+        JsonNode n = c.get(field);
+        if (n == null || n.isNull()) throw new ModelFileException(file, "config field " + field + " is missing");
+        return intOr(c, field, 0, file);
+    }
+
+    private static int intOr(JsonNode c, String field, int dflt, Path file) {
+        JsonNode n = c.get(field);
+        if (n == null || n.isNull()) return dflt;
+        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
+            throw new ModelFileException(file, "config field " + field + " should be an integer but is " + n);
+        }
+        return n.intValue();
+    }
+
+    private static double doubleOr(JsonNode c, String field, double dflt, Path file) {
+        JsonNode n = c.get(field);
+        if (n == null || n.isNull()) return dflt;
+        if (!n.isNumber()) throw new ModelFileException(file, "config field " + field + " should be a number but is " + n);
+        return n.doubleValue();
+    }
+}

@@ -1,0 +1,85 @@
+package io.flashllm.engine.model;
+
+import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.kernels.Parallel;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A loaded model's shared, read-only part: config, weights, FFN and the thread pool. Each sequence
+ * gets its own {@link Transformer} (KV cache and activations). Forward passes of different
+ * sequences take turns on {@link #lock()}: they share the pool and the FFN's scratch space, and two
+ * of them at once would only halve each other's cores.
+ */
+public final class LanguageModel implements AutoCloseable {
+    private final ModelConfig config;
+    private final ModelWeights weights;
+    private final FeedForward ffn;
+    private final Parallel parallel;
+    private final KvCacheType kvCacheType;
+    private final float[] invFreq;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final AutoCloseable resources;
+
+    /**
+     * @param resources closed with the model after the FFN and the pool (the mapped files)
+     */
+    public LanguageModel(ModelConfig config, ModelWeights weights, FeedForward ffn, Parallel parallel,
+                         KvCacheType kvCacheType, AutoCloseable resources) {
+        this.config = config;
+        this.weights = weights;
+        this.ffn = ffn;
+        this.parallel = parallel;
+        this.kvCacheType = kvCacheType;
+        this.resources = resources;
+        this.invFreq = config.rope().style() == RopeStyle.NONE ? new float[0] : config.rope().inverseFrequencies();
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public ModelWeights weights() {
+        return weights;
+    }
+
+    public FeedForward ffn() {
+        return ffn;
+    }
+
+    public Parallel parallel() {
+        return parallel;
+    }
+
+    float[] invFreq() {
+        return invFreq;
+    }
+
+    ReentrantLock lock() {
+        return lock;
+    }
+
+    /** A new sequence with room for {@code contextLength} positions (at most the model's). */
+    public Transformer newTransformer(int contextLength) {
+        if (contextLength <= 0) throw new IllegalArgumentException("context length must be positive, got " + contextLength);
+        int ctx = Math.min(contextLength, config.contextLength());
+        return switch (config.architecture()) {
+            case LLAMA, QWEN2 -> new LlamaTransformer(this, ctx, kvCacheType);
+            case OPT -> new OptTransformer(this, ctx, kvCacheType);
+        };
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            ffn.close();
+            parallel.close();
+            if (resources != null) resources.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing model " + config.name() + " failed", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package io.flashllm.engine.model;
+
+import io.flashllm.kernels.WeightTensor;
+
+/**
+ * The attention half of one decoder block plus the norm in front of the FFN; the FFN weights live
+ * behind {@link io.flashllm.flashstore.ffn.FeedForward}. Bias fields are null when the model has none.
+ */
+public record LayerWeights(
+        WeightTensor attnNorm,
+        WeightTensor attnNormBias,
+        WeightTensor wq,
+        WeightTensor bq,
+        WeightTensor wk,
+        WeightTensor bk,
+        WeightTensor wv,
+        WeightTensor bv,
+        WeightTensor wo,
+        WeightTensor bo,
+        WeightTensor ffnNorm,
+        WeightTensor ffnNormBias) {}

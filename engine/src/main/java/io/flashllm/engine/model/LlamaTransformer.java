@@ -1,0 +1,148 @@
+package io.flashllm.engine.model;
+
+import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.kernels.Dequant;
+import io.flashllm.kernels.MatVec;
+import io.flashllm.kernels.Ops;
+import io.flashllm.kernels.WeightTensor;
+
+/**
+ * The Llama forward pass (Llama 2/3, Mistral, Qwen2, ReLU-fied Llama): pre-norm blocks of RMSNorm,
+ * rotary grouped-query attention with optional q/k/v biases, RMSNorm and a gated FFN, each added to
+ * the residual stream; a final RMSNorm and the classifier (tied to the embedding when the file has
+ * no output matrix).
+ */
+final class LlamaTransformer extends Transformer {
+    private final ModelWeights w;
+    private final FeedForward ffn;
+    private final float[] invFreq;
+    private final float eps;
+
+    private final float[] x;      // residual stream
+    private final float[] xb;     // normalized input of a sub-block, then its output
+    private final float[] k;
+    private final float[] v;
+    private final float[] ffnOut;
+
+    LlamaTransformer(LanguageModel model, int contextLength, KvCacheType kvType) {
+        super(model, contextLength, kvType);
+        this.w = model.weights();
+        this.ffn = model.ffn();
+        this.invFreq = model.invFreq();
+        this.eps = config.normEps();
+        int dim = config.dim();
+        this.x = new float[dim];
+        this.xb = new float[dim];
+        this.k = new float[config.kvDim()];
+        this.v = new float[config.kvDim()];
+        this.ffnOut = new float[dim];
+    }
+
+    @Override
+    protected void step(int token, int pos, boolean wantLogits) {
+        int dim = config.dim();
+        Dequant.row(w.tokenEmbedding(), token, x, 0);
+
+        for (int l = 0; l < config.layers(); l++) {
+            LayerWeights lw = w.layers().get(l);
+
+            // Self-attention: x += Wo · attention(rope(Wq·rms(x)), rope(Wk·rms(x)), Wv·rms(x))
+            Ops.rmsnorm(xb, 0, x, 0, dim, lw.attnNorm(), eps);
+            linear(lw.wq(), lw.bq(), xb, q);
+            linear(lw.wk(), lw.bk(), xb, k);
+            linear(lw.wv(), lw.bv(), xb, v);
+            rotate(q, 0, config.heads(), pos);
+            rotate(k, 0, config.kvHeads(), pos);
+            cache.store(l, pos, k, 0, v, 0);
+            attention(l, pos);
+            linear(lw.wo(), lw.bo(), attOut, xb);
+            add(x, xb, dim);
+
+            // Feed-forward: x += FFN(rms(x))
+            Ops.rmsnorm(xb, 0, x, 0, dim, lw.ffnNorm(), eps);
+            ffn.forward(l, xb, ffnOut);
+            add(x, ffnOut, dim);
+        }
+
+        if (wantLogits) {
+            Ops.rmsnorm(x, 0, x, 0, dim, w.outputNorm(), eps);
+            MatVec.matvec(parallel, w.output(), x, logits);
+        }
+    }
+
+    @Override
+    protected void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits) {
+        Batch bt = batch();
+        int dim = config.dim();
+        int qDim = config.qDim();
+        int kvDim = config.kvDim();
+        for (int b = 0; b < count; b++) Dequant.row(w.tokenEmbedding(), tokens[off + b], bt.x, b * dim);
+
+        for (int l = 0; l < config.layers(); l++) {
+            LayerWeights lw = w.layers().get(l);
+
+            for (int b = 0; b < count; b++) Ops.rmsnorm(bt.xb, b * dim, bt.x, b * dim, dim, lw.attnNorm(), eps);
+            linearBatch(lw.wq(), lw.bq(), bt.xb, count, bt.q, qDim);
+            linearBatch(lw.wk(), lw.bk(), bt.xb, count, bt.k, kvDim);
+            linearBatch(lw.wv(), lw.bv(), bt.xb, count, bt.v, kvDim);
+            for (int b = 0; b < count; b++) {
+                rotate(bt.q, b * qDim, config.heads(), startPos + b);
+                rotate(bt.k, b * kvDim, config.kvHeads(), startPos + b);
+                cache.store(l, startPos + b, bt.k, b * kvDim, bt.v, b * kvDim);
+            }
+            attention(l, startPos, count, bt.q, bt.att);
+            linearBatch(lw.wo(), lw.bo(), bt.att, count, bt.xb, dim);
+            add(bt.x, bt.xb, count * dim);
+
+            for (int b = 0; b < count; b++) Ops.rmsnorm(bt.xb, b * dim, bt.x, b * dim, dim, lw.ffnNorm(), eps);
+            feedForwardBatch(ffn, l, bt.xb, count, bt.ffnOut, xb, ffnOut);
+            add(bt.x, bt.ffnOut, count * dim);
+        }
+
+        if (wantLogits) {
+            Ops.rmsnorm(x, 0, bt.x, (count - 1) * dim, dim, w.outputNorm(), eps);
+            MatVec.matvec(parallel, w.output(), x, logits);
+        }
+    }
+
+    /** Activations of a prompt batch, row-major; allocated on the first batch. */
+    private record Batch(float[] x, float[] xb, float[] q, float[] k, float[] v, float[] att, float[] ffnOut) {}
+
+    private Batch batch;
+
+    private Batch batch() {
+        if (batch == null) {
+            int n = MAX_BATCH;
+            batch = new Batch(new float[n * config.dim()], new float[n * config.dim()], new float[n * config.qDim()],
+                    new float[n * config.kvDim()], new float[n * config.kvDim()], new float[n * config.qDim()],
+                    new float[n * config.dim()]);
+        }
+        return batch;
+    }
+
+    private void linearBatch(WeightTensor weight, WeightTensor bias, float[] in, int count, float[] out, int rows) {
+        MatVec.matmul(parallel, weight, in, count, out);
+        if (bias != null) {
+            for (int b = 0; b < count; b++) Ops.addBias(out, b * rows, bias);
+        }
+    }
+
+    private void linear(WeightTensor weight, WeightTensor bias, float[] in, float[] out) {
+        MatVec.matvec(parallel, weight, in, out);
+        if (bias != null) Ops.addBias(out, 0, bias);
+    }
+
+    /** RoPE on each of {@code heads} heads stored from {@code off}, for position {@code pos}. */
+    private void rotate(float[] vec, int off, int heads, int pos) {
+        int hd = config.headDim();
+        int rot = config.rope().rotaryDim();
+        boolean interleaved = config.rope().style() == RopeStyle.INTERLEAVED;
+        for (int h = 0; h < heads; h++) {
+            if (interleaved) {
+                Ops.ropeInterleaved(vec, off + h * hd, hd, rot, pos, invFreq);
+            } else {
+                Ops.ropeHalfSplit(vec, off + h * hd, hd, rot, pos, invFreq);
+            }
+        }
+    }
+}

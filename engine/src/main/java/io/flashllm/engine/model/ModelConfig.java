@@ -1,0 +1,100 @@
+package io.flashllm.engine.model;
+
+import io.flashllm.flashstore.ffn.FfnActivation;
+
+/**
+ * The hyper-parameters of one decoder-only transformer, whatever file they came from.
+ *
+ * @param architecture    graph family
+ * @param name            model name for display ({@code general.name}, the directory name, ...)
+ * @param dim             residual stream width (embedding_length, hidden_size)
+ * @param layers          number of decoder blocks
+ * @param ffnDim          FFN neurons per layer
+ * @param heads           query heads
+ * @param kvHeads         key/value heads (heads for MHA, fewer for GQA, 1 for MQA)
+ * @param headDim         width of one head
+ * @param vocabSize       rows of the token embedding
+ * @param contextLength   positions the model was trained for
+ * @param normEps         epsilon of RMSNorm / LayerNorm
+ * @param rope            rotary embedding (style NONE for OPT)
+ * @param activation      FFN activation
+ * @param preNorm         OPT's do_layer_norm_before (Llama is always pre-norm)
+ * @param wordEmbedDim    OPT's word_embed_proj_dim: width of token embeddings before project_in (= dim without it)
+ * @param positionOffset  OPT's learned position table starts at row 2 (a fairseq legacy); 0 elsewhere
+ */
+public record ModelConfig(
+        Architecture architecture,
+        String name,
+        int dim,
+        int layers,
+        int ffnDim,
+        int heads,
+        int kvHeads,
+        int headDim,
+        int vocabSize,
+        int contextLength,
+        float normEps,
+        RopeConfig rope,
+        FfnActivation activation,
+        boolean preNorm,
+        int wordEmbedDim,
+        int positionOffset) {
+
+    public ModelConfig {
+        require(dim > 0, "embedding width must be positive, got " + dim);
+        require(layers > 0, "block count must be positive, got " + layers);
+        require(ffnDim > 0, "feed-forward width must be positive, got " + ffnDim);
+        require(heads > 0, "head count must be positive, got " + heads);
+        require(kvHeads > 0 && heads % kvHeads == 0,
+                "key/value head count " + kvHeads + " must divide the head count " + heads);
+        require(headDim > 0, "head width must be positive, got " + headDim);
+        require(vocabSize >= 0, "vocabulary size must not be negative, got " + vocabSize);
+        require(contextLength > 0, "context length must be positive, got " + contextLength);
+        require(normEps > 0 && Float.isFinite(normEps), "norm epsilon must be positive, got " + normEps);
+        require(wordEmbedDim > 0, "word embedding width must be positive, got " + wordEmbedDim);
+        require(positionOffset >= 0, "position offset must not be negative, got " + positionOffset);
+        if (rope.style() != RopeStyle.NONE) {
+            require(rope.rotaryDim() <= headDim,
+                    "rotary dimension " + rope.rotaryDim() + " exceeds the head width " + headDim);
+        }
+        require(architecture != Architecture.OPT || !activation.gated(), "OPT's FFN has no gate");
+        require(architecture == Architecture.OPT || activation.gated(), "Llama-family FFNs are gated");
+    }
+
+    private static void require(boolean ok, String fault) {
+        if (!ok) throw new IllegalArgumentException(fault);
+    }
+
+    /** Query heads that share one key/value head. */
+    public int groupSize() {
+        return heads / kvHeads;
+    }
+
+    public int qDim() {
+        return heads * headDim;
+    }
+
+    public int kvDim() {
+        return kvHeads * headDim;
+    }
+
+    public ModelConfig withVocabSize(int vocab) {
+        return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab,
+                contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset);
+    }
+
+    public ModelConfig withContextLength(int context) {
+        return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
+                context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset);
+    }
+
+    public ModelConfig withRope(RopeConfig newRope) {
+        return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
+                contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset);
+    }
+
+    public ModelConfig withActivation(FfnActivation newActivation) {
+        return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
+                contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset);
+    }
+}

@@ -1,0 +1,40 @@
+package io.flashllm.engine.model;
+
+/**
+ * Every tensor a model may hold, named per source by {@link TensorNames}. Per-layer roles take the
+ * layer index; the rest ignore it.
+ */
+public enum TensorRole {
+    TOKEN_EMBEDDING(false),
+    POSITION_EMBEDDING(false),
+    PROJECT_IN(false),
+    PROJECT_OUT(false),
+    OUTPUT_NORM(false),
+    OUTPUT_NORM_BIAS(false),
+    OUTPUT(false),
+    ROPE_FREQS(false),
+    ATTN_NORM(true),
+    ATTN_NORM_BIAS(true),
+    ATTN_Q(true),
+    ATTN_Q_BIAS(true),
+    ATTN_K(true),
+    ATTN_K_BIAS(true),
+    ATTN_V(true),
+    ATTN_V_BIAS(true),
+    ATTN_OUTPUT(true),
+    ATTN_OUTPUT_BIAS(true),
+    FFN_NORM(true),
+    FFN_NORM_BIAS(true),
+    FFN_GATE(true),
+    FFN_GATE_BIAS(true),
+    FFN_UP(true),
+    FFN_UP_BIAS(true),
+    FFN_DOWN(true),
+    FFN_DOWN_BIAS(true);
+
+    public final boolean perLayer;
+
+    TensorRole(boolean perLayer) {
+        this.perLayer = perLayer;
+    }
+}

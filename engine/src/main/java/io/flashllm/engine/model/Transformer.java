@@ -1,0 +1,179 @@
+package io.flashllm.engine.model;
+
+import io.flashllm.flashstore.ffn.BatchedFeedForward;
+import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.kernels.Parallel;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One sequence running through a {@link LanguageModel}: its KV cache and activation buffers. Not
+ * thread-safe (one sequence is one thread's business); different sequences may run on different
+ * threads, they take turns on the model. {@link #close()} frees the KV cache.
+ */
+public abstract sealed class Transformer implements AutoCloseable permits LlamaTransformer, OptTransformer {
+    protected final LanguageModel model;
+    protected final ModelConfig config;
+    protected final Parallel parallel;
+    protected final KvCache cache;
+    protected final int contextLength;
+
+    // Attention buffers: queries and head outputs (qDim), scores per head (heads x context).
+    protected final float[] q;
+    protected final float[] attOut;
+    private final float[] scores;
+    protected final float[] logits;
+    private final float attentionScale;
+    private int attLayer;
+    private int attStart;
+    private int attCount;
+    private float[] attQ;
+    private float[] attO;
+    private final Parallel.RangeBody attendHeads = this::attendHeads;
+
+    protected Transformer(LanguageModel model, int contextLength, KvCacheType kvType) {
+        this.model = model;
+        this.config = model.config();
+        this.parallel = model.parallel();
+        this.contextLength = contextLength;
+        this.cache = new KvCache(kvType, config.layers(), contextLength, config.kvDim());
+        this.q = new float[config.qDim()];
+        this.attOut = new float[config.qDim()];
+        this.scores = new float[config.heads() * contextLength];
+        this.logits = new float[config.vocabSize()];
+        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    public long kvCacheBytes() {
+        return cache.byteSize();
+    }
+
+    /**
+     * Runs {@code token} at position {@code pos} (positions 0..pos-1 must be in the cache) and returns
+     * the next-token logits. The array is this transformer's buffer: the caller may change it, the
+     * next call overwrites it.
+     */
+    public final float[] forward(int token, int pos) {
+        checkStep(token, pos, 1);
+        ReentrantLock lock = model.lock();
+        lock.lock();
+        try {
+            step(token, pos, true);
+            return logits;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Runs {@code count} prompt tokens from {@code tokens[off]} at positions {@code startPos..} and
+     * returns the logits after the last of them (same buffer as {@link #forward(int, int)}). The
+     * tokens go through the layers together, {@link #MAX_BATCH} at a time, so each weight is read
+     * once per batch rather than once per token.
+     */
+    public final float[] forward(int[] tokens, int off, int count, int startPos) {
+        if (count <= 0) throw new IllegalArgumentException("no tokens to run");
+        for (int i = 0; i < count; i++) checkStep(tokens[off + i], startPos + i, 1);
+        ReentrantLock lock = model.lock();
+        lock.lock();
+        try {
+            for (int done = 0; done < count; ) {
+                int n = Math.min(MAX_BATCH, count - done);
+                boolean last = done + n == count;
+                if (n == 1) {
+                    step(tokens[off + done], startPos + done, last);
+                } else {
+                    stepBatch(tokens, off + done, n, startPos + done, last);
+                }
+                done += n;
+            }
+            return logits;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Prompt tokens processed together at most. */
+    public static final int MAX_BATCH = 64;
+
+    /** One token through every layer; the classifier only when {@code wantLogits}. */
+    protected abstract void step(int token, int pos, boolean wantLogits);
+
+    /** {@code count} consecutive tokens through every layer; the classifier for the last one when {@code wantLogits}. */
+    protected abstract void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits);
+
+    private void checkStep(int token, int pos, int count) {
+        if (token < 0 || token >= config.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + config.vocabSize());
+        }
+        if (pos < 0 || pos + count > contextLength) {
+            throw new IllegalArgumentException("position " + pos + " outside the context of " + contextLength);
+        }
+    }
+
+    /** Multi-head (grouped-query) attention of the queries in {@link #q} over positions 0..pos, into {@link #attOut}. */
+    protected final void attention(int layer, int pos) {
+        attention(layer, pos, 1, q, attOut);
+    }
+
+    /**
+     * Causal attention for {@code count} consecutive tokens from {@code startPos}: query row b of
+     * {@code qs} (qDim wide) attends to positions 0..startPos+b, into row b of {@code outs}. Their
+     * keys and values must be in the cache already.
+     */
+    protected final void attention(int layer, int startPos, int count, float[] qs, float[] outs) {
+        attLayer = layer;
+        attStart = startPos;
+        attCount = count;
+        attQ = qs;
+        attO = outs;
+        parallel.forRange(config.heads(), attendHeads);
+        attQ = null;
+        attO = null;
+    }
+
+    private void attendHeads(int from, int to) {
+        int hd = config.headDim();
+        int qDim = config.qDim();
+        int group = config.groupSize();
+        for (int h = from; h < to; h++) {
+            for (int b = 0; b < attCount; b++) {
+                int at = b * qDim + h * hd;
+                Attention.attend(cache, attLayer, h / group, hd, attQ, at, attStart + b, attentionScale,
+                        scores, h * contextLength, attO, at);
+            }
+        }
+    }
+
+    /** Runs the FFN of {@code layer} on {@code count} rows of {@code in} (dim wide) into {@code out}. */
+    protected final void feedForwardBatch(FeedForward ffn, int layer, float[] in, int count, float[] out,
+                                          float[] rowIn, float[] rowOut) {
+        if (ffn instanceof BatchedFeedForward batched) {
+            batched.forwardBatch(layer, in, count, out);
+            return;
+        }
+        int dim = config.dim();
+        for (int b = 0; b < count; b++) {
+            System.arraycopy(in, b * dim, rowIn, 0, dim);
+            ffn.forward(layer, rowIn, rowOut);
+            System.arraycopy(rowOut, 0, out, b * dim, dim);
+        }
+    }
+
+    protected static void add(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) x[i] += y[i];
+    }
+
+    @Override
+    public void close() {
+        cache.close();
+    }
+}

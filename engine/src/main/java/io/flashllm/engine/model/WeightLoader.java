@@ -1,0 +1,162 @@
+package io.flashllm.engine.model;
+
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.ffn.DenseFfnLayer;
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.WeightTensor;
+import io.flashllm.kernels.reference.ScalarReference;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Looks up every tensor a {@link ModelConfig} needs, checks its shape, and resolves what is implied
+ * by absence: no output matrix means tied embeddings, no bias means none. A missing or misshapen
+ * tensor is a {@link ModelFileException} naming it.
+ */
+public final class WeightLoader {
+    private final ModelConfig config;
+    private final TensorSource source;
+    private final TensorNames names;
+    private final Set<WeightTensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    private long parameters;
+
+    private WeightLoader(ModelConfig config, TensorSource source, TensorNames names) {
+        this.config = config;
+        this.source = source;
+        this.names = names;
+    }
+
+    /** The weights, and the config completed from them (vocabulary size, Llama 3 rope factors). */
+    public record Loaded(ModelConfig config, ModelWeights weights) {}
+
+    public static Loaded load(ModelConfig config, TensorSource source, TensorNames names) {
+        return new WeightLoader(config, source, names).load();
+    }
+
+    private Loaded load() {
+        ModelConfig c = config;
+        int dim = c.dim();
+        boolean opt = c.architecture() == Architecture.OPT;
+
+        WeightTensor embedding = require(TensorRole.TOKEN_EMBEDDING, 0);
+        int vocab = embedding.rows();
+        expect(embedding, vocab, c.wordEmbedDim());
+        if (c.vocabSize() != 0 && c.vocabSize() != vocab) {
+            throw fault("the config says vocabulary " + c.vocabSize() + " but " + embedding.name() + " has "
+                    + vocab + " rows");
+        }
+        c = c.withVocabSize(vocab);
+
+        WeightTensor positions = null;
+        if (opt) {
+            positions = require(TensorRole.POSITION_EMBEDDING, 0);
+            if (positions.cols() != dim || positions.rows() < c.positionOffset() + 1) {
+                throw fault(positions.name() + " has " + positions.rows() + " rows of " + positions.cols()
+                        + ", expected at least " + (c.positionOffset() + 1) + " rows of " + dim);
+            }
+            int usable = positions.rows() - c.positionOffset();
+            if (usable < c.contextLength()) c = c.withContextLength(usable);
+        }
+        WeightTensor projectIn = null;
+        WeightTensor projectOut = null;
+        if (c.wordEmbedDim() != dim) {
+            projectIn = expect(require(TensorRole.PROJECT_IN, 0), dim, c.wordEmbedDim());
+            projectOut = expect(require(TensorRole.PROJECT_OUT, 0), c.wordEmbedDim(), dim);
+        }
+        // Post-norm OPT (350m) has no final norm; every pre-norm model does.
+        WeightTensor outputNorm = opt && !c.preNorm() ? optional(TensorRole.OUTPUT_NORM, 0) : require(TensorRole.OUTPUT_NORM, 0);
+        if (outputNorm != null) expectVector(outputNorm, dim);
+        WeightTensor outputNormBias = vector(TensorRole.OUTPUT_NORM_BIAS, 0, dim);
+        WeightTensor output = optional(TensorRole.OUTPUT, 0);
+        if (output == null) {
+            output = embedding;
+        } else {
+            expect(output, vocab, c.wordEmbedDim());
+        }
+
+        if (c.rope().style() != RopeStyle.NONE) {
+            WeightTensor freqs = optional(TensorRole.ROPE_FREQS, 0);
+            if (freqs != null) {
+                expectVector(freqs, c.rope().rotaryDim() / 2);
+                if (freqs.type() != GgmlType.F32 && freqs.type() != GgmlType.F16) {
+                    throw fault(freqs.name() + " should be F32 or F16, is " + freqs.type());
+                }
+                float[] factors = new float[c.rope().rotaryDim() / 2];
+                ScalarReference.dequantize(freqs.type(), freqs.data(), 0, factors, 0, factors.length);
+                c = c.withRope(c.rope().withFreqFactors(factors));
+            }
+        }
+
+        List<LayerWeights> layers = new ArrayList<>(c.layers());
+        List<DenseFfnLayer> ffn = new ArrayList<>(c.layers());
+        for (int l = 0; l < c.layers(); l++) {
+            layers.add(new LayerWeights(
+                    vector(TensorRole.ATTN_NORM, l, dim, true), vector(TensorRole.ATTN_NORM_BIAS, l, dim),
+                    matrix(TensorRole.ATTN_Q, l, c.qDim(), dim), vector(TensorRole.ATTN_Q_BIAS, l, c.qDim()),
+                    matrix(TensorRole.ATTN_K, l, c.kvDim(), dim), vector(TensorRole.ATTN_K_BIAS, l, c.kvDim()),
+                    matrix(TensorRole.ATTN_V, l, c.kvDim(), dim), vector(TensorRole.ATTN_V_BIAS, l, c.kvDim()),
+                    matrix(TensorRole.ATTN_OUTPUT, l, dim, c.qDim()), vector(TensorRole.ATTN_OUTPUT_BIAS, l, dim),
+                    vector(TensorRole.FFN_NORM, l, dim, true), vector(TensorRole.FFN_NORM_BIAS, l, dim)));
+            WeightTensor gate = c.activation().gated() ? matrix(TensorRole.FFN_GATE, l, c.ffnDim(), dim) : null;
+            ffn.add(new DenseFfnLayer(gate,
+                    matrix(TensorRole.FFN_UP, l, c.ffnDim(), dim), vector(TensorRole.FFN_UP_BIAS, l, c.ffnDim()),
+                    matrix(TensorRole.FFN_DOWN, l, dim, c.ffnDim()), vector(TensorRole.FFN_DOWN_BIAS, l, dim)));
+        }
+        ModelWeights weights = new ModelWeights(embedding, positions, projectIn, projectOut, outputNorm,
+                outputNormBias, output, layers, ffn, parameters);
+        return new Loaded(c, weights);
+    }
+
+    private WeightTensor matrix(TensorRole role, int layer, int rows, int cols) {
+        return expect(require(role, layer), rows, cols);
+    }
+
+    private WeightTensor vector(TensorRole role, int layer, int n) {
+        return vector(role, layer, n, false);
+    }
+
+    private WeightTensor vector(TensorRole role, int layer, int n, boolean required) {
+        WeightTensor t = required ? require(role, layer) : optional(role, layer);
+        if (t != null) expectVector(t, n);
+        return t;
+    }
+
+    private WeightTensor require(TensorRole role, int layer) {
+        WeightTensor t = optional(role, layer);
+        if (t == null) {
+            String name = names.name(role, layer);
+            throw fault("tensor " + (name == null ? role.name().toLowerCase() : name) + " is missing");
+        }
+        return t;
+    }
+
+    private WeightTensor optional(TensorRole role, int layer) {
+        String name = names.name(role, layer);
+        if (name == null) return null;
+        WeightTensor t = source.tensor(name);
+        if (t != null && seen.add(t)) parameters += t.elements();
+        return t;
+    }
+
+    private WeightTensor expect(WeightTensor t, int rows, int cols) {
+        if (t.rows() != rows || t.cols() != cols) {
+            throw fault("tensor " + t.name() + " has " + t.rows() + " rows of " + t.cols() + ", expected "
+                    + rows + " rows of " + cols);
+        }
+        return t;
+    }
+
+    private void expectVector(WeightTensor t, int n) {
+        if (t.elements() != n || t.cols() != n) {
+            throw fault("tensor " + t.name() + " has " + t.elements() + " elements, expected a vector of " + n);
+        }
+    }
+
+    private ModelFileException fault(String what) {
+        return new ModelFileException(source.path(), what);
+    }
+}

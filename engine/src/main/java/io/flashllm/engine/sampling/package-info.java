@@ -1,0 +1,2 @@
+/** Token sampling (greedy, temperature, top-k/p, min-p, penalties, seeded) and log-probabilities. */
+package io.flashllm.engine.sampling;

@@ -1,0 +1,95 @@
+package io.flashllm.engine.synth;
+
+import io.flashllm.kernels.GgmlType;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The tensors of a synthesized model, with llama.cpp's GGUF names and Hugging Face's names, and
+ * their initialisation: matrices uniform with std 1/sqrt(fan_in) (so a matvec keeps the scale of
+ * its input), norm weights 1 ± small noise, biases small, embeddings std 1/sqrt(dim).
+ */
+final class SynthPlan {
+    private static final float NORM_NOISE = 0.05f;
+    private static final float BIAS_STD = 0.02f;
+
+    private SynthPlan() {}
+
+    static List<SynthTensor> tensors(SynthSpec s) {
+        return s.arch().llamaFamily() ? llama(s) : opt(s);
+    }
+
+    /** Rows of OPT's learned position table: HF keeps 2 unused rows before position 0. */
+    static final int OPT_POSITION_OFFSET = 2;
+
+    private static List<SynthTensor> llama(SynthSpec s) {
+        List<SynthTensor> t = new ArrayList<>();
+        int hd = s.headDim(), q = s.heads() * hd, kv = s.kvHeads() * hd;
+        t.add(matrix(s, "model.embed_tokens.weight", "token_embd.weight", "token_embd", -1, s.vocab(), s.dim(), 0));
+        for (int l = 0; l < s.layers(); l++) {
+            String h = "model.layers." + l + ".", g = "blk." + l + ".";
+            t.add(norm(s, h + "input_layernorm.weight", g + "attn_norm.weight", l, s.dim()));
+            t.add(matrix(s, h + "self_attn.q_proj.weight", g + "attn_q.weight", "attn_q", l, q, s.dim(), s.heads()));
+            t.add(matrix(s, h + "self_attn.k_proj.weight", g + "attn_k.weight", "attn_k", l, kv, s.dim(), s.kvHeads()));
+            t.add(matrix(s, h + "self_attn.v_proj.weight", g + "attn_v.weight", "attn_v", l, kv, s.dim(), 0));
+            t.add(matrix(s, h + "self_attn.o_proj.weight", g + "attn_output.weight", "attn_output", l, s.dim(), q, 0));
+            t.add(norm(s, h + "post_attention_layernorm.weight", g + "ffn_norm.weight", l, s.dim()));
+            t.add(matrix(s, h + "mlp.gate_proj.weight", g + "ffn_gate.weight", "ffn_gate", l, s.ffn(), s.dim(), 0));
+            t.add(matrix(s, h + "mlp.up_proj.weight", g + "ffn_up.weight", "ffn_up", l, s.ffn(), s.dim(), 0));
+            t.add(matrix(s, h + "mlp.down_proj.weight", g + "ffn_down.weight", "ffn_down", l, s.dim(), s.ffn(), 0));
+        }
+        t.add(norm(s, "model.norm.weight", "output_norm.weight", -1, s.dim()));
+        t.add(matrix(s, "lm_head.weight", "output.weight", "output", -1, s.vocab(), s.dim(), 0));
+        return t;
+    }
+
+    /** OPT ties its output to the token embedding, so there is no lm_head / output tensor. */
+    private static List<SynthTensor> opt(SynthSpec s) {
+        List<SynthTensor> t = new ArrayList<>();
+        String p = "model.decoder.";
+        t.add(matrix(s, p + "embed_tokens.weight", "token_embd.weight", "token_embd", -1, s.vocab(), s.dim(), 0));
+        t.add(matrix(s, p + "embed_positions.weight", "position_embd.weight", "position_embd", -1,
+                s.contextLength() + OPT_POSITION_OFFSET, s.dim(), 0));
+        for (int l = 0; l < s.layers(); l++) {
+            String h = p + "layers." + l + ".", g = "blk." + l + ".";
+            t.add(norm(s, h + "self_attn_layer_norm.weight", g + "attn_norm.weight", l, s.dim()));
+            t.add(bias(s, h + "self_attn_layer_norm.bias", g + "attn_norm.bias", l, s.dim()));
+            for (String[] n : new String[][] {{"q_proj", "attn_q"}, {"k_proj", "attn_k"}, {"v_proj", "attn_v"},
+                    {"out_proj", "attn_output"}}) {
+                t.add(matrix(s, h + "self_attn." + n[0] + ".weight", g + n[1] + ".weight", n[1], l, s.dim(), s.dim(), 0));
+                t.add(bias(s, h + "self_attn." + n[0] + ".bias", g + n[1] + ".bias", l, s.dim()));
+            }
+            t.add(norm(s, h + "final_layer_norm.weight", g + "ffn_norm.weight", l, s.dim()));
+            t.add(bias(s, h + "final_layer_norm.bias", g + "ffn_norm.bias", l, s.dim()));
+            t.add(matrix(s, h + "fc1.weight", g + "ffn_up.weight", "ffn_up", l, s.ffn(), s.dim(), 0));
+            t.add(bias(s, h + "fc1.bias", g + "ffn_up.bias", l, s.ffn()));
+            t.add(matrix(s, h + "fc2.weight", g + "ffn_down.weight", "ffn_down", l, s.dim(), s.ffn(), 0));
+            t.add(bias(s, h + "fc2.bias", g + "ffn_down.bias", l, s.dim()));
+        }
+        t.add(norm(s, p + "final_layer_norm.weight", "output_norm.weight", -1, s.dim()));
+        t.add(bias(s, p + "final_layer_norm.bias", "output_norm.bias", -1, s.dim()));
+        return t;
+    }
+
+    private static SynthTensor matrix(SynthSpec s, String hf, String gguf, String role, int layer,
+                                      long rows, int cols, int permuteHeads) {
+        float std = (float) (1.0 / Math.sqrt(cols));
+        GgmlType ggufType = s.type().matrixType(role, Math.max(layer, 0), s.layers(), cols);
+        return new SynthTensor(hf, gguf, role, layer, rows, cols, false, 0f, std, permuteHeads, ggufType, s.type().base);
+    }
+
+    /** Norms and biases stay F32 in GGUF, as llama.cpp keeps them. */
+    private static SynthTensor norm(SynthSpec s, String hf, String gguf, int layer, int n) {
+        return new SynthTensor(hf, gguf, "norm", layer, 1, n, true, 1f, NORM_NOISE, 0, GgmlType.F32,
+                hfVectorType(s));
+    }
+
+    private static SynthTensor bias(SynthSpec s, String hf, String gguf, int layer, int n) {
+        return new SynthTensor(hf, gguf, "bias", layer, 1, n, true, 0f, BIAS_STD, 0, GgmlType.F32, hfVectorType(s));
+    }
+
+    private static GgmlType hfVectorType(SynthSpec s) {
+        return s.type().safetensors() ? s.type().base : GgmlType.F32;
+    }
+}

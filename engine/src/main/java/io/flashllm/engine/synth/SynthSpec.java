@@ -1,0 +1,61 @@
+package io.flashllm.engine.synth;
+
+/**
+ * What to synthesize. {@code sparsity} (llama-relu only, may be null) asks for a FATReLU threshold
+ * under which that fraction of gate pre-activations falls; without it llama-relu uses plain ReLU.
+ */
+public record SynthSpec(
+        SynthArch arch,
+        int dim,
+        int layers,
+        int heads,
+        int kvHeads,
+        int ffn,
+        int vocab,
+        SynthType type,
+        SynthFormat format,
+        long seed,
+        Float sparsity,
+        int contextLength,
+        String name) {
+
+    /** Smallest vocabulary synth builds: 256 byte tokens, specials and a few merges/pieces. */
+    public static final int MIN_VOCAB = 300;
+
+    public SynthSpec {
+        require(arch != null && type != null && format != null, "architecture, type and format are required");
+        require(dim > 0 && layers > 0 && heads > 0 && ffn > 0, "dim, layers, heads and ffn must be positive");
+        require(dim % heads == 0, "dim " + dim + " is not a multiple of heads " + heads);
+        if (kvHeads <= 0) kvHeads = heads;
+        require(heads % kvHeads == 0, "heads " + heads + " is not a multiple of kv-heads " + kvHeads);
+        require(arch.llamaFamily() || kvHeads == heads, "OPT has no grouped-query attention: kv-heads must equal heads");
+        require(!arch.llamaFamily() || (dim / heads) % 2 == 0, "head size " + dim / heads + " must be even for RoPE");
+        require(vocab >= MIN_VOCAB, "vocab must be at least " + MIN_VOCAB);
+        require(contextLength > 0, "context length must be positive");
+        require(format != SynthFormat.HF || type.safetensors(),
+                "Hugging Face format holds F32, F16 or BF16 weights, not " + type);
+        if (sparsity != null) {
+            require(arch == SynthArch.LLAMA_RELU, "--sparsity applies to llama-relu only");
+            require(sparsity > 0 && sparsity < 1, "sparsity must be between 0 and 1 (exclusive), got " + sparsity);
+        }
+        if (name == null || name.isBlank()) {
+            name = "synth-" + arch.cliName + "-" + dim + "x" + layers + "-" + type.name().toLowerCase(java.util.Locale.ROOT);
+        }
+        // Element counts must fit the int-indexed row buffers the writer uses.
+        require((long) Math.max(dim, ffn) * 4 < Integer.MAX_VALUE / 2, "dim/ffn too large");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    public int headDim() {
+        return dim / heads;
+    }
+
+    /** The built-in demo model: small enough to synthesize in a second, shaped like a real Llama. */
+    public static SynthSpec demo() {
+        return new SynthSpec(SynthArch.LLAMA, 256, 4, 8, 4, 768, 2000, SynthType.Q8_0, SynthFormat.GGUF,
+                42L, null, 2048, "flashllm-demo (random weights)");
+    }
+}

@@ -1,0 +1,61 @@
+package io.flashllm.engine.synth;
+
+import io.flashllm.kernels.GgmlType;
+
+import java.util.Locale;
+
+/**
+ * The weight encoding of a synthesized model, named like llama.cpp's file types. Q4_K_M is a mix:
+ * like llama.cpp, it gives the output matrix and, in the first and last eighth of the layers and
+ * every third layer between, attn_v and ffn_down Q6_K; everything else Q4_K.
+ */
+public enum SynthType {
+    F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16),
+    Q8_0(7, GgmlType.Q8_0), Q4_0(2, GgmlType.Q4_0), Q4_K_M(15, GgmlType.Q4_K);
+
+    /** general.file_type (llama_ftype) value. */
+    public final int fileType;
+    public final GgmlType base;
+
+    SynthType(int fileType, GgmlType base) {
+        this.fileType = fileType;
+        this.base = base;
+    }
+
+    public boolean quantized() {
+        return base.quantized();
+    }
+
+    /** Whether a safetensors file can hold this type. */
+    public boolean safetensors() {
+        return !quantized();
+    }
+
+    public static SynthType parse(String s) {
+        String k = s.trim().toUpperCase(Locale.ROOT);
+        for (SynthType t : values()) {
+            if (t.name().equals(k)) return t;
+        }
+        throw new IllegalArgumentException("unknown weight type '" + s + "' (F32, F16, BF16, Q8_0, Q4_0 or Q4_K_M)");
+    }
+
+    /**
+     * The encoding of one matrix. {@code role} is a llama.cpp tensor role ("output", "attn_v",
+     * "ffn_down", ...); a type whose block does not divide the row length {@code cols} falls back
+     * to Q8_0 and then F16, as llama.cpp's quantizer does.
+     */
+    public GgmlType matrixType(String role, int layer, int layers, int cols) {
+        GgmlType t = base;
+        if (this == Q4_K_M) {
+            boolean moreBits = layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+            if (role.equals("output") || ((role.equals("attn_v") || role.equals("ffn_down")) && moreBits)) {
+                t = GgmlType.Q6_K;
+            }
+        } else if (this == Q4_0 && role.equals("output")) {
+            t = GgmlType.Q6_K;
+        }
+        if (cols % t.blockSize != 0) t = cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
+        if (cols % t.blockSize != 0) t = GgmlType.F16;
+        return t;
+    }
+}

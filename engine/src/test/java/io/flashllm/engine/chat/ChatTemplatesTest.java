@@ -1,0 +1,129 @@
+package io.flashllm.engine.chat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.tokenizer.BuiltVocab;
+import io.flashllm.engine.tokenizer.VocabBuilder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChatTemplatesTest {
+    private static final List<ChatMessage> CONVERSATION = List.of(
+            new ChatMessage("system", "You are terse."),
+            new ChatMessage("user", "Hi!"),
+            new ChatMessage("assistant", "Hello."),
+            new ChatMessage("user", "Sum 2+2?"));
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void llama2() {
+        assertEquals("[INST] <<SYS>>\nYou are terse.\n<</SYS>>\n\nHi! [/INST] Hello. </s><s>[INST] Sum 2+2? [/INST]",
+                BuiltinTemplate.LLAMA2.render(CONVERSATION));
+        assertEquals("[INST] Hi! [/INST]", BuiltinTemplate.LLAMA2.render(List.of(new ChatMessage("user", "Hi!"))));
+    }
+
+    @Test
+    void llama3() {
+        assertEquals("<|start_header_id|>system<|end_header_id|>\n\nYou are terse.<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\nHi!<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\nHello.<|eot_id|>"
+                + "<|start_header_id|>user<|end_header_id|>\n\nSum 2+2?<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n", BuiltinTemplate.LLAMA3.render(CONVERSATION));
+    }
+
+    @Test
+    void chatml() {
+        assertEquals("<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n"
+                + "<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nSum 2+2?<|im_end|>\n"
+                + "<|im_start|>assistant\n", BuiltinTemplate.CHATML.render(CONVERSATION));
+        assertEquals("<|im_start|>user\nHi!<|im_end|>\n",
+                BuiltinTemplate.CHATML.render(List.of(new ChatMessage("user", "Hi!")), false));
+    }
+
+    @Test
+    void mistralPutsSystemIntoFirstUserTurn() {
+        assertEquals("[INST] You are terse.\n\nHi! [/INST]Hello.</s>[INST] Sum 2+2? [/INST]",
+                BuiltinTemplate.MISTRAL.render(CONVERSATION));
+    }
+
+    @Test
+    void gemmaPhi3Zephyr() {
+        assertEquals("<start_of_turn>user\nYou are terse.\n\nHi!<end_of_turn>\n<start_of_turn>model\nHello.<end_of_turn>\n"
+                + "<start_of_turn>user\nSum 2+2?<end_of_turn>\n<start_of_turn>model\n", BuiltinTemplate.GEMMA.render(CONVERSATION));
+        assertEquals("<|system|>\nYou are terse.<|end|>\n<|user|>\nHi!<|end|>\n<|assistant|>\nHello.<|end|>\n"
+                + "<|user|>\nSum 2+2?<|end|>\n<|assistant|>\n", BuiltinTemplate.PHI3.render(CONVERSATION));
+        assertEquals("<|system|>\nYou are terse.</s>\n<|user|>\nHi!</s>\n<|assistant|>\nHello.</s>\n"
+                + "<|user|>\nSum 2+2?</s>\n<|assistant|>\n", BuiltinTemplate.ZEPHYR.render(CONVERSATION));
+        assertSame(BuiltinTemplate.GEMMA, ChatTemplates.recognize("{{ '<start_of_turn>' + role }}"));
+        assertSame(BuiltinTemplate.PHI3, ChatTemplates.recognize("{{ '<|user|>\n' + c + '<|end|>\n' }}"));
+        assertSame(BuiltinTemplate.ZEPHYR, ChatTemplates.recognize("{{ '<|user|>\n' + c + eos_token }}"));
+    }
+
+    @Test
+    void recognizesTemplatesByMarkers() {
+        assertSame(BuiltinTemplate.LLAMA3, ChatTemplates.recognize(
+                "{% for m in messages %}{{ '<|start_header_id|>' + m['role'] + '<|end_header_id|>' }}{% endfor %}"));
+        assertSame(BuiltinTemplate.CHATML, ChatTemplates.recognize("{{'<|im_start|>' + message['role']}}"));
+        assertSame(BuiltinTemplate.LLAMA2, ChatTemplates.recognize("{{ '[INST] <<SYS>>\\n' }}"));
+        assertSame(BuiltinTemplate.MISTRAL, ChatTemplates.recognize("{{ '[INST] ' + message['content'] + ' [/INST]' }}"));
+        assertNull(ChatTemplates.recognize("{{ message['content'] }}"));
+        assertNull(ChatTemplates.recognize(null));
+    }
+
+    @Test
+    void choosesFromGgufMetadata() {
+        for (VocabBuilder.Style style : VocabBuilder.Style.values()) {
+            BuiltVocab v = VocabBuilder.build(style, 400);
+            ChatTemplate expected = switch (style) {
+                case SPM -> BuiltinTemplate.LLAMA2;
+                case GPT2 -> BuiltinTemplate.CHATML;
+                case LLAMA3 -> BuiltinTemplate.LLAMA3;
+            };
+            assertSame(expected, ChatTemplates.forModel(v.ggufMetadata()));
+            // Without a template, the vocabulary's markers decide.
+            Map<String, Object> md = new HashMap<>(v.ggufMetadata());
+            md.remove("tokenizer.chat_template");
+            assertSame(expected, ChatTemplates.forModel(md));
+        }
+        assertSame(BuiltinTemplate.CHATML, ChatTemplates.forModel(Map.of()));
+    }
+
+    @Test
+    void choosesFromHfDirectory() throws Exception {
+        VocabBuilder.build(VocabBuilder.Style.LLAMA3, 400).writeHfFiles(dir);
+        assertSame(BuiltinTemplate.LLAMA3, ChatTemplates.forHfDir(dir));
+        // A list of named templates: "default" wins.
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"chat_template\": ["
+                + "{\"name\": \"tool_use\", \"template\": \"<<SYS>>\"},"
+                + "{\"name\": \"default\", \"template\": \"<|im_start|>\"}]}");
+        assertSame(BuiltinTemplate.CHATML, ChatTemplates.forHfDir(dir));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{}");
+        Files.writeString(dir.resolve("chat_template.jinja"), "[INST] {{ m }} [/INST]");
+        assertSame(BuiltinTemplate.MISTRAL, ChatTemplates.forHfDir(dir));
+        Files.delete(dir.resolve("chat_template.jinja"));
+        // No template at all: the tokens of tokenizer.json decide.
+        assertSame(BuiltinTemplate.LLAMA3, ChatTemplates.forHfDir(dir));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{broken");
+        assertThrows(IllegalArgumentException.class, () -> ChatTemplates.forHfDir(dir));
+    }
+
+    @Test
+    void byNameAndErrors() {
+        assertSame(BuiltinTemplate.MISTRAL, BuiltinTemplate.byName("Mistral"));
+        assertThrows(IllegalArgumentException.class, () -> BuiltinTemplate.byName("vicuna"));
+        assertThrows(IllegalArgumentException.class,
+                () -> BuiltinTemplate.CHATML.render(List.of(new ChatMessage("user", null))));
+        assertEquals(List.of("<|eot_id|>"), BuiltinTemplate.LLAMA3.stopStrings());
+    }
+}

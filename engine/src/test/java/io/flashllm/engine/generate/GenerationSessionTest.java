@@ -1,0 +1,212 @@
+package io.flashllm.engine.generate;
+
+import io.flashllm.engine.LoadOptions;
+import io.flashllm.engine.ModelLoader;
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.FinishReason;
+import io.flashllm.engine.api.GeneratedToken;
+import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.SamplingParams;
+import io.flashllm.engine.api.Session;
+import io.flashllm.engine.model.LanguageModel;
+import io.flashllm.engine.model.Transformer;
+import io.flashllm.engine.testutil.TestVocab;
+import io.flashllm.engine.testutil.TinyModels;
+import io.flashllm.engine.testutil.TinySpec;
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.kernels.GgmlType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GenerationSessionTest {
+    static final int[] PROMPT = {1, 290, 291, 292, 293, 294};
+
+    @TempDir
+    static Path dir;
+    static Path file;
+    static InferenceModel model;
+
+    @BeforeAll
+    static void load() throws Exception {
+        file = new TinyModels(TinySpec.llama(GgmlType.Q8_0)).writeGguf(dir.resolve("tiny-llama.gguf"), TestVocab.spm(320));
+        model = ModelLoader.load(file, LoadOptions.defaults().withThreads(2).withMaxContext(48));
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    static SamplingParams sampling(float temperature, long seed, int maxTokens, List<String> stop) {
+        return new SamplingParams(temperature, 0, 1f, 0f, 1f, 64, 0f, 0f, seed, maxTokens, stop, 0);
+    }
+
+    static GenerationResult generate(int[] prompt, SamplingParams p, List<GeneratedToken> streamed) {
+        try (Session s = model.openSession(48)) {
+            return s.generate(prompt, p, t -> {
+                if (streamed != null) streamed.add(t);
+                return true;
+            });
+        }
+    }
+
+    @Test
+    void infoTokenizerAndChat() {
+        assertEquals("tiny-llama", model.info().id());
+        assertEquals("llama", model.info().architecture());
+        assertEquals(48, model.info().contextLength());
+        assertEquals(320, model.info().vocabSize());
+        assertTrue(model.info().parameterCount() > 0);
+        int[] ids = model.tokenize("hello the cat", true);
+        assertEquals(1, ids[0]);
+        assertEquals("hello the cat", model.detokenize(ids));
+        String prompt = model.renderChat(List.of(new ChatMessage("user", "hi")));
+        assertTrue(prompt.contains("hi"), prompt);
+    }
+
+    @Test
+    void greedyFollowsTheArgmaxOfTheTransformer() {
+        GenerationResult r = generate(PROMPT, SamplingParams.greedy(12), null);
+        LanguageModel lm = ((LoadedModel) model).languageModel();
+        List<Integer> expected = new ArrayList<>();
+        try (Transformer t = lm.newTransformer(48)) {
+            float[] logits = null;
+            for (int p = 0; p < PROMPT.length; p++) logits = t.forward(PROMPT[p], p);
+            for (int pos = PROMPT.length; expected.size() < 12; pos++) {
+                int best = 0;
+                for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+                if (best == 2) break;
+                expected.add(best);
+                logits = t.forward(best, pos);
+            }
+        }
+        assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), r.tokens());
+        assertEquals(expected.size() == 12 ? FinishReason.LENGTH : FinishReason.STOP, r.finishReason());
+        assertArrayEquals(PROMPT, r.promptTokens());
+        assertTrue(r.promptNanos() > 0 && r.generationNanos() > 0);
+        assertEquals(r.text(), generate(PROMPT, SamplingParams.greedy(12), null).text(), "greedy is deterministic");
+    }
+
+    @Test
+    void streamedTextAddsUpToTheResult() {
+        List<GeneratedToken> streamed = new ArrayList<>();
+        GenerationResult r = generate(PROMPT, sampling(1f, 3, 20, List.of()), streamed);
+        StringBuilder sb = new StringBuilder();
+        for (GeneratedToken t : streamed) {
+            sb.append(t.text());
+            assertTrue(t.logprob() <= 0f && t.logprob() > Float.NEGATIVE_INFINITY);
+        }
+        assertEquals(r.text(), sb.toString());
+    }
+
+    @Test
+    void maxTokensEndsWithLength() {
+        GenerationResult r = generate(PROMPT, sampling(1f, 5, 4, List.of()), null);
+        assertTrue(r.tokens().length <= 4);
+        if (r.tokens().length == 4) assertEquals(FinishReason.LENGTH, r.finishReason());
+    }
+
+    @Test
+    void stopStringEndsGenerationAndIsNeverEmitted() {
+        // Find the unstopped text, then stop on a piece of it.
+        GenerationResult free = generate(PROMPT, sampling(1f, 9, 30, List.of()), null);
+        String text = free.text();
+        assertTrue(text.length() >= 8, "the tiny model should produce some text: '" + text + "'");
+        String stop = text.substring(4, 7);
+        List<GeneratedToken> streamed = new ArrayList<>();
+        GenerationResult r = generate(PROMPT, sampling(1f, 9, 30, List.of(stop)), streamed);
+        assertEquals(FinishReason.STOP, r.finishReason());
+        assertEquals(text.substring(0, text.indexOf(stop)), r.text());
+        StringBuilder sb = new StringBuilder();
+        for (GeneratedToken t : streamed) sb.append(t.text());
+        assertEquals(r.text(), sb.toString());
+        assertFalse(sb.toString().contains(stop));
+    }
+
+    @Test
+    void listenerCancels() {
+        int[] calls = {0};
+        GenerationResult r;
+        try (Session s = model.openSession(48)) {
+            r = s.generate(PROMPT, sampling(1f, 4, 30, List.of()), t -> ++calls[0] < 3);
+        }
+        if (r.finishReason() == FinishReason.CANCELLED) {
+            assertEquals(3, calls[0]);
+            assertEquals(3, r.tokens().length);
+        } else {
+            assertEquals(FinishReason.STOP, r.finishReason(), "only an early end of sequence may beat the cancel");
+            assertTrue(r.tokens().length < 3);
+        }
+    }
+
+    @Test
+    void seedsReproduce() {
+        SamplingParams p = sampling(1.2f, 42, 16, List.of());
+        GenerationResult a = generate(PROMPT, p, null);
+        GenerationResult b = generate(PROMPT, p, null);
+        assertArrayEquals(a.tokens(), b.tokens());
+        Set<String> outputs = new HashSet<>();
+        for (long seed = 1; seed <= 4; seed++) outputs.add(generate(PROMPT, sampling(1.2f, seed, 16, List.of()), null).text());
+        assertTrue(outputs.size() > 1, "different seeds should give different samples");
+    }
+
+    @Test
+    void followUpPromptReusesTheCache() {
+        try (Session s = model.openSession(48); Session fresh = model.openSession(48)) {
+            GenerationResult first = s.generate(PROMPT, SamplingParams.greedy(6), null);
+            int[] next = new int[PROMPT.length + first.tokens().length + 2];
+            System.arraycopy(PROMPT, 0, next, 0, PROMPT.length);
+            System.arraycopy(first.tokens(), 0, next, PROMPT.length, first.tokens().length);
+            next[next.length - 2] = 300;
+            next[next.length - 1] = 301;
+            GenerationSession gs = (GenerationSession) s;
+            GenerationResult again = s.generate(next, SamplingParams.greedy(6), null);
+            GenerationResult reference = fresh.generate(next, SamplingParams.greedy(6), null);
+            assertArrayEquals(reference.tokens(), again.tokens());
+            assertTrue(gs.cachedTokens() >= next.length);
+        }
+    }
+
+    @Test
+    void contextLimits() {
+        try (Session s = model.openSession(16)) {
+            assertThrows(IllegalArgumentException.class, () -> s.generate(new int[16], SamplingParams.greedy(1), null));
+            assertThrows(IllegalArgumentException.class, () -> s.generate(new int[0], SamplingParams.greedy(1), null));
+            assertThrows(IllegalArgumentException.class, () -> s.generate(new int[] {1, 999}, SamplingParams.greedy(1), null));
+            GenerationResult r = s.generate(new int[] {1, 290, 291, 292, 293, 294, 295, 296, 297, 298, 299, 300},
+                    sampling(1f, 1, 0, List.of()), null);
+            assertTrue(r.tokens().length <= 16 - 12 + 1);
+            if (r.finishReason() == FinishReason.LENGTH) assertEquals(5, r.tokens().length);
+        }
+    }
+
+    @Test
+    void badFilesGiveClearErrors() throws Exception {
+        Path junk = dir.resolve("junk.gguf");
+        Files.write(junk, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        ModelFileException e = assertThrows(ModelFileException.class, () -> ModelLoader.load(junk, LoadOptions.defaults()));
+        assertTrue(e.getMessage().contains("junk.gguf"), e.getMessage());
+        Path empty = Files.createDirectories(dir.resolve("emptydir"));
+        e = assertThrows(ModelFileException.class, () -> ModelLoader.load(empty, LoadOptions.defaults()));
+        assertTrue(e.getMessage().contains("config.json"), e.getMessage());
+        Path noTokenizer = new TinyModels(TinySpec.llama(GgmlType.F32)).writeGguf(dir.resolve("notok.gguf"), null);
+        e = assertThrows(ModelFileException.class, () -> ModelLoader.load(noTokenizer, LoadOptions.defaults()));
+        assertTrue(e.getMessage().contains("tokenizer"), e.getMessage());
+    }
+}

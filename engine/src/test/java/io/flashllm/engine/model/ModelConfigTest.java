@@ -1,0 +1,209 @@
+package io.flashllm.engine.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.ffn.FfnActivation;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ModelConfigTest {
+    static final Path FILE = Path.of("m.gguf");
+
+    static Map<String, Object> llamaMetadata() {
+        Map<String, Object> m = new HashMap<>();
+        m.put("general.architecture", "llama");
+        m.put("general.name", "TinyLlama");
+        m.put("llama.embedding_length", 2048L);
+        m.put("llama.block_count", 22L);
+        m.put("llama.feed_forward_length", 5632L);
+        m.put("llama.attention.head_count", 32L);
+        m.put("llama.attention.head_count_kv", 4L);
+        m.put("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+        m.put("llama.rope.freq_base", 10000f);
+        m.put("llama.rope.dimension_count", 64L);
+        m.put("llama.context_length", 2048L);
+        return m;
+    }
+
+    @Test
+    void ggufLlama() {
+        ModelConfig c = GgufConfigs.fromMetadata(llamaMetadata(), FILE);
+        assertEquals(Architecture.LLAMA, c.architecture());
+        assertEquals("TinyLlama", c.name());
+        assertEquals(2048, c.dim());
+        assertEquals(22, c.layers());
+        assertEquals(64, c.headDim());
+        assertEquals(8, c.groupSize());
+        assertEquals(256, c.kvDim());
+        assertEquals(RopeStyle.INTERLEAVED, c.rope().style());
+        assertEquals(FfnActivation.Kind.GATED_SILU, c.activation().kind());
+        assertNull(c.rope().freqFactors());
+    }
+
+    @Test
+    void ggufReluLlamaAndLinearRope() {
+        Map<String, Object> m = llamaMetadata();
+        m.put("flashllm.ffn.activation", "fatrelu");
+        m.put("flashllm.ffn.fatrelu_threshold", 0.01f);
+        m.put("llama.rope.scaling.type", "linear");
+        m.put("llama.rope.scaling.factor", 4f);
+        ModelConfig c = GgufConfigs.fromMetadata(m, FILE);
+        assertEquals(new FfnActivation(FfnActivation.Kind.GATED_FATRELU, 0.01f), c.activation());
+        assertEquals(4f, c.rope().linearFactor());
+        assertEquals(1f / 4f, c.rope().inverseFrequencies()[0], 1e-7);
+    }
+
+    @Test
+    void ggufQwen2RotatesHalfSplit() {
+        Map<String, Object> m = new HashMap<>();
+        llamaMetadata().forEach((k, v) -> m.put(k.replace("llama.", "qwen2."), v));
+        m.put("general.architecture", "qwen2");
+        ModelConfig c = GgufConfigs.fromMetadata(m, FILE);
+        assertEquals(Architecture.QWEN2, c.architecture());
+        assertEquals(RopeStyle.HALF_SPLIT, c.rope().style());
+    }
+
+    @Test
+    void ggufOpt() {
+        Map<String, Object> m = new HashMap<>();
+        m.put("general.architecture", "opt");
+        m.put("opt.embedding_length", 512);
+        m.put("opt.block_count", 24);
+        m.put("opt.feed_forward_length", 4096);
+        m.put("opt.attention.head_count", 16);
+        m.put("opt.context_length", 2048);
+        m.put("opt.word_embed_proj_dim", 256);
+        m.put("opt.layer_norm_before", false);
+        ModelConfig c = GgufConfigs.fromMetadata(m, FILE);
+        assertEquals(Architecture.OPT, c.architecture());
+        assertEquals(FfnActivation.Kind.RELU_NO_GATE, c.activation().kind());
+        assertEquals(RopeStyle.NONE, c.rope().style());
+        assertFalse(c.preNorm());
+        assertEquals(256, c.wordEmbedDim());
+        assertEquals(2, c.positionOffset());
+        assertEquals(16, c.kvHeads());
+    }
+
+    @Test
+    void ggufFaultsNameFileAndKey() {
+        Map<String, Object> m = llamaMetadata();
+        m.remove("llama.block_count");
+        ModelFileException e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(m, FILE));
+        assertTrue(e.getMessage().contains("m.gguf") && e.getMessage().contains("llama.block_count"), e.getMessage());
+
+        Map<String, Object> m2 = llamaMetadata();
+        m2.put("general.architecture", "gptj");
+        e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(m2, FILE));
+        assertTrue(e.getMessage().contains("gptj"), e.getMessage());
+
+        Map<String, Object> m3 = llamaMetadata();
+        m3.put("llama.attention.head_count_kv", 5L);
+        e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(m3, FILE));
+        assertTrue(e.getMessage().contains("must divide"), e.getMessage());
+
+        Map<String, Object> m4 = llamaMetadata();
+        m4.put("llama.embedding_length", "wide");
+        e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(m4, FILE));
+        assertTrue(e.getMessage().contains("integer"), e.getMessage());
+
+        Map<String, Object> m5 = llamaMetadata();
+        m5.put("flashllm.ffn.activation", "gelu");
+        e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(m5, FILE));
+        assertTrue(e.getMessage().contains("gelu"), e.getMessage());
+    }
+
+    static JsonNode json(String s) throws Exception {
+        return new ObjectMapper().readTree(s);
+    }
+
+    @Test
+    void hfProSparseLlama() throws Exception {
+        JsonNode c = json("""
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 4096,
+                 "intermediate_size": 11008, "num_hidden_layers": 32, "num_attention_heads": 32,
+                 "max_position_embeddings": 4096, "rms_norm_eps": 1e-05, "vocab_size": 32000,
+                 "hidden_act": "fatrelu", "hidden_act_param": 0.01, "rope_theta": 10000.0}""");
+        ModelConfig m = HfConfigs.fromConfig(c, Path.of("dir/config.json"));
+        assertEquals(32, m.kvHeads());
+        assertEquals(new FfnActivation(FfnActivation.Kind.GATED_FATRELU, 0.01f), m.activation());
+        assertEquals(RopeStyle.HALF_SPLIT, m.rope().style());
+        assertEquals("dir", m.name());
+    }
+
+    @Test
+    void hfLlama3RopeScaling() throws Exception {
+        JsonNode c = json("""
+                {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_size": 2048,
+                 "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32,
+                 "num_key_value_heads": 8, "head_dim": 64, "rope_theta": 500000.0,
+                 "rope_scaling": {"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+                                  "original_max_position_embeddings": 8192, "rope_type": "llama3"},
+                 "max_position_embeddings": 131072}""");
+        ModelConfig m = HfConfigs.fromConfig(c, Path.of("config.json"));
+        float[] f = m.rope().freqFactors();
+        assertEquals(32, f.length);
+        assertEquals(1f, f[0], 1e-6);             // highest frequency: short wavelength, kept
+        assertEquals(32f, f[31], 1e-3);           // lowest frequency: stretched by the full factor
+        for (int i = 1; i < f.length; i++) assertTrue(f[i] >= f[i - 1], "factors grow with wavelength");
+        float[] inv = m.rope().inverseFrequencies();
+        assertEquals(Math.pow(500000, -2.0 * 31 / 64) / 32, inv[31], 1e-9);
+    }
+
+    @Test
+    void hfQwen2AndOpt() throws Exception {
+        ModelConfig q = HfConfigs.fromConfig(json("""
+                {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 896,
+                 "intermediate_size": 4864, "num_hidden_layers": 24, "num_attention_heads": 14,
+                 "num_key_value_heads": 2, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+                 "max_position_embeddings": 32768, "tie_word_embeddings": true, "hidden_act": "silu"}"""),
+                Path.of("config.json"));
+        assertEquals(Architecture.QWEN2, q.architecture());
+        assertEquals(64, q.headDim());
+        assertEquals(1e6f, q.rope().theta());
+
+        ModelConfig o = HfConfigs.fromConfig(json("""
+                {"architectures": ["OPTForCausalLM"], "model_type": "opt", "hidden_size": 1024,
+                 "ffn_dim": 4096, "num_hidden_layers": 24, "num_attention_heads": 16,
+                 "max_position_embeddings": 2048, "word_embed_proj_dim": 512, "do_layer_norm_before": false,
+                 "activation_function": "relu", "enable_bias": true, "vocab_size": 50272}"""),
+                Path.of("config.json"));
+        assertEquals(Architecture.OPT, o.architecture());
+        assertEquals(512, o.wordEmbedDim());
+        assertFalse(o.preNorm());
+        assertEquals(50272, o.vocabSize());
+    }
+
+    @Test
+    void hfFaults() {
+        ModelFileException e = assertThrows(ModelFileException.class, () -> HfConfigs.fromConfig(json("""
+                {"model_type": "gpt2", "architectures": ["GPT2LMHeadModel"]}"""), Path.of("config.json")));
+        assertTrue(e.getMessage().contains("gpt2"), e.getMessage());
+        e = assertThrows(ModelFileException.class, () -> HfConfigs.fromConfig(json("""
+                {"model_type": "llama", "hidden_size": 64}"""), Path.of("config.json")));
+        assertTrue(e.getMessage().contains("num_hidden_layers"), e.getMessage());
+        e = assertThrows(ModelFileException.class, () -> HfConfigs.fromConfig(json("""
+                {"model_type": "opt", "hidden_size": 64, "ffn_dim": 128, "num_hidden_layers": 2,
+                 "num_attention_heads": 4, "activation_function": "gelu"}"""), Path.of("config.json")));
+        assertTrue(e.getMessage().contains("gelu"), e.getMessage());
+    }
+
+    @Test
+    void ropeConfigValidates() {
+        assertThrows(IllegalArgumentException.class, () -> new RopeConfig(RopeStyle.INTERLEAVED, 1e4f, 7, 1f, null));
+        assertThrows(IllegalArgumentException.class,
+                () -> new RopeConfig(RopeStyle.INTERLEAVED, 1e4f, 8, 1f, new float[3]));
+        RopeConfig r = new RopeConfig(RopeStyle.HALF_SPLIT, 100f, 4, 2f, new float[] {1f, 2f});
+        assertArrayEquals(new float[] {0.5f, (float) (Math.pow(100, -0.5) / 2 / 2)}, r.inverseFrequencies(), 1e-7f);
+    }
+}

@@ -1,0 +1,168 @@
+package io.flashllm.engine.synth;
+
+import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.safetensors.SafetensorsFile;
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.WeightTensor;
+import io.flashllm.kernels.reference.ScalarReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class SynthWeightsTest {
+    @TempDir
+    Path dir;
+
+    private static SynthSpec spec(SynthArch arch, SynthType type, SynthFormat format, long seed) {
+        return new SynthSpec(arch, 64, 2, 4, arch == SynthArch.OPT ? 4 : 2, 96, 320, type, format, seed,
+                null, 64, null);
+    }
+
+    @Test
+    void sameSeedGivesTheSameBytesAndAnotherSeedDoesNot() throws IOException {
+        SynthSpec s = spec(SynthArch.LLAMA, SynthType.Q8_0, SynthFormat.GGUF, 7);
+        Path a = dir.resolve("a.gguf"), b = dir.resolve("b.gguf"), c = dir.resolve("c.gguf");
+        Synth.synthesize(s, a, 2, TestVocab.spm(320));
+        Synth.synthesize(s, b, 1, TestVocab.spm(320)); // thread count must not matter
+        Synth.synthesize(spec(SynthArch.LLAMA, SynthType.Q8_0, SynthFormat.GGUF, 8), c, 2, TestVocab.spm(320));
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+        assertFalse(Arrays.equals(Files.readAllBytes(a), Files.readAllBytes(c)));
+    }
+
+    @Test
+    void ggufHoldsHfWeightsWithQAndKRowsPermutedForInterleavedRope() throws IOException {
+        Path gguf = dir.resolve("m.gguf"), hf = dir.resolve("hf");
+        Synth.synthesize(spec(SynthArch.LLAMA, SynthType.F32, SynthFormat.GGUF, 3), gguf, 2, TestVocab.spm(320));
+        Synth.synthesize(spec(SynthArch.LLAMA, SynthType.F32, SynthFormat.HF, 3), hf, 2, TestVocab.spm(320));
+        try (GgufFile g = GgufFile.open(gguf);
+             SafetensorsFile st = SafetensorsFile.open(hf.resolve("model.safetensors"))) {
+            int headDim = 16;
+            for (SynthTensor t : SynthPlan.tensors(spec(SynthArch.LLAMA, SynthType.F32, SynthFormat.GGUF, 3))) {
+                WeightTensor gt = g.tensor(t.ggufName());
+                WeightTensor ht = st.tensor(t.hfName());
+                assertNotNull(gt, t.ggufName());
+                assertNotNull(ht, t.hfName());
+                assertArrayEquals(gt.shape(), ht.shape(), t.hfName());
+                for (int r = 0; r < gt.rows(); r++) {
+                    int hfRow = r;
+                    if (t.permuteHeads() > 0) {
+                        int i = r % headDim;
+                        hfRow = r / headDim * headDim + (i % 2 == 0 ? i / 2 : headDim / 2 + i / 2);
+                    }
+                    assertArrayEquals(ScalarReference.dequantizeRow(ht, hfRow), ScalarReference.dequantizeRow(gt, r),
+                            t.ggufName() + " row " + r);
+                }
+            }
+            assertEquals("llama", g.getString("general.architecture"));
+            assertEquals(64, g.getInt("llama.embedding_length", 0));
+            assertEquals(2, g.getInt("llama.attention.head_count_kv", 0));
+            assertEquals(16, g.getInt("llama.rope.dimension_count", 0));
+        }
+    }
+
+    @Test
+    void matricesGetTheirFileTypeAndNormsStayF32() throws IOException {
+        Path gguf = dir.resolve("k.gguf");
+        SynthSpec s = new SynthSpec(SynthArch.LLAMA, 256, 8, 4, 4, 512, 320, SynthType.Q4_K_M, SynthFormat.GGUF,
+                1, null, 64, null);
+        Synth.synthesize(s, gguf, 2, TestVocab.spm(320));
+        try (GgufFile g = GgufFile.open(gguf)) {
+            assertEquals(GgmlType.Q4_K, g.tensor("blk.0.attn_q.weight").type());
+            assertEquals(GgmlType.Q6_K, g.tensor("output.weight").type());
+            assertEquals(GgmlType.Q6_K, g.tensor("blk.0.attn_v.weight").type());  // first eighth
+            assertEquals(GgmlType.Q4_K, g.tensor("blk.1.attn_v.weight").type());
+            assertEquals(GgmlType.Q6_K, g.tensor("blk.3.ffn_down.weight").type()); // (3 - 1) % 3 == 2
+            assertEquals(GgmlType.F32, g.tensor("blk.0.ffn_norm.weight").type());
+            assertEquals(15, g.getInt("general.file_type", -1));
+        }
+    }
+
+    @Test
+    void optHasBiasesLearnedPositionsAndATiedOutput() throws IOException {
+        Path gguf = dir.resolve("opt.gguf");
+        Synth.synthesize(spec(SynthArch.OPT, SynthType.F16, SynthFormat.GGUF, 5), gguf, 2, TestVocab.spm(320));
+        try (GgufFile g = GgufFile.open(gguf)) {
+            assertEquals("opt", g.getString("general.architecture"));
+            assertEquals(66, g.tensor("position_embd.weight").rows()); // 64 positions + HF's offset of 2
+            assertNotNull(g.tensor("blk.1.ffn_up.bias"));
+            assertEquals(96, g.tensor("blk.1.ffn_up.bias").cols());
+            assertNull(g.tensor("output.weight"));
+            assertNull(g.tensor("blk.0.ffn_gate.weight"));
+            assertEquals(GgmlType.F16, g.tensor("blk.0.attn_q.weight").type());
+        }
+    }
+
+    @Test
+    void weightsHaveTheScaleTheyAreMeantToHave() {
+        SynthSpec s = spec(SynthArch.LLAMA, SynthType.F32, SynthFormat.GGUF, 9);
+        List<SynthTensor> plan = SynthPlan.tensors(s);
+        SynthTensor up = plan.stream().filter(t -> t.role().equals("ffn_up")).findFirst().orElseThrow();
+        float[] row = new float[up.cols()];
+        double ss = 0, sum = 0;
+        int n = 0;
+        for (int r = 0; r < up.rows(); r++) {
+            WeightGen.fill(up, WeightGen.tensorSeed(9, up.hfName()), r, row);
+            for (float v : row) { ss += v * (double) v; sum += v; n++; }
+        }
+        double std = Math.sqrt(ss / n);
+        assertEquals(1 / Math.sqrt(64), std, 0.1 / Math.sqrt(64));
+        assertEquals(0, sum / n, 0.01);
+        SynthTensor norm = plan.stream().filter(t -> t.role().equals("norm")).findFirst().orElseThrow();
+        float[] nr = new float[norm.cols()];
+        WeightGen.fill(norm, WeightGen.tensorSeed(9, norm.hfName()), 0, nr);
+        for (float v : nr) {
+            assertEquals(1f, v, 0.1f);
+            assertEquals(v, Float.intBitsToFloat(Float.floatToIntBits(v) & 0xFFFF0000), "bf16-exact");
+        }
+    }
+
+    @Test
+    void fatreluThresholdHitsTheTargetSparsity() {
+        SynthSpec s = new SynthSpec(SynthArch.LLAMA_RELU, 128, 2, 4, 4, 512, 320, SynthType.F32, SynthFormat.GGUF,
+                11, 0.9f, 64, null);
+        List<SynthTensor> plan = SynthPlan.tensors(s);
+        float t = FatreluCalibration.threshold(s, plan, 0.9);
+        // Check on fresh inputs: RMS-normalized random states through layer 1's gate, all rows.
+        SynthTensor gate = plan.stream().filter(x -> x.role().equals("ffn_gate") && x.layer() == 1).findFirst().orElseThrow();
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(123);
+        float[] row = new float[128];
+        float[] h = new float[128];
+        int below = 0, total = 0;
+        for (int k = 0; k < 20; k++) {
+            double ss = 0;
+            for (int i = 0; i < 128; i++) { h[i] = (float) rnd.nextGaussian(); ss += h[i] * h[i]; }
+            float inv = (float) (1 / Math.sqrt(ss / 128));
+            for (int r = 0; r < 512; r++) {
+                WeightGen.fill(gate, WeightGen.tensorSeed(11, gate.hfName()), r, row);
+                double dot = 0;
+                for (int i = 0; i < 128; i++) dot += row[i] * h[i] * inv;
+                if (dot <= t) below++;
+                total++;
+            }
+        }
+        assertEquals(0.9, below / (double) total, 0.03);
+        assertTrue(t > 0.8 && t < 1.8, "threshold " + t); // ~1.28 sigma of a unit-variance pre-activation
+    }
+
+    @Test
+    void badSpecsAreRejectedWithAReason() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new SynthSpec(SynthArch.LLAMA,
+                100, 2, 3, 3, 96, 320, SynthType.F32, SynthFormat.GGUF, 1, null, 64, null));
+        assertTrue(e.getMessage().contains("multiple of heads"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new SynthSpec(SynthArch.LLAMA,
+                64, 2, 4, 4, 96, 320, SynthType.Q8_0, SynthFormat.HF, 1, null, 64, null));
+        assertTrue(e.getMessage().contains("Hugging Face"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> new SynthSpec(SynthArch.LLAMA,
+                64, 2, 4, 4, 96, 320, SynthType.F32, SynthFormat.GGUF, 1, 0.9f, 64, null));
+        assertTrue(e.getMessage().contains("llama-relu"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> SynthArch.parse("gpt5"));
+        assertThrows(IllegalArgumentException.class, () -> SynthType.parse("Q3_K"));
+    }
+}

@@ -1,0 +1,218 @@
+package io.flashllm.engine.testutil;
+
+import io.flashllm.kernels.WeightTensor;
+import io.flashllm.kernels.reference.ScalarReference;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A deliberately plain forward pass for tests: every weight dequantized by {@link ScalarReference}
+ * into {@code float[rows][cols]}, double-precision loops, the whole KV history kept in lists. It
+ * reads tensors by their GGUF names and knows the architectures from their papers / HF code,
+ * sharing nothing with the engine's model classes.
+ */
+public final class ReferenceForward {
+    private final TinySpec s;
+    private final Function<String, WeightTensor> tensors;
+    private final List<List<double[][]>> keys = new ArrayList<>();
+    private final List<List<double[][]>> values = new ArrayList<>();
+
+    public ReferenceForward(TinySpec spec, Function<String, WeightTensor> tensors) {
+        this.s = spec;
+        this.tensors = tensors;
+        for (int l = 0; l < spec.layers(); l++) {
+            keys.add(new ArrayList<>());
+            values.add(new ArrayList<>());
+        }
+    }
+
+    /** Logits after each token of {@code tokens}, fed at positions 0, 1, ... */
+    public float[][] run(int[] tokens) {
+        float[][] out = new float[tokens.length][];
+        for (int p = 0; p < tokens.length; p++) out[p] = step(tokens[p], p);
+        return out;
+    }
+
+    public float[] step(int token, int pos) {
+        return s.opt() ? optStep(token, pos) : llamaStep(token, pos);
+    }
+
+    private float[] llamaStep(int token, int pos) {
+        double[] x = row("token_embd.weight", token);
+        for (int l = 0; l < s.layers(); l++) {
+            String b = "blk." + l + ".";
+            double[] h = rmsnorm(x, vec(b + "attn_norm.weight"));
+            double[] q = linear(b + "attn_q", h);
+            double[] k = linear(b + "attn_k", h);
+            double[] v = linear(b + "attn_v", h);
+            for (int hh = 0; hh < s.heads(); hh++) rope(q, hh * s.headDim(), pos);
+            for (int hh = 0; hh < s.kvHeads(); hh++) rope(k, hh * s.headDim(), pos);
+            double[] att = attention(l, q, k, v);
+            double[] o = linear(b + "attn_output", att);
+            for (int i = 0; i < s.dim(); i++) x[i] += o[i];
+
+            double[] f = rmsnorm(x, vec(b + "ffn_norm.weight"));
+            double[] g = linear(b + "ffn_gate", f);
+            double[] u = linear(b + "ffn_up", f);
+            double[] act = new double[s.ffnDim()];
+            for (int i = 0; i < act.length; i++) act[i] = activation(g[i]) * u[i];
+            double[] d = linear(b + "ffn_down", act);
+            for (int i = 0; i < s.dim(); i++) x[i] += d[i];
+        }
+        x = rmsnorm(x, vec("output_norm.weight"));
+        return toFloat(matvec(tensors.apply("output.weight") != null ? "output.weight" : "token_embd.weight", x));
+    }
+
+    private float[] optStep(int token, int pos) {
+        double[] x = row("token_embd.weight", token);
+        if (s.wordDim() != s.dim()) x = matvec("proj_in.weight", x);
+        double[] p = row("position_embd.weight", pos + 2);
+        for (int i = 0; i < s.dim(); i++) x[i] += p[i];
+        for (int l = 0; l < s.layers(); l++) {
+            String b = "blk." + l + ".";
+            double[] h = s.preNorm() ? layernorm(x, b + "attn_norm") : x;
+            double[] att = attention(l, linear(b + "attn_q", h), linear(b + "attn_k", h), linear(b + "attn_v", h));
+            double[] o = linear(b + "attn_output", att);
+            for (int i = 0; i < s.dim(); i++) x[i] += o[i];
+            if (!s.preNorm()) x = layernorm(x, b + "attn_norm");
+
+            h = s.preNorm() ? layernorm(x, b + "ffn_norm") : x;
+            double[] u = linear(b + "ffn_up", h);
+            for (int i = 0; i < u.length; i++) u[i] = Math.max(0, u[i]);
+            double[] d = linear(b + "ffn_down", u);
+            for (int i = 0; i < s.dim(); i++) x[i] += d[i];
+            if (!s.preNorm()) x = layernorm(x, b + "ffn_norm");
+        }
+        if (s.preNorm()) x = layernorm(x, "output_norm");
+        if (s.wordDim() != s.dim()) x = matvec("proj_out.weight", x);
+        return toFloat(matvec(tensors.apply("output.weight") != null ? "output.weight" : "token_embd.weight", x));
+    }
+
+    private double activation(double g) {
+        return switch (s.activation()) {
+            case "silu" -> g / (1 + Math.exp(-g));
+            case "relu" -> Math.max(0, g);
+            case "fatrelu" -> g > s.threshold() ? g : 0;
+            default -> throw new IllegalArgumentException(s.activation());
+        };
+    }
+
+    /** Causal attention of this token over every position so far (this one included). */
+    private double[] attention(int layer, double[] q, double[] k, double[] v) {
+        int hd = s.headDim();
+        keys.get(layer).add(split(k));
+        values.get(layer).add(split(v));
+        int n = keys.get(layer).size();
+        double[] out = new double[s.heads() * hd];
+        for (int h = 0; h < s.heads(); h++) {
+            int kvh = h / (s.heads() / s.kvHeads());
+            double[] score = new double[n];
+            double max = Double.NEGATIVE_INFINITY;
+            for (int t = 0; t < n; t++) {
+                double dot = 0;
+                for (int i = 0; i < hd; i++) dot += q[h * hd + i] * keys.get(layer).get(t)[kvh][i];
+                score[t] = dot / Math.sqrt(hd);
+                max = Math.max(max, score[t]);
+            }
+            double sum = 0;
+            for (int t = 0; t < n; t++) sum += score[t] = Math.exp(score[t] - max);
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < hd; i++) out[h * hd + i] += score[t] / sum * values.get(layer).get(t)[kvh][i];
+            }
+        }
+        return out;
+    }
+
+    private double[][] split(double[] kv) {
+        double[][] heads = new double[s.kvHeads()][s.headDim()];
+        for (int h = 0; h < s.kvHeads(); h++) System.arraycopy(kv, h * s.headDim(), heads[h], 0, s.headDim());
+        return heads;
+    }
+
+    /** Rotates one head in place: adjacent pairs (GGUF llama) or element i with i + d/2 (HF, GGUF qwen2). */
+    private void rope(double[] v, int off, int pos) {
+        int rot = s.headDim();
+        WeightTensor factors = tensors.apply("rope_freqs.weight");
+        for (int i = 0; i < rot / 2; i++) {
+            double angle = pos * Math.pow(s.ropeTheta(), -2.0 * i / rot);
+            if (factors != null) angle /= ScalarReference.dequantizeRow(factors, 0)[i];
+            int a = s.ropeInterleaved() ? off + 2 * i : off + i;
+            int b = s.ropeInterleaved() ? off + 2 * i + 1 : off + i + rot / 2;
+            double x0 = v[a];
+            double x1 = v[b];
+            v[a] = x0 * Math.cos(angle) - x1 * Math.sin(angle);
+            v[b] = x0 * Math.sin(angle) + x1 * Math.cos(angle);
+        }
+    }
+
+    private double[] rmsnorm(double[] x, double[] w) {
+        double ss = 0;
+        for (double d : x) ss += d * d;
+        double scale = 1 / Math.sqrt(ss / x.length + s.eps());
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = x[i] * scale * w[i];
+        return out;
+    }
+
+    private double[] layernorm(double[] x, String base) {
+        double mean = 0;
+        for (double d : x) mean += d;
+        mean /= x.length;
+        double var = 0;
+        for (double d : x) var += (d - mean) * (d - mean);
+        var /= x.length;
+        double[] w = vec(base + ".weight");
+        double[] b = tensors.apply(base + ".bias") == null ? new double[x.length] : vec(base + ".bias");
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) out[i] = (x[i] - mean) / Math.sqrt(var + s.eps()) * w[i] + b[i];
+        return out;
+    }
+
+    /** W·x plus the bias when the file has one. */
+    private double[] linear(String base, double[] x) {
+        double[] y = matvec(base + ".weight", x);
+        if (tensors.apply(base + ".bias") != null) {
+            double[] b = vec(base + ".bias");
+            for (int i = 0; i < y.length; i++) y[i] += b[i];
+        }
+        return y;
+    }
+
+    private double[] matvec(String name, double[] x) {
+        WeightTensor w = require(name);
+        double[] y = new double[w.rows()];
+        for (int r = 0; r < w.rows(); r++) {
+            float[] row = ScalarReference.dequantizeRow(w, r);
+            if (row.length != x.length) throw new IllegalArgumentException(name + ": " + row.length + " cols vs " + x.length);
+            double sum = 0;
+            for (int c = 0; c < row.length; c++) sum += row[c] * x[c];
+            y[r] = sum;
+        }
+        return y;
+    }
+
+    private double[] row(String name, int r) {
+        float[] f = ScalarReference.dequantizeRow(require(name), r);
+        double[] d = new double[f.length];
+        for (int i = 0; i < f.length; i++) d[i] = f[i];
+        return d;
+    }
+
+    private double[] vec(String name) {
+        return row(name, 0);
+    }
+
+    private WeightTensor require(String name) {
+        WeightTensor w = tensors.apply(name);
+        if (w == null) throw new IllegalArgumentException("reference: no tensor " + name);
+        return w;
+    }
+
+    private static float[] toFloat(double[] d) {
+        float[] f = new float[d.length];
+        for (int i = 0; i < d.length; i++) f[i] = (float) d[i];
+        return f;
+    }
+}

@@ -1,0 +1,275 @@
+package io.flashllm.engine.testutil;
+
+import io.flashllm.flashstore.writer.GgufValue;
+import io.flashllm.flashstore.writer.GgufWriter;
+import io.flashllm.flashstore.writer.Quantizer;
+import io.flashllm.flashstore.writer.SafetensorsWriter;
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.reference.ScalarReference;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Writes a random {@link TinySpec} model as a GGUF file and as a Hugging Face directory holding the
+ * same values: the HF weights are the GGUF weights after quantization, converted the way the real
+ * converters do (Llama q/k rows un-permuted back to HF's half-split order, OPT names mapped), so
+ * both files must give the same logits. Tensors are kept here as {@code float[rows*cols]} in GGUF
+ * naming and GGUF (interleaved-RoPE) row order.
+ */
+public final class TinyModels {
+    private final TinySpec s;
+    /** GGUF name to (rows, cols, values after the quantization round trip). */
+    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    private final Random random;
+
+    record Tensor(int rows, int cols, float[] values, GgmlType type, boolean vector) {}
+
+    public TinyModels(TinySpec spec) {
+        this.s = spec;
+        this.random = new Random(spec.seed());
+        generate();
+    }
+
+    private void generate() {
+        int dim = s.dim();
+        int qDim = s.heads() * s.headDim();
+        int kvDim = s.kvHeads() * s.headDim();
+        if (s.opt()) {
+            matrix("token_embd.weight", s.vocab(), s.wordDim(), 1f);
+            matrix("position_embd.weight", s.context() + 2, dim, 0.5f);
+            if (s.wordDim() != dim) {
+                matrix("proj_in.weight", dim, s.wordDim(), scale(s.wordDim()));
+                matrix("proj_out.weight", s.wordDim(), dim, scale(dim));
+            }
+        } else {
+            matrix("token_embd.weight", s.vocab(), dim, 1f);
+        }
+        for (int l = 0; l < s.layers(); l++) {
+            String b = "blk." + l + ".";
+            norm(b + "attn_norm", s.opt());
+            matrix(b + "attn_q.weight", qDim, dim, scale(dim));
+            matrix(b + "attn_k.weight", kvDim, dim, scale(dim));
+            matrix(b + "attn_v.weight", kvDim, dim, scale(dim));
+            matrix(b + "attn_output.weight", dim, qDim, scale(qDim));
+            if (s.qkvBias()) {
+                bias(b + "attn_q.bias", qDim);
+                bias(b + "attn_k.bias", kvDim);
+                bias(b + "attn_v.bias", kvDim);
+            }
+            norm(b + "ffn_norm", s.opt());
+            if (!s.opt()) matrix(b + "ffn_gate.weight", s.ffnDim(), dim, scale(dim));
+            matrix(b + "ffn_up.weight", s.ffnDim(), dim, scale(dim));
+            matrix(b + "ffn_down.weight", dim, s.ffnDim(), scale(s.ffnDim()));
+            if (s.opt()) {
+                bias(b + "attn_output.bias", dim);
+                bias(b + "ffn_up.bias", s.ffnDim());
+                bias(b + "ffn_down.bias", dim);
+            }
+        }
+        if (!s.opt() || s.preNorm()) norm("output_norm", s.opt());
+        if (!s.tied()) matrix("output.weight", s.vocab(), s.opt() ? s.wordDim() : dim, scale(dim));
+    }
+
+    private static float scale(int fanIn) {
+        return (float) (1.7 / Math.sqrt(fanIn));
+    }
+
+    private void matrix(String name, int rows, int cols, float scale) {
+        float[] v = new float[rows * cols];
+        for (int i = 0; i < v.length; i++) v[i] = (random.nextFloat() * 2 - 1) * scale;
+        // Store what the file will hold, so the HF copy and the reference see identical values.
+        byte[] bytes = Quantizer.quantize(s.weightType(), v);
+        float[] back = new float[v.length];
+        ScalarReference.dequantize(s.weightType(), MemorySegment.ofArray(bytes), 0, back, 0, back.length);
+        tensors.put(name, new Tensor(rows, cols, back, s.weightType(), false));
+    }
+
+    private void norm(String base, boolean withBias) {
+        float[] w = new float[s.dim()];
+        for (int i = 0; i < w.length; i++) w[i] = 1f + (random.nextFloat() - 0.5f) * 0.4f;
+        tensors.put(base + ".weight", new Tensor(1, s.dim(), w, GgmlType.F32, true));
+        if (withBias) bias(base + ".bias", s.dim());
+    }
+
+    private void bias(String name, int n) {
+        float[] b = new float[n];
+        for (int i = 0; i < n; i++) b[i] = (random.nextFloat() - 0.5f) * 0.2f;
+        tensors.put(name, new Tensor(1, n, b, GgmlType.F32, true));
+    }
+
+    /** Adds Llama 3 style per-frequency divisors as rope_freqs.weight (GGUF only; HF computes them from config). */
+    public TinyModels withRopeFactors(float[] factors) {
+        tensors.put("rope_freqs.weight", new Tensor(1, factors.length, factors.clone(), GgmlType.F32, true));
+        return this;
+    }
+
+    /** Writes the GGUF file with {@code extraMetadata} (e.g. a tokenizer) added. */
+    public Path writeGguf(Path file, Map<String, ?> extraMetadata) throws IOException {
+        GgufWriter w = new GgufWriter(file);
+        String a = s.arch();
+        w.putString("general.architecture", a);
+        w.putString("general.name", "tiny-" + a);
+        w.putU32(a + ".embedding_length", s.dim());
+        w.putU32(a + ".block_count", s.layers());
+        w.putU32(a + ".feed_forward_length", s.ffnDim());
+        w.putU32(a + ".attention.head_count", s.heads());
+        w.putU32(a + ".context_length", s.context());
+        if (s.opt()) {
+            w.putF32(a + ".attention.layer_norm_epsilon", s.eps());
+            w.putU32(a + ".word_embed_proj_dim", s.wordDim());
+            w.putBool(a + ".layer_norm_before", s.preNorm());
+        } else {
+            w.putU32(a + ".attention.head_count_kv", s.kvHeads());
+            w.putF32(a + ".attention.layer_norm_rms_epsilon", s.eps());
+            w.putF32(a + ".rope.freq_base", s.ropeTheta());
+            w.putU32(a + ".rope.dimension_count", s.headDim());
+            if (!s.activation().equals("silu")) {
+                w.putString("flashllm.ffn.activation", s.activation());
+                if (s.activation().equals("fatrelu")) w.putF32("flashllm.ffn.fatrelu_threshold", s.threshold());
+            }
+        }
+        if (extraMetadata != null) extraMetadata.forEach((k, v) -> w.put(k, GgufValue.infer(v)));
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            Tensor t = e.getValue();
+            long[] shape = t.vector() ? new long[] {t.cols()} : new long[] {t.cols(), t.rows()};
+            byte[] bytes = Quantizer.quantize(t.type(), t.values());
+            w.addTensor(e.getKey(), t.type(), shape, out -> out.put(bytes));
+        }
+        w.write();
+        return file;
+    }
+
+    /** Writes config.json, model.safetensors (F32, or the 16-bit type of the GGUF weights) and {@code tokenizerJson} (if given) into {@code dir}. */
+    public Path writeHf(Path dir, String tokenizerJson) throws IOException {
+        Files.createDirectories(dir);
+        SafetensorsWriter w = new SafetensorsWriter();
+        Map<String, String> names = s.opt() ? optNames() : llamaNames();
+        for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
+            String hfName = hfName(names, e.getKey());
+            Tensor t = e.getValue();
+            float[] v = t.values();
+            if (s.arch().equals("llama") && (e.getKey().contains("attn_q.") || e.getKey().contains("attn_k."))) {
+                int heads = e.getKey().contains("attn_q.") ? s.heads() : s.kvHeads();
+                v = toHalfSplit(v, heads, s.headDim(), t.vector() ? 1 : t.cols());
+            }
+            long[] shape = t.vector() ? new long[] {t.cols()} : new long[] {t.rows(), t.cols()};
+            // 16-bit files stay 16-bit (exactly the same values); quantized ones are stored widened to F32.
+            GgmlType dtype = t.type() == GgmlType.F16 || t.type() == GgmlType.BF16 ? t.type() : GgmlType.F32;
+            byte[] bytes = Quantizer.quantize(dtype, v);
+            w.addTensor(hfName, dtype, shape, out -> out.put(bytes));
+        }
+        w.writeModel(dir, Long.MAX_VALUE);
+        Files.writeString(dir.resolve("config.json"), hfConfig(), StandardCharsets.UTF_8);
+        if (tokenizerJson != null) Files.writeString(dir.resolve("tokenizer.json"), tokenizerJson, StandardCharsets.UTF_8);
+        return dir;
+    }
+
+    /**
+     * llama.cpp's converter permutes HF rows (head, half, i) to (head, i, half) so adjacent pairs rotate
+     * together; this is the inverse: GGUF row (h, 2i + half) goes back to HF row (h, half * d/2 + i).
+     */
+    static float[] toHalfSplit(float[] v, int heads, int headDim, int cols) {
+        float[] out = new float[v.length];
+        for (int h = 0; h < heads; h++) {
+            for (int i = 0; i < headDim / 2; i++) {
+                for (int half = 0; half < 2; half++) {
+                    int ggufRow = h * headDim + 2 * i + half;
+                    int hfRow = h * headDim + half * (headDim / 2) + i;
+                    System.arraycopy(v, ggufRow * cols, out, hfRow * cols, cols);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String hfName(Map<String, String> names, String gguf) {
+        for (Map.Entry<String, String> e : names.entrySet()) {
+            String k = e.getKey();
+            if (k.contains("{N}")) {
+                String[] parts = k.split("\\{N\\}");
+                if (gguf.startsWith(parts[0]) && gguf.endsWith(parts[1])) {
+                    String n = gguf.substring(parts[0].length(), gguf.length() - parts[1].length());
+                    if (n.chars().allMatch(Character::isDigit)) return e.getValue().replace("{N}", n);
+                }
+            } else if (k.equals(gguf)) {
+                return e.getValue();
+            }
+        }
+        throw new IllegalStateException("no HF name for " + gguf);
+    }
+
+    private static Map<String, String> llamaNames() {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("token_embd.weight", "model.embed_tokens.weight");
+        m.put("output_norm.weight", "model.norm.weight");
+        m.put("output.weight", "lm_head.weight");
+        String[][] layer = {
+                {"attn_norm.weight", "input_layernorm.weight"},
+                {"attn_q.weight", "self_attn.q_proj.weight"}, {"attn_q.bias", "self_attn.q_proj.bias"},
+                {"attn_k.weight", "self_attn.k_proj.weight"}, {"attn_k.bias", "self_attn.k_proj.bias"},
+                {"attn_v.weight", "self_attn.v_proj.weight"}, {"attn_v.bias", "self_attn.v_proj.bias"},
+                {"attn_output.weight", "self_attn.o_proj.weight"},
+                {"ffn_norm.weight", "post_attention_layernorm.weight"},
+                {"ffn_gate.weight", "mlp.gate_proj.weight"},
+                {"ffn_up.weight", "mlp.up_proj.weight"},
+                {"ffn_down.weight", "mlp.down_proj.weight"}};
+        for (String[] p : layer) m.put("blk.{N}." + p[0], "model.layers.{N}." + p[1]);
+        return m;
+    }
+
+    private static Map<String, String> optNames() {
+        Map<String, String> m = new LinkedHashMap<>();
+        String d = "model.decoder.";
+        m.put("token_embd.weight", d + "embed_tokens.weight");
+        m.put("position_embd.weight", d + "embed_positions.weight");
+        m.put("proj_in.weight", d + "project_in.weight");
+        m.put("proj_out.weight", d + "project_out.weight");
+        m.put("output_norm.weight", d + "final_layer_norm.weight");
+        m.put("output_norm.bias", d + "final_layer_norm.bias");
+        m.put("output.weight", "lm_head.weight");
+        String[][] layer = {
+                {"attn_norm", "self_attn_layer_norm"}, {"attn_q", "self_attn.q_proj"}, {"attn_k", "self_attn.k_proj"},
+                {"attn_v", "self_attn.v_proj"}, {"attn_output", "self_attn.out_proj"},
+                {"ffn_norm", "final_layer_norm"}, {"ffn_up", "fc1"}, {"ffn_down", "fc2"}};
+        for (String[] p : layer) {
+            m.put("blk.{N}." + p[0] + ".weight", d + "layers.{N}." + p[1] + ".weight");
+            m.put("blk.{N}." + p[0] + ".bias", d + "layers.{N}." + p[1] + ".bias");
+        }
+        return m;
+    }
+
+    private String hfConfig() {
+        StringBuilder j = new StringBuilder("{\n");
+        if (s.opt()) {
+            j.append("  \"architectures\": [\"OPTForCausalLM\"],\n  \"model_type\": \"opt\",\n");
+            j.append("  \"ffn_dim\": ").append(s.ffnDim()).append(",\n");
+            j.append("  \"word_embed_proj_dim\": ").append(s.wordDim()).append(",\n");
+            j.append("  \"do_layer_norm_before\": ").append(s.preNorm()).append(",\n");
+            j.append("  \"activation_function\": \"relu\",\n  \"enable_bias\": true,\n");
+        } else {
+            String cls = s.arch().equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+            j.append("  \"architectures\": [\"").append(cls).append("\"],\n");
+            j.append("  \"model_type\": \"").append(s.arch()).append("\",\n");
+            j.append("  \"intermediate_size\": ").append(s.ffnDim()).append(",\n");
+            j.append("  \"num_key_value_heads\": ").append(s.kvHeads()).append(",\n");
+            j.append("  \"rms_norm_eps\": ").append(s.eps()).append(",\n");
+            j.append("  \"rope_theta\": ").append(s.ropeTheta()).append(",\n");
+            j.append("  \"hidden_act\": \"").append(s.activation()).append("\",\n");
+            if (s.activation().equals("fatrelu")) j.append("  \"hidden_act_param\": ").append(s.threshold()).append(",\n");
+        }
+        j.append("  \"hidden_size\": ").append(s.dim()).append(",\n");
+        j.append("  \"num_hidden_layers\": ").append(s.layers()).append(",\n");
+        j.append("  \"num_attention_heads\": ").append(s.heads()).append(",\n");
+        j.append("  \"max_position_embeddings\": ").append(s.context()).append(",\n");
+        j.append("  \"tie_word_embeddings\": ").append(s.tied()).append(",\n");
+        j.append("  \"vocab_size\": ").append(s.vocab()).append("\n}\n");
+        return j.toString();
+    }
+}

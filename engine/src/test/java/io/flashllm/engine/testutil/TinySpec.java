@@ -1,0 +1,66 @@
+package io.flashllm.engine.testutil;
+
+import io.flashllm.kernels.GgmlType;
+
+/**
+ * A tiny synthetic model for tests: small enough to run the plain reference in milliseconds, with
+ * every feature a real model of the family has (GQA, biases, tied embeddings, projections).
+ */
+public record TinySpec(
+        String arch,          // llama | qwen2 | opt
+        int dim,
+        int layers,
+        int ffnDim,
+        int heads,
+        int kvHeads,
+        int vocab,
+        int context,
+        float eps,
+        float ropeTheta,
+        String activation,    // silu | relu | fatrelu (llama family); relu for opt
+        float threshold,
+        boolean preNorm,      // opt
+        int wordDim,          // opt word_embed_proj_dim
+        boolean qkvBias,
+        boolean tied,
+        GgmlType weightType,
+        long seed) {
+
+    public int headDim() {
+        return dim / heads;
+    }
+
+    public boolean opt() {
+        return arch.equals("opt");
+    }
+
+    /** GGUF llama rotates adjacent pairs; GGUF qwen2 and every HF model rotate half-split. */
+    public boolean ropeInterleaved() {
+        return arch.equals("llama");
+    }
+
+    public static TinySpec llama(GgmlType type) {
+        return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, false,
+                type, 11);
+    }
+
+    public static TinySpec reluLlama(GgmlType type, String activation, float threshold) {
+        return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, activation, threshold, true, 64,
+                false, true, type, 12);
+    }
+
+    public static TinySpec qwen2(GgmlType type) {
+        return new TinySpec("qwen2", 64, 2, 128, 4, 1, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, true, true,
+                type, 13);
+    }
+
+    public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {
+        return new TinySpec("opt", 64, 2, 128, 4, 4, 320, 64, 1e-5f, 0f, "relu", 0f, preNorm, wordDim, true, true,
+                type, 14);
+    }
+
+    public TinySpec withSpec(GgmlType type) {
+        return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
+                threshold, preNorm, wordDim, qkvBias, tied, type, seed);
+    }
+}

@@ -1,0 +1,115 @@
+package io.flashllm.kernels;
+
+import io.flashllm.kernels.cpu.RowKernel;
+import io.flashllm.kernels.cpu.TileDot;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Matrix-vector products over weight tensors used in place. Rows are spread over the threads of a
+ * {@link Parallel}; each row is one call into the type's {@link RowKernel}, which decodes blocks in
+ * registers.
+ */
+public final class MatVec {
+    /** Below this many weight elements a product runs on the calling thread: the hand-off would cost more. */
+    private static final long PARALLEL_MIN_ELEMENTS = 1 << 15;
+    /** Activations handled together per decoded weight row in {@link #matmul}. */
+    private static final int BATCH_TILE = TileDot.TILE;
+
+    private MatVec() {}
+
+    /** {@code out[r] = W[r] . x} for every row r. */
+    public static void matvec(Parallel p, WeightTensor w, float[] x, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        Checks.span("x", x, 0, cols);
+        Checks.span("out", out, 0, rows);
+        RowKernel k = RowKernel.forType(w.type());
+        MemorySegment s = w.data();
+        long rb = w.rowBytes();
+        Parallel.RangeBody body = (from, to) -> {
+            for (int r = from; r < to; r++) out[r] = k.dot(s, r * rb, cols, x, 0);
+        };
+        run(p, rows, (long) rows * cols, body);
+    }
+
+    /** {@code out[i] = W[rows[i]] . x} for i in [0, count): the rows a sparsity predictor selected. */
+    public static void matvecRows(Parallel p, WeightTensor w, int[] rows, int count, float[] x, float[] out) {
+        int cols = w.cols(), nRows = w.rows();
+        if (count < 0 || count > rows.length) {
+            throw new IndexOutOfBoundsException("count " + count + " outside row list of " + rows.length);
+        }
+        Checks.span("x", x, 0, cols);
+        Checks.span("out", out, 0, count);
+        for (int i = 0; i < count; i++) {
+            if (rows[i] < 0 || rows[i] >= nRows) {
+                throw new IndexOutOfBoundsException("rows[" + i + "] = " + rows[i] + " outside tensor "
+                        + w.name() + " with " + nRows + " rows");
+            }
+        }
+        RowKernel k = RowKernel.forType(w.type());
+        MemorySegment s = w.data();
+        long rb = w.rowBytes();
+        Parallel.RangeBody body = (from, to) -> {
+            for (int i = from; i < to; i++) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
+        };
+        run(p, count, (long) count * cols, body);
+    }
+
+    /**
+     * {@code out[b*rows + r] = W[r] . x[b*cols ..]} for a batch of activations (prompt processing).
+     * Each weight row is decoded once into a per-thread buffer and then multiplied with the batch
+     * {@link TileDot#TILE} activations at a time, so weight bytes are read once per batch.
+     */
+    public static void matmul(Parallel p, WeightTensor w, float[] x, int batch, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        if (batch < 0) throw new IllegalArgumentException("batch must be >= 0, got " + batch);
+        Checks.span("x", x, 0, (long) batch * cols);
+        Checks.span("out", out, 0, (long) batch * rows);
+        if (batch == 0) return;
+        if (batch == 1) {
+            matvec(p, w, x, out);
+            return;
+        }
+        RowKernel k = RowKernel.forType(w.type());
+        MemorySegment s = w.data();
+        long rb = w.rowBytes();
+        Parallel.RangeBody body = (from, to) -> {
+            float[] row = new float[cols]; // one per range, reused for every row in it
+            for (int r = from; r < to; r++) {
+                k.dequant(s, r * rb, cols, row, 0);
+                int b = 0;
+                for (; b + BATCH_TILE <= batch; b += BATCH_TILE) TileDot.dot4(row, cols, x, b, rows, r, out);
+                for (; b < batch; b++) out[b * rows + r] = TileDot.dot(row, cols, x, b * cols);
+            }
+        };
+        run(p, rows, (long) rows * cols * batch, body);
+    }
+
+    /** {@code W[row] . x[xOff .. xOff + cols)}. */
+    public static float dot(WeightTensor w, int row, float[] x, int xOff) {
+        Checks.row(w, row);
+        Checks.span("x", x, xOff, w.cols());
+        return RowKernel.forType(w.type()).dot(w.data(), row * w.rowBytes(), w.cols(), x, xOff);
+    }
+
+    /** {@code out[c] += a * W[row][c]} for every column c. */
+    public static void axpy(WeightTensor w, int row, float a, float[] out) {
+        axpy(w, row, a, out, 0);
+    }
+
+    /** {@code out[outOff + c] += a * W[row][c]} for every column c. */
+    public static void axpy(WeightTensor w, int row, float a, float[] out, int outOff) {
+        Checks.row(w, row);
+        Checks.span("out", out, outOff, w.cols());
+        RowKernel.forType(w.type()).axpy(w.data(), row * w.rowBytes(), w.cols(), a, out, outOff);
+    }
+
+
+    private static void run(Parallel p, int n, long work, Parallel.RangeBody body) {
+        if (p == null || p.threads() == 1 || work < PARALLEL_MIN_ELEMENTS) {
+            body.run(0, n);
+        } else {
+            p.forRange(n, body);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+package io.flashllm.kernels.bench;
+
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.WeightTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.SplittableRandom;
+
+/**
+ * Synthetic weight matrices for benchmarks: random bytes with plausible f16 scales, filled
+ * quickly (a random tile copied over the segment) because a benchmark wants a working set
+ * larger than the last-level cache.
+ */
+public final class BenchTensors {
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private BenchTensors() {}
+
+    /** {@code copies} independent {@code rows x cols} matrices of {@code type} in one allocation. */
+    public static WeightTensor[] matrices(Arena arena, GgmlType type, int rows, int cols, int copies, long seed) {
+        long bytes = type.bytesFor((long) rows * cols);
+        MemorySegment all = arena.allocate(bytes * copies, 4096);
+        fill(all, type, seed);
+        WeightTensor[] out = new WeightTensor[copies];
+        for (int i = 0; i < copies; i++) {
+            out[i] = new WeightTensor("bench" + i, type, new long[]{cols, rows}, all.asSlice(i * bytes, bytes));
+        }
+        return out;
+    }
+
+    static void fill(MemorySegment s, GgmlType type, long seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        int tileBytes = 1 << 20;
+        MemorySegment tile = Arena.ofAuto().allocate(tileBytes, 64);
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < tileBytes / 4; i++) tile.set(FLOAT_LE, 4L * i, (float) (rnd.nextDouble() * 2 - 1));
+            }
+            case F16 -> {
+                for (int i = 0; i < tileBytes / 2; i++) {
+                    tile.set(SHORT_LE, 2L * i, Float.floatToFloat16((float) (rnd.nextDouble() * 2 - 1)));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < tileBytes / 2; i++) {
+                    tile.set(SHORT_LE, 2L * i, (short) (Float.floatToIntBits((float) (rnd.nextDouble() * 2 - 1)) >>> 16));
+                }
+            }
+            default -> {
+                for (int i = 0; i < tileBytes; i++) tile.set(ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt());
+            }
+        }
+        long size = s.byteSize();
+        for (long off = 0; off < size; off += tileBytes) {
+            // shift the tile by a block-unaligned amount per copy so copies differ
+            MemorySegment.copy(tile, 0, s, off, Math.min(tileBytes, size - off));
+        }
+        if (type.quantized()) {
+            short scale = Float.floatToFloat16(0.01f);
+            for (long bo = 0; bo < size; bo += type.blockBytes) {
+                switch (type) {
+                    case Q8_0, Q4_0 -> s.set(SHORT_LE, bo, scale);
+                    case Q4_K -> {
+                        s.set(SHORT_LE, bo, scale);
+                        s.set(SHORT_LE, bo + 2, scale);
+                    }
+                    case Q6_K -> s.set(SHORT_LE, bo + 208, scale);
+                    default -> throw new IllegalStateException(type.toString());
+                }
+            }
+        }
+    }
+}

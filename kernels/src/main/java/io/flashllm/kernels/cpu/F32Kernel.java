@@ -1,0 +1,53 @@
+package io.flashllm.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.FLOAT_LE;
+import static io.flashllm.kernels.cpu.Simd.L;
+import static io.flashllm.kernels.cpu.Simd.LE;
+
+/** Plain floats; four independent accumulators hide the FMA latency. */
+final class F32Kernel extends RowKernel {
+
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c <= cols - 4 * L; c += 4 * L) {
+            long o = off + 4L * c;
+            a0 = FloatVector.fromMemorySegment(F, s, o, LE).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+            a1 = FloatVector.fromMemorySegment(F, s, o + 4L * L, LE).fma(FloatVector.fromArray(F, x, xOff + c + L), a1);
+            a2 = FloatVector.fromMemorySegment(F, s, o + 8L * L, LE).fma(FloatVector.fromArray(F, x, xOff + c + 2 * L), a2);
+            a3 = FloatVector.fromMemorySegment(F, s, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, xOff + c + 3 * L), a3);
+        }
+        for (; c <= cols - L; c += L) {
+            a0 = FloatVector.fromMemorySegment(F, s, off + 4L * c, LE).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) sum += s.get(FLOAT_LE, off + 4L * c) * x[xOff + c];
+        return sum;
+    }
+
+    @Override
+    public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        int c = 0;
+        for (; c <= cols - L; c += L) {
+            FloatVector w = FloatVector.fromMemorySegment(F, s, off + 4L * c, LE);
+            w.fma(FloatVector.broadcast(F, a), FloatVector.fromArray(F, out, outOff + c)).intoArray(out, outOff + c);
+        }
+        for (; c < cols; c++) out[outOff + c] += a * s.get(FLOAT_LE, off + 4L * c);
+    }
+
+    @Override
+    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
+        int c = 0;
+        for (; c <= cols - L; c += L) {
+            FloatVector.fromMemorySegment(F, s, off + 4L * c, LE).intoArray(out, outOff + c);
+        }
+        for (; c < cols; c++) out[outOff + c] = s.get(FLOAT_LE, off + 4L * c);
+    }
+}

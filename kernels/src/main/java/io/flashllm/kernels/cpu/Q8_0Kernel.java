@@ -1,0 +1,88 @@
+package io.flashllm.kernels.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.B;
+import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.L;
+import static io.flashllm.kernels.cpu.Simd.LE;
+
+/**
+ * Q8_0: blocks of 34 bytes, an f16 scale then 32 signed bytes. Each block's products are summed
+ * unscaled, then scaled once by the block's d; two blocks per step give two independent chains.
+ *
+ * <p>Like every kernel here, the loops are written out flat: a helper method that takes or returns
+ * a vector may not be inlined (C2 refuses callees already compiled to large code), and a vector
+ * crossing a real call is boxed, which is a hundred times slower.
+ */
+final class Q8_0Kernel extends RowKernel {
+    private static final int BYTES = 34;
+
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        int blocks = cols / 32;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = FloatVector.zero(F), p1 = p0;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                p0 = q0.fma(FloatVector.fromArray(F, x, xb + j), p0);
+                p1 = q1.fma(FloatVector.fromArray(F, x, xb + 32 + j), p1);
+            }
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
+        }
+        if (b < blocks) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += L) {
+                FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                p0 = q0.fma(FloatVector.fromArray(F, x, xb + j), p0);
+            }
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        int blocks = cols / 32;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            FloatVector ad = FloatVector.broadcast(F, a * Simd.f16(s, bo));
+            int ob = outOff + 32 * b;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                q.fma(ad, FloatVector.fromArray(F, out, ob + j)).intoArray(out, ob + j);
+            }
+        }
+    }
+
+    @Override
+    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
+        int blocks = cols / 32;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            float d = Simd.f16(s, bo);
+            int ob = outOff + 32 * b;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0);
+                q.mul(d).intoArray(out, ob + j);
+            }
+        }
+    }
+}

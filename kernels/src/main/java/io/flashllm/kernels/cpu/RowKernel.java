@@ -1,0 +1,47 @@
+package io.flashllm.kernels.cpu;
+
+import io.flashllm.kernels.GgmlType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The per-type inner loops over one row of a weight matrix stored at byte offset {@code off} of
+ * {@code s} ({@code cols} elements, a whole number of blocks). Implementations decode blocks in
+ * registers and never allocate.
+ */
+public abstract class RowKernel {
+
+    /** Returns {@code W . x[xOff .. xOff + cols)}. */
+    public abstract float dot(MemorySegment s, long off, int cols, float[] x, int xOff);
+
+    /** {@code out[outOff + c] += a * W[c]} for every column. */
+    public abstract void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff);
+
+    /** {@code out[outOff + c] = W[c]} for every column. */
+    public abstract void dequant(MemorySegment s, long off, int cols, float[] out, int outOff);
+
+    private static final RowKernel[] BY_TYPE = new RowKernel[GgmlType.values().length];
+
+    static {
+        for (GgmlType t : GgmlType.values()) {
+            BY_TYPE[t.ordinal()] = Simd.ENABLED ? vectorKernel(t) : new ScalarKernel(t);
+        }
+    }
+
+    private static RowKernel vectorKernel(GgmlType t) {
+        return switch (t) {
+            case F32 -> new F32Kernel();
+            case F16 -> new F16Kernel();
+            case BF16 -> new Bf16Kernel();
+            case Q8_0 -> new Q8_0Kernel();
+            case Q4_0 -> new Q4_0Kernel();
+            case Q4_K -> new Q4KKernel();
+            case Q6_K -> new Q6KKernel();
+        };
+    }
+
+    /** The kernel for {@code type}: the vector one when {@link Simd#ENABLED}, else the scalar one. */
+    public static RowKernel forType(GgmlType type) {
+        return BY_TYPE[type.ordinal()];
+    }
+}

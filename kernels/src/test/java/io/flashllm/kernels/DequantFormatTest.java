@@ -1,0 +1,196 @@
+package io.flashllm.kernels;
+
+import io.flashllm.kernels.reference.ScalarReference;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+import static io.flashllm.kernels.TestTensors.SHORT_LE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Blocks built by hand from the format definitions (the writer side, independent of any reader),
+ * with scales and quants chosen so every expected value is exact in float. Both the optimized
+ * dequantization and the scalar reference must reproduce them bit for bit.
+ */
+class DequantFormatTest {
+
+    private static void check(WeightTensor w, float[] expected) {
+        int cols = w.cols();
+        for (int r = 0; r < w.rows(); r++) {
+            float[] fast = new float[cols];
+            Dequant.row(w, r, fast, 0);
+            float[] ref = ScalarReference.dequantizeRow(w, r);
+            for (int col = 0; col < cols; col++) {
+                int c = col;
+                float e = expected[r * cols + c];
+                assertEquals(Float.floatToIntBits(e), Float.floatToIntBits(fast[c]),
+                        () -> w.type() + " optimized at " + c + ": expected " + e + " got " + fast[c]);
+                assertEquals(Float.floatToIntBits(e), Float.floatToIntBits(ref[c]),
+                        () -> w.type() + " reference at " + c + ": expected " + e + " got " + ref[c]);
+            }
+        }
+    }
+
+    @Test
+    void f16EveryBitPattern() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(2 * 65536);
+            float[] expected = new float[65536];
+            for (int h = 0; h < 65536; h++) {
+                s.set(SHORT_LE, 2L * h, (short) h);
+                expected[h] = Float.float16ToFloat((short) h);
+            }
+            // Spot values from the IEEE definition, so the oracle itself is pinned.
+            assertEquals(1f, expected[0x3c00]);
+            assertEquals(-2f, expected[0xc000]);
+            assertEquals(0x1p-24f, expected[0x0001]);
+            assertEquals(65504f, expected[0x7bff]);
+            assertEquals(Float.POSITIVE_INFINITY, expected[0x7c00]);
+            check(new WeightTensor("f16", GgmlType.F16, new long[]{256, 256}, s), expected);
+        }
+    }
+
+    @Test
+    void bf16EveryBitPattern() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(2 * 65536);
+            float[] expected = new float[65536];
+            for (int h = 0; h < 65536; h++) {
+                s.set(SHORT_LE, 2L * h, (short) h);
+                expected[h] = Float.intBitsToFloat(h << 16);
+            }
+            assertEquals(1f, expected[0x3f80]);
+            assertEquals(-3f, expected[0xc040]);
+            check(new WeightTensor("bf16", GgmlType.BF16, new long[]{65536}, s), expected);
+        }
+    }
+
+    @Test
+    void f32RoundTrips() {
+        try (Arena arena = Arena.ofConfined()) {
+            float[] expected = {1f, -2.5f, 0f, -0f, Float.MIN_VALUE, 3e38f, 7f, 8f, 9f, 10f, 11f, 12f, 13f, 14f, 15f, 16f, 17f, 0.1f, -0.2f};
+            MemorySegment s = arena.allocate(4L * expected.length);
+            for (int i = 0; i < expected.length; i++) s.set(TestTensors.FLOAT_LE, 4L * i, expected[i]);
+            check(new WeightTensor("f32", GgmlType.F32, new long[]{expected.length}, s), expected);
+        }
+    }
+
+    @Test
+    void q8_0() {
+        int blocks = 3;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(34L * blocks);
+            float[] expected = new float[32 * blocks];
+            float[] d = {0.25f, -1.5f, 0.0078125f};
+            for (int b = 0; b < blocks; b++) {
+                s.set(SHORT_LE, 34L * b, Float.floatToFloat16(d[b]));
+                for (int j = 0; j < 32; j++) {
+                    int q = ((b * 32 + j) * 9) % 256 - 128; // covers -128..127
+                    s.set(ValueLayout.JAVA_BYTE, 34L * b + 2 + j, (byte) q);
+                    expected[b * 32 + j] = d[b] * q;
+                }
+            }
+            check(new WeightTensor("q8", GgmlType.Q8_0, new long[]{32 * blocks}, s), expected);
+        }
+    }
+
+    @Test
+    void q4_0() {
+        int blocks = 3;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(18L * blocks);
+            float[] expected = new float[32 * blocks];
+            float[] d = {2f, -0.5f, 0.125f};
+            for (int b = 0; b < blocks; b++) {
+                s.set(SHORT_LE, 18L * b, Float.floatToFloat16(d[b]));
+                int[] q = new int[32];
+                for (int j = 0; j < 32; j++) q[j] = (j * 5 + b) % 16;
+                // byte i: element i in the low nibble, element i + 16 in the high nibble
+                for (int i = 0; i < 16; i++) s.set(ValueLayout.JAVA_BYTE, 18L * b + 2 + i, (byte) (q[i] | (q[i + 16] << 4)));
+                for (int j = 0; j < 32; j++) expected[b * 32 + j] = d[b] * (q[j] - 8);
+            }
+            check(new WeightTensor("q4", GgmlType.Q4_0, new long[]{32, blocks}, s), expected);
+        }
+    }
+
+    @Test
+    void q4_k() {
+        int blocks = 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(144L * blocks);
+            float[] expected = new float[256 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 144L * b;
+                float d = b == 0 ? 0.5f : 0.03125f;
+                float dmin = b == 0 ? 0.25f : 1.5f;
+                int[] sc = b == 0 ? new int[]{1, 2, 3, 63, 17, 40, 33, 62} : new int[]{0, 63, 31, 32, 15, 16, 48, 1};
+                int[] mn = b == 0 ? new int[]{0, 5, 9, 60, 16, 48, 31, 63} : new int[]{63, 0, 47, 1, 2, 61, 30, 17};
+                s.set(SHORT_LE, bo, Float.floatToFloat16(d));
+                s.set(SHORT_LE, bo + 2, Float.floatToFloat16(dmin));
+                // 12 bytes: j < 4 -> scale j and min j in the low 6 bits of bytes j and j+4;
+                // j >= 4 -> low 4 bits in byte j+4 (scale low nibble, min high nibble),
+                // top 2 bits in the top bits of byte j-4 (scale) and byte j (min).
+                byte[] packed = new byte[12];
+                for (int j = 0; j < 4; j++) {
+                    packed[j] = (byte) ((sc[j] & 63) | ((sc[j + 4] >> 4) << 6));
+                    packed[j + 4] = (byte) ((mn[j] & 63) | ((mn[j + 4] >> 4) << 6));
+                    packed[j + 8] = (byte) ((sc[j + 4] & 15) | ((mn[j + 4] & 15) << 4));
+                }
+                for (int i = 0; i < 12; i++) s.set(ValueLayout.JAVA_BYTE, bo + 4 + i, packed[i]);
+                int[] q = new int[256];
+                for (int e = 0; e < 256; e++) q[e] = (e * 7 + 3 + b) % 16;
+                // 32 bytes per pair of sub-blocks: sub-block 2g in low nibbles, 2g+1 in high nibbles
+                for (int g = 0; g < 4; g++) {
+                    for (int l = 0; l < 32; l++) {
+                        int lo = q[64 * g + l], hi = q[64 * g + 32 + l];
+                        s.set(ValueLayout.JAVA_BYTE, bo + 16 + 32 * g + l, (byte) (lo | (hi << 4)));
+                    }
+                }
+                for (int e = 0; e < 256; e++) {
+                    int sub = e / 32;
+                    expected[256 * b + e] = d * sc[sub] * q[e] - dmin * mn[sub];
+                }
+            }
+            check(new WeightTensor("q4k", GgmlType.Q4_K, new long[]{256 * blocks}, s), expected);
+        }
+    }
+
+    @Test
+    void q6_k() {
+        int blocks = 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(210L * blocks);
+            float[] expected = new float[256 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 210L * b;
+                float d = b == 0 ? 0.125f : -0.0625f;
+                s.set(SHORT_LE, bo + 208, Float.floatToFloat16(d));
+                int[] sc = new int[16];
+                for (int i = 0; i < 16; i++) {
+                    sc[i] = b == 0 ? (i * 13 % 41) - 20 : (i % 2 == 0 ? -128 : 127 - i);
+                    s.set(ValueLayout.JAVA_BYTE, bo + 192 + i, (byte) sc[i]);
+                }
+                int[] q = new int[256];
+                for (int e = 0; e < 256; e++) q[e] = (e * 11 + 5 + 3 * b) % 64;
+                // Per half of 128: ql[l] holds elements l (low nibble) and l+64 (high), ql[l+32] holds
+                // l+32 and l+96; qh[l] holds the top 2 bits of l, l+32, l+64, l+96 at bits 0, 2, 4, 6.
+                for (int h = 0; h < 2; h++) {
+                    for (int l = 0; l < 32; l++) {
+                        int e = 128 * h + l;
+                        int q0 = q[e], q1 = q[e + 32], q2 = q[e + 64], q3 = q[e + 96];
+                        s.set(ValueLayout.JAVA_BYTE, bo + 64 * h + l, (byte) ((q0 & 15) | ((q2 & 15) << 4)));
+                        s.set(ValueLayout.JAVA_BYTE, bo + 64 * h + 32 + l, (byte) ((q1 & 15) | ((q3 & 15) << 4)));
+                        s.set(ValueLayout.JAVA_BYTE, bo + 128 + 32 * h + l,
+                                (byte) ((q0 >> 4) | ((q1 >> 4) << 2) | ((q2 >> 4) << 4) | ((q3 >> 4) << 6)));
+                    }
+                }
+                // one scale per 16 consecutive elements; values stored plus 32
+                for (int e = 0; e < 256; e++) expected[256 * b + e] = d * sc[e / 16] * (q[e] - 32);
+            }
+            check(new WeightTensor("q6k", GgmlType.Q6_K, new long[]{256, blocks}, s), expected);
+        }
+    }
+}

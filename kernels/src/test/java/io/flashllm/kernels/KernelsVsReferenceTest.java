@@ -1,0 +1,145 @@
+package io.flashllm.kernels;
+
+import io.flashllm.kernels.reference.ScalarReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** Every optimized kernel against the scalar reference, for every type, on odd shapes. */
+class KernelsVsReferenceTest {
+    private static final int[] ROWS = {1, 3, 7, 33};
+    private static Parallel pool;
+
+    @BeforeAll
+    static void start() {
+        pool = Parallel.create(3);
+    }
+
+    @AfterAll
+    static void stop() {
+        pool.close();
+    }
+
+    /** Tolerance for a dot product: float rounding relative to the sum of absolute products. */
+    private static void assertClose(double expected, double actual, double magnitude, String what) {
+        double tol = 1e-5 * magnitude + 1e-6;
+        if (Math.abs(expected - actual) > tol) {
+            fail(what + ": expected " + expected + " got " + actual + " (tolerance " + tol + ")");
+        }
+    }
+
+    private static double absDot(float[] w, float[] x, int xOff) {
+        double s = 0;
+        for (int i = 0; i < w.length; i++) s += Math.abs((double) w[i] * x[xOff + i]);
+        return s;
+    }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void dequantMatchesReference(GgmlType type) {
+        Random rnd = new Random(type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : TestTensors.colsFor(type)) {
+                WeightTensor w = TestTensors.random(arena, type, 5, cols, rnd);
+                for (int r = 0; r < 5; r++) {
+                    float[] expect = ScalarReference.dequantizeRow(w, r);
+                    float[] got = new float[cols + 3];
+                    Dequant.row(w, r, got, 3);
+                    for (int c = 0; c < cols; c++) {
+                        float tol = 1e-6f * Math.max(1f, Math.abs(expect[c]));
+                        assertEquals(expect[c], got[3 + c], tol, type + " row " + r + " col " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void dotAndAxpyMatchReference(GgmlType type) {
+        Random rnd = new Random(100 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : TestTensors.colsFor(type)) {
+                WeightTensor w = TestTensors.random(arena, type, 3, cols, rnd);
+                float[] x = TestTensors.gaussian(cols + 5, rnd);
+                for (int r = 0; r < 3; r++) {
+                    float[] row = ScalarReference.dequantizeRow(w, r);
+                    assertClose(ScalarReference.dot(w, r, x, 5), MatVec.dot(w, r, x, 5), absDot(row, x, 5),
+                            type + " dot cols " + cols);
+                    float[] expect = x.clone();
+                    float[] got = x.clone();
+                    float a = (float) rnd.nextGaussian();
+                    for (int c = 0; c < cols; c++) expect[2 + c] += a * row[c];
+                    MatVec.axpy(w, r, a, got, 2);
+                    for (int c = 0; c < expect.length; c++) {
+                        assertEquals(expect[c], got[c], 1e-5f * (1 + Math.abs(a * (c >= 2 && c < cols + 2 ? row[c - 2] : 0)) + Math.abs(x[c])),
+                                type + " axpy col " + c);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void matvecAndRowsMatchReference(GgmlType type) {
+        Random rnd = new Random(200 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int rows : ROWS) {
+                for (int cols : TestTensors.colsFor(type)) {
+                    WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                    float[] x = TestTensors.gaussian(cols, rnd);
+                    float[] expect = new float[rows];
+                    ScalarReference.matvec(w, x, expect);
+                    double[] mag = new double[rows];
+                    for (int r = 0; r < rows; r++) mag[r] = absDot(ScalarReference.dequantizeRow(w, r), x, 0);
+                    for (Parallel p : new Parallel[]{null, pool}) {
+                        float[] got = new float[rows];
+                        MatVec.matvec(p, w, x, got);
+                        for (int r = 0; r < rows; r++) assertClose(expect[r], got[r], mag[r], type + " matvec " + rows + "x" + cols);
+                    }
+                    int count = rows + 2;
+                    int[] pick = new int[count + 1];
+                    for (int i = 0; i < count; i++) pick[i] = rnd.nextInt(rows); // duplicates allowed
+                    float[] got = new float[count];
+                    MatVec.matvecRows(pool, w, pick, count, x, got);
+                    for (int i = 0; i < count; i++) {
+                        assertClose(expect[pick[i]], got[i], mag[pick[i]], type + " matvecRows " + rows + "x" + cols);
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void matmulMatchesReference(GgmlType type) {
+        Random rnd = new Random(300 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            int cols = TestTensors.colsFor(type)[2];
+            for (int rows : new int[]{1, 5, 70}) {
+                WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                for (int batch : new int[]{1, 2, 4, 7, 9}) {
+                    float[] x = TestTensors.gaussian(batch * cols, rnd);
+                    float[] got = new float[batch * rows];
+                    MatVec.matmul(pool, w, x, batch, got);
+                    for (int b = 0; b < batch; b++) {
+                        float[] xb = java.util.Arrays.copyOfRange(x, b * cols, (b + 1) * cols);
+                        for (int r = 0; r < rows; r++) {
+                            float[] row = ScalarReference.dequantizeRow(w, r);
+                            assertClose(ScalarReference.dot(w, r, xb, 0), got[b * rows + r], absDot(row, xb, 0),
+                                    type + " matmul batch " + batch + " rows " + rows);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

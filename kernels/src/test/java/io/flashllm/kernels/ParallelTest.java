@@ -1,0 +1,96 @@
+package io.flashllm.kernels;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class ParallelTest {
+
+    @Test
+    void coversEveryIndexExactlyOnceWithOneToFourThreads() {
+        for (int threads = 1; threads <= 4; threads++) {
+            try (Parallel p = Parallel.create(threads)) {
+                assertEquals(threads, p.threads());
+                for (int n : new int[]{1, 2, 3, 5, 17, 1000, 12345}) {
+                    for (int rep = 0; rep < 20; rep++) {
+                        int[] hits = new int[n];
+                        p.forRange(n, (from, to) -> {
+                            assertTrue(from >= 0 && from < to && to <= n);
+                            for (int i = from; i < to; i++) hits[i]++;
+                        });
+                        for (int i = 0; i < n; i++) assertEquals(1, hits[i], "threads " + threads + " n " + n + " i " + i);
+                    }
+                }
+                p.forRange(0, (from, to) -> fail("empty range must not run"));
+            }
+        }
+    }
+
+    @Test
+    void usesMoreThanOneThread() {
+        try (Parallel p = Parallel.create(2)) {
+            java.util.Set<Thread> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            for (int rep = 0; rep < 200 && seen.size() < 2; rep++) {
+                p.forRange(64, (from, to) -> {
+                    seen.add(Thread.currentThread());
+                    long end = System.nanoTime() + 50_000;
+                    while (System.nanoTime() < end) Thread.onSpinWait();
+                });
+            }
+            assertEquals(2, seen.size());
+        }
+    }
+
+    @Test
+    void exceptionsPropagateAndPoolStaysUsable() {
+        try (Parallel p = Parallel.create(3)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.forRange(100, (from, to) -> {
+                if (from <= 50 && 50 < to) throw new IllegalStateException("boom at 50");
+            }));
+            assertEquals("boom at 50", e.getMessage());
+            assertThrows(AssertionError.class, () -> p.forRange(100, (from, to) -> {
+                throw new AssertionError("error");
+            }));
+            AtomicInteger sum = new AtomicInteger();
+            p.forRange(100, (from, to) -> sum.addAndGet(to - from));
+            assertEquals(100, sum.get());
+        }
+    }
+
+    @Test
+    void nestedCallsRunInline() {
+        try (Parallel p = Parallel.create(2)) {
+            AtomicInteger count = new AtomicInteger();
+            p.forRange(8, (from, to) -> {
+                for (int i = from; i < to; i++) p.forRange(10, (a, b) -> count.addAndGet(b - a));
+            });
+            assertEquals(80, count.get());
+        }
+    }
+
+    @Test
+    void closeStopsWorkersAndRejectsLaterCalls() throws Exception {
+        Parallel p = Parallel.create(4);
+        p.forRange(10, (from, to) -> { });
+        p.close();
+        p.close(); // idempotent
+        assertThrows(IllegalStateException.class, () -> p.forRange(10, (from, to) -> { }));
+        Thread.sleep(10);
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("flashllm-parallel-")) {
+                t.join(2000);
+                assertFalse(t.isAlive(), "worker " + t.getName() + " still alive");
+            }
+        }
+    }
+
+    @Test
+    void rejectsBadArguments() {
+        assertThrows(IllegalArgumentException.class, () -> Parallel.create(0));
+        try (Parallel p = Parallel.create(2)) {
+            assertThrows(IllegalArgumentException.class, () -> p.forRange(-1, (a, b) -> { }));
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.flashllm.server.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.SamplingParams;
+import io.flashllm.engine.api.Session;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code flashllm bench}: prompt-processing and decoding speed, like llama-bench's pp/tg figures.
+ * A warm-up run comes first; the measured run processes a prompt of exactly the requested length
+ * and decodes greedily. A model that stops early (end of sequence) is run again from a fresh
+ * session until enough tokens were decoded, and the speeds are totals over all runs.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure prompt processing and decoding speed (tokens/s) and peak memory.")
+public final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--prompt-tokens", paramLabel = "P", defaultValue = "128",
+            description = "Prompt length in tokens (default: ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--gen-tokens", paramLabel = "G", defaultValue = "64",
+            description = "Tokens to decode (default: ${DEFAULT-VALUE}).")
+    int genTokens;
+
+    @Option(names = "--warmup", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Run a short warm-up first so the JIT has compiled the kernels (default: on).")
+    boolean warmup;
+
+    @Option(names = "--json", description = "Print the figures as one JSON object.")
+    boolean json;
+
+    @Spec
+    CommandSpec spec;
+
+    private static final String FILLER = "The quick brown fox jumps over the lazy dog while the sun sets behind the hills, "
+            + "and a gentle wind carries the smell of rain across the quiet valley. ";
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (promptTokens < 1 || genTokens < 1) {
+            throw new CliErrors.UsageException("--prompt-tokens and --gen-tokens must be at least 1");
+        }
+        Path path = model.model != null ? model.model : DemoModel.ensure(err);
+        long t0 = System.nanoTime();
+        try (InferenceModel m = model.load(path)) {
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            int context = model.ctx != null ? model.ctx : promptTokens + genTokens + 1;
+            if (promptTokens + genTokens > context) {
+                throw new CliErrors.UsageException("--ctx " + context + " cannot hold " + promptTokens
+                        + " prompt and " + genTokens + " generated tokens");
+            }
+            int[] prompt = prompt(m, promptTokens);
+            if (warmup) {
+                try (Session s = m.openSession(Math.min(context, 16 + 8))) {
+                    s.generate(Arrays.copyOf(prompt, Math.min(prompt.length, 16)), SamplingParams.greedy(4), t -> true);
+                }
+            }
+            PeakMemory.resetPeaks();
+            long promptNanos = 0, decodeNanos = 0, promptDone = 0;
+            int decoded = 0, runs = 0;
+            while (decoded < genTokens) {
+                try (Session s = m.openSession(context)) {
+                    GenerationResult r = s.generate(prompt, SamplingParams.greedy(genTokens - decoded), t -> true);
+                    promptNanos += r.promptNanos();
+                    promptDone += r.promptTokens().length;
+                    decodeNanos += r.generationNanos();
+                    decoded += r.tokens().length;
+                    runs++;
+                    if (r.tokens().length == 0) break;
+                }
+            }
+            double pp = TextGeneration.rate((int) promptDone, promptNanos);
+            double tg = TextGeneration.rate(decoded, decodeNanos);
+            long heap = PeakMemory.peakHeapBytes();
+            long rss = PeakMemory.peakRssBytes();
+            if (json) {
+                ObjectNode o = new ObjectMapper().createObjectNode();
+                o.put("model", path.toString());
+                o.put("architecture", m.info().architecture());
+                o.put("parameters", m.info().parameterCount());
+                o.put("threads", model.threads());
+                o.put("prompt_tokens", promptTokens);
+                o.put("gen_tokens", decoded);
+                o.put("runs", runs);
+                o.put("load_s", loadSeconds);
+                o.put("prompt_tok_s", pp);
+                o.put("decode_tok_s", tg);
+                o.put("peak_heap_bytes", heap);
+                o.put("peak_rss_bytes", rss);
+                out.println(o);
+            } else {
+                out.printf(Locale.ROOT, "model        %s (%s, %,d parameters)%n", path, m.info().architecture(),
+                        m.info().parameterCount());
+                out.printf(Locale.ROOT, "threads      %d%n", model.threads());
+                out.printf(Locale.ROOT, "load         %.2f s%n", loadSeconds);
+                out.printf(Locale.ROOT, "prompt       %d tokens  %.1f tok/s%n", promptTokens, pp);
+                out.printf(Locale.ROOT, "decode       %d tokens  %.1f tok/s%s%n", decoded, tg,
+                        runs > 1 ? "  (" + runs + " runs: the model stopped early)" : "");
+                out.printf(Locale.ROOT, "peak heap    %.1f MiB%n", heap / 1048576.0);
+                if (rss >= 0) out.printf(Locale.ROOT, "peak RSS     %.1f MiB%n", rss / 1048576.0);
+            }
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** Exactly {@code n} tokens: BOS (when the model uses one), then filler text, cut to length. */
+    static int[] prompt(InferenceModel m, int n) {
+        StringBuilder text = new StringBuilder(FILLER);
+        int[] ids = m.tokenize(text.toString(), true);
+        while (ids.length < n) {
+            text.append(FILLER);
+            ids = m.tokenize(text.toString(), true);
+        }
+        return Arrays.copyOf(ids, n);
+    }
+}

@@ -1,0 +1,29 @@
+package io.flashllm.server.http;
+
+import io.flashllm.engine.api.ChatMessage;
+import java.util.List;
+
+/**
+ * A validated /v1/completions or /v1/chat/completions request. Exactly one of promptText,
+ * promptTokens (completions) or messages (chat) is set. Sampling values are already defaulted.
+ */
+record CompletionRequest(
+        boolean chat,
+        String promptText,
+        int[] promptTokens,
+        List<ChatMessage> messages,
+        Integer maxTokens,
+        float temperature,
+        int topK,
+        float topP,
+        float minP,
+        float repetitionPenalty,
+        float presencePenalty,
+        float frequencyPenalty,
+        long seed,
+        List<String> stop,
+        boolean logprobs,
+        int topLogprobs,
+        boolean echo,
+        boolean stream,
+        boolean includeUsage) {}

@@ -1,0 +1,290 @@
+package io.flashllm.server.http;
+
+import io.flashllm.engine.api.GeneratedToken;
+import io.flashllm.engine.api.GenerationListener;
+import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.Session;
+import io.flashllm.server.metrics.ServerMetrics;
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Runs inference off the event loop: {@code slots} threads, each owning one {@link Session} (its own
+ * KV cache), take jobs from one FIFO queue that holds at most {@code queueCapacity} waiting jobs
+ * beyond those an idle slot is about to take. A cancelled job stops at its next token, or at the next
+ * prompt-progress callback while its prompt is processed, and frees its slot.
+ */
+final class InferenceScheduler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(InferenceScheduler.class.getName());
+
+    private final InferenceModel model;
+    private final int contextLength;
+    private final int queueCapacity;
+    private final ServerMetrics metrics;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<InferenceJob> waiting = new ArrayDeque<>();
+    private final List<InferenceJob> runningJobs = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicInteger running = new AtomicInteger();
+    private int idleSlots;
+    private boolean accepting = true;
+    private boolean stopped;
+
+    InferenceScheduler(InferenceModel model, int slots, int queueCapacity, int contextLength, ServerMetrics metrics) {
+        this.model = model;
+        this.contextLength = contextLength;
+        this.queueCapacity = queueCapacity;
+        this.metrics = metrics;
+        for (int i = 0; i < slots; i++) {
+            Thread t = Thread.ofPlatform().name("flashllm-slot-" + i).daemon(true).unstarted(this::slotLoop);
+            threads.add(t);
+        }
+        threads.forEach(Thread::start);
+    }
+
+    int running() { return running.get(); }
+
+    int queued() {
+        lock.lock();
+        try {
+            return waiting.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    int slots() { return threads.size(); }
+
+    /** Queues the job; false when the queue is full or the scheduler no longer accepts work. */
+    boolean submit(InferenceJob job) {
+        lock.lock();
+        try {
+            if (!accepting || waiting.size() >= queueCapacity + idleSlots) return false;
+            job.submittedNanos = System.nanoTime();
+            waiting.addLast(job);
+            changed.signalAll();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Cancels the job wherever it is: a queued job leaves the queue and hears onCancelled now; a
+     * running one stops at its next token.
+     */
+    void cancel(InferenceJob job, CancelReason reason) {
+        if (!job.markCancelled(reason)) return;
+        boolean removed;
+        lock.lock();
+        try {
+            removed = waiting.remove(job);
+        } finally {
+            lock.unlock();
+        }
+        if (removed) {
+            metrics.cancelled(reason.tag());
+            job.listener.onCancelled();
+        }
+    }
+
+    /** Refuses new jobs from now on; queued and running ones carry on. */
+    void stopAccepting() {
+        lock.lock();
+        try {
+            accepting = false;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True once no job is queued or running. */
+    boolean idle() {
+        lock.lock();
+        try {
+            return waiting.isEmpty() && runningJobs.isEmpty();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Cancels every queued and running job with the given reason. */
+    void cancelAll(CancelReason reason) {
+        List<InferenceJob> all = new ArrayList<>();
+        lock.lock();
+        try {
+            all.addAll(waiting);
+            all.addAll(runningJobs);
+        } finally {
+            lock.unlock();
+        }
+        for (InferenceJob j : all) cancel(j, reason);
+    }
+
+    private InferenceJob take() throws InterruptedException {
+        lock.lock();
+        try {
+            idleSlots++;
+            try {
+                while (waiting.isEmpty() && !stopped) changed.await();
+            } finally {
+                idleSlots--;
+            }
+            if (stopped) return null;
+            InferenceJob job = waiting.pollFirst();
+            runningJobs.add(job);
+            running.incrementAndGet();
+            return job;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void finished(InferenceJob job) {
+        lock.lock();
+        try {
+            runningJobs.remove(job);
+            running.decrementAndGet();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void slotLoop() {
+        Session session = null;
+        try {
+            while (true) {
+                InferenceJob job = take();
+                if (job == null) return;
+                try {
+                    if (session == null) session = model.openSession(contextLength);
+                    if (!run(session, job)) {
+                        // The engine threw: its session may hold half-written state, so start afresh.
+                        closeQuietly(session);
+                        session = null;
+                    }
+                } catch (Throwable t) {
+                    // openSession failed (memory, bad context length): the job must still get an answer.
+                    LOG.log(Level.ERROR, "cannot open a session", t);
+                    job.listener.onError(t);
+                } finally {
+                    finished(job);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (session != null) closeQuietly(session);
+        }
+    }
+
+    /** Runs one job to its end; false when the engine failed. */
+    private boolean run(Session session, InferenceJob job) {
+        long start = System.nanoTime();
+        metrics.queueWait(start - job.submittedNanos);
+        if (job.cancelled()) {
+            metrics.cancelled(job.cancelReason().tag());
+            job.listener.onCancelled();
+            return true;
+        }
+        job.listener.onStart();
+        TimingListener listener = new TimingListener(job);
+        GenerationResult result;
+        try {
+            result = session.generate(job.prompt, job.params, listener);
+        } catch (JobCancelledException e) {
+            metrics.cancelled(job.cancelReason().tag());
+            job.listener.onCancelled();
+            return false;
+        } catch (Throwable t) {
+            if (job.cancelled()) {
+                // An engine may wrap our unwinding exception; a cancelled job is not an engine failure.
+                metrics.cancelled(job.cancelReason().tag());
+                job.listener.onCancelled();
+                return false;
+            }
+            LOG.log(Level.ERROR, "generation failed", t);
+            job.listener.onError(t);
+            return false;
+        }
+        metrics.promptTokens(job.prompt.length);
+        metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
+        if (job.cancelled()) metrics.cancelled(job.cancelReason().tag());
+        job.listener.onFinish(result);
+        return true;
+    }
+
+    private static void closeQuietly(Session s) {
+        try {
+            s.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "closing a session failed", e);
+        }
+    }
+
+    /** Unwinds the engine out of prompt processing when the job was cancelled there. */
+    static final class JobCancelledException extends RuntimeException {
+        JobCancelledException() {
+            super("cancelled", null, false, false);
+        }
+    }
+
+    /** Adds timing metrics and cancellation to the job's listener. */
+    private final class TimingListener implements GenerationListener {
+        private final InferenceJob job;
+        private long lastTokenNanos;
+
+        TimingListener(InferenceJob job) {
+            this.job = job;
+        }
+
+        @Override
+        public boolean onToken(GeneratedToken token) {
+            long now = System.nanoTime();
+            if (lastTokenNanos == 0) {
+                metrics.timeToFirstToken(now - job.arrivalNanos);
+            } else {
+                metrics.interToken(now - lastTokenNanos);
+            }
+            lastTokenNanos = now;
+            metrics.generatedToken();
+            if (job.cancelled()) return false;
+            return job.listener.onToken(token) && !job.cancelled();
+        }
+
+        @Override
+        public void onPromptProgress(int done, int total) {
+            if (job.cancelled()) throw new JobCancelledException();
+            job.listener.onPromptProgress(done, total);
+        }
+    }
+
+    /** Stops the slot threads once they are idle and closes their sessions; call after cancelAll. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            accepting = false;
+            stopped = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+}

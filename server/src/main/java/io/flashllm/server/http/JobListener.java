@@ -1,0 +1,29 @@
+package io.flashllm.server.http;
+
+import io.flashllm.engine.api.GeneratedToken;
+import io.flashllm.engine.api.GenerationResult;
+
+/**
+ * What the HTTP side hears about one inference job. All calls except {@link #onCancelled} (which may
+ * also come from the thread that cancelled a queued job) arrive on the job's slot thread, in order,
+ * and exactly one of onFinish, onError, onCancelled ends the job.
+ */
+interface JobListener {
+    /** A slot took the job; the prompt is about to be processed. */
+    default void onStart() {}
+
+    /** Prompt processing progress (tokens done of total). */
+    default void onPromptProgress(int done, int total) {}
+
+    /** A generated token; may block (a slow reader) and returns false to stop generating. */
+    boolean onToken(GeneratedToken token);
+
+    /** Generation ended (finish reason CANCELLED when a cancel stopped it between tokens). */
+    void onFinish(GenerationResult result);
+
+    /** The engine failed. */
+    void onError(Throwable error);
+
+    /** The job was cancelled before it produced a result (while queued or during the prompt). */
+    void onCancelled();
+}

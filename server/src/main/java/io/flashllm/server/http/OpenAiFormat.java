@@ -1,0 +1,192 @@
+package io.flashllm.server.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flashllm.engine.api.FinishReason;
+import io.flashllm.engine.api.GeneratedToken;
+import io.flashllm.engine.api.GenerationResult;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * Builds the OpenAI JSON bodies for one request: the whole response, or the stream's chunks, all
+ * with the same id and created time. Chat uses chat.completion(.chunk) with message/delta; text
+ * completions use text_completion with text.
+ */
+final class OpenAiFormat {
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private final boolean chat;
+    private final String id;
+    private final long created;
+    private final String model;
+    private final boolean logprobs;
+    private final boolean includeUsage;
+    /** Token id to its text, for logprob entries (the streamed text may hold back partial characters). */
+    private final IntFunction<String> tokenText;
+
+    OpenAiFormat(boolean chat, String id, long created, String model, boolean logprobs, boolean includeUsage,
+                 IntFunction<String> tokenText) {
+        this.chat = chat;
+        this.id = id;
+        this.created = created;
+        this.model = model;
+        this.logprobs = logprobs;
+        this.includeUsage = includeUsage;
+        this.tokenText = tokenText;
+    }
+
+    static String finishReason(FinishReason r) {
+        return switch (r) {
+            case STOP -> "stop";
+            case LENGTH -> "length";
+            case CANCELLED -> "cancelled";
+        };
+    }
+
+    private ObjectNode envelope(boolean chunk) {
+        ObjectNode o = F.objectNode();
+        o.put("id", id);
+        o.put("object", chat ? (chunk ? "chat.completion.chunk" : "chat.completion") : "text_completion");
+        o.put("created", created);
+        o.put("model", model);
+        o.put("system_fingerprint", "flashllm");
+        return o;
+    }
+
+    private static ObjectNode usage(int prompt, int completion) {
+        ObjectNode u = F.objectNode();
+        u.put("prompt_tokens", prompt);
+        u.put("completion_tokens", completion);
+        u.put("total_tokens", prompt + completion);
+        return u;
+    }
+
+    /** The non-streaming response body. */
+    ObjectNode full(GenerationResult r, String echoPrefix, List<GeneratedToken> tokens) {
+        ObjectNode o = envelope(false);
+        ObjectNode choice = F.objectNode();
+        choice.put("index", 0);
+        if (chat) {
+            ObjectNode msg = choice.putObject("message");
+            msg.put("role", "assistant");
+            msg.put("content", r.text());
+        } else {
+            choice.put("text", echoPrefix == null ? r.text() : echoPrefix + r.text());
+        }
+        if (logprobs) {
+            choice.set("logprobs", logprobsOf(tokens, 0));
+        } else {
+            choice.putNull("logprobs");
+        }
+        choice.put("finish_reason", finishReason(r.finishReason()));
+        o.putArray("choices").add(choice);
+        o.set("usage", usage(r.promptTokens().length, r.tokens().length));
+        return o;
+    }
+
+    private ObjectNode chunk(ObjectNode choice) {
+        ObjectNode o = envelope(true);
+        o.putArray("choices").add(choice);
+        if (includeUsage) o.putNull("usage");
+        return o;
+    }
+
+    /** Chat streams open with the assistant role and empty content, as OpenAI's do. */
+    ObjectNode roleChunk() {
+        ObjectNode choice = F.objectNode();
+        choice.put("index", 0);
+        ObjectNode delta = choice.putObject("delta");
+        delta.put("role", "assistant");
+        delta.put("content", "");
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return chunk(choice);
+    }
+
+    /** A content chunk for streamed text (one token's, or an echoed prompt's with token == null). */
+    ObjectNode textChunk(String text, GeneratedToken token, int textOffset) {
+        ObjectNode choice = F.objectNode();
+        choice.put("index", 0);
+        if (chat) {
+            choice.putObject("delta").put("content", text);
+        } else {
+            choice.put("text", text);
+        }
+        if (logprobs && token != null) {
+            choice.set("logprobs", logprobsOf(List.of(token), textOffset));
+        } else {
+            choice.putNull("logprobs");
+        }
+        choice.putNull("finish_reason");
+        return chunk(choice);
+    }
+
+    /** The stream's last chunk with a choice: empty content and the finish reason. */
+    ObjectNode finishChunk(FinishReason reason) {
+        ObjectNode choice = F.objectNode();
+        choice.put("index", 0);
+        if (chat) {
+            choice.putObject("delta");
+        } else {
+            choice.put("text", "");
+        }
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finishReason(reason));
+        return chunk(choice);
+    }
+
+    /** stream_options.include_usage: a chunk with no choices and the token counts. */
+    ObjectNode usageChunk(int prompt, int completion) {
+        ObjectNode o = envelope(true);
+        o.putArray("choices");
+        o.set("usage", usage(prompt, completion));
+        return o;
+    }
+
+    private ObjectNode logprobsOf(List<GeneratedToken> tokens, int textOffset) {
+        ObjectNode lp = F.objectNode();
+        if (chat) {
+            ArrayNode content = lp.putArray("content");
+            for (GeneratedToken t : tokens) {
+                ObjectNode e = tokenEntry(t.id(), t.logprob());
+                ArrayNode tops = e.putArray("top_logprobs");
+                if (t.topIds() != null) {
+                    for (int i = 0; i < t.topIds().length; i++) tops.add(tokenEntry(t.topIds()[i], t.topLogprobs()[i]));
+                }
+                content.add(e);
+            }
+        } else {
+            ArrayNode toks = lp.putArray("tokens");
+            ArrayNode tokLps = lp.putArray("token_logprobs");
+            ArrayNode tops = lp.putArray("top_logprobs");
+            ArrayNode offsets = lp.putArray("text_offset");
+            int off = textOffset;
+            for (GeneratedToken t : tokens) {
+                String text = tokenText.apply(t.id());
+                toks.add(text);
+                tokLps.add(t.logprob());
+                ObjectNode top = F.objectNode();
+                if (t.topIds() != null) {
+                    for (int i = 0; i < t.topIds().length; i++) top.put(tokenText.apply(t.topIds()[i]), t.topLogprobs()[i]);
+                }
+                tops.add(top);
+                offsets.add(off);
+                off += t.text() == null ? 0 : t.text().length();
+            }
+        }
+        return lp;
+    }
+
+    private ObjectNode tokenEntry(int tokenId, float logprob) {
+        String text = tokenText.apply(tokenId);
+        ObjectNode e = F.objectNode();
+        e.put("token", text);
+        e.put("logprob", logprob);
+        ArrayNode bytes = e.putArray("bytes");
+        for (byte b : text.getBytes(StandardCharsets.UTF_8)) bytes.add(b & 0xff);
+        return e;
+    }
+}

@@ -1,0 +1,61 @@
+package io.flashllm.server.http;
+
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.SamplingParams;
+
+/**
+ * Renders and tokenizes a request's prompt and fits its token budget to the context. Runs on a
+ * worker thread: a long prompt takes milliseconds to tokenize, which the event loop must not spend.
+ */
+final class PromptPreparer {
+    /** OpenAI's default for /v1/completions when max_tokens is absent. */
+    static final int COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+    private static final int REPETITION_WINDOW = 64;
+
+    private PromptPreparer() {}
+
+    static Prepared prepare(CompletionRequest req, InferenceModel model, int contextLength, int maxPromptTokens) {
+        int[] tokens;
+        String echo = null;
+        if (req.chat()) {
+            tokens = model.tokenize(model.renderChat(req.messages()), true);
+        } else if (req.promptTokens() != null) {
+            int vocab = model.info().vocabSize();
+            for (int t : req.promptTokens()) {
+                if (t >= vocab) {
+                    throw ApiError.invalid("prompt", "Token id " + t + " is outside the vocabulary (size " + vocab + ")");
+                }
+            }
+            tokens = req.promptTokens().clone();
+            if (req.echo()) echo = model.detokenize(tokens);
+        } else {
+            tokens = model.tokenize(req.promptText(), true);
+            if (req.echo()) echo = req.promptText();
+        }
+        if (tokens.length == 0) {
+            throw ApiError.invalid(req.chat() ? "messages" : "prompt", "The prompt is empty");
+        }
+        String param = req.chat() ? "messages" : "prompt";
+        int promptLimit = maxPromptTokens > 0 ? Math.min(maxPromptTokens, contextLength - 1) : contextLength - 1;
+        if (tokens.length > promptLimit) {
+            throw ApiError.invalid(param, "context_length_exceeded", "The prompt has " + tokens.length
+                    + " tokens; this server accepts at most " + promptLimit + " (context length " + contextLength + ")");
+        }
+        int room = contextLength - tokens.length;
+        int maxTokens;
+        if (req.maxTokens() != null) {
+            maxTokens = req.maxTokens();
+            if (maxTokens > room) {
+                throw ApiError.invalid("max_tokens", "context_length_exceeded", "This model's maximum context length is "
+                        + contextLength + " tokens. However, you requested " + ((long) tokens.length + maxTokens)
+                        + " tokens (" + tokens.length + " in the prompt, " + maxTokens + " for the completion)");
+            }
+        } else {
+            maxTokens = req.chat() ? room : Math.min(COMPLETIONS_DEFAULT_MAX_TOKENS, room);
+        }
+        SamplingParams params = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.minP(),
+                req.repetitionPenalty(), REPETITION_WINDOW, req.presencePenalty(), req.frequencyPenalty(),
+                req.seed(), maxTokens, req.stop(), req.logprobs() ? req.topLogprobs() : 0);
+        return new Prepared(tokens, params, echo);
+    }
+}

@@ -1,0 +1,193 @@
+package io.flashllm.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flashllm.engine.api.ChatMessage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Reads the OpenAI request shapes into a {@link CompletionRequest}, rejecting what this server
+ * cannot honour (n > 1, tools, logit_bias...) with a 400 rather than silently ignoring it. Unknown
+ * fields are ignored, as OpenAI clients send many that do not matter here.
+ */
+final class RequestParser {
+    static final int MAX_STOP = 16;
+    static final int MAX_TOP_LOGPROBS = 20;
+
+    private RequestParser() {}
+
+    /** @param modelIds the ids this server answers to; a request naming another model is a 400 */
+    static CompletionRequest parse(JsonNode body, boolean chat, List<String> modelIds) {
+        String model = Fields.string(body, "model");
+        if (model != null && !modelIds.contains(model)) throw ApiError.modelNotFound(400, model);
+
+        Long n = Fields.integer(body, "n", Long.MIN_VALUE, Long.MAX_VALUE);
+        if (n != null && n != 1) throw ApiError.unsupported("n", "Only n = 1 is supported");
+
+        Long maxTokens = Fields.integer(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
+        if (maxTokens == null) maxTokens = Fields.integer(body, "max_tokens", 1, Integer.MAX_VALUE);
+        if (maxTokens == null) {
+            Long nPredict = Fields.integer(body, "n_predict", -1, Integer.MAX_VALUE); // llama.cpp's name
+            if (nPredict != null && nPredict > 0) maxTokens = nPredict;
+        }
+
+        Double temperature = Fields.number(body, "temperature", 0, 2);
+        Double topP = Fields.number(body, "top_p", 0, 1);
+        Long topK = Fields.integer(body, "top_k", 0, Integer.MAX_VALUE);
+        Double minP = Fields.number(body, "min_p", 0, 1);
+        Double repeat = Fields.number(body, "repetition_penalty", 0.01, 10);
+        if (repeat == null) repeat = Fields.number(body, "repeat_penalty", 0.01, 10);
+        Double presence = Fields.number(body, "presence_penalty", -2, 2);
+        Double frequency = Fields.number(body, "frequency_penalty", -2, 2);
+        Long seed = Fields.integer(body, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
+        List<String> stop = Fields.strings(body, "stop", MAX_STOP);
+        Boolean stream = Fields.bool(body, "stream");
+        boolean includeUsage = false;
+        JsonNode so = Fields.get(body, "stream_options");
+        if (so != null) {
+            if (!so.isObject()) throw ApiError.invalid("stream_options", "invalid_type", "'stream_options' must be an object");
+            Boolean iu = Fields.bool(so, "include_usage");
+            includeUsage = iu != null && iu;
+        }
+        JsonNode bias = Fields.get(body, "logit_bias");
+        if (bias != null && (!bias.isObject() || !bias.isEmpty())) {
+            throw ApiError.unsupported("logit_bias", "logit_bias is not supported");
+        }
+        Fields.string(body, "user"); // accepted and ignored, but must be a string
+
+        boolean logprobs;
+        int topLogprobs;
+        String promptText = null;
+        int[] promptTokens = null;
+        List<ChatMessage> messages = null;
+        boolean echo = false;
+        if (chat) {
+            Boolean lp = Fields.bool(body, "logprobs");
+            logprobs = lp != null && lp;
+            Long top = Fields.integer(body, "top_logprobs", 0, MAX_TOP_LOGPROBS);
+            if (top != null && !logprobs && top > 0) {
+                throw ApiError.invalid("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
+            }
+            topLogprobs = top == null ? 0 : top.intValue();
+            messages = messages(body);
+            rejectTools(body);
+            JsonNode rf = Fields.get(body, "response_format");
+            if (rf != null) {
+                String type = rf.isObject() ? Fields.string(rf, "type") : null;
+                if (!"text".equals(type)) {
+                    throw ApiError.unsupported("response_format", "Only response_format {\"type\":\"text\"} is supported");
+                }
+            }
+        } else {
+            Long lp = Fields.integer(body, "logprobs", 0, MAX_TOP_LOGPROBS);
+            logprobs = lp != null;
+            topLogprobs = lp == null ? 0 : lp.intValue();
+            Boolean e = Fields.bool(body, "echo");
+            echo = e != null && e;
+            Long bestOf = Fields.integer(body, "best_of", Long.MIN_VALUE, Long.MAX_VALUE);
+            if (bestOf != null && bestOf != 1) throw ApiError.unsupported("best_of", "Only best_of = 1 is supported");
+            String suffix = Fields.string(body, "suffix");
+            if (suffix != null && !suffix.isEmpty()) throw ApiError.unsupported("suffix", "suffix is not supported");
+            JsonNode prompt = body.get("prompt");
+            if (prompt == null || prompt.isNull()) throw ApiError.invalid("prompt", "missing_field", "'prompt' is required");
+            if (prompt.isTextual()) {
+                promptText = prompt.textValue();
+            } else if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
+                promptText = prompt.get(0).textValue();
+            } else if (prompt.isArray() && !prompt.isEmpty() && allInts(prompt)) {
+                promptTokens = new int[prompt.size()];
+                for (int i = 0; i < promptTokens.length; i++) promptTokens[i] = prompt.get(i).intValue();
+            } else if (prompt.isArray() && prompt.size() > 1 && prompt.get(0).isTextual()) {
+                throw ApiError.unsupported("prompt", "Only one prompt per request is supported");
+            } else {
+                throw ApiError.invalid("prompt", "invalid_type",
+                        "'prompt' must be a string, an array of one string, or an array of token ids");
+            }
+            if (echo && logprobs) {
+                throw ApiError.unsupported("echo", "echo together with logprobs is not supported");
+            }
+        }
+
+        float t = temperature == null ? 1f : temperature.floatValue();
+        int k = topK == null ? 0 : topK.intValue();
+        float p = topP == null ? 1f : topP.floatValue();
+        if (p == 0f) { // nucleus of zero mass: only the most likely token survives
+            p = 1f;
+            k = 1;
+        }
+        long s = seed != null ? seed : ThreadLocalRandom.current().nextLong();
+        return new CompletionRequest(chat, promptText, promptTokens, messages,
+                maxTokens == null ? null : maxTokens.intValue(), t, k, p,
+                minP == null ? 0f : minP.floatValue(), repeat == null ? 1f : repeat.floatValue(),
+                presence == null ? 0f : presence.floatValue(), frequency == null ? 0f : frequency.floatValue(),
+                s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage);
+    }
+
+    private static boolean allInts(JsonNode arr) {
+        for (JsonNode x : arr) {
+            if (!x.isIntegralNumber() || !x.canConvertToInt() || x.intValue() < 0) return false;
+        }
+        return true;
+    }
+
+    private static void rejectTools(JsonNode body) {
+        for (String f : new String[] {"tools", "functions"}) {
+            JsonNode n = Fields.get(body, f);
+            if (n != null && (!n.isArray() || !n.isEmpty())) {
+                throw ApiError.unsupported(f, "Tool and function calling are not supported");
+            }
+        }
+    }
+
+    private static List<ChatMessage> messages(JsonNode body) {
+        JsonNode arr = body.get("messages");
+        if (arr == null || arr.isNull()) throw ApiError.invalid("messages", "missing_field", "'messages' is required");
+        if (!arr.isArray()) throw ApiError.invalid("messages", "invalid_type", "'messages' must be an array");
+        if (arr.isEmpty()) throw ApiError.invalid("messages", "'messages' must not be empty");
+        List<ChatMessage> out = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            JsonNode m = arr.get(i);
+            String where = "messages[" + i + "]";
+            if (!m.isObject()) throw ApiError.invalid(where, "invalid_type", "'" + where + "' must be an object");
+            JsonNode roleNode = m.get("role");
+            if (roleNode == null || !roleNode.isTextual()) {
+                throw ApiError.invalid(where + ".role", "invalid_type", "'" + where + ".role' must be a string");
+            }
+            String role = switch (roleNode.textValue()) {
+                case "system", "developer" -> "system";
+                case "user" -> "user";
+                case "assistant" -> "assistant";
+                case "tool", "function" -> throw ApiError.unsupported(where + ".role",
+                        "Tool and function messages are not supported");
+                default -> throw ApiError.invalid(where + ".role",
+                        "Unknown role '" + roleNode.textValue() + "'; expected system, developer, user or assistant");
+            };
+            out.add(new ChatMessage(role, content(m.get("content"), where + ".content", role)));
+        }
+        return List.copyOf(out);
+    }
+
+    /** A string, or an array of {"type":"text","text":...} parts joined together. */
+    private static String content(JsonNode c, String where, String role) {
+        if (c == null || c.isNull()) {
+            if (role.equals("assistant")) return "";
+            throw ApiError.invalid(where, "missing_field", "'" + where + "' is required");
+        }
+        if (c.isTextual()) return c.textValue();
+        if (c.isArray()) {
+            StringBuilder b = new StringBuilder();
+            for (JsonNode part : c) {
+                String type = part.isObject() ? Fields.string(part, "type") : null;
+                if (!"text".equals(type)) {
+                    throw ApiError.unsupported(where, "Only text content parts are supported");
+                }
+                String text = Fields.string(part, "text");
+                if (text == null) throw ApiError.invalid(where, "missing_field", "text parts need a 'text' string");
+                b.append(text);
+            }
+            return b.toString();
+        }
+        throw ApiError.invalid(where, "invalid_type", "'" + where + "' must be a string or an array of text parts");
+    }
+}

@@ -1,0 +1,211 @@
+package io.flashllm.server.http;
+
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.server.config.ConfigException;
+import io.flashllm.server.config.ConfigLoader;
+import io.flashllm.server.config.ServerConfig;
+import io.flashllm.server.config.Setting;
+import io.flashllm.server.metrics.FlashMetricsBinder;
+import io.flashllm.server.metrics.ServerMetrics;
+import java.io.PrintStream;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code flashllm serve}: binds the HTTP port at once (health says "loading"), loads the model,
+ * then serves until SIGTERM/SIGINT, when it drains gracefully. Options override FLASHLLM_*
+ * environment variables, which override the YAML config file, which overrides the defaults.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = "Serve a model over an OpenAI-compatible HTTP API (completions, chat, SSE, /metrics).")
+public final class ServeCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger(ServeCommand.class.getName());
+
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "GGUF file, Hugging Face directory or flash bundle; none serves the built-in demo model.")
+    Path model;
+    @Option(names = "--host", description = "Address to bind (default 127.0.0.1).")
+    String host;
+    @Option(names = "--port", description = "TCP port (default 8080; 0 picks a free one).")
+    Integer port;
+    @Option(names = "--api-key", description = "Bearer key clients must send; required off loopback.")
+    String apiKey;
+    @Option(names = "--insecure-allow-no-key", description = "Allow a non-loopback bind without an API key.")
+    Boolean insecureAllowNoKey;
+    @Option(names = "--parallel", description = "Generation slots, each with its own KV cache (default 1).")
+    Integer parallel;
+    @Option(names = "--queue-size", description = "Requests that may wait for a slot before 429 (default 16).")
+    Integer queueSize;
+    @Option(names = "--ctx", description = "Context length per slot (default: the model's).")
+    Integer ctx;
+    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    Integer threads;
+    @Option(names = "--model-alias", description = "Model id shown to clients (default: the model's own).")
+    String modelAlias;
+    @Option(names = "--cors-origin", split = ",", description = "Origins allowed by CORS (default: none, CORS off).")
+    List<String> corsOrigins;
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (default: config/flashllm.yaml if present).")
+    Path configFile;
+
+    private final ModelProvider provider;
+    private final List<FlashMetricsBinder> binders;
+
+    /** Serves models loaded by the engine ({@link EngineModels}). */
+    public ServeCommand() {
+        this(EngineModels::load, List.of());
+    }
+
+    /**
+     * @param provider loads the model from the effective configuration
+     * @param binders  extra meters (flash store cache, I/O) to publish on /metrics
+     */
+    public ServeCommand(ModelProvider provider, List<FlashMetricsBinder> binders) {
+        this.provider = provider;
+        this.binders = List.copyOf(binders);
+    }
+
+    /** The command-line layer of the configuration: only options actually given. */
+    Map<Setting, Object> commandLine() {
+        Map<Setting, Object> m = new EnumMap<>(Setting.class);
+        if (model != null) m.put(Setting.MODEL, model.toString());
+        if (host != null) m.put(Setting.HOST, host);
+        if (port != null) m.put(Setting.PORT, port.toString());
+        if (apiKey != null) m.put(Setting.API_KEY, apiKey);
+        if (insecureAllowNoKey != null) m.put(Setting.INSECURE_ALLOW_NO_KEY, insecureAllowNoKey.toString());
+        if (parallel != null) m.put(Setting.PARALLEL, parallel.toString());
+        if (queueSize != null) m.put(Setting.QUEUE_SIZE, queueSize.toString());
+        if (ctx != null) m.put(Setting.CTX, ctx.toString());
+        if (threads != null) m.put(Setting.THREADS, threads.toString());
+        if (modelAlias != null) m.put(Setting.MODEL_ALIAS, modelAlias);
+        if (corsOrigins != null) m.put(Setting.CORS_ORIGINS, corsOrigins);
+        return m;
+    }
+
+    /** A started server with its model; {@link #stop} drains it gracefully. */
+    static final class Running {
+        final ServerConfig config;
+        final ApiServer server;
+        final ServerMetrics metrics;
+        final int port;
+        private InferenceModel model;
+        private boolean stopped;
+
+        Running(ServerConfig config, ApiServer server, ServerMetrics metrics, int port) {
+            this.config = config;
+            this.server = server;
+            this.metrics = metrics;
+            this.port = port;
+        }
+
+        synchronized void model(InferenceModel m) {
+            model = m;
+        }
+
+        /** Idempotent: drains the server, then frees the model and the meters. */
+        synchronized void stop() {
+            if (stopped) return;
+            stopped = true;
+            server.shutdown();
+            if (model != null) model.close();
+            metrics.close();
+        }
+    }
+
+    /** Failure to start, with the exit code the command returns. */
+    static final class StartException extends Exception {
+        final int exitCode;
+
+        StartException(String message, int exitCode, Throwable cause) {
+            super(message, cause);
+            this.exitCode = exitCode;
+        }
+    }
+
+    /**
+     * Resolves the configuration, binds the port, loads the model and serves it. Returns once the
+     * model is serving; the caller owns the returned handle.
+     */
+    Running start(Map<String, String> env) throws StartException {
+        ServerConfig config;
+        try {
+            config = ConfigLoader.load(configFile, env, commandLine());
+            config.checkExposure();
+        } catch (ConfigException e) {
+            throw new StartException(e.getMessage(), 2, e);
+        }
+        LOG.log(Level.INFO, "effective configuration:\n{0}", config.describe());
+        ServerMetrics metrics = new ServerMetrics();
+        ApiServer server;
+        int boundPort;
+        try {
+            server = new ApiServer(config, metrics);
+            boundPort = server.start();
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw new StartException("cannot start the HTTP server: " + e.getMessage(), 1, e);
+        }
+        Running running = new Running(config, server, metrics, boundPort);
+        System.err.println("flashllm: listening on http://" + config.host() + ":" + boundPort + " (loading model...)");
+        try {
+            InferenceModel m = provider.load(config);
+            running.model(m);
+            for (FlashMetricsBinder b : binders) metrics.bind(b);
+            if (m instanceof FlashMetricsBinder b) metrics.bind(b);
+            server.serve(m);
+            System.err.println("flashllm: ready, model " + m.info().id() + " on http://" + config.host() + ":" + boundPort);
+            return running;
+        } catch (Exception | OutOfMemoryError e) {
+            LOG.log(Level.ERROR, "loading the model failed", e);
+            server.failed(e);
+            running.stop();
+            throw new StartException("loading the model failed: " + e.getMessage(), 1, e);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        PrintStream err = System.err;
+        CountDownLatch stopped = new CountDownLatch(1);
+        Running[] holder = new Running[1];
+        // Registered first so that a SIGTERM during model loading also drains cleanly.
+        Thread hook = Thread.ofPlatform().name("flashllm-shutdown").unstarted(() -> {
+            Running r;
+            synchronized (holder) {
+                r = holder[0];
+            }
+            if (r != null) {
+                err.println("flashllm: shutting down (grace " + r.config.shutdownGraceSeconds() + " s)");
+                r.stop();
+            }
+            stopped.countDown();
+        });
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            Running r = start(System.getenv());
+            synchronized (holder) {
+                holder[0] = r;
+            }
+        } catch (StartException e) {
+            err.println("flashllm serve: " + e.getMessage());
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException alreadyShuttingDown) {
+                // the JVM is exiting anyway
+            }
+            return e.exitCode;
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

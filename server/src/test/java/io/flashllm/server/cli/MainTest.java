@@ -1,0 +1,164 @@
+package io.flashllm.server.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class MainTest {
+    @TempDir
+    static Path dir;
+    static Path model;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    @BeforeAll
+    static void synthesizeTinyModel() {
+        model = dir.resolve("tiny.gguf");
+        CliRun r = CliRun.of("synth", "--arch", "llama", "--dim", "64", "--layers", "2", "--heads", "4",
+                "--kv-heads", "2", "--ffn", "128", "--vocab", "500", "--type", "Q8_0", "--out", model.toString(),
+                "--seed", "3", "--threads", "2", "--json");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(Files.exists(model));
+    }
+
+    @Test
+    void versionAndHelp() {
+        CliRun v = CliRun.of("--version");
+        assertEquals(0, v.exit());
+        assertTrue(v.out().startsWith("flashllm "), v.out());
+        CliRun h = CliRun.of("--help");
+        assertEquals(0, h.exit());
+        // serve is found by name when the HTTP server is in the build, as it is here
+        for (String c : new String[] {"generate", "bench", "synth", "demo", "serve"}) assertTrue(h.out().contains(c), h.out());
+        CliRun gh = CliRun.of("generate", "--help");
+        assertEquals(0, gh.exit());
+        assertTrue(gh.out().contains("--max-tokens"), gh.out());
+    }
+
+    @Test
+    void noSubcommandPrintsUsageAndFails() {
+        CliRun r = CliRun.of();
+        assertEquals(Main.EXIT_USAGE, r.exit());
+        assertTrue(r.err().contains("Usage"), r.err());
+    }
+
+    @Test
+    void missingModelFileIsOneLineError() {
+        CliRun r = CliRun.of("generate", "--model", dir.resolve("nope.gguf").toString(), "--prompt", "hi");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.oneLineError(), r.err());
+        assertTrue(r.err().contains("nope.gguf"), r.err());
+    }
+
+    @Test
+    void badArgumentsAreOneLineErrors() {
+        for (String[] args : new String[][] {
+                {"generate", "--max-tokens", "many"},
+                {"generate", "--frobnicate"},
+                {"synth", "--arch", "gpt5", "--out", dir.resolve("x.gguf").toString()},
+                {"synth", "--dim", "100", "--heads", "3", "--out", dir.resolve("x.gguf").toString()},
+                {"synth", "--type", "Q8_0", "--format", "hf", "--out", dir.resolve("x").toString()},
+                {"synth"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--top-p", "2"},
+                {"bench", "--model", model.toString(), "--gen-tokens", "0"}}) {
+            CliRun r = CliRun.of(args);
+            assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", args) + ": " + r.err());
+            assertTrue(r.oneLineError(), String.join(" ", args) + ": " + r.err());
+        }
+    }
+
+    @Test
+    void corruptModelIsOneLineErrorAndVerboseAddsTheTrace() throws IOException {
+        Path bad = dir.resolve("bad.gguf");
+        Files.write(bad, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0, 1});
+        CliRun r = CliRun.of("generate", "--model", bad.toString(), "--prompt", "hi");
+        assertEquals(Main.EXIT_FAILURE, r.exit());
+        assertTrue(r.oneLineError(), r.err());
+        assertTrue(r.err().contains("bad.gguf"), r.err());
+        CliRun v = CliRun.of("generate", "--model", bad.toString(), "--prompt", "hi", "--verbose");
+        assertEquals(Main.EXIT_FAILURE, v.exit());
+        assertTrue(v.err().contains("\tat "), v.err());
+    }
+
+    @Test
+    void generateStreamsTextAndReportsSpeed() {
+        CliRun r = CliRun.of("generate", "--model", model.toString(), "--prompt", "Once upon a time",
+                "--max-tokens", "6", "--seed", "1", "--threads", "2");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("tok/s"), r.err());
+    }
+
+    @Test
+    void jsonOutputHasPromptTokensTokensTextAndTopLogprobs() throws IOException {
+        CliRun r = CliRun.of("generate", "--model", model.toString(), "--prompt", "Hello world",
+                "--max-tokens", "5", "--temperature", "0", "--json", "--logprobs", "3", "--threads", "2");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        JsonNode prompt = j.get("prompt_tokens");
+        assertTrue(prompt.isArray() && prompt.size() >= 2);
+        assertEquals(1, prompt.get(0).asInt(), "SPM vocabularies start with BOS <s> = 1");
+        JsonNode tokens = j.get("tokens");
+        assertTrue(tokens.size() >= 1 && tokens.size() <= 5, j.toString());
+        assertTrue(j.get("text").isTextual());
+        JsonNode top = j.get("top_logprobs");
+        assertEquals(tokens.size(), top.size());
+        for (int i = 0; i < top.size(); i++) {
+            JsonNode t = top.get(i);
+            assertEquals(3, t.size());
+            // greedy: the chosen token is the most likely one, and the list is sorted
+            assertEquals(tokens.get(i).asInt(), t.get(0).get(0).asInt());
+            assertTrue(t.get(0).get(1).asDouble() >= t.get(1).get(1).asDouble());
+            assertTrue(t.get(1).get(1).asDouble() >= t.get(2).get(1).asDouble());
+            assertTrue(t.get(0).get(1).asDouble() <= 0);
+        }
+    }
+
+    @Test
+    void benchJsonHasTheFigures() throws IOException {
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "4",
+                "--threads", "2", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertTrue(j.get("prompt_tok_s").asDouble() > 0, j.toString());
+        assertTrue(j.get("decode_tok_s").asDouble() > 0, j.toString());
+        assertTrue(j.get("peak_heap_bytes").asLong() > 0, j.toString());
+        assertEquals(8, j.get("prompt_tokens").asInt());
+    }
+
+    @Test
+    void synthIsDeterministicThroughTheCli() throws IOException {
+        Path a = dir.resolve("a.gguf"), b = dir.resolve("b.gguf");
+        for (Path p : new Path[] {a, b}) {
+            CliRun r = CliRun.of("synth", "--arch", "opt", "--dim", "64", "--layers", "1", "--heads", "4",
+                    "--vocab", "400", "--type", "F16", "--out", p.toString(), "--threads", "2");
+            assertEquals(0, r.exit(), r.err());
+        }
+        assertArrayEquals(Files.readAllBytes(a), Files.readAllBytes(b));
+    }
+
+    @Test
+    void demoSynthesizesItsModelOnceAndSaysItIsRandom() {
+        String old = System.getProperty("flashllm.home");
+        System.setProperty("flashllm.home", dir.resolve("home").toString());
+        try {
+            CliRun r = CliRun.of("demo", "--max-tokens", "3", "--threads", "2");
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.err().contains("meaningless"), r.err());
+            assertTrue(r.err().contains("--model"), r.err());
+            assertTrue(Files.exists(dir.resolve("home").resolve("demo").resolve(DemoModel.FILE_NAME)));
+            CliRun again = CliRun.of("generate", "--max-tokens", "2", "--threads", "2");
+            assertEquals(0, again.exit(), again.err());
+            assertFalse(again.err().contains("synthesizing"), again.err());
+        } finally {
+            if (old == null) System.clearProperty("flashllm.home");
+            else System.setProperty("flashllm.home", old);
+        }
+    }
+}

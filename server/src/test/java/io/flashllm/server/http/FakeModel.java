@@ -1,0 +1,160 @@
+package io.flashllm.server.http;
+
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.FinishReason;
+import io.flashllm.engine.api.GeneratedToken;
+import io.flashllm.engine.api.GenerationListener;
+import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.ModelInfo;
+import io.flashllm.engine.api.SamplingParams;
+import io.flashllm.engine.api.Session;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A deterministic model for HTTP tests where timing must be controlled: one token per UTF-8 byte
+ * (BOS 256, EOS 257), a reply that spells {@link #REPLY} over and over, a fixed delay per prompt
+ * token (reported through onPromptProgress) and per generated token. A prompt containing "[eos]"
+ * makes the reply end with EOS after 5 tokens.
+ */
+final class FakeModel implements InferenceModel {
+    static final String REPLY = "Hello, world! ";
+    static final int BOS = 256;
+    static final int EOS = 257;
+    static final int VOCAB = 300;
+
+    final long promptNanosPerToken;
+    final long tokenDelayMillis;
+    final int contextLength;
+    final AtomicInteger generating = new AtomicInteger();
+    final AtomicInteger sessionsOpen = new AtomicInteger();
+
+    FakeModel(long promptNanosPerToken, long tokenDelayMillis, int contextLength) {
+        this.promptNanosPerToken = promptNanosPerToken;
+        this.tokenDelayMillis = tokenDelayMillis;
+        this.contextLength = contextLength;
+    }
+
+    @Override
+    public ModelInfo info() {
+        return new ModelInfo("fake-model", "fake", contextLength, VOCAB, 1234);
+    }
+
+    @Override
+    public int[] tokenize(String text, boolean addSpecial) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        int off = addSpecial ? 1 : 0;
+        int[] out = new int[b.length + off];
+        if (addSpecial) out[0] = BOS;
+        for (int i = 0; i < b.length; i++) out[i + off] = b[i] & 0xff;
+        return out;
+    }
+
+    @Override
+    public String detokenize(int[] tokens) {
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        for (int t : tokens) {
+            if (t < 256) o.write(t);
+        }
+        return o.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String renderChat(List<ChatMessage> messages) {
+        StringBuilder b = new StringBuilder();
+        for (ChatMessage m : messages) b.append('<').append(m.role()).append('>').append(m.content()).append('\n');
+        return b.append("<assistant>").toString();
+    }
+
+    @Override
+    public Session openSession(int ctx) {
+        sessionsOpen.incrementAndGet();
+        return new FakeSession();
+    }
+
+    @Override
+    public void close() {}
+
+    private final class FakeSession implements Session {
+        private boolean closed;
+
+        @Override
+        public GenerationResult generate(int[] prompt, SamplingParams params, GenerationListener listener) {
+            if (closed) throw new IllegalStateException("session closed");
+            generating.incrementAndGet();
+            try {
+                return run(prompt, params, listener);
+            } finally {
+                generating.decrementAndGet();
+            }
+        }
+
+        private GenerationResult run(int[] prompt, SamplingParams params, GenerationListener listener) {
+            long t0 = System.nanoTime();
+            for (int done = 0; done < prompt.length; ) {
+                int step = Math.min(4, prompt.length - done);
+                sleepNanos(promptNanosPerToken * step);
+                done += step;
+                listener.onPromptProgress(done, prompt.length);
+            }
+            long t1 = System.nanoTime();
+            boolean eosEarly = detokenize(prompt).contains("[eos]");
+            int[] out = new int[params.maxTokens()];
+            int n = 0;
+            StringBuilder text = new StringBuilder();
+            FinishReason reason = FinishReason.LENGTH;
+            while (n < params.maxTokens()) {
+                sleepNanos(tokenDelayMillis * 1_000_000L);
+                if (eosEarly && n == 5) {
+                    reason = FinishReason.STOP;
+                    break;
+                }
+                char c = REPLY.charAt(n % REPLY.length());
+                String piece = String.valueOf(c);
+                String candidate = text + piece;
+                String stopHit = null;
+                for (String s : params.stop()) {
+                    if (candidate.contains(s)) stopHit = s;
+                }
+                if (stopHit != null) {
+                    reason = FinishReason.STOP;
+                    break;
+                }
+                int id = c;
+                out[n++] = id;
+                text.append(piece);
+                int k = params.topLogprobs();
+                int[] topIds = new int[k];
+                float[] topLps = new float[k];
+                for (int i = 0; i < k; i++) {
+                    topIds[i] = i == 0 ? id : 'a' + i;
+                    topLps[i] = -0.25f * (i + 1);
+                }
+                if (!listener.onToken(new GeneratedToken(id, piece, -0.25f, topIds, topLps))) {
+                    reason = FinishReason.CANCELLED;
+                    break;
+                }
+            }
+            return new GenerationResult(prompt, java.util.Arrays.copyOf(out, n), text.toString(), reason,
+                    t1 - t0, System.nanoTime() - t1);
+        }
+
+        @Override
+        public void close() {
+            closed = true;
+            sessionsOpen.decrementAndGet();
+        }
+    }
+
+    private static void sleepNanos(long nanos) {
+        if (nanos <= 0) return;
+        try {
+            Thread.sleep(nanos / 1_000_000L, (int) (nanos % 1_000_000L));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package io.flashllm.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flashllm.engine.LoadOptions;
+import io.flashllm.engine.ModelLoader;
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.synth.Synth;
+import io.flashllm.engine.synth.SynthArch;
+import io.flashllm.engine.synth.SynthFormat;
+import io.flashllm.engine.synth.SynthSpec;
+import io.flashllm.engine.synth.SynthType;
+import io.flashllm.server.config.Setting;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The server over the real engine: a tiny random-weight Llama written by synth, loaded by
+ * ModelLoader. Its text is meaningless, so the checks are about agreement: streamed and whole
+ * answers match under greedy sampling, token counts match /tokenize, seeds reproduce, logprobs are
+ * consistent, and a disconnect frees the slot.
+ */
+class RealEngineTest {
+    @TempDir
+    static Path dir;
+    static InferenceModel model;
+    static TestServer ts;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path file = dir.resolve("tiny-llama.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 2, 128, 512, SynthType.F32, SynthFormat.GGUF,
+                11L, null, 512, "tiny"), file);
+        model = ModelLoader.load(file, new LoadOptions(1, 0, null));
+        ts = new TestServer(model, Map.of(Setting.PARALLEL, 2, Setting.CTX, 256));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (ts != null) ts.close();
+        if (model != null) model.close();
+    }
+
+    private static String streamedText(HttpResponse<String> r, boolean chat) throws Exception {
+        assertEquals(200, r.statusCode(), r.body());
+        List<SseParser.Event> events = SseParser.parse(r.body());
+        assertEquals("[DONE]", events.getLast().data());
+        StringBuilder b = new StringBuilder();
+        for (SseParser.Event e : events) {
+            if (e.comment() != null || e.data().equals("[DONE]")) continue;
+            JsonNode ch = TestServer.JSON.readTree(e.data());
+            if (ch.get("choices").isEmpty()) continue;
+            JsonNode c = ch.get("choices").get(0);
+            JsonNode piece = chat ? c.get("delta").get("content") : c.get("text");
+            if (piece != null) b.append(piece.asText());
+        }
+        return b.toString();
+    }
+
+    @Test
+    void greedyStreamMatchesWholeAnswerAndCountsMatchTokenize() throws Exception {
+        String body = "{\"model\":\"tiny-llama\",\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0";
+        HttpResponse<String> whole = ts.post("/v1/completions", body + "}");
+        assertEquals(200, whole.statusCode(), whole.body());
+        JsonNode j = TestServer.json(whole);
+        String text = j.get("choices").get(0).get("text").asText();
+        String stream = streamedText(ts.post("/v1/completions", body + ",\"stream\":true}"), false);
+        assertEquals(text, stream);
+
+        JsonNode tok = TestServer.json(ts.post("/tokenize", "{\"content\":\"Once upon a time\",\"add_special\":true}"));
+        assertEquals(tok.get("tokens").size(), j.get("usage").get("prompt_tokens").asInt());
+        int completion = j.get("usage").get("completion_tokens").asInt();
+        assertTrue(completion >= 1 && completion <= 12, "completion tokens " + completion);
+        String finish = j.get("choices").get(0).get("finish_reason").asText();
+        assertTrue(finish.equals("stop") || (finish.equals("length") && completion == 12), finish + " after " + completion);
+    }
+
+    @Test
+    void chatStreamsWithUsageAndSeedsReproduce() throws Exception {
+        String body = "{\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"},{\"role\":\"user\",\"content\":\"Hello!\"}],"
+                + "\"max_tokens\":10,\"temperature\":0.9,\"seed\":1234";
+        HttpResponse<String> a = ts.post("/v1/chat/completions", body + "}");
+        HttpResponse<String> b = ts.post("/v1/chat/completions", body + "}");
+        assertEquals(200, a.statusCode(), a.body());
+        String ta = TestServer.json(a).get("choices").get(0).get("message").get("content").asText();
+        assertEquals(ta, TestServer.json(b).get("choices").get(0).get("message").get("content").asText());
+        HttpResponse<String> s = ts.post("/v1/chat/completions", body + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        assertEquals(ta, streamedText(s, true));
+        List<SseParser.Event> ev = SseParser.parse(s.body());
+        JsonNode usage = TestServer.JSON.readTree(ev.get(ev.size() - 2).data());
+        assertEquals(0, usage.get("choices").size());
+        assertEquals(TestServer.json(a).get("usage"), usage.get("usage"));
+    }
+
+    @Test
+    void logprobsAreConsistentUnderGreedySampling() throws Exception {
+        HttpResponse<String> r = ts.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                + "\"max_tokens\":5,\"temperature\":0,\"logprobs\":true,\"top_logprobs\":3}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode content = TestServer.json(r).get("choices").get(0).get("logprobs").get("content");
+        assertTrue(content.size() >= 1);
+        for (JsonNode e : content) {
+            double lp = e.get("logprob").asDouble();
+            assertTrue(lp <= 0, "logprob " + lp);
+            JsonNode tops = e.get("top_logprobs");
+            assertEquals(3, tops.size());
+            for (int i = 1; i < tops.size(); i++) {
+                assertTrue(tops.get(i - 1).get("logprob").asDouble() >= tops.get(i).get("logprob").asDouble());
+            }
+            // Greedy picks the most likely token.
+            assertEquals(tops.get(0).get("logprob").asDouble(), lp, 1e-4);
+        }
+    }
+
+    @Test
+    void contextLimitAndDisconnect() throws Exception {
+        HttpResponse<String> tooLong = ts.post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":255}");
+        assertEquals(400, tooLong.statusCode());
+        assertEquals("context_length_exceeded", TestServer.json(tooLong).get("error").get("code").asText());
+
+        RawClient c = new RawClient(ts.port, "POST", "/v1/completions",
+                "{\"prompt\":\"Hi\",\"max_tokens\":240,\"stream\":true,\"temperature\":1,\"seed\":3}", null);
+        c.readUntil("\"text\"");
+        c.close();
+        assertTrue(TestServer.eventually(3_000, () -> ts.server.running() == 0));
+        assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":2}").statusCode());
+    }
+}

@@ -1,0 +1,77 @@
+package io.flashllm.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flashllm.server.config.Setting;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The serve command's options feed the top configuration layer and start a working server. */
+class ServeCommandTest {
+    @Test
+    void optionsEnvironmentAndProviderStartAServer() throws Exception {
+        FakeModel model = new FakeModel(0, 0, 128);
+        ServeCommand cmd = new ServeCommand(cfg -> model, List.of(r -> r.counter("flashllm.test.binder").increment()));
+        new CommandLine(cmd).parseArgs("--port", "0", "--parallel", "2", "--ctx", "100", "--model-alias", "demo",
+                "--api-key", "k", "--cors-origin", "https://a.example,https://b.example");
+        Map<Setting, Object> cl = cmd.commandLine();
+        assertEquals("2", cl.get(Setting.PARALLEL));
+        assertEquals(List.of("https://a.example", "https://b.example"), cl.get(Setting.CORS_ORIGINS));
+        ServeCommand.Running r = cmd.start(Map.of("FLASHLLM_QUEUE_SIZE", "3", "FLASHLLM_PARALLEL", "5"));
+        try {
+            assertEquals(2, r.config.parallel()); // the command line beats the environment
+            assertEquals(3, r.config.queueSize());
+            HttpClient c = HttpClient.newHttpClient();
+            HttpResponse<String> models = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port + "/v1/models"))
+                    .header("Authorization", "Bearer k").build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode m = TestServer.JSON.readTree(models.body()).get("data").get(0);
+            assertEquals("demo", m.get("id").asText());
+            assertEquals(100, m.get("meta").get("context_length").asInt());
+            HttpResponse<String> cors = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port + "/health"))
+                    .header("Origin", "https://a.example").build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals("https://a.example", cors.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
+            HttpResponse<String> foreign = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port + "/health"))
+                    .header("Origin", "https://evil.example").build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(foreign.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+            assertEquals(403, foreign.statusCode());
+            assertEquals("origin_not_allowed", TestServer.JSON.readTree(foreign.body()).get("error").get("code").asText());
+            assertTrue(r.metrics.scrape().contains("flashllm_test_binder_total 1.0"));
+        } finally {
+            r.stop();
+        }
+    }
+
+    @Test
+    void noCorsHeadersUnlessConfigured() throws Exception {
+        try (TestServer ts = new TestServer(new FakeModel(0, 0, 64), Map.of())) {
+            HttpResponse<String> r = ts.client.send(ts.request("/health").header("Origin", "https://a.example").build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertTrue(r.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+        }
+    }
+
+    @Test
+    void badConfigurationOrFailedLoadExitsWithACode() {
+        int code = new CommandLine(new ServeCommand(cfg -> new FakeModel(0, 0, 64), List.of()))
+                .execute("--host", "0.0.0.0", "--port", "0");
+        assertEquals(2, code);
+        assertEquals(2, new CommandLine(new ServeCommand(cfg -> new FakeModel(0, 0, 64), List.of()))
+                .execute("--parallel", "0"));
+        ServeCommand failing = new ServeCommand(cfg -> {
+            throw new IllegalStateException("no such file: " + cfg.model());
+        }, List.of());
+        new CommandLine(failing).parseArgs("--port", "0", "--model", "/nope.gguf");
+        ServeCommand.StartException e = assertThrows(ServeCommand.StartException.class, () -> failing.start(Map.of()));
+        assertEquals(1, e.exitCode);
+        assertTrue(e.getMessage().contains("/nope.gguf"), e.getMessage());
+    }
+}
