@@ -1,6 +1,7 @@
 package io.flashllm.predictor.trace;
 
 import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.kernels.MatVec;
 import io.flashllm.kernels.WeightTensor;
 import io.flashllm.predictor.math.Rows;
 import io.flashllm.predictor.math.Vec;
@@ -13,16 +14,15 @@ import java.util.List;
  * times x for gated ReLU / FATReLU FFNs, and the fc1 (up) row times x plus its bias for OPT. Built
  * from the layer matrices the FFN itself uses (memory-mapped, read in place).
  *
- * <p>The single-vector methods reuse one scratch row and are meant for one thread at a time (the
- * decode loop's quality sampler); {@link #masks} is the bulk path for calibration, which decodes
- * each row once per batch of vectors.
+ * <p>{@link #preActivations} is the single-vector path (the decode loop's quality sampler), with
+ * the kernels' row dot products and no allocation; {@link #masks} is the bulk path for
+ * calibration, which decodes each row once per batch of vectors.
  */
 public final class ActivationOracle {
     private final LayerMatrices matrices;
     private final FfnActivation activation;
     private final int dim;
     private final int neurons;
-    private final float[] row;
 
     public ActivationOracle(LayerMatrices matrices, FfnActivation activation) {
         if (!activation.sparse()) {
@@ -33,7 +33,6 @@ public final class ActivationOracle {
         this.activation = activation;
         this.dim = matrices.cols();
         this.neurons = matrices.rows();
-        this.row = new float[dim];
     }
 
     /** Over matrices already in memory; {@code biases} may be null. */
@@ -71,10 +70,7 @@ public final class ActivationOracle {
         WeightTensor w = matrices.acquire(layer);
         try {
             float[] b = matrices.bias(layer);
-            for (int j = 0; j < neurons; j++) {
-                Rows.dequantize(w, j, row, 0);
-                pre[j] = Vec.dot(row, 0, x, 0, dim) + (b == null ? 0f : b[j]);
-            }
+            for (int j = 0; j < neurons; j++) pre[j] = MatVec.dot(w, j, x, 0) + (b == null ? 0f : b[j]);
         } finally {
             matrices.release(layer);
         }

@@ -58,6 +58,25 @@ class VecTest {
     }
 
     @Test
+    void int8DotMatchesScalarLoop() {
+        Random r = new Random(3);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n = 0; n < 150; n += 7) {
+                MemorySegment s = arena.allocate(n + 5);
+                float[] x = new float[n + 2];
+                double want = 0;
+                for (int i = 0; i < n; i++) {
+                    byte q = (byte) (r.nextInt(255) - 127);
+                    s.set(ValueLayout.JAVA_BYTE, 5 + i, q);
+                    x[2 + i] = (float) r.nextGaussian();
+                    want += q * (double) x[2 + i];
+                }
+                assertEquals(want, Vec.dotQ8(s, 5, x, 2, n), 1e-3 * (1 + n), "n=" + n);
+            }
+        }
+    }
+
+    @Test
     void workersCoverTheRangeExactlyOnce() {
         try (Workers w = new Workers(3)) {
             for (int n : new int[] {0, 1, 5, 100, 1001}) {
