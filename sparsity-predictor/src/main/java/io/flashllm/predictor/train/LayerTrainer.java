@@ -265,8 +265,17 @@ public final class LayerTrainer {
         final float[] mc;
         final float[] vc;
         int t;
+        // Adam moves every parameter by about the step size whatever its gradient's scale, so the
+        // step is taken relative to each tensor's typical magnitude: a fine-tune of a good start
+        // then perturbs A, B and c alike by about lr of their size per step.
+        final float scaleA;
+        final float scaleB;
+        final float scaleC;
 
         Adam(LowRank p) {
+            scaleA = rms(p.a);
+            scaleB = rms(p.b);
+            scaleC = Math.max(rms(p.c), Math.max(scaleA, scaleB));
             ma = new float[p.a.length];
             va = new float[p.a.length];
             mbm = new float[p.b.length];
@@ -280,9 +289,16 @@ public final class LayerTrainer {
             float c1 = (float) (1 - Math.pow(BETA1, t));
             float c2 = (float) (1 - Math.pow(BETA2, t));
             float step = lr * (float) Math.sqrt(c2) / c1;
-            apply(p.a, ga, ma, va, step, workers);
-            apply(p.b, gb, mbm, vb, step, workers);
-            apply(p.c, gc, mc, vc, step, workers);
+            apply(p.a, ga, ma, va, step * scaleA, workers);
+            apply(p.b, gb, mbm, vb, step * scaleB, workers);
+            apply(p.c, gc, mc, vc, step * scaleC, workers);
+        }
+
+        private static float rms(float[] v) {
+            double s = 0;
+            for (float x : v) s += (double) x * x;
+            double r = Math.sqrt(s / Math.max(1, v.length));
+            return r > 0 && Double.isFinite(r) ? (float) r : 1f;
         }
 
         private static void apply(float[] w, float[] g, float[] m, float[] v, float step, Workers workers) {

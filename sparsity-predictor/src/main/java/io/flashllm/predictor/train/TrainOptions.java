@@ -6,7 +6,7 @@ package io.flashllm.predictor.train;
  * @param rank            rank r of x -> B(Ax)
  * @param epochs          passes over the training tokens (the best epoch on held-out data is kept)
  * @param batchSize       tokens per Adam step
- * @param learningRate    Adam step size
+ * @param learningRate    Adam step size, relative to the typical magnitude of each parameter tensor
  * @param positiveWeight  weight of an active neuron's term in the cross-entropy (recall weighting)
  * @param heldOutFraction share of tokens (the last ones) kept out of training for threshold tuning
  * @param targetRecall    share of truly active neurons the tuned threshold must keep
@@ -36,7 +36,7 @@ public record TrainOptions(int rank, int epochs, int batchSize, float learningRa
     }
 
     public static TrainOptions defaults() {
-        return new TrainOptions(128, 6, 128, 2e-3f, 4f, 0.2, 0.99, 42, 0, Init.ACTIVATIONS);
+        return new TrainOptions(128, 6, 64, 2e-2f, 4f, 0.2, 0.99, 42, 0, Init.ACTIVATIONS);
     }
 
     public TrainOptions withRank(int r) {

@@ -83,6 +83,54 @@ class LayerTrainerTest {
         }
     }
 
+    /** Full-rank random gate, inputs confined to a few directions: the gate's own SVD is a poor start. */
+    static LayerData anisotropic(long seed, int d, int n, int latent, int count, float[] w, float fire) {
+        Random r = new Random(seed);
+        for (int i = 0; i < w.length; i++) w[i] = (float) (r.nextGaussian() / Math.sqrt(d));
+        float[] m = new float[d * latent];
+        for (int i = 0; i < m.length; i++) m[i] = (float) r.nextGaussian();
+        float[] x = new float[count * d];
+        int words = (n + 63) / 64;
+        long[] masks = new long[count * words];
+        for (int t = 0; t < count; t++) {
+            float[] z = new float[latent];
+            for (int i = 0; i < latent; i++) z[i] = (float) r.nextGaussian();
+            for (int c = 0; c < d; c++) {
+                float v = 0;
+                for (int i = 0; i < latent; i++) v += m[c * latent + i] * z[i];
+                x[t * d + c] = v / (float) Math.sqrt(latent);
+            }
+            for (int j = 0; j < n; j++) {
+                double pre = 0;
+                for (int c = 0; c < d; c++) pre += (double) w[j * d + c] * x[t * d + c];
+                if (pre > fire) masks[t * words + (j >>> 6)] |= 1L << (j & 63);
+            }
+        }
+        return new LayerData(d, n, count, x, masks);
+    }
+
+    @Test
+    void adamImprovesAPoorStartAndActivationAwareSvdStartsWell() {
+        int d = 64;
+        int n = 256;
+        float[] w = new float[n * d];
+        LayerData data = anisotropic(24, d, n, 6, 1500, w, 1.2f);
+        TrainOptions o = TrainOptions.defaults().withRank(8).withEpochs(8).withLearningRate(3e-2f);
+        try (Workers workers = new Workers(2)) {
+            LayerTrainer.Outcome gate = new LayerTrainer(o.withInit(TrainOptions.Init.GATE), workers)
+                    .train(data, MatrixRows.of(w, n, d), null, 1.2f, s -> {});
+            assertTrue(gate.heldOut().recall() >= 0.99);
+            assertTrue(gate.bestEpoch() > 0);
+            assertTrue(gate.heldOut().predictedFraction() < 0.8 * gate.initial().predictedFraction(),
+                    "Adam: " + gate.initial().predictedFraction() + " -> " + gate.heldOut().predictedFraction());
+            LayerTrainer.Outcome act = new LayerTrainer(o.withEpochs(0), workers).train(data, MatrixRows.of(w, n, d), null, 1.2f, s -> {});
+            // Inputs span 6 directions and the rank is 8: the activation-aware start is already almost exact.
+            assertTrue(act.heldOut().predictedFraction() < 1.1 * act.heldOut().trueFraction(),
+                    "activation-aware start " + act.heldOut().predictedFraction() + " vs true " + act.heldOut().trueFraction());
+            assertTrue(act.heldOut().predictedFraction() < gate.initial().predictedFraction());
+        }
+    }
+
     @Test
     void tooFewTokensIsAClearError() {
         Problem pb = new Problem(23, 1);
