@@ -1,5 +1,6 @@
 package io.flashllm.predictor.trace;
 
+import io.flashllm.flashstore.ffn.BatchedFeedForward;
 import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.predictor.PredictorException;
 import io.flashllm.predictor.math.Workers;
@@ -13,9 +14,10 @@ import java.nio.file.Path;
  * records, per layer, the FFN input x and the true mask of firing neurons into the layer's trace
  * file. Inputs are buffered one chunk per layer; when a chunk fills, its masks are computed in one
  * pass over the layer's gate (or fc1) rows and the chunk is appended to disk, so memory stays at
- * one chunk per layer however long the calibration text is.
+ * one chunk per layer however long the calibration text is. Batches (prompt processing) go to the
+ * wrapped FFN's batched path when it has one, so calibration runs at prefill speed.
  */
-public final class TraceRecorder implements FeedForward {
+public final class TraceRecorder implements BatchedFeedForward {
     private final FeedForward delegate;
     private final ActivationOracle oracle;
     private final Workers workers;
@@ -73,6 +75,26 @@ public final class TraceRecorder implements FeedForward {
         int b = buffered[layer];
         System.arraycopy(x, 0, xs[layer], b * dim, dim);
         if (++buffered[layer] == chunk) flush(layer);
+    }
+
+    @Override
+    public void forwardBatch(int layer, float[] x, int batch, float[] out) {
+        if (delegate instanceof BatchedFeedForward b) {
+            b.forwardBatch(layer, x, batch, out);
+        } else {
+            float[] one = new float[dim];
+            float[] res = new float[dim];
+            for (int t = 0; t < batch; t++) {
+                System.arraycopy(x, t * dim, one, 0, dim);
+                delegate.forward(layer, one, res);
+                System.arraycopy(res, 0, out, t * dim, dim);
+            }
+        }
+        if (closed) throw new IllegalStateException("trace recorder is closed");
+        for (int t = 0; t < batch; t++) {
+            System.arraycopy(x, t * dim, xs[layer], buffered[layer] * dim, dim);
+            if (++buffered[layer] == chunk) flush(layer);
+        }
     }
 
     private void flush(int layer) {
