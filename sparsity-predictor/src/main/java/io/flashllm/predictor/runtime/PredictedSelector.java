@@ -2,6 +2,7 @@ package io.flashllm.predictor.runtime;
 
 import io.flashllm.flashstore.select.NeuronSelector;
 import io.flashllm.flashstore.select.Selection;
+import io.flashllm.kernels.Parallel;
 import io.flashllm.predictor.format.LayerPredictor;
 import io.flashllm.predictor.format.PredictorFormat;
 import io.flashllm.predictor.format.PredictorSet;
@@ -19,7 +20,9 @@ import java.util.concurrent.atomic.LongAdder;
  * lacks. Not exact: a neuron the predictor misses is lost for that token (the quality sampler
  * measures how often and how much).
  *
- * <p>Like the FFN that calls it, one thread at a time; no allocation per token.
+ * <p>Like the FFN that calls it, one caller at a time; no allocation per token. With a
+ * {@link Parallel} pool the rank projections and the neuron scores are split over its threads
+ * (the scores go to a buffer, then one pass in neuron order picks those above the threshold).
  */
 public final class PredictedSelector implements NeuronSelector {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -27,6 +30,12 @@ public final class PredictedSelector implements NeuronSelector {
     private final LayerPredictor[] layers;
     private final QualitySampler sampler;
     private final float[] h;
+    private final float[] scores;
+    private final Parallel parallel;
+    private final Parallel.RangeBody projectBody = this::projectRange;
+    private final Parallel.RangeBody scoreBody = this::scoreRange;
+    private LayerPredictor current;
+    private float[] currentX;
     private final LongAdder calls = new LongAdder();
     private final LongAdder nanos = new LongAdder();
     private final LongAdder selected = new LongAdder();
@@ -34,11 +43,22 @@ public final class PredictedSelector implements NeuronSelector {
 
     /** @param sampler checks a share of selections against the truth; null for none */
     public PredictedSelector(PredictorSet predictors, QualitySampler sampler) {
+        this(predictors, sampler, null);
+    }
+
+    /** @param parallel threads to score with (the model's pool); null scores on the calling thread */
+    public PredictedSelector(PredictorSet predictors, QualitySampler sampler, Parallel parallel) {
         this.layers = predictors.all().toArray(new LayerPredictor[0]);
         this.sampler = sampler;
+        this.parallel = parallel != null && parallel.threads() > 1 ? parallel : null;
         int maxRank = 0;
-        for (LayerPredictor p : layers) maxRank = Math.max(maxRank, p.rank());
+        int maxNeurons = 0;
+        for (LayerPredictor p : layers) {
+            maxRank = Math.max(maxRank, p.rank());
+            maxNeurons = Math.max(maxNeurons, p.neurons());
+        }
         this.h = new float[maxRank];
+        this.scores = this.parallel == null ? null : new float[maxNeurons];
         if (sampler != null && sampler.layers() != layers.length) {
             throw new IllegalArgumentException("quality sampler covers " + sampler.layers() + " layers, the predictors " + layers.length);
         }
@@ -53,13 +73,52 @@ public final class PredictedSelector implements NeuronSelector {
     public void select(int layer, float[] x, Selection out) {
         long t0 = System.nanoTime();
         LayerPredictor p = layers[layer];
-        if (p.storage() == PredictorFormat.WeightType.Q8) scoreQ8(p, x, out);
-        else scoreF32(p, x, out);
+        if (parallel != null) {
+            current = p;
+            currentX = x;
+            parallel.forRange(p.rank(), projectBody);
+            parallel.forRange(p.neurons(), scoreBody);
+            currentX = null;
+            float t = p.threshold();
+            for (int j = 0, n = p.neurons(); j < n; j++) if (scores[j] > t) out.add(j);
+        } else if (p.storage() == PredictorFormat.WeightType.Q8) {
+            scoreQ8(p, x, out);
+        } else {
+            scoreF32(p, x, out);
+        }
         nanos.add(System.nanoTime() - t0);
         calls.increment();
         selected.add(out.count());
         considered.add(p.neurons());
         if (sampler != null && sampler.draw()) sampler.check(layer, x, out);
+    }
+
+    /** h[i] = A_i . x for i in [from, to) of the current layer. */
+    private void projectRange(int from, int to) {
+        LayerPredictor p = current;
+        int dim = p.dim();
+        float[] x = currentX;
+        if (p.storage() == PredictorFormat.WeightType.Q8) {
+            for (int i = from; i < to; i++) h[i] = p.aScale().get(F32, 4L * i) * Vec.dotQ8(p.a(), (long) i * dim, x, 0, dim);
+        } else {
+            for (int i = from; i < to; i++) h[i] = Vec.dot(p.a(), 4L * i * dim, x, 0, dim);
+        }
+    }
+
+    /** scores[j] = B_j . h + c_j for j in [from, to) of the current layer. */
+    private void scoreRange(int from, int to) {
+        LayerPredictor p = current;
+        int rank = p.rank();
+        MemorySegment c = p.c();
+        if (p.storage() == PredictorFormat.WeightType.Q8) {
+            MemorySegment b = p.b();
+            MemorySegment bs = p.bScale();
+            for (int j = from; j < to; j++) scores[j] = bs.get(F32, 4L * j) * Vec.dotQ8(b, (long) j * rank, h, 0, rank) + c.get(F32, 4L * j);
+        } else {
+            MemorySegment b = p.b();
+            long rowBytes = 4L * rank;
+            for (int j = from; j < to; j++) scores[j] = Vec.dot(b, j * rowBytes, h, 0, rank) + c.get(F32, 4L * j);
+        }
     }
 
     private void scoreF32(LayerPredictor p, float[] x, Selection out) {

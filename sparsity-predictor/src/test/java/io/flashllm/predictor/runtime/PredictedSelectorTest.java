@@ -3,6 +3,7 @@ package io.flashllm.predictor.runtime;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.select.Selection;
 import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
 import io.flashllm.predictor.format.PredictorFileWriter;
 import io.flashllm.predictor.format.PredictorFormat;
@@ -48,7 +49,7 @@ class PredictedSelectorTest {
     private PredictorSet write(List<LowRank> ps, PredictorFormat.WeightType type) throws IOException {
         List<Path> files = new ArrayList<>();
         for (int l = 0; l < ps.size(); l++) {
-            Path f = dir.resolve("l" + l + "-" + type + ".bin");
+            Path f = dir.resolve("l" + l + "-" + type + "-" + System.nanoTime() + ".bin");
             PredictorFileWriter.write(f, l, ps.get(l), type, new PredictorStats(1, 1, 0, 0, 0.99f, 1, 1));
             files.add(f);
         }
@@ -70,7 +71,19 @@ class PredictedSelectorTest {
         check(PredictorFormat.WeightType.F16);
     }
 
+    @Test
+    void parallelScoringSelectsTheSameNeurons() throws IOException {
+        try (Parallel p = Parallel.create(3)) {
+            check(PredictorFormat.WeightType.F32, p);
+            check(PredictorFormat.WeightType.Q8, p);
+        }
+    }
+
     private void check(PredictorFormat.WeightType type) throws IOException {
+        check(type, null);
+    }
+
+    private void check(PredictorFormat.WeightType type, Parallel parallel) throws IOException {
         Random rnd = new Random(31);
         int d = 37;
         int n = 150;
@@ -83,7 +96,7 @@ class PredictedSelectorTest {
             ps.add(q);
         }
         try (PredictorSet set = write(stored, type)) {
-            PredictedSelector sel = new PredictedSelector(set, null);
+            PredictedSelector sel = new PredictedSelector(set, null, parallel);
             Selection s = new Selection(n);
             int close = 0;
             for (int trial = 0; trial < 50; trial++) {
