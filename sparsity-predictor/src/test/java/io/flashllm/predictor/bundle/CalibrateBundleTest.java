@@ -17,6 +17,7 @@ import io.flashllm.flashstore.io.IoEngine;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
 import io.flashllm.predictor.PredictorException;
+import io.flashllm.predictor.calibrate.BundleCalibration;
 import io.flashllm.predictor.calibrate.CalibrationTable;
 import io.flashllm.predictor.calibrate.PredictorTraining;
 import io.flashllm.predictor.calibrate.RankPlan;
@@ -229,6 +230,31 @@ class CalibrateBundleTest {
         try (PredictorSet ps = PredictorSet.open(b)) {
             assertEquals(LAYERS, ps.layers());
         }
+    }
+
+    @Test
+    void oneCallCalibrationRecordsTrainsStoresAndCleansUp() throws IOException {
+        Path b = bundle(true, new FfnActivation(FfnActivation.Kind.GATED_FATRELU, 0.8f));
+        Inputs in = new Inputs(79);
+        Path traces = dir.resolve("t1");
+        BundleCalibration.Options o = new BundleCalibration.Options(RankPlan.uniform(LAYERS, 8),
+                TrainOptions.defaults().withRank(8).withEpochs(2), PredictorFormat.WeightType.Q8, TraceFormat.XType.F16, traces, false, 2);
+        BundleCalibration.Result r = BundleCalibration.run(b, o, (bundle, ffn) -> {
+            float[] out = new float[DIM];
+            for (int t = 0; t < 500; t++) for (int l = 0; l < LAYERS; l++) ffn.forward(l, in.next(l), out);
+        }, null);
+        assertEquals(LAYERS, r.training().reports().size());
+        for (var rep : r.training().reports()) assertTrue(rep.recall() >= 0.99, CalibrationTable.format(r.training().reports()));
+        assertFalse(Files.exists(traces), "traces are deleted unless kept");
+        assertTrue(Verifier.verify(b).ok());
+        try (PredictorSet ps = PredictorSet.open(b)) {
+            assertEquals(r.generation(), ps.generation());
+            assertEquals(PredictorFormat.WeightType.Q8, ps.layer(1).storage());
+        }
+        var e = assertThrows(PredictorException.class, () -> BundleCalibration.run(b,
+                new BundleCalibration.Options(RankPlan.uniform(3, 8), TrainOptions.defaults(), PredictorFormat.WeightType.Q8,
+                        TraceFormat.XType.F16, null, false, 1), (bundle, ffn) -> {}, null));
+        assertTrue(e.getMessage().contains("rank plan covers 3 layers"), e.getMessage());
     }
 
     @Test
