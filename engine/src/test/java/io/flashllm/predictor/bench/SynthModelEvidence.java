@@ -69,13 +69,14 @@ public final class SynthModelEvidence {
         int ctx = 512;
         Path work = Files.createTempDirectory("predictor-evidence");
         try (Workers workers = new Workers(2)) {
+            int prompt = 16;
             SynthSpec spec = new SynthSpec(SynthArch.LLAMA_RELU, dim, layers, 8, 4, ffn, 2000, SynthType.Q8_0, SynthFormat.GGUF, 7L,
-                    sparsity, ctx, "evidence");
+                    sparsity, Math.max(ctx, prompt + agree), "evidence");
             SynthResult synth = Synth.synthesize(spec, work.resolve("m.gguf"), 2);
             System.out.printf("model: synth llama-relu dim %d, %d layers, ffn %d, Q8_0, FATReLU threshold %s (%.0f%% of gate"
                     + " pre-activations below it); %.1f MiB%n", dim, layers, ffn, synth.fatreluThreshold(), 100 * sparsity,
                     synth.bytes() / 1048576.0);
-            LoadOptions opts = LoadOptions.defaults().withThreads(2).withMaxContext(ctx);
+            LoadOptions opts = LoadOptions.defaults().withThreads(2).withMaxContext(Math.max(ctx, prompt + agree));
             Path traces = work.resolve("traces");
 
             // 1. Record: the model samples its own calibration text (temperature 1) while the recorder logs FFN inputs.
@@ -139,9 +140,9 @@ public final class SynthModelEvidence {
                         System.out.printf("token time: dense %.2f ms, predicted (FFN over selected neurons) %.2f ms, of which"
                                 + " predictor %.3f ms = %.1f%% of the predicted token, %.1f%% of the dense token%n", denseMs, predMs,
                                 predictorMs, 100 * predictorMs / predMs, 100 * predictorMs / denseMs);
-                        try (Transformer a = dense.newTransformer(ctx); Transformer b = predicted.newTransformer(ctx)) {
+                        try (Transformer a = dense.newTransformer(prompt + agree); Transformer b = predicted.newTransformer(prompt + agree)) {
                             TokenAgreement.Result ag = TokenAgreement.compare(a::forward, b::forward,
-                                    java.util.Arrays.copyOf(text, 16), agree);
+                                    java.util.Arrays.copyOf(text, prompt), agree);
                             System.out.printf("greedy token agreement over %d tokens: %.2f%% (first disagreement at step %d)%n",
                                     ag.steps(), 100 * ag.rate(), ag.firstDisagreement());
                         }
