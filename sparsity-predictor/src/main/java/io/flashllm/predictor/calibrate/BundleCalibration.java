@@ -49,6 +49,14 @@ public final class BundleCalibration {
     private BundleCalibration() {}
 
     public static Result run(Path bundleDir, Options o, ModelRun model, PrintStream progress) {
+        return run(bundleDir, BundleOpenOptions.defaults(), o, model, progress);
+    }
+
+    /**
+     * @param open how to open the bundle (memory budget, I/O threads...); its selector is replaced
+     *             by dense, since calibration needs the exact FFN
+     */
+    public static Result run(Path bundleDir, BundleOpenOptions open, Options o, ModelRun model, PrintStream progress) {
         Path traces;
         try {
             traces = o.traceDir() != null ? o.traceDir() : Files.createTempDirectory("flashllm-traces");
@@ -57,7 +65,7 @@ public final class BundleCalibration {
         }
         try (Workers workers = new Workers(o.threads())) {
             PredictorTraining.Result trained;
-            try (BundleModel bundle = BundleModel.open(bundleDir, BundleOpenOptions.defaults().withSelector("dense"))) {
+            try (BundleModel bundle = BundleModel.open(bundleDir, open.withSelector("dense"))) {
                 ActivationOracle oracle = BundleOracles.open(bundle);
                 if (o.ranks().layers() != oracle.layers()) {
                     throw new PredictorException(bundleDir, "rank plan covers " + o.ranks().layers() + " layers, the model has "
