@@ -147,6 +147,8 @@ public final class SynthModelEvidence {
                                     ag.steps(), 100 * ag.rate(), ag.firstDisagreement());
                         }
                         QualityCounters.Snapshot q = sampler.total().snapshot();
+                        if (Boolean.getBoolean("evidence.control")) control(synth.path(), opts, gates, lm.config().activation(),
+                                1 - q.recall(), text, ctx, prompt, agree, pd);
                         System.out.printf("production quality sampler (rate 5%%): %d checks, recall %.4f, precision %.4f,"
                                 + " false-negative mass %.4f%n", q.samples(), q.recall(), q.precision(), q.falseNegativeMass());
                         System.out.printf("fraction of neurons predicted active: %.2f%%%n",
@@ -162,6 +164,54 @@ public final class SynthModelEvidence {
         } finally {
             try (Stream<Path> s = Files.walk(work)) {
                 for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /**
+     * How fragile the model's outputs are: exact selection (gate-exact) with each truly active
+     * neuron dropped at random at the predictor's measured false-negative rate. Agreement and
+     * perplexity of this control against dense are the floor any predictor with that recall meets.
+     */
+    static void control(Path model, LoadOptions opts, List<WeightTensor> gates, io.flashllm.flashstore.ffn.FfnActivation act,
+                        double dropRate, int[] text, int ctx, int prompt, int agree, Perplexity.Result dense) {
+        io.flashllm.flashstore.select.GateExactSelector exact = new io.flashllm.flashstore.select.GateExactSelector(gates, act);
+        Random r = new Random(99);
+        io.flashllm.flashstore.select.Selection full = new io.flashllm.flashstore.select.Selection(gates.getFirst().rows());
+        io.flashllm.flashstore.select.NeuronSelector drop = new io.flashllm.flashstore.select.NeuronSelector() {
+            @Override
+            public String name() {
+                return "exact-with-drops";
+            }
+
+            @Override
+            public void select(int layer, float[] x, io.flashllm.flashstore.select.Selection out) {
+                full.clear();
+                exact.select(layer, x, full);
+                for (int i = 0; i < full.count(); i++) if (r.nextDouble() >= dropRate) out.add(full.neurons()[i]);
+            }
+
+            @Override
+            public boolean needsResidentGate() {
+                return true;
+            }
+        };
+        FeedForwardFactory f = (config, weights, parallel) -> new SelectedFeedForward(config.activation(), weights.ffn(), drop, parallel);
+        FeedForwardFactory ex = (config, weights, parallel) -> new SelectedFeedForward(config.activation(), weights.ffn(), exact, parallel);
+        try (LanguageModel m = ModelLoader.assemble(OpenedModelFile.open(model), opts, f);
+             LanguageModel e = ModelLoader.assemble(OpenedModelFile.open(model), opts, ex);
+             LanguageModel d = ModelLoader.loadLanguageModel(model, opts)) {
+            Perplexity.Result pc = Perplexity.compute(len -> m.newTransformer(len)::forward, text, ctx);
+            System.out.printf("control, exact selection dropping %.2f%% of active neurons at random: perplexity %.4f (%+.2f%%)%n",
+                    100 * dropRate, pc.perplexity(), 100 * (pc.perplexity() / dense.perplexity() - 1));
+            try (Transformer a = d.newTransformer(prompt + agree); Transformer b = m.newTransformer(prompt + agree)) {
+                TokenAgreement.Result ag = TokenAgreement.compare(a::forward, b::forward, java.util.Arrays.copyOf(text, prompt), agree);
+                System.out.printf("control greedy agreement: %.2f%% (first disagreement at step %d)%n", 100 * ag.rate(),
+                        ag.firstDisagreement());
+            }
+            try (Transformer a = d.newTransformer(prompt + agree); Transformer b = e.newTransformer(prompt + agree)) {
+                TokenAgreement.Result ag = TokenAgreement.compare(a::forward, b::forward, java.util.Arrays.copyOf(text, prompt), agree);
+                System.out.printf("sanity, exact selection (gate-exact) vs dense: agreement %.2f%%%n", 100 * ag.rate());
             }
         }
     }
