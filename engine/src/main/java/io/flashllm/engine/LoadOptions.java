@@ -1,6 +1,7 @@
 package io.flashllm.engine;
 
 import io.flashllm.engine.model.KvCacheType;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
 
 import java.util.Locale;
 
@@ -12,10 +13,12 @@ import java.util.Locale;
  * @param fatreluThreshold  turns a ReLU-gated model into FATReLU with this threshold, or overrides the
  *                          file's threshold; null keeps the file's activation
  * @param activation        overrides the FFN activation named by the file ("silu", "relu", "fatrelu"), or null
- * @param kvCacheType       element type of the KV cache
+ * @param kvCacheType       element type of the KV cache (F16 by default, as llama.cpp: half the memory)
+ * @param bundle            how to open a flash-bundle directory (memory budget, window, selector, I/O);
+ *                          the activation override above is passed on to it
  */
 public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation,
-                          KvCacheType kvCacheType) {
+                          KvCacheType kvCacheType, BundleOpenOptions bundle) {
 
     public LoadOptions {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
@@ -29,35 +32,44 @@ public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, S
                 throw new IllegalArgumentException("activation must be silu, relu or fatrelu, got " + activation);
             }
         }
-        if (kvCacheType == null) kvCacheType = KvCacheType.F32;
+        if (kvCacheType == null) kvCacheType = KvCacheType.F16;
+        if (bundle == null) bundle = BundleOpenOptions.defaults();
     }
 
     public LoadOptions(int threads, int maxContext, Float fatreluThreshold) {
-        this(threads, maxContext, fatreluThreshold, null, KvCacheType.F32);
+        this(threads, maxContext, fatreluThreshold, null, null, null);
     }
 
-    /** Every core, the model's full context, the file's activation, an F32 KV cache. */
+    public LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation, KvCacheType kvCacheType) {
+        this(threads, maxContext, fatreluThreshold, activation, kvCacheType, null);
+    }
+
+    /** Every core, the model's full context, the file's activation, an F16 KV cache. */
     public static LoadOptions defaults() {
-        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, null, null, KvCacheType.F32);
+        return new LoadOptions(Runtime.getRuntime().availableProcessors(), 0, null, null, KvCacheType.F16, null);
     }
 
     public LoadOptions withThreads(int n) {
-        return new LoadOptions(n, maxContext, fatreluThreshold, activation, kvCacheType);
+        return new LoadOptions(n, maxContext, fatreluThreshold, activation, kvCacheType, bundle);
     }
 
     public LoadOptions withMaxContext(int n) {
-        return new LoadOptions(threads, n, fatreluThreshold, activation, kvCacheType);
+        return new LoadOptions(threads, n, fatreluThreshold, activation, kvCacheType, bundle);
     }
 
     public LoadOptions withFatreluThreshold(Float t) {
-        return new LoadOptions(threads, maxContext, t, activation, kvCacheType);
+        return new LoadOptions(threads, maxContext, t, activation, kvCacheType, bundle);
     }
 
     public LoadOptions withActivation(String a) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, a, kvCacheType);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, a, kvCacheType, bundle);
     }
 
     public LoadOptions withKvCacheType(KvCacheType t) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, t);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, t, bundle);
+    }
+
+    public LoadOptions withBundle(BundleOpenOptions b) {
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, b);
     }
 }

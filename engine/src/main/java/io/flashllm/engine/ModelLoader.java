@@ -5,6 +5,8 @@ import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.chat.ChatTemplates;
 import io.flashllm.engine.generate.LoadedModel;
 import io.flashllm.engine.model.FeedForwardFactory;
+import io.flashllm.engine.model.GgufConfigs;
+import io.flashllm.engine.model.HfConfigs;
 import io.flashllm.engine.model.LanguageModel;
 import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.model.OpenedModelFile;
@@ -13,28 +15,32 @@ import io.flashllm.engine.tokenizer.Tokenizer;
 import io.flashllm.engine.tokenizer.TokenizerException;
 import io.flashllm.engine.tokenizer.Tokenizers;
 import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.bundle.BundleException;
+import io.flashllm.flashstore.bundle.BundleModel;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.hf.HfModelDir;
 import io.flashllm.kernels.Parallel;
-
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.UnaryOperator;
 
 /**
- * Loads a model for inference from a GGUF file or a Hugging Face model directory. Weights stay in
- * the mapped files.
- *
- * <p>Flash bundles plug in at {@link #assemble}: a bundle directory opens its resident tensors as an
- * {@link OpenedModelFile} and passes a {@link FeedForwardFactory} that builds the flash-backed FFN.
+ * Loads a model for inference from a GGUF file, a Hugging Face model directory or a flash-bundle
+ * directory (resident tensors mapped, FFN neurons read from flash through the neuron cache).
+ * Weights stay in the mapped files. Every fault in the files is a {@link ModelFileException} that
+ * names the file.
  */
 public final class ModelLoader {
     private ModelLoader() {}
 
-    /**
-     * Loads a GGUF file or a Hugging Face model directory with its tokenizer and chat format. Every
-     * fault in the files is a {@link ModelFileException} that names the file.
-     */
+    /** Loads the model at {@code path} with its tokenizer and chat format. */
     public static InferenceModel load(Path path, LoadOptions options) {
-        OpenedModelFile file = OpenedModelFile.open(path);
+        Source source = open(path, options);
+        OpenedModelFile file = source.file();
         try {
             Tokenizer tokenizer;
             ChatTemplate chat;
@@ -43,18 +49,100 @@ public final class ModelLoader {
                     tokenizer = Tokenizers.fromGguf(file.ggufMetadata());
                     chat = ChatTemplates.forModel(file.ggufMetadata());
                 } else {
-                    tokenizer = Tokenizers.fromHfDir(file.path(), file.hfDir().config());
-                    chat = ChatTemplates.forHfDir(file.path());
+                    Path dir = file.hfDir().dir();
+                    tokenizer = Tokenizers.fromHfDir(dir, file.hfDir().config());
+                    chat = ChatTemplates.forHfDir(dir);
                 }
             } catch (TokenizerException e) {
                 throw new ModelFileException(path, "tokenizer: " + e.getMessage(), e);
             }
-            LanguageModel model = assemble(file, options, FeedForwardFactory.DENSE);
+            LanguageModel model = assemble(file, options, source.ffn());
             return new LoadedModel(modelId(path), model, tokenizer, chat);
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
+    }
+
+    /** The transformer alone (no tokenizer): for tests, calibration traces and benchmarks. */
+    public static LanguageModel loadLanguageModel(Path path, LoadOptions options) {
+        return loadLanguageModel(path, options, UnaryOperator.identity());
+    }
+
+    /**
+     * The transformer alone with its FFN (dense or bundle) wrapped by {@code ffnWrapper}: the hook for
+     * recording FFN inputs and activations (predictor calibration, sparsity statistics). A wrapper
+     * should pass {@code close()} on to the FFN it wraps.
+     */
+    public static LanguageModel loadLanguageModel(Path path, LoadOptions options, UnaryOperator<FeedForward> ffnWrapper) {
+        Source source = open(path, options);
+        try {
+            return assemble(source.file(), options, source.ffn().wrappedBy(ffnWrapper));
+        } catch (RuntimeException e) {
+            source.file().close();
+            throw e;
+        }
+    }
+
+    /** An opened model and the FFN it runs. */
+    private record Source(OpenedModelFile file, FeedForwardFactory ffn) {}
+
+    private static Source open(Path path, LoadOptions options) {
+        if (!BundleModel.isBundle(path)) return new Source(OpenedModelFile.open(path), FeedForwardFactory.DENSE);
+        BundleModel bundle;
+        try {
+            bundle = BundleModel.open(path, withKvCacheBudget(bundleOptions(options), path, options));
+        } catch (BundleException e) {
+            throw new ModelFileException(path, e.getMessage(), e);
+        }
+        try {
+            OpenedModelFile file = bundle.gguf() != null
+                    ? OpenedModelFile.of(path, bundle.gguf(), bundle)
+                    : OpenedModelFile.of(path, bundle.hf(), bundle);
+            return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)));
+        } catch (RuntimeException e) {
+            bundle.close();
+            throw e;
+        }
+    }
+
+    /** Contexts longer than this are only allocated when asked for explicitly (as the CLI and server cap them). */
+    static final int DEFAULT_CONTEXT_CAP = 4096;
+
+    /**
+     * Counts the KV cache of one session against a memory budget: its size follows from the model's
+     * shape (read from the bundle's resident config) and the context the model will run with.
+     */
+    static BundleOpenOptions withKvCacheBudget(BundleOpenOptions b, Path dir, LoadOptions options) {
+        if (b.memoryBudget() <= 0 || b.kvCacheBytes() > 0) return b;
+        ModelConfig config;
+        Path resident = dir.resolve("resident.gguf");
+        if (Files.isRegularFile(resident)) {
+            try (GgufFile gguf = GgufFile.open(resident)) {
+                config = GgufConfigs.fromMetadata(gguf.metadata(), resident);
+            }
+        } else {
+            try (HfModelDir hf = HfModelDir.open(dir)) {
+                config = HfConfigs.fromConfig(hf.config(), dir.resolve("config.json"));
+            }
+        }
+        int ctx = config.contextLength() > 0 ? config.contextLength() : DEFAULT_CONTEXT_CAP;
+        ctx = options.maxContext() > 0 ? Math.min(ctx, options.maxContext()) : Math.min(ctx, DEFAULT_CONTEXT_CAP);
+        long kv = MemoryBudget.kvCacheBytes(config.layers(), ctx, config.kvHeads(), config.headDim(),
+                options.kvCacheType().bytes);
+        return b.withMemoryBudget(b.memoryBudget(), kv);
+    }
+
+    /** The bundle options with the activation override of the load options passed on (the bundle selects neurons by it). */
+    static BundleOpenOptions bundleOptions(LoadOptions options) {
+        BundleOpenOptions b = options.bundle();
+        if (b.activation() != null) return b;
+        if (options.fatreluThreshold() != null) {
+            return b.withActivation(new FfnActivation(FfnActivation.Kind.GATED_FATRELU, options.fatreluThreshold()));
+        }
+        if ("relu".equals(options.activation())) return b.withActivation(new FfnActivation(FfnActivation.Kind.GATED_RELU, 0f));
+        if ("silu".equals(options.activation())) return b.withActivation(new FfnActivation(FfnActivation.Kind.GATED_SILU, 0f));
+        return b;
     }
 
     /** The name a server lists: the file name without .gguf, or the directory name. */
@@ -64,17 +152,6 @@ public final class ModelLoader {
         return s.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf") ? s.substring(0, s.length() - 5) : s;
     }
 
-    /** The transformer alone (no tokenizer): for tests, calibration traces and benchmarks. */
-    public static LanguageModel loadLanguageModel(Path path, LoadOptions options) {
-        OpenedModelFile file = OpenedModelFile.open(path);
-        try {
-            return assemble(file, options, FeedForwardFactory.DENSE);
-        } catch (RuntimeException e) {
-            file.close();
-            throw e;
-        }
-    }
-
     /**
      * Resolves the weights of an opened file, applies the options (context cap, activation
      * override), builds the FFN and the thread pool. The model owns {@code file} from here on and
@@ -82,7 +159,7 @@ public final class ModelLoader {
      */
     public static LanguageModel assemble(OpenedModelFile file, LoadOptions options, FeedForwardFactory ffnFactory) {
         ModelConfig config = applyOptions(file.config(), options, file.path());
-        WeightLoader.Loaded loaded = WeightLoader.load(config, file.tensors(), file.names());
+        WeightLoader.Loaded loaded = WeightLoader.load(config, file.tensors(), file.names(), ffnFactory.readsFfnWeights());
         Parallel parallel = Parallel.create(options.threads());
         try {
             FeedForward ffn = ffnFactory.create(loaded.config(), loaded.weights(), parallel);

@@ -15,6 +15,8 @@ public final class MatVec {
     private static final long PARALLEL_MIN_ELEMENTS = 1 << 15;
     /** Activations handled together per decoded weight row in {@link #matmul}. */
     private static final int BATCH_TILE = TileDot.TILE;
+    /** Weight rows decoded together in {@link #matmul}; with {@link #BATCH_TILE} they form a 4x4 register tile. */
+    private static final int ROW_TILE = 4;
 
     private MatVec() {}
 
@@ -57,8 +59,9 @@ public final class MatVec {
 
     /**
      * {@code out[b*rows + r] = W[r] . x[b*cols ..]} for a batch of activations (prompt processing).
-     * Each weight row is decoded once into a per-thread buffer and then multiplied with the batch
-     * {@link TileDot#TILE} activations at a time, so weight bytes are read once per batch.
+     * Weight rows are decoded four at a time into a per-range buffer (L1/L2-resident) and multiplied
+     * with the batch four activations at a time in a 4x4 register tile, so weight bytes are read and
+     * decoded once per batch and each loaded vector feeds four FMAs.
      */
     public static void matmul(Parallel p, WeightTensor w, float[] x, int batch, float[] out) {
         int rows = w.rows(), cols = w.cols();
@@ -74,12 +77,21 @@ public final class MatVec {
         MemorySegment s = w.data();
         long rb = w.rowBytes();
         Parallel.RangeBody body = (from, to) -> {
-            float[] row = new float[cols]; // one per range, reused for every row in it
-            for (int r = from; r < to; r++) {
-                k.dequant(s, r * rb, cols, row, 0);
+            float[] tile = new float[ROW_TILE * cols]; // one per range, reused for every row in it
+            int r = from;
+            for (; r + ROW_TILE <= to; r += ROW_TILE) {
+                for (int i = 0; i < ROW_TILE; i++) k.dequant(s, (r + i) * rb, cols, tile, i * cols);
                 int b = 0;
-                for (; b + BATCH_TILE <= batch; b += BATCH_TILE) TileDot.dot4(row, cols, x, b, rows, r, out);
-                for (; b < batch; b++) out[b * rows + r] = TileDot.dot(row, cols, x, b * cols);
+                for (; b + BATCH_TILE <= batch; b += BATCH_TILE) TileDot.dot4x4(tile, cols, x, b, rows, r, out);
+                for (; b < batch; b++) {
+                    for (int i = 0; i < ROW_TILE; i++) out[b * rows + r + i] = TileDot.dot(tile, i * cols, cols, x, b * cols);
+                }
+            }
+            for (; r < to; r++) {
+                k.dequant(s, r * rb, cols, tile, 0);
+                int b = 0;
+                for (; b + BATCH_TILE <= batch; b += BATCH_TILE) TileDot.dot4(tile, cols, x, b, rows, r, out);
+                for (; b < batch; b++) out[b * rows + r] = TileDot.dot(tile, 0, cols, x, b * cols);
             }
         };
         run(p, rows, (long) rows * cols * batch, body);

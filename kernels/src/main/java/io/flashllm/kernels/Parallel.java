@@ -1,17 +1,22 @@
 package io.flashllm.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A persistent pool of platform threads for data-parallel loops. {@link #forRange} splits
- * {@code [0, n)} into chunks that the workers and the calling thread claim from a shared counter,
- * so a slow or descheduled thread (the machines are shared) does not hold the others back.
+ * {@code [0, n)} into chunks that the workers and the calling thread claim from a shared ticket,
+ * and returns as soon as every chunk is done, whoever ran it: on a shared, oversubscribed machine
+ * a worker that is not scheduled in time simply takes no chunks, and the caller never waits for a
+ * thread that has nothing left to do.
  *
  * <p>The hand-off allocates nothing: the caller publishes the body in fields and bumps an epoch
- * that workers spin on briefly before parking. Calls are serialized; a nested call from inside a
- * body (on a worker or on the caller) runs inline on the calling thread instead of deadlocking.
+ * that workers spin on briefly before parking. The ticket carries the epoch in its high half, so a
+ * worker that wakes late cannot claim a chunk of a later job with the fields of an earlier one.
+ * Calls are serialized; a nested call from inside a body (on a worker or on the caller) runs
+ * inline on the calling thread instead of deadlocking.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -21,23 +26,24 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Spin iterations before a waiting thread parks; spinning covers the gaps between back-to-back kernels. */
-    private static final int SPIN = Integer.getInteger("flashllm.parallel.spin", 20_000);
-    /** Chunks per thread: enough to balance load on a noisy machine, few enough to keep the counter cold. */
+    /** Spin iterations (roughly 0.1 ms) before a waiting thread parks: covers the gaps between back-to-back kernels without burning a shared core for long. */
+    private static final int SPIN = Integer.getInteger("flashllm.parallel.spin", 2_000);
+    /** Chunks per thread: enough to balance load on a noisy machine, few enough to keep the ticket cold. */
     private static final int CHUNKS_PER_THREAD = 4;
 
     private final int threads;
     private final Worker[] workers;
     private final ReentrantLock callLock = new ReentrantLock();
 
-    // The current job; written by the caller before the epoch bump (volatile write publishes them).
+    // The current job: written by the caller before the ticket and epoch are published.
     private RangeBody body;
     private int n;
     private int chunk;
     private int chunks;
-    private Thread caller;
-    private final AtomicInteger nextChunk = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Thread caller;
+    /** (epoch << 32) | next chunk index. */
+    private final AtomicLong ticket = new AtomicLong();
+    private final AtomicInteger done = new AtomicInteger();
     private volatile Throwable failure;
     private volatile long epoch;
     private volatile boolean closed;
@@ -62,9 +68,9 @@ public final class Parallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code body} over {@code [0, n)} split into disjoint ranges, on all threads of the pool,
+     * Runs {@code body} over {@code [0, n)} split into disjoint ranges, on the threads of the pool,
      * and returns when every range is done. The first exception thrown by any range is rethrown here
-     * (an unchecked one as is) after all threads have stopped touching the job.
+     * (an unchecked one as is); ranges not yet started are then skipped.
      */
     public void forRange(int n, RangeBody body) {
         if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
@@ -85,13 +91,14 @@ public final class Parallel implements AutoCloseable {
             this.body = body;
             this.caller = Thread.currentThread();
             this.failure = null;
-            nextChunk.set(0);
-            pending.set(workers.length);
-            epoch = epoch + 1; // volatile write: publishes the job
+            done.set(0);
+            long e = epoch + 1;
+            ticket.set(e << 32);
+            epoch = e; // volatile write: wakes spinning workers
             for (Worker w : workers) LockSupport.unpark(w);
-            runChunks();
+            runChunks(e);
             int spins = 0;
-            while (pending.get() != 0) {
+            while (done.get() < chunks) {
                 if (spins < SPIN) {
                     spins++;
                     Thread.onSpinWait();
@@ -104,7 +111,7 @@ public final class Parallel implements AutoCloseable {
             if (t != null) {
                 failure = null;
                 if (t instanceof RuntimeException re) throw re;
-                if (t instanceof Error e) throw e;
+                if (t instanceof Error err) throw err;
                 throw new IllegalStateException("parallel body failed", t);
             }
         } finally {
@@ -112,21 +119,33 @@ public final class Parallel implements AutoCloseable {
         }
     }
 
-    private void runChunks() {
-        RangeBody b = body;
-        int c;
-        while (failure == null && (c = nextChunk.getAndIncrement()) < chunks) {
-            int from = c * chunk;
-            int to = Math.min(n, from + chunk);
-            try {
-                b.run(from, to);
-            } catch (Throwable t) {
-                if (failure == null) failure = t;
+    /** Claims and runs chunks of job {@code e} until none is left; a stale epoch claims nothing. */
+    private void runChunks(long e) {
+        while (true) {
+            long t = ticket.get();
+            if ((t >>> 32) != e) return;
+            int c = (int) t;
+            int total = chunks;
+            if (c >= total) return;
+            if (!ticket.compareAndSet(t, t + 1)) continue;
+            // The claim succeeded, so job e is still running and its fields are stable until done.
+            if (failure == null) {
+                int from = c * chunk;
+                int to = Math.min(n, from + chunk);
+                try {
+                    body.run(from, to);
+                } catch (Throwable ex) {
+                    if (failure == null) failure = ex;
+                }
+            }
+            if (done.incrementAndGet() == total) {
+                Thread waiter = caller;
+                if (waiter != Thread.currentThread()) LockSupport.unpark(waiter);
             }
         }
     }
 
-    /** Stops the workers and waits for them; idempotent. Loops already running finish first. */
+    /** Stops the workers and waits for them; idempotent. A loop already running finishes first. */
     @Override
     public void close() {
         callLock.lock();
@@ -177,9 +196,7 @@ public final class Parallel implements AutoCloseable {
                     }
                 }
                 seen = e;
-                Thread c = caller;
-                runChunks();
-                if (pending.decrementAndGet() == 0) LockSupport.unpark(c);
+                runChunks(e);
             }
         }
     }

@@ -29,6 +29,56 @@ class ParallelTest {
     }
 
     @Test
+    void manyBackToBackCallsFromTwoCallersStayExact() throws Exception {
+        try (Parallel p = Parallel.create(3)) {
+            long[] totals = new long[2];
+            Thread[] callers = new Thread[2];
+            for (int t = 0; t < 2; t++) {
+                int id = t;
+                callers[t] = new Thread(() -> {
+                    for (int rep = 0; rep < 3000; rep++) {
+                        int n = 1 + rep % 37;
+                        java.util.concurrent.atomic.AtomicLong sum = new java.util.concurrent.atomic.AtomicLong();
+                        p.forRange(n, (from, to) -> {
+                            for (int i = from; i < to; i++) sum.addAndGet(i + 1);
+                        });
+                        assertEquals((long) n * (n + 1) / 2, sum.get());
+                        totals[id] += sum.get();
+                    }
+                });
+                callers[t].start();
+            }
+            for (Thread t : callers) t.join(60_000);
+            long expected = 0;
+            for (int rep = 0; rep < 3000; rep++) {
+                int n = 1 + rep % 37;
+                expected += (long) n * (n + 1) / 2;
+            }
+            assertEquals(expected, totals[0]);
+            assertEquals(expected, totals[1]);
+        }
+    }
+
+    @Test
+    void waitsForSlowChunksClaimedByWorkers() {
+        try (Parallel p = Parallel.create(2)) {
+            for (int rep = 0; rep < 20; rep++) {
+                int[] hits = new int[8];
+                p.forRange(8, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        if (i % 2 == 1) {
+                            long end = System.nanoTime() + 200_000;
+                            while (System.nanoTime() < end) Thread.onSpinWait();
+                        }
+                        hits[i]++;
+                    }
+                });
+                for (int h : hits) assertEquals(1, h);
+            }
+        }
+    }
+
+    @Test
     void usesMoreThanOneThread() {
         try (Parallel p = Parallel.create(2)) {
             java.util.Set<Thread> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -60,13 +60,13 @@ public final class GgufConfigs {
                 int offset = md.integer(p + "position_offset", 2);
                 return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
                         RopeConfig.none(), new FfnActivation(FfnActivation.Kind.RELU_NO_GATE, 0f),
-                        preNorm, wordDim, offset);
+                        preNorm, wordDim, offset, 0);
             }
             float eps = md.real(p + "attention.layer_norm_rms_epsilon", 1e-5f);
             RopeConfig rope = rope(md, p, arch, headDim);
             FfnActivation activation = activation(md);
             return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
-                    rope, activation, true, dim, 0);
+                    rope, activation, true, dim, 0, md.integer(p + "attention.sliding_window", 0));
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file, e.getMessage());
         }

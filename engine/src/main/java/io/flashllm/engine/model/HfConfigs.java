@@ -62,8 +62,13 @@ public final class HfConfigs {
         String act = text(c, "hidden_act", "silu").toLowerCase(Locale.ROOT);
         float threshold = (float) doubleOr(c, "hidden_act_param", doubleOr(c, "fatrelu_threshold", 0, file), file);
         FfnActivation activation = Activations.parse(act, threshold, true, file);
+        // Mistral v0.1 attends within a window; Qwen2 names one too but uses it only when asked to.
+        int window = 0;
+        boolean windowed = arch == Architecture.QWEN2 ? c.path("use_sliding_window").asBoolean(false) : true;
+        if (windowed && c.hasNonNull("sliding_window")) window = intOr(c, "sliding_window", 0, file);
+        if (window >= context) window = 0;
         return new ModelConfig(arch, name, dim, layers, ffn, heads, kvHeads, headDim, vocab, context, eps, rope,
-                activation, true, dim, 0);
+                activation, true, dim, 0, window);
     }
 
     private static RopeConfig scaledRope(RopeConfig rope, JsonNode s, Path file) {
@@ -97,7 +102,7 @@ public final class HfConfigs {
         }
         // OPT's LayerNorms use PyTorch's default epsilon; config.json does not carry it.
         return new ModelConfig(Architecture.OPT, name, dim, layers, ffn, heads, heads, dim / heads, vocab, context,
-                1e-5f, RopeConfig.none(), activation, preNorm, wordDim, 2);
+                1e-5f, RopeConfig.none(), activation, preNorm, wordDim, 2, 0);
     }
 
     private static String text(JsonNode c, String field, String dflt) {

@@ -1,5 +1,8 @@
 package io.flashllm.engine.model;
 
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.cpu.RowKernel;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -11,12 +14,14 @@ import java.nio.ByteOrder;
  * {@link #close()}. Shared arena, because the worker threads of the attention loop read it.
  */
 public final class KvCache implements AutoCloseable {
-    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT.withOrder(ByteOrder.nativeOrder());
-    static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.nativeOrder());
+    // Little-endian like the weight files, so the kernels' F32/F16 row routines read the cache as they read weights.
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment memory;
     private final KvCacheType type;
+    private final RowKernel rowKernel;
     private final int layers;
     private final int contextLength;
     private final int kvDim;
@@ -25,6 +30,7 @@ public final class KvCache implements AutoCloseable {
 
     public KvCache(KvCacheType type, int layers, int contextLength, int kvDim) {
         this.type = type;
+        this.rowKernel = RowKernel.forType(type == KvCacheType.F32 ? GgmlType.F32 : GgmlType.F16);
         this.layers = layers;
         this.contextLength = contextLength;
         this.kvDim = kvDim;
@@ -62,6 +68,10 @@ public final class KvCache implements AutoCloseable {
         return memory;
     }
 
+    RowKernel rowKernel() {
+        return rowKernel;
+    }
+
     /** Stores the key and value of one position (each kvDim floats). */
     public void store(int layer, int pos, float[] key, int keyOff, float[] value, int valueOff) {
         if (pos < 0 || pos >= contextLength || layer < 0 || layer >= layers) {
@@ -78,11 +88,6 @@ public final class KvCache implements AutoCloseable {
         } else {
             for (int i = 0; i < kvDim; i++) memory.set(F16, at + 2L * i, Float.floatToFloat16(src[off + i]));
         }
-    }
-
-    /** Element {@code i} of the row at byte offset {@code at}. */
-    float get(long at, int i) {
-        return type == KvCacheType.F32 ? memory.get(F32, at + 4L * i) : Float.float16ToFloat(memory.get(F16, at + 2L * i));
     }
 
     @Override

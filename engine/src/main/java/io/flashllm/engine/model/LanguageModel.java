@@ -18,7 +18,8 @@ public final class LanguageModel implements AutoCloseable {
     private final Parallel parallel;
     private final KvCacheType kvCacheType;
     private final float[] invFreq;
-    private final ReentrantLock lock = new ReentrantLock();
+    // Fair: concurrent sequences take turns token by token instead of one starving the others.
+    private final ReentrantLock lock = new ReentrantLock(true);
     private final AutoCloseable resources;
 
     /**

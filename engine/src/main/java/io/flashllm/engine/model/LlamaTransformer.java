@@ -23,6 +23,7 @@ final class LlamaTransformer extends Transformer {
     private final float[] k;
     private final float[] v;
     private final float[] ffnOut;
+    private Batch batch;          // prompt batch buffers, allocated on the first batch
 
     LlamaTransformer(LanguageModel model, int contextLength, KvCacheType kvType) {
         super(model, contextLength, kvType);
@@ -70,6 +71,7 @@ final class LlamaTransformer extends Transformer {
         }
     }
 
+    /** The same pass for consecutive prompt tokens: matmuls over the batch, causal attention per token. */
     @Override
     protected void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits) {
         Batch bt = batch();
@@ -105,10 +107,8 @@ final class LlamaTransformer extends Transformer {
         }
     }
 
-    /** Activations of a prompt batch, row-major; allocated on the first batch. */
+    /** Activations of a prompt batch, row-major, {@link #MAX_BATCH} rows. */
     private record Batch(float[] x, float[] xb, float[] q, float[] k, float[] v, float[] att, float[] ffnOut) {}
-
-    private Batch batch;
 
     private Batch batch() {
         if (batch == null) {

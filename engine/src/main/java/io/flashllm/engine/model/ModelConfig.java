@@ -21,6 +21,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param preNorm         OPT's do_layer_norm_before (Llama is always pre-norm)
  * @param wordEmbedDim    OPT's word_embed_proj_dim: width of token embeddings before project_in (= dim without it)
  * @param positionOffset  OPT's learned position table starts at row 2 (a fairseq legacy); 0 elsewhere
+ * @param slidingWindow   attention sees only the last this many positions (Mistral v0.1); 0 = all
  */
 public record ModelConfig(
         Architecture architecture,
@@ -38,7 +39,8 @@ public record ModelConfig(
         FfnActivation activation,
         boolean preNorm,
         int wordEmbedDim,
-        int positionOffset) {
+        int positionOffset,
+        int slidingWindow) {
 
     public ModelConfig {
         require(dim > 0, "embedding width must be positive, got " + dim);
@@ -53,6 +55,7 @@ public record ModelConfig(
         require(normEps > 0 && Float.isFinite(normEps), "norm epsilon must be positive, got " + normEps);
         require(wordEmbedDim > 0, "word embedding width must be positive, got " + wordEmbedDim);
         require(positionOffset >= 0, "position offset must not be negative, got " + positionOffset);
+        require(slidingWindow >= 0, "sliding window must not be negative, got " + slidingWindow);
         if (rope.style() != RopeStyle.NONE) {
             require(rope.rotaryDim() <= headDim,
                     "rotary dimension " + rope.rotaryDim() + " exceeds the head width " + headDim);
@@ -80,21 +83,21 @@ public record ModelConfig(
 
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab,
-                contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset);
+                contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
     }
 
     public ModelConfig withContextLength(int context) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
-                context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset);
+                context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
     }
 
     public ModelConfig withRope(RopeConfig newRope) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
-                contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset);
+                contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
     }
 
     public ModelConfig withActivation(FfnActivation newActivation) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
-                contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset);
+                contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
     }
 }

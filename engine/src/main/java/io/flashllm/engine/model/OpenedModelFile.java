@@ -29,25 +29,18 @@ public record OpenedModelFile(Path path, ModelConfig config, TensorSource tensor
                     + " (expected a Hugging Face model directory)");
         }
         if (!Files.isRegularFile(path)) throw new ModelFileException(path, "no such file or directory");
+        String name = String.valueOf(path.getFileName());
+        if (name.endsWith(".safetensors") || name.endsWith(".json")) {
+            throw new ModelFileException(path, "a Hugging Face model is loaded from its directory (config.json, "
+                    + "tokenizer.json and the safetensors together): pass " + path.toAbsolutePath().getParent());
+        }
         return openGguf(path);
     }
 
     public static OpenedModelFile openGguf(Path path) {
         GgufFile gguf = GgufFile.open(path);
         try {
-            ModelConfig config = GgufConfigs.fromMetadata(gguf.metadata(), path);
-            TensorSource tensors = new TensorSource() {
-                @Override
-                public WeightTensor tensor(String name) {
-                    return gguf.tensor(name);
-                }
-
-                @Override
-                public Path path() {
-                    return path;
-                }
-            };
-            return new OpenedModelFile(path, config, tensors, TensorNames.gguf(), gguf.metadata(), null, gguf);
+            return of(path, gguf, gguf);
         } catch (RuntimeException e) {
             gguf.close();
             throw e;
@@ -57,31 +50,53 @@ public record OpenedModelFile(Path path, ModelConfig config, TensorSource tensor
     public static OpenedModelFile openHf(Path dir) {
         HfModelDir hf = HfModelDir.open(dir);
         try {
-            JsonNode configJson = hf.config();
-            ModelConfig config = HfConfigs.fromConfig(configJson, dir.resolve(HfModelDir.CONFIG));
-            TensorNames names;
-            if (config.architecture() == Architecture.OPT) {
-                names = hf.contains("model.decoder.embed_tokens.weight") || !hf.contains("decoder.embed_tokens.weight")
-                        ? TensorNames.hfOpt("model.decoder.") : TensorNames.hfOpt("decoder.");
-            } else {
-                names = TensorNames.hfLlama();
-            }
-            TensorSource tensors = new TensorSource() {
-                @Override
-                public WeightTensor tensor(String name) {
-                    return hf.tensor(name);
-                }
-
-                @Override
-                public Path path() {
-                    return dir;
-                }
-            };
-            return new OpenedModelFile(dir, config, tensors, names, null, hf, hf);
+            return of(dir, hf, hf);
         } catch (RuntimeException e) {
             hf.close();
             throw e;
         }
+    }
+
+    /** A model over an already opened GGUF file (e.g. a bundle's resident part); {@code resources} close with it. */
+    public static OpenedModelFile of(Path path, GgufFile gguf, AutoCloseable resources) {
+        ModelConfig config = GgufConfigs.fromMetadata(gguf.metadata(), path);
+        TensorSource tensors = new TensorSource() {
+            @Override
+            public WeightTensor tensor(String name) {
+                return gguf.tensor(name);
+            }
+
+            @Override
+            public Path path() {
+                return path;
+            }
+        };
+        return new OpenedModelFile(path, config, tensors, TensorNames.gguf(), gguf.metadata(), null, resources);
+    }
+
+    /** A model over an already opened HF directory; {@code resources} close with it. */
+    public static OpenedModelFile of(Path dir, HfModelDir hf, AutoCloseable resources) {
+        JsonNode configJson = hf.config();
+        ModelConfig config = HfConfigs.fromConfig(configJson, dir.resolve(HfModelDir.CONFIG));
+        TensorNames names;
+        if (config.architecture() == Architecture.OPT) {
+            names = hf.contains("model.decoder.embed_tokens.weight") || !hf.contains("decoder.embed_tokens.weight")
+                    ? TensorNames.hfOpt("model.decoder.") : TensorNames.hfOpt("decoder.");
+        } else {
+            names = TensorNames.hfLlama();
+        }
+        TensorSource tensors = new TensorSource() {
+            @Override
+            public WeightTensor tensor(String name) {
+                return hf.tensor(name);
+            }
+
+            @Override
+            public Path path() {
+                return dir;
+            }
+        };
+        return new OpenedModelFile(dir, config, tensors, names, null, hf, resources);
     }
 
     @Override

@@ -25,6 +25,7 @@ final class OptTransformer extends Transformer {
     private final float[] k;
     private final float[] v;
     private final float[] out;    // output of a sub-block
+    private Batch batch;          // prompt batch buffers, allocated on the first batch
 
     OptTransformer(LanguageModel model, int contextLength, KvCacheType kvType) {
         super(model, contextLength, kvType);
@@ -77,6 +78,7 @@ final class OptTransformer extends Transformer {
         if (wantLogits) classify();
     }
 
+    /** The same pass for consecutive prompt tokens: matmuls over the batch, causal attention per token. */
     @Override
     protected void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits) {
         Batch bt = batch();
@@ -150,10 +152,8 @@ final class OptTransformer extends Transformer {
         }
     }
 
-    /** Activations of a prompt batch, row-major; allocated on the first batch. */
+    /** Activations of a prompt batch, row-major, {@link #MAX_BATCH} rows. */
     private record Batch(float[] word, float[] x, float[] h, float[] q, float[] k, float[] v, float[] att, float[] out) {}
-
-    private Batch batch;
 
     private Batch batch() {
         if (batch == null) {

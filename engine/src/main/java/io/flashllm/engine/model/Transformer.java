@@ -144,10 +144,13 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         int hd = config.headDim();
         int qDim = config.qDim();
         int group = config.groupSize();
+        int window = config.slidingWindow();
         for (int h = from; h < to; h++) {
             for (int b = 0; b < attCount; b++) {
                 int at = b * qDim + h * hd;
-                Attention.attend(cache, attLayer, h / group, hd, attQ, at, attStart + b, attentionScale,
+                int last = attStart + b;
+                int first = window > 0 ? Math.max(0, last - window + 1) : 0;
+                Attention.attend(cache, attLayer, h / group, hd, attQ, at, first, last, attentionScale,
                         scores, h * contextLength, attO, at);
             }
         }

@@ -21,20 +21,30 @@ public final class WeightLoader {
     private final ModelConfig config;
     private final TensorSource source;
     private final TensorNames names;
+    private final boolean ffnWeights;
     private final Set<WeightTensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
     private long parameters;
 
-    private WeightLoader(ModelConfig config, TensorSource source, TensorNames names) {
+    private WeightLoader(ModelConfig config, TensorSource source, TensorNames names, boolean ffnWeights) {
         this.config = config;
         this.source = source;
         this.names = names;
+        this.ffnWeights = ffnWeights;
     }
 
     /** The weights, and the config completed from them (vocabulary size, Llama 3 rope factors). */
     public record Loaded(ModelConfig config, ModelWeights weights) {}
 
     public static Loaded load(ModelConfig config, TensorSource source, TensorNames names) {
-        return new WeightLoader(config, source, names).load();
+        return load(config, source, names, true);
+    }
+
+    /**
+     * With {@code ffnWeights} false the FFN matrices are not looked up (a flash bundle serves them) and
+     * {@link ModelWeights#ffn()} is empty.
+     */
+    public static Loaded load(ModelConfig config, TensorSource source, TensorNames names, boolean ffnWeights) {
+        return new WeightLoader(config, source, names, ffnWeights).load();
     }
 
     private Loaded load() {
@@ -101,10 +111,15 @@ public final class WeightLoader {
                     matrix(TensorRole.ATTN_V, l, c.kvDim(), dim), vector(TensorRole.ATTN_V_BIAS, l, c.kvDim()),
                     matrix(TensorRole.ATTN_OUTPUT, l, dim, c.qDim()), vector(TensorRole.ATTN_OUTPUT_BIAS, l, dim),
                     vector(TensorRole.FFN_NORM, l, dim, true), vector(TensorRole.FFN_NORM_BIAS, l, dim)));
+            if (!ffnWeights) continue;
             WeightTensor gate = c.activation().gated() ? matrix(TensorRole.FFN_GATE, l, c.ffnDim(), dim) : null;
             ffn.add(new DenseFfnLayer(gate,
                     matrix(TensorRole.FFN_UP, l, c.ffnDim(), dim), vector(TensorRole.FFN_UP_BIAS, l, c.ffnDim()),
                     matrix(TensorRole.FFN_DOWN, l, dim, c.ffnDim()), vector(TensorRole.FFN_DOWN_BIAS, l, dim)));
+        }
+        if (!ffnWeights) {
+            // Not looked up, but part of the model: count the matrices (biases are noise at this scale).
+            parameters += (long) c.layers() * (c.activation().gated() ? 3 : 2) * dim * c.ffnDim();
         }
         ModelWeights weights = new ModelWeights(embedding, positions, projectIn, projectOut, outputNorm,
                 outputNormBias, output, layers, ffn, parameters);

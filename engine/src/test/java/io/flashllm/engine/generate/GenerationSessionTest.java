@@ -205,6 +205,11 @@ class GenerationSessionTest {
         Path empty = Files.createDirectories(dir.resolve("emptydir"));
         e = assertThrows(ModelFileException.class, () -> ModelLoader.load(empty, LoadOptions.defaults()));
         assertTrue(e.getMessage().contains("config.json"), e.getMessage());
+        Path weights = Files.write(dir.resolve("model.safetensors"), new byte[16]);
+        e = assertThrows(ModelFileException.class, () -> ModelLoader.load(weights, LoadOptions.defaults()));
+        assertTrue(e.getMessage().contains("directory"), e.getMessage());
+        e = assertThrows(ModelFileException.class, () -> ModelLoader.load(dir.resolve("absent.gguf"), LoadOptions.defaults()));
+        assertTrue(e.getMessage().contains("no such file"), e.getMessage());
         Path noTokenizer = new TinyModels(TinySpec.llama(GgmlType.F32)).writeGguf(dir.resolve("notok.gguf"), null);
         e = assertThrows(ModelFileException.class, () -> ModelLoader.load(noTokenizer, LoadOptions.defaults()));
         assertTrue(e.getMessage().contains("tokenizer"), e.getMessage());

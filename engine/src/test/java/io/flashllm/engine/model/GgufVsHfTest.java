@@ -43,7 +43,7 @@ class GgufVsHfTest {
         TinyModels tiny = new TinyModels(spec);
         Path gguf = tiny.writeGguf(dir.resolve(label + ".gguf"), Map.of());
         Path hf = tiny.writeHf(dir.resolve(label + "-hf"), null);
-        LoadOptions opts = LoadOptions.defaults().withThreads(2);
+        LoadOptions opts = LoadOptions.defaults().withThreads(2).withKvCacheType(KvCacheType.F32);
         try (LanguageModel a = ModelLoader.loadLanguageModel(gguf, opts);
              LanguageModel b = ModelLoader.loadLanguageModel(hf, opts);
              Transformer ta = a.newTransformer(16);

@@ -161,6 +161,17 @@ class ModelConfigTest {
     }
 
     @Test
+    void hfMistralSlidingWindow() throws Exception {
+        ModelConfig m = HfConfigs.fromConfig(json("""
+                {"architectures": ["MistralForCausalLM"], "model_type": "mistral", "hidden_size": 4096,
+                 "intermediate_size": 14336, "num_hidden_layers": 32, "num_attention_heads": 32,
+                 "num_key_value_heads": 8, "max_position_embeddings": 32768, "sliding_window": 4096}"""),
+                Path.of("config.json"));
+        assertEquals(4096, m.slidingWindow());
+        assertEquals(4, m.groupSize());
+    }
+
+    @Test
     void hfQwen2AndOpt() throws Exception {
         ModelConfig q = HfConfigs.fromConfig(json("""
                 {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 896,
@@ -171,6 +182,7 @@ class ModelConfigTest {
         assertEquals(Architecture.QWEN2, q.architecture());
         assertEquals(64, q.headDim());
         assertEquals(1e6f, q.rope().theta());
+        assertEquals(0, q.slidingWindow());
 
         ModelConfig o = HfConfigs.fromConfig(json("""
                 {"architectures": ["OPTForCausalLM"], "model_type": "opt", "hidden_size": 1024,

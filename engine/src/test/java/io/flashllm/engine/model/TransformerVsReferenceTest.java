@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Whole-model logits of the engine against the plain reference forward pass, per architecture and weight type. */
 class TransformerVsReferenceTest {
     static final int[] TOKENS = {1, 17, 250, 3, 99, 42, 42, 7, 300};
-    static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2);
+    static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2).withKvCacheType(KvCacheType.F32);
 
     @TempDir
     Path dir;
@@ -38,10 +38,13 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("llama-relu", TinySpec.reluLlama(t, "relu", 0f)));
             out.add(Arguments.of("llama-fatrelu", TinySpec.reluLlama(t, "fatrelu", 0.15f)));
             out.add(Arguments.of("qwen2", TinySpec.qwen2(t)));
+            out.add(Arguments.of("mistral-window", TinySpec.llama(t).withWindow(3)));
             out.add(Arguments.of("opt", TinySpec.opt(t, true, 64)));
             out.add(Arguments.of("opt-projected", TinySpec.opt(t, true, 32)));
             out.add(Arguments.of("opt-postnorm", TinySpec.opt(t, false, 64)));
         }
+        out.add(Arguments.of("llama-q4k", TinySpec.wideLlama(GgmlType.Q4_K)));
+        out.add(Arguments.of("llama-q6k", TinySpec.wideLlama(GgmlType.Q6_K)));
         return out.stream();
     }
 
@@ -104,6 +107,30 @@ class TransformerVsReferenceTest {
             for (Thread t : threads) t.join();
             for (float[] g : got) assertClose(alone, g, "concurrent");
         }
+    }
+
+    @Test
+    void ffnWrapperSeesEveryLayerOfEveryToken() throws Exception {
+        TinySpec spec = TinySpec.reluLlama(GgmlType.Q8_0, "relu", 0f);
+        Path file = new TinyModels(spec).writeGguf(dir.resolve("w.gguf"), Map.of());
+        int[] calls = new int[spec.layers()];
+        float[][] lastInput = new float[spec.layers()][];
+        try (LanguageModel plain = ModelLoader.loadLanguageModel(file, OPTIONS);
+             LanguageModel traced = ModelLoader.loadLanguageModel(file, OPTIONS, inner -> (layer, x, out) -> {
+                 calls[layer]++;
+                 lastInput[layer] = x.clone();
+                 inner.forward(layer, x, out);
+             });
+             Transformer a = plain.newTransformer(16);
+             Transformer b = traced.newTransformer(16)) {
+            for (int p = 0; p < 4; p++) assertClose(a.forward(TOKENS[p], p), b.forward(TOKENS[p], p), "p" + p);
+            assertArrayEqualsI(new int[] {4, 4}, calls);
+            assertEquals(spec.dim(), lastInput[1].length);
+        }
+    }
+
+    static void assertArrayEqualsI(int[] a, int[] b) {
+        assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
     }
 
     static void assertArrayEqualsF(float[] a, float[] b) {

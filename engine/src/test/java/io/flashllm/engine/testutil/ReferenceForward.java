@@ -105,20 +105,21 @@ public final class ReferenceForward {
         keys.get(layer).add(split(k));
         values.get(layer).add(split(v));
         int n = keys.get(layer).size();
+        int first = s.window() > 0 ? Math.max(0, n - s.window()) : 0;
         double[] out = new double[s.heads() * hd];
         for (int h = 0; h < s.heads(); h++) {
             int kvh = h / (s.heads() / s.kvHeads());
             double[] score = new double[n];
             double max = Double.NEGATIVE_INFINITY;
-            for (int t = 0; t < n; t++) {
+            for (int t = first; t < n; t++) {
                 double dot = 0;
                 for (int i = 0; i < hd; i++) dot += q[h * hd + i] * keys.get(layer).get(t)[kvh][i];
                 score[t] = dot / Math.sqrt(hd);
                 max = Math.max(max, score[t]);
             }
             double sum = 0;
-            for (int t = 0; t < n; t++) sum += score[t] = Math.exp(score[t] - max);
-            for (int t = 0; t < n; t++) {
+            for (int t = first; t < n; t++) sum += score[t] = Math.exp(score[t] - max);
+            for (int t = first; t < n; t++) {
                 for (int i = 0; i < hd; i++) out[h * hd + i] += score[t] / sum * values.get(layer).get(t)[kvh][i];
             }
         }

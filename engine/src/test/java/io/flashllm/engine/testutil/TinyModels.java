@@ -130,6 +130,7 @@ public final class TinyModels {
             w.putF32(a + ".attention.layer_norm_rms_epsilon", s.eps());
             w.putF32(a + ".rope.freq_base", s.ropeTheta());
             w.putU32(a + ".rope.dimension_count", s.headDim());
+            if (s.window() > 0) w.putU32(a + ".attention.sliding_window", s.window());
             if (!s.activation().equals("silu")) {
                 w.putString("flashllm.ffn.activation", s.activation());
                 if (s.activation().equals("fatrelu")) w.putF32("flashllm.ffn.fatrelu_threshold", s.threshold());

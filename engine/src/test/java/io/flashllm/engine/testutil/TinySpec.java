@@ -24,7 +24,8 @@ public record TinySpec(
         boolean qkvBias,
         boolean tied,
         GgmlType weightType,
-        long seed) {
+        long seed,
+        int window) {         // sliding attention window, 0 = none
 
     public int headDim() {
         return dim / heads;
@@ -41,26 +42,37 @@ public record TinySpec(
 
     public static TinySpec llama(GgmlType type) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, false,
-                type, 11);
+                type, 11, 0);
+    }
+
+    /** Wide enough (256) for the K-quants' 256-element super-blocks. */
+    public static TinySpec wideLlama(GgmlType type) {
+        return new TinySpec("llama", 256, 2, 512, 8, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 256, false, false,
+                type, 15, 0);
     }
 
     public static TinySpec reluLlama(GgmlType type, String activation, float threshold) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, activation, threshold, true, 64,
-                false, true, type, 12);
+                false, true, type, 12, 0);
     }
 
     public static TinySpec qwen2(GgmlType type) {
         return new TinySpec("qwen2", 64, 2, 128, 4, 1, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, true, true,
-                type, 13);
+                type, 13, 0);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {
         return new TinySpec("opt", 64, 2, 128, 4, 4, 320, 64, 1e-5f, 0f, "relu", 0f, preNorm, wordDim, true, true,
-                type, 14);
+                type, 14, 0);
     }
 
     public TinySpec withSpec(GgmlType type) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
-                threshold, preNorm, wordDim, qkvBias, tied, type, seed);
+                threshold, preNorm, wordDim, qkvBias, tied, type, seed, window);
+    }
+
+    public TinySpec withWindow(int w) {
+        return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
+                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, w);
     }
 }

@@ -2,16 +2,17 @@ package io.flashllm.flashstore.bundle;
 
 import io.flashllm.flashstore.cache.LayerCounters;
 import io.flashllm.flashstore.cache.NeuronCache;
-import io.flashllm.flashstore.cache.RowKernels;
 import io.flashllm.flashstore.cache.RowMatrix;
 import io.flashllm.flashstore.cache.RowShape;
-import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.flashstore.ffn.BatchedFeedForward;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.io.Coalescer;
 import io.flashllm.flashstore.io.IoEngine;
 import io.flashllm.flashstore.io.ReadBatch;
 import io.flashllm.flashstore.select.NeuronSelector;
 import io.flashllm.flashstore.select.Selection;
+import io.flashllm.kernels.MatVec;
+import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
 
 import java.io.IOException;
@@ -27,11 +28,14 @@ import java.util.List;
  * in parallel), then compute {@code sum_j act(gate_j·x)·(up_j·x)·down_j} over the cache rows
  * {@code 0..used} plus any neurons streamed through the stream buffer because the cache was full.
  *
+ * <p>Calls are serialized ({@code forward} is synchronized): the caches hold one token stream's
+ * window, so sessions sharing a model take turns, as they do for the KV-cache-free parts anyway.
+ *
  * <p>Every neuron a token needs is computed exactly once: it is either a cache row or a stream row.
  * Cached neurons that this token did not select are computed too; for an exact selector their
  * activation is zero (gate-exact skips them without a dot product).
  */
-public final class BundleFeedForward implements FeedForward {
+public final class BundleFeedForward implements BatchedFeedForward {
     private final FfnActivation activation;
     private final NeuronSelector selector;
     private final IoEngine io;
@@ -61,7 +65,14 @@ public final class BundleFeedForward implements FeedForward {
         final int[] dest;
         final ReadBatch batch;
         final long[] partOffset;
+        final Selection hint;
+        /** Batch union marking: neuron j is in the current batch's union when stamp[j] == epoch. */
+        final int[] stamp;
+        int epoch;
         boolean hotChosen;
+        /** Neurons {@code miss[0..prefetched)} are being read ahead into reserved cache rows. */
+        int prefetched;
+        boolean prefetchPending;
 
         Layer(int index, FfnFile file, WeightTensor residentGate, float[] upBias, float[] downBias, List<RowShape> shapes,
               List<Part> cacheParts) {
@@ -71,6 +82,8 @@ public final class BundleFeedForward implements FeedForward {
             int n = layout.neurons();
             this.cache = new NeuronCache(n, options.cacheRowsPerLayer(), shapes, options.window(), arena, counters);
             this.selection = new Selection(n);
+            this.hint = new Selection(n);
+            this.stamp = new int[n];
             this.residentGate = residentGate;
             this.upBias = upBias;
             this.downBias = downBias;
@@ -119,6 +132,17 @@ public final class BundleFeedForward implements FeedForward {
     public BundleFeedForward(List<FfnFile> files, List<WeightTensor> residentGates, List<float[]> upBiases,
                              List<float[]> downBiases, FfnActivation activation, NeuronSelector selector,
                              BundleFfnOptions options, IoEngine io, boolean ownsIo) {
+        this(files, residentGates, upBiases, downBiases, activation, selector, options, io, ownsIo, null);
+    }
+
+    /**
+     * As above, computing on {@code parallel}'s threads (null = the calling thread only). The pool
+     * is the caller's and is not closed here.
+     */
+    public BundleFeedForward(List<FfnFile> files, List<WeightTensor> residentGates, List<float[]> upBiases,
+                             List<float[]> downBiases, FfnActivation activation, NeuronSelector selector,
+                             BundleFfnOptions options, IoEngine io, boolean ownsIo, Parallel parallel) {
+        this.parallel = parallel;
         this.activation = activation;
         this.selector = selector;
         this.io = io;
@@ -153,11 +177,16 @@ public final class BundleFeedForward implements FeedForward {
             layers[l] = new Layer(l, f, residentGates == null ? null : residentGates.get(l),
                     upBiases == null ? null : upBiases.get(l), downBiases == null ? null : downBiases.get(l), shapes, cacheParts);
         }
+        this.partial = new float[parallel == null ? 1 : parallel.threads()][dim];
         gateIndex = cacheParts.indexOf(Part.GATE);
         upIndex = cacheParts.indexOf(Part.UP);
         downIndex = cacheParts.indexOf(Part.DOWN);
     }
 
+    private final Parallel parallel;
+    private boolean closed;
+    private final float[][] partial;
+    private final ComputeJob job = new ComputeJob();
     private final int gateIndex;
     private final int upIndex;
     private final int downIndex;
@@ -179,11 +208,14 @@ public final class BundleFeedForward implements FeedForward {
     }
 
     @Override
-    public void forward(int layer, float[] x, float[] out) {
+    public synchronized void forward(int layer, float[] x, float[] out) {
         Layer L = layers[layer];
+        long t0 = System.nanoTime();
+        finishPrefetch(L);
         Selection sel = L.selection;
         sel.clear();
         selector.select(layer, x, sel);
+        long t1 = System.nanoTime();
         NeuronCache cache = L.cache;
         cache.beginToken();
         int[] ids = sel.neurons();
@@ -194,12 +226,21 @@ public final class BundleFeedForward implements FeedForward {
         }
         L.counters.lookups(n, n - m);
         Arrays.fill(out, 0, dim, 0f);
+        waitNanos = 0;
         if (m > 0) {
             int toCache = Math.min(m, cache.makeRoom(m));
-            loadAndStream(L, m, toCache, x, out);
+            // Rows [0, old) are cached already; they are computed while the misses are read.
+            int old = cache.used();
+            loadAndStream(L, m, toCache, old, x, out);
+            if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
+            compute(L, cache.rows(), cache, null, old, cache.used(), x, out);
+        } else {
+            if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
+            compute(L, cache.rows(), cache, null, 0, cache.used(), x, out);
         }
-        for (int r = 0; r < cache.used(); r++) accumulate(L, cache.rows(), r, cache.idAt(r), sel, x, out);
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
+        long t2 = System.nanoTime();
+        L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
         if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
     }
 
@@ -207,7 +248,7 @@ public final class BundleFeedForward implements FeedForward {
      * Reads {@code miss[0..m)}: the first {@code toCache} into fresh cache rows, the rest through the
      * stream buffer in rounds, each round's stream rows computed into {@code out} right away.
      */
-    private void loadAndStream(Layer L, int m, int toCache, float[] x, float[] out) {
+    private void loadAndStream(Layer L, int m, int toCache, int cachedRows, float[] x, float[] out) {
         int i = 0;
         while (i < m) {
             int end = Math.min(m, Math.max(i, toCache) + stream.capacity());
@@ -223,21 +264,141 @@ public final class BundleFeedForward implements FeedForward {
                         streamed++;
                     }
                 }
-                readNeurons(L, i, end);
+                planReads(L, i, end);
+                io.submit(L.batch);
+                // Overlap: the rows already cached are computed while the first round is read.
+                if (i == 0) compute(L, L.cache.rows(), L.cache, null, 0, cachedRows, x, out);
+                long w = System.nanoTime();
+                L.batch.await();
+                waitNanos += System.nanoTime() - w;
             } catch (RuntimeException e) {
+                if (!L.batch.isDone()) awaitQuietly(L.batch);
                 for (int k = i; k < Math.min(end, toCache); k++) L.cache.evict(L.miss[k]);
                 throw e;
             } finally {
                 for (int k = i; k < end; k++) L.dest[L.miss[k]] = -1;
             }
             L.counters.loaded(end - i);
-            for (int r = 0; r < streamed; r++) accumulate(L, stream, r, streamIds[r], L.selection, x, out);
+            compute(L, stream, null, streamIds, 0, streamed, x, out);
             i = end;
+        }
+    }
+
+    /** Lets in-flight reads finish before their target rows are released (they write into them). */
+    private static void awaitQuietly(ReadBatch b) {
+        try {
+            b.await();
+        } catch (RuntimeException ignored) {
+            // the first failure is already being reported
+        }
+    }
+
+    /** Nanoseconds the current token spent blocked on reads (for the per-layer phase counters). */
+    private long waitNanos;
+
+    /**
+     * A batch of tokens (prompt processing): every token's neurons are selected, the union is read
+     * once, then each token is computed over the cache rows. For windowing the batch is one step.
+     * When the union does not fit the cache the tokens run one by one through {@link #forward}.
+     */
+    @Override
+    public synchronized void forwardBatch(int layer, float[] x, int batch, float[] out) {
+        ensureBatch(batch);
+        if (batch == 1) {
+            System.arraycopy(x, 0, xTok, 0, dim);
+            forward(layer, xTok, outTok);
+            System.arraycopy(outTok, 0, out, 0, dim);
+            return;
+        }
+        Layer L = layers[layer];
+        int n = L.layout.neurons();
+        long t0 = System.nanoTime();
+        finishPrefetch(L);
+        int mark = ++L.epoch;
+        int union = 0;
+        boolean gateKnown = false;
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(x, b * dim, xTok, 0, dim);
+            Selection sel = L.selection;
+            sel.clear();
+            selector.select(layer, xTok, sel);
+            if (sel.gateKnown()) {
+                System.arraycopy(sel.gatePre(), 0, gateBatch[b], 0, n);
+                gateKnown = true;
+            }
+            int[] ids = sel.neurons();
+            for (int i = 0; i < sel.count(); i++) {
+                if (L.stamp[ids[i]] != mark) {
+                    L.stamp[ids[i]] = mark;
+                    union++;
+                }
+            }
+        }
+        NeuronCache cache = L.cache;
+        if (union > cache.capacity() - cache.hotCount()) {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(x, b * dim, xTok, 0, dim);
+                forward(layer, xTok, outTok);
+                System.arraycopy(outTok, 0, out, b * dim, dim);
+            }
+            return;
+        }
+        long t1 = System.nanoTime();
+        cache.beginToken();
+        int m = 0;
+        for (int j = 0; j < n; j++) {
+            if (L.stamp[j] == mark && !cache.touch(j)) L.miss[m++] = j;
+        }
+        L.counters.lookups(union, union - m);
+        waitNanos = 0;
+        if (m > 0) {
+            // The union fits beside the hot region, so every miss gets a cache row and nothing streams.
+            int toCache = Math.min(m, cache.makeRoom(m));
+            loadAndStream(L, m, toCache, 0, xTok, outTok);
+        }
+        if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], xTok);
+        try {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(x, b * dim, xTok, 0, dim);
+                Arrays.fill(outTok, 0f);
+                batchGate = gateKnown ? gateBatch[b] : null;
+                compute(L, cache.rows(), cache, null, 0, cache.used(), xTok, outTok);
+                if (L.downBias != null) for (int i = 0; i < dim; i++) outTok[i] += L.downBias[i];
+                System.arraycopy(outTok, 0, out, b * dim, dim);
+            }
+        } finally {
+            batchGate = null;
+        }
+        L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
+        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
+    }
+
+    private float[] xTok = new float[0];
+    private float[] outTok = new float[0];
+    private float[][] gateBatch = new float[0][];
+
+    /** Grows the batch buffers to the largest batch seen (allocation happens once per new maximum). */
+    private void ensureBatch(int batch) {
+        if (xTok.length != dim) {
+            xTok = new float[dim];
+            outTok = new float[dim];
+        }
+        if (gateBatch.length < batch) {
+            int n = layers[0].layout.neurons();
+            float[][] g = new float[batch][];
+            for (int b = 0; b < batch; b++) g[b] = b < gateBatch.length ? gateBatch[b] : new float[n];
+            gateBatch = g;
         }
     }
 
     /** Reads the groups holding {@code miss[from..to)} (ascending), coalesced, and waits. */
     private void readNeurons(Layer L, int from, int to) {
+        planReads(L, from, to);
+        io.execute(L.batch);
+    }
+
+    /** Fills the layer's batch with coalesced reads of the groups holding {@code miss[from..to)}. */
+    private void planReads(Layer L, int from, int to) {
         int npg = L.layout.neuronsPerGroup();
         int g = 0;
         int lastGroup = -1;
@@ -256,25 +417,138 @@ public final class BundleFeedForward implements FeedForward {
         for (int r = 0; r < runs; r++) {
             batch.add(L.file.blockFile(), L.file.groupOffset(L.runStart[r]), (int) (L.runLength[r] * gb));
         }
-        io.execute(batch);
     }
 
-    private void accumulate(Layer L, RowMatrix rows, int r, int id, Selection sel, float[] x, float[] out) {
+    /**
+     * out += sum over rows [0, count) of act(row)·down(row). Rows are split into one chunk per
+     * thread, each accumulating into its own partial output, summed at the end; small sets run on
+     * the calling thread. Allocation-free: the job object and partial outputs are reused.
+     */
+    private void compute(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int from, int to, float[] x, float[] out) {
+        int count = to - from;
+        if (count <= 0) return;
+        int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
+        if (chunks <= 1) {
+            for (int r = from; r < to; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gateOf(L), x, out);
+            return;
+        }
+        job.set(L, rows, cache, ids, from, count, chunks, x);
+        job.gate = gateOf(L);
+        parallel.forRange(chunks, job);
+        for (int c = 0; c < chunks; c++) {
+            float[] p = partial[c];
+            for (int i = 0; i < dim; i++) out[i] += p[i];
+        }
+    }
+
+    private static final int MIN_ROWS_PER_CHUNK = 16;
+
+    /** The reusable parallel body of {@link #compute}. */
+    private final class ComputeJob implements Parallel.RangeBody {
+        Layer layer;
+        RowMatrix rows;
+        NeuronCache cache;
+        int[] ids;
+        int from;
+        int count;
+        int chunks;
+        float[] x;
+        float[] gate;
+
+        void set(Layer layer, RowMatrix rows, NeuronCache cache, int[] ids, int from, int count, int chunks, float[] x) {
+            this.from = from;
+            this.layer = layer;
+            this.rows = rows;
+            this.cache = cache;
+            this.ids = ids;
+            this.count = count;
+            this.chunks = chunks;
+            this.x = x;
+        }
+
+        @Override
+        public void run(int firstChunk, int endChunk) {
+            for (int c = firstChunk; c < endChunk; c++) {
+                float[] p = partial[c];
+                java.util.Arrays.fill(p, 0f);
+                int r0 = this.from + (int) ((long) count * c / chunks);
+                int r1 = this.from + (int) ((long) count * (c + 1) / chunks);
+                for (int r = r0; r < r1; r++) accumulate(layer, rows, r, cache != null ? cache.idAt(r) : ids[r], gate, x, p);
+            }
+        }
+    }
+
+    /**
+     * Gate pre-activations of the token being computed when the selector produced them (all
+     * neurons), else null and the gate is computed per row.
+     */
+    private float[] gateOf(Layer L) {
+        if (batchGate != null) return batchGate;
+        return L.selection.gateKnown() ? L.selection.gatePre() : null;
+    }
+
+    /** Set while {@link #forwardBatch} computes one token of a batch. */
+    private float[] batchGate;
+
+    private void accumulate(Layer L, RowMatrix rows, int r, int id, float[] gatePre, float[] x, float[] out) {
         float a;
         float ub = L.upBias != null ? L.upBias[id] : 0f;
         if (activation.gated()) {
             float gate;
-            if (sel.gateKnown()) gate = sel.gatePre()[id];
-            else if (gateIndex >= 0) gate = RowKernels.dot(rows.part(gateIndex), r, x, 0);
-            else gate = RowKernels.dot(L.residentGate, id, x, 0);
+            if (gatePre != null) gate = gatePre[id];
+            else if (gateIndex >= 0) gate = MatVec.dot(rows.part(gateIndex), r, x, 0);
+            else gate = MatVec.dot(L.residentGate, id, x, 0);
             float g = activation.apply(gate);
             if (g == 0f) return;
-            a = g * (RowKernels.dot(rows.part(upIndex), r, x, 0) + ub);
+            a = g * (MatVec.dot(rows.part(upIndex), r, x, 0) + ub);
         } else {
-            a = activation.apply(RowKernels.dot(rows.part(upIndex), r, x, 0) + ub);
+            a = activation.apply(MatVec.dot(rows.part(upIndex), r, x, 0) + ub);
             if (a == 0f) return;
         }
-        RowKernels.axpy(rows.part(downIndex), r, a, out, 0);
+        MatVec.axpy(rows.part(downIndex), r, a, out, 0);
+    }
+
+    /**
+     * Reads ahead the next layer's likely neurons (the selector's hint) into that layer's free cache
+     * rows while this layer computes. Only free rows are used: evicting for a guess could throw out
+     * neurons the window still wants. The reads complete in the background; the next layer waits
+     * for them first thing.
+     */
+    private void startPrefetch(Layer next, float[] x) {
+        if (next.prefetchPending) return;
+        int free = next.cache.capacity() - next.cache.used();
+        if (free == 0) return;
+        Selection h = next.hint;
+        h.clear();
+        if (!selector.prefetchHint(next.index, x, h)) return;
+        int m = 0;
+        int[] ids = h.neurons();
+        for (int i = 0; i < h.count() && m < free; i++) {
+            int n = ids[i];
+            if (next.cache.rowOf(n) < 0) next.miss[m++] = n;
+        }
+        if (m == 0) return;
+        for (int k = 0; k < m; k++) next.dest[next.miss[k]] = next.cache.reserve(next.miss[k]);
+        next.prefetched = m;
+        next.prefetchPending = true;
+        planReads(next, 0, m);
+        io.submit(next.batch);
+    }
+
+    /** Waits for a read-ahead into this layer; a failed one leaves no half-filled rows behind. */
+    private void finishPrefetch(Layer L) {
+        if (!L.prefetchPending) return;
+        L.prefetchPending = false;
+        try {
+            L.batch.await();
+            L.counters.loaded(L.prefetched);
+        } catch (RuntimeException e) {
+            for (int k = 0; k < L.prefetched; k++) L.cache.evict(L.miss[k]);
+            throw e;
+        } finally {
+            for (int k = 0; k < L.prefetched; k++) L.dest[L.miss[k]] = -1;
+            L.prefetched = 0;
+        }
     }
 
     /** Pins the most frequently requested cached neurons into the hot region, once, after warm-up. */
@@ -294,8 +568,9 @@ public final class BundleFeedForward implements FeedForward {
      * Loads {@code neurons} (ascending, e.g. from calibration statistics) into layer {@code layer}'s
      * cache and pins them in the hot region. Returns how many were pinned.
      */
-    public int pinHot(int layer, int[] neurons) {
+    public synchronized int pinHot(int layer, int[] neurons) {
         Layer L = layers[layer];
+        finishPrefetch(L);
         int h = Math.min(neurons.length, options.hotRowsPerLayer() - L.cache.hotCount());
         int m = 0;
         for (int i = 0; i < h; i++) if (L.cache.rowOf(neurons[i]) < 0) L.miss[m++] = neurons[i];
@@ -318,8 +593,16 @@ public final class BundleFeedForward implements FeedForward {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        // The model closes its FFN and the bundle closes it again: the second call does nothing.
+        if (closed) return;
+        closed = true;
         for (Layer L : layers) {
+            try {
+                finishPrefetch(L);
+            } catch (RuntimeException e) {
+                // closing anyway; the fault surfaced (or will) on the read path
+            }
             try {
                 L.file.close();
             } catch (IOException e) {

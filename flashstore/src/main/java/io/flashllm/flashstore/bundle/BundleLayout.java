@@ -26,23 +26,14 @@ public record BundleLayout(List<PartSpec> parts, int neurons, int neuronsPerGrou
     }
 
     /**
-     * Picks the neurons per group: the fewest that reach {@code minReadBytes}, then up to eight more
-     * if that wastes less of each group on alignment padding.
+     * Picks the neurons per group: the fewest that reach {@code minReadBytes}. Not more: a miss
+     * reads its whole group, so every extra neuron is read amplification for sparse tokens, while
+     * the alignment padding this leaves is at most 4 KiB per group.
      */
     public static BundleLayout plan(List<PartSpec> parts, int neurons, int minReadBytes) {
         long nb = neuronBytes(parts);
-        int first = (int) Math.max(1, Math.min(neurons, (minReadBytes + nb - 1) / nb));
-        int best = first;
-        double bestWaste = Double.MAX_VALUE;
-        for (int k = first; k <= Math.min(neurons, first + 8); k++) {
-            long used = k * nb;
-            double waste = (double) (align(used) - used) / used;
-            if (waste < bestWaste - 1e-9) {
-                bestWaste = waste;
-                best = k;
-            }
-        }
-        return new BundleLayout(parts, neurons, best, align(best * nb));
+        int k = (int) Math.max(1, Math.min(neurons, (minReadBytes + nb - 1) / nb));
+        return new BundleLayout(parts, neurons, k, align(k * nb));
     }
 
     public static long align(long v) {

@@ -11,6 +11,7 @@ import io.flashllm.flashstore.io.IoEngine;
 import io.flashllm.flashstore.select.DenseSelector;
 import io.flashllm.flashstore.select.GateExactSelector;
 import io.flashllm.flashstore.select.NeuronSelector;
+import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
 import io.flashllm.kernels.reference.ScalarReference;
 
@@ -34,17 +35,34 @@ public final class BundleModel implements AutoCloseable {
     private final Manifest manifest;
     private final GgufFile gguf;
     private final HfModelDir hf;
-    private final BundleFeedForward ffn;
+    private final List<FfnFile> files;
+    private final List<WeightTensor> gates;
+    private final List<float[]> upBiases;
+    private final List<float[]> downBiases;
+    private final String selectorName;
+    private final BundleFfnOptions ffnOptions;
+    private final IoEngine io;
+    private BundleFeedForward ffn;
     private final MemoryBudget.Split budget;
     private final FfnActivation activation;
+    private Parallel ownedParallel;
+    private Parallel ffnParallel;
+    private boolean closed;
 
-    private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, BundleFeedForward ffn,
-                        MemoryBudget.Split budget, FfnActivation activation) {
+    private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, List<FfnFile> files,
+                        List<WeightTensor> gates, List<float[]> upBiases, List<float[]> downBiases, String selectorName,
+                        BundleFfnOptions ffnOptions, IoEngine io, MemoryBudget.Split budget, FfnActivation activation) {
+        this.files = files;
+        this.gates = gates;
+        this.upBiases = upBiases;
+        this.downBiases = downBiases;
+        this.selectorName = selectorName;
+        this.ffnOptions = ffnOptions;
+        this.io = io;
         this.dir = dir;
         this.manifest = manifest;
         this.gguf = gguf;
         this.hf = hf;
-        this.ffn = ffn;
         this.budget = budget;
         this.activation = activation;
     }
@@ -54,7 +72,21 @@ public final class BundleModel implements AutoCloseable {
         return Files.isDirectory(path) && Files.isRegularFile(path.resolve(BundleFormat.MANIFEST));
     }
 
+    /**
+     * Opens and checks the bundle: manifest, files, checksums (per {@link BundleOpenOptions#verify()}),
+     * the resident part, the FFN files and the memory budget. The FFN itself is built by
+     * {@link #feedForward(Parallel)} with the model's thread pool (or by {@link #feedForward()}).
+     */
     public static BundleModel open(Path dir, BundleOpenOptions options) {
+        return open(dir, options, null, false);
+    }
+
+    /** Opens and builds the FFN at once on {@code parallel} (null = the calling thread). */
+    public static BundleModel open(Path dir, BundleOpenOptions options, Parallel parallel) {
+        return open(dir, options, parallel, true);
+    }
+
+    private static BundleModel open(Path dir, BundleOpenOptions options, Parallel parallel, boolean buildFfn) {
         Manifest m = Manifest.read(dir);
         for (Manifest.FileEntry e : m.files()) {
             BundleFiles.checkPresence(dir, e, f -> {
@@ -116,7 +148,8 @@ public final class BundleModel implements AutoCloseable {
                 });
             }
 
-            NeuronSelector selector = selector(options.selector(), act, gates, dir);
+            // Refuse an impossible selector now, not at the first token.
+            selector(options.selector(), act, gates, dir, null);
             BundleLayout bl = files.getFirst().layout();
             List<RowShape> cacheShapes = new ArrayList<>();
             for (PartSpec p : bl.parts()) {
@@ -141,9 +174,10 @@ public final class BundleModel implements AutoCloseable {
             }
             fo = fo.withStreamRows(streamRows);
             io = new IoEngine(options.ioThreads(), maxRead);
-            BundleFeedForward ffn = new BundleFeedForward(files, gates, anyBias ? upBias : null, anyBias ? downBias : null,
-                    act, selector, fo, io, true);
-            return new BundleModel(dir, m, gguf, hf, ffn, split, act);
+            BundleModel bm = new BundleModel(dir, m, gguf, hf, files, gates, anyBias ? upBias : null,
+                    anyBias ? downBias : null, options.selector(), fo, io, split, act);
+            if (buildFfn) bm.feedForward(parallel);
+            return bm;
         } catch (ModelFileException e) {
             closeQuietly(gguf, hf, files, io);
             throw new BundleException(dir, "resident part is damaged: " + e.getMessage(), e);
@@ -153,7 +187,8 @@ public final class BundleModel implements AutoCloseable {
         }
     }
 
-    private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir) {
+    private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir,
+                                           Parallel parallel) {
         String s = name == null ? "auto" : name;
         if (s.equals("auto")) s = gates != null && act.gated() && act.sparse() ? "gate-exact" : "dense";
         return switch (s) {
@@ -166,7 +201,7 @@ public final class BundleModel implements AutoCloseable {
                 if (!act.gated() || !act.sparse()) {
                     throw new BundleException(dir, "selector gate-exact is exact only for gated ReLU-family activations, not " + act.kind());
                 }
-                yield new GateExactSelector(gates, act);
+                yield new GateExactSelector(gates, act, parallel);
             }
             default -> throw new BundleException(dir, "unknown neuron selector '" + name + "' (dense, gate-exact, auto)");
         };
@@ -209,8 +244,26 @@ public final class BundleModel implements AutoCloseable {
         return hf;
     }
 
-    public BundleFeedForward feedForward() {
+    /**
+     * The FFN of every layer, computing on {@code parallel} (the model's pool; null = the calling
+     * thread). Built on the first call; later calls return the same FFN and must pass the same pool.
+     */
+    public synchronized BundleFeedForward feedForward(Parallel parallel) {
+        if (ffn != null) {
+            if (parallel != ffnParallel) throw new IllegalStateException("the bundle FFN was already built on another thread pool");
+            return ffn;
+        }
+        NeuronSelector selector = selector(selectorName, activation, gates, dir, parallel);
+        ffn = new BundleFeedForward(files, gates, upBiases, downBiases, activation, selector, ffnOptions, io, true, parallel);
+        ffnParallel = parallel;
         return ffn;
+    }
+
+    /** The FFN, built if needed on a pool of its own sized to the machine's processors. */
+    public synchronized BundleFeedForward feedForward() {
+        if (ffn != null) return ffn;
+        ownedParallel = Parallel.create(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        return feedForward(ownedParallel);
     }
 
     public FfnActivation activation() {
@@ -223,9 +276,23 @@ public final class BundleModel implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        ffn.close();
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        if (ffn != null) {
+            ffn.close();
+        } else {
+            for (FfnFile f : files) {
+                try {
+                    f.close();
+                } catch (IOException ignored) {
+                    // read-only files; nothing to lose
+                }
+            }
+            io.close();
+        }
         if (gguf != null) gguf.close();
         if (hf != null) hf.close();
+        if (ownedParallel != null) ownedParallel.close();
     }
 }

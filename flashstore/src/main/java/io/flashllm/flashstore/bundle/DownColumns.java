@@ -2,7 +2,7 @@ package io.flashllm.flashstore.bundle;
 
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
-import io.flashllm.kernels.reference.ScalarReference;
+import io.flashllm.kernels.Dequant;
 
 import java.lang.foreign.MemorySegment;
 
@@ -47,7 +47,7 @@ final class DownColumns {
     private void load(int start) {
         int end = Math.min(neurons, start + chunk);
         for (int r = 0; r < dim; r++) {
-            ScalarReference.dequantize(down.type(), down.data(), (long) r * neurons, rowScratch, 0, neurons);
+            Dequant.row(down, r, rowScratch, 0);
             for (int j = start; j < end; j++) columns[(j - start) * dim + r] = rowScratch[j];
         }
         chunkStart = start;

@@ -5,12 +5,12 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 
-import com.sun.nio.file.ExtendedOpenOption;
 
 /**
  * A file opened for positional reads, with O_DIRECT when the file system allows it so reads bypass
@@ -27,6 +27,20 @@ public final class BlockFile implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BlockFile.class.getName());
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+    /**
+     * {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up by name: the class lives in
+     * jdk.unsupported, and naming it in source draws an "internal proprietary API" warning that
+     * javac cannot suppress. Null when the JDK lacks it (then reads are buffered).
+     */
+    private static final OpenOption DIRECT = directOption();
+
+    private static OpenOption directOption() {
+        try {
+            return (OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption").getField("DIRECT").get(null);
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            return null;
+        }
+    }
 
     private final Path path;
     private final FileChannel channel;
@@ -80,7 +94,8 @@ public final class BlockFile implements AutoCloseable {
     }
 
     private static FileChannel openDirect(Path path) throws IOException {
-        return FileChannel.open(path, StandardOpenOption.READ, ExtendedOpenOption.DIRECT);
+        if (DIRECT == null) throw new UnsupportedOperationException("this JDK has no O_DIRECT open option");
+        return FileChannel.open(path, StandardOpenOption.READ, DIRECT);
     }
 
     /** Reads the first block directly; returns why that failed, or null when direct reads work. */

@@ -113,6 +113,21 @@ public final class GgufWriter {
         return this;
     }
 
+    /**
+     * Declares a small tensor from F32 values, encoded to {@code type} when written (for tests and
+     * tiny models; large tensors should stream through a {@link TensorSource}). {@code values} is
+     * in file order: row after row of {@code shape[0]} values.
+     */
+    public GgufWriter addTensor(String name, GgmlType type, long[] shape, float[] values) {
+        float[] copy = values.clone();
+        long elements = 1;
+        for (long d : shape) elements *= d;
+        if (elements != copy.length) {
+            throw new IllegalArgumentException("tensor " + name + ": " + copy.length + " values for " + elements + " elements");
+        }
+        return addTensor(name, type, shape, out -> out.put(java.nio.ByteBuffer.wrap(Quantizer.quantize(type, copy))));
+    }
+
     /** Writes the whole file; can be called once. */
     public void write() throws IOException {
         if (written) throw new IllegalStateException("GGUF file already written");

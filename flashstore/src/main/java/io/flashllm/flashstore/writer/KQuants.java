@@ -48,10 +48,11 @@ final class KQuants {
             // Quantize against the scales a reader will reconstruct, not the fitted ones.
             for (int j = 0; j < 8; j++) {
                 float step = d * ls[j];
+                float inv = step == 0 ? 0 : 1f / step;
                 float m = dmin * lm[j];
                 for (int i = 0; i < 32; i++) {
-                    int q = step == 0 ? 0 : (int) Math.rint((x[base + 32 * j + i] + m) / step);
-                    levels[32 * j + i] = (byte) Math.max(0, Math.min(15, q));
+                    int q = Quantizer.nearestInt((x[base + 32 * j + i] + m) * inv);
+                    levels[32 * j + i] = (byte) (q < 0 ? 0 : q > 15 ? 15 : q);
                 }
             }
             packScalesMins(ls, lm, packed);
@@ -86,7 +87,8 @@ final class KQuants {
 
     /**
      * Fits x ≈ scale·q − min with q in 0..nmax and min ≥ 0 (the format cannot shift upwards).
-     * Returns {scale, min}.
+     * Tries step sizes around (max − min)/nmax; for each, rounds to levels, refits scale and min by
+     * least squares and scores that fit on those levels. Returns {scale, min}.
      */
     static float[] fitAffine(float[] x, int off, int n, int nmax) {
         float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
@@ -98,16 +100,19 @@ final class KQuants {
         if (hi <= lo) return new float[] {0f, -lo};
         float bestA = (hi - lo) / nmax, bestB = lo;
         double bestErr = Double.MAX_VALUE;
-        for (int step = -10; step <= 10; step++) {
-            float iscale = (nmax + 0.1f * step) / (hi - lo);
+        int[] q = new int[n];
+        for (int step = -AFFINE_STEPS; step <= AFFINE_STEPS; step++) {
+            float iscale = (nmax + AFFINE_DELTA * step) / (hi - lo);
             double sl = 0, sl2 = 0, sx = 0, slx = 0;
             for (int i = 0; i < n; i++) {
                 float v = x[off + i];
-                int q = Math.max(0, Math.min(nmax, (int) Math.rint(iscale * (v - lo))));
-                sl += q;
-                sl2 += (double) q * q;
+                int l = Quantizer.nearestInt(iscale * (v - lo));
+                l = l < 0 ? 0 : l > nmax ? nmax : l;
+                q[i] = l;
+                sl += l;
+                sl2 += (double) l * l;
                 sx += v;
-                slx += (double) q * v;
+                slx += (double) l * v;
             }
             double det = n * sl2 - sl * sl;
             if (det <= 0) continue;
@@ -120,9 +125,7 @@ final class KQuants {
             if (a <= 0) continue;
             double err = 0;
             for (int i = 0; i < n; i++) {
-                float v = x[off + i];
-                int q = Math.max(0, Math.min(nmax, (int) Math.rint((v - b) / a)));
-                double e = a * q + b - v;
+                double e = a * q[i] + b - x[off + i];
                 err += e * e;
             }
             if (err < bestErr) {
@@ -133,6 +136,10 @@ final class KQuants {
         }
         return new float[] {bestA, -bestB};
     }
+
+    /** Candidate step sizes: nmax ± AFFINE_STEPS·AFFINE_DELTA levels across the range. */
+    private static final int AFFINE_STEPS = 5;
+    private static final float AFFINE_DELTA = 0.2f;
 
     static void q6K(float[] x, int off, int n, ByteBuffer dst) {
         float[] scales = new float[16];
@@ -158,9 +165,10 @@ final class KQuants {
             float dq = Quantizer.f16Round(d);
             for (int j = 0; j < 16; j++) {
                 float step = dq * sc[j];
+                float inv = step == 0 ? 0 : 1f / step;
                 for (int i = 0; i < 16; i++) {
-                    int q = step == 0 ? 0 : (int) Math.rint(x[base + 16 * j + i] / step);
-                    levels[16 * j + i] = (byte) (Math.max(-32, Math.min(31, q)) + 32);
+                    int q = Quantizer.nearestInt(x[base + 16 * j + i] * inv);
+                    levels[16 * j + i] = (byte) ((q < -32 ? -32 : q > 31 ? 31 : q) + 32);
                 }
             }
             for (int h = 0; h < 256; h += 128) {
@@ -187,7 +195,8 @@ final class KQuants {
 
     /**
      * Fits x ≈ scale·q with q in −nmax..nmax−1; the value of largest magnitude starts at −nmax,
-     * where the range is one step longer. Returns the (possibly negative) scale.
+     * where the range is one step longer. Like {@link #fitAffine}, a few step sizes are tried, each
+     * refit by least squares and scored on its own levels. Returns the (possibly negative) scale.
      */
     static float fitSymmetric(float[] x, int off, int n, int nmax) {
         float amax = 0, max = 0;
@@ -201,25 +210,27 @@ final class KQuants {
         if (amax == 0) return 0f;
         float best = -max / nmax;
         double bestErr = Double.MAX_VALUE;
-        for (int step = -9; step <= 9; step++) {
-            float iscale = -(nmax + 0.1f * step) / max;
+        int[] q = new int[n];
+        for (int step = -AFFINE_STEPS; step <= AFFINE_STEPS; step++) {
+            float iscale = -(nmax + AFFINE_DELTA * step) / max;
             double slx = 0, sl2 = 0;
             for (int i = 0; i < n; i++) {
-                int q = Math.max(-nmax, Math.min(nmax - 1, (int) Math.rint(iscale * x[off + i])));
-                slx += (double) q * x[off + i];
-                sl2 += (double) q * q;
+                int l = Quantizer.nearestInt(iscale * x[off + i]);
+                l = l < -nmax ? -nmax : l > nmax - 1 ? nmax - 1 : l;
+                q[i] = l;
+                slx += (double) l * x[off + i];
+                sl2 += (double) l * l;
             }
             if (sl2 == 0) continue;
-            double s = slx / sl2;
+            double sc = slx / sl2;
             double err = 0;
             for (int i = 0; i < n; i++) {
-                int q = Math.max(-nmax, Math.min(nmax - 1, (int) Math.rint(x[off + i] / s)));
-                double e = s * q - x[off + i];
+                double e = sc * q[i] - x[off + i];
                 err += e * e;
             }
             if (err < bestErr) {
                 bestErr = err;
-                best = (float) s;
+                best = (float) sc;
             }
         }
         return best;

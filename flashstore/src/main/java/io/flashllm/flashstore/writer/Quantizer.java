@@ -34,28 +34,48 @@ public final class Quantizer {
                 dst.position(dst.position() + 4 * n);
             }
             case F16 -> {
-                short[] h = new short[n];
+                short[] h = shortScratch(n);
                 for (int i = 0; i < n; i++) h[i] = Float.floatToFloat16(src[off + i]);
-                dst.asShortBuffer().put(h);
+                dst.asShortBuffer().put(h, 0, n);
                 dst.position(dst.position() + 2 * n);
             }
             case BF16 -> {
-                short[] h = new short[n];
+                short[] h = shortScratch(n);
                 for (int i = 0; i < n; i++) h[i] = toBf16(src[off + i]);
-                dst.asShortBuffer().put(h);
+                dst.asShortBuffer().put(h, 0, n);
                 dst.position(dst.position() + 2 * n);
             }
             case Q8_0 -> {
-                byte[] q = new byte[32];
-                for (int b = 0; b < n; b += 32) q8_0Block(src, off + b, dst, q);
+                int bytes = n / 32 * 34;
+                byte[] out = byteScratch(bytes);
+                for (int b = 0; b < n / 32; b++) q8_0Block(src, off + 32 * b, out, 34 * b);
+                dst.put(out, 0, bytes);
             }
             case Q4_0 -> {
-                byte[] q = new byte[16];
-                for (int b = 0; b < n; b += 32) q4_0Block(src, off + b, dst, q);
+                int bytes = n / 32 * 18;
+                byte[] out = byteScratch(bytes);
+                for (int b = 0; b < n / 32; b++) q4_0Block(src, off + 32 * b, out, 18 * b);
+                dst.put(out, 0, bytes);
             }
             case Q4_K -> KQuants.q4K(src, off, n, dst);
             case Q6_K -> KQuants.q6K(src, off, n, dst);
         }
+    }
+
+    // Per-thread staging for one encoded row, so that encoding millions of rows allocates nothing.
+    private static final ThreadLocal<byte[]> BYTES = ThreadLocal.withInitial(() -> new byte[0]);
+    private static final ThreadLocal<short[]> SHORTS = ThreadLocal.withInitial(() -> new short[0]);
+
+    private static byte[] byteScratch(int n) {
+        byte[] b = BYTES.get();
+        if (b.length < n) BYTES.set(b = new byte[n]);
+        return b;
+    }
+
+    private static short[] shortScratch(int n) {
+        short[] s = SHORTS.get();
+        if (s.length < n) SHORTS.set(s = new short[n]);
+        return s;
     }
 
     /** The encoding of all of {@code src}. */
@@ -79,8 +99,8 @@ public final class Quantizer {
         return Float.float16ToFloat(Float.floatToFloat16(f));
     }
 
-    /** Q8_0: d = max|x| / 127 stored as f16, then 32 signed bytes round(x / d) (halves away from zero). */
-    private static void q8_0Block(float[] x, int off, ByteBuffer dst, byte[] q) {
+    /** Q8_0: d = max|x| / 127 stored as f16, then 32 signed bytes round(x / d). */
+    private static void q8_0Block(float[] x, int off, byte[] out, int at) {
         float amax = 0;
         for (int j = 0; j < 32; j++) {
             float a = Math.abs(x[off + j]);
@@ -88,13 +108,9 @@ public final class Quantizer {
         }
         float d = amax / 127f;
         float id = d != 0 ? 1f / d : 0f;
-        dst.putShort(Float.floatToFloat16(d));
-        for (int j = 0; j < 32; j++) {
-            float v = x[off + j] * id;
-            // round half away from zero; |v| <= 127 by construction, so no clamp is needed
-            q[j] = (byte) (int) (v + (v >= 0 ? 0.5f : -0.5f));
-        }
-        dst.put(q);
+        putHalf(out, at, d);
+        // |x * id| <= 127 by construction, so no clamp is needed
+        for (int j = 0; j < 32; j++) out[at + 2 + j] = (byte) nearestInt(x[off + j] * id);
     }
 
     /**
@@ -102,7 +118,7 @@ public final class Quantizer {
      * q = 0 (d = max / -8), which spends the asymmetric range on the side that needs it.
      * Low nibbles hold elements 0..15, high nibbles 16..31.
      */
-    private static void q4_0Block(float[] x, int off, ByteBuffer dst, byte[] q) {
+    private static void q4_0Block(float[] x, int off, byte[] out, int at) {
         float amax = 0, max = 0;
         for (int j = 0; j < 32; j++) {
             float v = x[off + j];
@@ -113,17 +129,31 @@ public final class Quantizer {
         }
         float d = max / -8f;
         float id = d != 0 ? 1f / d : 0f;
-        dst.putShort(Float.floatToFloat16(d));
+        putHalf(out, at, d);
         for (int j = 0; j < 16; j++) {
             int lo = nibble(x[off + j] * id);
             int hi = nibble(x[off + 16 + j] * id);
-            q[j] = (byte) (lo | (hi << 4));
+            out[at + 2 + j] = (byte) (lo | (hi << 4));
         }
-        dst.put(q);
+    }
+
+    private static void putHalf(byte[] out, int at, float v) {
+        short h = Float.floatToFloat16(v);
+        out[at] = (byte) h;
+        out[at + 1] = (byte) (h >> 8);
     }
 
     private static int nibble(float scaled) {
-        int q = (int) Math.floor(scaled + 8.5f);
-        return Math.max(0, Math.min(15, q));
+        int q = nearestInt(scaled + 8f);
+        return q < 0 ? 0 : q > 15 ? 15 : q;
+    }
+
+    /**
+     * Round to nearest (ties to even) for |v| < 2^22: adding 1.5·2^23 leaves the integer in the
+     * low mantissa bits. Several times faster than Math.round/rint, whose NaN and overflow rules
+     * cost a branch per element; quantizer inputs are finite and scaled into a small range.
+     */
+    static int nearestInt(float v) {
+        return Float.floatToRawIntBits(v + 12582912f) - 0x4B400000;
     }
 }

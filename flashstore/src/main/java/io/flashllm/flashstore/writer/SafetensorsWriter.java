@@ -64,6 +64,17 @@ public final class SafetensorsWriter {
         return this;
     }
 
+    /** Declares a small tensor from F32 values (row-major), encoded to {@code dtype} when written. */
+    public SafetensorsWriter addTensor(String name, GgmlType dtype, long[] shape, float[] values) {
+        float[] copy = values.clone();
+        long elements = 1;
+        for (long d : shape) elements *= d;
+        if (elements != copy.length) {
+            throw new IllegalArgumentException("tensor " + name + ": " + copy.length + " values for " + elements + " elements");
+        }
+        return addTensor(name, dtype, shape, out -> out.put(ByteBuffer.wrap(Quantizer.quantize(dtype, copy))));
+    }
+
     /** Total tensor bytes declared so far. */
     public long dataBytes() {
         return tensors.stream().mapToLong(Tensor::bytes).sum();

@@ -56,6 +56,29 @@ class BundleFeedForwardTest {
         }
     }
 
+    static List<GgmlType> kTypes() {
+        return TinyModel.kTypes();
+    }
+
+    @ParameterizedTest
+    @MethodSource("kTypes")
+    void kQuantsGateExactAndDenseOnParallelPool(GgmlType type) throws IOException {
+        TinyModel tm = new TinyModel(1, 256, 256, type, true, 31);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU));
+        try (io.flashllm.kernels.Parallel p = io.flashllm.kernels.Parallel.create(3); GgufFile g = GgufFile.open(src)) {
+            for (String sel : List.of("gate-exact", "dense")) {
+                try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults().withSelector(sel))) {
+                    BundleFeedForward f = bm.feedForward(p);
+                    assertSame(f, bm.feedForward(p));
+                    assertThrows(IllegalStateException.class, () -> bm.feedForward(null), "one pool per FFN");
+                    runTokens(f, g, RELU, true, 3, 256);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("types")
     void tinyCacheEvictsAndStreamsButStaysExact(GgmlType type) throws IOException {
@@ -87,6 +110,133 @@ class BundleFeedForwardTest {
                     BundleFfnOptions.unlimited(256).withCache(100, 0).withStreamRows(7).withWindow(3))) {
                 runTokens(ffn, g, RELU, true, 10, 64);
                 assertTrue(ffn.counters(0).hits() > 0, "window reuse gives hits");
+            }
+        }
+    }
+
+    @Test
+    void prefetchReadsNextLayerAheadAndChangesNothing() throws IOException {
+        TinyModel tm = new TinyModel(3, 64, 128, GgmlType.Q4_0, true, 17);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(SILU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src);
+             BundleFeedForward on = openDirect(out, SILU, null, new DenseSelector(), BundleFfnOptions.unlimited(128).withPrefetch(true));
+             BundleFeedForward off = openDirect(out, SILU, null, new DenseSelector(), BundleFfnOptions.unlimited(128).withPrefetch(false))) {
+            runTokens(on, g, SILU, true, 2, 64);
+            runTokens(off, g, SILU, true, 2, 64);
+            // Layer 0 of the first token misses everything either way; layers 1 and 2 were read ahead.
+            assertEquals(128, on.counters(0).hits(), "layer 0: second token hits");
+            assertEquals(2 * 128, on.counters(1).hits(), "layer 1 found every neuron already read ahead");
+            assertEquals(128, off.counters(1).hits(), "without read-ahead only the second token hits");
+            assertEquals(128, on.counters(1).neuronsLoaded());
+        }
+    }
+
+    @Test
+    void memoryBudgetSizesTheCacheOrRefuses() throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 128, GgmlType.Q8_0, true, 23);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        long resident = java.nio.file.Files.size(out.resolve(BundleFormat.RESIDENT_GGUF));
+        long rowBytes = 2 * GgmlType.Q8_0.bytesFor(64); // up + down per cached neuron (gates are resident)
+        long io = 2L * (1 << 20);
+        long stream = 1024 * rowBytes;
+        long kv = 10_000;
+        long fixed = resident + kv + io + stream;
+        BundleOpenOptions o = BundleOpenOptions.defaults().withIoThreads(2).withOverhead(0).withHotFraction(0.25);
+        var e = assertThrows(io.flashllm.flashstore.budget.BudgetException.class,
+                () -> BundleModel.open(out, o.withMemoryBudget(fixed - 1, kv)));
+        assertTrue(e.getMessage().contains("cannot hold the resident part"), e.getMessage());
+        long budget = fixed + 2 * 50 * rowBytes + 100; // room for 50 rows per layer
+        try (BundleModel bm = BundleModel.open(out, o.withMemoryBudget(budget, kv)); GgufFile g = GgufFile.open(src)) {
+            assertEquals(50, bm.budget().cacheRowsPerLayer());
+            assertEquals(12, bm.budget().hotRowsPerLayer());
+            assertEquals(50, bm.feedForward().cache(0).capacity());
+            runTokens(bm.feedForward(), g, RELU, true, 5, 64);
+            assertTrue(bm.budget().describe().contains("window neuron cache"));
+        }
+    }
+
+    /** Reading through gaps of unwanted groups merges reads; results are unchanged. Files on ext4 are read with O_DIRECT. */
+    @Test
+    void coalescingThroughGapsIsExactAndMergesReads() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 256, GgmlType.F16, true, 29);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            long[] reads = new long[2];
+            for (int gap = 0; gap <= 1; gap++) {
+                try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                        BundleFfnOptions.unlimited(256).withCoalesceGap(gap * 4).withWindow(1))) {
+                    runTokens(ffn, g, RELU, false, 4, 64);
+                    reads[gap] = ffn.counters(0).reads();
+                }
+            }
+            assertTrue(reads[1] < reads[0], "gaps read through: " + reads[1] + " reads vs " + reads[0]);
+        }
+        try (FfnFile f = FfnFile.open(out.resolve(BundleFormat.layerFile(0)), true)) {
+            if (java.nio.file.Files.getFileStore(out).type().equals("ext4")) assertTrue(f.blockFile().direct(), "O_DIRECT on ext4");
+        }
+    }
+
+    /** Neurons pinned from a list (e.g. calibration statistics) are loaded, held in the hot prefix and never evicted. */
+    @Test
+    void pinnedHotNeuronsSurviveTheWindow() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 128, GgmlType.Q8_0, true, 37);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                    BundleFfnOptions.unlimited(128).withCache(64, 8).withWindow(1).withHotWarmup(1_000_000))) {
+                int[] hot = {3, 17, 40, 41, 90, 127};
+                assertEquals(6, ffn.pinHot(0, hot));
+                assertEquals(6, ffn.cache(0).hotCount());
+                runTokens(ffn, g, RELU, true, 6, 64);
+                for (int n : hot) {
+                    int row = ffn.cache(0).rowOf(n);
+                    assertTrue(row >= 0 && row < 6, "neuron " + n + " still in the hot prefix");
+                }
+            }
+        }
+    }
+
+    /** A batch (prompt) reads the union of its tokens' neurons once; each token's output equals the plain FFN's. */
+    @ParameterizedTest
+    @MethodSource("types")
+    void batchEqualsPlainFfnPerToken(GgmlType type) throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 128, type, true, 41);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            for (int rows : new int[] {128, 20}) { // union fits / does not fit (falls back to token by token)
+                for (NeuronSelector sel : List.of(new GateExactSelector(gates, RELU), new DenseSelector())) {
+                    try (BundleFeedForward ffn = openDirect(out, RELU, gates, sel, BundleFfnOptions.unlimited(128).withCache(rows, 0))) {
+                        Random r = new Random(7);
+                        int batch = 5;
+                        for (int l = 0; l < 2; l++) {
+                            float[] x = TinyModel.gaussian(r, batch * 64, 1f);
+                            float[] o = new float[batch * 64];
+                            ffn.forwardBatch(l, x, batch, o);
+                            for (int b = 0; b < batch; b++) {
+                                float[] xb = java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64);
+                                ReferenceFfn ref = ReferenceFfn.compute(g, l, RELU, xb, type.quantized());
+                                for (int i = 0; i < 64; i++) {
+                                    assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], sel.name() + " rows " + rows + " token " + b);
+                                }
+                            }
+                        }
+                        if (rows == 128) assertEquals(1, ffn.cache(0).step(), "a batch is one windowing step");
+                        else assertEquals(5, ffn.cache(0).step(), "fallback runs token by token");
+                    }
+                }
             }
         }
     }

@@ -118,6 +118,24 @@ class DamageTest {
         assertFalse(Verifier.verify(bundle).ok());
     }
 
+    /** An FFN file of another format version (header consistent, CRC recomputed) is refused by version. */
+    @Test
+    void wrongVersionInFfnHeader() throws IOException {
+        Path f = bundle.resolve(BundleFormat.layerFile(0));
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ, StandardOpenOption.WRITE);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            var head = ch.map(FileChannel.MapMode.READ_WRITE, 0, FfnFileHeader.SIZE, arena);
+            var le = java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+            head.set(le, 8, 2);
+            head.set(le, FfnFileHeader.SIZE - 4, Checksums.crc32c(head, 0, FfnFileHeader.SIZE - 4));
+            head.force();
+        }
+        BundleException e = assertThrows(BundleException.class, () -> FfnFile.open(f, false));
+        assertTrue(e.getMessage().contains("layer-000.bin") && e.getMessage().contains("version 2"), e.getMessage());
+        e = openFails(BundleOpenOptions.Verify.QUICK);
+        assertTrue(e.getMessage().contains("layer-000.bin"), e.getMessage());
+    }
+
     @Test
     void garbageManifest() throws IOException {
         Files.writeString(bundle.resolve(BundleFormat.MANIFEST), "{ not json");

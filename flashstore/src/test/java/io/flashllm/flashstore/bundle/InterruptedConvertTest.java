@@ -23,7 +23,7 @@ class InterruptedConvertTest {
         Path src = new TinyModel(4, 256, 512, GgmlType.F32, true, 2).write(tmp.resolve("m.gguf"));
         Path out = tmp.resolve("b");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 ConvertChild.class.getName(), src.toString(), out.toString(), "1000000")
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
         Path partial = null;

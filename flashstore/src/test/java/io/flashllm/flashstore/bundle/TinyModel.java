@@ -78,4 +78,9 @@ final class TinyModel {
     static List<GgmlType> ffnTypes() {
         return List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0);
     }
+
+    /** K-quant blocks hold 256 elements, so these need dim and ffn multiples of 256. */
+    static List<GgmlType> kTypes() {
+        return List.of(GgmlType.Q4_K, GgmlType.Q6_K);
+    }
 }

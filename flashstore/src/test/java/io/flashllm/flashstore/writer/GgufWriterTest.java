@@ -123,6 +123,18 @@ class GgufWriterTest {
     }
 
     @Test
+    void floatArrayTensorsAreEncodedToTheirType() throws IOException {
+        Path file = dir.resolve("f.gguf");
+        float[] v = floats(32, -16f);
+        new GgufWriter(file).addTensor("q", GgmlType.Q8_0, new long[] {32}, v).write();
+        byte[] bytes = Files.readAllBytes(file);
+        byte[] data = java.util.Arrays.copyOfRange(bytes, bytes.length - 64, bytes.length - 30);
+        assertArrayEquals(Quantizer.quantize(GgmlType.Q8_0, v), data);
+        assertThrows(IllegalArgumentException.class,
+                () -> new GgufWriter(file).addTensor("bad", GgmlType.F32, new long[] {3}, new float[2]));
+    }
+
+    @Test
     void customAlignmentIsRecordedAndUsed() throws IOException {
         Path file = dir.resolve("a.gguf");
         GgufWriter w = new GgufWriter(file).alignment(64);

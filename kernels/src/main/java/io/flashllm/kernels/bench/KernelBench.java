@@ -20,16 +20,22 @@ import java.util.Random;
  * copy bandwidth measured in the same run with the same threads.
  *
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
- * [--working-set-mb 1024] [--types Q8_0,F32,...] [--batch 1]}; run with
- * {@code --add-modules jdk.incubator.vector}.
+ * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse]}; {@code --sparse} adds
+ * {@code matvecRows} over a shuffled half of the rows and single-thread {@code axpy} of every row,
+ * in weight GB/s like the dense column. Run with
+ * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
+ * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5). The last column, weight bytes per second of
+ * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
+ * when {@code --threads 1}.
  */
 public final class KernelBench {
     private KernelBench() {}
 
     public static void main(String[] args) {
         int threads = 2, rows = 2048, cols = 8192, batch = 1;
+        boolean rowsOnly = true;
         double seconds = 1.0;
-        long workingSetMb = 1024;
+        long workingSetMb = 512;
         List<GgmlType> types = new ArrayList<>(List.of(GgmlType.values()));
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -39,6 +45,7 @@ public final class KernelBench {
                 case "--rows" -> { rows = Integer.parseInt(v); i++; }
                 case "--cols" -> { cols = Integer.parseInt(v); i++; }
                 case "--batch" -> { batch = Integer.parseInt(v); i++; }
+                case "--sparse" -> rowsOnly = false;
                 case "--seconds" -> { seconds = Double.parseDouble(v); i++; }
                 case "--working-set-mb" -> { workingSetMb = Long.parseLong(v); i++; }
                 case "--types" -> {
@@ -54,58 +61,109 @@ public final class KernelBench {
         }
         System.out.printf(Locale.ROOT, "KernelBench: %dx%d, batch %d, %d threads, %s, working set %d MiB%n",
                 rows, cols, batch, threads, Simd.describe(), workingSetMb);
-        try (Parallel p = Parallel.create(threads)) {
-            double read, copy;
-            try (Arena arena = Arena.ofShared()) {
-                long bytes = workingSetMb << 20;
-                MemorySegment src = arena.allocate(bytes, 4096);
-                MemorySegment dst = arena.allocate(bytes / 2, 4096);
-                src.fill((byte) 1);
-                dst.fill((byte) 2);
-                read = MemoryProbe.readGBps(p, src, seconds);
-                copy = MemoryProbe.copyGBps(p, src, dst, seconds);
-            }
-            System.out.printf(Locale.ROOT, "memory: read %.1f GB/s, memcpy %.1f GB/s (bytes copied; %.1f GB/s read+write)%n",
-                    read, copy, 2 * copy);
-            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s%n", "type", "MB/matrix", "GB/s", "ms/matvec",
-                    "vs read", "vs memcpy", "GB/cpu-s(main)");
+        System.out.printf(Locale.ROOT, "kernel warm-up: %d ms%n", io.flashllm.kernels.KernelWarmup.run(types));
+        try (Parallel p = Parallel.create(threads); Arena probeArena = Arena.ofShared()) {
+            System.out.printf(Locale.ROOT, "parallel hand-off: %.1f us per forRange with an empty body%n", handoffMicros(p));
+            long probeBytes = workingSetMb << 20;
+            MemorySegment src = probeArena.allocate(probeBytes, 4096);
+            MemorySegment dst = probeArena.allocate(probeBytes / 2, 4096);
+            src.fill((byte) 1);
+            dst.fill((byte) 2);
+            double copy = MemoryProbe.copyGBps(p, src, dst, seconds);
+            System.out.printf(Locale.ROOT, "memory: memcpy %.1f GB/s (bytes copied; %.1f GB/s read+write); "
+                    + "the read probe runs again right before each type, since the machine's load drifts%n", copy, 2 * copy);
+            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s %9s %14s %14s%n", "type", "MB/matrix", "GB/s",
+                    "ms/product", "read GB/s", "vs read", "GB/cpu-s(main)", "GFLOP/s", rowsOnly ? "" : "rows (cpu-s)",
+                    rowsOnly ? "" : "axpy (cpu-s)");
             for (GgmlType t : types) {
-                double[] r = measure(p, t, rows, cols, batch, seconds, workingSetMb);
-                System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.2f %10.2f %14.1f%n",
-                        t, r[0] / 1e6, r[1], r[2], r[1] / read, r[1] / copy, r[3]);
+                double read = MemoryProbe.readGBps(p, src, seconds / 2);
+                double[] r = measure(p, t, rows, cols, batch, seconds, workingSetMb, Mode.DENSE);
+                String extra = "";
+                if (!rowsOnly) {
+                    double[] g = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.ROWS);
+                    double[] a = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.AXPY);
+                    extra = String.format(Locale.ROOT, " %6.1f (%5.1f) %6.1f (%5.1f)", g[1], g[3], a[1], a[3]);
+                }
+                System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.1f %10.2f %14.1f %9.1f%s%n",
+                        t, r[0] / 1e6, r[1], r[2], read, r[1] / read, r[3], r[4], extra);
             }
         }
     }
 
+    private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "0.5"));
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
-    /** Returns {matrix bytes, GB/s of weights, ms per product, GB/s per CPU-second of the calling thread}. */
-    static double[] measure(Parallel p, GgmlType t, int rows, int cols, int batch, double seconds, long workingSetMb) {
+    /** Mean wall time of a forRange whose body does nothing: the fixed cost every parallel kernel pays. */
+    static double handoffMicros(Parallel p) {
+        int[] sink = new int[1];
+        Parallel.RangeBody body = (from, to) -> sink[0] += to - from;
+        for (int i = 0; i < 20_000; i++) p.forRange(64, body);
+        int n = 50_000;
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i++) p.forRange(64, body);
+        return (System.nanoTime() - t0) / 1e3 / n;
+    }
+
+    /** Returns {matrix bytes, GB/s of weights, ms per product, GB/s per CPU-second of the calling thread, GFLOP/s}. */
+    static double[] measure(Parallel p, GgmlType t, int rows, int cols, int batch, double seconds, long workingSetMb,
+                            Mode mode) {
         long bytes = t.bytesFor((long) rows * cols);
         int copies = (int) Math.max(1, Math.min(4096, (workingSetMb << 20) / bytes));
         try (Arena arena = Arena.ofShared()) {
             WeightTensor[] ws = BenchTensors.matrices(arena, t, rows, cols, copies, 42);
             Random rnd = new Random(1);
-            float[] x = new float[cols * batch];
+            float[] x = new float[Math.max(cols * batch, rows)];
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-            float[] out = new float[rows * batch];
-            for (int i = 0; i < 3 * copies; i++) run(p, ws[i % copies], x, batch, out); // warm-up and JIT
+            float[] out = new float[Math.max(rows * batch, cols)];
+            if (mode == Mode.ROWS) {
+                java.util.List<Integer> picked = new ArrayList<>();
+                for (int r = 0; r < rows; r += 2) picked.add(r);
+                java.util.Collections.shuffle(picked, new Random(5));
+                gather = picked.stream().mapToInt(Integer::intValue).toArray();
+            }
+            long stepBytes = mode == Mode.ROWS ? (long) gather.length * (bytes / rows) : bytes;
+            // Warm-up counted in CPU time of this thread, so that on a busy machine C2 still gets
+            // to finish compiling before the measurement starts.
+            long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
+            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out, mode);
             long n = 0;
             long c0 = THREADS.getCurrentThreadCpuTime();
             long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9), now;
             do {
-                run(p, ws[(int) (n % copies)], x, batch, out);
+                run(p, ws[(int) (n % copies)], x, batch, out, mode);
                 n++;
                 now = System.nanoTime();
             } while (now < end);
             double secs = (now - t0) / 1e9;
             double cpuSecs = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
-            return new double[]{bytes, bytes * n / secs / 1e9, secs * 1e3 / n, bytes * n / cpuSecs / 1e9};
+            double gflops = 2.0 * rows * cols * batch * n / secs / 1e9;
+            return new double[]{bytes, stepBytes * n / secs / 1e9, secs * 1e3 / n, stepBytes * n / cpuSecs / 1e9, gflops};
         }
     }
 
-    private static void run(Parallel p, WeightTensor w, float[] x, int batch, float[] out) {
-        if (batch == 1) MatVec.matvec(p, w, x, out);
-        else MatVec.matmul(p, w, x, batch, out);
+    /** What one timed step does with one matrix. */
+    enum Mode {
+        /** {@code matvec}, or {@code matmul} when batch > 1. */
+        DENSE,
+        /** {@code matvecRows} over every other row, in a shuffled order: the sparse up/gate pattern. */
+        ROWS,
+        /** {@code axpy} of every row into one output on the calling thread: the sparse down pattern. */
+        AXPY
+    }
+
+    private static int[] gather;
+
+    private static void run(Parallel p, WeightTensor w, float[] x, int batch, float[] out, Mode mode) {
+        switch (mode) {
+            case DENSE -> {
+                if (batch == 1) MatVec.matvec(p, w, x, out);
+                else MatVec.matmul(p, w, x, batch, out);
+            }
+            case ROWS -> MatVec.matvecRows(p, w, gather, gather.length, x, out);
+            case AXPY -> {
+                int rows = w.rows();
+                for (int r = 0; r < rows; r++) MatVec.axpy(w, r, x[r], out);
+            }
+        }
     }
 }

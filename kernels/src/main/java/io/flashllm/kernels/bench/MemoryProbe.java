@@ -26,7 +26,7 @@ public final class MemoryProbe {
         Parallel.RangeBody body = (from, to) -> {
             for (int c = from; c < to; c++) partial[c] = sumRange(src, c * chunkBytes, chunkBytes);
         };
-        p.forRange(chunks, body); // warm-up
+        warmUp(p, chunks, body);
         long bytes = 0;
         long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
         long now;
@@ -54,6 +54,15 @@ public final class MemoryProbe {
         return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
     }
 
+    /** Runs the probe for half a second of this thread's CPU time so that C2 has compiled it. */
+    private static void warmUp(Parallel p, int chunks, Parallel.RangeBody body) {
+        java.lang.management.ThreadMXBean tb = java.lang.management.ManagementFactory.getThreadMXBean();
+        long end = tb.getCurrentThreadCpuTime() + 500_000_000L;
+        do {
+            p.forRange(chunks, body);
+        } while (tb.getCurrentThreadCpuTime() < end);
+    }
+
     /** Bytes copied per second (each byte read once and written once) from {@code src} to {@code dst}. */
     public static double copyGBps(Parallel p, MemorySegment src, MemorySegment dst, double seconds) {
         int chunks = p.threads() * 16;
@@ -61,7 +70,7 @@ public final class MemoryProbe {
         Parallel.RangeBody body = (from, to) -> {
             for (int c = from; c < to; c++) MemorySegment.copy(src, c * chunkBytes, dst, c * chunkBytes, chunkBytes);
         };
-        p.forRange(chunks, body);
+        warmUp(p, chunks, body);
         long bytes = 0;
         long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
         long now;

@@ -21,7 +21,46 @@ final class Q4_0Kernel extends RowKernel {
 
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
-        int blocks = cols / 32;
+        return L == 16 ? dot16(s, off, cols / 32, x, xOff) : dotAny(s, off, cols / 32, x, xOff);
+    }
+
+    /** 512-bit vectors: the 16 quant bytes of a block give exactly the low and the high vector. */
+    private static float dot16(MemorySegment s, long off, int blocks, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            ByteVector q0 = ByteVector.fromMemorySegment(B, s, bo + 2, LE);
+            ByteVector q1 = ByteVector.fromMemorySegment(B, s, bo + BYTES + 2, LE);
+            FloatVector p0 = ((FloatVector) q0.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb));
+            p0 = ((FloatVector) q0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            FloatVector p1 = ((FloatVector) q1.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb + 32));
+            p1 = ((FloatVector) q1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 48), p1);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
+        }
+        if (b < blocks) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            ByteVector q0 = ByteVector.fromMemorySegment(B, s, bo + 2, LE);
+            FloatVector p0 = ((FloatVector) q0.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                    .mul(FloatVector.fromArray(F, x, xb));
+            p0 = ((FloatVector) q0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                    .fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotAny(MemorySegment s, long off, int blocks, float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
@@ -30,8 +69,8 @@ final class Q4_0Kernel extends RowKernel {
             for (int j = 0; j < 16; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE);
                 FloatVector lo = (FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-                FloatVector hi = (FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15).sub((byte) 8)
-                        .convertShape(VectorOperators.B2F, F, 0);
+                FloatVector hi = (FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
                 pLo = lo.fma(FloatVector.fromArray(F, x, xb + j), pLo);
                 pHi = hi.fma(FloatVector.fromArray(F, x, xb + 16 + j), pHi);
             }

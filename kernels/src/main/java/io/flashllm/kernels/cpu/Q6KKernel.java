@@ -5,6 +5,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import static io.flashllm.kernels.cpu.Simd.B;
 import static io.flashllm.kernels.cpu.Simd.F;
@@ -13,110 +14,118 @@ import static io.flashllm.kernels.cpu.Simd.LE;
 
 /**
  * Q6_K: super-blocks of 256 elements (210 bytes): 128 bytes of low nibbles (ql), 64 bytes of
- * 2-bit high parts (qh), 16 signed 8-bit scales (one per 16 elements), f16 d. Each half of 128
- * elements uses 64 bytes of ql and 32 of qh: for l in 0..31, ql[l] low/high nibble give elements
- * l and l+64, ql[l+32] give l+32 and l+96, and qh[l] bits 0-1, 2-3, 4-5, 6-7 complete elements
- * l, l+32, l+64, l+96. Values are stored plus 32. A vector of at most 16 lanes never straddles two
- * scales, so each vector's products get one scale. The 2-bit fields are moved into bits 4-5 with
- * one mask and at most one shift. Loops are flat; see {@link Q8_0Kernel}.
+ * 2-bit high parts (qh), 16 signed 8-bit scales (one per 16 consecutive elements), f16 d. Each
+ * half of 128 elements uses 64 bytes of ql and 32 of qh: for l in 0..31, ql[l] low/high nibble
+ * give elements l and l+64, ql[l+32] give l+32 and l+96, and qh[l] bits 0-1, 2-3, 4-5, 6-7
+ * complete elements l, l+32, l+64, l+96. Values are stored plus 32. A vector of at most 16 lanes
+ * never straddles two scales. The 2-bit fields are moved to bits 4-5 with one mask and at most one
+ * shift; byte shifts are done as 16-bit shifts (x86 has no byte shift), which is exact because
+ * the bits are masked so that none crosses into the neighbouring byte.
+ *
+ * <p>One method call per half super-block, returning a float; see {@link Q4KKernel} for why.
  */
 final class Q6KKernel extends RowKernel {
     private static final int BYTES = 210;
 
-    private static int scale(MemorySegment s, long at) {
-        return s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at);
+    private static float scale(MemorySegment s, long at) {
+        return s.get(ValueLayout.JAVA_BYTE, at);
     }
 
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
         int blocks = cols / 256;
-        FloatVector acc = FloatVector.zero(F);
+        float sum = 0;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
+            int xb = xOff + 256 * b;
             float d = Simd.f16(s, bo + 208);
-            FloatVector blk = FloatVector.zero(F);
-            for (int h = 0; h < 2; h++) {
-                long ql = bo + 64 * h;
-                long qh = bo + 128 + 32 * h;
-                long sc = bo + 192 + 8 * h;
-                int xh = xOff + 256 * b + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector a = ByteVector.fromMemorySegment(B, s, ql + l, LE);
-                    ByteVector c = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
-                    int is = l / 16;
-                    FloatVector q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector q3 = (FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector q4 = (FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 48))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector p1 = q1.mul(FloatVector.fromArray(F, x, xh + l));
-                    FloatVector p2 = q2.mul(FloatVector.fromArray(F, x, xh + 32 + l));
-                    FloatVector p3 = q3.mul(FloatVector.fromArray(F, x, xh + 64 + l));
-                    FloatVector p4 = q4.mul(FloatVector.fromArray(F, x, xh + 96 + l));
-                    blk = p1.fma(FloatVector.broadcast(F, scale(s, sc + is)), blk);
-                    blk = p2.fma(FloatVector.broadcast(F, scale(s, sc + 2 + is)), blk);
-                    blk = p3.fma(FloatVector.broadcast(F, scale(s, sc + 4 + is)), blk);
-                    blk = p4.fma(FloatVector.broadcast(F, scale(s, sc + 6 + is)), blk);
-                }
-            }
-            acc = blk.fma(FloatVector.broadcast(F, d), acc);
+            sum += d * (halfDot(s, bo, 0, x, xb) + halfDot(s, bo, 1, x, xb + 128));
+        }
+        return sum;
+    }
+
+    /** Sum of scale * q * x over half {@code h} of the super-block at {@code bo}, without d. */
+    private static float halfDot(MemorySegment s, long bo, int h, float[] x, int xh) {
+        long ql = bo + 64 * h;
+        long qh = bo + 128 + 32 * h;
+        long sc = bo + 192 + 8 * h;
+        FloatVector acc = FloatVector.zero(F);
+        for (int l = 0; l < 32; l += L) {
+            ByteVector a = ByteVector.fromMemorySegment(B, s, ql + l, LE);
+            ByteVector c = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
+            ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
+            ByteVector hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
+            FloatVector q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
+                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
+                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q3 = (FloatVector) a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q4 = (FloatVector) c.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).or(hb2.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            int is = l / 16;
+            acc = q1.mul(FloatVector.fromArray(F, x, xh + l)).fma(FloatVector.broadcast(F, scale(s, sc + is)), acc);
+            acc = q2.mul(FloatVector.fromArray(F, x, xh + 32 + l)).fma(FloatVector.broadcast(F, scale(s, sc + 2 + is)), acc);
+            acc = q3.mul(FloatVector.fromArray(F, x, xh + 64 + l)).fma(FloatVector.broadcast(F, scale(s, sc + 4 + is)), acc);
+            acc = q4.mul(FloatVector.fromArray(F, x, xh + 96 + l)).fma(FloatVector.broadcast(F, scale(s, sc + 6 + is)), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
     public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
-        apply(s, off, cols, a, out, outOff, true);
-    }
-
-    @Override
-    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
-        apply(s, off, cols, 1f, out, outOff, false);
-    }
-
-    private static void apply(MemorySegment s, long off, int cols, float a, float[] out, int outOff, boolean accumulate) {
         int blocks = cols / 256;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
             float d = a * Simd.f16(s, bo + 208);
-            for (int h = 0; h < 2; h++) {
-                long ql = bo + 64 * h;
-                long qh = bo + 128 + 32 * h;
-                long sc = bo + 192 + 8 * h;
-                int oh = outOff + 256 * b + 128 * h;
-                for (int l = 0; l < 32; l += L) {
-                    ByteVector av = ByteVector.fromMemorySegment(B, s, ql + l, LE);
-                    ByteVector cv = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
-                    ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
-                    int is = l / 16;
-                    FloatVector q1 = (FloatVector) av.and((byte) 15).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector q2 = (FloatVector) cv.and((byte) 15).or(hb.and((byte) 12).lanewise(VectorOperators.LSHL, 2))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector q3 = (FloatVector) av.lanewise(VectorOperators.LSHR, 4).or(hb.and((byte) 48))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector q4 = (FloatVector) cv.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 48))
-                            .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-                    FloatVector s1 = FloatVector.broadcast(F, d * scale(s, sc + is));
-                    FloatVector s2 = FloatVector.broadcast(F, d * scale(s, sc + 2 + is));
-                    FloatVector s3 = FloatVector.broadcast(F, d * scale(s, sc + 4 + is));
-                    FloatVector s4 = FloatVector.broadcast(F, d * scale(s, sc + 6 + is));
-                    if (accumulate) {
-                        q1.fma(s1, FloatVector.fromArray(F, out, oh + l)).intoArray(out, oh + l);
-                        q2.fma(s2, FloatVector.fromArray(F, out, oh + 32 + l)).intoArray(out, oh + 32 + l);
-                        q3.fma(s3, FloatVector.fromArray(F, out, oh + 64 + l)).intoArray(out, oh + 64 + l);
-                        q4.fma(s4, FloatVector.fromArray(F, out, oh + 96 + l)).intoArray(out, oh + 96 + l);
-                    } else {
-                        q1.mul(s1).intoArray(out, oh + l);
-                        q2.mul(s2).intoArray(out, oh + 32 + l);
-                        q3.mul(s3).intoArray(out, oh + 64 + l);
-                        q4.mul(s4).intoArray(out, oh + 96 + l);
-                    }
-                }
+            applyHalf(s, bo, 0, d, out, outOff + 256 * b, true);
+            applyHalf(s, bo, 1, d, out, outOff + 256 * b + 128, true);
+        }
+    }
+
+    @Override
+    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
+        int blocks = cols / 256;
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            float d = Simd.f16(s, bo + 208);
+            applyHalf(s, bo, 0, d, out, outOff + 256 * b, false);
+            applyHalf(s, bo, 1, d, out, outOff + 256 * b + 128, false);
+        }
+    }
+
+    private static void applyHalf(MemorySegment s, long bo, int h, float d, float[] out, int oh, boolean accumulate) {
+        long ql = bo + 64 * h;
+        long qh = bo + 128 + 32 * h;
+        long sc = bo + 192 + 8 * h;
+        for (int l = 0; l < 32; l += L) {
+            ByteVector av = ByteVector.fromMemorySegment(B, s, ql + l, LE);
+            ByteVector cv = ByteVector.fromMemorySegment(B, s, ql + 32 + l, LE);
+            ByteVector hb = ByteVector.fromMemorySegment(B, s, qh + l, LE);
+            ByteVector hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
+            FloatVector q1 = (FloatVector) av.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
+                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q2 = (FloatVector) cv.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
+                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q3 = (FloatVector) av.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q4 = (FloatVector) cv.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and((byte) 15).or(hb2.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+            int is = l / 16;
+            FloatVector s1 = FloatVector.broadcast(F, d * scale(s, sc + is));
+            FloatVector s2 = FloatVector.broadcast(F, d * scale(s, sc + 2 + is));
+            FloatVector s3 = FloatVector.broadcast(F, d * scale(s, sc + 4 + is));
+            FloatVector s4 = FloatVector.broadcast(F, d * scale(s, sc + 6 + is));
+            if (accumulate) {
+                q1.fma(s1, FloatVector.fromArray(F, out, oh + l)).intoArray(out, oh + l);
+                q2.fma(s2, FloatVector.fromArray(F, out, oh + 32 + l)).intoArray(out, oh + 32 + l);
+                q3.fma(s3, FloatVector.fromArray(F, out, oh + 64 + l)).intoArray(out, oh + 64 + l);
+                q4.fma(s4, FloatVector.fromArray(F, out, oh + 96 + l)).intoArray(out, oh + 96 + l);
+            } else {
+                q1.mul(s1).intoArray(out, oh + l);
+                q2.mul(s2).intoArray(out, oh + 32 + l);
+                q3.mul(s3).intoArray(out, oh + 64 + l);
+                q4.mul(s4).intoArray(out, oh + 96 + l);
             }
         }
     }

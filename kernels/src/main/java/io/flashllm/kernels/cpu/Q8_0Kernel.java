@@ -24,7 +24,40 @@ final class Q8_0Kernel extends RowKernel {
 
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
-        int blocks = cols / 32;
+        return L == 16 ? dot16(s, off, cols / 32, x, xOff) : dotAny(s, off, cols / 32, x, xOff);
+    }
+
+    /** 512-bit vectors: a block is exactly two vectors, written out without an inner loop. */
+    private static float dot16(MemorySegment s, long off, int blocks, float[] x, int xOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb + 32));
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 48), p1);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
+        }
+        if (b < blocks) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float dotAny(MemorySegment s, long off, int blocks, float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;
         for (; b + 1 < blocks; b += 2) {
@@ -58,6 +91,10 @@ final class Q8_0Kernel extends RowKernel {
 
     @Override
     public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        if (L == 16) {
+            axpy16(s, off, cols / 32, a, out, outOff);
+            return;
+        }
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
@@ -68,6 +105,19 @@ final class Q8_0Kernel extends RowKernel {
                         .convertShape(VectorOperators.B2F, F, 0);
                 q.fma(ad, FloatVector.fromArray(F, out, ob + j)).intoArray(out, ob + j);
             }
+        }
+    }
+
+    /** 512-bit vectors: a block is two vectors; no inner loop. */
+    private static void axpy16(MemorySegment s, long off, int blocks, float a, float[] out, int outOff) {
+        for (int b = 0; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            FloatVector ad = FloatVector.broadcast(F, a * Simd.f16(s, bo));
+            int ob = outOff + 32 * b;
+            FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE).convertShape(VectorOperators.B2F, F, 0);
+            q0.fma(ad, FloatVector.fromArray(F, out, ob)).intoArray(out, ob);
+            q1.fma(ad, FloatVector.fromArray(F, out, ob + 16)).intoArray(out, ob + 16);
         }
     }
 

@@ -4,8 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -70,36 +68,5 @@ public final class Simd {
 
     public static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(SHORT_LE, off));
-    }
-
-    /**
-     * Widens {@link #L} IEEE half floats to floats exactly, with integer arithmetic only: normal
-     * values are rebiased by adding to the exponent field; subnormals (exponent 0) are the mantissa
-     * times 2^-24, computed as int-to-float then a multiply by a normal number, so no denormal
-     * operand ever reaches the FPU (that costs a microcode assist on x86); exponent 31 becomes
-     * infinity or NaN with the payload kept.
-     */
-    public static FloatVector halfToFloat(ShortVector h) {
-        IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-        IntVector sign = i.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector em = i.and(0x7fff);
-        IntVector normal = em.lanewise(VectorOperators.LSHL, 13).add(112 << 23);
-        IntVector sub = ((FloatVector) em.convert(VectorOperators.I2F, 0)).mul(0x1p-24f).reinterpretAsInts();
-        VectorMask<Integer> isSub = em.compare(VectorOperators.LT, 0x0400);
-        VectorMask<Integer> isSpecial = em.compare(VectorOperators.GE, 0x7c00);
-        IntVector bits = normal.blend(sub, isSub)
-                .blend(em.lanewise(VectorOperators.LSHL, 13).or(0x7f800000), isSpecial);
-        return bits.or(sign).reinterpretAsFloats();
-    }
-
-    /** Widens {@link #L} bfloat16 values (the top half of a float) to floats. */
-    public static FloatVector bf16ToFloat(ShortVector h) {
-        IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, I, 0);
-        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** Sign-extends the first {@link #L} bytes of {@code q} to floats. */
-    public static FloatVector bytesToFloat(ByteVector q) {
-        return (FloatVector) q.convertShape(VectorOperators.B2F, F, 0);
     }
 }

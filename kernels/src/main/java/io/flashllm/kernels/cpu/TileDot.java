@@ -16,20 +16,76 @@ public final class TileDot {
 
     private TileDot() {}
 
-    /** {@code w[0..cols) . x[xOff ..]}. */
-    public static float dot(float[] w, int cols, float[] x, int xOff) {
+    /** {@code w[wOff .. wOff + cols) . x[xOff ..]}. */
+    public static float dot(float[] w, int wOff, int cols, float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int c = 0;
         for (; c <= cols - 2 * L; c += 2 * L) {
-            a0 = FloatVector.fromArray(F, w, c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
-            a1 = FloatVector.fromArray(F, w, c + L).fma(FloatVector.fromArray(F, x, xOff + c + L), a1);
+            a0 = FloatVector.fromArray(F, w, wOff + c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+            a1 = FloatVector.fromArray(F, w, wOff + c + L).fma(FloatVector.fromArray(F, x, xOff + c + L), a1);
         }
         for (; c <= cols - L; c += L) {
-            a0 = FloatVector.fromArray(F, w, c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
+            a0 = FloatVector.fromArray(F, w, wOff + c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
         }
         float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (; c < cols; c++) sum += w[c] * x[xOff + c];
+        for (; c < cols; c++) sum += w[wOff + c] * x[xOff + c];
         return sum;
+    }
+
+    /**
+     * Four decoded weight rows ({@code w[i*cols ..]}, i = 0..3) times four activation rows
+     * {@code b..b+3}: 16 accumulators, and each vector loaded feeds four FMAs, so the loop is
+     * bound by the FMA units rather than by loads. Writes {@code out[(b+j)*rows + r+i]}.
+     */
+    public static void dot4x4(float[] w, int cols, float[] x, int b, int rows, int r, float[] out) {
+        int w1 = cols, w2 = 2 * cols, w3 = 3 * cols;
+        int x0 = b * cols, x1 = x0 + cols, x2 = x1 + cols, x3 = x2 + cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        int c = 0;
+        for (; c <= cols - L; c += L) {
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c), v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c), v3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector u = FloatVector.fromArray(F, w, c);
+            a00 = u.fma(v0, a00);
+            a01 = u.fma(v1, a01);
+            a02 = u.fma(v2, a02);
+            a03 = u.fma(v3, a03);
+            u = FloatVector.fromArray(F, w, w1 + c);
+            a10 = u.fma(v0, a10);
+            a11 = u.fma(v1, a11);
+            a12 = u.fma(v2, a12);
+            a13 = u.fma(v3, a13);
+            u = FloatVector.fromArray(F, w, w2 + c);
+            a20 = u.fma(v0, a20);
+            a21 = u.fma(v1, a21);
+            a22 = u.fma(v2, a22);
+            a23 = u.fma(v3, a23);
+            u = FloatVector.fromArray(F, w, w3 + c);
+            a30 = u.fma(v0, a30);
+            a31 = u.fma(v1, a31);
+            a32 = u.fma(v2, a32);
+            a33 = u.fma(v3, a33);
+        }
+        float[] acc = {
+                a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
+                a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
+                a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
+                a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
+                a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD),
+                a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
+                a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD),
+                a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
+        for (int i = 0; i < 4; i++) {
+            for (int j = 0; j < 4; j++) {
+                float sum = acc[4 * i + j];
+                int wi = i * cols, xj = x0 + j * cols;
+                for (int k = c; k < cols; k++) sum += w[wi + k] * x[xj + k];
+                out[(b + j) * rows + r + i] = sum;
+            }
+        }
     }
 
     /**

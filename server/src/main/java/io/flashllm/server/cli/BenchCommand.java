@@ -43,6 +43,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Run a short warm-up first so the JIT has compiled the kernels (default: on).")
     boolean warmup;
 
+    @Option(names = {"-r", "--repetitions"}, paramLabel = "R", defaultValue = "1",
+            description = "Measure R times and report mean and standard deviation (default: ${DEFAULT-VALUE}).")
+    int repetitions;
+
     @Option(names = "--json", description = "Print the figures as one JSON object.")
     boolean json;
 
@@ -59,6 +63,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1) {
             throw new CliErrors.UsageException("--prompt-tokens and --gen-tokens must be at least 1");
         }
+        if (repetitions < 1) throw new CliErrors.UsageException("--repetitions must be at least 1, got " + repetitions);
         Path path = model.model != null ? model.model : DemoModel.ensure(err);
         long t0 = System.nanoTime();
         try (InferenceModel m = model.load(path)) {
@@ -75,21 +80,16 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
             PeakMemory.resetPeaks();
-            long promptNanos = 0, decodeNanos = 0, promptDone = 0;
+            double[] pps = new double[repetitions], tgs = new double[repetitions];
             int decoded = 0, runs = 0;
-            while (decoded < genTokens) {
-                try (Session s = m.openSession(context)) {
-                    GenerationResult r = s.generate(prompt, SamplingParams.greedy(genTokens - decoded), t -> true);
-                    promptNanos += r.promptNanos();
-                    promptDone += r.promptTokens().length;
-                    decodeNanos += r.generationNanos();
-                    decoded += r.tokens().length;
-                    runs++;
-                    if (r.tokens().length == 0) break;
-                }
+            for (int rep = 0; rep < repetitions; rep++) {
+                Measured r = measure(m, prompt, context);
+                pps[rep] = r.promptTokS();
+                tgs[rep] = r.decodeTokS();
+                decoded = r.decoded();
+                runs = Math.max(runs, r.runs());
             }
-            double pp = TextGeneration.rate((int) promptDone, promptNanos);
-            double tg = TextGeneration.rate(decoded, decodeNanos);
+            double pp = mean(pps), tg = mean(tgs);
             long heap = PeakMemory.peakHeapBytes();
             long rss = PeakMemory.peakRssBytes();
             if (json) {
@@ -102,8 +102,11 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("gen_tokens", decoded);
                 o.put("runs", runs);
                 o.put("load_s", loadSeconds);
+                o.put("repetitions", repetitions);
                 o.put("prompt_tok_s", pp);
                 o.put("decode_tok_s", tg);
+                o.put("prompt_tok_s_stddev", stddev(pps));
+                o.put("decode_tok_s_stddev", stddev(tgs));
                 o.put("peak_heap_bytes", heap);
                 o.put("peak_rss_bytes", rss);
                 out.println(o);
@@ -112,15 +115,52 @@ public final class BenchCommand implements Callable<Integer> {
                         m.info().parameterCount());
                 out.printf(Locale.ROOT, "threads      %d%n", model.threads());
                 out.printf(Locale.ROOT, "load         %.2f s%n", loadSeconds);
-                out.printf(Locale.ROOT, "prompt       %d tokens  %.1f tok/s%n", promptTokens, pp);
-                out.printf(Locale.ROOT, "decode       %d tokens  %.1f tok/s%s%n", decoded, tg,
+                out.printf(Locale.ROOT, "prompt       %d tokens  %.1f%s tok/s%n", promptTokens, pp,
+                        repetitions > 1 ? String.format(Locale.ROOT, " ± %.1f", stddev(pps)) : "");
+                out.printf(Locale.ROOT, "decode       %d tokens  %.1f%s tok/s%s%n", decoded, tg,
+                        repetitions > 1 ? String.format(Locale.ROOT, " ± %.1f", stddev(tgs)) : "",
                         runs > 1 ? "  (" + runs + " runs: the model stopped early)" : "");
+                if (repetitions > 1) out.printf(Locale.ROOT, "repetitions  %d (mean ± standard deviation)%n", repetitions);
                 out.printf(Locale.ROOT, "peak heap    %.1f MiB%n", heap / 1048576.0);
                 if (rss >= 0) out.printf(Locale.ROOT, "peak RSS     %.1f MiB%n", rss / 1048576.0);
             }
             out.flush();
         }
         return 0;
+    }
+
+    private record Measured(double promptTokS, double decodeTokS, int decoded, int runs) {}
+
+    /** One measured pass: the prompt, then greedy decoding from fresh sessions until enough tokens came out. */
+    private Measured measure(InferenceModel m, int[] prompt, int context) {
+        long promptNanos = 0, decodeNanos = 0, promptDone = 0;
+        int decoded = 0, runs = 0;
+        while (decoded < genTokens) {
+            try (Session s = m.openSession(context)) {
+                GenerationResult r = s.generate(prompt, SamplingParams.greedy(genTokens - decoded), t -> true);
+                promptNanos += r.promptNanos();
+                promptDone += r.promptTokens().length;
+                decodeNanos += r.generationNanos();
+                decoded += r.tokens().length;
+                runs++;
+                if (r.tokens().length == 0) break;
+            }
+        }
+        return new Measured(TextGeneration.rate((int) promptDone, promptNanos),
+                TextGeneration.rate(decoded, decodeNanos), decoded, runs);
+    }
+
+    private static double mean(double[] v) {
+        double s = 0;
+        for (double x : v) s += x;
+        return s / v.length;
+    }
+
+    private static double stddev(double[] v) {
+        if (v.length < 2) return 0;
+        double m = mean(v), s = 0;
+        for (double x : v) s += (x - m) * (x - m);
+        return Math.sqrt(s / (v.length - 1));
     }
 
     /** Exactly {@code n} tokens: BOS (when the model uses one), then filler text, cut to length. */

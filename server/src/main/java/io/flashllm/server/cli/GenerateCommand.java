@@ -48,6 +48,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (logprobs < 0 || logprobs > 100) throw new CliErrors.UsageException("--logprobs must be in [0, 100], got " + logprobs);
         if (system != null && !chat) throw new CliErrors.UsageException("--system needs --chat");
+        if (logprobs > 0 && !json) throw new CliErrors.UsageException("--logprobs needs --json");
         var params = sampling.toParams(logprobs);
         Path path = model.model;
         String text = prompt;

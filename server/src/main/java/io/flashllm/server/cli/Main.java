@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "flashllm", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Run large language models on machines whose memory is smaller than the model.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, DemoCommand.class})
+        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, ConvertCommand.class, VerifyCommand.class,
+                DemoCommand.class})
 public final class Main implements Callable<Integer> {
     public static final int EXIT_FAILURE = 1;
     public static final int EXIT_USAGE = 2;
@@ -38,6 +39,10 @@ public final class Main implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // One line per log record (the JDK default spreads each over two); set before any logger exists.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tF %1$tT %4$s %3$s: %5$s%6$s%n");
+        }
         PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
         int code = run(args, out, System.err);
         out.flush();
@@ -49,7 +54,15 @@ public final class Main implements Callable<Integer> {
         PrintWriter o = new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true);
         PrintWriter e = new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true);
         boolean verbose = Arrays.asList(args).contains("--verbose");
-        CommandLine cl = commandLine();
+        CommandLine cl;
+        try {
+            cl = commandLine();
+        } catch (RuntimeException ex) {
+            e.println("flashllm: " + CliErrors.message(ex));
+            if (verbose) ex.printStackTrace(e);
+            e.flush();
+            return EXIT_FAILURE;
+        }
         cl.setOut(o);
         cl.setErr(e);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -89,7 +102,7 @@ public final class Main implements Callable<Integer> {
         } catch (ClassNotFoundException e) {
             return null;
         } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot create " + className, e);
+            throw new IllegalStateException("cannot create the " + className + " command: " + e, e);
         }
     }
 }

@@ -3,6 +3,8 @@ package io.flashllm.server.cli;
 import io.flashllm.engine.LoadOptions;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.model.KvCacheType;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -22,7 +24,57 @@ final class ModelOptions {
             description = "Context length in tokens (default: the model's, at most " + DEFAULT_MAX_CTX + ").")
     Integer ctx;
 
+    @Option(names = "--kv-type", paramLabel = "TYPE", description = "KV cache element type: F16 or F32 (default: F16).")
+    String kvType;
+
+    @Option(names = "--activation", paramLabel = "ACT",
+            description = "Override the FFN activation of a gated model: silu, relu or fatrelu.")
+    String activation;
+
+    @Option(names = "--fatrelu-threshold", paramLabel = "T",
+            description = "FATReLU threshold (turns a ReLU model into FATReLU, or overrides the file's).")
+    Float fatreluThreshold;
+
+    @Option(names = "--memory-budget", paramLabel = "SIZE",
+            description = "Flash bundles: DRAM budget for the whole model, e.g. 600M (default: no limit).")
+    String memoryBudget;
+
+    @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached.")
+    Integer window;
+
+    @Option(names = "--selector", paramLabel = "NAME",
+            description = "Flash bundles: which neurons to load: auto, dense or gate-exact (default: auto).")
+    String selector;
+
+    @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
+    boolean noDirectIo;
+
     static final int DEFAULT_MAX_CTX = 4096;
+
+    LoadOptions loadOptions() {
+        if (ctx != null && ctx < 1) throw new CliErrors.UsageException("--ctx must be at least 1, got " + ctx);
+        KvCacheType kv = null;
+        if (kvType != null) {
+            try {
+                kv = KvCacheType.valueOf(kvType.trim().toUpperCase(java.util.Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new CliErrors.UsageException("--kv-type must be F16 or F32, not '" + kvType + "'");
+            }
+        }
+        BundleOpenOptions bundle = BundleOpenOptions.defaults();
+        if (memoryBudget != null) bundle = bundle.withMemoryBudget(ByteSize.parse(memoryBudget, "--memory-budget"), 0);
+        if (window != null) {
+            if (window < 0) throw new CliErrors.UsageException("--window must not be negative, got " + window);
+            bundle = bundle.withWindow(window);
+        }
+        if (selector != null) bundle = bundle.withSelector(selector);
+        if (noDirectIo) bundle = bundle.withPreferDirect(false);
+        try {
+            return new LoadOptions(threads(), ctx == null ? 0 : ctx, fatreluThreshold, activation, kv, bundle);
+        } catch (IllegalArgumentException e) {
+            throw new CliErrors.UsageException(e.getMessage());
+        }
+    }
 
     int threads() {
         int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -32,9 +84,9 @@ final class ModelOptions {
 
     /** Loads {@code path} (the --model, or the demo model's path when the caller substitutes it). */
     InferenceModel load(Path path) {
+        LoadOptions options = loadOptions();
         if (!Files.exists(path)) throw new CliErrors.UsageException("no such model file or directory: " + path);
-        if (ctx != null && ctx < 1) throw new CliErrors.UsageException("--ctx must be at least 1, got " + ctx);
-        return ModelLoader.load(path, new LoadOptions(threads(), ctx == null ? 0 : ctx, null));
+        return ModelLoader.load(path, options);
     }
 
     /** The context to open a session with: --ctx, else the model's own capped at {@value #DEFAULT_MAX_CTX}. */

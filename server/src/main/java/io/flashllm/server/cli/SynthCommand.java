@@ -35,7 +35,7 @@ public final class SynthCommand implements Callable<Integer> {
     int heads;
     @Option(names = "--kv-heads", description = "Key/value heads for grouped-query attention (default: --heads).")
     Integer kvHeads;
-    @Option(names = "--ffn", description = "FFN width (default: 8/3 dim rounded up to 32 for Llama, 4 dim for OPT).")
+    @Option(names = "--ffn", description = "FFN width (default: 8/3 dim rounded up to 256 as Llama does, 4 dim for OPT).")
     Integer ffn;
     @Option(names = "--vocab", defaultValue = "2000", description = "Vocabulary size (default: ${DEFAULT-VALUE}).")
     int vocab;
@@ -71,7 +71,7 @@ public final class SynthCommand implements Callable<Integer> {
         SynthSpec s;
         try {
             SynthArch a = SynthArch.parse(arch);
-            int f = ffn != null ? ffn : a.llamaFamily() ? (int) ((8L * dim / 3 + 31) / 32 * 32) : 4 * dim;
+            int f = ffn != null ? ffn : a.llamaFamily() ? (int) ((8L * dim / 3 + 255) / 256 * 256) : 4 * dim;
             s = new SynthSpec(a, dim, layers, heads, kvHeads == null ? heads : kvHeads, f, vocab,
                     SynthType.parse(type), SynthFormat.parse(format), seed, sparsity, context, name);
         } catch (IllegalArgumentException e) {

@@ -62,6 +62,11 @@ public final class ServerConfig {
     @SuppressWarnings("unchecked")
     public List<String> corsOrigins() { return (List<String>) values.get(Setting.CORS_ORIGINS); }
     public boolean metricsRequireKey() { return (Boolean) values.get(Setting.METRICS_REQUIRE_KEY); }
+    public String memoryBudget() { return (String) values.get(Setting.MEMORY_BUDGET); }
+    public String selector() { return (String) values.get(Setting.SELECTOR); }
+    public int window() { return (Integer) values.get(Setting.WINDOW); }
+    public boolean directIo() { return (Boolean) values.get(Setting.DIRECT_IO); }
+    public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }
 
     public boolean hasApiKey() {
         String k = apiKey();

@@ -36,7 +36,17 @@ public enum Setting {
             "on SIGTERM, how long running requests may finish before they are ended"),
     CORS_ORIGINS("cors-origins", Kind.LIST, List.of(), 0, 0, false, "origins allowed by CORS (none: CORS off)"),
     METRICS_REQUIRE_KEY("metrics-require-key", Kind.BOOL, false, 0, 0, false,
-            "require the API key on /metrics too");
+            "require the API key on /metrics too"),
+    MEMORY_BUDGET("memory-budget", Kind.STRING, null, 0, 0, false,
+            "flash bundles: DRAM budget for the whole model, e.g. 600M (none: no limit)"),
+    SELECTOR("selector", Kind.STRING, "auto", 0, 0, false,
+            "flash bundles: which FFN neurons to load: auto, dense or gate-exact"),
+    WINDOW("window", Kind.INT, 5, 0, 1024, false,
+            "flash bundles: tokens a used neuron stays in the DRAM cache"),
+    DIRECT_IO("direct-io", Kind.BOOL, true, 0, 0, false,
+            "flash bundles: read neurons with O_DIRECT (false: through the page cache)"),
+    WARMUP("warmup", Kind.BOOL, true, 0, 0, false,
+            "compile the kernels before the first request (a few seconds at start)");
 
     /** Value kinds a setting may have. */
     public enum Kind { STRING, INT, LONG, BOOL, LIST }

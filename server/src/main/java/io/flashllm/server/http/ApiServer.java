@@ -14,7 +14,6 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.CorsHandler;
 import java.lang.System.Logger.Level;
 import java.util.HashSet;
@@ -65,6 +64,7 @@ public final class ApiServer implements AutoCloseable {
                 .setCompressionSupported(false)
                 .setDecompressionSupported(false) // a small gzip body could expand past the body limit
                 .setHttp2ClearTextEnabled(false) // HTTP/1.1 only: one connection is one client
+                .setHandle100ContinueAutomatically(true) // curl waits a second for it on bodies over 1 KiB
                 .setTcpNoDelay(true);
         server = vertx.createHttpServer(opts).connectionHandler(guard::onConnect)
                 .invalidRequestHandler(this::invalidRequest).requestHandler(router());
@@ -167,7 +167,7 @@ public final class ApiServer implements AutoCloseable {
             // Before the body handler, so an unauthenticated client cannot make us buffer a body.
             router.route().handler(new BearerAuth(config.apiKey(), Set.copyOf(open)));
         }
-        router.route().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+        router.route().handler(new BodyReader(config.maxBodyBytes()));
         router.route().handler(guard::onBodyRead);
 
         router.get("/health").handler(info::health);

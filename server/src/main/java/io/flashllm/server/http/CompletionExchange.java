@@ -45,6 +45,8 @@ final class CompletionExchange implements JobListener {
         HttpServerResponse resp = rc.response();
         resp.setWriteQueueMaxSize(writeQueueBytes);
         this.sink = new ResponseSink(context, resp, slowReaderTimeoutMs);
+        // Set before the job is submitted: the slot thread owns it from then on.
+        this.textOffset = prepared.echoText() == null ? 0 : prepared.echoText().length();
     }
 
     /** Event loop: queues the job; false (and nothing written) when the queue is full. */
@@ -71,7 +73,6 @@ final class CompletionExchange implements JobListener {
         if (req.chat()) sink.writeNow(event(Json.write(format.roleChunk())));
         if (prepared.echoText() != null && !prepared.echoText().isEmpty()) {
             sink.writeNow(event(Json.write(format.textChunk(prepared.echoText(), null, 0))));
-            textOffset = prepared.echoText().length();
         }
         // Keeps proxies and clients from timing out while the request waits for a slot or its prompt runs.
         pingTimer = vertx.setPeriodic(Math.max(1, pingIntervalNanos / 1_000_000L), id -> {
@@ -84,8 +85,9 @@ final class CompletionExchange implements JobListener {
     }
 
     private void clientGone() {
-        sink.markClosed();
+        // Mark the job first: a slot thread woken by markClosed must find the reason already set.
         scheduler.cancel(job, CancelReason.CLIENT_DISCONNECTED);
+        sink.markClosed();
         stopPing();
     }
 
@@ -127,7 +129,7 @@ final class CompletionExchange implements JobListener {
 
     @Override
     public void onFinish(GenerationResult result) {
-        if (result.finishReason() == FinishReason.CANCELLED || job.cancelled()) {
+        if (result.finishReason() == FinishReason.CANCELLED) {
             onCancelled();
             return;
         }

@@ -38,7 +38,7 @@ final class CompletionRoutes {
         ModelState s = state.get();
         try {
             ApiServer.requireReady(s);
-            JsonNode body = Json.parseObject(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
+            JsonNode body = Json.parseObject(BodyReader.body(ctx));
             CompletionRequest req = RequestParser.parse(body, chat, s.modelIds());
             vertx.executeBlocking(() -> PromptPreparer.prepare(req, s.model(), s.contextLength(), config.maxPromptTokens()), false)
                     .onSuccess(p -> start(ctx, s, req, p, arrival))

@@ -1,6 +1,14 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
+import io.flashllm.flashstore.budget.MemorySize;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.KernelWarmup;
+import io.flashllm.kernels.WeightTensor;
+import io.flashllm.engine.generate.LoadedModel;
+import io.flashllm.engine.model.LayerWeights;
+import io.flashllm.engine.model.ModelWeights;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.synth.Synth;
@@ -10,6 +18,9 @@ import io.flashllm.server.config.ServerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.Set;
+import java.lang.reflect.RecordComponent;
 
 /** Loads the configured model through the engine; with no model configured, the built-in demo model. */
 final class EngineModels {
@@ -30,7 +41,55 @@ final class EngineModels {
             if (!Files.exists(path)) throw new ConfigException("no such model file or directory: " + path);
         }
         // Cap the engine's context at what the slots will use; 0 keeps the model's own.
-        return ModelLoader.load(path, new LoadOptions(config.effectiveThreads(), config.ctx(), null));
+        InferenceModel model = ModelLoader.load(path, loadOptions(config));
+        if (config.warmup()) {
+            // Until C2 compiles the vector kernels the first tokens take seconds; pay that before /health says ok.
+            long ms = KernelWarmup.run(weightTypes(model));
+            System.err.println("flashllm: kernels warmed up in " + ms + " ms");
+        }
+        return model;
+    }
+
+    /** Types of the model's weights (plus F16 for the KV cache and Q8_0 for bundles' down columns); every type when unknown. */
+    static Set<GgmlType> weightTypes(InferenceModel model) {
+        if (!(model instanceof LoadedModel loaded)) return EnumSet.allOf(GgmlType.class);
+        Set<GgmlType> types = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.Q8_0);
+        ModelWeights w = loaded.languageModel().weights();
+        types.add(w.tokenEmbedding().type());
+        types.add(w.output().type());
+        for (LayerWeights layer : w.layers()) {
+            for (RecordComponent c : LayerWeights.class.getRecordComponents()) {
+                try {
+                    if (c.getAccessor().invoke(layer) instanceof WeightTensor t) types.add(t.type());
+                } catch (ReflectiveOperationException e) {
+                    return EnumSet.allOf(GgmlType.class);
+                }
+            }
+        }
+        return types;
+    }
+
+    static LoadOptions loadOptions(ServerConfig config) {
+        BundleOpenOptions bundle = BundleOpenOptions.defaults().withWindow(config.window())
+                .withPreferDirect(config.directIo());
+        String selector = config.selector();
+        if (selector != null && !selector.isBlank()) {
+            try {
+                bundle = bundle.withSelector(selector.trim());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("selector: " + e.getMessage());
+            }
+        }
+        if (config.memoryBudget() != null && !config.memoryBudget().isBlank()) {
+            long bytes;
+            try {
+                bytes = MemorySize.parse(config.memoryBudget().trim());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("memory-budget: " + e.getMessage());
+            }
+            bundle = bundle.withMemoryBudget(bytes, 0);
+        }
+        return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle);
     }
 
     /** $FLASHLLM_HOME (or ~/.cache/flashllm)/demo/..., synthesized on first use. */

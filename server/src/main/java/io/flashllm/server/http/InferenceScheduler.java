@@ -1,5 +1,6 @@
 package io.flashllm.server.http;
 
+import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationListener;
 import io.flashllm.engine.api.GenerationResult;
@@ -158,26 +159,34 @@ final class InferenceScheduler implements AutoCloseable {
         }
     }
 
+    /** How one job ended; delivered to its listener only after the slot is released. */
+    private record Outcome(GenerationResult result, Throwable error, boolean sessionBroken) {
+        static final Outcome CANCELLED = new Outcome(null, null, false);
+    }
+
     private void slotLoop() {
         Session session = null;
         try {
             while (true) {
                 InferenceJob job = take();
                 if (job == null) return;
+                Outcome outcome;
                 try {
                     if (session == null) session = model.openSession(contextLength);
-                    if (!run(session, job)) {
-                        // The engine threw: its session may hold half-written state, so start afresh.
-                        closeQuietly(session);
-                        session = null;
-                    }
+                    outcome = run(session, job);
                 } catch (Throwable t) {
                     // openSession failed (memory, bad context length): the job must still get an answer.
                     LOG.log(Level.ERROR, "cannot open a session", t);
-                    job.listener.onError(t);
-                } finally {
-                    finished(job);
+                    outcome = new Outcome(null, t, false);
                 }
+                if (outcome.sessionBroken() && session != null) {
+                    // The engine threw: its session may hold half-written state, so start afresh.
+                    closeQuietly(session);
+                    session = null;
+                }
+                // Free the slot first, so that when the client has its answer the gauges already agree.
+                finished(job);
+                deliver(job, outcome);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -186,14 +195,23 @@ final class InferenceScheduler implements AutoCloseable {
         }
     }
 
-    /** Runs one job to its end; false when the engine failed. */
-    private boolean run(Session session, InferenceJob job) {
+    private void deliver(InferenceJob job, Outcome o) {
+        if (o.result() != null) {
+            job.listener.onFinish(o.result());
+        } else if (o.error() != null) {
+            job.listener.onError(o.error());
+        } else {
+            job.listener.onCancelled();
+        }
+    }
+
+    /** Runs one job to its end. */
+    private Outcome run(Session session, InferenceJob job) {
         long start = System.nanoTime();
         metrics.queueWait(start - job.submittedNanos);
         if (job.cancelled()) {
             metrics.cancelled(job.cancelReason().tag());
-            job.listener.onCancelled();
-            return true;
+            return Outcome.CANCELLED;
         }
         job.listener.onStart();
         TimingListener listener = new TimingListener(job);
@@ -201,25 +219,24 @@ final class InferenceScheduler implements AutoCloseable {
         try {
             result = session.generate(job.prompt, job.params, listener);
         } catch (JobCancelledException e) {
+            // Thrown from our own prompt-progress callback, where the engine's state is consistent:
+            // the session (and the prompt prefix it cached) stays usable.
             metrics.cancelled(job.cancelReason().tag());
-            job.listener.onCancelled();
-            return false;
+            return Outcome.CANCELLED;
         } catch (Throwable t) {
             if (job.cancelled()) {
                 // An engine may wrap our unwinding exception; a cancelled job is not an engine failure.
                 metrics.cancelled(job.cancelReason().tag());
-                job.listener.onCancelled();
-                return false;
+                return new Outcome(null, null, true);
             }
             LOG.log(Level.ERROR, "generation failed", t);
-            job.listener.onError(t);
-            return false;
+            return new Outcome(null, t, true);
         }
         metrics.promptTokens(job.prompt.length);
         metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
-        if (job.cancelled()) metrics.cancelled(job.cancelReason().tag());
-        job.listener.onFinish(result);
-        return true;
+        // A cancel that lands after the last token leaves a complete result: that is not a cancellation.
+        if (result.finishReason() == FinishReason.CANCELLED && job.cancelled()) metrics.cancelled(job.cancelReason().tag());
+        return new Outcome(result, null, false);
     }
 
     private static void closeQuietly(Session s) {

@@ -108,7 +108,7 @@ final class InfoRoutes {
         boolean withPieces;
         try {
             ApiServer.requireModel(s);
-            body = Json.parseObject(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
+            body = Json.parseObject(BodyReader.body(ctx));
             content = Fields.string(body, "content");
             if (content == null) throw ApiError.invalid("content", "missing_field", "'content' is required");
             Boolean as = Fields.bool(body, "add_special");
@@ -142,7 +142,7 @@ final class InfoRoutes {
         int[] ids;
         try {
             ApiServer.requireModel(s);
-            JsonNode body = Json.parseObject(ctx.body().buffer() == null ? null : ctx.body().buffer().getBytes());
+            JsonNode body = Json.parseObject(BodyReader.body(ctx));
             JsonNode arr = Fields.get(body, "tokens");
             if (arr == null) throw ApiError.invalid("tokens", "missing_field", "'tokens' is required");
             if (!arr.isArray()) throw ApiError.invalid("tokens", "invalid_type", "'tokens' must be an array of token ids");

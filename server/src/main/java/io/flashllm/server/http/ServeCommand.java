@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.server.config.ConfigException;
 import io.flashllm.server.config.ConfigLoader;
 import io.flashllm.server.config.ServerConfig;
@@ -9,6 +10,7 @@ import io.flashllm.server.metrics.FlashMetricsBinder;
 import io.flashllm.server.metrics.ServerMetrics;
 import java.io.PrintStream;
 import java.lang.System.Logger.Level;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.List;
@@ -43,7 +45,7 @@ public final class ServeCommand implements Callable<Integer> {
     Integer parallel;
     @Option(names = "--queue-size", description = "Requests that may wait for a slot before 429 (default 16).")
     Integer queueSize;
-    @Option(names = "--ctx", description = "Context length per slot (default: the model's).")
+    @Option(names = "--ctx", description = "Context length per slot (default: the model's, at most 4096).")
     Integer ctx;
     @Option(names = "--threads", description = "Compute threads (default: all cores).")
     Integer threads;
@@ -53,6 +55,16 @@ public final class ServeCommand implements Callable<Integer> {
     List<String> corsOrigins;
     @Option(names = "--config", paramLabel = "FILE", description = "YAML config file (default: config/flashllm.yaml if present).")
     Path configFile;
+    @Option(names = "--memory-budget", paramLabel = "SIZE",
+            description = "Flash bundles: DRAM budget for the whole model, e.g. 600M (default: no limit).")
+    String memoryBudget;
+    @Option(names = "--selector", paramLabel = "NAME",
+            description = "Flash bundles: which neurons to load: auto, dense or gate-exact (default: auto).")
+    String selector;
+    @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5).")
+    Integer window;
+    @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
+    Boolean noDirectIo;
 
     private final ModelProvider provider;
     private final List<FlashMetricsBinder> binders;
@@ -85,6 +97,10 @@ public final class ServeCommand implements Callable<Integer> {
         if (threads != null) m.put(Setting.THREADS, threads.toString());
         if (modelAlias != null) m.put(Setting.MODEL_ALIAS, modelAlias);
         if (corsOrigins != null) m.put(Setting.CORS_ORIGINS, corsOrigins);
+        if (memoryBudget != null) m.put(Setting.MEMORY_BUDGET, memoryBudget);
+        if (selector != null) m.put(Setting.SELECTOR, selector);
+        if (window != null) m.put(Setting.WINDOW, window.toString());
+        if (noDirectIo != null && noDirectIo) m.put(Setting.DIRECT_IO, "false");
         return m;
     }
 
@@ -137,6 +153,10 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             config = ConfigLoader.load(configFile, env, commandLine());
             config.checkExposure();
+            // A wrong path is a usage error: say so before binding a port and loading anything.
+            if (config.model() != null && !Files.exists(Path.of(config.model()))) {
+                throw new ConfigException("no such model file or directory: " + config.model());
+            }
         } catch (ConfigException e) {
             throw new StartException(e.getMessage(), 2, e);
         }
@@ -162,7 +182,9 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("flashllm: ready, model " + m.info().id() + " on http://" + config.host() + ":" + boundPort);
             return running;
         } catch (Exception | OutOfMemoryError e) {
-            LOG.log(Level.ERROR, "loading the model failed", e);
+            // Faults in the user's files carry a message naming file and fault; anything else is our bug.
+            boolean expected = e instanceof ConfigException || e instanceof ModelFileException;
+            LOG.log(expected ? Level.DEBUG : Level.ERROR, "loading the model failed", e);
             server.failed(e);
             running.stop();
             throw new StartException("loading the model failed: " + e.getMessage(), 1, e);

@@ -67,7 +67,11 @@ class MainTest {
                 {"synth", "--type", "Q8_0", "--format", "hf", "--out", dir.resolve("x").toString()},
                 {"synth"},
                 {"generate", "--model", model.toString(), "--prompt", "hi", "--top-p", "2"},
-                {"bench", "--model", model.toString(), "--gen-tokens", "0"}}) {
+                {"bench", "--model", model.toString(), "--gen-tokens", "0"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--memory-budget", "lots"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--kv-type", "Q8"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--activation", "gelu"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--logprobs", "3"}}) {
             CliRun r = CliRun.of(args);
             assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.oneLineError(), String.join(" ", args) + ": " + r.err());
@@ -121,15 +125,50 @@ class MainTest {
     }
 
     @Test
+    void loadOptionsReachTheModel() throws IOException {
+        // Plain ReLU cuts about half of the gate activations, SiLU none: different logits, same prompt.
+        String[] base = {"generate", "--model", model.toString(), "--prompt", "Hello", "--max-tokens", "1",
+                "--temperature", "0", "--json", "--logprobs", "1", "--threads", "2", "--kv-type", "f32"};
+        JsonNode silu = JSON.readTree(CliRun.of(base).out());
+        String[] relu = java.util.Arrays.copyOf(base, base.length + 2);
+        relu[base.length] = "--activation";
+        relu[base.length + 1] = "relu";
+        JsonNode r = JSON.readTree(CliRun.of(relu).out());
+        assertNotEquals(silu.get("top_logprobs").get(0).get(0).get(1).asDouble(),
+                r.get("top_logprobs").get(0).get(0).get(1).asDouble());
+        assertEquals(1024L * 1024 * 600, ByteSize.parse("600M", "--x"));
+        assertEquals((long) (1.5 * (1L << 30)), ByteSize.parse("1.5GiB", "--x"));
+        assertEquals(4096, ByteSize.parse("4096", "--x"));
+    }
+
+    @Test
+    void aSeedMakesSamplingReproducible() throws IOException {
+        String[] args = {"generate", "--model", model.toString(), "--prompt", "Once upon a time", "--max-tokens", "8",
+                "--temperature", "1.0", "--top-k", "0", "--top-p", "1", "--min-p", "0", "--seed", "99", "--json",
+                "--threads", "2"};
+        JsonNode a = JSON.readTree(CliRun.of(args).out()), b = JSON.readTree(CliRun.of(args).out());
+        assertEquals(a.get("tokens"), b.get("tokens"));
+        args[args.length - 4] = "100";
+        JsonNode c = JSON.readTree(CliRun.of(args).out());
+        assertNotEquals(a.get("tokens"), c.get("tokens"), "another seed, another sample (8 tokens from 500)");
+    }
+
+    @Test
     void benchJsonHasTheFigures() throws IOException {
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "8", "--gen-tokens", "4",
-                "--threads", "2", "--json");
+                "--threads", "2", "--json", "--repetitions", "2");
         assertEquals(0, r.exit(), r.err());
         JsonNode j = JSON.readTree(r.out());
         assertTrue(j.get("prompt_tok_s").asDouble() > 0, j.toString());
         assertTrue(j.get("decode_tok_s").asDouble() > 0, j.toString());
         assertTrue(j.get("peak_heap_bytes").asLong() > 0, j.toString());
         assertEquals(8, j.get("prompt_tokens").asInt());
+        assertEquals(2, j.get("repetitions").asInt());
+        assertTrue(j.get("decode_tok_s_stddev").asDouble() >= 0, j.toString());
+        CliRun text = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "2",
+                "--threads", "2");
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("decode") && text.out().contains("tok/s"), text.out());
     }
 
     @Test

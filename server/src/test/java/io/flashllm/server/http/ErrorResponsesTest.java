@@ -144,6 +144,16 @@ class ErrorResponsesTest {
     }
 
     @Test
+    void jsonLabelledAsAFormIsStillJson() throws Exception {
+        // curl -d sends application/x-www-form-urlencoded; the body is JSON all the same.
+        HttpResponse<String> r = ts.client.send(ts.request("/v1/completions")
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"" + "hello ".repeat(30) + "\",\"max_tokens\":2}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+    }
+
+    @Test
     void serverStillAnswersAfterErrors() throws Exception {
         assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"a\",\"max_tokens\":2}").statusCode());
     }

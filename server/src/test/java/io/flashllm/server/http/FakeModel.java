@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A deterministic model for HTTP tests where timing must be controlled: one token per UTF-8 byte
  * (BOS 256, EOS 257), a reply that spells {@link #REPLY} over and over, a fixed delay per prompt
  * token (reported through onPromptProgress) and per generated token. A prompt containing "[eos]"
- * makes the reply end with EOS after 5 tokens.
+ * makes the reply end with EOS after 5 tokens; one containing "[fail]" makes the engine throw after 2.
  */
 final class FakeModel implements InferenceModel {
     static final String REPLY = "Hello, world! ";
@@ -102,12 +102,14 @@ final class FakeModel implements InferenceModel {
             }
             long t1 = System.nanoTime();
             boolean eosEarly = detokenize(prompt).contains("[eos]");
+            boolean fail = detokenize(prompt).contains("[fail]");
             int[] out = new int[params.maxTokens()];
             int n = 0;
             StringBuilder text = new StringBuilder();
             FinishReason reason = FinishReason.LENGTH;
             while (n < params.maxTokens()) {
                 sleepNanos(tokenDelayMillis * 1_000_000L);
+                if (fail && n == 2) throw new IllegalStateException("simulated engine fault");
                 if (eosEarly && n == 5) {
                     reason = FinishReason.STOP;
                     break;

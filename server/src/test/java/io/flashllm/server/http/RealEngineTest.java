@@ -121,6 +121,24 @@ class RealEngineTest {
     }
 
     @Test
+    void concurrentSlotsGiveTheSameGreedyAnswers() throws Exception {
+        String body = "{\"prompt\":\"The quick brown fox\",\"max_tokens\":8,\"temperature\":0";
+        String expected = TestServer.json(ts.post("/v1/completions", body + "}")).get("choices").get(0).get("text").asText();
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> fs = new java.util.ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            fs.add(ts.client.sendAsync(ts.request("/v1/completions").POST(java.net.http.HttpRequest.BodyPublishers
+                    .ofString(body + ",\"stream\":" + (i % 2 == 0) + "}")).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        for (int i = 0; i < fs.size(); i++) {
+            HttpResponse<String> r = fs.get(i).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            String text = i % 2 == 0 ? streamedText(r, false)
+                    : TestServer.json(r).get("choices").get(0).get("text").asText();
+            assertEquals(expected, text, "request " + i);
+        }
+        assertTrue(TestServer.eventually(2_000, () -> ts.server.running() == 0 && ts.server.queued() == 0));
+    }
+
+    @Test
     void contextLimitAndDisconnect() throws Exception {
         HttpResponse<String> tooLong = ts.post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":255}");
         assertEquals(400, tooLong.statusCode());

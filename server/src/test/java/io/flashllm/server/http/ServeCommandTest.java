@@ -66,12 +66,18 @@ class ServeCommandTest {
         assertEquals(2, code);
         assertEquals(2, new CommandLine(new ServeCommand(cfg -> new FakeModel(0, 0, 64), List.of()))
                 .execute("--parallel", "0"));
+        ServeCommand missing = new ServeCommand(cfg -> new FakeModel(0, 0, 64), List.of());
+        new CommandLine(missing).parseArgs("--port", "0", "--model", "/nope.gguf");
+        ServeCommand.StartException e = assertThrows(ServeCommand.StartException.class, () -> missing.start(Map.of()));
+        assertEquals(2, e.exitCode);
+        assertTrue(e.getMessage().contains("no such model file or directory: /nope.gguf"), e.getMessage());
+
         ServeCommand failing = new ServeCommand(cfg -> {
-            throw new IllegalStateException("no such file: " + cfg.model());
+            throw new IllegalStateException("the model exploded");
         }, List.of());
-        new CommandLine(failing).parseArgs("--port", "0", "--model", "/nope.gguf");
-        ServeCommand.StartException e = assertThrows(ServeCommand.StartException.class, () -> failing.start(Map.of()));
+        new CommandLine(failing).parseArgs("--port", "0");
+        e = assertThrows(ServeCommand.StartException.class, () -> failing.start(Map.of()));
         assertEquals(1, e.exitCode);
-        assertTrue(e.getMessage().contains("/nope.gguf"), e.getMessage());
+        assertTrue(e.getMessage().contains("the model exploded"), e.getMessage());
     }
 }

@@ -1,0 +1,152 @@
+package io.flashllm.deploy;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Debian's Prometheus (a real process on loopback) scrapes a real flashllm serving the demo model as
+ * a flash bundle while requests run; then every PromQL expression of the dashboard, and every
+ * variable query, is evaluated against it. Each must be valid and return at least one finite value.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class DashboardQueriesIT {
+    // What Grafana would put in: a rate window of several 1 s scrapes, a range covering the test.
+    private static final Map<String, String> GRAFANA = Map.of(
+            "__rate_interval", "20s", "__interval", "1s", "__range", "5m", "instance", ".+", "layer", ".+");
+    /** Meters of the flash store, I/O engine and predictor (deploy/PROPOSED-METRICS.md). */
+    private static final List<String> FLASH_STORE = List.of("flashllm_neuron_cache_", "flashllm_flash_",
+            "flashllm_predictor_", "flashllm_memory_");
+
+    private ServerProcess server;
+    private PrometheusProcess prom;
+    private Dashboard dash;
+    private String scrape;
+
+    @BeforeAll
+    void startServerAndPrometheusAndDriveTraffic(@TempDir Path tmp) throws Exception {
+        Repo.requireJar();
+        Path prometheus = Repo.executable("prometheus");
+        Repo.require(prometheus != null, "prometheus is not installed (apt-get install prometheus; .ci/install-deps.sh)");
+        dash = Dashboard.load(Repo.dashboard());
+        Path work = Files.createDirectories(tmp.resolve("server"));
+        Path bundle = DemoBundle.create(Files.createDirectories(tmp.resolve("model")));
+        server = ServerProcess.start(work, bundle);
+        prom = PrometheusProcess.start(prometheus, Files.createDirectories(tmp.resolve("prom")), "127.0.0.1:" + server.port);
+        assertTrue(prom.awaitValue("count_over_time(up{job=\"flashllm\"}[1m])", 2, Duration.ofSeconds(30)),
+                "prometheus did not scrape flashllm twice; log:\n" + prom.logText());
+        String base = server.url("");
+        // Two bursts with scrapes between, so that every rate() sees counters move.
+        Traffic.mixed(base, 3);
+        Thread.sleep(2500);
+        Traffic.mixed(base, 3);
+        Thread.sleep(2500);
+        scrape = Http.get(base + "/metrics").body();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (prom != null) prom.close();
+        if (server != null) server.close();
+    }
+
+    private static boolean flashStore(Dashboard.Query q) {
+        return PromQl.metricNames(q.expr()).stream().anyMatch(n -> FLASH_STORE.stream().anyMatch(n::startsWith));
+    }
+
+    @Test
+    void requestTokenAndJvmPanelsReturnData() throws Exception {
+        checkQueries(q -> !flashStore(q));
+        List<String> failures = new ArrayList<>();
+        for (JsonNode v : dash.variables()) {
+            String query = Dashboard.variableQuery(v);
+            if (query == null || v.path("name").asText().equals("layer")) continue;
+            String expr = labelValuesAsPromQl(PromQl.substitute(query, GRAFANA));
+            String problem = problem(prom.query(expr));
+            if (problem != null) failures.add("variable " + v.path("name").asText() + " (" + expr + "): " + problem);
+        }
+        assertTrue(failures.isEmpty(), String.join("\n", failures));
+    }
+
+    /**
+     * The flash-store panels. Until the server registers the flash-store meters (names proposed in
+     * deploy/PROPOSED-METRICS.md) this is skipped with the list of what is missing; once any of them
+     * is exported, all of them must be, and every query must return data.
+     */
+    @Test
+    void flashStorePanelsReturnData() throws Exception {
+        Set<String> wanted = new LinkedHashSet<>();
+        for (Dashboard.Query q : dash.queries()) if (flashStore(q)) wanted.addAll(PromQl.metricNames(q.expr()));
+        wanted.removeIf(n -> FLASH_STORE.stream().noneMatch(n::startsWith));
+        Set<String> exported = new LinkedHashSet<>(wanted);
+        exported.removeIf(n -> !exported(n));
+        Assumptions.assumeFalse(exported.isEmpty(), "the server exports none of the flash-store meters yet: " + wanted);
+        checkQueries(DashboardQueriesIT::flashStore);
+        JsonNode layer = null;
+        for (JsonNode v : dash.variables()) if (v.path("name").asText().equals("layer")) layer = v;
+        assertTrue(layer != null, "no layer variable");
+        String expr = labelValuesAsPromQl(PromQl.substitute(Dashboard.variableQuery(layer), GRAFANA));
+        String problem = problem(prom.query(expr));
+        assertTrue(problem == null, "variable layer (" + expr + "): " + problem);
+    }
+
+    private boolean exported(String name) {
+        return Pattern.compile("(?m)^" + Pattern.quote(name) + "[ {]").matcher(scrape).find();
+    }
+
+    private void checkQueries(Predicate<Dashboard.Query> which) throws IOException, InterruptedException {
+        List<String> missing = new ArrayList<>();
+        List<String> failures = new ArrayList<>();
+        for (Dashboard.Query q : dash.queries()) {
+            if (!which.test(q)) continue;
+            for (String name : PromQl.metricNames(q.expr())) if (!exported(name)) missing.add(q.panel() + ": " + name);
+            String expr = PromQl.substitute(q.expr(), GRAFANA);
+            String problem = problem(prom.query(expr));
+            if (problem != null) failures.add(q.panel() + " [" + q.refId() + "] " + expr + ": " + problem);
+        }
+        assertTrue(missing.isEmpty(), "the dashboard reads metrics this server does not export: " + missing);
+        assertTrue(failures.isEmpty(), failures.size() + " dashboard queries failed:\n" + String.join("\n", failures));
+    }
+
+    /** label_values(selector, label) is Grafana's; the same question in PromQL is group by (label). */
+    static String labelValuesAsPromQl(String query) {
+        Matcher m = Pattern.compile("label_values\\((.+),\\s*([a-zA-Z_][a-zA-Z0-9_]*)\\s*\\)").matcher(query.trim());
+        assertTrue(m.matches(), "unsupported variable query " + query);
+        return "group by (" + m.group(2) + ") (" + m.group(1) + ")";
+    }
+
+    /** Null when the answer is a success with at least one finite value, else what is wrong. */
+    private static String problem(JsonNode answer) {
+        if (!"success".equals(answer.path("status").asText())) {
+            return "error " + answer.path("errorType").asText() + ": " + answer.path("error").asText();
+        }
+        JsonNode result = answer.path("data").path("result");
+        if (result.isEmpty()) return "no data";
+        Set<String> values = new LinkedHashSet<>();
+        for (JsonNode s : result) {
+            String v = s.path("value").path(1).asText("NaN");
+            values.add(v);
+            double d = Double.parseDouble(v.replace("+Inf", "Infinity").replace("-Inf", "-Infinity"));
+            if (Double.isFinite(d)) return null;
+        }
+        return "no finite value (" + values + ")";
+    }
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Reproduces the capped run of DESIGN.md §3 (issue "Flash bundles"): a 90%-sparse ReLU-gated synthetic
+# Llama with the dimensions of the 1.1B reference, converted to a flash bundle, decoded inside a cgroup
+# (v1) memory limit after dropping the page cache. For comparison it runs the same model as a plain
+# memory-mapped GGUF (dense, no flash techniques) under the same limit, in the same run.
+#
+#   sudo scripts/capped-run.sh                 # 800M cap, gate-exact
+#   CAP=600M SELECTOR=gate-exact sudo scripts/capped-run.sh
+#
+# Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WORK="${WORK:-/var/tmp/flashllm-capped}"
+CAP="${CAP:-800M}"
+SELECTOR="${SELECTOR:-gate-exact}"
+THREADS="${THREADS:-2}"
+PROMPT_TOKENS="${PROMPT_TOKENS:-16}"
+GEN_TOKENS="${GEN_TOKENS:-64}"
+CTX="${CTX:-256}"
+HEAP="${HEAP:-160m}"
+WINDOW="${WINDOW:-5}"
+DENSE="${DENSE:-1}"          # also run the plain GGUF under the same cap (slow: it re-reads the file)
+
+[ "$(id -u)" -eq 0 ] || { echo "capped-run: run as root (cgroup and drop_caches need it)" >&2; exit 1; }
+CG_ROOT=/sys/fs/cgroup/memory
+[ -w "$CG_ROOT" ] || { echo "capped-run: cgroup v1 memory controller not found at $CG_ROOT" >&2; exit 1; }
+
+to_bytes() { numfmt --from=iec "${1^^}" 2>/dev/null || { echo "capped-run: bad size $1" >&2; exit 1; }; }
+CAP_BYTES=$(to_bytes "$CAP")
+mkdir -p "$WORK"
+FL="$ROOT/bin/flashllm"
+MODEL="$WORK/relu-1.1b-q8_0.gguf"
+BUNDLE="$WORK/relu-1.1b-q8_0.bundle"
+
+if [ ! -f "$MODEL" ]; then
+  echo "== synth 90%-sparse ReLU Llama 1.1B (Q8_0) -> $MODEL" >&2
+  "$FL" synth --arch llama-relu --dim 2048 --layers 16 --heads 32 --kv-heads 8 --ffn 8192 --vocab 32000 \
+      --type Q8_0 --sparsity 0.9 --format gguf --seed 11 --out "$MODEL"
+fi
+if [ ! -d "$BUNDLE" ]; then
+  echo "== convert -> $BUNDLE" >&2
+  "$FL" convert --model "$MODEL" --out "$BUNDLE"
+fi
+
+# Budget left for flashllm inside the cap: the cap minus the JVM's own heap, code and metaspace.
+JVM_OVERHEAD=$(( $(to_bytes "$HEAP") + 160*1024*1024 ))
+BUDGET=$(( CAP_BYTES - JVM_OVERHEAD ))
+
+run_capped() { # name, flashllm args...
+  local name="$1"; shift
+  local cg="$CG_ROOT/flashllm-capped-$$"
+  mkdir -p "$cg"
+  echo "$CAP_BYTES" > "$cg/memory.limit_in_bytes"
+  sync; echo 3 > /proc/sys/vm/drop_caches
+  local out
+  out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP -XX:MaxDirectMemorySize=64m" \
+        bash -c "echo \$\$ > '$cg/cgroup.procs'; exec '$FL' \"\$@\"" _ "$@" ) || { rmdir "$cg" 2>/dev/null; return 1; }
+  local peak; peak=$(cat "$cg/memory.max_usage_in_bytes")
+  local cache; cache=$(awk '$1=="total_cache"{print $2}' "$cg/memory.stat")
+  echo "$name $out peak_cgroup_bytes=$peak" >&2
+  printf '%s\t%s\t%s\n' "$name" "$out" "$peak"
+  echo 0 > "$cg/memory.force_empty" 2>/dev/null || true
+  rmdir "$cg" 2>/dev/null || true
+}
+
+echo "== cap $CAP, budget $BUDGET bytes, selector $SELECTOR, window $WINDOW, threads $THREADS" >&2
+RES_BUNDLE=$(run_capped bundle bench --model "$BUNDLE" --threads "$THREADS" --ctx "$CTX" \
+    --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --memory-budget "$BUDGET" \
+    --selector "$SELECTOR" --window "$WINDOW" --json)
+RES_DENSE=""
+if [ "$DENSE" = 1 ]; then
+  RES_DENSE=$(run_capped mmap-gguf bench --model "$MODEL" --threads "$THREADS" --ctx "$CTX" \
+      --prompt-tokens "$PROMPT_TOKENS" --gen-tokens 8 --json) || true
+fi
+
+python3 - "$CAP" "$RES_BUNDLE" "$RES_DENSE" <<'PY'
+import json, sys
+cap, rb, rd = sys.argv[1], sys.argv[2], sys.argv[3]
+def parse(line):
+    if not line: return None
+    name, js, peak = line.split("\t")
+    d = json.loads(js); d["peak_cgroup_bytes"] = int(peak); return name, d
+rows = [r for r in (parse(rb), parse(rd)) if r]
+print(f"capped run, cgroup memory limit {cap}")
+print(f"{'mode':<12}{'decode tok/s':>14}{'prompt tok/s':>14}{'peak cgroup MiB':>17}")
+for name, d in rows:
+    print(f"{name:<12}{d['decode_tok_s']:>14.2f}{d['prompt_tok_s']:>14.2f}{d['peak_cgroup_bytes']/2**20:>17.0f}")
+if len(rows) == 2 and rows[1][1]["decode_tok_s"] > 0:
+    print(f"bundle / mmap-gguf decode ratio: {rows[0][1]['decode_tok_s']/rows[1][1]['decode_tok_s']:.1f}x")
+for name, d in rows:
+    extra = {k: v for k, v in d.items() if k not in ("decode_tok_s", "prompt_tok_s", "peak_cgroup_bytes")}
+    print(name, json.dumps(extra))
+PY
