@@ -104,7 +104,8 @@ class CalibrateBundleTest {
                     if (t == 0) first[l] = x.clone();
                     rec.forward(l, x, out);
                     bm.feedForward().forward(l, x, dense);
-                    assertArrayEquals(dense, out, "the recorder passes the FFN output through unchanged");
+                    // A second call on the stateful bundle FFN may sum its cached rows in another order: last-bit differences.
+                    assertArrayEquals(dense, out, 1e-4f, "the recorder passes the FFN output through unchanged");
                 }
             }
             rec.finish();
