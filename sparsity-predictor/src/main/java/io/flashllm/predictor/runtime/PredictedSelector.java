@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link Parallel} pool the rank projections and the neuron scores are split over its threads
  * (the scores go to a buffer, then one pass in neuron order picks those above the threshold).
  */
-public final class PredictedSelector implements NeuronSelector {
+public final class PredictedSelector implements NeuronSelector, AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final LayerPredictor[] layers;
@@ -34,6 +34,7 @@ public final class PredictedSelector implements NeuronSelector {
     private final Parallel parallel;
     private final Parallel.RangeBody projectBody = this::projectRange;
     private final Parallel.RangeBody scoreBody = this::scoreRange;
+    private final AutoCloseable owned;
     private LayerPredictor current;
     private float[] currentX;
     private final LongAdder calls = new LongAdder();
@@ -48,6 +49,12 @@ public final class PredictedSelector implements NeuronSelector {
 
     /** @param parallel threads to score with (the model's pool); null scores on the calling thread */
     public PredictedSelector(PredictorSet predictors, QualitySampler sampler, Parallel parallel) {
+        this(predictors, sampler, parallel, null);
+    }
+
+    /** @param owned closed with this selector (the predictor set and the sampler's matrices it was opened with), or null */
+    PredictedSelector(PredictorSet predictors, QualitySampler sampler, Parallel parallel, AutoCloseable owned) {
+        this.owned = owned;
         this.layers = predictors.all().toArray(new LayerPredictor[0]);
         this.sampler = sampler;
         this.parallel = parallel != null && parallel.threads() > 1 ? parallel : null;
@@ -183,5 +190,16 @@ public final class PredictedSelector implements NeuronSelector {
 
     public int layers() {
         return layers.length;
+    }
+
+    /** Closes what this selector was opened with by {@link PredictedSelectors}; nothing otherwise. */
+    @Override
+    public void close() {
+        if (owned == null) return;
+        try {
+            owned.close();
+        } catch (Exception e) {
+            throw new IllegalStateException("closing the predictors failed", e);
+        }
     }
 }

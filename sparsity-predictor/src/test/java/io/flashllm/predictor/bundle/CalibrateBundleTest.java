@@ -27,6 +27,7 @@ import io.flashllm.predictor.format.PredictorSet;
 import io.flashllm.predictor.format.PredictorStore;
 import io.flashllm.predictor.math.Workers;
 import io.flashllm.predictor.runtime.PredictedSelector;
+import io.flashllm.predictor.runtime.PredictedSelectors;
 import io.flashllm.predictor.runtime.QualityCounters;
 import io.flashllm.predictor.runtime.QualitySampler;
 import io.flashllm.predictor.trace.ActivationOracle;
@@ -230,6 +231,23 @@ class CalibrateBundleTest {
         assertTrue(Verifier.verify(b).ok());
         try (PredictorSet ps = PredictorSet.open(b)) {
             assertEquals(LAYERS, ps.layers());
+        }
+        // The loader-side factory: predictors from the manifest, sampler over fc1 rows read from flash.
+        Inputs in = new Inputs(78);
+        for (int t = 0; t < 600; t++) for (int l = 0; l < LAYERS; l++) in.next(l); // past the calibration tokens
+        try (BundleModel bm = BundleModel.open(b, BundleOpenOptions.defaults().withSelector("dense"));
+             PredictedSelector sel = PredictedSelectors.open(b, bm.manifest(), bm.activation(),
+                     name -> bm.gguf().tensor(name), null, 1.0)) {
+            io.flashllm.flashstore.select.Selection s = new io.flashllm.flashstore.select.Selection(FFN);
+            for (int t = 0; t < 100; t++) {
+                for (int l = 0; l < LAYERS; l++) {
+                    s.clear();
+                    sel.select(l, in.next(l), s);
+                }
+            }
+            QualityCounters.Snapshot q = sel.sampler().total().snapshot();
+            assertEquals(200, q.samples());
+            assertTrue(q.recall() > 0.95, "OPT production recall " + q.recall());
         }
     }
 
