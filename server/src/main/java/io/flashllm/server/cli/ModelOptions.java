@@ -42,8 +42,10 @@ final class ModelOptions {
     @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached.")
     Integer window;
 
-    @Option(names = "--selector", paramLabel = "NAME",
-            description = "Flash bundles: which neurons to load: auto, dense or gate-exact (default: auto).")
+    @Option(names = {"--selector", "--ffn-mode"}, paramLabel = "NAME",
+            description = "Flash bundles: which neurons to load: auto (exact: gate-exact for ReLU models, else dense),"
+                    + " dense, gate-exact, or predicted (the learned predictors of `flashllm calibrate`; approximate)"
+                    + " (default: auto).")
     String selector;
 
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")

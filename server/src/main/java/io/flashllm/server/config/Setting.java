@@ -40,7 +40,7 @@ public enum Setting {
     MEMORY_BUDGET("memory-budget", Kind.STRING, null, 0, 0, false,
             "flash bundles: DRAM budget for the whole model, e.g. 600M (none: no limit)"),
     SELECTOR("selector", Kind.STRING, "auto", 0, 0, false,
-            "flash bundles: which FFN neurons to load: auto, dense or gate-exact"),
+            "flash bundles: which FFN neurons to load: auto (exact), dense, gate-exact or predicted (after flashllm calibrate)"),
     WINDOW("window", Kind.INT, 5, 0, 1024, false,
             "flash bundles: tokens a used neuron stays in the DRAM cache"),
     DIRECT_IO("direct-io", Kind.BOOL, true, 0, 0, false,

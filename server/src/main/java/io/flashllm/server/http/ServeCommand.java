@@ -60,8 +60,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--memory-budget", paramLabel = "SIZE",
             description = "Flash bundles: DRAM budget for the whole model, e.g. 600M (default: no limit).")
     String memoryBudget;
-    @Option(names = "--selector", paramLabel = "NAME",
-            description = "Flash bundles: which neurons to load: auto, dense or gate-exact (default: auto).")
+    @Option(names = {"--selector", "--ffn-mode"}, paramLabel = "NAME",
+            description = "Flash bundles: which neurons to load: auto (exact), dense, gate-exact or predicted"
+                    + " (needs `flashllm calibrate` first) (default: auto).")
     String selector;
     @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5).")
     Integer window;
