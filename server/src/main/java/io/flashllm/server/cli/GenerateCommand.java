@@ -66,8 +66,8 @@ public final class GenerateCommand implements Callable<Integer> {
             var req = new TextGeneration.Request(text, system, chat, json, logprobs, model.contextFor(m), params);
             TextGeneration.run(m, req, out, err);
             if (m instanceof FlashStatsSource s) {
-                s.flashStats().ifPresent(f -> f.predictorRecall().ifPresent(r -> err.printf(java.util.Locale.ROOT,
-                        "predictor recall %.4f (on the sampled tokens and layers)%n", r)));
+                s.flashStats().ifPresent(f -> f.predictorRecall().ifPresent(r -> err.println(
+                        PredictorReport.recall(r))));
             }
         }
         return 0;

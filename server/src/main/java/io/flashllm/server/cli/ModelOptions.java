@@ -48,6 +48,11 @@ final class ModelOptions {
                     + " (default: auto).")
     String selector;
 
+    @Option(names = "--predictor-sample-rate", paramLabel = "P",
+            description = "Flash bundles, --selector predicted: share of (token, layer) pairs checked against the exact"
+                    + " mask for the recall report (default: 0.02).")
+    Double predictorSampleRate;
+
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     boolean noDirectIo;
 
@@ -71,6 +76,12 @@ final class ModelOptions {
         }
         if (selector != null) bundle = bundle.withSelector(selector);
         if (noDirectIo) bundle = bundle.withPreferDirect(false);
+        if (predictorSampleRate != null) {
+            if (!(predictorSampleRate >= 0 && predictorSampleRate <= 1)) {
+                throw new CliErrors.UsageException("--predictor-sample-rate must be in [0, 1], got " + predictorSampleRate);
+            }
+            bundle = bundle.withPredictorSampleRate(predictorSampleRate);
+        }
         try {
             return new LoadOptions(threads(), ctx == null ? 0 : ctx, fatreluThreshold, activation, kv, bundle);
         } catch (IllegalArgumentException e) {
