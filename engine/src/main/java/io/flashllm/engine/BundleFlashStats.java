@@ -12,6 +12,7 @@ import io.flashllm.predictor.runtime.QualityCounters;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.function.LongSupplier;
 
@@ -148,5 +149,12 @@ final class BundleFlashStats implements FlashStats {
         QualityCounters.Snapshot s = p.sampler().total().snapshot();
         long positives = s.truePositives() + s.falseNegatives();
         return OptionalDouble.of(positives == 0 ? Double.NaN : (double) s.truePositives() / positives);
+    }
+
+    @Override
+    public Optional<PredictorChecks> predictorChecks() {
+        if (!(ffn.selector() instanceof PredictedSelector p) || p.sampler() == null) return Optional.empty();
+        QualityCounters.Snapshot s = p.sampler().total().snapshot();
+        return Optional.of(new PredictorChecks(s.samples(), s.truePositives(), s.falseNegatives(), s.falsePositives()));
     }
 }

@@ -60,6 +60,7 @@ class PredictedSelectorWiringTest {
         int[] tokens;
         try (InferenceModel m = ModelLoader.load(bundle, dense)) {
             assertTrue(((LoadedModel) m).flashStats().orElseThrow().predictorRecall().isEmpty(), "no predictor, no recall");
+            assertTrue(((LoadedModel) m).flashStats().orElseThrow().predictorChecks().isEmpty());
             tokens = BundleCalibrator.sampleTokens(m, 300, 64, 7, null);
         }
         assertEquals(300, tokens.length);
@@ -81,6 +82,9 @@ class PredictedSelectorWiringTest {
             double recall = stats.predictorRecall().orElseThrow();
             // Rate 1: every (token, layer) is checked; a predictor trained for 0.99 recall stays well above chance.
             assertTrue(recall > 0.5 && recall <= 1.0, "recall " + recall);
+            FlashStats.PredictorChecks c = stats.predictorChecks().orElseThrow();
+            assertTrue(c.samples() > 0 && c.truePositives() > 0, c.toString());
+            assertEquals(recall, (double) c.truePositives() / (c.truePositives() + c.falseNegatives()), 1e-12);
         }
     }
 
