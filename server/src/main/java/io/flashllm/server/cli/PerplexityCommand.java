@@ -65,8 +65,9 @@ public final class PerplexityCommand implements java.util.concurrent.Callable<In
         if (agreement < 0) throw new CliErrors.UsageException("--agreement must not be negative, got " + agreement);
         if (!Files.isRegularFile(text)) throw new CliErrors.UsageException("no such text file: " + text);
         String body = Files.readString(text, StandardCharsets.UTF_8);
+        int[] tokens;
         try (InferenceModel m = model.load(path)) {
-            int[] tokens = m.tokenize(body, true);
+            tokens = m.tokenize(body, true);
             if (maxTokens != null && tokens.length > maxTokens) tokens = Arrays.copyOf(tokens, maxTokens);
             if (tokens.length < 2) throw new CliErrors.UsageException(text + " holds fewer than 2 tokens");
             int window = Math.max(2, model.contextFor(m));
@@ -86,24 +87,34 @@ public final class PerplexityCommand implements java.util.concurrent.Callable<In
                 s.flashStats().ifPresent(f -> f.predictorRecall().ifPresent(rc -> out.println(
                         PredictorReport.recall(rc))));
             }
-            if (agreement > 0) agreement(path, lm, tokens, window, out);
         }
+        if (agreement > 0) agreement(path, tokens, out);
         out.flush();
         return 0;
     }
 
-    private void agreement(Path path, LanguageModel candidate, int[] tokens, int window, PrintWriter out) {
+    /**
+     * Both models are loaded afresh so their neuron caches see the same token history: with equal
+     * selectors the two runs are then bit-identical, and any difference is the selector's. (After
+     * different histories the cached rows sit in a different order, the FFN sums in a different
+     * order, and a near-tie between two logits can flip on rounding alone.)
+     */
+    private void agreement(Path path, int[] tokens, PrintWriter out) {
+        LoadOptions chosen = model.loadOptions();
+        LoadOptions exact = chosen.withBundle(chosen.bundle().withSelector("auto"));
         int prompt = Math.min(AGREEMENT_PROMPT, tokens.length);
-        int steps = Math.min(agreement, window - prompt);
-        if (steps < 1) throw new CliErrors.UsageException("--ctx " + window + " leaves no room for --agreement after the prompt");
-        LoadOptions exact = model.loadOptions();
-        exact = exact.withBundle(exact.bundle().withSelector("auto"));
         try (LanguageModel reference = ModelLoader.loadLanguageModel(path, exact);
-             Transformer a = reference.newTransformer(prompt + steps);
+             LanguageModel candidate = ModelLoader.loadLanguageModel(path, chosen)) {
+            int window = model.ctx != null ? Math.min(model.ctx, reference.config().contextLength())
+                    : Math.min(reference.config().contextLength(), ModelOptions.DEFAULT_MAX_CTX);
+            int steps = Math.min(agreement, window - prompt);
+            if (steps < 1) throw new CliErrors.UsageException("--ctx " + window + " leaves no room for --agreement after the prompt");
+            try (Transformer a = reference.newTransformer(prompt + steps);
              Transformer b = candidate.newTransformer(prompt + steps)) {
-            TokenAgreement.Result r = TokenAgreement.compare(a::forward, b::forward, Arrays.copyOf(tokens, prompt), steps);
-            out.printf(Locale.ROOT, "greedy agreement with the exact model %.2f%% (%d of %d tokens), first difference %s%n",
-                    100 * r.rate(), r.agreed(), r.steps(), r.firstDisagreement() < 0 ? "none" : "at token " + r.firstDisagreement());
+                TokenAgreement.Result r = TokenAgreement.compare(a::forward, b::forward, Arrays.copyOf(tokens, prompt), steps);
+                out.printf(Locale.ROOT, "greedy agreement with the exact model %.2f%% (%d of %d tokens), first difference %s%n",
+                        100 * r.rate(), r.agreed(), r.steps(), r.firstDisagreement() < 0 ? "none" : "at token " + r.firstDisagreement());
+            }
         }
     }
 
