@@ -51,11 +51,13 @@ class CalibrateCommandTest {
         Path text = dir.resolve("text.txt");
         Files.writeString(text, "the cat sat on the mat and the dog ran after the cat around the house ".repeat(4));
         CliRun dense = CliRun.of("perplexity", "--model", bundle.toString(), "--text", text.toString(), "--ctx", "64",
-                "--threads", "1");
+                "--agreement", "8", "--threads", "1");
         assertEquals(0, dense.exit(), dense.err());
         Pattern ppl = Pattern.compile("perplexity ([0-9.]+) over (\\d+) tokens");
         double d = number(ppl, dense.out());
         assertTrue(Double.isFinite(d) && d > 1, dense.out());
+        // The exact selector against the exact model, both fresh: the same computation, token for token.
+        assertTrue(dense.out().contains("greedy agreement with the exact model 100.00% (8 of 8 tokens)"), dense.out());
 
         CliRun pred = CliRun.of("perplexity", "--model", bundle.toString(), "--text", text.toString(), "--ctx", "64",
                 "--ffn-mode", "predicted", "--agreement", "16", "--threads", "1");
@@ -83,6 +85,7 @@ class CalibrateCommandTest {
                 {"calibrate", "--model", bundle.toString(), "--predictor-type", "q4"},
                 {"calibrate", "--model", bundle.toString(), "--rank-per-layer", "8,8,8"},
                 {"calibrate", "--model", dir.resolve("none").toString()},
+                {"calibrate", "--model", dir.resolve("b.gguf").toString()},
                 {"calibrate", "--model", bundle.toString(), "--target-recall", "1.5"}}) {
             CliRun r = CliRun.of(args);
             assertEquals(2, r.exit(), r.err());
