@@ -82,9 +82,27 @@ class PredictedSelectorWiringTest {
             double recall = stats.predictorRecall().orElseThrow();
             // Rate 1: every (token, layer) is checked; a predictor trained for 0.99 recall stays well above chance.
             assertTrue(recall > 0.5 && recall <= 1.0, "recall " + recall);
+            assertEquals(1.0, ((PredictedSelector) ffn.selector()).sampler().rate());
             FlashStats.PredictorChecks c = stats.predictorChecks().orElseThrow();
             assertTrue(c.samples() > 0 && c.truePositives() > 0, c.toString());
             assertEquals(recall, (double) c.truePositives() / (c.truePositives() + c.falseNegatives()), 1e-12);
+        }
+    }
+
+    @Test
+    void sampleRateDefaultsToTwoPercentWithResidentGates() throws Exception {
+        Path bundle = bundle();
+        LoadOptions dense = options("auto");
+        try (InferenceModel m = ModelLoader.load(bundle, dense)) {
+            BundleCalibrator.calibrate(bundle, dense, new BundleCalibration.Options(RankPlan.uniform(2, 4),
+                    TrainOptions.defaults().withRank(4).withEpochs(1), io.flashllm.predictor.format.PredictorFormat.WeightType.F32,
+                    io.flashllm.predictor.trace.TraceFormat.XType.F32, null, false, 1), BundleCalibrator.sampleTokens(m, 64, 64, 1, null),
+                    64, null);
+        }
+        LoadOptions auto = new LoadOptions(1, 64, null).withBundle(BundleOpenOptions.defaults().withSelector("predicted"));
+        try (InferenceModel m = ModelLoader.load(bundle, auto)) {
+            BundleFeedForward ffn = (BundleFeedForward) ((LoadedModel) m).languageModel().ffn();
+            assertEquals(BundleOpenOptions.DEFAULT_PREDICTOR_SAMPLE_RATE, ((PredictedSelector) ffn.selector()).sampler().rate());
         }
     }
 

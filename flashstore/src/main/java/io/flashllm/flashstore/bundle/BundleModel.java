@@ -269,8 +269,10 @@ public final class BundleModel implements AutoCloseable {
             if (parallel != ffnParallel) throw new IllegalStateException("the bundle FFN was already built on another thread pool");
             return ffn;
         }
+        double rate = predictorSampleRate >= 0 ? predictorSampleRate
+                : gates != null ? BundleOpenOptions.DEFAULT_PREDICTOR_SAMPLE_RATE : 0;
         NeuronSelector selector = selector(selectorName, activation, gates, dir, parallel, selectors,
-                new SelectorContext(dir, manifest, activation, residentTensor, parallel, predictorSampleRate, false));
+                new SelectorContext(dir, manifest, activation, residentTensor, parallel, rate, false));
         try {
             ffn = new BundleFeedForward(files, gates, upBiases, downBiases, activation, selector, ffnOptions, io, true, parallel);
         } catch (RuntimeException e) {

@@ -20,7 +20,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param hotWarmupTokens tokens counted before the hot region is chosen
  * @param selectors      builds selectors this package does not know (e.g. predicted), or null
  * @param predictorSampleRate share of (token, layer) pairs a learned selector checks against the exact
- *                       mask, for its recall counters (0 = none)
+ *                       mask, for its recall counters (0 = none); negative = {@link #AUTO_SAMPLE_RATE}
  */
 public record BundleOpenOptions(String selector, FfnActivation activation, long memoryBudget, long kvCacheBytes,
                                 long overheadBytes, double hotFraction, int window, int ioThreads, Verify verify,
@@ -28,13 +28,22 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
                                 double predictorSampleRate) {
     /** Checks the sample rate. */
     public BundleOpenOptions {
-        if (!(predictorSampleRate >= 0 && predictorSampleRate <= 1)) {
+        if (!(predictorSampleRate <= 1) || predictorSampleRate < 0 && predictorSampleRate != AUTO_SAMPLE_RATE) {
             throw new IllegalArgumentException("predictor sample rate must be in [0, 1], got " + predictorSampleRate);
         }
     }
 
-    /** The default share of (token, layer) pairs a predictor checks: cheap (one gate matvec each) and enough for a recall gauge. */
+    /**
+     * The share of (token, layer) pairs a predictor checks when the gates are resident: a check
+     * costs one gate matvec, cheap, and 2% is plenty for a recall gauge.
+     */
     public static final double DEFAULT_PREDICTOR_SAMPLE_RATE = 0.02;
+
+    /**
+     * Sample rate "automatic": {@link #DEFAULT_PREDICTOR_SAMPLE_RATE} when the gates are resident,
+     * else 0, since a check would read the layer's whole gate (fc1) matrix from flash.
+     */
+    public static final double AUTO_SAMPLE_RATE = -1;
 
     /**
      * NONE: manifest and file sizes only. QUICK (default): plus the CRC of every resident section and
@@ -46,7 +55,7 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
     public static BundleOpenOptions defaults() {
         return new BundleOpenOptions("auto", null, 0, 0, 64L << 20, 0.25, BundleFfnOptions.DEFAULT_WINDOW, 16,
                 Verify.QUICK, true, 32, null,
-                DEFAULT_PREDICTOR_SAMPLE_RATE);
+                AUTO_SAMPLE_RATE);
     }
 
     public BundleOpenOptions withSelector(String s) {

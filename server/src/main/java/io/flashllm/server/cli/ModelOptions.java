@@ -50,7 +50,8 @@ final class ModelOptions {
 
     @Option(names = "--predictor-sample-rate", paramLabel = "P",
             description = "Flash bundles, --selector predicted: share of (token, layer) pairs checked against the exact"
-                    + " mask for the recall report (default: 0.02).")
+                    + " mask for the recall report (default: 0.02 with the gates resident, else 0:"
+                    + " a check would read the gate matrix from flash).")
     Double predictorSampleRate;
 
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")

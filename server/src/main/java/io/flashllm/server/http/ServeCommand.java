@@ -67,7 +67,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5).")
     Integer window;
     @Option(names = "--predictor-sample-rate", paramLabel = "P",
-            description = "Flash bundles, --selector predicted: share of (token, layer) pairs checked for the recall metrics (default 0.02).")
+            description = "Flash bundles, --selector predicted: share of (token, layer) pairs checked for the recall metrics (default: 0.02 with resident gates, else 0).")
     String predictorSampleRate;
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     Boolean noDirectIo;

@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.server.config.ConfigException;
 import io.flashllm.server.config.ServerConfig;
 import io.flashllm.server.config.Setting;
@@ -20,7 +21,7 @@ class EngineModelsSelectorTest {
                 Setting.PREDICTOR_SAMPLE_RATE, "0.25")));
         assertEquals("predicted", o.bundle().selector());
         assertEquals(0.25, o.bundle().predictorSampleRate());
-        assertEquals(0.02, EngineModels.loadOptions(ServerConfig.defaults()).bundle().predictorSampleRate());
+        assertEquals(BundleOpenOptions.AUTO_SAMPLE_RATE, EngineModels.loadOptions(ServerConfig.defaults()).bundle().predictorSampleRate());
     }
 
     @Test
