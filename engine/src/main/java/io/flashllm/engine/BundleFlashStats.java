@@ -7,9 +7,12 @@ import io.flashllm.flashstore.bundle.BundleModel;
 import io.flashllm.flashstore.bundle.Manifest;
 import io.flashllm.flashstore.cache.LayerCounters;
 import io.flashllm.flashstore.cache.NeuronCache;
+import io.flashllm.predictor.runtime.PredictedSelector;
+import io.flashllm.predictor.runtime.QualityCounters;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.function.LongSupplier;
 
@@ -140,8 +143,18 @@ final class BundleFlashStats implements FlashStats {
 
     @Override
     public OptionalDouble predictorRecall() {
-        // Bundles select neurons exactly (gate-exact) or densely; a learned predictor, once it runs
-        // here, reports its recall through this method and the server publishes it.
-        return OptionalDouble.empty();
+        // Present whenever a predictor checks itself, so the gauge exists from the start; NaN until
+        // the first checked token had an active neuron.
+        if (!(ffn.selector() instanceof PredictedSelector p) || p.sampler() == null) return OptionalDouble.empty();
+        QualityCounters.Snapshot s = p.sampler().total().snapshot();
+        long positives = s.truePositives() + s.falseNegatives();
+        return OptionalDouble.of(positives == 0 ? Double.NaN : (double) s.truePositives() / positives);
+    }
+
+    @Override
+    public Optional<PredictorChecks> predictorChecks() {
+        if (!(ffn.selector() instanceof PredictedSelector p) || p.sampler() == null) return Optional.empty();
+        QualityCounters.Snapshot s = p.sampler().total().snapshot();
+        return Optional.of(new PredictorChecks(s.samples(), s.truePositives(), s.falseNegatives(), s.falsePositives()));
     }
 }

@@ -97,7 +97,11 @@ public final class ModelLoader {
         try {
             bundle = BundleModel.open(path, withKvCacheBudget(bundleOptions(options), path, options));
         } catch (BundleException e) {
-            throw new ModelFileException(path, e.getMessage(), e);
+            // The bundle's message already names its file; keep it to one "file: fault".
+            Path file = e.file() != null ? e.file() : path;
+            String prefix = file + ": ";
+            String fault = e.getMessage().startsWith(prefix) ? e.getMessage().substring(prefix.length()) : e.getMessage();
+            throw new ModelFileException(file, fault, e);
         }
         try {
             OpenedModelFile file = bundle.gguf() != null
@@ -137,9 +141,13 @@ public final class ModelLoader {
         return b.withMemoryBudget(b.memoryBudget(), kv);
     }
 
-    /** The bundle options with the activation override of the load options passed on (the bundle selects neurons by it). */
-    static BundleOpenOptions bundleOptions(LoadOptions options) {
+    /**
+     * The bundle options with the activation override of the load options passed on (the bundle
+     * selects neurons by it) and the {@code predicted} selector registered.
+     */
+    public static BundleOpenOptions bundleOptions(LoadOptions options) {
         BundleOpenOptions b = options.bundle();
+        if (b.selectors() == null) b = b.withSelectors(PredictorSelectorProvider.INSTANCE);
         if (b.activation() != null) return b;
         if (options.fatreluThreshold() != null) {
             return b.withActivation(new FfnActivation(FfnActivation.Kind.GATED_FATRELU, options.fatreluThreshold()));

@@ -39,10 +39,27 @@ public interface FlashStats {
     List<MemoryRegion> memoryRegions();
 
     /**
-     * Recall of the sparsity predictor (share of truly active neurons it selected) on recently
-     * checked tokens, or empty when the model runs no predictor.
+     * Recall of the sparsity predictor (share of truly active neurons it selected) over the
+     * (token, layer) pairs checked since the model was loaded, or empty when the model runs no
+     * predictor (NaN while nothing with an active neuron was checked yet).
      */
     OptionalDouble predictorRecall();
+
+    /**
+     * The sparsity predictor's neuron counts over the checked (token, layer) pairs, monotonic (so a
+     * windowed recall is a ratio of increases), or empty when the model runs no predictor.
+     */
+    default java.util.Optional<PredictorChecks> predictorChecks() {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * @param samples        (token, layer) pairs checked against the exact mask
+     * @param truePositives  truly active neurons the predictor selected
+     * @param falseNegatives truly active neurons it missed (their FFN contribution was lost)
+     * @param falsePositives neurons it selected that were not active (read and computed for nothing)
+     */
+    record PredictorChecks(long samples, long truePositives, long falseNegatives, long falsePositives) {}
 
     /**
      * A snapshot of the read-latency histogram.

@@ -40,6 +40,9 @@ public final class BundleModel implements AutoCloseable {
     private final List<float[]> upBiases;
     private final List<float[]> downBiases;
     private final String selectorName;
+    private final SelectorProvider selectors;
+    private final double predictorSampleRate;
+    private final java.util.function.Function<String, WeightTensor> residentTensor;
     private final BundleFfnOptions ffnOptions;
     private final IoEngine io;
     private BundleFeedForward ffn;
@@ -51,7 +54,11 @@ public final class BundleModel implements AutoCloseable {
 
     private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, List<FfnFile> files,
                         List<WeightTensor> gates, List<float[]> upBiases, List<float[]> downBiases, String selectorName,
-                        BundleFfnOptions ffnOptions, IoEngine io, MemoryBudget.Split budget, FfnActivation activation) {
+                        BundleFfnOptions ffnOptions, IoEngine io, MemoryBudget.Split budget, FfnActivation activation,
+                        BundleOpenOptions options, java.util.function.Function<String, WeightTensor> residentTensor) {
+        this.selectors = options.selectors();
+        this.predictorSampleRate = options.predictorSampleRate();
+        this.residentTensor = residentTensor;
         this.files = files;
         this.gates = gates;
         this.upBiases = upBiases;
@@ -149,7 +156,8 @@ public final class BundleModel implements AutoCloseable {
             }
 
             // Refuse an impossible selector now, not at the first token.
-            selector(options.selector(), act, gates, dir, null);
+            selector(options.selector(), act, gates, dir, null, options.selectors(),
+                    new SelectorContext(dir, m, act, tensor, null, 0, true)).close();
             BundleLayout bl = files.getFirst().layout();
             List<RowShape> cacheShapes = new ArrayList<>();
             for (PartSpec p : bl.parts()) {
@@ -175,7 +183,7 @@ public final class BundleModel implements AutoCloseable {
             fo = fo.withStreamRows(streamRows);
             io = new IoEngine(options.ioThreads(), maxRead);
             BundleModel bm = new BundleModel(dir, m, gguf, hf, files, gates, anyBias ? upBias : null,
-                    anyBias ? downBias : null, options.selector(), fo, io, split, act);
+                    anyBias ? downBias : null, options.selector(), fo, io, split, act, options, tensor);
             if (buildFfn) bm.feedForward(parallel);
             return bm;
         } catch (ModelFileException e) {
@@ -188,7 +196,7 @@ public final class BundleModel implements AutoCloseable {
     }
 
     private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir,
-                                           Parallel parallel) {
+                                           Parallel parallel, SelectorProvider provider, SelectorContext context) {
         String s = name == null ? "auto" : name;
         if (s.equals("auto")) s = gates != null && act.gated() && act.sparse() ? "gate-exact" : "dense";
         return switch (s) {
@@ -203,7 +211,15 @@ public final class BundleModel implements AutoCloseable {
                 }
                 yield new GateExactSelector(gates, act, parallel);
             }
-            default -> throw new BundleException(dir, "unknown neuron selector '" + name + "' (dense, gate-exact, auto)");
+            default -> {
+                NeuronSelector p = provider == null ? null : provider.open(s, context);
+                if (p != null) yield p;
+                if (s.equals("predicted")) {
+                    throw new BundleException(dir, "selector predicted needs the sparsity-predictor module, which this"
+                            + " program did not register");
+                }
+                throw new BundleException(dir, "unknown neuron selector '" + name + "' (auto, dense, gate-exact, predicted)");
+            }
         };
     }
 
@@ -253,8 +269,16 @@ public final class BundleModel implements AutoCloseable {
             if (parallel != ffnParallel) throw new IllegalStateException("the bundle FFN was already built on another thread pool");
             return ffn;
         }
-        NeuronSelector selector = selector(selectorName, activation, gates, dir, parallel);
-        ffn = new BundleFeedForward(files, gates, upBiases, downBiases, activation, selector, ffnOptions, io, true, parallel);
+        double rate = predictorSampleRate >= 0 ? predictorSampleRate
+                : gates != null ? BundleOpenOptions.DEFAULT_PREDICTOR_SAMPLE_RATE : 0;
+        NeuronSelector selector = selector(selectorName, activation, gates, dir, parallel, selectors,
+                new SelectorContext(dir, manifest, activation, residentTensor, parallel, rate, false));
+        try {
+            ffn = new BundleFeedForward(files, gates, upBiases, downBiases, activation, selector, ffnOptions, io, true, parallel);
+        } catch (RuntimeException e) {
+            selector.close();
+            throw e;
+        }
         ffnParallel = parallel;
         return ffn;
     }
@@ -281,6 +305,7 @@ public final class BundleModel implements AutoCloseable {
         closed = true;
         if (ffn != null) {
             ffn.close();
+            ffn.selector().close();
         } else {
             for (FfnFile f : files) {
                 try {

@@ -6,7 +6,8 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * How to open a bundle.
  *
  * @param selector       "auto" (gate-exact when the gates are resident and the activation is
- *                       ReLU-family, else dense), "dense" or "gate-exact"
+ *                       ReLU-family, else dense), "dense", "gate-exact", or a name {@code selectors}
+ *                       knows ("predicted" once the engine registers the predictor module)
  * @param activation     overrides the manifest's activation (e.g. a FATReLU threshold); null = manifest
  * @param memoryBudget   DRAM budget in bytes for everything; 0 = no limit (cache holds every neuron)
  * @param kvCacheBytes   what the KV cache will take, counted against the budget
@@ -17,10 +18,33 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param verify         checks at open (see {@link Verify})
  * @param preferDirect   read bundles with O_DIRECT where the file system allows
  * @param hotWarmupTokens tokens counted before the hot region is chosen
+ * @param selectors      builds selectors this package does not know (e.g. predicted), or null
+ * @param predictorSampleRate share of (token, layer) pairs a learned selector checks against the exact
+ *                       mask, for its recall counters (0 = none); negative = {@link #AUTO_SAMPLE_RATE}
  */
 public record BundleOpenOptions(String selector, FfnActivation activation, long memoryBudget, long kvCacheBytes,
                                 long overheadBytes, double hotFraction, int window, int ioThreads, Verify verify,
-                                boolean preferDirect, int hotWarmupTokens) {
+                                boolean preferDirect, int hotWarmupTokens, SelectorProvider selectors,
+                                double predictorSampleRate) {
+    /** Checks the sample rate. */
+    public BundleOpenOptions {
+        if (!(predictorSampleRate <= 1) || predictorSampleRate < 0 && predictorSampleRate != AUTO_SAMPLE_RATE) {
+            throw new IllegalArgumentException("predictor sample rate must be in [0, 1], got " + predictorSampleRate);
+        }
+    }
+
+    /**
+     * The share of (token, layer) pairs a predictor checks when the gates are resident: a check
+     * costs one gate matvec, cheap, and 2% is plenty for a recall gauge.
+     */
+    public static final double DEFAULT_PREDICTOR_SAMPLE_RATE = 0.02;
+
+    /**
+     * Sample rate "automatic": {@link #DEFAULT_PREDICTOR_SAMPLE_RATE} when the gates are resident,
+     * else 0, since a check would read the layer's whole gate (fc1) matrix from flash.
+     */
+    public static final double AUTO_SAMPLE_RATE = -1;
+
     /**
      * NONE: manifest and file sizes only. QUICK (default): plus the CRC of every resident section and
      * of the FFN headers and CRC tables; FFN groups are checked as they are read. FULL: plus every FFN
@@ -30,42 +54,51 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
 
     public static BundleOpenOptions defaults() {
         return new BundleOpenOptions("auto", null, 0, 0, 64L << 20, 0.25, BundleFfnOptions.DEFAULT_WINDOW, 16,
-                Verify.QUICK, true, 32);
+                Verify.QUICK, true, 32, null,
+                AUTO_SAMPLE_RATE);
     }
 
     public BundleOpenOptions withSelector(String s) {
-        return new BundleOpenOptions(s, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(s, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withActivation(FfnActivation a) {
-        return new BundleOpenOptions(selector, a, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(selector, a, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withMemoryBudget(long bytes, long kvBytes) {
-        return new BundleOpenOptions(selector, activation, bytes, kvBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(selector, activation, bytes, kvBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withOverhead(long bytes) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, bytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, bytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withHotFraction(double f) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, f, window, ioThreads, verify, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, f, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withWindow(int k) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, k, ioThreads, verify, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, k, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withIoThreads(int n) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, n, verify, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, n, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withVerify(Verify v) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, v, preferDirect, hotWarmupTokens);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, v, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withPreferDirect(boolean d) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, d, hotWarmupTokens);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, d, hotWarmupTokens, selectors, predictorSampleRate);
+    }
+
+    public BundleOpenOptions withSelectors(SelectorProvider p) {
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, p, predictorSampleRate);
+    }
+
+    public BundleOpenOptions withPredictorSampleRate(double rate) {
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, rate);
     }
 }

@@ -24,4 +24,7 @@ public interface NeuronSelector {
     default boolean prefetchHint(int nextLayer, float[] x, Selection out) {
         return false;
     }
+
+    /** Releases what the selector holds (mapped predictor files); the bundle that built it calls this once. */
+    default void close() {}
 }

@@ -1,5 +1,6 @@
 package io.flashllm.server.cli;
 
+import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,6 +65,10 @@ public final class GenerateCommand implements Callable<Integer> {
                     m.info().architecture(), m.info().parameterCount(), (System.nanoTime() - t0) / 1e9);
             var req = new TextGeneration.Request(text, system, chat, json, logprobs, model.contextFor(m), params);
             TextGeneration.run(m, req, out, err);
+            if (m instanceof FlashStatsSource s) {
+                s.flashStats().ifPresent(f -> f.predictorRecall().ifPresent(r -> err.println(
+                        PredictorReport.recall(r))));
+            }
         }
         return 0;
     }

@@ -42,9 +42,17 @@ final class ModelOptions {
     @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached.")
     Integer window;
 
-    @Option(names = "--selector", paramLabel = "NAME",
-            description = "Flash bundles: which neurons to load: auto, dense or gate-exact (default: auto).")
+    @Option(names = {"--selector", "--ffn-mode"}, paramLabel = "NAME",
+            description = "Flash bundles: which neurons to load: auto (exact: gate-exact for ReLU models, else dense),"
+                    + " dense, gate-exact, or predicted (the learned predictors of `flashllm calibrate`; approximate)"
+                    + " (default: auto).")
     String selector;
+
+    @Option(names = "--predictor-sample-rate", paramLabel = "P",
+            description = "Flash bundles, --selector predicted: share of (token, layer) pairs checked against the exact"
+                    + " mask for the recall report (default: 0.02 with the gates resident, else 0:"
+                    + " a check would read the gate matrix from flash).")
+    Double predictorSampleRate;
 
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     boolean noDirectIo;
@@ -69,6 +77,12 @@ final class ModelOptions {
         }
         if (selector != null) bundle = bundle.withSelector(selector);
         if (noDirectIo) bundle = bundle.withPreferDirect(false);
+        if (predictorSampleRate != null) {
+            if (!(predictorSampleRate >= 0 && predictorSampleRate <= 1)) {
+                throw new CliErrors.UsageException("--predictor-sample-rate must be in [0, 1], got " + predictorSampleRate);
+            }
+            bundle = bundle.withPredictorSampleRate(predictorSampleRate);
+        }
         try {
             return new LoadOptions(threads(), ctx == null ? 0 : ctx, fatreluThreshold, activation, kv, bundle);
         } catch (IllegalArgumentException e) {

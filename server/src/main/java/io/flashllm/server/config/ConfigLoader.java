@@ -94,6 +94,8 @@ public final class ConfigLoader {
         if (n.isTextual()) return n.textValue();
         if (n.isBoolean()) return n.booleanValue();
         if (n.isIntegralNumber() && n.canConvertToLong()) return n.longValue();
+        // Fractions (predictor-sample-rate); integer settings reject them with their own message.
+        if (n.isFloatingPointNumber()) return n.doubleValue();
         if (n.isArray()) {
             List<Object> list = new ArrayList<>();
             for (JsonNode item : n) list.add(plain(item, file, s));

@@ -64,6 +64,7 @@ public final class ServerConfig {
     public boolean metricsRequireKey() { return (Boolean) values.get(Setting.METRICS_REQUIRE_KEY); }
     public String memoryBudget() { return (String) values.get(Setting.MEMORY_BUDGET); }
     public String selector() { return (String) values.get(Setting.SELECTOR); }
+    public String predictorSampleRate() { return (String) values.get(Setting.PREDICTOR_SAMPLE_RATE); }
     public int window() { return (Integer) values.get(Setting.WINDOW); }
     public boolean directIo() { return (Boolean) values.get(Setting.DIRECT_IO); }
     public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }

@@ -40,7 +40,10 @@ public enum Setting {
     MEMORY_BUDGET("memory-budget", Kind.STRING, null, 0, 0, false,
             "flash bundles: DRAM budget for the whole model, e.g. 600M (none: no limit)"),
     SELECTOR("selector", Kind.STRING, "auto", 0, 0, false,
-            "flash bundles: which FFN neurons to load: auto, dense or gate-exact"),
+            "flash bundles: which FFN neurons to load: auto (exact), dense, gate-exact or predicted (after flashllm calibrate)"),
+    PREDICTOR_SAMPLE_RATE("predictor-sample-rate", Kind.STRING, null, 0, 0, false,
+            "flash bundles, selector predicted: share of (token, layer) pairs checked against the exact mask for the recall"
+                    + " metrics (none: 0.02 with resident gates, else 0)"),
     WINDOW("window", Kind.INT, 5, 0, 1024, false,
             "flash bundles: tokens a used neuron stays in the DRAM cache"),
     DIRECT_IO("direct-io", Kind.BOOL, true, 0, 0, false,

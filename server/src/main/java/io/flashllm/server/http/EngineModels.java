@@ -80,6 +80,14 @@ final class EngineModels {
                 throw new ConfigException("selector: " + e.getMessage());
             }
         }
+        String rate = config.predictorSampleRate();
+        if (rate != null && !rate.isBlank()) {
+            try {
+                bundle = bundle.withPredictorSampleRate(Double.parseDouble(rate.trim()));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("predictor-sample-rate: must be a number in [0, 1], got '" + rate.trim() + "'");
+            }
+        }
         if (config.memoryBudget() != null && !config.memoryBudget().isBlank()) {
             long bytes;
             try {

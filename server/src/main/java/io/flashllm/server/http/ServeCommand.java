@@ -60,11 +60,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--memory-budget", paramLabel = "SIZE",
             description = "Flash bundles: DRAM budget for the whole model, e.g. 600M (default: no limit).")
     String memoryBudget;
-    @Option(names = "--selector", paramLabel = "NAME",
-            description = "Flash bundles: which neurons to load: auto, dense or gate-exact (default: auto).")
+    @Option(names = {"--selector", "--ffn-mode"}, paramLabel = "NAME",
+            description = "Flash bundles: which neurons to load: auto (exact), dense, gate-exact or predicted"
+                    + " (needs `flashllm calibrate` first) (default: auto).")
     String selector;
     @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5).")
     Integer window;
+    @Option(names = "--predictor-sample-rate", paramLabel = "P",
+            description = "Flash bundles, --selector predicted: share of (token, layer) pairs checked for the recall metrics (default: 0.02 with resident gates, else 0).")
+    String predictorSampleRate;
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     Boolean noDirectIo;
 
@@ -101,6 +105,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (corsOrigins != null) m.put(Setting.CORS_ORIGINS, corsOrigins);
         if (memoryBudget != null) m.put(Setting.MEMORY_BUDGET, memoryBudget);
         if (selector != null) m.put(Setting.SELECTOR, selector);
+        if (predictorSampleRate != null) m.put(Setting.PREDICTOR_SAMPLE_RATE, predictorSampleRate);
         if (window != null) m.put(Setting.WINDOW, window.toString());
         if (noDirectIo != null && noDirectIo) m.put(Setting.DIRECT_IO, "false");
         return m;

@@ -38,13 +38,29 @@ public record FlashStoreMetrics(FlashStats stats) implements FlashMetricsBinder 
         if (stats.predictorRecall().isPresent()) {
             Gauge.builder("flashllm.predictor.recall", stats, s -> s.predictorRecall().orElse(Double.NaN))
                     .strongReference(true)
-                    .description("share of truly active FFN neurons the predictor selected, recent tokens")
+                    .description("share of truly active FFN neurons the predictor selected, checked tokens since load")
                     .register(registry);
+        }
+        if (stats.predictorChecks().isPresent()) {
+            predictorCounter(registry, "flashllm.predictor.checks", "(token, layer) pairs checked against the exact mask",
+                    FlashStats.PredictorChecks::samples);
+            predictorCounter(registry, "flashllm.predictor.true.positives", "truly active FFN neurons the predictor selected",
+                    FlashStats.PredictorChecks::truePositives);
+            predictorCounter(registry, "flashllm.predictor.false.negatives", "truly active FFN neurons the predictor missed",
+                    FlashStats.PredictorChecks::falseNegatives);
+            predictorCounter(registry, "flashllm.predictor.false.positives", "FFN neurons the predictor selected that were not active",
+                    FlashStats.PredictorChecks::falsePositives);
         }
         for (FlashStats.MemoryRegion r : stats.memoryRegions()) {
             gauge(registry, "flashllm.memory.budget", "DRAM set aside per region", r.name(), r.budget());
             if (r.used() != null) gauge(registry, "flashllm.memory.used", "DRAM in use per region", r.name(), r.used());
         }
+    }
+
+    private void predictorCounter(MeterRegistry registry, String name, String description,
+                                  java.util.function.ToLongFunction<FlashStats.PredictorChecks> field) {
+        FunctionCounter.builder(name, stats, s -> s.predictorChecks().map(field::applyAsLong).orElse(0L))
+                .description(description).register(registry);
     }
 
     private void bindReadLatency(MeterRegistry registry) {

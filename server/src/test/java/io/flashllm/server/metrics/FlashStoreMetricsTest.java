@@ -42,6 +42,10 @@ class FlashStoreMetricsTest {
         }
 
         @Override public OptionalDouble predictorRecall() { return recall; }
+
+        java.util.Optional<PredictorChecks> checks = java.util.Optional.empty();
+
+        @Override public java.util.Optional<PredictorChecks> predictorChecks() { return checks; }
     }
 
     private static String scrape(Stats stats) {
@@ -83,6 +87,19 @@ class FlashStoreMetricsTest {
         stats.recall = OptionalDouble.of(0.93);
         String text = scrape(stats);
         assertTrue(text.lines().anyMatch("flashllm_predictor_recall 0.93"::equals), text);
+        assertFalse(text.contains("flashllm_predictor_true_positives_total"), "no counts, no counters");
+    }
+
+    @Test
+    void predictorCountersWhenTheStatsHaveThem() {
+        Stats stats = new Stats();
+        stats.recall = OptionalDouble.of(0.9);
+        stats.checks = java.util.Optional.of(new FlashStats.PredictorChecks(12, 90, 10, 300));
+        String text = scrape(stats);
+        for (String line : List.of("flashllm_predictor_checks_total 12.0", "flashllm_predictor_true_positives_total 90.0",
+                "flashllm_predictor_false_negatives_total 10.0", "flashllm_predictor_false_positives_total 300.0")) {
+            assertTrue(text.lines().anyMatch(line::equals), "missing: " + line + "\n" + text);
+        }
     }
 
     @Test

@@ -1,0 +1,35 @@
+package io.flashllm.server.http;
+
+import io.flashllm.engine.LoadOptions;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import io.flashllm.server.config.ConfigException;
+import io.flashllm.server.config.ServerConfig;
+import io.flashllm.server.config.Setting;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The server config reaches the bundle options: selector predicted and its sample rate. */
+class EngineModelsSelectorTest {
+    @Test
+    void predictedSelectorAndSampleRatePassThrough() {
+        LoadOptions o = EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.SELECTOR, "predicted",
+                Setting.PREDICTOR_SAMPLE_RATE, "0.25")));
+        assertEquals("predicted", o.bundle().selector());
+        assertEquals(0.25, o.bundle().predictorSampleRate());
+        assertEquals(BundleOpenOptions.AUTO_SAMPLE_RATE, EngineModels.loadOptions(ServerConfig.defaults()).bundle().predictorSampleRate());
+    }
+
+    @Test
+    void badSampleRateIsAConfigError() {
+        for (String bad : new String[]{"2", "-0.1", "often", "NaN"}) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.PREDICTOR_SAMPLE_RATE, bad))));
+            assertTrue(e.getMessage().startsWith("predictor-sample-rate"), e.getMessage());
+        }
+    }
+}
