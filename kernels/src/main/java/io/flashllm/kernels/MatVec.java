@@ -29,7 +29,9 @@ public final class MatVec {
         MemorySegment s = w.data();
         long rb = w.rowBytes();
         Parallel.RangeBody body = (from, to) -> {
-            for (int r = from; r < to; r++) out[r] = k.dot(s, r * rb, cols, x, 0);
+            int r = from;
+            for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, out, r);
+            if (r < to) out[r] = k.dot(s, r * rb, cols, x, 0);
         };
         run(p, rows, (long) rows * cols, body);
     }
@@ -52,7 +54,9 @@ public final class MatVec {
         MemorySegment s = w.data();
         long rb = w.rowBytes();
         Parallel.RangeBody body = (from, to) -> {
-            for (int i = from; i < to; i++) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
+            int i = from;
+            for (; i + 1 < to; i += 2) k.dot2(s, rows[i] * rb, rows[i + 1] * rb, cols, x, 0, out, i);
+            if (i < to) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
         };
         run(p, count, (long) count * cols, body);
     }
