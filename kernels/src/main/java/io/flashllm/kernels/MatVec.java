@@ -30,6 +30,7 @@ public final class MatVec {
         long rb = w.rowBytes();
         Parallel.RangeBody body = (from, to) -> {
             int r = from;
+            for (; r + 3 < to; r += 4) k.dot4(s, r * rb, rb, cols, x, 0, out, r);
             for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, out, r);
             if (r < to) out[r] = k.dot(s, r * rb, cols, x, 0);
         };

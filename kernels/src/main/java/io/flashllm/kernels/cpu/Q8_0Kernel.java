@@ -120,6 +120,54 @@ final class Q8_0Kernel extends RowKernel {
         out[outOff + 1] = c0.add(c1).reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dot4(MemorySegment s, long off0, long stride, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L == 16) {
+            dot4x16(s, off0, stride, cols / 32, x, xOff, out, outOff);
+        } else {
+            super.dot4(s, off0, stride, cols, x, xOff, out, outOff);
+        }
+    }
+
+    /**
+     * 512-bit vectors, four consecutive rows by one block per step. Streaming from DRAM this keeps
+     * four rows in flight per core: 8.0 GB/cpu-s against 6.8 for {@link #dot2x16} and 5.1 for
+     * {@link #dot16} (one thread, 1.1 GB of weights); in L2 it is a little slower than dot2x16.
+     */
+    private static void dot4x16(MemorySegment s, long off0, long stride, int blocks, float[] x, int xOff,
+                                float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = off0 + (long) BYTES * b, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
+            int xb = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p1);
+            FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p2 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p2);
+            FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p3 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p3);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, o0)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, o1)), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, Simd.f16(s, o2)), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, Simd.f16(s, o3)), a3);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
     private static float dotAny(MemorySegment s, long off, int blocks, float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;

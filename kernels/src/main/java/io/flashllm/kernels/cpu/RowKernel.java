@@ -25,6 +25,15 @@ public abstract class RowKernel {
         out[outOff + 1] = dot(s, off1, cols, x, xOff);
     }
 
+    /**
+     * Four rows at {@code off0 + i * stride} (i = 0..3) against the same activations, into
+     * {@code out[outOff + i]}. Streaming from DRAM, a core keeps more rows in flight this way.
+     */
+    public void dot4(MemorySegment s, long off0, long stride, int cols, float[] x, int xOff, float[] out, int outOff) {
+        dot2(s, off0, off0 + stride, cols, x, xOff, out, outOff);
+        dot2(s, off0 + 2 * stride, off0 + 3 * stride, cols, x, xOff, out, outOff + 2);
+    }
+
     /** {@code out[outOff + c] += a * W[c]} for every column. */
     public abstract void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff);
 
