@@ -39,7 +39,7 @@ public final class KernelWarmup {
                 for (int i = 0; i < CALLS; i++) {
                     acc += k.dot(s, 0, cols, x, 0);
                     k.dot2(s, 0, 0, cols, x, 0, out, 0);
-                    k.dot4(s, 0, 0, cols, x, 0, out, 0);
+                    k.dot4(s, 0, 0, 0, 0, cols, x, 0, out, 0);
                     k.axpy(s, 0, cols, 0.5f, out, 0);
                     k.dequant(s, 0, cols, out, 0);
                 }

@@ -26,12 +26,13 @@ public abstract class RowKernel {
     }
 
     /**
-     * Four rows at {@code off0 + i * stride} (i = 0..3) against the same activations, into
-     * {@code out[outOff + i]}. Streaming from DRAM, a core keeps more rows in flight this way.
+     * Four rows at {@code off0..off3} against the same activations, into {@code out[outOff + i]}.
+     * Streaming from DRAM, a core keeps more rows in flight this way.
      */
-    public void dot4(MemorySegment s, long off0, long stride, int cols, float[] x, int xOff, float[] out, int outOff) {
-        dot2(s, off0, off0 + stride, cols, x, xOff, out, outOff);
-        dot2(s, off0 + 2 * stride, off0 + 3 * stride, cols, x, xOff, out, outOff + 2);
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] out, int outOff) {
+        dot2(s, off0, off1, cols, x, xOff, out, outOff);
+        dot2(s, off2, off3, cols, x, xOff, out, outOff + 2);
     }
 
     /** {@code out[outOff + c] += a * W[c]} for every column. */
