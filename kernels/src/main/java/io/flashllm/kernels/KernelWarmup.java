@@ -21,7 +21,7 @@ public final class KernelWarmup {
 
     private KernelWarmup() {}
 
-    /** Runs dot, axpy and dequantize of each type, and the batched tile, enough times to reach C2; returns milliseconds spent. */
+    /** Runs dot, dot2, dot4, axpy and dequantize of each type, and the batched tile, enough times to reach C2; returns milliseconds spent. */
     public static long run(Collection<GgmlType> types) {
         long t0 = System.nanoTime();
         EnumSet<GgmlType> all = EnumSet.of(GgmlType.F32);
@@ -38,6 +38,8 @@ public final class KernelWarmup {
                 float acc = 0;
                 for (int i = 0; i < CALLS; i++) {
                     acc += k.dot(s, 0, cols, x, 0);
+                    k.dot2(s, 0, 0, cols, x, 0, out, 0);
+                    k.dot4(s, 0, 0, 0, 0, cols, x, 0, out, 0);
                     k.axpy(s, 0, cols, 0.5f, out, 0);
                     k.dequant(s, 0, cols, out, 0);
                 }

@@ -29,7 +29,12 @@ public final class MatVec {
         MemorySegment s = w.data();
         long rb = w.rowBytes();
         Parallel.RangeBody body = (from, to) -> {
-            for (int r = from; r < to; r++) out[r] = k.dot(s, r * rb, cols, x, 0);
+            int r = from;
+            for (; r + 3 < to; r += 4) {
+                k.dot4(s, r * rb, (r + 1) * rb, (r + 2) * rb, (r + 3) * rb, cols, x, 0, out, r);
+            }
+            for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, out, r);
+            if (r < to) out[r] = k.dot(s, r * rb, cols, x, 0);
         };
         run(p, rows, (long) rows * cols, body);
     }
@@ -52,7 +57,12 @@ public final class MatVec {
         MemorySegment s = w.data();
         long rb = w.rowBytes();
         Parallel.RangeBody body = (from, to) -> {
-            for (int i = from; i < to; i++) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
+            int i = from;
+            for (; i + 3 < to; i += 4) {
+                k.dot4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols, x, 0, out, i);
+            }
+            for (; i + 1 < to; i += 2) k.dot2(s, rows[i] * rb, rows[i + 1] * rb, cols, x, 0, out, i);
+            if (i < to) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
         };
         run(p, count, (long) count * cols, body);
     }

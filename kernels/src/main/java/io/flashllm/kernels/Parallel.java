@@ -84,6 +84,11 @@ public final class Parallel implements AutoCloseable {
         callLock.lock();
         try {
             if (closed) throw new IllegalStateException("Parallel pool is closed");
+            long e = epoch + 1;
+            // Close the previous job's ticket before touching the job fields: a worker that read the
+            // old ticket with every chunk claimed, then read the new (larger) chunk count, would
+            // otherwise claim a chunk that does not exist and run it with this job's body.
+            ticket.set((e << 32) | Integer.MAX_VALUE);
             int target = Math.min(n, threads * CHUNKS_PER_THREAD);
             this.chunk = (n + target - 1) / target;
             this.chunks = (n + chunk - 1) / chunk;
@@ -92,7 +97,6 @@ public final class Parallel implements AutoCloseable {
             this.caller = Thread.currentThread();
             this.failure = null;
             done.set(0);
-            long e = epoch + 1;
             ticket.set(e << 32);
             epoch = e; // volatile write: wakes spinning workers
             for (Worker w : workers) LockSupport.unpark(w);

@@ -57,6 +57,119 @@ final class Q8_0Kernel extends RowKernel {
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
+    @Override
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] out, int outOff) {
+        if (L == 16) {
+            dot2x16(s, off0, off1, cols / 32, x, xOff, out, outOff);
+        } else {
+            super.dot2(s, off0, off1, cols, x, xOff, out, outOff);
+        }
+    }
+
+    /**
+     * 512-bit vectors, two rows by two blocks per step: the four activation vectors are loaded once
+     * for both rows and four accumulator chains run side by side (22% more blocks per CPU-second
+     * than {@link #dot16} row by row). Larger tiles exceed C2's inlining budget and get boxed.
+     */
+    private static void dot2x16(MemorySegment s, long off0, long off1, int blocks, float[] x, int xOff,
+                                float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
+        int b = 0;
+        for (; b + 1 < blocks; b += 2) {
+            long bo = off0 + (long) BYTES * b, co = off1 + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+            FloatVector x2 = FloatVector.fromArray(F, x, xb + 32), x3 = FloatVector.fromArray(F, x, xb + 48);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x2);
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x3, p1);
+            FloatVector r0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            r0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, r0);
+            FloatVector r1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + BYTES + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x2);
+            r1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + BYTES + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x3, r1);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
+            c0 = r0.fma(FloatVector.broadcast(F, Simd.f16(s, co)), c0);
+            c1 = r1.fma(FloatVector.broadcast(F, Simd.f16(s, co + BYTES)), c1);
+        }
+        if (b < blocks) {
+            long bo = off0 + (long) BYTES * b, co = off1 + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p0);
+            FloatVector r0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            r0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, r0);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            c0 = r0.fma(FloatVector.broadcast(F, Simd.f16(s, co)), c0);
+        }
+        out[outOff] = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = c0.add(c1).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] out, int outOff) {
+        if (L == 16) {
+            dot4x16(s, off0, off1, off2, off3, cols / 32, x, xOff, out, outOff);
+        } else {
+            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, out, outOff);
+        }
+    }
+
+    /**
+     * 512-bit vectors, four rows by one block per step. Streaming from DRAM this keeps
+     * four rows in flight per core: 8.0 GB/cpu-s against 6.8 for {@link #dot2x16} and 5.1 for
+     * {@link #dot16} (one thread, 1.1 GB of weights); in L2 it is a little slower than dot2x16.
+     */
+    private static void dot4x16(MemorySegment s, long off0, long off1, long off2, long off3, int blocks,
+                                float[] x, int xOff, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            int xb = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+            FloatVector p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p0);
+            FloatVector p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p1);
+            FloatVector p2 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p2 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p2);
+            FloatVector p3 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+            p3 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p3);
+            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, o0)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, o1)), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, Simd.f16(s, o2)), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, Simd.f16(s, o3)), a3);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
     private static float dotAny(MemorySegment s, long off, int blocks, float[] x, int xOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int b = 0;

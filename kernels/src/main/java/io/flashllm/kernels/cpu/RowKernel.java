@@ -14,6 +14,27 @@ public abstract class RowKernel {
     /** Returns {@code W . x[xOff .. xOff + cols)}. */
     public abstract float dot(MemorySegment s, long off, int cols, float[] x, int xOff);
 
+    /**
+     * Two rows at {@code off0} and {@code off1} against the same activations:
+     * {@code out[outOff] = W0 . x}, {@code out[outOff + 1] = W1 . x}. Kernels that are bound by
+     * decode work rather than loads override this to share each activation load between the rows
+     * and to run twice as many independent accumulator chains.
+     */
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] out, int outOff) {
+        out[outOff] = dot(s, off0, cols, x, xOff);
+        out[outOff + 1] = dot(s, off1, cols, x, xOff);
+    }
+
+    /**
+     * Four rows at {@code off0..off3} against the same activations, into {@code out[outOff + i]}.
+     * Streaming from DRAM, a core keeps more rows in flight this way.
+     */
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] out, int outOff) {
+        dot2(s, off0, off1, cols, x, xOff, out, outOff);
+        dot2(s, off2, off3, cols, x, xOff, out, outOff + 2);
+    }
+
     /** {@code out[outOff + c] += a * W[c]} for every column. */
     public abstract void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff);
 
