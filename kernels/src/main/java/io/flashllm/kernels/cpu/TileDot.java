@@ -69,23 +69,30 @@ public final class TileDot {
             a32 = u.fma(v2, a32);
             a33 = u.fma(v3, a33);
         }
-        float[] acc = {
-                a00.reduceLanes(VectorOperators.ADD), a01.reduceLanes(VectorOperators.ADD),
-                a02.reduceLanes(VectorOperators.ADD), a03.reduceLanes(VectorOperators.ADD),
-                a10.reduceLanes(VectorOperators.ADD), a11.reduceLanes(VectorOperators.ADD),
-                a12.reduceLanes(VectorOperators.ADD), a13.reduceLanes(VectorOperators.ADD),
-                a20.reduceLanes(VectorOperators.ADD), a21.reduceLanes(VectorOperators.ADD),
-                a22.reduceLanes(VectorOperators.ADD), a23.reduceLanes(VectorOperators.ADD),
-                a30.reduceLanes(VectorOperators.ADD), a31.reduceLanes(VectorOperators.ADD),
-                a32.reduceLanes(VectorOperators.ADD), a33.reduceLanes(VectorOperators.ADD)};
-        for (int i = 0; i < 4; i++) {
-            for (int j = 0; j < 4; j++) {
-                float sum = acc[4 * i + j];
-                int wi = i * cols, xj = x0 + j * cols;
-                for (int k = c; k < cols; k++) sum += w[wi + k] * x[xj + k];
-                out[(b + j) * rows + r + i] = sum;
-            }
-        }
+        // Written out rather than gathered in an array: the array escaped C2 and cost an allocation per tile.
+        int o0 = b * rows + r, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
+        out[o0] = tail(a00.reduceLanes(VectorOperators.ADD), w, 0, x, x0, c, cols);
+        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), w, 0, x, x1, c, cols);
+        out[o2] = tail(a02.reduceLanes(VectorOperators.ADD), w, 0, x, x2, c, cols);
+        out[o3] = tail(a03.reduceLanes(VectorOperators.ADD), w, 0, x, x3, c, cols);
+        out[o0 + 1] = tail(a10.reduceLanes(VectorOperators.ADD), w, w1, x, x0, c, cols);
+        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, c, cols);
+        out[o2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), w, w1, x, x2, c, cols);
+        out[o3 + 1] = tail(a13.reduceLanes(VectorOperators.ADD), w, w1, x, x3, c, cols);
+        out[o0 + 2] = tail(a20.reduceLanes(VectorOperators.ADD), w, w2, x, x0, c, cols);
+        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, c, cols);
+        out[o2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), w, w2, x, x2, c, cols);
+        out[o3 + 2] = tail(a23.reduceLanes(VectorOperators.ADD), w, w2, x, x3, c, cols);
+        out[o0 + 3] = tail(a30.reduceLanes(VectorOperators.ADD), w, w3, x, x0, c, cols);
+        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, c, cols);
+        out[o2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), w, w3, x, x2, c, cols);
+        out[o3 + 3] = tail(a33.reduceLanes(VectorOperators.ADD), w, w3, x, x3, c, cols);
+    }
+
+    /** {@code sum} plus the scalar tail {@code w[wi+k]*x[xj+k]} for k in [from, cols). */
+    private static float tail(float sum, float[] w, int wi, float[] x, int xj, int from, int cols) {
+        for (int k = from; k < cols; k++) sum += w[wi + k] * x[xj + k];
+        return sum;
     }
 
     /**
