@@ -105,9 +105,7 @@ public final class ModelLoader {
             throw new ModelFileException(file, fault, e);
         }
         try {
-            OpenedModelFile file = bundle.gguf() != null
-                    ? OpenedModelFile.of(path, bundle.gguf(), bundle)
-                    : OpenedModelFile.of(path, bundle.hf(), bundle);
+            OpenedModelFile file = OpenedModelFile.of(path, bundle, bundle);
             return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)), bundle);
         } catch (RuntimeException e) {
             bundle.close();
@@ -134,7 +132,7 @@ public final class ModelLoader {
             }
         } else {
             try (HfModelDir hf = HfModelDir.open(dir)) {
-                config = HfConfigs.fromConfig(hf.config(), dir.resolve("config.json"));
+                config = HfConfigs.fromConfig(hf.config(), dir.resolve(HfModelDir.CONFIG));
             }
         }
         int ctx = config.contextLength() > 0 ? config.contextLength() : DEFAULT_CONTEXT_CAP;
