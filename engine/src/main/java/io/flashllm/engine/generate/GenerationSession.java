@@ -85,14 +85,14 @@ public final class GenerationSession implements Session {
             }
             int token = sampler.sample(logits);
             sampler.accept(token);
-            float[] dist = logits.length == samplerVocab ? logits : Arrays.copyOf(logits, samplerVocab);
-            float logprob = Logprobs.logprob(dist, token);
+            // Padding rows beyond the tokenizer's vocabulary are left out by length, not by a copy.
+            float logprob = Logprobs.logprob(logits, samplerVocab, token);
             int[] topIds = null;
             float[] topLogprobs = null;
             if (topN > 0) {
                 topIds = new int[topN];
                 topLogprobs = new float[topN];
-                int n = Logprobs.top(dist, topN, topIds, topLogprobs);
+                int n = Logprobs.top(logits, samplerVocab, topN, topIds, topLogprobs);
                 topIds = Arrays.copyOf(topIds, n);
                 topLogprobs = Arrays.copyOf(topLogprobs, n);
             }
