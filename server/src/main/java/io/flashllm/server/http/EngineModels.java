@@ -11,8 +11,7 @@ import io.flashllm.engine.model.LayerWeights;
 import io.flashllm.engine.model.ModelWeights;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
-import io.flashllm.engine.synth.Synth;
-import io.flashllm.engine.synth.SynthSpec;
+import io.flashllm.server.cli.DemoModel;
 import io.flashllm.server.config.ConfigException;
 import io.flashllm.server.config.ServerConfig;
 import java.io.IOException;
@@ -24,12 +23,6 @@ import java.lang.reflect.RecordComponent;
 
 /** Loads the configured model through the engine; with no model configured, the built-in demo model. */
 final class EngineModels {
-    /**
-     * Same file and place as the CLI's demo command (io.flashllm.server.cli.DemoModel, package-private),
-     * so `flashllm demo` and `flashllm serve` share one synthesized file.
-     */
-    static final String DEMO_FILE_NAME = "flashllm-demo-v1-llama-q8_0.gguf";
-
     private EngineModels() {}
 
     static InferenceModel load(ServerConfig config) throws IOException {
@@ -100,18 +93,9 @@ final class EngineModels {
         return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle);
     }
 
-    /** $FLASHLLM_HOME (or ~/.cache/flashllm)/demo/..., synthesized on first use. */
+    /** The CLI's demo model ({@link DemoModel}), so `flashllm demo` and `flashllm serve` share one synthesized file. */
     static Path demoModel() throws IOException {
-        String home = System.getProperty("flashllm.home");
-        if (home == null || home.isBlank()) home = System.getenv("FLASHLLM_HOME");
-        Path base = home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".cache", "flashllm");
-        Path file = base.resolve("demo").resolve(DEMO_FILE_NAME);
         System.err.println("flashllm: no --model given; serving the built-in demo model (random weights, meaningless text)");
-        if (!Files.exists(file)) {
-            Files.createDirectories(file.getParent());
-            System.err.println("flashllm: synthesizing the demo model into " + file + " (first use)");
-            Synth.synthesize(SynthSpec.demo(), file);
-        }
-        return file;
+        return DemoModel.ensureFile(System.err::println);
     }
 }
