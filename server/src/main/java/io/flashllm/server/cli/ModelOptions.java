@@ -69,19 +69,12 @@ final class ModelOptions {
                 throw new CliErrors.UsageException("--kv-type must be F16 or F32, not '" + kvType + "'");
             }
         }
-        BundleOpenOptions bundle = BundleOpenOptions.defaults();
-        if (memoryBudget != null) bundle = bundle.withMemoryBudget(ByteSize.parse(memoryBudget, "--memory-budget"), 0);
-        if (window != null) {
-            if (window < 0) throw new CliErrors.UsageException("--window must not be negative, got " + window);
-            bundle = bundle.withWindow(window);
-        }
-        if (selector != null) bundle = bundle.withSelector(selector);
-        if (noDirectIo) bundle = bundle.withPreferDirect(false);
-        if (predictorSampleRate != null) {
-            if (!(predictorSampleRate >= 0 && predictorSampleRate <= 1)) {
-                throw new CliErrors.UsageException("--predictor-sample-rate must be in [0, 1], got " + predictorSampleRate);
-            }
-            bundle = bundle.withPredictorSampleRate(predictorSampleRate);
+        BundleOpenOptions bundle;
+        try {
+            bundle = FlashBundleOptions.of(memoryBudget, window, selector, !noDirectIo,
+                    predictorSampleRate == null ? null : predictorSampleRate.toString());
+        } catch (IllegalArgumentException e) {
+            throw new CliErrors.UsageException("--" + e.getMessage());
         }
         try {
             return new LoadOptions(threads(), ctx == null ? 0 : ctx, fatreluThreshold, activation, kv, bundle);

@@ -1,7 +1,6 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
-import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.KernelWarmup;
@@ -12,6 +11,7 @@ import io.flashllm.engine.model.ModelWeights;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.server.cli.DemoModel;
+import io.flashllm.server.cli.FlashBundleOptions;
 import io.flashllm.server.config.ConfigException;
 import io.flashllm.server.config.ServerConfig;
 import java.io.IOException;
@@ -63,32 +63,12 @@ final class EngineModels {
     }
 
     static LoadOptions loadOptions(ServerConfig config) {
-        BundleOpenOptions bundle = BundleOpenOptions.defaults().withWindow(config.window())
-                .withPreferDirect(config.directIo());
-        String selector = config.selector();
-        if (selector != null && !selector.isBlank()) {
-            try {
-                bundle = bundle.withSelector(selector.trim());
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("selector: " + e.getMessage());
-            }
-        }
-        String rate = config.predictorSampleRate();
-        if (rate != null && !rate.isBlank()) {
-            try {
-                bundle = bundle.withPredictorSampleRate(Double.parseDouble(rate.trim()));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("predictor-sample-rate: must be a number in [0, 1], got '" + rate.trim() + "'");
-            }
-        }
-        if (config.memoryBudget() != null && !config.memoryBudget().isBlank()) {
-            long bytes;
-            try {
-                bytes = MemorySize.parse(config.memoryBudget().trim());
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("memory-budget: " + e.getMessage());
-            }
-            bundle = bundle.withMemoryBudget(bytes, 0);
+        BundleOpenOptions bundle;
+        try {
+            bundle = FlashBundleOptions.of(config.memoryBudget(), config.window(), config.selector(), config.directIo(),
+                    config.predictorSampleRate());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage(), e);
         }
         return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle);
     }
