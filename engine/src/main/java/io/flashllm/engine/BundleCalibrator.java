@@ -55,9 +55,7 @@ public final class BundleCalibrator {
      * its owner closes it.
      */
     static LanguageModel overBundle(BundleModel bm, LoadOptions options, io.flashllm.flashstore.ffn.FeedForward ffn) {
-        AutoCloseable keepOpen = () -> {};
-        OpenedModelFile file = bm.gguf() != null ? OpenedModelFile.of(bm.dir(), bm.gguf(), keepOpen)
-                : OpenedModelFile.of(bm.dir(), bm.hf(), keepOpen);
+        OpenedModelFile file = OpenedModelFile.of(bm.dir(), bm, () -> {});
         return ModelLoader.assemble(file, options, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> ffn));
     }
 

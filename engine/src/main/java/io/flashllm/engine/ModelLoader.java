@@ -21,13 +21,14 @@ import io.flashllm.flashstore.bundle.BundleException;
 import io.flashllm.flashstore.bundle.BundleFeedForward;
 import io.flashllm.flashstore.bundle.BundleModel;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import io.flashllm.flashstore.bundle.Manifest;
 import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.flashstore.hf.HfModelDir;
 import io.flashllm.kernels.Parallel;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.function.UnaryOperator;
 
 /**
@@ -104,9 +105,7 @@ public final class ModelLoader {
             throw new ModelFileException(file, fault, e);
         }
         try {
-            OpenedModelFile file = bundle.gguf() != null
-                    ? OpenedModelFile.of(path, bundle.gguf(), bundle)
-                    : OpenedModelFile.of(path, bundle.hf(), bundle);
+            OpenedModelFile file = OpenedModelFile.of(path, bundle, bundle);
             return new Source(file, FeedForwardFactory.withoutFfnWeights((config, weights, parallel) -> bundle.feedForward(parallel)), bundle);
         } catch (RuntimeException e) {
             bundle.close();
@@ -124,14 +123,16 @@ public final class ModelLoader {
     static BundleOpenOptions withKvCacheBudget(BundleOpenOptions b, Path dir, LoadOptions options) {
         if (b.memoryBudget() <= 0 || b.kvCacheBytes() > 0) return b;
         ModelConfig config;
-        Path resident = dir.resolve("resident.gguf");
-        if (Files.isRegularFile(resident)) {
+        // The resident file the manifest names, as BundleModel.open picks it (GGUF, else Hugging Face).
+        String residentFile = Manifest.read(dir).layout().residentFile();
+        if (residentFile.endsWith(".gguf")) {
+            Path resident = dir.resolve(residentFile);
             try (GgufFile gguf = GgufFile.open(resident)) {
                 config = GgufConfigs.fromMetadata(gguf.metadata(), resident);
             }
         } else {
             try (HfModelDir hf = HfModelDir.open(dir)) {
-                config = HfConfigs.fromConfig(hf.config(), dir.resolve("config.json"));
+                config = HfConfigs.fromConfig(hf.config(), dir.resolve(HfModelDir.CONFIG));
             }
         }
         int ctx = config.contextLength() > 0 ? config.contextLength() : DEFAULT_CONTEXT_CAP;
@@ -161,7 +162,7 @@ public final class ModelLoader {
     static String modelId(Path path) {
         Path name = path.toAbsolutePath().normalize().getFileName();
         String s = name == null ? path.toString() : name.toString();
-        return s.toLowerCase(java.util.Locale.ROOT).endsWith(".gguf") ? s.substring(0, s.length() - 5) : s;
+        return s.toLowerCase(Locale.ROOT).endsWith(".gguf") ? s.substring(0, s.length() - 5) : s;
     }
 
     /**

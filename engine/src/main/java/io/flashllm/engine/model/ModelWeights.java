@@ -1,9 +1,12 @@
 package io.flashllm.engine.model;
 
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
+import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
 
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Every tensor of a model, used in place from its mapped file.
@@ -38,5 +41,27 @@ public record ModelWeights(
 
     public boolean tiedEmbeddings() {
         return output == tokenEmbedding;
+    }
+
+    /**
+     * The types of every tensor here: the whole-model ones, each layer's attention and norm tensors
+     * and the dense FFN weights (empty for a bundle, whose FFN is read from flash). Absent tensors
+     * (null) count for nothing.
+     */
+    public Set<GgmlType> types() {
+        Set<GgmlType> types = EnumSet.noneOf(GgmlType.class);
+        add(types, tokenEmbedding, positionEmbedding, projectIn, projectOut, outputNorm, outputNormBias, output);
+        for (LayerWeights l : layers) {
+            add(types, l.attnNorm(), l.attnNormBias(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(),
+                    l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias());
+        }
+        for (DenseFfnLayer f : ffn) add(types, f.gate(), f.up(), f.upBias(), f.down(), f.downBias());
+        return types;
+    }
+
+    private static void add(Set<GgmlType> types, WeightTensor... tensors) {
+        for (WeightTensor t : tensors) {
+            if (t != null) types.add(t.type());
+        }
     }
 }

@@ -2,6 +2,7 @@ package io.flashllm.engine.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.bundle.BundleModel;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.flashstore.hf.HfModelDir;
 import io.flashllm.kernels.WeightTensor;
@@ -72,6 +73,11 @@ public record OpenedModelFile(Path path, ModelConfig config, TensorSource tensor
             }
         };
         return new OpenedModelFile(path, config, tensors, TensorNames.gguf(), gguf.metadata(), null, resources);
+    }
+
+    /** A model over a bundle's resident part (GGUF or HF, as the bundle holds it); {@code resources} close with it. */
+    public static OpenedModelFile of(Path path, BundleModel bundle, AutoCloseable resources) {
+        return bundle.gguf() != null ? of(path, bundle.gguf(), resources) : of(path, bundle.hf(), resources);
     }
 
     /** A model over an already opened HF directory; {@code resources} close with it. */

@@ -2,6 +2,7 @@ package io.flashllm.engine.model;
 
 import io.flashllm.flashstore.ffn.BatchedFeedForward;
 import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.kernels.Ops;
 import io.flashllm.kernels.Parallel;
 
 import java.util.concurrent.locks.ReentrantLock;
@@ -171,8 +172,9 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         }
     }
 
+    /** The residual add, {@code x[0..n) += y[0..n)}, by the kernels' vectorized one. */
     protected static void add(float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) x[i] += y[i];
+        Ops.add(x, 0, y, 0, n);
     }
 
     @Override

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 
@@ -61,6 +62,18 @@ class WeightLoaderTest {
         TinySpec s = TinySpec.llama(GgmlType.F32);
         long expected = 2L * 320 * 64 + 64 + s.layers() * (2L * 64 + 64L * 64 * 2 + 2L * 32 * 64 + 3L * 64 * 128);
         assertEquals(expected, untied.weights().parameterCount());
+    }
+
+    @Test
+    void typesCoverEveryTensor() throws Exception {
+        assertEquals(EnumSet.of(GgmlType.F32), load(TinySpec.llama(GgmlType.F32), t -> t).weights().types());
+        // Matrices in Q8_0, norms (and qwen2's biases) in F32.
+        assertEquals(EnumSet.of(GgmlType.F32, GgmlType.Q8_0),
+                load(TinySpec.qwen2(GgmlType.Q8_0), t -> t).weights().types());
+        // One layer tensor of another type shows up.
+        WeightLoader.Loaded one = load(TinySpec.llama(GgmlType.F32), t -> t.name().equals("blk.1.attn_v.weight")
+                ? new WeightTensor(t.name(), GgmlType.F16, t.shape(), t.data()) : t);
+        assertEquals(EnumSet.of(GgmlType.F32, GgmlType.F16), one.weights().types());
     }
 
     @Test

@@ -1,0 +1,51 @@
+package io.flashllm.engine;
+
+import io.flashllm.engine.testutil.TestVocab;
+import io.flashllm.engine.testutil.TinyModels;
+import io.flashllm.engine.testutil.TinySpec;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import io.flashllm.flashstore.bundle.ConvertOptions;
+import io.flashllm.flashstore.bundle.Converter;
+import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.kernels.GgmlType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+/** {@link ModelLoader#withKvCacheBudget}: one session's KV cache, from the shape in the bundle's resident file. */
+class KvCacheBudgetTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void kvCacheCountsFromGgufAndHfBundles() throws Exception {
+        TinySpec spec = TinySpec.reluLlama(GgmlType.F16, "relu", 0f);
+        ConvertOptions convert = ConvertOptions.defaults()
+                .withActivation(new FfnActivation(FfnActivation.Kind.GATED_RELU, 0f)).withMinReadBytes(4096);
+        Path gguf = new TinyModels(spec).writeGguf(dir.resolve("m.gguf"), TestVocab.spm(320));
+        Path hf = new TinyModels(spec).writeHf(dir.resolve("hf"), null);
+        Path fromGguf = dir.resolve("gguf.bundle");
+        Path fromHf = dir.resolve("hf.bundle");
+        Converter.convert(gguf, fromGguf, convert);
+        Converter.convert(hf, fromHf, convert);
+
+        LoadOptions opts = LoadOptions.defaults().withMaxContext(48);
+        BundleOpenOptions budget = BundleOpenOptions.defaults().withMemoryBudget(1L << 30, 0);
+        // layers * context (48, under the model's 64) * kvHeads * headDim, for K and V.
+        long expected = 2L * spec.layers() * 48 * spec.kvHeads() * spec.headDim() * opts.kvCacheType().bytes;
+        for (Path bundle : new Path[] {fromGguf, fromHf}) {
+            BundleOpenOptions b = ModelLoader.withKvCacheBudget(budget, bundle, opts);
+            assertEquals(expected, b.kvCacheBytes(), bundle.toString());
+            assertEquals(1L << 30, b.memoryBudget());
+        }
+        // No budget, or a KV size given: left as it is.
+        BundleOpenOptions none = BundleOpenOptions.defaults();
+        assertSame(none, ModelLoader.withKvCacheBudget(none, fromGguf, opts));
+        BundleOpenOptions given = budget.withMemoryBudget(1L << 30, 123);
+        assertSame(given, ModelLoader.withKvCacheBudget(given, fromGguf, opts));
+    }
+}
