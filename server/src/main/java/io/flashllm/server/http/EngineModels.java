@@ -4,10 +4,7 @@ import io.flashllm.engine.LoadOptions;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.KernelWarmup;
-import io.flashllm.kernels.WeightTensor;
 import io.flashllm.engine.generate.LoadedModel;
-import io.flashllm.engine.model.LayerWeights;
-import io.flashllm.engine.model.ModelWeights;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.server.cli.DemoModel;
@@ -19,7 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
-import java.lang.reflect.RecordComponent;
 
 /** Loads the configured model through the engine; with no model configured, the built-in demo model. */
 final class EngineModels {
@@ -47,18 +43,7 @@ final class EngineModels {
     static Set<GgmlType> weightTypes(InferenceModel model) {
         if (!(model instanceof LoadedModel loaded)) return EnumSet.allOf(GgmlType.class);
         Set<GgmlType> types = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.Q8_0);
-        ModelWeights w = loaded.languageModel().weights();
-        types.add(w.tokenEmbedding().type());
-        types.add(w.output().type());
-        for (LayerWeights layer : w.layers()) {
-            for (RecordComponent c : LayerWeights.class.getRecordComponents()) {
-                try {
-                    if (c.getAccessor().invoke(layer) instanceof WeightTensor t) types.add(t.type());
-                } catch (ReflectiveOperationException e) {
-                    return EnumSet.allOf(GgmlType.class);
-                }
-            }
-        }
+        types.addAll(loaded.languageModel().weights().types());
         return types;
     }
 
