@@ -21,7 +21,7 @@ final class ModelOptions {
     Integer threads;
 
     @Option(names = "--ctx", paramLabel = "N",
-            description = "Context length in tokens (default: the model's, at most " + DEFAULT_MAX_CTX + ").")
+            description = "Context length in tokens (default: the model's, at most " + ContextLength.DEFAULT_MAX + ").")
     Integer ctx;
 
     @Option(names = "--kv-type", paramLabel = "TYPE", description = "KV cache element type: F16 or F32 (default: F16).")
@@ -56,8 +56,6 @@ final class ModelOptions {
 
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     boolean noDirectIo;
-
-    static final int DEFAULT_MAX_CTX = 4096;
 
     LoadOptions loadOptions() {
         if (ctx != null && ctx < 1) throw new CliErrors.UsageException("--ctx must be at least 1, got " + ctx);
@@ -96,10 +94,8 @@ final class ModelOptions {
         return ModelLoader.load(path, options);
     }
 
-    /** The context to open a session with: --ctx, else the model's own capped at {@value #DEFAULT_MAX_CTX}. */
+    /** The context to open a session with: --ctx, else the model's own capped at {@value ContextLength#DEFAULT_MAX}. */
     int contextFor(InferenceModel m) {
-        if (ctx != null) return ctx;
-        int own = m.info().contextLength();
-        return own > 0 ? Math.min(own, DEFAULT_MAX_CTX) : DEFAULT_MAX_CTX;
+        return ContextLength.of(ctx == null ? 0 : ctx, m.info().contextLength());
     }
 }
