@@ -67,8 +67,9 @@ ENV FLASHLLM_HOST=0.0.0.0 \
 # Memory under a container limit: the heap holds only request state and token buffers; weights are
 # memory-mapped (their page cache counts against the limit), the KV cache and the I/O buffers are
 # off-heap, Netty adds direct buffers. So the heap gets a quarter of the limit and the rest is left
-# to those. MaxDirectMemorySize is left to its default (= max heap) because the FFM allocations of
-# the KV cache count against it. Override with -e JDK_JAVA_OPTIONS=...
+# to those. MaxDirectMemorySize is left to its default (= max heap): it bounds Netty's NIO direct
+# buffers only (the FFM allocations of the KV and neuron caches do not count against it).
+# Override with -e JDK_JAVA_OPTIONS=...
 ENV JDK_JAVA_OPTIONS="-XX:MaxRAMPercentage=25 -XX:InitialRAMPercentage=5 -XX:+UseParallelGC -XX:+ExitOnOutOfMemoryError -Xss4m"
 
 WORKDIR /opt/flashllm

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the capped run of DESIGN.md §3 (issue "Flash bundles"): a 90%-sparse ReLU-gated synthetic
+# Reproduces the capped run of docs/benchmarks.md §4 (DESIGN.md §3, issue "Flash bundles"): a 90%-sparse ReLU-gated synthetic
 # Llama with the dimensions of the 1.1B reference, converted to a flash bundle, decoded inside a cgroup
 # (v1) memory limit after dropping the page cache. For comparison it runs the same model as a plain
 # memory-mapped GGUF (dense, no flash techniques) under the same limit, in the same run.
@@ -56,7 +56,6 @@ run_capped() { # name, flashllm args...
   out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP -XX:MaxDirectMemorySize=64m" \
         bash -c "echo \$\$ > '$cg/cgroup.procs'; exec '$FL' \"\$@\"" _ "$@" ) || { rmdir "$cg" 2>/dev/null; return 1; }
   local peak; peak=$(cat "$cg/memory.max_usage_in_bytes")
-  local cache; cache=$(awk '$1=="total_cache"{print $2}' "$cg/memory.stat")
   echo "$name $out peak_cgroup_bytes=$peak" >&2
   printf '%s\t%s\t%s\n' "$name" "$out" "$peak"
   echo 0 > "$cg/memory.force_empty" 2>/dev/null || true

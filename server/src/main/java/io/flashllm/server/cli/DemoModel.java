@@ -7,13 +7,15 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Consumer;
 
 /**
  * The built-in demo model: a small random-weight Llama synthesized on first use into
  * {@code $FLASHLLM_HOME/demo} (default {@code ~/.cache/flashllm/demo}), so the CLI works before
- * the user has downloaded anything.
+ * the user has downloaded anything. {@code flashllm serve} (io.flashllm.server.http) uses the same
+ * file through {@link #ensureFile}.
  */
-final class DemoModel {
+public final class DemoModel {
     /** Bump when the demo spec changes, so an old cached file is not reused. */
     static final String FILE_NAME = "flashllm-demo-v1-llama-q8_0.gguf";
     static final String DEFAULT_PROMPT = "Once upon a time";
@@ -28,14 +30,24 @@ final class DemoModel {
         return Path.of(System.getProperty("user.home"), ".cache", "flashllm");
     }
 
+    /** Where the demo model lives: {@code <home>/demo/<FILE_NAME>}. */
+    public static Path path() {
+        return home().resolve("demo").resolve(FILE_NAME);
+    }
+
     /** The demo model's path, synthesized now if it is not there yet; tells the user what it is. */
     static Path ensure(PrintWriter err) throws IOException {
-        Path file = home().resolve("demo").resolve(FILE_NAME);
         err.println("flashllm: running the built-in demo model. It has random weights, so its text is meaningless.");
         err.println("flashllm: to run a real model: flashllm generate --model path/to/model.gguf --prompt \"...\"");
+        return ensureFile(err::println);
+    }
+
+    /** {@link #path()}, synthesized now if it is not there yet; {@code say} gets one line when it synthesizes. */
+    public static Path ensureFile(Consumer<String> say) throws IOException {
+        Path file = path();
         if (!Files.exists(file)) {
             Files.createDirectories(file.getParent());
-            err.println("flashllm: synthesizing the demo model into " + file + " (first use)");
+            say.accept("flashllm: synthesizing the demo model into " + file + " (first use)");
             Synth.synthesize(SynthSpec.demo(), file);
         }
         return file;

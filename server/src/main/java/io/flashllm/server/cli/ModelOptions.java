@@ -21,7 +21,7 @@ final class ModelOptions {
     Integer threads;
 
     @Option(names = "--ctx", paramLabel = "N",
-            description = "Context length in tokens (default: the model's, at most " + DEFAULT_MAX_CTX + ").")
+            description = "Context length in tokens (default: the model's, at most " + ContextLength.DEFAULT_MAX + ").")
     Integer ctx;
 
     @Option(names = "--kv-type", paramLabel = "TYPE", description = "KV cache element type: F16 or F32 (default: F16).")
@@ -57,8 +57,6 @@ final class ModelOptions {
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     boolean noDirectIo;
 
-    static final int DEFAULT_MAX_CTX = 4096;
-
     LoadOptions loadOptions() {
         if (ctx != null && ctx < 1) throw new CliErrors.UsageException("--ctx must be at least 1, got " + ctx);
         KvCacheType kv = null;
@@ -69,19 +67,12 @@ final class ModelOptions {
                 throw new CliErrors.UsageException("--kv-type must be F16 or F32, not '" + kvType + "'");
             }
         }
-        BundleOpenOptions bundle = BundleOpenOptions.defaults();
-        if (memoryBudget != null) bundle = bundle.withMemoryBudget(ByteSize.parse(memoryBudget, "--memory-budget"), 0);
-        if (window != null) {
-            if (window < 0) throw new CliErrors.UsageException("--window must not be negative, got " + window);
-            bundle = bundle.withWindow(window);
-        }
-        if (selector != null) bundle = bundle.withSelector(selector);
-        if (noDirectIo) bundle = bundle.withPreferDirect(false);
-        if (predictorSampleRate != null) {
-            if (!(predictorSampleRate >= 0 && predictorSampleRate <= 1)) {
-                throw new CliErrors.UsageException("--predictor-sample-rate must be in [0, 1], got " + predictorSampleRate);
-            }
-            bundle = bundle.withPredictorSampleRate(predictorSampleRate);
+        BundleOpenOptions bundle;
+        try {
+            bundle = FlashBundleOptions.of(memoryBudget, window, selector, !noDirectIo,
+                    predictorSampleRate == null ? null : predictorSampleRate.toString());
+        } catch (IllegalArgumentException e) {
+            throw new CliErrors.UsageException("--" + e.getMessage());
         }
         try {
             return new LoadOptions(threads(), ctx == null ? 0 : ctx, fatreluThreshold, activation, kv, bundle);
@@ -103,10 +94,8 @@ final class ModelOptions {
         return ModelLoader.load(path, options);
     }
 
-    /** The context to open a session with: --ctx, else the model's own capped at {@value #DEFAULT_MAX_CTX}. */
+    /** The context to open a session with: --ctx, else the model's own capped at {@value ContextLength#DEFAULT_MAX}. */
     int contextFor(InferenceModel m) {
-        if (ctx != null) return ctx;
-        int own = m.info().contextLength();
-        return own > 0 ? Math.min(own, DEFAULT_MAX_CTX) : DEFAULT_MAX_CTX;
+        return ContextLength.of(ctx == null ? 0 : ctx, m.info().contextLength());
     }
 }

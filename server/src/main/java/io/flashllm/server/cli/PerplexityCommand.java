@@ -106,7 +106,7 @@ public final class PerplexityCommand implements java.util.concurrent.Callable<In
         try (LanguageModel reference = ModelLoader.loadLanguageModel(path, exact);
              LanguageModel candidate = ModelLoader.loadLanguageModel(path, chosen)) {
             int window = model.ctx != null ? Math.min(model.ctx, reference.config().contextLength())
-                    : Math.min(reference.config().contextLength(), ModelOptions.DEFAULT_MAX_CTX);
+                    : Math.min(reference.config().contextLength(), ContextLength.DEFAULT_MAX);
             int steps = Math.min(agreement, window - prompt);
             if (steps < 1) throw new CliErrors.UsageException("--ctx " + window + " leaves no room for --agreement after the prompt");
             try (Transformer a = reference.newTransformer(prompt + steps);

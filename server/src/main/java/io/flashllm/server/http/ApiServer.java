@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.server.cli.ContextLength;
 import io.flashllm.server.config.ServerConfig;
 import io.flashllm.server.metrics.ServerMetrics;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -91,13 +92,9 @@ public final class ApiServer implements AutoCloseable {
                 String.valueOf(ctx));
     }
 
-    /** Context per slot when --ctx is not given: the model's, capped, because every slot allocates a KV cache of this size. */
-    public static final int DEFAULT_MAX_CTX = 4096;
-
-    /** The context each slot gets: --ctx if given, else the model's own capped at {@link #DEFAULT_MAX_CTX}. */
+    /** The context each slot gets: --ctx if given, else the model's own capped (every slot allocates a KV cache this long). */
     public static int contextLength(ServerConfig config, int modelContext) {
-        if (config.ctx() > 0) return config.ctx();
-        return modelContext > 0 ? Math.min(modelContext, DEFAULT_MAX_CTX) : DEFAULT_MAX_CTX;
+        return ContextLength.of(config.ctx(), modelContext);
     }
 
     /** Loading failed: /health says so (503) until the process is restarted. */

@@ -1,18 +1,14 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
-import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.KernelWarmup;
-import io.flashllm.kernels.WeightTensor;
 import io.flashllm.engine.generate.LoadedModel;
-import io.flashllm.engine.model.LayerWeights;
-import io.flashllm.engine.model.ModelWeights;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
-import io.flashllm.engine.synth.Synth;
-import io.flashllm.engine.synth.SynthSpec;
+import io.flashllm.server.cli.DemoModel;
+import io.flashllm.server.cli.FlashBundleOptions;
 import io.flashllm.server.config.ConfigException;
 import io.flashllm.server.config.ServerConfig;
 import java.io.IOException;
@@ -20,16 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
-import java.lang.reflect.RecordComponent;
 
 /** Loads the configured model through the engine; with no model configured, the built-in demo model. */
 final class EngineModels {
-    /**
-     * Same file and place as the CLI's demo command (io.flashllm.server.cli.DemoModel, package-private),
-     * so `flashllm demo` and `flashllm serve` share one synthesized file.
-     */
-    static final String DEMO_FILE_NAME = "flashllm-demo-v1-llama-q8_0.gguf";
-
     private EngineModels() {}
 
     static InferenceModel load(ServerConfig config) throws IOException {
@@ -54,64 +43,24 @@ final class EngineModels {
     static Set<GgmlType> weightTypes(InferenceModel model) {
         if (!(model instanceof LoadedModel loaded)) return EnumSet.allOf(GgmlType.class);
         Set<GgmlType> types = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.Q8_0);
-        ModelWeights w = loaded.languageModel().weights();
-        types.add(w.tokenEmbedding().type());
-        types.add(w.output().type());
-        for (LayerWeights layer : w.layers()) {
-            for (RecordComponent c : LayerWeights.class.getRecordComponents()) {
-                try {
-                    if (c.getAccessor().invoke(layer) instanceof WeightTensor t) types.add(t.type());
-                } catch (ReflectiveOperationException e) {
-                    return EnumSet.allOf(GgmlType.class);
-                }
-            }
-        }
+        types.addAll(loaded.languageModel().weights().types());
         return types;
     }
 
     static LoadOptions loadOptions(ServerConfig config) {
-        BundleOpenOptions bundle = BundleOpenOptions.defaults().withWindow(config.window())
-                .withPreferDirect(config.directIo());
-        String selector = config.selector();
-        if (selector != null && !selector.isBlank()) {
-            try {
-                bundle = bundle.withSelector(selector.trim());
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("selector: " + e.getMessage());
-            }
-        }
-        String rate = config.predictorSampleRate();
-        if (rate != null && !rate.isBlank()) {
-            try {
-                bundle = bundle.withPredictorSampleRate(Double.parseDouble(rate.trim()));
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("predictor-sample-rate: must be a number in [0, 1], got '" + rate.trim() + "'");
-            }
-        }
-        if (config.memoryBudget() != null && !config.memoryBudget().isBlank()) {
-            long bytes;
-            try {
-                bytes = MemorySize.parse(config.memoryBudget().trim());
-            } catch (IllegalArgumentException e) {
-                throw new ConfigException("memory-budget: " + e.getMessage());
-            }
-            bundle = bundle.withMemoryBudget(bytes, 0);
+        BundleOpenOptions bundle;
+        try {
+            bundle = FlashBundleOptions.of(config.memoryBudget(), config.window(), config.selector(), config.directIo(),
+                    config.predictorSampleRate());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage(), e);
         }
         return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle);
     }
 
-    /** $FLASHLLM_HOME (or ~/.cache/flashllm)/demo/..., synthesized on first use. */
+    /** The CLI's demo model ({@link DemoModel}), so `flashllm demo` and `flashllm serve` share one synthesized file. */
     static Path demoModel() throws IOException {
-        String home = System.getProperty("flashllm.home");
-        if (home == null || home.isBlank()) home = System.getenv("FLASHLLM_HOME");
-        Path base = home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".cache", "flashllm");
-        Path file = base.resolve("demo").resolve(DEMO_FILE_NAME);
         System.err.println("flashllm: no --model given; serving the built-in demo model (random weights, meaningless text)");
-        if (!Files.exists(file)) {
-            Files.createDirectories(file.getParent());
-            System.err.println("flashllm: synthesizing the demo model into " + file + " (first use)");
-            Synth.synthesize(SynthSpec.demo(), file);
-        }
-        return file;
+        return DemoModel.ensureFile(System.err::println);
     }
 }

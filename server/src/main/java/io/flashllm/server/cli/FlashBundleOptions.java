@@ -1,0 +1,54 @@
+package io.flashllm.server.cli;
+
+import io.flashllm.flashstore.budget.MemorySize;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+
+/**
+ * The flash-bundle options as the CLI commands (generate, bench, calibrate, perplexity) and
+ * {@code flashllm serve} take them, turned into {@link BundleOpenOptions}: one place for both.
+ */
+public final class FlashBundleOptions {
+    private FlashBundleOptions() {}
+
+    /**
+     * @param memoryBudget        DRAM budget for the whole model as typed (600M, 1.5G, 4096); null or blank: no limit
+     * @param window              tokens a used neuron stays cached; null: the default
+     * @param selector            auto, dense, gate-exact or predicted; null or blank: auto
+     * @param directIo            false reads through the page cache instead of O_DIRECT
+     * @param predictorSampleRate share in [0, 1] as typed; null or blank: automatic
+     * @throws IllegalArgumentException with a message {@code "<setting>: <what is wrong>"}, the setting
+     *                                  named as in the YAML file (memory-budget, window, predictor-sample-rate)
+     */
+    public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
+                                       String predictorSampleRate) {
+        BundleOpenOptions bundle = BundleOpenOptions.defaults().withPreferDirect(directIo);
+        if (memoryBudget != null && !memoryBudget.isBlank()) {
+            long bytes;
+            try {
+                bytes = MemorySize.parse(memoryBudget.trim());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("memory-budget: " + e.getMessage(), e);
+            }
+            bundle = bundle.withMemoryBudget(bytes, 0);
+        }
+        if (window != null) {
+            if (window < 0) throw new IllegalArgumentException("window: must not be negative, got " + window);
+            bundle = bundle.withWindow(window);
+        }
+        if (selector != null && !selector.isBlank()) bundle = bundle.withSelector(selector.trim());
+        if (predictorSampleRate != null && !predictorSampleRate.isBlank()) {
+            String rate = predictorSampleRate.trim();
+            double r;
+            try {
+                r = Double.parseDouble(rate);
+            } catch (NumberFormatException e) {
+                r = Double.NaN;
+            }
+            if (!(r >= 0 && r <= 1)) {
+                throw new IllegalArgumentException("predictor-sample-rate: must be a number in [0, 1], got '" + rate + "'");
+            }
+            bundle = bundle.withPredictorSampleRate(r);
+        }
+        return bundle;
+    }
+}

@@ -1,0 +1,41 @@
+package io.flashllm.server.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import org.junit.jupiter.api.Test;
+
+/** The one place CLI options and server settings become bundle options. */
+class FlashBundleOptionsTest {
+    @Test
+    void unsetValuesKeepTheDefaults() {
+        BundleOpenOptions d = BundleOpenOptions.defaults();
+        assertEquals(d, FlashBundleOptions.of(null, null, null, true, null));
+        assertEquals(d, FlashBundleOptions.of(" ", null, "", true, " "));
+    }
+
+    @Test
+    void valuesPassThrough() {
+        BundleOpenOptions o = FlashBundleOptions.of("600M", 3, " predicted ", false, "0.25");
+        assertEquals(600L << 20, o.memoryBudget());
+        assertEquals(3, o.window());
+        assertEquals("predicted", o.selector());
+        assertFalse(o.preferDirect());
+        assertEquals(0.25, o.predictorSampleRate());
+    }
+
+    @Test
+    void badValuesNameTheSetting() {
+        String[][] cases = {{"memory-budget", "lots", null, null}, {"window", null, "-1", null},
+                {"predictor-sample-rate", null, null, "2"}, {"predictor-sample-rate", null, null, "-1"},
+                {"predictor-sample-rate", null, null, "often"}, {"predictor-sample-rate", null, null, "NaN"}};
+        for (String[] c : cases) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> FlashBundleOptions.of(
+                    c[1], c[2] == null ? null : Integer.valueOf(c[2]), null, true, c[3]));
+            assertTrue(e.getMessage().startsWith(c[0] + ": "), e.getMessage());
+        }
+    }
+}
