@@ -64,13 +64,9 @@ final class TextGeneration {
         List<ChatMessage> messages = new ArrayList<>();
         if (req.system() != null) messages.add(new ChatMessage("system", req.system()));
         messages.add(new ChatMessage("user", req.prompt()));
-        String rendered = model.renderChat(messages);
-        // Templates usually spell out BOS themselves; add it only when the rendered text lacks it.
-        int[] withSpecial = model.tokenize(rendered, true);
-        int[] without = model.tokenize(rendered, false);
-        int[] bosOnly = model.tokenize("", true);
-        if (bosOnly.length == 1 && without.length > 0 && without[0] == bosOnly[0]) return without;
-        return withSpecial;
+        // Rendered chat prompts never contain BOS (ChatTemplate's contract): tokenizing with special
+        // tokens adds it once, exactly as the server does.
+        return model.tokenize(model.renderChat(messages), true);
     }
 
     private static SamplingParams withMaxTokens(SamplingParams p, int n) {
