@@ -247,17 +247,15 @@ public final class BundleFeedForward implements BatchedFeedForward {
         L.counters.lookups(n, n - m);
         Arrays.fill(out, 0, dim, 0f);
         waitNanos = 0;
+        // Rows [0, old) are cached already; with misses they are computed while the misses are read.
+        int old = 0;
         if (m > 0) {
             int toCache = Math.min(m, cache.makeRoom(m));
-            // Rows [0, old) are cached already; they are computed while the misses are read.
-            int old = cache.used();
+            old = cache.used();
             loadAndStream(L, m, toCache, old, x, out);
-            if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
-            compute(L, cache.rows(), cache, null, old, cache.used(), x, out);
-        } else {
-            if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
-            compute(L, cache.rows(), cache, null, 0, cache.used(), x, out);
         }
+        if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
+        compute(L, cache.rows(), cache, null, old, cache.used(), x, out);
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long t2 = System.nanoTime();
         L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
@@ -448,12 +446,13 @@ public final class BundleFeedForward implements BatchedFeedForward {
         int count = to - from;
         if (count <= 0) return;
         int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
+        float[] gate = gateOf(L);
         if (chunks <= 1) {
-            for (int r = from; r < to; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gateOf(L), x, out);
+            for (int r = from; r < to; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gate, x, out);
             return;
         }
         job.set(L, rows, cache, ids, from, count, chunks, x);
-        job.gate = gateOf(L);
+        job.gate = gate;
         parallel.forRange(chunks, job);
         for (int c = 0; c < chunks; c++) {
             float[] p = partial[c];

@@ -1,5 +1,7 @@
 package io.flashllm.flashstore.bundle;
 
+import io.flashllm.flashstore.io.BlockFile;
+
 import java.util.List;
 
 /**
@@ -8,7 +10,8 @@ import java.util.List;
  * to the direct-I/O alignment so any run of groups can be read with O_DIRECT.
  */
 public record BundleLayout(List<PartSpec> parts, int neurons, int neuronsPerGroup, long groupBytes) {
-    public static final int ALIGNMENT = 4096;
+    /** The direct-I/O alignment the groups are padded to: the one {@link BlockFile} reads with. */
+    public static final int ALIGNMENT = BlockFile.ALIGNMENT;
 
     public BundleLayout {
         parts = List.copyOf(parts);

@@ -1,6 +1,7 @@
 package io.flashllm.flashstore.bundle;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -16,9 +17,7 @@ public final class Checksums {
     private Checksums() {}
 
     public static int crc32c(MemorySegment s) {
-        CRC32C c = new CRC32C();
-        c.update(s.asByteBuffer());
-        return (int) c.getValue();
+        return crc32c(s, 0, s.byteSize());
     }
 
     public static int crc32c(MemorySegment s, long offset, long length) {
@@ -40,24 +39,31 @@ public final class Checksums {
     /** CRC32C of a byte range of a file, read sequentially. */
     public static int crc32c(FileChannel ch, long offset, long length) throws IOException {
         CRC32C c = new CRC32C();
-        ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-        long pos = offset;
-        long end = offset + length;
-        while (pos < end) {
-            buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
-            int n = ch.read(buf, pos);
-            if (n < 0) throw new IOException("end of file at " + pos + " inside a " + length + "-byte section");
-            buf.flip();
-            c.update(buf);
-            pos += n;
+        try (Arena arena = Arena.ofConfined()) {
+            ByteBuffer buf = readBuffer(arena);
+            long pos = offset;
+            long end = offset + length;
+            while (pos < end) {
+                buf.clear().limit((int) Math.min(buf.capacity(), end - pos));
+                int n = ch.read(buf, pos);
+                if (n < 0) throw new IOException("end of file at " + pos + " inside a " + length + "-byte section");
+                buf.flip();
+                c.update(buf);
+                pos += n;
+            }
         }
         return (int) c.getValue();
     }
 
+    /** A 1 MiB native read buffer freed with {@code arena} (a direct ByteBuffer would wait for GC). */
+    private static ByteBuffer readBuffer(Arena arena) {
+        return arena.allocate(1 << 20).asByteBuffer();
+    }
+
     public static String sha256(Path file) throws IOException {
         MessageDigest md = sha256();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+            ByteBuffer buf = readBuffer(arena);
             while (ch.read(buf.clear()) >= 0) {
                 buf.flip();
                 md.update(buf);

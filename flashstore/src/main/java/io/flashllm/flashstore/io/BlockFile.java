@@ -2,6 +2,7 @@ package io.flashllm.flashstore.io;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
-
 
 /**
  * A file opened for positional reads, with O_DIRECT when the file system allows it so reads bypass
@@ -98,12 +98,14 @@ public final class BlockFile implements AutoCloseable {
         return FileChannel.open(path, StandardOpenOption.READ, DIRECT);
     }
 
-    /** Reads the first block directly; returns why that failed, or null when direct reads work. */
+    /**
+     * Reads the first block directly; returns why that failed, or null when direct reads work. An
+     * aligned read at offset 0 is legal on a file shorter than a block (it returns fewer bytes), so
+     * short files are probed too.
+     */
     private static String probe(FileChannel ch) {
-        try {
-            if (ch.size() < ALIGNMENT) return null;
-            ByteBuffer b = ByteBuffer.allocateDirect(2 * ALIGNMENT).alignedSlice(ALIGNMENT).limit(ALIGNMENT);
-            ch.read(b, 0);
+        try (Arena arena = Arena.ofConfined()) {
+            ch.read(arena.allocate(ALIGNMENT, ALIGNMENT).asByteBuffer(), 0);
             return null;
         } catch (IOException e) {
             return "direct read failed: " + e.getMessage();

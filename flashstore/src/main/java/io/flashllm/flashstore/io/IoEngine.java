@@ -72,6 +72,9 @@ public final class IoEngine implements AutoCloseable {
 
     private void work(MemorySegment buf) {
         ByteBuffer bb = buf.asByteBuffer();
+        // The handler's view of each read, made once per block-multiple length and reused, so a
+        // read allocates nothing; other lengths (buffered files only) are sliced per read.
+        MemorySegment[] views = new MemorySegment[maxReadBytes / BlockFile.ALIGNMENT + 1];
         while (true) {
             ReadBatch b;
             try {
@@ -89,7 +92,15 @@ public final class IoEngine implements AutoCloseable {
                     long t0 = System.nanoTime();
                     b.files[i].readFully(bb, b.offsets[i]);
                     long nanos = System.nanoTime() - t0;
-                    b.handler.onRead(i, buf.asSlice(0, len), nanos);
+                    MemorySegment data;
+                    if (len % BlockFile.ALIGNMENT == 0) {
+                        int k = len / BlockFile.ALIGNMENT;
+                        data = views[k];
+                        if (data == null) data = views[k] = buf.asSlice(0, len);
+                    } else {
+                        data = buf.asSlice(0, len);
+                    }
+                    b.handler.onRead(i, data, nanos);
                 } catch (Throwable t) {
                     failure = t;
                 }

@@ -42,8 +42,7 @@ class BundleFeedForwardTest {
     void gateExactAndDenseMatchPlainFfn(GgmlType type) throws IOException {
         TinyModel tm = new TinyModel(2, 64, 128, type, true, 11);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(8192));
+        Path out = convert(src, RELU, 8192);
         for (String sel : List.of("gate-exact", "dense")) {
             try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults().withSelector(sel));
                  GgufFile g = GgufFile.open(src)) {
@@ -84,17 +83,14 @@ class BundleFeedForwardTest {
     void tinyCacheEvictsAndStreamsButStaysExact(GgmlType type) throws IOException {
         TinyModel tm = new TinyModel(2, 64, 128, type, true, 5);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(SILU).withMinReadBytes(4096));
-        for (NeuronSelector sel : List.of(new DenseSelector())) {
-            try (GgufFile g = GgufFile.open(src);
-                 BundleFeedForward ffn = openDirect(out, SILU, null, sel,
-                         BundleFfnOptions.unlimited(128).withCache(40, 8).withStreamRows(16).withHotWarmup(2).withWindow(2))) {
-                runTokens(ffn, g, SILU, type.quantized(), 8, 64);
-                assertEquals(40, ffn.cache(0).used(), "dense fills the cache");
-                assertEquals(8, ffn.cache(0).hotCount(), "hot region chosen after warm-up");
-                assertTrue(ffn.counters(0).neuronsLoaded() > 128, "streamed neurons are read again each token");
-            }
+        Path out = convert(src, SILU, 4096);
+        try (GgufFile g = GgufFile.open(src);
+             BundleFeedForward ffn = openDirect(out, SILU, null, new DenseSelector(),
+                     BundleFfnOptions.unlimited(128).withCache(40, 8).withStreamRows(16).withHotWarmup(2).withWindow(2))) {
+            runTokens(ffn, g, SILU, type.quantized(), 8, 64);
+            assertEquals(40, ffn.cache(0).used(), "dense fills the cache");
+            assertEquals(8, ffn.cache(0).hotCount(), "hot region chosen after warm-up");
+            assertTrue(ffn.counters(0).neuronsLoaded() > 128, "streamed neurons are read again each token");
         }
     }
 
@@ -102,8 +98,7 @@ class BundleFeedForwardTest {
     void gateExactWithSmallCacheAndWindow() throws IOException {
         TinyModel tm = new TinyModel(1, 64, 256, GgmlType.Q8_0, true, 9);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
             List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
             try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
@@ -118,8 +113,7 @@ class BundleFeedForwardTest {
     void prefetchReadsNextLayerAheadAndChangesNothing() throws IOException {
         TinyModel tm = new TinyModel(3, 64, 128, GgmlType.Q4_0, true, 17);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(SILU).withMinReadBytes(4096));
+        Path out = convert(src, SILU, 4096);
         try (GgufFile g = GgufFile.open(src);
              BundleFeedForward on = openDirect(out, SILU, null, new DenseSelector(), BundleFfnOptions.unlimited(128).withPrefetch(true));
              BundleFeedForward off = openDirect(out, SILU, null, new DenseSelector(), BundleFfnOptions.unlimited(128).withPrefetch(false))) {
@@ -137,8 +131,7 @@ class BundleFeedForwardTest {
     void memoryBudgetSizesTheCacheOrRefuses() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 128, GgmlType.Q8_0, true, 23);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        Path out = convert(src, RELU, 4096);
         long resident = java.nio.file.Files.size(out.resolve(BundleFormat.RESIDENT_GGUF));
         long rowBytes = 2 * GgmlType.Q8_0.bytesFor(64); // up + down per cached neuron (gates are resident)
         long io = 2L * (1 << 20);
@@ -164,8 +157,7 @@ class BundleFeedForwardTest {
     void coalescingThroughGapsIsExactAndMergesReads() throws IOException {
         TinyModel tm = new TinyModel(1, 64, 256, GgmlType.F16, true, 29);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
             List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
             long[] reads = new long[2];
@@ -188,8 +180,7 @@ class BundleFeedForwardTest {
     void pinnedHotNeuronsSurviveTheWindow() throws IOException {
         TinyModel tm = new TinyModel(1, 64, 128, GgmlType.Q8_0, true, 37);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
             List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
             try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
@@ -212,8 +203,7 @@ class BundleFeedForwardTest {
     void batchEqualsPlainFfnPerToken(GgmlType type) throws IOException {
         TinyModel tm = new TinyModel(2, 64, 128, type, true, 41);
         Path src = tm.write(tmp.resolve("m.gguf"));
-        Path out = tmp.resolve("b");
-        Converter.convert(src, out, ConvertOptions.defaults().withActivation(RELU).withMinReadBytes(4096));
+        Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
             List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
             for (int rows : new int[] {128, 20}) { // union fits / does not fit (falls back to token by token)
@@ -254,6 +244,13 @@ class BundleFeedForwardTest {
             assertEquals(relu, bm.activation());
             runTokens(bm.feedForward(), g, relu, false, 4, 64);
         }
+    }
+
+    /** Converts {@code src} into bundle directory "b" with the given activation and smallest read. */
+    private Path convert(Path src, FfnActivation act, int minReadBytes) throws IOException {
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withActivation(act).withMinReadBytes(minReadBytes));
+        return out;
     }
 
     static BundleFeedForward openDirect(Path out, FfnActivation act, List<WeightTensor> gates, NeuronSelector sel,

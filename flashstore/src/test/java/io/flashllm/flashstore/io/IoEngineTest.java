@@ -93,6 +93,19 @@ class IoEngineTest {
         }
     }
 
+    /** Files shorter than a block are probed too (a direct read there just returns fewer bytes). */
+    @Test
+    void shortFilesOpen() throws IOException {
+        for (int size : new int[] {0, 100}) {
+            Path f = tmp.resolve("short" + size + ".bin");
+            randomFile(f, size, size);
+            try (BlockFile bf = BlockFile.open(f, true)) {
+                assertEquals(size, bf.size());
+                if (Files.getFileStore(f).type().equals("ext4")) assertTrue(bf.direct(), "ext4 takes O_DIRECT");
+            }
+        }
+    }
+
     @Test
     void readPastEndIsAClearError() throws IOException {
         Path f = tmp.resolve("s.bin");

@@ -27,6 +27,18 @@ class QuantizerTest {
         return Math.sqrt(num / den);
     }
 
+    /** Quantizes {@code x} to {@code t} and decodes it back. */
+    private static float[] roundTrip(GgmlType t, float[] x) {
+        return TestDecode.decode(t, Quantizer.quantize(t, x), x.length);
+    }
+
+    /** Largest magnitude in {@code x[start, start + len)}. */
+    private static float amax(float[] x, int start, int len) {
+        float m = 0;
+        for (int j = 0; j < len; j++) m = Math.max(m, Math.abs(x[start + j]));
+        return m;
+    }
+
     @Test
     void byteSizesMatchTheBlockLayouts() {
         float[] x = gaussian(512, 1, 1f);
@@ -48,12 +60,12 @@ class QuantizerTest {
     @Test
     void floatEncodingsRoundToNearest() {
         float[] x = {1f, -2.5f, 1f + 1f / 1024 + 1f / 4096, 65504f, 1e-8f, 1f + 3f / 256, Float.NaN};
-        float[] f16 = TestDecode.decode(GgmlType.F16, Quantizer.quantize(GgmlType.F16, pad(x)), x.length);
+        float[] f16 = roundTrip(GgmlType.F16, x);
         assertEquals(1f, f16[0]);
         assertEquals(-2.5f, f16[1]);
         assertEquals(1f + 1f / 1024, f16[2]); // below the halfway point rounds down
         assertEquals(65504f, f16[3]);
-        float[] bf = TestDecode.decode(GgmlType.BF16, Quantizer.quantize(GgmlType.BF16, pad(x)), x.length);
+        float[] bf = roundTrip(GgmlType.BF16, x);
         assertEquals(-2.5f, bf[1]);
         // 1 + 3/256 lies between bf16 neighbours 1+2/256 and 1+4/256 at the midpoint: ties go to even (1+4/256).
         assertEquals(1f + 4f / 256, bf[5]);
@@ -63,18 +75,12 @@ class QuantizerTest {
         }
     }
 
-    private static float[] pad(float[] x) {
-        return java.util.Arrays.copyOf(x, x.length);
-    }
-
     @Test
     void q8_0StaysWithinHalfAStep() {
         float[] x = gaussian(4096, 2, 0.05f);
-        byte[] q = Quantizer.quantize(GgmlType.Q8_0, x);
-        float[] y = TestDecode.decode(GgmlType.Q8_0, q, x.length);
+        float[] y = roundTrip(GgmlType.Q8_0, x);
         for (int blk = 0; blk < x.length / 32; blk++) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[blk * 32 + j]));
+            float amax = amax(x, blk * 32, 32);
             float step = amax / 127;
             for (int j = 0; j < 32; j++) {
                 int i = blk * 32 + j;
@@ -88,11 +94,9 @@ class QuantizerTest {
     @Test
     void q4_0StaysWithinOneStepAndMapsTheExtremeExactly() {
         float[] x = gaussian(4096, 3, 1f);
-        byte[] q = Quantizer.quantize(GgmlType.Q4_0, x);
-        float[] y = TestDecode.decode(GgmlType.Q4_0, q, x.length);
+        float[] y = roundTrip(GgmlType.Q4_0, x);
         for (int blk = 0; blk < x.length / 32; blk++) {
-            float amax = 0;
-            for (int j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(x[blk * 32 + j]));
+            float amax = amax(x, blk * 32, 32);
             float step = amax / 8;
             for (int j = 0; j < 32; j++) {
                 int i = blk * 32 + j;
@@ -131,8 +135,7 @@ class QuantizerTest {
     @Test
     void q4KErrorIsBoundedBySubBlockSteps() {
         float[] x = gaussian(256 * 16, 5, 0.02f);
-        byte[] q = Quantizer.quantize(GgmlType.Q4_K, x);
-        float[] y = TestDecode.decode(GgmlType.Q4_K, q, x.length);
+        float[] y = roundTrip(GgmlType.Q4_K, x);
         for (int sub = 0; sub < x.length / 32; sub++) {
             float lo = 0, hi = -Float.MAX_VALUE;
             for (int j = 0; j < 32; j++) {
@@ -153,11 +156,9 @@ class QuantizerTest {
     @Test
     void q6KErrorIsBoundedBySubBlockSteps() {
         float[] x = gaussian(256 * 16, 6, 3f);
-        byte[] q = Quantizer.quantize(GgmlType.Q6_K, x);
-        float[] y = TestDecode.decode(GgmlType.Q6_K, q, x.length);
+        float[] y = roundTrip(GgmlType.Q6_K, x);
         for (int sub = 0; sub < x.length / 16; sub++) {
-            float amax = 0;
-            for (int j = 0; j < 16; j++) amax = Math.max(amax, Math.abs(x[sub * 16 + j]));
+            float amax = amax(x, sub * 16, 16);
             float step = amax / 31;
             for (int j = 0; j < 16; j++) {
                 int i = sub * 16 + j;
@@ -171,15 +172,15 @@ class QuantizerTest {
     @Test
     void kQuantsHandleConstantAndAllZeroBlocks() {
         float[] zeros = new float[256];
-        assertArrayEquals(zeros, TestDecode.decode(GgmlType.Q4_K, Quantizer.quantize(GgmlType.Q4_K, zeros), 256));
-        assertArrayEquals(zeros, TestDecode.decode(GgmlType.Q6_K, Quantizer.quantize(GgmlType.Q6_K, zeros), 256));
+        assertArrayEquals(zeros, roundTrip(GgmlType.Q4_K, zeros));
+        assertArrayEquals(zeros, roundTrip(GgmlType.Q6_K, zeros));
         float[] neg = new float[256];
         java.util.Arrays.fill(neg, -0.5f);
-        float[] y = TestDecode.decode(GgmlType.Q4_K, Quantizer.quantize(GgmlType.Q4_K, neg), 256);
+        float[] y = roundTrip(GgmlType.Q4_K, neg);
         for (float v : y) assertEquals(-0.5f, v, 0.01f);
         float[] pos = new float[256];
         java.util.Arrays.fill(pos, 0.75f);
-        y = TestDecode.decode(GgmlType.Q6_K, Quantizer.quantize(GgmlType.Q6_K, pos), 256);
+        y = roundTrip(GgmlType.Q6_K, pos);
         for (float v : y) assertEquals(0.75f, v, 0.01f);
     }
 
@@ -189,7 +190,7 @@ class QuantizerTest {
         // only decodes right if the 12-byte packing and the low/high nibble groups are in place.
         float[] x = new float[256];
         for (int j = 0; j < 8; j++) for (int i = 0; i < 32; i++) x[32 * j + i] = (i % 16) * (j + 1) * 0.01f;
-        float[] y = TestDecode.decode(GgmlType.Q4_K, Quantizer.quantize(GgmlType.Q4_K, x), 256);
+        float[] y = roundTrip(GgmlType.Q4_K, x);
         // Within half of each sub-block's own step; a misplaced scale or nibble is off by whole steps.
         for (int i = 0; i < 256; i++) assertEquals(x[i], y[i], 0.01f * (i / 32 + 1) * 0.5f, "element " + i);
     }
