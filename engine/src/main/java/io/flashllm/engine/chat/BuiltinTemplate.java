@@ -177,6 +177,10 @@ public enum BuiltinTemplate implements ChatTemplate {
         for (BuiltinTemplate t : values()) {
             if (t.name.equalsIgnoreCase(name)) return t;
         }
-        throw new IllegalArgumentException("unknown chat template '" + name + "' (known: llama2, llama3, chatml, mistral, gemma, phi3, zephyr)");
+        StringBuilder known = new StringBuilder();
+        for (BuiltinTemplate t : values()) {
+            known.append(known.isEmpty() ? "" : ", ").append(t.name);
+        }
+        throw new IllegalArgumentException("unknown chat template '" + name + "' (known: " + known + ")");
     }
 }
