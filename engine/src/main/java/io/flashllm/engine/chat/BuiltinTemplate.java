@@ -43,29 +43,14 @@ public enum BuiltinTemplate implements ChatTemplate {
     LLAMA3("llama3", List.of("<|eot_id|>")) {
         @Override
         public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
-            StringBuilder sb = new StringBuilder();
-            for (ChatMessage m : messages) {
-                sb.append("<|start_header_id|>").append(role(m)).append("<|end_header_id|>\n\n")
-                        .append(m.content().strip()).append("<|eot_id|>");
-            }
-            if (addAssistantPrompt) {
-                sb.append("<|start_header_id|>assistant<|end_header_id|>\n\n");
-            }
-            return sb.toString();
+            return turns(messages, addAssistantPrompt, "<|start_header_id|>", "<|end_header_id|>\n\n", "<|eot_id|>", true);
         }
     },
     /** ChatML (Qwen, many fine-tunes): {@code <|im_start|>role\ncontent<|im_end|>\n}. */
     CHATML("chatml", List.of("<|im_end|>")) {
         @Override
         public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
-            StringBuilder sb = new StringBuilder();
-            for (ChatMessage m : messages) {
-                sb.append("<|im_start|>").append(role(m)).append('\n').append(m.content()).append("<|im_end|>\n");
-            }
-            if (addAssistantPrompt) {
-                sb.append("<|im_start|>assistant\n");
-            }
-            return sb.toString();
+            return turns(messages, addAssistantPrompt, "<|im_start|>", "\n", "<|im_end|>\n", false);
         }
     },
     /**
@@ -130,28 +115,14 @@ public enum BuiltinTemplate implements ChatTemplate {
     PHI3("phi3", List.of("<|end|>")) {
         @Override
         public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
-            StringBuilder sb = new StringBuilder();
-            for (ChatMessage m : messages) {
-                sb.append("<|").append(role(m)).append("|>\n").append(m.content()).append("<|end|>\n");
-            }
-            if (addAssistantPrompt) {
-                sb.append("<|assistant|>\n");
-            }
-            return sb.toString();
+            return turns(messages, addAssistantPrompt, "<|", "|>\n", "<|end|>\n", false);
         }
     },
     /** Zephyr: {@code <|role|>\ncontent</s>\n}, ending with {@code <|assistant|>\n}. */
     ZEPHYR("zephyr", List.of("</s>")) {
         @Override
         public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
-            StringBuilder sb = new StringBuilder();
-            for (ChatMessage m : messages) {
-                sb.append("<|").append(role(m)).append("|>\n").append(m.content()).append("</s>\n");
-            }
-            if (addAssistantPrompt) {
-                sb.append("<|assistant|>\n");
-            }
-            return sb.toString();
+            return turns(messages, addAssistantPrompt, "<|", "|>\n", "</s>\n", false);
         }
     };
 
@@ -174,6 +145,23 @@ public enum BuiltinTemplate implements ChatTemplate {
     }
 
     /**
+     * The plain one-block-per-message shape: {@code open + role + afterRole + content + close} for each message
+     * (content stripped if {@code strip}), then {@code open + "assistant" + afterRole} when asked to prompt the reply.
+     */
+    static String turns(List<ChatMessage> messages, boolean addAssistantPrompt, String open, String afterRole,
+            String close, boolean strip) {
+        StringBuilder sb = new StringBuilder();
+        for (ChatMessage m : messages) {
+            String role = role(m);
+            sb.append(open).append(role).append(afterRole).append(strip ? m.content().strip() : m.content()).append(close);
+        }
+        if (addAssistantPrompt) {
+            sb.append(open).append("assistant").append(afterRole);
+        }
+        return sb.toString();
+    }
+
+    /**
      * The role in lower case; "developer" (OpenAI's newer name) means system, null means user. Llama 2 and Mistral
      * have no other roles and render anything but system and assistant as a user turn.
      */
@@ -189,6 +177,10 @@ public enum BuiltinTemplate implements ChatTemplate {
         for (BuiltinTemplate t : values()) {
             if (t.name.equalsIgnoreCase(name)) return t;
         }
-        throw new IllegalArgumentException("unknown chat template '" + name + "' (known: llama2, llama3, chatml, mistral, gemma, phi3, zephyr)");
+        StringBuilder known = new StringBuilder();
+        for (BuiltinTemplate t : values()) {
+            known.append(known.isEmpty() ? "" : ", ").append(t.name);
+        }
+        throw new IllegalArgumentException("unknown chat template '" + name + "' (known: " + known + ")");
     }
 }

@@ -1,6 +1,5 @@
 package io.flashllm.engine.tokenizer;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
@@ -123,19 +122,6 @@ final class BpeTokenizer extends GgufTokenizer {
 
     @Override
     byte[] pieceBytes(int id) {
-        String t = vocab.tokens()[id];
-        ByteArrayOutputStream out = new ByteArrayOutputStream(t.length());
-        for (int i = 0; i < t.length(); i++) {
-            int b = ByteUnicode.toByte(t.charAt(i));
-            if (b >= 0) {
-                out.write(b);
-            } else {
-                // Not a byte character (a plain-text entry in an odd vocabulary): keep its own UTF-8.
-                int cp = t.codePointAt(i);
-                out.writeBytes(new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8));
-                i += Character.charCount(cp) - 1;
-            }
-        }
-        return out.toByteArray();
+        return ByteUnicode.decode(vocab.tokens()[id]);
     }
 }

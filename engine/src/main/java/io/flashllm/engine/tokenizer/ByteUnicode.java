@@ -31,6 +31,25 @@ public final class ByteUnicode {
         return c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
     }
 
+    /**
+     * The bytes a byte-level vocabulary entry stands for; a character that is not a mapped byte (a plain-text
+     * entry in an odd vocabulary) keeps its own UTF-8.
+     */
+    public static byte[] decode(String t) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(t.length());
+        for (int i = 0; i < t.length(); i++) {
+            int b = toByte(t.charAt(i));
+            if (b >= 0) {
+                out.write(b);
+            } else {
+                int cp = t.codePointAt(i);
+                out.writeBytes(Character.toString(cp).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                i += Character.charCount(cp) - 1;
+            }
+        }
+        return out.toByteArray();
+    }
+
     public static String encode(byte[] bytes) {
         char[] out = new char[bytes.length];
         for (int i = 0; i < bytes.length; i++) {

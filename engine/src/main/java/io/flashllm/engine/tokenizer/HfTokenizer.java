@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -183,21 +182,8 @@ final class HfTokenizer implements Tokenizer {
             return t.getBytes(StandardCharsets.UTF_8);
         }
         switch (decoderKind) {
-            case BYTE_LEVEL: {
-                byte[] out = new byte[t.length() * 4];
-                int k = 0;
-                for (int i = 0; i < t.length(); i++) {
-                    int b = ByteUnicode.toByte(t.charAt(i));
-                    if (b >= 0) {
-                        out[k++] = (byte) b;
-                    } else {
-                        byte[] u = String.valueOf(t.charAt(i)).getBytes(StandardCharsets.UTF_8);
-                        System.arraycopy(u, 0, out, k, u.length);
-                        k += u.length;
-                    }
-                }
-                return Arrays.copyOf(out, k);
-            }
+            case BYTE_LEVEL:
+                return ByteUnicode.decode(t);
             case METASPACE: {
                 int b = SpmTokenizer.parseByteToken(t);
                 if (b >= 0) {

@@ -1,5 +1,6 @@
 package io.flashllm.predictor.format;
 
+import io.flashllm.flashstore.bundle.Checksums;
 import io.flashllm.predictor.PredictorException;
 
 import java.io.IOException;
@@ -11,7 +12,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.zip.CRC32C;
 
 /**
  * Opens a layer predictor file: maps it into {@code arena}, checks the header, the shape against
@@ -43,7 +43,7 @@ public final class PredictorFileReader {
             throw new PredictorException(file, "unsupported predictor version " + version + " (this build reads "
                     + PredictorFormat.VERSION + "); run flashllm calibrate again");
         }
-        if (crc(s, 0, 124) != s.get(I32, 124)) throw new PredictorException(file, "predictor header checksum mismatch (damaged)");
+        if (Checksums.crc32c(s, 0, 124) != s.get(I32, 124)) throw new PredictorException(file, "predictor header checksum mismatch (damaged)");
         int layer = s.get(I32, 12);
         int dim = s.get(I32, 16);
         int neurons = s.get(I32, 20);
@@ -89,17 +89,11 @@ public final class PredictorFileReader {
     }
 
     private static void section(Path file, MemorySegment s, String name, long off, long bytes, int expect) {
-        int got = crc(s, off, bytes);
+        int got = Checksums.crc32c(s, off, bytes);
         if (got != expect) {
             throw new PredictorException(file, String.format("checksum mismatch in section %s (bytes %d..%d): expected crc32c"
                     + " %08x, found %08x; the file is damaged", name, off, off + bytes, expect, got));
         }
-    }
-
-    static int crc(MemorySegment s, long off, long len) {
-        CRC32C c = new CRC32C();
-        c.update(s.asSlice(off, len).asByteBuffer());
-        return (int) c.getValue();
     }
 
     private static MemorySegment widen(MemorySegment src, PredictorFormat.WeightType type, Arena arena) {

@@ -9,7 +9,8 @@ import java.util.concurrent.RecursiveAction;
 /**
  * Splits index ranges over a fixed number of threads for the training loops. Training runs once,
  * offline, so a ForkJoin pool with a few tasks per call is plenty (the decode loop never uses this;
- * its selector is single-threaded and allocation-free).
+ * its selector scores on the model's {@code Parallel} pool, or the calling thread, and allocates
+ * nothing per token).
  */
 public final class Workers implements AutoCloseable {
     /** Work over {@code [from, to)}. */
