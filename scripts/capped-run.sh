@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces the capped run of docs/benchmarks.md §4 (DESIGN.md §3, issue "Flash bundles"): a 90%-sparse ReLU-gated synthetic
+# Reproduces the capped run of docs/benchmarks.md §4 (issue "Flash bundles"): a 90%-sparse ReLU-gated synthetic
 # Llama with the dimensions of the 1.1B reference, converted to a flash bundle, decoded inside a cgroup
 # (v1) memory limit after dropping the page cache. For comparison it runs the same model as a plain
 # memory-mapped GGUF (dense, no flash techniques) under the same limit, in the same run.
