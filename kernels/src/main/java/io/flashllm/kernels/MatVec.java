@@ -69,7 +69,8 @@ public final class MatVec {
 
     /**
      * {@code out[b*rows + r] = W[r] . x[b*cols ..]} for a batch of activations (prompt processing).
-     * Weight rows are decoded four at a time into a per-range buffer (L1/L2-resident) and multiplied
+     * Batches of {@link MatMul#MIN_BATCH} or more go to {@link MatMul}'s panel kernel; smaller ones:
+     * weight rows are decoded four at a time into a per-range buffer (L1/L2-resident) and multiplied
      * with the batch four activations at a time in a 4x4 register tile, so weight bytes are read and
      * decoded once per batch and each loaded vector feeds four FMAs.
      */
@@ -81,6 +82,10 @@ public final class MatVec {
         if (batch == 0) return;
         if (batch == 1) {
             matvec(p, w, x, out);
+            return;
+        }
+        if (MatMul.applies(batch)) {
+            MatMul.matmul(p, w, x, batch, out);
             return;
         }
         RowKernel k = RowKernel.forType(w.type());

@@ -142,4 +142,33 @@ class KernelsVsReferenceTest {
             }
         }
     }
+    /**
+     * The panel path of batched products: batches of 8 and more, rows that leave a partial panel
+     * of twelve, and 2304 columns, which take three column blocks (1024, 1024, 256) per panel.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void panelMatmulMatchesReference(GgmlType type) {
+        Random rnd = new Random(400 + type.ordinal());
+        int cols = 2304;
+        try (Arena arena = Arena.ofShared()) {
+            for (int rows : new int[]{1, 13, 30}) {
+                WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                for (int batch : new int[]{8, 16, 17, 33, 64}) {
+                    float[] x = TestTensors.gaussian(batch * cols, rnd);
+                    for (Parallel p : new Parallel[]{null, pool}) {
+                        float[] got = new float[batch * rows];
+                        MatVec.matmul(p, w, x, batch, got);
+                        for (int b = 0; b < batch; b++) {
+                            for (int r = 0; r < rows; r++) {
+                                float[] row = ScalarReference.dequantizeRow(w, r);
+                                assertClose(ScalarReference.dot(w, r, x, b * cols), got[b * rows + r], absDot(row, x, b * cols),
+                                        type + " panel matmul batch " + batch + " rows " + rows);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,111 @@
+package io.flashllm.kernels;
+
+import io.flashllm.kernels.cpu.PanelKernel;
+import io.flashllm.kernels.cpu.RowKernel;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+/**
+ * Weight matrix times a batch of activations (prompt processing), blocked like a GEMM:
+ * <ol>
+ *   <li>the batch is transposed once into {@code xT[col * p + token]} ({@code p} = the batch
+ *       rounded up to 16 tokens, the padding zero), so that one vector holds 16 tokens' values of
+ *       the same column;</li>
+ *   <li>rows are taken twelve at a time (a panel), decoded {@link #K_BLOCK} columns at a time into
+ *       a small float buffer, and multiplied with the activations by {@link PanelKernel};</li>
+ *   <li>the column blocks are the outer loop of each thread's share of panels, so the activation
+ *       block (1024 columns x 64 tokens = 256 KiB) stays in L2 while every panel of the share uses
+ *       it; partial sums wait in {@code outT[row * p + token]} between blocks;</li>
+ *   <li>{@code outT} is transposed back into the caller's {@code out[token * rows + row]}.</li>
+ * </ol>
+ * Each weight block is read and decoded once per call, whatever the batch. Scratch arrays belong
+ * to the calling thread (the activations) and to each worker (the decoded panel), grown to the
+ * largest call seen and then reused, so a call allocates only its loop bodies.
+ */
+final class MatMul {
+    /** Columns decoded per pass: a multiple of every block size (256 for the K-quants). */
+    static final int K_BLOCK = 1024;
+    /** Below this batch the padded 16-token vectors would waste more than the panel kernel gains. */
+    static final int MIN_BATCH = 8;
+
+    private static final ThreadLocal<float[][]> CALLER_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[PanelKernel.ROWS * K_BLOCK]);
+
+    private MatMul() {}
+
+    /** Whether {@link #matmul} handles a batch of this size on this machine. */
+    static boolean applies(int batch) {
+        return batch >= MIN_BATCH && PanelKernel.usable();
+    }
+
+    /** {@code out[b*rows + r] = W[r] . x[b*cols ..]}; arguments already checked by the caller. */
+    static void matmul(Parallel p, WeightTensor w, float[] x, int batch, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        int pw = (batch + PanelKernel.LANES - 1) / PanelKernel.LANES * PanelKernel.LANES;
+        int panels = (rows + PanelKernel.ROWS - 1) / PanelKernel.ROWS;
+        float[][] scratch = CALLER_SCRATCH.get();
+        float[] xT = grow(scratch, 0, (long) cols * pw);
+        float[] outT = grow(scratch, 1, (long) panels * PanelKernel.ROWS * pw);
+
+        int colChunks = (cols + 63) / 64;
+        run(p, colChunks, (long) cols * pw, (from, to) -> transposeIn(x, batch, cols, pw, xT, from * 64, Math.min(cols, to * 64)));
+
+        RowKernel k = RowKernel.forType(w.type());
+        MemorySegment s = w.data();
+        long rb = w.rowBytes();
+        GgmlType type = w.type();
+        run(p, panels, (long) rows * cols * batch, (from, to) -> {
+            float[] panel = PANEL.get();
+            for (int kb = 0; kb < cols; kb += K_BLOCK) {
+                int kLen = Math.min(K_BLOCK, cols - kb);
+                long byteOff = (long) (kb / type.blockSize) * type.blockBytes;
+                for (int pn = from; pn < to; pn++) {
+                    int r0 = pn * PanelKernel.ROWS;
+                    int n = Math.min(PanelKernel.ROWS, rows - r0);
+                    for (int i = 0; i < n; i++) k.dequant(s, (r0 + i) * rb + byteOff, kLen, panel, i * kLen);
+                    if (n < PanelKernel.ROWS) Arrays.fill(panel, n * kLen, PanelKernel.ROWS * kLen, 0f);
+                    int c = 0;
+                    int accOff = r0 * pw;
+                    int xOff = kb * pw;
+                    for (; c + 2 * PanelKernel.LANES <= pw; c += 2 * PanelKernel.LANES) {
+                        PanelKernel.rows12x32(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
+                    }
+                    if (c < pw) PanelKernel.rows12x16(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
+                }
+            }
+            int rEnd = Math.min(rows, to * PanelKernel.ROWS);
+            for (int b = 0; b < batch; b++) {
+                int o = b * rows;
+                for (int r = from * PanelKernel.ROWS; r < rEnd; r++) out[o + r] = outT[r * pw + b];
+            }
+        });
+    }
+
+    /** {@code xT[c * pw + b] = x[b * cols + c]} for columns {@code [c0, c1)}; padding tokens zero. */
+    private static void transposeIn(float[] x, int batch, int cols, int pw, float[] xT, int c0, int c1) {
+        for (int b = 0; b < batch; b++) {
+            int xo = b * cols;
+            for (int c = c0; c < c1; c++) xT[c * pw + b] = x[xo + c];
+        }
+        if (batch < pw) {
+            for (int c = c0; c < c1; c++) Arrays.fill(xT, c * pw + batch, (c + 1) * pw, 0f);
+        }
+    }
+
+    private static float[] grow(float[][] scratch, int i, long size) {
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("batch too large for one product: " + size + " scratch floats");
+        }
+        if (scratch[i].length < size) scratch[i] = new float[(int) size];
+        return scratch[i];
+    }
+
+    private static void run(Parallel p, int n, long work, Parallel.RangeBody body) {
+        if (p == null || p.threads() == 1 || work < (1 << 15)) {
+            body.run(0, n);
+        } else {
+            p.forRange(n, body);
+        }
+    }
+}
