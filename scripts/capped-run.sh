@@ -6,6 +6,7 @@
 #
 #   sudo scripts/capped-run.sh                 # 800M cap, gate-exact
 #   CAP=600M SELECTOR=gate-exact sudo scripts/capped-run.sh
+#   MIN_READ=4K sudo scripts/capped-run.sh      # one neuron per read: no read amplification
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -19,6 +20,7 @@ GEN_TOKENS="${GEN_TOKENS:-64}"
 CTX="${CTX:-256}"
 HEAP="${HEAP:-64m}"
 WINDOW="${WINDOW:-5}"
+MIN_READ="${MIN_READ:-32K}"  # convert --min-read: smallest flash read (neurons are grouped up to it)
 DENSE="${DENSE:-1}"          # also run the plain GGUF under the same cap (slow: it re-reads the file)
 
 [ "$(id -u)" -eq 0 ] || { echo "capped-run: run as root (cgroup and drop_caches need it)" >&2; exit 1; }
@@ -31,6 +33,7 @@ mkdir -p "$WORK"
 FL="$ROOT/bin/flashllm"
 MODEL="$WORK/relu-1.1b-q8_0.gguf"
 BUNDLE="$WORK/relu-1.1b-q8_0.bundle"
+[ "${MIN_READ^^}" = 32K ] || BUNDLE="$WORK/relu-1.1b-q8_0-min${MIN_READ,,}.bundle"
 
 if [ ! -f "$MODEL" ]; then
   echo "== synth 90%-sparse ReLU Llama 1.1B (Q8_0) -> $MODEL" >&2
@@ -39,7 +42,7 @@ if [ ! -f "$MODEL" ]; then
 fi
 if [ ! -d "$BUNDLE" ]; then
   echo "== convert -> $BUNDLE" >&2
-  "$FL" convert --model "$MODEL" --out "$BUNDLE"
+  "$FL" convert --model "$MODEL" --out "$BUNDLE" --min-read "$MIN_READ"
 fi
 
 # Budget for flashllm inside the cap: the cap minus the Java heap (the budget counts everything else).
