@@ -20,7 +20,7 @@ final class ModelOptions {
             description = "Compute threads (default: all cores).")
     Integer threads;
 
-    @Option(names = "--ctx", paramLabel = "N",
+    @Option(names = {"-c", "--ctx"}, paramLabel = "N",
             description = "Context length in tokens (default: the model's, at most " + ContextLength.DEFAULT_MAX + ").")
     Integer ctx;
 

@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
 public final class ServeCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger(ServeCommand.class.getName());
 
-    @Option(names = "--model", paramLabel = "PATH",
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH",
             description = "GGUF file, Hugging Face directory or flash bundle; none serves the built-in demo model.")
     Path model;
     @Option(names = "--host", description = "Address to bind (default 127.0.0.1).")
@@ -47,9 +47,9 @@ public final class ServeCommand implements Callable<Integer> {
     Integer parallel;
     @Option(names = "--queue-size", description = "Requests that may wait for a slot before 429 (default 16).")
     Integer queueSize;
-    @Option(names = "--ctx", description = "Context length per slot (default: the model's, at most 4096).")
+    @Option(names = {"-c", "--ctx"}, description = "Context length per slot (default: the model's, at most 4096).")
     Integer ctx;
-    @Option(names = "--threads", description = "Compute threads (default: all cores).")
+    @Option(names = {"-t", "--threads"}, description = "Compute threads (default: all cores).")
     Integer threads;
     @Option(names = "--model-alias", description = "Model id shown to clients (default: the model's own).")
     String modelAlias;

@@ -50,6 +50,17 @@ class ServeCommandTest {
         }
     }
 
+    /** The short options llama.cpp users type: -m model, -c context, -t threads. */
+    @Test
+    void llamaCppShortOptions() {
+        ServeCommand cmd = new ServeCommand(cfg -> new FakeModel(0, 0, 64), List.of());
+        new CommandLine(cmd).parseArgs("-m", "/models/x.gguf", "-c", "512", "-t", "3");
+        Map<Setting, Object> cl = cmd.commandLine();
+        assertEquals("/models/x.gguf", String.valueOf(cl.get(Setting.MODEL)));
+        assertEquals("512", String.valueOf(cl.get(Setting.CTX)));
+        assertEquals("3", String.valueOf(cl.get(Setting.THREADS)));
+    }
+
     @Test
     void noCorsHeadersUnlessConfigured() throws Exception {
         try (TestServer ts = new TestServer(new FakeModel(0, 0, 64), Map.of())) {
