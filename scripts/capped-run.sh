@@ -7,6 +7,7 @@
 #   sudo scripts/capped-run.sh                 # 800M cap, gate-exact
 #   CAP=600M SELECTOR=gate-exact sudo scripts/capped-run.sh
 #   MIN_READ=4K sudo scripts/capped-run.sh      # one neuron per read: no read amplification
+#   CAP=600M GATES=bundled SELECTOR=predicted sudo scripts/capped-run.sh   # the predictor's run (calibrates once)
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -20,6 +21,9 @@ GEN_TOKENS="${GEN_TOKENS:-64}"
 CTX="${CTX:-256}"
 HEAP="${HEAP:-64m}"
 WINDOW="${WINDOW:-5}"
+GATES="${GATES:-resident}"   # convert --gates: resident (gate-exact) or bundled (gates on flash; use SELECTOR=predicted)
+CALIB_TOKENS="${CALIB_TOKENS:-1024}"  # SELECTOR=predicted: calibration tokens when the bundle has no predictors yet
+RANK="${RANK:-128}"
 MIN_READ="${MIN_READ:-32K}"  # convert --min-read: smallest flash read (neurons are grouped up to it)
 DENSE="${DENSE:-1}"          # also run the plain GGUF under the same cap (slow: it re-reads the file)
 
@@ -33,7 +37,8 @@ mkdir -p "$WORK"
 FL="$ROOT/bin/flashllm"
 MODEL="$WORK/relu-1.1b-q8_0.gguf"
 BUNDLE="$WORK/relu-1.1b-q8_0.bundle"
-[ "${MIN_READ^^}" = 32K ] || BUNDLE="$WORK/relu-1.1b-q8_0-min${MIN_READ,,}.bundle"
+[ "${MIN_READ^^}" = 32K ] || BUNDLE="${BUNDLE%.bundle}-min${MIN_READ,,}.bundle"
+[ "$GATES" = resident ] || BUNDLE="${BUNDLE%.bundle}-gates-$GATES.bundle"
 
 if [ ! -f "$MODEL" ]; then
   echo "== synth 90%-sparse ReLU Llama 1.1B (Q8_0) -> $MODEL" >&2
@@ -42,7 +47,11 @@ if [ ! -f "$MODEL" ]; then
 fi
 if [ ! -d "$BUNDLE" ]; then
   echo "== convert -> $BUNDLE" >&2
-  "$FL" convert --model "$MODEL" --out "$BUNDLE" --min-read "$MIN_READ"
+  "$FL" convert --model "$MODEL" --out "$BUNDLE" --min-read "$MIN_READ" --gates "$GATES"
+fi
+if [ "$SELECTOR" = predicted ] && [ -z "$(ls -A "$BUNDLE/predictors" 2>/dev/null)" ]; then
+  echo "== calibrate predictors ($CALIB_TOKENS tokens, rank $RANK) -> $BUNDLE/predictors" >&2
+  "$FL" calibrate --model "$BUNDLE" --tokens "$CALIB_TOKENS" --rank "$RANK" --epochs 3 --ctx "$CTX" >&2
 fi
 
 # Budget for flashllm inside the cap: the cap minus the Java heap (the budget counts everything else).

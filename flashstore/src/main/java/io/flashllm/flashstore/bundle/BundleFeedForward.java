@@ -177,7 +177,13 @@ public final class BundleFeedForward implements BatchedFeedForward {
             layers[l] = new Layer(l, f, residentGates == null ? null : residentGates.get(l),
                     upBiases == null ? null : upBiases.get(l), downBiases == null ? null : downBiases.get(l), shapes, cacheParts);
         }
-        this.partial = new float[parallel == null ? 1 : parallel.threads()][dim];
+        int chunksMax = parallel == null ? 1 : parallel.threads();
+        this.partial = new float[chunksMax][dim];
+        int rowsMax = Math.max(options.cacheRowsPerLayer(), options.streamRows());
+        this.firingRows = new int[chunksMax][rowsMax];
+        this.firingAct = new float[chunksMax][rowsMax];
+        this.firingUp = new float[chunksMax][rowsMax];
+        this.firingProd = new float[chunksMax][rowsMax];
         gateIndex = cacheParts.indexOf(Part.GATE);
         upIndex = cacheParts.indexOf(Part.UP);
         downIndex = cacheParts.indexOf(Part.DOWN);
@@ -186,6 +192,11 @@ public final class BundleFeedForward implements BatchedFeedForward {
     private final Parallel parallel;
     private boolean closed;
     private final float[][] partial;
+    /** Per compute chunk: the firing rows of {@link #accumulateRange}, their activations, up biases and up products. */
+    private final int[][] firingRows;
+    private final float[][] firingAct;
+    private final float[][] firingUp;
+    private final float[][] firingProd;
     private final ComputeJob job = new ComputeJob();
     private final int gateIndex;
     private final int upIndex;
@@ -448,7 +459,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
         float[] gate = gateOf(L);
         if (chunks <= 1) {
-            for (int r = from; r < to; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gate, x, out);
+            accumulateRange(L, rows, cache, ids, from, to, gate, x, out, 0);
             return;
         }
         job.set(L, rows, cache, ids, from, count, chunks, x);
@@ -492,7 +503,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 java.util.Arrays.fill(p, 0f);
                 int r0 = this.from + (int) ((long) count * c / chunks);
                 int r1 = this.from + (int) ((long) count * (c + 1) / chunks);
-                for (int r = r0; r < r1; r++) accumulate(layer, rows, r, cache != null ? cache.idAt(r) : ids[r], gate, x, p);
+                accumulateRange(layer, rows, cache, ids, r0, r1, gate, x, p, c);
             }
         }
     }
@@ -508,6 +519,41 @@ public final class BundleFeedForward implements BatchedFeedForward {
 
     /** Set while {@link #forwardBatch} computes one token of a batch. */
     private float[] batchGate;
+
+    /**
+     * out += the contributions of rows [r0, r1) (ids from the cache, or {@code ids} for stream rows).
+     * With the gate pre-activations known (an exact selector computed them), the firing rows are
+     * gathered first and their up products run through the multi-row kernel, four rows per pass
+     * over the activations; otherwise each row is handled on its own.
+     */
+    private void accumulateRange(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int r0, int r1, float[] gatePre,
+                                 float[] x, float[] out, int chunk) {
+        if (gatePre == null || !activation.gated()) {
+            for (int r = r0; r < r1; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gatePre, x, out);
+            return;
+        }
+        int[] firing = firingRows[chunk];
+        float[] act = firingAct[chunk];
+        float[] up = firingUp[chunk];
+        int n = 0;
+        for (int r = r0; r < r1; r++) {
+            int id = cache != null ? cache.idAt(r) : ids[r];
+            float g = activation.apply(gatePre[id]);
+            if (g == 0f) continue;
+            firing[n] = r;
+            act[n] = g;
+            if (L.upBias != null) up[n] = L.upBias[id]; // the bias rides along until the product is added
+            n++;
+        }
+        if (n == 0) return;
+        float[] prod = firingProd[chunk];
+        MatVec.matvecRows(null, rows.part(upIndex), firing, n, x, prod);
+        WeightTensor down = rows.part(downIndex);
+        for (int i = 0; i < n; i++) {
+            float a = act[i] * (prod[i] + (L.upBias != null ? up[i] : 0f));
+            MatVec.axpy(down, firing[i], a, out, 0);
+        }
+    }
 
     private void accumulate(Layer L, RowMatrix rows, int r, int id, float[] gatePre, float[] x, float[] out) {
         float a;
