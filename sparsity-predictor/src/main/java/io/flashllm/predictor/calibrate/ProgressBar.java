@@ -5,7 +5,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A one-line progress bar on a terminal stream (stderr): done/total, percentage, rate and time
- * left, redrawn in place at most five times a second. With a null stream it only counts.
+ * left, redrawn in place at most five times a second. When the stream is not a terminal (a log
+ * file, a container's output) it prints a plain line at each tenth of the work instead, so logs
+ * stay readable. With a null stream it only counts.
  */
 public final class ProgressBar implements AutoCloseable {
     private static final int WIDTH = 30;
@@ -16,9 +18,17 @@ public final class ProgressBar implements AutoCloseable {
     private final AtomicLong done = new AtomicLong();
     private final long start = System.nanoTime();
     private volatile String status = "";
+    private final boolean interactive;
     private long lastDraw;
+    private long lastTenth = -1;
 
     public ProgressBar(PrintStream out, String label, long total, String unit) {
+        this(out, label, total, unit, System.console() != null && System.console().isTerminal());
+    }
+
+    /** {@code interactive}: redraw in place (a terminal) or print a line per tenth (a log). */
+    public ProgressBar(PrintStream out, String label, long total, String unit, boolean interactive) {
+        this.interactive = interactive;
         this.out = out;
         this.label = label;
         this.total = Math.max(1, total);
@@ -43,15 +53,26 @@ public final class ProgressBar implements AutoCloseable {
     private synchronized void draw(boolean force) {
         if (out == null) return;
         long now = System.nanoTime();
-        if (!force && now - lastDraw < 200_000_000L && done.get() < total) return;
-        lastDraw = now;
         long d = Math.min(done.get(), total);
+        if (!interactive) {
+            long tenth = 10 * d / total;
+            if (tenth == lastTenth) return;
+            lastTenth = tenth;
+        } else {
+            if (!force && now - lastDraw < 200_000_000L && done.get() < total) return;
+            lastDraw = now;
+        }
         int filled = (int) (WIDTH * d / total);
         double secs = (now - start) / 1e9;
         double rate = secs > 0 ? d / secs : 0;
         String eta = rate > 0 && d < total ? " ETA " + duration((total - d) / rate) : "";
-        out.print("\r" + label + " [" + "#".repeat(filled) + "-".repeat(WIDTH - filled) + "] "
-                + String.format("%3d%% %d/%d %s %.1f/s", 100 * d / total, d, total, unit, rate) + eta + " " + status + "\033[K");
+        String line = label + " [" + "#".repeat(filled) + "-".repeat(WIDTH - filled) + "] "
+                + String.format("%3d%% %d/%d %s %.1f/s", 100 * d / total, d, total, unit, rate) + eta + " " + status;
+        if (interactive) {
+            out.print("\r" + line + "\033[K");
+        } else {
+            out.println(line.stripTrailing());
+        }
         out.flush();
     }
 
@@ -65,7 +86,7 @@ public final class ProgressBar implements AutoCloseable {
     public void close() {
         if (out == null) return;
         draw(true);
-        out.println();
+        if (interactive) out.println();
         out.flush();
     }
 }
