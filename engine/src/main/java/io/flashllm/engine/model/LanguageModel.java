@@ -21,6 +21,10 @@ public final class LanguageModel implements AutoCloseable {
     // Fair: concurrent sequences take turns token by token instead of one starving the others.
     private final ReentrantLock lock = new ReentrantLock(true);
     private final AutoCloseable resources;
+    // The accelerator every new sequence runs on (null: the CPU); switched off, with deviceError, when its
+    // first logits disagree with the CPU's. volatile: sequences on other threads read it.
+    private volatile DeviceBackend device;
+    private volatile String deviceError;
 
     /**
      * @param resources closed with the model after the FFN and the pool (the mapped files)
@@ -60,9 +64,35 @@ public final class LanguageModel implements AutoCloseable {
         return lock;
     }
 
+    /**
+     * Runs every new sequence's decode step on {@code backend}; each sequence's first logits are
+     * cross-checked against the CPU's. Fails when the backend does not support this model.
+     */
+    public void useDevice(DeviceBackend backend) {
+        String why = backend.unsupportedReason(this);
+        if (why != null) {
+            throw new IllegalStateException("backend '" + backend.name() + "' cannot run " + config.name() + ": " + why);
+        }
+        this.deviceError = null;
+        this.device = backend;
+    }
+
+    /** The backend new sequences run on, or null for the CPU. */
+    public DeviceBackend device() {
+        return device;
+    }
+
+    /** Switches the device off after a mismatch: later sequences fail with {@code error} instead of running elsewhere. */
+    void disableDevice(String error) {
+        this.deviceError = error;
+        this.device = null;
+    }
+
     /** A new sequence with room for {@code contextLength} positions (at most the model's). */
     public Transformer newTransformer(int contextLength) {
         if (contextLength <= 0) throw new IllegalArgumentException("context length must be positive, got " + contextLength);
+        String error = deviceError;
+        if (error != null) throw new DeviceMismatchException(error);
         int ctx = Math.min(contextLength, config.contextLength());
         return switch (config.architecture()) {
             case LLAMA, QWEN2 -> new LlamaTransformer(this, ctx, kvCacheType);
