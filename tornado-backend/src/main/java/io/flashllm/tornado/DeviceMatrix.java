@@ -23,8 +23,13 @@ public sealed interface DeviceMatrix permits DeviceMatrix.F32, DeviceMatrix.F16,
 
     int cols();
 
+    /** The device arrays holding the weights. */
+    Object[] arrays();
+
     /** Declares the weights as first-execution inputs of {@code graph} (they stay resident afterwards). */
-    void upload(TaskGraph graph);
+    default void upload(TaskGraph graph) {
+        graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, arrays());
+    }
 
     /** Adds the task {@code out = this . x} to {@code graph}; {@code halfs} is the graph's {@link Halfs#table()}. */
     void matvec(TaskGraph graph, String id, FloatArray halfs, FloatArray x, FloatArray out);
@@ -34,8 +39,8 @@ public sealed interface DeviceMatrix permits DeviceMatrix.F32, DeviceMatrix.F16,
 
     record F32(FloatArray w, int rows, int cols) implements DeviceMatrix {
         @Override
-        public void upload(TaskGraph graph) {
-            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w);
+        public Object[] arrays() {
+            return new Object[] {w};
         }
 
         @Override
@@ -51,8 +56,8 @@ public sealed interface DeviceMatrix permits DeviceMatrix.F32, DeviceMatrix.F16,
 
     record F16(ShortArray w, int rows, int cols) implements DeviceMatrix {
         @Override
-        public void upload(TaskGraph graph) {
-            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, w);
+        public Object[] arrays() {
+            return new Object[] {w};
         }
 
         @Override
@@ -68,8 +73,8 @@ public sealed interface DeviceMatrix permits DeviceMatrix.F32, DeviceMatrix.F16,
 
     record Q8(Int8Array quants, ShortArray scales, int rows, int cols) implements DeviceMatrix {
         @Override
-        public void upload(TaskGraph graph) {
-            graph.transferToDevice(DataTransferMode.FIRST_EXECUTION, quants, scales);
+        public Object[] arrays() {
+            return new Object[] {quants, scales};
         }
 
         @Override

@@ -14,19 +14,21 @@ public final class RopeKernels {
     private RopeKernels() {}
 
     /**
-     * One work item per rotated pair ({@code pairs = heads * half}). Interleaved (llama.cpp's GGUF
-     * llama): elements 2i and 2i+1 rotate together; half-split (Hugging Face, qwen2): i and i+half.
+     * One work item per rotated pair ({@code pairs = heads * halfRot}, halfRot = rotary dims / 2; the kernel's
+     * and its parameters' names avoid OpenCL type and builtin names ({@code half}, {@code cos}, {@code sin},
+     * {@code rotate}): the generated kernel keeps them, and a clash fails or crashes the device compiler).
+     * Interleaved (llama.cpp's GGUF llama): elements 2i and 2i+1 rotate together; half-split (Hugging Face, qwen2): i and i+halfRot.
      */
-    public static void rotate(FloatArray v, FloatArray cos, FloatArray sin, IntArray pos, int pairs, int half,
+    public static void applyRope(FloatArray v, FloatArray cosTable, FloatArray sinTable, IntArray pos, int pairs, int halfRot,
                               int headDim, int interleaved) {
         for (@Parallel int p = 0; p < pairs; p++) {
-            int h = p / half;
-            int i = p - h * half;
-            int t = pos.get(0) * half + i;
-            float c = cos.get(t);
-            float s = sin.get(t);
+            int h = p / halfRot;
+            int i = p - h * halfRot;
+            int t = pos.get(0) * halfRot + i;
+            float c = cosTable.get(t);
+            float s = sinTable.get(t);
             int a = h * headDim + i;
-            int b = a + half;
+            int b = a + halfRot;
             if (interleaved == 1) {
                 a = h * headDim + 2 * i;
                 b = a + 1;
