@@ -6,6 +6,11 @@ import io.flashllm.engine.model.DeviceForward;
 import io.flashllm.engine.model.LanguageModel;
 import io.flashllm.engine.model.ModelWeights;
 
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
 /**
  * {@code --backend tornado}: the decode step as TornadoVM kernels on the SDK's default device
  * (select another with TornadoVM's {@code -Dtornado.device=...} flags). Registered for
@@ -48,8 +53,45 @@ public final class TornadoBackend implements DeviceBackend {
         return null;
     }
 
+    /** Closed sequences' device state per model, for the next sequence of the same context length. */
+    private final Map<LanguageModel, List<TornadoForward>> idle = new IdentityHashMap<>();
+
+    /**
+     * Device KV caches hold at least this many positions (or the model's context, if shorter), so
+     * that sequences of different lengths can reuse one compiled instance.
+     */
+    static final int MIN_DEVICE_CONTEXT = 4096;
+
     @Override
     public DeviceForward open(LanguageModel model, int contextLength) {
-        return new TornadoForward(model, contextLength);
+        TornadoForward f = null;
+        synchronized (idle) {
+            List<TornadoForward> free = idle.get(model);
+            if (free != null) {
+                for (int i = 0; i < free.size() && f == null; i++) {
+                    if (free.get(i).contextLength() >= contextLength) f = free.remove(i);
+                }
+            }
+        }
+        if (f == null) {
+            int positions = Math.max(contextLength, Math.min(model.config().contextLength(), MIN_DEVICE_CONTEXT));
+            f = new TornadoForward(model, positions);
+        }
+        return f.lease(this::giveBack);
+    }
+
+    private void giveBack(LanguageModel model, TornadoForward f) {
+        synchronized (idle) {
+            idle.computeIfAbsent(model, m -> new ArrayList<>()).add(f);
+        }
+    }
+
+    @Override
+    public void release(LanguageModel model) {
+        List<TornadoForward> free;
+        synchronized (idle) {
+            free = idle.remove(model);
+        }
+        if (free != null) free.forEach(TornadoForward::free);
     }
 }

@@ -11,15 +11,20 @@ import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 
 /**
  * One sequence on a TornadoVM device: a {@link DecodeGraph} in an execution plan. The first step
  * compiles every task (TornadoVM JIT, then the device's compiler) and uploads the weights; later
- * steps move the input row, the position and the logits only.
+ * steps move the input row, the position and the logits only. Closing a leased instance hands it
+ * back to {@link TornadoBackend} for the model's next sequence; {@link #free} releases the device.
  */
 final class TornadoForward implements DeviceForward {
     private static final AtomicInteger PLANS = new AtomicInteger();
 
+    private final LanguageModel model;
+    private final int contextLength;
+    private BiConsumer<LanguageModel, TornadoForward> onClose;
     private final ModelConfig config;
     private final ModelWeights weights;
     private final DecodeGraph graph;
@@ -31,6 +36,8 @@ final class TornadoForward implements DeviceForward {
 
     TornadoForward(LanguageModel model, int contextLength) {
         RuntimeFlags.apply();
+        this.model = model;
+        this.contextLength = contextLength;
         this.config = model.config();
         this.weights = model.weights();
         this.graph = DecodeGraph.build("flashllm" + PLANS.incrementAndGet(), config, weights, contextLength);
@@ -40,6 +47,16 @@ final class TornadoForward implements DeviceForward {
         this.row = new float[config.dim()];
         this.positionRow = weights.positionEmbedding() == null ? null : new float[config.dim()];
         this.out = new float[config.vocabSize()];
+    }
+
+    int contextLength() {
+        return contextLength;
+    }
+
+    /** This instance for one sequence: {@link #close} passes it to {@code onClose} instead of freeing it. */
+    TornadoForward lease(BiConsumer<LanguageModel, TornadoForward> onClose) {
+        this.onClose = onClose;
+        return this;
     }
 
     @Override
@@ -69,6 +86,17 @@ final class TornadoForward implements DeviceForward {
 
     @Override
     public void close() {
+        BiConsumer<LanguageModel, TornadoForward> back = onClose;
+        onClose = null;
+        if (back != null) {
+            back.accept(model, this);
+        } else {
+            free();
+        }
+    }
+
+    /** Frees the device memory of this instance. */
+    void free() {
         try {
             plan.freeDeviceMemory();
             plan.close();

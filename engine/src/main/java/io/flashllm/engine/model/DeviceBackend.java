@@ -25,8 +25,16 @@ public interface DeviceBackend {
     /** Whether {@link #open} supports this model (architecture and weight types); null when it does, else why not. */
     String unsupportedReason(LanguageModel model);
 
-    /** A device-resident copy of {@code model} with a KV cache of {@code contextLength} positions. */
+    /**
+     * A device-resident copy of {@code model} with a KV cache of {@code contextLength} positions. A
+     * backend may hand out one that an earlier, closed sequence of the same model used (compiled
+     * kernels and uploaded weights are the expensive part; a KV cache needs no clearing, since a
+     * sequence writes each position before it reads it).
+     */
     DeviceForward open(LanguageModel model, int contextLength);
+
+    /** Frees whatever {@link #open} kept for reuse with {@code model}; called when the model closes. */
+    default void release(LanguageModel model) {}
 
     /** The name of the default, in-process backend (no device). */
     String CPU = "cpu";

@@ -25,6 +25,8 @@ public final class LanguageModel implements AutoCloseable {
     // first logits disagree with the CPU's. volatile: sequences on other threads read it.
     private volatile DeviceBackend device;
     private volatile String deviceError;
+    // The backend to release at close, kept when a mismatch switches the device off.
+    private volatile DeviceBackend attached;
 
     /**
      * @param resources closed with the model after the FFN and the pool (the mapped files)
@@ -75,6 +77,7 @@ public final class LanguageModel implements AutoCloseable {
         }
         this.deviceError = null;
         this.device = backend;
+        this.attached = backend;
     }
 
     /** The backend new sequences run on, or null for the CPU. */
@@ -104,6 +107,8 @@ public final class LanguageModel implements AutoCloseable {
     public void close() {
         lock.lock();
         try {
+            DeviceBackend d = attached;
+            if (d != null) d.release(this);
             ffn.close();
             parallel.close();
             if (resources != null) resources.close();

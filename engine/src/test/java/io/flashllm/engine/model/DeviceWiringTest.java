@@ -38,6 +38,7 @@ class DeviceWiringTest {
         final LanguageModel twin;
         final float factor;
         int steps;
+        int released;
 
         CpuDevice(float factor) {
             this.twin = ModelLoader.loadLanguageModel(model, new LoadOptions(1, 0, null));
@@ -47,6 +48,11 @@ class DeviceWiringTest {
         @Override public String name() { return "twin"; }
         @Override public String unavailableReason() { return null; }
         @Override public String unsupportedReason(LanguageModel m) { return null; }
+
+        @Override
+        public void release(LanguageModel m) {
+            released++;
+        }
 
         @Override
         public DeviceForward open(LanguageModel m, int contextLength) {
@@ -86,7 +92,9 @@ class DeviceWiringTest {
                 assertTrue(DeviceCheck.relativeError(b, a, a.length) < 1e-5f);
                 assertEquals("twin cpu", t.backend());
             }
+            assertEquals(0, dev.released);
         } finally {
+            assertEquals(1, dev.released, "closing the model releases what the backend kept for it");
             dev.twin.close();
         }
     }
