@@ -43,7 +43,7 @@ final class TornadoForward implements DeviceForward {
         this.graph = DecodeGraph.build("flashllm" + PLANS.incrementAndGet(), config, weights, contextLength);
         this.plan = new TornadoExecutionPlan(graph.graph().snapshot());
         var d = plan.getDevice(0);
-        this.device = "tornado: " + d.getPlatformName().trim() + " / " + d.getDeviceName().trim();
+        this.device = "tornado: " + d.getPlatformName().trim() + " / " + d.getDescription().trim();
         this.row = new float[config.dim()];
         this.positionRow = weights.positionEmbedding() == null ? null : new float[config.dim()];
         this.out = new float[config.vocabSize()];
