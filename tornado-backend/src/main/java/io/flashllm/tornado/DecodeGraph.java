@@ -19,19 +19,31 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * One decode step as a single TornadoVM task graph: every layer and the classifier, with the
- * weights and the KV cache resident on the device. Per step only the input vector (the token's
- * embedding row, looked up on the host: one row of a table that may not fit the device) and the
- * position go in, and only the logits come out.
+ * A segment of the decode step as one TornadoVM task graph: layers {@code first..last} and,
+ * for the last segment, the classifier, with their weights and KV cache resident on the device. Per
+ * step the residual stream and the position go in and the stream (or the logits) comes out: a few
+ * KiB. A whole model does not fit one graph (TornadoVM's task-graph code buffer holds ~150 tasks, a
+ * layer takes ~20), so {@link TornadoForward} chains segments of {@link #LAYERS_PER_GRAPH} layers.
+ *
+ * <p>With {@code ffnOnDevice} false a segment is one layer's attention half: it ends with the FFN
+ * input ({@link #ffnIn}, normalized) and the stream, and the host runs the FFN (a flash bundle's
+ * neuron cache) and adds it to the stream before the next segment.
  *
  * <p>Llama family: RMSNorm, q/k/v (+ biases for Qwen2), RoPE, attention, o, RMSNorm, gated FFN.
  * OPT: LayerNorm before (or after) each block, biases throughout, an ungated ReLU FFN; its learned
  * position embedding is added on the host with the token's row.
  */
 final class DecodeGraph {
+    /** Layers per graph when the FFN runs on the device. */
+    static final int LAYERS_PER_GRAPH = 4;
+
     private final ModelConfig c;
     private final ModelWeights w;
     private final int ctx;
+    private final int first;
+    private final int last;
+    private final boolean ffnOnDevice;
+    private final boolean classifier;
     private final TaskGraph g;
     // Built in two passes: weights are collected while tasks are recorded, then declared as
     // first-execution transfers ahead of every task, as TornadoVM expects inputs before their readers.
@@ -40,10 +52,12 @@ final class DecodeGraph {
     private long deviceBytes;
     private int ids;
 
-    // Per-step inputs and output.
+    // Per-step inputs and outputs: the stream in and out, the FFN input out (attention-only
+    // segments), the logits out (the last segment).
     final FloatArray x;
     final IntArray pos;
     final FloatArray logits;
+    FloatArray ffnIn;
     // Device-only state and scratch (uploaded zeroed once, never read back).
     private final FloatArray halfs = Halfs.table();
     private final FloatArray stats = new FloatArray(2);
@@ -61,21 +75,26 @@ final class DecodeGraph {
     private final FloatArray cos;
     private final FloatArray sin;
 
-    private DecodeGraph(String name, ModelConfig c, ModelWeights w, int ctx) {
+    private DecodeGraph(String name, ModelConfig c, ModelWeights w, int ctx, int first, int last, boolean ffnOnDevice,
+                        boolean classifier) {
         this.c = c;
         this.w = w;
         this.ctx = ctx;
+        this.first = first;
+        this.last = last;
+        this.ffnOnDevice = ffnOnDevice;
+        this.classifier = classifier;
         this.g = new TaskGraph(name);
         this.x = zeros(c.dim());
         this.pos = new IntArray(1);
-        this.logits = zeros(c.vocabSize());
+        this.logits = zeros(classifier ? c.vocabSize() : 1);
         this.xb = zeros(c.dim());
         this.q = zeros(c.qDim());
         this.k = zeros(c.kvDim());
         this.v = zeros(c.kvDim());
         this.att = zeros(c.qDim());
         this.scores = zeros(c.heads() * ctx);
-        long cache = (long) c.layers() * ctx * c.kvDim();
+        long cache = (long) Math.max(1, last - first) * ctx * c.kvDim();
         if (cache > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("a KV cache of " + cache + " floats per side exceeds a device array;"
                     + " lower --ctx");
@@ -85,16 +104,22 @@ final class DecodeGraph {
         this.hGate = zeros(c.ffnDim());
         this.hUp = zeros(c.ffnDim());
         this.hAct = zeros(c.ffnDim());
-        int half = c.rope().style() == RopeStyle.NONE ? 1 : c.rope().rotaryDim() / 2;
+        int half = c.rope().style() == RopeStyle.NONE || last == first ? 1 : c.rope().rotaryDim() / 2;
         this.cos = zeros(ctx * half);
         this.sin = zeros(ctx * half);
-        if (c.rope().style() != RopeStyle.NONE) ropeTables(c.rope().inverseFrequencies(), half);
+        if (c.rope().style() != RopeStyle.NONE && last > first) ropeTables(c.rope().inverseFrequencies(), half);
         deviceBytes = 4L * (2 * cache + c.heads() * ctx + 3L * c.ffnDim() + 2L * ctx * half);
     }
 
-    /** The graph of {@code c}/{@code w} with a KV cache of {@code ctx} positions. */
-    static DecodeGraph build(String name, ModelConfig c, ModelWeights w, int ctx) {
-        DecodeGraph d = new DecodeGraph(name, c, w, ctx);
+    /**
+     * The segment of layers {@code first..last} (exclusive) of {@code c}/{@code w} with a KV cache of
+     * {@code ctx} positions; {@code classifier}: the final norm and classifier follow. Attention-only
+     * segments ({@code ffnOnDevice} false) hold one layer.
+     */
+    static DecodeGraph build(String name, ModelConfig c, ModelWeights w, int ctx, int first, int last,
+                             boolean ffnOnDevice, boolean classifier) {
+        if (!ffnOnDevice && last - first > 1) throw new IllegalArgumentException("attention-only segments hold one layer");
+        DecodeGraph d = new DecodeGraph(name, c, w, ctx, first, last, ffnOnDevice, classifier);
         d.g.transferToDevice(DataTransferMode.EVERY_EXECUTION, d.x, d.pos);
         d.g.transferToDevice(DataTransferMode.FIRST_EXECUTION, d.halfs, d.stats, d.xb, d.q, d.k, d.v, d.att, d.scores,
                 d.keys, d.values, d.hGate, d.hUp, d.hAct, d.cos, d.sin, d.logits);
@@ -103,9 +128,18 @@ final class DecodeGraph {
         } else {
             d.llama();
         }
+        if (classifier) d.classifier();
         d.g.transferToDevice(DataTransferMode.FIRST_EXECUTION, d.resident.toArray());
         for (Consumer<TaskGraph> t : d.tasks) t.accept(d.g);
-        d.g.transferToHost(DataTransferMode.EVERY_EXECUTION, d.logits);
+        if (classifier) {
+            d.g.transferToHost(DataTransferMode.EVERY_EXECUTION, d.logits);
+        } else if (ffnOnDevice) {
+            d.g.transferToHost(DataTransferMode.EVERY_EXECUTION, d.x);
+        } else if (d.ffnIn == d.x) {
+            d.g.transferToHost(DataTransferMode.EVERY_EXECUTION, d.x);
+        } else {
+            d.g.transferToHost(DataTransferMode.EVERY_EXECUTION, d.x, d.ffnIn);
+        }
         return d;
     }
 
@@ -121,10 +155,9 @@ final class DecodeGraph {
     private void llama() {
         int dim = c.dim();
         FfnActivation act = c.activation();
-        for (int l = 0; l < c.layers(); l++) {
+        for (int l = first; l < last; l++) {
             LayerWeights lw = w.layers().get(l);
-            DenseFfnLayer f = w.ffn().get(l);
-            int layerBase = l * ctx * c.kvDim();
+            int layerBase = (l - first) * ctx * c.kvDim();
 
             rmsnorm(x, lw.attnNorm(), xb);
             linear(lw.wq(), lw.bq(), xb, q);
@@ -137,6 +170,11 @@ final class DecodeGraph {
             later(id("residual"), (gr, id) -> gr.task(id, VectorKernels::add, x, xb, dim));
 
             rmsnorm(x, lw.ffnNorm(), xb);
+            if (!ffnOnDevice) {
+                ffnIn = xb;
+                return;
+            }
+            DenseFfnLayer f = w.ffn().get(l);
             linear(f.gate(), null, xb, hGate);
             linear(f.up(), f.upBias(), xb, hUp);
             later(id("gate"), (gr, id) -> gr.task(id, VectorKernels::gated, hGate, hUp, hAct, c.ffnDim(), kind(act),
@@ -144,16 +182,13 @@ final class DecodeGraph {
             linear(f.down(), f.downBias(), hAct, xb);
             later(id("residual"), (gr, id) -> gr.task(id, VectorKernels::add, x, xb, dim));
         }
-        rmsnorm(x, w.outputNorm(), xb);
-        linear(w.output(), null, xb, logits);
     }
 
     private void opt() {
         int dim = c.dim();
-        for (int l = 0; l < c.layers(); l++) {
+        for (int l = first; l < last; l++) {
             LayerWeights lw = w.layers().get(l);
-            DenseFfnLayer f = w.ffn().get(l);
-            int layerBase = l * ctx * c.kvDim();
+            int layerBase = (l - first) * ctx * c.kvDim();
 
             FloatArray in = x;
             if (c.preNorm()) {
@@ -173,14 +208,26 @@ final class DecodeGraph {
                 layernorm(x, lw.ffnNorm(), lw.ffnNormBias(), xb);
                 in = xb;
             }
+            if (!ffnOnDevice) {
+                ffnIn = in;
+                return;
+            }
+            DenseFfnLayer f = w.ffn().get(l);
             linear(f.up(), f.upBias(), in, hUp);
             later(id("relu"), (gr, id) -> gr.task(id, VectorKernels::relu, hUp, c.ffnDim()));
             linear(f.down(), f.downBias(), hUp, xb);
             later(id("residual"), (gr, id) -> gr.task(id, VectorKernels::add, x, xb, dim));
             if (!c.preNorm()) layernorm(x, lw.ffnNorm(), lw.ffnNormBias(), x);
         }
+    }
+
+    /** The final norm and the classifier, into {@link #logits}. */
+    private void classifier() {
         FloatArray in = x;
-        if (w.outputNorm() != null) {
+        if (c.architecture() != Architecture.OPT) {
+            rmsnorm(x, w.outputNorm(), xb);
+            in = xb;
+        } else if (w.outputNorm() != null) {
             layernorm(x, w.outputNorm(), w.outputNormBias(), xb);
             in = xb;
         }

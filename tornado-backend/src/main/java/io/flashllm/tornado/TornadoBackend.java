@@ -43,9 +43,10 @@ public final class TornadoBackend implements DeviceBackend {
     @Override
     public String unsupportedReason(LanguageModel model) {
         ModelWeights w = model.weights();
-        if (w.ffn().isEmpty()) {
-            return "the FFN of a flash bundle is read through the neuron cache on the CPU; the device runs models"
-                    + " whose FFN is in the model file";
+        if (w.ffn().isEmpty() && model.config().architecture() == Architecture.OPT && !model.config().preNorm()) {
+            // A bundle's FFN runs on the host between device segments; post-norm OPT would need its
+            // LayerNorm after the FFN there too.
+            return "a flash bundle of a post-norm OPT (opt-350m) has no device path";
         }
         if (model.config().architecture() == Architecture.OPT && (w.projectIn() != null || w.projectOut() != null)) {
             return "OPT's word-embedding projections (project_in/project_out) have no device kernel";

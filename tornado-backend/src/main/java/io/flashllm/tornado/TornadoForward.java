@@ -4,20 +4,29 @@ import io.flashllm.engine.model.DeviceForward;
 import io.flashllm.engine.model.LanguageModel;
 import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.model.ModelWeights;
+import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.kernels.Dequant;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
- * One sequence on a TornadoVM device: a {@link DecodeGraph} in an execution plan. The first step
- * compiles every task (TornadoVM JIT, then the device's compiler) and uploads the weights; later
- * steps move the input row, the position and the logits only. Closing a leased instance hands it
- * back to {@link TornadoBackend} for the model's next sequence; {@link #free} releases the device.
+ * One sequence on a TornadoVM device: the decode step as a chain of {@link DecodeGraph} segments,
+ * each in its own execution plan. The first step compiles every task (TornadoVM JIT, then the
+ * device's compiler) and uploads the weights; later steps move the residual stream between
+ * segments (a few KiB), the position and the logits.
+ *
+ * <p>When the model's FFN is not in its file (a flash bundle: neurons come from flash through the
+ * neuron cache), each segment is one layer's attention half and the host runs the FFN in between.
+ *
+ * <p>Closing a leased instance hands it back to {@link TornadoBackend} for the model's next
+ * sequence; {@link #free} releases the device.
  */
 final class TornadoForward implements DeviceForward {
     private static final AtomicInteger PLANS = new AtomicInteger();
@@ -27,11 +36,14 @@ final class TornadoForward implements DeviceForward {
     private BiConsumer<LanguageModel, TornadoForward> onClose;
     private final ModelConfig config;
     private final ModelWeights weights;
-    private final DecodeGraph graph;
-    private final TornadoExecutionPlan plan;
+    private final FeedForward hostFfn;
+    private final List<DecodeGraph> segments = new ArrayList<>();
+    private final List<TornadoExecutionPlan> plans = new ArrayList<>();
     private final String device;
     private final float[] row;
     private final float[] positionRow;
+    private final float[] ffnIn;
+    private final float[] ffnOut;
     private final float[] out;
 
     TornadoForward(LanguageModel model, int contextLength) {
@@ -40,13 +52,37 @@ final class TornadoForward implements DeviceForward {
         this.contextLength = contextLength;
         this.config = model.config();
         this.weights = model.weights();
-        this.graph = DecodeGraph.build("flashllm" + PLANS.incrementAndGet(), config, weights, contextLength);
-        this.plan = new TornadoExecutionPlan(graph.graph().snapshot());
-        var d = plan.getDevice(0);
+        boolean ffnOnDevice = !weights.ffn().isEmpty();
+        this.hostFfn = ffnOnDevice ? null : model.ffn();
+        int id = PLANS.incrementAndGet();
+        int layers = config.layers();
+        int step = ffnOnDevice ? DecodeGraph.LAYERS_PER_GRAPH : 1;
+        try {
+            for (int first = 0; first < layers; first += step) {
+                int last = Math.min(layers, first + step);
+                boolean classifier = ffnOnDevice && last == layers;
+                add(DecodeGraph.build("flashllm" + id + "_" + first, config, weights, contextLength, first, last,
+                        ffnOnDevice, classifier));
+            }
+            if (!ffnOnDevice) {
+                add(DecodeGraph.build("flashllm" + id + "_head", config, weights, contextLength, layers, layers, true, true));
+            }
+        } catch (RuntimeException e) {
+            free();
+            throw e;
+        }
+        var d = plans.getFirst().getDevice(0);
         this.device = "tornado: " + d.getPlatformName().trim() + " / " + d.getDescription().trim();
         this.row = new float[config.dim()];
         this.positionRow = weights.positionEmbedding() == null ? null : new float[config.dim()];
+        this.ffnIn = new float[config.dim()];
+        this.ffnOut = new float[config.dim()];
         this.out = new float[config.vocabSize()];
+    }
+
+    private void add(DecodeGraph g) {
+        segments.add(g);
+        plans.add(new TornadoExecutionPlan(g.graph().snapshot()));
     }
 
     int contextLength() {
@@ -66,7 +102,9 @@ final class TornadoForward implements DeviceForward {
 
     /** Device bytes this sequence holds (weights, KV cache, scratch). */
     long deviceBytes() {
-        return graph.deviceBytes();
+        long b = 0;
+        for (DecodeGraph g : segments) b += g.deviceBytes();
+        return b;
     }
 
     @Override
@@ -77,10 +115,21 @@ final class TornadoForward implements DeviceForward {
             Dequant.row(weights.positionEmbedding(), pos + config.positionOffset(), positionRow, 0);
             for (int i = 0; i < row.length; i++) row[i] += positionRow[i];
         }
-        MemorySegment.copy(row, 0, graph.x.getSegment(), ValueLayout.JAVA_FLOAT, 0, row.length);
-        graph.pos.set(0, pos);
-        plan.execute();
-        MemorySegment.copy(graph.logits.getSegment(), ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+        for (int s = 0; s < segments.size(); s++) {
+            DecodeGraph g = segments.get(s);
+            MemorySegment.copy(row, 0, g.x.getSegment(), ValueLayout.JAVA_FLOAT, 0, row.length);
+            g.pos.set(0, pos);
+            plans.get(s).execute();
+            if (s == segments.size() - 1) break;
+            MemorySegment.copy(g.x.getSegment(), ValueLayout.JAVA_FLOAT, 0, row, 0, row.length);
+            if (hostFfn != null) {
+                // The layer's FFN on the host (neuron cache), added to the stream as the CPU pass does.
+                MemorySegment.copy(g.ffnIn.getSegment(), ValueLayout.JAVA_FLOAT, 0, ffnIn, 0, ffnIn.length);
+                hostFfn.forward(s, ffnIn, ffnOut);
+                for (int i = 0; i < row.length; i++) row[i] += ffnOut[i];
+            }
+        }
+        MemorySegment.copy(segments.getLast().logits.getSegment(), ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
         return out;
     }
 
@@ -97,11 +146,16 @@ final class TornadoForward implements DeviceForward {
 
     /** Frees the device memory of this instance. */
     void free() {
-        try {
-            plan.freeDeviceMemory();
-            plan.close();
-        } catch (TornadoExecutionPlanException e) {
-            throw new IllegalStateException("releasing " + device + " failed", e);
+        IllegalStateException failure = null;
+        for (TornadoExecutionPlan p : plans) {
+            try {
+                p.freeDeviceMemory();
+                p.close();
+            } catch (TornadoExecutionPlanException | RuntimeException e) {
+                if (failure == null) failure = new IllegalStateException("releasing " + device + " failed", e);
+            }
         }
+        plans.clear();
+        if (failure != null) throw failure;
     }
 }

@@ -12,6 +12,9 @@ import io.flashllm.engine.synth.SynthArch;
 import io.flashllm.engine.synth.SynthFormat;
 import io.flashllm.engine.synth.SynthSpec;
 import io.flashllm.engine.synth.SynthType;
+import io.flashllm.flashstore.bundle.ConvertOptions;
+import io.flashllm.flashstore.bundle.Converter;
+import io.flashllm.flashstore.ffn.FfnActivation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -54,8 +57,25 @@ class BackendWiringTest {
     @Test
     void tornadoGeneratesTheCpuTokens() throws IOException {
         Path model = dir.resolve("llama.gguf");
-        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 2, 128, 400, SynthType.Q8_0, SynthFormat.GGUF, 23, null,
+        // Six layers: two chained device segments of up to four layers.
+        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 64, 6, 4, 2, 128, 400, SynthType.Q8_0, SynthFormat.GGUF, 23, null,
                 64, null), model, 1);
+        assertSameTokens(model);
+    }
+
+    /** A flash bundle: attention on the device, the FFN through the neuron cache on the host between layers. */
+    @Test
+    void aFlashBundleRunsItsAttentionOnTheDevice() throws Exception {
+        Path gguf = dir.resolve("relu.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.LLAMA_RELU, 64, 2, 4, 2, 128, 400, SynthType.F16, SynthFormat.GGUF, 29,
+                null, 64, null), gguf, 1);
+        Path bundle = dir.resolve("relu.bundle");
+        Converter.convert(gguf, bundle, ConvertOptions.defaults()
+                .withActivation(new FfnActivation(FfnActivation.Kind.GATED_RELU, 0f)).withMinReadBytes(4096));
+        assertSameTokens(bundle);
+    }
+
+    private static void assertSameTokens(Path model) {
         List<GeneratedToken> cpu = greedy(model, "cpu");
         List<GeneratedToken> tornado = greedy(model, "tornado");
         assertEquals(cpu.size(), tornado.size());
