@@ -4,7 +4,10 @@ import io.flashllm.engine.model.DeviceForward;
 import io.flashllm.engine.model.LanguageModel;
 import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.model.ModelWeights;
+import io.flashllm.flashstore.bundle.BundleFeedForward;
+import io.flashllm.flashstore.cache.RowShape;
 import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.Dequant;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
@@ -37,6 +40,9 @@ final class TornadoForward implements DeviceForward {
     private final ModelConfig config;
     private final ModelWeights weights;
     private final FeedForward hostFfn;
+    // A bundle FFN whose cache rows this instance computes on the device, and the device side of it.
+    private final BundleFeedForward bundleFfn;
+    private final DeviceBundleRows bundleRows;
     private final List<DecodeGraph> segments = new ArrayList<>();
     private final List<TornadoExecutionPlan> plans = new ArrayList<>();
     private final String device;
@@ -54,6 +60,10 @@ final class TornadoForward implements DeviceForward {
         this.weights = model.weights();
         boolean ffnOnDevice = !weights.ffn().isEmpty();
         this.hostFfn = ffnOnDevice ? null : model.ffn();
+        this.bundleFfn = hostFfn instanceof BundleFeedForward b && config.activation().gated()
+                && deviceRowTypes(b) ? b : null;
+        this.bundleRows = bundleFfn == null ? null
+                : new DeviceBundleRows(config.activation(), config.layers(), config.dim());
         int id = PLANS.incrementAndGet();
         int layers = config.layers();
         int step = ffnOnDevice ? DecodeGraph.LAYERS_PER_GRAPH : 1;
@@ -72,12 +82,22 @@ final class TornadoForward implements DeviceForward {
             throw e;
         }
         var d = plans.getFirst().getDevice(0);
-        this.device = "tornado: " + d.getPlatformName().trim() + " / " + d.getDescription().trim();
+        this.device = "tornado: " + d.getPlatformName().trim() + " / " + d.getDescription().trim()
+                + (hostFfn == null ? "" : bundleFfn != null ? " (bundle FFN: neuron-cache rows on the device)"
+                : " (bundle FFN on the CPU)");
         this.row = new float[config.dim()];
         this.positionRow = weights.positionEmbedding() == null ? null : new float[config.dim()];
         this.ffnIn = new float[config.dim()];
         this.ffnOut = new float[config.dim()];
         this.out = new float[config.vocabSize()];
+    }
+
+    /** Whether every cached part of the bundle is F16 or Q8_0, the encodings the row kernels read. */
+    private static boolean deviceRowTypes(BundleFeedForward b) {
+        for (RowShape s : b.cacheRowShapes()) {
+            if (s.type() != GgmlType.F16 && s.type() != GgmlType.Q8_0) return false;
+        }
+        return true;
     }
 
     private void add(DecodeGraph g) {
@@ -115,6 +135,19 @@ final class TornadoForward implements DeviceForward {
             Dequant.row(weights.positionEmbedding(), pos + config.positionOffset(), positionRow, 0);
             for (int i = 0; i < row.length; i++) row[i] += positionRow[i];
         }
+        // The bundle FFN computes its cache rows here only during this step: the CPU pass that
+        // cross-checks the first token must run the CPU's own FFN.
+        if (bundleFfn != null) bundleFfn.computeCachedRowsWith(bundleRows);
+        try {
+            runSegments(pos);
+        } finally {
+            if (bundleFfn != null) bundleFfn.computeCachedRowsWith(null);
+        }
+        MemorySegment.copy(segments.getLast().logits.getSegment(), ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
+        return out;
+    }
+
+    private void runSegments(int pos) {
         for (int s = 0; s < segments.size(); s++) {
             DecodeGraph g = segments.get(s);
             MemorySegment.copy(row, 0, g.x.getSegment(), ValueLayout.JAVA_FLOAT, 0, row.length);
@@ -129,8 +162,11 @@ final class TornadoForward implements DeviceForward {
                 for (int i = 0; i < row.length; i++) row[i] += ffnOut[i];
             }
         }
-        MemorySegment.copy(segments.getLast().logits.getSegment(), ValueLayout.JAVA_FLOAT, 0, out, 0, out.length);
-        return out;
+    }
+
+    /** Neuron-cache rows sent to the device so far (0 without a bundle FFN on the device). */
+    long bundleRowsSent() {
+        return bundleRows == null ? 0 : bundleRows.rowsSent();
     }
 
     @Override
@@ -156,6 +192,7 @@ final class TornadoForward implements DeviceForward {
             }
         }
         plans.clear();
+        if (bundleRows != null) bundleRows.close();
         if (failure != null) throw failure;
     }
 }

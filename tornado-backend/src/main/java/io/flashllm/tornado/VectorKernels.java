@@ -47,4 +47,30 @@ public final class VectorKernels {
             h.set(i, a * up.get(i));
         }
     }
+
+    /** As {@link #gated} with a bias added to the up projection: {@code h[i] = act(gate[i]) * (up[i] + bias[i])}. */
+    public static void gatedBias(FloatArray gate, FloatArray up, FloatArray bias, FloatArray h, int n, int kind,
+                                 float threshold) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float g = gate.get(i);
+            float a = 0f;
+            if (kind == 0) {
+                a = g / (1f + TornadoMath.exp(-g));
+            } else if (kind == 1) {
+                if (g > 0f) {
+                    a = g;
+                }
+            } else if (g > threshold) {
+                a = g;
+            }
+            h.set(i, a * (up.get(i) + bias.get(i)));
+        }
+    }
+
+    /** The gate applied on the host: {@code h[i] = coef[i] * (up[i] + bias[i])}. */
+    public static void scaledBias(FloatArray coef, FloatArray up, FloatArray bias, FloatArray h, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            h.set(i, coef.get(i) * (up.get(i) + bias.get(i)));
+        }
+    }
 }

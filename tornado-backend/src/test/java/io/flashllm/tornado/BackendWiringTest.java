@@ -63,7 +63,10 @@ class BackendWiringTest {
         assertSameTokens(model);
     }
 
-    /** A flash bundle: attention on the device, the FFN through the neuron cache on the host between layers. */
+    /**
+     * A flash bundle: attention on the device, the neuron cache filled on the host from flash, its
+     * rows mirrored to the device and the FFN computed there.
+     */
     @Test
     void aFlashBundleRunsItsAttentionOnTheDevice() throws Exception {
         Path gguf = dir.resolve("relu.gguf");
