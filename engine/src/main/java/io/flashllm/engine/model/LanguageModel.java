@@ -27,6 +27,8 @@ public final class LanguageModel implements AutoCloseable {
     private volatile String deviceError;
     // The backend to release at close, kept when a mismatch switches the device off.
     private volatile DeviceBackend attached;
+    // Set once the first sequence has passed the device cross-check (logged once per model).
+    private final java.util.concurrent.atomic.AtomicBoolean deviceAnnounced = new java.util.concurrent.atomic.AtomicBoolean();
 
     /**
      * @param resources closed with the model after the FFN and the pool (the mapped files)
@@ -83,6 +85,11 @@ public final class LanguageModel implements AutoCloseable {
     /** The backend new sequences run on, or null for the CPU. */
     public DeviceBackend device() {
         return device;
+    }
+
+    /** True the first time it is called after a sequence passed the device cross-check. */
+    boolean firstDeviceCheckPassed() {
+        return deviceAnnounced.compareAndSet(false, true);
     }
 
     /** Switches the device off after a mismatch: later sequences fail with {@code error} instead of running elsewhere. */

@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * threads, they take turns on the model. {@link #close()} frees the KV cache.
  */
 public abstract sealed class Transformer implements AutoCloseable permits LlamaTransformer, OptTransformer {
+    private static final System.Logger LOG = System.getLogger(Transformer.class.getName());
     protected final LanguageModel model;
     protected final ModelConfig config;
     protected final Parallel parallel;
@@ -140,6 +141,10 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
                 throw new DeviceMismatchException(msg);
             }
             deviceChecked = true;
+            if (model.firstDeviceCheckPassed()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: decode steps on {1}; the first token agrees with the CPU"
+                        + " (relative error {2})", config.name(), deviceForward.device(), err);
+            }
         }
         System.arraycopy(d, 0, logits, 0, logits.length);
     }
