@@ -143,7 +143,8 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
             deviceChecked = true;
             if (model.firstDeviceCheckPassed()) {
                 LOG.log(System.Logger.Level.INFO, "{0}: decode steps on {1}; the first token agrees with the CPU"
-                        + " (relative error {2})", config.name(), deviceForward.device(), err);
+                        + " (relative error {2})", config.name(), deviceForward.device(),
+                        String.format(java.util.Locale.ROOT, "%.1e", err));
             }
         }
         System.arraycopy(d, 0, logits, 0, logits.length);
