@@ -118,7 +118,9 @@ final class DecodeGraph {
      */
     static DecodeGraph build(String name, ModelConfig c, ModelWeights w, int ctx, int first, int last,
                              boolean ffnOnDevice, boolean classifier) {
-        if (!ffnOnDevice && last - first > 1) throw new IllegalArgumentException("attention-only segments hold one layer");
+        if (!ffnOnDevice && last - first > 1) {
+            throw new IllegalArgumentException("attention-only segments hold one layer");
+        }
         DecodeGraph d = new DecodeGraph(name, c, w, ctx, first, last, ffnOnDevice, classifier);
         d.g.transferToDevice(DataTransferMode.EVERY_EXECUTION, d.x, d.pos);
         d.g.transferToDevice(DataTransferMode.FIRST_EXECUTION, d.halfs, d.stats, d.xb, d.q, d.k, d.v, d.att, d.scores,

@@ -143,7 +143,8 @@ public sealed interface DeviceMatrix permits DeviceMatrix.F32, DeviceMatrix.F16,
             return v;
         }
         if (t.elements() != n) {
-            throw new IllegalArgumentException("tensor " + t.name() + " has " + t.elements() + " elements, expected " + n);
+            throw new IllegalArgumentException("tensor " + t.name() + " has " + t.elements()
+                    + " elements, expected " + n);
         }
         float[] row = Dequant.all(t);
         MemorySegment.copy(row, 0, v.getSegment(), ValueLayout.JAVA_FLOAT, 0, n);

@@ -126,7 +126,7 @@ public final class DeviceNeuronCache implements AutoCloseable {
         return rowsSent;
     }
 
-    /** {@link #forward(NeuronCache, float[], WeightTensor, float[], float[], float[])} with the gates in the cache, no bias. */
+    /** The FFN with the gates in the cache and no bias; see the full {@code forward}. */
     public int forward(NeuronCache cache, float[] input, float[] result) {
         return forward(cache, null, null, null, input, result);
     }

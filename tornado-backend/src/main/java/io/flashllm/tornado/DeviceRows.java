@@ -100,7 +100,8 @@ abstract sealed class DeviceRows permits DeviceRows.F16, DeviceRows.Q8 {
     }
 
     static final class Q8 extends DeviceRows {
-        private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        private static final ValueLayout.OfShort SHORT_LE =
+                ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
         final Int8Array quants;
         final ShortArray scales;
         final Int8Array stageQuants;
@@ -143,8 +144,10 @@ abstract sealed class DeviceRows permits DeviceRows.F16, DeviceRows.Q8 {
 
         @Override
         void scatter(TaskGraph g, String id, IntArray dest, IntArray count) {
-            g.task(id + "q", NeuronRowKernels::scatterBytes, stageQuants, dest, count, quants, width, stageRows * width);
-            g.task(id + "s", NeuronRowKernels::scatterHalfs, stageScales, dest, count, scales, blocks, stageRows * blocks);
+            g.task(id + "q", NeuronRowKernels::scatterBytes, stageQuants, dest, count, quants, width,
+                    stageRows * width);
+            g.task(id + "s", NeuronRowKernels::scatterHalfs, stageScales, dest, count, scales, blocks,
+                    stageRows * blocks);
         }
 
         @Override

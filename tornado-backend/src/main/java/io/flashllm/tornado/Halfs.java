@@ -11,7 +11,10 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 public final class Halfs {
     private Halfs() {}
 
-    /** {@code table[0] = 2^-24} (subnormals: mantissa * 2^-24), {@code table[e] = 2^(e-25)} for e = 1..30, +inf at 31. */
+    /**
+     * {@code table[0] = 2^-24} (subnormals: mantissa * 2^-24), {@code table[e] = 2^(e-25)} for
+     * e = 1..30, +inf at 31.
+     */
     public static FloatArray table() {
         FloatArray t = new FloatArray(32);
         t.set(0, Math.scalb(1f, -24));

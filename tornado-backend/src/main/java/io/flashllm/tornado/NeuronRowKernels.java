@@ -21,7 +21,8 @@ public final class NeuronRowKernels {
     private NeuronRowKernels() {}
 
     /** {@code out[r] = W[r] . x} for cached rows, 0 for the free rest (F16 rows). */
-    public static void rowsF16(ShortArray w, FloatArray hf, FloatArray x, FloatArray out, IntArray used, int capacity, int cols) {
+    public static void rowsF16(ShortArray w, FloatArray hf, FloatArray x, FloatArray out, IntArray used, int capacity,
+                               int cols) {
         for (@Parallel int r = 0; r < capacity; r++) {
             float sum = 0f;
             if (r < used.get(0)) {
@@ -35,8 +36,8 @@ public final class NeuronRowKernels {
     }
 
     /** As {@link #rowsF16} for Q8_0 rows (quants and per-block scales, see {@link MatVecKernels}). */
-    public static void rowsQ8(Int8Array quants, ShortArray scales, FloatArray hf, FloatArray x, FloatArray out, IntArray used,
-                              int capacity, int cols) {
+    public static void rowsQ8(Int8Array quants, ShortArray scales, FloatArray hf, FloatArray x, FloatArray out,
+                              IntArray used, int capacity, int cols) {
         for (@Parallel int r = 0; r < capacity; r++) {
             float sum = 0f;
             if (r < used.get(0)) {
@@ -55,7 +56,8 @@ public final class NeuronRowKernels {
     }
 
     /** {@code out[d] = sum over cached rows r of h[r] * D[r][d]}: the down projection over down columns (F16). */
-    public static void downF16(ShortArray columns, FloatArray hf, FloatArray h, FloatArray out, IntArray used, int dim) {
+    public static void downF16(ShortArray columns, FloatArray hf, FloatArray h, FloatArray out, IntArray used,
+                               int dim) {
         for (@Parallel int d = 0; d < dim; d++) {
             float sum = 0f;
             int n = used.get(0);
@@ -67,8 +69,8 @@ public final class NeuronRowKernels {
     }
 
     /** As {@link #downF16} for Q8_0 columns: element {@code r*dim + d} is in block {@code (r*dim + d) / 32}. */
-    public static void downQ8(Int8Array quants, ShortArray scales, FloatArray hf, FloatArray h, FloatArray out, IntArray used,
-                              int dim) {
+    public static void downQ8(Int8Array quants, ShortArray scales, FloatArray hf, FloatArray h, FloatArray out,
+                              IntArray used, int dim) {
         for (@Parallel int d = 0; d < dim; d++) {
             float sum = 0f;
             int n = used.get(0);

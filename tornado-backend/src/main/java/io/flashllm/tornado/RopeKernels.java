@@ -17,10 +17,11 @@ public final class RopeKernels {
      * One work item per rotated pair ({@code pairs = heads * halfRot}, halfRot = rotary dims / 2; the kernel's
      * and its parameters' names avoid OpenCL type and builtin names ({@code half}, {@code cos}, {@code sin},
      * {@code rotate}): the generated kernel keeps them, and a clash fails or crashes the device compiler).
-     * Interleaved (llama.cpp's GGUF llama): elements 2i and 2i+1 rotate together; half-split (Hugging Face, qwen2): i and i+halfRot.
+     * Interleaved (llama.cpp's GGUF llama): elements 2i and 2i+1 rotate together; half-split
+     * (Hugging Face, qwen2): i and i+halfRot.
      */
-    public static void applyRope(FloatArray v, FloatArray cosTable, FloatArray sinTable, IntArray pos, int pairs, int halfRot,
-                              int headDim, int interleaved) {
+    public static void applyRope(FloatArray v, FloatArray cosTable, FloatArray sinTable, IntArray pos, int pairs,
+                                 int halfRot, int headDim, int interleaved) {
         for (@Parallel int p = 0; p < pairs; p++) {
             int h = p / halfRot;
             int i = p - h * halfRot;

@@ -30,7 +30,8 @@ public final class TornadoBackend implements DeviceBackend {
     public String unavailableReason() {
         if (System.getProperty(RUNTIME_PROPERTY) == null) {
             return "the JVM was not started with TornadoVM's flags: set TORNADOVM_HOME to a TornadoVM SDK and start"
-                    + " through bin/flashllm, which passes @$TORNADOVM_HOME/tornado-argfile (README, \"GPU (TornadoVM)\")";
+                    + " through bin/flashllm, which passes @$TORNADOVM_HOME/tornado-argfile"
+                    + " (README, \"GPU (TornadoVM)\")";
         }
         try {
             Class.forName("uk.ac.manchester.tornado.api.TaskGraph");

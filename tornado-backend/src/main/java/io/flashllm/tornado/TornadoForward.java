@@ -75,7 +75,8 @@ final class TornadoForward implements DeviceForward {
                         ffnOnDevice, classifier));
             }
             if (!ffnOnDevice) {
-                add(DecodeGraph.build("flashllm" + id + "_head", config, weights, contextLength, layers, layers, true, true));
+                add(DecodeGraph.build("flashllm" + id + "_head", config, weights, contextLength, layers, layers,
+                        true, true));
             }
         } catch (RuntimeException e) {
             free();
