@@ -183,7 +183,9 @@ public final class ModelLoader {
             if (device != null) {
                 try {
                     model.useDevice(device);
+                    model.verifyDevice();
                 } catch (RuntimeException e) {
+                    device.release(model);
                     ffn.close();
                     throw e;
                 }

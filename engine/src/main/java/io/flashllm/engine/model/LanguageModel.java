@@ -82,6 +82,19 @@ public final class LanguageModel implements AutoCloseable {
         this.attached = backend;
     }
 
+    /**
+     * Runs one token (id 0 at position 0) on the device and on the CPU and compares the logits, as
+     * every sequence's first token is: at load time this compiles the device's kernels and uploads
+     * the weights before the first request, and a device that disagrees fails the load. The state
+     * it opened goes back to the backend for the first real sequence.
+     */
+    public void verifyDevice() {
+        if (device == null) return;
+        try (Transformer t = newTransformer(1)) {
+            t.forward(0, 0);
+        }
+    }
+
     /** The backend new sequences run on, or null for the CPU. */
     public DeviceBackend device() {
         return device;

@@ -116,6 +116,24 @@ class DeviceWiringTest {
     }
 
     @Test
+    void verifyingAtLoadRunsOneCheckedTokenAndFailsOnAMismatch() {
+        CpuDevice good = new CpuDevice(1f), bad = new CpuDevice(1.5f);
+        try (LanguageModel a = ModelLoader.loadLanguageModel(model, new LoadOptions(1, 0, null));
+             LanguageModel b = ModelLoader.loadLanguageModel(model, new LoadOptions(1, 0, null))) {
+            a.useDevice(good);
+            a.verifyDevice();
+            assertEquals(1, good.steps);
+            assertSame(good, a.device());
+            b.useDevice(bad);
+            assertThrows(DeviceMismatchException.class, b::verifyDevice);
+            assertNull(b.device());
+        } finally {
+            good.twin.close();
+            bad.twin.close();
+        }
+    }
+
+    @Test
     void anAbsentBackendSaysHowToGetIt() {
         assertNull(DeviceBackend.require("cpu"));
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> DeviceBackend.require("tornado"));
