@@ -3,6 +3,7 @@ package io.flashllm.engine.model;
 import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.kernels.Parallel;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -28,7 +29,7 @@ public final class LanguageModel implements AutoCloseable {
     // The backend to release at close, kept when a mismatch switches the device off.
     private volatile DeviceBackend attached;
     // Set once the first sequence has passed the device cross-check (logged once per model).
-    private final java.util.concurrent.atomic.AtomicBoolean deviceAnnounced = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean deviceAnnounced = new AtomicBoolean();
 
     /**
      * @param resources closed with the model after the FFN and the pool (the mapped files)
@@ -105,7 +106,7 @@ public final class LanguageModel implements AutoCloseable {
         return deviceAnnounced.compareAndSet(false, true);
     }
 
-    /** Switches the device off after a mismatch: later sequences fail with {@code error} instead of running elsewhere. */
+    /** Switches the device off after a mismatch: later sequences fail with {@code error} instead of running on the CPU. */
     void disableDevice(String error) {
         this.deviceError = error;
         this.device = null;

@@ -5,6 +5,7 @@ import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.kernels.Ops;
 import io.flashllm.kernels.Parallel;
 
+import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -144,7 +145,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
             if (model.firstDeviceCheckPassed()) {
                 LOG.log(System.Logger.Level.INFO, "{0}: decode steps on {1}; the first token agrees with the CPU"
                         + " (relative error {2})", config.name(), deviceForward.device(),
-                        String.format(java.util.Locale.ROOT, "%.1e", err));
+                        String.format(Locale.ROOT, "%.1e", err));
             }
         }
         System.arraycopy(d, 0, logits, 0, logits.length);
