@@ -1,5 +1,6 @@
 package io.flashllm.engine;
 
+import io.flashllm.engine.model.DeviceBackend;
 import io.flashllm.engine.model.KvCacheType;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 
@@ -16,9 +17,11 @@ import java.util.Locale;
  * @param kvCacheType       element type of the KV cache (F16 by default, as llama.cpp: half the memory)
  * @param bundle            how to open a flash-bundle directory (memory budget, window, selector, I/O);
  *                          the activation override above is passed on to it
+ * @param backend           where decode steps run: "cpu" (default) or a {@link io.flashllm.engine.model.DeviceBackend}
+ *                          such as "tornado"
  */
 public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation,
-                          KvCacheType kvCacheType, BundleOpenOptions bundle) {
+                          KvCacheType kvCacheType, BundleOpenOptions bundle, String backend) {
 
     public LoadOptions {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
@@ -34,6 +37,12 @@ public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, S
         }
         if (kvCacheType == null) kvCacheType = KvCacheType.F16;
         if (bundle == null) bundle = BundleOpenOptions.defaults();
+        backend = backend == null || backend.isBlank() ? DeviceBackend.CPU : backend.trim().toLowerCase(Locale.ROOT);
+    }
+
+    public LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation,
+                       KvCacheType kvCacheType, BundleOpenOptions bundle) {
+        this(threads, maxContext, fatreluThreshold, activation, kvCacheType, bundle, null);
     }
 
     public LoadOptions(int threads, int maxContext, Float fatreluThreshold) {
@@ -50,26 +59,30 @@ public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, S
     }
 
     public LoadOptions withThreads(int n) {
-        return new LoadOptions(n, maxContext, fatreluThreshold, activation, kvCacheType, bundle);
+        return new LoadOptions(n, maxContext, fatreluThreshold, activation, kvCacheType, bundle, backend);
     }
 
     public LoadOptions withMaxContext(int n) {
-        return new LoadOptions(threads, n, fatreluThreshold, activation, kvCacheType, bundle);
+        return new LoadOptions(threads, n, fatreluThreshold, activation, kvCacheType, bundle, backend);
     }
 
     public LoadOptions withFatreluThreshold(Float t) {
-        return new LoadOptions(threads, maxContext, t, activation, kvCacheType, bundle);
+        return new LoadOptions(threads, maxContext, t, activation, kvCacheType, bundle, backend);
     }
 
     public LoadOptions withActivation(String a) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, a, kvCacheType, bundle);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, a, kvCacheType, bundle, backend);
     }
 
     public LoadOptions withKvCacheType(KvCacheType t) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, t, bundle);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, t, bundle, backend);
+    }
+
+    public LoadOptions withBackend(String name) {
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, bundle, name);
     }
 
     public LoadOptions withBundle(BundleOpenOptions b) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, b);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, b, backend);
     }
 }

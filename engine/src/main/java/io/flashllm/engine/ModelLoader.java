@@ -5,6 +5,7 @@ import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.chat.ChatTemplates;
 import io.flashllm.engine.generate.LoadedModel;
+import io.flashllm.engine.model.DeviceBackend;
 import io.flashllm.engine.model.FeedForwardFactory;
 import io.flashllm.engine.model.GgufConfigs;
 import io.flashllm.engine.model.HfConfigs;
@@ -175,8 +176,21 @@ public final class ModelLoader {
         WeightLoader.Loaded loaded = WeightLoader.load(config, file.tensors(), file.names(), ffnFactory.readsFfnWeights());
         Parallel parallel = Parallel.create(options.threads());
         try {
+            DeviceBackend device = DeviceBackend.require(options.backend());
             FeedForward ffn = ffnFactory.create(loaded.config(), loaded.weights(), parallel);
-            return new LanguageModel(loaded.config(), loaded.weights(), ffn, parallel, options.kvCacheType(), file);
+            LanguageModel model = new LanguageModel(loaded.config(), loaded.weights(), ffn, parallel,
+                    options.kvCacheType(), file);
+            if (device != null) {
+                try {
+                    model.useDevice(device);
+                    model.verifyDevice();
+                } catch (RuntimeException e) {
+                    device.release(model);
+                    ffn.close();
+                    throw e;
+                }
+            }
+            return model;
         } catch (RuntimeException e) {
             parallel.close();
             throw e;

@@ -3,6 +3,7 @@ package io.flashllm.engine.model;
 import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.kernels.Parallel;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -21,6 +22,14 @@ public final class LanguageModel implements AutoCloseable {
     // Fair: concurrent sequences take turns token by token instead of one starving the others.
     private final ReentrantLock lock = new ReentrantLock(true);
     private final AutoCloseable resources;
+    // The accelerator every new sequence runs on (null: the CPU); switched off, with deviceError, when its
+    // first logits disagree with the CPU's. volatile: sequences on other threads read it.
+    private volatile DeviceBackend device;
+    private volatile String deviceError;
+    // The backend to release at close, kept when a mismatch switches the device off.
+    private volatile DeviceBackend attached;
+    // Set once the first sequence has passed the device cross-check (logged once per model).
+    private final AtomicBoolean deviceAnnounced = new AtomicBoolean();
 
     /**
      * @param resources closed with the model after the FFN and the pool (the mapped files)
@@ -60,9 +69,54 @@ public final class LanguageModel implements AutoCloseable {
         return lock;
     }
 
+    /**
+     * Runs every new sequence's decode step on {@code backend}; each sequence's first logits are
+     * cross-checked against the CPU's. Fails when the backend does not support this model.
+     */
+    public void useDevice(DeviceBackend backend) {
+        String why = backend.unsupportedReason(this);
+        if (why != null) {
+            throw new IllegalStateException("backend '" + backend.name() + "' cannot run " + config.name() + ": " + why);
+        }
+        this.deviceError = null;
+        this.device = backend;
+        this.attached = backend;
+    }
+
+    /**
+     * Runs one token (id 0 at position 0) on the device and on the CPU and compares the logits, as
+     * every sequence's first token is: at load time this compiles the device's kernels and uploads
+     * the weights before the first request, and a device that disagrees fails the load. The state
+     * it opened goes back to the backend for the first real sequence.
+     */
+    public void verifyDevice() {
+        if (device == null) return;
+        try (Transformer t = newTransformer(1)) {
+            t.forward(0, 0);
+        }
+    }
+
+    /** The backend new sequences run on, or null for the CPU. */
+    public DeviceBackend device() {
+        return device;
+    }
+
+    /** True the first time it is called after a sequence passed the device cross-check. */
+    boolean firstDeviceCheckPassed() {
+        return deviceAnnounced.compareAndSet(false, true);
+    }
+
+    /** Switches the device off after a mismatch: later sequences fail with {@code error} instead of running on the CPU. */
+    void disableDevice(String error) {
+        this.deviceError = error;
+        this.device = null;
+    }
+
     /** A new sequence with room for {@code contextLength} positions (at most the model's). */
     public Transformer newTransformer(int contextLength) {
         if (contextLength <= 0) throw new IllegalArgumentException("context length must be positive, got " + contextLength);
+        String error = deviceError;
+        if (error != null) throw new DeviceMismatchException(error);
         int ctx = Math.min(contextLength, config.contextLength());
         return switch (config.architecture()) {
             case LLAMA, QWEN2 -> new LlamaTransformer(this, ctx, kvCacheType);
@@ -74,6 +128,8 @@ public final class LanguageModel implements AutoCloseable {
     public void close() {
         lock.lock();
         try {
+            DeviceBackend d = attached;
+            if (d != null) d.release(this);
             ffn.close();
             parallel.close();
             if (resources != null) resources.close();

@@ -5,6 +5,7 @@ import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.kernels.Ops;
 import io.flashllm.kernels.Parallel;
 
+import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -13,6 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * threads, they take turns on the model. {@link #close()} frees the KV cache.
  */
 public abstract sealed class Transformer implements AutoCloseable permits LlamaTransformer, OptTransformer {
+    private static final System.Logger LOG = System.getLogger(Transformer.class.getName());
     protected final LanguageModel model;
     protected final ModelConfig config;
     protected final Parallel parallel;
@@ -31,6 +33,10 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
     private float[] attQ;
     private float[] attO;
     private final Parallel.RangeBody attendHeads = this::attendHeads;
+    // The device this sequence runs on (null: the CPU), fixed at creation; its state opens on the first token.
+    private final DeviceBackend device;
+    private DeviceForward deviceForward;
+    private boolean deviceChecked;
 
     protected Transformer(LanguageModel model, int contextLength, KvCacheType kvType) {
         this.model = model;
@@ -43,6 +49,12 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         this.scores = new float[config.heads() * contextLength];
         this.logits = new float[config.vocabSize()];
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.device = model.device();
+    }
+
+    /** Where this sequence's decode steps run: the device's description, or "cpu". */
+    public String backend() {
+        return device == null ? DeviceBackend.CPU : deviceForward == null ? device.name() : deviceForward.device();
     }
 
     public ModelConfig config() {
@@ -67,7 +79,11 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         ReentrantLock lock = model.lock();
         lock.lock();
         try {
-            step(token, pos, true);
+            if (device != null) {
+                deviceStep(token, pos);
+            } else {
+                step(token, pos, true);
+            }
             return logits;
         } finally {
             lock.unlock();
@@ -86,6 +102,11 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         ReentrantLock lock = model.lock();
         lock.lock();
         try {
+            if (device != null) {
+                // The device runs its decode step per token; prompt batching is a CPU-side saving.
+                for (int i = 0; i < count; i++) deviceStep(tokens[off + i], startPos + i);
+                return logits;
+            }
             for (int done = 0; done < count; ) {
                 int n = Math.min(MAX_BATCH, count - done);
                 boolean last = done + n == count;
@@ -100,6 +121,34 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * One token on the device into {@link #logits}. The first token at position 0 also runs on the CPU
+     * and the two sets of logits must agree within {@link DeviceCheck#TOLERANCE}: otherwise the device
+     * is switched off for the model and this call fails (no silent fallback to the CPU).
+     */
+    private void deviceStep(int token, int pos) {
+        if (deviceForward == null) deviceForward = device.open(model, contextLength);
+        float[] d = deviceForward.forward(token, pos);
+        if (!deviceChecked && pos == 0) {
+            step(token, pos, true);
+            float err = DeviceCheck.relativeError(logits, d, logits.length);
+            if (!(err <= DeviceCheck.TOLERANCE)) {
+                String msg = "backend " + deviceForward.device() + " disagrees with the CPU on the first token of "
+                        + config.name() + " (relative error " + err + " > " + DeviceCheck.TOLERANCE
+                        + "); the backend is disabled for this model, run with --backend cpu";
+                model.disableDevice(msg);
+                throw new DeviceMismatchException(msg);
+            }
+            deviceChecked = true;
+            if (model.firstDeviceCheckPassed()) {
+                LOG.log(System.Logger.Level.INFO, "{0}: decode steps on {1}; the first token agrees with the CPU"
+                        + " (relative error {2})", config.name(), deviceForward.device(),
+                        String.format(Locale.ROOT, "%.1e", err));
+            }
+        }
+        System.arraycopy(d, 0, logits, 0, logits.length);
     }
 
     /** Prompt tokens processed together at most. */
@@ -179,6 +228,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
 
     @Override
     public void close() {
+        if (deviceForward != null) deviceForward.close();
         cache.close();
     }
 }

@@ -228,6 +228,11 @@ public final class BundleFeedForward implements BatchedFeedForward {
         return RowMatrix.bytesFor(stream.shapes(), 1);
     }
 
+    /** What a neuron-cache row holds: one shape per cached part ("gate" unless the gates stay in DRAM, "up", "down"). */
+    public List<RowShape> cacheRowShapes() {
+        return stream.shapes();
+    }
+
     /** DRAM of the stream buffer, allocated up front. */
     public long streamBufferBytes() {
         return RowMatrix.bytesFor(stream.shapes(), stream.capacity());
@@ -236,6 +241,17 @@ public final class BundleFeedForward implements BatchedFeedForward {
     /** DRAM of the I/O engine's aligned read buffers, allocated up front. */
     public long ioBufferBytes() {
         return (long) io.threads() * io.maxReadBytes();
+    }
+
+    /** Where the cache rows of single-token steps are computed: null on the CPU. */
+    private CachedRowsCompute rowsCompute;
+
+    /**
+     * Computes the cache rows of each single-token {@link #forward} with {@code c} (null: on the
+     * CPU again). For gated activations only; an ungated FFN ignores it.
+     */
+    public synchronized void computeCachedRowsWith(CachedRowsCompute c) {
+        this.rowsCompute = activation.gated() ? c : null;
     }
 
     @Override
@@ -266,7 +282,12 @@ public final class BundleFeedForward implements BatchedFeedForward {
             loadAndStream(L, m, toCache, old, x, out);
         }
         if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], x);
-        compute(L, cache.rows(), cache, null, old, cache.used(), x, out);
+        if (rowsCompute != null) {
+            // Every cache row elsewhere (loadAndStream left the old rows to it too).
+            rowsCompute.accumulate(layer, cache, gateOf(L), L.residentGate, L.upBias, x, out);
+        } else {
+            compute(L, cache.rows(), cache, null, old, cache.used(), x, out);
+        }
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long t2 = System.nanoTime();
         L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
@@ -296,7 +317,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 planReads(L, i, end);
                 io.submit(L.batch);
                 // Overlap: the rows already cached are computed while the first round is read.
-                if (i == 0) compute(L, L.cache.rows(), L.cache, null, 0, cachedRows, x, out);
+                if (i == 0 && rowsCompute == null) compute(L, L.cache.rows(), L.cache, null, 0, cachedRows, x, out);
                 long w = System.nanoTime();
                 L.batch.await();
                 waitNanos += System.nanoTime() - w;

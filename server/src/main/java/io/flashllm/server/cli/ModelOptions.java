@@ -57,6 +57,10 @@ final class ModelOptions {
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     boolean noDirectIo;
 
+    @Option(names = "--backend", paramLabel = "NAME",
+            description = "Where decode steps run: cpu or tornado (TornadoVM; README \"GPU (TornadoVM)\") (default: cpu).")
+    String backend;
+
     LoadOptions loadOptions() {
         if (ctx != null && ctx < 1) throw new CliErrors.UsageException("--ctx must be at least 1, got " + ctx);
         KvCacheType kv = null;
@@ -75,7 +79,7 @@ final class ModelOptions {
             throw new CliErrors.UsageException("--" + e.getMessage());
         }
         try {
-            return new LoadOptions(threads(), ctx == null ? 0 : ctx, fatreluThreshold, activation, kv, bundle);
+            return new LoadOptions(threads(), ctx == null ? 0 : ctx, fatreluThreshold, activation, kv, bundle, backend);
         } catch (IllegalArgumentException e) {
             throw new CliErrors.UsageException(e.getMessage());
         }

@@ -67,6 +67,7 @@ public final class ServerConfig {
     public String predictorSampleRate() { return (String) values.get(Setting.PREDICTOR_SAMPLE_RATE); }
     public int window() { return (Integer) values.get(Setting.WINDOW); }
     public boolean directIo() { return (Boolean) values.get(Setting.DIRECT_IO); }
+    public String backend() { return (String) values.get(Setting.BACKEND); }
     public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }
 
     public boolean hasApiKey() {

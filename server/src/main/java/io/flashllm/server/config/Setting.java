@@ -48,6 +48,8 @@ public enum Setting {
             "flash bundles: tokens a used neuron stays in the DRAM cache"),
     DIRECT_IO("direct-io", Kind.BOOL, true, 0, 0, false,
             "flash bundles: read neurons with O_DIRECT (false: through the page cache)"),
+    BACKEND("backend", Kind.STRING, "cpu", 0, 0, false,
+            "where decode steps run: cpu, or tornado (TornadoVM; needs the -Ptornado build and TORNADOVM_HOME)"),
     WARMUP("warmup", Kind.BOOL, true, 0, 0, false,
             "compile the kernels before the first request (a few seconds at start)");
 

@@ -55,7 +55,7 @@ final class EngineModels {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }
-        return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle);
+        return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle, config.backend());
     }
 
     /** The CLI's demo model ({@link DemoModel}), so `flashllm demo` and `flashllm serve` share one synthesized file. */

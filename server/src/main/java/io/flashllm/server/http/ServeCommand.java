@@ -71,6 +71,9 @@ public final class ServeCommand implements Callable<Integer> {
     String predictorSampleRate;
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     Boolean noDirectIo;
+    @Option(names = "--backend", paramLabel = "NAME",
+            description = "Where decode steps run: cpu or tornado (TornadoVM; README \"GPU (TornadoVM)\") (default: cpu).")
+    String backend;
 
     private final ModelProvider provider;
     private final List<FlashMetricsBinder> binders;
@@ -108,6 +111,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (predictorSampleRate != null) m.put(Setting.PREDICTOR_SAMPLE_RATE, predictorSampleRate);
         if (window != null) m.put(Setting.WINDOW, window.toString());
         if (noDirectIo != null && noDirectIo) m.put(Setting.DIRECT_IO, "false");
+        if (backend != null) m.put(Setting.BACKEND, backend);
         return m;
     }
 

@@ -113,4 +113,16 @@ class GenerateFormatsTest {
         assertTrue(r.err().contains("--ctx"), r.err());
         assertTrue(Files.exists(m));
     }
+
+    /** Without the TornadoVM build and runtime, --backend tornado stops and says how to get them (no CPU run). */
+    @Test
+    void backendTornadoWithoutTheRuntimeSaysHowToGetIt() {
+        Path gguf = synth("t.gguf", "--type", "F16");
+        CliRun r = CliRun.of("generate", "--model", gguf.toString(), "--prompt", "hi", "--max-tokens", "2",
+                "--threads", "1", "--backend", "tornado");
+        assertNotEquals(0, r.exit());
+        assertTrue(r.err().contains("backend 'tornado' is not available"), r.err());
+        assertTrue(r.err().contains("GPU (TornadoVM)"), r.err());
+        assertEquals("", r.out(), "nothing was generated");
+    }
 }

@@ -1,0 +1,76 @@
+package io.flashllm.tornado;
+
+import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+
+/** Element-wise steps between the products: residual adds, biases and the FFN activations. */
+public final class VectorKernels {
+    /** Activation codes {@link #gated} takes (FfnActivation.Kind of the gated kinds). */
+    public static final int SILU = 0;
+    public static final int RELU = 1;
+    public static final int FATRELU = 2;
+
+    private VectorKernels() {}
+
+    /** {@code x[i] += y[i]}: residual adds and biases. */
+    public static void add(FloatArray x, FloatArray y, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            x.set(i, x.get(i) + y.get(i));
+        }
+    }
+
+    /** OPT's ungated FFN: {@code x[i] = max(x[i], 0)} (its bias was added before). */
+    public static void relu(FloatArray x, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            x.set(i, TornadoMath.max(x.get(i), 0f));
+        }
+    }
+
+    /**
+     * The gate of a gated FFN: {@code h[i] = act(gate[i]) * up[i]} for the first {@code n} neurons;
+     * act is SiLU, ReLU, or FATReLU (zero at or below {@code threshold}).
+     */
+    public static void gated(FloatArray gate, FloatArray up, FloatArray h, int n, int kind, float threshold) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float g = gate.get(i);
+            float a = 0f;
+            if (kind == 0) {
+                a = g / (1f + TornadoMath.exp(-g));
+            } else if (kind == 1) {
+                if (g > 0f) {
+                    a = g;
+                }
+            } else if (g > threshold) {
+                a = g;
+            }
+            h.set(i, a * up.get(i));
+        }
+    }
+
+    /** As {@link #gated} with a bias added to the up projection: {@code h[i] = act(gate[i]) * (up[i] + bias[i])}. */
+    public static void gatedBias(FloatArray gate, FloatArray up, FloatArray bias, FloatArray h, int n, int kind,
+                                 float threshold) {
+        for (@Parallel int i = 0; i < n; i++) {
+            float g = gate.get(i);
+            float a = 0f;
+            if (kind == 0) {
+                a = g / (1f + TornadoMath.exp(-g));
+            } else if (kind == 1) {
+                if (g > 0f) {
+                    a = g;
+                }
+            } else if (g > threshold) {
+                a = g;
+            }
+            h.set(i, a * (up.get(i) + bias.get(i)));
+        }
+    }
+
+    /** The gate applied on the host: {@code h[i] = coef[i] * (up[i] + bias[i])}. */
+    public static void scaledBias(FloatArray coef, FloatArray up, FloatArray bias, FloatArray h, int n) {
+        for (@Parallel int i = 0; i < n; i++) {
+            h.set(i, coef.get(i) * (up.get(i) + bias.get(i)));
+        }
+    }
+}
