@@ -27,24 +27,28 @@ public final class VectorKernels {
         }
     }
 
+    /** SiLU (kind 0), ReLU (1) or FATReLU (2: zero at or below {@code threshold}); TornadoVM inlines it into each kernel. */
+    static float activation(float g, int kind, float threshold) {
+        float a = 0f;
+        if (kind == 0) {
+            a = g / (1f + TornadoMath.exp(-g));
+        } else if (kind == 1) {
+            if (g > 0f) {
+                a = g;
+            }
+        } else if (g > threshold) {
+            a = g;
+        }
+        return a;
+    }
+
     /**
      * The gate of a gated FFN: {@code h[i] = act(gate[i]) * up[i]} for the first {@code n} neurons;
      * act is SiLU, ReLU, or FATReLU (zero at or below {@code threshold}).
      */
     public static void gated(FloatArray gate, FloatArray up, FloatArray h, int n, int kind, float threshold) {
         for (@Parallel int i = 0; i < n; i++) {
-            float g = gate.get(i);
-            float a = 0f;
-            if (kind == 0) {
-                a = g / (1f + TornadoMath.exp(-g));
-            } else if (kind == 1) {
-                if (g > 0f) {
-                    a = g;
-                }
-            } else if (g > threshold) {
-                a = g;
-            }
-            h.set(i, a * up.get(i));
+            h.set(i, activation(gate.get(i), kind, threshold) * up.get(i));
         }
     }
 
@@ -52,18 +56,7 @@ public final class VectorKernels {
     public static void gatedBias(FloatArray gate, FloatArray up, FloatArray bias, FloatArray h, int n, int kind,
                                  float threshold) {
         for (@Parallel int i = 0; i < n; i++) {
-            float g = gate.get(i);
-            float a = 0f;
-            if (kind == 0) {
-                a = g / (1f + TornadoMath.exp(-g));
-            } else if (kind == 1) {
-                if (g > 0f) {
-                    a = g;
-                }
-            } else if (g > threshold) {
-                a = g;
-            }
-            h.set(i, a * (up.get(i) + bias.get(i)));
+            h.set(i, activation(gate.get(i), kind, threshold) * (up.get(i) + bias.get(i)));
         }
     }
 
