@@ -36,10 +36,12 @@ public final class KernelWarmup {
                 MemorySegment s = arena.allocate(t.bytesFor(cols), 64);
                 RowKernel k = RowKernel.forType(t);
                 float acc = 0;
+                float[] prep = new float[k.prepSize(cols)];
                 for (int i = 0; i < CALLS; i++) {
                     acc += k.dot(s, 0, cols, x, 0);
-                    k.dot2(s, 0, 0, cols, x, 0, out, 0);
-                    k.dot4(s, 0, 0, 0, 0, cols, x, 0, out, 0);
+                    k.prepare(x, 0, cols, prep);
+                    k.dot2(s, 0, 0, cols, x, 0, prep, out, 0);
+                    k.dot4(s, 0, 0, 0, 0, cols, x, 0, prep, out, 0);
                     k.axpy(s, 0, cols, 0.5f, out, 0);
                     k.dequant(s, 0, cols, out, 0);
                 }

@@ -18,7 +18,27 @@ public final class MatVec {
     /** Weight rows decoded together in {@link #matmul}; with {@link #BATCH_TILE} they form a 4x4 register tile. */
     private static final int ROW_TILE = 4;
 
+    /**
+     * Per calling thread, the buffer for {@link RowKernel#prepare}: filled before the rows are
+     * handed out and only read by the workers until the product returns, so one per thread
+     * suffices and a product allocates nothing for it.
+     */
+    private static final ThreadLocal<float[]> PREP = ThreadLocal.withInitial(() -> new float[0]);
+
     private MatVec() {}
+
+    /** {@link RowKernel#prepare} of {@code x} into this thread's buffer; null when the kernel needs none. */
+    private static float[] prepare(RowKernel k, float[] x, int cols) {
+        int n = k.prepSize(cols);
+        if (n == 0) return null;
+        float[] prep = PREP.get();
+        if (prep.length < n) {
+            prep = new float[n];
+            PREP.set(prep);
+        }
+        k.prepare(x, 0, cols, prep);
+        return prep;
+    }
 
     /** {@code out[r] = W[r] . x} for every row r. */
     public static void matvec(Parallel p, WeightTensor w, float[] x, float[] out) {
@@ -28,12 +48,13 @@ public final class MatVec {
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
+        float[] prep = prepare(k, x, cols);
         Parallel.RangeBody body = (from, to) -> {
             int r = from;
             for (; r + 3 < to; r += 4) {
-                k.dot4(s, r * rb, (r + 1) * rb, (r + 2) * rb, (r + 3) * rb, cols, x, 0, out, r);
+                k.dot4(s, r * rb, (r + 1) * rb, (r + 2) * rb, (r + 3) * rb, cols, x, 0, prep, out, r);
             }
-            for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, out, r);
+            for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, prep, out, r);
             if (r < to) out[r] = k.dot(s, r * rb, cols, x, 0);
         };
         run(p, rows, (long) rows * cols, body);
@@ -56,12 +77,13 @@ public final class MatVec {
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
+        float[] prep = prepare(k, x, cols);
         Parallel.RangeBody body = (from, to) -> {
             int i = from;
             for (; i + 3 < to; i += 4) {
-                k.dot4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols, x, 0, out, i);
+                k.dot4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols, x, 0, prep, out, i);
             }
-            for (; i + 1 < to; i += 2) k.dot2(s, rows[i] * rb, rows[i + 1] * rb, cols, x, 0, out, i);
+            for (; i + 1 < to; i += 2) k.dot2(s, rows[i] * rb, rows[i + 1] * rb, cols, x, 0, prep, out, i);
             if (i < to) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
         };
         run(p, count, (long) count * cols, body);

@@ -58,11 +58,12 @@ final class Q8_0Kernel extends RowKernel {
     }
 
     @Override
-    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] out, int outOff) {
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
         if (L == 16) {
             dot2x16(s, off0, off1, cols / 32, x, xOff, out, outOff);
         } else {
-            super.dot2(s, off0, off1, cols, x, xOff, out, outOff);
+            super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
         }
     }
 
@@ -122,11 +123,11 @@ final class Q8_0Kernel extends RowKernel {
 
     @Override
     public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
-                     float[] out, int outOff) {
+                     float[] prep, float[] out, int outOff) {
         if (L == 16) {
             dot4x16(s, off0, off1, off2, off3, cols / 32, x, xOff, out, outOff);
         } else {
-            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, out, outOff);
+            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
         }
     }
 
