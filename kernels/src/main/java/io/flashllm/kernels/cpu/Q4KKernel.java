@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 import java.lang.foreign.MemorySegment;
 
@@ -108,10 +109,14 @@ final class Q4KKernel extends RowKernel {
         return ((lo >>> 32) & 0x3f3f3f3fL) | ((((h >>> 4) & 0x0f0f0f0fL) | (((lo >>> 38) & 0x03030303L) << 4)) << 32);
     }
 
-    /** One float per sub-block of 32: the sum of x over it (the min term of {@link #dot2}). */
+    /**
+     * The sums of x over each sub-block of 32 (the min term of {@link #dot2}): with 512-bit vectors
+     * 16 floats per super-block, zeros then the eight sums negated (see {@link #dot2x16}); else one
+     * float per sub-block.
+     */
     @Override
     public int prepSize(int cols) {
-        return cols / 32;
+        return L == 16 ? cols / 16 : cols / 32;
     }
 
     @Override
@@ -121,13 +126,106 @@ final class Q4KKernel extends RowKernel {
             int xb = xOff + 32 * b;
             FloatVector sum = FloatVector.fromArray(F, x, xb);
             for (int j = L; j < 32; j += L) sum = sum.add(FloatVector.fromArray(F, x, xb + j));
-            prep[b] = sum.reduceLanes(VectorOperators.ADD);
+            float v = sum.reduceLanes(VectorOperators.ADD);
+            if (L == 16) {
+                prep[16 * (b / 8) + b % 8] = 0f;
+                prep[16 * (b / 8) + 8 + b % 8] = -v;
+            } else {
+                prep[b] = v;
+            }
         }
+    }
+
+    /*
+     * 512-bit unpacking of the 12-byte scale field, in int lanes 0..15 (lanes 0..7 the scales of
+     * sub-blocks 0..7, lanes 8..15 their mins), q being the field's bytes:
+     *   sub-block j < 4: q[j] & 63 (min: q[j + 4] & 63);
+     *   j >= 4: (q[j + 4] & 15) | (q[j - 4] >> 6) << 4 (min: (q[j + 4] >> 4) | (q[j] >> 6) << 4).
+     * As lanes: ((A >>> SHIFT_A) & MASK_A) | ((C >>> 2) & MASK_C), A and C the bytes picked by IDX_A, IDX_C.
+     */
+    private static final int[] IDX_A = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11};
+    private static final int[] SHIFT_A = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4};
+    private static final int[] MASK_A = {63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15};
+    private static final int[] IDX_C = {0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7};
+    private static final int[] MASK_C = {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30};
+    /** Lanes 0..7 zero (scales), lanes 8..15 one (mins): where {@link #dot2x16} takes dmin instead of 0. */
+    private static final float[] MIN_LANES = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    // One shuffle per sub-block broadcasting its scale lane; separate fields so that C2 sees constants.
+    private static final VectorShuffle<Float> SH0 = bcast(0), SH1 = bcast(1), SH2 = bcast(2), SH3 = bcast(3),
+            SH4 = bcast(4), SH5 = bcast(5), SH6 = bcast(6), SH7 = bcast(7);
+
+    private static VectorShuffle<Float> bcast(int lane) {
+        return L == 16 ? VectorShuffle.fromOp(F, i -> lane) : VectorShuffle.iota(F, 0, 1, true);
+    }
+
+    /**
+     * 512-bit vectors, two rows: the scales and mins are unpacked in vector lanes (about ten
+     * operations per super-block instead of some sixty scalar ones, which left the loop
+     * front-end bound), each sub-block's scale is broadcast by a permute, and the min term is one
+     * FMA of the mins lanes with the sub-block sums of x from {@link #prepare} (laid out 16 per
+     * super-block: zeros under the scales, -sum(x) under the mins).
+     */
+    private static void dot2x16(MemorySegment s, long off0, long off1, int blocks, float[] x, int xOff, float[] prep,
+                                float[] out, int outOff) {
+        IntVector idxA = IntVector.fromArray(I, IDX_A, 0), shiftA = IntVector.fromArray(I, SHIFT_A, 0);
+        IntVector maskA = IntVector.fromArray(I, MASK_A, 0), idxC = IntVector.fromArray(I, IDX_C, 0);
+        IntVector maskC = IntVector.fromArray(I, MASK_C, 0);
+        FloatVector minLanes = FloatVector.fromArray(F, MIN_LANES, 0);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = off0 + (long) BYTES * b, o1 = off1 + (long) BYTES * b;
+            int xb = xOff + 256 * b;
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector sm0 = (FloatVector) idxA.selectFrom(q0).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q0).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            FloatVector sm1 = (FloatVector) idxA.selectFrom(q1).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q1).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            FloatVector xs = FloatVector.fromArray(F, prep, 16 * b);
+            // min term: lanes 8..15 of sm * -sum(x) * dmin (lanes 0..7 of xs are zero)
+            a0 = sm0.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o0 + 2) & 0xffff]), a0);
+            a1 = sm1.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o1 + 2) & 0xffff]), a1);
+            FloatVector b0 = FloatVector.zero(F), b1 = b0;
+            for (int g = 0; g < 4; g++) {
+                int x0 = xb + 64 * g;
+                FloatVector xl0 = FloatVector.fromArray(F, x, x0), xl1 = FloatVector.fromArray(F, x, x0 + 16);
+                FloatVector xh0 = FloatVector.fromArray(F, x, x0 + 32), xh1 = FloatVector.fromArray(F, x, x0 + 48);
+                long qs0 = o0 + 16 + 32 * g, qs1 = o1 + 16 + 32 * g;
+                IntVector u = (IntVector) ByteVector.fromMemorySegment(B, s, qs0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, qs0 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl0 = ((FloatVector) u.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl0 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl0);
+                FloatVector ph0 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph0 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph0);
+                u = (IntVector) ByteVector.fromMemorySegment(B, s, qs1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                v = (IntVector) ByteVector.fromMemorySegment(B, s, qs1 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl1 = ((FloatVector) u.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl1 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl1);
+                FloatVector ph1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph1);
+                VectorShuffle<Float> shl = g == 0 ? SH0 : g == 1 ? SH2 : g == 2 ? SH4 : SH6;
+                VectorShuffle<Float> shh = g == 0 ? SH1 : g == 1 ? SH3 : g == 2 ? SH5 : SH7;
+                b0 = pl0.fma(sm0.rearrange(shl), b0);
+                b0 = ph0.fma(sm0.rearrange(shh), b0);
+                b1 = pl1.fma(sm1.rearrange(shl), b1);
+                b1 = ph1.fma(sm1.rearrange(shh), b1);
+            }
+            a0 = b0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = b1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
+        if (L == 16) {
+            dot2x16(s, off0, off1, cols / 256, x, xOff, prep, out, outOff);
+            return;
+        }
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         float m0 = 0, m1 = 0;
         int blocks = cols / 256;
