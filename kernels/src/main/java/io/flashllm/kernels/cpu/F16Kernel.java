@@ -15,22 +15,24 @@ import static io.flashllm.kernels.cpu.Simd.S;
 import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
 /**
- * IEEE half floats. Rows are widened {@link #CHUNK} columns at a time by a plain counted loop
- * of {@link Float#float16ToFloat} into a per-thread buffer (in L1),
- * which C2 auto-vectorizes into {@code vcvtph2ps}: exact for every input (normals, subnormals,
- * infinities, NaNs, as the scalar conversion, which is the same instruction), one conversion per
- * 16 weights instead of about twelve integer operations; the buffer is then consumed by vector
- * FMAs. In L2 on one AVX-512 core: 12.6 -> 27 GB/cpu-s for a 4096-column dot. Chunks much
- * smaller than 1024 lose most of that to the vectorized loop's pre- and post-loops (256: 14).
+ * IEEE half floats. Rows are widened {@link #CHUNK} columns at a time (see {@link #widen}) by a
+ * plain counted loop of {@link Float#float16ToFloat} into a per-thread buffer in L1, which C2
+ * auto-vectorizes into {@code vcvtph2ps}: exact for every input (normals, subnormals, infinities,
+ * NaNs; the scalar conversion is the same instruction), one conversion per 16 weights instead of
+ * about twelve integer operations; the buffer is then consumed by vector FMAs. KernelBench in L2
+ * on one AVX-512 core (4096 columns): 12.6 -> 17 GB/cpu-s; a standalone loop of the same kind
+ * reached 27 with 1024-float chunks and only 14 with 256 (the vectorized loop's pre- and
+ * post-loops), hence the chunk size.
  *
- * <p>Rows shorter than a chunk (attention over an F16 KV cache: one head, 64-128 columns) and
- * the last partial chunk of a row keep the in-register widening, which needs no buffer and no chunk set-up, with integer arithmetic only: normal
- * values are rebiased by adding to the exponent field; subnormals (exponent 0) are the mantissa times 2^-24, computed
- * as int-to-float then a multiply by a normal number; exponent 31 becomes infinity or NaN with the
- * payload kept. The obvious trick (shift, then multiply by 2^112) is exact too, but hands
- * denormal operands to the FPU, which costs a microcode assist each: measured 13x slower on
- * all-subnormal rows and 30% slower on realistic weights (std 0.02). The steps are written out in
- * each loop because a vector passed through a call that C2 declines to inline gets boxed.
+ * <p>Rows shorter than a chunk (attention over an F16 KV cache: one head, 64-128 columns) and the
+ * last partial chunk of a row keep the in-register widening, which needs no buffer and no chunk
+ * set-up, with integer arithmetic only: normal values are rebiased by adding to the exponent
+ * field; subnormals (exponent 0) are the mantissa times 2^-24, computed as int-to-float then a
+ * multiply by a normal number; exponent 31 becomes infinity or NaN with the payload kept. The
+ * obvious trick (shift, then multiply by 2^112) is exact too, but hands denormal operands to the
+ * FPU, which costs a microcode assist each: measured 13x slower on all-subnormal rows and 30%
+ * slower on realistic weights (std 0.02). The steps are written out in each loop because a vector
+ * passed through a call that C2 declines to inline gets boxed.
  */
 final class F16Kernel extends RowKernel {
     /** Floats converted per chunk; 4 KiB, so the buffer stays in L1 between the conversion and the FMAs. */
