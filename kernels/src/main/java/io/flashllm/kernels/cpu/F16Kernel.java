@@ -37,7 +37,7 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 final class F16Kernel extends RowKernel {
     /** Floats converted per chunk; 4 KiB, so the buffer stays in L1 between the conversion and the FMAs. */
     private static final int CHUNK = 1024;
-    private static final ThreadLocal<float[]> BUFFER = ThreadLocal.withInitial(() -> new float[CHUNK]);
+    private static final ThreadLocal<float[]> BUFFER = ThreadLocal.withInitial(() -> new float[4 * CHUNK]);
 
     private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[CHUNK]);
 
@@ -49,9 +49,55 @@ final class F16Kernel extends RowKernel {
      * the segment accesses kept failing and it recompiled the loop endlessly.
      */
     private static void widen(MemorySegment s, long off, float[] buf) {
+        widen(s, off, buf, 0);
+    }
+
+    /** {@code buf[at .. at + CHUNK) = W[off .. off + CHUNK)}. */
+    private static void widen(MemorySegment s, long off, float[] buf, int at) {
         short[] h = HALVES.get();
         MemorySegment.copy(s, SHORT_LE, off, h, 0, CHUNK);
-        for (int i = 0; i < CHUNK; i++) buf[i] = Float.float16ToFloat(h[i]);
+        for (int i = 0; i < CHUNK; i++) buf[at + i] = Float.float16ToFloat(h[i]);
+    }
+
+    /**
+     * Four rows: each chunk of the four is converted, then one pass of FMAs shares the activation
+     * loads; streaming from DRAM this keeps four rows' lines in flight.
+     */
+    @Override
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] prep, float[] out, int outOff) {
+        if (cols < CHUNK) {
+            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
+            return;
+        }
+        float[] buf = BUFFER.get();
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c <= cols - CHUNK; c += CHUNK) {
+            widen(s, off0 + 2L * c, buf, 0);
+            widen(s, off1 + 2L * c, buf, CHUNK);
+            widen(s, off2 + 2L * c, buf, 2 * CHUNK);
+            widen(s, off3 + 2L * c, buf, 3 * CHUNK);
+            for (int i = 0; i < CHUNK; i += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c + i);
+                a0 = FloatVector.fromArray(F, buf, i).fma(xv, a0);
+                a1 = FloatVector.fromArray(F, buf, CHUNK + i).fma(xv, a1);
+                a2 = FloatVector.fromArray(F, buf, 2 * CHUNK + i).fma(xv, a2);
+                a3 = FloatVector.fromArray(F, buf, 3 * CHUNK + i).fma(xv, a3);
+            }
+        }
+        float r0 = a0.reduceLanes(VectorOperators.ADD), r1 = a1.reduceLanes(VectorOperators.ADD);
+        float r2 = a2.reduceLanes(VectorOperators.ADD), r3 = a3.reduceLanes(VectorOperators.ADD);
+        if (c < cols) {
+            r0 += dotRegisters(s, off0 + 2L * c, cols - c, x, xOff + c);
+            r1 += dotRegisters(s, off1 + 2L * c, cols - c, x, xOff + c);
+            r2 += dotRegisters(s, off2 + 2L * c, cols - c, x, xOff + c);
+            r3 += dotRegisters(s, off3 + 2L * c, cols - c, x, xOff + c);
+        }
+        out[outOff] = r0;
+        out[outOff + 1] = r1;
+        out[outOff + 2] = r2;
+        out[outOff + 3] = r3;
     }
 
     private static float scalar(MemorySegment s, long off) {
