@@ -74,7 +74,7 @@ public final class Simd {
      * scales of a weight tensor span a few exponents, so the lines used stay in L1. Written out at
      * each use rather than through a helper, which C2 declined to inline in the 4-row loops.
      */
-    public static final float[] HALF = new float[1 << 16];
+    static final float[] HALF = new float[1 << 16];
 
     static {
         for (int i = 0; i < HALF.length; i++) HALF[i] = Float.float16ToFloat((short) i);
