@@ -380,18 +380,19 @@ final class Q4KKernel extends RowKernel {
 
     /** out = (accumulate ? out : 0) + a * W for one super-block; each sub-block's affine map is one FMA. */
     private static void applyBlock(MemorySegment s, long bo, float a, float[] out, int ob, boolean accumulate) {
-        float d = a * Simd.f16(s, bo);
-        float dmin = a * Simd.f16(s, bo + 2);
+        float d = a * HALF[s.get(SHORT_LE, bo) & 0xffff];
+        float dmin = -a * HALF[s.get(SHORT_LE, bo + 2) & 0xffff];
         long lo8 = s.get(LONG_LE, bo + 4);
         int hi4 = s.get(INT_LE, bo + 12);
+        long sc = scales8(lo8, hi4), mn = mins8(lo8, hi4);
         for (int g = 0; g < 4; g++) {
             long qs = bo + 16 + 32 * g;
             int o0 = ob + 64 * g;
-            int sl = 2 * g, sh = sl + 1;
-            FloatVector sLo = FloatVector.broadcast(F, d * scale(lo8, hi4, sl));
-            FloatVector sHi = FloatVector.broadcast(F, d * scale(lo8, hi4, sh));
-            FloatVector mLo = FloatVector.broadcast(F, -dmin * min(lo8, hi4, sl));
-            FloatVector mHi = FloatVector.broadcast(F, -dmin * min(lo8, hi4, sh));
+            int sh = 16 * g;
+            FloatVector sLo = FloatVector.broadcast(F, d * SMALL[(int) (sc >>> sh) & 0xff]);
+            FloatVector sHi = FloatVector.broadcast(F, d * SMALL[(int) (sc >>> (sh + 8)) & 0xff]);
+            FloatVector mLo = FloatVector.broadcast(F, dmin * SMALL[(int) (mn >>> sh) & 0xff]);
+            FloatVector mHi = FloatVector.broadcast(F, dmin * SMALL[(int) (mn >>> (sh + 8)) & 0xff]);
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, qs + j, LE);
                 FloatVector vLo = (FloatVector) q.and((byte) 15).convertShape(VectorOperators.B2F, F, 0);
