@@ -33,15 +33,22 @@ public final class KernelWarmup {
         try (Arena arena = Arena.ofConfined()) {
             for (GgmlType t : all) {
                 // Zero bytes decode to finite values in every type (zero scales), so no block is NaN.
-                MemorySegment s = arena.allocate(t.bytesFor(cols), 64);
+                // Four distinct rows, as in a real product: C2's profiled loop predicates assume
+                // what the warm-up showed (e.g. equal offsets) and otherwise trap and recompile
+                // the large multi-row kernels on the first real call.
+                long rb = t.bytesFor(cols);
+                MemorySegment s = arena.allocate(4 * rb, 64);
                 RowKernel k = RowKernel.forType(t);
                 float acc = 0;
+                float[] prep = new float[k.prepSize(cols)];
                 for (int i = 0; i < CALLS; i++) {
-                    acc += k.dot(s, 0, cols, x, 0);
-                    k.dot2(s, 0, 0, cols, x, 0, out, 0);
-                    k.dot4(s, 0, 0, 0, 0, cols, x, 0, out, 0);
-                    k.axpy(s, 0, cols, 0.5f, out, 0);
-                    k.dequant(s, 0, cols, out, 0);
+                    long r = (i & 3) * rb;
+                    acc += k.dot(s, r, cols, x, 0);
+                    k.prepare(x, 0, cols, prep);
+                    k.dot2(s, r, (3 - (i & 3)) * rb, cols, x, 0, prep, out, 0);
+                    k.dot4(s, 0, rb, 2 * rb, 3 * rb, cols, x, 0, prep, out, 0);
+                    k.axpy(s, r, cols, 0.5f, out, 0);
+                    k.dequant(s, r, cols, out, 0);
                 }
                 sink = acc + out[0];
             }

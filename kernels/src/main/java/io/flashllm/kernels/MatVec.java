@@ -20,8 +20,27 @@ public final class MatVec {
 
     /** Per thread, the four results of a spread {@code dot4} before they go to their rows. */
     private static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
+    /**
+     * Per calling thread, the buffer for {@link RowKernel#prepare}: filled before the rows are
+     * handed out and only read by the workers until the product returns, so one per thread
+     * suffices and a product allocates nothing for it.
+     */
+    private static final ThreadLocal<float[]> PREP = ThreadLocal.withInitial(() -> new float[0]);
 
     private MatVec() {}
+
+    /** {@link RowKernel#prepare} of {@code x} into this thread's buffer; null when the kernel needs none. */
+    private static float[] prepare(RowKernel k, float[] x, int cols) {
+        int n = k.prepSize(cols);
+        if (n == 0) return null;
+        float[] prep = PREP.get();
+        if (prep.length < n) {
+            prep = new float[n];
+            PREP.set(prep);
+        }
+        k.prepare(x, 0, cols, prep);
+        return prep;
+    }
 
     /** {@code out[r] = W[r] . x} for every row r. */
     public static void matvec(Parallel p, WeightTensor w, float[] x, float[] out) {
@@ -31,6 +50,7 @@ public final class MatVec {
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
+        float[] prep = prepare(k, x, cols);
         Parallel.RangeBody body = (from, to) -> {
             // The four rows of a dot4 call come from the four quarters of the range: four streams
             // from DRAM a quarter apart. Four neighbouring rows of a 2048-column matrix are one
@@ -39,14 +59,14 @@ public final class MatVec {
             int q = (to - from) / 4;
             for (int i = 0; i < q; i++) {
                 int r0 = from + i, r1 = r0 + q, r2 = r1 + q, r3 = r2 + q;
-                k.dot4(s, r0 * rb, r1 * rb, r2 * rb, r3 * rb, cols, x, 0, four, 0);
+                k.dot4(s, r0 * rb, r1 * rb, r2 * rb, r3 * rb, cols, x, 0, prep, four, 0);
                 out[r0] = four[0];
                 out[r1] = four[1];
                 out[r2] = four[2];
                 out[r3] = four[3];
             }
             int r = from + 4 * q;
-            for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, out, r);
+            for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, prep, out, r);
             if (r < to) out[r] = k.dot(s, r * rb, cols, x, 0);
         };
         run(p, rows, (long) rows * cols, body);
@@ -69,12 +89,13 @@ public final class MatVec {
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
+        float[] prep = prepare(k, x, cols);
         Parallel.RangeBody body = (from, to) -> {
             int i = from;
             for (; i + 3 < to; i += 4) {
-                k.dot4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols, x, 0, out, i);
+                k.dot4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols, x, 0, prep, out, i);
             }
-            for (; i + 1 < to; i += 2) k.dot2(s, rows[i] * rb, rows[i + 1] * rb, cols, x, 0, out, i);
+            for (; i + 1 < to; i += 2) k.dot2(s, rows[i] * rb, rows[i + 1] * rb, cols, x, 0, prep, out, i);
             if (i < to) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
         };
         run(p, count, (long) count * cols, body);

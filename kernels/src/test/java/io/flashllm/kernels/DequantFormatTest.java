@@ -9,6 +9,7 @@ import java.lang.foreign.ValueLayout;
 
 import static io.flashllm.kernels.TestTensors.SHORT_LE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Blocks built by hand from the format definitions (the writer side, independent of any reader),
@@ -50,6 +51,23 @@ class DequantFormatTest {
             assertEquals(65504f, expected[0x7bff]);
             assertEquals(Float.POSITIVE_INFINITY, expected[0x7c00]);
             check(new WeightTensor("f16", GgmlType.F16, new long[]{256, 256}, s), expected);
+            // Rows of whole 1024-column chunks and one 65536-column row: the buffered vcvtph2ps path.
+            check(new WeightTensor("f16", GgmlType.F16, new long[]{1024, 64}, s), expected);
+            check(new WeightTensor("f16", GgmlType.F16, new long[]{65536}, s), expected);
+            // axpy with a = 1 into zeros is the conversion itself (NaN payloads aside).
+            WeightTensor w = new WeightTensor("f16", GgmlType.F16, new long[]{1024, 64}, s);
+            for (int r = 0; r < 64; r++) {
+                float[] got = new float[1024];
+                MatVec.axpy(w, r, 1f, got);
+                for (int c = 0; c < 1024; c++) {
+                    float e = expected[r * 1024 + c];
+                    if (Float.isNaN(e)) {
+                        assertTrue(Float.isNaN(got[c]), "f16 axpy NaN at " + (r * 1024 + c));
+                    } else {
+                        assertEquals(Float.floatToIntBits(e + 0f), Float.floatToIntBits(got[c]), "f16 axpy at " + (r * 1024 + c));
+                    }
+                }
+            }
         }
     }
 

@@ -14,7 +14,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /** Every optimized kernel against the scalar reference, for every type, on odd shapes. */
 class KernelsVsReferenceTest {
-    private static final int[] ROWS = {1, 3, 7, 33};
+    /** 1..5 cover dot4, dot2 and the single last row in every combination; 33 splits over threads. */
+    private static final int[] ROWS = {1, 2, 3, 4, 5, 7, 33};
     private static Parallel pool;
 
     @BeforeAll
@@ -113,6 +114,38 @@ class KernelsVsReferenceTest {
                     for (int i = 0; i < count; i++) {
                         assertClose(expect[pick[i]], got[i], mag[pick[i]], type + " matvecRows " + rows + "x" + cols);
                     }
+                }
+            }
+        }
+    }
+
+    /** dot2 and dot4 called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void multiRowKernelsMatchReference(GgmlType type) {
+        Random rnd = new Random(400 + type.ordinal());
+        io.flashllm.kernels.cpu.RowKernel k = io.flashllm.kernels.cpu.RowKernel.forType(type);
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : TestTensors.colsFor(type)) {
+                int rows = 6;
+                WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                float[] x = TestTensors.gaussian(cols + 3, rnd);
+                float[] prep = new float[k.prepSize(cols)];
+                k.prepare(x, 3, cols, prep);
+                long rb = w.rowBytes();
+                for (int trial = 0; trial < 4; trial++) {
+                    int[] r = new int[4];
+                    for (int i = 0; i < 4; i++) r[i] = rnd.nextInt(rows);
+                    float[] got = new float[7];
+                    k.dot4(w.data(), r[0] * rb, r[1] * rb, r[2] * rb, r[3] * rb, cols, x, 3, prep, got, 1);
+                    k.dot2(w.data(), r[2] * rb, r[0] * rb, cols, x, 3, prep, got, 5);
+                    int[] which = {-1, r[0], r[1], r[2], r[3], r[2], r[0]};
+                    for (int i = 1; i < 7; i++) {
+                        float[] row = ScalarReference.dequantizeRow(w, which[i]);
+                        assertClose(ScalarReference.dot(w, which[i], x, 3), got[i], absDot(row, x, 3),
+                                type + (i < 5 ? " dot4" : " dot2") + " cols " + cols);
+                    }
+                    assertEquals(0f, got[0], type + " dot4 wrote outside its outputs");
                 }
             }
         }

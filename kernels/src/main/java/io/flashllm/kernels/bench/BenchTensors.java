@@ -60,13 +60,18 @@ public final class BenchTensors {
             MemorySegment.copy(tile, 0, s, off, Math.min(tileBytes, size - off));
         }
         if (type.quantized()) {
-            short scale = Float.floatToFloat16(0.01f);
-            for (long bo = 0; bo < size; bo += type.blockBytes) {
+            // Scales vary per block over a realistic range (0.001..0.05, a few f16 exponents), so
+            // kernels that look scales up in a table (Simd.HALF) touch as many lines as on real weights.
+            short[] scales = new short[4096];
+            for (int i = 0; i < scales.length; i++) scales[i] = Float.floatToFloat16((float) (0.001 + rnd.nextDouble() * 0.049));
+            int i = 0;
+            for (long bo = 0; bo < size; bo += type.blockBytes, i = (i + 1) & (scales.length - 1)) {
+                short scale = scales[i];
                 switch (type) {
                     case Q8_0, Q4_0 -> s.set(SHORT_LE, bo, scale);
                     case Q4_K -> {
                         s.set(SHORT_LE, bo, scale);
-                        s.set(SHORT_LE, bo + 2, scale);
+                        s.set(SHORT_LE, bo + 2, scales[(i + 1) & (scales.length - 1)]);
                     }
                     case Q6_K -> s.set(SHORT_LE, bo + 208, scale);
                     default -> throw new IllegalStateException(type.toString());

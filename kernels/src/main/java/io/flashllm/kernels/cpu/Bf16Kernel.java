@@ -42,6 +42,39 @@ final class Bf16Kernel extends RowKernel {
         return sum;
     }
 
+    /** Four rows sharing each activation load: streaming from DRAM a core keeps four rows in flight. */
+    @Override
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] prep, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c <= cols - L; c += L) {
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+            long o = 2L * c;
+            a0 = ShortVector.fromMemorySegment(S, s, off0 + o, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, a0);
+            a1 = ShortVector.fromMemorySegment(S, s, off1 + o, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, a1);
+            a2 = ShortVector.fromMemorySegment(S, s, off2 + o, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, a2);
+            a3 = ShortVector.fromMemorySegment(S, s, off3 + o, LE).convertShape(VectorOperators.S2I, I, 0)
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, a3);
+        }
+        float r0 = a0.reduceLanes(VectorOperators.ADD), r1 = a1.reduceLanes(VectorOperators.ADD);
+        float r2 = a2.reduceLanes(VectorOperators.ADD), r3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; c < cols; c++) {
+            float xc = x[xOff + c];
+            r0 += scalar(s, off0 + 2L * c) * xc;
+            r1 += scalar(s, off1 + 2L * c) * xc;
+            r2 += scalar(s, off2 + 2L * c) * xc;
+            r3 += scalar(s, off3 + 2L * c) * xc;
+        }
+        out[outOff] = r0;
+        out[outOff + 1] = r1;
+        out[outOff + 2] = r2;
+        out[outOff + 3] = r3;
+    }
+
     @Override
     public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
         FloatVector av = FloatVector.broadcast(F, a);

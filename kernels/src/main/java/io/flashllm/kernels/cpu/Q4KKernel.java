@@ -2,16 +2,21 @@ package io.flashllm.kernels.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 import java.lang.foreign.MemorySegment;
 
 import static io.flashllm.kernels.cpu.Simd.B;
 import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.I;
 import static io.flashllm.kernels.cpu.Simd.INT_LE;
 import static io.flashllm.kernels.cpu.Simd.L;
 import static io.flashllm.kernels.cpu.Simd.LE;
 import static io.flashllm.kernels.cpu.Simd.LONG_LE;
+import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
 /**
  * Q4_K: super-blocks of 256 elements (144 bytes): f16 d, f16 dmin, 12 bytes of packed 6-bit
@@ -20,8 +25,16 @@ import static io.flashllm.kernels.cpu.Simd.LONG_LE;
  * {@code sum_s (d*scale_s * (q.x)_s - dmin*min_s * sum(x)_s)}: the min term needs only the sum of
  * x over the sub-block, accumulated alongside the products.
  *
- * <p>One method call per super-block, returning a float: a whole row in one method exceeds C2's
- * inlining node budget, and then the vector operations it cannot inline get boxed.
+ * <p>{@link #dot} (single rows): one method call per super-block, returning a float: a whole row
+ * in one method exceeds C2's inlining node budget, and then the vector operations it cannot
+ * inline get boxed.
+ *
+ * <p>{@link #dot2} (what {@code MatVec} uses for all rows but a last odd one) takes the sums of x
+ * per sub-block from {@link #prepare}, so the min term is eight scalar FMAs per super-block, and
+ * works like {@link Q4_0Kernel#dot4}: nibbles zero-extended to ints, masked or shifted, converted,
+ * one FMA per vector, one FMA per sub-block with its integer scale broadcast from {@link #SMALL}
+ * (a load, no conversion), and d applied once per super-block. The 6-bit scales and mins are
+ * unpacked for all eight sub-blocks at once with a few 64-bit operations.
  */
 final class Q4KKernel extends RowKernel {
     private static final int BYTES = 144;
@@ -77,6 +90,282 @@ final class Q4KKernel extends RowKernel {
         return acc.reduceLanes(VectorOperators.ADD);
     }
 
+    /** The integers 0..255 as floats: an 8-bit scale becomes a float by a load, and a broadcast of it is one load uop. */
+    static final float[] SMALL = new float[256];
+
+    static {
+        for (int i = 0; i < SMALL.length; i++) SMALL[i] = i;
+    }
+
+    /** Eight 6-bit scales (byte j = sub-block j) from bytes 0..7 ({@code lo}) and 8..11 ({@code hi}) of the packed field. */
+    static long scales8(long lo, int hi) {
+        long h = hi & 0xffffffffL;
+        return (lo & 0x3f3f3f3fL) | (((h & 0x0f0f0f0fL) | (((lo >>> 6) & 0x03030303L) << 4)) << 32);
+    }
+
+    /** Eight 6-bit mins, packed as in {@link #scales8}. */
+    static long mins8(long lo, int hi) {
+        long h = hi & 0xffffffffL;
+        return ((lo >>> 32) & 0x3f3f3f3fL) | ((((h >>> 4) & 0x0f0f0f0fL) | (((lo >>> 38) & 0x03030303L) << 4)) << 32);
+    }
+
+    /**
+     * The sums of x over each sub-block of 32 (the min term of {@link #dot2}): with 512-bit vectors
+     * 16 floats per super-block, zeros then the eight sums negated (see {@link #dot2x16}); else one
+     * float per sub-block.
+     */
+    @Override
+    public int prepSize(int cols) {
+        return L == 16 ? cols / 16 : cols / 32;
+    }
+
+    @Override
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+        int subs = cols / 32;
+        for (int b = 0; b < subs; b++) {
+            int xb = xOff + 32 * b;
+            FloatVector sum = FloatVector.fromArray(F, x, xb);
+            for (int j = L; j < 32; j += L) sum = sum.add(FloatVector.fromArray(F, x, xb + j));
+            float v = sum.reduceLanes(VectorOperators.ADD);
+            if (L == 16) {
+                prep[16 * (b / 8) + b % 8] = 0f;
+                prep[16 * (b / 8) + 8 + b % 8] = -v;
+            } else {
+                prep[b] = v;
+            }
+        }
+    }
+
+    /*
+     * 512-bit unpacking of the 12-byte scale field, in int lanes 0..15 (lanes 0..7 the scales of
+     * sub-blocks 0..7, lanes 8..15 their mins), q being the field's bytes:
+     *   sub-block j < 4: q[j] & 63 (min: q[j + 4] & 63);
+     *   j >= 4: (q[j + 4] & 15) | (q[j - 4] >> 6) << 4 (min: (q[j + 4] >> 4) | (q[j] >> 6) << 4).
+     * As lanes: ((A >>> SHIFT_A) & MASK_A) | ((C >>> 2) & MASK_C), A and C the bytes picked by IDX_A, IDX_C.
+     */
+    private static final int[] IDX_A = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11};
+    private static final int[] SHIFT_A = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4};
+    private static final int[] MASK_A = {63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15};
+    private static final int[] IDX_C = {0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7};
+    private static final int[] MASK_C = {0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30, 0, 0, 0, 0, 0x30, 0x30, 0x30, 0x30};
+    /** Lanes 0..7 zero (scales), lanes 8..15 one (mins): where {@link #dot2x16} takes dmin instead of 0. */
+    private static final float[] MIN_LANES = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    // One shuffle per sub-block broadcasting its scale lane; separate fields so that C2 sees constants.
+    private static final VectorShuffle<Float> SH0 = bcast(0), SH1 = bcast(1), SH2 = bcast(2), SH3 = bcast(3),
+            SH4 = bcast(4), SH5 = bcast(5), SH6 = bcast(6), SH7 = bcast(7);
+
+    private static VectorShuffle<Float> bcast(int lane) {
+        return L == 16 ? VectorShuffle.fromOp(F, i -> lane) : VectorShuffle.iota(F, 0, 1, true);
+    }
+
+    /**
+     * 512-bit vectors, two rows: the scales and mins are unpacked in vector lanes (about ten
+     * operations per super-block instead of some sixty scalar ones, which left the loop
+     * front-end bound), each sub-block's scale is broadcast by a permute, and the min term is one
+     * FMA of the mins lanes with the sub-block sums of x from {@link #prepare} (laid out 16 per
+     * super-block: zeros under the scales, -sum(x) under the mins).
+     */
+    private static void dot2x16(MemorySegment s, long off0, long off1, int blocks, float[] x, int xOff, float[] prep,
+                                float[] out, int outOff) {
+        IntVector idxA = IntVector.fromArray(I, IDX_A, 0), shiftA = IntVector.fromArray(I, SHIFT_A, 0);
+        IntVector maskA = IntVector.fromArray(I, MASK_A, 0), idxC = IntVector.fromArray(I, IDX_C, 0);
+        IntVector maskC = IntVector.fromArray(I, MASK_C, 0);
+        FloatVector minLanes = FloatVector.fromArray(F, MIN_LANES, 0);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = off0 + (long) BYTES * b, o1 = off1 + (long) BYTES * b;
+            int xb = xOff + 256 * b;
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector sm0 = (FloatVector) idxA.selectFrom(q0).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q0).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            FloatVector sm1 = (FloatVector) idxA.selectFrom(q1).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q1).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            FloatVector xs = FloatVector.fromArray(F, prep, 16 * b);
+            // min term: lanes 8..15 of sm * -sum(x) * dmin (lanes 0..7 of xs are zero)
+            a0 = sm0.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o0 + 2) & 0xffff]), a0);
+            a1 = sm1.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o1 + 2) & 0xffff]), a1);
+            FloatVector b0 = FloatVector.zero(F), b1 = b0;
+            for (int g = 0; g < 4; g++) {
+                int x0 = xb + 64 * g;
+                FloatVector xl0 = FloatVector.fromArray(F, x, x0), xl1 = FloatVector.fromArray(F, x, x0 + 16);
+                FloatVector xh0 = FloatVector.fromArray(F, x, x0 + 32), xh1 = FloatVector.fromArray(F, x, x0 + 48);
+                long qs0 = o0 + 16 + 32 * g, qs1 = o1 + 16 + 32 * g;
+                IntVector u = (IntVector) ByteVector.fromMemorySegment(B, s, qs0, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v = (IntVector) ByteVector.fromMemorySegment(B, s, qs0 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl0 = ((FloatVector) u.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl0 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl0);
+                FloatVector ph0 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph0 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph0);
+                u = (IntVector) ByteVector.fromMemorySegment(B, s, qs1, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                v = (IntVector) ByteVector.fromMemorySegment(B, s, qs1 + 16, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl1 = ((FloatVector) u.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl1 = ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl1);
+                FloatVector ph1 = ((FloatVector) u.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph1 = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph1);
+                VectorShuffle<Float> shl = g == 0 ? SH0 : g == 1 ? SH2 : g == 2 ? SH4 : SH6;
+                VectorShuffle<Float> shh = g == 0 ? SH1 : g == 1 ? SH3 : g == 2 ? SH5 : SH7;
+                b0 = pl0.fma(sm0.rearrange(shl), b0);
+                b0 = ph0.fma(sm0.rearrange(shh), b0);
+                b1 = pl1.fma(sm1.rearrange(shl), b1);
+                b1 = ph1.fma(sm1.rearrange(shh), b1);
+            }
+            a0 = b0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = b1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@link #dot2x16} over four rows: more rows in flight when streaming from DRAM. */
+    private static void dot4x16(MemorySegment s, long off0, long off1, long off2, long off3, int blocks, float[] x,
+                                int xOff, float[] prep, float[] out, int outOff) {
+        IntVector idxA = IntVector.fromArray(I, IDX_A, 0), shiftA = IntVector.fromArray(I, SHIFT_A, 0);
+        IntVector maskA = IntVector.fromArray(I, MASK_A, 0), idxC = IntVector.fromArray(I, IDX_C, 0);
+        IntVector maskC = IntVector.fromArray(I, MASK_C, 0);
+        FloatVector minLanes = FloatVector.fromArray(F, MIN_LANES, 0);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            int xb = xOff + 256 * b;
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector sm0 = (FloatVector) idxA.selectFrom(q0).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q0).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector sm1 = (FloatVector) idxA.selectFrom(q1).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q1).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector sm2 = (FloatVector) idxA.selectFrom(q2).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q2).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 4, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector sm3 = (FloatVector) idxA.selectFrom(q3).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
+                    .or(idxC.selectFrom(q3).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
+            FloatVector xs = FloatVector.fromArray(F, prep, 16 * b);
+            a0 = sm0.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o0 + 2) & 0xffff]), a0);
+            a1 = sm1.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o1 + 2) & 0xffff]), a1);
+            a2 = sm2.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o2 + 2) & 0xffff]), a2);
+            a3 = sm3.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o3 + 2) & 0xffff]), a3);
+            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            for (int g = 0; g < 4; g++) {
+                int x0 = xb + 64 * g;
+                FloatVector xl0 = FloatVector.fromArray(F, x, x0), xl1 = FloatVector.fromArray(F, x, x0 + 16);
+                FloatVector xh0 = FloatVector.fromArray(F, x, x0 + 32), xh1 = FloatVector.fromArray(F, x, x0 + 48);
+                VectorShuffle<Float> shl = g == 0 ? SH0 : g == 1 ? SH2 : g == 2 ? SH4 : SH6;
+                VectorShuffle<Float> shh = g == 0 ? SH1 : g == 1 ? SH3 : g == 2 ? SH5 : SH7;
+                IntVector u0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl0 = ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl0 = ((FloatVector) v0.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl0);
+                FloatVector ph0 = ((FloatVector) u0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph0);
+                b0 = pl0.fma(sm0.rearrange(shl), b0);
+                b0 = ph0.fma(sm0.rearrange(shh), b0);
+                IntVector u1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl1 = ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl1 = ((FloatVector) v1.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl1);
+                FloatVector ph1 = ((FloatVector) u1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph1);
+                b1 = pl1.fma(sm1.rearrange(shl), b1);
+                b1 = ph1.fma(sm1.rearrange(shh), b1);
+                IntVector u2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl2 = ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl2 = ((FloatVector) v2.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl2);
+                FloatVector ph2 = ((FloatVector) u2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph2 = ((FloatVector) v2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph2);
+                b2 = pl2.fma(sm2.rearrange(shl), b2);
+                b2 = ph2.fma(sm2.rearrange(shh), b2);
+                IntVector u3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector v3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector pl3 = ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
+                pl3 = ((FloatVector) v3.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl3);
+                FloatVector ph3 = ((FloatVector) u3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
+                ph3 = ((FloatVector) v3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph3);
+                b3 = pl3.fma(sm3.rearrange(shl), b3);
+                b3 = ph3.fma(sm3.rearrange(shh), b3);
+            }
+            a0 = b0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = b1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+            a2 = b2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
+            a3 = b3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
+        }
+        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] prep, float[] out, int outOff) {
+        if (L == 16) {
+            dot4x16(s, off0, off1, off2, off3, cols / 256, x, xOff, prep, out, outOff);
+        } else {
+            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
+        }
+    }
+
+    @Override
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
+        if (L == 16) {
+            dot2x16(s, off0, off1, cols / 256, x, xOff, prep, out, outOff);
+            return;
+        }
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        float m0 = 0, m1 = 0;
+        int blocks = cols / 256;
+        for (int b = 0; b < blocks; b++) {
+            long o0 = off0 + (long) BYTES * b, o1 = off1 + (long) BYTES * b;
+            int xb = xOff + 256 * b;
+            long lo0 = s.get(LONG_LE, o0 + 4), lo1 = s.get(LONG_LE, o1 + 4);
+            int hi0 = s.get(INT_LE, o0 + 12), hi1 = s.get(INT_LE, o1 + 12);
+            long sc0 = scales8(lo0, hi0), sc1 = scales8(lo1, hi1);
+            long mn0 = mins8(lo0, hi0), mn1 = mins8(lo1, hi1);
+            FloatVector b0 = FloatVector.zero(F), b1 = b0;
+            for (int g = 0; g < 4; g++) {
+                int x0 = xb + 64 * g;
+                FloatVector pl0 = FloatVector.zero(F), ph0 = pl0, pl1 = pl0, ph1 = pl0;
+                for (int j = 0; j < 32; j += L) {
+                    FloatVector xl = FloatVector.fromArray(F, x, x0 + j), xh = FloatVector.fromArray(F, x, x0 + 32 + j);
+                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 16 + 32 * g + j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 16 + 32 * g + j, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    pl0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, pl0);
+                    ph0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, ph0);
+                    pl1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, pl1);
+                    ph1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, ph1);
+                }
+                int sh = 16 * g;
+                b0 = pl0.fma(FloatVector.broadcast(F, SMALL[(int) (sc0 >>> sh) & 0xff]), b0);
+                b0 = ph0.fma(FloatVector.broadcast(F, SMALL[(int) (sc0 >>> (sh + 8)) & 0xff]), b0);
+                b1 = pl1.fma(FloatVector.broadcast(F, SMALL[(int) (sc1 >>> sh) & 0xff]), b1);
+                b1 = ph1.fma(FloatVector.broadcast(F, SMALL[(int) (sc1 >>> (sh + 8)) & 0xff]), b1);
+            }
+            a0 = b0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = b1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+            int pb = 8 * b;
+            float t0 = 0, t1 = 0;
+            for (int j = 0; j < 8; j++) {
+                t0 += SMALL[(int) (mn0 >>> (8 * j)) & 0xff] * prep[pb + j];
+                t1 += SMALL[(int) (mn1 >>> (8 * j)) & 0xff] * prep[pb + j];
+            }
+            m0 += HALF[s.get(SHORT_LE, o0 + 2) & 0xffff] * t0;
+            m1 += HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] * t1;
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD) - m0;
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD) - m1;
+    }
+
     @Override
     public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
         int blocks = cols / 256;
@@ -91,18 +380,19 @@ final class Q4KKernel extends RowKernel {
 
     /** out = (accumulate ? out : 0) + a * W for one super-block; each sub-block's affine map is one FMA. */
     private static void applyBlock(MemorySegment s, long bo, float a, float[] out, int ob, boolean accumulate) {
-        float d = a * Simd.f16(s, bo);
-        float dmin = a * Simd.f16(s, bo + 2);
+        float d = a * HALF[s.get(SHORT_LE, bo) & 0xffff];
+        float dmin = -a * HALF[s.get(SHORT_LE, bo + 2) & 0xffff];
         long lo8 = s.get(LONG_LE, bo + 4);
         int hi4 = s.get(INT_LE, bo + 12);
+        long sc = scales8(lo8, hi4), mn = mins8(lo8, hi4);
         for (int g = 0; g < 4; g++) {
             long qs = bo + 16 + 32 * g;
             int o0 = ob + 64 * g;
-            int sl = 2 * g, sh = sl + 1;
-            FloatVector sLo = FloatVector.broadcast(F, d * scale(lo8, hi4, sl));
-            FloatVector sHi = FloatVector.broadcast(F, d * scale(lo8, hi4, sh));
-            FloatVector mLo = FloatVector.broadcast(F, -dmin * min(lo8, hi4, sl));
-            FloatVector mHi = FloatVector.broadcast(F, -dmin * min(lo8, hi4, sh));
+            int sh = 16 * g;
+            FloatVector sLo = FloatVector.broadcast(F, d * SMALL[(int) (sc >>> sh) & 0xff]);
+            FloatVector sHi = FloatVector.broadcast(F, d * SMALL[(int) (sc >>> (sh + 8)) & 0xff]);
+            FloatVector mLo = FloatVector.broadcast(F, dmin * SMALL[(int) (mn >>> sh) & 0xff]);
+            FloatVector mHi = FloatVector.broadcast(F, dmin * SMALL[(int) (mn >>> (sh + 8)) & 0xff]);
             for (int j = 0; j < 32; j += L) {
                 ByteVector q = ByteVector.fromMemorySegment(B, s, qs + j, LE);
                 FloatVector vLo = (FloatVector) q.and((byte) 15).convertShape(VectorOperators.B2F, F, 0);

@@ -2,19 +2,33 @@ package io.flashllm.kernels.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
 import static io.flashllm.kernels.cpu.Simd.B;
 import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.I;
 import static io.flashllm.kernels.cpu.Simd.L;
 import static io.flashllm.kernels.cpu.Simd.LE;
+import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
 /**
  * Q4_0: blocks of 18 bytes, an f16 scale then 16 bytes whose low nibbles are elements 0..15 and
- * high nibbles 16..31, each stored plus 8. The offset of 8 is removed in the byte lanes, before
- * widening, so the float work is the same as for Q8_0. Loops are flat; see {@link Q8_0Kernel}.
+ * high nibbles 16..31, each stored plus 8.
+ *
+ * <p>The multi-row kernels ({@link #dot4}, {@link #dot2}), which {@code MatVec} uses for all but
+ * a last odd row, take the offset out of the loop: {@code sum((q-8) x) = sum(q x) - 8 sum(x)},
+ * with the per-block sums of x computed once per product by {@link #prepare} (one vector per
+ * block, folded lane by lane) and used as the initial value of each block's products. A block of
+ * one row is then: zero-extend the 16 bytes to ints (vpmovzxbd), low nibbles by a mask, high
+ * ones by a 32-bit shift (no byte arithmetic), two int-to-float conversions and three FMAs, the
+ * scale broadcast straight from {@link Simd#HALF}. KernelBench, one AVX-512 core: 8.4 GB/cpu-s
+ * in L2 and 6.3 from DRAM, against 6.3 and 3.8 for the row-by-row {@link #dot16} (which removes
+ * the offset in the byte lanes, as {@code dot} still does for single rows). Loops are flat; see
+ * {@link Q8_0Kernel}.
  */
 final class Q4_0Kernel extends RowKernel {
     private static final int BYTES = 18;
@@ -79,6 +93,167 @@ final class Q4_0Kernel extends RowKernel {
             a1 = pHi.fma(d, a1);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** L floats per block: lane i holds -8 times the sum of x over the block's columns i mod L. */
+    @Override
+    public int prepSize(int cols) {
+        return cols / 32 * L;
+    }
+
+    @Override
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+        int blocks = cols / 32;
+        for (int b = 0; b < blocks; b++) {
+            int xb = xOff + 32 * b;
+            FloatVector sum = FloatVector.fromArray(F, x, xb);
+            for (int j = L; j < 32; j += L) sum = sum.add(FloatVector.fromArray(F, x, xb + j));
+            sum.mul(-8f).intoArray(prep, L * b);
+        }
+    }
+
+    /**
+     * 512-bit vectors, 2 rows; see {@link #dot4x16}.
+     */
+    private static void dot2x16(MemorySegment s, long off0, long off1, int blocks, float[] x, int xOff,
+                                float[] prep, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d;
+            int xb = xOff + 32 * b;
+            FloatVector xl = FloatVector.fromArray(F, x, xb), xh = FloatVector.fromArray(F, x, xb + 16);
+            FloatVector c = FloatVector.fromArray(F, prep, 16 * b);
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
+            p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
+            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
+            p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+        }
+        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * 512-bit vectors, 4 rows: a block is one vector of low and one of high nibbles, written out
+     * without an inner loop: 8.8-9.0 GB/cpu-s in L2 (KernelBench, one thread) against 8.2-8.6 for
+     * the generic loop over {@code j} (one iteration at this width) in the same runs.
+     */
+    private static void dot4x16(MemorySegment s, long off0, long off1, long off2, long off3, int blocks, float[] x, int xOff,
+                                float[] prep, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            int xb = xOff + 32 * b;
+            FloatVector xl = FloatVector.fromArray(F, x, xb), xh = FloatVector.fromArray(F, x, xb + 16);
+            FloatVector c = FloatVector.fromArray(F, prep, 16 * b);
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
+            p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
+            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
+            p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
+            FloatVector p2 = ((FloatVector) q2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
+            p2 = ((FloatVector) q2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p2);
+            FloatVector p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
+            p3 = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p3);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
+        }
+        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
+        if (L == 16) {
+            dot2x16(s, off0, off1, cols / 32, x, xOff, prep, out, outOff);
+            return;
+        }
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        int blocks = cols / 32;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = FloatVector.fromArray(F, prep, L * b), p1 = p0;
+            for (int j = 0; j < 16; j += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xb + j), xh = FloatVector.fromArray(F, x, xb + 16 + j);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p0);
+                p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
+                p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p1);
+                p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
+            }
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] prep, float[] out, int outOff) {
+        if (L == 16) {
+            dot4x16(s, off0, off1, off2, off3, cols / 32, x, xOff, prep, out, outOff);
+            return;
+        }
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int blocks = cols / 32;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            int xb = xOff + 32 * b;
+            FloatVector p0 = FloatVector.fromArray(F, prep, L * b), p1 = p0, p2 = p0, p3 = p0;
+            for (int j = 0; j < 16; j += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xb + j), xh = FloatVector.fromArray(F, x, xb + 16 + j);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p0);
+                p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
+                p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p1);
+                p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
+                p2 = ((FloatVector) q2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p2);
+                p2 = ((FloatVector) q2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p2);
+                p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p3);
+                p3 = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p3);
+            }
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
     }
 
     @Override

@@ -8,8 +8,10 @@ import java.lang.foreign.MemorySegment;
 
 import static io.flashllm.kernels.cpu.Simd.B;
 import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.HALF;
 import static io.flashllm.kernels.cpu.Simd.L;
 import static io.flashllm.kernels.cpu.Simd.LE;
+import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
 /**
  * Q8_0: blocks of 34 bytes, an f16 scale then 32 signed bytes. Each block's products are summed
@@ -42,8 +44,8 @@ final class Q8_0Kernel extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb + 32));
             p1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 48), p1);
-            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo + BYTES) & 0xffff]), a1);
         }
         if (b < blocks) {
             long bo = off + (long) BYTES * b;
@@ -52,17 +54,18 @@ final class Q8_0Kernel extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xb));
             p0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, bo + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
-            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     @Override
-    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] out, int outOff) {
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
         if (L == 16) {
             dot2x16(s, off0, off1, cols / 32, x, xOff, out, outOff);
         } else {
-            super.dot2(s, off0, off1, cols, x, xOff, out, outOff);
+            super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
         }
     }
 
@@ -96,10 +99,10 @@ final class Q8_0Kernel extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).mul(x2);
             r1 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + BYTES + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).fma(x3, r1);
-            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
-            c0 = r0.fma(FloatVector.broadcast(F, Simd.f16(s, co)), c0);
-            c1 = r1.fma(FloatVector.broadcast(F, Simd.f16(s, co + BYTES)), c1);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo + BYTES) & 0xffff]), a1);
+            c0 = r0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, co) & 0xffff]), c0);
+            c1 = r1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, co + BYTES) & 0xffff]), c1);
         }
         if (b < blocks) {
             long bo = off0 + (long) BYTES * b, co = off1 + (long) BYTES * b;
@@ -113,8 +116,8 @@ final class Q8_0Kernel extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
             r0 = ((FloatVector) ByteVector.fromMemorySegment(B, s, co + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).fma(x1, r0);
-            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
-            c0 = r0.fma(FloatVector.broadcast(F, Simd.f16(s, co)), c0);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
+            c0 = r0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, co) & 0xffff]), c0);
         }
         out[outOff] = a0.add(a1).reduceLanes(VectorOperators.ADD);
         out[outOff + 1] = c0.add(c1).reduceLanes(VectorOperators.ADD);
@@ -122,11 +125,11 @@ final class Q8_0Kernel extends RowKernel {
 
     @Override
     public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
-                     float[] out, int outOff) {
+                     float[] prep, float[] out, int outOff) {
         if (L == 16) {
             dot4x16(s, off0, off1, off2, off3, cols / 32, x, xOff, out, outOff);
         } else {
-            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, out, outOff);
+            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
         }
     }
 
@@ -159,10 +162,10 @@ final class Q8_0Kernel extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).mul(x0);
             p3 = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).fma(x1, p3);
-            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, o0)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, o1)), a1);
-            a2 = p2.fma(FloatVector.broadcast(F, Simd.f16(s, o2)), a2);
-            a3 = p3.fma(FloatVector.broadcast(F, Simd.f16(s, o3)), a3);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
         }
         out[outOff] = a0.reduceLanes(VectorOperators.ADD);
         out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
@@ -185,8 +188,8 @@ final class Q8_0Kernel extends RowKernel {
                 p0 = q0.fma(FloatVector.fromArray(F, x, xb + j), p0);
                 p1 = q1.fma(FloatVector.fromArray(F, x, xb + 32 + j), p1);
             }
-            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, Simd.f16(s, bo + BYTES)), a1);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo + BYTES) & 0xffff]), a1);
         }
         if (b < blocks) {
             long bo = off + (long) BYTES * b;
@@ -197,7 +200,7 @@ final class Q8_0Kernel extends RowKernel {
                         .convertShape(VectorOperators.B2F, F, 0);
                 p0 = q0.fma(FloatVector.fromArray(F, x, xb + j), p0);
             }
-            a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }

@@ -15,24 +15,42 @@ public abstract class RowKernel {
     public abstract float dot(MemorySegment s, long off, int cols, float[] x, int xOff);
 
     /**
-     * Two rows at {@code off0} and {@code off1} against the same activations:
-     * {@code out[outOff] = W0 . x}, {@code out[outOff + 1] = W1 . x}. Kernels that are bound by
-     * decode work rather than loads override this to share each activation load between the rows
-     * and to run twice as many independent accumulator chains.
+     * Floats of per-activation data that {@link #prepare} computes for {@link #dot2}/{@link #dot4}
+     * over {@code cols} columns; 0 (the default) when the kernel needs none.
      */
-    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] out, int outOff) {
+    public int prepSize(int cols) {
+        return 0;
+    }
+
+    /**
+     * Computes, once per matrix-vector product, what the multi-row kernels reuse for every row of
+     * it (Q4_0: per-block sums of x, which take its offset of 8 out of the inner loop), into
+     * {@code prep[0 .. prepSize(cols))}.
+     */
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+    }
+
+    /**
+     * Two rows at {@code off0} and {@code off1} against the same activations:
+     * {@code out[outOff] = W0 . x}, {@code out[outOff + 1] = W1 . x}; {@code prep} is what
+     * {@link #prepare} made of these activations (may be null when {@link #prepSize} is 0).
+     * Kernels override this to share each activation load between the rows and to run twice as
+     * many independent accumulator chains.
+     */
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
         out[outOff] = dot(s, off0, cols, x, xOff);
         out[outOff + 1] = dot(s, off1, cols, x, xOff);
     }
 
     /**
-     * Four rows at {@code off0..off3} against the same activations, into {@code out[outOff + i]}.
-     * Streaming from DRAM, a core keeps more rows in flight this way.
+     * Four rows at {@code off0..off3} against the same activations, into {@code out[outOff + i]};
+     * {@code prep} as for {@link #dot2}. Streaming from DRAM, a core keeps more rows in flight this way.
      */
     public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
-                     float[] out, int outOff) {
-        dot2(s, off0, off1, cols, x, xOff, out, outOff);
-        dot2(s, off2, off3, cols, x, xOff, out, outOff + 2);
+                     float[] prep, float[] out, int outOff) {
+        dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
+        dot2(s, off2, off3, cols, x, xOff, prep, out, outOff + 2);
     }
 
     /** {@code out[outOff + c] += a * W[c]} for every column. */

@@ -66,6 +66,20 @@ public final class Simd {
         return (ENABLED ? "vector " : "scalar (vector width too small) ") + F.vectorBitSize() + "-bit, " + L + " float lanes";
     }
 
+    /**
+     * Every f16 bit pattern (as an unsigned index) widened to float. Kernels that convert one
+     * scale per block index it directly ({@code HALF[s.get(SHORT_LE, off) & 0xffff]}), which C2
+     * compiles to a broadcast straight from memory: a load, where {@link Float#float16ToFloat} plus
+     * a broadcast is three vector-port uops per block (vmovd, vcvtph2ps, vbroadcastss). The
+     * scales of a weight tensor span a few exponents, so the lines used stay in L1. Written out at
+     * each use rather than through a helper, which C2 declined to inline in the 4-row loops.
+     */
+    static final float[] HALF = new float[1 << 16];
+
+    static {
+        for (int i = 0; i < HALF.length; i++) HALF[i] = Float.float16ToFloat((short) i);
+    }
+
     public static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(SHORT_LE, off));
     }
