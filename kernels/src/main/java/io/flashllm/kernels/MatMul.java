@@ -49,13 +49,13 @@ final class MatMul {
         float[] outT = grow(scratch, 1, (long) panels * PanelKernel.ROWS * pw);
 
         int colChunks = (cols + 63) / 64;
-        run(p, colChunks, (long) cols * pw, (from, to) -> transposeIn(x, batch, cols, pw, xT, from * 64, Math.min(cols, to * 64)));
+        MatVec.run(p, colChunks, (long) cols * pw, (from, to) -> transposeIn(x, batch, cols, pw, xT, from * 64, Math.min(cols, to * 64)));
 
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
         GgmlType type = w.type();
-        run(p, panels, (long) rows * cols * batch, (from, to) -> {
+        MatVec.run(p, panels, (long) rows * cols * batch, (from, to) -> {
             float[] panel = PANEL.get();
             for (int kb = 0; kb < cols; kb += K_BLOCK) {
                 int kLen = Math.min(K_BLOCK, cols - kb);
@@ -99,13 +99,5 @@ final class MatMul {
         }
         if (scratch[i].length < size) scratch[i] = new float[(int) size];
         return scratch[i];
-    }
-
-    private static void run(Parallel p, int n, long work, Parallel.RangeBody body) {
-        if (p == null || p.threads() == 1 || work < (1 << 15)) {
-            body.run(0, n);
-        } else {
-            p.forRange(n, body);
-        }
     }
 }

@@ -166,7 +166,8 @@ public final class MatVec {
     }
 
 
-    private static void run(Parallel p, int n, long work, Parallel.RangeBody body) {
+    /** Runs {@code body} over {@code [0, n)} on the pool, or inline when the work is too small for a hand-off. */
+    static void run(Parallel p, int n, long work, Parallel.RangeBody body) {
         if (p == null || p.threads() == 1 || work < PARALLEL_MIN_ELEMENTS) {
             body.run(0, n);
         } else {
