@@ -2,6 +2,7 @@ package io.flashllm.flashstore.bundle;
 
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.flashstore.cache.RowMatrix;
 import io.flashllm.flashstore.cache.RowShape;
 import io.flashllm.flashstore.ffn.FfnActivation;
@@ -174,6 +175,14 @@ public final class BundleModel implements AutoCloseable {
             if (options.memoryBudget() > 0) {
                 long residentBytes = 0;
                 for (Manifest.FileEntry e : m.files()) if (!layout.layerFiles().contains(e.path())) residentBytes += e.bytes();
+                long paged = PagedEmbeddings.uncountedBytes(name -> g != null ? g.tensor(name)
+                        : h.contains(name) ? h.tensor(name) : null);
+                if (paged > 0) {
+                    residentBytes -= paged;
+                    LOG.log(System.Logger.Level.INFO, "memory budget: token embeddings are paged in per row (the output head is"
+                            + " separate); " + MemorySize.format(paged) + " of the table are not charged, "
+                            + PagedEmbeddings.WORKING_ROWS + " rows are");
+                }
                 split = new MemoryBudget(options.memoryBudget(), residentBytes, options.kvCacheBytes(),
                         (long) options.ioThreads() * maxRead, rowBytes * streamRows, options.overheadBytes(),
                         m.model().layers(), neurons, rowBytes, options.hotFraction()).split();

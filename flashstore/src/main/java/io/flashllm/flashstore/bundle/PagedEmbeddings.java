@@ -1,0 +1,44 @@
+package io.flashllm.flashstore.bundle;
+
+import io.flashllm.kernels.WeightTensor;
+
+import java.util.function.Function;
+
+/**
+ * The part of a bundle's resident file that the DRAM budget need not hold. The token-embedding
+ * table is memory-mapped and read one row per token; when the model has a separate output head,
+ * nothing else touches it, so only the rows of tokens in use are ever paged in (and, being clean
+ * file pages, they are the first the kernel drops under pressure). The budget charges a working
+ * set of {@link #WORKING_ROWS} rows for it instead of the whole table, which leaves the rest to the
+ * neuron cache: for a 32000-token vocabulary at dim 2048 in Q8_0 that is 61 of 70 MB. A tied table
+ * is the output head too, streamed every token, and stays fully charged.
+ */
+final class PagedEmbeddings {
+    /** Embedding rows the budget keeps room for: distinct tokens of a long conversation. */
+    static final int WORKING_ROWS = 4096;
+
+    /** (embedding table, separate output head) name pairs of the resident formats. */
+    private static final String[][] NAMES = {
+            {"token_embd.weight", "output.weight"},                 // GGUF
+            {"model.embed_tokens.weight", "lm_head.weight"},        // HF Llama family
+            {"model.decoder.embed_tokens.weight", "lm_head.weight"} // HF OPT
+    };
+
+    private PagedEmbeddings() {}
+
+    /**
+     * Bytes of the embedding table beyond its working set, when a separate output head exists;
+     * else 0. {@code tensor} returns null for a tensor the resident file does not have.
+     */
+    static long uncountedBytes(Function<String, WeightTensor> tensor) {
+        for (String[] pair : NAMES) {
+            WeightTensor embeddings = tensor.apply(pair[0]);
+            if (embeddings == null) continue;
+            if (tensor.apply(pair[1]) == null) return 0;
+            long table = embeddings.data().byteSize();
+            long working = Math.min(table, WORKING_ROWS * embeddings.rowBytes());
+            return table - working;
+        }
+        return 0;
+    }
+}
