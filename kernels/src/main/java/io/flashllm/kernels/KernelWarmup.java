@@ -1,10 +1,9 @@
 package io.flashllm.kernels;
 
-import io.flashllm.kernels.cpu.RowKernel;
+import io.flashllm.kernels.cpu.PanelKernel;
 import io.flashllm.kernels.cpu.TileDot;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Collection;
 import java.util.EnumSet;
 
@@ -32,25 +31,26 @@ public final class KernelWarmup {
         for (int i = 0; i < cols; i++) x[i] = (i % 7 - 3) * 0.01f;
         try (Arena arena = Arena.ofConfined()) {
             for (GgmlType t : all) {
-                // Zero bytes decode to finite values in every type (zero scales), so no block is NaN.
-                // Four distinct rows, as in a real product: C2's profiled loop predicates assume
-                // what the warm-up showed (e.g. equal offsets) and otherwise trap and recompile
-                // the large multi-row kernels on the first real call.
-                long rb = t.bytesFor(cols);
-                MemorySegment s = arena.allocate(4 * rb, 64);
-                RowKernel k = RowKernel.forType(t);
-                float acc = 0;
-                float[] prep = new float[k.prepSize(cols)];
-                for (int i = 0; i < CALLS; i++) {
-                    long r = (i & 3) * rb;
-                    acc += k.dot(s, r, cols, x, 0);
-                    k.prepare(x, 0, cols, prep);
-                    k.dot2(s, r, (3 - (i & 3)) * rb, cols, x, 0, prep, out, 0);
-                    k.dot4(s, 0, rb, 2 * rb, 3 * rb, cols, x, 0, prep, out, 0);
-                    k.axpy(s, r, cols, 0.5f, out, 0);
-                    k.dequant(s, r, cols, out, 0);
+                // Through the public entry points, as a model calls them: C2 then compiles the
+                // row kernels inlined into the same loop bodies the real products run. Calling the
+                // kernel methods directly compiled them as standalone methods, which C2 then would
+                // not inline into MatVec's loops (too large once compiled): decode ran 25% slower
+                // after such a warm-up. Zero bytes decode to finite values in every type (zero
+                // scales); 16 distinct rows, as in a real product.
+                int rows = 16;
+                WeightTensor w = new WeightTensor("warmup-" + t, t, new long[] {cols, rows},
+                        arena.allocate(rows * t.bytesFor(cols), 64));
+                int[] pick = new int[rows];
+                for (int r = 0; r < rows; r++) pick[r] = (r * 7) % rows;
+                float[] rowsOut = new float[rows];
+                for (int i = 0; i < CALLS / 4; i++) {
+                    MatVec.matvec(null, w, x, rowsOut);
+                    MatVec.matvecRows(null, w, pick, rows, x, rowsOut);
+                    MatVec.axpy(w, i % rows, 0.5f, out);
+                    Dequant.row(w, i % rows, out, 0);
+                    sink += MatVec.dot(w, i % rows, x, 0);
                 }
-                sink = acc + out[0];
+                sink += rowsOut[0] + out[0];
             }
         }
         float[] tile = new float[4 * 64];
@@ -62,6 +62,32 @@ public final class KernelWarmup {
             res[0] += TileDot.dot(tile, 0, 64, xs, 0);
         }
         sink += res[0];
+        if (PanelKernel.usable()) warmPanels();
         return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    /**
+     * The prompt path: the panel kernels (each call a short column block, many calls) and then
+     * {@link MatMul} itself on a small F32 matrix, so its transposes and loop bodies are compiled too.
+     */
+    private static void warmPanels() {
+        int kLen = 64, p = 64;
+        float[] panel = new float[PanelKernel.ROWS * kLen];
+        float[] xT = new float[kLen * p];
+        float[] acc = new float[PanelKernel.ROWS * p];
+        for (int i = 0; i < CALLS; i++) {
+            PanelKernel.rows12x32(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
+            PanelKernel.rows12x32(panel, kLen, xT, 32, p, acc, 32, (i & 1) == 0);
+            PanelKernel.rows12x16(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
+        }
+        int rows = 2 * PanelKernel.ROWS + 1, cols = 256, batch = 40;
+        try (Arena arena = Arena.ofConfined()) {
+            WeightTensor w = new WeightTensor("warmup", GgmlType.F32, new long[] {cols, rows},
+                    arena.allocate((long) rows * cols * Float.BYTES, 64));
+            float[] x = new float[batch * cols];
+            float[] out = new float[batch * rows];
+            for (int i = 0; i < CALLS / 6; i++) MatMul.matmul(null, w, x, batch, out);
+            sink += acc[0] + out[0];
+        }
     }
 }

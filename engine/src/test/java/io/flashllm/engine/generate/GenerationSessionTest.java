@@ -66,6 +66,15 @@ class GenerationSessionTest {
         }
     }
 
+    /** The warm-up fits a context shorter than its prompt batch and leaves no state behind. */
+    @Test
+    void warmupRunsWithinTheContextAndLeavesNoTrace() {
+        GenerationResult before = generate(PROMPT, sampling(0f, 1, 8, List.of()), null);
+        assertTrue(ModelWarmup.run(model) >= 0); // context 48 < 64 + 8: the prompt is shortened
+        GenerationResult after = generate(PROMPT, sampling(0f, 1, 8, List.of()), null);
+        assertArrayEquals(before.tokens(), after.tokens());
+    }
+
     @Test
     void infoTokenizerAndChat() {
         assertEquals("tiny-llama", model.info().id());

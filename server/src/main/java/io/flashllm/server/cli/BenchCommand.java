@@ -6,6 +6,7 @@ import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
+import io.flashllm.engine.generate.ModelWarmup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -74,11 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
                         + " prompt and " + genTokens + " generated tokens");
             }
             int[] prompt = prompt(m, promptTokens);
-            if (warmup) {
-                try (Session s = m.openSession(Math.min(context, 16 + 8))) {
-                    s.generate(Arrays.copyOf(prompt, Math.min(prompt.length, 16)), SamplingParams.greedy(4), t -> true);
-                }
-            }
+            if (warmup) ModelWarmup.run(m); // as the server does before /health says ok
             PeakMemory.resetPeaks();
             double[] pps = new double[repetitions], tgs = new double[repetitions];
             int decoded = 0, runs = 0;

@@ -2,9 +2,7 @@ package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
-import io.flashllm.kernels.GgmlType;
-import io.flashllm.kernels.KernelWarmup;
-import io.flashllm.engine.generate.LoadedModel;
+import io.flashllm.engine.generate.ModelWarmup;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.server.cli.DemoModel;
@@ -14,8 +12,6 @@ import io.flashllm.server.config.ServerConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.EnumSet;
-import java.util.Set;
 
 /** Loads the configured model through the engine; with no model configured, the built-in demo model. */
 final class EngineModels {
@@ -33,18 +29,10 @@ final class EngineModels {
         InferenceModel model = ModelLoader.load(path, loadOptions(config));
         if (config.warmup()) {
             // Until C2 compiles the vector kernels the first tokens take seconds; pay that before /health says ok.
-            long ms = KernelWarmup.run(weightTypes(model));
+            long ms = ModelWarmup.run(model);
             System.err.println("flashllm: kernels warmed up in " + ms + " ms");
         }
         return model;
-    }
-
-    /** Types of the model's weights (plus F16 for the KV cache and Q8_0 for bundles' down columns); every type when unknown. */
-    static Set<GgmlType> weightTypes(InferenceModel model) {
-        if (!(model instanceof LoadedModel loaded)) return EnumSet.allOf(GgmlType.class);
-        Set<GgmlType> types = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.Q8_0);
-        types.addAll(loaded.languageModel().weights().types());
-        return types;
     }
 
     static LoadOptions loadOptions(ServerConfig config) {
