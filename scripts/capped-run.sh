@@ -8,6 +8,7 @@
 #   CAP=600M SELECTOR=gate-exact sudo scripts/capped-run.sh
 #   MIN_READ=4K sudo scripts/capped-run.sh      # one neuron per read: no read amplification
 #   CAP=600M GATES=bundled SELECTOR=predicted sudo scripts/capped-run.sh   # the predictor's run (calibrates once)
+#   BENCH_EXTRA=--no-warmup sudo scripts/capped-run.sh   # extra flags for the bundle's bench
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -77,7 +78,7 @@ run_capped() { # name, flashllm args...
 echo "== cap $CAP, budget $BUDGET bytes, selector $SELECTOR, window $WINDOW, threads $THREADS" >&2
 RES_BUNDLE=$(run_capped bundle bench --model "$BUNDLE" --threads "$THREADS" --ctx "$CTX" \
     --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --memory-budget "$BUDGET" \
-    --selector "$SELECTOR" --window "$WINDOW" --json)
+    --selector "$SELECTOR" --window "$WINDOW" --json ${BENCH_EXTRA:-})
 RES_DENSE=""
 if [ "$DENSE" = 1 ]; then
   RES_DENSE=$(run_capped mmap-gguf bench --model "$MODEL" --threads "$THREADS" --ctx "$CTX" \
