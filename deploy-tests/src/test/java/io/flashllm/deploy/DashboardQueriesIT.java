@@ -49,7 +49,9 @@ class DashboardQueriesIT {
         dash = Dashboard.load(Repo.dashboard());
         Path work = Files.createDirectories(tmp.resolve("server"));
         Path bundle = DemoBundle.create(Files.createDirectories(tmp.resolve("model")));
-        server = ServerProcess.start(work, bundle);
+        // No start-up warm-up: the demo bundle is dense and small, so the warm-up's tokens would leave
+        // every neuron cached and the test's requests would read nothing from flash.
+        server = ServerProcess.start(work, bundle, Map.of("FLASHLLM_WARMUP", "false"));
         prom = PrometheusProcess.start(prometheus, Files.createDirectories(tmp.resolve("prom")), "127.0.0.1:" + server.port);
         assertTrue(prom.awaitValue("count_over_time(up{job=\"flashllm\"}[1m])", 2, Duration.ofSeconds(30)),
                 "prometheus did not scrape flashllm twice; log:\n" + prom.logText());

@@ -21,8 +21,11 @@ final class ServerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts `flashllm serve` with the given model (null: the demo model) and waits for /health. */
-    static ServerProcess start(Path workDir, Path model) throws IOException, InterruptedException {
+    /**
+     * Starts `flashllm serve` with the given model (null: the demo model) and settings (FLASHLLM_*
+     * environment variables), and waits for /health.
+     */
+    static ServerProcess start(Path workDir, Path model, Map<String, String> settings) throws IOException, InterruptedException {
         int port = Http.freePort();
         Path log = workDir.resolve("flashllm.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -36,6 +39,7 @@ final class ServerProcess implements AutoCloseable {
         env.put("FLASHLLM_PORT", Integer.toString(port));
         env.put("FLASHLLM_HOME", workDir.resolve("home").toString());   // where the demo model is synthesized
         if (model != null) env.put("FLASHLLM_MODEL", model.toString());
+        env.putAll(settings);
         ServerProcess s = new ServerProcess(pb.start(), port, log);
         if (!Http.awaitOk(s.url("/health"), Duration.ofSeconds(120), s.process::isAlive)) {
             String out = s.logText();
