@@ -51,7 +51,7 @@ public enum Setting {
     BACKEND("backend", Kind.STRING, "cpu", 0, 0, false,
             "where decode steps run: cpu, or tornado (TornadoVM; needs the -Ptornado build and TORNADOVM_HOME)"),
     WARMUP("warmup", Kind.BOOL, true, 0, 0, false,
-            "compile the kernels before the first request (a few seconds at start)");
+            "run the model on a few tokens before the first request, so its kernels are compiled (seconds at start)");
 
     /** Value kinds a setting may have. */
     public enum Kind { STRING, INT, LONG, BOOL, LIST }
