@@ -38,6 +38,8 @@ public final class ModelWarmup {
                 s.generate(prompt, SamplingParams.greedy(Math.max(1, Math.min(DECODE_TOKENS, ctx - promptLength - 1))), t -> true);
             }
         }
+        // The warm-up's tokens are not traffic: a flash bundle's hot region is chosen from what follows.
+        if (model instanceof LoadedModel loaded) loaded.languageModel().ffn().forgetActivity();
         return (System.nanoTime() - t0) / 1_000_000;
     }
 }

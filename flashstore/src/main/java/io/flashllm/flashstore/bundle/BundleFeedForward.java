@@ -291,7 +291,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long t2 = System.nanoTime();
         L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
-        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
+        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
     }
 
     /**
@@ -420,7 +420,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             batchGate = null;
         }
         L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
-        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.step() >= options.hotWarmupTokens()) chooseHot(L);
+        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
     }
 
     private float[] xTok = new float[0];
@@ -634,6 +634,14 @@ public final class BundleFeedForward implements BatchedFeedForward {
         } finally {
             for (int k = 0; k < L.prefetched; k++) L.dest[L.miss[k]] = -1;
             L.prefetched = 0;
+        }
+    }
+
+    @Override
+    public synchronized void forgetActivity() {
+        for (Layer L : layers) {
+            L.cache.forgetActivity();
+            L.hotChosen = false;
         }
     }
 

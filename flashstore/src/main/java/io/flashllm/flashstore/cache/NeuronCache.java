@@ -30,6 +30,8 @@ public final class NeuronCache {
     private int used;
     private int hot;
     private long step;
+    /** The step at which the activation counts were last cleared. */
+    private long countedSince;
 
     public NeuronCache(int neuronCount, int capacity, List<RowShape> shapes, int window, Arena arena, LayerCounters counters) {
         if (window < 1) throw new IllegalArgumentException("window must be >= 1 token, got " + window);
@@ -86,6 +88,21 @@ public final class NeuronCache {
     /** Tokens this layer has begun. */
     public long step() {
         return step;
+    }
+
+    /** Tokens whose activations {@link #activationCount} has counted (since {@link #forgetActivity}). */
+    public long countedSteps() {
+        return step - countedSince;
+    }
+
+    /**
+     * Clears the activation counts and releases the hot region: its neurons stay cached as ordinary
+     * rows, evictable by the window, until a new hot region is chosen from the counts to come.
+     */
+    public void forgetActivity() {
+        Arrays.fill(activations, 0);
+        hot = 0;
+        countedSince = step;
     }
 
     /** How often each neuron has been requested; the hot-region choice reads it. */

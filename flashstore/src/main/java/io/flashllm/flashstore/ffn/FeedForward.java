@@ -11,6 +11,13 @@ public interface FeedForward extends AutoCloseable {
      */
     void forward(int layer, float[] x, float[] out);
 
+    /**
+     * Forgets which neurons have been active so far, so that what the FFN learns from traffic (a
+     * flash bundle's hot region) starts from the requests that follow, not from a warm-up's
+     * synthetic tokens. Cached rows stay; nothing is read again.
+     */
+    default void forgetActivity() {}
+
     @Override
     default void close() {}
 }

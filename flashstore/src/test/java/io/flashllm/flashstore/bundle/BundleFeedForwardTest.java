@@ -94,6 +94,28 @@ class BundleFeedForwardTest {
         }
     }
 
+    /** After a warm-up the hot region is released and chosen again from the tokens that follow. */
+    @Test
+    void forgetActivityReleasesTheHotRegionUntilNewTokensChooseIt() throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 128, GgmlType.Q8_0, true, 5);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, SILU, 4096);
+        try (GgufFile g = GgufFile.open(src);
+             BundleFeedForward ffn = openDirect(out, SILU, null, new DenseSelector(),
+                     BundleFfnOptions.unlimited(128).withCache(40, 8).withStreamRows(16).withHotWarmup(2).withWindow(2))) {
+            runTokens(ffn, g, SILU, true, 3, 64);
+            assertEquals(8, ffn.cache(0).hotCount());
+            ffn.forgetActivity();
+            assertEquals(0, ffn.cache(0).hotCount(), "the warm-up's hot region is released");
+            assertEquals(40, ffn.cache(0).used(), "cached rows stay");
+            assertEquals(0, ffn.cache(0).activationCount(ffn.cache(0).idAt(0)));
+            runTokens(ffn, g, SILU, true, 1, 64);
+            assertEquals(0, ffn.cache(0).hotCount(), "one counted token is below the warm-up of 2");
+            runTokens(ffn, g, SILU, true, 1, 64);
+            assertEquals(8, ffn.cache(0).hotCount(), "chosen again from the tokens after the reset");
+        }
+    }
+
     @Test
     void gateExactWithSmallCacheAndWindow() throws IOException {
         TinyModel tm = new TinyModel(1, 64, 256, GgmlType.Q8_0, true, 9);
