@@ -8,10 +8,13 @@ import java.util.Collection;
 import java.util.EnumSet;
 
 /**
- * Gets the kernels compiled by C2 before the first request. Until then vector code runs in the
- * interpreter or C1, where every vector operation allocates, and a matvec is a thousand times
- * slower: without a warm-up the first tokens of a freshly started server would take seconds. Call
- * once at model load with the weight types the model uses (F32 is always included, for norms).
+ * Gets every kernel of the given types compiled by C2, for kernel benchmarks ({@code KernelBench})
+ * that then measure each type. Until C2 compiles them, vector code runs in the interpreter or C1,
+ * where every vector operation allocates, and a matvec is a thousand times slower.
+ *
+ * <p>Not for a model about to serve: warming several types through the same products leaves their
+ * call sites megamorphic, C2 then stops inlining the row kernels there, and a model decoded 25%
+ * slower afterwards. A model warms up by running itself ({@code ModelWarmup} in the engine).
  */
 public final class KernelWarmup {
     /** Calls per kernel method: with the loops' back-edges, above C2's compile thresholds. */
@@ -31,12 +34,8 @@ public final class KernelWarmup {
         for (int i = 0; i < cols; i++) x[i] = (i % 7 - 3) * 0.01f;
         try (Arena arena = Arena.ofConfined()) {
             for (GgmlType t : all) {
-                // Through the public entry points, as a model calls them: C2 then compiles the
-                // row kernels inlined into the same loop bodies the real products run. Calling the
-                // kernel methods directly compiled them as standalone methods, which C2 then would
-                // not inline into MatVec's loops (too large once compiled): decode ran 25% slower
-                // after such a warm-up. Zero bytes decode to finite values in every type (zero
-                // scales); 16 distinct rows, as in a real product.
+                // Through the public entry points, as products are called. Zero bytes decode to
+                // finite values in every type (zero scales); 16 distinct rows, as in a real product.
                 int rows = 16;
                 WeightTensor w = new WeightTensor("warmup-" + t, t, new long[] {cols, rows},
                         arena.allocate(rows * t.bytesFor(cols), 64));
