@@ -122,6 +122,18 @@ final class BundleFlashStats implements FlashStats {
     }
 
     @Override
+    public FfnPhases ffnPhases() {
+        long select = 0, wait = 0, compute = 0;
+        for (int l = 0; l < ffn.layers(); l++) {
+            LayerCounters c = ffn.counters(l);
+            select += c.selectNanos();
+            wait += c.loadNanos();
+            compute += c.computeNanos();
+        }
+        return new FfnPhases(select, wait, compute);
+    }
+
+    @Override
     public ReadLatency readLatency() {
         int k = LayerCounters.LATENCY_BUCKETS;
         double[] bounds = new double[k];

@@ -32,6 +32,18 @@ public interface FlashStats {
     /** Reads issued to flash, all layers (one per coalesced run of neuron groups). */
     long reads();
 
+    /**
+     * Where the FFN's time went, summed over layers and tokens (nanoseconds, monotonic): choosing the
+     * neurons (the gate product or the predictor), blocked on flash reads that compute could not
+     * hide, and computing the selected neurons. Zeros when the store does not time its phases.
+     */
+    default FfnPhases ffnPhases() {
+        return new FfnPhases(0, 0, 0);
+    }
+
+    /** See {@link #ffnPhases()}. */
+    record FfnPhases(long selectNanos, long waitNanos, long computeNanos) {}
+
     /** Latency of single flash reads as fixed buckets, all layers. */
     ReadLatency readLatency();
 

@@ -2,6 +2,8 @@ package io.flashllm.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flashllm.engine.api.FlashStats;
+import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.SamplingParams;
@@ -79,12 +81,15 @@ public final class BenchCommand implements Callable<Integer> {
             PeakMemory.resetPeaks();
             double[] pps = new double[repetitions], tgs = new double[repetitions];
             int decoded = 0, runs = 0;
+            FlashStats flashStats = m instanceof FlashStatsSource src ? src.flashStats().orElse(null) : null;
+            FlashFigures flash = FlashFigures.NONE;
             for (int rep = 0; rep < repetitions; rep++) {
-                Measured r = measure(m, prompt, context);
+                Measured r = measure(m, prompt, context, flashStats);
                 pps[rep] = r.promptTokS();
                 tgs[rep] = r.decodeTokS();
                 decoded = r.decoded();
                 runs = Math.max(runs, r.runs());
+                flash = flash.plus(r.flash());
             }
             double pp = mean(pps), tg = mean(tgs);
             long heap = PeakMemory.peakHeapBytes();
@@ -106,6 +111,17 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("decode_tok_s_stddev", stddev(tgs));
                 o.put("peak_heap_bytes", heap);
                 o.put("peak_rss_bytes", rss);
+                if (flashStats != null && flash.tokens() > 0) {
+                    o.put("flash_cache_hit_rate", flash.hitRate());
+                    o.put("flash_neurons_needed_per_token", flash.perToken(flash.lookups()));
+                    o.put("flash_neurons_read_per_token", flash.perToken(flash.neuronsLoaded()));
+                    o.put("flash_bytes_per_token", flash.perToken(flash.bytesRead()));
+                    o.put("flash_reads_per_token", flash.perToken(flash.reads()));
+                    o.put("flash_read_ms_mean", flash.meanReadMillis());
+                    o.put("ffn_select_ms_per_token", flash.millisPerToken(flash.selectNanos()));
+                    o.put("ffn_wait_ms_per_token", flash.millisPerToken(flash.waitNanos()));
+                    o.put("ffn_compute_ms_per_token", flash.millisPerToken(flash.computeNanos()));
+                }
                 out.println(o);
             } else {
                 out.printf(Locale.ROOT, "model        %s (%s, %,d parameters)%n", path, m.info().architecture(),
@@ -120,21 +136,47 @@ public final class BenchCommand implements Callable<Integer> {
                 if (repetitions > 1) out.printf(Locale.ROOT, "repetitions  %d (mean ± standard deviation)%n", repetitions);
                 out.printf(Locale.ROOT, "peak heap    %.1f MiB%n", heap / 1048576.0);
                 if (rss >= 0) out.printf(Locale.ROOT, "peak RSS     %.1f MiB%n", rss / 1048576.0);
+                if (flashStats != null && flash.tokens() > 0) {
+                    out.printf(Locale.ROOT, "flash        per decoded token: %,.0f neurons needed, %.1f%% in the DRAM cache, "
+                                    + "%,.0f read in %,.0f reads (%.1f MiB, %.2f ms mean read)%n",
+                            flash.perToken(flash.lookups()), 100 * flash.hitRate(),
+                            flash.perToken(flash.neuronsLoaded()), flash.perToken(flash.reads()),
+                            flash.perToken(flash.bytesRead()) / 1048576.0, flash.meanReadMillis());
+                    out.printf(Locale.ROOT, "ffn time     per decoded token: %.1f ms choosing neurons, %.1f ms waiting on flash, "
+                                    + "%.1f ms computing%n", flash.millisPerToken(flash.selectNanos()),
+                            flash.millisPerToken(flash.waitNanos()), flash.millisPerToken(flash.computeNanos()));
+                }
             }
             out.flush();
         }
         return 0;
     }
 
-    private record Measured(double promptTokS, double decodeTokS, int decoded, int runs) {}
+    private record Measured(double promptTokS, double decodeTokS, int decoded, int runs, FlashFigures flash) {}
 
-    /** One measured pass: the prompt, then greedy decoding from fresh sessions until enough tokens came out. */
-    private Measured measure(InferenceModel m, int[] prompt, int context) {
+    /**
+     * One measured pass: the prompt, then greedy decoding from fresh sessions until enough tokens came
+     * out. With {@code flashStats}, the flash counters are read at every token: the interval from the
+     * first token to the last covers the decode steps only (the prompt's batched reads are left out).
+     */
+    private Measured measure(InferenceModel m, int[] prompt, int context, FlashStats flashStats) {
         long promptNanos = 0, decodeNanos = 0, promptDone = 0;
         int decoded = 0, runs = 0;
+        FlashFigures flash = FlashFigures.NONE;
         while (decoded < genTokens) {
             try (Session s = m.openSession(context)) {
-                GenerationResult r = s.generate(prompt, SamplingParams.greedy(genTokens - decoded), t -> true);
+                FlashFigures.Snapshot[] firstLast = new FlashFigures.Snapshot[2];
+                int[] tokens = {0};
+                GenerationResult r = s.generate(prompt, SamplingParams.greedy(genTokens - decoded), t -> {
+                    if (flashStats != null) {
+                        FlashFigures.Snapshot now = FlashFigures.snapshot(flashStats);
+                        if (firstLast[0] == null) firstLast[0] = now;
+                        firstLast[1] = now;
+                    }
+                    tokens[0]++;
+                    return true;
+                });
+                if (firstLast[0] != null) flash = flash.plus(firstLast[1].since(firstLast[0], tokens[0] - 1L));
                 promptNanos += r.promptNanos();
                 promptDone += r.promptTokens().length;
                 decodeNanos += r.generationNanos();
@@ -144,7 +186,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return new Measured(TextGeneration.rate((int) promptDone, promptNanos),
-                TextGeneration.rate(decoded, decodeNanos), decoded, runs);
+                TextGeneration.rate(decoded, decodeNanos), decoded, runs, flash);
     }
 
     private static double mean(double[] v) {
