@@ -167,7 +167,11 @@ public final class BundleModel implements AutoCloseable {
             }
             long rowBytes = RowMatrix.bytesFor(cacheShapes, 1);
             long groupBytes = bl.groupBytes();
-            int maxRead = (int) Math.max(groupBytes, (1L << 20) / groupBytes * groupBytes);
+            // Native AIO is asynchronous only with O_DIRECT: buffered reads would run one at a time.
+            boolean aio = IoEngine.nativeAioAvailable() && files.stream().allMatch(f -> f.blockFile().direct());
+            int depth = options.ioDepth() > 0 ? options.ioDepth()
+                    : aio ? BundleOpenOptions.AUTO_IO_DEPTH_NATIVE_AIO : BundleOpenOptions.AUTO_IO_DEPTH_THREADS;
+            int maxRead = maxReadBytes((int) groupBytes, depth, aio);
             int streamRows = 1024;
             MemoryBudget.Split split = null;
             int neurons = m.model().ffnDim();
@@ -184,13 +188,14 @@ public final class BundleModel implements AutoCloseable {
                             + PagedEmbeddings.WORKING_ROWS + " rows are");
                 }
                 split = new MemoryBudget(options.memoryBudget(), residentBytes, options.kvCacheBytes(),
-                        (long) options.ioThreads() * maxRead, rowBytes * streamRows, options.overheadBytes(),
+                        (long) depth * maxRead, rowBytes * streamRows, options.overheadBytes(),
                         m.model().layers(), neurons, rowBytes, options.hotFraction()).split();
                 fo = fo.withCache(split.cacheRowsPerLayer(), split.hotRowsPerLayer()).withHotWarmup(options.hotWarmupTokens());
                 LOG.log(System.Logger.Level.INFO, split.describe());
             }
             fo = fo.withStreamRows(streamRows);
-            io = new IoEngine(options.ioThreads(), maxRead);
+            io = new IoEngine(depth, maxRead, aio);
+            LOG.log(System.Logger.Level.INFO, "flash reads: " + io.describe());
             BundleModel bm = new BundleModel(dir, m, gguf, hf, files, gates, anyBias ? upBias : null,
                     anyBias ? downBias : null, options.selector(), fo, io, split, act, options, tensor);
             if (buildFfn) bm.feedForward(parallel);
@@ -236,6 +241,17 @@ public final class BundleModel implements AutoCloseable {
         float[] v = new float[Math.toIntExact(t.elements())];
         ScalarReference.dequantize(t.type(), t.data(), 0, v, 0, v.length);
         return v;
+    }
+
+    /**
+     * The largest single read: a whole number of neuron groups. Worker threads coalesce neighbouring
+     * groups up to 1 MiB each. Native AIO keeps many more reads in flight, each with its own buffer,
+     * so together they get 4 MiB (at most 1 MiB each): one-neuron (8 KiB) groups coalesce up to
+     * 32 KiB at depth 128.
+     */
+    static int maxReadBytes(int groupBytes, int depth, boolean nativeAio) {
+        long perRead = nativeAio ? Math.min(1L << 20, (4L << 20) / depth) : 1L << 20;
+        return (int) Math.max(groupBytes, perRead / groupBytes * groupBytes);
     }
 
     private static void closeQuietly(GgufFile g, HfModelDir h, List<FfnFile> files, IoEngine io) {

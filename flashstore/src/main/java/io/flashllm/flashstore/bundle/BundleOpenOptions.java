@@ -14,7 +14,8 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param overheadBytes  fixed runtime costs kept out of the budget's cache share
  * @param hotFraction    share of the neuron cache pinned for the most active neurons
  * @param window         tokens a used neuron stays cached
- * @param ioThreads      reads in flight
+ * @param ioDepth        reads in flight at once; 0 = {@link #AUTO_IO_DEPTH_NATIVE_AIO} with Linux native AIO,
+ *                       {@link #AUTO_IO_DEPTH_THREADS} where reads fall back to blocking threads
  * @param verify         checks at open (see {@link Verify})
  * @param preferDirect   read bundles with O_DIRECT where the file system allows
  * @param hotWarmupTokens tokens counted before the hot region is chosen
@@ -23,15 +24,32 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  *                       mask, for its recall counters (0 = none); negative = {@link #AUTO_SAMPLE_RATE}
  */
 public record BundleOpenOptions(String selector, FfnActivation activation, long memoryBudget, long kvCacheBytes,
-                                long overheadBytes, double hotFraction, int window, int ioThreads, Verify verify,
+                                long overheadBytes, double hotFraction, int window, int ioDepth, Verify verify,
                                 boolean preferDirect, int hotWarmupTokens, SelectorProvider selectors,
                                 double predictorSampleRate) {
     /** Checks the sample rate. */
     public BundleOpenOptions {
+        if (ioDepth < 0 || ioDepth > MAX_IO_DEPTH) {
+            throw new IllegalArgumentException("I/O depth must be in [0, " + MAX_IO_DEPTH + "] (0: automatic), got " + ioDepth);
+        }
         if (!(predictorSampleRate <= 1) || predictorSampleRate < 0 && predictorSampleRate != AUTO_SAMPLE_RATE) {
             throw new IllegalArgumentException("predictor sample rate must be in [0, 1], got " + predictorSampleRate);
         }
     }
+
+    /**
+     * Reads in flight with native AIO. The decode of a 90%-sparse 1.1B under an 800 MiB cap issues
+     * ~420 one-neuron reads per layer at once; depth 16, 32, 64, 128, 256 gave 5.9 (threads), 5.3,
+     * 6.3, 7.0, 6.9 tok/s there (docs/benchmarks.md §4): deep enough that the device, not the
+     * queue, sets the pace (fio: 90–99k 8 KiB reads/s at depth 32–64 on that machine kind).
+     */
+    public static final int AUTO_IO_DEPTH_NATIVE_AIO = 128;
+
+    /** Reads in flight when each needs its own blocking thread (more threads would crowd two cores). */
+    public static final int AUTO_IO_DEPTH_THREADS = 16;
+
+    /** io_setup's context and one buffer per read in flight: keep it sane. */
+    public static final int MAX_IO_DEPTH = 1024;
 
     /**
      * The share of (token, layer) pairs a predictor checks when the gates are resident: a check
@@ -61,52 +79,53 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
     public static final long DEFAULT_OVERHEAD_BYTES = 128L << 20;
 
     public static BundleOpenOptions defaults() {
-        return new BundleOpenOptions("auto", null, 0, 0, DEFAULT_OVERHEAD_BYTES, 0.25, BundleFfnOptions.DEFAULT_WINDOW, 16,
+        return new BundleOpenOptions("auto", null, 0, 0, DEFAULT_OVERHEAD_BYTES, 0.25, BundleFfnOptions.DEFAULT_WINDOW, 0,
                 Verify.QUICK, true, 32, null,
                 AUTO_SAMPLE_RATE);
     }
 
+    /** Reads in flight at once (0: automatic, see {@link #AUTO_IO_DEPTH_NATIVE_AIO}). */
+    public BundleOpenOptions withIoDepth(int depth) {
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, depth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+    }
+
     public BundleOpenOptions withSelector(String s) {
-        return new BundleOpenOptions(s, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(s, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withActivation(FfnActivation a) {
-        return new BundleOpenOptions(selector, a, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, a, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withMemoryBudget(long bytes, long kvBytes) {
-        return new BundleOpenOptions(selector, activation, bytes, kvBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, bytes, kvBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withOverhead(long bytes) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, bytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, bytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withHotFraction(double f) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, f, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, f, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withWindow(int k) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, k, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
-    }
-
-    public BundleOpenOptions withIoThreads(int n) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, n, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, k, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withVerify(Verify v) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, v, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, v, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withPreferDirect(boolean d) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, d, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, d, hotWarmupTokens, selectors, predictorSampleRate);
     }
 
     public BundleOpenOptions withSelectors(SelectorProvider p) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, p, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, p, predictorSampleRate);
     }
 
     public BundleOpenOptions withPredictorSampleRate(double rate) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioThreads, verify, preferDirect, hotWarmupTokens, selectors, rate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, rate);
     }
 }

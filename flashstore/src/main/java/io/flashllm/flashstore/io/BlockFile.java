@@ -147,10 +147,7 @@ public final class BlockFile implements AutoCloseable {
      * offset and length must be aligned to {@link #ALIGNMENT}.
      */
     public void readFully(ByteBuffer dst, long offset) {
-        if (offset < 0 || offset + dst.remaining() > size) {
-            throw new UncheckedIOException(new IOException(path + ": read of " + dst.remaining() + " bytes at offset " + offset
-                    + " runs past the end of the file (" + size + " bytes); the file is truncated"));
-        }
+        checkRange(offset, dst.remaining());
         long pos = offset;
         try {
             while (dst.hasRemaining()) {
@@ -163,8 +160,41 @@ public final class BlockFile implements AutoCloseable {
         }
     }
 
+    /** Throws the error a read of {@code length} bytes at {@code offset} past the end of the file gets. */
+    void checkRange(long offset, long length) {
+        if (offset < 0 || offset + length > size) {
+            throw new UncheckedIOException(new IOException(path + ": read of " + length + " bytes at offset " + offset
+                    + " runs past the end of the file (" + size + " bytes); the file is truncated"));
+        }
+    }
+
+    /** The error of a native read that failed with {@code errno} or came back {@code got} bytes short. */
+    UncheckedIOException readFailed(long offset, int length, long result) {
+        String what = result < 0 ? "failed: errno " + (-result) : "returned " + result + " of " + length + " bytes";
+        return new UncheckedIOException(new IOException(path + ": read at offset " + offset + " " + what));
+    }
+
+    private int nativeFd = -1;
+
+    /**
+     * A native descriptor of the same file with the same direct-ness, for {@link IoEngine}'s native
+     * AIO; opened on first use, closed with this file.
+     */
+    synchronized int nativeFd() {
+        if (closed) throw new IllegalStateException(path + " is closed");
+        if (nativeFd < 0) nativeFd = LinuxAio.open(path.toString(), direct);
+        return nativeFd;
+    }
+
+    private boolean closed;
+
     @Override
-    public void close() throws IOException {
+    public synchronized void close() throws IOException {
+        closed = true;
+        if (nativeFd >= 0) {
+            LinuxAio.close(nativeFd);
+            nativeFd = -1;
+        }
         channel.close();
     }
 }

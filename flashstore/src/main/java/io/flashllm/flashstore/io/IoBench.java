@@ -17,8 +17,9 @@ import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Random-read throughput of the {@link IoEngine} per read size and queue depth, printed next to
- * fio's figure on the same file when fio is installed (same sizes, depth, O_DIRECT, libaio).
+ * Random-read throughput of the {@link IoEngine} per read size and queue depth, both ways it issues
+ * reads (worker threads; Linux native AIO where available), printed next to fio's figure on the
+ * same file when fio is installed (same sizes, depth, O_DIRECT, libaio).
  *
  * <pre>
  * java --enable-native-access=ALL-UNNAMED -cp ... io.flashllm.flashstore.io.IoBench \
@@ -61,14 +62,19 @@ public final class IoBench {
         try (BlockFile bf = BlockFile.open(file, direct)) {
             System.out.printf(Locale.ROOT, "file %s, %d MiB, %s reads, %.1f s per point%n", file, bf.size() >> 20,
                     bf.direct() ? "O_DIRECT" : "buffered", seconds);
-            System.out.printf(Locale.ROOT, "%8s %6s %12s %12s %8s%n", "size", "depth", "flashllm", "fio", "ratio");
+            boolean aio = IoEngine.nativeAioAvailable();
+            System.out.printf(Locale.ROOT, "%8s %6s %14s %14s %14s %12s%n", "size", "depth", "threads", "native AIO", "fio",
+                    "best/fio");
             for (int depth : depths) {
                 for (int size : sizes) {
-                    double ours = measure(bf, size, depth, seconds);
+                    double threads = measure(bf, size, depth, seconds, false);
+                    double native_ = aio ? measure(bf, size, depth, seconds, true) : Double.NaN;
                     double theirs = haveFio ? fio(file, size, depth, seconds, bf.direct()) : Double.NaN;
-                    System.out.printf(Locale.ROOT, "%7dK %6d %8.0f MiB/s %8s %8s%n", size >> 10, depth, ours,
+                    double best = aio ? Math.max(threads, native_) : threads;
+                    System.out.printf(Locale.ROOT, "%7dK %6d %8.0f MiB/s %8s %14s %12s%n", size >> 10, depth, threads,
+                            aio ? String.format(Locale.ROOT, "%.0f MiB/s", native_) : "n/a",
                             haveFio ? String.format(Locale.ROOT, "%.0f MiB/s", theirs) : "n/a",
-                            haveFio ? String.format(Locale.ROOT, "%.2fx", ours / theirs) : "");
+                            haveFio ? String.format(Locale.ROOT, "%.2fx", best / theirs) : "");
                 }
             }
         } finally {
@@ -77,11 +83,11 @@ public final class IoBench {
     }
 
     /** MiB/s of random reads of {@code size} bytes with {@code depth} in flight, for about {@code seconds}. */
-    static double measure(BlockFile file, int size, int depth, double seconds) {
+    static double measure(BlockFile file, int size, int depth, double seconds, boolean nativeAio) {
         long blocks = file.size() / size;
         SplittableRandom rnd = new SplittableRandom(size * 31L + depth);
         int batchReads = depth * 16;
-        try (IoEngine io = new IoEngine(depth, size)) {
+        try (IoEngine io = new IoEngine(depth, size, nativeAio)) {
             // Two batches alternate so the workers never drain: one is refilled while the other runs.
             ReadBatch[] batches = {new ReadBatch(batchReads), new ReadBatch(batchReads)};
             for (ReadBatch b : batches) b.handler((i, data, nanos) -> {});

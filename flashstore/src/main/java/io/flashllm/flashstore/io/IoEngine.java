@@ -2,20 +2,27 @@ package io.flashllm.flashstore.io;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * Parallel positional reads: a fixed set of worker threads, each with its own aligned buffer, so
- * {@code threads} reads are in flight at once (the queue depth flash needs for throughput). Plain
- * blocking {@code pread}s from many threads reach the same device queue depth as libaio without
- * native code.
+ * Parallel positional reads, {@code depth} in flight at once (the queue depth flash needs for
+ * throughput), each into its own aligned buffer. Two ways to get there:
+ * <ul>
+ * <li>Linux native AIO ({@link LinuxAio}): one thread submits a batch's reads with one system call
+ *     and reaps completions as they come, keeping {@code depth} in flight;</li>
+ * <li>elsewhere, or when asked: {@code depth} worker threads doing blocking {@code pread}s.</li>
+ * </ul>
+ * Both hand each completed read to the batch's handler on the engine's thread that finished it.
  */
 public final class IoEngine implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(IoEngine.class.getName());
     private final int threads;
     private final int maxReadBytes;
+    private final boolean nativeAio;
     private final Arena arena = Arena.ofShared();
     private final List<Thread> workers = new ArrayList<>();
     /** One entry per worker asked to join a batch; a null batch stops the worker. */
@@ -23,18 +30,37 @@ public final class IoEngine implements AutoCloseable {
     private static final ReadBatch STOP = new ReadBatch(0);
     private volatile boolean closed;
 
-    /**
-     * @param threads      reads in flight at once (queue depth)
-     * @param maxReadBytes largest single read, a multiple of {@link BlockFile#ALIGNMENT}
-     */
+    /** Reads through {@code threads} blocking worker threads. */
     public IoEngine(int threads, int maxReadBytes) {
-        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1");
+        this(threads, maxReadBytes, false);
+    }
+
+    /**
+     * @param depth        reads in flight at once (queue depth)
+     * @param maxReadBytes largest single read, a multiple of {@link BlockFile#ALIGNMENT}
+     * @param preferNativeAio use Linux native AIO where the platform allows (else worker threads)
+     */
+    public IoEngine(int depth, int maxReadBytes, boolean preferNativeAio) {
+        if (depth < 1) throw new IllegalArgumentException("queue depth must be >= 1");
         if (maxReadBytes <= 0 || maxReadBytes % BlockFile.ALIGNMENT != 0) {
             throw new IllegalArgumentException("maxReadBytes must be a positive multiple of " + BlockFile.ALIGNMENT);
         }
-        this.threads = threads;
+        this.threads = depth;
         this.maxReadBytes = maxReadBytes;
-        for (int i = 0; i < threads; i++) {
+        boolean aio = preferNativeAio && LinuxAio.unavailable() == null;
+        if (preferNativeAio && !aio) {
+            LOG.log(System.Logger.Level.INFO, "native AIO unavailable (" + LinuxAio.unavailable()
+                    + "); reading with " + depth + " threads");
+        }
+        this.nativeAio = aio;
+        if (aio) {
+            MemorySegment bufs = arena.allocate((long) depth * maxReadBytes, BlockFile.ALIGNMENT);
+            Thread t = Thread.ofPlatform().daemon().name("flashllm-aio").unstarted(() -> aioWork(bufs));
+            workers.add(t);
+            t.start();
+            return;
+        }
+        for (int i = 0; i < depth; i++) {
             MemorySegment buf = arena.allocate(maxReadBytes, BlockFile.ALIGNMENT);
             Thread t = Thread.ofPlatform().daemon().name("flashllm-io-" + i).unstarted(() -> work(buf));
             workers.add(t);
@@ -42,8 +68,25 @@ public final class IoEngine implements AutoCloseable {
         }
     }
 
+    /** True when this platform lets reads go through Linux native AIO (else worker threads). */
+    public static boolean nativeAioAvailable() {
+        return LinuxAio.unavailable() == null;
+    }
+
+    /** Reads in flight at once (the queue depth), whichever way they are issued. */
     public int threads() {
         return threads;
+    }
+
+    /** True when reads go through Linux native AIO rather than worker threads. */
+    public boolean nativeAio() {
+        return nativeAio;
+    }
+
+    /** How reads are issued, for the start-up log. */
+    public String describe() {
+        return (nativeAio ? "Linux native AIO, " + threads + " reads in flight" : threads + " read threads")
+                + ", reads up to " + maxReadBytes / 1024 + " KiB";
     }
 
     public int maxReadBytes() {
@@ -60,7 +103,7 @@ public final class IoEngine implements AutoCloseable {
         }
         batch.start();
         if (batch.size == 0) return;
-        int helpers = Math.min(threads, batch.size);
+        int helpers = nativeAio ? 1 : Math.min(threads, batch.size);
         for (int i = 0; i < helpers; i++) tickets.add(batch);
     }
 
@@ -109,11 +152,179 @@ public final class IoEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The native AIO loop: keep up to {@code threads} reads submitted, taken from the batches in the
+     * order they came, reap what completed, hand it to its batch's handler and refill the freed
+     * slots. A batch that came while another still has reads in flight joins at once, so a layer's
+     * reads and a prefetch, or two alternating batches, share the queue without draining it. Slot s
+     * reads into {@code bufs[s * maxReadBytes ..]}; its iocb carries s as its user data.
+     */
+    private void aioWork(MemorySegment bufs) {
+        int depth = threads;
+        try (Arena local = Arena.ofConfined()) {
+            MemorySegment state = LinuxAio.newCallState(local);
+            long ctx;
+            try {
+                ctx = LinuxAio.setup(depth, state, local);
+            } catch (IllegalStateException e) {
+                LOG.log(System.Logger.Level.ERROR, "native AIO unusable: " + e.getMessage());
+                failAll(e);
+                return;
+            }
+            MemorySegment iocbs = local.allocate((long) depth * LinuxAio.IOCB_BYTES, 64);
+            MemorySegment pointers = local.allocate((long) depth * Long.BYTES, Long.BYTES);
+            MemorySegment events = local.allocate((long) depth * LinuxAio.EVENT_BYTES, Long.BYTES);
+            int[] free = new int[depth];
+            for (int i = 0; i < depth; i++) free[i] = depth - 1 - i;
+            int freeCount = depth;
+            ReadBatch[] slotBatch = new ReadBatch[depth];
+            int[] slotRead = new int[depth];
+            long[] slotStart = new long[depth];
+            // Per slot, views of its buffer for each block-multiple length, made once (no allocation per read).
+            MemorySegment[][] views = new MemorySegment[depth][maxReadBytes / BlockFile.ALIGNMENT + 1];
+            // Batches with reads not yet submitted, oldest first; each batch's cursor is its aioNext.
+            java.util.ArrayDeque<ReadBatch> waiting = new java.util.ArrayDeque<>();
+            int inFlight = 0, unsubmitted = 0;
+            boolean stop = false, destroyed = false;
+            try {
+                while (!stop || inFlight > 0 || unsubmitted > 0 || !waiting.isEmpty()) {
+                    // Take new batches: block only when there is nothing else to do.
+                    boolean idle = inFlight == 0 && unsubmitted == 0 && waiting.isEmpty();
+                    ReadBatch t = idle && !stop ? takeTicket() : tickets.poll();
+                    while (t != null) {
+                        if (t == STOP) {
+                            stop = true;
+                        } else {
+                            // Read once: the moment its last read finishes, the owner may refill the batch.
+                            t.aioSize = t.size;
+                            t.aioNext = 0;
+                            if (t.aioSize > 0) waiting.add(t);
+                        }
+                        t = tickets.poll();
+                    }
+                    int n = unsubmitted; // reads io_submit did not take last time go first, in order
+                    while (freeCount > 0 && !waiting.isEmpty()) {
+                        ReadBatch b = waiting.peek();
+                        int i = b.aioNext++;
+                        if (b.aioNext == b.aioSize) waiting.poll();
+                        int fd;
+                        try {
+                            b.files[i].checkRange(b.offsets[i], b.lengths[i]);
+                            fd = b.files[i].nativeFd();
+                        } catch (RuntimeException e) {
+                            b.finished(e);
+                            continue;
+                        }
+                        int slot = free[--freeCount];
+                        MemorySegment iocb = iocbs.asSlice((long) slot * LinuxAio.IOCB_BYTES, LinuxAio.IOCB_BYTES);
+                        LinuxAio.prepareRead(iocb, slot, fd, bufs.address() + (long) slot * maxReadBytes,
+                                b.lengths[i], b.offsets[i]);
+                        pointers.setAtIndex(ValueLayout.JAVA_LONG, n++, iocb.address());
+                        slotBatch[slot] = b;
+                        slotRead[slot] = i;
+                        slotStart[slot] = System.nanoTime();
+                    }
+                    if (n > 0) {
+                        long submitted = LinuxAio.submit(ctx, n, pointers, state);
+                        if (submitted < 0) {
+                            int errno = LinuxAio.errno(state);
+                            if (errno != LinuxAio.EAGAIN && errno != LinuxAio.EINTR) {
+                                unsubmitted = n;
+                                throw new IllegalStateException("io_submit failed: errno " + errno);
+                            }
+                            submitted = 0;
+                        }
+                        unsubmitted = (int) (n - submitted);
+                        if (unsubmitted > 0) {
+                            MemorySegment.copy(pointers, submitted * Long.BYTES, pointers, 0, (long) unsubmitted * Long.BYTES);
+                        }
+                        inFlight += (int) submitted;
+                        if (submitted == 0 && inFlight == 0) Thread.onSpinWait();
+                    }
+                    if (inFlight == 0) continue;
+                    long got = LinuxAio.getEvents(ctx, 1, depth, events, state);
+                    if (got < 0) {
+                        int errno = LinuxAio.errno(state);
+                        if (errno == LinuxAio.EINTR) continue;
+                        throw new IllegalStateException("io_getevents failed: errno " + errno);
+                    }
+                    long now = System.nanoTime();
+                    for (int e = 0; e < got; e++) {
+                        long base = (long) e * LinuxAio.EVENT_BYTES;
+                        int slot = (int) events.get(ValueLayout.JAVA_LONG, base);
+                        long res = events.get(ValueLayout.JAVA_LONG, base + 16);
+                        ReadBatch b = slotBatch[slot];
+                        int i = slotRead[slot];
+                        int len = b.lengths[i];
+                        Throwable failure = null;
+                        try {
+                            if (res != len) throw b.files[i].readFailed(b.offsets[i], len, res);
+                            MemorySegment data;
+                            if (len % BlockFile.ALIGNMENT == 0) {
+                                int k = len / BlockFile.ALIGNMENT;
+                                data = views[slot][k];
+                                if (data == null) data = views[slot][k] = bufs.asSlice((long) slot * maxReadBytes, len);
+                            } else {
+                                data = bufs.asSlice((long) slot * maxReadBytes, len);
+                            }
+                            b.handler.onRead(i, data, now - slotStart[slot]);
+                        } catch (Throwable x) {
+                            failure = x;
+                        }
+                        slotBatch[slot] = null;
+                        free[freeCount++] = slot;
+                        inFlight--;
+                        b.finished(failure);
+                    }
+                }
+            } catch (RuntimeException | Error e) {
+                // The context is unusable: fail what is in flight, prepared or waiting, and every later read.
+                LOG.log(System.Logger.Level.ERROR, "native AIO stopped: " + e.getMessage());
+                LinuxAio.destroy(ctx, state); // cancels or waits for reads in flight before their buffers go
+                destroyed = true;
+                IllegalStateException failed = new IllegalStateException("native AIO failed", e);
+                for (int slot = 0; slot < depth; slot++) {
+                    if (slotBatch[slot] != null) slotBatch[slot].finished(failed);
+                }
+                for (ReadBatch b : waiting) {
+                    for (int i = b.aioNext; i < b.aioSize; i++) b.finished(failed);
+                }
+                if (!stop) failAll(e);
+            } finally {
+                if (!destroyed) LinuxAio.destroy(ctx, state);
+            }
+        }
+    }
+
+    private ReadBatch takeTicket() {
+        try {
+            return tickets.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return STOP;
+        }
+    }
+
+    /** After the AIO loop died: fail every read of every batch that reaches it. */
+    private void failAll(Throwable cause) {
+        while (!closed) {
+            ReadBatch b;
+            try {
+                b = tickets.take();
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (b == STOP) return;
+            int i;
+            while ((i = b.next.getAndIncrement()) < b.size) b.finished(new IllegalStateException("native AIO failed", cause));
+        }
+    }
+
     @Override
     public void close() {
         if (closed) return;
         closed = true;
-        for (int i = 0; i < threads; i++) tickets.add(STOP);
+        for (int i = 0; i < workers.size(); i++) tickets.add(STOP);
         for (Thread t : workers) {
             try {
                 t.join();

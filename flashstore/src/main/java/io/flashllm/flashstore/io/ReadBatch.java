@@ -24,6 +24,8 @@ public final class ReadBatch {
     Handler handler;
 
     final AtomicInteger next = new AtomicInteger();
+    /** Native AIO only, touched by its one thread: reads in this round, and the next to submit. */
+    int aioSize, aioNext;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition done = lock.newCondition();
     private int remaining;

@@ -160,7 +160,7 @@ class BundleFeedForwardTest {
         long stream = 1024 * rowBytes;
         long kv = 10_000;
         long fixed = resident + kv + io + stream;
-        BundleOpenOptions o = BundleOpenOptions.defaults().withIoThreads(2).withOverhead(0).withHotFraction(0.25);
+        BundleOpenOptions o = BundleOpenOptions.defaults().withIoDepth(2).withOverhead(0).withHotFraction(0.25);
         var e = assertThrows(io.flashllm.flashstore.budget.BudgetException.class,
                 () -> BundleModel.open(out, o.withMemoryBudget(fixed - 1, kv)));
         assertTrue(e.getMessage().contains("cannot hold the resident part"), e.getMessage());
@@ -172,6 +172,17 @@ class BundleFeedForwardTest {
             runTokens(bm.feedForward(), g, RELU, true, 5, 64);
             assertTrue(bm.budget().describe().contains("window neuron cache"));
         }
+    }
+
+    /** Read buffers: whole groups per read; 1 MiB per thread, 4 MiB in all with native AIO. */
+    @Test
+    void maxReadBytesKeepsGroupsWholeAndBuffersBounded() {
+        assertEquals(32 << 10, BundleModel.maxReadBytes(8 << 10, 128, true));
+        assertEquals(32 << 10, BundleModel.maxReadBytes(32 << 10, 128, true));
+        assertEquals(64 << 10, BundleModel.maxReadBytes(64 << 10, 128, true), "never less than one group");
+        assertEquals(1 << 20, BundleModel.maxReadBytes(8 << 10, 2, true), "at most 1 MiB per read");
+        assertEquals(1 << 20, BundleModel.maxReadBytes(8 << 10, 16, false));
+        assertEquals(12288 * 85, BundleModel.maxReadBytes(12288, 16, false), "a whole number of groups");
     }
 
     /** Reading through gaps of unwanted groups merges reads; results are unchanged. Files on ext4 are read with O_DIRECT. */

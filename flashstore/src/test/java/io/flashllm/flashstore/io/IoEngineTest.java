@@ -24,10 +24,17 @@ class IoEngineTest {
         return data;
     }
 
+    /** Every check runs on both ways of issuing reads: worker threads and Linux native AIO. */
     private static void randomReadsMatch(BlockFile file, byte[] data, long seed) {
+        randomReadsMatch(file, data, seed, false);
+        randomReadsMatch(file, data, seed, true);
+    }
+
+    private static void randomReadsMatch(BlockFile file, byte[] data, long seed, boolean aio) {
         Random r = new Random(seed);
         int reads = 200;
-        try (IoEngine io = new IoEngine(8, 256 * 1024)) {
+        try (IoEngine io = new IoEngine(8, 256 * 1024, aio)) {
+            assertEquals(aio && LinuxAio.unavailable() == null, io.nativeAio());
             ReadBatch batch = new ReadBatch(reads);
             byte[][] got = new byte[reads][];
             batch.handler((i, seg, nanos) -> got[i] = seg.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE));
@@ -106,16 +113,146 @@ class IoEngineTest {
         }
     }
 
-    @Test
-    void readPastEndIsAClearError() throws IOException {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void readPastEndIsAClearError(boolean aio) throws IOException {
         Path f = tmp.resolve("s.bin");
         randomFile(f, 8192, 9);
-        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(2, 16384)) {
-            ReadBatch b = new ReadBatch(1);
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(2, 16384, aio)) {
+            ReadBatch b = new ReadBatch(3);
             b.handler((i, s, n) -> {});
+            b.add(bf, 0, 4096);
             b.add(bf, 4096, 8192);
+            b.add(bf, 4096, 4096);
             UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> io.execute(b));
             assertTrue(e.getMessage().contains("truncated"), e.getMessage());
+        }
+    }
+
+    /** On the platforms the project ships for (Linux on x86-64 or AArch64) reads use native AIO. */
+    @Test
+    void nativeAioIsAvailableOnLinux() {
+        String arch = System.getProperty("os.arch");
+        if (System.getProperty("os.name").startsWith("Linux") && (arch.equals("amd64") || arch.equals("aarch64"))) {
+            assertNull(LinuxAio.unavailable(), "native AIO refused: " + LinuxAio.unavailable());
+        } else {
+            assertNotNull(LinuxAio.unavailable());
+        }
+        try (IoEngine io = new IoEngine(4, 8192, true)) {
+            assertEquals(LinuxAio.unavailable() == null, io.nativeAio());
+            assertTrue(io.describe().contains(io.nativeAio() ? "native AIO" : "threads"), io.describe());
+        }
+    }
+
+    /** A file that shrank after it was opened: the kernel returns fewer bytes, which is an error naming the file. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void fileShrunkUnderTheReaderIsAClearError(boolean aio) throws IOException {
+        Path f = tmp.resolve("shrink.bin");
+        randomFile(f, 16384, 12);
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(2, 8192, aio)) {
+            try (var ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+                ch.truncate(8192);
+            }
+            ReadBatch b = new ReadBatch(2);
+            b.handler((i, s, n) -> {});
+            b.add(bf, 0, 4096);
+            b.add(bf, 8192, 4096);
+            RuntimeException e = assertThrows(RuntimeException.class, () -> io.execute(b));
+            assertTrue(e.getMessage().contains("shrink.bin"), e.getMessage());
+            // The engine keeps working after a failed batch.
+            b.clear();
+            b.add(bf, 0, 4096);
+            io.execute(b);
+        }
+    }
+
+    /** A handler that throws fails its batch with that exception; the other reads still finish. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void handlerFailureFailsTheBatchOnly(boolean aio) throws IOException {
+        Path f = tmp.resolve("h.bin");
+        randomFile(f, 1 << 20, 13);
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(4, 4096, aio)) {
+            ReadBatch b = new ReadBatch(64);
+            AtomicInteger handled = new AtomicInteger();
+            b.handler((i, s, n) -> {
+                handled.incrementAndGet();
+                if (i == 17) throw new IllegalStateException("checksum mismatch in read 17");
+            });
+            for (int i = 0; i < 64; i++) b.add(bf, (long) i * 4096, 4096);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> io.execute(b));
+            assertEquals("checksum mismatch in read 17", e.getMessage());
+            assertEquals(64, handled.get(), "every read completed before the batch reported");
+            b.clear();
+            b.add(bf, 0, 4096);
+            io.execute(b);
+        }
+    }
+
+    /**
+     * One batch refilled the moment it completes, round after round, as the FFN's stream rounds do:
+     * the engine must not look at a batch again once its last read finished.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void batchRefilledRightAwayReadsTheNewRound(boolean aio) throws IOException {
+        Path f = tmp.resolve("r.bin");
+        byte[] data = randomFile(f, 1 << 20, 15);
+        Random r = new Random(16);
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(4, 8192, aio)) {
+            ReadBatch b = new ReadBatch(64);
+            byte[] got = new byte[64];
+            int[] calls = new int[1];
+            b.handler((i, s, n) -> {
+                got[i] = s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 7);
+                synchronized (calls) {
+                    calls[0]++;
+                }
+            });
+            for (int round = 0; round < 2000; round++) {
+                b.clear();
+                int n = 1 + r.nextInt(64);
+                for (int i = 0; i < n; i++) b.add(bf, (long) r.nextInt(255) * 4096, 4096 * (1 + r.nextInt(2)));
+                calls[0] = 0;
+                io.execute(b);
+                synchronized (calls) {
+                    assertEquals(n, calls[0], "round " + round + ": each read handled once");
+                }
+                for (int i = 0; i < n; i++) assertEquals(data[(int) b.offsets[i] + 7], got[i], "round " + round + " read " + i);
+            }
+        }
+    }
+
+    /** Batches from two threads at once (a layer's reads and the next layer's prefetch) both complete. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void concurrentBatchesComplete(boolean aio) throws Exception {
+        Path f = tmp.resolve("c.bin");
+        byte[] data = randomFile(f, 1 << 20, 14);
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(8, 8192, aio)) {
+            var pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+            try {
+                java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+                for (int t = 0; t < 2; t++) {
+                    int seed = t;
+                    done.add(pool.submit(() -> {
+                        Random r = new Random(seed);
+                        for (int round = 0; round < 50; round++) {
+                            ReadBatch b = new ReadBatch(40);
+                            long[] sums = new long[40];
+                            b.handler((i, s, n) -> sums[i] = s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 100));
+                            for (int i = 0; i < 40; i++) b.add(bf, (long) r.nextInt(255) * 4096, 4096 * (1 + r.nextInt(2)));
+                            io.execute(b);
+                            for (int i = 0; i < 40; i++) assertEquals(data[(int) b.offsets[i] + 100], (byte) sums[i]);
+                        }
+                        return null;
+                    }));
+                }
+                for (var d : done) d.get(60, java.util.concurrent.TimeUnit.SECONDS);
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 

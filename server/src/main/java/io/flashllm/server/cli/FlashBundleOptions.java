@@ -17,10 +17,16 @@ public final class FlashBundleOptions {
      * @param directIo            false reads through the page cache instead of O_DIRECT
      * @param predictorSampleRate share in [0, 1] as typed; null or blank: automatic
      * @throws IllegalArgumentException with a message {@code "<setting>: <what is wrong>"}, the setting
-     *                                  named as in the YAML file (memory-budget, window, predictor-sample-rate)
+     *                                  named as in the YAML file (memory-budget, window, predictor-sample-rate, io-depth)
      */
     public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
                                        String predictorSampleRate) {
+        return of(memoryBudget, window, selector, directIo, predictorSampleRate, null);
+    }
+
+    /** As above, with {@code ioDepth} reads in flight at once (null: automatic). */
+    public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
+                                       String predictorSampleRate, Integer ioDepth) {
         BundleOpenOptions bundle = BundleOpenOptions.defaults().withPreferDirect(directIo);
         if (memoryBudget != null && !memoryBudget.isBlank()) {
             long bytes;
@@ -36,6 +42,13 @@ public final class FlashBundleOptions {
             bundle = bundle.withWindow(window);
         }
         if (selector != null && !selector.isBlank()) bundle = bundle.withSelector(selector.trim());
+        if (ioDepth != null) {
+            if (ioDepth < 1 || ioDepth > BundleOpenOptions.MAX_IO_DEPTH) {
+                throw new IllegalArgumentException("io-depth: must be between 1 and " + BundleOpenOptions.MAX_IO_DEPTH
+                        + ", got " + ioDepth);
+            }
+            bundle = bundle.withIoDepth(ioDepth);
+        }
         if (predictorSampleRate != null && !predictorSampleRate.isBlank()) {
             String rate = predictorSampleRate.trim();
             double r;

@@ -57,6 +57,10 @@ final class ModelOptions {
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     boolean noDirectIo;
 
+    @Option(names = "--io-depth", paramLabel = "N",
+            description = "Flash bundles: reads in flight at once (default: 128 with Linux native AIO, else 16 read threads).")
+    Integer ioDepth;
+
     @Option(names = "--backend", paramLabel = "NAME",
             description = "Where decode steps run: cpu or tornado (TornadoVM; README \"GPU (TornadoVM)\") (default: cpu).")
     String backend;
@@ -74,7 +78,7 @@ final class ModelOptions {
         BundleOpenOptions bundle;
         try {
             bundle = FlashBundleOptions.of(memoryBudget, window, selector, !noDirectIo,
-                    predictorSampleRate == null ? null : predictorSampleRate.toString());
+                    predictorSampleRate == null ? null : predictorSampleRate.toString(), ioDepth);
         } catch (IllegalArgumentException e) {
             throw new CliErrors.UsageException("--" + e.getMessage());
         }

@@ -66,6 +66,7 @@ public final class ServerConfig {
     public String selector() { return (String) values.get(Setting.SELECTOR); }
     public String predictorSampleRate() { return (String) values.get(Setting.PREDICTOR_SAMPLE_RATE); }
     public int window() { return (Integer) values.get(Setting.WINDOW); }
+    public int ioDepth() { return (Integer) values.get(Setting.IO_DEPTH); }
     public boolean directIo() { return (Boolean) values.get(Setting.DIRECT_IO); }
     public String backend() { return (String) values.get(Setting.BACKEND); }
     public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }

@@ -46,6 +46,8 @@ public enum Setting {
                     + " metrics (none: 0.02 with resident gates, else 0)"),
     WINDOW("window", Kind.INT, 5, 0, 1024, false,
             "flash bundles: tokens a used neuron stays in the DRAM cache"),
+    IO_DEPTH("io-depth", Kind.INT, 0, 0, 1024, false,
+            "flash bundles: reads in flight at once (0: automatic, 128 with Linux native AIO, else 16 read threads)"),
     DIRECT_IO("direct-io", Kind.BOOL, true, 0, 0, false,
             "flash bundles: read neurons with O_DIRECT (false: through the page cache)"),
     BACKEND("backend", Kind.STRING, "cpu", 0, 0, false,

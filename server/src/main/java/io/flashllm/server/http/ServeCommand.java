@@ -71,6 +71,9 @@ public final class ServeCommand implements Callable<Integer> {
     String predictorSampleRate;
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     Boolean noDirectIo;
+    @Option(names = "--io-depth", paramLabel = "N",
+            description = "Flash bundles: reads in flight at once (default: 128 with Linux native AIO, else 16 read threads).")
+    Integer ioDepth;
     @Option(names = "--backend", paramLabel = "NAME",
             description = "Where decode steps run: cpu or tornado (TornadoVM; README \"GPU (TornadoVM)\") (default: cpu).")
     String backend;
@@ -110,6 +113,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (selector != null) m.put(Setting.SELECTOR, selector);
         if (predictorSampleRate != null) m.put(Setting.PREDICTOR_SAMPLE_RATE, predictorSampleRate);
         if (window != null) m.put(Setting.WINDOW, window.toString());
+        if (ioDepth != null) m.put(Setting.IO_DEPTH, ioDepth.toString());
         if (noDirectIo != null && noDirectIo) m.put(Setting.DIRECT_IO, "false");
         if (backend != null) m.put(Setting.BACKEND, backend);
         return m;

@@ -25,6 +25,17 @@ class FlashBundleOptionsTest {
         assertEquals("predicted", o.selector());
         assertFalse(o.preferDirect());
         assertEquals(0.25, o.predictorSampleRate());
+        assertEquals(0, o.ioDepth(), "automatic unless set");
+        assertEquals(64, FlashBundleOptions.of(null, null, null, true, null, 64).ioDepth());
+    }
+
+    @Test
+    void ioDepthOutOfRangeNamesTheSetting() {
+        for (int bad : new int[] {0, -3, 1025}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> FlashBundleOptions.of(null, null, null, true, null, bad));
+            assertTrue(e.getMessage().startsWith("io-depth: "), e.getMessage());
+        }
     }
 
     @Test

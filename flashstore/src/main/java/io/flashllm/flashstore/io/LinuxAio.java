@@ -1,0 +1,192 @@
+package io.flashllm.flashstore.io;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+
+/**
+ * Linux native asynchronous I/O (io_setup / io_submit / io_getevents) through the FFM API, no
+ * native library of our own. With O_DIRECT these reads are truly asynchronous: one thread keeps
+ * dozens in flight with one system call per batch, where blocking {@code pread}s need a thread per
+ * read in flight. On this machine kind fio reads 8 KiB blocks at 90k IOPS that way against 69k
+ * from 16 {@code pread} threads (docs/benchmarks.md §2).
+ *
+ * <p>Chosen over io_uring because Docker's default seccomp profile allows these calls and refuses
+ * io_uring's. The system calls have no glibc wrappers, so they go through {@code syscall(2)} with
+ * the numbers of x86-64 and AArch64; on any other platform {@link #unavailable()} says why not.
+ */
+final class LinuxAio {
+    private LinuxAio() {}
+
+    static final int IOCB_CMD_PREAD = 0;
+    static final int IOCB_BYTES = 64;
+    static final int EVENT_BYTES = 32;
+    static final int EAGAIN = 11, EINTR = 4;
+
+    private record Arch(long ioSetup, long ioDestroy, long ioGetevents, long ioSubmit, int oDirect) {}
+
+    // Linux's generic syscall table (asm-generic/unistd.h) for AArch64; x86-64 has its own.
+    private static final Arch X86_64 = new Arch(206, 207, 208, 209, 0x4000);
+    private static final Arch AARCH64 = new Arch(0, 1, 4, 2, 0x10000);
+    private static final int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    private static final Arch ARCH;
+    private static final MethodHandle SYSCALL2, SYSCALL3, SYSCALL5, OPEN, CLOSE;
+    private static final String UNAVAILABLE;
+
+    static {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String cpu = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        Arch arch = cpu.equals("amd64") || cpu.equals("x86_64") ? X86_64 : cpu.equals("aarch64") ? AARCH64 : null;
+        MethodHandle s2 = null, s3 = null, s5 = null, open = null, close = null;
+        String why = null;
+        if (!os.startsWith("linux")) {
+            why = "not Linux";
+        } else if (arch == null) {
+            why = "no system call table for " + cpu;
+        } else {
+            try {
+                Linker linker = Linker.nativeLinker();
+                MemorySegment syscall = linker.defaultLookup().find("syscall").orElseThrow();
+                Linker.Option errno = Linker.Option.captureCallState("errno");
+                s2 = linker.downcallHandle(syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+                        Linker.Option.firstVariadicArg(1), errno);
+                s3 = linker.downcallHandle(syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+                        Linker.Option.firstVariadicArg(1), errno);
+                s5 = linker.downcallHandle(syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.firstVariadicArg(1), errno);
+                open = linker.downcallHandle(linker.defaultLookup().find("open").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                                ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2), errno);
+                close = linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+            } catch (RuntimeException | Error e) {
+                why = "no native linker: " + e;
+            }
+        }
+        if (why == null) why = probe(arch, s2, s3);
+        ARCH = arch;
+        SYSCALL2 = s2;
+        SYSCALL3 = s3;
+        SYSCALL5 = s5;
+        OPEN = open;
+        CLOSE = close;
+        UNAVAILABLE = why;
+    }
+
+    /** Sets up and destroys a context once: seccomp (containers) or a kernel without AIO refuse here. */
+    private static String probe(Arch arch, MethodHandle s2, MethodHandle s3) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ctx = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment state = a.allocate(CAPTURE);
+            long r = (long) s3.invokeExact(state, arch.ioSetup, 1L, ctx.address(), 0L);
+            if (r < 0) return "io_setup refused: errno " + errno(state);
+            long destroyed = (long) s2.invokeExact(state, arch.ioDestroy, ctx.get(ValueLayout.JAVA_LONG, 0), 0L);
+            return destroyed < 0 ? "io_destroy failed: errno " + errno(state) : null;
+        } catch (Throwable t) {
+            return "io_setup failed: " + t;
+        }
+    }
+
+    /** Why native AIO cannot be used here, or null when it can. */
+    static String unavailable() {
+        return UNAVAILABLE;
+    }
+
+    static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    static MemorySegment newCallState(Arena arena) {
+        return arena.allocate(CAPTURE);
+    }
+
+    /** A context for up to {@code events} reads in flight; returns its id, or throws with the errno. */
+    static long setup(int events, MemorySegment state, Arena arena) {
+        MemorySegment ctx = arena.allocate(ValueLayout.JAVA_LONG);
+        long r = call3(state, ARCH.ioSetup, events, ctx.address(), 0);
+        if (r < 0) throw new IllegalStateException("io_setup(" + events + ") failed: errno " + errno(state));
+        return ctx.get(ValueLayout.JAVA_LONG, 0);
+    }
+
+    static void destroy(long ctx, MemorySegment state) {
+        call2(state, ARCH.ioDestroy, ctx);
+    }
+
+    /** Submits {@code n} iocbs whose addresses sit in {@code pointers}; how many went in, or -1 (errno in state). */
+    static long submit(long ctx, long n, MemorySegment pointers, MemorySegment state) {
+        return call3(state, ARCH.ioSubmit, ctx, n, pointers.address());
+    }
+
+    /** Waits for at least {@code min} and takes at most {@code max} completions; their count, or -1. */
+    static long getEvents(long ctx, long min, long max, MemorySegment events, MemorySegment state) {
+        try {
+            return (long) SYSCALL5.invokeExact(state, ARCH.ioGetevents, ctx, min, max, events.address(), 0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Opens {@code path} read-only (and O_DIRECT when {@code direct}); the descriptor, or throws with the errno. */
+    static int open(String path, boolean direct) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CAPTURE);
+            int flags = O_RDONLY | O_CLOEXEC | (direct ? ARCH.oDirect : 0);
+            int fd = (int) OPEN.invokeExact(state, a.allocateFrom(path), flags, 0);
+            if (fd < 0) throw new IllegalStateException("open(" + path + ") failed: errno " + errno(state));
+            return fd;
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    static void close(int fd) {
+        try {
+            int ignored = (int) CLOSE.invokeExact(fd);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** Fills the iocb at {@code iocb} with a read of {@code length} bytes at {@code offset} into {@code buffer}. */
+    static void prepareRead(MemorySegment iocb, long data, int fd, long buffer, long length, long offset) {
+        iocb.fill((byte) 0);
+        iocb.set(ValueLayout.JAVA_LONG, 0, data);
+        iocb.set(ValueLayout.JAVA_SHORT, 16, (short) IOCB_CMD_PREAD);
+        iocb.set(ValueLayout.JAVA_INT, 20, fd);
+        iocb.set(ValueLayout.JAVA_LONG, 24, buffer);
+        iocb.set(ValueLayout.JAVA_LONG, 32, length);
+        iocb.set(ValueLayout.JAVA_LONG, 40, offset);
+    }
+
+    private static long call2(MemorySegment state, long nr, long a) {
+        try {
+            return (long) SYSCALL2.invokeExact(state, nr, a, 0L);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static long call3(MemorySegment state, long nr, long a, long b, long c) {
+        try {
+            return (long) SYSCALL3.invokeExact(state, nr, a, b, c);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}
