@@ -71,7 +71,7 @@ public final class IoBench {
                     double native_ = aio ? measure(bf, size, depth, seconds, true) : Double.NaN;
                     double theirs = haveFio ? fio(file, size, depth, seconds, bf.direct()) : Double.NaN;
                     double best = aio ? Math.max(threads, native_) : threads;
-                    System.out.printf(Locale.ROOT, "%7dK %6d %8.0f MiB/s %8s %14s %12s%n", size >> 10, depth, threads,
+                    System.out.printf(Locale.ROOT, "%7dK %6d %8.0f MiB/s %14s %14s %12s%n", size >> 10, depth, threads,
                             aio ? String.format(Locale.ROOT, "%.0f MiB/s", native_) : "n/a",
                             haveFio ? String.format(Locale.ROOT, "%.0f MiB/s", theirs) : "n/a",
                             haveFio ? String.format(Locale.ROOT, "%.2fx", best / theirs) : "");
