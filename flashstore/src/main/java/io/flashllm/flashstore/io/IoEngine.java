@@ -127,7 +127,7 @@ public final class IoEngine implements AutoCloseable {
             }
             if (b == STOP) return;
             int i;
-            while ((i = b.next.getAndIncrement()) < b.size) {
+            while ((i = b.claim()) >= 0) {
                 Throwable failure = null;
                 try {
                     int len = b.lengths[i];
@@ -316,7 +316,7 @@ public final class IoEngine implements AutoCloseable {
             }
             if (b == STOP) return;
             int i;
-            while ((i = b.next.getAndIncrement()) < b.size) b.finished(new IllegalStateException("native AIO failed", cause));
+            while ((i = b.claim()) >= 0) b.finished(new IllegalStateException("native AIO failed", cause));
         }
     }
 

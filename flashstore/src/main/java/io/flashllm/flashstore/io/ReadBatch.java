@@ -1,6 +1,6 @@
 package io.flashllm.flashstore.io;
 
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -23,7 +23,14 @@ public final class ReadBatch {
     int size;
     Handler handler;
 
-    final AtomicInteger next = new AtomicInteger();
+    /**
+     * Worker threads claim reads here: the round in the high 32 bits, the next read in the low.
+     * The round makes a claim from a worker still holding an earlier round's ticket fail once the
+     * owner has started the next round; {@link #roundSize} keeps it from claiming while the owner
+     * refills the batch between rounds (when {@link #size} is already the new round's).
+     */
+    private final AtomicLong cursor = new AtomicLong();
+    private volatile int roundSize;
     /** Native AIO only, touched by its one thread: reads in this round, and the next to submit. */
     int aioSize, aioNext;
     private final ReentrantLock lock = new ReentrantLock();
@@ -62,13 +69,24 @@ public final class ReadBatch {
     }
 
     void start() {
-        next.set(0);
         lock.lock();
         try {
             remaining = size;
             failure = null;
         } finally {
             lock.unlock();
+        }
+        roundSize = size;
+        cursor.set(((cursor.get() >>> 32) + 1) << 32); // publishes the round: claims begin after this
+    }
+
+    /** The index of an unclaimed read of the current round, or -1 when all are claimed. */
+    int claim() {
+        while (true) {
+            long c = cursor.get();
+            int i = (int) c;
+            if (i >= roundSize) return -1;
+            if (cursor.compareAndSet(c, c + 1)) return i;
         }
     }
 
