@@ -24,13 +24,18 @@ public final class ReadBatch {
     Handler handler;
 
     /**
-     * Worker threads claim reads here: the round in the high 32 bits, the next read in the low.
-     * The round makes a claim from a worker still holding an earlier round's ticket fail once the
-     * owner has started the next round; {@link #roundSize} keeps it from claiming while the owner
-     * refills the batch between rounds (when {@link #size} is already the new round's).
+     * Worker threads claim reads here: the round in the high 32 bits, the next read in the low. A
+     * claim from a worker still holding an earlier round's ticket fails once the next round has
+     * started, because the round differs.
      */
     private final AtomicLong cursor = new AtomicLong();
-    private volatile int roundSize;
+    /**
+     * The round and its number of reads, written before {@link #cursor} publishes the round. A claim
+     * goes ahead only when both name the same round: between rounds the owner refills the arrays
+     * and {@link #size} is already the next round's, and a claim must neither take a read of the
+     * next round under the old round's cursor nor stop at the wrong size.
+     */
+    private volatile long roundAndSize;
     /** Native AIO only, touched by its one thread: reads in this round, and the next to submit. */
     int aioSize, aioNext;
     private final ReentrantLock lock = new ReentrantLock();
@@ -76,16 +81,22 @@ public final class ReadBatch {
         } finally {
             lock.unlock();
         }
-        roundSize = size;
-        cursor.set(((cursor.get() >>> 32) + 1) << 32); // publishes the round: claims begin after this
+        long round = (cursor.get() >>> 32) + 1;
+        roundAndSize = round << 32 | size;
+        cursor.set(round << 32); // publishes the round: claims begin after this
     }
 
     /** The index of an unclaimed read of the current round, or -1 when all are claimed. */
     int claim() {
         while (true) {
             long c = cursor.get();
+            long rs = roundAndSize;
+            if (rs >>> 32 != c >>> 32) { // the owner is between writing the two: the cursor follows at once
+                Thread.onSpinWait();
+                continue;
+            }
             int i = (int) c;
-            if (i >= roundSize) return -1;
+            if (i >= (int) rs) return -1;
             if (cursor.compareAndSet(c, c + 1)) return i;
         }
     }
