@@ -39,9 +39,9 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
 
     /**
      * Reads in flight with native AIO. The decode of a 90%-sparse 1.1B under an 800 MiB cap issues
-     * ~420 one-neuron reads per layer at once; depth 16, 32, 64, 128, 256 gave 5.9 (threads), 5.3,
-     * 6.3, 7.0, 6.9 tok/s there (docs/benchmarks.md §4): deep enough that the device, not the
-     * queue, sets the pace (fio: 90–99k 8 KiB reads/s at depth 32–64 on that machine kind).
+     * ~420 one-neuron reads per layer at once; native AIO at depth 32, 64, 128, 256 gave 5.3, 6.3,
+     * 7.0, 6.9 tok/s there, 16 blocking threads 5.9 (docs/benchmarks.md §4): deep enough that the
+     * device, not the queue, sets the pace (fio: 90–99k 8 KiB reads/s at depth 32–64 on that machine kind).
      */
     public static final int AUTO_IO_DEPTH_NATIVE_AIO = 128;
 

@@ -47,15 +47,23 @@ public final class IoEngine implements AutoCloseable {
         }
         this.threads = depth;
         this.maxReadBytes = maxReadBytes;
-        boolean aio = preferNativeAio && LinuxAio.unavailable() == null;
-        if (preferNativeAio && !aio) {
-            LOG.log(System.Logger.Level.INFO, "native AIO unavailable (" + LinuxAio.unavailable()
-                    + "); reading with " + depth + " threads");
+        long ctx = 0;
+        String refused = preferNativeAio ? LinuxAio.unavailable() : null;
+        if (preferNativeAio && refused == null) {
+            try {
+                ctx = LinuxAio.setup(depth);
+            } catch (IllegalStateException e) {
+                refused = e.getMessage();
+            }
         }
-        this.nativeAio = aio;
-        if (aio) {
+        if (refused != null) {
+            LOG.log(System.Logger.Level.INFO, "native AIO unavailable (" + refused + "); reading with " + depth + " threads");
+        }
+        this.nativeAio = preferNativeAio && refused == null;
+        if (nativeAio) {
             MemorySegment bufs = arena.allocate((long) depth * maxReadBytes, BlockFile.ALIGNMENT);
-            Thread t = Thread.ofPlatform().daemon().name("flashllm-aio").unstarted(() -> aioWork(bufs));
+            long context = ctx;
+            Thread t = Thread.ofPlatform().daemon().name("flashllm-aio").unstarted(() -> aioWork(bufs, context));
             workers.add(t);
             t.start();
             return;
@@ -115,8 +123,6 @@ public final class IoEngine implements AutoCloseable {
 
     private void work(MemorySegment buf) {
         ByteBuffer bb = buf.asByteBuffer();
-        // The handler's view of each read, made once per block-multiple length and reused, so a
-        // read allocates nothing; other lengths (buffered files only) are sliced per read.
         MemorySegment[] views = new MemorySegment[maxReadBytes / BlockFile.ALIGNMENT + 1];
         while (true) {
             ReadBatch b;
@@ -135,15 +141,7 @@ public final class IoEngine implements AutoCloseable {
                     long t0 = System.nanoTime();
                     b.files[i].readFully(bb, b.offsets[i]);
                     long nanos = System.nanoTime() - t0;
-                    MemorySegment data;
-                    if (len % BlockFile.ALIGNMENT == 0) {
-                        int k = len / BlockFile.ALIGNMENT;
-                        data = views[k];
-                        if (data == null) data = views[k] = buf.asSlice(0, len);
-                    } else {
-                        data = buf.asSlice(0, len);
-                    }
-                    b.handler.onRead(i, data, nanos);
+                    b.handler.onRead(i, view(views, buf, 0, len), nanos);
                 } catch (Throwable t) {
                     failure = t;
                 }
@@ -159,18 +157,10 @@ public final class IoEngine implements AutoCloseable {
      * reads and a prefetch, or two alternating batches, share the queue without draining it. Slot s
      * reads into {@code bufs[s * maxReadBytes ..]}; its iocb carries s as its user data.
      */
-    private void aioWork(MemorySegment bufs) {
+    private void aioWork(MemorySegment bufs, long ctx) {
         int depth = threads;
         try (Arena local = Arena.ofConfined()) {
             MemorySegment state = LinuxAio.newCallState(local);
-            long ctx;
-            try {
-                ctx = LinuxAio.setup(depth, state, local);
-            } catch (IllegalStateException e) {
-                LOG.log(System.Logger.Level.ERROR, "native AIO unusable: " + e.getMessage());
-                failAll(e);
-                return;
-            }
             MemorySegment iocbs = local.allocate((long) depth * LinuxAio.IOCB_BYTES, 64);
             MemorySegment pointers = local.allocate((long) depth * Long.BYTES, Long.BYTES);
             MemorySegment events = local.allocate((long) depth * LinuxAio.EVENT_BYTES, Long.BYTES);
@@ -216,10 +206,10 @@ public final class IoEngine implements AutoCloseable {
                             continue;
                         }
                         int slot = free[--freeCount];
-                        MemorySegment iocb = iocbs.asSlice((long) slot * LinuxAio.IOCB_BYTES, LinuxAio.IOCB_BYTES);
-                        LinuxAio.prepareRead(iocb, slot, fd, bufs.address() + (long) slot * maxReadBytes,
+                        long at = (long) slot * LinuxAio.IOCB_BYTES;
+                        LinuxAio.prepareRead(iocbs, at, slot, fd, bufs.address() + (long) slot * maxReadBytes,
                                 b.lengths[i], b.offsets[i]);
-                        pointers.setAtIndex(ValueLayout.JAVA_LONG, n++, iocb.address());
+                        pointers.setAtIndex(ValueLayout.JAVA_LONG, n++, iocbs.address() + at);
                         slotBatch[slot] = b;
                         slotRead[slot] = i;
                         slotStart[slot] = System.nanoTime();
@@ -259,15 +249,8 @@ public final class IoEngine implements AutoCloseable {
                         Throwable failure = null;
                         try {
                             if (res != len) throw b.files[i].readFailed(b.offsets[i], len, res);
-                            MemorySegment data;
-                            if (len % BlockFile.ALIGNMENT == 0) {
-                                int k = len / BlockFile.ALIGNMENT;
-                                data = views[slot][k];
-                                if (data == null) data = views[slot][k] = bufs.asSlice((long) slot * maxReadBytes, len);
-                            } else {
-                                data = bufs.asSlice((long) slot * maxReadBytes, len);
-                            }
-                            b.handler.onRead(i, data, now - slotStart[slot]);
+                            b.handler.onRead(i, view(views[slot], bufs, (long) slot * maxReadBytes, len),
+                                    now - slotStart[slot]);
                         } catch (Throwable x) {
                             failure = x;
                         }
@@ -294,6 +277,19 @@ public final class IoEngine implements AutoCloseable {
                 if (!destroyed) LinuxAio.destroy(ctx, state);
             }
         }
+    }
+
+    /**
+     * The handler's view of {@code len} bytes at {@code base} of a read buffer: made once per
+     * block-multiple length and kept in {@code views}, so a read allocates nothing; other lengths
+     * (buffered files only) are sliced per read.
+     */
+    private static MemorySegment view(MemorySegment[] views, MemorySegment buf, long base, int len) {
+        if (len % BlockFile.ALIGNMENT != 0) return buf.asSlice(base, len);
+        int k = len / BlockFile.ALIGNMENT;
+        MemorySegment v = views[k];
+        if (v == null) v = views[k] = buf.asSlice(base, len);
+        return v;
     }
 
     private ReadBatch takeTicket() {
