@@ -34,6 +34,11 @@ import java.util.List;
  * <p>Every neuron a token needs is computed exactly once: it is either a cache row or a stream row.
  * Cached neurons that this token did not select are computed too; for an exact selector their
  * activation is zero (gate-exact skips them without a dot product).
+ *
+ * <p>With a selector that chooses in ranges (gate-exact), a single token's layer is a pipeline:
+ * the misses of each quarter of the neurons are read while the next quarter's gate rows are
+ * computed, and the cached rows are computed while the last reads are in flight
+ * ({@link BundleFfnOptions#selectChunks()}).
  */
 public final class BundleFeedForward implements BatchedFeedForward {
     private final FfnActivation activation;
@@ -73,6 +78,17 @@ public final class BundleFeedForward implements BatchedFeedForward {
         /** Neurons {@code miss[0..prefetched)} are being read ahead into reserved cache rows. */
         int prefetched;
         boolean prefetchPending;
+        /** Chunked selection ({@link #forwardChunked}): one batch per round in flight, null when unused. */
+        final ReadBatch[] roundBatch;
+        /** Per round in flight: where its runs start in runStart/runLength, its misses, new rows and stream rows. */
+        final int[] roundRunBase;
+        final int[] roundMissEnd;
+        final int[] roundNewEnd;
+        final int[] roundStreamEnd;
+        /** Cache rows given to neurons this token, in claim order; rowStamp[r] == rowMark marks them. */
+        final int[] newRows;
+        final int[] rowStamp;
+        int rowMark;
 
         Layer(int index, FfnFile file, WeightTensor residentGate, float[] upBias, float[] downBias, List<RowShape> shapes,
               List<Part> cacheParts) {
@@ -89,14 +105,44 @@ public final class BundleFeedForward implements BatchedFeedForward {
             this.downBias = downBias;
             this.miss = new int[n];
             this.groups = new int[layout.groupCount()];
-            this.runStart = new int[layout.groupCount()];
-            this.runLength = new int[layout.groupCount()];
             this.dest = new int[n];
             Arrays.fill(dest, -1);
             this.batch = new ReadBatch(layout.groupCount());
             this.partOffset = new long[cacheParts.size()];
             for (int p = 0; p < partOffset.length; p++) partOffset[p] = layout.partOffset(cacheParts.get(p));
             batch.handler(this::onRead);
+            int rounds = selectChunks;
+            if (rounds > 1) {
+                // Runs of all rounds between two flushes share runStart/runLength: at most every group once,
+                // plus a group split between two neighbouring chunks.
+                this.runStart = new int[layout.groupCount() + rounds + 1];
+                this.runLength = new int[layout.groupCount() + rounds + 1];
+                this.roundBatch = new ReadBatch[rounds];
+                this.roundRunBase = new int[rounds];
+                this.roundMissEnd = new int[rounds];
+                this.roundNewEnd = new int[rounds];
+                this.roundStreamEnd = new int[rounds];
+                // A round reads groups of one chunk's neurons only.
+                int perRound = 1;
+                for (int c = 0; c < rounds; c++) {
+                    int from = NeuronSelector.chunkStart(n, c, rounds), to = NeuronSelector.chunkStart(n, c + 1, rounds);
+                    if (to > from) perRound = Math.max(perRound, (to - 1) / layout.neuronsPerGroup() - from / layout.neuronsPerGroup() + 1);
+                }
+                for (int r = 0; r < rounds; r++) {
+                    ReadBatch b = new ReadBatch(perRound);
+                    int round = r;
+                    b.handler((run, data, nanos) -> onRead(roundRunBase[round] + run, data, nanos));
+                    roundBatch[r] = b;
+                }
+                this.newRows = new int[cache.capacity()];
+                this.rowStamp = new int[cache.capacity()];
+            } else {
+                this.runStart = new int[layout.groupCount()];
+                this.runLength = new int[layout.groupCount()];
+                this.roundBatch = null;
+                this.roundRunBase = this.roundMissEnd = this.roundNewEnd = this.roundStreamEnd = null;
+                this.newRows = this.rowStamp = null;
+            }
         }
 
         /** Runs on an I/O thread: check each group read and copy the wanted neurons into their rows. */
@@ -166,6 +212,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             cacheParts.add(p.part());
             shapes.add(new RowShape(p.part().name().toLowerCase(), p.type(), p.elements()));
         }
+        this.selectChunks = selector.selectsInChunks() && options.cacheRowsPerLayer() > 0 ? options.selectChunks() : 1;
         this.stream = new RowMatrix(shapes, options.streamRows(), arena);
         this.streamIds = new int[options.streamRows()];
         this.layers = new Layer[files.size()];
@@ -190,6 +237,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
     }
 
     private final Parallel parallel;
+    /** Ranges the selector chooses neurons in, one at a time (1: the whole layer at once). */
+    private final int selectChunks;
     private boolean closed;
     private final float[][] partial;
     /** Per compute chunk: the firing rows of {@link #accumulateRange}, their activations, up biases and up products. */
@@ -256,6 +305,10 @@ public final class BundleFeedForward implements BatchedFeedForward {
 
     @Override
     public synchronized void forward(int layer, float[] x, float[] out) {
+        if (selectChunks > 1 && rowsCompute == null) {
+            forwardChunked(layers[layer], x, out);
+            return;
+        }
         Layer L = layers[layer];
         long t0 = System.nanoTime();
         finishPrefetch(L);
@@ -292,6 +345,149 @@ public final class BundleFeedForward implements BatchedFeedForward {
         long t2 = System.nanoTime();
         L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
         if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
+    }
+
+
+    /*
+     * One token through one layer with the neurons chosen one range at a time. Each range's misses
+     * are read (one round) while the next range's gate rows are computed, so the flash queue fills a
+     * quarter of a gate product after the layer starts instead of after all of it. Rows reserved
+     * for reads in flight must not move, so a miss takes a free row or replaces in place a cached
+     * neuron of a range already chosen that this token does not use (NeuronCache#claim); nothing
+     * is compacted until the next token. When neither is left the miss goes through the stream
+     * buffer; when that is full every round in flight is finished first.
+     */
+    private void forwardChunked(Layer L, float[] x, float[] out) {
+        int n = L.layout.neurons();
+        int K = selectChunks;
+        finishPrefetch(L);
+        Selection sel = L.selection;
+        sel.clear();
+        NeuronCache cache = L.cache;
+        cache.beginToken();
+        cache.beginReplacing();
+        int mark = ++L.rowMark;
+        Arrays.fill(out, 0, dim, 0f);
+        waitNanos = 0;
+        long selectNanos = 0;
+        long start = System.nanoTime();
+        int m = 0, lookedUp = 0, hits = 0;
+        Rounds rs = this.rounds;
+        rs.reset(L);
+        try {
+            for (int c = 0; c < K; c++) {
+                long s0 = System.nanoTime();
+                int before = sel.count();
+                selector.selectChunk(L.index, x, c, K, sel);
+                selectNanos += System.nanoTime() - s0;
+                int[] ids = sel.neurons();
+                int missStart = m;
+                for (int i = before; i < sel.count(); i++) {
+                    if (!cache.touch(ids[i])) L.miss[m++] = ids[i];
+                }
+                lookedUp += sel.count() - before;
+                hits += sel.count() - before - (m - missStart);
+                cache.offerVictims(NeuronSelector.chunkStart(n, c, K), NeuronSelector.chunkStart(n, c + 1, K));
+                for (int k = missStart; k < m; k++) {
+                    int neuron = L.miss[k];
+                    int row = cache.claim(neuron);
+                    if (row >= 0) {
+                        L.dest[neuron] = row;
+                        L.rowStamp[row] = mark;
+                        L.newRows[rs.nNew++] = row;
+                        continue;
+                    }
+                    if (rs.streamed == stream.capacity()) {
+                        // Stream buffer full: read what is assigned, finish every round, start the buffer over.
+                        rs.submit(k, x, out);
+                        rs.finishAll(x, out);
+                        rs.doneStream = rs.streamed = 0;
+                    }
+                    streamIds[rs.streamed] = neuron;
+                    L.dest[neuron] = -(rs.streamed + 2);
+                    rs.streamed++;
+                }
+                rs.submit(m, x, out);
+            }
+            L.counters.lookups(lookedUp, hits);
+            if (options.prefetch() && L.index + 1 < layers.length) startPrefetch(layers[L.index + 1], x);
+            // The rows cached before this token are computed while the last rounds are read.
+            compute(L, cache.rows(), cache, null, null, L.rowStamp, mark, 0, cache.used(), x, out);
+            rs.finishAll(x, out);
+        } catch (RuntimeException e) {
+            for (int r = 0; r < rs.pending; r++) if (!L.roundBatch[r].isDone()) awaitQuietly(L.roundBatch[r]);
+            for (int k = 0; k < m; k++) {
+                L.dest[L.miss[k]] = -1;
+                // A neuron given a row this token and not yet computed holds whatever its read left there: drop it.
+                if (k >= rs.doneMiss && cache.rowOf(L.miss[k]) >= 0) cache.evict(L.miss[k]);
+            }
+            throw e;
+        }
+        L.counters.loaded(m);
+        if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
+        long total = System.nanoTime() - start;
+        L.counters.phases(selectNanos, waitNanos, total - selectNanos - waitNanos);
+        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
+    }
+
+    private final Rounds rounds = new Rounds();
+
+    /**
+     * The rounds of reads of {@link #forwardChunked} in flight for one layer: round r covers the
+     * misses up to {@code missEnd[r]}, the new cache rows up to {@code newEnd[r]} and the stream rows
+     * up to {@code streamEnd[r]}, each starting where the previous round ended (the first where the
+     * last finished round ended: {@code doneMiss}, {@code doneNew}, {@code doneStream}).
+     */
+    private final class Rounds {
+        Layer L;
+        int pending;
+        int runs;
+        int nNew;
+        int streamed;
+        int doneMiss;
+        int doneNew;
+        int doneStream;
+        /** Misses before this one are in a submitted round. */
+        int submittedMiss;
+
+        void reset(Layer layer) {
+            L = layer;
+            pending = runs = nNew = streamed = doneMiss = doneNew = doneStream = submittedMiss = 0;
+        }
+
+        /** Submits the misses assigned since the last round, up to {@code missEnd}, finishing all rounds first when no batch is free. */
+        void submit(int missEnd, float[] x, float[] out) {
+            if (missEnd == submittedMiss) return;
+            if (pending == L.roundBatch.length) finishAll(x, out);
+            ReadBatch b = L.roundBatch[pending];
+            int n = planReadsInto(L, submittedMiss, missEnd, b, runs);
+            L.roundRunBase[pending] = runs;
+            L.roundMissEnd[pending] = missEnd;
+            L.roundNewEnd[pending] = nNew;
+            L.roundStreamEnd[pending] = streamed;
+            runs += n;
+            submittedMiss = missEnd;
+            pending++;
+            io.submit(b);
+        }
+
+        /** Waits for every round in order, computing each one's new cache rows and stream rows as it completes. */
+        void finishAll(float[] x, float[] out) {
+            for (int r = 0; r < pending; r++) {
+                long w = System.nanoTime();
+                L.roundBatch[r].await();
+                waitNanos += System.nanoTime() - w;
+                int missTo = L.roundMissEnd[r], newTo = L.roundNewEnd[r], streamTo = L.roundStreamEnd[r];
+                for (int k = doneMiss; k < missTo; k++) L.dest[L.miss[k]] = -1;
+                compute(L, L.cache.rows(), L.cache, null, L.newRows, null, 0, doneNew, newTo, x, out);
+                compute(L, stream, null, streamIds, null, null, 0, doneStream, streamTo, x, out);
+                doneMiss = missTo;
+                doneNew = newTo;
+                doneStream = streamTo;
+            }
+            pending = 0;
+            runs = 0;
+        }
     }
 
     /**
@@ -449,6 +645,14 @@ public final class BundleFeedForward implements BatchedFeedForward {
 
     /** Fills the layer's batch with coalesced reads of the groups holding {@code miss[from..to)}. */
     private void planReads(Layer L, int from, int to) {
+        planReadsInto(L, from, to, L.batch, 0);
+    }
+
+    /**
+     * Fills {@code batch} with coalesced reads of the groups holding {@code miss[from..to)}, their
+     * runs written to runStart/runLength from {@code runBase}; returns the number of runs.
+     */
+    private int planReadsInto(Layer L, int from, int to, ReadBatch batch, int runBase) {
         int npg = L.layout.neuronsPerGroup();
         int g = 0;
         int lastGroup = -1;
@@ -461,12 +665,12 @@ public final class BundleFeedForward implements BatchedFeedForward {
         }
         long gb = L.layout.groupBytes();
         int maxRun = (int) Math.max(1, io.maxReadBytes() / gb);
-        int runs = Coalescer.coalesce(L.groups, g, options.coalesceGapGroups(), maxRun, L.runStart, L.runLength);
-        ReadBatch batch = L.batch;
+        int runs = Coalescer.coalesce(L.groups, g, options.coalesceGapGroups(), maxRun, L.runStart, L.runLength, runBase);
         batch.clear();
-        for (int r = 0; r < runs; r++) {
+        for (int r = runBase; r < runBase + runs; r++) {
             batch.add(L.file.blockFile(), L.file.groupOffset(L.runStart[r]), (int) (L.runLength[r] * gb));
         }
+        return runs;
     }
 
     /**
@@ -475,15 +679,27 @@ public final class BundleFeedForward implements BatchedFeedForward {
      * the calling thread. Allocation-free: the job object and partial outputs are reused.
      */
     private void compute(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int from, int to, float[] x, float[] out) {
+        compute(L, rows, cache, ids, null, null, 0, from, to, x, out);
+    }
+
+    /**
+     * As above over {@code list[from..to)} when {@code list} is given (row numbers), skipping rows
+     * {@code r} with {@code skip[r] == mark} when {@code skip} is given.
+     */
+    private void compute(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int[] list, int[] skip, int mark,
+                         int from, int to, float[] x, float[] out) {
         int count = to - from;
         if (count <= 0) return;
         int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
         float[] gate = gateOf(L);
         if (chunks <= 1) {
-            accumulateRange(L, rows, cache, ids, from, to, gate, x, out, 0);
+            accumulateRange(L, rows, cache, ids, list, skip, mark, from, to, gate, x, out, 0);
             return;
         }
         job.set(L, rows, cache, ids, from, count, chunks, x);
+        job.list = list;
+        job.skip = skip;
+        job.mark = mark;
         job.gate = gate;
         parallel.forRange(chunks, job);
         for (int c = 0; c < chunks; c++) {
@@ -505,6 +721,9 @@ public final class BundleFeedForward implements BatchedFeedForward {
         int chunks;
         float[] x;
         float[] gate;
+        int[] list;
+        int[] skip;
+        int mark;
 
         void set(Layer layer, RowMatrix rows, NeuronCache cache, int[] ids, int from, int count, int chunks, float[] x) {
             this.from = from;
@@ -524,7 +743,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 java.util.Arrays.fill(p, 0f);
                 int r0 = this.from + (int) ((long) count * c / chunks);
                 int r1 = this.from + (int) ((long) count * (c + 1) / chunks);
-                accumulateRange(layer, rows, cache, ids, r0, r1, gate, x, p, c);
+                accumulateRange(layer, rows, cache, ids, list, skip, mark, r0, r1, gate, x, p, c);
             }
         }
     }
@@ -547,17 +766,23 @@ public final class BundleFeedForward implements BatchedFeedForward {
      * gathered first and their up products run through the multi-row kernel, four rows per pass
      * over the activations; otherwise each row is handled on its own.
      */
-    private void accumulateRange(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int r0, int r1, float[] gatePre,
-                                 float[] x, float[] out, int chunk) {
+    private void accumulateRange(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int[] list, int[] skip, int mark,
+                                 int r0, int r1, float[] gatePre, float[] x, float[] out, int chunk) {
         if (gatePre == null || !activation.gated()) {
-            for (int r = r0; r < r1; r++) accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gatePre, x, out);
+            for (int i = r0; i < r1; i++) {
+                int r = list == null ? i : list[i];
+                if (skip != null && skip[r] == mark) continue;
+                accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gatePre, x, out);
+            }
             return;
         }
         int[] firing = firingRows[chunk];
         float[] act = firingAct[chunk];
         float[] up = firingUp[chunk];
         int n = 0;
-        for (int r = r0; r < r1; r++) {
+        for (int i = r0; i < r1; i++) {
+            int r = list == null ? i : list[i];
+            if (skip != null && skip[r] == mark) continue;
             int id = cache != null ? cache.idAt(r) : ids[r];
             float g = activation.apply(gatePre[id]);
             if (g == 0f) continue;

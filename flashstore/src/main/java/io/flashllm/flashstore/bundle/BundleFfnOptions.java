@@ -11,10 +11,19 @@ package io.flashllm.flashstore.bundle;
  * @param coalesceGapGroups unwanted groups a read may span to merge two wanted ones
  * @param verifyReads       check every group read against its CRC32C
  * @param prefetch          read the next layer's likely neurons while this layer computes
+ * @param selectChunks      ranges a chunk-capable selector (gate-exact) chooses neurons in, one at a time, so the
+ *                          misses of one range are read from flash while the next range is chosen (1: all at once)
  */
 public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPerLayer, int hotWarmupTokens,
-                               int streamRows, int coalesceGapGroups, boolean verifyReads, boolean prefetch) {
+                               int streamRows, int coalesceGapGroups, boolean verifyReads, boolean prefetch,
+                               int selectChunks) {
     public static final int DEFAULT_WINDOW = 5;
+    /**
+     * Four ranges: the first range's reads start after a quarter of the gate product, and each
+     * range still has enough misses to keep the flash queue full.
+     */
+    public static final int DEFAULT_SELECT_CHUNKS = 4;
+    public static final int MAX_SELECT_CHUNKS = 64;
 
     public BundleFfnOptions {
         if (window < 1) throw new IllegalArgumentException("window must be >= 1");
@@ -23,34 +32,41 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
         }
         if (streamRows < 1) throw new IllegalArgumentException("streamRows must be >= 1");
         if (coalesceGapGroups < 0) throw new IllegalArgumentException("coalesceGapGroups must be >= 0");
+        if (selectChunks < 1 || selectChunks > MAX_SELECT_CHUNKS) {
+            throw new IllegalArgumentException("selectChunks must be between 1 and " + MAX_SELECT_CHUNKS + ", got " + selectChunks);
+        }
     }
 
     /** Cache sized to hold every neuron, default window, no hot region. */
     public static BundleFfnOptions unlimited(int neuronsPerLayer) {
-        return new BundleFfnOptions(DEFAULT_WINDOW, neuronsPerLayer, 0, 0, 1024, 0, true, true);
+        return new BundleFfnOptions(DEFAULT_WINDOW, neuronsPerLayer, 0, 0, 1024, 0, true, true, DEFAULT_SELECT_CHUNKS);
     }
 
     public BundleFfnOptions withCache(int rows, int hotRows) {
-        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch);
+        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks);
     }
 
     public BundleFfnOptions withWindow(int k) {
-        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch);
+        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks);
     }
 
     public BundleFfnOptions withStreamRows(int rows) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch, selectChunks);
     }
 
     public BundleFfnOptions withHotWarmup(int tokens) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks);
     }
 
     public BundleFfnOptions withCoalesceGap(int groups) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch, selectChunks);
     }
 
     public BundleFfnOptions withPrefetch(boolean on) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on, selectChunks);
+    }
+
+    public BundleFfnOptions withSelectChunks(int n) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, n);
     }
 }

@@ -175,7 +175,9 @@ public final class BundleModel implements AutoCloseable {
             int streamRows = 1024;
             MemoryBudget.Split split = null;
             int neurons = m.model().ffnDim();
-            BundleFfnOptions fo = BundleFfnOptions.unlimited(neurons).withWindow(options.window());
+            // -Dflashllm.selectChunks=1 chooses all of a layer's neurons before reading any (for comparison runs).
+            BundleFfnOptions fo = BundleFfnOptions.unlimited(neurons).withWindow(options.window())
+                    .withSelectChunks(Integer.getInteger("flashllm.selectChunks", BundleFfnOptions.DEFAULT_SELECT_CHUNKS));
             if (options.memoryBudget() > 0) {
                 long residentBytes = 0;
                 for (Manifest.FileEntry e : m.files()) if (!layout.layerFiles().contains(e.path())) residentBytes += e.bytes();

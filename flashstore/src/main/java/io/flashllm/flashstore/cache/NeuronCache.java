@@ -209,6 +209,61 @@ public final class NeuronCache {
         hot = 0;
     }
 
+    /*
+     * Replacing in place, for a token whose neurons are chosen one range at a time while earlier
+     * ranges' reads are in flight (rows reserved for them must not move, so nothing is compacted
+     * until the token is done): a row whose neuron lies in a range already chosen and that this
+     * token does not use may be given to a new neuron of this token, the least recently used first.
+     */
+    private int[][] victims = new int[0][];
+    private final int[] victimCount = new int[VICTIM_AGES];
+    private final int[] victimNext = new int[VICTIM_AGES];
+    /** Ages 1..VICTIM_AGES-1 are told apart; older ones share the last bucket (LRU beyond it is approximate). */
+    private static final int VICTIM_AGES = 8;
+
+    /** Starts a token's in-place replacement: no victims yet. */
+    public void beginReplacing() {
+        if (victims.length == 0) victims = new int[VICTIM_AGES][capacity()];
+        Arrays.fill(victimCount, 0);
+        Arrays.fill(victimNext, 0);
+    }
+
+    /**
+     * Offers as victims the rows holding neurons {@code [from, to)} that the current token has not
+     * used (call after the token touched every neuron it needs in that range). Hot rows never go.
+     */
+    public void offerVictims(int from, int to) {
+        for (int r = hot; r < used; r++) {
+            int id = idOfRow[r];
+            if (id < from || id >= to) continue;
+            long age = step - lastUsed[id];
+            if (age < 1) continue;
+            int bucket = (int) Math.min(age, VICTIM_AGES) - 1;
+            victims[bucket][victimCount[bucket]++] = r;
+        }
+    }
+
+    /**
+     * A row for {@code neuron}, which the caller then fills: a free row when there is one, else the
+     * row of the oldest offered victim, whose neuron leaves the cache (no row moves). Returns -1
+     * when neither is left.
+     */
+    public int claim(int neuron) {
+        if (rowOfNeuron[neuron] >= 0) throw new IllegalStateException("neuron " + neuron + " is already cached");
+        if (used < capacity()) return reserve(neuron);
+        for (int b = VICTIM_AGES - 1; b >= 0; b--) {
+            if (victimNext[b] == victimCount[b]) continue;
+            int r = victims[b][victimNext[b]++];
+            rowOfNeuron[idOfRow[r]] = -1;
+            idOfRow[r] = neuron;
+            rowOfNeuron[neuron] = r;
+            lastUsed[neuron] = step;
+            counters.evicted(1);
+            return r;
+        }
+        return -1;
+    }
+
     private void removeRow(int r) {
         int id = idOfRow[r];
         int last = used - 1;

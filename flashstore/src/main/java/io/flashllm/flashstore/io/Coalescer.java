@@ -15,6 +15,11 @@ public final class Coalescer {
      * exceeds {@code maxRun} blocks.
      */
     public static int coalesce(int[] blocks, int n, int maxGap, int maxRun, int[] runStart, int[] runLength) {
+        return coalesce(blocks, n, maxGap, maxRun, runStart, runLength, 0);
+    }
+
+    /** As above, the runs written from index {@code base} of {@code runStart}/{@code runLength}. */
+    public static int coalesce(int[] blocks, int n, int maxGap, int maxRun, int[] runStart, int[] runLength, int base) {
         if (maxRun < 1) throw new IllegalArgumentException("maxRun must be >= 1");
         int runs = 0;
         int i = 0;
@@ -29,8 +34,8 @@ public final class Coalescer {
                 end = b + 1;
                 i++;
             }
-            runStart[runs] = start;
-            runLength[runs] = end - start;
+            runStart[base + runs] = start;
+            runLength[base + runs] = end - start;
             runs++;
         }
         return runs;

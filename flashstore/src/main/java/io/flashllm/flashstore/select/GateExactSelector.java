@@ -51,6 +51,49 @@ public final class GateExactSelector implements NeuronSelector {
     }
 
     @Override
+    public boolean selectsInChunks() {
+        return true;
+    }
+
+    /** Row-range views of each layer's gate for the chunk count last asked for, built once. */
+    private WeightTensor[][] chunkGates = new WeightTensor[0][];
+    private float[] chunkPre = new float[0];
+
+    @Override
+    public void selectChunk(int layer, float[] x, int chunk, int chunks, Selection out) {
+        WeightTensor[] views = chunkViews(layer, chunks);
+        WeightTensor g = views[chunk];
+        int from = NeuronSelector.chunkStart(gates.get(layer).rows(), chunk, chunks);
+        int rows = g.rows();
+        MatVec.matvec(parallel, g, x, chunkPre);
+        float[] pre = out.gatePre();
+        System.arraycopy(chunkPre, 0, pre, from, rows);
+        for (int j = 0; j < rows; j++) {
+            if (activation.apply(chunkPre[j]) != 0f) out.add(from + j);
+        }
+        // gatePre is valid for the ranges chosen so far; the FFN reads it only for those.
+        out.markGateKnown();
+    }
+
+    private WeightTensor[] chunkViews(int layer, int chunks) {
+        if (chunkGates.length != gates.size()) chunkGates = new WeightTensor[gates.size()][];
+        WeightTensor[] v = chunkGates[layer];
+        if (v != null && v.length == chunks) return v;
+        WeightTensor g = gates.get(layer);
+        int n = g.rows();
+        long rb = g.rowBytes();
+        v = new WeightTensor[chunks];
+        for (int c = 0; c < chunks; c++) {
+            int from = NeuronSelector.chunkStart(n, c, chunks), to = NeuronSelector.chunkStart(n, c + 1, chunks);
+            v[c] = new WeightTensor(g.name() + "[" + from + ":" + to + "]", g.type(), new long[]{g.cols(), to - from},
+                    g.data().asSlice(from * rb, (to - from) * rb));
+            if (chunkPre.length < to - from) chunkPre = new float[to - from];
+        }
+        chunkGates[layer] = v;
+        return v;
+    }
+
+    @Override
     public boolean needsResidentGate() {
         return true;
     }

@@ -131,6 +131,89 @@ class BundleFeedForwardTest {
         }
     }
 
+    /**
+     * Choosing gate-exact neurons in ranges, each range's misses read while the next is chosen,
+     * gives the plain FFN's output and the same selection as choosing them all at once, also when
+     * the cache has fewer rows than a token's misses and the stream buffer holds one neuron (every
+     * other miss finishes the rounds in flight).
+     */
+    @Test
+    void gateExactInChunksMatchesWholeLayerSelection() throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 256, GgmlType.Q8_0, true, 13);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            for (int[] shape : new int[][] {{120, 4, 64}, {12, 2, 1}}) {
+                long[] lookups = new long[3];
+                long[] hits = new long[3];
+                int[] chunks = {1, 4, 7};
+                for (int i = 0; i < chunks.length; i++) {
+                    try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                            BundleFfnOptions.unlimited(256).withCache(shape[0], shape[1]).withHotWarmup(2)
+                                    .withStreamRows(shape[2]).withWindow(3).withSelectChunks(chunks[i]))) {
+                        runTokens(ffn, g, RELU, true, 8, 64);
+                        lookups[i] = ffn.counters(0).lookups() + ffn.counters(1).lookups();
+                        hits[i] = ffn.counters(0).hits() + ffn.counters(1).hits();
+                        assertTrue(ffn.counters(0).neuronsLoaded() > 0);
+                        assertEquals(shape[0], ffn.cache(0).used(), "the cache fills");
+                    }
+                }
+                assertEquals(lookups[0], lookups[1], "same neurons selected");
+                assertEquals(lookups[0], lookups[2], "same neurons selected");
+                assertTrue(hits[1] > 0 && hits[2] > 0, "cached neurons are reused: " + java.util.Arrays.toString(hits));
+            }
+        }
+    }
+
+    /**
+     * A damaged group read in a later range fails the token with the error, and the neurons of that
+     * round leave the cache: once the file is repaired the next tokens are exact again, so no row
+     * kept what a failed read left in it.
+     */
+    @Test
+    void failedRoundInChunksLeavesNoBadRows() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 256, GgmlType.Q8_0, true, 17);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        Path layer = out.resolve(BundleFormat.layerFile(0));
+        List<Long> damaged = new ArrayList<>();
+        try (FfnFile f = FfnFile.open(layer, false)) {
+            int groups = f.layout().groupCount();
+            for (int grp = groups / 2; grp < groups; grp++) damaged.add(f.groupOffset(grp) + 3);
+        }
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                    BundleFfnOptions.unlimited(256).withCache(200, 0).withWindow(100).withSelectChunks(4))) {
+                flip(layer, damaged);
+                float[] x = TinyModel.gaussian(new Random(3), 64, 1f);
+                BundleException e = assertThrows(BundleException.class, () -> ffn.forward(0, x, new float[64]));
+                assertTrue(e.getMessage().contains("layer-000.bin"), e.getMessage());
+                assertTrue(ffn.cache(0).used() > 0, "the rounds read before the damaged one keep their rows");
+                for (int r = 0; r < ffn.cache(0).used(); r++) {
+                    assertTrue(ffn.cache(0).idAt(r) < 128, "only neurons of the undamaged half stay cached");
+                }
+                flip(layer, damaged);
+                runTokens(ffn, g, RELU, true, 4, 64);
+            }
+        }
+    }
+
+    private static void flip(Path f, List<Long> offsets) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
+            for (long off : offsets) {
+                b.clear();
+                ch.read(b, off);
+                b.flip();
+                b.put(0, (byte) (b.get(0) ^ 0x5a));
+                ch.write(b, off);
+            }
+        }
+    }
+
     @Test
     void prefetchReadsNextLayerAheadAndChangesNothing() throws IOException {
         TinyModel tm = new TinyModel(3, 64, 128, GgmlType.Q4_0, true, 17);

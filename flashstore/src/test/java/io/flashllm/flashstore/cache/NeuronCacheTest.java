@@ -164,4 +164,56 @@ class NeuronCacheTest {
             checkInvariants(c, Set.of(6, 7));
         }
     }
+
+    /**
+     * In-place replacement (chunked selection): free rows first, then rows of offered neurons the
+     * token did not use, oldest first; hot rows, used rows and neurons outside the offered ranges
+     * stay, and no other row moves.
+     */
+    @Test
+    void claimReplacesOldestUnusedNeuronsOfOfferedRangesInPlace() {
+        try (Arena arena = Arena.ofConfined()) {
+            LayerCounters counters = new LayerCounters();
+            NeuronCache c = new NeuronCache(100, 6, SHAPES, 4, arena, counters);
+            c.beginToken();                                     // step 1
+            for (int n : new int[] {10, 60}) fill(c, c.reserve(n), n);
+            c.pin(new int[] {10}, 1);                           // 10 is hot
+            c.beginToken();                                     // step 2
+            for (int n : new int[] {11, 61}) fill(c, c.reserve(n), n);
+            c.beginToken();                                     // step 3
+            for (int n : new int[] {12, 62}) fill(c, c.reserve(n), n);
+            assertEquals(6, c.used());
+            c.beginToken();                                     // step 4: the token uses 12 and needs 13, 14, 15, 63
+            c.beginReplacing();
+            assertTrue(c.touch(12));
+            Map<Integer, Integer> rowsBefore = new HashMap<>();
+            for (int r = 0; r < c.used(); r++) rowsBefore.put(c.idAt(r), r);
+            assertEquals(-1, c.claim(13), "full, and no range offered yet");
+            c.offerVictims(0, 50);                              // range [0, 50) chosen: 11 is the only victim (10 hot, 12 used)
+            int row13 = c.claim(13);
+            assertEquals(rowsBefore.get(11), row13, "11, the oldest unused neuron of the range, gives its row");
+            fill(c, row13, 13);
+            assertEquals(-1, c.rowOf(11));
+            assertEquals(-1, c.claim(14), "neurons 60.. are not offered");
+            c.offerVictims(50, 100);                            // 60 (step 1), 61 (step 2), 62 (step 3)
+            int row14 = c.claim(14);
+            assertEquals(rowsBefore.get(60), row14, "oldest first");
+            fill(c, row14, 14);
+            int row15 = c.claim(15);
+            assertEquals(rowsBefore.get(61), row15);
+            fill(c, row15, 15);
+            int row63 = c.claim(63);
+            assertEquals(rowsBefore.get(62), row63);
+            fill(c, row63, 63);
+            assertEquals(-1, c.claim(16), "every victim is taken");
+            assertEquals(rowsBefore.get(10), c.rowOf(10), "the hot row did not move");
+            assertEquals(rowsBefore.get(12), c.rowOf(12), "the used row did not move");
+            assertEquals(4, counters.evictions());
+            checkInvariants(c, Set.of(10, 12, 13, 14, 15, 63));
+            assertThrows(IllegalStateException.class, () -> c.claim(13), "already cached");
+            c.beginToken();                                     // step 5: the window (4) still holds all of them
+            assertEquals(6, c.used());
+            assertTrue(c.touch(13));
+        }
+    }
 }
