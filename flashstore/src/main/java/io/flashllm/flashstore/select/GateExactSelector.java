@@ -65,14 +65,15 @@ public final class GateExactSelector implements NeuronSelector {
         WeightTensor g = views[chunk];
         int from = NeuronSelector.chunkStart(gates.get(layer).rows(), chunk, chunks);
         int rows = g.rows();
+        // gatePre is valid for the ranges chosen so far; the FFN reads it only for those.
+        out.markGateKnown();
+        if (rows == 0) return; // more chunks than neurons
         MatVec.matvec(parallel, g, x, chunkPre);
         float[] pre = out.gatePre();
         System.arraycopy(chunkPre, 0, pre, from, rows);
         for (int j = 0; j < rows; j++) {
             if (activation.apply(chunkPre[j]) != 0f) out.add(from + j);
         }
-        // gatePre is valid for the ranges chosen so far; the FFN reads it only for those.
-        out.markGateKnown();
     }
 
     private WeightTensor[] chunkViews(int layer, int chunks) {
