@@ -22,13 +22,15 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * <p>The multi-row kernels ({@link #dot4}, {@link #dot2}), which {@code MatVec} uses for all but
  * a last odd row, take the offset out of the loop: {@code sum((q-8) x) = sum(q x) - 8 sum(x)},
  * with the per-block sums of x computed once per product by {@link #prepare} (one vector per
- * block, folded lane by lane) and used as the initial value of each block's products. A block of
- * one row is then: zero-extend the 16 bytes to ints (vpmovzxbd), low nibbles by a mask, high
- * ones by a 32-bit shift (no byte arithmetic), two int-to-float conversions and three FMAs, the
- * scale broadcast straight from {@link Simd#HALF}. KernelBench, one AVX-512 core: 8.4 GB/cpu-s
- * in L2 and 6.3 from DRAM, against 6.3 and 3.8 for the row-by-row {@link #dot16} (which removes
- * the offset in the byte lanes, as {@code dot} still does for single rows). Loops are flat; see
- * {@link Q8_0Kernel}.
+ * block, folded lane by lane) and used as the initial value of each block's products. They do
+ * not shift out the high nibbles either: a byte q = 16h + l converts to float whole, and
+ * {@code l*xl + h*xh = l*(xl - xh/16) + q*(xh/16)}, with both factors of x also prepared once per
+ * product. A block of one row is then: zero-extend the 16 bytes to ints (vpmovzxbd), the low
+ * nibbles by a mask, two int-to-float conversions and three FMAs (seven vector uops, eight with
+ * the shift), the scale broadcast straight from {@link Simd#HALF}. KernelBench, one AVX-512
+ * core in L2: 10.3-10.4 GB/cpu-s against 9.2 with the shift, and 6.3 for the row-by-row
+ * {@link #dot16} (which removes the offset in the byte lanes, as {@code dot} still does for
+ * single rows). Loops are flat; see {@link Q8_0Kernel}.
  */
 final class Q4_0Kernel extends RowKernel {
     private static final int BYTES = 18;
@@ -95,43 +97,57 @@ final class Q4_0Kernel extends RowKernel {
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
-    /** L floats per block: lane i holds -8 times the sum of x over the block's columns i mod L. */
+    /** Floats of {@link #prepare}'s output per block: the offset vector, then x1 and x2 (16 each). */
+    private static final int PREP = L + 32;
+
     @Override
     public int prepSize(int cols) {
-        return cols / 32 * L;
+        return cols / 32 * PREP;
     }
 
+    /**
+     * Per block of 32 activations (xl = elements 0..15, xh = 16..31): L floats whose lane i holds
+     * -8 times the sum of x over the block's columns i mod L, then {@code x1 = xl - xh/16} and
+     * {@code x2 = xh/16}. With a quant byte q = 16h + l (h, l its nibbles),
+     * {@code l*xl + h*xh = l*(xl - xh/16) + q*(xh/16)}: the row kernels convert the whole byte
+     * instead of shifting out the high nibble.
+     */
     @Override
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {
-            int xb = xOff + 32 * b;
+            int xb = xOff + 32 * b, pb = PREP * b;
             FloatVector sum = FloatVector.fromArray(F, x, xb);
             for (int j = L; j < 32; j += L) sum = sum.add(FloatVector.fromArray(F, x, xb + j));
-            sum.mul(-8f).intoArray(prep, L * b);
+            sum.mul(-8f).intoArray(prep, pb);
+            for (int j = 0; j < 16; j += L) {
+                FloatVector x2 = FloatVector.fromArray(F, x, xb + 16 + j).mul(1f / 16);
+                FloatVector.fromArray(F, x, xb + j).sub(x2).intoArray(prep, pb + L + j);
+                x2.intoArray(prep, pb + L + 16 + j);
+            }
         }
     }
 
     /**
      * 512-bit vectors, 2 rows; see {@link #dot4x16}.
      */
-    private static void dot2x16(MemorySegment s, long off0, long off1, int blocks, float[] x, int xOff,
+    private static void dot2x16(MemorySegment s, long off0, long off1, int blocks,
                                 float[] prep, float[] out, int outOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int b = 0; b < blocks; b++) {
             long d = (long) BYTES * b;
             long o0 = off0 + d, o1 = off1 + d;
-            int xb = xOff + 32 * b;
-            FloatVector xl = FloatVector.fromArray(F, x, xb), xh = FloatVector.fromArray(F, x, xb + 16);
-            FloatVector c = FloatVector.fromArray(F, prep, 16 * b);
+            int pb = PREP * b;
+            FloatVector c = FloatVector.fromArray(F, prep, pb);
+            FloatVector x1 = FloatVector.fromArray(F, prep, pb + 16), x2 = FloatVector.fromArray(F, prep, pb + 32);
             IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
             IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
-            p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
-            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
-            p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
+            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).fma(x2, p0);
+            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(x2, p1);
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
         }
@@ -140,19 +156,25 @@ final class Q4_0Kernel extends RowKernel {
     }
 
     /**
-     * 512-bit vectors, 4 rows: a block is one vector of low and one of high nibbles, written out
-     * without an inner loop: 8.8-9.0 GB/cpu-s in L2 (KernelBench, one thread) against 8.2-8.6 for
-     * the generic loop over {@code j} (one iteration at this width) in the same runs.
+     * 512-bit vectors, 4 rows: a block is the 16 quant bytes zero-extended to int lanes, the low
+     * nibbles (a mask) and the whole bytes converted to float and multiplied with the prepared
+     * x1 and x2 (see {@link #prepare}), written out without an inner loop (when the kernel still
+     * shifted the high nibbles: 8.8-9.0 GB/cpu-s in L2 against 8.2-8.6 for the generic loop over
+     * {@code j}, one iteration at this width).
+     * The block index is the loop variable and the row offsets are linear in it, so C2 hoists the
+     * segment bounds checks: with four offsets as their own induction variables it was faster in
+     * KernelBench (11.1 against 10.4 GB/cpu-s in L2) but slower end to end (20 against 22 tok/s
+     * decoding llama 1.1B Q4_0 on two threads); C2 left the checks in that loop.
      */
-    private static void dot4x16(MemorySegment s, long off0, long off1, long off2, long off3, int blocks, float[] x, int xOff,
+    private static void dot4x16(MemorySegment s, long off0, long off1, long off2, long off3, int blocks,
                                 float[] prep, float[] out, int outOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         for (int b = 0; b < blocks; b++) {
             long d = (long) BYTES * b;
             long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
-            int xb = xOff + 32 * b;
-            FloatVector xl = FloatVector.fromArray(F, x, xb), xh = FloatVector.fromArray(F, x, xb + 16);
-            FloatVector c = FloatVector.fromArray(F, prep, 16 * b);
+            int pb = PREP * b;
+            FloatVector c = FloatVector.fromArray(F, prep, pb);
+            FloatVector x1 = FloatVector.fromArray(F, prep, pb + 16), x2 = FloatVector.fromArray(F, prep, pb + 32);
             IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
             IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
@@ -161,14 +183,14 @@ final class Q4_0Kernel extends RowKernel {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
             IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
-            p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
-            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
-            p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
-            FloatVector p2 = ((FloatVector) q2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
-            p2 = ((FloatVector) q2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p2);
-            FloatVector p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, c);
-            p3 = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p3);
+            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).fma(x2, p0);
+            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(x2, p1);
+            FloatVector p2 = ((FloatVector) q2.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).fma(x2, p2);
+            FloatVector p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).fma(x2, p3);
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
             a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
@@ -184,7 +206,7 @@ final class Q4_0Kernel extends RowKernel {
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
         if (L == 16) {
-            dot2x16(s, off0, off1, cols / 32, x, xOff, prep, out, outOff);
+            dot2x16(s, off0, off1, cols / 32, prep, out, outOff);
             return;
         }
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
@@ -192,18 +214,18 @@ final class Q4_0Kernel extends RowKernel {
         for (int b = 0; b < blocks; b++) {
             long d = (long) BYTES * b;
             long o0 = off0 + d, o1 = off1 + d;
-            int xb = xOff + 32 * b;
-            FloatVector p0 = FloatVector.fromArray(F, prep, L * b), p1 = p0;
+            int pb = PREP * b;
+            FloatVector p0 = FloatVector.fromArray(F, prep, pb), p1 = p0;
             for (int j = 0; j < 16; j += L) {
-                FloatVector xl = FloatVector.fromArray(F, x, xb + j), xh = FloatVector.fromArray(F, x, xb + 16 + j);
+                FloatVector x1 = FloatVector.fromArray(F, prep, pb + L + j), x2 = FloatVector.fromArray(F, prep, pb + L + 16 + j);
                 IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2 + j, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2 + j, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p0);
-                p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
-                p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p1);
-                p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
+                p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(x1, p0);
+                p0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).fma(x2, p0);
+                p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, p1);
+                p1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(x2, p1);
             }
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
@@ -216,7 +238,7 @@ final class Q4_0Kernel extends RowKernel {
     public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
                      float[] prep, float[] out, int outOff) {
         if (L == 16) {
-            dot4x16(s, off0, off1, off2, off3, cols / 32, x, xOff, prep, out, outOff);
+            dot4x16(s, off0, off1, off2, off3, cols / 32, prep, out, outOff);
             return;
         }
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
@@ -224,10 +246,10 @@ final class Q4_0Kernel extends RowKernel {
         for (int b = 0; b < blocks; b++) {
             long d = (long) BYTES * b;
             long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
-            int xb = xOff + 32 * b;
-            FloatVector p0 = FloatVector.fromArray(F, prep, L * b), p1 = p0, p2 = p0, p3 = p0;
+            int pb = PREP * b;
+            FloatVector p0 = FloatVector.fromArray(F, prep, pb), p1 = p0, p2 = p0, p3 = p0;
             for (int j = 0; j < 16; j += L) {
-                FloatVector xl = FloatVector.fromArray(F, x, xb + j), xh = FloatVector.fromArray(F, x, xb + 16 + j);
+                FloatVector x1 = FloatVector.fromArray(F, prep, pb + L + j), x2 = FloatVector.fromArray(F, prep, pb + L + 16 + j);
                 IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2 + j, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2 + j, LE)
@@ -236,14 +258,14 @@ final class Q4_0Kernel extends RowKernel {
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                 IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 2 + j, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p0);
-                p0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p0);
-                p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p1);
-                p1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p1);
-                p2 = ((FloatVector) q2.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p2);
-                p2 = ((FloatVector) q2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p2);
-                p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(xl, p3);
-                p3 = ((FloatVector) q3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, p3);
+                p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(x1, p0);
+                p0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).fma(x2, p0);
+                p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, p1);
+                p1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(x2, p1);
+                p2 = ((FloatVector) q2.and(15).convert(VectorOperators.I2F, 0)).fma(x1, p2);
+                p2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).fma(x2, p2);
+                p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(x1, p3);
+                p3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).fma(x2, p3);
             }
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
