@@ -156,6 +156,8 @@ class BundleFeedForwardTest {
                         lookups[i] = ffn.counters(0).lookups() + ffn.counters(1).lookups();
                         hits[i] = ffn.counters(0).hits() + ffn.counters(1).hits();
                         assertTrue(ffn.counters(0).neuronsLoaded() > 0);
+                        if (chunks[i] == 1) assertEquals(0, ffn.chunkedSteps());
+                        else assertTrue(ffn.chunkedSteps() >= 8, "ranges used: " + ffn.chunkedSteps() + " of 16 steps");
                         assertEquals(shape[0], ffn.cache(0).used(), "the cache fills");
                     }
                 }
