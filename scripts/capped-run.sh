@@ -9,6 +9,7 @@
 #   MIN_READ=4K sudo scripts/capped-run.sh      # one neuron per read: no read amplification
 #   CAP=600M GATES=bundled SELECTOR=predicted sudo scripts/capped-run.sh   # the predictor's run (calibrates once)
 #   BENCH_EXTRA=--no-warmup sudo scripts/capped-run.sh   # extra flags for the bundle's bench
+#   JAVA_EXTRA=-Dflashllm.selectChunks=1 sudo scripts/capped-run.sh   # extra JVM flags (here: the old selection order)
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -66,7 +67,7 @@ run_capped() { # name, flashllm args...
   echo "$CAP_BYTES" > "$cg/memory.limit_in_bytes"
   sync; echo 3 > /proc/sys/vm/drop_caches
   local out
-  out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP -XX:MaxDirectMemorySize=64m" \
+  out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP -XX:MaxDirectMemorySize=64m ${JAVA_EXTRA:-}" \
         bash -c "echo \$\$ > '$cg/cgroup.procs'; exec '$FL' \"\$@\"" _ "$@" ) || { rmdir "$cg" 2>/dev/null; return 1; }
   local peak; peak=$(cat "$cg/memory.max_usage_in_bytes")
   echo "$name $out peak_cgroup_bytes=$peak" >&2
