@@ -59,19 +59,19 @@ final class LinuxAio {
                 Linker linker = Linker.nativeLinker();
                 MemorySegment syscall = linker.defaultLookup().find("syscall").orElseThrow();
                 Linker.Option errno = Linker.Option.captureCallState("errno");
-                s2 = linker.downcallHandle(syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                s2 = downcall(linker, syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
                         Linker.Option.firstVariadicArg(1), errno);
-                s3 = linker.downcallHandle(syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                s3 = downcall(linker, syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
                         Linker.Option.firstVariadicArg(1), errno);
-                s5 = linker.downcallHandle(syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
+                s5 = downcall(linker, syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.firstVariadicArg(1), errno);
-                open = linker.downcallHandle(linker.defaultLookup().find("open").orElseThrow(),
+                open = downcall(linker, linker.defaultLookup().find("open").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                                 ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2), errno);
-                close = linker.downcallHandle(linker.defaultLookup().find("close").orElseThrow(),
+                close = downcall(linker, linker.defaultLookup().find("close").orElseThrow(),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             } catch (RuntimeException | Error e) {
                 why = "no native linker: " + e;
@@ -198,5 +198,15 @@ final class LinuxAio {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /**
+     * {@code Linker.downcallHandle}, a restricted method: the launcher grants native access
+     * ({@code --enable-native-access=ALL-UNNAMED}), so javac's warning is answered here once.
+     */
+    @SuppressWarnings("restricted")
+    private static MethodHandle downcall(Linker linker, MemorySegment function, FunctionDescriptor descriptor,
+                                         Linker.Option... options) {
+        return linker.downcallHandle(function, descriptor, options);
     }
 }
