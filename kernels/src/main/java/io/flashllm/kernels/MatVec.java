@@ -20,6 +20,21 @@ public final class MatVec {
 
     /** Per thread, the four results of a spread {@code dot4} before they go to their rows. */
     private static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
+    /** Per thread, the eight results of a spread {@code dot8}. */
+    private static final ThreadLocal<float[]> EIGHT = ThreadLocal.withInitial(() -> new float[8]);
+    /**
+     * Rows per kernel call in {@link #matvec} at most: 8 ({@code dot8} over the eighths of each
+     * thread's range, then the rest over quarters, pairs, a last row) for kernels whose
+     * {@link RowKernel#rowsPerCall} is 8, or 4 ({@code dot4} over the quarters); {@code -Dflashllm.matvec.rows}.
+     */
+    static final int ROWS_PER_CALL = rowsPerCall();
+
+    private static int rowsPerCall() {
+        int n = Integer.getInteger("flashllm.matvec.rows", 8);
+        if (n != 4 && n != 8) throw new IllegalArgumentException("flashllm.matvec.rows must be 4 or 8, got " + n);
+        return n;
+    }
+
     /**
      * Per calling thread, the buffer for {@link RowKernel#prepare}: filled before the rows are
      * handed out and only read by the workers until the product returns, so one per thread
@@ -51,21 +66,43 @@ public final class MatVec {
         MemorySegment s = w.data();
         long rb = w.rowBytes();
         float[] prep = prepare(k, x, cols);
+        boolean eights = ROWS_PER_CALL == 8 && k.rowsPerCall() == 8;
         Parallel.RangeBody body = (from, to) -> {
-            // The four rows of a dot4 call come from the four quarters of the range: four streams
-            // from DRAM a quarter apart. Four neighbouring rows of a 2048-column matrix are one
-            // 8.7 KiB stream (Q8_0), which one core reads at 6.0 GB/cpu-s against 9.1-10 spread.
+            // The rows of a dot8 (dot4) call come from the eight eighths (four quarters) of the
+            // range: streams from DRAM that far apart. Four neighbouring rows of a 2048-column
+            // matrix are one 8.7 KiB stream (Q8_0), which one core reads at 6.0 GB/cpu-s against
+            // 9.1-10 as four spread streams.
+            int start = from;
+            if (eights) {
+                float[] eight = EIGHT.get();
+                int e = (to - from) / 8;
+                for (int i = 0; i < e; i++) {
+                    int r0 = from + i, r1 = r0 + e, r2 = r1 + e, r3 = r2 + e;
+                    int r4 = r3 + e, r5 = r4 + e, r6 = r5 + e, r7 = r6 + e;
+                    k.dot8(s, r0 * rb, r1 * rb, r2 * rb, r3 * rb, r4 * rb, r5 * rb, r6 * rb, r7 * rb,
+                            cols, x, 0, prep, eight, 0);
+                    out[r0] = eight[0];
+                    out[r1] = eight[1];
+                    out[r2] = eight[2];
+                    out[r3] = eight[3];
+                    out[r4] = eight[4];
+                    out[r5] = eight[5];
+                    out[r6] = eight[6];
+                    out[r7] = eight[7];
+                }
+                start = from + 8 * e;
+            }
             float[] four = FOUR.get();
-            int q = (to - from) / 4;
+            int q = (to - start) / 4;
             for (int i = 0; i < q; i++) {
-                int r0 = from + i, r1 = r0 + q, r2 = r1 + q, r3 = r2 + q;
+                int r0 = start + i, r1 = r0 + q, r2 = r1 + q, r3 = r2 + q;
                 k.dot4(s, r0 * rb, r1 * rb, r2 * rb, r3 * rb, cols, x, 0, prep, four, 0);
                 out[r0] = four[0];
                 out[r1] = four[1];
                 out[r2] = four[2];
                 out[r3] = four[3];
             }
-            int r = from + 4 * q;
+            int r = start + 4 * q;
             for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, prep, out, r);
             if (r < to) out[r] = k.dot(s, r * rb, cols, x, 0);
         };

@@ -14,8 +14,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /** Every optimized kernel against the scalar reference, for every type, on odd shapes. */
 class KernelsVsReferenceTest {
-    /** 1..5 cover dot4, dot2 and the single last row in every combination; 33 splits over threads. */
-    private static final int[] ROWS = {1, 2, 3, 4, 5, 7, 33};
+    /**
+     * 1..5 cover dot4, dot2 and the single last row in every combination; 8, 15 (dot8, dot4,
+     * dot2, dot) and 23 the eighths of matvec's dot8 with every remainder; 33 splits over threads.
+     */
+    private static final int[] ROWS = {1, 2, 3, 4, 5, 7, 8, 15, 23, 33};
     private static Parallel pool;
 
     @BeforeAll
@@ -119,7 +122,7 @@ class KernelsVsReferenceTest {
         }
     }
 
-    /** dot2 and dot4 called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
+    /** dot2, dot4 and dot8 called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void multiRowKernelsMatchReference(GgmlType type) {
@@ -146,6 +149,18 @@ class KernelsVsReferenceTest {
                                 type + (i < 5 ? " dot4" : " dot2") + " cols " + cols);
                     }
                     assertEquals(0f, got[0], type + " dot4 wrote outside its outputs");
+                    int[] r8 = new int[8];
+                    for (int i = 0; i < 8; i++) r8[i] = rnd.nextInt(rows);
+                    float[] got8 = new float[10];
+                    k.dot8(w.data(), r8[0] * rb, r8[1] * rb, r8[2] * rb, r8[3] * rb, r8[4] * rb, r8[5] * rb,
+                            r8[6] * rb, r8[7] * rb, cols, x, 3, prep, got8, 1);
+                    for (int i = 0; i < 8; i++) {
+                        float[] row = ScalarReference.dequantizeRow(w, r8[i]);
+                        assertClose(ScalarReference.dot(w, r8[i], x, 3), got8[i + 1], absDot(row, x, 3),
+                                type + " dot8 cols " + cols);
+                    }
+                    assertEquals(0f, got8[0], type + " dot8 wrote before its outputs");
+                    assertEquals(0f, got8[9], type + " dot8 wrote after its outputs");
                 }
             }
         }
