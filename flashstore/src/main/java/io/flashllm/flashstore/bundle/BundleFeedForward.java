@@ -9,6 +9,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.io.Coalescer;
 import io.flashllm.flashstore.io.IoEngine;
 import io.flashllm.flashstore.io.ReadBatch;
+import io.flashllm.flashstore.select.ChunkedSelector;
 import io.flashllm.flashstore.select.NeuronSelector;
 import io.flashllm.flashstore.select.Selection;
 import io.flashllm.kernels.MatVec;
@@ -134,7 +135,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 // A round reads groups of one chunk's neurons only.
                 int perRound = 1;
                 for (int c = 0; c < rounds; c++) {
-                    int from = NeuronSelector.chunkStart(n, c, rounds), to = NeuronSelector.chunkStart(n, c + 1, rounds);
+                    int from = ChunkedSelector.chunkStart(n, c, rounds), to = ChunkedSelector.chunkStart(n, c + 1, rounds);
                     if (to > from) perRound = Math.max(perRound, (to - 1) / layout.neuronsPerGroup() - from / layout.neuronsPerGroup() + 1);
                 }
                 for (int r = 0; r < rounds; r++) {
@@ -221,7 +222,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
             cacheParts.add(p.part());
             shapes.add(new RowShape(p.part().name().toLowerCase(), p.type(), p.elements()));
         }
-        this.selectChunks = selector.selectsInChunks() && options.cacheRowsPerLayer() > 0 ? options.selectChunks() : 1;
+        this.chunked = selector instanceof ChunkedSelector c ? c : null;
+        this.selectChunks = chunked != null && options.cacheRowsPerLayer() > 0 ? options.selectChunks() : 1;
         this.stream = new RowMatrix(shapes, options.streamRows(), arena);
         this.streamIds = new int[options.streamRows()];
         this.layers = new Layer[files.size()];
@@ -248,6 +250,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
     private final Parallel parallel;
     /** Ranges the selector chooses neurons in, one at a time (1: the whole layer at once). */
     private final int selectChunks;
+    /** The selector when it can choose in ranges, else null. */
+    private final ChunkedSelector chunked;
     private boolean closed;
     private final float[][] partial;
     /** Per compute chunk: the firing rows of {@link #accumulateRange}, their activations, up biases and up products. */
@@ -362,7 +366,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long t2 = System.nanoTime();
         L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
-        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
+        maybeChooseHot(L);
     }
 
 
@@ -396,7 +400,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             for (int c = 0; c < K; c++) {
                 long s0 = System.nanoTime();
                 int before = sel.count();
-                selector.selectChunk(L.index, x, c, K, sel);
+                chunked.selectChunk(L.index, x, c, K, sel);
                 selectNanos += System.nanoTime() - s0;
                 int[] ids = sel.neurons();
                 int missStart = m;
@@ -405,7 +409,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 }
                 lookedUp += sel.count() - before;
                 hits += sel.count() - before - (m - missStart);
-                cache.offerVictims(NeuronSelector.chunkStart(n, c, K), NeuronSelector.chunkStart(n, c + 1, K));
+                cache.offerVictims(ChunkedSelector.chunkStart(n, c, K), ChunkedSelector.chunkStart(n, c + 1, K));
                 for (int k = missStart; k < m; k++) {
                     int neuron = L.miss[k];
                     int row = cache.claim(neuron);
@@ -446,7 +450,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long total = System.nanoTime() - start;
         L.counters.phases(selectNanos, waitNanos, total - selectNanos - waitNanos);
-        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
+        maybeChooseHot(L);
     }
 
     private final Rounds rounds = new Rounds();
@@ -635,7 +639,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             batchGate = null;
         }
         L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
-        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
+        maybeChooseHot(L);
     }
 
     private float[] xTok = new float[0];
@@ -887,6 +891,11 @@ public final class BundleFeedForward implements BatchedFeedForward {
             L.cache.forgetActivity();
             L.hotChosen = false;
         }
+    }
+
+    /** Chooses the hot region once the warm-up tokens are counted (and not yet chosen). */
+    private void maybeChooseHot(Layer L) {
+        if (options.hotRowsPerLayer() > 0 && !L.hotChosen && L.cache.countedSteps() >= options.hotWarmupTokens()) chooseHot(L);
     }
 
     /** Pins the most frequently requested cached neurons into the hot region, once, after warm-up. */

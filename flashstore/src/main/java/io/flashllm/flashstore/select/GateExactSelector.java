@@ -12,7 +12,7 @@ import java.util.List;
  * for every neuron, and only neurons whose activation is non-zero need their up row and down
  * column. A neuron with act(gate·x) = 0 contributes exactly zero, so nothing is lost.
  */
-public final class GateExactSelector implements NeuronSelector {
+public final class GateExactSelector implements ChunkedSelector {
     private final List<WeightTensor> gates;
     private final FfnActivation activation;
     private final Parallel parallel;
@@ -43,16 +43,15 @@ public final class GateExactSelector implements NeuronSelector {
         WeightTensor g = gates.get(layer);
         float[] pre = out.gatePre();
         MatVec.matvec(parallel, g, x, pre);
-        int n = g.rows();
-        for (int j = 0; j < n; j++) {
-            if (activation.apply(pre[j]) != 0f) out.add(j);
-        }
+        addFiring(pre, 0, g.rows(), out);
         out.markGateKnown();
     }
 
-    @Override
-    public boolean selectsInChunks() {
-        return true;
+    /** Adds neurons {@code first + j} whose activation of {@code pre[j]} is non-zero, j in [0, rows). */
+    private void addFiring(float[] pre, int first, int rows, Selection out) {
+        for (int j = 0; j < rows; j++) {
+            if (activation.apply(pre[j]) != 0f) out.add(first + j);
+        }
     }
 
     /** Row-range views of each layer's gate for the chunk count last asked for, built once. */
@@ -63,7 +62,7 @@ public final class GateExactSelector implements NeuronSelector {
     public void selectChunk(int layer, float[] x, int chunk, int chunks, Selection out) {
         WeightTensor[] views = chunkViews(layer, chunks);
         WeightTensor g = views[chunk];
-        int from = NeuronSelector.chunkStart(gates.get(layer).rows(), chunk, chunks);
+        int from = ChunkedSelector.chunkStart(gates.get(layer).rows(), chunk, chunks);
         int rows = g.rows();
         // gatePre is valid for the ranges chosen so far; the FFN reads it only for those.
         out.markGateKnown();
@@ -71,9 +70,7 @@ public final class GateExactSelector implements NeuronSelector {
         MatVec.matvec(parallel, g, x, chunkPre);
         float[] pre = out.gatePre();
         System.arraycopy(chunkPre, 0, pre, from, rows);
-        for (int j = 0; j < rows; j++) {
-            if (activation.apply(chunkPre[j]) != 0f) out.add(from + j);
-        }
+        addFiring(chunkPre, from, rows, out);
     }
 
     private WeightTensor[] chunkViews(int layer, int chunks) {
@@ -85,7 +82,7 @@ public final class GateExactSelector implements NeuronSelector {
         long rb = g.rowBytes();
         v = new WeightTensor[chunks];
         for (int c = 0; c < chunks; c++) {
-            int from = NeuronSelector.chunkStart(n, c, chunks), to = NeuronSelector.chunkStart(n, c + 1, chunks);
+            int from = ChunkedSelector.chunkStart(n, c, chunks), to = ChunkedSelector.chunkStart(n, c + 1, chunks);
             v[c] = new WeightTensor(g.name() + "[" + from + ":" + to + "]", g.type(), new long[]{g.cols(), to - from},
                     g.data().asSlice(from * rb, (to - from) * rb));
             if (chunkPre.length < to - from) chunkPre = new float[to - from];

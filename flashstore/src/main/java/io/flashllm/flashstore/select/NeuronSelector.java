@@ -14,30 +14,6 @@ public interface NeuronSelector {
      */
     void select(int layer, float[] x, Selection out);
 
-    /**
-     * True when {@link #selectChunk} works: the selection can be made one range of neurons at a
-     * time, so the FFN reads the first range's misses from flash while the next range is chosen.
-     */
-    default boolean selectsInChunks() {
-        return false;
-    }
-
-    /**
-     * Appends to {@code out} the needed neurons of range {@code chunk} of {@code chunks} (the range
-     * {@link #chunkStart}{@code (n, chunk, chunks)} up to that of {@code chunk + 1}), in ascending
-     * order, with their gate pre-activations when the selector computes them. Called for chunks
-     * 0, 1, ... in order on a cleared {@code out}; after the last one {@code out} equals what
-     * {@link #select} gives.
-     */
-    default void selectChunk(int layer, float[] x, int chunk, int chunks, Selection out) {
-        throw new UnsupportedOperationException(name() + " selects all neurons at once");
-    }
-
-    /** First neuron of range {@code chunk} when {@code n} neurons are split into {@code chunks} ranges. */
-    static int chunkStart(int n, int chunk, int chunks) {
-        return (int) ((long) n * chunk / chunks);
-    }
-
     /** True when the selector reads the gate matrices from DRAM, so bundles need not carry them. */
     boolean needsResidentGate();
 

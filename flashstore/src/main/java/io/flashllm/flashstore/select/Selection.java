@@ -5,7 +5,9 @@ package io.flashllm.flashstore.select;
  * are allocated once per layer and reused for every token (the decode loop must not allocate).
  *
  * <p>{@link #gatePre()} holds the gate pre-activation of every neuron when the selector computed
- * it (gate-exact), so the FFN does not compute it a second time; otherwise it is unused.
+ * it (gate-exact), so the FFN does not compute it a second time; otherwise it is unused. A
+ * {@link ChunkedSelector} fills it range by range: after each range it is valid for the ranges
+ * chosen so far, which are the only neurons the FFN looks up.
  */
 public final class Selection {
     private final int[] neurons;

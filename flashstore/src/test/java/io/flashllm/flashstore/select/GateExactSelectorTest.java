@@ -26,7 +26,6 @@ class GateExactSelectorTest {
             WeightTensor gate = new WeightTensor("gate", GgmlType.F32, new long[]{cols, rows}, data);
             GateExactSelector s = new GateExactSelector(List.of(gate, gate),
                     new FfnActivation(FfnActivation.Kind.GATED_RELU, 0.1f));
-            assertTrue(s.selectsInChunks());
             float[] x = new float[cols];
             for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
             Selection whole = new Selection(rows);
