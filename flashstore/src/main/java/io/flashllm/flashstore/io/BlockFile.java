@@ -3,23 +3,35 @@ package io.flashllm.flashstore.io;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A file opened for positional reads, with O_DIRECT when the file system allows it so reads bypass
- * the page cache and DRAM use stays what the budget says. Where O_DIRECT is refused (tmpfs, some
- * network file systems) the file is read through the page cache and that is logged once per file
- * system type.
+ * the page cache and DRAM use stays what the budget says. Where O_DIRECT is refused (tmpfs before
+ * Linux 6.6, some network file systems) the file is read through the page cache and that is logged
+ * once per file system type.
+ *
+ * <p>On Linux (x86-64, AArch64) the file is opened with {@code open(2)} — {@code O_RDONLY|O_CLOEXEC},
+ * plus {@code O_DIRECT} when direct — and read with {@code pread(2)}, both through the FFM API
+ * ({@link Posix}); the same descriptor serves {@link IoEngine}'s native AIO. Elsewhere, or where
+ * the JVM denies native access, reads are buffered through a {@link FileChannel}.
  *
  * <p>Direct reads need the buffer address, file offset and length to be multiples of
  * {@link #ALIGNMENT}; bundle files are laid out that way and {@link IoEngine} buffers are aligned.
+ *
+ * <p>Closing is idempotent and safe while other threads read: every read holds a use of the
+ * descriptor, {@link #close()} stops new uses at once, and the descriptor is closed when the last
+ * read in progress (a {@code pread}, or a native AIO read from submission to completion) lets go of
+ * it, so a descriptor number is never read after it was closed (and perhaps reused by another open).
+ * Reads begun after close fail with an error naming the file.
  */
 public final class BlockFile implements AutoCloseable {
     /** Alignment of every direct read (offset, length, buffer address). */
@@ -27,62 +39,72 @@ public final class BlockFile implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger(BlockFile.class.getName());
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
-    /**
-     * {@code com.sun.nio.file.ExtendedOpenOption.DIRECT}, looked up by name: the class lives in
-     * jdk.unsupported, and naming it in source draws an "internal proprietary API" warning that
-     * javac cannot suppress. Null when the JDK lacks it (then reads are buffered).
-     */
-    private static final OpenOption DIRECT = directOption();
-
-    private static OpenOption directOption() {
-        try {
-            return (OpenOption) Class.forName("com.sun.nio.file.ExtendedOpenOption").getField("DIRECT").get(null);
-        } catch (ReflectiveOperationException | ClassCastException e) {
-            return null;
-        }
-    }
+    /** In {@link #uses}: set by close; the bits below count the reads holding the descriptor. */
+    private static final long CLOSED = 1L << 62;
 
     private final Path path;
-    private final FileChannel channel;
     private final boolean direct;
     private final long size;
+    /** The native descriptor (O_DIRECT when {@link #direct}), or -1 where reads go through {@link #channel}. */
+    private final int fd;
+    /** Reads where native file access is unavailable (never direct); null when {@link #fd} is used. */
+    private final FileChannel channel;
+    private final AtomicLong uses = new AtomicLong();
 
-    private BlockFile(Path path, FileChannel channel, boolean direct) throws IOException {
+    private BlockFile(Path path, int fd, FileChannel channel, boolean direct, long size) {
         this.path = path;
+        this.fd = fd;
         this.channel = channel;
         this.direct = direct;
-        this.size = channel.size();
+        this.size = size;
     }
 
     /** Opens {@code path} for reading, direct if {@code preferDirect} and the file system allows. */
     public static BlockFile open(Path path, boolean preferDirect) throws IOException {
-        return open(path, preferDirect, BlockFile::openDirect);
+        return open(path, preferDirect, p -> Posix.open(p.toString(), true), Posix.unavailable() == null);
     }
 
-    /** How a direct channel is obtained; tests substitute one that refuses, as some file systems do. */
+    /** How a direct descriptor is obtained; tests substitute one that refuses, as some file systems do. */
     @FunctionalInterface
     interface DirectOpener {
-        FileChannel open(Path path) throws IOException;
+        int open(Path path) throws IOException;
     }
 
-    static BlockFile open(Path path, boolean preferDirect, DirectOpener opener) throws IOException {
+    /**
+     * @param nativeAccess false reads through a {@link FileChannel} as where {@link Posix} is
+     *                     unavailable (tests force that path with it)
+     */
+    static BlockFile open(Path path, boolean preferDirect, DirectOpener opener, boolean nativeAccess) throws IOException {
         if (preferDirect) {
             String refusal;
-            try {
-                int block = blockSize(path);
-                if (ALIGNMENT % block == 0) {
-                    FileChannel ch = opener.open(path);
-                    // Some file systems accept O_DIRECT at open and refuse it at the first read.
-                    String probe = probe(ch);
-                    if (probe == null) return new BlockFile(path, ch, true);
-                    ch.close();
-                    refusal = probe;
-                } else {
-                    refusal = "file system block size " + block + " does not divide " + ALIGNMENT;
+            if (!nativeAccess) {
+                refusal = Posix.unavailable() != null ? "no native file access: " + Posix.unavailable()
+                        : "native file access not used";
+            } else {
+                try {
+                    int block = blockSize(path);
+                    if (ALIGNMENT % block == 0) {
+                        int fd = opener.open(path);
+                        String probe;
+                        long size = -1;
+                        try {
+                            // Some file systems accept O_DIRECT at open and refuse it at the first read.
+                            probe = probe(path, fd);
+                            if (probe == null) size = size(path, fd);
+                        } catch (IOException | RuntimeException | Error e) {
+                            Posix.close(fd);
+                            throw e;
+                        }
+                        if (probe == null) return new BlockFile(path, fd, null, true, size);
+                        Posix.close(fd);
+                        refusal = probe;
+                    } else {
+                        refusal = "file system block size " + block + " does not divide " + ALIGNMENT;
+                    }
+                } catch (IOException e) {
+                    if (!Files.isRegularFile(path)) throw e;
+                    refusal = String.valueOf(e.getMessage());
                 }
-            } catch (UnsupportedOperationException | IOException e) {
-                if (!Files.isRegularFile(path)) throw e instanceof IOException io ? io : new IOException(e);
-                refusal = String.valueOf(e.getMessage());
             }
             String fsType = fileStoreType(path);
             if (WARNED.add(fsType)) {
@@ -90,12 +112,22 @@ public final class BlockFile implements AutoCloseable {
                         + refusal + "); reading through the page cache, which then counts against DRAM");
             }
         }
-        return new BlockFile(path, FileChannel.open(path, StandardOpenOption.READ), false);
-    }
-
-    private static FileChannel openDirect(Path path) throws IOException {
-        if (DIRECT == null) throw new UnsupportedOperationException("this JDK has no O_DIRECT open option");
-        return FileChannel.open(path, StandardOpenOption.READ, DIRECT);
+        if (!nativeAccess) {
+            FileChannel ch = FileChannel.open(path, StandardOpenOption.READ);
+            try {
+                return new BlockFile(path, -1, ch, false, ch.size());
+            } catch (RuntimeException | Error e) {
+                ch.close();
+                throw e;
+            }
+        }
+        int fd = Posix.open(path.toString(), false);
+        try {
+            return new BlockFile(path, fd, null, false, size(path, fd));
+        } catch (IOException | RuntimeException | Error e) {
+            Posix.close(fd);
+            throw e;
+        }
     }
 
     /**
@@ -103,12 +135,24 @@ public final class BlockFile implements AutoCloseable {
      * aligned read at offset 0 is legal on a file shorter than a block (it returns fewer bytes), so
      * short files are probed too.
      */
-    private static String probe(FileChannel ch) {
+    private static String probe(Path path, int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            ch.read(arena.allocate(ALIGNMENT, ALIGNMENT).asByteBuffer(), 0);
-            return null;
-        } catch (IOException e) {
-            return "direct read failed: " + e.getMessage();
+            MemorySegment state = Posix.newCallState(arena);
+            MemorySegment buf = arena.allocate(ALIGNMENT, ALIGNMENT);
+            while (true) {
+                if (Posix.pread(fd, buf, ALIGNMENT, 0, state) >= 0) return null;
+                int errno = Posix.errno(state);
+                if (errno != Posix.EINTR) return "direct read failed: " + Posix.describe(errno);
+            }
+        }
+    }
+
+    private static long size(Path path, int fd) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Posix.newCallState(arena);
+            long size = Posix.size(fd, state);
+            if (size < 0) throw new IOException(path + ": lseek to the end failed: " + Posix.describe(Posix.errno(state)));
+            return size;
         }
     }
 
@@ -138,26 +182,88 @@ public final class BlockFile implements AutoCloseable {
         return direct;
     }
 
+    /** The file's size when it was opened. */
     public long size() {
         return size;
     }
 
     /**
-     * Reads exactly {@code dst.remaining()} bytes at {@code offset}. For a direct file the buffer,
-     * offset and length must be aligned to {@link #ALIGNMENT}.
+     * Reads exactly {@code dst.byteSize()} bytes at {@code offset} into {@code dst}, a native
+     * segment. For a direct file the segment's address, the offset and the length must be multiples
+     * of {@link #ALIGNMENT}.
+     *
+     * @throws UncheckedIOException when the read fails (naming the file, offset and errno), when the
+     *         file ends before the last byte (it is truncated), or when this file is closed
      */
-    public void readFully(ByteBuffer dst, long offset) {
-        checkRange(offset, dst.remaining());
+    public void readFully(MemorySegment dst, long offset) {
+        try (Arena arena = Arena.ofConfined()) {
+            readFully(dst, offset, Posix.unavailable() == null ? Posix.newCallState(arena) : null);
+        }
+    }
+
+    /** As {@link #readFully(MemorySegment, long)}, errno captured in {@code state} (a reader's own, reused). */
+    void readFully(MemorySegment dst, long offset, MemorySegment state) {
+        long length = dst.byteSize();
+        checkRange(offset, length);
+        if (direct && (!dst.isNative() || ((dst.address() | offset | length) & (ALIGNMENT - 1)) != 0)) {
+            throw new IllegalArgumentException(path + ": a direct read needs a native buffer, offset and length aligned to "
+                    + ALIGNMENT + "; got " + length + " bytes at offset " + offset + " into "
+                    + (dst.isNative() ? "address 0x" + Long.toHexString(dst.address()) : "a heap buffer"));
+        }
+        acquire(offset, length);
+        try {
+            if (channel != null) {
+                readChannel(dst, offset);
+            } else {
+                readNative(dst, offset, state);
+            }
+        } finally {
+            release();
+        }
+    }
+
+    /** {@code pread} until the segment is full: short reads continue where they stopped, EINTR is retried. */
+    private void readNative(MemorySegment dst, long offset, MemorySegment state) {
+        long length = dst.byteSize();
+        long done = 0;
+        while (done < length) {
+            long pos = offset + done;
+            long n = Posix.pread(fd, done == 0 ? dst : dst.asSlice(done), length - done, pos, state);
+            if (n < 0) {
+                int errno = Posix.errno(state);
+                if (errno == Posix.EINTR) continue;
+                throw new UncheckedIOException(new IOException(path + ": read of " + (length - done) + " bytes at offset "
+                        + pos + " failed: " + Posix.describe(errno)));
+            }
+            if (n == 0) throw truncated(offset, length, pos);
+            done += n;
+            // A direct read that stops short of a block boundary has usually met the end of the file,
+            // and reading on from there would be refused (EINVAL) rather than say so: ask the size.
+            if (direct && done < length && (done & (ALIGNMENT - 1)) != 0) {
+                long now = Posix.size(fd, state);
+                if (now >= 0 && now <= offset + done) throw truncated(offset, length, offset + done);
+            }
+        }
+    }
+
+    private void readChannel(MemorySegment dst, long offset) {
+        ByteBuffer bb = dst.asByteBuffer();
         long pos = offset;
         try {
-            while (dst.hasRemaining()) {
-                int n = channel.read(dst, pos);
-                if (n < 0) throw new IOException(path + ": unexpected end of file at offset " + pos);
+            while (bb.hasRemaining()) {
+                int n = channel.read(bb, pos);
+                if (n < 0) throw truncated(offset, dst.byteSize(), pos);
                 pos += n;
             }
         } catch (IOException e) {
             throw new UncheckedIOException(path + ": read at offset " + pos + " failed: " + e.getMessage(), e);
         }
+    }
+
+    private UncheckedIOException truncated(long offset, long length, long end) {
+        return new UncheckedIOException(new IOException(path + ": end of file at offset " + end + " while reading "
+                + length + " bytes at offset " + offset + "; the file is truncated (it had " + size
+                + " bytes when opened)"));
     }
 
     /** Throws the error a read of {@code length} bytes at {@code offset} past the end of the file gets. */
@@ -170,31 +276,78 @@ public final class BlockFile implements AutoCloseable {
 
     /** The error of a native read that failed with {@code errno} or came back {@code got} bytes short. */
     UncheckedIOException readFailed(long offset, int length, long result) {
-        String what = result < 0 ? "failed: errno " + (-result) : "returned " + result + " of " + length + " bytes";
-        return new UncheckedIOException(new IOException(path + ": read at offset " + offset + " " + what));
+        if (result >= 0 && result < length) {
+            return new UncheckedIOException(new IOException(path + ": read of " + length + " bytes at offset " + offset
+                    + " returned " + result + " bytes; the file is truncated (it had " + size + " bytes when opened)"));
+        }
+        String what = result < 0 ? "failed: " + Posix.describe((int) -result) : "returned " + result + " of " + length + " bytes";
+        return new UncheckedIOException(new IOException(path + ": read of " + length + " bytes at offset " + offset + " " + what));
     }
-
-    private int nativeFd = -1;
 
     /**
-     * A native descriptor of the same file with the same direct-ness, for {@link IoEngine}'s native
-     * AIO; opened on first use, closed with this file.
+     * The native descriptor, for a native AIO read of {@code length} bytes at {@code offset}: held
+     * from before submission until {@link #releaseFd()} after its completion was reaped, so closing
+     * this file meanwhile cannot close it under the read.
+     *
+     * @throws UncheckedIOException when this file is closed
+     * @throws IllegalStateException where the file is read through a channel (no native access)
      */
-    synchronized int nativeFd() {
-        if (closed) throw new IllegalStateException(path + " is closed");
-        if (nativeFd < 0) nativeFd = LinuxAio.open(path.toString(), direct);
-        return nativeFd;
+    int acquireFd(long offset, long length) {
+        if (channel != null) throw new IllegalStateException(path + ": no native descriptor (native access unavailable)");
+        acquire(offset, length);
+        return fd;
     }
 
-    private boolean closed;
+    /** Ends the use {@link #acquireFd} began. */
+    void releaseFd() {
+        release();
+    }
 
-    @Override
-    public synchronized void close() throws IOException {
-        closed = true;
-        if (nativeFd >= 0) {
-            LinuxAio.close(nativeFd);
-            nativeFd = -1;
+    private void acquire(long offset, long length) {
+        while (true) {
+            long u = uses.get();
+            if ((u & CLOSED) != 0) {
+                throw new UncheckedIOException(new IOException(path + " is closed; cannot read " + length
+                        + " bytes at offset " + offset));
+            }
+            if (uses.compareAndSet(u, u + 1)) return;
         }
-        channel.close();
+    }
+
+    private void release() {
+        if (uses.decrementAndGet() == CLOSED) closeDescriptor(); // the last read after close
+    }
+
+    /** True once {@link #close()} was called (the descriptor may stay open until reads in progress finish). */
+    boolean closed() {
+        return (uses.get() & CLOSED) != 0;
+    }
+
+    /**
+     * Closes the file; later reads fail. Reads already in progress finish, and the last of them
+     * closes the descriptor. Calling this again does nothing.
+     */
+    @Override
+    public void close() throws IOException {
+        long u;
+        do {
+            u = uses.get();
+            if ((u & CLOSED) != 0) return;
+        } while (!uses.compareAndSet(u, u | CLOSED));
+        if (u == 0) closeDescriptor();
+    }
+
+    /** Runs exactly once: by close when no read holds the descriptor, else by the last read to let go. */
+    private void closeDescriptor() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing " + path + " failed: " + e.getMessage());
+            }
+            return;
+        }
+        int errno = Posix.close(fd);
+        if (errno != 0) LOG.log(System.Logger.Level.WARNING, "closing " + path + " failed: " + Posix.describe(errno));
     }
 }

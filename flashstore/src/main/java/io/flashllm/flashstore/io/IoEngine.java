@@ -3,7 +3,6 @@ package io.flashllm.flashstore.io;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -70,7 +69,8 @@ public final class IoEngine implements AutoCloseable {
         }
         for (int i = 0; i < depth; i++) {
             MemorySegment buf = arena.allocate(maxReadBytes, BlockFile.ALIGNMENT);
-            Thread t = Thread.ofPlatform().daemon().name("flashllm-io-" + i).unstarted(() -> work(buf));
+            MemorySegment state = Posix.unavailable() == null ? Posix.newCallState(arena) : null;
+            Thread t = Thread.ofPlatform().daemon().name("flashllm-io-" + i).unstarted(() -> work(buf, state));
             workers.add(t);
             t.start();
         }
@@ -121,8 +121,7 @@ public final class IoEngine implements AutoCloseable {
         batch.await();
     }
 
-    private void work(MemorySegment buf) {
-        ByteBuffer bb = buf.asByteBuffer();
+    private void work(MemorySegment buf, MemorySegment state) {
         MemorySegment[] views = new MemorySegment[maxReadBytes / BlockFile.ALIGNMENT + 1];
         while (true) {
             ReadBatch b;
@@ -137,11 +136,11 @@ public final class IoEngine implements AutoCloseable {
                 Throwable failure = null;
                 try {
                     int len = b.lengths[i];
-                    bb.clear().limit(len);
+                    MemorySegment data = view(views, buf, 0, len);
                     long t0 = System.nanoTime();
-                    b.files[i].readFully(bb, b.offsets[i]);
+                    b.files[i].readFully(data, b.offsets[i], state); // pread(2), O_DIRECT when the file is direct
                     long nanos = System.nanoTime() - t0;
-                    b.handler.onRead(i, view(views, buf, 0, len), nanos);
+                    b.handler.onRead(i, data, nanos);
                 } catch (Throwable t) {
                     failure = t;
                 }
@@ -200,7 +199,8 @@ public final class IoEngine implements AutoCloseable {
                         int fd;
                         try {
                             b.files[i].checkRange(b.offsets[i], b.lengths[i]);
-                            fd = b.files[i].nativeFd();
+                            // Held until the completion is reaped: closing the file meanwhile cannot close it.
+                            fd = b.files[i].acquireFd(b.offsets[i], b.lengths[i]);
                         } catch (RuntimeException e) {
                             b.finished(e);
                             continue;
@@ -247,6 +247,7 @@ public final class IoEngine implements AutoCloseable {
                         int i = slotRead[slot];
                         int len = b.lengths[i];
                         Throwable failure = null;
+                        b.files[i].releaseFd();
                         try {
                             if (res != len) throw b.files[i].readFailed(b.offsets[i], len, res);
                             b.handler.onRead(i, view(views[slot], bufs, (long) slot * maxReadBytes, len),
@@ -267,7 +268,10 @@ public final class IoEngine implements AutoCloseable {
                 destroyed = true;
                 IllegalStateException failed = new IllegalStateException("native AIO failed", e);
                 for (int slot = 0; slot < depth; slot++) {
-                    if (slotBatch[slot] != null) slotBatch[slot].finished(failed);
+                    ReadBatch b = slotBatch[slot];
+                    if (b == null) continue;
+                    b.files[slotRead[slot]].releaseFd();
+                    b.finished(failed);
                 }
                 for (ReadBatch b : waiting) {
                     for (int i = b.aioNext; i < b.aioSize; i++) b.finished(failed);

@@ -30,25 +30,24 @@ final class LinuxAio {
     static final int EVENT_BYTES = 32;
     static final int EAGAIN = 11, EINTR = 4;
 
-    private record Arch(long ioSetup, long ioDestroy, long ioGetevents, long ioSubmit, int oDirect) {}
+    private record Arch(long ioSetup, long ioDestroy, long ioGetevents, long ioSubmit) {}
 
     // Linux's generic syscall table (asm-generic/unistd.h) for AArch64; x86-64 has its own.
-    private static final Arch X86_64 = new Arch(206, 207, 208, 209, 0x4000);
-    private static final Arch AARCH64 = new Arch(0, 1, 4, 2, 0x10000);
-    private static final int O_RDONLY = 0, O_CLOEXEC = 0x80000;
+    private static final Arch X86_64 = new Arch(206, 207, 208, 209);
+    private static final Arch AARCH64 = new Arch(0, 1, 4, 2);
 
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     private static final Arch ARCH;
-    private static final MethodHandle SYSCALL2, SYSCALL3, SYSCALL5, OPEN, CLOSE;
+    private static final MethodHandle SYSCALL2, SYSCALL3, SYSCALL5;
     private static final String UNAVAILABLE;
 
     static {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String cpu = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         Arch arch = cpu.equals("amd64") || cpu.equals("x86_64") ? X86_64 : cpu.equals("aarch64") ? AARCH64 : null;
-        MethodHandle s2 = null, s3 = null, s5 = null, open = null, close = null;
+        MethodHandle s2 = null, s3 = null, s5 = null;
         String why = null;
         if (!os.startsWith("linux")) {
             why = "not Linux";
@@ -68,11 +67,6 @@ final class LinuxAio {
                 s5 = downcall(linker, syscall, FunctionDescriptor.of(ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG), Linker.Option.firstVariadicArg(1), errno);
-                open = downcall(linker, linker.defaultLookup().find("open").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
-                                ValueLayout.JAVA_INT), Linker.Option.firstVariadicArg(2), errno);
-                close = downcall(linker, linker.defaultLookup().find("close").orElseThrow(),
-                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
             } catch (RuntimeException | Error e) {
                 why = "no native linker: " + e;
             }
@@ -82,8 +76,6 @@ final class LinuxAio {
         SYSCALL2 = s2;
         SYSCALL3 = s3;
         SYSCALL5 = s5;
-        OPEN = open;
-        CLOSE = close;
         UNAVAILABLE = why;
     }
 
@@ -146,29 +138,6 @@ final class LinuxAio {
         }
     }
 
-    /** Opens {@code path} read-only (and O_DIRECT when {@code direct}); the descriptor, or throws with the errno. */
-    static int open(String path, boolean direct) {
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment state = a.allocate(CAPTURE);
-            int flags = O_RDONLY | O_CLOEXEC | (direct ? ARCH.oDirect : 0);
-            int fd = (int) OPEN.invokeExact(state, a.allocateFrom(path), flags, 0);
-            if (fd < 0) throw new IllegalStateException("open(" + path + ") failed: errno " + errno(state));
-            return fd;
-        } catch (IllegalStateException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
-
-    static void close(int fd) {
-        try {
-            int ignored = (int) CLOSE.invokeExact(fd);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
-
     /** Fills the iocb at byte {@code at} of {@code iocbs} with a read of {@code length} bytes at {@code offset} into {@code buffer}. */
     static void prepareRead(MemorySegment iocbs, long at, long data, int fd, long buffer, long length, long offset) {
         // Every field written, the reserved ones as zero: no slice or fill per read.
@@ -200,13 +169,8 @@ final class LinuxAio {
         }
     }
 
-    /**
-     * {@code Linker.downcallHandle}, a restricted method: the launcher grants native access
-     * ({@code --enable-native-access=ALL-UNNAMED}), so javac's warning is answered here once.
-     */
-    @SuppressWarnings("restricted")
     private static MethodHandle downcall(Linker linker, MemorySegment function, FunctionDescriptor descriptor,
                                          Linker.Option... options) {
-        return linker.downcallHandle(function, descriptor, options);
+        return Posix.downcall(linker, function, descriptor, options);
     }
 }

@@ -85,7 +85,7 @@ class IoEngineTest {
             }
             try (BlockFile bf = BlockFile.open(f, true, p -> {
                 throw new IOException("Invalid argument");
-            })) {
+            }, Posix.unavailable() == null)) {
                 assertFalse(bf.direct(), "refused O_DIRECT falls back to buffered");
                 assertTrue(BlockFile.warnedFileSystems().contains(Files.getFileStore(f).type()), "logged once");
                 randomReadsMatch(bf, data, 6);
