@@ -202,6 +202,39 @@ public final class MatVec {
         RowKernel.forType(w.type()).axpy(w.data(), row * w.rowBytes(), w.cols(), a, out, outOff);
     }
 
+    /**
+     * {@code out[outOff + c] += a[i] * W[rows[i]][c]} for i in [0, count) and every column c: the
+     * down projection over the neurons a token uses (the rows of the neuron cache that fired), on
+     * the calling thread, four rows per kernel call. Each element gets the same fused multiply-adds in the same
+     * order as {@link #axpy} row after row, so the result is bit for bit the same.
+     */
+    public static void axpyRows(WeightTensor w, int[] rows, float[] a, int count, float[] out, int outOff) {
+        int cols = w.cols(), nRows = w.rows();
+        if (count < 0 || count > rows.length || count > a.length) {
+            throw new IndexOutOfBoundsException("count " + count + " outside row list of " + rows.length
+                    + " / coefficients of " + a.length);
+        }
+        Checks.span("out", out, outOff, cols);
+        for (int i = 0; i < count; i++) {
+            if (rows[i] < 0 || rows[i] >= nRows) {
+                throw new IndexOutOfBoundsException("rows[" + i + "] = " + rows[i] + " outside tensor "
+                        + w.name() + " with " + nRows + " rows");
+            }
+        }
+        RowKernel k = RowKernel.forType(w.type());
+        MemorySegment s = w.data();
+        long rb = w.rowBytes();
+        int i = 0;
+        for (; i + 7 < count; i += 8) {
+            k.axpy8(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, rows[i + 4] * rb,
+                    rows[i + 5] * rb, rows[i + 6] * rb, rows[i + 7] * rb, cols, a, i, out, outOff);
+        }
+        for (; i + 3 < count; i += 4) {
+            k.axpy4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols,
+                    a[i], a[i + 1], a[i + 2], a[i + 3], out, outOff);
+        }
+        for (; i < count; i++) k.axpy(s, rows[i] * rb, cols, a[i], out, outOff);
+    }
 
     /** Runs {@code body} over {@code [0, n)} on the pool, or inline when the work is too small for a hand-off. */
     static void run(Parallel p, int n, long work, Parallel.RangeBody body) {

@@ -122,6 +122,50 @@ class KernelsVsReferenceTest {
         }
     }
 
+    /**
+     * axpyRows (axpy8, axpy4, then single rows) over gathered rows in any order with repeats, every
+     * count from 0 past two groups of eight: equal to the reference, and bit for bit equal to
+     * axpy row after row, as its contract says.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void axpyRowsMatchesReferenceAndAxpy(GgmlType type) {
+        Random rnd = new Random(500 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : TestTensors.colsFor(type)) {
+                int rows = 11;
+                WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                float[][] deq = new float[rows][];
+                for (int r = 0; r < rows; r++) deq[r] = ScalarReference.dequantizeRow(w, r);
+                for (int count = 0; count <= 19; count++) {
+                    int[] pick = new int[count + 2];
+                    float[] a = new float[count + 1];
+                    for (int i = 0; i < count; i++) {
+                        pick[i] = rnd.nextInt(rows);
+                        a[i] = (float) rnd.nextGaussian();
+                    }
+                    float[] start = TestTensors.gaussian(cols + 5, rnd);
+                    float[] got = start.clone();
+                    MatVec.axpyRows(w, pick, a, count, got, 3);
+                    float[] oneByOne = start.clone();
+                    for (int i = 0; i < count; i++) MatVec.axpy(w, pick[i], a[i], oneByOne, 3);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(oneByOne, got,
+                            type + " axpyRows vs axpy, " + count + " rows of " + cols);
+                    for (int c = 0; c < cols + 5; c++) {
+                        double expect = start[c], mag = Math.abs(start[c]);
+                        if (c >= 3 && c < cols + 3) {
+                            for (int i = 0; i < count; i++) {
+                                expect += (double) a[i] * deq[pick[i]][c - 3];
+                                mag += Math.abs((double) a[i] * deq[pick[i]][c - 3]);
+                            }
+                        }
+                        assertClose(expect, got[c], mag, type + " axpyRows " + count + " rows col " + c);
+                    }
+                }
+            }
+        }
+    }
+
     /** dot2, dot4 and dot8 called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
     @ParameterizedTest
     @EnumSource(GgmlType.class)

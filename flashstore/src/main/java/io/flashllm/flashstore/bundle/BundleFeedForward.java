@@ -786,8 +786,9 @@ public final class BundleFeedForward implements BatchedFeedForward {
     /**
      * out += the contributions of rows [r0, r1) (ids from the cache, or {@code ids} for stream rows).
      * With the gate pre-activations known (an exact selector computed them), the firing rows are
-     * gathered first and their up products run through the multi-row kernel, four rows per pass
-     * over the activations; otherwise each row is handled on its own.
+     * gathered first, their up products run through the multi-row kernel, four rows per pass
+     * over the activations, and their down columns are added eight at a time; otherwise each row is
+     * handled on its own.
      */
     private void accumulateRange(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int[] list, int[] skip, int mark,
                                  int r0, int r1, float[] gatePre, float[] x, float[] out, int chunk) {
@@ -817,11 +818,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (n == 0) return;
         float[] prod = firingProd[chunk];
         MatVec.matvecRows(null, rows.part(upIndex), firing, n, x, prod);
-        WeightTensor down = rows.part(downIndex);
-        for (int i = 0; i < n; i++) {
-            float a = act[i] * (prod[i] + (L.upBias != null ? up[i] : 0f));
-            MatVec.axpy(down, firing[i], a, out, 0);
-        }
+        for (int i = 0; i < n; i++) act[i] *= prod[i] + (L.upBias != null ? up[i] : 0f);
+        MatVec.axpyRows(rows.part(downIndex), firing, act, n, out, 0);
     }
 
     private void accumulate(Layer L, RowMatrix rows, int r, int id, float[] gatePre, float[] x, float[] out) {

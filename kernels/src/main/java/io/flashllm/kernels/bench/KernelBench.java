@@ -21,8 +21,9 @@ import java.util.Random;
  *
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
  * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse]}; {@code --sparse} adds
- * {@code matvecRows} over a shuffled half of the rows and single-thread {@code axpy} of every row,
- * in weight GB/s like the dense column. Run with
+ * {@code matvecRows} over a shuffled half of the rows, and on the calling thread {@code axpy} of the
+ * same rows one at a time and {@code axpyRows} of them (four per kernel call), in weight GB/s like
+ * the dense column; for the down projection's shape pass {@code --rows 8192 --cols 2048}. Run with
  * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
  * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5). The last column, weight bytes per second of
  * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
@@ -72,9 +73,9 @@ public final class KernelBench {
             double copy = MemoryProbe.copyGBps(p, src, dst, seconds);
             System.out.printf(Locale.ROOT, "memory: memcpy %.1f GB/s (bytes copied; %.1f GB/s read+write); "
                     + "the read probe runs again right before each type, since the machine's load drifts%n", copy, 2 * copy);
-            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s %9s %14s %14s%n", "type", "MB/matrix", "GB/s",
+            System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s %9s %14s %14s %16s%n", "type", "MB/matrix", "GB/s",
                     "ms/product", "read GB/s", "vs read", "GB/cpu-s(main)", "GFLOP/s", rowsOnly ? "" : "rows (cpu-s)",
-                    rowsOnly ? "" : "axpy (cpu-s)");
+                    rowsOnly ? "" : "axpy (cpu-s)", rowsOnly ? "" : "axpyRows (cpu-s)");
             for (GgmlType t : types) {
                 double read = MemoryProbe.readGBps(p, src, seconds / 2);
                 double[] r = measure(p, t, rows, cols, batch, seconds, workingSetMb, Mode.DENSE);
@@ -82,7 +83,9 @@ public final class KernelBench {
                 if (!rowsOnly) {
                     double[] g = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.ROWS);
                     double[] a = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.AXPY);
-                    extra = String.format(Locale.ROOT, " %6.1f (%5.1f) %6.1f (%5.1f)", g[1], g[3], a[1], a[3]);
+                    double[] a4 = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.AXPY_ROWS);
+                    extra = String.format(Locale.ROOT, " %6.1f (%5.1f) %6.1f (%5.1f)   %6.1f (%5.1f)",
+                            g[1], g[3], a[1], a[3], a4[1], a4[3]);
                 }
                 System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.1f %10.2f %14.1f %9.1f%s%n",
                         t, r[0] / 1e6, r[1], r[2], read, r[1] / read, r[3], r[4], extra);
@@ -115,13 +118,13 @@ public final class KernelBench {
             float[] x = new float[Math.max(cols * batch, rows)];
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
             float[] out = new float[Math.max(rows * batch, cols)];
-            if (mode == Mode.ROWS) {
+            if (mode != Mode.DENSE) {
                 java.util.List<Integer> picked = new ArrayList<>();
                 for (int r = 0; r < rows; r += 2) picked.add(r);
                 java.util.Collections.shuffle(picked, new Random(5));
                 gather = picked.stream().mapToInt(Integer::intValue).toArray();
             }
-            long stepBytes = mode == Mode.ROWS ? (long) gather.length * (bytes / rows) : bytes;
+            long stepBytes = mode != Mode.DENSE ? (long) gather.length * (bytes / rows) : bytes;
             // Warm-up counted in CPU time of this thread, so that on a busy machine C2 still gets
             // to finish compiling before the measurement starts.
             long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
@@ -147,8 +150,10 @@ public final class KernelBench {
         DENSE,
         /** {@code matvecRows} over every other row, in a shuffled order: the sparse up/gate pattern. */
         ROWS,
-        /** {@code axpy} of every row into one output on the calling thread: the sparse down pattern. */
-        AXPY
+        /** {@code axpy} of the same rows as ROWS, one at a time, into one output on the calling thread: the sparse down pattern. */
+        AXPY,
+        /** {@code axpyRows} of the same rows (four per kernel call) on the calling thread. */
+        AXPY_ROWS
     }
 
     private static int[] gather;
@@ -161,9 +166,9 @@ public final class KernelBench {
             }
             case ROWS -> MatVec.matvecRows(p, w, gather, gather.length, x, out);
             case AXPY -> {
-                int rows = w.rows();
-                for (int r = 0; r < rows; r++) MatVec.axpy(w, r, x[r], out);
+                for (int i = 0; i < gather.length; i++) MatVec.axpy(w, gather[i], x[i], out);
             }
+            case AXPY_ROWS -> MatVec.axpyRows(w, gather, x, gather.length, out, 0);
         }
     }
 }

@@ -374,6 +374,79 @@ final class Q4_0Kernel extends RowKernel {
     }
 
     @Override
+    public void axpy8(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5, long off6,
+                      long off7, int cols, float[] a, int aOff, float[] out, int outOff) {
+        if (L == 16) {
+            axpy8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, a[aOff], a[aOff + 1], a[aOff + 2],
+                    a[aOff + 3], a[aOff + 4], a[aOff + 5], a[aOff + 6], a[aOff + 7], out, outOff);
+        } else {
+            super.axpy8(s, off0, off1, off2, off3, off4, off5, off6, off7, cols, a, aOff, out, outOff);
+        }
+    }
+
+    /**
+     * 512-bit vectors, eight rows by one block per step: a block's 32 outputs are loaded and stored
+     * once for eight rows, and eight rows' bytes are in flight (the neuron cache's rows are scattered
+     * in DRAM). Each row's nibbles are decoded as in {@link #axpy}, so the sums are the same.
+     */
+    private static void axpy8x16(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5,
+                                 long off6, long off7, int blocks, float a0, float a1, float a2, float a3, float a4,
+                                 float a5, float a6, float a7, float[] out, int outOff) {
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            long o4 = off4 + d, o5 = off5 + d, o6 = off6 + d, o7 = off7 + d;
+            int ob = outOff + 32 * b;
+            FloatVector lo = FloatVector.fromArray(F, out, ob);
+            FloatVector hi = FloatVector.fromArray(F, out, ob + 16);
+            ByteVector q;
+            FloatVector ad;
+            ad = FloatVector.broadcast(F, a0 * Simd.f16(s, o0));
+            q = ByteVector.fromMemorySegment(B, s, o0 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            ad = FloatVector.broadcast(F, a1 * Simd.f16(s, o1));
+            q = ByteVector.fromMemorySegment(B, s, o1 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            ad = FloatVector.broadcast(F, a2 * Simd.f16(s, o2));
+            q = ByteVector.fromMemorySegment(B, s, o2 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            ad = FloatVector.broadcast(F, a3 * Simd.f16(s, o3));
+            q = ByteVector.fromMemorySegment(B, s, o3 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            ad = FloatVector.broadcast(F, a4 * Simd.f16(s, o4));
+            q = ByteVector.fromMemorySegment(B, s, o4 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            ad = FloatVector.broadcast(F, a5 * Simd.f16(s, o5));
+            q = ByteVector.fromMemorySegment(B, s, o5 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            ad = FloatVector.broadcast(F, a6 * Simd.f16(s, o6));
+            q = ByteVector.fromMemorySegment(B, s, o6 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            ad = FloatVector.broadcast(F, a7 * Simd.f16(s, o7));
+            q = ByteVector.fromMemorySegment(B, s, o7 + 2, LE);
+            lo = ((FloatVector) q.and((byte) 15).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, lo);
+            hi = ((FloatVector) q.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15)
+                    .sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).fma(ad, hi);
+            lo.intoArray(out, ob);
+            hi.intoArray(out, ob + 16);
+        }
+    }
+
+    @Override
     public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {

@@ -317,6 +317,141 @@ final class Q8_0Kernel extends RowKernel {
     }
 
     @Override
+    public void axpy4(MemorySegment s, long off0, long off1, long off2, long off3, int cols,
+                      float a0, float a1, float a2, float a3, float[] out, int outOff) {
+        if (L == 16) {
+            axpy4x16(s, off0, off1, off2, off3, cols / 32, a0, a1, a2, a3, out, outOff);
+            return;
+        }
+        int blocks = cols / 32;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            FloatVector d0 = FloatVector.broadcast(F, a0 * HALF[s.get(SHORT_LE, o0) & 0xffff]);
+            FloatVector d1 = FloatVector.broadcast(F, a1 * HALF[s.get(SHORT_LE, o1) & 0xffff]);
+            FloatVector d2 = FloatVector.broadcast(F, a2 * HALF[s.get(SHORT_LE, o2) & 0xffff]);
+            FloatVector d3 = FloatVector.broadcast(F, a3 * HALF[s.get(SHORT_LE, o3) & 0xffff]);
+            int ob = outOff + 32 * b;
+            for (int j = 0; j < 32; j += L) {
+                FloatVector acc = FloatVector.fromArray(F, out, ob + j);
+                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d0, acc);
+                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, acc);
+                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d2, acc);
+                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 2 + j, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d3, acc);
+                acc.intoArray(out, ob + j);
+            }
+        }
+    }
+
+    /**
+     * 512-bit vectors, four rows by one block per step: {@code out} is loaded and stored once per
+     * block for all four rows, and four rows' bytes are in flight at once.
+     */
+    private static void axpy4x16(MemorySegment s, long off0, long off1, long off2, long off3, int blocks,
+                                 float a0, float a1, float a2, float a3, float[] out, int outOff) {
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            int ob = outOff + 32 * b;
+            FloatVector d0 = FloatVector.broadcast(F, a0 * HALF[s.get(SHORT_LE, o0) & 0xffff]);
+            FloatVector d1 = FloatVector.broadcast(F, a1 * HALF[s.get(SHORT_LE, o1) & 0xffff]);
+            FloatVector d2 = FloatVector.broadcast(F, a2 * HALF[s.get(SHORT_LE, o2) & 0xffff]);
+            FloatVector d3 = FloatVector.broadcast(F, a3 * HALF[s.get(SHORT_LE, o3) & 0xffff]);
+            FloatVector lo = FloatVector.fromArray(F, out, ob);
+            FloatVector hi = FloatVector.fromArray(F, out, ob + 16);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d0, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d0, hi);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d1, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d1, hi);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d2, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d2, hi);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d3, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d3, hi);
+            lo.intoArray(out, ob);
+            hi.intoArray(out, ob + 16);
+        }
+    }
+
+    @Override
+    public void axpy8(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5, long off6,
+                      long off7, int cols, float[] a, int aOff, float[] out, int outOff) {
+        if (L == 16) {
+            axpy8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, a[aOff], a[aOff + 1], a[aOff + 2],
+                    a[aOff + 3], a[aOff + 4], a[aOff + 5], a[aOff + 6], a[aOff + 7], out, outOff);
+        } else {
+            super.axpy8(s, off0, off1, off2, off3, off4, off5, off6, off7, cols, a, aOff, out, outOff);
+        }
+    }
+
+    /** 512-bit vectors, eight rows by one block per step: as {@link #axpy4x16} with eight rows in flight. */
+    private static void axpy8x16(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5,
+                                 long off6, long off7, int blocks, float a0, float a1, float a2, float a3, float a4,
+                                 float a5, float a6, float a7, float[] out, int outOff) {
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            long o4 = off4 + d, o5 = off5 + d, o6 = off6 + d, o7 = off7 + d;
+            int ob = outOff + 32 * b;
+            FloatVector lo = FloatVector.fromArray(F, out, ob);
+            FloatVector hi = FloatVector.fromArray(F, out, ob + 16);
+            FloatVector d0 = FloatVector.broadcast(F, a0 * HALF[s.get(SHORT_LE, o0) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d0, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d0, hi);
+            FloatVector d1 = FloatVector.broadcast(F, a1 * HALF[s.get(SHORT_LE, o1) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d1, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d1, hi);
+            FloatVector d2 = FloatVector.broadcast(F, a2 * HALF[s.get(SHORT_LE, o2) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d2, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d2, hi);
+            FloatVector d3 = FloatVector.broadcast(F, a3 * HALF[s.get(SHORT_LE, o3) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d3, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d3, hi);
+            FloatVector d4 = FloatVector.broadcast(F, a4 * HALF[s.get(SHORT_LE, o4) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o4 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d4, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o4 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d4, hi);
+            FloatVector d5 = FloatVector.broadcast(F, a5 * HALF[s.get(SHORT_LE, o5) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o5 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d5, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o5 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d5, hi);
+            FloatVector d6 = FloatVector.broadcast(F, a6 * HALF[s.get(SHORT_LE, o6) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o6 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d6, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o6 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d6, hi);
+            FloatVector d7 = FloatVector.broadcast(F, a7 * HALF[s.get(SHORT_LE, o7) & 0xffff]);
+            lo = ((FloatVector) ByteVector.fromMemorySegment(B, s, o7 + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d7, lo);
+            hi = ((FloatVector) ByteVector.fromMemorySegment(B, s, o7 + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(d7, hi);
+            lo.intoArray(out, ob);
+            hi.intoArray(out, ob + 16);
+        }
+    }
+
+    @Override
     public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {

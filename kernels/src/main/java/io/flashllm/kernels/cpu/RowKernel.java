@@ -75,6 +75,32 @@ public abstract class RowKernel {
     /** {@code out[outOff + c] += a * W[c]} for every column. */
     public abstract void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff);
 
+    /**
+     * {@code out[outOff + c] += a0 * W0[c] + a1 * W1[c] + a2 * W2[c] + a3 * W3[c]} for every column,
+     * the rows at {@code off0..off3}: the sparse down projection, four neurons' columns per pass.
+     * Kernels override this to load and store {@code out} once for four rows and to keep four
+     * weight streams in flight, since the gathered rows of the neuron cache are scattered in DRAM
+     * and one short row at a time leaves the core waiting on each miss. The default is four
+     * {@link #axpy} calls.
+     */
+    public void axpy4(MemorySegment s, long off0, long off1, long off2, long off3, int cols,
+                      float a0, float a1, float a2, float a3, float[] out, int outOff) {
+        axpy(s, off0, cols, a0, out, outOff);
+        axpy(s, off1, cols, a1, out, outOff);
+        axpy(s, off2, cols, a2, out, outOff);
+        axpy(s, off3, cols, a3, out, outOff);
+    }
+
+    /**
+     * As {@link #axpy4} for the eight rows at {@code off0..off7} with coefficients {@code a[aOff ..
+     * aOff + 8)}. The default is two {@link #axpy4} calls.
+     */
+    public void axpy8(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5, long off6,
+                      long off7, int cols, float[] a, int aOff, float[] out, int outOff) {
+        axpy4(s, off0, off1, off2, off3, cols, a[aOff], a[aOff + 1], a[aOff + 2], a[aOff + 3], out, outOff);
+        axpy4(s, off4, off5, off6, off7, cols, a[aOff + 4], a[aOff + 5], a[aOff + 6], a[aOff + 7], out, outOff);
+    }
+
     /** {@code out[outOff + c] = W[c]} for every column. */
     public abstract void dequant(MemorySegment s, long off, int cols, float[] out, int outOff);
 
