@@ -128,6 +128,9 @@ public final class MatVec {
         long rb = w.rowBytes();
         float[] prep = prepare(k, x, cols);
         Parallel.RangeBody body = (from, to) -> {
+            // Four rows, not dot8: the gathered rows are mostly neuron-cache rows (native segments)
+            // while matvec's dot8 streams mapped tensors. Sharing dot8 gave its compiled code two
+            // segment classes; the gate product slowed with it and a bundle decoded ~30% slower.
             int i = from;
             for (; i + 3 < to; i += 4) {
                 k.dot4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols, x, 0, prep, out, i);

@@ -166,6 +166,38 @@ class KernelsVsReferenceTest {
         }
     }
 
+    /**
+     * matvecRows on one thread over every pick count up to 19: the gathered rows go through dot4,
+     * dot2 and dot, each remainder included, land at their pick index, and nothing past count is written.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void matvecRowsEveryCountMatchesReference(GgmlType type) {
+        Random rnd = new Random(600 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : TestTensors.colsFor(type)) {
+                int rows = 13;
+                WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                float[] x = TestTensors.gaussian(cols, rnd);
+                float[] expect = new float[rows];
+                ScalarReference.matvec(w, x, expect);
+                double[] mag = new double[rows];
+                for (int r = 0; r < rows; r++) mag[r] = absDot(ScalarReference.dequantizeRow(w, r), x, 0);
+                for (int count = 0; count <= 19; count++) {
+                    int[] pick = new int[count + 2];
+                    for (int i = 0; i < count; i++) pick[i] = rnd.nextInt(rows);
+                    float[] got = new float[count + 1];
+                    got[count] = 42f;
+                    MatVec.matvecRows(null, w, pick, count, x, got);
+                    for (int i = 0; i < count; i++) {
+                        assertClose(expect[pick[i]], got[i], mag[pick[i]], type + " matvecRows " + count + " of " + cols);
+                    }
+                    org.junit.jupiter.api.Assertions.assertEquals(42f, got[count], type + " wrote past count " + count);
+                }
+            }
+        }
+    }
+
     /** dot2, dot4 and dot8 called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
