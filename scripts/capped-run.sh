@@ -10,6 +10,7 @@
 #   CAP=600M GATES=bundled SELECTOR=predicted sudo scripts/capped-run.sh   # the predictor's run (calibrates once)
 #   BENCH_EXTRA=--no-warmup sudo scripts/capped-run.sh   # extra flags for the bundle's bench
 #   JAVA_EXTRA=-Dflashllm.selectChunks=1 sudo scripts/capped-run.sh   # extra JVM flags (here: the old selection order)
+#   BUDGET=796917760 sudo scripts/capped-run.sh   # --memory-budget in bytes instead of cap - heap - 16 MiB
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -58,7 +59,7 @@ fi
 
 # Budget for flashllm inside the cap: the cap minus the Java heap (the budget counts everything else).
 JVM_OVERHEAD=$(( $(to_bytes "$HEAP") + 16*1024*1024 ))  # the budget itself reserves the JVM's non-heap runtime
-BUDGET=$(( CAP_BYTES - JVM_OVERHEAD ))
+BUDGET=${BUDGET:-$(( CAP_BYTES - JVM_OVERHEAD ))}
 
 run_capped() { # name, flashllm args...
   local name="$1"; shift
