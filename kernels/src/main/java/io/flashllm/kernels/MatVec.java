@@ -111,18 +111,13 @@ public final class MatVec {
 
     /** {@code out[i] = W[rows[i]] . x} for i in [0, count): the rows a sparsity predictor selected. */
     public static void matvecRows(Parallel p, WeightTensor w, int[] rows, int count, float[] x, float[] out) {
-        int cols = w.cols(), nRows = w.rows();
+        int cols = w.cols();
         if (count < 0 || count > rows.length) {
             throw new IndexOutOfBoundsException("count " + count + " outside row list of " + rows.length);
         }
         Checks.span("x", x, 0, cols);
         Checks.span("out", out, 0, count);
-        for (int i = 0; i < count; i++) {
-            if (rows[i] < 0 || rows[i] >= nRows) {
-                throw new IndexOutOfBoundsException("rows[" + i + "] = " + rows[i] + " outside tensor "
-                        + w.name() + " with " + nRows + " rows");
-            }
-        }
+        checkRows(w, rows, count);
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
@@ -208,22 +203,18 @@ public final class MatVec {
     /**
      * {@code out[outOff + c] += a[i] * W[rows[i]][c]} for i in [0, count) and every column c: the
      * down projection over the neurons a token uses (the rows of the neuron cache that fired), on
-     * the calling thread, four rows per kernel call. Each element gets the same fused multiply-adds in the same
-     * order as {@link #axpy} row after row, so the result is bit for bit the same.
+     * the calling thread, eight (else four, else one) rows per kernel call. Each element gets the
+     * same fused multiply-adds in the same order as {@link #axpy} row after row, so the result is bit
+     * for bit the same.
      */
     public static void axpyRows(WeightTensor w, int[] rows, float[] a, int count, float[] out, int outOff) {
-        int cols = w.cols(), nRows = w.rows();
+        int cols = w.cols();
         if (count < 0 || count > rows.length || count > a.length) {
             throw new IndexOutOfBoundsException("count " + count + " outside row list of " + rows.length
                     + " / coefficients of " + a.length);
         }
         Checks.span("out", out, outOff, cols);
-        for (int i = 0; i < count; i++) {
-            if (rows[i] < 0 || rows[i] >= nRows) {
-                throw new IndexOutOfBoundsException("rows[" + i + "] = " + rows[i] + " outside tensor "
-                        + w.name() + " with " + nRows + " rows");
-            }
-        }
+        checkRows(w, rows, count);
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
@@ -245,6 +236,17 @@ public final class MatVec {
             body.run(0, n);
         } else {
             p.forRange(n, body);
+        }
+    }
+
+    /** A pick outside the tensor fails here, naming the tensor, before a kernel touches the segment. */
+    private static void checkRows(WeightTensor w, int[] rows, int count) {
+        int nRows = w.rows();
+        for (int i = 0; i < count; i++) {
+            if (rows[i] < 0 || rows[i] >= nRows) {
+                throw new IndexOutOfBoundsException("rows[" + i + "] = " + rows[i] + " outside tensor "
+                        + w.name() + " with " + nRows + " rows");
+            }
         }
     }
 }
