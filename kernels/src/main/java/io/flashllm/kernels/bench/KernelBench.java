@@ -22,7 +22,7 @@ import java.util.Random;
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
  * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse]}; {@code --sparse} adds
  * {@code matvecRows} over a shuffled half of the rows, and on the calling thread {@code axpy} of the
- * same rows one at a time and {@code axpyRows} of them (four per kernel call), in weight GB/s like
+ * same rows one at a time and {@code axpyRows} of them (eight per kernel call for Q8_0 and Q4_0), in weight GB/s like
  * the dense column; for the down projection's shape pass {@code --rows 8192 --cols 2048}. Run with
  * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
  * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5). The last column, weight bytes per second of
@@ -152,7 +152,7 @@ public final class KernelBench {
         ROWS,
         /** {@code axpy} of the same rows as ROWS, one at a time, into one output on the calling thread: the sparse down pattern. */
         AXPY,
-        /** {@code axpyRows} of the same rows (four per kernel call) on the calling thread. */
+        /** {@code axpyRows} of the same rows (eight per kernel call for Q8_0 and Q4_0) on the calling thread. */
         AXPY_ROWS
     }
 
