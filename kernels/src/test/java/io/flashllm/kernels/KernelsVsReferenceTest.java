@@ -3,6 +3,7 @@ package io.flashllm.kernels;
 import io.flashllm.kernels.reference.ScalarReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -10,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /** Every optimized kernel against the scalar reference, for every type, on odd shapes. */
@@ -268,7 +270,8 @@ class KernelsVsReferenceTest {
     }
     /**
      * The panel path of batched products: batches of 8 and more, rows that leave a partial panel
-     * of twelve, and 2304 columns, which take three column blocks (1024, 1024, 256) per panel.
+     * of twelve, and 2304 columns: one column block per panel up to a batch of 48, two (2048 and
+     * 256 columns, the partial sums carried between them) at a batch of 64.
      */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
@@ -292,6 +295,23 @@ class KernelsVsReferenceTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /** Column blocks: whole rows when they fit, else multiples of 256 whose activations stay within 512 KiB. */
+    @Test
+    void columnBlockKeepsActivationsInL2AndWholeRowsWhenTheyFit() {
+        assertEquals(2048, MatMul.columnBlock(2048, 64));
+        assertEquals(2048, MatMul.columnBlock(8192, 64));
+        assertEquals(8192, MatMul.columnBlock(8192, 16));
+        assertEquals(2304, MatMul.columnBlock(2304, 48));
+        assertEquals(96, MatMul.columnBlock(96, 64));
+        for (int pw = 16; pw <= 64; pw += 16) {
+            for (int cols : new int[]{32, 256, 2048, 2304, 5120, 8192, 14336}) {
+                int k = MatMul.columnBlock(cols, pw);
+                assertTrue(k == cols || (k % 256 == 0 && k < cols), cols + " cols, batch " + pw + ": " + k);
+                assertTrue((long) k * pw * Float.BYTES <= 512 << 10 || k == 256, cols + " cols, batch " + pw + ": " + k);
             }
         }
     }
