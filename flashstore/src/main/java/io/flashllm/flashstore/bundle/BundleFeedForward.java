@@ -105,7 +105,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             this.file = file;
             this.layout = file.layout();
             int n = layout.neurons();
-            this.cache = new NeuronCache(n, options.cacheRowsPerLayer(), shapes, options.window(), arena, counters);
+            this.cache = new NeuronCache(n, options.cacheRowsPerLayer(), shapes, options.window(), options.halfLife(), arena, counters);
             this.selection = new Selection(n);
             this.hint = new Selection(n);
             this.stamp = new int[n];

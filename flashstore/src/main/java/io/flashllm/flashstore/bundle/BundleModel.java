@@ -175,9 +175,11 @@ public final class BundleModel implements AutoCloseable {
             int streamRows = 1024;
             MemoryBudget.Split split = null;
             int neurons = m.model().ffnDim();
-            // -Dflashllm.selectChunks=1 chooses all of a layer's neurons before reading any (for comparison runs).
+            // For comparison runs: -Dflashllm.selectChunks=1 chooses all of a layer's neurons before reading any;
+            // -Dflashllm.cache.halfLife=0 makes room least recently used first, caching every miss it can.
             BundleFfnOptions fo = BundleFfnOptions.unlimited(neurons).withWindow(options.window())
-                    .withSelectChunks(Integer.getInteger("flashllm.selectChunks", BundleFfnOptions.DEFAULT_SELECT_CHUNKS));
+                    .withSelectChunks(Integer.getInteger("flashllm.selectChunks", BundleFfnOptions.DEFAULT_SELECT_CHUNKS))
+                    .withHalfLife(Integer.getInteger("flashllm.cache.halfLife", BundleFfnOptions.DEFAULT_HALF_LIFE));
             if (options.memoryBudget() > 0) {
                 long residentBytes = 0;
                 for (Manifest.FileEntry e : m.files()) if (!layout.layerFiles().contains(e.path())) residentBytes += e.bytes();

@@ -12,9 +12,13 @@ import java.util.List;
  *
  * <p>Rows {@code 0..hotCount()} are the hot region: pinned neurons that are never evicted.
  * Windowing: at the start of each token, neurons not used in any of the last {@code window}
- * tokens are evicted. When new neurons need room the cache evicts the least recently used ones
- * that the current token does not use; if that is not enough, {@link #reserve} says so and the
- * caller streams the rest without caching them.
+ * tokens are evicted. When new neurons need room and the cache is full, it evicts neurons the
+ * current token does not use: with a half-life, the least active first, activity being how often
+ * a neuron was requested, each request weighing half as much {@code halfLife} tokens later; a
+ * replacing miss ({@link #claim}) less active than every candidate is not cached at all but
+ * streamed, so one-off neurons do not push out ones that keep coming back. With half-life 0, the
+ * least recently used go first and every miss is cached while a candidate is left. If room runs
+ * out, {@link #reserve} or {@link #claim} says so and the caller streams the rest.
  *
  * <p>Not thread-safe: one thread (the one running the layer) mutates it; I/O threads only fill
  * rows reserved for them.
@@ -26,6 +30,12 @@ public final class NeuronCache {
     private final long[] lastUsed;
     private final int[] activations;
     private final int window;
+    /** Activity, in units of {@link #gain}: each request adds the current gain, which grows each token. */
+    private final float[] activity;
+    /** What a request adds now; grows by {@link #growth} per token, so older requests weigh less. */
+    private float gain = 1f;
+    /** 2^(1/halfLife), or 0 for least recently used. */
+    private final float growth;
     private final LayerCounters counters;
     private int used;
     private int hot;
@@ -33,8 +43,18 @@ public final class NeuronCache {
     /** The step at which the activation counts were last cleared. */
     private long countedSince;
 
+    /** A cache that makes room least recently used first (half-life 0). */
     public NeuronCache(int neuronCount, int capacity, List<RowShape> shapes, int window, Arena arena, LayerCounters counters) {
+        this(neuronCount, capacity, shapes, window, 0, arena, counters);
+    }
+
+    /** {@code halfLife}: tokens after which a request counts half in choosing what to evict (0: least recently used). */
+    public NeuronCache(int neuronCount, int capacity, List<RowShape> shapes, int window, int halfLife, Arena arena,
+                       LayerCounters counters) {
         if (window < 1) throw new IllegalArgumentException("window must be >= 1 token, got " + window);
+        if (halfLife < 0) throw new IllegalArgumentException("halfLife must be >= 0 tokens, got " + halfLife);
+        this.growth = halfLife == 0 ? 0f : (float) Math.pow(2, 1.0 / halfLife);
+        this.activity = new float[neuronCount];
         if (capacity > neuronCount) capacity = neuronCount;
         this.rows = new RowMatrix(shapes, capacity, arena);
         this.idOfRow = new int[capacity];
@@ -116,6 +136,14 @@ public final class NeuronCache {
      */
     public void beginToken() {
         step++;
+        if (growth != 0f) {
+            gain *= growth;
+            if (gain > RESCALE_AT) {
+                // Keep the floats finite: scale every activity and the gain down together (ratios unchanged).
+                for (int i = 0; i < activity.length; i++) activity[i] *= 1f / RESCALE_AT;
+                gain *= 1f / RESCALE_AT;
+            }
+        }
         long oldest = step - window;
         int evicted = 0;
         for (int r = used - 1; r >= hot; r--) {
@@ -130,6 +158,7 @@ public final class NeuronCache {
     /** Looks a neuron up for the current token; a hit marks it used. Counts are added in bulk by the caller. */
     public boolean touch(int neuron) {
         activations[neuron]++;
+        activity[neuron] += gain;
         if (rowOfNeuron[neuron] >= 0) {
             lastUsed[neuron] = step;
             return true;
@@ -137,13 +166,40 @@ public final class NeuronCache {
         return false;
     }
 
+    /** Whether eviction goes by activity (a half-life was given) rather than by last use. */
+    public boolean byActivity() {
+        return growth != 0f;
+    }
+
+    /** A neuron's activity relative to what one request adds now (about halfLife/ln 2 for one requested every token). */
+    public float activity(int neuron) {
+        return activity[neuron] / gain;
+    }
+
+    /** Gains stay below this before everything is scaled down by it. */
+    private static final float RESCALE_AT = 1e30f;
+
     /**
-     * Frees rows until {@code wanted} are free or nothing more may go, evicting least recently used
-     * first and never a hot neuron or one the current token uses. Returns the rows now free.
+     * Eviction order by activity: half-octave buckets of {@link #activity(int)} from below 2^-5
+     * (bucket 0) to 4 and above (bucket 15). Within a bucket the order is the row order.
+     */
+    private int activityBucket(int neuron) {
+        float a = activity[neuron] / gain;
+        if (!(a >= 0x1p-5f)) return 0;
+        int e = Math.getExponent(a);
+        int b = 2 * e + (a >= Math.scalb(1.4142135f, e) ? 1 : 0) + 11;
+        return Math.min(b, VICTIM_BUCKETS - 1);
+    }
+
+    /**
+     * Frees rows until {@code wanted} are free or nothing more may go, evicting the least active
+     * (or least recently used) first and never a hot neuron or one the current token uses. Returns
+     * the rows now free.
      */
     public int makeRoom(int wanted) {
         int free = capacity() - used;
         if (free >= wanted) return free;
+        if (growth != 0f) return makeRoomByActivity(wanted, free);
         int evicted = 0;
         // Rows older than the window are gone already, so ages here are 1..window: evict by age.
         for (long age = window; age >= 1 && free < wanted; age--) {
@@ -159,6 +215,36 @@ public final class NeuronCache {
         if (evicted > 0) counters.evicted(evicted);
         return free;
     }
+
+    /** Two passes: count the candidates per activity bucket, then evict the lowest buckets' rows. */
+    private int makeRoomByActivity(int wanted, int free) {
+        int need = wanted - free;
+        Arrays.fill(bucketCount, 0);
+        for (int r = hot; r < used; r++) {
+            int id = idOfRow[r];
+            if (lastUsed[id] < step) bucketCount[activityBucket(id)]++;
+        }
+        // Every candidate of the buckets below `cut` goes, and `partial` of bucket `cut`.
+        int cut = 0, below = 0;
+        while (cut < VICTIM_BUCKETS && below + bucketCount[cut] < need) below += bucketCount[cut++];
+        int partial = need - below;
+        int evicted = 0;
+        // From the end, so the row moved into a freed slot has already been judged.
+        for (int r = used - 1; r >= hot && evicted < need; r--) {
+            int id = idOfRow[r];
+            if (lastUsed[id] >= step) continue;
+            int b = activityBucket(id);
+            if (b < cut || (b == cut && partial > 0)) {
+                if (b == cut) partial--;
+                removeRow(r);
+                evicted++;
+            }
+        }
+        if (evicted > 0) counters.evicted(evicted);
+        return free + evicted;
+    }
+
+    private final int[] bucketCount = new int[VICTIM_BUCKETS];
 
     /**
      * Appends a row for {@code neuron}, which the caller then fills before the next compute. Returns
@@ -218,14 +304,52 @@ public final class NeuronCache {
     private int[][] victims = new int[0][];
     private final int[] victimCount = new int[VICTIM_AGES];
     private final int[] victimNext = new int[VICTIM_AGES];
-    /** Ages 1..VICTIM_AGES-1 are told apart; older ones share the last bucket (LRU beyond it is approximate). */
+    /** By last use: ages 1..7 told apart, older ones share bucket 7 (least recently used beyond it is approximate). */
     private static final int VICTIM_AGES = 8;
+    /** Buckets of {@link #activityBucket}. */
+    private static final int VICTIM_BUCKETS = 16;
 
     /** Starts a token's in-place replacement: no victims yet. */
     public void beginReplacing() {
+        if (growth != 0f) {
+            if (heap.length == 0) heap = new long[capacity()];
+            heapSize = 0;
+            return;
+        }
         if (victims.length == 0) victims = new int[VICTIM_AGES][capacity()];
         Arrays.fill(victimCount, 0);
         Arrays.fill(victimNext, 0);
+    }
+
+    /** By activity: offered victims as (activity bits, row), a binary min-heap over {@code heap[0..heapSize)}. */
+    private long[] heap = new long[0];
+    private int heapSize;
+
+    private void heapPush(long key) {
+        int i = heapSize++;
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (heap[parent] <= key) break;
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = key;
+    }
+
+    private long heapPop() {
+        long top = heap[0];
+        long last = heap[--heapSize];
+        int i = 0;
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= heapSize) break;
+            if (child + 1 < heapSize && heap[child + 1] < heap[child]) child++;
+            if (last <= heap[child]) break;
+            heap[i] = heap[child];
+            i = child;
+        }
+        if (heapSize > 0) heap[i] = last;
+        return top;
     }
 
     /**
@@ -238,6 +362,10 @@ public final class NeuronCache {
             if (id < from || id >= to) continue;
             long age = step - lastUsed[id];
             if (age < 1) continue;
+            if (growth != 0f) {
+                heapPush(((long) Float.floatToRawIntBits(activity[id]) << 32) | r);
+                continue;
+            }
             int bucket = (int) Math.min(age, VICTIM_AGES) - 1;
             victims[bucket][victimCount[bucket]++] = r;
         }
@@ -245,23 +373,32 @@ public final class NeuronCache {
 
     /**
      * A row for {@code neuron}, which the caller then fills: a free row when there is one, else the
-     * row of the oldest offered victim, whose neuron leaves the cache (no row moves). Returns -1
-     * when neither is left.
+     * row of the least active (or oldest) offered victim, whose neuron leaves the cache (no row
+     * moves). Returns -1 when neither is left, or, by activity, when that victim is at least as
+     * active as {@code neuron} (touched already this token): the caller streams it instead.
      */
     public int claim(int neuron) {
         if (rowOfNeuron[neuron] >= 0) throw new IllegalStateException("neuron " + neuron + " is already cached");
         if (used < capacity()) return reserve(neuron);
+        if (growth != 0f) {
+            // Activities are positive floats, whose bits order like ints: the heap's minimum is the least active.
+            if (heapSize == 0 || (int) (heap[0] >>> 32) >= Float.floatToRawIntBits(activity[neuron])) return -1;
+            return replace((int) heapPop(), neuron);
+        }
         for (int b = VICTIM_AGES - 1; b >= 0; b--) {
             if (victimNext[b] == victimCount[b]) continue;
-            int r = victims[b][victimNext[b]++];
-            rowOfNeuron[idOfRow[r]] = -1;
-            idOfRow[r] = neuron;
-            rowOfNeuron[neuron] = r;
-            lastUsed[neuron] = step;
-            counters.evicted(1);
-            return r;
+            return replace(victims[b][victimNext[b]++], neuron);
         }
         return -1;
+    }
+
+    private int replace(int r, int neuron) {
+        rowOfNeuron[idOfRow[r]] = -1;
+        idOfRow[r] = neuron;
+        rowOfNeuron[neuron] = r;
+        lastUsed[neuron] = step;
+        counters.evicted(1);
+        return r;
     }
 
     private void removeRow(int r) {

@@ -135,7 +135,8 @@ class BundleFeedForwardTest {
      * Choosing gate-exact neurons in ranges, each range's misses read while the next is chosen,
      * gives the plain FFN's output and the same selection as choosing them all at once, also when
      * the cache has fewer rows than a token's misses and the stream buffer holds one neuron (every
-     * other miss finishes the rounds in flight).
+     * other miss finishes the rounds in flight); with the cache making room by activity (the
+     * default) and least recently used.
      */
     @Test
     void gateExactInChunksMatchesWholeLayerSelection() throws IOException {
@@ -144,26 +145,28 @@ class BundleFeedForwardTest {
         Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
             List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
-            for (int[] shape : new int[][] {{120, 4, 64}, {12, 2, 1}}) {
-                long[] lookups = new long[3];
-                long[] hits = new long[3];
-                int[] chunks = {1, 4, 7};
-                for (int i = 0; i < chunks.length; i++) {
-                    try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
-                            BundleFfnOptions.unlimited(256).withCache(shape[0], shape[1]).withHotWarmup(2)
-                                    .withStreamRows(shape[2]).withWindow(3).withSelectChunks(chunks[i]))) {
-                        runTokens(ffn, g, RELU, true, 8, 64);
-                        lookups[i] = ffn.counters(0).lookups() + ffn.counters(1).lookups();
-                        hits[i] = ffn.counters(0).hits() + ffn.counters(1).hits();
-                        assertTrue(ffn.counters(0).neuronsLoaded() > 0);
-                        if (chunks[i] == 1) assertEquals(0, ffn.chunkedSteps());
-                        else assertTrue(ffn.chunkedSteps() >= 8, "ranges used: " + ffn.chunkedSteps() + " of 16 steps");
-                        assertEquals(shape[0], ffn.cache(0).used(), "the cache fills");
+            for (int halfLife : new int[] {BundleFfnOptions.DEFAULT_HALF_LIFE, 0}) {
+                for (int[] shape : new int[][] {{120, 4, 64}, {12, 2, 1}}) {
+                    long[] lookups = new long[3];
+                    long[] hits = new long[3];
+                    int[] chunks = {1, 4, 7};
+                    for (int i = 0; i < chunks.length; i++) {
+                        try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                                BundleFfnOptions.unlimited(256).withCache(shape[0], shape[1]).withHotWarmup(2)
+                                        .withStreamRows(shape[2]).withWindow(3).withSelectChunks(chunks[i]).withHalfLife(halfLife))) {
+                            runTokens(ffn, g, RELU, true, 8, 64);
+                            lookups[i] = ffn.counters(0).lookups() + ffn.counters(1).lookups();
+                            hits[i] = ffn.counters(0).hits() + ffn.counters(1).hits();
+                            assertTrue(ffn.counters(0).neuronsLoaded() > 0);
+                            if (chunks[i] == 1) assertEquals(0, ffn.chunkedSteps());
+                            else assertTrue(ffn.chunkedSteps() >= 8, "ranges used: " + ffn.chunkedSteps() + " of 16 steps");
+                            assertEquals(shape[0], ffn.cache(0).used(), "the cache fills");
+                        }
                     }
+                    assertEquals(lookups[0], lookups[1], "same neurons selected");
+                    assertEquals(lookups[0], lookups[2], "same neurons selected");
+                    assertTrue(hits[1] > 0 && hits[2] > 0, "cached neurons are reused: " + java.util.Arrays.toString(hits));
                 }
-                assertEquals(lookups[0], lookups[1], "same neurons selected");
-                assertEquals(lookups[0], lookups[2], "same neurons selected");
-                assertTrue(hits[1] > 0 && hits[2] > 0, "cached neurons are reused: " + java.util.Arrays.toString(hits));
             }
         }
     }

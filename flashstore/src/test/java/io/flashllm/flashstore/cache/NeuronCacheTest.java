@@ -216,4 +216,197 @@ class NeuronCacheTest {
             assertTrue(c.touch(13));
         }
     }
+
+    /** Activity: one request weighs 1 now, half after {@code halfLife} tokens; repeated requests add up. */
+    @Test
+    void activityHalvesEveryHalfLife() {
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache c = new NeuronCache(10, 4, SHAPES, 100, 2, arena, new LayerCounters());
+            assertTrue(c.byActivity());
+            c.beginToken();
+            c.touch(1);
+            c.touch(2);
+            assertEquals(1f, c.activity(1), 1e-5f);
+            c.beginToken();
+            c.touch(2);
+            c.beginToken();
+            assertEquals(0.5f, c.activity(1), 1e-5f, "two tokens (one half-life) later");
+            assertEquals(0.5f + 0.70710677f, c.activity(2), 1e-5f, "two requests, one and two tokens ago");
+            assertEquals(0f, c.activity(3));
+            assertFalse(new NeuronCache(10, 4, SHAPES, 100, arena, new LayerCounters()).byActivity());
+        }
+    }
+
+    /** Thousands of tokens at a half-life of one token: the gain is rescaled, activities stay finite and in order. */
+    @Test
+    void activityStaysFiniteOverLongRuns() {
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache c = new NeuronCache(10, 4, SHAPES, 5, 1, arena, new LayerCounters());
+            for (int t = 0; t < 5000; t++) {
+                c.beginToken();
+                c.touch(t % 2 == 0 ? 1 : 2);
+                if (t % 7 == 0) c.touch(3);
+            }
+            for (int n = 1; n <= 3; n++) {
+                assertTrue(Float.isFinite(c.activity(n)) && c.activity(n) > 0, "neuron " + n + ": " + c.activity(n));
+            }
+            // Halving every token: 2 (odd t, the last one now) 1 + 1/4 + 1/16 + ... = 4/3, 1 (even t) half that.
+            assertEquals(4f / 3, c.activity(2), 1e-4f);
+            assertEquals(2f / 3, c.activity(1), 1e-4f);
+            assertEquals(0f, c.activity(4));
+        }
+    }
+
+    /**
+     * By activity, claim gives a miss the row of the least active offered victim, and refuses (the
+     * caller streams the miss) when even that victim is at least as active as the miss; a refused
+     * victim stays for a more active miss. Half-life 4 tokens; activities at token 4 are sums of
+     * 2^(-age/4): neuron 1 (tokens 1-3) 2.14, 2 (tokens 1-2) 1.30, 4 (token 2) 0.71, 3 (token 1)
+     * 0.59; a miss requested only now 1.0, neuron 52 (tokens 3 and 4) 1.84.
+     */
+    @Test
+    void claimByActivityTakesTheLeastActiveVictimAndStreamsLessActiveMisses() {
+        try (Arena arena = Arena.ofConfined()) {
+            LayerCounters counters = new LayerCounters();
+            NeuronCache c = new NeuronCache(100, 4, SHAPES, 10, 4, arena, counters);
+            c.beginToken();                                     // token 1
+            for (int n : new int[] {1, 2, 3}) {
+                c.touch(n);
+                fill(c, c.reserve(n), n);
+            }
+            c.beginToken();                                     // token 2
+            c.touch(1);
+            c.touch(2);
+            c.touch(4);
+            fill(c, c.reserve(4), 4);
+            c.beginToken();                                     // token 3
+            c.touch(1);
+            c.touch(52);                                        // needed, not cached (streamed)
+            c.beginToken();                                     // token 4: uses 1, needs 51, 52, 53, 54
+            c.beginReplacing();
+            assertTrue(c.touch(1));
+            for (int n : new int[] {51, 52, 53, 54}) assertFalse(c.touch(n));
+            Map<Integer, Integer> rowsBefore = new HashMap<>();
+            for (int r = 0; r < c.used(); r++) rowsBefore.put(c.idAt(r), r);
+            assertEquals(-1, c.claim(51), "full, and no range offered yet");
+            c.offerVictims(0, 100);                             // 2, 3, 4 (1 is used)
+            assertEquals(rowsBefore.get(3), c.claim(51), "the least active victim first");
+            fill(c, rowsBefore.get(3), 51);
+            assertEquals(rowsBefore.get(4), c.claim(53));
+            fill(c, rowsBefore.get(4), 53);
+            assertEquals(-1, c.claim(54), "neuron 2 is more active than 54: 54 is streamed, 2 stays");
+            assertEquals(rowsBefore.get(2), c.rowOf(2));
+            assertEquals(rowsBefore.get(2), c.claim(52), "52 is more active than 2");
+            fill(c, rowsBefore.get(2), 52);
+            assertEquals(-1, c.claim(55), "no victims left");
+            assertEquals(3, counters.evictions());
+            checkInvariants(c, Set.of(1, 51, 52, 53));
+        }
+    }
+
+    /** By activity, makeRoom evicts the least active unused neurons first (whole-layer selection). */
+    @Test
+    void makeRoomByActivityEvictsTheLeastActiveFirst() {
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache c = new NeuronCache(100, 4, SHAPES, 10, 4, arena, new LayerCounters());
+            c.beginToken();                                     // token 1: 7, 8, 9
+            for (int n : new int[] {7, 8, 9}) {
+                c.touch(n);
+                fill(c, c.reserve(n), n);
+            }
+            for (int t = 0; t < 8; t++) {                       // tokens 2-9: 8 every token, 9 every other
+                c.beginToken();
+                c.touch(8);
+                if (t % 2 == 0) c.touch(9);
+            }
+            c.beginToken();                                     // token 10: uses 6 (new), needs room for two
+            c.touch(6);
+            fill(c, c.reserve(6), 6);
+            assertEquals(2, c.makeRoom(2), "7 (least active) then 9 go; 8 stays");
+            checkInvariants(c, Set.of(6, 8));
+        }
+    }
+
+    /**
+     * Random tokens by activity, through makeRoom (odd tokens) and claim (even tokens): rows keep
+     * their neuron's bytes, the window still evicts, hot and used neurons never go, makeRoom evicts
+     * no candidate more than a half-octave more active than one it keeps, and claim only ever
+     * replaces a neuron less active than the miss.
+     */
+    @Test
+    void randomWorkloadByActivity() {
+        Random rnd = new Random(2);
+        int neurons = 300;
+        int window = 4;
+        try (Arena arena = Arena.ofConfined()) {
+            LayerCounters counters = new LayerCounters();
+            NeuronCache c = new NeuronCache(neurons, 60, SHAPES, window, 3, arena, counters);
+            Map<Integer, Long> lastUsed = new HashMap<>();
+            Set<Integer> hot = new HashSet<>();
+            int replaced = 0, streamed = 0;
+            for (int t = 1; t <= 300; t++) {
+                c.beginToken();
+                final long step = t;
+                for (int n = 0; n < neurons; n++) {
+                    if (c.rowOf(n) >= 0 && !hot.contains(n)) assertTrue(lastUsed.get(n) >= step - window, "window evicts " + n);
+                }
+                Set<Integer> want = new java.util.TreeSet<>();
+                int k = rnd.nextInt(80);
+                for (int i = 0; i < k; i++) want.add(rnd.nextInt(rnd.nextBoolean() ? 50 : neurons));
+                List<Integer> misses = new ArrayList<>();
+                for (int n : want) {
+                    if (!c.touch(n)) misses.add(n);
+                    lastUsed.put(n, step);
+                }
+                Set<Integer> before = new HashSet<>();
+                for (int r = 0; r < c.used(); r++) before.add(c.idAt(r));
+                if (t % 2 == 1) {
+                    int free = c.makeRoom(misses.size());
+                    float maxGone = 0, minKept = Float.MAX_VALUE;
+                    for (int n : before) {
+                        boolean candidate = !hot.contains(n) && !want.contains(n);
+                        if (c.rowOf(n) < 0) {
+                            assertTrue(candidate, "evicted a hot or used neuron: " + n);
+                            maxGone = Math.max(maxGone, c.activity(n));
+                        } else if (candidate) {
+                            minKept = Math.min(minKept, c.activity(n));
+                        }
+                    }
+                    assertTrue(maxGone <= minKept * 1.4143f || maxGone < 0x1p-5f, "evicted " + maxGone + ", kept " + minKept);
+                    for (int i = 0; i < Math.min(free, misses.size()); i++) fill(c, c.reserve(misses.get(i)), misses.get(i));
+                } else {
+                    c.beginReplacing();
+                    c.offerVictims(0, neurons);
+                    for (int n : misses) {
+                        Map<Integer, Integer> idOfRow = new HashMap<>();
+                        for (int r = 0; r < c.used(); r++) idOfRow.put(r, c.idAt(r));
+                        boolean wasFull = c.used() == c.capacity();
+                        int row = c.claim(n);
+                        if (row < 0) {
+                            streamed++;
+                            continue;
+                        }
+                        if (wasFull) {
+                            replaced++;
+                            int gone = idOfRow.get(row);
+                            assertFalse(hot.contains(gone) || want.contains(gone), "replaced a hot or used neuron: " + gone);
+                            assertTrue(c.activity(gone) < c.activity(n), "replaced a more active neuron");
+                        }
+                        fill(c, row, n);
+                    }
+                }
+                if (t == 50) {
+                    int[] pins = {c.idAt(0), c.idAt(c.used() - 1)};
+                    assertEquals(2, c.pin(pins, 2));
+                    for (int p : pins) hot.add(p);
+                }
+                Set<Integer> now = new HashSet<>();
+                for (int r = 0; r < c.used(); r++) now.add(c.idAt(r));
+                checkInvariants(c, now);
+                assertTrue(now.containsAll(hot));
+            }
+            assertTrue(replaced > 50 && streamed > 50 && counters.evictions() > replaced,
+                    "both paths exercised: replaced " + replaced + ", streamed " + streamed + ", evictions " + counters.evictions());
+        }
+    }
 }
