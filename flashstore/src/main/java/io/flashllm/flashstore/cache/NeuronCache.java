@@ -116,11 +116,13 @@ public final class NeuronCache {
     }
 
     /**
-     * Clears the activation counts and releases the hot region: its neurons stay cached as ordinary
-     * rows, evictable by the window, until a new hot region is chosen from the counts to come.
+     * Clears the activation counts and the activity (a warm-up's prompts say nothing about the
+     * traffic to come) and releases the hot region: its neurons stay cached as ordinary rows,
+     * evictable by the window, until a new hot region is chosen from the counts to come.
      */
     public void forgetActivity() {
         Arrays.fill(activations, 0);
+        Arrays.fill(activity, 0f);
         hot = 0;
         countedSince = step;
     }

@@ -233,6 +233,8 @@ class NeuronCacheTest {
             assertEquals(0.5f, c.activity(1), 1e-5f, "two tokens (one half-life) later");
             assertEquals(0.5f + 0.70710677f, c.activity(2), 1e-5f, "two requests, one and two tokens ago");
             assertEquals(0f, c.activity(3));
+            c.forgetActivity();
+            assertEquals(0f, c.activity(2), "a warm-up's activity is forgotten");
             assertFalse(new NeuronCache(10, 4, SHAPES, 100, arena, new LayerCounters()).byActivity());
         }
     }
