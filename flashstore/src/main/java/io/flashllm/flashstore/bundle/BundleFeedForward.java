@@ -336,6 +336,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         Selection sel = L.selection;
         sel.clear();
         selector.select(layer, x, sel);
+        SelectionLog.record(layer, sel);
         long t1 = System.nanoTime();
         NeuronCache cache = L.cache;
         cache.beginToken();
@@ -432,6 +433,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 rs.submit(m, x, out);
             }
             L.counters.lookups(lookedUp, hits);
+            SelectionLog.record(L.index, sel);
             if (options.prefetch() && L.index + 1 < layers.length) startPrefetch(layers[L.index + 1], x);
             // The rows cached before this token are computed while the last rounds are read.
             compute(L, cache.rows(), cache, null, null, L.rowStamp, mark, 0, cache.used(), x, out);

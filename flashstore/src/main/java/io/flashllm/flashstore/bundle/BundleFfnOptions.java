@@ -29,9 +29,9 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
     public static final int DEFAULT_SELECT_CHUNKS = 4;
     public static final int MAX_SELECT_CHUNKS = 64;
     /**
-     * Sixteen tokens: replaying the firing neurons of 415 tokens of the capped run's model through
-     * the cache's rules (870 rows per layer), half-lives of 8 to 32 tokens keep 53-54% of the needed
-     * neurons cached, against 43% for least recently used; 1000 tokens (nearly plain counts) 50%.
+     * Sixteen tokens: replaying the firing neurons of 400 tokens of the capped run's model through
+     * the cache's rules (870 rows per layer; scripts/cache-replay.py), half-lives of 8 to 32 tokens
+     * keep 55% of the needed neurons cached, against 44% for least recently used.
      */
     public static final int DEFAULT_HALF_LIFE = 16;
 
