@@ -182,21 +182,10 @@ public final class NeuronCache {
     private static final float RESCALE_AT = 1e30f;
 
     /**
-     * Eviction order by activity: half-octave buckets of {@link #activity(int)} from below 2^-5
-     * (bucket 0) to 4 and above (bucket 15). Within a bucket the order is the row order.
-     */
-    private int activityBucket(int neuron) {
-        float a = activity[neuron] / gain;
-        if (!(a >= 0x1p-5f)) return 0;
-        int e = Math.getExponent(a);
-        int b = 2 * e + (a >= Math.scalb(1.4142135f, e) ? 1 : 0) + 11;
-        return Math.min(b, VICTIM_BUCKETS - 1);
-    }
-
-    /**
      * Frees rows until {@code wanted} are free or nothing more may go, evicting the least active
      * (or least recently used) first and never a hot neuron or one the current token uses. Returns
-     * the rows now free.
+     * the rows now free. Not for a token replacing in place ({@link #beginReplacing}): by activity it
+     * reuses that token's victim heap.
      */
     public int makeRoom(int wanted) {
         int free = capacity() - used;
@@ -218,35 +207,29 @@ public final class NeuronCache {
         return free;
     }
 
-    /** Two passes: count the candidates per activity bucket, then evict the lowest buckets' rows. */
+    /**
+     * The {@code wanted - free} least active candidates, taken from the same heap as {@link #claim}'s
+     * victims, are marked, then removed from the end so the row moved into a freed slot has already
+     * been judged.
+     */
     private int makeRoomByActivity(int wanted, int free) {
-        int need = wanted - free;
-        Arrays.fill(bucketCount, 0);
-        for (int r = hot; r < used; r++) {
-            int id = idOfRow[r];
-            if (lastUsed[id] < step) bucketCount[activityBucket(id)]++;
-        }
-        // Every candidate of the buckets below `cut` goes, and `partial` of bucket `cut`.
-        int cut = 0, below = 0;
-        while (cut < VICTIM_BUCKETS && below + bucketCount[cut] < need) below += bucketCount[cut++];
-        int partial = need - below;
-        int evicted = 0;
-        // From the end, so the row moved into a freed slot has already been judged.
-        for (int r = used - 1; r >= hot && evicted < need; r--) {
-            int id = idOfRow[r];
-            if (lastUsed[id] >= step) continue;
-            int b = activityBucket(id);
-            if (b < cut || (b == cut && partial > 0)) {
-                if (b == cut) partial--;
+        beginReplacing();
+        for (int r = hot; r < used; r++) offerVictim(r);
+        int need = Math.min(wanted - free, heapSize);
+        if (leaving.length == 0) leaving = new boolean[capacity()];
+        for (int i = 0; i < need; i++) leaving[(int) heapPop()] = true;
+        for (int r = used - 1; r >= hot; r--) {
+            if (leaving[r]) {
+                leaving[r] = false;
                 removeRow(r);
-                evicted++;
             }
         }
-        if (evicted > 0) counters.evicted(evicted);
-        return free + evicted;
+        if (need > 0) counters.evicted(need);
+        return free + need;
     }
 
-    private final int[] bucketCount = new int[VICTIM_BUCKETS];
+    /** Rows {@link #makeRoomByActivity} is about to remove. */
+    private boolean[] leaving = new boolean[0];
 
     /**
      * Appends a row for {@code neuron}, which the caller then fills before the next compute. Returns
@@ -308,8 +291,6 @@ public final class NeuronCache {
     private final int[] victimNext = new int[VICTIM_AGES];
     /** By last use: ages 1..7 told apart, older ones share bucket 7 (least recently used beyond it is approximate). */
     private static final int VICTIM_AGES = 8;
-    /** Buckets of {@link #activityBucket}. */
-    private static final int VICTIM_BUCKETS = 16;
 
     /** Starts a token's in-place replacement: no victims yet. */
     public void beginReplacing() {
@@ -361,13 +342,18 @@ public final class NeuronCache {
     public void offerVictims(int from, int to) {
         for (int r = hot; r < used; r++) {
             int id = idOfRow[r];
-            if (id < from || id >= to) continue;
-            long age = step - lastUsed[id];
-            if (age < 1) continue;
-            if (growth != 0f) {
-                heapPush(((long) Float.floatToRawIntBits(activity[id]) << 32) | r);
-                continue;
-            }
+            if (id >= from && id < to) offerVictim(r);
+        }
+    }
+
+    /** Row {@code r} (not hot) as a victim, unless the current token uses its neuron. */
+    private void offerVictim(int r) {
+        int id = idOfRow[r];
+        long age = step - lastUsed[id];
+        if (age < 1) return;
+        if (growth != 0f) {
+            heapPush(((long) Float.floatToRawIntBits(activity[id]) << 32) | r);
+        } else {
             int bucket = (int) Math.min(age, VICTIM_AGES) - 1;
             victims[bucket][victimCount[bucket]++] = r;
         }
