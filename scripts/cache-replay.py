@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Replays recorded neuron selections through neuron-cache rules and prints the hit rate of each.
 
-Record a run first (every decode token's selection of every layer, one line per layer and token):
+Record a run first (the selection of every layer for every token run on its own, decode tokens
+included; one line per layer and token):
 
     FLASHLLM_JAVA_OPTS=-Dflashllm.recordSelections=/tmp/sel.txt bin/flashllm bench \
         --model MODEL.bundle --selector gate-exact --prompt-tokens 16 --gen-tokens 400 --no-warmup

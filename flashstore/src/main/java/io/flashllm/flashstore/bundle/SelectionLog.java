@@ -9,8 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * For studying the neuron cache offline: with {@code -Dflashllm.recordSelections=FILE} every
- * token's selection of every layer (decode steps, not prompt batches) is appended to FILE as a line
+ * For studying the neuron cache offline: with {@code -Dflashllm.recordSelections=FILE} the
+ * selection of every layer for every token run on its own (decode steps, and prompt tokens whose
+ * batch does not fit the cache; a batch read as one union is not recorded) is appended to FILE as a line
  * {@code layer:id id id ...}. {@code scripts/cache-replay.py} replays such a file through cache
  * rules. Off unless the property is set; nothing on the hot path then but a null check.
  */

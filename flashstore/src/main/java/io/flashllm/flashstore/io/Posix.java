@@ -173,7 +173,7 @@ final class Posix {
             Map.entry(27, "EFBIG (File too large)"),
             Map.entry(29, "ESPIPE (Illegal seek)"),
             Map.entry(36, "ENAMETOOLONG (File name too long)"),
-            Map.entry(38, "ENOSYS (Function not implemented)"),
+            Map.entry(38, "ENOSYS (no such system call)"),
             Map.entry(40, "ELOOP (Too many levels of symbolic links)"),
             Map.entry(61, "ENODATA (No data available)"),
             Map.entry(75, "EOVERFLOW (Value too large for defined data type)"),
