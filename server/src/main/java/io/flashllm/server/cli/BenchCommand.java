@@ -71,6 +71,11 @@ public final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (InferenceModel m = model.load(path)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            int modelContext = m.info().contextLength();
+            if ((long) promptTokens + genTokens >= modelContext) {
+                throw new CliErrors.UsageException("the model's context holds " + modelContext + " tokens: "
+                        + promptTokens + " prompt and " + genTokens + " generated tokens do not fit");
+            }
             int context = model.ctx != null ? model.ctx : promptTokens + genTokens + 1;
             if (promptTokens + genTokens > context) {
                 throw new CliErrors.UsageException("--ctx " + context + " cannot hold " + promptTokens
@@ -203,12 +208,16 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Exactly {@code n} tokens: BOS (when the model uses one), then filler text, cut to length. */
+    /**
+     * The first {@code n} tokens of the filler text repeated. The text doubles until it is long
+     * enough, so a long prompt takes a few tokenizer calls, not one per repetition.
+     */
     static int[] prompt(InferenceModel m, int n) {
-        StringBuilder text = new StringBuilder(FILLER);
-        int[] ids = m.tokenize(text.toString(), true);
+        String text = FILLER;
+        int[] ids = m.tokenize(text, true);
         while (ids.length < n) {
-            text.append(FILLER);
-            ids = m.tokenize(text.toString(), true);
+            text = text + text;
+            ids = m.tokenize(text, true);
         }
         return Arrays.copyOf(ids, n);
     }

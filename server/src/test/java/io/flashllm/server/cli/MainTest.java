@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -76,6 +77,25 @@ class MainTest {
             assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.oneLineError(), String.join(" ", args) + ": " + r.err());
         }
+    }
+
+    @Test
+    @Timeout(60)
+    void benchRefusesAPromptBeyondTheModelsContextBeforeBuildingIt() {
+        // a million-token prompt used to be built first (re-tokenizing a growing text), which took hours
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "1000000", "--gen-tokens", "4",
+                "--no-warmup");
+        assertEquals(Main.EXIT_USAGE, r.exit(), r.err());
+        assertTrue(r.oneLineError(), r.err());
+        assertTrue(r.err().contains("1000000") && r.err().contains("context"), r.err());
+    }
+
+    @Test
+    void benchBuildsALongPromptOfExactlyTheTokensAsked() {
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "300", "--gen-tokens", "2",
+                "--no-warmup", "--json");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("\"prompt_tokens\":300"), r.out());
     }
 
     @Test
