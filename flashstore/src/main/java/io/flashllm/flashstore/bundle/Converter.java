@@ -2,6 +2,8 @@ package io.flashllm.flashstore.bundle;
 
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.ffn.FfnActivation;
+import io.flashllm.flashstore.writer.DiskSpace;
+import io.flashllm.flashstore.writer.PartialOutputs;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
 
@@ -58,6 +60,10 @@ public final class Converter {
 
         Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-" + System.nanoTime());
         try {
+            // The FFN files are the bulk of a bundle; the resident file checks its own size when written.
+            DiskSpace.require(target, Math.multiplyExact((long) ffn.size(),
+                    Math.multiplyExact((long) plan.layout.groupCount(), plan.layout.groupBytes())));
+            PartialOutputs.writing(tmp);
             Files.createDirectories(tmp.resolve(BundleFormat.FFN_DIR));
             BundleOutput.Limits limits = new BundleOutput.Limits(options.testWriteLimit(), options.testThrottle());
             List<Manifest.FileEntry> files = new ArrayList<>();
@@ -107,6 +113,7 @@ public final class Converter {
             fsyncDir(tmp.resolve(BundleFormat.FFN_DIR));
             fsyncDir(tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            PartialOutputs.done(tmp);
             fsyncDir(parent);
             return new ConvertReport(target, ffn.size(), plan.neurons, plan.layout, plan.gateResident, plan.downType.name(),
                     ffnBytes, residentBytes, (System.nanoTime() - t0) / 1_000_000);
@@ -181,6 +188,7 @@ public final class Converter {
     }
 
     static void deleteTree(Path dir) {
+        PartialOutputs.done(dir);
         if (!Files.exists(dir)) return;
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

@@ -135,7 +135,11 @@ public final class GgufWriter {
         if (!metadata.containsKey("general.alignment") && alignment != DEFAULT_ALIGNMENT) {
             metadata.put("general.alignment", GgufValue.u32(alignment));
         }
+        long dataBytes = 0;
+        for (Tensor t : tensors) dataBytes = Math.addExact(alignUp(dataBytes, alignment), t.bytes);
+        DiskSpace.require(file, dataBytes);
         Path tmp = partialFile(file);
+        PartialOutputs.writing(tmp);
         try (SequentialOutput out = new SequentialOutput(tmp)) {
             writeHeader(out);
             long dataStart = out.position();
@@ -153,10 +157,12 @@ public final class GgufWriter {
             assert dataStart % alignment == 0;
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
+            PartialOutputs.done(tmp);
             throw e;
         }
         Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        PartialOutputs.done(tmp);
     }
 
     private void writeHeader(SequentialOutput out) throws IOException {

@@ -92,6 +92,7 @@ public final class SafetensorsWriter {
      */
     public List<Path> writeModel(Path dir, long maxShardBytes) throws IOException {
         if (maxShardBytes <= 0) throw new IllegalArgumentException("shard size must be positive");
+        DiskSpace.require(dir.resolve(SINGLE_FILE), dataBytes());
         Files.createDirectories(dir);
         List<List<Tensor>> shards = new ArrayList<>();
         List<Tensor> current = new ArrayList<>();
@@ -147,7 +148,11 @@ public final class SafetensorsWriter {
         while (head.hasRemaining()) head.put((byte) ' ');
         head.flip();
 
+        long bytes = head.remaining();
+        for (Tensor t : shard) bytes = Math.addExact(bytes, t.bytes);
+        DiskSpace.require(file, bytes);
         Path tmp = GgufWriter.partialFile(file);
+        PartialOutputs.writing(tmp);
         try (SequentialOutput out = new SequentialOutput(tmp)) {
             out.put(head);
             for (Tensor t : shard) {
@@ -161,9 +166,11 @@ public final class SafetensorsWriter {
             }
         } catch (IOException | RuntimeException e) {
             Files.deleteIfExists(tmp);
+            PartialOutputs.done(tmp);
             throw e;
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        PartialOutputs.done(tmp);
     }
 
     private String headerJson(List<Tensor> shard) {

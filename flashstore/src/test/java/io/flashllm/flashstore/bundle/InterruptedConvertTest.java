@@ -54,6 +54,53 @@ class InterruptedConvertTest {
         assertTrue(Verifier.verify(out).ok());
     }
 
+    @Test
+    void sigtermMidWriteRemovesTheTemporaryDirectory() throws Exception {
+        Path src = new TinyModel(4, 256, 512, GgmlType.F32, true, 2).write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                ConvertChild.class.getName(), src.toString(), out.toString(), "1000000")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+        Path partial = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (partial == null && System.nanoTime() < deadline && p.isAlive()) {
+            try (var s = Files.list(tmp)) {
+                for (Path d : s.filter(d -> d.getFileName().toString().startsWith(".b.tmp-")).toList()) {
+                    Path l0 = d.resolve(BundleFormat.layerFile(0));
+                    if (Files.exists(l0) && Files.size(l0) > 100_000) partial = d;
+                }
+            }
+            Thread.sleep(20);
+        }
+        assertNotNull(partial, "child started writing: " + Files.readString(tmp.resolve("child.log")));
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertFalse(Files.exists(partial), "temporary directory removed on SIGTERM");
+        assertFalse(Files.exists(out), "the target never appears");
+    }
+
+    @Test
+    void refusesABundleLargerThanTheFreeSpaceBeforeWriting() throws Exception {
+        Path mnt = Files.createDirectory(tmp.resolve("small2"));
+        Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt.toString())
+                .redirectErrorStream(true).start();
+        boolean mounted = mount.waitFor(20, TimeUnit.SECONDS) && mount.exitValue() == 0;
+        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here (not root?)");
+        try {
+            Path src = new TinyModel(2, 256, 512, GgmlType.F32, true, 4).write(tmp.resolve("m2.gguf"));
+            Path out = mnt.resolve("b");
+            BundleException e = assertThrows(BundleException.class,
+                    () -> Converter.convert(src, out, ConvertOptions.defaults().withMinReadBytes(4096)));
+            assertTrue(e.getMessage().contains("needs 4.0 MiB") && e.getMessage().contains("free"), e.getMessage());
+            try (var s = Files.list(mnt)) {
+                assertEquals(List.of(), s.toList(), "nothing written");
+            }
+        } finally {
+            new ProcessBuilder("umount", mnt.toString()).start().waitFor(20, TimeUnit.SECONDS);
+        }
+    }
+
     /** A real full disk: a 256 KiB tmpfs (needs root and mount; skipped otherwise). */
     @Test
     void realDiskFullOnTinyTmpfs() throws Exception {

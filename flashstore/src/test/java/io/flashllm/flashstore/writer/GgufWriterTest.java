@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -217,5 +218,41 @@ class GgufWriterTest {
         assertEquals(0, dataStart % 32);
         for (int i = 0; i < n; i += 4099) assertEquals((float) i, b.getFloat(dataStart + 4 * i));
         assertEquals((float) (n - 1), b.getFloat(bytes.length - 4));
+    }
+    @Test
+    void refusesAFileLargerThanTheFreeSpaceBeforeWritingAnything() throws IOException {
+        Path file = dir.resolve("huge.gguf");
+        GgufWriter w = new GgufWriter(file).addTensor("t", GgmlType.F32, new long[] {1L << 20, 1L << 22},
+                out -> fail("no tensor data is written"));
+        IOException e = assertThrows(IOException.class, w::write);
+        assertTrue(e.getMessage().contains("16.0 TiB") && e.getMessage().contains("free")
+                && e.getMessage().contains("huge.gguf"), e.getMessage());
+        try (var s = Files.list(dir)) {
+            assertEquals(List.of(), s.toList(), "no partial file");
+        }
+    }
+
+    @Test
+    void sigtermMidWriteRemovesThePartialFile() throws Exception {
+        Path file = dir.resolve("slow.gguf");
+        Path log = dir.resolve("child.log");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                WriteChild.class.getName(), file.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Path partial = null;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (partial == null && System.nanoTime() < deadline && p.isAlive()) {
+            try (var s = Files.list(dir)) {
+                for (Path f : s.filter(f -> f.getFileName().toString().endsWith(".partial")).toList()) {
+                    if (Files.size(f) > 256 * 1024) partial = f;
+                }
+            }
+            Thread.sleep(20);
+        }
+        assertNotNull(partial, "child started writing: " + Files.readString(log));
+        p.destroy(); // SIGTERM
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+        assertFalse(Files.exists(partial), "partial file removed on SIGTERM");
+        assertFalse(Files.exists(file), "the target never appears");
     }
 }
