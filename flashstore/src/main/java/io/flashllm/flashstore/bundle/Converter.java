@@ -122,7 +122,7 @@ public final class Converter {
             throw new BundleException(target, "appeared while converting; not overwritten", e);
         } catch (IOException e) {
             deleteTree(tmp);
-            throw new BundleException(target, "conversion failed, nothing written: " + e.getMessage(), e);
+            throw new BundleException(target, "conversion failed, nothing written: " + describe(e), e);
         } catch (RuntimeException e) {
             deleteTree(tmp);
             throw e;
@@ -185,6 +185,15 @@ public final class Converter {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         }
+    }
+
+    /** The failure in words: a missing file or a refused one is otherwise just its path. */
+    static String describe(IOException e) {
+        return switch (e) {
+            case java.nio.file.NoSuchFileException x -> "no such file or directory: " + x.getFile();
+            case java.nio.file.AccessDeniedException x -> "permission denied: " + x.getFile();
+            default -> e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        };
     }
 
     static void deleteTree(Path dir) {

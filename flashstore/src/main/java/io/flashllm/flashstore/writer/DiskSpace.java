@@ -20,7 +20,9 @@ public final class DiskSpace {
     public static void require(Path target, long bytes) throws IOException {
         Path dir = existingAncestor(target.toAbsolutePath().getParent());
         if (dir == null) return; // nothing to ask; the write itself will say what is wrong
-        long free = Files.getFileStore(dir).getUsableSpace();
+        java.nio.file.FileStore store = Files.getFileStore(dir);
+        if (store.getTotalSpace() == 0) return; // a pseudo file system (proc, sysfs): no figures to go by
+        long free = store.getUsableSpace();
         if (bytes > free) {
             throw new IOException("not enough space for " + target + ": it needs " + size(bytes) + " and the file system of "
                     + dir + " has " + size(free) + " free (No space left on device)");

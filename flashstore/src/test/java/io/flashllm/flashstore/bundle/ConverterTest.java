@@ -127,6 +127,16 @@ class ConverterTest {
     }
 
     @Test
+    void anUnwritableOutputSaysWhy() throws IOException {
+        Path src = new TinyModel(1, 64, 64, GgmlType.F32, true, 1).write(tmp.resolve("m.gguf"));
+        // /proc takes no new directories, for root too
+        BundleException e = assertThrows(BundleException.class,
+                () -> Converter.convert(src, Path.of("/proc/flashllm-test.bundle"), ConvertOptions.defaults()));
+        assertTrue(e.getMessage().contains("no such file or directory: /proc/")
+                || e.getMessage().contains("permission denied: /proc/"), e.getMessage());
+    }
+
+    @Test
     void simulatedDiskFullLeavesNothing() throws IOException {
         Path src = new TinyModel(2, 64, 96, GgmlType.Q8_0, true, 3).write(tmp.resolve("m.gguf"));
         Path out = tmp.resolve("b");
