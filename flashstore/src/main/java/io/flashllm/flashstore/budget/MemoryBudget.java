@@ -15,20 +15,31 @@ package io.flashllm.flashstore.budget;
  * @param neuronsPerLayer neurons per FFN layer
  * @param cacheRowBytes  bytes one cached neuron takes
  * @param hotFraction    share of the neuron cache given to the hot region (0..1)
+ * @param streamedGateBytes buffers for gate matrices read from flash per layer, when the budget
+ *                       cannot keep them resident (then they are not in {@code residentBytes}); else 0
  */
 public record MemoryBudget(long total, long residentBytes, long kvCacheBytes, long ioBufferBytes, long streamBytes,
-                           long overheadBytes, int layers, int neuronsPerLayer, long cacheRowBytes, double hotFraction) {
+                           long overheadBytes, int layers, int neuronsPerLayer, long cacheRowBytes, double hotFraction,
+                           long streamedGateBytes) {
+
+    /** A budget with every gate matrix (if any) resident. */
+    public MemoryBudget(long total, long residentBytes, long kvCacheBytes, long ioBufferBytes, long streamBytes,
+                        long overheadBytes, int layers, int neuronsPerLayer, long cacheRowBytes, double hotFraction) {
+        this(total, residentBytes, kvCacheBytes, ioBufferBytes, streamBytes, overheadBytes, layers, neuronsPerLayer,
+                cacheRowBytes, hotFraction, 0);
+    }
 
     /** The outcome: bytes per part and the cache rows per layer they allow. */
     public record Split(long total, long resident, long kvCache, long ioBuffers, long stream, long overhead,
-                        long hotRegion, long windowCache, int hotRowsPerLayer, int cacheRowsPerLayer, int neuronsPerLayer) {
+                        long hotRegion, long windowCache, int hotRowsPerLayer, int cacheRowsPerLayer, int neuronsPerLayer,
+                        long streamedGates) {
         /** True when every neuron of every layer fits: the FFN is effectively all in DRAM. */
         public boolean wholeFfnFits() {
             return cacheRowsPerLayer >= neuronsPerLayer;
         }
 
         public long unused() {
-            return total - resident - kvCache - ioBuffers - stream - overhead - hotRegion - windowCache;
+            return total - resident - kvCache - ioBuffers - stream - overhead - hotRegion - windowCache - streamedGates;
         }
 
         /** The split as printed at start-up. */
@@ -36,6 +47,7 @@ public record MemoryBudget(long total, long residentBytes, long kvCacheBytes, lo
             StringBuilder sb = new StringBuilder();
             sb.append("memory budget ").append(MemorySize.format(total)).append('\n');
             line(sb, "resident tensors", resident);
+            if (streamedGates > 0) line(sb, "gate buffers", streamedGates);
             line(sb, "KV cache", kvCache);
             line(sb, "I/O buffers", ioBuffers);
             line(sb, "stream buffer", stream);
@@ -59,13 +71,15 @@ public record MemoryBudget(long total, long residentBytes, long kvCacheBytes, lo
     }
 
     public Split split() {
-        long fixed = residentBytes + kvCacheBytes + ioBufferBytes + streamBytes + overheadBytes;
+        long fixed = residentBytes + kvCacheBytes + ioBufferBytes + streamBytes + overheadBytes + streamedGateBytes;
         if (total < fixed) {
             throw new BudgetException(String.format(
-                    "memory budget %s cannot hold the resident part: resident tensors %s + KV cache %s + I/O buffers %s"
+                    "memory budget %s cannot hold the resident part: resident tensors %s%s + KV cache %s + I/O buffers %s"
                             + " + stream buffer %s + runtime overhead %s = %s (%s short); raise --memory-budget or"
                             + " lower the context length",
-                    MemorySize.format(total), MemorySize.format(residentBytes), MemorySize.format(kvCacheBytes),
+                    MemorySize.format(total), MemorySize.format(residentBytes),
+                    streamedGateBytes > 0 ? " + gate buffers " + MemorySize.format(streamedGateBytes) : "",
+                    MemorySize.format(kvCacheBytes),
                     MemorySize.format(ioBufferBytes), MemorySize.format(streamBytes), MemorySize.format(overheadBytes),
                     MemorySize.format(fixed), MemorySize.format(fixed - total)));
         }
@@ -76,7 +90,7 @@ public record MemoryBudget(long total, long residentBytes, long kvCacheBytes, lo
         long hotBytes = hotRows * perRowAllLayers;
         long windowBytes = (long) (rows - hotRows) * perRowAllLayers;
         return new Split(total, residentBytes, kvCacheBytes, ioBufferBytes, streamBytes, overheadBytes,
-                hotBytes, windowBytes, hotRows, rows, neuronsPerLayer);
+                hotBytes, windowBytes, hotRows, rows, neuronsPerLayer, streamedGateBytes);
     }
 
     /** KV cache size: keys and values for every layer and position. */

@@ -323,8 +323,25 @@ public final class BundleFeedForward implements BatchedFeedForward {
         this.rowsCompute = activation.gated() ? c : null;
     }
 
+    /** Runs before a layer's gate matrix is used: a streamed gate is read in (see {@code GateStream}); null when resident. */
+    private java.util.function.IntConsumer beforeLayer;
+
+    /** {@code c} runs at the start of each layer's step, before its gate matrix is used (null: nothing). */
+    synchronized void beforeEachLayer(java.util.function.IntConsumer c) {
+        this.beforeLayer = c;
+    }
+
+    /** {@link #beforeLayer}, its time counted as waiting on flash (a streamed gate is a read the layer waits for). */
+    private void beforeLayer(int layer) {
+        if (beforeLayer == null) return;
+        long t0 = System.nanoTime();
+        beforeLayer.accept(layer);
+        layers[layer].counters.phases(0, System.nanoTime() - t0, 0);
+    }
+
     @Override
     public synchronized void forward(int layer, float[] x, float[] out) {
+        beforeLayer(layer);
         Layer L = layers[layer];
         if (selectChunks > 1 && rowsCompute == null && L.lastMisses >= L.chunkMinMisses) {
             chunkedSteps++;
@@ -574,6 +591,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
      */
     @Override
     public synchronized void forwardBatch(int layer, float[] x, int batch, float[] out) {
+        beforeLayer(layer);
         ensureBatch(batch);
         if (batch == 1) {
             System.arraycopy(x, 0, xTok, 0, dim);

@@ -1,6 +1,7 @@
 package io.flashllm.flashstore.bundle;
 
 import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.budget.BudgetException;
 import io.flashllm.flashstore.budget.MemoryBudget;
 import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.flashstore.cache.RowMatrix;
@@ -52,11 +53,15 @@ public final class BundleModel implements AutoCloseable {
     private Parallel ownedParallel;
     private Parallel ffnParallel;
     private boolean closed;
+    /** The gates read from flash per layer when the budget cannot keep them resident; else null. */
+    private final GateStream gateStream;
 
     private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, List<FfnFile> files,
                         List<WeightTensor> gates, List<float[]> upBiases, List<float[]> downBiases, String selectorName,
                         BundleFfnOptions ffnOptions, IoEngine io, MemoryBudget.Split budget, FfnActivation activation,
-                        BundleOpenOptions options, java.util.function.Function<String, WeightTensor> residentTensor) {
+                        BundleOpenOptions options, java.util.function.Function<String, WeightTensor> residentTensor,
+                        GateStream gateStream) {
+        this.gateStream = gateStream;
         this.selectors = options.selectors();
         this.predictorSampleRate = options.predictorSampleRate();
         this.residentTensor = residentTensor;
@@ -116,6 +121,7 @@ public final class BundleModel implements AutoCloseable {
         HfModelDir hf = null;
         List<FfnFile> files = new ArrayList<>();
         IoEngine io = null;
+        GateStream gateStream = null;
         try {
             Path residentPath = dir.resolve(layout.residentFile());
             if (layout.residentFile().endsWith(".gguf")) gguf = GgufFile.open(residentPath);
@@ -191,9 +197,48 @@ public final class BundleModel implements AutoCloseable {
                             + " separate); " + MemorySize.format(paged) + " of the table are not charged, "
                             + PagedEmbeddings.WORKING_ROWS + " rows are");
                 }
-                split = new MemoryBudget(options.memoryBudget(), residentBytes, options.kvCacheBytes(),
+                MemoryBudget full = new MemoryBudget(options.memoryBudget(), residentBytes, options.kvCacheBytes(),
                         (long) depth * maxRead, rowBytes * streamRows, options.overheadBytes(),
-                        m.model().layers(), neurons, rowBytes, options.hotFraction()).split();
+                        m.model().layers(), neurons, rowBytes, options.hotFraction());
+                try {
+                    split = full.split();
+                } catch (BudgetException tooSmall) {
+                    // Gates that do not fit are read from flash per layer, into two buffers, if that fits.
+                    if (gates == null || g == null) throw tooSmall;
+                    long gateBytes = 0, span = 0;
+                    for (WeightTensor t : gates) {
+                        gateBytes += t.data().byteSize();
+                        span = Math.max(span, GateStream.spanBound(t.data().byteSize()));
+                    }
+                    long buffers = GateStream.bufferBytes(gates.size(), span);
+                    MemoryBudget streamed = new MemoryBudget(full.total(), residentBytes - gateBytes, full.kvCacheBytes(),
+                            full.ioBufferBytes(), full.streamBytes(), full.overheadBytes(), full.layers(), neurons, rowBytes,
+                            full.hotFraction(), buffers);
+                    try {
+                        split = streamed.split();
+                    } catch (BudgetException evenThen) {
+                        throw new BudgetException(tooSmall.getMessage() + "; reading the gate matrices from flash per layer"
+                                + " would still need " + MemorySize.format(streamed.residentBytes() + streamed.kvCacheBytes()
+                                + streamed.ioBufferBytes() + streamed.streamBytes() + streamed.overheadBytes() + buffers));
+                    }
+                    List<GateStream.Source> sources = new ArrayList<>();
+                    for (int l = 0; l < gates.size(); l++) {
+                        WeightTensor t = gates.get(l);
+                        io.flashllm.flashstore.gguf.GgufTensorInfo info = g.tensorInfos().stream()
+                                .filter(i -> i.name().equals(t.name())).findFirst()
+                                .orElseThrow(() -> new BundleException(residentPath, "no tensor info for " + t.name()));
+                        sources.add(new GateStream.Source(t, g.dataStart() + info.offset()));
+                    }
+                    try {
+                        gateStream = new GateStream(residentPath, sources, options.preferDirect());
+                    } catch (IOException e) {
+                        throw new BundleException(residentPath, "cannot open it to stream the gate matrices: " + e.getMessage(), e);
+                    }
+                    gates = gateStream.gates();
+                    LOG.log(System.Logger.Level.INFO, "memory budget: the gate matrices (" + MemorySize.format(gateBytes)
+                            + ") do not fit beside the rest; each layer's gate is read from flash as the layer runs, the next"
+                            + " layer's while this one computes (" + MemorySize.format(buffers) + " of buffers)");
+                }
                 fo = fo.withCache(split.cacheRowsPerLayer(), split.hotRowsPerLayer()).withHotWarmup(options.hotWarmupTokens());
                 LOG.log(System.Logger.Level.INFO, split.describe());
             }
@@ -201,13 +246,15 @@ public final class BundleModel implements AutoCloseable {
             io = new IoEngine(depth, maxRead, aio);
             LOG.log(System.Logger.Level.INFO, "flash reads: " + io.describe());
             BundleModel bm = new BundleModel(dir, m, gguf, hf, files, gates, anyBias ? upBias : null,
-                    anyBias ? downBias : null, options.selector(), fo, io, split, act, options, tensor);
+                    anyBias ? downBias : null, options.selector(), fo, io, split, act, options, tensor, gateStream);
             if (buildFfn) bm.feedForward(parallel);
             return bm;
         } catch (ModelFileException e) {
+            if (gateStream != null) gateStream.close();
             closeQuietly(gguf, hf, files, io);
             throw new BundleException(dir, "resident part is damaged: " + e.getMessage(), e);
         } catch (RuntimeException e) {
+            if (gateStream != null) gateStream.close();
             closeQuietly(gguf, hf, files, io);
             throw e;
         }
@@ -304,6 +351,7 @@ public final class BundleModel implements AutoCloseable {
                 new SelectorContext(dir, manifest, activation, residentTensor, parallel, rate, false));
         try {
             ffn = new BundleFeedForward(files, gates, upBiases, downBiases, activation, selector, ffnOptions, io, true, parallel);
+            if (gateStream != null) ffn.beforeEachLayer(gateStream::acquire);
         } catch (RuntimeException e) {
             selector.close();
             throw e;
@@ -345,8 +393,14 @@ public final class BundleModel implements AutoCloseable {
             }
             io.close();
         }
+        if (gateStream != null) gateStream.close();
         if (gguf != null) gguf.close();
         if (hf != null) hf.close();
         if (ownedParallel != null) ownedParallel.close();
+    }
+
+    /** The gates read from flash per layer, or null when they are resident (or absent). */
+    GateStream gateStream() {
+        return gateStream;
     }
 }

@@ -262,6 +262,41 @@ class BundleFeedForwardTest {
         }
     }
 
+    /** A budget that holds everything but the gates reads them from flash per layer, with results unchanged. */
+    @Test
+    void aBudgetBelowTheResidentGatesStreamsThemAndStaysExact() throws IOException {
+        TinyModel tm = new TinyModel(4, 256, 1024, GgmlType.Q8_0, true, 31);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        long resident = java.nio.file.Files.size(out.resolve(BundleFormat.RESIDENT_GGUF));
+        long gate = GgmlType.Q8_0.bytesFor(256L * 1024);
+        long rowBytes = 2 * GgmlType.Q8_0.bytesFor(256);
+        long io = 2L * (1 << 20);
+        long stream = 1024 * rowBytes;
+        long kv = 10_000;
+        long fixed = resident + kv + io + stream;
+        long buffers = GateStream.bufferBytes(4, GateStream.spanBound(gate));
+        BundleOpenOptions o = BundleOpenOptions.defaults().withIoDepth(2).withOverhead(0).withHotFraction(0.25);
+        try (BundleModel whole = BundleModel.open(out, o.withMemoryBudget(fixed + 100 * 4 * rowBytes, kv))) {
+            assertNull(whole.gateStream(), "the gates fit: resident");
+            assertEquals(0, whole.budget().streamedGates());
+        }
+        try (BundleModel bm = BundleModel.open(out, o.withMemoryBudget(fixed - 1, kv)); GgufFile g = GgufFile.open(src)) {
+            assertNotNull(bm.gateStream(), "the gates do not fit: streamed");
+            assertEquals(buffers, bm.budget().streamedGates());
+            assertEquals(fixed - 4 * gate, bm.budget().resident() + kv + io + stream);
+            assertTrue(bm.budget().describe().contains("gate buffers"), bm.budget().describe());
+            int rows = bm.budget().cacheRowsPerLayer();
+            assertTrue(rows > 0 && rows < 1024, "rows " + rows);
+            runTokens(bm.feedForward(), g, RELU, true, 5, 256);
+            // four layers in two buffers: every layer's gate is read every token
+            assertTrue(bm.gateStream().bytesRead() >= 5 * 4 * gate, "read " + bm.gateStream().bytesRead());
+        }
+        var e = assertThrows(io.flashllm.flashstore.budget.BudgetException.class,
+                () -> BundleModel.open(out, o.withMemoryBudget(fixed - 4 * gate + buffers - 1, kv)));
+        assertTrue(e.getMessage().contains("reading the gate matrices from flash per layer would still need"), e.getMessage());
+    }
+
     /** Read buffers: whole groups per read; 1 MiB per thread, 4 MiB in all with native AIO. */
     @Test
     void maxReadBytesKeepsGroupsWholeAndBuffersBounded() {
