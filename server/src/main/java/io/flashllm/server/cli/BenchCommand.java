@@ -207,10 +207,10 @@ public final class BenchCommand implements Callable<Integer> {
         return Math.sqrt(s / (v.length - 1));
     }
 
-    /** Exactly {@code n} tokens: BOS (when the model uses one), then filler text, cut to length. */
     /**
-     * The first {@code n} tokens of the filler text repeated. The text doubles until it is long
-     * enough, so a long prompt takes a few tokenizer calls, not one per repetition.
+     * Exactly {@code n} tokens: BOS (when the model uses one), then the filler text repeated, cut to
+     * length. The text doubles until it is long enough, so a long prompt takes a few tokenizer
+     * calls, not one per repetition.
      */
     static int[] prompt(InferenceModel m, int n) {
         String text = FILLER;
