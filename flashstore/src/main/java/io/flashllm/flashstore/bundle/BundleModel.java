@@ -351,7 +351,12 @@ public final class BundleModel implements AutoCloseable {
                 new SelectorContext(dir, manifest, activation, residentTensor, parallel, rate, false));
         try {
             ffn = new BundleFeedForward(files, gates, upBiases, downBiases, activation, selector, ffnOptions, io, true, parallel);
-            if (gateStream != null) ffn.beforeEachLayer(gateStream::acquire);
+            if (gateStream != null) {
+                ffn.beforeEachLayer(gateStream::acquire);
+                // Gate reads are flash traffic too: they count in the layer's bytes, reads and read latency.
+                BundleFeedForward f = ffn;
+                gateStream.onRead((layer, bytes, nanos) -> f.counters(layer).read(bytes, nanos));
+            }
         } catch (RuntimeException e) {
             selector.close();
             throw e;

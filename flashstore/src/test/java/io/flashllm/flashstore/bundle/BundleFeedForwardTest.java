@@ -291,6 +291,9 @@ class BundleFeedForwardTest {
             runTokens(bm.feedForward(), g, RELU, true, 5, 256);
             // four layers in two buffers: every layer's gate is read every token
             assertTrue(bm.gateStream().bytesRead() >= 5 * 4 * gate, "read " + bm.gateStream().bytesRead());
+            long counted = 0;
+            for (int l = 0; l < 4; l++) counted += bm.feedForward().counters(l).bytesRead();
+            assertTrue(counted >= bm.gateStream().bytesRead(), "gate reads counted as flash reads: " + counted);
         }
         var e = assertThrows(io.flashllm.flashstore.budget.BudgetException.class,
                 () -> BundleModel.open(out, o.withMemoryBudget(fixed - 4 * gate + buffers - 1, kv)));
