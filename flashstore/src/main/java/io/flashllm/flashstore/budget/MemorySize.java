@@ -37,6 +37,8 @@ public final class MemorySize {
         if (bytes < 1024) return bytes + " B";
         if (bytes < 1L << 20) return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
         if (bytes < 1L << 30) return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20));
-        return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+        if (bytes < 1L << 40) return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
+        if (bytes < 1L << 50) return String.format(Locale.ROOT, "%.2f TiB", bytes / (double) (1L << 40));
+        return String.format(Locale.ROOT, "%.2f PiB", bytes / (double) (1L << 50));
     }
 }

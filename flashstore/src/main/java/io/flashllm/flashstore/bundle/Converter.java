@@ -18,11 +18,9 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.stream.Stream;
 
 /**
  * {@code flashllm convert}: turns a GGUF file or HF directory into a flash bundle directory.
@@ -198,9 +196,8 @@ public final class Converter {
 
     static void deleteTree(Path dir) {
         PartialOutputs.done(dir);
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        try {
+            PartialOutputs.remove(dir);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "could not remove the partial bundle " + dir + ": " + e.getMessage());
         }

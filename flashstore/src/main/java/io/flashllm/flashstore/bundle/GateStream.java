@@ -55,8 +55,6 @@ final class GateStream implements AutoCloseable {
     private volatile ReadListener listener;
     private Future<?> inFlight;
     private int inFlightLayer = -1;
-    private final java.util.concurrent.atomic.AtomicLong bytesRead = new java.util.concurrent.atomic.AtomicLong();
-    private long waitNanos;
 
     GateStream(Path residentFile, List<Source> sources, boolean preferDirect) throws IOException {
         if (sources.isEmpty()) throw new IllegalArgumentException("no gates to stream");
@@ -133,20 +131,16 @@ final class GateStream implements AutoCloseable {
     synchronized void acquire(int layer) {
         int slot = slotOf[layer];
         if (holds[slot] != layer) {
-            long t0 = System.nanoTime();
             finishInFlight();
             if (holds[slot] != layer) {
                 holds[slot] = -1;
                 read(layer);
                 holds[slot] = layer;
             }
-            waitNanos += System.nanoTime() - t0;
         }
         int next = (layer + 1) % views.size();
         if (next != layer && holds[slotOf[next]] != next && inFlightLayer != next) {
-            long t0 = System.nanoTime();
             finishInFlight();
-            waitNanos += System.nanoTime() - t0;
             int s = slotOf[next];
             holds[s] = -1;
             inFlightLayer = next;
@@ -185,7 +179,6 @@ final class GateStream implements AutoCloseable {
             long from = Math.max(0, whole - delta);
             MemorySegment.copy(s.mapped().data(), from, dst, delta + from, s.mapped().data().byteSize() - from);
         }
-        bytesRead.addAndGet(spanBytes[layer]);
     }
 
     /**
@@ -204,16 +197,6 @@ final class GateStream implements AutoCloseable {
     }
 
     static final long CHUNK = 1 << 20;
-
-    /** Bytes read from flash so far. */
-    long bytesRead() {
-        return bytesRead.get();
-    }
-
-    /** Time callers spent waiting for a gate to arrive, in nanoseconds. */
-    synchronized long waitNanos() {
-        return waitNanos;
-    }
 
     private static long align(long v) {
         return (v + BlockFile.ALIGNMENT - 1) / BlockFile.ALIGNMENT * BlockFile.ALIGNMENT;

@@ -1,9 +1,10 @@
 package io.flashllm.flashstore.writer;
 
+import io.flashllm.flashstore.budget.MemorySize;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
  * Refuses a write that the file system cannot hold before any of it is written: a model asked for
@@ -24,25 +25,13 @@ public final class DiskSpace {
         if (store.getTotalSpace() == 0) return; // a pseudo file system (proc, sysfs): no figures to go by
         long free = store.getUsableSpace();
         if (bytes > free) {
-            throw new IOException("not enough space for " + target + ": it needs " + size(bytes) + " and the file system of "
-                    + dir + " has " + size(free) + " free (No space left on device)");
+            throw new IOException("not enough space for " + target + ": it needs " + MemorySize.format(bytes) + " and the file system of "
+                    + dir + " has " + MemorySize.format(free) + " free (No space left on device)");
         }
     }
 
     private static Path existingAncestor(Path p) {
         while (p != null && !Files.isDirectory(p)) p = p.getParent();
         return p;
-    }
-
-    /** {@code bytes} in binary units, as people read disk sizes. */
-    static String size(long bytes) {
-        String[] units = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-        double v = bytes;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? bytes + " bytes" : String.format(Locale.ROOT, "%.1f %s", v, units[u]);
     }
 }

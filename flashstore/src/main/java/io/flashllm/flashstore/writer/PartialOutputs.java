@@ -30,11 +30,6 @@ public final class PartialOutputs {
         OPEN.remove(path.toAbsolutePath());
     }
 
-    /** Whether {@code path} is registered (for tests). */
-    static boolean isOpen(Path path) {
-        return OPEN.contains(path.toAbsolutePath());
-    }
-
     private static void hook() {
         if (hooked) return;
         synchronized (PartialOutputs.class) {
@@ -67,7 +62,8 @@ public final class PartialOutputs {
         }
     }
 
-    private static void remove(Path p) throws IOException {
+    /** Deletes {@code p}, a file or a directory tree; nothing when it does not exist. */
+    public static void remove(Path p) throws IOException {
         if (Files.isDirectory(p)) {
             try (Stream<Path> s = Files.walk(p)) {
                 for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);

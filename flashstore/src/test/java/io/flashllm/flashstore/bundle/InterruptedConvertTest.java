@@ -22,22 +22,8 @@ class InterruptedConvertTest {
     void killMinus9MidWrite() throws Exception {
         Path src = new TinyModel(4, 256, 512, GgmlType.F32, true, 2).write(tmp.resolve("m.gguf"));
         Path out = tmp.resolve("b");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                ConvertChild.class.getName(), src.toString(), out.toString(), "1000000")
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
-        Path partial = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (partial == null && System.nanoTime() < deadline && p.isAlive()) {
-            try (var s = Files.list(tmp)) {
-                for (Path d : s.filter(d -> d.getFileName().toString().startsWith(".b.tmp-")).toList()) {
-                    Path l0 = d.resolve(BundleFormat.layerFile(0));
-                    if (Files.exists(l0) && Files.size(l0) > 100_000) partial = d;
-                }
-            }
-            Thread.sleep(20);
-        }
-        assertNotNull(partial, "child started writing: " + Files.readString(tmp.resolve("child.log")));
+        Process p = startConvertChild(src, out);
+        Path partial = awaitPartial(p);
         p.destroyForcibly(); // SIGKILL
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertNotEquals(0, p.exitValue());
@@ -58,22 +44,8 @@ class InterruptedConvertTest {
     void sigtermMidWriteRemovesTheTemporaryDirectory() throws Exception {
         Path src = new TinyModel(4, 256, 512, GgmlType.F32, true, 2).write(tmp.resolve("m.gguf"));
         Path out = tmp.resolve("b");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                ConvertChild.class.getName(), src.toString(), out.toString(), "1000000")
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
-        Path partial = null;
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (partial == null && System.nanoTime() < deadline && p.isAlive()) {
-            try (var s = Files.list(tmp)) {
-                for (Path d : s.filter(d -> d.getFileName().toString().startsWith(".b.tmp-")).toList()) {
-                    Path l0 = d.resolve(BundleFormat.layerFile(0));
-                    if (Files.exists(l0) && Files.size(l0) > 100_000) partial = d;
-                }
-            }
-            Thread.sleep(20);
-        }
-        assertNotNull(partial, "child started writing: " + Files.readString(tmp.resolve("child.log")));
+        Process p = startConvertChild(src, out);
+        Path partial = awaitPartial(p);
         p.destroy(); // SIGTERM
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         assertFalse(Files.exists(partial), "temporary directory removed on SIGTERM");
@@ -129,5 +101,28 @@ class InterruptedConvertTest {
         Path src = new TinyModel(1, 64, 64, GgmlType.F16, true, 8).write(tmp.resolve("m.gguf"));
         ConvertChild.main(new String[] {src.toString(), tmp.resolve("c").toString(), "0"});
         assertTrue(Verifier.verify(tmp.resolve("c")).ok());
+    }
+
+    /** A child JVM converting {@code src} into {@code out}, throttled to 1 MB/s so it can be stopped mid-write. */
+    private Process startConvertChild(Path src, Path out) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), ConvertChild.class.getName(), src.toString(), out.toString(), "1000000")
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+    }
+
+    /** The child's temporary bundle directory once its first layer file has 100 kB in it. */
+    private Path awaitPartial(Process p) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline && p.isAlive()) {
+            try (var s = Files.list(tmp)) {
+                for (Path d : s.filter(d -> d.getFileName().toString().startsWith(".b.tmp-")).toList()) {
+                    Path l0 = d.resolve(BundleFormat.layerFile(0));
+                    if (Files.exists(l0) && Files.size(l0) > 100_000) return d;
+                }
+            }
+            Thread.sleep(20);
+        }
+        return fail("child started writing: " + Files.readString(tmp.resolve("child.log")));
     }
 }

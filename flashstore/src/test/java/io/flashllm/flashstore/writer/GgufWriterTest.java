@@ -225,7 +225,7 @@ class GgufWriterTest {
         GgufWriter w = new GgufWriter(file).addTensor("t", GgmlType.F32, new long[] {1L << 20, 1L << 22},
                 out -> fail("no tensor data is written"));
         IOException e = assertThrows(IOException.class, w::write);
-        assertTrue(e.getMessage().contains("16.0 TiB") && e.getMessage().contains("free")
+        assertTrue(e.getMessage().contains("16.00 TiB") && e.getMessage().contains("free")
                 && e.getMessage().contains("huge.gguf"), e.getMessage());
         try (var s = Files.list(dir)) {
             assertEquals(List.of(), s.toList(), "no partial file");
