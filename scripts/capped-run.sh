@@ -7,7 +7,7 @@
 #   sudo scripts/capped-run.sh                 # 800M cap, gate-exact
 #   CAP=600M SELECTOR=gate-exact sudo scripts/capped-run.sh
 #   MIN_READ=4K sudo scripts/capped-run.sh      # one neuron per read: no read amplification
-#   CAP=600M BUDGET=524288000 MIN_READ=4K DENSE=0 sudo scripts/capped-run.sh   # gates read from flash per layer
+#   CAP=600M MIN_READ=4K DENSE=0 sudo scripts/capped-run.sh   # gates read from flash per layer
 #   CAP=600M GATES=bundled SELECTOR=predicted sudo scripts/capped-run.sh   # the predictor's run (calibrates once)
 #   BENCH_EXTRA=--no-warmup sudo scripts/capped-run.sh   # extra flags for the bundle's bench
 #   JAVA_EXTRA=-Dflashllm.selectChunks=1 sudo scripts/capped-run.sh   # extra JVM flags (here: the old selection order)

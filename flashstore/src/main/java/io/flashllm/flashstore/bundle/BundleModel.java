@@ -55,13 +55,16 @@ public final class BundleModel implements AutoCloseable {
     private boolean closed;
     /** The gates read from flash per layer when the budget cannot keep them resident; else null. */
     private final GateStream gateStream;
+    /** How the resident file is paged (advised only under a budget). */
+    private final ResidentPaging.Report paging;
 
     private BundleModel(Path dir, Manifest manifest, GgufFile gguf, HfModelDir hf, List<FfnFile> files,
                         List<WeightTensor> gates, List<float[]> upBiases, List<float[]> downBiases, String selectorName,
                         BundleFfnOptions ffnOptions, IoEngine io, MemoryBudget.Split budget, FfnActivation activation,
                         BundleOpenOptions options, java.util.function.Function<String, WeightTensor> residentTensor,
-                        GateStream gateStream) {
+                        GateStream gateStream, ResidentPaging.Report paging) {
         this.gateStream = gateStream;
+        this.paging = paging;
         this.selectors = options.selectors();
         this.predictorSampleRate = options.predictorSampleRate();
         this.residentTensor = residentTensor;
@@ -180,6 +183,7 @@ public final class BundleModel implements AutoCloseable {
             int maxRead = maxReadBytes((int) groupBytes, depth, aio);
             int streamRows = 1024;
             MemoryBudget.Split split = null;
+            ResidentPaging.Report paging = ResidentPaging.Report.NONE;
             int neurons = m.model().ffnDim();
             // For comparison runs: -Dflashllm.selectChunks=1 chooses all of a layer's neurons before reading any;
             // -Dflashllm.cache.halfLife=0 makes room least recently used first, caching every miss it can.
@@ -241,12 +245,13 @@ public final class BundleModel implements AutoCloseable {
                 }
                 fo = fo.withCache(split.cacheRowsPerLayer(), split.hotRowsPerLayer()).withHotWarmup(options.hotWarmupTokens());
                 LOG.log(System.Logger.Level.INFO, split.describe());
+                paging = adviseResident(residentPath, g, h, gateStream, gates);
             }
             fo = fo.withStreamRows(streamRows);
             io = new IoEngine(depth, maxRead, aio);
             LOG.log(System.Logger.Level.INFO, "flash reads: " + io.describe());
             BundleModel bm = new BundleModel(dir, m, gguf, hf, files, gates, anyBias ? upBias : null,
-                    anyBias ? downBias : null, options.selector(), fo, io, split, act, options, tensor, gateStream);
+                    anyBias ? downBias : null, options.selector(), fo, io, split, act, options, tensor, gateStream, paging);
             if (buildFfn) bm.feedForward(parallel);
             return bm;
         } catch (ModelFileException e) {
@@ -258,6 +263,31 @@ public final class BundleModel implements AutoCloseable {
             closeQuietly(gguf, hf, files, io);
             throw e;
         }
+    }
+
+    /** Under a budget: the resident file paged without read-around, what the budget holds read ahead. */
+    private static ResidentPaging.Report adviseResident(Path residentPath, GgufFile g, HfModelDir h, GateStream gateStream,
+                                       List<WeightTensor> gates) {
+        java.util.Map<String, ResidentPaging.Mapped> resident = new java.util.LinkedHashMap<>();
+        if (g != null) {
+            for (var info : g.tensorInfos()) {
+                resident.put(info.name(), new ResidentPaging.Mapped(g.tensor(info.name()), residentPath,
+                        g.dataStart() + info.offset()));
+            }
+        } else {
+            for (String name : h.tensorNames()) {
+                var shard = h.shardOf(name);
+                resident.put(name, new ResidentPaging.Mapped(h.tensor(name), shard.path(),
+                        shard.dataStart() + shard.info(name).begin()));
+            }
+        }
+        java.util.Set<String> notHeld = new java.util.HashSet<>();
+        if (gateStream != null) for (WeightTensor t : gates) notHeld.add(t.name());
+        String paged = PagedEmbeddings.pagedTable(name -> resident.containsKey(name) ? resident.get(name).tensor() : null);
+        if (paged != null) notHeld.add(paged);
+        ResidentPaging.Report r = ResidentPaging.apply(resident.values(), notHeld);
+        if (r.advised()) LOG.log(System.Logger.Level.INFO, r.describe());
+        return r;
     }
 
     private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir,
@@ -402,6 +432,11 @@ public final class BundleModel implements AutoCloseable {
         if (gguf != null) gguf.close();
         if (hf != null) hf.close();
         if (ownedParallel != null) ownedParallel.close();
+    }
+
+    /** How the resident file is paged: advised under a budget, {@link ResidentPaging.Report#NONE} otherwise. */
+    ResidentPaging.Report paging() {
+        return paging;
     }
 
     /** The gates read from flash per layer, or null when they are resident (or absent). */

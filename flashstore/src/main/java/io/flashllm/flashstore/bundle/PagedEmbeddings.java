@@ -31,14 +31,22 @@ final class PagedEmbeddings {
      * else 0. {@code tensor} returns null for a tensor the resident file does not have.
      */
     static long uncountedBytes(Function<String, WeightTensor> tensor) {
+        String name = pagedTable(tensor);
+        if (name == null) return 0;
+        WeightTensor embeddings = tensor.apply(name);
+        long table = embeddings.data().byteSize();
+        return table - Math.min(table, WORKING_ROWS * embeddings.rowBytes());
+    }
+
+    /**
+     * The name of the embedding table when it is paged per row (a separate output head exists), else
+     * null. {@code tensor} returns null for a tensor the resident file does not have.
+     */
+    static String pagedTable(Function<String, WeightTensor> tensor) {
         for (String[] pair : NAMES) {
-            WeightTensor embeddings = tensor.apply(pair[0]);
-            if (embeddings == null) continue;
-            if (tensor.apply(pair[1]) == null) return 0;
-            long table = embeddings.data().byteSize();
-            long working = Math.min(table, WORKING_ROWS * embeddings.rowBytes());
-            return table - working;
+            if (tensor.apply(pair[0]) == null) continue;
+            return tensor.apply(pair[1]) == null ? null : pair[0];
         }
-        return 0;
+        return null;
     }
 }

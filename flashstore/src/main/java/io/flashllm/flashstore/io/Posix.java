@@ -15,7 +15,8 @@ import java.util.Map;
 
 /**
  * The libc file calls {@link BlockFile} reads with — {@code open(2)}, {@code pread(2)},
- * {@code lseek(2)}, {@code close(2)} — through the FFM API, errno captured with
+ * {@code lseek(2)}, {@code close(2)} — and the paging calls of {@link PageAdvice} ({@code madvise(2)},
+ * {@code posix_fadvise(2)}, {@code mincore(2)}), through the FFM API, errno captured with
  * {@link Linker.Option#captureCallState}. This is how bundle files get O_DIRECT without naming
  * {@code com.sun.nio.file.ExtendedOpenOption} (jdk.unsupported, which draws a javac warning that
  * cannot be suppressed) and without reflection.
@@ -34,14 +35,16 @@ final class Posix {
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     private static final int O_DIRECT;
-    private static final MethodHandle OPEN, PREAD, LSEEK, CLOSE;
+    private static final MethodHandle OPEN, PREAD, LSEEK, CLOSE, MADVISE, FADVISE, MINCORE;
+    private static final long PAGE_SIZE;
     private static final String UNAVAILABLE;
 
     static {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String cpu = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         int oDirect = cpu.equals("amd64") || cpu.equals("x86_64") ? 0x4000 : cpu.equals("aarch64") ? 0x10000 : 0;
-        MethodHandle open = null, pread = null, lseek = null, close = null;
+        MethodHandle open = null, pread = null, lseek = null, close = null, madvise = null, fadvise = null, mincore = null;
+        long pageSize = 0;
         String why = null;
         if (!os.startsWith("linux")) {
             why = "not Linux";
@@ -58,8 +61,16 @@ final class Posix {
                 lseek = downcall(linker, "lseek", FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno);
                 close = downcall(linker, "close", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
-            } catch (RuntimeException | Error e) {
+                madvise = downcall(linker, "madvise", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno);
+                fadvise = downcall(linker, "posix_fadvise", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+                mincore = downcall(linker, "mincore", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), errno);
+                pageSize = (int) downcall(linker, "getpagesize", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+            } catch (Throwable e) {
                 why = "no native access: " + e;
+                open = pread = lseek = close = madvise = fadvise = mincore = null;
             }
         }
         O_DIRECT = oDirect;
@@ -67,6 +78,10 @@ final class Posix {
         PREAD = pread;
         LSEEK = lseek;
         CLOSE = close;
+        MADVISE = madvise;
+        FADVISE = fadvise;
+        MINCORE = mincore;
+        PAGE_SIZE = pageSize;
         UNAVAILABLE = why;
     }
 
@@ -142,6 +157,64 @@ final class Posix {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(CAPTURE);
             int r = (int) CLOSE.invokeExact(state, fd);
+            return r == 0 ? 0 : errno(state);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    static final int MADV_RANDOM = 1, MADV_WILLNEED = 3, POSIX_FADV_DONTNEED = 4;
+
+    static long pageSize() {
+        return PAGE_SIZE;
+    }
+
+    /** {@code posix_fadvise(2)} on the open file {@code fd}; 0, or the error number (it returns it, errno is untouched). */
+    static int fadvise(int fd, long offset, long length, int advice) {
+        try {
+            return (int) FADVISE.invokeExact(fd, offset, length, advice);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * {@code mincore(2)} over the pages that hold {@code [address, address + length)}: how many of
+     * them are in memory, or -1 when the call fails.
+     */
+    static long residentPages(long address, long length) {
+        long start = address & -PAGE_SIZE;
+        long pages = ((address + length + PAGE_SIZE - 1) & -PAGE_SIZE) - start;
+        pages /= PAGE_SIZE;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CAPTURE);
+            MemorySegment vec = a.allocate(pages);
+            int r = (int) MINCORE.invokeExact(state, MemorySegment.ofAddress(start), pages * PAGE_SIZE, vec);
+            if (r != 0) return -1;
+            long n = 0;
+            for (long i = 0; i < pages; i++) n += vec.get(ValueLayout.JAVA_BYTE, i) & 1;
+            return n;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * {@code madvise(2)} over the pages that hold {@code [address, address + length)} (the range is
+     * widened to whole pages, as the call requires); 0, or the errno.
+     */
+    static int madvise(long address, long length, int advice) {
+        long start = address & -PAGE_SIZE;
+        long end = (address + length + PAGE_SIZE - 1) & -PAGE_SIZE;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CAPTURE);
+            int r = (int) MADVISE.invokeExact(state, MemorySegment.ofAddress(start), end - start, advice);
             return r == 0 ? 0 : errno(state);
         } catch (RuntimeException | Error e) {
             throw e;

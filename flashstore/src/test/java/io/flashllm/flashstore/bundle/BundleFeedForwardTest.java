@@ -280,12 +280,26 @@ class BundleFeedForwardTest {
         try (BundleModel whole = BundleModel.open(out, o.withMemoryBudget(fixed + 100 * 4 * rowBytes, kv))) {
             assertNull(whole.gateStream(), "the gates fit: resident");
             assertEquals(0, whole.budget().streamedGates());
+            // The embedding table is the output head too (tied): held, like everything else here.
+            assertEquals(List.of(), whole.paging().leftOnFlash());
+            assertEquals(residentTensorBytes(whole), whole.paging().readAheadBytes());
+            assertTrue(residentMappingFlags(out).contains(" rr"), "no read-around: " + residentMappingFlags(out));
+        }
+        try (BundleModel unbudgeted = BundleModel.open(out, o)) {
+            assertFalse(unbudgeted.paging().advised(), "no budget: paged as the kernel sees fit");
+            assertFalse(residentMappingFlags(out).contains(" rr"), residentMappingFlags(out));
         }
         try (BundleModel bm = BundleModel.open(out, o.withMemoryBudget(fixed - 1, kv)); GgufFile g = GgufFile.open(src)) {
             assertNotNull(bm.gateStream(), "the gates do not fit: streamed");
             assertEquals(buffers, bm.budget().streamedGates());
             assertEquals(fixed - 4 * gate, bm.budget().resident() + kv + io + stream);
             assertTrue(bm.budget().describe().contains("gate buffers"), bm.budget().describe());
+            // The streamed gates stay on flash; the rest is read ahead, and no
+            // fault reads around into the gates beside a layer's attention.
+            assertEquals(List.of("blk.0.ffn_gate.weight", "blk.1.ffn_gate.weight", "blk.2.ffn_gate.weight",
+                    "blk.3.ffn_gate.weight"), bm.paging().leftOnFlash());
+            assertEquals(residentTensorBytes(bm) - 4 * gate, bm.paging().readAheadBytes());
+            assertTrue(residentMappingFlags(out).contains(" rr"), "no read-around: " + residentMappingFlags(out));
             int rows = bm.budget().cacheRowsPerLayer();
             assertTrue(rows > 0 && rows < 1024, "rows " + rows);
             runTokens(bm.feedForward(), g, RELU, true, 5, 256);
@@ -301,6 +315,24 @@ class BundleFeedForwardTest {
         var e = assertThrows(io.flashllm.flashstore.budget.BudgetException.class,
                 () -> BundleModel.open(out, o.withMemoryBudget(fixed - 4 * gate + buffers - 1, kv)));
         assertTrue(e.getMessage().contains("reading the gate matrices from flash per layer would still need"), e.getMessage());
+    }
+
+    private static long residentTensorBytes(BundleModel bm) {
+        long n = 0;
+        for (var info : bm.gguf().tensorInfos()) n += bm.gguf().tensor(info.name()).data().byteSize();
+        return n;
+    }
+
+    /** The kernel's flags of this process's mappings of the bundle's resident file ({@code rr}: random reads, no read-around). */
+    private static String residentMappingFlags(Path bundle) throws IOException {
+        String file = bundle.resolve(BundleFormat.RESIDENT_GGUF).toRealPath().toString();
+        StringBuilder flags = new StringBuilder();
+        boolean in = false;
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) in = line.endsWith(file);
+            else if (in && line.startsWith("VmFlags:")) flags.append(line.substring(8)).append(" |");
+        }
+        return flags.toString();
     }
 
     /** Read buffers: whole groups per read; 1 MiB per thread, 4 MiB in all with native AIO. */
