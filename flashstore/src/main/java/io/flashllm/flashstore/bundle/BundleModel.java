@@ -269,18 +269,7 @@ public final class BundleModel implements AutoCloseable {
     private static ResidentPaging.Report adviseResident(Path residentPath, GgufFile g, HfModelDir h, GateStream gateStream,
                                        List<WeightTensor> gates) {
         java.util.Map<String, ResidentPaging.Mapped> resident = new java.util.LinkedHashMap<>();
-        if (g != null) {
-            for (var info : g.tensorInfos()) {
-                resident.put(info.name(), new ResidentPaging.Mapped(g.tensor(info.name()), residentPath,
-                        g.dataStart() + info.offset()));
-            }
-        } else {
-            for (String name : h.tensorNames()) {
-                var shard = h.shardOf(name);
-                resident.put(name, new ResidentPaging.Mapped(h.tensor(name), shard.path(),
-                        shard.dataStart() + shard.info(name).begin()));
-            }
-        }
+        for (ResidentPaging.Mapped m : ResidentPaging.tensors(residentPath, g, h)) resident.put(m.tensor().name(), m);
         java.util.Set<String> notHeld = new java.util.HashSet<>();
         if (gateStream != null) for (WeightTensor t : gates) notHeld.add(t.name());
         String paged = PagedEmbeddings.pagedTable(name -> resident.containsKey(name) ? resident.get(name).tensor() : null);

@@ -1,6 +1,10 @@
 package io.flashllm.flashstore.bundle;
 
+import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.gguf.GgufTensorInfo;
+import io.flashllm.flashstore.hf.HfModelDir;
 import io.flashllm.flashstore.io.PageAdvice;
+import io.flashllm.flashstore.safetensors.SafetensorsFile;
 import io.flashllm.kernels.WeightTensor;
 
 import java.nio.file.Path;
@@ -25,6 +29,22 @@ final class ResidentPaging {
 
     /** A resident tensor and where its bytes lie in its file. */
     record Mapped(WeightTensor tensor, Path file, long offset) {}
+
+    /** Every tensor of the resident part, {@code gguf} (the file at {@code residentPath}) or else {@code hf}, in file order. */
+    static List<Mapped> tensors(Path residentPath, GgufFile gguf, HfModelDir hf) {
+        List<Mapped> all = new ArrayList<>();
+        if (gguf != null) {
+            for (GgufTensorInfo info : gguf.tensorInfos()) {
+                all.add(new Mapped(gguf.tensor(info.name()), residentPath, gguf.dataStart() + info.offset()));
+            }
+        } else {
+            for (String name : hf.tensorNames()) {
+                SafetensorsFile shard = hf.shardOf(name);
+                all.add(new Mapped(hf.tensor(name), shard.path(), shard.dataStart() + shard.info(name).begin()));
+            }
+        }
+        return all;
+    }
 
     /**
      * What was done: whether the kernel took the advice (false where it is unavailable, and nothing

@@ -299,6 +299,7 @@ class BundleFeedForwardTest {
             assertEquals(List.of("blk.0.ffn_gate.weight", "blk.1.ffn_gate.weight", "blk.2.ffn_gate.weight",
                     "blk.3.ffn_gate.weight"), bm.paging().leftOnFlash());
             assertEquals(residentTensorBytes(bm) - 4 * gate, bm.paging().readAheadBytes());
+            ResidentOffsets.assertEachTensorAtItsOffset(ResidentPaging.tensors(out.resolve(BundleFormat.RESIDENT_GGUF), bm.gguf(), null));
             assertTrue(residentMappingFlags(out).contains(" rr"), "no read-around: " + residentMappingFlags(out));
             int rows = bm.budget().cacheRowsPerLayer();
             assertTrue(rows > 0 && rows < 1024, "rows " + rows);

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -49,6 +50,18 @@ class HfSourceTest {
         assertEquals("tokenizer.json", m.tokenizer().file());
         assertTrue(Verifier.verify(out).ok());
 
+        try (BundleModel budgeted = BundleModel.open(out, BundleOpenOptions.defaults().withOverhead(0)
+                .withMemoryBudget(64L << 20, 0))) {
+            // Under a budget the safetensors resident part is paged per tensor, as a GGUF one is.
+            assertTrue(budgeted.paging().advised());
+            assertEquals(List.of(), budgeted.paging().leftOnFlash(), "tied embeddings are the head: held");
+            List<ResidentPaging.Mapped> tensors = ResidentPaging.tensors(out, null, budgeted.hf());
+            assertEquals(budgeted.hf().tensorNames().size(), tensors.size());
+            ResidentOffsets.assertEachTensorAtItsOffset(tensors);
+            long all = 0;
+            for (ResidentPaging.Mapped t : tensors) all += t.tensor().data().byteSize();
+            assertEquals(all, budgeted.paging().readAheadBytes());
+        }
         try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults()); HfModelDir orig = HfModelDir.open(src)) {
             assertNotNull(bm.hf());
             assertNull(bm.gguf());
