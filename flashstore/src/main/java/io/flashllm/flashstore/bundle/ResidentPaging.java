@@ -56,7 +56,7 @@ final class ResidentPaging {
         String describe() {
             return "resident file: paged without read-around; " + io.flashllm.flashstore.budget.MemorySize.format(readAheadBytes)
                     + " that the budget holds read ahead" + (leftOnFlash.isEmpty() ? ""
-                    : "; " + leftOnFlash.size() + " tensors that it does not hold left on flash");
+                    : "; " + leftOnFlash.size() + (leftOnFlash.size() == 1 ? " tensor" : " tensors") + " that it does not hold left on flash");
         }
     }
 
