@@ -22,7 +22,7 @@ import java.util.Set;
  * fault. Under a 600 MiB cap with the gates read from flash per layer, a fault at the end of a
  * layer's attention read megabytes of the gate beside it through the page cache, 50–140 MiB of gate
  * pages stayed cached during decode (mincore), and they pushed out the attention and output head
- * the budget had counted on: 1.4 tok/s instead of 2.8–3.5 (docs/benchmarks.md §4, session 9).
+ * the budget had counted on: 1.4 tok/s instead of 2.9–3.8 (docs/benchmarks.md §4, session 9).
  */
 final class ResidentPaging {
     private ResidentPaging() {}
