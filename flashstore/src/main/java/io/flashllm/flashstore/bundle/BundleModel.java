@@ -193,8 +193,10 @@ public final class BundleModel implements AutoCloseable {
             if (options.memoryBudget() > 0) {
                 long residentBytes = 0;
                 for (Manifest.FileEntry e : m.files()) if (!layout.layerFiles().contains(e.path())) residentBytes += e.bytes();
-                long paged = PagedEmbeddings.uncountedBytes(name -> g != null ? g.tensor(name)
-                        : h.contains(name) ? h.tensor(name) : null);
+                java.util.function.Function<String, WeightTensor> present = name -> g != null ? g.tensor(name)
+                        : h.contains(name) ? h.tensor(name) : null;
+                long paged = PagedEmbeddings.uncountedBytes(present);
+                List<ResidentPaging.Mapped> residentTensors = ResidentPaging.tensors(residentPath, g, h);
                 if (paged > 0) {
                     residentBytes -= paged;
                     LOG.log(System.Logger.Level.INFO, "memory budget: token embeddings are paged in per row (the output head is"
@@ -225,14 +227,10 @@ public final class BundleModel implements AutoCloseable {
                                 + " would still need " + MemorySize.format(streamed.residentBytes() + streamed.kvCacheBytes()
                                 + streamed.ioBufferBytes() + streamed.streamBytes() + streamed.overheadBytes() + buffers));
                     }
+                    java.util.Map<String, Long> offsets = new java.util.HashMap<>();
+                    for (ResidentPaging.Mapped r : residentTensors) offsets.put(r.tensor().name(), r.offset());
                     List<GateStream.Source> sources = new ArrayList<>();
-                    for (int l = 0; l < gates.size(); l++) {
-                        WeightTensor t = gates.get(l);
-                        io.flashllm.flashstore.gguf.GgufTensorInfo info = g.tensorInfos().stream()
-                                .filter(i -> i.name().equals(t.name())).findFirst()
-                                .orElseThrow(() -> new BundleException(residentPath, "no tensor info for " + t.name()));
-                        sources.add(new GateStream.Source(t, g.dataStart() + info.offset()));
-                    }
+                    for (WeightTensor t : gates) sources.add(new GateStream.Source(t, offsets.get(t.name())));
                     try {
                         gateStream = new GateStream(residentPath, sources, options.preferDirect());
                     } catch (IOException e) {
@@ -245,7 +243,12 @@ public final class BundleModel implements AutoCloseable {
                 }
                 fo = fo.withCache(split.cacheRowsPerLayer(), split.hotRowsPerLayer()).withHotWarmup(options.hotWarmupTokens());
                 LOG.log(System.Logger.Level.INFO, split.describe());
-                paging = adviseResident(residentPath, g, h, gateStream, gates);
+                java.util.Set<String> notHeld = new java.util.HashSet<>();
+                if (gateStream != null) for (WeightTensor t : gates) notHeld.add(t.name());
+                String pagedTable = PagedEmbeddings.pagedTable(present);
+                if (pagedTable != null) notHeld.add(pagedTable);
+                paging = ResidentPaging.apply(residentTensors, notHeld);
+                if (paging.advised()) LOG.log(System.Logger.Level.INFO, paging.describe());
             }
             fo = fo.withStreamRows(streamRows);
             io = new IoEngine(depth, maxRead, aio);
@@ -263,20 +266,6 @@ public final class BundleModel implements AutoCloseable {
             closeQuietly(gguf, hf, files, io);
             throw e;
         }
-    }
-
-    /** Under a budget: the resident file paged without read-around, what the budget holds read ahead. */
-    private static ResidentPaging.Report adviseResident(Path residentPath, GgufFile g, HfModelDir h, GateStream gateStream,
-                                       List<WeightTensor> gates) {
-        java.util.Map<String, ResidentPaging.Mapped> resident = new java.util.LinkedHashMap<>();
-        for (ResidentPaging.Mapped m : ResidentPaging.tensors(residentPath, g, h)) resident.put(m.tensor().name(), m);
-        java.util.Set<String> notHeld = new java.util.HashSet<>();
-        if (gateStream != null) for (WeightTensor t : gates) notHeld.add(t.name());
-        String paged = PagedEmbeddings.pagedTable(name -> resident.containsKey(name) ? resident.get(name).tensor() : null);
-        if (paged != null) notHeld.add(paged);
-        ResidentPaging.Report r = ResidentPaging.apply(resident.values(), notHeld);
-        if (r.advised()) LOG.log(System.Logger.Level.INFO, r.describe());
-        return r;
     }
 
     private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir,

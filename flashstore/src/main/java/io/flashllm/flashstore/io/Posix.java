@@ -171,6 +171,14 @@ final class Posix {
         return PAGE_SIZE;
     }
 
+    private static long pageStart(long address) {
+        return address & -PAGE_SIZE;
+    }
+
+    private static long pageEnd(long address) {
+        return (address + PAGE_SIZE - 1) & -PAGE_SIZE;
+    }
+
     /** {@code posix_fadvise(2)} on the open file {@code fd}; 0, or the error number (it returns it, errno is untouched). */
     static int fadvise(int fd, long offset, long length, int advice) {
         try {
@@ -187,9 +195,8 @@ final class Posix {
      * them are in memory, or -1 when the call fails.
      */
     static long residentPages(long address, long length) {
-        long start = address & -PAGE_SIZE;
-        long pages = ((address + length + PAGE_SIZE - 1) & -PAGE_SIZE) - start;
-        pages /= PAGE_SIZE;
+        long start = pageStart(address);
+        long pages = (pageEnd(address + length) - start) / PAGE_SIZE;
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(CAPTURE);
             MemorySegment vec = a.allocate(pages);
@@ -210,8 +217,8 @@ final class Posix {
      * widened to whole pages, as the call requires); 0, or the errno.
      */
     static int madvise(long address, long length, int advice) {
-        long start = address & -PAGE_SIZE;
-        long end = (address + length + PAGE_SIZE - 1) & -PAGE_SIZE;
+        long start = pageStart(address);
+        long end = pageEnd(address + length);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(CAPTURE);
             int r = (int) MADVISE.invokeExact(state, MemorySegment.ofAddress(start), end - start, advice);
