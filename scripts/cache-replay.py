@@ -12,7 +12,8 @@ The rules follow NeuronCache: neurons idle for --window tokens leave at the star
 layer chooses its neurons in --ranges ranges, and a miss may replace only a cached neuron of a range
 already chosen that the token does not use. "lru" gives way least recently used first and caches
 every miss it can; "activity" gives way least active first (requests decayed with --half-life) and
-streams a miss less active than every candidate. Two bounds for comparison: the most frequent
+streams a miss less active than every candidate; with --hot, a share of the rows is pinned for the
+most often requested neurons, chosen once or again every --hot-every tokens. Two bounds for comparison: the most frequent
 neurons of the whole run held fixed, and Belady (evict what is needed furthest ahead), which no
 online rule reaches. Hit rates count tokens from --skip on.
 """
@@ -32,13 +33,16 @@ def read(path):
     return [layers[k] for k in sorted(layers)]
 
 
-def replay(seq, capacity, window, ranges, neurons, skip, half_life):
-    """Hit and lookup counts of one layer; half_life 0 means least recently used."""
+def replay(seq, capacity, window, ranges, neurons, skip, half_life, hot=0, hot_every=32, hot_again=True):
+    """Hit and lookup counts of one layer; half_life 0 means least recently used. A hot region of
+    `hot` rows is chosen from the request counts after `hot_every` tokens, and again every
+    `hot_every` tokens when `hot_again`; its neurons are never evicted."""
     growth = 2 ** (1 / half_life) if half_life else 0
     gain, activity, last, cache = 1.0, collections.defaultdict(float), {}, set()
+    count, pinned, chosen_at = collections.Counter(), set(), None
     hits = lookups = 0
     for t, needed in enumerate(seq):
-        cache = {n for n in cache if last[n] >= t - window}
+        cache = {n for n in cache if last[n] >= t - window or n in pinned}
         if t >= skip:
             lookups += len(needed)
             hits += len(needed & cache)
@@ -51,9 +55,10 @@ def replay(seq, capacity, window, ranges, neurons, skip, half_life):
             part = sorted(n for n in needed if lo <= n < hi)
             for n in part:
                 activity[n] += gain
+                count[n] += 1
                 last[n] = t
             for n in cache:
-                if lo <= n < hi and n not in needed:
+                if lo <= n < hi and n not in needed and n not in pinned:
                     heapq.heappush(victims, (activity[n] if growth else last[n], n))
             for n in part:
                 if n in cache:
@@ -64,6 +69,10 @@ def replay(seq, capacity, window, ranges, neurons, skip, half_life):
                 elif victims and (not growth or victims[0][0] < activity[n]):
                     cache.discard(heapq.heappop(victims)[1])
                     cache.add(n)
+        due = chosen_at is None or (hot_again and t + 1 - chosen_at >= hot_every)
+        if hot and t + 1 >= hot_every and due:
+            chosen_at = t + 1
+            pinned = set(sorted(cache, key=lambda n: -count[n])[:hot])
     return hits, lookups
 
 
@@ -102,6 +111,8 @@ def main():
     p.add_argument("--neurons", type=int, default=0, help="neurons per layer (default: largest id + 1)")
     p.add_argument("--half-life", type=int, nargs="+", default=[8, 16, 32])
     p.add_argument("--skip", type=int, default=32, help="tokens replayed before counting")
+    p.add_argument("--hot", type=float, default=0.25, help="hot region, as a share of the capacity (0: none)")
+    p.add_argument("--hot-every", type=int, default=32, help="tokens counted before the hot region is chosen, and between choices")
     a = p.parse_args()
     layers = read(a.file)
     if not layers or len(layers[0]) <= a.skip:
@@ -121,11 +132,16 @@ def main():
     rules = [("lru", lambda c: lambda s: replay(s, c, a.window, a.ranges, neurons, a.skip, 0))]
     for hl in a.half_life:
         rules.append((f"activity, half-life {hl}", lambda c, hl=hl: lambda s: replay(s, c, a.window, a.ranges, neurons, a.skip, hl)))
+    if a.hot > 0:
+        hl = a.half_life[len(a.half_life) // 2]
+        for again, label in ((False, "hot chosen once"), (True, f"hot chosen every {a.hot_every}")):
+            rules.append((f"activity {hl}, {label}", lambda c, again=again, hl=hl: lambda s: replay(
+                s, c, a.window, a.ranges, neurons, a.skip, hl, int(a.hot * c), a.hot_every, again)))
     rules.append(("fixed most frequent (bound)", lambda c: lambda s: fixed_oracle(s, c, a.skip)))
     rules.append(("belady (bound)", lambda c: lambda s: belady(s, c, a.skip)))
-    print(f"{'rule':<30}" + "".join(f"{c:>10}" for c in a.capacity))
+    print(f"{'rule':<36}" + "".join(f"{c:>10}" for c in a.capacity))
     for name, make in rules:
-        print(f"{name:<30}" + "".join(f"{rate(make(c)):>10.3f}" for c in a.capacity))
+        print(f"{name:<36}" + "".join(f"{rate(make(c)):>10.3f}" for c in a.capacity))
 
 
 if __name__ == "__main__":

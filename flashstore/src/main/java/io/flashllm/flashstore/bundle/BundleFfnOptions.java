@@ -6,7 +6,7 @@ package io.flashllm.flashstore.bundle;
  * @param window            tokens a used neuron stays cached (the paper's k; default 5)
  * @param cacheRowsPerLayer neuron cache rows per layer, hot region included (from the memory budget)
  * @param hotRowsPerLayer   rows per layer pinned for the most frequently active neurons
- * @param hotWarmupTokens   tokens counted before the hot region is chosen
+ * @param hotWarmupTokens   tokens counted before the hot region is chosen, and between its re-choices
  * @param streamRows        rows of the shared stream buffer for neurons that do not fit the cache
  * @param coalesceGapGroups unwanted groups a read may span to merge two wanted ones
  * @param verifyReads       check every group read against its CRC32C

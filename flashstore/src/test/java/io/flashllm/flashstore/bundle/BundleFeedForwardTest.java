@@ -1,11 +1,13 @@
 package io.flashllm.flashstore.bundle;
 
+import io.flashllm.flashstore.cache.NeuronCache;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.flashstore.io.IoEngine;
 import io.flashllm.flashstore.select.DenseSelector;
 import io.flashllm.flashstore.select.GateExactSelector;
 import io.flashllm.flashstore.select.NeuronSelector;
+import io.flashllm.flashstore.select.Selection;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
 import org.junit.jupiter.api.Test;
@@ -113,6 +115,42 @@ class BundleFeedForwardTest {
             assertEquals(0, ffn.cache(0).hotCount(), "one counted token is below the warm-up of 2");
             runTokens(ffn, g, SILU, true, 1, 64);
             assertEquals(8, ffn.cache(0).hotCount(), "chosen again from the tokens after the reset");
+        }
+    }
+
+    /**
+     * The hot region is chosen again every warm-up's worth of tokens from the counts so far: neurons
+     * that were frequent only in the first tokens give their pinned rows to those that fire more
+     * often later, and the window then evicts them like any idle neuron.
+     */
+    @Test
+    void theHotRegionFollowsTheNeuronsThatKeepFiring() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 128, GgmlType.Q8_0, true, 5);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, SILU, 4096);
+        int[] token = {0};
+        NeuronSelector phases = new NeuronSelector() {
+            @Override public String name() { return "phases"; }
+            @Override public boolean needsResidentGate() { return false; }
+            @Override public void select(int layer, float[] x, Selection sel) {
+                // Tokens 0-3 use neurons 0-15, every later token neurons 100-115.
+                int first = token[0]++ < 4 ? 0 : 100;
+                for (int n = first; n < first + 16; n++) sel.add(n);
+            }
+        };
+        try (BundleFeedForward ffn = openDirect(out, SILU, null, phases,
+                BundleFfnOptions.unlimited(128).withCache(40, 8).withStreamRows(16).withHotWarmup(2).withWindow(2))) {
+            float[] x = TinyModel.gaussian(new Random(3), 64, 1f), y = new float[64];
+            NeuronCache cache = ffn.cache(0);
+            for (int t = 0; t < 4; t++) ffn.forward(0, x, y);
+            assertEquals(8, cache.hotCount());
+            for (int r = 0; r < 8; r++) assertTrue(cache.idAt(r) < 16, "the first tokens' neurons are hot");
+            for (int t = 0; t < 12; t++) ffn.forward(0, x, y);
+            assertEquals(8, cache.hotCount());
+            for (int r = 0; r < 8; r++) {
+                assertTrue(cache.idAt(r) >= 100, "row " + r + " holds neuron " + cache.idAt(r) + ", idle for 12 tokens");
+            }
+            for (int n = 0; n < 16; n++) assertEquals(-1, cache.rowOf(n), "neuron " + n + " left with the window");
         }
     }
 
