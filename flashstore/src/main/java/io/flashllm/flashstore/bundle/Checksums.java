@@ -10,6 +10,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.IdentityHashMap;
+import java.util.Objects;
 import java.util.zip.CRC32C;
 
 /** CRC32C per section (hardware-accelerated, cheap enough to check on every read) and SHA-256 per file. */
@@ -20,7 +22,14 @@ public final class Checksums {
         return crc32c(s, 0, s.byteSize());
     }
 
+    /**
+     * CRC32C of {@code length} bytes at {@code offset}. Called for every neuron group read from
+     * flash, so for a segment of at most 1 GiB it allocates nothing: each thread keeps one CRC32C
+     * and a ByteBuffer view of each segment it has checked (the I/O engine hands out the same
+     * read-buffer views again and again), positioned on the range before each update.
+     */
     public static int crc32c(MemorySegment s, long offset, long length) {
+        if (s.byteSize() <= MAX_VIEW) return SCRATCH.get().crc(s, offset, length);
         CRC32C c = new CRC32C();
         long pos = offset;
         long end = offset + length;
@@ -30,6 +39,31 @@ public final class Checksums {
             pos += n;
         }
         return (int) c.getValue();
+    }
+
+    private static final long MAX_VIEW = 1L << 30;
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** One thread's CRC32C and buffer views; the views are dropped once more than a few hundred segments were seen. */
+    private static final class Scratch {
+        private static final int MAX_VIEWS = 512;
+        private final CRC32C crc = new CRC32C();
+        private final IdentityHashMap<MemorySegment, ByteBuffer> views = new IdentityHashMap<>();
+
+        int crc(MemorySegment s, long offset, long length) {
+            ByteBuffer view = views.get(s);
+            if (view == null) {
+                if (views.size() >= MAX_VIEWS) views.clear();
+                view = s.asByteBuffer();
+                views.put(s, view);
+            }
+            Objects.checkFromIndexSize(offset, length, s.byteSize());
+            view.limit((int) (offset + length)).position((int) offset);
+            crc.reset();
+            crc.update(view);
+            return (int) crc.getValue();
+        }
     }
 
     public static String hex(int crc) {
