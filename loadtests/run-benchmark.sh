@@ -5,7 +5,8 @@
 #      16 concurrent users (streaming completions, the same prompt length and token count);
 #   3. a table: TTFT and inter-token latency through HTTP against the bench's figures.
 # Settings (environment): MODEL (default: a synthesized Llama in loadtests/target), THREADS (2),
-# PARALLEL (4 slots), LEVELS (1,4,16), REQUESTS (per user, 5), GEN_TOKENS (32), PORT (18090).
+# PARALLEL (4 slots), LEVELS (1,4,16), REQUESTS (per user, 5), GEN_TOKENS (32), PORT (18090),
+# DISTINCT=1 (each stream's prompt starts with its number: no slot reuses an earlier prompt's KV cache).
 # Needs curl and python3 besides the JDK. Takes a few minutes; loopback only.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +17,7 @@ JAR="$ROOT/server/target/flashllm.jar"
 [ -f "$JAR" ] || ./mvnw -B -q -DskipTests package
 FL=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m -jar "$JAR")
 THREADS="${THREADS:-2}"; PARALLEL="${PARALLEL:-4}"; LEVELS="${LEVELS:-1,4,16}"
-REQUESTS="${REQUESTS:-5}"; GEN_TOKENS="${GEN_TOKENS:-32}"; PORT="${PORT:-18090}"
+REQUESTS="${REQUESTS:-5}"; GEN_TOKENS="${GEN_TOKENS:-32}"; PORT="${PORT:-18090}"; DISTINCT="${DISTINCT:-0}"
 OUT="$ROOT/loadtests/target/benchmark"
 mkdir -p "$OUT"
 MODEL="${MODEL:-$ROOT/loadtests/target/bench-llama-512x8-q8_0.gguf}"
@@ -34,10 +35,12 @@ for _ in $(seq 1 240); do
   kill -0 "$SERVER" || { cat "$OUT/server.log" >&2; exit 1; }
   sleep 0.5
 done
+# With DISTINCT=1 the streams' prompts are "Request N. " + PROMPT: count a two-digit N.
+COUNTED="$PROMPT"; [ "$DISTINCT" = 1 ] && COUNTED="Request 10. $PROMPT"
 PROMPT_TOKENS="$(curl -sf "http://127.0.0.1:$PORT/tokenize" -H 'Content-Type: application/json' \
-  -d "$(python3 -c 'import json,sys; print(json.dumps({"content": sys.argv[1], "add_special": True}))' "$PROMPT")" \
+  -d "$(python3 -c 'import json,sys; print(json.dumps({"content": sys.argv[1], "add_special": True}))' "$COUNTED")" \
   | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["tokens"]))')"
-echo "model $MODEL, prompt $PROMPT_TOKENS tokens, $GEN_TOKENS generated, $THREADS threads, $PARALLEL slots"
+echo "model $MODEL, prompt $PROMPT_TOKENS tokens$([ "$DISTINCT" = 1 ] && echo ', distinct per stream'), $GEN_TOKENS generated, $THREADS threads, $PARALLEL slots"
 
 # The server idles while the bench runs alone (both on the same cores would measure contention).
 # Three bench runs; the comparison uses their median speeds (shared machines are noisy).
@@ -60,7 +63,7 @@ PY
 cat "$OUT/bench-runs.json"
 
 ./mvnw -B -ntp -f loadtests/pom.xml gatling:test -DbaseUrl="http://127.0.0.1:$PORT" -Dlevels="$LEVELS" \
-  -Drequests="$REQUESTS" -DmaxTokens="$GEN_TOKENS" -Dprompt="$PROMPT" -DtokenTimeoutSeconds=120 \
+  -Drequests="$REQUESTS" -DmaxTokens="$GEN_TOKENS" -Dprompt="$PROMPT" -DdistinctPrompts="$([ "$DISTINCT" = 1 ] && echo true || echo false)" -DtokenTimeoutSeconds=120 \
   -DresultFile="$OUT/loadtest.json" >"$OUT/gatling.log" 2>&1 || { tail -n 60 "$OUT/gatling.log" >&2; exit 1; }
 sed -n '/client side/,/^written/p' "$OUT/gatling.log"
 

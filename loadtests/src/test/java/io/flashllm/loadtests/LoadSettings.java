@@ -12,7 +12,7 @@ import java.util.List;
  * by a wall-clock limit per level. Only loopback targets are accepted: this drives a local server.
  */
 record LoadSettings(URI baseUrl, List<Integer> levels, int requestsPerUser, int maxTokens, Duration levelTimeLimit,
-                    Duration tokenTimeout, String prompt, String model, String apiKey) {
+                    Duration tokenTimeout, String prompt, boolean distinctPrompts, String model, String apiKey) {
 
     static LoadSettings fromSystemProperties() {
         URI base = URI.create(System.getProperty("baseUrl", "http://127.0.0.1:8080"));
@@ -30,6 +30,7 @@ record LoadSettings(URI baseUrl, List<Integer> levels, int requestsPerUser, int 
                 Duration.ofSeconds(Long.getLong("levelSeconds", 300)),
                 Duration.ofSeconds(Long.getLong("tokenTimeoutSeconds", 60)),
                 System.getProperty("prompt", "Write a short story about a lighthouse keeper who finds a message in a bottle."),
+                Boolean.getBoolean("distinctPrompts"),
                 System.getProperty("model", ""),
                 System.getenv("FLASHLLM_API_KEY"));
     }
@@ -47,6 +48,19 @@ record LoadSettings(URI baseUrl, List<Integer> levels, int requestsPerUser, int 
 
     /** The JSON body of one streamed completion. */
     String body() {
+        return body(prompt);
+    }
+
+    /**
+     * The body of the {@code n}-th stream: with {@code distinctPrompts} its prompt starts with its
+     * number, so no server slot can reuse the KV cache of an earlier prompt and TTFT includes the
+     * whole prompt's processing.
+     */
+    String body(long n) {
+        return body(distinctPrompts ? "Request " + n + ". " + prompt : prompt);
+    }
+
+    private String body(String prompt) {
         StringBuilder b = new StringBuilder("{\"prompt\":\"").append(prompt.replace("\\", "\\\\").replace("\"", "\\\""))
                 .append("\",\"max_tokens\":").append(maxTokens).append(",\"stream\":true,\"temperature\":0");
         if (!model.isEmpty()) b.append(",\"model\":\"").append(model).append('"');

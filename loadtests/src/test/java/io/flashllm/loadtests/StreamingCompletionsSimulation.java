@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Streaming completions (SSE) against a running flashllm on loopback, at each load level in turn
@@ -37,6 +38,8 @@ import java.util.List;
 public class StreamingCompletionsSimulation extends Simulation {
     private final LoadSettings settings = LoadSettings.fromSystemProperties();
     private final List<TokenTimings> timings = new ArrayList<>();
+    /** Streams started so far, all levels: numbers the prompts when they are to be distinct. */
+    private final AtomicLong streams = new AtomicLong();
 
     private final HttpProtocolBuilder protocol = protocol();
 
@@ -87,7 +90,7 @@ public class StreamingCompletionsSimulation extends Simulation {
                                         .set("tokens", 1L)),
                                 exitBlockOnFail().on(
                                         exec(sse("stream (" + tag + ")").post("/v1/completions")
-                                                .body(StringBody(settings.body()))
+                                                .body(StringBody(session -> settings.body(streams.incrementAndGet())))
                                                 .await(settings.tokenTimeout()).on(
                                                         sse.checkMessage("first token (" + tag + ")")
                                                                 .check(substring("choices").exists()))),
