@@ -12,6 +12,7 @@
 #   BENCH_EXTRA=--no-warmup sudo scripts/capped-run.sh   # extra flags for the bundle's bench
 #   JAVA_EXTRA=-Dflashllm.selectChunks=1 sudo scripts/capped-run.sh   # extra JVM flags (here: the old selection order)
 #   BUDGET=796917760 sudo scripts/capped-run.sh   # --memory-budget in bytes instead of cap - heap - 16 MiB
+#   HEAP=64m GC=-XX:+UseParallelGC sudo scripts/capped-run.sh   # the JVM settings before session 10
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -23,7 +24,10 @@ THREADS="${THREADS:-2}"
 PROMPT_TOKENS="${PROMPT_TOKENS:-16}"
 GEN_TOKENS="${GEN_TOKENS:-64}"
 CTX="${CTX:-256}"
-HEAP="${HEAP:-64m}"
+# The decode allocates nothing, so a small heap and the Serial collector (no parallel-GC tables,
+# ~7 MiB) leave more of the cap to the neuron cache; start-up pays ~1 s more collecting (§4, session 10).
+HEAP="${HEAP:-48m}"
+GC="${GC:--XX:+UseSerialGC}"
 WINDOW="${WINDOW:-5}"
 GATES="${GATES:-resident}"   # convert --gates: resident (gate-exact) or bundled (gates on flash; use SELECTOR=predicted)
 CALIB_TOKENS="${CALIB_TOKENS:-1024}"  # SELECTOR=predicted: calibration tokens when the bundle has no predictors yet
@@ -69,7 +73,7 @@ run_capped() { # name, flashllm args...
   echo "$CAP_BYTES" > "$cg/memory.limit_in_bytes"
   sync; echo 3 > /proc/sys/vm/drop_caches
   local out
-  out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP -XX:MaxDirectMemorySize=64m ${JAVA_EXTRA:-}" \
+  out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP $GC -XX:MaxDirectMemorySize=64m ${JAVA_EXTRA:-}" \
         bash -c "echo \$\$ > '$cg/cgroup.procs'; exec '$FL' \"\$@\"" _ "$@" ) || { rmdir "$cg" 2>/dev/null; return 1; }
   local peak; peak=$(cat "$cg/memory.max_usage_in_bytes")
   echo "$name $out peak_cgroup_bytes=$peak" >&2
