@@ -11,8 +11,8 @@
 #   CAP=600M GATES=bundled SELECTOR=predicted sudo scripts/capped-run.sh   # the predictor's run (calibrates once)
 #   BENCH_EXTRA=--no-warmup sudo scripts/capped-run.sh   # extra flags for the bundle's bench
 #   JAVA_EXTRA=-Dflashllm.selectChunks=1 sudo scripts/capped-run.sh   # extra JVM flags (here: the old selection order)
-#   BUDGET=796917760 sudo scripts/capped-run.sh   # --memory-budget in bytes instead of cap - heap - 16 MiB
-#   HEAP=64m GC=-XX:+UseParallelGC sudo scripts/capped-run.sh   # the JVM settings before session 10
+#   BUDGET=796917760 sudo scripts/capped-run.sh   # --memory-budget in bytes instead of cap - heap
+#   HEAP=64m GC=-XX:+UseParallelGC BUDGET=$((720<<20)) sudo scripts/capped-run.sh   # session 9's settings
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -62,9 +62,9 @@ if [ "$SELECTOR" = predicted ] && [ -z "$(ls -A "$BUNDLE/predictors" 2>/dev/null
   "$FL" calibrate --model "$BUNDLE" --tokens "$CALIB_TOKENS" --rank "$RANK" --epochs 3 --ctx "$CTX" >&2
 fi
 
-# Budget for flashllm inside the cap: the cap minus the Java heap (the budget counts everything else).
-JVM_OVERHEAD=$(( $(to_bytes "$HEAP") + 16*1024*1024 ))  # the budget itself reserves the JVM's non-heap runtime
-BUDGET=${BUDGET:-$(( CAP_BYTES - JVM_OVERHEAD ))}
+# Budget for flashllm inside the cap: the cap minus the Java heap, as README says (the budget counts
+# everything else, the JVM's non-heap memory included: 128 MiB reserved, ~110 MiB used here).
+BUDGET=${BUDGET:-$(( CAP_BYTES - $(to_bytes "$HEAP") ))}
 
 run_capped() { # name, flashllm args...
   local name="$1"; shift
