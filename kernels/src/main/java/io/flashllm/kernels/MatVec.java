@@ -63,17 +63,62 @@ public final class MatVec {
         Checks.span("x", x, 0, cols);
         Checks.span("out", out, 0, rows);
         RowKernel k = RowKernel.forType(w.type());
-        MemorySegment s = w.data();
-        long rb = w.rowBytes();
-        float[] prep = prepare(k, x, cols);
-        boolean eights = ROWS_PER_CALL == 8 && k.rowsPerCall() == 8;
-        Parallel.RangeBody body = (from, to) -> {
+        DenseJob job = DENSE_JOB.get();
+        job.set(k, w.data(), w.rowBytes(), cols, x, prepare(k, x, cols), out);
+        try {
+            run(p, rows, (long) rows * cols, job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    /*
+     * The parallel bodies of the decode products are objects kept per calling thread and refilled
+     * for each call, not lambdas: a capturing lambda is a new object per product, ~200 per token.
+     * The pool publishes the body to its workers before they run it and the caller waits for them,
+     * so a body is never refilled while in use; a worker's own nested product uses its own.
+     */
+    private static final ThreadLocal<DenseJob> DENSE_JOB = ThreadLocal.withInitial(DenseJob::new);
+    private static final ThreadLocal<GatheredJob> GATHERED_JOB = ThreadLocal.withInitial(GatheredJob::new);
+
+    /** The rows of {@link #matvec}. */
+    private static final class DenseJob implements Parallel.RangeBody {
+        private RowKernel k;
+        private MemorySegment s;
+        private long rb;
+        private int cols;
+        private float[] x;
+        private float[] prep;
+        private float[] out;
+
+        void set(RowKernel k, MemorySegment s, long rb, int cols, float[] x, float[] prep, float[] out) {
+            this.k = k;
+            this.s = s;
+            this.rb = rb;
+            this.cols = cols;
+            this.x = x;
+            this.prep = prep;
+            this.out = out;
+        }
+
+        /** Drops the references, so a finished product does not keep its arrays or tensor reachable. */
+        void clear() {
+            set(null, null, 0, 0, null, null, null);
+        }
+
+        @Override
+        public void run(int from, int to) {
+            RowKernel k = this.k;
+            MemorySegment s = this.s;
+            long rb = this.rb;
+            int cols = this.cols;
+            float[] x = this.x, prep = this.prep, out = this.out;
             // The rows of a dot8 (dot4) call come from the eight eighths (four quarters) of the
             // range: streams from DRAM that far apart. Four neighbouring rows of a 2048-column
             // matrix are one 8.7 KiB stream (Q8_0), which one core reads at 6.0 GB/cpu-s against
             // 9.1-10 as four spread streams.
             int start = from;
-            if (eights) {
+            if (ROWS_PER_CALL == 8 && k.rowsPerCall() == 8) {
                 float[] eight = EIGHT.get();
                 int e = (to - from) / 8;
                 for (int i = 0; i < e; i++) {
@@ -105,8 +150,7 @@ public final class MatVec {
             int r = start + 4 * q;
             for (; r + 1 < to; r += 2) k.dot2(s, r * rb, (r + 1) * rb, cols, x, 0, prep, out, r);
             if (r < to) out[r] = k.dot(s, r * rb, cols, x, 0);
-        };
-        run(p, rows, (long) rows * cols, body);
+        }
     }
 
     /** {@code out[i] = W[rows[i]] . x} for i in [0, count): the rows a sparsity predictor selected. */
@@ -119,10 +163,49 @@ public final class MatVec {
         Checks.span("out", out, 0, count);
         checkRows(w, rows, count);
         RowKernel k = RowKernel.forType(w.type());
-        MemorySegment s = w.data();
-        long rb = w.rowBytes();
-        float[] prep = prepare(k, x, cols);
-        Parallel.RangeBody body = (from, to) -> {
+        GatheredJob job = GATHERED_JOB.get();
+        job.set(k, w.data(), w.rowBytes(), cols, rows, x, prepare(k, x, cols), out);
+        try {
+            run(p, count, (long) count * cols, job);
+        } finally {
+            job.clear();
+        }
+    }
+
+    /** The rows of {@link #matvecRows}. */
+    private static final class GatheredJob implements Parallel.RangeBody {
+        private RowKernel k;
+        private MemorySegment s;
+        private long rb;
+        private int cols;
+        private int[] rows;
+        private float[] x;
+        private float[] prep;
+        private float[] out;
+
+        void set(RowKernel k, MemorySegment s, long rb, int cols, int[] rows, float[] x, float[] prep, float[] out) {
+            this.k = k;
+            this.s = s;
+            this.rb = rb;
+            this.cols = cols;
+            this.rows = rows;
+            this.x = x;
+            this.prep = prep;
+            this.out = out;
+        }
+
+        void clear() {
+            set(null, null, 0, 0, null, null, null, null);
+        }
+
+        @Override
+        public void run(int from, int to) {
+            RowKernel k = this.k;
+            MemorySegment s = this.s;
+            long rb = this.rb;
+            int cols = this.cols;
+            int[] rows = this.rows;
+            float[] x = this.x, prep = this.prep, out = this.out;
             // Four rows, not dot8: the gathered rows are mostly neuron-cache rows (native segments)
             // while matvec's dot8 streams mapped tensors. Sharing dot8 gave its compiled code two
             // segment classes; the gate product slowed with it and a bundle decoded ~30% slower.
@@ -132,8 +215,7 @@ public final class MatVec {
             }
             for (; i + 1 < to; i += 2) k.dot2(s, rows[i] * rb, rows[i + 1] * rb, cols, x, 0, prep, out, i);
             if (i < to) out[i] = k.dot(s, rows[i] * rb, cols, x, 0);
-        };
-        run(p, count, (long) count * cols, body);
+        }
     }
 
     /**
