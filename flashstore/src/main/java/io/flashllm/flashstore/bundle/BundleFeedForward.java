@@ -918,7 +918,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
     /**
      * Chooses the hot region once the warm-up tokens are counted, and again every as many tokens
      * after: a region chosen once from the first tokens pins neurons that were frequent only then
-     * (a replay of recorded selections put that at 2.7 points of hit rate over a long decode).
+     * (a replay of recorded selections put that at 2.6 points of hit rate over a long decode).
      */
     private void maybeChooseHot(Layer L) {
         if (options.hotRowsPerLayer() == 0 || L.hotGiven || L.cache.countedSteps() < options.hotWarmupTokens()) return;

@@ -24,12 +24,13 @@ public final class Checksums {
 
     /**
      * CRC32C of {@code length} bytes at {@code offset}. Called for every neuron group read from
-     * flash, so for a segment of at most 1 GiB it allocates nothing: each thread keeps one CRC32C
-     * and a ByteBuffer view of each segment it has checked (the I/O engine hands out the same
-     * read-buffer views again and again), positioned on the range before each update.
+     * flash, so for a native segment of at most 1 GiB it allocates nothing: each thread keeps one
+     * CRC32C and a ByteBuffer view of each segment it has checked (the I/O engine hands out the
+     * same read-buffer views again and again), positioned on the range before each update. Heap
+     * segments are not kept: a view would hold their array.
      */
     public static int crc32c(MemorySegment s, long offset, long length) {
-        if (s.byteSize() <= MAX_VIEW) return SCRATCH.get().crc(s, offset, length);
+        if (s.isNative() && s.byteSize() <= MAX_VIEW) return SCRATCH.get().crc(s, offset, length);
         CRC32C c = new CRC32C();
         long pos = offset;
         long end = offset + length;

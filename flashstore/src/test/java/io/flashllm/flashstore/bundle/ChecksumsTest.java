@@ -28,7 +28,7 @@ class ChecksumsTest {
             MemorySegment heap = MemorySegment.ofArray(bytes.clone());
             int[][] ranges = {{0, 20_000}, {0, 0}, {4096, 4352}, {19_999, 1}, {123, 8192}, {0, 4352}};
             for (MemorySegment s : new MemorySegment[] {nat, heap}) {
-                // Twice over: the second round goes through the thread's cached view of the segment.
+                // Twice over: the second round goes through the thread's cached view of a native segment.
                 for (int round = 0; round < 2; round++) {
                     for (int[] r : ranges) {
                         assertEquals(reference(bytes, r[0], r[1]), Checksums.crc32c(s, r[0], r[1]),
