@@ -64,7 +64,7 @@ public final class MatVec {
         Checks.span("out", out, 0, rows);
         RowKernel k = RowKernel.forType(w.type());
         DenseJob job = DENSE_JOB.get();
-        job.set(k, w.data(), w.rowBytes(), cols, x, prepare(k, x, cols), out);
+        job.set(k, w, x, prepare(k, x, cols), out);
         try {
             run(p, rows, (long) rows * cols, job);
         } finally {
@@ -81,21 +81,21 @@ public final class MatVec {
     private static final ThreadLocal<DenseJob> DENSE_JOB = ThreadLocal.withInitial(DenseJob::new);
     private static final ThreadLocal<GatheredJob> GATHERED_JOB = ThreadLocal.withInitial(GatheredJob::new);
 
-    /** The rows of {@link #matvec}. */
-    private static final class DenseJob implements Parallel.RangeBody {
-        private RowKernel k;
-        private MemorySegment s;
-        private long rb;
-        private int cols;
-        private float[] x;
-        private float[] prep;
-        private float[] out;
+    /** What both decode bodies read: the kernel, the tensor's rows, x (and its prepared form), out. */
+    private abstract static class ProductJob implements Parallel.RangeBody {
+        RowKernel k;
+        MemorySegment s;
+        long rb;
+        int cols;
+        float[] x;
+        float[] prep;
+        float[] out;
 
-        void set(RowKernel k, MemorySegment s, long rb, int cols, float[] x, float[] prep, float[] out) {
+        final void set(RowKernel k, WeightTensor w, float[] x, float[] prep, float[] out) {
             this.k = k;
-            this.s = s;
-            this.rb = rb;
-            this.cols = cols;
+            this.s = w.data();
+            this.rb = w.rowBytes();
+            this.cols = w.cols();
             this.x = x;
             this.prep = prep;
             this.out = out;
@@ -103,16 +103,24 @@ public final class MatVec {
 
         /** Drops the references, so a finished product does not keep its arrays or tensor reachable. */
         void clear() {
-            set(null, null, 0, 0, null, null, null);
+            k = null;
+            s = null;
+            x = prep = out = null;
         }
 
         @Override
-        public void run(int from, int to) {
-            RowKernel k = this.k;
-            MemorySegment s = this.s;
-            long rb = this.rb;
-            int cols = this.cols;
-            float[] x = this.x, prep = this.prep, out = this.out;
+        public final void run(int from, int to) {
+            rows(from, to, k, s, rb, cols, x, prep, out); // the fields as arguments: locals in the row loops
+        }
+
+        abstract void rows(int from, int to, RowKernel k, MemorySegment s, long rb, int cols, float[] x, float[] prep,
+                           float[] out);
+    }
+
+    /** The rows of {@link #matvec}. */
+    private static final class DenseJob extends ProductJob {
+        @Override
+        void rows(int from, int to, RowKernel k, MemorySegment s, long rb, int cols, float[] x, float[] prep, float[] out) {
             // The rows of a dot8 (dot4) call come from the eight eighths (four quarters) of the
             // range: streams from DRAM that far apart. Four neighbouring rows of a 2048-column
             // matrix are one 8.7 KiB stream (Q8_0), which one core reads at 6.0 GB/cpu-s against
@@ -164,7 +172,8 @@ public final class MatVec {
         checkRows(w, rows, count);
         RowKernel k = RowKernel.forType(w.type());
         GatheredJob job = GATHERED_JOB.get();
-        job.set(k, w.data(), w.rowBytes(), cols, rows, x, prepare(k, x, cols), out);
+        job.set(k, w, x, prepare(k, x, cols), out);
+        job.rows = rows;
         try {
             run(p, count, (long) count * cols, job);
         } finally {
@@ -173,39 +182,18 @@ public final class MatVec {
     }
 
     /** The rows of {@link #matvecRows}. */
-    private static final class GatheredJob implements Parallel.RangeBody {
-        private RowKernel k;
-        private MemorySegment s;
-        private long rb;
-        private int cols;
-        private int[] rows;
-        private float[] x;
-        private float[] prep;
-        private float[] out;
+    private static final class GatheredJob extends ProductJob {
+        int[] rows;
 
-        void set(RowKernel k, MemorySegment s, long rb, int cols, int[] rows, float[] x, float[] prep, float[] out) {
-            this.k = k;
-            this.s = s;
-            this.rb = rb;
-            this.cols = cols;
-            this.rows = rows;
-            this.x = x;
-            this.prep = prep;
-            this.out = out;
-        }
-
+        @Override
         void clear() {
-            set(null, null, 0, 0, null, null, null, null);
+            super.clear();
+            rows = null;
         }
 
         @Override
-        public void run(int from, int to) {
-            RowKernel k = this.k;
-            MemorySegment s = this.s;
-            long rb = this.rb;
-            int cols = this.cols;
+        void rows(int from, int to, RowKernel k, MemorySegment s, long rb, int cols, float[] x, float[] prep, float[] out) {
             int[] rows = this.rows;
-            float[] x = this.x, prep = this.prep, out = this.out;
             // Four rows, not dot8: the gathered rows are mostly neuron-cache rows (native segments)
             // while matvec's dot8 streams mapped tensors. Sharing dot8 gave its compiled code two
             // segment classes; the gate product slowed with it and a bundle decoded ~30% slower.
