@@ -13,8 +13,8 @@ layer chooses its neurons in --ranges ranges, and a miss may replace only a cach
 already chosen that the token does not use. "lru" gives way least recently used first and caches
 every miss it can; "activity" gives way least active first (requests decayed with --half-life) and
 streams a miss less active than every candidate; with --hot, a share of the rows is pinned for the
-most often requested neurons, chosen once or again every --hot-every tokens. Two bounds for comparison: the most frequent
-neurons of the whole run held fixed, and Belady (evict what is needed furthest ahead), which no
+most often requested neurons, chosen once or again every --hot-every tokens. Two bounds for
+comparison: the most frequent neurons of the whole run held fixed, and Belady (evict what is needed furthest ahead), which no
 online rule reaches. Hit rates count tokens from --skip on.
 """
 import argparse

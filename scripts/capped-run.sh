@@ -24,8 +24,9 @@ THREADS="${THREADS:-2}"
 PROMPT_TOKENS="${PROMPT_TOKENS:-16}"
 GEN_TOKENS="${GEN_TOKENS:-64}"
 CTX="${CTX:-256}"
-# The decode allocates nothing, so a small heap and the Serial collector (no parallel-GC tables,
-# ~7 MiB) leave more of the cap to the neuron cache; start-up pays ~1 s more collecting (§4, session 10).
+# The decode allocates next to nothing (a few KiB per token), so a small heap and the Serial
+# collector (no parallel-GC tables, ~7 MiB) leave more of the cap to the neuron cache; start-up
+# pays ~1 s more collecting (docs/benchmarks.md §4, session 10).
 HEAP="${HEAP:-48m}"
 GC="${GC:--XX:+UseSerialGC}"
 WINDOW="${WINDOW:-5}"
