@@ -128,6 +128,7 @@ public final class CalibrateCommand implements Callable<Integer> {
                 model.threads());
         BundleCalibration.Result r = BundleCalibrator.calibrate(path, load, o, ids, window, progress);
         out.print(CalibrationTable.format(r.training().reports()));
+        out.print(CalibrationTable.formatWindows(r.predictedWindows(), r.exactWindows()));
         out.printf(Locale.ROOT, "calibrated %s on %d tokens in %.1f s: predictors %s (%s); run with --selector predicted%n",
                 path, ids.length, (System.nanoTime() - t0) / 1e9, r.generation(), storage.name().toLowerCase(Locale.ROOT));
         out.flush();

@@ -41,6 +41,9 @@ class CalibrateCommandTest {
         assertEquals(0, cal.exit(), cal.err());
         assertTrue(cal.out().contains("layer") && cal.out().contains("mean"), cal.out());
         assertTrue(cal.out().contains("--selector predicted"), cal.out());
+        assertTrue(cal.out().contains("FFN bytes read per token / dense FFN bytes"), cal.out());
+        assertTrue(cal.out().lines().anyMatch(l -> l.startsWith("predicted ") && l.trim().split(" +").length == 10), cal.out());
+        assertTrue(cal.out().lines().anyMatch(l -> l.startsWith("exact ")), cal.out());
 
         CliRun gen = CliRun.of("generate", "--model", bundle.toString(), "--selector", "predicted", "--predictor-sample-rate", "1",
                 "--prompt", "hello", "--max-tokens", "6", "--temperature", "0", "--ctx", "64", "--threads", "1");

@@ -4,9 +4,12 @@ import io.flashllm.flashstore.bundle.BundleModel;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.predictor.PredictorException;
 import io.flashllm.predictor.bundle.BundleOracles;
+import io.flashllm.predictor.eval.WindowSimulator;
 import io.flashllm.predictor.format.PredictorFormat;
+import io.flashllm.predictor.format.PredictorSet;
 import io.flashllm.predictor.format.PredictorStore;
 import io.flashllm.predictor.math.Workers;
+import io.flashllm.predictor.runtime.PredictedSelector;
 import io.flashllm.predictor.trace.ActivationOracle;
 import io.flashllm.predictor.trace.TraceFormat;
 import io.flashllm.predictor.trace.TraceRecorder;
@@ -23,7 +26,8 @@ import java.util.stream.Stream;
  * {@code flashllm calibrate} for a bundle in one call: opens the bundle dense, wraps its FFN in a
  * {@link TraceRecorder}, lets the caller run the model over the calibration tokens (the engine
  * builds the transformer around the recorder), trains every layer's predictor, writes them into
- * the bundle (manifest replaced atomically) and returns the table rows.
+ * the bundle (manifest replaced atomically) and returns the table rows, with the window sweep of
+ * the held-out tokens: what the stored predictors, and exact selection, would read from flash.
  */
 public final class BundleCalibration {
     /** Runs the model, whose FFN is {@code ffn}, over the calibration tokens (e.g. with {@link Calibrator#runPrefill}). */
@@ -43,8 +47,16 @@ public final class BundleCalibration {
         }
     }
 
-    /** What was stored and how each layer did. */
-    public record Result(String generation, PredictorTraining.Result training, Path traceDir) {}
+    /** Largest window of the sweep (DESIGN.md's default window is 5). */
+    public static final int SWEEP_MAX_WINDOW = 8;
+
+    /**
+     * What was stored and how each layer did. {@code predictedWindows} and {@code exactWindows}:
+     * the held-out tokens replayed with the stored predictors and with the recorded true masks, FFN
+     * bytes read per token ÷ dense for a window of k = 0..{@value #SWEEP_MAX_WINDOW} tokens.
+     */
+    public record Result(String generation, PredictorTraining.Result training, Path traceDir,
+                         WindowSimulator.Result predictedWindows, WindowSimulator.Result exactWindows) {}
 
     private BundleCalibration() {}
 
@@ -83,7 +95,16 @@ public final class BundleCalibration {
                 oracle.matrices().close();
             }
             String gen = PredictorStore.write(bundleDir, trained.entries(), o.storage());
-            return new Result(gen, trained, o.keepTraces() ? traces : null);
+            // The held-out records are each trace's last ones; the first few fill the window before counting starts.
+            int heldOutFrom = trained.reports().getFirst().trainTokens();
+            int layers = o.ranks().layers();
+            int warmup = Math.min(SWEEP_MAX_WINDOW, Math.max(0, trained.reports().getFirst().heldOutTokens() - 1));
+            WindowSimulator.Result predicted;
+            try (PredictorSet set = PredictorSet.open(bundleDir); PredictedSelector sel = new PredictedSelector(set, null)) {
+                predicted = WindowSimulator.simulate(traces, layers, sel, heldOutFrom, warmup, SWEEP_MAX_WINDOW);
+            }
+            WindowSimulator.Result exact = WindowSimulator.simulate(traces, layers, null, heldOutFrom, warmup, SWEEP_MAX_WINDOW);
+            return new Result(gen, trained, o.keepTraces() ? traces : null, predicted, exact);
         } finally {
             if (!o.keepTraces()) deleteTree(traces);
         }

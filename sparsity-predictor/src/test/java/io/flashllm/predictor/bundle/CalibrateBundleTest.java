@@ -265,6 +265,23 @@ class CalibrateBundleTest {
         assertEquals(LAYERS, r.training().reports().size());
         for (var rep : r.training().reports()) assertTrue(rep.recall() >= 0.99, CalibrationTable.format(r.training().reports()));
         assertFalse(Files.exists(traces), "traces are deleted unless kept");
+        // The held-out window sweep: exact reads every active neuron at k = 0 and less with any window; the predictors
+        // read what they select at k = 0, at least the truly active share they catch.
+        var rep0 = r.training().reports().getFirst();
+        WindowSimulator.Result pw = r.predictedWindows();
+        WindowSimulator.Result ew = r.exactWindows();
+        assertEquals(rep0.heldOutTokens() - BundleCalibration.SWEEP_MAX_WINDOW, pw.tokens());
+        assertEquals(pw.tokens(), ew.tokens());
+        assertEquals(BundleCalibration.SWEEP_MAX_WINDOW + 1, pw.readFraction().length);
+        assertEquals(1.0, ew.recall(), 1e-12);
+        assertEquals(ew.trueFraction(), ew.readFraction()[0], 1e-12);
+        assertEquals(pw.selectedFraction(), pw.readFraction()[0], 1e-12);
+        assertTrue(pw.recall() > 0.9 && pw.selectedFraction() >= pw.recall() * ew.trueFraction() - 1e-9, pw.toString());
+        for (int k = 1; k < pw.readFraction().length; k++) {
+            assertTrue(pw.readFraction()[k] <= pw.readFraction()[k - 1] && ew.readFraction()[k] <= ew.readFraction()[k - 1],
+                    "reads never grow with the window: " + CalibrationTable.formatWindows(pw, ew));
+        }
+        assertTrue(ew.readFraction()[1] < ew.readFraction()[0], CalibrationTable.formatWindows(pw, ew));
         assertTrue(Verifier.verify(b).ok());
         try (PredictorSet ps = PredictorSet.open(b)) {
             assertEquals(r.generation(), ps.generation());

@@ -55,7 +55,21 @@ class WindowSimulatorTest {
         assertEquals(2 / 16.0, r.readFraction()[3], 1e-12);
         assertEquals(6 / 16.0, r.selectedFraction(), 1e-12);
         assertEquals(12 / 16.0, r.trueFraction(), 1e-12);
+        // Held after each counted token (selected in it or the k tokens before). k=0, the token's own selection: {1,2} 2, {0,1} 2, {3} 1, {0} 1 = 6. k=1: {0,1,2} 3, {0,1,2} 3, {0,1,3} 3, {0,3} 2 = 11.
+        // k=2: {0,1,2} 3, {0,1,2} 3, {0,1,2,3} 4, {0,1,3} 3 = 13. k=3: 3, 3, 4, {0,1,2,3} 4 = 14.
+        assertEquals(6 / 16.0, r.heldFraction()[0], 1e-12);
+        assertEquals(11 / 16.0, r.heldFraction()[1], 1e-12);
+        assertEquals(13 / 16.0, r.heldFraction()[2], 1e-12);
+        assertEquals(14 / 16.0, r.heldFraction()[3], 1e-12);
         // True positives among counted tokens: {1,2} 2, {0,1} 2, {} 0, {0} 1 = 5 of 12.
         assertEquals(5 / 12.0, r.recall(), 1e-12);
+
+        // No selector: the true masks {0,1,2} every token. k=0 reads 3 per token; any window reads nothing after token 0.
+        WindowSimulator.Result exact = WindowSimulator.simulate(dir, 1, null, 0, 1, 3);
+        assertEquals(12 / 16.0, exact.readFraction()[0], 1e-12);
+        assertEquals(0.0, exact.readFraction()[1], 1e-12);
+        assertEquals(12 / 16.0, exact.selectedFraction(), 1e-12);
+        assertEquals(1.0, exact.recall(), 1e-12);
+        assertEquals(12 / 16.0, exact.heldFraction()[3], 1e-12);
     }
 }
