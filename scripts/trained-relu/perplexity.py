@@ -16,8 +16,11 @@ from relu_llama import Model, Shape, read_ids, read_safetensors
 model_dir, ids_path, ctx = sys.argv[1], sys.argv[2], int(sys.argv[3])
 limit = int(sys.argv[4]) if len(sys.argv) > 4 else None
 torch.set_num_threads(int(os.environ.get("THREADS", "2")))
-s = Shape(json.load(open(os.path.join(model_dir, "config.json"))))
-model = Model(s, read_safetensors(os.path.join(model_dir, "model.safetensors")), ctx)
+cfg = json.load(open(os.path.join(model_dir, "config.json")))
+if cfg.get("hidden_act") not in ("relu", "fatrelu"):
+    raise SystemExit(f"{model_dir}: hidden_act {cfg.get('hidden_act')!r}; this reference runs relu and fatrelu only")
+threshold = float(cfg.get("hidden_act_param", 0.0)) if cfg["hidden_act"] == "fatrelu" else 0.0
+model = Model(Shape(cfg), read_safetensors(os.path.join(model_dir, "model.safetensors")), ctx, threshold)
 ids = read_ids(ids_path)[:limit]
 nll, n = 0.0, 0
 with torch.no_grad():

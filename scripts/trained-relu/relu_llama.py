@@ -51,8 +51,9 @@ def init_weights(s, seed=0):
 
 
 class Model:
-    def __init__(self, s, w, max_len):
-        self.s, self.w = s, w
+    def __init__(self, s, w, max_len, threshold=0.0):
+        """threshold > 0: FATReLU (a gate value at or below it counts as zero), else ReLU."""
+        self.s, self.w, self.threshold = s, w, threshold
         inv = 1.0 / (s.theta ** (torch.arange(0, s.head_dim, 2).float() / s.head_dim))
         ang = torch.outer(torch.arange(max_len).float(), inv)
         self.cos, self.sin = torch.cat([ang.cos()] * 2, -1), torch.cat([ang.sin()] * 2, -1)
@@ -68,7 +69,7 @@ class Model:
         return x * self.cos[:n] + torch.cat([-x[..., half:], x[..., :half]], -1) * self.sin[:n]
 
     def forward(self, tok):
-        """Logits for every position, and each layer's gate activations relu(gate x) (for the L1 term)."""
+        """Logits for every position, and each layer's gate activations act(gate x) (for the L1 term)."""
         s, w = self.s, self.w
         b, n = tok.shape
         x = w["model.embed_tokens.weight"][tok]
@@ -86,7 +87,8 @@ class Model:
             att = (q @ k.transpose(-1, -2)) / math.sqrt(s.head_dim) + self.causal[:n, :n]
             x = x + (att.softmax(-1) @ v).transpose(1, 2).reshape(b, n, s.dim) @ w[h + "self_attn.o_proj.weight"].T
             f = self.rms(x, w[h + "post_attention_layernorm.weight"])
-            g = F.relu(f @ w[h + "mlp.gate_proj.weight"].T)
+            g = f @ w[h + "mlp.gate_proj.weight"].T
+            g = g * (g > self.threshold) if self.threshold > 0 else F.relu(g)
             acts.append(g)
             x = x + (g * (f @ w[h + "mlp.up_proj.weight"].T)) @ w[h + "mlp.down_proj.weight"].T
         return self.rms(x, w["model.norm.weight"]) @ w["lm_head.weight"].T, acts
