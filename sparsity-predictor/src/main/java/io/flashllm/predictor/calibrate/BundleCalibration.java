@@ -52,8 +52,9 @@ public final class BundleCalibration {
 
     /**
      * What was stored and how each layer did. {@code predictedWindows} and {@code exactWindows}:
-     * the held-out tokens replayed with the stored predictors and with the recorded true masks, FFN
-     * bytes read per token ÷ dense for a window of k = 0..{@value #SWEEP_MAX_WINDOW} tokens.
+     * the held-out tokens replayed with the stored predictors and with the recorded true masks: FFN
+     * bytes read per token ÷ dense, and the share of neurons the window keeps in DRAM, for a window
+     * of k = 0..{@value #SWEEP_MAX_WINDOW} tokens with no limit on its size.
      */
     public record Result(String generation, PredictorTraining.Result training, Path traceDir,
                          WindowSimulator.Result predictedWindows, WindowSimulator.Result exactWindows) {}
