@@ -14,6 +14,7 @@ import io.flashllm.engine.synth.SynthSpec;
 import io.flashllm.engine.synth.SynthType;
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
 import io.flashllm.kernels.WeightTensor;
+import io.flashllm.predictor.calibrate.BundleCalibration;
 import io.flashllm.predictor.calibrate.CalibrationTable;
 import io.flashllm.predictor.calibrate.PredictorTraining;
 import io.flashllm.predictor.calibrate.ProgressBar;
@@ -154,11 +155,10 @@ public final class SynthModelEvidence {
                         System.out.printf("fraction of neurons predicted active: %.2f%%%n",
                                 100.0 * sel.selected().sum() / sel.considered().sum());
                     }
-                    WindowSimulator.Result ws = WindowSimulator.simulate(traces, layers, new PredictedSelector(set, null),
-                            heldOutFrom, 8, 8);
-                    System.out.printf("FFN bytes read per token / dense FFN bytes, predicted + window of k tokens, over %d"
-                            + " held-out calibration tokens (recall %.4f):%n", ws.tokens(), ws.recall());
-                    for (int k = 0; k <= 8; k++) System.out.printf("  k=%d: %.4f%n", k, ws.readFraction()[k]);
+                    int k = BundleCalibration.SWEEP_MAX_WINDOW;
+                    System.out.print(CalibrationTable.formatWindows(
+                            WindowSimulator.simulate(traces, layers, new PredictedSelector(set, null), heldOutFrom, k, k),
+                            WindowSimulator.simulate(traces, layers, null, heldOutFrom, k, k)));
                 }
             }
         } finally {

@@ -6,6 +6,7 @@ import io.flashllm.flashstore.select.Selection;
 import io.flashllm.flashstore.writer.Quantizer;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
+import io.flashllm.predictor.calibrate.BundleCalibration;
 import io.flashllm.predictor.calibrate.CalibrationTable;
 import io.flashllm.predictor.calibrate.PredictorTraining;
 import io.flashllm.predictor.calibrate.ProgressBar;
@@ -158,12 +159,9 @@ public final class PredictorBench {
                             layers, set.bytes() / 1048576.0, 100 * msPerToken / 27.9);
                     if (type == PredictorFormat.WeightType.Q8) {
                         int hold = res.reports().getFirst().trainTokens();
-                        WindowSimulator.Result ws = WindowSimulator.simulate(traces, layers, sel, hold, 8, 8);
-                        System.out.printf("window sweep over %d held-out tokens (recall %.4f, predicted %.2f%%, true %.2f%%):%n",
-                                ws.tokens(), ws.recall(), 100 * ws.selectedFraction(), 100 * ws.trueFraction());
-                        for (int k = 0; k <= 8; k++) {
-                            System.out.printf("  k=%d: FFN bytes read per token / dense FFN bytes = %.4f%n", k, ws.readFraction()[k]);
-                        }
+                        int k = BundleCalibration.SWEEP_MAX_WINDOW;
+                        System.out.print(CalibrationTable.formatWindows(WindowSimulator.simulate(traces, layers, sel, hold, k, k),
+                                WindowSimulator.simulate(traces, layers, null, hold, k, k)));
                     }
                 }
             }
