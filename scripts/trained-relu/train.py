@@ -83,10 +83,9 @@ steps = run("relu", minutes, LR, 100, True)
 if fatrelu_minutes > 0 and active_share() > 1 - target:
     # ProSparse's last step: the threshold under which the target share of gate values falls, then training under it.
     with torch.no_grad():
-        model.threshold = 0.0
-        batch = batch_of_training_text()[:4, :-1]
-        _, acts = model.forward(batch)
+        _, acts = model.forward(batch_of_training_text()[:4, :-1])
         gate_values = torch.cat([a.flatten() for a in acts])  # relu'd: zeros below 0, the values above as they are
+        # torch.quantile takes at most 2^24 values
         model.threshold = torch.quantile(gate_values[:1 << 24], target).item()
     print(f"FATReLU threshold {model.threshold:.5f} (the {target:.2f} quantile of the gate values)", flush=True)
     steps += run("fatrelu", fatrelu_minutes, LR / 10, 20, False)
