@@ -83,6 +83,11 @@ final class Q6KNibbleFloats {
         }
     }
 
+    /**
+     * Two rows: out[outOff + i] = row i . x over {@code blocks} super-blocks, {@code prep} from
+     * {@link #prepare}. The two rows' code is written out twice rather than called: a helper taking
+     * vectors that C2 does not inline boxes them, and this body is too large to be inlined.
+     */
     static void dot2(MemorySegment s, long off0, long off1, int blocks, float[] prep, float[] out, int outOff) {
         IntVector pairShift = IntVector.fromArray(I, PAIR_SHIFT, 0);
         IntVector window = IntVector.broadcast(I, 0x3F << 17), one = IntVector.broadcast(I, 0x3F800000);
