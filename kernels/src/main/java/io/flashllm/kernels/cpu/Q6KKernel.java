@@ -91,12 +91,6 @@ final class Q6KKernel extends RowKernel {
     /** Vectors per half super-block row segment of 32 positions. */
     private static final int PER_HALF = 32 / L;
 
-    /**
-     * Two rows. One flat loop over (super-block, half, position vector): with small nested loops
-     * over the halves and positions, C2 kept a bounds check per segment access inside them
-     * (thirteen compare-and-branch pairs per iteration): 6.5-6.7 -> 6.9-7.1 GB/cpu-s in L2. The
-     * partial sums are scaled by d when a super-block ends.
-     */
     /** 512-bit vectors: {@link #dot2} is {@link Q6KNibbleFloats}'s, which needs x prepared; 256-bit: the byte kernel below. */
     private static final boolean NIBBLE_FLOATS = L == 16;
 
@@ -110,6 +104,12 @@ final class Q6KKernel extends RowKernel {
         if (NIBBLE_FLOATS) Q6KNibbleFloats.prepare(x, xOff, cols, prep);
     }
 
+    /**
+     * Two rows: {@link Q6KNibbleFloats#dot2} at 512 bits. Else one flat loop over (super-block,
+     * half, position vector): with small nested loops over the halves and positions, C2 kept a bounds check per segment access inside them
+     * (thirteen compare-and-branch pairs per iteration): 6.5-6.7 -> 6.9-7.1 GB/cpu-s in L2. The
+     * partial sums are scaled by d when a super-block ends.
+     */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
