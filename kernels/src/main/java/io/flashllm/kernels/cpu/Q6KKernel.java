@@ -25,10 +25,11 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * the bits are masked so that none crosses into the neighbouring byte.
  *
  * <p>{@link #dot} (single rows): one method call per half super-block, returning a float; see
- * {@link Q4KKernel} for why. {@link #dot2} (what {@code MatVec} uses for all rows but a last odd
- * one) is {@link Q6KNibbleFloats#dot2} with 512-bit vectors (26% faster in L2, 15-25% from DRAM).
- * With 256-bit vectors it decodes two rows sharing the activation loads, keeps two accumulator chains per row (one
- * chain per row was latency-bound: eight dependent FMAs per 64 weights), broadcasts each 8-bit
+ * {@link Q4KKernel} for why. With 512-bit vectors {@link #dot4} is {@link Q6KNibbleFloats#dot4}
+ * (four rows; ~1.3x the two-row byte kernel from DRAM). {@link #dot2} (at 256 bits what
+ * {@code MatVec} uses for all rows but a last odd one) decodes two rows sharing the activation
+ * loads, keeps two accumulator chains per row (one chain per row was latency-bound: eight
+ * dependent FMAs per 64 weights), broadcasts each 8-bit
  * scale straight from {@link #SIGNED} (a load, where a byte-to-float conversion and a broadcast
  * cost three vector-port uops per 16 weights), and applies d once per super-block.
  */
@@ -91,7 +92,11 @@ final class Q6KKernel extends RowKernel {
     /** Vectors per half super-block row segment of 32 positions. */
     private static final int PER_HALF = 32 / L;
 
-    /** 512-bit vectors: {@link #dot2} is {@link Q6KNibbleFloats}'s, which needs x prepared; 256-bit: the byte kernel below. */
+    /**
+     * 512-bit vectors: {@link #dot4} (all rows of a product but up to three) is
+     * {@link Q6KNibbleFloats}'s, which needs x prepared; the rest, and every row at 256 bits, go
+     * through the byte kernel of {@link #dot2}.
+     */
     private static final boolean NIBBLE_FLOATS = L == 16;
 
     @Override
@@ -104,19 +109,25 @@ final class Q6KKernel extends RowKernel {
         if (NIBBLE_FLOATS) Q6KNibbleFloats.prepare(x, xOff, cols, prep);
     }
 
+    @Override
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] prep, float[] out, int outOff) {
+        if (NIBBLE_FLOATS) {
+            Q6KNibbleFloats.dot4(s, off0, off1, off2, off3, cols / 256, prep, out, outOff);
+        } else {
+            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
+        }
+    }
+
     /**
-     * Two rows: {@link Q6KNibbleFloats#dot2} at 512 bits. Else one flat loop over (super-block,
-     * half, position vector): with small nested loops over the halves and positions, C2 kept a bounds check per segment access inside them
+     * Two rows. One flat loop over (super-block, half, position vector): with small nested loops
+     * over the halves and positions, C2 kept a bounds check per segment access inside them
      * (thirteen compare-and-branch pairs per iteration): 6.5-6.7 -> 6.9-7.1 GB/cpu-s in L2. The
      * partial sums are scaled by d when a super-block ends.
      */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
-        if (NIBBLE_FLOATS) {
-            Q6KNibbleFloats.dot2(s, off0, off1, cols / 256, prep, out, outOff);
-            return;
-        }
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         FloatVector u0 = a0, v0 = a0, u1 = a0, v1 = a0;
         int n = 2 * PER_HALF, steps = cols / 256 * n;
