@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static io.flashllm.kernels.cpu.Simd.B;
 import static io.flashllm.kernels.cpu.Simd.F;
@@ -26,8 +27,8 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * 8..15 hold ql bytes 32..63, whose pairs are two bits further up in qh), then rotated left by 4:
  * pair k lands just above nibble k, in bits 4k+4..4k+5 mod 32 (nibble 7's wraps to bits 0..1). Per
  * nibble one blend (bits 4k..4k+3 from ql, the rest from the rotated qh), one rotation by 17 - 4k
- * (mod 32) and one AND-OR ({@code vpternlogd}) give 16 floats: three vector operations per 16
- * weights, against about nine byte operations in {@link Q6KKernel#dot2}.
+ * (mod 32) and one AND-OR ({@code vpternlogd}) give 16 floats: with the FMA, four vector
+ * operations per 16 weights, against about nine in {@link Q6KKernel#dot2}'s byte decode.
  *
  * <p>{@link #prepare} stores x permuted into the order the nibbles come out of the ints, times 64,
  * so that f·x' = (64 + q)·x = (q - 32)·x + 96·x, and starts each accumulator with -96·Σx over each
@@ -73,7 +74,7 @@ final class Q6KNibbleFloats {
                     }
                 }
             }
-            java.util.Arrays.fill(prep, p + START, p + PREP_PER_BLOCK, 0f);
+            Arrays.fill(prep, p + START, p + PREP_PER_BLOCK, 0f);
             for (int g = 0; g < 16; g++) {
                 float sum = 0;
                 for (int t = 0; t < 16; t++) sum += x[xb + 16 * g + t];
@@ -87,7 +88,10 @@ final class Q6KNibbleFloats {
      * Four rows, so that four rows stream from DRAM at once (two rows per call ran at 12.2-13.6
      * against 15.8-15.9 GB/s). One step per half super-block with an inner loop over nibble pairs,
      * which treats every nibble alike (the rotations above) and keeps the compiled body small:
-     * two rows with both halves written out already passed C2's node budget and ran boxed.
+     * two rows with both halves written out already passed C2's node budget and ran boxed. The
+     * scales are unpacked in each half's step, twice per super-block: unpacked once in an outer
+     * loop over super-blocks, the kernel ran faster in L2 (9.6-9.7 against 9.3-9.4 GB/cpu-s) but
+     * slower from DRAM (14.6-15.0 against 15.4-15.8 GB/s), which is where decode reads.
      */
     static void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int blocks, float[] prep,
                      float[] out, int outOff) {
