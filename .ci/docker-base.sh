@@ -95,7 +95,11 @@ DOCKERFILE
   log "building $JDK_IMAGE from $JAVA_HOME ($version)"
   docker build -q -t "$JDK_IMAGE" "$ctx" >/dev/null
   rm -rf "$ctx"
-  docker run --rm --network host "$JDK_IMAGE" java -version 2>&1 | head -n1 >&2
+  # Whole output first, then its first line: `| head -n1` under pipefail fails the script with
+  # SIGPIPE (141) whenever java writes its second line after head has exited (seen in CI).
+  local banner
+  banner="$(docker run --rm --network host "$JDK_IMAGE" java -version 2>&1)"
+  printf '%s\n' "${banner%%$'\n'*}" >&2
   log "built $JDK_IMAGE"
 }
 

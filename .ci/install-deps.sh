@@ -34,4 +34,6 @@ fi
 trap '[ "$ours" -eq 1 ] && rm -f "$policy"' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done ($(dockerd --version 2>/dev/null | head -n1); $(prometheus --version 2>&1 | head -n1))"
+docker_version="$(dockerd --version 2>/dev/null || true)"
+prometheus_version="$(prometheus --version 2>&1 || true)"
+echo "install-deps: done (${docker_version%%$'\n'*}; ${prometheus_version%%$'\n'*})"
