@@ -119,8 +119,8 @@ public abstract class RowKernel {
     static boolean warnIfScalar(System.Logger log) {
         if (Simd.ENABLED) return false;
         log.log(System.Logger.Level.WARNING, "this CPU's vectors are " + Simd.F.vectorBitSize() + " bits; the vector"
-                + " kernels need 256 (AVX2) or 512 (AVX-512), so every product runs the scalar fallback, about 50x"
-                + " slower (llama 1.1B Q4_0: 0.9 against 46 tok/s decode on one AVX-512 machine)");
+                + " kernels need 256 (AVX2) or 512 (AVX-512), so every product runs the scalar fallback, tens of"
+                + " times slower (llama 1.1B Q4_0 on a 2-core AVX-512 VM: 0.8 against 47 tok/s decode)");
         return true;
     }
 

@@ -1,11 +1,11 @@
 package io.flashllm.kernels.cpu;
 
+import io.flashllm.kernels.GgmlType;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ResourceBundle;
-import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,18 +38,13 @@ class ScalarFallbackWarningTest {
         public void log(Level level, ResourceBundle bundle, String format, Object... params) {
             if (level == Level.WARNING) warnings.add(format);
         }
-
-        @Override
-        public void log(Level level, Supplier<String> msgSupplier) {
-            if (level == Level.WARNING) warnings.add(msgSupplier.get());
-        }
     }
 
     @Test
     void warnsExactlyWhenTheScalarKernelsRun() {
         Recording log = new Recording();
         boolean warned = RowKernel.warnIfScalar(log);
-        boolean scalar = RowKernel.forType(io.flashllm.kernels.GgmlType.Q8_0) instanceof ScalarKernel;
+        boolean scalar = RowKernel.forType(GgmlType.Q8_0) instanceof ScalarKernel;
         assertEquals(scalar, warned, "warned " + warned + " with scalar kernels " + scalar);
         assertEquals(scalar ? 1 : 0, log.warnings.size(), log.warnings.toString());
         if (scalar) {
