@@ -108,20 +108,25 @@ public abstract class RowKernel {
 
     static {
         for (GgmlType t : GgmlType.values()) {
-            BY_TYPE[t.ordinal()] = Simd.ENABLED ? vectorKernel(t) : new ScalarKernel(t);
+            BY_TYPE[t.ordinal()] = Simd.ENABLED ? vectorKernel(t) : narrowKernel(t);
         }
-        // Said once, loudly: on a CPU with 128-bit vectors (aarch64 NEON, x86 without AVX2) nothing
-        // else tells the user why decoding is tens of times slower than on an AVX2 machine.
-        warnIfScalar(System.getLogger(RowKernel.class.getName()));
     }
 
-    /** Logs a warning to {@code log} when the scalar fallback is in use; true when it did. */
-    static boolean warnIfScalar(System.Logger log) {
-        if (Simd.ENABLED) return false;
-        log.log(System.Logger.Level.WARNING, "this CPU's vectors are " + Simd.F.vectorBitSize() + " bits; the vector"
-                + " kernels need 256 (AVX2) or 512 (AVX-512), so every product runs the scalar fallback, tens of"
-                + " times slower (llama 1.1B Q4_0 on a 2-core AVX-512 VM: 0.8 against 47 tok/s decode)");
-        return true;
+    /**
+     * 128-bit vectors (four float lanes: aarch64's NEON, x86 without AVX2), where the wide quantized
+     * kernels would need 4-byte vectors: loads of 8 bytes converted in two parts, and the K-quants
+     * decoded a super-block at a time into L1 (the {@code *NarrowKernel} classes).
+     */
+    private static RowKernel narrowKernel(GgmlType t) {
+        return switch (t) {
+            case F32 -> new F32Kernel();
+            case F16 -> new F16Kernel();
+            case BF16 -> new Bf16Kernel();
+            case Q8_0 -> new Q8_0NarrowKernel();
+            case Q4_0 -> new Q4_0NarrowKernel();
+            case Q4_K -> new Q4KNarrowKernel();
+            case Q6_K -> new Q6KNarrowKernel();
+        };
     }
 
     private static RowKernel vectorKernel(GgmlType t) {
@@ -136,7 +141,7 @@ public abstract class RowKernel {
         };
     }
 
-    /** The kernel for {@code type}: the vector one when {@link Simd#ENABLED}, else the scalar one. */
+    /** The kernel for {@code type}: the wide vector one when {@link Simd#ENABLED}, else the 128-bit one. */
     public static RowKernel forType(GgmlType type) {
         return BY_TYPE[type.ordinal()];
     }

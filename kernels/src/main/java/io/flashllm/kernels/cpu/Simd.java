@@ -14,11 +14,11 @@ import java.nio.ByteOrder;
 /**
  * The vector shapes every CPU kernel uses, fixed once per JVM so the JIT sees constants.
  *
- * <p>The float width comes from the system property {@code flashllm.vector.bits} (256 or 512),
- * default the platform's preferred width. Quantized kernels decode one byte per float lane, so the
- * byte species has as many lanes as the float species; a float width under 256 bits would need a
- * byte vector of 4 lanes, which does not exist, and then {@link #ENABLED} is false and the scalar
- * kernels run instead.
+ * <p>The float width comes from the system property {@code flashllm.vector.bits} (128, 256 or
+ * 512, at most the platform's preferred width, which is the default). The wide quantized kernels
+ * decode one byte per float lane, so the byte species has as many lanes as the float species; at
+ * 128 bits that would be a byte vector of 4 lanes, which does not exist, so {@link #ENABLED} is
+ * false and {@code RowKernel} picks the narrow kernels, which load 8 bytes at a time.
  */
 public final class Simd {
     public static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -33,7 +33,7 @@ public final class Simd {
     public static final VectorSpecies<Byte> B;
     /** Float lanes per vector. */
     public static final int L;
-    /** Whether the vector kernels are in use (float vectors of at least 256 bits). */
+    /** Whether the wide vector kernels are in use (float vectors of at least 256 bits); else the 128-bit ones. */
     public static final boolean ENABLED;
 
     static {
@@ -63,7 +63,7 @@ public final class Simd {
 
     /** A human-readable description for benchmarks and logs. */
     public static String describe() {
-        return (ENABLED ? "vector " : "scalar (vector width too small) ") + F.vectorBitSize() + "-bit, " + L + " float lanes";
+        return (ENABLED ? "vector " : "vector (narrow kernels) ") + F.vectorBitSize() + "-bit, " + L + " float lanes";
     }
 
     /**

@@ -1,0 +1,60 @@
+package io.flashllm.kernels.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.F;
+
+/**
+ * The K-quants for 128-bit vectors (see {@link Q8_0NarrowKernel}): each 256-weight super-block is
+ * decoded with byte-vector operations into a per-thread buffer of floats that stays in L1, then
+ * multiplied from there. Simpler than decoding in registers, which at four float lanes would need
+ * a vector per four weights of every intermediate.
+ */
+abstract class NarrowBlockKernel extends RowKernel {
+    static final int BLOCK = 256;
+    private static final ThreadLocal<float[]> BUFFER = ThreadLocal.withInitial(() -> new float[BLOCK]);
+    private final int blockBytes;
+
+    NarrowBlockKernel(int blockBytes) {
+        if (F.length() != 4) throw new IllegalStateException(getClass().getSimpleName() + " needs 4 float lanes, have " + F.length());
+        this.blockBytes = blockBytes;
+    }
+
+    /** Writes the 256 weights of the super-block at {@code block} to {@code out[outOff ..]}. */
+    abstract void decode(MemorySegment s, long block, float[] out, int outOff);
+
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        float[] w = BUFFER.get();
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) {
+            decode(s, off + (long) blockBytes * b, w, 0);
+            int xb = xOff + BLOCK * b;
+            for (int i = 0; i < BLOCK; i += 4) {
+                acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xb + i), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        float[] w = BUFFER.get();
+        FloatVector av = FloatVector.broadcast(F, a);
+        for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) {
+            decode(s, off + (long) blockBytes * b, w, 0);
+            int ob = outOff + BLOCK * b;
+            for (int i = 0; i < BLOCK; i += 4) {
+                FloatVector.fromArray(F, w, i).fma(av, FloatVector.fromArray(F, out, ob + i)).intoArray(out, ob + i);
+            }
+        }
+    }
+
+    @Override
+    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
+        for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) decode(s, off + (long) blockBytes * b, out, outOff + BLOCK * b);
+    }
+}

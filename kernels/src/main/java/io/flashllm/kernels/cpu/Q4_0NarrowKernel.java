@@ -1,0 +1,89 @@
+package io.flashllm.kernels.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.LE;
+import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
+
+/**
+ * Q4_0 for 128-bit vectors (see {@link Q8_0NarrowKernel}): eight quant bytes at a time give the
+ * low nibbles of elements j..j+7 and the high nibbles of elements 16+j..23+j, offset removed in
+ * the byte lanes, each converted in two parts of four floats.
+ */
+final class Q4_0NarrowKernel extends RowKernel {
+    private static final int BYTES = 18;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+
+    Q4_0NarrowKernel() {
+        if (F.length() != 4) throw new IllegalStateException("Q4_0NarrowKernel needs 4 float lanes, have " + F.length());
+    }
+
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p = FloatVector.zero(F);
+            for (int j = 0; j < 16; j += 8) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, s, bo + 2 + j, LE);
+                ByteVector lo = q.and((byte) 15).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + j), p);
+                p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + j + 4), p);
+                p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16 + j), p);
+                p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + 20 + j), p);
+            }
+            acc = p.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            FloatVector ad = FloatVector.broadcast(F, a * HALF[s.get(SHORT_LE, bo) & 0xffff]);
+            int ob = outOff + 32 * b;
+            for (int j = 0; j < 16; j += 8) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, s, bo + 2 + j, LE);
+                ByteVector lo = q.and((byte) 15).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                // Written out: a helper taking a vector may not be inlined, and then every vector is boxed.
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).fma(ad, FloatVector.fromArray(F, out, ob + j))
+                        .intoArray(out, ob + j);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(ad, FloatVector.fromArray(F, out, ob + j + 4))
+                        .intoArray(out, ob + j + 4);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(ad, FloatVector.fromArray(F, out, ob + 16 + j))
+                        .intoArray(out, ob + 16 + j);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(ad, FloatVector.fromArray(F, out, ob + 20 + j))
+                        .intoArray(out, ob + 20 + j);
+            }
+        }
+    }
+
+    @Override
+    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            float d = HALF[s.get(SHORT_LE, bo) & 0xffff];
+            int ob = outOff + 32 * b;
+            for (int j = 0; j < 16; j += 8) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, s, bo + 2 + j, LE);
+                ByteVector lo = q.and((byte) 15).sub((byte) 8);
+                ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, ob + j);
+                ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(out, ob + j + 4);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, ob + 16 + j);
+                ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(out, ob + 20 + j);
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package io.flashllm.kernels.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.LE;
+import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
+
+/**
+ * Q8_0 for 128-bit vectors (four float lanes: aarch64's NEON, x86 without AVX2), where
+ * {@link Q8_0Kernel}'s loads of one byte per float lane would need a 4-byte vector, which the
+ * Vector API does not have. Eight bytes are loaded at a time and converted in two parts of four;
+ * the multi-row products use {@link RowKernel}'s defaults (row after row).
+ */
+final class Q8_0NarrowKernel extends RowKernel {
+    private static final int BYTES = 34;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+
+    Q8_0NarrowKernel() {
+        if (F.length() != 4) throw new IllegalStateException("Q8_0NarrowKernel needs 4 float lanes, have " + F.length());
+    }
+
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            int xb = xOff + 32 * b;
+            FloatVector p = FloatVector.zero(F);
+            for (int j = 0; j < 32; j += 8) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, s, bo + 2 + j, LE);
+                p = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + j), p);
+                p = ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xb + j + 4), p);
+            }
+            acc = p.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            FloatVector ad = FloatVector.broadcast(F, a * HALF[s.get(SHORT_LE, bo) & 0xffff]);
+            int ob = outOff + 32 * b;
+            for (int j = 0; j < 32; j += 8) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, s, bo + 2 + j, LE);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).fma(ad, FloatVector.fromArray(F, out, ob + j))
+                        .intoArray(out, ob + j);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).fma(ad, FloatVector.fromArray(F, out, ob + j + 4))
+                        .intoArray(out, ob + j + 4);
+            }
+        }
+    }
+
+    @Override
+    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            float d = HALF[s.get(SHORT_LE, bo) & 0xffff];
+            int ob = outOff + 32 * b;
+            for (int j = 0; j < 32; j += 8) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, s, bo + 2 + j, LE);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, ob + j);
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(out, ob + j + 4);
+            }
+        }
+    }
+}
