@@ -19,7 +19,9 @@ abstract class NarrowBlockKernel extends RowKernel {
     private final int blockBytes;
 
     NarrowBlockKernel(int blockBytes) {
-        if (F.length() != 4) throw new IllegalStateException(getClass().getSimpleName() + " needs 4 float lanes, have " + F.length());
+        if (F.length() != 4) {
+            throw new IllegalStateException(getClass().getSimpleName() + " needs 4 float lanes, have " + F.length());
+        }
         this.blockBytes = blockBytes;
     }
 
@@ -55,6 +57,8 @@ abstract class NarrowBlockKernel extends RowKernel {
 
     @Override
     public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
-        for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) decode(s, off + (long) blockBytes * b, out, outOff + BLOCK * b);
+        for (int b = 0, blocks = cols / BLOCK; b < blocks; b++) {
+            decode(s, off + (long) blockBytes * b, out, outOff + BLOCK * b);
+        }
     }
 }

@@ -35,13 +35,20 @@ final class Q6KNarrowKernel extends NarrowBlockKernel {
                 ByteVector a = ByteVector.fromMemorySegment(B8, s, ql + l, LE);
                 ByteVector b = ByteVector.fromMemorySegment(B8, s, ql + 32 + l, LE);
                 ByteVector h = ByteVector.fromMemorySegment(B8, s, qh + l, LE);
-                ByteVector q1 = a.and((byte) 15).or(h.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q2 = b.and((byte) 15).or(h.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+                // The 2-bit high parts of the four weights of each qh byte, moved to bits 4..5.
+                ByteVector h1 = h.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30);
+                ByteVector h2 = h.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30);
+                ByteVector h3 = h.and((byte) 0x30);
+                ByteVector h4 = h.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30);
+                ByteVector q1 = a.and((byte) 15).or(h1).sub((byte) 32);
+                ByteVector q2 = b.and((byte) 15).or(h2).sub((byte) 32);
+                ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h3).sub((byte) 32);
+                ByteVector q4 = b.lanewise(VectorOperators.LSHR, 4).or(h4).sub((byte) 32);
                 int is = l / 16; // one scale per 16 weights: constant over these 8
-                float s1 = d * s.get(ValueLayout.JAVA_BYTE, sc + is), s2 = d * s.get(ValueLayout.JAVA_BYTE, sc + 2 + is);
-                float s3 = d * s.get(ValueLayout.JAVA_BYTE, sc + 4 + is), s4 = d * s.get(ValueLayout.JAVA_BYTE, sc + 6 + is);
+                float s1 = d * s.get(ValueLayout.JAVA_BYTE, sc + is);
+                float s2 = d * s.get(ValueLayout.JAVA_BYTE, sc + 2 + is);
+                float s3 = d * s.get(ValueLayout.JAVA_BYTE, sc + 4 + is);
+                float s4 = d * s.get(ValueLayout.JAVA_BYTE, sc + 6 + is);
                 // Written out: a helper taking a vector may not be inlined, and then every vector is boxed.
                 ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 0)).mul(s1).intoArray(out, o + l);
                 ((FloatVector) q1.convertShape(VectorOperators.B2F, F, 1)).mul(s1).intoArray(out, o + l + 4);
