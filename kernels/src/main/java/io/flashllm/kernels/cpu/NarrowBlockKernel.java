@@ -19,9 +19,6 @@ abstract class NarrowBlockKernel extends RowKernel {
     private final int blockBytes;
 
     NarrowBlockKernel(int blockBytes) {
-        if (F.length() != 4) {
-            throw new IllegalStateException(getClass().getSimpleName() + " needs 4 float lanes, have " + F.length());
-        }
         this.blockBytes = blockBytes;
     }
 

@@ -1,6 +1,5 @@
 package io.flashllm.kernels.cpu;
 
-import io.flashllm.kernels.reference.ScalarReference;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -10,7 +9,9 @@ import java.lang.foreign.MemorySegment;
 
 import static io.flashllm.kernels.cpu.Simd.F;
 import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.INT_LE;
 import static io.flashllm.kernels.cpu.Simd.LE;
+import static io.flashllm.kernels.cpu.Simd.LONG_LE;
 import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
 /**
@@ -29,10 +30,12 @@ final class Q4KNarrowKernel extends NarrowBlockKernel {
     void decode(MemorySegment s, long block, float[] out, int outOff) {
         float d = HALF[s.get(SHORT_LE, block) & 0xffff];
         float dmin = HALF[s.get(SHORT_LE, block + 2) & 0xffff];
+        long packedLo = s.get(LONG_LE, block + 4); // the 12 bytes of 6-bit scales and mins, as Q4KKernel reads them
+        int packedHi = s.get(INT_LE, block + 12);
         for (int pair = 0; pair < 4; pair++) {
             int lo = 2 * pair, hi = lo + 1;
-            float sLo = d * ScalarReference.q4kScale(s, block + 4, lo), mLo = -dmin * ScalarReference.q4kMin(s, block + 4, lo);
-            float sHi = d * ScalarReference.q4kScale(s, block + 4, hi), mHi = -dmin * ScalarReference.q4kMin(s, block + 4, hi);
+            float sLo = d * Q4KKernel.scale(packedLo, packedHi, lo), mLo = -dmin * Q4KKernel.min(packedLo, packedHi, lo);
+            float sHi = d * Q4KKernel.scale(packedLo, packedHi, hi), mHi = -dmin * Q4KKernel.min(packedLo, packedHi, hi);
             int oLo = outOff + 32 * lo, oHi = outOff + 32 * hi;
             for (int j = 0; j < 32; j += 8) {
                 ByteVector q = ByteVector.fromMemorySegment(B8, s, block + 16 + 32L * pair + j, LE);

@@ -21,9 +21,6 @@ final class Q4_0NarrowKernel extends RowKernel {
     private static final int BYTES = 18;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
 
-    Q4_0NarrowKernel() {
-        if (F.length() != 4) throw new IllegalStateException("Q4_0NarrowKernel needs 4 float lanes, have " + F.length());
-    }
 
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {

@@ -22,9 +22,6 @@ final class Q8_0NarrowKernel extends RowKernel {
     private static final int BYTES = 34;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
 
-    Q8_0NarrowKernel() {
-        if (F.length() != 4) throw new IllegalStateException("Q8_0NarrowKernel needs 4 float lanes, have " + F.length());
-    }
 
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {

@@ -118,6 +118,8 @@ public abstract class RowKernel {
      * decoded a super-block at a time into L1 (the {@code *NarrowKernel} classes).
      */
     private static RowKernel narrowKernel(GgmlType t) {
+        // Their loops step four floats per vector: any other width would compute wrong sums.
+        if (Simd.L != 4) throw new IllegalStateException("the narrow kernels need 4 float lanes, have " + Simd.L);
         return switch (t) {
             case F32 -> new F32Kernel();
             case F16 -> new F16Kernel();
