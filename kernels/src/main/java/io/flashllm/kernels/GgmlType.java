@@ -9,10 +9,25 @@ public enum GgmlType {
     F16(1, 1, 2),
     /** 32 elements: f16 scale d, then 16 bytes of nibbles; low nibbles are elements 0..15, high 16..31. */
     Q4_0(2, 32, 18),
+    /** 32 elements: f16 scale d, f16 offset m, then 16 bytes of nibbles as Q4_0; value = d * q + m. */
+    Q4_1(3, 32, 20),
+    /**
+     * 32 elements: f16 scale d, 4 bytes of fifth bits (bit e for element e, little-endian), 16 bytes
+     * of nibbles as Q4_0; value = d * (q - 16) with q in 0..31.
+     */
+    Q5_0(6, 32, 22),
+    /** 32 elements: f16 d, f16 m, the fifth bits and nibbles as Q5_0; value = d * q + m. */
+    Q5_1(7, 32, 24),
     /** 32 elements: f16 scale d, then 32 signed bytes. */
     Q8_0(8, 32, 34),
     /** 256 elements: f16 d, f16 dmin, 12 bytes of packed 6-bit scales/mins, 128 bytes of nibbles. */
     Q4_K(12, 256, 144),
+    /**
+     * 256 elements: f16 d, f16 dmin, 12 bytes of 6-bit scales/mins packed as Q4_K's, 32 bytes of
+     * fifth bits, 128 bytes of nibbles laid out as Q4_K's; element 32 * s + l (sub-block s) takes
+     * bit s of fifth-bit byte l.
+     */
+    Q5_K(13, 256, 176),
     /** 256 elements: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d. */
     Q6_K(14, 256, 210),
     BF16(30, 1, 2);

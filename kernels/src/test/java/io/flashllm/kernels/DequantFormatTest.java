@@ -27,6 +27,7 @@ class DequantFormatTest {
             for (int col = 0; col < cols; col++) {
                 int c = col;
                 float e = expected[r * cols + c];
+                if (e == 0f && fast[c] == 0f && ref[c] == 0f) continue; // -0.0 and 0.0 alike (d * (q - 16) vs fma)
                 assertEquals(Float.floatToIntBits(e), Float.floatToIntBits(fast[c]),
                         () -> w.type() + " optimized at " + c + ": expected " + e + " got " + fast[c]);
                 assertEquals(Float.floatToIntBits(e), Float.floatToIntBits(ref[c]),
@@ -209,6 +210,82 @@ class DequantFormatTest {
                 for (int e = 0; e < 256; e++) expected[256 * b + e] = d * sc[e / 16] * (q[e] - 32);
             }
             check(new WeightTensor("q6k", GgmlType.Q6_K, new long[]{256, blocks}, s), expected);
+        }
+    }
+
+    /** Q4_1 and Q5_1 (d, m[, fifth bits], nibbles; d * q + m) and Q5_0 (d, fifth bits, nibbles; d * (q - 16)). */
+    @Test
+    void q4_1_q5_0_q5_1() {
+        for (GgmlType type : new GgmlType[]{GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
+            int blocks = 3;
+            boolean fifth = type != GgmlType.Q4_1, offset = type != GgmlType.Q5_0;
+            int bytes = type.blockBytes;
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment s = arena.allocate((long) bytes * blocks);
+                float[] expected = new float[32 * blocks];
+                float[] d = {2f, -0.5f, 0.125f};
+                float[] m = {-3f, 0.75f, 0f};
+                for (int b = 0; b < blocks; b++) {
+                    long bo = (long) bytes * b;
+                    s.set(SHORT_LE, bo, Float.floatToFloat16(d[b]));
+                    if (offset) s.set(SHORT_LE, bo + 2, Float.floatToFloat16(m[b]));
+                    int[] q = new int[32];
+                    for (int j = 0; j < 32; j++) q[j] = (j * 11 + 7 * b) % (fifth ? 32 : 16);
+                    int qh = 0;
+                    for (int j = 0; j < 32; j++) qh |= (q[j] >> 4) << j; // bit j: element j's fifth bit
+                    long qs = bo + (offset ? 4 : 2);
+                    if (fifth) {
+                        for (int i = 0; i < 4; i++) s.set(ValueLayout.JAVA_BYTE, qs + i, (byte) (qh >>> (8 * i)));
+                        qs += 4;
+                    }
+                    for (int i = 0; i < 16; i++) {
+                        s.set(ValueLayout.JAVA_BYTE, qs + i, (byte) ((q[i] & 15) | ((q[i + 16] & 15) << 4)));
+                    }
+                    for (int j = 0; j < 32; j++) {
+                        expected[32 * b + j] = offset ? d[b] * q[j] + m[b] : d[b] * (q[j] - 16);
+                    }
+                }
+                check(new WeightTensor("q", type, new long[]{32, blocks}, s), expected);
+            }
+        }
+    }
+
+    @Test
+    void q5_k() {
+        int blocks = 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(176L * blocks);
+            float[] expected = new float[256 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 176L * b;
+                float d = b == 0 ? 0.25f : 0.015625f;
+                float dmin = b == 0 ? 0.5f : 2f;
+                int[] sc = b == 0 ? new int[]{63, 1, 2, 40, 17, 3, 33, 62} : new int[]{0, 31, 63, 32, 16, 15, 1, 48};
+                int[] mn = b == 0 ? new int[]{5, 0, 60, 9, 48, 16, 63, 31} : new int[]{1, 63, 0, 47, 61, 2, 17, 30};
+                s.set(SHORT_LE, bo, Float.floatToFloat16(d));
+                s.set(SHORT_LE, bo + 2, Float.floatToFloat16(dmin));
+                for (int j = 0; j < 4; j++) { // packed as Q4_K's (see q4_k above)
+                    s.set(ValueLayout.JAVA_BYTE, bo + 4 + j, (byte) ((sc[j] & 63) | ((sc[j + 4] >> 4) << 6)));
+                    s.set(ValueLayout.JAVA_BYTE, bo + 8 + j, (byte) ((mn[j] & 63) | ((mn[j + 4] >> 4) << 6)));
+                    s.set(ValueLayout.JAVA_BYTE, bo + 12 + j, (byte) ((sc[j + 4] & 15) | ((mn[j + 4] & 15) << 4)));
+                }
+                int[] q = new int[256];
+                for (int e = 0; e < 256; e++) q[e] = (e * 13 + 5 + b) % 32;
+                // 32 bytes of fifth bits: element 32k + l sets bit k of byte l; then nibbles as Q4_K
+                for (int l = 0; l < 32; l++) {
+                    int h = 0;
+                    for (int k = 0; k < 8; k++) h |= (q[32 * k + l] >> 4) << k;
+                    s.set(ValueLayout.JAVA_BYTE, bo + 16 + l, (byte) h);
+                }
+                for (int g = 0; g < 4; g++) {
+                    for (int l = 0; l < 32; l++) {
+                        int lo = q[64 * g + l] & 15, hi = q[64 * g + 32 + l] & 15;
+                        s.set(ValueLayout.JAVA_BYTE, bo + 48 + 32 * g + l, (byte) (lo | (hi << 4)));
+                    }
+                }
+                for (int e = 0; e < 256; e++) expected[256 * b + e] = d * sc[e / 32] * q[e] - dmin * mn[e / 32];
+            }
+            check(new WeightTensor("q5k", GgmlType.Q5_K, new long[]{256 * blocks}, s), expected);
         }
     }
 }

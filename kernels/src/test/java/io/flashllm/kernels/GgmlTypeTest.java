@@ -9,7 +9,15 @@ class GgmlTypeTest {
     void idsAndSizesMatchGguf() {
         assertEquals(GgmlType.Q8_0, GgmlType.fromId(8));
         assertEquals(GgmlType.BF16, GgmlType.fromId(30));
-        assertNull(GgmlType.fromId(3));
+        assertEquals(GgmlType.Q4_1, GgmlType.fromId(3));
+        assertEquals(GgmlType.Q5_K, GgmlType.fromId(13));
+        assertNull(GgmlType.fromId(4)); // removed from ggml (Q4_2)
+        assertNull(GgmlType.fromId(11)); // Q3_K: not supported
+        // ggml's block sizes: d, m (f16); qh (4 bytes); 16 bytes of nibbles; Q5_K 2+2+12+32+128
+        assertEquals(20, GgmlType.Q4_1.blockBytes);
+        assertEquals(22, GgmlType.Q5_0.blockBytes);
+        assertEquals(24, GgmlType.Q5_1.blockBytes);
+        assertEquals(176, GgmlType.Q5_K.blockBytes);
         assertEquals(34 * 2, GgmlType.Q8_0.bytesFor(64));
         assertEquals(-1, GgmlType.Q4_K.bytesFor(100));
         assertEquals(-1, GgmlType.Q8_0.bytesFor(Long.MAX_VALUE - Long.MAX_VALUE % 32));

@@ -38,8 +38,12 @@ final class TestTensors {
                 for (long b = 0; b < blocks; b++) {
                     long bo = b * type.blockBytes;
                     switch (type) {
-                        case Q8_0, Q4_0 -> s.set(SHORT_LE, bo, f16(0.001f + rnd.nextFloat() * 0.05f));
-                        case Q4_K -> {
+                        case Q8_0, Q4_0, Q5_0 -> s.set(SHORT_LE, bo, f16(0.001f + rnd.nextFloat() * 0.05f));
+                        case Q4_1, Q5_1 -> {
+                            s.set(SHORT_LE, bo, f16(0.001f + rnd.nextFloat() * 0.05f));
+                            s.set(SHORT_LE, bo + 2, f16(-0.5f + rnd.nextFloat()));
+                        }
+                        case Q4_K, Q5_K -> {
                             s.set(SHORT_LE, bo, f16(0.001f + rnd.nextFloat() * 0.01f));
                             s.set(SHORT_LE, bo + 2, f16(0.001f + rnd.nextFloat() * 0.01f));
                         }

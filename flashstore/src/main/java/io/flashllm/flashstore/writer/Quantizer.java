@@ -16,6 +16,7 @@ public final class Quantizer {
     public static boolean supports(GgmlType type) {
         return switch (type) {
             case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            case Q4_1, Q5_0, Q5_1, Q5_K -> false;
         };
     }
 
@@ -59,6 +60,7 @@ public final class Quantizer {
             }
             case Q4_K -> KQuants.q4K(src, off, n, dst);
             case Q6_K -> KQuants.q6K(src, off, n, dst);
+            default -> throw new IllegalArgumentException("flashllm does not write " + type);
         }
     }
 

@@ -128,6 +128,8 @@ public abstract class RowKernel {
             case Q4_0 -> new Q4_0NarrowKernel();
             case Q4_K -> new Q4KNarrowKernel();
             case Q6_K -> new Q6KNarrowKernel();
+            case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
+            case Q5_K -> new Q5KKernel();
         };
     }
 
@@ -140,6 +142,8 @@ public abstract class RowKernel {
             case Q4_0 -> new Q4_0Kernel();
             case Q4_K -> new Q4KKernel();
             case Q6_K -> new Q6KKernel();
+            case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
+            case Q5_K -> new Q5KKernel();
         };
     }
 

@@ -58,6 +58,39 @@ public final class ScalarReference {
                     out[outOff + i] = d * (q - 8);
                 }
             }
+            case Q4_1, Q5_0, Q5_1 -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 32) * type.blockBytes;
+                    int j = (int) (e % 32);
+                    boolean offset = type != GgmlType.Q5_0; // Q4_1 and Q5_1 store m after d
+                    long qs = block + (offset ? 4 : 2) + (type == GgmlType.Q4_1 ? 0 : 4);
+                    int b = s.get(ValueLayout.JAVA_BYTE, qs + (j & 15)) & 0xff;
+                    int q = j < 16 ? (b & 15) : (b >>> 4);
+                    if (type != GgmlType.Q4_1) {
+                        long qh = block + (offset ? 4 : 2);
+                        int fifth = (s.get(ValueLayout.JAVA_BYTE, qh + j / 8) >>> (j % 8)) & 1;
+                        q |= fifth << 4;
+                    }
+                    float d = f16(s, block);
+                    out[outOff + i] = offset ? d * q + f16(s, block + 2) : d * (q - 16);
+                }
+            }
+            case Q5_K -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 256) * 176;
+                    int j = (int) (e % 256);
+                    int sub = j / 32;
+                    int l = j % 32;
+                    int b = s.get(ValueLayout.JAVA_BYTE, block + 48 + (sub / 2) * 32 + l) & 0xff;
+                    int q = (sub & 1) == 0 ? (b & 15) : (b >>> 4);
+                    q |= ((s.get(ValueLayout.JAVA_BYTE, block + 16 + l) >>> sub) & 1) << 4;
+                    float d = f16(s, block);
+                    float dmin = f16(s, block + 2);
+                    out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
+                }
+            }
             case Q4_K -> {
                 for (int i = 0; i < n; i++) {
                     long e = first + i;

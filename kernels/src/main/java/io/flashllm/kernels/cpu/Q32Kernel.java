@@ -1,0 +1,63 @@
+package io.flashllm.kernels.cpu;
+
+import io.flashllm.kernels.GgmlType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.INT_LE;
+import static io.flashllm.kernels.cpu.Simd.LE;
+import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
+
+/**
+ * Q4_1, Q5_0 and Q5_1: one 32-weight block with an f16 scale d, for Q4_1 and Q5_1 an f16 offset m
+ * after it, for the Q5 types 32 fifth bits (bit e of a little-endian int for element e), then 16
+ * bytes whose low nibbles are elements 0..15 and high nibbles 16..31. Q5_0's weights are
+ * {@code d * (q - 16)}, the others' {@code d * q + m}.
+ */
+final class Q32Kernel extends SubBlockKernel {
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    /** For each byte value, eight bytes: 16 where the byte has bit i set, else 0 (the fifth bits in place). */
+    private static final byte[] FIFTH = new byte[256 * 8];
+
+    static {
+        for (int b = 0; b < 256; b++) {
+            for (int i = 0; i < 8; i++) FIFTH[8 * b + i] = (byte) (((b >>> i) & 1) << 4);
+        }
+    }
+
+    private final boolean offset;
+    private final boolean fifth;
+    private final int qsOff;
+
+    Q32Kernel(GgmlType type) {
+        super(32, type.blockBytes);
+        if (type != GgmlType.Q4_1 && type != GgmlType.Q5_0 && type != GgmlType.Q5_1) {
+            throw new IllegalArgumentException("not a 32-weight offset/fifth-bit type: " + type);
+        }
+        offset = type != GgmlType.Q5_0;
+        fifth = type != GgmlType.Q4_1;
+        qsOff = (offset ? 4 : 2) + (fifth ? 4 : 0);
+    }
+
+    @Override
+    void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
+        float d = HALF[s.get(SHORT_LE, block) & 0xffff];
+        int qh = fifth ? s.get(INT_LE, block + (offset ? 4 : 2)) : 0;
+        for (int h = 0; h < 2; h++) {
+            ByteVector v = ByteVector.fromMemorySegment(B8, s, block + qsOff + 8 * h, LE);
+            ByteVector lo = v.and((byte) 15), hi = v.lanewise(VectorOperators.LSHR, 4);
+            if (fifth) {
+                lo = lo.or(ByteVector.fromArray(B8, FIFTH, 8 * ((qh >>> (8 * h)) & 0xff)));
+                hi = hi.or(ByteVector.fromArray(B8, FIFTH, 8 * ((qh >>> (16 + 8 * h)) & 0xff)));
+            }
+            lo.intoArray(q, 8 * h);
+            hi.intoArray(q, 16 + 8 * h);
+        }
+        scale[0] = d;
+        min[0] = offset ? HALF[s.get(SHORT_LE, block + 2) & 0xffff] : -16 * d;
+    }
+}

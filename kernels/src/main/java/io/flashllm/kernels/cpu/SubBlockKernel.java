@@ -1,0 +1,115 @@
+package io.flashllm.kernels.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.L;
+
+/**
+ * The types found in downloads next to the tuned ones (Q4_1, Q5_0, Q5_1, Q5_K), at any vector
+ * width. Each is a run of 32-weight sub-blocks whose weights are {@code scale * q + min} with a small
+ * unsigned q; a block is decoded with byte-vector operations into a per-thread buffer of q (L1), the
+ * sub-blocks' scale and min into two more, and the products then run over the buffer:
+ * {@code W . x = sum over sub-blocks of scale * (q . x) + min * sum(x)}. Slower than decoding in
+ * registers as the tuned kernels do, but vectorized throughout and the same code at 128, 256 and
+ * 512 bits.
+ */
+abstract class SubBlockKernel extends RowKernel {
+    /** 16 bytes: the widest byte vector every platform has; widened to floats L lanes at a time. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+    private static final int PARTS = 16 / L;
+
+    private static final class Buffers {
+        final byte[] q = new byte[256];
+        final float[] scale = new float[8];
+        final float[] min = new float[8];
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
+
+    private final int blockSize;
+    private final int blockBytes;
+
+    SubBlockKernel(int blockSize, int blockBytes) {
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
+    }
+
+    /**
+     * Decodes the block at {@code block}: {@code q[i]} (0..31) for each of its weights, and for
+     * sub-block k (32 weights) {@code scale[k]} and {@code min[k]}, so weight i is
+     * {@code scale[i / 32] * q[i] + min[i / 32]}.
+     */
+    abstract void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min);
+
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        Buffers buf = BUFFERS.get();
+        byte[] q = buf.q;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
+            decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
+            for (int k = 0; k < blockSize / 32; k++) {
+                int xk = xOff + blockSize * b + 32 * k;
+                FloatVector qx = FloatVector.zero(F), sx = qx;
+                for (int j = 0; j < 32; j += 16) {
+                    ByteVector v = ByteVector.fromArray(B16, q, 32 * k + j);
+                    for (int p = 0; p < PARTS; p++) {
+                        FloatVector xv = FloatVector.fromArray(F, x, xk + j + L * p);
+                        qx = ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(xv, qx);
+                        sx = sx.add(xv);
+                    }
+                }
+                acc = qx.fma(FloatVector.broadcast(F, buf.scale[k]), sx.fma(FloatVector.broadcast(F, buf.min[k]), acc));
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
+        Buffers buf = BUFFERS.get();
+        byte[] q = buf.q;
+        for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
+            decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
+            for (int k = 0; k < blockSize / 32; k++) {
+                float as = a * buf.scale[k], am = a * buf.min[k];
+                int ok = outOff + blockSize * b + 32 * k;
+                for (int j = 0; j < 32; j += 16) {
+                    ByteVector v = ByteVector.fromArray(B16, q, 32 * k + j);
+                    for (int p = 0; p < PARTS; p++) {
+                        int o = ok + j + L * p;
+                        ((FloatVector) v.convertShape(VectorOperators.B2F, F, p))
+                                .fma(FloatVector.broadcast(F, as), FloatVector.fromArray(F, out, o).add(am))
+                                .intoArray(out, o);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void dequant(MemorySegment s, long off, int cols, float[] out, int outOff) {
+        Buffers buf = BUFFERS.get();
+        byte[] q = buf.q;
+        for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
+            decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
+            for (int k = 0; k < blockSize / 32; k++) {
+                float sc = buf.scale[k], mn = buf.min[k];
+                int ok = outOff + blockSize * b + 32 * k;
+                for (int j = 0; j < 32; j += 16) {
+                    ByteVector v = ByteVector.fromArray(B16, q, 32 * k + j);
+                    for (int p = 0; p < PARTS; p++) {
+                        ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(sc, mn)
+                                .intoArray(out, ok + j + L * p);
+                    }
+                }
+            }
+        }
+    }
+}
