@@ -68,8 +68,8 @@ public final class BenchTensors {
             for (long bo = 0; bo < size; bo += type.blockBytes, i = (i + 1) & (scales.length - 1)) {
                 short scale = scales[i];
                 switch (type) {
-                    case Q8_0, Q4_0 -> s.set(SHORT_LE, bo, scale);
-                    case Q4_K -> {
+                    case Q8_0, Q4_0, Q5_0 -> s.set(SHORT_LE, bo, scale);
+                    case Q4_1, Q5_1, Q4_K, Q5_K -> { // d, then m or dmin
                         s.set(SHORT_LE, bo, scale);
                         s.set(SHORT_LE, bo + 2, scales[(i + 1) & (scales.length - 1)]);
                     }

@@ -1,12 +1,15 @@
 package io.flashllm.kernels.cpu;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static io.flashllm.kernels.cpu.Simd.F;
 import static io.flashllm.kernels.cpu.Simd.HALF;
 import static io.flashllm.kernels.cpu.Simd.INT_LE;
+import static io.flashllm.kernels.cpu.Simd.L;
 import static io.flashllm.kernels.cpu.Simd.LE;
 import static io.flashllm.kernels.cpu.Simd.LONG_LE;
 import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
@@ -21,16 +24,70 @@ final class Q5KKernel extends SubBlockKernel {
         super(256, 176);
     }
 
+    /**
+     * 512-bit vectors: decoded in registers, 16 weights per vector. Each pair of sub-blocks shares
+     * 32 bytes of nibbles; the fifth bits of both come from the same qh bytes, shifted right by two
+     * per pair so the pair's bits are always bits 0 and 1. The mins' share is each sub-block's
+     * min times its sum of x, accumulated apart.
+     */
     @Override
-    void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        if (L != 16) return super.dot(s, off, cols, x, xOff);
+        Buffers buf = buffers();
+        float[] scale = buf.scale, min = buf.min;
+        FloatVector acc = FloatVector.zero(F), accMin = acc;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long bo = off + 176L * b;
+            int xb = xOff + 256 * b;
+            scales(s, bo, scale, min); // apart from the vector loop, which must stay within C2's inlining budget
+            ByteVector h0 = ByteVector.fromMemorySegment(B16, s, bo + 16, LE);
+            ByteVector h1 = ByteVector.fromMemorySegment(B16, s, bo + 32, LE);
+            for (int pair = 0; pair < 4; pair++) {
+                ByteVector v0 = ByteVector.fromMemorySegment(B16, s, bo + 48 + 32 * pair, LE);
+                ByteVector v1 = ByteVector.fromMemorySegment(B16, s, bo + 64 + 32 * pair, LE);
+                int xl = xb + 64 * pair, xh = xl + 32;
+                FloatVector a0 = FloatVector.fromArray(F, x, xl), a1 = FloatVector.fromArray(F, x, xl + 16);
+                FloatVector c0 = FloatVector.fromArray(F, x, xh), c1 = FloatVector.fromArray(F, x, xh + 16);
+                ByteVector lo0 = v0.and((byte) 15).or(h0.lanewise(VectorOperators.LSHL, 4).and((byte) 16));
+                ByteVector lo1 = v1.and((byte) 15).or(h1.lanewise(VectorOperators.LSHL, 4).and((byte) 16));
+                ByteVector hi0 = v0.lanewise(VectorOperators.LSHR, 4)
+                        .or(h0.lanewise(VectorOperators.LSHL, 3).and((byte) 16));
+                ByteVector hi1 = v1.lanewise(VectorOperators.LSHR, 4)
+                        .or(h1.lanewise(VectorOperators.LSHL, 3).and((byte) 16));
+                FloatVector pl = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
+                pl = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).fma(a1, pl);
+                FloatVector ph = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
+                ph = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).fma(c1, ph);
+                int kl = 2 * pair, kh = kl + 1;
+                acc = pl.fma(FloatVector.broadcast(F, scale[kl]), acc);
+                acc = ph.fma(FloatVector.broadcast(F, scale[kh]), acc);
+                accMin = a0.add(a1).fma(FloatVector.broadcast(F, min[kl]), accMin);
+                accMin = c0.add(c1).fma(FloatVector.broadcast(F, min[kh]), accMin);
+                h0 = h0.lanewise(VectorOperators.LSHR, 2);
+                h1 = h1.lanewise(VectorOperators.LSHR, 2);
+            }
+        }
+        return acc.add(accMin).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The eight sub-blocks' d·scale and −dmin·min of the super-block at {@code block}. */
+    private static void scales(MemorySegment s, long block, float[] scale, float[] min) {
         float d = HALF[s.get(SHORT_LE, block) & 0xffff];
         float dmin = HALF[s.get(SHORT_LE, block + 2) & 0xffff];
         long packedLo = s.get(LONG_LE, block + 4);
         int packedHi = s.get(INT_LE, block + 12);
-        for (int k = 0; k < 8; k++) {
-            scale[k] = d * Q4KKernel.scale(packedLo, packedHi, k);
-            min[k] = -dmin * Q4KKernel.min(packedLo, packedHi, k);
+        // Q4KKernel.scale/min for k and k + 4, without their branch on k (this runs per super-block)
+        for (int k = 0; k < 4; k++) {
+            scale[k] = d * ((int) (packedLo >>> (8 * k)) & 63);
+            min[k] = -dmin * ((int) (packedLo >>> (8 * k + 32)) & 63);
+            scale[k + 4] = d * (((packedHi >>> (8 * k)) & 15) | (((int) (packedLo >>> (8 * k + 6)) & 3) << 4));
+            min[k + 4] = -dmin * (((packedHi >>> (8 * k + 4)) & 15) | (((int) (packedLo >>> (8 * k + 38)) & 3) << 4));
         }
+    }
+
+    @Override
+    void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
+        scales(s, block, scale, min);
         for (int half = 0; half < 2; half++) {
             ByteVector h = ByteVector.fromMemorySegment(B16, s, block + 16 + 16 * half, LE);
             for (int pair = 0; pair < 4; pair++) {

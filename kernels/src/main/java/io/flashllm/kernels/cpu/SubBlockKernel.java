@@ -24,7 +24,7 @@ abstract class SubBlockKernel extends RowKernel {
     static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
     private static final int PARTS = 16 / L;
 
-    private static final class Buffers {
+    static final class Buffers {
         final byte[] q = new byte[256];
         final float[] scale = new float[8];
         final float[] min = new float[8];
@@ -32,12 +32,21 @@ abstract class SubBlockKernel extends RowKernel {
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
+    /** This thread's decode buffers (also for subclasses' in-register loops, which need only the scales). */
+    static Buffers buffers() {
+        return BUFFERS.get();
+    }
+
     private final int blockSize;
     private final int blockBytes;
 
     SubBlockKernel(int blockSize, int blockBytes) {
         this.blockSize = blockSize;
         this.blockBytes = blockBytes;
+    }
+
+    int blockBytes() {
+        return blockBytes;
     }
 
     /**
