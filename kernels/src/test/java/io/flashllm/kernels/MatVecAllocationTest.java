@@ -39,10 +39,16 @@ class MatVecAllocationTest {
             };
             for (int i = 0; i < 3000; i++) products.run(); // warm up: compile, fill the thread-locals
             long[] ids = MX.getAllThreadIds();
-            long before = allocatedByAll(ids);
-            for (int i = 0; i < 1000; i++) products.run();
-            long allocated = allocatedByAll(ids) - before;
-            // A capturing lambda per product would be >= 2 x 1000 x 32 bytes.
+            // Steady state is what counts: while C2 recompiles a method (after earlier tests in this
+            // JVM fed other types through the same call sites) the interpreted vector code
+            // allocates, so take the best of a few windows; a capturing lambda or task object per
+            // product would allocate in every one of them (>= 2 x 1000 x 32 bytes).
+            long allocated = Long.MAX_VALUE;
+            for (int window = 0; window < 5 && allocated >= 8 * 1024; window++) {
+                long before = allocatedByAll(ids);
+                for (int i = 0; i < 1000; i++) products.run();
+                allocated = Math.min(allocated, allocatedByAll(ids) - before);
+            }
             assertTrue(allocated < 8 * 1024, "2,000 spread products allocated " + allocated + " bytes");
 
             // And the reused bodies still compute the right rows.
