@@ -5,13 +5,16 @@ import io.flashllm.kernels.GgmlType;
 import java.util.Locale;
 
 /**
- * The weight encoding of a synthesized model, named like llama.cpp's file types. Q4_K_M is a mix:
- * like llama.cpp, it gives the output matrix and, in the first and last eighth of the layers and
- * every third layer between, attn_v and ffn_down Q6_K; everything else Q4_K.
+ * The weight encoding of a synthesized model, named like llama.cpp's file types. The mixes follow
+ * llama.cpp: Q4_K_M and Q5_K_M give the output matrix and, in the first and last eighth of the
+ * layers and every third layer between, attn_v and ffn_down Q6_K, everything else Q4_K or Q5_K;
+ * Q5_K_S and the 32-value block types give only the output matrix Q6_K.
  */
 public enum SynthType {
     F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16),
-    Q8_0(7, GgmlType.Q8_0), Q4_0(2, GgmlType.Q4_0), Q4_K_M(15, GgmlType.Q4_K);
+    Q8_0(7, GgmlType.Q8_0), Q4_0(2, GgmlType.Q4_0), Q4_1(3, GgmlType.Q4_1),
+    Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1),
+    Q4_K_M(15, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K);
 
     /** general.file_type (llama_ftype) value. */
     public final int fileType;
@@ -36,7 +39,8 @@ public enum SynthType {
         for (SynthType t : values()) {
             if (t.name().equals(k)) return t;
         }
-        throw new IllegalArgumentException("unknown weight type '" + s + "' (F32, F16, BF16, Q8_0, Q4_0 or Q4_K_M)");
+        throw new IllegalArgumentException("unknown weight type '" + s
+                + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_M, Q5_K_S or Q5_K_M)");
     }
 
     /**
@@ -46,13 +50,13 @@ public enum SynthType {
      */
     public GgmlType matrixType(String role, int layer, int layers, int cols) {
         GgmlType t = base;
-        if (this == Q4_K_M) {
+        if (this == Q4_K_M || this == Q5_K_M) {
             boolean moreBits = layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
             if (role.equals("output") || ((role.equals("attn_v") || role.equals("ffn_down")) && moreBits)) {
                 t = GgmlType.Q6_K;
             }
-        } else if (this == Q4_0 && role.equals("output")) {
-            t = GgmlType.Q6_K;
+        } else if (role.equals("output") && quantized() && this != Q8_0) {
+            t = GgmlType.Q6_K; // Q8_0 keeps its own: Q6_K would lose bits there
         }
         if (cols % t.blockSize != 0) t = cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
         if (cols % t.blockSize != 0) t = GgmlType.F16;

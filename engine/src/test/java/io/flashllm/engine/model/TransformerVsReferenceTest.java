@@ -33,7 +33,8 @@ class TransformerVsReferenceTest {
 
     static Stream<Arguments> models() {
         List<Arguments> out = new ArrayList<>();
-        for (GgmlType t : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0}) {
+        for (GgmlType t : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1,
+                GgmlType.Q5_0, GgmlType.Q5_1}) {
             out.add(Arguments.of("llama", TinySpec.llama(t)));
             out.add(Arguments.of("llama-relu", TinySpec.reluLlama(t, "relu", 0f)));
             out.add(Arguments.of("llama-fatrelu", TinySpec.reluLlama(t, "fatrelu", 0.15f)));
@@ -44,6 +45,7 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("opt-postnorm", TinySpec.opt(t, false, 64)));
         }
         out.add(Arguments.of("llama-q4k", TinySpec.wideLlama(GgmlType.Q4_K)));
+        out.add(Arguments.of("llama-q5k", TinySpec.wideLlama(GgmlType.Q5_K)));
         out.add(Arguments.of("llama-q6k", TinySpec.wideLlama(GgmlType.Q6_K)));
         return out.stream();
     }

@@ -85,6 +85,105 @@ class SynthWeightsTest {
     }
 
     @Test
+    void q5KMixesLikeQ4KMAndQ5KSOnlyRaisesTheOutput() throws IOException {
+        for (SynthType type : new SynthType[] {SynthType.Q5_K_M, SynthType.Q5_K_S}) {
+            Path gguf = dir.resolve(type + ".gguf");
+            SynthSpec s = new SynthSpec(SynthArch.LLAMA, 256, 8, 4, 4, 512, 320, type, SynthFormat.GGUF,
+                    1, null, 64, null);
+            Synth.synthesize(s, gguf, 2, TestVocab.spm(320));
+            GgmlType moreBits = type == SynthType.Q5_K_M ? GgmlType.Q6_K : GgmlType.Q5_K;
+            try (GgufFile g = GgufFile.open(gguf)) {
+                assertEquals(GgmlType.Q5_K, g.tensor("blk.0.attn_q.weight").type(), type.name());
+                assertEquals(GgmlType.Q6_K, g.tensor("output.weight").type(), type.name());
+                assertEquals(moreBits, g.tensor("blk.0.attn_v.weight").type(), type.name());
+                assertEquals(GgmlType.Q5_K, g.tensor("blk.1.attn_v.weight").type(), type.name());
+                assertEquals(moreBits, g.tensor("blk.3.ffn_down.weight").type(), type.name());
+                assertEquals(GgmlType.Q5_K, g.tensor("blk.2.ffn_down.weight").type(), type.name());
+                assertEquals(GgmlType.F32, g.tensor("blk.0.ffn_norm.weight").type(), type.name());
+                assertEquals(type == SynthType.Q5_K_M ? 17 : 16, g.getInt("general.file_type", -1));
+            }
+        }
+    }
+
+    @Test
+    void typesFollowLlamaCppsMixesAndFallBackOnShortRows() {
+        // 32 layers: the first and last four and every third from layer 6 get more bits in the _M mixes.
+        for (SynthType t : new SynthType[] {SynthType.Q4_K_M, SynthType.Q5_K_M}) {
+            assertEquals(GgmlType.Q6_K, t.matrixType("output", 0, 32, 4096));
+            assertEquals(GgmlType.Q6_K, t.matrixType("attn_v", 3, 32, 4096));
+            assertEquals(t.base, t.matrixType("attn_v", 4, 32, 4096));
+            assertEquals(GgmlType.Q6_K, t.matrixType("ffn_down", 6, 32, 11008));
+            assertEquals(GgmlType.Q6_K, t.matrixType("ffn_down", 28, 32, 11008));
+            assertEquals(t.base, t.matrixType("attn_q", 0, 32, 4096));
+        }
+        for (SynthType t : new SynthType[] {SynthType.Q4_0, SynthType.Q4_1, SynthType.Q5_0, SynthType.Q5_1,
+                SynthType.Q5_K_S}) {
+            assertEquals(GgmlType.Q6_K, t.matrixType("output", 0, 32, 4096), t.name());
+            assertEquals(t.base, t.matrixType("attn_v", 0, 32, 4096), t.name());
+            assertEquals(t.base, t.matrixType("ffn_down", 0, 32, 11008), t.name());
+            assertEquals(t.base, t.matrixType("token_embd", 0, 32, 4096), t.name());
+        }
+        assertEquals(GgmlType.Q8_0, SynthType.Q8_0.matrixType("output", 0, 32, 4096));
+        assertEquals(GgmlType.F16, SynthType.F16.matrixType("output", 0, 32, 4096));
+        // Rows of 4000 are whole 32-blocks but not 256-blocks; rows of 100 are neither.
+        assertEquals(GgmlType.Q8_0, SynthType.Q5_K_S.matrixType("attn_q", 0, 32, 4000));
+        assertEquals(GgmlType.Q8_0, SynthType.Q5_K_M.matrixType("output", 0, 32, 4000));
+        assertEquals(GgmlType.Q5_1, SynthType.Q5_1.matrixType("attn_q", 0, 32, 4000));
+        assertEquals(GgmlType.F16, SynthType.Q5_0.matrixType("attn_q", 0, 32, 100));
+        assertEquals(3, SynthType.Q4_1.fileType);
+        assertEquals(8, SynthType.Q5_0.fileType);
+        assertEquals(9, SynthType.Q5_1.fileType);
+        assertEquals(SynthType.Q5_K_M, SynthType.parse(" q5_k_m "));
+    }
+
+    @Test
+    void everyTypeStoresItsMatricesCloseToTheGeneratedWeights() throws IOException {
+        for (SynthType type : SynthType.values()) {
+            SynthSpec s = new SynthSpec(SynthArch.LLAMA, 256, 2, 4, 2, 512, 320, type, SynthFormat.GGUF,
+                    4, null, 64, null);
+            Path gguf = dir.resolve("all-" + type + ".gguf");
+            Synth.synthesize(s, gguf, 2, TestVocab.spm(320));
+            try (GgufFile g = GgufFile.open(gguf)) {
+                assertEquals(type.fileType, g.getInt("general.file_type", -1), type.name());
+                for (SynthTensor t : SynthPlan.tensors(s)) {
+                    WeightTensor w = g.tensor(t.ggufName());
+                    String what = type + " " + t.ggufName();
+                    assertEquals(t.ggufType(), w.type(), what);
+                    for (long r : new long[] {0, t.rows() - 1}) {
+                        float[] want = new float[t.cols()];
+                        WeightGen.fill(t, WeightGen.tensorSeed(4, t.hfName()), t.hfRowOfGgufRow(r), want);
+                        float[] got = ScalarReference.dequantizeRow(w, Math.toIntExact(r));
+                        double e = relRms(want, got);
+                        assertTrue(e <= relRmsBound(w.type()), what + " row " + r + ": rel rms " + e);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rounding error of one row of random weights, with about a factor two of margin. */
+    private static double relRmsBound(GgmlType t) {
+        return switch (t) {
+            case F32 -> 0;
+            case F16 -> 1e-3;
+            case BF16 -> 5e-3;
+            case Q8_0 -> 0.01;
+            case Q6_K -> 0.03;
+            case Q5_0, Q5_1, Q5_K -> 0.07;
+            case Q4_0, Q4_1, Q4_K -> 0.15;
+        };
+    }
+
+    private static double relRms(float[] want, float[] got) {
+        double num = 0, den = 0;
+        for (int i = 0; i < want.length; i++) {
+            num += (got[i] - want[i]) * (double) (got[i] - want[i]);
+            den += want[i] * (double) want[i];
+        }
+        return Math.sqrt(num / den);
+    }
+
+    @Test
     void optHasBiasesLearnedPositionsAndATiedOutput() throws IOException {
         Path gguf = dir.resolve("opt.gguf");
         Synth.synthesize(spec(SynthArch.OPT, SynthType.F16, SynthFormat.GGUF, 5), gguf, 2, TestVocab.spm(320));
@@ -163,6 +262,7 @@ class SynthWeightsTest {
                 64, 2, 4, 4, 96, 320, SynthType.F32, SynthFormat.GGUF, 1, 0.9f, 64, null));
         assertTrue(e.getMessage().contains("llama-relu"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> SynthArch.parse("gpt5"));
-        assertThrows(IllegalArgumentException.class, () -> SynthType.parse("Q3_K"));
+        e = assertThrows(IllegalArgumentException.class, () -> SynthType.parse("Q3_K"));
+        assertTrue(e.getMessage().contains("Q5_K_M"), e.getMessage());
     }
 }

@@ -9,6 +9,10 @@ import java.nio.ByteBuffer;
  * sub-block. Layout: f16 d, f16 dmin, 12 bytes of packed scales/mins, 128 bytes of nibbles where
  * each 32-byte group holds sub-block 2k in its low nibbles and sub-block 2k+1 in its high nibbles.
  *
+ * <p>Q5_K: Q4_K with q in 0..31: f16 d, f16 dmin, the 12 bytes of scales/mins packed as Q4_K's,
+ * 32 bytes of fifth bits, then the low four bits in 128 bytes of nibbles laid out as Q4_K's. Value
+ * 32k + l (sub-block k, 0 ≤ l < 32) keeps its fifth bit in bit k of fifth-bit byte l.
+ *
  * <p>Q6_K: 16 sub-blocks of 16, value = d·sc·(q − 32) with q in 0..63 and signed 8-bit sc.
  * Layout: 128 bytes of low nibbles, 64 bytes of high 2-bit pairs, 16 scales, f16 d; within each
  * half of 128 values, byte l of ql holds values l (low) and l+64 (high), byte l+32 holds l+32 and
@@ -20,49 +24,82 @@ import java.nio.ByteBuffer;
 final class KQuants {
     private KQuants() {}
 
+    /** Per-thread working arrays, so that encoding millions of rows allocates nothing per super-block. */
+    private static final class Scratch {
+        final byte[] levels = new byte[256];
+        final float[] scales = new float[16];
+        final float[] mins = new float[8];
+        final int[] ls = new int[8];
+        final int[] lm = new int[8];
+        final byte[] packed = new byte[12];
+        final byte[] sc = new byte[16];
+        final int[] q = new int[32];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     static void q4K(float[] x, int off, int n, ByteBuffer dst) {
-        byte[] levels = new byte[256];
-        float[] scales = new float[8];
-        float[] mins = new float[8];
-        int[] ls = new int[8];
-        int[] lm = new int[8];
-        byte[] packed = new byte[12];
+        Scratch s = SCRATCH.get();
         for (int sb = 0; sb < n; sb += 256) {
-            int base = off + sb;
-            float maxScale = 0, maxMin = 0;
-            for (int j = 0; j < 8; j++) {
-                float[] fit = fitAffine(x, base + 32 * j, 32, 15);
-                scales[j] = fit[0];
-                mins[j] = fit[1];
-                maxScale = Math.max(maxScale, scales[j]);
-                maxMin = Math.max(maxMin, mins[j]);
+            affineSuperBlock(x, off + sb, 15, s, dst);
+            putNibbleGroups(s.levels, dst);
+        }
+    }
+
+    static void q5K(float[] x, int off, int n, ByteBuffer dst) {
+        Scratch s = SCRATCH.get();
+        for (int sb = 0; sb < n; sb += 256) {
+            affineSuperBlock(x, off + sb, 31, s, dst);
+            for (int l = 0; l < 32; l++) {
+                int bits = 0;
+                for (int k = 0; k < 8; k++) bits |= (s.levels[32 * k + l] >> 4) << k;
+                dst.put((byte) bits);
             }
-            float invScale = maxScale > 0 ? 63f / maxScale : 0f;
-            float invMin = maxMin > 0 ? 63f / maxMin : 0f;
-            for (int j = 0; j < 8; j++) {
-                ls[j] = Math.min(63, (int) Math.rint(invScale * scales[j]));
-                lm[j] = Math.min(63, (int) Math.rint(invMin * mins[j]));
+            putNibbleGroups(s.levels, dst);
+        }
+    }
+
+    /**
+     * The part Q4_K and Q5_K share: fits the 8 sub-blocks of the super-block at {@code base} with
+     * levels 0..top, writes d, dmin and the packed 6-bit scales and mins, and leaves the levels in
+     * {@code s.levels}.
+     */
+    private static void affineSuperBlock(float[] x, int base, int top, Scratch s, ByteBuffer dst) {
+        float maxScale = 0, maxMin = 0;
+        for (int j = 0; j < 8; j++) {
+            fitAffine(x, base + 32 * j, 32, top, s, j);
+            maxScale = Math.max(maxScale, s.scales[j]);
+            maxMin = Math.max(maxMin, s.mins[j]);
+        }
+        float invScale = maxScale > 0 ? 63f / maxScale : 0f;
+        float invMin = maxMin > 0 ? 63f / maxMin : 0f;
+        for (int j = 0; j < 8; j++) {
+            s.ls[j] = Math.min(63, (int) Math.rint(invScale * s.scales[j]));
+            s.lm[j] = Math.min(63, (int) Math.rint(invMin * s.mins[j]));
+        }
+        float d = Quantizer.f16Round(maxScale / 63f);
+        float dmin = Quantizer.f16Round(maxMin / 63f);
+        // Quantize against the scales a reader will reconstruct, not the fitted ones.
+        for (int j = 0; j < 8; j++) {
+            float step = d * s.ls[j];
+            float inv = step == 0 ? 0 : 1f / step;
+            float m = dmin * s.lm[j];
+            for (int i = 0; i < 32; i++) {
+                int q = Quantizer.nearestInt((x[base + 32 * j + i] + m) * inv);
+                s.levels[32 * j + i] = (byte) (q < 0 ? 0 : q > top ? top : q);
             }
-            float d = Quantizer.f16Round(maxScale / 63f);
-            float dmin = Quantizer.f16Round(maxMin / 63f);
-            // Quantize against the scales a reader will reconstruct, not the fitted ones.
-            for (int j = 0; j < 8; j++) {
-                float step = d * ls[j];
-                float inv = step == 0 ? 0 : 1f / step;
-                float m = dmin * lm[j];
-                for (int i = 0; i < 32; i++) {
-                    int q = Quantizer.nearestInt((x[base + 32 * j + i] + m) * inv);
-                    levels[32 * j + i] = (byte) (q < 0 ? 0 : q > 15 ? 15 : q);
-                }
-            }
-            packScalesMins(ls, lm, packed);
-            dst.putShort(Float.floatToFloat16(maxScale / 63f));
-            dst.putShort(Float.floatToFloat16(maxMin / 63f));
-            dst.put(packed);
-            for (int g = 0; g < 256; g += 64) {
-                for (int l = 0; l < 32; l++) {
-                    dst.put((byte) (levels[g + l] | (levels[g + 32 + l] << 4)));
-                }
+        }
+        packScalesMins(s.ls, s.lm, s.packed);
+        dst.putShort(Float.floatToFloat16(maxScale / 63f));
+        dst.putShort(Float.floatToFloat16(maxMin / 63f));
+        dst.put(s.packed);
+    }
+
+    /** The low four bits of the levels: each 32-byte group holds sub-block 2k low, 2k+1 high. */
+    private static void putNibbleGroups(byte[] levels, ByteBuffer dst) {
+        for (int g = 0; g < 256; g += 64) {
+            for (int l = 0; l < 32; l++) {
+                dst.put((byte) ((levels[g + l] & 15) | ((levels[g + 32 + l] & 15) << 4)));
             }
         }
     }
@@ -88,19 +125,24 @@ final class KQuants {
     /**
      * Fits x ≈ scale·q − min with q in 0..nmax and min ≥ 0 (the format cannot shift upwards).
      * Tries step sizes around (max − min)/nmax; for each, rounds to levels, refits scale and min by
-     * least squares and scores that fit on those levels. Returns {scale, min}.
+     * least squares and scores that fit on those levels. Leaves scale and min in {@code s.scales[j]}
+     * and {@code s.mins[j]}.
      */
-    static float[] fitAffine(float[] x, int off, int n, int nmax) {
+    private static void fitAffine(float[] x, int off, int n, int nmax, Scratch s, int j) {
         float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
         for (int i = 0; i < n; i++) {
             lo = Math.min(lo, x[off + i]);
             hi = Math.max(hi, x[off + i]);
         }
         if (lo > 0) lo = 0;
-        if (hi <= lo) return new float[] {0f, -lo};
+        if (hi <= lo) {
+            s.scales[j] = 0f;
+            s.mins[j] = -lo;
+            return;
+        }
         float bestA = (hi - lo) / nmax, bestB = lo;
         double bestErr = Double.MAX_VALUE;
-        int[] q = new int[n];
+        int[] q = s.q;
         for (int step = -AFFINE_STEPS; step <= AFFINE_STEPS; step++) {
             float iscale = (nmax + AFFINE_DELTA * step) / (hi - lo);
             double sl = 0, sl2 = 0, sx = 0, slx = 0;
@@ -134,7 +176,8 @@ final class KQuants {
                 bestB = (float) b;
             }
         }
-        return new float[] {bestA, -bestB};
+        s.scales[j] = bestA;
+        s.mins[j] = -bestB;
     }
 
     /** Candidate step sizes: nmax ± AFFINE_STEPS·AFFINE_DELTA levels across the range. */
@@ -142,14 +185,15 @@ final class KQuants {
     private static final float AFFINE_DELTA = 0.2f;
 
     static void q6K(float[] x, int off, int n, ByteBuffer dst) {
-        float[] scales = new float[16];
-        byte[] levels = new byte[256];
-        byte[] sc = new byte[16];
+        Scratch s = SCRATCH.get();
+        float[] scales = s.scales;
+        byte[] levels = s.levels;
+        byte[] sc = s.sc;
         for (int sb = 0; sb < n; sb += 256) {
             int base = off + sb;
             float maxScale = 0;
             for (int j = 0; j < 16; j++) {
-                scales[j] = fitSymmetric(x, base + 16 * j, 16, 32);
+                scales[j] = fitSymmetric(x, base + 16 * j, 16, 32, s.q);
                 if (Math.abs(scales[j]) > Math.abs(maxScale)) maxScale = scales[j];
             }
             java.util.Arrays.fill(sc, (byte) 0);
@@ -196,9 +240,10 @@ final class KQuants {
     /**
      * Fits x ≈ scale·q with q in −nmax..nmax−1; the value of largest magnitude starts at −nmax,
      * where the range is one step longer. Like {@link #fitAffine}, a few step sizes are tried, each
-     * refit by least squares and scored on its own levels. Returns the (possibly negative) scale.
+     * refit by least squares and scored on its own levels, {@code q} holding them. Returns the
+     * (possibly negative) scale.
      */
-    static float fitSymmetric(float[] x, int off, int n, int nmax) {
+    private static float fitSymmetric(float[] x, int off, int n, int nmax, int[] q) {
         float amax = 0, max = 0;
         for (int i = 0; i < n; i++) {
             float v = x[off + i];
@@ -210,7 +255,6 @@ final class KQuants {
         if (amax == 0) return 0f;
         float best = -max / nmax;
         double bestErr = Double.MAX_VALUE;
-        int[] q = new int[n];
         for (int step = -AFFINE_STEPS; step <= AFFINE_STEPS; step++) {
             float iscale = -(nmax + AFFINE_DELTA * step) / max;
             double slx = 0, sl2 = 0;

@@ -6,17 +6,17 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Encodes F32 values into the tensor encodings flashllm writes: F32, F16, BF16, Q8_0, Q4_0, Q4_K
- * and Q6_K, in ggml's block layouts (see {@link GgmlType}). Quantizers are deterministic: the same
- * input always gives the same bytes, so synthesized model files are reproducible.
+ * Encodes F32 values into the tensor encodings flashllm writes: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
+ * Q5_0, Q5_1, Q4_K, Q5_K and Q6_K, in ggml's block layouts (see {@link GgmlType}). Quantizers are
+ * deterministic: the same input always gives the same bytes, so synthesized model files are
+ * reproducible.
  */
 public final class Quantizer {
     private Quantizer() {}
 
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
-            case Q4_1, Q5_0, Q5_1, Q5_K -> false;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
         };
     }
 
@@ -46,22 +46,30 @@ public final class Quantizer {
                 dst.asShortBuffer().put(h, 0, n);
                 dst.position(dst.position() + 2 * n);
             }
-            case Q8_0 -> {
-                int bytes = n / 32 * 34;
-                byte[] out = byteScratch(bytes);
-                for (int b = 0; b < n / 32; b++) q8_0Block(src, off + 32 * b, out, 34 * b);
-                dst.put(out, 0, bytes);
-            }
-            case Q4_0 -> {
-                int bytes = n / 32 * 18;
-                byte[] out = byteScratch(bytes);
-                for (int b = 0; b < n / 32; b++) q4_0Block(src, off + 32 * b, out, 18 * b);
-                dst.put(out, 0, bytes);
-            }
+            case Q8_0 -> blocks(type, src, off, n, dst, Quantizer::q8_0Block);
+            case Q4_0 -> blocks(type, src, off, n, dst, Quantizer::q4_0Block);
+            case Q4_1 -> blocks(type, src, off, n, dst, Quantizer::q4_1Block);
+            case Q5_0 -> blocks(type, src, off, n, dst, Quantizer::q5_0Block);
+            case Q5_1 -> blocks(type, src, off, n, dst, Quantizer::q5_1Block);
             case Q4_K -> KQuants.q4K(src, off, n, dst);
+            case Q5_K -> KQuants.q5K(src, off, n, dst);
             case Q6_K -> KQuants.q6K(src, off, n, dst);
-            default -> throw new IllegalArgumentException("flashllm does not write " + type);
         }
+    }
+
+    /** Encodes one 32-value block of {@code x} from {@code off} into {@code out} at {@code at}. */
+    @FunctionalInterface
+    private interface BlockEncoder {
+        void encode(float[] x, int off, byte[] out, int at);
+    }
+
+    /** Encodes whole blocks into per-thread staging, then copies them to {@code dst} in one put. */
+    private static void blocks(GgmlType type, float[] src, int off, int n, ByteBuffer dst, BlockEncoder encoder) {
+        int count = n / type.blockSize;
+        int bytes = count * type.blockBytes;
+        byte[] out = byteScratch(bytes);
+        for (int b = 0; b < count; b++) encoder.encode(src, off + type.blockSize * b, out, type.blockBytes * b);
+        dst.put(out, 0, bytes);
     }
 
     // Per-thread staging for one encoded row, so that encoding millions of rows allocates nothing.
@@ -121,6 +129,36 @@ public final class Quantizer {
      * Low nibbles hold elements 0..15, high nibbles 16..31.
      */
     private static void q4_0Block(float[] x, int off, byte[] out, int at) {
+        float d = extreme(x, off) / -8f;
+        float id = d != 0 ? 1f / d : 0f;
+        putHalf(out, at, d);
+        putNibbles(x, off, 0f, id, 8f, out, at + 2);
+    }
+
+    /** Q5_0: value = d * (q - 16) with q in 0..31; as Q4_0, the extreme maps exactly to q = 0. */
+    private static void q5_0Block(float[] x, int off, byte[] out, int at) {
+        float d = extreme(x, off) / -16f;
+        float id = d != 0 ? 1f / d : 0f;
+        putHalf(out, at, d);
+        putFiveBits(x, off, 0f, id, 16f, out, at + 2);
+    }
+
+    /** Q4_1: value = d * q + m with q in 0..15, the block's range cut into 15 steps from its minimum. */
+    private static void q4_1Block(float[] x, int off, byte[] out, int at) {
+        putStepAndMin(x, off, 15, out, at);
+        float d = getHalf(out, at);
+        putNibbles(x, off, getHalf(out, at + 2), d != 0 ? 1f / d : 0f, 0f, out, at + 4);
+    }
+
+    /** Q5_1: value = d * q + m with q in 0..31, the block's range cut into 31 steps from its minimum. */
+    private static void q5_1Block(float[] x, int off, byte[] out, int at) {
+        putStepAndMin(x, off, 31, out, at);
+        float d = getHalf(out, at);
+        putFiveBits(x, off, getHalf(out, at + 2), d != 0 ? 1f / d : 0f, 0f, out, at + 4);
+    }
+
+    /** The block's element of largest magnitude, with its sign. */
+    private static float extreme(float[] x, int off) {
         float amax = 0, max = 0;
         for (int j = 0; j < 32; j++) {
             float v = x[off + j];
@@ -129,14 +167,46 @@ public final class Quantizer {
                 max = v;
             }
         }
-        float d = max / -8f;
-        float id = d != 0 ? 1f / d : 0f;
-        putHalf(out, at, d);
-        for (int j = 0; j < 16; j++) {
-            int lo = nibble(x[off + j] * id);
-            int hi = nibble(x[off + 16 + j] * id);
-            out[at + 2 + j] = (byte) (lo | (hi << 4));
+        return max;
+    }
+
+    /**
+     * Stores the f16 step d = (max − min) / top and offset m = min of an affine block. The callers
+     * read both back and quantize against them: the rounded values are the ones a reader will use.
+     */
+    private static void putStepAndMin(float[] x, int off, int top, byte[] out, int at) {
+        float min = x[off], max = x[off];
+        for (int j = 1; j < 32; j++) {
+            float v = x[off + j];
+            min = v < min ? v : min;
+            max = v > max ? v : max;
         }
+        putHalf(out, at, (max - min) / top);
+        putHalf(out, at + 2, min);
+    }
+
+    /** 16 bytes of levels q = (x − shift)·id + bias in 0..15: low nibbles elements 0..15, high 16..31. */
+    private static void putNibbles(float[] x, int off, float shift, float id, float bias, byte[] out, int at) {
+        for (int j = 0; j < 16; j++) {
+            int lo = level((x[off + j] - shift) * id + bias, 15);
+            int hi = level((x[off + 16 + j] - shift) * id + bias, 15);
+            out[at + j] = (byte) (lo | (hi << 4));
+        }
+    }
+
+    /**
+     * Levels q = (x − shift)·id + bias in 0..31: their fifth bits as a little-endian uint32 at
+     * {@code at} (bit e for element e), then the low four bits as 16 bytes of nibbles as Q4_0's.
+     */
+    private static void putFiveBits(float[] x, int off, float shift, float id, float bias, byte[] out, int at) {
+        int qh = 0;
+        for (int j = 0; j < 16; j++) {
+            int lo = level((x[off + j] - shift) * id + bias, 31);
+            int hi = level((x[off + 16 + j] - shift) * id + bias, 31);
+            out[at + 4 + j] = (byte) ((lo & 15) | ((hi & 15) << 4));
+            qh |= ((lo >> 4) << j) | ((hi >> 4) << (16 + j));
+        }
+        for (int i = 0; i < 4; i++) out[at + i] = (byte) (qh >>> (8 * i));
     }
 
     private static void putHalf(byte[] out, int at, float v) {
@@ -145,9 +215,14 @@ public final class Quantizer {
         out[at + 1] = (byte) (h >> 8);
     }
 
-    private static int nibble(float scaled) {
-        int q = nearestInt(scaled + 8f);
-        return q < 0 ? 0 : q > 15 ? 15 : q;
+    private static float getHalf(byte[] in, int at) {
+        return Float.float16ToFloat((short) ((in[at] & 0xFF) | (in[at + 1] << 8)));
+    }
+
+    /** The nearest level to {@code scaled}, clamped to 0..top. */
+    private static int level(float scaled, int top) {
+        int q = nearestInt(scaled);
+        return q < 0 ? 0 : q > top ? top : q;
     }
 
     /**

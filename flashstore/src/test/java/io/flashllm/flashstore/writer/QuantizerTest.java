@@ -47,7 +47,11 @@ class QuantizerTest {
         assertEquals(1024, Quantizer.quantize(GgmlType.BF16, x).length);
         assertEquals(16 * 34, Quantizer.quantize(GgmlType.Q8_0, x).length);
         assertEquals(16 * 18, Quantizer.quantize(GgmlType.Q4_0, x).length);
+        assertEquals(16 * 20, Quantizer.quantize(GgmlType.Q4_1, x).length);
+        assertEquals(16 * 22, Quantizer.quantize(GgmlType.Q5_0, x).length);
+        assertEquals(16 * 24, Quantizer.quantize(GgmlType.Q5_1, x).length);
         assertEquals(2 * 144, Quantizer.quantize(GgmlType.Q4_K, x).length);
+        assertEquals(2 * 176, Quantizer.quantize(GgmlType.Q5_K, x).length);
         assertEquals(2 * 210, Quantizer.quantize(GgmlType.Q6_K, x).length);
     }
 
@@ -55,6 +59,13 @@ class QuantizerTest {
     void rejectsPartialBlocks() {
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q8_0, new float[40]));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q4_K, new float[128]));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q5_1, new float[48]));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q5_K, new float[288]));
+    }
+
+    @Test
+    void everyTypeIsWritten() {
+        for (GgmlType t : GgmlType.values()) assertTrue(Quantizer.supports(t), t.name());
     }
 
     @Test
@@ -122,13 +133,141 @@ class QuantizerTest {
     }
 
     @Test
+    void q5_0StaysWithinOneStepAndMapsTheExtremeExactly() {
+        float[] x = gaussian(4096, 13, 1f);
+        float[] y = roundTrip(GgmlType.Q5_0, x);
+        for (int blk = 0; blk < x.length / 32; blk++) {
+            float amax = amax(x, blk * 32, 32);
+            float step = amax / 16;
+            for (int j = 0; j < 32; j++) {
+                int i = blk * 32 + j;
+                // one step at the clamped end (+16 is not representable), half a step elsewhere
+                assertEquals(x[i], y[i], step * 1.001f + amax * 1e-3f, "element " + i);
+                if (Math.abs(x[i]) == amax) assertEquals(x[i], y[i], amax * 1e-3f);
+            }
+        }
+        double e = relRms(x, y);
+        assertTrue(e < 0.075, "rel rms " + e);
+    }
+
+    @Test
+    void q4_1StaysWithinHalfAStepOfTheBlockRange() {
+        affineBlocksStayWithinHalfAStep(GgmlType.Q4_1, 15, 0.07);
+    }
+
+    @Test
+    void q5_1StaysWithinHalfAStepOfTheBlockRange() {
+        affineBlocksStayWithinHalfAStep(GgmlType.Q5_1, 31, 0.035);
+    }
+
+    /**
+     * Q4_1/Q5_1 cut each block's range into {@code top} steps from its minimum. The inputs are shifted
+     * so most blocks lie above zero, where the offset m, not a symmetric grid, has to carry them.
+     */
+    private static void affineBlocksStayWithinHalfAStep(GgmlType t, int top, double maxRelRms) {
+        float[] x = gaussian(4096, 14, 0.5f);
+        for (int i = 0; i < x.length; i++) x[i] += 0.7f;
+        float[] y = roundTrip(t, x);
+        for (int blk = 0; blk < x.length / 32; blk++) {
+            float lo = Float.MAX_VALUE, hi = -Float.MAX_VALUE;
+            for (int j = 0; j < 32; j++) {
+                lo = Math.min(lo, x[blk * 32 + j]);
+                hi = Math.max(hi, x[blk * 32 + j]);
+            }
+            float step = (hi - lo) / top;
+            // f16 d and m shift the grid by a few parts in 2^11 of the values
+            float f16 = (Math.abs(lo) + Math.abs(hi)) * 1e-3f;
+            for (int j = 0; j < 32; j++) {
+                int i = blk * 32 + j;
+                assertEquals(x[i], y[i], step * 0.5f + f16, t + " element " + i);
+                if (x[i] == lo || x[i] == hi) assertEquals(x[i], y[i], f16, t + " extreme " + i);
+            }
+        }
+        double e = relRms(x, y);
+        assertTrue(e < maxRelRms, t + " rel rms " + e);
+    }
+
+    @Test
+    void q5_0PlacesFifthBitsAndNibbles() {
+        float[] x = new float[32];
+        x[0] = -16f; // the extreme: d = 1, q = 0
+        x[1] = 3f;   // q = 19: nibble 3 low in byte 1, fifth bit 1
+        x[17] = -2f; // q = 14: nibble 14 high in byte 1, fifth bit 0
+        x[30] = 15f; // q = 31: nibble 15 high in byte 14, fifth bit 30
+        byte[] q = Quantizer.quantize(GgmlType.Q5_0, x);
+        assertEquals(1f, half(q, 0));
+        // every zero is q = 16, so every fifth bit but those of elements 0 and 17 is set
+        assertEquals(0xFFFDFFFE, le32(q, 2));
+        assertEquals(0x00, q[6] & 0xFF);
+        assertEquals(0xE3, q[6 + 1] & 0xFF);
+        assertEquals(0xF0, q[6 + 14] & 0xFF);
+        assertArrayEquals(x, roundTrip(GgmlType.Q5_0, x));
+    }
+
+    @Test
+    void q4_1AndQ5_1StoreStepAndMinimumAndRepresentAGridExactly() {
+        float[] x = new float[32];
+        java.util.Arrays.fill(x, 1f);
+        x[0] = -2f;  // the minimum: m = -2, and with the maximum d = 1, so q = x + 2
+        x[5] = 13f;  // q = 15
+        x[20] = 3f;  // q = 5, high nibble of byte 4
+        byte[] q41 = Quantizer.quantize(GgmlType.Q4_1, x);
+        assertEquals(1f, half(q41, 0));
+        assertEquals(-2f, half(q41, 2));
+        assertEquals(0x30, q41[4] & 0xFF); // element 0 -> 0, element 16 (1) -> 3
+        assertEquals(0x53, q41[4 + 4] & 0xFF);
+        assertEquals(0x3F, q41[4 + 5] & 0xFF);
+        assertArrayEquals(x, roundTrip(GgmlType.Q4_1, x));
+
+        x[5] = 29f;  // the maximum: d = 31 / 31 = 1, q = 31
+        x[20] = 15f; // q = 17: fifth bit 20, nibble 1 high in byte 4
+        byte[] q51 = Quantizer.quantize(GgmlType.Q5_1, x);
+        assertEquals(1f, half(q51, 0));
+        assertEquals(-2f, half(q51, 2));
+        assertEquals((1 << 5) | (1 << 20), le32(q51, 4));
+        assertEquals(0x13, q51[8 + 4] & 0xFF);
+        assertEquals(0x3F, q51[8 + 5] & 0xFF);
+        assertArrayEquals(x, roundTrip(GgmlType.Q5_1, x));
+    }
+
+    @Test
+    void blocksOf32HandleZeroAndConstantBlocks() {
+        float[] zeros = new float[64];
+        float[] constant = new float[64];
+        java.util.Arrays.fill(constant, -0.5f);
+        for (GgmlType t : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1}) {
+            assertArrayEquals(zeros, roundTrip(t, zeros), 0f, t.name()); // Q4_0 and Q5_0 decode -0
+            assertArrayEquals(constant, roundTrip(t, constant), 0f, t.name());
+        }
+    }
+
+    private static float half(byte[] b, int at) {
+        return Float.float16ToFloat((short) ((b[at] & 0xFF) | (b[at + 1] << 8)));
+    }
+
+    private static int le32(byte[] b, int at) {
+        return (b[at] & 0xFF) | (b[at + 1] & 0xFF) << 8 | (b[at + 2] & 0xFF) << 16 | (b[at + 3] & 0xFF) << 24;
+    }
+
+    @Test
     void everyTypeAgreesWithTheKernelsScalarReference() {
-        float[] x = gaussian(1024, 4, 0.3f);
-        for (GgmlType t : GgmlType.values()) {
-            byte[] q = Quantizer.quantize(t, x);
-            float[] ref = new float[x.length];
-            ScalarReference.dequantize(t, MemorySegment.ofArray(q), 0, ref, 0, x.length);
-            assertArrayEquals(TestDecode.decode(t, q, x.length), ref, 0f, t.name());
+        // Signed, all-positive (no offset to fit) and partly zero inputs reach every scale and offset path.
+        float[] signed = gaussian(1024, 4, 0.3f);
+        float[] positive = gaussian(1024, 8, 0.3f);
+        for (int i = 0; i < positive.length; i++) positive[i] = Math.abs(positive[i]) + 0.1f;
+        float[] partlyZero = gaussian(1024, 9, 2f);
+        java.util.Arrays.fill(partlyZero, 256, 512, 0f);
+        for (float[] x : new float[][] {signed, positive, partlyZero}) {
+            for (GgmlType t : GgmlType.values()) {
+                byte[] q = Quantizer.quantize(t, x);
+                float[] ref = new float[x.length];
+                ScalarReference.dequantize(t, MemorySegment.ofArray(q), 0, ref, 0, x.length);
+                assertArrayEquals(TestDecode.decode(t, q, x.length), ref, 0f, t.name());
+                // From the middle of a block on, as a reader slicing a row does.
+                float[] tail = new float[x.length - 300];
+                ScalarReference.dequantize(t, MemorySegment.ofArray(q), 300, tail, 0, tail.length);
+                assertArrayEquals(java.util.Arrays.copyOfRange(ref, 300, x.length), tail, 0f, t.name());
+            }
         }
     }
 
@@ -154,6 +293,28 @@ class QuantizerTest {
     }
 
     @Test
+    void q5KErrorIsBoundedBySubBlockSteps() {
+        float[] x = gaussian(256 * 16, 15, 0.02f);
+        float[] y = roundTrip(GgmlType.Q5_K, x);
+        for (int sub = 0; sub < x.length / 32; sub++) {
+            float lo = 0, hi = -Float.MAX_VALUE;
+            for (int j = 0; j < 32; j++) {
+                lo = Math.min(lo, x[sub * 32 + j]);
+                hi = Math.max(hi, x[sub * 32 + j]);
+            }
+            float step = (hi - lo) / 31;
+            for (int j = 0; j < 32; j++) {
+                int i = sub * 32 + j;
+                // Rounding a sub-block's scale to 6 bits of the largest one moves its top level by up to
+                // 31 times that error, and the least-squares fit may clip an extreme for a lower rms error.
+                assertEquals(x[i], y[i], step * 1.5f, "element " + i);
+            }
+        }
+        double e = relRms(x, y);
+        assertTrue(e < 0.06, "rel rms " + e);
+    }
+
+    @Test
     void q6KErrorIsBoundedBySubBlockSteps() {
         float[] x = gaussian(256 * 16, 6, 3f);
         float[] y = roundTrip(GgmlType.Q6_K, x);
@@ -173,10 +334,13 @@ class QuantizerTest {
     void kQuantsHandleConstantAndAllZeroBlocks() {
         float[] zeros = new float[256];
         assertArrayEquals(zeros, roundTrip(GgmlType.Q4_K, zeros));
+        assertArrayEquals(zeros, roundTrip(GgmlType.Q5_K, zeros));
         assertArrayEquals(zeros, roundTrip(GgmlType.Q6_K, zeros));
         float[] neg = new float[256];
         java.util.Arrays.fill(neg, -0.5f);
         float[] y = roundTrip(GgmlType.Q4_K, neg);
+        for (float v : y) assertEquals(-0.5f, v, 0.01f);
+        y = roundTrip(GgmlType.Q5_K, neg);
         for (float v : y) assertEquals(-0.5f, v, 0.01f);
         float[] pos = new float[256];
         java.util.Arrays.fill(pos, 0.75f);
@@ -193,6 +357,15 @@ class QuantizerTest {
         float[] y = roundTrip(GgmlType.Q4_K, x);
         // Within half of each sub-block's own step; a misplaced scale or nibble is off by whole steps.
         for (int i = 0; i < 256; i++) assertEquals(x[i], y[i], 0.01f * (i / 32 + 1) * 0.5f, "element " + i);
+    }
+
+    @Test
+    void q5KPacksSubBlockScalesFifthBitsAndNibbleGroups() {
+        // Sub-block j is the ramp 0..31 in steps of (63 - 7j)·2^-10: every fifth bit is set in turn, and
+        // d = 2^-10 with 6-bit scales 63 - 7j represents it exactly, so any misplaced bit shows.
+        float[] x = new float[256];
+        for (int j = 0; j < 8; j++) for (int i = 0; i < 32; i++) x[32 * j + i] = i * (63 - 7 * j) / 1024f;
+        assertArrayEquals(x, roundTrip(GgmlType.Q5_K, x));
     }
 
     @Test

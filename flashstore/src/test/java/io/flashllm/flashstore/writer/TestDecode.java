@@ -39,21 +39,52 @@ final class TestDecode {
                     }
                 }
             }
+            case Q4_1 -> {
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int at = blk * 20;
+                    float d = half(b, at), m = half(b, at + 2);
+                    for (int j = 0; j < 16; j++) {
+                        int v = b.get(at + 4 + j) & 0xFF;
+                        out[blk * 32 + j] = d * (v & 0xF) + m;
+                        out[blk * 32 + 16 + j] = d * (v >> 4) + m;
+                    }
+                }
+            }
+            case Q5_0 -> {
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int at = blk * 22;
+                    float d = half(b, at);
+                    for (int e = 0; e < 32; e++) out[blk * 32 + e] = d * (fiveBits(b, at + 2, e) - 16);
+                }
+            }
+            case Q5_1 -> {
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int at = blk * 24;
+                    float d = half(b, at), m = half(b, at + 2);
+                    for (int e = 0; e < 32; e++) out[blk * 32 + e] = d * fiveBits(b, at + 4, e) + m;
+                }
+            }
+            case Q5_K -> {
+                for (int blk = 0; blk < n / 256; blk++) {
+                    int at = blk * 176;
+                    float d = half(b, at), dmin = half(b, at + 2);
+                    int[] sc = new int[8], mn = new int[8];
+                    unpackScalesMins(b, at + 4, sc, mn);
+                    for (int e = 0; e < 256; e++) {
+                        int sub = e / 32, lane = e % 32;
+                        int v = b.get(at + 48 + (sub / 2) * 32 + lane) & 0xFF;
+                        int low = (sub % 2 == 0) ? (v & 0xF) : (v >> 4);
+                        int fifth = ((b.get(at + 16 + lane) & 0xFF) >> sub) & 1;
+                        out[blk * 256 + e] = d * sc[sub] * (low + 16 * fifth) - dmin * mn[sub];
+                    }
+                }
+            }
             case Q4_K -> {
                 for (int blk = 0; blk < n / 256; blk++) {
                     int at = blk * 144;
                     float d = half(b, at), dmin = half(b, at + 2);
                     int[] sc = new int[8], mn = new int[8];
-                    int[] s = new int[12];
-                    for (int i = 0; i < 12; i++) s[i] = b.get(at + 4 + i) & 0xFF;
-                    for (int j = 0; j < 4; j++) {
-                        sc[j] = s[j] & 63;
-                        mn[j] = s[j + 4] & 63;
-                    }
-                    for (int j = 4; j < 8; j++) {
-                        sc[j] = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-                        mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-                    }
+                    unpackScalesMins(b, at + 4, sc, mn);
                     for (int e = 0; e < 256; e++) {
                         int sub = e / 32;
                         int group = e / 64, lane = e % 32;
@@ -82,5 +113,29 @@ final class TestDecode {
             }
         }
         return out;
+    }
+
+    /**
+     * Q5_0/Q5_1 level of element e: the low four bits from the nibbles after the 4-byte fifth-bit
+     * word at {@code qh} (byte e % 16, low nibble for e < 16), the fifth from bit e of that word.
+     */
+    private static int fiveBits(ByteBuffer b, int qh, int e) {
+        int v = b.get(qh + 4 + e % 16) & 0xFF;
+        int low = e < 16 ? (v & 0xF) : (v >> 4);
+        return low | ((b.getInt(qh) >>> e) & 1) << 4;
+    }
+
+    /** The Q4_K/Q5_K 12-byte packing of eight 6-bit scales and mins. */
+    private static void unpackScalesMins(ByteBuffer b, int at, int[] sc, int[] mn) {
+        int[] s = new int[12];
+        for (int i = 0; i < 12; i++) s[i] = b.get(at + i) & 0xFF;
+        for (int j = 0; j < 4; j++) {
+            sc[j] = s[j] & 63;
+            mn[j] = s[j + 4] & 63;
+        }
+        for (int j = 4; j < 8; j++) {
+            sc[j] = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+            mn[j] = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+        }
     }
 }

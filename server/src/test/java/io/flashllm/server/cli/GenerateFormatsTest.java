@@ -57,7 +57,7 @@ class GenerateFormatsTest {
 
     @Test
     void everyWeightTypeLoadsAndGenerates() throws IOException {
-        for (String type : new String[] {"F16", "BF16", "Q4_0", "Q4_K_M"}) {
+        for (String type : new String[] {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q5_K_S", "Q5_K_M"}) {
             Path m = synth("t-" + type + ".gguf", "--type", type, "--dim", "256", "--ffn", "256");
             JsonNode j = greedyJson(m);
             assertTrue(j.get("tokens").size() >= 1, type + ": " + j);
