@@ -45,8 +45,9 @@ public enum SynthType {
 
     /**
      * The encoding of one matrix. {@code role} is a llama.cpp tensor role ("output", "attn_v",
-     * "ffn_down", ...); a type whose block does not divide the row length {@code cols} falls back
-     * to Q8_0 and then F16, as llama.cpp's quantizer does.
+     * "ffn_down", ...); a K-quant whose 256-block does not divide the row length {@code cols} falls
+     * back as llama.cpp's quantizer does (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and a type
+     * whose block still does not divide it to F16.
      */
     public GgmlType matrixType(String role, int layer, int layers, int cols) {
         GgmlType t = base;
@@ -58,7 +59,14 @@ public enum SynthType {
         } else if (role.equals("output") && quantized() && this != Q8_0) {
             t = GgmlType.Q6_K; // Q8_0 keeps its own: Q6_K would lose bits there
         }
-        if (cols % t.blockSize != 0) t = cols % 32 == 0 ? GgmlType.Q8_0 : GgmlType.F16;
+        if (cols % t.blockSize != 0) {
+            t = switch (t) {
+                case Q4_K -> GgmlType.Q5_0;
+                case Q5_K -> GgmlType.Q5_1;
+                case Q6_K -> GgmlType.Q8_0;
+                default -> t;
+            };
+        }
         if (cols % t.blockSize != 0) t = GgmlType.F16;
         return t;
     }

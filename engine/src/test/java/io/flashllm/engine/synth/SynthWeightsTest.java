@@ -126,7 +126,8 @@ class SynthWeightsTest {
         assertEquals(GgmlType.Q8_0, SynthType.Q8_0.matrixType("output", 0, 32, 4096));
         assertEquals(GgmlType.F16, SynthType.F16.matrixType("output", 0, 32, 4096));
         // Rows of 4000 are whole 32-blocks but not 256-blocks; rows of 100 are neither.
-        assertEquals(GgmlType.Q8_0, SynthType.Q5_K_S.matrixType("attn_q", 0, 32, 4000));
+        assertEquals(GgmlType.Q5_1, SynthType.Q5_K_S.matrixType("attn_q", 0, 32, 4000));
+        assertEquals(GgmlType.Q5_0, SynthType.Q4_K_M.matrixType("attn_q", 0, 32, 4000));
         assertEquals(GgmlType.Q8_0, SynthType.Q5_K_M.matrixType("output", 0, 32, 4000));
         assertEquals(GgmlType.Q5_1, SynthType.Q5_1.matrixType("attn_q", 0, 32, 4000));
         assertEquals(GgmlType.F16, SynthType.Q5_0.matrixType("attn_q", 0, 32, 100));

@@ -58,9 +58,9 @@ final class Q32Kernel extends SubBlockKernel {
     }
 
     /**
-     * 512-bit vectors: a block is decoded in registers, its 16 bytes widened to ints once for the
-     * low and once for the high nibbles, the fifth bits moved into place by one variable shift per
-     * 16 weights; the offset's share is min times the sum of x, accumulated apart.
+     * 512-bit vectors: a block is decoded in registers, its 16 bytes widened to ints once (x86 has
+     * no byte shifts), the fifth bits moved into place by one variable shift per 16 weights; the
+     * offset's share is min times the sum of x, accumulated apart.
      */
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
@@ -73,8 +73,8 @@ final class Q32Kernel extends SubBlockKernel {
             float d = HALF[s.get(SHORT_LE, bo) & 0xffff];
             float mn = offset ? HALF[s.get(SHORT_LE, bo + 2) & 0xffff] : -16 * d;
             ByteVector v = ByteVector.fromMemorySegment(B16, s, bo + qsOff, LE);
-            IntVector lo = (IntVector) v.and((byte) 15).convertShape(VectorOperators.B2I, I, 0);
-            IntVector hi = (IntVector) v.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2I, I, 0);
+            IntVector q = (IntVector) v.convertShape(VectorOperators.B2I, I, 0); // sign-extended: mask both
+            IntVector lo = q.and(15), hi = q.lanewise(VectorOperators.LSHR, 4).and(15);
             if (fifth) {
                 int qh = s.get(INT_LE, bo + qhOff);
                 lo = lo.or(IntVector.broadcast(I, qh << 4).lanewise(VectorOperators.LSHR, IOTA).and(16));

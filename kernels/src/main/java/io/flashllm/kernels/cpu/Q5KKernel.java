@@ -2,6 +2,8 @@ package io.flashllm.kernels.cpu;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -20,15 +22,15 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * (0..7) takes bit k of byte l. Weight = d·scale·q − dmin·min, q in 0..31.
  */
 final class Q5KKernel extends SubBlockKernel {
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     Q5KKernel() {
         super(256, 176);
     }
 
     /**
-     * 512-bit vectors: decoded in registers, 16 weights per vector. Each pair of sub-blocks shares
-     * 32 bytes of nibbles; the fifth bits of both come from the same qh bytes, shifted right by two
-     * per pair so the pair's bits are always bits 0 and 1. The mins' share is each sub-block's
-     * min times its sum of x, accumulated apart.
+     * 512-bit vectors: decoded in registers, a pair of sub-blocks (32 bytes of nibbles) per step.
+     * The fifth bits of both come from the same 32 qh bytes, each moved to bit 4 by one shift. The
+     * mins' share is each sub-block's min times its sum of x, accumulated apart.
      */
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
@@ -40,31 +42,31 @@ final class Q5KKernel extends SubBlockKernel {
             long bo = off + 176L * b;
             int xb = xOff + 256 * b;
             scales(s, bo, scale, min); // apart from the vector loop, which must stay within C2's inlining budget
-            ByteVector h0 = ByteVector.fromMemorySegment(B16, s, bo + 16, LE);
-            ByteVector h1 = ByteVector.fromMemorySegment(B16, s, bo + 32, LE);
+            // x86 has no byte shifts: shifts run in 16-bit lanes, and each result is masked to bits
+            // that came from its own byte
+            ShortVector h = ByteVector.fromMemorySegment(B32, s, bo + 16, LE).reinterpretAsShorts();
             for (int pair = 0; pair < 4; pair++) {
-                ByteVector v0 = ByteVector.fromMemorySegment(B16, s, bo + 48 + 32 * pair, LE);
-                ByteVector v1 = ByteVector.fromMemorySegment(B16, s, bo + 64 + 32 * pair, LE);
+                ByteVector v = ByteVector.fromMemorySegment(B32, s, bo + 48 + 32 * pair, LE);
+                int bit = 2 * pair; // the low nibbles' fifth bit; bit + 1 the high nibbles'
+                ShortVector fl = bit <= 4 ? h.lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h.lanewise(VectorOperators.LSHR, bit - 4);
+                ShortVector fh = bit + 1 <= 4 ? h.lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h.lanewise(VectorOperators.LSHR, bit - 3);
+                ByteVector lo = v.and((byte) 15).or(fl.reinterpretAsBytes().and((byte) 16));
+                ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(fh.reinterpretAsBytes().and((byte) 16));
                 int xl = xb + 64 * pair, xh = xl + 32;
                 FloatVector a0 = FloatVector.fromArray(F, x, xl), a1 = FloatVector.fromArray(F, x, xl + 16);
                 FloatVector c0 = FloatVector.fromArray(F, x, xh), c1 = FloatVector.fromArray(F, x, xh + 16);
-                ByteVector lo0 = v0.and((byte) 15).or(h0.lanewise(VectorOperators.LSHL, 4).and((byte) 16));
-                ByteVector lo1 = v1.and((byte) 15).or(h1.lanewise(VectorOperators.LSHL, 4).and((byte) 16));
-                ByteVector hi0 = v0.lanewise(VectorOperators.LSHR, 4)
-                        .or(h0.lanewise(VectorOperators.LSHL, 3).and((byte) 16));
-                ByteVector hi1 = v1.lanewise(VectorOperators.LSHR, 4)
-                        .or(h1.lanewise(VectorOperators.LSHL, 3).and((byte) 16));
-                FloatVector pl = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
-                pl = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).fma(a1, pl);
-                FloatVector ph = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
-                ph = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).fma(c1, ph);
+                FloatVector pl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
+                pl = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl);
+                FloatVector ph = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
+                ph = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph);
                 int kl = 2 * pair, kh = kl + 1;
                 acc = pl.fma(FloatVector.broadcast(F, scale[kl]), acc);
                 acc = ph.fma(FloatVector.broadcast(F, scale[kh]), acc);
                 accMin = a0.add(a1).fma(FloatVector.broadcast(F, min[kl]), accMin);
                 accMin = c0.add(c1).fma(FloatVector.broadcast(F, min[kh]), accMin);
-                h0 = h0.lanewise(VectorOperators.LSHR, 2);
-                h1 = h1.lanewise(VectorOperators.LSHR, 2);
             }
         }
         return acc.add(accMin).reduceLanes(VectorOperators.ADD);
