@@ -72,6 +72,106 @@ final class Q5KKernel extends SubBlockKernel {
         return acc.add(accMin).reduceLanes(VectorOperators.ADD);
     }
 
+    /** With 512-bit vectors the two-row {@link #dot2} takes each sub-block's sum of x from here. */
+    @Override
+    public int prepSize(int cols) {
+        return L == 16 ? cols / 32 : 0;
+    }
+
+    @Override
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+        if (L != 16) return;
+        for (int k = 0, subs = cols / 32; k < subs; k++) {
+            int xk = xOff + 32 * k;
+            prep[k] = FloatVector.fromArray(F, x, xk).add(FloatVector.fromArray(F, x, xk + 16))
+                    .reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * 512-bit vectors, two rows ({@code MatVec}'s four-row calls are two of these): {@link #dot}'s
+     * decode per row, the activations loaded once for both rows, the mins' share taken as eight
+     * scalar products per super-block and row against {@link #prepare}'s sums of x. Four rows in
+     * one method passed C2's inlining budget in the engine's products, and then the vector
+     * operations it could not inline were boxed (1,215 collections in a 96-token bench).
+     */
+    @Override
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
+        if (L != 16) {
+            super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
+            return;
+        }
+        float[] sc = buffers().scale4;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        float min0 = 0, min1 = 0;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long d = 176L * b;
+            long o0 = off0 + d, o1 = off1 + d;
+            // scales and the mins' share apart from the vector loop, which must stay within C2's budget
+            min0 += scalesAndMins(s, o0, sc, 0, prep, 8 * b);
+            min1 += scalesAndMins(s, o1, sc, 8, prep, 8 * b);
+            ShortVector h0 = ByteVector.fromMemorySegment(B32, s, o0 + 16, LE).reinterpretAsShorts();
+            ShortVector h1 = ByteVector.fromMemorySegment(B32, s, o1 + 16, LE).reinterpretAsShorts();
+            for (int pair = 0; pair < 4; pair++) {
+                int bit = 2 * pair, kl = bit, kh = bit + 1;
+                int xl = xOff + 256 * b + 64 * pair, xh = xl + 32;
+                FloatVector a0 = FloatVector.fromArray(F, x, xl), a1 = FloatVector.fromArray(F, x, xl + 16);
+                FloatVector c0 = FloatVector.fromArray(F, x, xh), c1 = FloatVector.fromArray(F, x, xh + 16);
+                ByteVector v0 = ByteVector.fromMemorySegment(B32, s, o0 + 48 + 32 * pair, LE);
+                ShortVector fl0 = bit <= 4 ? h0.lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h0.lanewise(VectorOperators.LSHR, bit - 4);
+                ShortVector fh0 = bit + 1 <= 4 ? h0.lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h0.lanewise(VectorOperators.LSHR, bit - 3);
+                ByteVector lo0 = v0.and((byte) 15).or(fl0.reinterpretAsBytes().and((byte) 16));
+                ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(fh0.reinterpretAsBytes().and((byte) 16));
+                FloatVector pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
+                pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl0);
+                FloatVector ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
+                ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph0);
+                acc0 = pl0.fma(FloatVector.broadcast(F, sc[0 + kl]), acc0);
+                acc0 = ph0.fma(FloatVector.broadcast(F, sc[0 + kh]), acc0);
+                ByteVector v1 = ByteVector.fromMemorySegment(B32, s, o1 + 48 + 32 * pair, LE);
+                ShortVector fl1 = bit <= 4 ? h1.lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h1.lanewise(VectorOperators.LSHR, bit - 4);
+                ShortVector fh1 = bit + 1 <= 4 ? h1.lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h1.lanewise(VectorOperators.LSHR, bit - 3);
+                ByteVector lo1 = v1.and((byte) 15).or(fl1.reinterpretAsBytes().and((byte) 16));
+                ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(fh1.reinterpretAsBytes().and((byte) 16));
+                FloatVector pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
+                pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl1);
+                FloatVector ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
+                ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph1);
+                acc1 = pl1.fma(FloatVector.broadcast(F, sc[8 + kl]), acc1);
+                acc1 = ph1.fma(FloatVector.broadcast(F, sc[8 + kh]), acc1);
+            }
+        }
+        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
+        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+    }
+
+    /**
+     * Writes the super-block's eight d·scale to {@code scale[at ..]} and returns the mins' share of
+     * its product, the sum over sub-blocks of −dmin·min times the sub-block's sum of x.
+     */
+    private static float scalesAndMins(MemorySegment s, long block, float[] scale, int at, float[] sums, int sumAt) {
+        float d = HALF[s.get(SHORT_LE, block) & 0xffff];
+        float dmin = HALF[s.get(SHORT_LE, block + 2) & 0xffff];
+        long packedLo = s.get(LONG_LE, block + 4);
+        int packedHi = s.get(INT_LE, block + 12);
+        float mins = 0;
+        for (int k = 0; k < 4; k++) {
+            scale[at + k] = d * ((int) (packedLo >>> (8 * k)) & 63);
+            scale[at + k + 4] = d * (((packedHi >>> (8 * k)) & 15) | (((int) (packedLo >>> (8 * k + 6)) & 3) << 4));
+            mins += ((int) (packedLo >>> (8 * k + 32)) & 63) * sums[sumAt + k];
+            mins += (((packedHi >>> (8 * k + 4)) & 15) | (((int) (packedLo >>> (8 * k + 38)) & 3) << 4))
+                    * sums[sumAt + k + 4];
+        }
+        return -dmin * mins;
+    }
+
     /** The eight sub-blocks' d·scale and −dmin·min of the super-block at {@code block}. */
     private static void scales(MemorySegment s, long block, float[] scale, float[] min) {
         float d = HALF[s.get(SHORT_LE, block) & 0xffff];

@@ -28,6 +28,8 @@ abstract class SubBlockKernel extends RowKernel {
         final byte[] q = new byte[256];
         final float[] scale = new float[8];
         final float[] min = new float[8];
+        /** Several rows' sub-block scales, for kernels that decode more than one row at once. */
+        final float[] scale4 = new float[32];
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
