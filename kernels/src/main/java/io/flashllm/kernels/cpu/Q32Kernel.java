@@ -89,6 +89,72 @@ final class Q32Kernel extends SubBlockKernel {
         return acc.add(accMin).reduceLanes(VectorOperators.ADD);
     }
 
+    /** With 512-bit vectors the two-row {@link #dot2} takes each block's sum of x from here. */
+    @Override
+    public int prepSize(int cols) {
+        return L == 16 ? cols / 32 : 0;
+    }
+
+    @Override
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+        if (L != 16) return;
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            int xb = xOff + 32 * b;
+            prep[b] = FloatVector.fromArray(F, x, xb).add(FloatVector.fromArray(F, x, xb + 16))
+                    .reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * 512-bit vectors, two rows ({@code MatVec}'s four-row calls are two of these, as for Q5_K):
+     * {@link #dot}'s decode per row, the activations loaded once for both, the offsets' share a
+     * scalar product per block and row against {@link #prepare}'s sums of x.
+     */
+    @Override
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
+        if (L != 16) {
+            super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
+            return;
+        }
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        float min0 = 0, min1 = 0;
+        int bytes = blockBytes(), qhOff = offset ? 4 : 2;
+        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
+            long o0 = off0 + (long) bytes * b, o1 = off1 + (long) bytes * b;
+            int xb = xOff + 32 * b;
+            FloatVector x0 = FloatVector.fromArray(F, x, xb), x1 = FloatVector.fromArray(F, x, xb + 16);
+            float d0 = HALF[s.get(SHORT_LE, o0) & 0xffff];
+            min0 += (offset ? HALF[s.get(SHORT_LE, o0 + 2) & 0xffff] : -16 * d0) * prep[b];
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B16, s, o0 + qsOff, LE)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            IntVector lo0 = q0.and(15), hi0 = q0.lanewise(VectorOperators.LSHR, 4).and(15);
+            if (fifth) {
+                int qh = s.get(INT_LE, o0 + qhOff);
+                lo0 = lo0.or(IntVector.broadcast(I, qh << 4).lanewise(VectorOperators.LSHR, IOTA).and(16));
+                hi0 = hi0.or(IntVector.broadcast(I, (qh >>> 16) << 4).lanewise(VectorOperators.LSHR, IOTA).and(16));
+            }
+            FloatVector p0 = ((FloatVector) lo0.convert(VectorOperators.I2F, 0)).mul(x0);
+            p0 = ((FloatVector) hi0.convert(VectorOperators.I2F, 0)).fma(x1, p0);
+            acc0 = p0.fma(FloatVector.broadcast(F, d0), acc0);
+            float d1 = HALF[s.get(SHORT_LE, o1) & 0xffff];
+            min1 += (offset ? HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] : -16 * d1) * prep[b];
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B16, s, o1 + qsOff, LE)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            IntVector lo1 = q1.and(15), hi1 = q1.lanewise(VectorOperators.LSHR, 4).and(15);
+            if (fifth) {
+                int qh = s.get(INT_LE, o1 + qhOff);
+                lo1 = lo1.or(IntVector.broadcast(I, qh << 4).lanewise(VectorOperators.LSHR, IOTA).and(16));
+                hi1 = hi1.or(IntVector.broadcast(I, (qh >>> 16) << 4).lanewise(VectorOperators.LSHR, IOTA).and(16));
+            }
+            FloatVector p1 = ((FloatVector) lo1.convert(VectorOperators.I2F, 0)).mul(x0);
+            p1 = ((FloatVector) hi1.convert(VectorOperators.I2F, 0)).fma(x1, p1);
+            acc1 = p1.fma(FloatVector.broadcast(F, d1), acc1);
+        }
+        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
+        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+    }
+
     @Override
     void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
         float d = HALF[s.get(SHORT_LE, block) & 0xffff];
