@@ -62,4 +62,44 @@ class MatVecAllocationTest {
             }
         }
     }
+
+    /**
+     * Every type's products, all fed through the same call sites in one JVM as a model with mixed
+     * types does: a kernel whose vector code outgrows C2's inlining budget in that setting gets its
+     * vector operations boxed, which shows as allocation here (a four-row Q5_K kernel did, in the
+     * engine only).
+     */
+    @Test
+    void everyTypesProductsAllocateNothing() {
+        Random rnd = new Random(9);
+        int rowCount = 128, cols = 1024;
+        try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(2)) {
+            GgmlType[] types = GgmlType.values();
+            WeightTensor[] ws = new WeightTensor[types.length];
+            for (int t = 0; t < types.length; t++) ws[t] = TestTensors.random(arena, types[t], rowCount, cols, rnd);
+            float[] x = TestTensors.gaussian(cols, rnd);
+            float[] out = new float[rowCount], gathered = new float[rowCount / 2];
+            int[] rows = new int[rowCount / 2];
+            for (int i = 0; i < rows.length; i++) rows[i] = (i * 7) % rowCount;
+            for (int i = 0; i < 2000; i++) {
+                for (WeightTensor w : ws) {
+                    MatVec.matvec(pool, w, x, out);
+                    MatVec.matvecRows(pool, w, rows, rows.length, x, gathered);
+                }
+            }
+            long[] ids = MX.getAllThreadIds();
+            for (WeightTensor w : ws) {
+                long allocated = Long.MAX_VALUE; // best of a few windows, as above
+                for (int window = 0; window < 5 && allocated >= 8 * 1024; window++) {
+                    long before = allocatedByAll(ids);
+                    for (int i = 0; i < 500; i++) {
+                        MatVec.matvec(pool, w, x, out);
+                        MatVec.matvecRows(pool, w, rows, rows.length, x, gathered);
+                    }
+                    allocated = Math.min(allocated, allocatedByAll(ids) - before);
+                }
+                assertTrue(allocated < 8 * 1024, w.type() + ": 1,000 products allocated " + allocated + " bytes");
+            }
+        }
+    }
 }
