@@ -89,22 +89,6 @@ final class Q32Kernel extends SubBlockKernel {
         return acc.add(accMin).reduceLanes(VectorOperators.ADD);
     }
 
-    /** With 512-bit vectors the two-row {@link #dot2} takes each block's sum of x from here. */
-    @Override
-    public int prepSize(int cols) {
-        return L == 16 ? cols / 32 : 0;
-    }
-
-    @Override
-    public void prepare(float[] x, int xOff, int cols, float[] prep) {
-        if (L != 16) return;
-        for (int b = 0, blocks = cols / 32; b < blocks; b++) {
-            int xb = xOff + 32 * b;
-            prep[b] = FloatVector.fromArray(F, x, xb).add(FloatVector.fromArray(F, x, xb + 16))
-                    .reduceLanes(VectorOperators.ADD);
-        }
-    }
-
     /**
      * 512-bit vectors, two rows ({@code MatVec}'s four-row calls are two of these, as for Q5_K):
      * {@link #dot}'s decode per row, the activations loaded once for both, the offsets' share a

@@ -72,22 +72,6 @@ final class Q5KKernel extends SubBlockKernel {
         return acc.add(accMin).reduceLanes(VectorOperators.ADD);
     }
 
-    /** With 512-bit vectors the two-row {@link #dot2} takes each sub-block's sum of x from here. */
-    @Override
-    public int prepSize(int cols) {
-        return L == 16 ? cols / 32 : 0;
-    }
-
-    @Override
-    public void prepare(float[] x, int xOff, int cols, float[] prep) {
-        if (L != 16) return;
-        for (int k = 0, subs = cols / 32; k < subs; k++) {
-            int xk = xOff + 32 * k;
-            prep[k] = FloatVector.fromArray(F, x, xk).add(FloatVector.fromArray(F, x, xk + 16))
-                    .reduceLanes(VectorOperators.ADD);
-        }
-    }
-
     /**
      * 512-bit vectors, two rows ({@code MatVec}'s four-row calls are two of these): {@link #dot}'s
      * decode per row, the activations loaded once for both rows, the mins' share taken as eight

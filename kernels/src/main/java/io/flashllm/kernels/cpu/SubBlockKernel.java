@@ -58,6 +58,25 @@ abstract class SubBlockKernel extends RowKernel {
      */
     abstract void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min);
 
+    /**
+     * With 512-bit vectors, the sum of x over each 32 weights, for the subclasses' two-row kernels,
+     * which take each sub-block's offset (min) share from it once per row instead of per weight.
+     */
+    @Override
+    public int prepSize(int cols) {
+        return L == 16 ? cols / 32 : 0;
+    }
+
+    @Override
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+        if (L != 16) return;
+        for (int k = 0, subs = cols / 32; k < subs; k++) {
+            int xk = xOff + 32 * k;
+            prep[k] = FloatVector.fromArray(F, x, xk).add(FloatVector.fromArray(F, x, xk + 16))
+                    .reduceLanes(VectorOperators.ADD);
+        }
+    }
+
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
         Buffers buf = BUFFERS.get();
