@@ -49,6 +49,14 @@ public final class Synth {
         List<SynthTensor> plan = SynthPlan.tensors(spec);
         Float threshold = spec.sparsity() == null ? null
                 : FatreluCalibration.threshold(spec, plan, spec.sparsity());
+        if (threshold != null && !(threshold >= 0)) {
+            // Gate pre-activations of random weights are symmetric about 0, so ReLU alone cuts about
+            // half; a lower target needs a negative threshold, which no loader accepts (FATReLU
+            // thresholds are >= 0). Refused here, before a file exists that would not load.
+            throw new IllegalArgumentException("sparsity " + spec.sparsity() + " is at or below the fraction of gate"
+                    + " activations ReLU already cuts (about half): the FATReLU threshold would be " + threshold
+                    + "; ask for more sparsity, or none for plain ReLU");
+        }
         long params = plan.stream().mapToLong(SynthTensor::elements).sum();
         try (RowWriter rows = new RowWriter(spec.seed(), threads)) {
             long bytes;

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -83,5 +84,17 @@ class SynthSparsityTest {
         System.out.printf("target 0.9, threshold %.4f, measured sparsity %.4f over %d gate activations%n",
                 threshold, sparsity, counting.total);
         assertEquals(0.9, sparsity, 0.03, "measured over " + counting.total + " gate activations");
+    }
+
+    /** Below ReLU's own sparsity the threshold would be negative: refused, no file that would not load. */
+    @Test
+    void aSparsityReluAlreadyGivesIsRefused() {
+        Path f = dir.resolve("low.gguf");
+        SynthSpec s = new SynthSpec(SynthArch.LLAMA_RELU, 64, 2, 4, 2, 128, 320, SynthType.Q8_0, SynthFormat.GGUF,
+                23, 0.3f, 64, null);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Synth.synthesize(s, f, 2, TestVocab.spm(320)));
+        assertTrue(e.getMessage().contains("sparsity 0.3 is at or below"), e.getMessage());
+        assertFalse(Files.exists(f));
     }
 }

@@ -51,6 +51,12 @@ public record TinySpec(
                 type, 15, 0);
     }
 
+    /** {@link #wideLlama} with a ReLU FFN, tied embeddings: a gated sparse model in K-quants. */
+    public static TinySpec wideReluLlama(GgmlType type) {
+        return new TinySpec("llama", 256, 2, 512, 8, 2, 320, 64, 1e-5f, 10000f, "relu", 0f, true, 256, false, true,
+                type, 16, 0);
+    }
+
     public static TinySpec reluLlama(GgmlType type, String activation, float threshold) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, activation, threshold, true, 64,
                 false, true, type, 12, 0);

@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -104,8 +105,8 @@ public final class Converter {
                             plan.activation.kind().name(), plan.activation.threshold()),
                     src.tokenizer(),
                     new Manifest.Layout(BundleLayout.ALIGNMENT, residentFile, plan.gateResident, options.minReadBytes(),
-                            plan.downSource.name(), plan.downType.name(), plan.layout.neuronsPerGroup(), plan.layout.groupBytes(),
-                            parts, layerFiles, moved, residentFfn),
+                            plan.downSource, plan.downType.name(), plan.layout.neuronsPerGroup(),
+                            plan.layout.groupBytes(), parts, layerFiles, moved, residentFfn),
                     files);
             writeManifest(tmp, m, limits);
             fsyncDir(tmp.resolve(BundleFormat.FFN_DIR));
@@ -127,27 +128,38 @@ public final class Converter {
         }
     }
 
-    private record Plan(BundleLayout layout, FfnActivation activation, boolean gateResident, GgmlType downSource,
+    /** downSource: the down matrices' source types, comma-separated in order of first use when layers differ. */
+    private record Plan(BundleLayout layout, FfnActivation activation, boolean gateResident, String downSource,
                         GgmlType downType, int dim, int neurons) {}
 
     private static Plan plan(SourceModel src, List<FfnNames> ffn, ConvertOptions options, Path target) {
         FfnNames first = ffn.getFirst();
         WeightTensor up = src.tensor(first.up());
-        WeightTensor down = src.tensor(first.down());
         WeightTensor gate = first.gate() == null ? null : src.tensor(first.gate());
         int neurons = up.rows();
         int dim = up.cols();
         boolean gated = gate != null;
+        // The source types of the down matrices, by first use. llama.cpp's K mixes (Q4_K_M, Q5_K_M)
+        // give ffn_down Q6_K in some layers only, and a rounding fallback can swap a type for another;
+        // the columns are requantized or widened to one stored type anyway, so any mix converts.
+        Set<GgmlType> downSources = new LinkedHashSet<>();
         for (FfnNames n : ffn) {
             WeightTensor u = src.tensor(n.up());
             WeightTensor d = src.tensor(n.down());
             WeightTensor g = n.gate() == null ? null : src.tensor(n.gate());
             if (u.rows() != neurons || u.cols() != dim || d.rows() != dim || d.cols() != neurons || (g != null) != gated
-                    || (g != null && (g.rows() != neurons || g.cols() != dim || g.type() != gate.type()))
-                    || u.type() != up.type() || d.type() != down.type()) {
-                throw new BundleException(target, "FFN tensors of " + n.up() + " differ in shape or type from layer 0's;"
-                        + " mixed layers are not supported");
+                    || (g != null && (g.rows() != neurons || g.cols() != dim))) {
+                throw new BundleException(target, "FFN tensors of " + n.up() + " differ in shape from layer 0's;"
+                        + " layers of different shapes are not supported");
             }
+            // Gate and up rows are copied as they are, and every layer file must have layer 0's layout.
+            if (u.type() != up.type() || (g != null && g.type() != gate.type())) {
+                WeightTensor odd = u.type() != up.type() ? u : g;
+                GgmlType want = u.type() != up.type() ? up.type() : gate.type();
+                throw new BundleException(target, odd.name() + " is " + odd.type() + " where layer 0's is " + want
+                        + "; gate and up matrices of mixed types across layers are not supported");
+            }
+            downSources.add(d.type());
         }
         FfnActivation act = options.activation() != null ? options.activation() : src.declaredActivation();
         if (act == null) act = new FfnActivation(gated ? FfnActivation.Kind.GATED_SILU : FfnActivation.Kind.RELU_NO_GATE, 0f);
@@ -157,7 +169,7 @@ public final class Converter {
         }
         boolean gateResident = gated && (options.gateResident() != null ? options.gateResident() : act.sparse());
         GgmlType downType = switch (options.downType()) {
-            case AUTO -> down.type().quantized() ? GgmlType.Q8_0 : down.type();
+            case AUTO -> autoDownType(downSources);
             case F32 -> GgmlType.F32;
             case F16 -> GgmlType.F16;
             case Q8_0 -> GgmlType.Q8_0;
@@ -167,8 +179,19 @@ public final class Converter {
         if (gated && !gateResident) parts.add(new PartSpec(Part.GATE, gate.type(), dim));
         parts.add(new PartSpec(Part.UP, up.type(), dim));
         parts.add(new PartSpec(Part.DOWN, downType, dim));
-        return new Plan(BundleLayout.plan(parts, neurons, options.minReadBytes()), act, gateResident, down.type(), downType,
-                dim, neurons);
+        String downSource = String.join(",", downSources.stream().map(GgmlType::name).toList());
+        return new Plan(BundleLayout.plan(parts, neurons, options.minReadBytes()), act, gateResident, downSource,
+                downType, dim, neurons);
+    }
+
+    /**
+     * Down columns of a quantized source are requantized to Q8_0 (quantized blocks cannot be
+     * transposed); a float source keeps its type, which is exact, and F32 holds a mix of float types
+     * exactly.
+     */
+    static GgmlType autoDownType(Set<GgmlType> sources) {
+        if (sources.stream().anyMatch(GgmlType::quantized)) return GgmlType.Q8_0;
+        return sources.size() == 1 ? sources.iterator().next() : GgmlType.F32;
     }
 
     private static void writeManifest(Path dir, Manifest m, BundleOutput.Limits limits) throws IOException {

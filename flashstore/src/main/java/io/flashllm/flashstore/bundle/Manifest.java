@@ -36,7 +36,8 @@ public record Manifest(String format, int formatVersion, String createdBy, Sourc
     /**
      * residentFile: the memory-mappable file with every non-FFN tensor; gateResident: gate matrices
      * stay in it (and out of the bundles); downSource/downType: the source type of the down matrix
-     * and the type its columns are stored in; movedTensors: source tensors that live only in the
+     * (comma-separated in order of first use when layers differ, as in llama.cpp's K mixes) and
+     * the one type its columns are stored in; movedTensors: source tensors that live only in the
      * FFN files, per layer as [gate or null, up, down]; residentFfnTensors: FFN tensors the runtime
      * reads from the resident file, per layer as [gate or null, up bias or null, down bias or null].
      */

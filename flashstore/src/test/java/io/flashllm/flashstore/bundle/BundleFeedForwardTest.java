@@ -80,6 +80,20 @@ class BundleFeedForwardTest {
         }
     }
 
+    /** Layers whose down matrices differ in type (Q5_K_M's fallbacks with 96 neurons) compute as the plain FFN. */
+    @Test
+    void mixedDownTypesMatchPlainFfn() throws IOException {
+        TinyModel tm = new TinyModel(2, 256, 96, GgmlType.Q5_K, true, 41).withDownTypes(GgmlType.Q5_1, GgmlType.Q8_0);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 8192);
+        for (String sel : List.of("gate-exact", "dense")) {
+            try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults().withSelector(sel));
+                 GgufFile g = GgufFile.open(src)) {
+                runTokens(bm.feedForward(), g, RELU, true, 4, 256);
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("types")
     void tinyCacheEvictsAndStreamsButStaysExact(GgmlType type) throws IOException {

@@ -21,14 +21,31 @@ final class TinyModel {
     final GgmlType ffnType;
     final boolean gated;
     final long seed;
+    /** ffn_down's type per layer; null = {@link #ffnType} everywhere. */
+    final GgmlType[] downTypes;
 
     TinyModel(int layers, int dim, int ffn, GgmlType ffnType, boolean gated, long seed) {
+        this(layers, dim, ffn, ffnType, gated, seed, null);
+    }
+
+    private TinyModel(int layers, int dim, int ffn, GgmlType ffnType, boolean gated, long seed, GgmlType[] downTypes) {
         this.layers = layers;
         this.dim = dim;
         this.ffn = ffn;
         this.ffnType = ffnType;
         this.gated = gated;
         this.seed = seed;
+        this.downTypes = downTypes;
+    }
+
+    /** The same model with layer l's ffn_down in {@code types[l]}, as llama.cpp's K mixes vary it. */
+    TinyModel withDownTypes(GgmlType... types) {
+        if (types.length != layers) throw new IllegalArgumentException("one down type per layer");
+        return new TinyModel(layers, dim, ffn, ffnType, gated, seed, types.clone());
+    }
+
+    GgmlType downType(int layer) {
+        return downTypes == null ? ffnType : downTypes[layer];
     }
 
     static float[] gaussian(Random r, int n, float scale) {
@@ -60,7 +77,7 @@ final class TinyModel {
             add(w, "blk." + l + ".ffn_norm.weight", GgmlType.F32, new long[] {dim}, gaussian(r, dim, 1f));
             if (gated) add(w, "blk." + l + ".ffn_gate.weight", ffnType, new long[] {dim, ffn}, gaussian(r, dim * ffn, 0.3f));
             add(w, "blk." + l + ".ffn_up.weight", ffnType, new long[] {dim, ffn}, gaussian(r, dim * ffn, 0.3f));
-            add(w, "blk." + l + ".ffn_down.weight", ffnType, new long[] {ffn, dim}, gaussian(r, dim * ffn, 0.3f));
+            add(w, "blk." + l + ".ffn_down.weight", downType(l), new long[] {ffn, dim}, gaussian(r, dim * ffn, 0.3f));
             if (!gated) {
                 add(w, "blk." + l + ".ffn_up.bias", GgmlType.F32, new long[] {ffn}, gaussian(r, ffn, 0.3f));
                 add(w, "blk." + l + ".ffn_down.bias", GgmlType.F32, new long[] {dim}, gaussian(r, dim, 0.3f));
@@ -76,11 +93,12 @@ final class TinyModel {
     }
 
     static List<GgmlType> ffnTypes() {
-        return List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0);
+        return List.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_1,
+                GgmlType.Q5_0, GgmlType.Q5_1);
     }
 
     /** K-quant blocks hold 256 elements, so these need dim and ffn multiples of 256. */
     static List<GgmlType> kTypes() {
-        return List.of(GgmlType.Q4_K, GgmlType.Q6_K);
+        return List.of(GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
     }
 }
