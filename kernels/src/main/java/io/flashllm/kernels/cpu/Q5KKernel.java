@@ -3,8 +3,8 @@ package io.flashllm.kernels.cpu;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
@@ -23,6 +23,7 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  */
 final class Q5KKernel extends SubBlockKernel {
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+
     Q5KKernel() {
         super(256, 176);
     }
@@ -41,7 +42,7 @@ final class Q5KKernel extends SubBlockKernel {
         for (int b = 0, blocks = cols / 256; b < blocks; b++) {
             long bo = off + 176L * b;
             int xb = xOff + 256 * b;
-            scales(s, bo, scale, min); // apart from the vector loop, which must stay within C2's inlining budget
+            scales(s, bo, scale, 0, min); // apart from the vector loop, which must stay within C2's inlining budget
             // x86 has no byte shifts: shifts run in 16-bit lanes, and each result is masked to bits
             // that came from its own byte
             ShortVector h = ByteVector.fromMemorySegment(B32, s, bo + 16, LE).reinterpretAsShorts();
@@ -86,15 +87,16 @@ final class Q5KKernel extends SubBlockKernel {
             super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
             return;
         }
-        float[] sc = buffers().scale4;
+        Buffers buf = buffers();
+        float[] sc = buf.scale4, mn = buf.min;
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         float min0 = 0, min1 = 0;
         for (int b = 0, blocks = cols / 256; b < blocks; b++) {
             long d = 176L * b;
             long o0 = off0 + d, o1 = off1 + d;
             // scales and the mins' share apart from the vector loop, which must stay within C2's budget
-            min0 += scalesAndMins(s, o0, sc, 0, prep, 8 * b);
-            min1 += scalesAndMins(s, o1, sc, 8, prep, 8 * b);
+            min0 += scalesAndMins(s, o0, sc, 0, mn, prep, 8 * b);
+            min1 += scalesAndMins(s, o1, sc, 8, mn, prep, 8 * b);
             ShortVector h0 = ByteVector.fromMemorySegment(B32, s, o0 + 16, LE).reinterpretAsShorts();
             ShortVector h1 = ByteVector.fromMemorySegment(B32, s, o1 + 16, LE).reinterpretAsShorts();
             for (int pair = 0; pair < 4; pair++) {
@@ -137,43 +139,39 @@ final class Q5KKernel extends SubBlockKernel {
     }
 
     /**
-     * Writes the super-block's eight d·scale to {@code scale[at ..]} and returns the mins' share of
-     * its product, the sum over sub-blocks of −dmin·min times the sub-block's sum of x.
+     * Writes the super-block's eight d·scale to {@code scale[at ..]} (and −dmin·min to {@code min})
+     * and returns the mins' share of its product: the sum over sub-blocks of −dmin·min times the
+     * sub-block's sum of x.
      */
-    private static float scalesAndMins(MemorySegment s, long block, float[] scale, int at, float[] sums, int sumAt) {
-        float d = HALF[s.get(SHORT_LE, block) & 0xffff];
-        float dmin = HALF[s.get(SHORT_LE, block + 2) & 0xffff];
-        long packedLo = s.get(LONG_LE, block + 4);
-        int packedHi = s.get(INT_LE, block + 12);
-        float mins = 0;
-        for (int k = 0; k < 4; k++) {
-            scale[at + k] = d * ((int) (packedLo >>> (8 * k)) & 63);
-            scale[at + k + 4] = d * (((packedHi >>> (8 * k)) & 15) | (((int) (packedLo >>> (8 * k + 6)) & 3) << 4));
-            mins += ((int) (packedLo >>> (8 * k + 32)) & 63) * sums[sumAt + k];
-            mins += (((packedHi >>> (8 * k + 4)) & 15) | (((int) (packedLo >>> (8 * k + 38)) & 3) << 4))
-                    * sums[sumAt + k + 4];
-        }
-        return -dmin * mins;
+    private static float scalesAndMins(MemorySegment s, long block, float[] scale, int at, float[] min, float[] sums,
+                                       int sumAt) {
+        scales(s, block, scale, at, min);
+        float share = 0;
+        for (int k = 0; k < 8; k++) share += min[k] * sums[sumAt + k];
+        return share;
     }
 
-    /** The eight sub-blocks' d·scale and −dmin·min of the super-block at {@code block}. */
-    private static void scales(MemorySegment s, long block, float[] scale, float[] min) {
+    /**
+     * The eight sub-blocks' d·scale (into {@code scale[at ..]}) and −dmin·min of the super-block
+     * at {@code block}.
+     */
+    private static void scales(MemorySegment s, long block, float[] scale, int at, float[] min) {
         float d = HALF[s.get(SHORT_LE, block) & 0xffff];
         float dmin = HALF[s.get(SHORT_LE, block + 2) & 0xffff];
         long packedLo = s.get(LONG_LE, block + 4);
         int packedHi = s.get(INT_LE, block + 12);
         // Q4KKernel.scale/min for k and k + 4, without their branch on k (this runs per super-block)
         for (int k = 0; k < 4; k++) {
-            scale[k] = d * ((int) (packedLo >>> (8 * k)) & 63);
+            scale[at + k] = d * ((int) (packedLo >>> (8 * k)) & 63);
             min[k] = -dmin * ((int) (packedLo >>> (8 * k + 32)) & 63);
-            scale[k + 4] = d * (((packedHi >>> (8 * k)) & 15) | (((int) (packedLo >>> (8 * k + 6)) & 3) << 4));
+            scale[at + k + 4] = d * (((packedHi >>> (8 * k)) & 15) | (((int) (packedLo >>> (8 * k + 6)) & 3) << 4));
             min[k + 4] = -dmin * (((packedHi >>> (8 * k + 4)) & 15) | (((int) (packedLo >>> (8 * k + 38)) & 3) << 4));
         }
     }
 
     @Override
     void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
-        scales(s, block, scale, min);
+        scales(s, block, scale, 0, min);
         for (int half = 0; half < 2; half++) {
             ByteVector h = ByteVector.fromMemorySegment(B16, s, block + 16 + 16 * half, LE);
             for (int pair = 0; pair < 4; pair++) {

@@ -15,9 +15,9 @@ import static io.flashllm.kernels.cpu.Simd.L;
  * width. Each is a run of 32-weight sub-blocks whose weights are {@code scale * q + min} with a small
  * unsigned q; a block is decoded with byte-vector operations into a per-thread buffer of q (L1), the
  * sub-blocks' scale and min into two more, and the products then run over the buffer:
- * {@code W . x = sum over sub-blocks of scale * (q . x) + min * sum(x)}. Slower than decoding in
- * registers as the tuned kernels do, but vectorized throughout and the same code at 128, 256 and
- * 512 bits.
+ * {@code W . x = sum over sub-blocks of scale * (q . x) + min * sum(x)}. The same code at 128, 256
+ * and 512 bits; with 512-bit vectors the subclasses' single- and two-row products decode in
+ * registers instead (their {@code dot} and {@code dot2}), with the sums of x from {@link #prepare}.
  */
 abstract class SubBlockKernel extends RowKernel {
     /** 16 bytes: the widest byte vector every platform has; widened to floats L lanes at a time. */
@@ -28,7 +28,7 @@ abstract class SubBlockKernel extends RowKernel {
         final byte[] q = new byte[256];
         final float[] scale = new float[8];
         final float[] min = new float[8];
-        /** Several rows' sub-block scales, for kernels that decode more than one row at once. */
+        /** Up to four rows' sub-block scales, for the in-register kernels that decode several rows at once. */
         final float[] scale4 = new float[32];
     }
 
