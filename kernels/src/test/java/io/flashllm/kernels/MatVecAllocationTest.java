@@ -1,6 +1,5 @@
 package io.flashllm.kernels;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -60,51 +59,6 @@ class MatVecAllocationTest {
             for (int i = 0; i < rows.length; i++) {
                 float want = single[rows[i]];
                 assertTrue(Math.abs(gathered[i] - want) <= 1e-4f * (1 + Math.abs(want)), "gathered row " + i);
-            }
-        }
-    }
-
-    /**
-     * Every type's products, all fed through the same call sites in one JVM: a kernel whose vector
-     * code C2 cannot keep in registers there gets its vector operations boxed, which shows as
-     * allocation (a four-row Q5_K kernel did in the engine, and was split in two).
-     *
-     * <p>Disabled: it fails in about half the runs, also at 11e5b67 (before Q4_1/Q5_x existed),
-     * with Q4_K's four-row kernel allocating 90-300 MB per 1,000 products, or after
-     * KernelWarmupTest with Q5_K's. A model mixing many types could meet the same; see
-     * kernels/README.md ("Known problem"). Enable it to reproduce.
-     */
-    @Disabled("known problem: Q4_K/Q5_K multi-row kernels boxed when every type shares the call sites; kernels/README")
-    @Test
-    void everyTypesProductsAllocateNothing() {
-        Random rnd = new Random(9);
-        int rowCount = 128, cols = 1024;
-        try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(2)) {
-            GgmlType[] types = GgmlType.values();
-            WeightTensor[] ws = new WeightTensor[types.length];
-            for (int t = 0; t < types.length; t++) ws[t] = TestTensors.random(arena, types[t], rowCount, cols, rnd);
-            float[] x = TestTensors.gaussian(cols, rnd);
-            float[] out = new float[rowCount], gathered = new float[rowCount / 2];
-            int[] rows = new int[rowCount / 2];
-            for (int i = 0; i < rows.length; i++) rows[i] = (i * 7) % rowCount;
-            for (int i = 0; i < 2000; i++) {
-                for (WeightTensor w : ws) {
-                    MatVec.matvec(pool, w, x, out);
-                    MatVec.matvecRows(pool, w, rows, rows.length, x, gathered);
-                }
-            }
-            long[] ids = MX.getAllThreadIds();
-            for (WeightTensor w : ws) {
-                long allocated = Long.MAX_VALUE; // best of a few windows, as above
-                for (int window = 0; window < 5 && allocated >= 8 * 1024; window++) {
-                    long before = allocatedByAll(ids);
-                    for (int i = 0; i < 500; i++) {
-                        MatVec.matvec(pool, w, x, out);
-                        MatVec.matvecRows(pool, w, rows, rows.length, x, gathered);
-                    }
-                    allocated = Math.min(allocated, allocatedByAll(ids) - before);
-                }
-                assertTrue(allocated < 8 * 1024, w.type() + ": 1,000 products allocated " + allocated + " bytes");
             }
         }
     }

@@ -1,0 +1,71 @@
+package io.flashllm.kernels.bench;
+
+import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.MatVec;
+import io.flashllm.kernels.Parallel;
+import io.flashllm.kernels.WeightTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.util.Random;
+
+/**
+ * Sends every type's {@code matvec} and {@code matvecRows} through the same {@code MatVec} call
+ * sites in one JVM, then prints the bytes each type's products allocate (best of five windows of
+ * 1,000). Steady-state products allocate nothing; a kernel whose vector operations C2 compiled
+ * without intrinsics boxes them and allocates megabytes. The known problem it reproduces in some
+ * runs is in kernels/README.md; exits 1 when a type allocates. Run it with
+ * {@code java --add-modules jdk.incubator.vector -cp server/target/flashllm.jar} and this class.
+ */
+public final class MixedTypesAllocation {
+    private static final com.sun.management.ThreadMXBean MX =
+            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    private MixedTypesAllocation() {}
+
+    public static void main(String[] args) {
+        int rowCount = 128, cols = 1024;
+        boolean clean = true;
+        try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(2)) {
+            GgmlType[] types = GgmlType.values();
+            WeightTensor[] ws = new WeightTensor[types.length];
+            for (int t = 0; t < types.length; t++) {
+                ws[t] = BenchTensors.matrices(arena, types[t], rowCount, cols, 1, t)[0];
+            }
+            Random rnd = new Random(9);
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
+            float[] out = new float[rowCount], gathered = new float[rowCount / 2];
+            int[] rows = new int[rowCount / 2];
+            for (int i = 0; i < rows.length; i++) rows[i] = (i * 7) % rowCount;
+            for (int i = 0; i < 2000; i++) {
+                for (WeightTensor w : ws) {
+                    MatVec.matvec(pool, w, x, out);
+                    MatVec.matvecRows(pool, w, rows, rows.length, x, gathered);
+                }
+            }
+            long[] ids = MX.getAllThreadIds();
+            for (WeightTensor w : ws) {
+                long allocated = Long.MAX_VALUE;
+                for (int window = 0; window < 5 && allocated >= 8 * 1024; window++) {
+                    long before = allocated(ids);
+                    for (int i = 0; i < 500; i++) {
+                        MatVec.matvec(pool, w, x, out);
+                        MatVec.matvecRows(pool, w, rows, rows.length, x, gathered);
+                    }
+                    allocated = Math.min(allocated, allocated(ids) - before);
+                }
+                clean &= allocated < 8 * 1024;
+                System.out.printf("%-5s %,14d bytes per 1,000 products%s%n", w.type(), allocated,
+                        allocated < 8 * 1024 ? "" : "  <- boxed vector code");
+            }
+        }
+        if (!clean) System.exit(1);
+    }
+
+    private static long allocated(long[] ids) {
+        long sum = 0;
+        for (long a : MX.getThreadAllocatedBytes(ids)) sum += Math.max(a, 0);
+        return sum;
+    }
+}
