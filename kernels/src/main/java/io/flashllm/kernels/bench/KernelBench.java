@@ -33,6 +33,7 @@ public final class KernelBench {
     private KernelBench() {}
 
     public static void main(String[] args) {
+        io.flashllm.kernels.JitFlags.missing().ifPresent(m -> System.out.println("warning: " + m));
         int threads = 2, rows = 2048, cols = 8192, batch = 1;
         boolean rowsOnly = true;
         double seconds = 1.0;

@@ -13,9 +13,10 @@ import java.util.Random;
  * Sends every type's {@code matvec} and {@code matvecRows} through the same {@code MatVec} call
  * sites in one JVM, then prints the bytes each type's products allocate (best of five windows of
  * 1,000). Steady-state products allocate nothing; a kernel whose vector operations C2 compiled
- * without intrinsics boxes them and allocates megabytes. The known problem it reproduces in some
- * runs is in kernels/README.md; exits 1 when a type allocates. Run it with
- * {@code java --add-modules jdk.incubator.vector -cp server/target/flashllm.jar} and this class.
+ * with boxed vectors allocates megabytes. Exits 1 when a type allocates. Run it with
+ * {@code java -Xbatch --add-modules jdk.incubator.vector -cp server/target/flashllm.jar} and this
+ * class: without {@link io.flashllm.kernels.JitFlags#FLAGS} most such runs fail (kernels/README.md,
+ * "Boxed multi-row kernels"); {@code MixedTypesAllocationTest} runs it with them.
  */
 public final class MixedTypesAllocation {
     private static final com.sun.management.ThreadMXBean MX =
@@ -24,6 +25,7 @@ public final class MixedTypesAllocation {
     private MixedTypesAllocation() {}
 
     public static void main(String[] args) {
+        io.flashllm.kernels.JitFlags.missing().ifPresent(m -> System.out.println("warning: " + m));
         int rowCount = 128, cols = 1024;
         boolean clean = true;
         try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(2)) {

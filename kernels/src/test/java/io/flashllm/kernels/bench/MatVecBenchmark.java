@@ -38,7 +38,8 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector"})
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
+        "-XX:+UnlockDiagnosticVMOptions", "-XX:+IncrementalInlineForceCleanup"})
 @State(Scope.Benchmark)
 public class MatVecBenchmark {
 

@@ -1,0 +1,51 @@
+package io.flashllm.kernels;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The HotSpot flags the kernels need, and a check that the running JVM has them.
+ *
+ * <p>C2 inlines the Vector API's intrinsics late, one call at a time. Without a clean-up between
+ * those steps, a late-inlined {@code convert}/{@code convertShape} can meet its input vector with a
+ * type C2 has not sharpened yet; the species lookup inside ({@code AbstractSpecies.findSpecies})
+ * then does not fold to a constant, the conversion's input is boxed, and the kernel allocates a
+ * vector object per operation for the life of the process (10-100x slower). Whether it happens
+ * depends on the order of compilation, so only some runs are hit: the multi-row K-quant kernels
+ * in 13 of 20 runs of {@code MixedTypesAllocation} under {@code -Xbatch}. With
+ * {@code IncrementalInlineForceCleanup} (a diagnostic flag of every HotSpot build) C2 cleans the
+ * graph after each late inline: 0 of 32 such runs allocated (kernels/README.md).
+ */
+public final class JitFlags {
+    /** The option {@link #FLAGS} turns on. */
+    static final String OPTION = "IncrementalInlineForceCleanup";
+    /** Flags to put on the java command line, in this order. */
+    public static final List<String> FLAGS = List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+" + OPTION);
+
+    private JitFlags() {}
+
+    /**
+     * Empty when the running JVM has {@link #FLAGS} (or has no C2, where they mean nothing);
+     * otherwise what is missing and what it costs, for a warning at start-up.
+     */
+    public static Optional<String> missing() {
+        HotSpotDiagnosticMXBean vm;
+        try {
+            vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            vm.getVMOption("IncrementalInline"); // a C2 product flag: absent means no C2, nothing to fix
+        } catch (IllegalArgumentException | UnsupportedOperationException | NullPointerException noC2) {
+            return Optional.empty();
+        }
+        try {
+            if (Boolean.parseBoolean(vm.getVMOption(OPTION).getValue())) return Optional.empty();
+        } catch (IllegalArgumentException locked) {
+            // A diagnostic flag reads as absent until UnlockDiagnosticVMOptions: not set.
+        }
+        return Optional.of("the JVM runs without " + String.join(" ", FLAGS) + ": in some runs C2 then compiles "
+                + "the quantized kernels with boxed vectors and decoding is 10-100x slower for the life of the "
+                + "process. bin/flashllm and the Docker image pass them; add them when starting the jar yourself.");
+    }
+}
