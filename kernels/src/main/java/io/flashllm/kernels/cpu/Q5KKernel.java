@@ -78,7 +78,8 @@ final class Q5KKernel extends SubBlockKernel {
      * decode per row, the activations loaded once for both rows, the mins' share taken as eight
      * scalar products per super-block and row against {@link #prepare}'s sums of x. Four rows in
      * one method passed C2's inlining budget in the engine's products, and then the vector
-     * operations it could not inline were boxed (1,215 collections in a 96-token bench).
+     * operations it could not inline were boxed (1,215 collections in a 96-token bench). This
+     * two-row form stays unboxed only with {@link io.flashllm.kernels.JitFlags#FLAGS}.
      */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
@@ -88,67 +89,54 @@ final class Q5KKernel extends SubBlockKernel {
             return;
         }
         Buffers buf = buffers();
-        float[] sc = buf.scale4, mn = buf.min, two = buf.two;
-        float r0 = 0, r1 = 0;
+        float[] sc = buf.scale4, mn = buf.min;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        float min0 = 0, min1 = 0;
         for (int b = 0, blocks = cols / 256; b < blocks; b++) {
             long d = 176L * b;
             long o0 = off0 + d, o1 = off1 + d;
-            r0 += scalesAndMins(s, o0, sc, 0, mn, prep, 8 * b);
-            r1 += scalesAndMins(s, o1, sc, 8, mn, prep, 8 * b);
-            superBlock2(s, o0, o1, x, xOff + 256 * b, sc, two);
-            r0 += two[0];
-            r1 += two[1];
+            // scales and the mins' share apart from the vector loop, which must stay within C2's budget
+            min0 += scalesAndMins(s, o0, sc, 0, mn, prep, 8 * b);
+            min1 += scalesAndMins(s, o1, sc, 8, mn, prep, 8 * b);
+            ShortVector h0 = ByteVector.fromMemorySegment(B32, s, o0 + 16, LE).reinterpretAsShorts();
+            ShortVector h1 = ByteVector.fromMemorySegment(B32, s, o1 + 16, LE).reinterpretAsShorts();
+            for (int pair = 0; pair < 4; pair++) {
+                int bit = 2 * pair, kl = bit, kh = bit + 1;
+                int xl = xOff + 256 * b + 64 * pair, xh = xl + 32;
+                FloatVector a0 = FloatVector.fromArray(F, x, xl), a1 = FloatVector.fromArray(F, x, xl + 16);
+                FloatVector c0 = FloatVector.fromArray(F, x, xh), c1 = FloatVector.fromArray(F, x, xh + 16);
+                ByteVector v0 = ByteVector.fromMemorySegment(B32, s, o0 + 48 + 32 * pair, LE);
+                ShortVector fl0 = bit <= 4 ? h0.lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h0.lanewise(VectorOperators.LSHR, bit - 4);
+                ShortVector fh0 = bit + 1 <= 4 ? h0.lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h0.lanewise(VectorOperators.LSHR, bit - 3);
+                ByteVector lo0 = v0.and((byte) 15).or(fl0.reinterpretAsBytes().and((byte) 16));
+                ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(fh0.reinterpretAsBytes().and((byte) 16));
+                FloatVector pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
+                pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl0);
+                FloatVector ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
+                ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph0);
+                acc0 = pl0.fma(FloatVector.broadcast(F, sc[kl]), acc0);
+                acc0 = ph0.fma(FloatVector.broadcast(F, sc[kh]), acc0);
+                ByteVector v1 = ByteVector.fromMemorySegment(B32, s, o1 + 48 + 32 * pair, LE);
+                ShortVector fl1 = bit <= 4 ? h1.lanewise(VectorOperators.LSHL, 4 - bit)
+                        : h1.lanewise(VectorOperators.LSHR, bit - 4);
+                ShortVector fh1 = bit + 1 <= 4 ? h1.lanewise(VectorOperators.LSHL, 3 - bit)
+                        : h1.lanewise(VectorOperators.LSHR, bit - 3);
+                ByteVector lo1 = v1.and((byte) 15).or(fl1.reinterpretAsBytes().and((byte) 16));
+                ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(fh1.reinterpretAsBytes().and((byte) 16));
+                FloatVector pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
+                pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl1);
+                FloatVector ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
+                ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph1);
+                acc1 = pl1.fma(FloatVector.broadcast(F, sc[8 + kl]), acc1);
+                acc1 = ph1.fma(FloatVector.broadcast(F, sc[8 + kh]), acc1);
+            }
         }
-        out[outOff] = r0;
-        out[outOff + 1] = r1;
-    }
-
-    /**
-     * Two rows' products over one super-block each (at {@code o0}, {@code o1}) with the scales in
-     * {@code sc[0 ..]} and {@code sc[8 ..]}, into {@code two}. A method of its own, returning floats,
-     * so its vector code is compiled within C2's budget whether or not it is inlined: written into
-     * {@link #dot2} it was boxed in some JVMs and not others (1,206 collections in one bench).
-     */
-    private static void superBlock2(MemorySegment s, long o0, long o1, float[] x, int xb, float[] sc, float[] two) {
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
-        ShortVector h0 = ByteVector.fromMemorySegment(B32, s, o0 + 16, LE).reinterpretAsShorts();
-        ShortVector h1 = ByteVector.fromMemorySegment(B32, s, o1 + 16, LE).reinterpretAsShorts();
-        for (int pair = 0; pair < 4; pair++) {
-            int bit = 2 * pair, kl = bit, kh = bit + 1;
-            int xl = xb + 64 * pair, xh = xl + 32;
-            FloatVector a0 = FloatVector.fromArray(F, x, xl), a1 = FloatVector.fromArray(F, x, xl + 16);
-            FloatVector c0 = FloatVector.fromArray(F, x, xh), c1 = FloatVector.fromArray(F, x, xh + 16);
-            ByteVector v0 = ByteVector.fromMemorySegment(B32, s, o0 + 48 + 32 * pair, LE);
-            ShortVector fl0 = bit <= 4 ? h0.lanewise(VectorOperators.LSHL, 4 - bit)
-                    : h0.lanewise(VectorOperators.LSHR, bit - 4);
-            ShortVector fh0 = bit + 1 <= 4 ? h0.lanewise(VectorOperators.LSHL, 3 - bit)
-                    : h0.lanewise(VectorOperators.LSHR, bit - 3);
-            ByteVector lo0 = v0.and((byte) 15).or(fl0.reinterpretAsBytes().and((byte) 16));
-            ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                    .and((byte) 15).or(fh0.reinterpretAsBytes().and((byte) 16));
-            FloatVector pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
-            pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl0);
-            FloatVector ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
-            ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph0);
-            acc0 = pl0.fma(FloatVector.broadcast(F, sc[kl]), acc0);
-            acc0 = ph0.fma(FloatVector.broadcast(F, sc[kh]), acc0);
-            ByteVector v1 = ByteVector.fromMemorySegment(B32, s, o1 + 48 + 32 * pair, LE);
-            ShortVector fl1 = bit <= 4 ? h1.lanewise(VectorOperators.LSHL, 4 - bit)
-                    : h1.lanewise(VectorOperators.LSHR, bit - 4);
-            ShortVector fh1 = bit + 1 <= 4 ? h1.lanewise(VectorOperators.LSHL, 3 - bit)
-                    : h1.lanewise(VectorOperators.LSHR, bit - 3);
-            ByteVector lo1 = v1.and((byte) 15).or(fl1.reinterpretAsBytes().and((byte) 16));
-            ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                    .and((byte) 15).or(fh1.reinterpretAsBytes().and((byte) 16));
-            FloatVector pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
-            pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl1);
-            FloatVector ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
-            ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph1);
-            acc1 = pl1.fma(FloatVector.broadcast(F, sc[8 + kl]), acc1);
-            acc1 = ph1.fma(FloatVector.broadcast(F, sc[8 + kh]), acc1);
-        }
-        two[0] = acc0.reduceLanes(VectorOperators.ADD);
-        two[1] = acc1.reduceLanes(VectorOperators.ADD);
+        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
+        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
     }
 
     /**

@@ -30,8 +30,6 @@ abstract class SubBlockKernel extends RowKernel {
         final float[] min = new float[8];
         /** Up to four rows' sub-block scales, for the in-register kernels that decode several rows at once. */
         final float[] scale4 = new float[32];
-        /** Two rows' partial products, returned from a method that must not return vectors. */
-        final float[] two = new float[2];
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
