@@ -16,7 +16,9 @@ import io.flashllm.kernels.JitFlags;
  */
 public final class ModelWarmup {
     private static final System.Logger LOG = System.getLogger(ModelWarmup.class.getName());
+    /** Whether the JVM's flags were checked (once per process: a server warms up each model it loads). */
     private static volatile boolean flagsChecked;
+
     /**
      * Prompt lengths of the warm-up: 48 tokens take both panel kernels (32 and 16 tokens wide), 5
      * the small-batch tile of short prompts (a chat turn).
