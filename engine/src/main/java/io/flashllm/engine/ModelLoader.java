@@ -27,6 +27,7 @@ import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.flashstore.hf.HfModelDir;
+import io.flashllm.kernels.JitFlags;
 import io.flashllm.kernels.Parallel;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -39,10 +40,18 @@ import java.util.function.UnaryOperator;
  * names the file.
  */
 public final class ModelLoader {
+    private static final System.Logger LOG = System.getLogger(ModelLoader.class.getName());
+    /** Whether the JVM's flags were checked: once per process (a server may load several models). */
+    private static volatile boolean flagsChecked;
+
     private ModelLoader() {}
 
     /** Loads the model at {@code path} with its tokenizer and chat format. */
     public static InferenceModel load(Path path, LoadOptions options) {
+        if (!flagsChecked) {
+            flagsChecked = true;
+            JitFlags.missing().ifPresent(m -> LOG.log(System.Logger.Level.WARNING, m));
+        }
         Source source = open(path, options);
         OpenedModelFile file = source.file();
         try {

@@ -3,7 +3,6 @@ package io.flashllm.engine.generate;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
-import io.flashllm.kernels.JitFlags;
 
 /**
  * Gets a model's kernels compiled by C2 before the first request by running the model itself:
@@ -15,10 +14,6 @@ import io.flashllm.kernels.JitFlags;
  * life of the process.
  */
 public final class ModelWarmup {
-    private static final System.Logger LOG = System.getLogger(ModelWarmup.class.getName());
-    /** Whether the JVM's flags were checked (once per process: a server warms up each model it loads). */
-    private static volatile boolean flagsChecked;
-
     /**
      * Prompt lengths of the warm-up: 48 tokens take both panel kernels (32 and 16 tokens wide), 5
      * the small-batch tile of short prompts (a chat turn).
@@ -32,10 +27,6 @@ public final class ModelWarmup {
     /** Runs each warm-up prompt and a few greedy tokens through {@code model}; returns milliseconds spent. */
     public static long run(InferenceModel model) {
         long t0 = System.nanoTime();
-        if (!flagsChecked) {
-            flagsChecked = true;
-            JitFlags.missing().ifPresent(m -> LOG.log(System.Logger.Level.WARNING, m));
-        }
         int vocab = model.info().vocabSize();
         for (int length : PROMPTS) {
             int ctx = Math.min(model.info().contextLength(), length + DECODE_TOKENS + 1);
