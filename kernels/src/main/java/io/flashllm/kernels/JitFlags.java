@@ -17,7 +17,7 @@ import java.util.Optional;
  * depends on the order of compilation, so only some runs are hit: the multi-row K-quant kernels
  * in 13 of 20 runs of {@code MixedTypesAllocation} under {@code -Xbatch}. With
  * {@code IncrementalInlineForceCleanup} (a diagnostic flag of every HotSpot build) C2 cleans the
- * graph after each late inline: 0 of 32 such runs allocated (kernels/README.md).
+ * graph after each late inline: 0 of 46 such runs allocated (kernels/README.md).
  */
 public final class JitFlags {
     /** The option {@link #FLAGS} turns on. */

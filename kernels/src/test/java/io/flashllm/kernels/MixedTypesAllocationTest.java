@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every type's products through the same call sites allocate nothing once compiled, in a JVM
  * started with {@link JitFlags#FLAGS}. Each run is a fresh JVM under {@code -Xbatch}: compiling in
  * the foreground makes the boxed compile of the multi-row K-quant kernels likely (13 of 20 runs
- * allocated without the flags, 0 of 32 with them), so three runs catch a launcher or build that
+ * allocated without the flags, 0 of 46 with them), so three runs catch a launcher or build that
  * lost the flags with high probability.
  */
 class MixedTypesAllocationTest {
