@@ -26,6 +26,72 @@ final class Q4KNarrowKernel extends NarrowBlockKernel {
         super(144);
     }
 
+    /** Sums of x per sub-block of 32, for the mins' share of {@link #dot2}. */
+    @Override
+    public int prepSize(int cols) {
+        return cols / 32;
+    }
+
+    @Override
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+        for (int b = 0, subs = cols / 32; b < subs; b++) {
+            FloatVector sum = FloatVector.fromArray(F, x, xOff + 32 * b);
+            for (int j = 4; j < 32; j += 4) sum = sum.add(FloatVector.fromArray(F, x, xOff + 32 * b + j));
+            prep[b] = sum.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * Two rows decoded in registers, eight nibble bytes at a time (the low nibbles of sub-block 2p,
+     * the high of 2p+1), the activations loaded once for both rows; each sub-block's products are
+     * scaled once and its mins' share is -dmin*min times {@link #prepare}'s sum of x. Rows are
+     * written out: a helper taking vectors that C2 does not inline boxes them.
+     */
+    @Override
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        float min0 = 0, min1 = 0;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long o0 = off0 + 144L * b, o1 = off1 + 144L * b;
+            float d0 = HALF[s.get(SHORT_LE, o0) & 0xffff], dmin0 = HALF[s.get(SHORT_LE, o0 + 2) & 0xffff];
+            float d1 = HALF[s.get(SHORT_LE, o1) & 0xffff], dmin1 = HALF[s.get(SHORT_LE, o1 + 2) & 0xffff];
+            long lo0 = s.get(LONG_LE, o0 + 4), lo1 = s.get(LONG_LE, o1 + 4);
+            int hi0 = s.get(INT_LE, o0 + 12), hi1 = s.get(INT_LE, o1 + 12);
+            for (int k = 0; k < 8; k++) {
+                float sx = prep[8 * b + k];
+                min0 -= dmin0 * Q4KKernel.min(lo0, hi0, k) * sx;
+                min1 -= dmin1 * Q4KKernel.min(lo1, hi1, k) * sx;
+            }
+            for (int pair = 0; pair < 4; pair++) {
+                int xl = xOff + 256 * b + 64 * pair, xh = xl + 32;
+                FloatVector pl0 = FloatVector.zero(F), ph0 = pl0, pl1 = pl0, ph1 = pl0;
+                for (int j = 0; j < 32; j += 8) {
+                    FloatVector xl0 = FloatVector.fromArray(F, x, xl + j), xl1 = FloatVector.fromArray(F, x, xl + j + 4);
+                    FloatVector xh0 = FloatVector.fromArray(F, x, xh + j), xh1 = FloatVector.fromArray(F, x, xh + j + 4);
+                    ByteVector q0 = ByteVector.fromMemorySegment(B8, s, o0 + 16 + 32L * pair + j, LE);
+                    ByteVector l0 = q0.and((byte) 15), h0 = q0.lanewise(VectorOperators.LSHR, 4);
+                    pl0 = ((FloatVector) l0.convertShape(VectorOperators.B2F, F, 0)).fma(xl0, pl0);
+                    pl0 = ((FloatVector) l0.convertShape(VectorOperators.B2F, F, 1)).fma(xl1, pl0);
+                    ph0 = ((FloatVector) h0.convertShape(VectorOperators.B2F, F, 0)).fma(xh0, ph0);
+                    ph0 = ((FloatVector) h0.convertShape(VectorOperators.B2F, F, 1)).fma(xh1, ph0);
+                    ByteVector q1 = ByteVector.fromMemorySegment(B8, s, o1 + 16 + 32L * pair + j, LE);
+                    ByteVector l1 = q1.and((byte) 15), h1 = q1.lanewise(VectorOperators.LSHR, 4);
+                    pl1 = ((FloatVector) l1.convertShape(VectorOperators.B2F, F, 0)).fma(xl0, pl1);
+                    pl1 = ((FloatVector) l1.convertShape(VectorOperators.B2F, F, 1)).fma(xl1, pl1);
+                    ph1 = ((FloatVector) h1.convertShape(VectorOperators.B2F, F, 0)).fma(xh0, ph1);
+                    ph1 = ((FloatVector) h1.convertShape(VectorOperators.B2F, F, 1)).fma(xh1, ph1);
+                }
+                acc0 = pl0.fma(FloatVector.broadcast(F, d0 * Q4KKernel.scale(lo0, hi0, 2 * pair)), acc0);
+                acc0 = ph0.fma(FloatVector.broadcast(F, d0 * Q4KKernel.scale(lo0, hi0, 2 * pair + 1)), acc0);
+                acc1 = pl1.fma(FloatVector.broadcast(F, d1 * Q4KKernel.scale(lo1, hi1, 2 * pair)), acc1);
+                acc1 = ph1.fma(FloatVector.broadcast(F, d1 * Q4KKernel.scale(lo1, hi1, 2 * pair + 1)), acc1);
+            }
+        }
+        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
+        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+    }
+
     @Override
     void decode(MemorySegment s, long block, float[] out, int outOff) {
         float d = HALF[s.get(SHORT_LE, block) & 0xffff];
