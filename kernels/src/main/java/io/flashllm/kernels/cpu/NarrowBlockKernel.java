@@ -10,8 +10,9 @@ import static io.flashllm.kernels.cpu.Simd.F;
 /**
  * The K-quants for 128-bit vectors (see {@link Q8_0NarrowKernel}): each 256-weight super-block is
  * decoded with byte-vector operations into a per-thread buffer of floats that stays in L1, then
- * multiplied from there. Simpler than decoding in registers, which at four float lanes would need
- * a vector per four weights of every intermediate.
+ * multiplied from there: {@code dot} for a single row, {@code axpy}, {@code dequant}. The products
+ * that carry decoding, two rows at a time, decode in registers instead ({@code dot2} of Q4_K and
+ * Q6_K: about twice as fast from DRAM, kernels/README.md).
  */
 abstract class NarrowBlockKernel extends RowKernel {
     static final int BLOCK = 256;
