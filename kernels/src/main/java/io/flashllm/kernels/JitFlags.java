@@ -16,7 +16,7 @@ import java.util.Optional;
  * vector object per operation for the life of the process (10-100x slower). Whether it happens
  * depends on the order of compilation, so only some runs are hit: the multi-row K-quant kernels
  * in 13 of 20 runs of {@code MixedTypesAllocation} under {@code -Xbatch}. With
- * {@code IncrementalInlineForceCleanup} (a diagnostic flag of every HotSpot build) C2 cleans the
+ * {@code IncrementalInlineForceCleanup} (a diagnostic flag of every HotSpot build with C2) C2 cleans the
  * graph after each late inline: 0 of 46 such runs allocated (kernels/README.md).
  */
 public final class JitFlags {
@@ -28,24 +28,25 @@ public final class JitFlags {
     private JitFlags() {}
 
     /**
-     * Empty when the running JVM has {@link #FLAGS} (or has no C2, where they mean nothing);
+     * Empty when the running JVM has {@link #FLAGS} (or is not HotSpot with C2, where they mean nothing);
      * otherwise what is missing and what it costs, for a warning at start-up.
      */
     public static Optional<String> missing() {
-        HotSpotDiagnosticMXBean vm;
-        try {
-            vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            vm.getVMOption("IncrementalInline"); // a C2 product flag: absent means no C2, nothing to fix
-        } catch (IllegalArgumentException | UnsupportedOperationException | NullPointerException noC2) {
-            return Optional.empty();
-        }
-        try {
-            if (Boolean.parseBoolean(vm.getVMOption(OPTION).getValue())) return Optional.empty();
-        } catch (IllegalArgumentException locked) {
-            // A diagnostic flag reads as absent until UnlockDiagnosticVMOptions: not set.
-        }
+        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        if (vm == null || !hasOption(vm, "IncrementalInline")) return Optional.empty(); // not HotSpot with C2
+        // A diagnostic flag reads as absent until UnlockDiagnosticVMOptions, which counts as not set.
+        if (hasOption(vm, OPTION) && Boolean.parseBoolean(vm.getVMOption(OPTION).getValue())) return Optional.empty();
         return Optional.of("the JVM runs without " + String.join(" ", FLAGS) + ": in some runs C2 then compiles "
                 + "the quantized kernels with boxed vectors and decoding is 10-100x slower for the life of the "
                 + "process. bin/flashllm and the Docker image pass them; add them when starting the jar yourself.");
+    }
+
+    private static boolean hasOption(HotSpotDiagnosticMXBean vm, String name) {
+        try {
+            vm.getVMOption(name);
+            return true;
+        } catch (IllegalArgumentException absent) {
+            return false;
+        }
     }
 }

@@ -90,7 +90,8 @@ final class Q32Kernel extends SubBlockKernel {
     }
 
     /**
-     * 512-bit vectors, two rows ({@code MatVec}'s four-row calls are two of these, as for Q5_K):
+     * 512-bit vectors, two rows ({@code MatVec}'s four-row calls are two of these; four rows per
+     * call were measured no faster for these types, kernels/README.md):
      * {@link #dot}'s decode per row, the activations loaded once for both, the offsets' share a
      * scalar product per block and row against {@link #prepare}'s sums of x.
      */

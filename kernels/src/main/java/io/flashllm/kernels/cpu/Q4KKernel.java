@@ -123,10 +123,7 @@ final class Q4KKernel extends RowKernel {
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
         int subs = cols / 32;
         for (int b = 0; b < subs; b++) {
-            int xb = xOff + 32 * b;
-            FloatVector sum = FloatVector.fromArray(F, x, xb);
-            for (int j = L; j < 32; j += L) sum = sum.add(FloatVector.fromArray(F, x, xb + j));
-            float v = sum.reduceLanes(VectorOperators.ADD);
+            float v = Simd.sum32(x, xOff + 32 * b);
             if (L == 16) {
                 prep[16 * (b / 8) + b % 8] = 0f;
                 prep[16 * (b / 8) + 8 + b % 8] = -v;

@@ -34,11 +34,7 @@ final class Q4KNarrowKernel extends NarrowBlockKernel {
 
     @Override
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
-        for (int b = 0, subs = cols / 32; b < subs; b++) {
-            FloatVector sum = FloatVector.fromArray(F, x, xOff + 32 * b);
-            for (int j = 4; j < 32; j += 4) sum = sum.add(FloatVector.fromArray(F, x, xOff + 32 * b + j));
-            prep[b] = sum.reduceLanes(VectorOperators.ADD);
-        }
+        for (int b = 0, subs = cols / 32; b < subs; b++) prep[b] = Simd.sum32(x, xOff + 32 * b);
     }
 
     /**

@@ -4,6 +4,7 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -78,6 +79,16 @@ public final class Simd {
 
     static {
         for (int i = 0; i < HALF.length; i++) HALF[i] = Float.float16ToFloat((short) i);
+    }
+
+    /**
+     * The sum of {@code x[at .. at + 32)}: what the kernels with a per-block offset or min prepare
+     * once per product (Σx per block of 32). Called once per 32 activations, not per weight.
+     */
+    static float sum32(float[] x, int at) {
+        FloatVector sum = FloatVector.fromArray(F, x, at);
+        for (int j = L; j < 32; j += L) sum = sum.add(FloatVector.fromArray(F, x, at + j));
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     public static float f16(MemorySegment s, long off) {

@@ -70,11 +70,7 @@ abstract class SubBlockKernel extends RowKernel {
     @Override
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
         if (L != 16) return;
-        for (int k = 0, subs = cols / 32; k < subs; k++) {
-            int xk = xOff + 32 * k;
-            prep[k] = FloatVector.fromArray(F, x, xk).add(FloatVector.fromArray(F, x, xk + 16))
-                    .reduceLanes(VectorOperators.ADD);
-        }
+        for (int k = 0, subs = cols / 32; k < subs; k++) prep[k] = Simd.sum32(x, xOff + 32 * k);
     }
 
     @Override
