@@ -35,7 +35,7 @@ run() {
     exit 1
   fi
   rm -f /tmp/ab-bench.err.$$
-  printf '%s\n' "$out" | python3 -c 'import json,sys; o=json.loads(sys.stdin.read().strip().splitlines()[-1]); print(f"{o['decode_tok_s']:.2f} {o['prompt_tok_s']:.2f}")'
+  printf '%s\n' "$out" | python3 -c 'import json,sys; o=json.loads(sys.stdin.read().strip().splitlines()[-1]); print("%.2f %.2f" % (o["decode_tok_s"], o["prompt_tok_s"]))'
 }
 
 results=()
