@@ -169,8 +169,8 @@ class KernelsVsReferenceTest {
     }
 
     /**
-     * matvecRows on one thread over every pick count up to 19: the gathered rows go through dot4,
-     * dot2 and dot, each remainder included, land at their pick index, and nothing past count is written.
+     * matvecRows on one thread over every pick count up to 19: the gathered rows go through
+     * dot8Gathered (where the kernel has one), dot4, dot2 and dot, each remainder included, land at their pick index, and nothing past count is written.
      */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
@@ -200,7 +200,7 @@ class KernelsVsReferenceTest {
         }
     }
 
-    /** dot2, dot4 and dot8 called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
+    /** dot2, dot4, dot8 (and dot8Gathered where there is one) called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void multiRowKernelsMatchReference(GgmlType type) {
@@ -239,6 +239,18 @@ class KernelsVsReferenceTest {
                     }
                     assertEquals(0f, got8[0], type + " dot8 wrote before its outputs");
                     assertEquals(0f, got8[9], type + " dot8 wrote after its outputs");
+                    if (k.gathers8()) {
+                        float[] g8 = new float[10];
+                        k.dot8Gathered(w.data(), r8[0] * rb, r8[1] * rb, r8[2] * rb, r8[3] * rb, r8[4] * rb, r8[5] * rb,
+                                r8[6] * rb, r8[7] * rb, cols, x, 3, prep, g8, 1);
+                        for (int i = 0; i < 8; i++) {
+                            float[] row = ScalarReference.dequantizeRow(w, r8[i]);
+                            assertClose(ScalarReference.dot(w, r8[i], x, 3), g8[i + 1], absDot(row, x, 3),
+                                    type + " dot8Gathered cols " + cols);
+                        }
+                        assertEquals(0f, g8[0], type + " dot8Gathered wrote before its outputs");
+                        assertEquals(0f, g8[9], type + " dot8Gathered wrote after its outputs");
+                    }
                 }
             }
         }

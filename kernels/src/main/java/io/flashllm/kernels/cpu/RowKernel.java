@@ -72,6 +72,20 @@ public abstract class RowKernel {
         dot4(s, off4, off5, off6, off7, cols, x, xOff, prep, out, outOff + 4);
     }
 
+    /**
+     * Whether {@link #dot8Gathered} is implemented: eight rows per call for {@code MatVec.matvecRows}
+     * (gathered rows), in code compiled apart from {@link #dot8}'s; false by default (four rows).
+     */
+    public boolean gathers8() {
+        return false;
+    }
+
+    /** As {@link #dot8} for gathered rows, where {@link #gathers8} is true. */
+    public void dot8Gathered(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5,
+                             long off6, long off7, int cols, float[] x, int xOff, float[] prep, float[] out, int outOff) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no eight-row gathered kernel");
+    }
+
     /** {@code out[outOff + c] += a * W[c]} for every column. */
     public abstract void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff);
 
