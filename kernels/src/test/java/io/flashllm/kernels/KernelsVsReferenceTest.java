@@ -229,27 +229,24 @@ class KernelsVsReferenceTest {
                     assertEquals(0f, got[0], type + " dot4 wrote outside its outputs");
                     int[] r8 = new int[8];
                     for (int i = 0; i < 8; i++) r8[i] = rnd.nextInt(rows);
-                    float[] got8 = new float[10];
-                    k.dot8(w.data(), r8[0] * rb, r8[1] * rb, r8[2] * rb, r8[3] * rb, r8[4] * rb, r8[5] * rb,
-                            r8[6] * rb, r8[7] * rb, cols, x, 3, prep, got8, 1);
-                    for (int i = 0; i < 8; i++) {
-                        float[] row = ScalarReference.dequantizeRow(w, r8[i]);
-                        assertClose(ScalarReference.dot(w, r8[i], x, 3), got8[i + 1], absDot(row, x, 3),
-                                type + " dot8 cols " + cols);
-                    }
-                    assertEquals(0f, got8[0], type + " dot8 wrote before its outputs");
-                    assertEquals(0f, got8[9], type + " dot8 wrote after its outputs");
-                    if (k.gathers8()) {
-                        float[] g8 = new float[10];
-                        k.dot8Gathered(w.data(), r8[0] * rb, r8[1] * rb, r8[2] * rb, r8[3] * rb, r8[4] * rb, r8[5] * rb,
-                                r8[6] * rb, r8[7] * rb, cols, x, 3, prep, g8, 1);
+                    // dot8, and dot8Gathered where the kernel has one: the same contract.
+                    for (boolean gathered : k.gathers8() ? new boolean[]{false, true} : new boolean[]{false}) {
+                        float[] got8 = new float[10];
+                        if (gathered) {
+                            k.dot8Gathered(w.data(), r8[0] * rb, r8[1] * rb, r8[2] * rb, r8[3] * rb, r8[4] * rb,
+                                    r8[5] * rb, r8[6] * rb, r8[7] * rb, cols, x, 3, prep, got8, 1);
+                        } else {
+                            k.dot8(w.data(), r8[0] * rb, r8[1] * rb, r8[2] * rb, r8[3] * rb, r8[4] * rb, r8[5] * rb,
+                                    r8[6] * rb, r8[7] * rb, cols, x, 3, prep, got8, 1);
+                        }
+                        String name = type + (gathered ? " dot8Gathered" : " dot8");
                         for (int i = 0; i < 8; i++) {
                             float[] row = ScalarReference.dequantizeRow(w, r8[i]);
-                            assertClose(ScalarReference.dot(w, r8[i], x, 3), g8[i + 1], absDot(row, x, 3),
-                                    type + " dot8Gathered cols " + cols);
+                            assertClose(ScalarReference.dot(w, r8[i], x, 3), got8[i + 1], absDot(row, x, 3),
+                                    name + " cols " + cols);
                         }
-                        assertEquals(0f, g8[0], type + " dot8Gathered wrote before its outputs");
-                        assertEquals(0f, g8[9], type + " dot8Gathered wrote after its outputs");
+                        assertEquals(0f, got8[0], name + " wrote before its outputs");
+                        assertEquals(0f, got8[9], name + " wrote after its outputs");
                     }
                 }
             }
