@@ -302,10 +302,10 @@ final class Q8_0Kernel extends RowKernel {
      * (a mapped file for dense products, native memory for the neuron cache) is compiled for both,
      * and a compiled kernel fed a second segment class ran several times slower (kernels/README.md,
      * on matvecRows). Eight rows in flight instead of four: gathered rows start a new DRAM stream each,
-     * and {@code KernelBench --sparse} read them at 18 GB/s against 14 with {@link #dot4}.
+     * and {@code KernelBench --sparse} read them at 18 GB/s against 10-14 with {@link #dot4}.
      */
     private static void gathered8x16(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5,
-                                long off6, long off7, int blocks, float[] x, int xOff, float[] out, int outOff) {
+                                     long off6, long off7, int blocks, float[] x, int xOff, float[] out, int outOff) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         for (int b = 0; b < blocks; b++) {
             long d = (long) BYTES * b;
