@@ -194,16 +194,14 @@ public final class MatVec {
         @Override
         void rows(int from, int to, RowKernel k, MemorySegment s, long rb, int cols, float[] x, float[] prep, float[] out) {
             int[] rows = this.rows;
-            // Not dot8: the gathered rows are mostly neuron-cache rows (native segments) while
-            // matvec's dot8 streams mapped tensors. Sharing dot8 gave its compiled code two segment
-            // classes; the gate product slowed with it and a bundle decoded ~30% slower. Eight rows
-            // where the kernel has a gathered copy of its dot8 (RowKernel#gathers8), else four.
+            // dot8Gathered, not dot8: the gathered rows are mostly neuron-cache rows (native
+            // segments) while matvec's dot8 streams mapped tensors. Sharing dot8 gave its compiled
+            // code two segment classes; the gate product slowed with it and a bundle decoded ~30%
+            // slower. (Kernels without their own dot8Gathered run it as two dot4 calls.)
             int i = from;
-            if (k.gathers8()) {
-                for (; i + 7 < to; i += 8) {
-                    k.dot8Gathered(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb,
-                            rows[i + 4] * rb, rows[i + 5] * rb, rows[i + 6] * rb, rows[i + 7] * rb, cols, x, 0, prep, out, i);
-                }
+            for (; i + 7 < to; i += 8) {
+                k.dot8Gathered(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb,
+                        rows[i + 4] * rb, rows[i + 5] * rb, rows[i + 6] * rb, rows[i + 7] * rb, cols, x, 0, prep, out, i);
             }
             for (; i + 3 < to; i += 4) {
                 k.dot4(s, rows[i] * rb, rows[i + 1] * rb, rows[i + 2] * rb, rows[i + 3] * rb, cols, x, 0, prep, out, i);

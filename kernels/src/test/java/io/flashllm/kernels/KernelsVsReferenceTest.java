@@ -170,7 +170,7 @@ class KernelsVsReferenceTest {
 
     /**
      * matvecRows on one thread over every pick count up to 19: the gathered rows go through
-     * dot8Gathered (where the kernel has one), dot4, dot2 and dot, each remainder included, land at their pick index, and nothing past count is written.
+     * dot8Gathered, dot4, dot2 and dot, each remainder included, land at their pick index, and nothing past count is written.
      */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
@@ -200,7 +200,7 @@ class KernelsVsReferenceTest {
         }
     }
 
-    /** dot2, dot4, dot8 (and dot8Gathered where there is one) called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
+    /** dot2, dot4, dot8 and dot8Gathered called directly on gathered rows (any order, repeats) with prepared activations at an offset. */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
     void multiRowKernelsMatchReference(GgmlType type) {
@@ -229,8 +229,8 @@ class KernelsVsReferenceTest {
                     assertEquals(0f, got[0], type + " dot4 wrote outside its outputs");
                     int[] r8 = new int[8];
                     for (int i = 0; i < 8; i++) r8[i] = rnd.nextInt(rows);
-                    // dot8, and dot8Gathered where the kernel has one: the same contract.
-                    for (boolean gathered : k.gathers8() ? new boolean[]{false, true} : new boolean[]{false}) {
+                    // dot8 and dot8Gathered: the same contract.
+                    for (boolean gathered : new boolean[]{false, true}) {
                         float[] got8 = new float[10];
                         if (gathered) {
                             k.dot8Gathered(w.data(), r8[0] * rb, r8[1] * rb, r8[2] * rb, r8[3] * rb, r8[4] * rb,

@@ -285,15 +285,13 @@ final class Q8_0Kernel extends RowKernel {
     }
 
     @Override
-    public boolean gathers8() {
-        return L == 16;
-    }
-
-    @Override
     public void dot8Gathered(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5,
                              long off6, long off7, int cols, float[] x, int xOff, float[] prep, float[] out, int outOff) {
-        if (L != 16) throw new UnsupportedOperationException("eight gathered rows need 512-bit vectors");
-        gathered8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, x, xOff, out, outOff);
+        if (L == 16) {
+            gathered8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, x, xOff, out, outOff);
+        } else {
+            super.dot8Gathered(s, off0, off1, off2, off3, off4, off5, off6, off7, cols, x, xOff, prep, out, outOff);
+        }
     }
 
     /**

@@ -73,17 +73,16 @@ public abstract class RowKernel {
     }
 
     /**
-     * Whether {@link #dot8Gathered} is implemented: eight rows per call for {@code MatVec.matvecRows}
-     * (gathered rows), in code compiled apart from {@link #dot8}'s; false by default (four rows).
+     * Eight gathered rows ({@code MatVec.matvecRows}: neuron-cache rows, rows a selector picked),
+     * into {@code out[outOff + i]}. The default is two {@link #dot4} calls, the same work as four
+     * rows per call. A kernel that overrides it keeps its own copy of its {@link #dot8} code here
+     * rather than calling it: gathered rows are native memory in a bundle while dense products read
+     * mapped files, and one compiled method fed both segment classes runs several times slower.
      */
-    public boolean gathers8() {
-        return false;
-    }
-
-    /** As {@link #dot8} for gathered rows, where {@link #gathers8} is true. */
     public void dot8Gathered(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5,
                              long off6, long off7, int cols, float[] x, int xOff, float[] prep, float[] out, int outOff) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no eight-row gathered kernel");
+        dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
+        dot4(s, off4, off5, off6, off7, cols, x, xOff, prep, out, outOff + 4);
     }
 
     /** {@code out[outOff + c] += a * W[c]} for every column. */
