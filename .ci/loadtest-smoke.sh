@@ -15,7 +15,7 @@ LOG="$(mktemp /tmp/flashllm-loadtest-server.XXXXXX.log)"
 
 FLASHLLM_HOST=127.0.0.1 FLASHLLM_PORT="$PORT" FLASHLLM_PARALLEL="${FLASHLLM_PARALLEL:-2}" \
   "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:+UseParallelGC -Xss4m -jar "$JAR" serve >"$LOG" 2>&1 &
+  -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:TrimNativeHeapInterval=1000 -XX:+UseParallelGC -Xss4m -jar "$JAR" serve >"$LOG" 2>&1 &
 SERVER=$!
 stop_server() {
   kill -TERM "$SERVER" 2>/dev/null || true

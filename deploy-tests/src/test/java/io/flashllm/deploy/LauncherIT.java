@@ -26,12 +26,31 @@ class LauncherIT {
     })
     void theCollectorAndHeapOfFlashllmJavaOptsWin(String opts, String collector, String heap)
             throws IOException, InterruptedException {
+        String out = launch(opts + " -Xlog:gc,gc+init");
+        assertTrue(out.contains("flashllm "), out);
+        List<String> lines = out.lines().toList();
+        assertTrue(lines.stream().anyMatch(l -> l.contains(collector)), "expected '" + collector + "' in:\n" + out);
+        assertTrue(lines.stream().anyMatch(l -> l.contains("Heap Max Capacity: " + heap)),
+                "expected a maximum heap of " + heap + " in:\n" + out);
+    }
+
+    /** The launcher trims the C heap each second (a budget then reserves less); FLASHLLM_JAVA_OPTS can turn it off. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "''                              | true",
+            "-XX:TrimNativeHeapInterval=0    | false",
+    })
+    void theCHeapIsTrimmedUnlessFlashllmJavaOptsSaysNo(String opts, boolean trimmed) throws IOException, InterruptedException {
+        String out = launch(opts + " -Xlog:trimnative");
+        assertEquals(trimmed, out.contains("Periodic native trim enabled (interval: 1000 ms)"), out);
+    }
+
+    private static String launch(String opts) throws IOException, InterruptedException {
         Repo.requireJar();
-        String java = System.getProperty("java.home");
         ProcessBuilder pb = new ProcessBuilder(Repo.root().resolve("bin/flashllm").toString(), "--version")
                 .directory(Repo.root().toFile()).redirectErrorStream(true);
-        pb.environment().put("JAVA_HOME", java);
-        pb.environment().put("FLASHLLM_JAVA_OPTS", (opts + " -Xlog:gc,gc+init").trim());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().put("FLASHLLM_JAVA_OPTS", opts.trim());
         Process p = pb.start();
         String out;
         try (var in = p.getInputStream()) {
@@ -39,10 +58,6 @@ class LauncherIT {
         }
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "launcher did not exit");
         assertEquals(0, p.exitValue(), "FLASHLLM_JAVA_OPTS='" + opts + "':\n" + out);
-        assertTrue(out.contains("flashllm "), out);
-        List<String> lines = out.lines().toList();
-        assertTrue(lines.stream().anyMatch(l -> l.contains(collector)), "expected '" + collector + "' in:\n" + out);
-        assertTrue(lines.stream().anyMatch(l -> l.contains("Heap Max Capacity: " + heap)),
-                "expected a maximum heap of " + heap + " in:\n" + out);
+        return out;
     }
 }

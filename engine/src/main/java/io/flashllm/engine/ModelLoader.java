@@ -18,6 +18,8 @@ import io.flashllm.engine.tokenizer.TokenizerException;
 import io.flashllm.engine.tokenizer.Tokenizers;
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.budget.MemorySize;
+import io.flashllm.flashstore.budget.RuntimeOverhead;
 import io.flashllm.flashstore.bundle.BundleException;
 import io.flashllm.flashstore.bundle.BundleFeedForward;
 import io.flashllm.flashstore.bundle.BundleModel;
@@ -51,6 +53,12 @@ public final class ModelLoader {
         if (!flagsChecked) {
             flagsChecked = true;
             JitFlags.missing().ifPresent(m -> LOG.log(System.Logger.Level.WARNING, m));
+            if (options.bundle().memoryBudget() > 0 && !RuntimeOverhead.nativeHeapTrimmed()) {
+                LOG.log(System.Logger.Level.INFO, "the JVM does not trim its C heap, so the memory budget sets aside "
+                        + MemorySize.format(RuntimeOverhead.bytes(false, false) - RuntimeOverhead.bytes(false, true))
+                        + " more for the runtime; bin/flashllm and the Docker image pass -XX:"
+                        + RuntimeOverhead.TRIM_OPTION + "=1000");
+            }
         }
         Source source = open(path, options);
         OpenedModelFile file = source.file();

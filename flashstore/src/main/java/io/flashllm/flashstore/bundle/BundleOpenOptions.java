@@ -1,5 +1,6 @@
 package io.flashllm.flashstore.bundle;
 
+import io.flashllm.flashstore.budget.RuntimeOverhead;
 import io.flashllm.flashstore.ffn.FfnActivation;
 
 /**
@@ -11,7 +12,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param activation     overrides the manifest's activation (e.g. a FATReLU threshold); null = manifest
  * @param memoryBudget   DRAM budget in bytes for everything; 0 = no limit (cache holds every neuron)
  * @param kvCacheBytes   what the KV cache will take, counted against the budget
- * @param overheadBytes  fixed runtime costs kept out of the budget's cache share
+ * @param overheadBytes  the JVM's memory beside the heap ({@link RuntimeOverhead}), kept out of the budget's cache share
  * @param hotFraction    share of the neuron cache pinned for the most active neurons
  * @param window         tokens a used neuron stays cached
  * @param ioDepth        reads in flight at once; 0 = {@link #AUTO_IO_DEPTH_NATIVE_AIO} with Linux native AIO,
@@ -70,16 +71,9 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
      */
     public enum Verify { NONE, QUICK, FULL }
 
-    /**
-     * The JVM's own memory beside the heap (code cache, metaspace, class data, GC tables, thread
-     * stacks, the JIT's working memory, malloc arenas): in the capped run of a 1.1B bundle with 16 I/O
-     * threads, after the model warm-up compiled the prompt and decode kernels, peak RSS minus the heap
-     * and the budget's other parts was 111 MiB; 128 MiB leaves a margin.
-     */
-    public static final long DEFAULT_OVERHEAD_BYTES = 128L << 20;
-
+    /** Defaults for a command-line run: the runtime reserve is {@link RuntimeOverhead#forThisJvm}{@code (false)}. */
     public static BundleOpenOptions defaults() {
-        return new BundleOpenOptions("auto", null, 0, 0, DEFAULT_OVERHEAD_BYTES, 0.25, BundleFfnOptions.DEFAULT_WINDOW, 0,
+        return new BundleOpenOptions("auto", null, 0, 0, RuntimeOverhead.forThisJvm(false), 0.25, BundleFfnOptions.DEFAULT_WINDOW, 0,
                 Verify.QUICK, true, 32, null,
                 AUTO_SAMPLE_RATE);
     }

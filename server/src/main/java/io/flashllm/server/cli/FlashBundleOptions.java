@@ -1,6 +1,7 @@
 package io.flashllm.server.cli;
 
 import io.flashllm.flashstore.budget.MemorySize;
+import io.flashllm.flashstore.budget.RuntimeOverhead;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 
 /**
@@ -27,7 +28,17 @@ public final class FlashBundleOptions {
     /** As above, with {@code ioDepth} reads in flight at once (null: automatic). */
     public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
                                        String predictorSampleRate, Integer ioDepth) {
-        BundleOpenOptions bundle = BundleOpenOptions.defaults().withPreferDirect(directIo);
+        return of(memoryBudget, window, selector, directIo, predictorSampleRate, ioDepth, false);
+    }
+
+    /**
+     * As above; {@code server} reserves the server's larger runtime share of the budget (Vert.x, Netty
+     * and Micrometer beside the engine: {@link RuntimeOverhead}).
+     */
+    public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
+                                       String predictorSampleRate, Integer ioDepth, boolean server) {
+        BundleOpenOptions bundle = BundleOpenOptions.defaults().withPreferDirect(directIo)
+                .withOverhead(RuntimeOverhead.forThisJvm(server));
         if (memoryBudget != null && !memoryBudget.isBlank()) {
             long bytes;
             try {

@@ -39,7 +39,7 @@ final class EngineModels {
         BundleOpenOptions bundle;
         try {
             bundle = FlashBundleOptions.of(config.memoryBudget(), config.window(), config.selector(), config.directIo(),
-                    config.predictorSampleRate(), config.ioDepth() == 0 ? null : config.ioDepth());
+                    config.predictorSampleRate(), config.ioDepth() == 0 ? null : config.ioDepth(), true);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.flashllm.flashstore.budget.RuntimeOverhead;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +28,14 @@ class FlashBundleOptionsTest {
         assertEquals(0.25, o.predictorSampleRate());
         assertEquals(0, o.ioDepth(), "automatic unless set");
         assertEquals(64, FlashBundleOptions.of(null, null, null, true, null, 64).ioDepth());
+    }
+
+    @Test
+    void theServerSetsAsideItsLargerRuntimeShare() {
+        assertEquals(RuntimeOverhead.forThisJvm(false), FlashBundleOptions.of("600M", null, null, true, null).overheadBytes());
+        assertEquals(RuntimeOverhead.forThisJvm(true),
+                FlashBundleOptions.of("600M", null, null, true, null, null, true).overheadBytes());
+        assertTrue(RuntimeOverhead.forThisJvm(true) > RuntimeOverhead.forThisJvm(false));
     }
 
     @Test

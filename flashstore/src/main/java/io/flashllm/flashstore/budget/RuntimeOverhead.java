@@ -1,0 +1,52 @@
+package io.flashllm.flashstore.budget;
+
+import com.sun.management.HotSpotDiagnosticMXBean;
+
+import java.lang.management.ManagementFactory;
+
+/**
+ * The JVM's own memory beside the heap, which a memory budget sets aside before it sizes the neuron
+ * cache: code cache, metaspace, class data, thread stacks, what the JIT compilers leave in the C
+ * heap, and the pages of the JVM's own files (libjvm, the class-data archive). A cgroup charges all
+ * of it like the model's pages, so every MiB reserved here and not used is a MiB of neuron cache lost.
+ *
+ * <p>Measured on the 1.1B bundle of the capped run after warm-up (RSS minus the heap and the budget's
+ * other parts; docs/benchmarks.md §4, session 18): {@code bench} 131 MiB, of which ~40 MiB was C heap
+ * that C2 had freed (its compile arenas) and glibc kept; with the JVM trimming the C heap
+ * ({@code -XX:TrimNativeHeapInterval}, which {@code bin/flashllm} and the Docker image pass) 91 MiB.
+ * The server also loads Vert.x, Netty and Micrometer: 158 and 127 MiB.
+ */
+public final class RuntimeOverhead {
+    /** A command-line run (generate, bench, perplexity, calibrate) in a JVM that trims its C heap. */
+    static final long CLI_TRIMMED = 96L << 20;
+    /** {@code flashllm serve} in a JVM that trims its C heap. */
+    static final long SERVER_TRIMMED = 128L << 20;
+    /** What glibc keeps of the JIT's freed memory when nothing trims it. */
+    static final long UNTRIMMED_EXTRA = 32L << 20;
+
+    /** The HotSpot option that makes the JVM give freed C heap back to the system every so many ms. */
+    public static final String TRIM_OPTION = "TrimNativeHeapInterval";
+
+    private RuntimeOverhead() {}
+
+    /** The reserve for a command-line run ({@code server == false}) or the server, trimmed or not. */
+    public static long bytes(boolean server, boolean trimmed) {
+        return (server ? SERVER_TRIMMED : CLI_TRIMMED) + (trimmed ? 0 : UNTRIMMED_EXTRA);
+    }
+
+    /** The reserve for this JVM: {@link #bytes} with whether it runs with {@value #TRIM_OPTION} above 0. */
+    public static long forThisJvm(boolean server) {
+        return bytes(server, nativeHeapTrimmed());
+    }
+
+    /** True when this JVM trims its C heap periodically; false when it does not or cannot say (not HotSpot). */
+    public static boolean nativeHeapTrimmed() {
+        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+        if (vm == null) return false;
+        try {
+            return Long.parseLong(vm.getVMOption(TRIM_OPTION).getValue()) > 0;
+        } catch (IllegalArgumentException absent) { // no such option (NumberFormatException is one too)
+            return false;
+        }
+    }
+}
