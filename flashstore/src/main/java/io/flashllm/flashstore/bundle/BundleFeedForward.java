@@ -590,7 +590,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
     /**
      * A batch of tokens (prompt processing): every token's neurons are selected, the union is read
      * once, then each token is computed over the cache rows. For windowing the batch is one step.
-     * When the union does not fit the cache the tokens run one by one through {@link #forward}.
+     * When the union does not fit the cache it streams ({@link #streamBatch}).
      */
     @Override
     public synchronized void forwardBatch(int layer, float[] x, int batch, float[] out) {
@@ -620,19 +620,23 @@ public final class BundleFeedForward implements BatchedFeedForward {
             }
             int[] ids = sel.neurons();
             for (int i = 0; i < sel.count(); i++) {
-                if (L.stamp[ids[i]] != mark) {
-                    L.stamp[ids[i]] = mark;
+                int id = ids[i];
+                if (L.stamp[id] != mark) {
+                    L.stamp[id] = mark;
+                    batchUses[id] = 1;
                     union++;
+                } else {
+                    batchUses[id]++;
                 }
             }
         }
         NeuronCache cache = L.cache;
         if (union > cache.capacity() - cache.hotCount()) {
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(x, b * dim, xTok, 0, dim);
-                forward(layer, xTok, outTok);
-                System.arraycopy(outTok, 0, out, b * dim, dim);
-            }
+            long t1 = System.nanoTime();
+            waitNanos = 0;
+            streamBatch(L, mark, union, batch, gateKnown, x, out);
+            L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
+            maybeChooseHot(L);
             return;
         }
         long t1 = System.nanoTime();
@@ -665,9 +669,105 @@ public final class BundleFeedForward implements BatchedFeedForward {
         maybeChooseHot(L);
     }
 
+    /**
+     * A batch whose union of neurons does not fit the cache (a long prompt under a small budget).
+     * Token by token, each token would read its own misses, and the union's neurons again for every
+     * token that uses them; here each missing neuron is read once for the whole batch, through the
+     * stream buffer in rounds of large coalesced reads, and every token is computed over each round's
+     * rows (a row counts for a token only where its gate fires for that token). The rows cached
+     * before the batch are computed for every token while the first round is read. The misses the
+     * batch's last token uses get cache rows where room can be made, so the decode that follows
+     * starts with them. The window, the activity and the hot region's warm-up count the batch as
+     * its tokens, each neuron requested as often as tokens use it.
+     */
+    private void streamBatch(Layer L, int mark, int union, int batch, boolean gateKnown, float[] x, float[] out) {
+        NeuronCache cache = L.cache;
+        int n = L.layout.neurons();
+        float[] lastGate = gateKnown ? gateBatch[batch - 1] : null;
+        cache.beginTokens(batch);
+        int m = 0, wanted = 0;
+        for (int j = 0; j < n; j++) {
+            if (L.stamp[j] != mark || cache.touch(j, batchUses[j])) continue;
+            L.miss[m++] = j;
+            if (lastGate != null && activation.apply(lastGate[j]) != 0f) wanted++;
+        }
+        L.counters.lookups(union, union - m);
+        int toKeep = wanted == 0 ? 0 : Math.min(wanted, cache.makeRoom(wanted));
+        int cachedRows = cache.used();
+        for (int b = 0; b < batch; b++) Arrays.fill(outBatch[b], 0, dim, 0f);
+        int i = 0, kept = 0;
+        boolean cachedDone = false;
+        do {
+            int start = i, streamed = 0, nNew = 0;
+            try {
+                while (i < m && streamed < stream.capacity()) {
+                    int neuron = L.miss[i++];
+                    int row = kept < toKeep && activation.apply(lastGate[neuron]) != 0f ? cache.reserve(neuron) : -1;
+                    if (row >= 0) {
+                        kept++;
+                        L.dest[neuron] = row;
+                        L.newRows[nNew++] = row;
+                    } else {
+                        streamIds[streamed] = neuron;
+                        L.dest[neuron] = -(streamed + 2);
+                        streamed++;
+                    }
+                }
+                if (i > start) {
+                    planReads(L, start, i);
+                    io.submit(L.batch);
+                }
+                if (!cachedDone) {
+                    computeBatch(L, cache.rows(), cache, null, null, 0, cachedRows, batch, gateKnown, x);
+                    cachedDone = true;
+                }
+                if (i > start) {
+                    long w = System.nanoTime();
+                    L.batch.await();
+                    waitNanos += System.nanoTime() - w;
+                }
+            } catch (RuntimeException e) {
+                if (i > start && !L.batch.isDone()) awaitQuietly(L.batch);
+                // A row reserved in this round holds whatever its read left there: drop it.
+                for (int k = start; k < i; k++) if (L.dest[L.miss[k]] >= 0) cache.evict(L.miss[k]);
+                throw e;
+            } finally {
+                for (int k = start; k < i; k++) L.dest[L.miss[k]] = -1;
+                batchGate = null;
+            }
+            L.counters.loaded(i - start);
+            computeBatch(L, cache.rows(), cache, null, L.newRows, 0, nNew, batch, gateKnown, x);
+            computeBatch(L, stream, null, streamIds, null, 0, streamed, batch, gateKnown, x);
+        } while (i < m);
+        for (int b = 0; b < batch; b++) {
+            float[] o = outBatch[b];
+            if (L.downBias != null) for (int k = 0; k < dim; k++) o[k] += L.downBias[k];
+            System.arraycopy(o, 0, out, b * dim, dim);
+        }
+    }
+
+    /** Adds rows {@code [from, to)} (of {@code list} when given) to every token's output in {@link #outBatch}. */
+    private void computeBatch(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int[] list, int from, int to,
+                              int batch, boolean gateKnown, float[] x) {
+        if (to <= from) return;
+        try {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(x, b * dim, xTok, 0, dim);
+                batchGate = gateKnown ? gateBatch[b] : null;
+                compute(L, rows, cache, ids, list, null, 0, from, to, xTok, outBatch[b]);
+            }
+        } finally {
+            batchGate = null;
+        }
+    }
+
     private float[] xTok = new float[0];
     private float[] outTok = new float[0];
     private float[][] gateBatch = new float[0][];
+    /** Each token's output while {@link #streamBatch} adds the rounds up. */
+    private float[][] outBatch = new float[0][];
+    /** How many of the batch's tokens use each neuron of the union (valid where the layer's stamp is the batch's mark). */
+    private int[] batchUses = new int[0];
 
     /** Grows the batch buffers to the largest batch seen (allocation happens once per new maximum). */
     private void ensureBatch(int batch) {
@@ -675,11 +775,21 @@ public final class BundleFeedForward implements BatchedFeedForward {
             xTok = new float[dim];
             outTok = new float[dim];
         }
+        if (batchUses.length == 0) {
+            int most = 0;
+            for (Layer l : layers) most = Math.max(most, l.layout.neurons());
+            batchUses = new int[most];
+        }
         if (gateBatch.length < batch) {
             int n = layers[0].layout.neurons();
             float[][] g = new float[batch][];
-            for (int b = 0; b < batch; b++) g[b] = b < gateBatch.length ? gateBatch[b] : new float[n];
+            float[][] o = new float[batch][];
+            for (int b = 0; b < batch; b++) {
+                g[b] = b < gateBatch.length ? gateBatch[b] : new float[n];
+                o[b] = b < outBatch.length ? outBatch[b] : new float[dim];
+            }
             gateBatch = g;
+            outBatch = o;
         }
     }
 

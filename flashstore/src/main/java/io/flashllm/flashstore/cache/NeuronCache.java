@@ -137,15 +137,20 @@ public final class NeuronCache {
      * Scans from the end so the row moved into a freed slot has already been judged.
      */
     public void beginToken() {
+        beginTokens(1);
+    }
+
+    /**
+     * Starts {@code tokens} tokens handled as one (a prompt batch read once for all of them). The
+     * window is applied as at the batch's first token, so a long batch does not push out the rows
+     * it is about to use; then the clock and the activity's decay advance by the other tokens, so
+     * the batch ages the cache and counts toward the hot region's warm-up as its tokens would, and
+     * rows it did not use leave at the next token.
+     */
+    public void beginTokens(int tokens) {
+        if (tokens < 1) throw new IllegalArgumentException("tokens must be >= 1, got " + tokens);
         step++;
-        if (growth != 0f) {
-            gain *= growth;
-            if (gain > RESCALE_AT) {
-                // Keep the floats finite: scale every activity and the gain down together (ratios unchanged).
-                for (int i = 0; i < activity.length; i++) activity[i] *= 1f / RESCALE_AT;
-                gain *= 1f / RESCALE_AT;
-            }
-        }
+        decay(1);
         long oldest = step - window;
         int evicted = 0;
         for (int r = used - 1; r >= hot; r--) {
@@ -155,12 +160,32 @@ public final class NeuronCache {
             }
         }
         if (evicted > 0) counters.evicted(evicted);
+        step += tokens - 1;
+        decay(tokens - 1);
+    }
+
+    /** Advances the activity's clock by {@code tokens}: every earlier request now counts for less. */
+    private void decay(int tokens) {
+        if (growth == 0f) return;
+        for (int t = 0; t < tokens; t++) {
+            gain *= growth;
+            if (gain > RESCALE_AT) {
+                // Keep the floats finite: scale every activity and the gain down together (ratios unchanged).
+                for (int i = 0; i < activity.length; i++) activity[i] *= 1f / RESCALE_AT;
+                gain *= 1f / RESCALE_AT;
+            }
+        }
     }
 
     /** Looks a neuron up for the current token; a hit marks it used. Counts are added in bulk by the caller. */
     public boolean touch(int neuron) {
-        activations[neuron]++;
-        activity[neuron] += gain;
+        return touch(neuron, 1);
+    }
+
+    /** As {@link #touch(int)} for a neuron that {@code requests} tokens of the current step use. */
+    public boolean touch(int neuron, int requests) {
+        activations[neuron] += requests;
+        activity[neuron] += gain * requests;
         if (rowOfNeuron[neuron] >= 0) {
             lastUsed[neuron] = step;
             return true;

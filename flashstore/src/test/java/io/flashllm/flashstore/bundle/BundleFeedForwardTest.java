@@ -444,7 +444,11 @@ class BundleFeedForwardTest {
         }
     }
 
-    /** A batch (prompt) reads the union of its tokens' neurons once; each token's output equals the plain FFN's. */
+    /**
+     * A batch (prompt) reads the union of its tokens' neurons once; each token's output equals the
+     * plain FFN's, whether the union fits the cache or streams through it in rounds, and a token
+     * decoded after a streamed batch (using the rows kept for the batch's last token) is right too.
+     */
     @ParameterizedTest
     @MethodSource("types")
     void batchEqualsPlainFfnPerToken(GgmlType type) throws IOException {
@@ -453,25 +457,43 @@ class BundleFeedForwardTest {
         Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
             List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
-            for (int rows : new int[] {128, 20}) { // union fits / does not fit (falls back to token by token)
+            // union fits / does not fit (streams, in one round or in many)
+            for (int[] rowsAndStream : new int[][] {{128, 1024}, {20, 1024}, {20, 8}}) {
+                int rows = rowsAndStream[0];
                 for (NeuronSelector sel : List.of(new GateExactSelector(gates, RELU), new DenseSelector())) {
-                    try (BundleFeedForward ffn = openDirect(out, RELU, gates, sel, BundleFfnOptions.unlimited(128).withCache(rows, 0))) {
+                    try (BundleFeedForward ffn = openDirect(out, RELU, gates, sel, BundleFfnOptions.unlimited(128)
+                            .withCache(rows, 0).withStreamRows(rowsAndStream[1]))) {
                         Random r = new Random(7);
                         int batch = 5;
-                        for (int l = 0; l < 2; l++) {
-                            float[] x = TinyModel.gaussian(r, batch * 64, 1f);
-                            float[] o = new float[batch * 64];
-                            ffn.forwardBatch(l, x, batch, o);
-                            for (int b = 0; b < batch; b++) {
-                                float[] xb = java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64);
-                                ReferenceFfn ref = ReferenceFfn.compute(g, l, RELU, xb, type.quantized());
-                                for (int i = 0; i < 64; i++) {
-                                    assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], sel.name() + " rows " + rows + " token " + b);
+                        // the second pass starts with rows the first one kept in the cache
+                        for (int pass = 0; pass < 2; pass++) {
+                            for (int l = 0; l < 2; l++) {
+                                float[] x = TinyModel.gaussian(r, batch * 64, 1f);
+                                float[] o = new float[batch * 64];
+                                ffn.forwardBatch(l, x, batch, o);
+                                for (int b = 0; b < batch; b++) {
+                                    float[] xb = java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64);
+                                    ReferenceFfn ref = ReferenceFfn.compute(g, l, RELU, xb, type.quantized());
+                                    for (int i = 0; i < 64; i++) {
+                                        assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], sel.name() + " rows " + rows + " token " + b);
+                                    }
                                 }
                             }
                         }
-                        if (rows == 128) assertEquals(1, ffn.cache(0).step(), "a batch is one windowing step");
-                        else assertEquals(5, ffn.cache(0).step(), "fallback runs token by token");
+                        assertEquals(rows == 128 ? 2 : 2 * batch, ffn.cache(0).step(),
+                                "a batch that fits is one windowing step, a streamed one as many as its tokens");
+                        if (rows == 20 && sel instanceof GateExactSelector) {
+                            assertTrue(ffn.cache(0).used() > 0, "the last token's neurons were kept");
+                        }
+                        for (int l = 0; l < 2; l++) {
+                            float[] x = TinyModel.gaussian(r, 64, 1f);
+                            float[] o = new float[64];
+                            ffn.forward(l, x, o);
+                            ReferenceFfn ref = ReferenceFfn.compute(g, l, RELU, x, type.quantized());
+                            for (int i = 0; i < 64; i++) {
+                                assertEquals(ref.out[i], o[i], ref.tolerance[i], sel.name() + " rows " + rows + " after the batch");
+                            }
+                        }
                     }
                 }
             }

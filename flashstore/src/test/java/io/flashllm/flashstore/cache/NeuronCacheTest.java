@@ -411,4 +411,40 @@ class NeuronCacheTest {
                     "both paths exercised: replaced " + replaced + ", streamed " + streamed + ", evictions " + counters.evictions());
         }
     }
+
+    /**
+     * Several tokens begun as one (a streamed prompt batch): the clock and the activity's decay
+     * advance by that many tokens, a neuron requested by k of them counts k requests, the window
+     * is applied as at the batch's first token (rows it is about to use stay however long it is),
+     * and rows the batch did not use leave at the next token.
+     */
+    @Test
+    void tokensBegunTogetherCountAsThatManyTokens() {
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache one = new NeuronCache(10, 4, SHAPES, 2, 16, arena, new LayerCounters());
+            NeuronCache many = new NeuronCache(10, 4, SHAPES, 2, 16, arena, new LayerCounters());
+            for (NeuronCache c : List.of(one, many)) {
+                c.beginToken();
+                for (int n : new int[] {1, 2}) {
+                    c.touch(n);
+                    fill(c, c.reserve(n), n);
+                }
+            }
+            for (int t = 0; t < 6; t++) one.beginToken();
+            many.beginTokens(6);
+            assertEquals(7, many.step());
+            assertEquals(one.step(), many.step());
+            assertEquals(one.activity(1), many.activity(1), 1e-6f, "a request six tokens ago decayed as much");
+            assertTrue(many.touch(2, 4), "used within the window before the batch: still cached");
+            assertFalse(many.touch(5, 3));
+            assertEquals(4 + 1, many.activationCount(2));
+            assertEquals(3, many.activationCount(5));
+            assertEquals(-1, one.rowOf(2), "six single tokens without it: gone");
+            assertTrue(many.rowOf(1) >= 0, "not used by the batch, kept until the next token");
+            many.beginToken();
+            assertEquals(-1, many.rowOf(1), "and gone then");
+            assertTrue(many.rowOf(2) >= 0);
+            assertThrows(IllegalArgumentException.class, () -> many.beginTokens(0));
+        }
+    }
 }

@@ -2,6 +2,7 @@ package io.flashllm.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flashllm.flashstore.budget.RuntimeOverhead;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,10 +46,11 @@ class ConvertCommandTest {
         JsonNode fromBundle = greedy(bundle);
         assertEquals(fromFile.get("prompt_tokens"), fromBundle.get("prompt_tokens"));
         assertEquals(fromFile.get("tokens"), fromBundle.get("tokens"));
-        // The resident part, the KV cache and fixed buffers (128 MiB of them the JVM's runtime reserve) take
-        // 146.0 MiB here, so 146.1M leaves the neuron cache ~100 KiB, less than the 272 KiB of FFN: neurons
+        // The resident part, the KV cache and fixed buffers take 18.0 MiB here beside the JVM's runtime
+        // reserve, so 18.1 MiB more leaves the neuron cache ~100 KiB, less than the 272 KiB of FFN: neurons
         // are evicted and read again, same answers.
-        JsonNode budgeted = greedy(bundle, "--memory-budget", "146.1M", "--window", "2");
+        long budget = RuntimeOverhead.forThisJvm(false) + (long) (18.1 * (1 << 20));
+        JsonNode budgeted = greedy(bundle, "--memory-budget", Long.toString(budget), "--window", "2");
         assertEquals(fromFile.get("tokens"), budgeted.get("tokens"));
     }
 
