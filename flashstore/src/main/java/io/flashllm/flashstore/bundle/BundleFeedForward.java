@@ -589,8 +589,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
 
     /**
      * A batch of tokens (prompt processing): every token's neurons are selected, the union is read
-     * once, then each token is computed over the cache rows. For windowing the batch is one step.
-     * When the union does not fit the cache it streams ({@link #streamBatch}).
+     * once, then each token is computed over the cache rows; for windowing such a batch is one step.
+     * When the union does not fit the cache it streams instead ({@link #streamBatch}).
      */
     @Override
     public synchronized void forwardBatch(int layer, float[] x, int batch, float[] out) {
