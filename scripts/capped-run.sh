@@ -64,9 +64,9 @@ if [ "$SELECTOR" = predicted ] && [ -z "$(ls -A "$BUNDLE/predictors" 2>/dev/null
 fi
 
 # Budget for flashllm inside the cap: the cap minus the Java heap, as README says (the budget counts
-# everything else, the JVM's non-heap memory included: 112 MiB reserved, ~91 MiB used here, with the
-# C heap trimmed as bin/flashllm does; JAVA_EXTRA=-XX:TrimNativeHeapInterval=0 runs the untrimmed JVM
-# and reserves 144 MiB).
+# everything else, the JVM's non-heap memory included: 128 MiB reserved, ~91 MiB used here with the
+# C heap trimmed as bin/flashllm does, the rest headroom for the kernel; JAVA_EXTRA=-XX:TrimNativeHeapInterval=0
+# runs the untrimmed JVM and reserves 160 MiB).
 BUDGET=${BUDGET:-$(( CAP_BYTES - $(to_bytes "$HEAP") ))}
 
 run_capped() { # name, flashllm args...

@@ -21,17 +21,17 @@ class RuntimeOverheadTest {
 
     @Test
     void theServerReservesMoreAndAnUntrimmedJvmMoreStill() {
-        assertEquals(112L << 20, RuntimeOverhead.bytes(false, true));
-        assertEquals(144L << 20, RuntimeOverhead.bytes(true, true));
-        assertEquals(144L << 20, RuntimeOverhead.bytes(false, false));
-        assertEquals(176L << 20, RuntimeOverhead.bytes(true, false));
+        assertEquals(128L << 20, RuntimeOverhead.bytes(false, true));
+        assertEquals(160L << 20, RuntimeOverhead.bytes(true, true));
+        assertEquals(160L << 20, RuntimeOverhead.bytes(false, false));
+        assertEquals(192L << 20, RuntimeOverhead.bytes(true, false));
     }
 
     @Test
     void aJvmTrimsWhenStartedWithAPositiveInterval() throws Exception {
-        assertEquals("trimmed=true cli=" + (112L << 20), probe("-XX:TrimNativeHeapInterval=1000"));
-        assertEquals("trimmed=false cli=" + (144L << 20), probe("-XX:TrimNativeHeapInterval=0"));
-        assertEquals("trimmed=false cli=" + (144L << 20), probe(null));
+        assertEquals("trimmed=true cli=" + (128L << 20), probe("-XX:TrimNativeHeapInterval=1000"));
+        assertEquals("trimmed=false cli=" + (160L << 20), probe("-XX:TrimNativeHeapInterval=0"));
+        assertEquals("trimmed=false cli=" + (160L << 20), probe(null));
     }
 
     @Test
