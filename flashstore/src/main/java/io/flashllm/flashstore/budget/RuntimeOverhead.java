@@ -17,8 +17,8 @@ import java.lang.management.ManagementFactory;
  * The server also loads Vert.x, Netty and Micrometer: 158 and 127 MiB. On top come what the kernel
  * charges a cgroup beside (page tables, slab) and the growth after a long prompt: with 96 MiB
  * reserved the 800 MiB cgroup re-read ~130,000 pages of the resident file per run, with 112 MiB still
- * 20,000-80,000 after a 64-token prompt, with 128 MiB (the untrimmed JVM's old reserve, now with the
- * ~35 MiB that trimming frees as headroom) 900-1,900, as the untrimmed JVM did in most runs. So
+ * 21,000-83,000 after a 64-token prompt, with 128 MiB (the untrimmed JVM's old reserve, now with the
+ * ~35 MiB that trimming frees as headroom) 900-1,900 in three runs, as the untrimmed JVM did in most. So
  * trimming buys headroom, not cache.
  */
 public final class RuntimeOverhead {

@@ -681,6 +681,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
      * its tokens, each neuron requested as often as tokens use it.
      */
     private void streamBatch(Layer L, int mark, int union, int batch, boolean gateKnown, float[] x, float[] out) {
+        // Kept rows need the last token's gate; without it (dense, predicted on bundled gates) all misses stream.
         NeuronCache cache = L.cache;
         int n = L.layout.neurons();
         float[] lastGate = gateKnown ? gateBatch[batch - 1] : null;
@@ -694,7 +695,10 @@ public final class BundleFeedForward implements BatchedFeedForward {
         L.counters.lookups(union, union - m);
         int toKeep = wanted == 0 ? 0 : Math.min(wanted, cache.makeRoom(wanted));
         int cachedRows = cache.used();
-        for (int b = 0; b < batch; b++) Arrays.fill(outBatch[b], 0, dim, 0f);
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(x, b * dim, xBatch[b], 0, dim);
+            Arrays.fill(outBatch[b], 0, dim, 0f);
+        }
         int i = 0, kept = 0;
         boolean cachedDone = false;
         do {
@@ -718,7 +722,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                     io.submit(L.batch);
                 }
                 if (!cachedDone) {
-                    computeBatch(L, cache.rows(), cache, null, null, 0, cachedRows, batch, gateKnown, x);
+                    computeBatch(L, cache.rows(), cache, null, null, 0, cachedRows, batch, gateKnown);
                     cachedDone = true;
                 }
                 if (i > start) {
@@ -733,11 +737,10 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 throw e;
             } finally {
                 for (int k = start; k < i; k++) L.dest[L.miss[k]] = -1;
-                batchGate = null;
             }
             L.counters.loaded(i - start);
-            computeBatch(L, cache.rows(), cache, null, L.newRows, 0, nNew, batch, gateKnown, x);
-            computeBatch(L, stream, null, streamIds, null, 0, streamed, batch, gateKnown, x);
+            computeBatch(L, cache.rows(), cache, null, L.newRows, 0, nNew, batch, gateKnown);
+            computeBatch(L, stream, null, streamIds, null, 0, streamed, batch, gateKnown);
         } while (i < m);
         for (int b = 0; b < batch; b++) {
             float[] o = outBatch[b];
@@ -748,13 +751,12 @@ public final class BundleFeedForward implements BatchedFeedForward {
 
     /** Adds rows {@code [from, to)} (of {@code list} when given) to every token's output in {@link #outBatch}. */
     private void computeBatch(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int[] list, int from, int to,
-                              int batch, boolean gateKnown, float[] x) {
+                              int batch, boolean gateKnown) {
         if (to <= from) return;
         try {
             for (int b = 0; b < batch; b++) {
-                System.arraycopy(x, b * dim, xTok, 0, dim);
                 batchGate = gateKnown ? gateBatch[b] : null;
-                compute(L, rows, cache, ids, list, null, 0, from, to, xTok, outBatch[b]);
+                compute(L, rows, cache, ids, list, null, 0, from, to, xBatch[b], outBatch[b]);
             }
         } finally {
             batchGate = null;
@@ -764,7 +766,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
     private float[] xTok = new float[0];
     private float[] outTok = new float[0];
     private float[][] gateBatch = new float[0][];
-    /** Each token's output while {@link #streamBatch} adds the rounds up. */
+    /** Each token's input and output while {@link #streamBatch} adds the rounds up (the kernels take whole arrays). */
+    private float[][] xBatch = new float[0][];
     private float[][] outBatch = new float[0][];
     /** How many of the batch's tokens use each neuron of the union (valid where the layer's stamp is the batch's mark). */
     private int[] batchUses = new int[0];
@@ -783,12 +786,15 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (gateBatch.length < batch) {
             int n = layers[0].layout.neurons();
             float[][] g = new float[batch][];
+            float[][] xs = new float[batch][];
             float[][] o = new float[batch][];
             for (int b = 0; b < batch; b++) {
                 g[b] = b < gateBatch.length ? gateBatch[b] : new float[n];
+                xs[b] = b < xBatch.length ? xBatch[b] : new float[dim];
                 o[b] = b < outBatch.length ? outBatch[b] : new float[dim];
             }
             gateBatch = g;
+            xBatch = xs;
             outBatch = o;
         }
     }
