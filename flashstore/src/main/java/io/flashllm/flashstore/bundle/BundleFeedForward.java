@@ -72,6 +72,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
         final ReadBatch batch;
         final long[] partOffset;
         final Selection hint;
+        /** {@link #chooseGuessed}'s heap of the likeliest guesses. */
+        final long[] guessHeap;
         /** Batch union marking: neuron j is in the current batch's union when stamp[j] == epoch. */
         final int[] stamp;
         int epoch;
@@ -111,6 +113,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             this.cache = new NeuronCache(n, options.cacheRowsPerLayer(), shapes, options.window(), options.halfLife(), arena, counters);
             this.selection = new Selection(n);
             this.hint = new Selection(n);
+            this.guessHeap = new long[Math.min(n, options.prefetchGuesses())];
             this.stamp = new int[n];
             this.residentGate = residentGate;
             this.upBias = upBias;
@@ -278,6 +281,13 @@ public final class BundleFeedForward implements BatchedFeedForward {
 
     private long chunkedSteps;
 
+    /** Neurons read ahead on the selector's guess at the next layer. */
+    long guessedReads() {
+        return guessedReads;
+    }
+
+    private long guessedReads;
+
     public LayerCounters counters(int layer) {
         return layers[layer].counters;
     }
@@ -403,12 +413,9 @@ public final class BundleFeedForward implements BatchedFeedForward {
     private void forwardChunked(Layer L, float[] x, float[] out) {
         int n = L.layout.neurons();
         int K = selectChunks;
-        finishPrefetch(L);
         Selection sel = L.selection;
         sel.clear();
         NeuronCache cache = L.cache;
-        cache.beginToken();
-        cache.beginReplacing();
         int mark = ++L.rowMark;
         Arrays.fill(out, 0, dim, 0f);
         waitNanos = 0;
@@ -423,6 +430,13 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 int before = sel.count();
                 chunked.selectChunk(L.index, x, c, K, sel);
                 selectNanos += System.nanoTime() - s0;
+                if (c == 0) {
+                    // A read-ahead into this layer had the first range's gate product to finish in;
+                    // its rows must be filled before any row moves or is looked at.
+                    finishPrefetch(L);
+                    cache.beginToken();
+                    cache.beginReplacing();
+                }
                 int[] ids = sel.neurons();
                 int missStart = m;
                 for (int i = before; i < sel.count(); i++) {
@@ -980,38 +994,114 @@ public final class BundleFeedForward implements BatchedFeedForward {
     }
 
     /**
-     * Reads ahead the next layer's likely neurons (the selector's hint) into that layer's free cache
-     * rows while this layer computes. Only free rows are used: evicting for a guess could throw out
-     * neurons the window still wants. The reads complete in the background; the next layer waits
-     * for them first thing.
+     * Reads ahead the next layer's likely neurons (the selector's hint) while this layer computes.
+     * An unranked hint (dense: every neuron) goes only into free rows: evicting for it could throw
+     * out neurons the window still wants. A ranked one (gate-exact's guessed gate values) reads its
+     * {@link BundleFfnOptions#prefetchGuesses} likeliest uncached neurons, into free rows or in place of the least
+     * active neurons the next layer's last token did not use. The reads complete in the background;
+     * the next layer waits for them first thing.
      */
     private void startPrefetch(Layer next, float[] x) {
         if (next.prefetchPending) return;
-        int free = next.cache.capacity() - next.cache.used();
-        if (free == 0) return;
         Selection h = next.hint;
         h.clear();
         if (!selector.prefetchHint(next.index, x, h)) return;
-        int m = 0;
-        int[] ids = h.neurons();
-        for (int i = 0; i < h.count() && m < free; i++) {
-            int n = ids[i];
-            if (next.cache.rowOf(n) < 0) next.miss[m++] = n;
-        }
+        int m = h.gateKnown() ? chooseGuessed(next, h) : chooseFree(next, h);
         if (m == 0) return;
-        for (int k = 0; k < m; k++) next.dest[next.miss[k]] = next.cache.reserve(next.miss[k]);
         next.prefetched = m;
         next.prefetchPending = true;
         planReads(next, 0, m);
         io.submit(next.batch);
     }
 
+    /** Uncached hint neurons into free rows, in the hint's order; their count. */
+    private int chooseFree(Layer next, Selection h) {
+        int free = next.cache.capacity() - next.cache.used();
+        int m = 0;
+        int[] ids = h.neurons();
+        for (int i = 0; i < h.count() && m < free; i++) {
+            int n = ids[i];
+            if (next.cache.rowOf(n) < 0) next.miss[m++] = n;
+        }
+        for (int k = 0; k < m; k++) next.dest[next.miss[k]] = next.cache.reserve(next.miss[k]);
+        return m;
+    }
+
+    /** The likeliest uncached hint neurons by guessed gate value, given rows; their count, ascending in miss. */
+    private int chooseGuessed(Layer next, Selection h) {
+        int want = options.prefetchGuesses();
+        if (want <= 0) return 0;
+        NeuronCache cache = next.cache;
+        float[] guess = h.gatePre();
+        int[] ids = h.neurons();
+        // Min-heap of (guess bits, id) over the best seen so far; firing guesses are positive, so bits order as floats.
+        long[] heap = next.guessHeap;
+        int size = 0;
+        want = Math.min(want, heap.length);
+        for (int i = 0; i < h.count(); i++) {
+            int n = ids[i];
+            if (cache.rowOf(n) >= 0) continue;
+            long key = ((long) Float.floatToRawIntBits(guess[n]) << 32) | n;
+            if (size < want) {
+                siftUp(heap, size++, key);
+            } else if (key > heap[0]) {
+                siftDown(heap, size, key);
+            }
+        }
+        int m = 0;
+        boolean replacing = false;
+        for (int k = 0; k < size; k++) {
+            int n = (int) heap[k];
+            int row = cache.reserve(n);
+            if (row < 0) {
+                if (!replacing) {
+                    cache.beginReplacing();
+                    cache.offerVictims(0, cache.neuronCount());
+                    replacing = true;
+                }
+                row = cache.claimAny(n);
+                if (row < 0) break;
+            }
+            next.dest[n] = row;
+            next.miss[m++] = n;
+        }
+        Arrays.sort(next.miss, 0, m); // reads are planned over ascending ids
+        guessedReads += m;
+        return m;
+    }
+
+    private static void siftUp(long[] heap, int i, long key) {
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (heap[parent] <= key) break;
+            heap[i] = heap[parent];
+            i = parent;
+        }
+        heap[i] = key;
+    }
+
+    /** Replaces the heap's minimum with {@code key}. */
+    private static void siftDown(long[] heap, int size, long key) {
+        int i = 0;
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= size) break;
+            if (child + 1 < size && heap[child + 1] < heap[child]) child++;
+            if (key <= heap[child]) break;
+            heap[i] = heap[child];
+            i = child;
+        }
+        heap[i] = key;
+    }
+
     /** Waits for a read-ahead into this layer; a failed one leaves no half-filled rows behind. */
     private void finishPrefetch(Layer L) {
         if (!L.prefetchPending) return;
         L.prefetchPending = false;
+        long t0 = System.nanoTime();
         try {
             L.batch.await();
+            L.counters.phases(0, System.nanoTime() - t0, 0);
             L.counters.loaded(L.prefetched);
         } catch (RuntimeException e) {
             for (int k = 0; k < L.prefetched; k++) L.cache.evict(L.miss[k]);

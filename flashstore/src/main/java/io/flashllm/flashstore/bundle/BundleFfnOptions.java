@@ -17,10 +17,12 @@ package io.flashllm.flashstore.bundle;
  *                          counted with this half-life in tokens, and a miss less active than every candidate is
  *                          streamed instead of cached ({@link io.flashllm.flashstore.cache.NeuronCache}); 0: the least
  *                          recently used, always cached
+ * @param prefetchGuesses   with a selector that guesses the next layer's gate values (gate-exact), how many of
+ *                          that layer's likeliest uncached neurons to read ahead while this layer computes (0: none)
  */
 public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPerLayer, int hotWarmupTokens,
                                int streamRows, int coalesceGapGroups, boolean verifyReads, boolean prefetch,
-                               int selectChunks, int halfLife) {
+                               int selectChunks, int halfLife, int prefetchGuesses) {
     public static final int DEFAULT_WINDOW = 5;
     /**
      * Four ranges: the first range's reads start after a quarter of the gate product, and each
@@ -34,6 +36,11 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
      * keep 55% of the needed neurons cached, against 44% for least recently used.
      */
     public static final int DEFAULT_HALF_LIFE = 16;
+    /**
+     * 64 per layer: in the capped run (docs/benchmarks.md §4, session 19) 32–64 guesses read ahead
+     * turned 4–6 points of misses into hits and decoded ~6% faster; 96–128 read more than they saved.
+     */
+    public static final int DEFAULT_PREFETCH_GUESSES = 64;
 
     public BundleFfnOptions {
         if (window < 1) throw new IllegalArgumentException("window must be >= 1");
@@ -45,44 +52,49 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
         if (selectChunks < 1 || selectChunks > MAX_SELECT_CHUNKS) {
             throw new IllegalArgumentException("selectChunks must be between 1 and " + MAX_SELECT_CHUNKS + ", got " + selectChunks);
         }
+        if (prefetchGuesses < 0) throw new IllegalArgumentException("prefetchGuesses must be >= 0, got " + prefetchGuesses);
         if (halfLife < 0) throw new IllegalArgumentException("halfLife must be >= 0 tokens (0: least recently used), got " + halfLife);
     }
 
     /** Cache sized to hold every neuron, default window, no hot region. */
     public static BundleFfnOptions unlimited(int neuronsPerLayer) {
         return new BundleFfnOptions(DEFAULT_WINDOW, neuronsPerLayer, 0, 0, 1024, 0, true, true, DEFAULT_SELECT_CHUNKS,
-                DEFAULT_HALF_LIFE);
+                DEFAULT_HALF_LIFE, DEFAULT_PREFETCH_GUESSES);
     }
 
     public BundleFfnOptions withCache(int rows, int hotRows) {
-        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife);
+        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
     }
 
     public BundleFfnOptions withWindow(int k) {
-        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife);
+        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
     }
 
     public BundleFfnOptions withStreamRows(int rows) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
     }
 
     public BundleFfnOptions withHotWarmup(int tokens) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
     }
 
     public BundleFfnOptions withCoalesceGap(int groups) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch, selectChunks, halfLife);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
     }
 
     public BundleFfnOptions withPrefetch(boolean on) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on, selectChunks, halfLife);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on, selectChunks, halfLife, prefetchGuesses);
     }
 
     public BundleFfnOptions withSelectChunks(int n) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, n, halfLife);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, n, halfLife, prefetchGuesses);
+    }
+
+    public BundleFfnOptions withPrefetchGuesses(int n) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, n);
     }
 
     public BundleFfnOptions withHalfLife(int tokens) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, tokens);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, tokens, prefetchGuesses);
     }
 }

@@ -167,7 +167,7 @@ public final class BundleModel implements AutoCloseable {
 
             // Refuse an impossible selector now, not at the first token.
             selector(options.selector(), act, gates, dir, null, options.selectors(),
-                    new SelectorContext(dir, m, act, tensor, null, 0, true)).close();
+                    new SelectorContext(dir, m, act, tensor, null, 0, true), null).close();
             BundleLayout bl = files.getFirst().layout();
             List<RowShape> cacheShapes = new ArrayList<>();
             for (PartSpec p : bl.parts()) {
@@ -186,10 +186,12 @@ public final class BundleModel implements AutoCloseable {
             ResidentPaging.Report paging = ResidentPaging.Report.NONE;
             int neurons = m.model().ffnDim();
             // For comparison runs: -Dflashllm.selectChunks=1 chooses all of a layer's neurons before reading any;
-            // -Dflashllm.cache.halfLife=0 makes room least recently used first, caching every miss it can.
+            // -Dflashllm.cache.halfLife=0 makes room least recently used first, caching every miss it can;
+            // -Dflashllm.prefetch.guesses=0 reads nothing ahead on gate-exact's guess at the next layer.
             BundleFfnOptions fo = BundleFfnOptions.unlimited(neurons).withWindow(options.window())
                     .withSelectChunks(Integer.getInteger("flashllm.selectChunks", BundleFfnOptions.DEFAULT_SELECT_CHUNKS))
-                    .withHalfLife(Integer.getInteger("flashllm.cache.halfLife", BundleFfnOptions.DEFAULT_HALF_LIFE));
+                    .withHalfLife(Integer.getInteger("flashllm.cache.halfLife", BundleFfnOptions.DEFAULT_HALF_LIFE))
+                    .withPrefetchGuesses(Integer.getInteger("flashllm.prefetch.guesses", BundleFfnOptions.DEFAULT_PREFETCH_GUESSES));
             if (options.memoryBudget() > 0) {
                 long residentBytes = 0;
                 for (Manifest.FileEntry e : m.files()) if (!layout.layerFiles().contains(e.path())) residentBytes += e.bytes();
@@ -269,7 +271,8 @@ public final class BundleModel implements AutoCloseable {
     }
 
     private static NeuronSelector selector(String name, FfnActivation act, List<WeightTensor> gates, Path dir,
-                                           Parallel parallel, SelectorProvider provider, SelectorContext context) {
+                                           Parallel parallel, SelectorProvider provider, SelectorContext context,
+                                           List<float[]> ffnNorms) {
         String s = name == null ? "auto" : name;
         if (s.equals("auto")) s = gates != null && act.gated() && act.sparse() ? "gate-exact" : "dense";
         return switch (s) {
@@ -282,7 +285,7 @@ public final class BundleModel implements AutoCloseable {
                 if (!act.gated() || !act.sparse()) {
                     throw new BundleException(dir, "selector gate-exact is exact only for gated ReLU-family activations, not " + act.kind());
                 }
-                yield new GateExactSelector(gates, act, parallel);
+                yield new GateExactSelector(gates, act, parallel, ffnNorms);
             }
             default -> {
                 NeuronSelector p = provider == null ? null : provider.open(s, context);
@@ -294,6 +297,18 @@ public final class BundleModel implements AutoCloseable {
                 throw new BundleException(dir, "unknown neuron selector '" + name + "' (auto, dense, gate-exact, predicted)");
             }
         };
+    }
+
+    /** Every layer's FFN norm weights (GGUF or Hugging Face spelling), or null when a layer has none. */
+    private List<float[]> ffnNorms(int layers) {
+        List<float[]> norms = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            String gg = "blk." + l + ".ffn_norm.weight", hfName = "model.layers." + l + ".post_attention_layernorm.weight";
+            WeightTensor t = gguf != null ? gguf.tensor(gg) : hf != null && hf.contains(hfName) ? hf.tensor(hfName) : null;
+            if (t == null) return null;
+            norms.add(floats(t));
+        }
+        return norms;
     }
 
     private static float[] floats(WeightTensor t) {
@@ -355,8 +370,10 @@ public final class BundleModel implements AutoCloseable {
         }
         double rate = predictorSampleRate >= 0 ? predictorSampleRate
                 : gates != null ? BundleOpenOptions.DEFAULT_PREDICTOR_SAMPLE_RATE : 0;
+        // The next layer's guess reads its gate: only where the gates are in DRAM, not read per layer.
         NeuronSelector selector = selector(selectorName, activation, gates, dir, parallel, selectors,
-                new SelectorContext(dir, manifest, activation, residentTensor, parallel, rate, false));
+                new SelectorContext(dir, manifest, activation, residentTensor, parallel, rate, false),
+                gateStream == null && gates != null ? ffnNorms(gates.size()) : null);
         try {
             ffn = new BundleFeedForward(files, gates, upBiases, downBiases, activation, selector, ffnOptions, io, true, parallel);
             if (gateStream != null) {

@@ -405,6 +405,17 @@ public final class NeuronCache {
         return -1;
     }
 
+    /**
+     * As {@link #claim}, but by activity the least active victim gives way whatever {@code neuron}'s
+     * own activity: for a neuron read ahead on a guess, which has not been requested yet.
+     */
+    public int claimAny(int neuron) {
+        if (rowOfNeuron[neuron] >= 0) throw new IllegalStateException("neuron " + neuron + " is already cached");
+        if (used < capacity()) return reserve(neuron);
+        if (growth != 0f) return heapSize == 0 ? -1 : replace((int) heapPop(), neuron);
+        return claim(neuron);
+    }
+
     private int replace(int r, int neuron) {
         rowOfNeuron[idOfRow[r]] = -1;
         idOfRow[r] = neuron;

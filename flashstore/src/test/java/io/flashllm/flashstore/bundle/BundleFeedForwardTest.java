@@ -289,6 +289,48 @@ class BundleFeedForwardTest {
         }
     }
 
+    /**
+     * gate-exact's guess at the next layer reads neurons ahead into free rows and, once the cache is
+     * full, in place of the least active ones (by activity and least recently used): every output
+     * stays exact, the same neurons are looked up, and no guess is read with the option at 0.
+     */
+    @Test
+    void guessedReadAheadChangesNothing() throws IOException {
+        TinyModel tm = new TinyModel(3, 64, 256, GgmlType.Q8_0, true, 29);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        Random r = new Random(3);
+        List<float[]> norms = new ArrayList<>();
+        for (int l = 0; l < 3; l++) {
+            float[] w = new float[64];
+            for (int i = 0; i < 64; i++) w[i] = 0.5f + r.nextFloat();
+            norms.add(w);
+        }
+        norms.getFirst()[5] = 0f;
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = new ArrayList<>();
+            for (int l = 0; l < 3; l++) gates.add(res.tensor("blk." + l + ".ffn_gate.weight"));
+            for (int halfLife : new int[] {BundleFfnOptions.DEFAULT_HALF_LIFE, 0}) {
+                for (int[] shape : new int[][] {{256, 0, 64}, {120, 4, 64}, {20, 2, 1}}) {
+                    long[] lookups = new long[2];
+                    for (int guesses : new int[] {0, 16}) {
+                        BundleFfnOptions o = BundleFfnOptions.unlimited(256).withCache(shape[0], shape[1]).withHotWarmup(2)
+                                .withStreamRows(shape[2]).withWindow(3).withHalfLife(halfLife).withPrefetchGuesses(guesses);
+                        try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU, null, norms), o)) {
+                            runTokens(ffn, g, RELU, true, 8, 64);
+                            String what = "half-life " + halfLife + ", cache " + shape[0] + ", guesses " + guesses;
+                            if (guesses == 0) assertEquals(0, ffn.guessedReads(), what);
+                            else assertTrue(ffn.guessedReads() > 16, what + ": read ahead " + ffn.guessedReads());
+                            if (shape[0] < 256) assertEquals(shape[0], ffn.cache(1).used(), what + ": the cache fills");
+                            for (int l = 0; l < 3; l++) lookups[guesses == 0 ? 0 : 1] += ffn.counters(l).lookups();
+                        }
+                    }
+                    assertEquals(lookups[0], lookups[1], "the same neurons are selected");
+                }
+            }
+        }
+    }
+
     @Test
     void memoryBudgetSizesTheCacheOrRefuses() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 128, GgmlType.Q8_0, true, 23);

@@ -306,6 +306,56 @@ class NeuronCacheTest {
         }
     }
 
+    /**
+     * A read-ahead on a guess takes a free row, else the least active offered victim even when the
+     * guessed neuron was never requested; nothing is left when no victim is.
+     */
+    @Test
+    void claimAnyGivesAGuessTheLeastActiveVictim() {
+        try (Arena arena = Arena.ofConfined()) {
+            LayerCounters counters = new LayerCounters();
+            NeuronCache c = new NeuronCache(100, 3, SHAPES, 10, 4, arena, counters);
+            c.beginToken();
+            c.touch(1);
+            fill(c, c.reserve(1), 1);
+            assertEquals(1, c.claimAny(70), "a free row first");
+            c.evict(70);
+            for (int n : new int[] {2, 3}) {
+                c.touch(n);
+                fill(c, c.reserve(n), n);
+            }
+            c.beginToken();
+            c.touch(1);
+            c.touch(3);
+            c.beginToken();
+            c.touch(1);
+            c.beginReplacing();
+            c.offerVictims(0, 100);                             // 2 and 3 (1 is used this token)
+            int row2 = c.rowOf(2), row3 = c.rowOf(3);
+            assertEquals(-1, c.claim(80), "claim keeps the more active cached neuron");
+            assertEquals(row2, c.claimAny(80), "a guess takes the least active victim though never requested");
+            fill(c, row2, 80);
+            assertEquals(row3, c.claimAny(81), "then the next least active");
+            fill(c, row3, 81);
+            assertEquals(-1, c.claimAny(82), "no victims left");
+            assertEquals(2, counters.evictions());
+            checkInvariants(c, Set.of(1, 80, 81));
+        }
+
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache lru = new NeuronCache(100, 1, SHAPES, 10, arena, new LayerCounters());
+            lru.beginToken();
+            lru.touch(5);
+            fill(lru, lru.reserve(5), 5);
+            lru.beginToken();
+            lru.beginReplacing();
+            lru.offerVictims(0, 100);
+            assertEquals(0, lru.claimAny(6), "least recently used: the oldest victim");
+            fill(lru, 0, 6);
+            checkInvariants(lru, Set.of(6));
+        }
+    }
+
     /** By activity, makeRoom evicts the least active unused neurons first (whole-layer selection). */
     @Test
     void makeRoomByActivityEvictsTheLeastActiveFirst() {

@@ -41,4 +41,49 @@ class GateExactSelectorTest {
             }
         }
     }
+
+    /**
+     * The guess at layer 1 is layer 1's gate times layer 0's FFN input re-scaled by the two layers'
+     * norm weights (a zero weight in layer 0 drops that input), with the neurons it says fire; no
+     * guess without norms or for layer 0.
+     */
+    @Test
+    void prefetchHintIsTheNextGateOnTheRescaledInput() {
+        int rows = 12, cols = 32;
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(11);
+            List<WeightTensor> gates = new java.util.ArrayList<>();
+            for (int l = 0; l < 2; l++) {
+                MemorySegment data = arena.allocate((long) rows * cols * 4, 64);
+                for (int i = 0; i < rows * cols; i++) data.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextGaussian());
+                gates.add(new WeightTensor("gate" + l, GgmlType.F32, new long[]{cols, rows}, data));
+            }
+            float[] n0 = new float[cols], n1 = new float[cols], x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                n0[i] = 0.5f + rnd.nextFloat();
+                n1[i] = 0.5f + rnd.nextFloat();
+                x[i] = (float) rnd.nextGaussian();
+            }
+            n0[3] = 0f;
+            FfnActivation act = new FfnActivation(FfnActivation.Kind.GATED_RELU, 0.1f);
+            GateExactSelector s = new GateExactSelector(gates, act, null, List.of(n0, n1));
+            Selection hint = new Selection(rows);
+            assertFalse(s.prefetchHint(0, x, hint), "nothing comes before layer 0");
+            assertTrue(s.prefetchHint(1, x, hint));
+            assertTrue(hint.gateKnown());
+            List<Integer> firing = new java.util.ArrayList<>();
+            for (int j = 0; j < rows; j++) {
+                double want = 0;
+                for (int i = 0; i < cols; i++) {
+                    float in = i == 3 ? 0f : x[i] * (n1[i] / n0[i]);
+                    want += gates.get(1).data().getAtIndex(ValueLayout.JAVA_FLOAT, (long) j * cols + i) * in;
+                }
+                assertEquals(want, hint.gatePre()[j], 1e-4, "guess of neuron " + j);
+                if (act.apply((float) want) != 0f) firing.add(j);
+            }
+            assertFalse(firing.isEmpty());
+            assertEquals(firing, Arrays.stream(Arrays.copyOf(hint.neurons(), hint.count())).boxed().toList());
+            assertFalse(new GateExactSelector(gates, act).prefetchHint(1, x, new Selection(rows)), "no norms, no guess");
+        }
+    }
 }
