@@ -502,9 +502,14 @@ class BundleFeedForwardTest {
             // union fits / does not fit (streams, in one round or in many)
             for (int[] rowsAndStream : new int[][] {{128, 1024}, {20, 1024}, {20, 8}}) {
                 int rows = rowsAndStream[0];
-                for (NeuronSelector sel : List.of(new GateExactSelector(gates, RELU), new DenseSelector())) {
+                float[] norm0 = new float[64], norm1 = new float[64];
+                java.util.Arrays.fill(norm0, 1f);
+                java.util.Arrays.fill(norm1, 0.5f);
+                // the second gate-exact also reads the next layer's neurons ahead on its guess
+                GateExactSelector guessing = new GateExactSelector(gates, RELU, null, List.of(norm0, norm1));
+                for (NeuronSelector sel : List.of(new GateExactSelector(gates, RELU), guessing, new DenseSelector())) {
                     try (BundleFeedForward ffn = openDirect(out, RELU, gates, sel, BundleFfnOptions.unlimited(128)
-                            .withCache(rows, 0).withStreamRows(rowsAndStream[1]))) {
+                            .withCache(rows, 0).withStreamRows(rowsAndStream[1]).withPrefetchGuesses(8))) {
                         Random r = new Random(7);
                         int batch = 5;
                         // the second pass starts with rows the first one kept in the cache
@@ -527,6 +532,8 @@ class BundleFeedForwardTest {
                         if (rows == 20 && sel instanceof GateExactSelector) {
                             assertTrue(ffn.cache(0).used() > 0, "the last token's neurons were kept");
                         }
+                        // (a streamed batch reads nothing ahead: the rows the next layer's last token used are kept)
+                        if (sel == guessing && rows == 128) assertTrue(ffn.guessedReads() > 0, "read ahead after the batches");
                         for (int l = 0; l < 2; l++) {
                             float[] x = TinyModel.gaussian(r, 64, 1f);
                             float[] o = new float[64];
