@@ -1,6 +1,7 @@
 package io.flashllm.flashstore.bundle;
 
 import io.flashllm.flashstore.cache.LayerCounters;
+import io.flashllm.flashstore.cache.LongMinHeap;
 import io.flashllm.flashstore.cache.NeuronCache;
 import io.flashllm.flashstore.cache.RowMatrix;
 import io.flashllm.flashstore.cache.RowShape;
@@ -1043,9 +1044,9 @@ public final class BundleFeedForward implements BatchedFeedForward {
             if (cache.rowOf(n) >= 0) continue;
             long key = ((long) Float.floatToRawIntBits(guess[n]) << 32) | n;
             if (size < want) {
-                siftUp(heap, size++, key);
+                LongMinHeap.push(heap, size++, key);
             } else if (key > heap[0]) {
-                siftDown(heap, size, key);
+                LongMinHeap.replaceMin(heap, size, key);
             }
         }
         int m = 0;
@@ -1068,30 +1069,6 @@ public final class BundleFeedForward implements BatchedFeedForward {
         Arrays.sort(next.miss, 0, m); // reads are planned over ascending ids
         guessedReads += m;
         return m;
-    }
-
-    private static void siftUp(long[] heap, int i, long key) {
-        while (i > 0) {
-            int parent = (i - 1) >>> 1;
-            if (heap[parent] <= key) break;
-            heap[i] = heap[parent];
-            i = parent;
-        }
-        heap[i] = key;
-    }
-
-    /** Replaces the heap's minimum with {@code key}. */
-    private static void siftDown(long[] heap, int size, long key) {
-        int i = 0;
-        while (true) {
-            int child = 2 * i + 1;
-            if (child >= size) break;
-            if (child + 1 < size && heap[child + 1] < heap[child]) child++;
-            if (key <= heap[child]) break;
-            heap[i] = heap[child];
-            i = child;
-        }
-        heap[i] = key;
     }
 
     /** Waits for a read-ahead into this layer; a failed one leaves no half-filled rows behind. */

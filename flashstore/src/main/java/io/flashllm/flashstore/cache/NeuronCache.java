@@ -334,30 +334,11 @@ public final class NeuronCache {
     private int heapSize;
 
     private void heapPush(long key) {
-        int i = heapSize++;
-        while (i > 0) {
-            int parent = (i - 1) >>> 1;
-            if (heap[parent] <= key) break;
-            heap[i] = heap[parent];
-            i = parent;
-        }
-        heap[i] = key;
+        LongMinHeap.push(heap, heapSize++, key);
     }
 
     private long heapPop() {
-        long top = heap[0];
-        long last = heap[--heapSize];
-        int i = 0;
-        while (true) {
-            int child = 2 * i + 1;
-            if (child >= heapSize) break;
-            if (child + 1 < heapSize && heap[child + 1] < heap[child]) child++;
-            if (last <= heap[child]) break;
-            heap[i] = heap[child];
-            i = child;
-        }
-        if (heapSize > 0) heap[i] = last;
-        return top;
+        return LongMinHeap.pop(heap, heapSize--);
     }
 
     /**
