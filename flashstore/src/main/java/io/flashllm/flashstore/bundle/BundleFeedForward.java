@@ -362,8 +362,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
             forwardChunked(L, x, out);
             return;
         }
+        long waited = finishPrefetch(L);
         long t0 = System.nanoTime();
-        finishPrefetch(L);
         Selection sel = L.selection;
         sel.clear();
         selector.select(layer, x, sel);
@@ -397,7 +397,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         }
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long t2 = System.nanoTime();
-        L.counters.phases(t1 - t0, waitNanos, t2 - t1 - waitNanos);
+        L.counters.phases(t1 - t0, waitNanos + waited, t2 - t1 - waitNanos);
         maybeChooseHot(L);
     }
 
@@ -434,7 +434,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 if (c == 0) {
                     // A read-ahead into this layer had the first range's gate product to finish in;
                     // its rows must be filled before any row moves or is looked at.
-                    finishPrefetch(L);
+                    waitNanos += finishPrefetch(L);
                     cache.beginToken();
                     cache.beginReplacing();
                 }
@@ -619,8 +619,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
         }
         Layer L = layers[layer];
         int n = L.layout.neurons();
+        long waited = finishPrefetch(L);
         long t0 = System.nanoTime();
-        finishPrefetch(L);
         int mark = ++L.epoch;
         int union = 0;
         boolean gateKnown = false;
@@ -650,7 +650,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             long t1 = System.nanoTime();
             waitNanos = 0;
             streamBatch(L, mark, union, batch, gateKnown, x, out);
-            L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
+            L.counters.phases(t1 - t0, waitNanos + waited, System.nanoTime() - t1 - waitNanos);
             maybeChooseHot(L);
             return;
         }
@@ -680,7 +680,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         } finally {
             batchGate = null;
         }
-        L.counters.phases(t1 - t0, waitNanos, System.nanoTime() - t1 - waitNanos);
+        L.counters.phases(t1 - t0, waitNanos + waited, System.nanoTime() - t1 - waitNanos);
         maybeChooseHot(L);
     }
 
@@ -1071,15 +1071,18 @@ public final class BundleFeedForward implements BatchedFeedForward {
         return m;
     }
 
-    /** Waits for a read-ahead into this layer; a failed one leaves no half-filled rows behind. */
-    private void finishPrefetch(Layer L) {
-        if (!L.prefetchPending) return;
+    /**
+     * Waits for a read-ahead into this layer; a failed one leaves no half-filled rows behind.
+     * Returns the nanoseconds waited, for the caller to count as waiting on flash.
+     */
+    private long finishPrefetch(Layer L) {
+        if (!L.prefetchPending) return 0;
         L.prefetchPending = false;
         long t0 = System.nanoTime();
         try {
             L.batch.await();
-            L.counters.phases(0, System.nanoTime() - t0, 0);
             L.counters.loaded(L.prefetched);
+            return System.nanoTime() - t0;
         } catch (RuntimeException e) {
             for (int k = 0; k < L.prefetched; k++) L.cache.evict(L.miss[k]);
             throw e;
