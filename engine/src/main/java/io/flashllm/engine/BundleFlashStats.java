@@ -103,6 +103,11 @@ final class BundleFlashStats implements FlashStats {
     }
 
     @Override
+    public long readAhead(int layer) {
+        return ffn.counters(layer).readAhead();
+    }
+
+    @Override
     public long evictions(int layer) {
         return ffn.counters(layer).evictions();
     }

@@ -23,6 +23,14 @@ public interface FlashStats {
     /** Neurons read from flash at {@code layer} (into the cache or through the stream buffer). */
     long neuronsLoaded(int layer);
 
+    /**
+     * Of {@link #neuronsLoaded}, those read ahead of need on the selector's guess at the layer
+     * (gate-exact's next-layer guess); 0 where nothing is read ahead that way.
+     */
+    default long readAhead(int layer) {
+        return 0;
+    }
+
     /** Neurons dropped from {@code layer}'s cache (window expired or room needed). */
     long evictions(int layer);
 

@@ -282,12 +282,12 @@ public final class BundleFeedForward implements BatchedFeedForward {
 
     private long chunkedSteps;
 
-    /** Neurons read ahead on the selector's guess at the next layer. */
+    /** Neurons read ahead on the selector's guess at the next layer, all layers. */
     long guessedReads() {
-        return guessedReads;
+        long n = 0;
+        for (Layer L : layers) n += L.counters.readAhead();
+        return n;
     }
-
-    private long guessedReads;
 
     public LayerCounters counters(int layer) {
         return layers[layer].counters;
@@ -1067,7 +1067,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             next.miss[m++] = n;
         }
         Arrays.sort(next.miss, 0, m); // reads are planned over ascending ids
-        guessedReads += m;
+        next.counters.readAhead(m);
         return m;
     }
 

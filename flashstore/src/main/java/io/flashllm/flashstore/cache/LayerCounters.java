@@ -10,6 +10,7 @@ public final class LayerCounters {
     private final LongAdder lookups = new LongAdder();
     private final LongAdder hits = new LongAdder();
     private final LongAdder neuronsLoaded = new LongAdder();
+    private final LongAdder readAhead = new LongAdder();
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder reads = new LongAdder();
     private final LongAdder readNanos = new LongAdder();
@@ -33,6 +34,11 @@ public final class LayerCounters {
 
     public void loaded(long neurons) {
         neuronsLoaded.add(neurons);
+    }
+
+    /** Neurons read ahead of need on the selector's guess (counted in {@link #loaded} too). */
+    public void readAhead(long neurons) {
+        readAhead.add(neurons);
     }
 
     public void read(long bytes, long nanos) {
@@ -72,6 +78,7 @@ public final class LayerCounters {
     public long lookups() { return lookups.sum(); }
     public long hits() { return hits.sum(); }
     public long neuronsLoaded() { return neuronsLoaded.sum(); }
+    public long readAhead() { return readAhead.sum(); }
     public long bytesRead() { return bytesRead.sum(); }
     public long reads() { return reads.sum(); }
     /** Sum of the latencies of all reads, nanoseconds (mean = readNanos / reads). */
@@ -80,7 +87,7 @@ public final class LayerCounters {
 
     @Override
     public String toString() {
-        return "lookups=" + lookups() + " hits=" + hits() + " loaded=" + neuronsLoaded() + " bytesRead=" + bytesRead()
+        return "lookups=" + lookups() + " hits=" + hits() + " loaded=" + neuronsLoaded() + " readAhead=" + readAhead() + " bytesRead=" + bytesRead()
                 + " reads=" + reads() + " readNanos=" + readNanos() + " evictions=" + evictions();
     }
 }

@@ -120,6 +120,7 @@ public final class BenchCommand implements Callable<Integer> {
                     o.put("flash_cache_hit_rate", flash.hitRate());
                     o.put("flash_neurons_needed_per_token", flash.perToken(flash.lookups()));
                     o.put("flash_neurons_read_per_token", flash.perToken(flash.neuronsLoaded()));
+                    o.put("flash_neurons_read_ahead_per_token", flash.perToken(flash.readAhead()));
                     o.put("flash_bytes_per_token", flash.perToken(flash.bytesRead()));
                     o.put("flash_reads_per_token", flash.perToken(flash.reads()));
                     o.put("flash_read_ms_mean", flash.meanReadMillis());
@@ -143,9 +144,9 @@ public final class BenchCommand implements Callable<Integer> {
                 if (rss >= 0) out.printf(Locale.ROOT, "peak RSS     %.1f MiB%n", rss / 1048576.0);
                 if (flashStats != null && flash.tokens() > 0) {
                     out.printf(Locale.ROOT, "flash        per decoded token: %,.0f neurons needed, %.1f%% in the DRAM cache, "
-                                    + "%,.0f read in %,.0f reads (%.1f MiB, %.2f ms mean read)%n",
+                                    + "%,.0f read (%,.0f of them ahead, on a guess) in %,.0f reads (%.1f MiB, %.2f ms mean read)%n",
                             flash.perToken(flash.lookups()), 100 * flash.hitRate(),
-                            flash.perToken(flash.neuronsLoaded()), flash.perToken(flash.reads()),
+                            flash.perToken(flash.neuronsLoaded()), flash.perToken(flash.readAhead()), flash.perToken(flash.reads()),
                             flash.perToken(flash.bytesRead()) / 1048576.0, flash.meanReadMillis());
                     out.printf(Locale.ROOT, "ffn time     per decoded token: %.1f ms choosing neurons, %.1f ms waiting on flash, "
                                     + "%.1f ms computing%n", flash.millisPerToken(flash.selectNanos()),

@@ -8,27 +8,28 @@ import io.flashllm.engine.api.FlashStats;
  * throughput). Counters are summed over layers; {@code tokens} is how many forward passes the
  * interval covered, so the per-token figures are per token over all layers.
  */
-record FlashFigures(long tokens, long lookups, long hits, long neuronsLoaded, long bytesRead, long reads,
+record FlashFigures(long tokens, long lookups, long hits, long neuronsLoaded, long readAhead, long bytesRead, long reads,
                     double readSeconds, long selectNanos, long waitNanos, long computeNanos) {
 
     static Snapshot snapshot(FlashStats s) {
-        long lookups = 0, hits = 0, loaded = 0;
+        long lookups = 0, hits = 0, loaded = 0, ahead = 0;
         for (int l = 0; l < s.layers(); l++) {
             lookups += s.lookups(l);
             hits += s.hits(l);
             loaded += s.neuronsLoaded(l);
+            ahead += s.readAhead(l);
         }
         FlashStats.FfnPhases p = s.ffnPhases();
-        return new Snapshot(lookups, hits, loaded, s.bytesRead(), s.reads(), s.readLatency().sumSeconds(),
+        return new Snapshot(lookups, hits, loaded, ahead, s.bytesRead(), s.reads(), s.readLatency().sumSeconds(),
                 p.selectNanos(), p.waitNanos(), p.computeNanos());
     }
 
     /** Raw counter values at one moment. */
-    record Snapshot(long lookups, long hits, long neuronsLoaded, long bytesRead, long reads, double readSeconds,
+    record Snapshot(long lookups, long hits, long neuronsLoaded, long readAhead, long bytesRead, long reads, double readSeconds,
                     long selectNanos, long waitNanos, long computeNanos) {
         FlashFigures since(Snapshot before, long tokens) {
             return new FlashFigures(tokens, lookups - before.lookups, hits - before.hits,
-                    neuronsLoaded - before.neuronsLoaded, bytesRead - before.bytesRead, reads - before.reads,
+                    neuronsLoaded - before.neuronsLoaded, readAhead - before.readAhead, bytesRead - before.bytesRead, reads - before.reads,
                     readSeconds - before.readSeconds, selectNanos - before.selectNanos,
                     waitNanos - before.waitNanos, computeNanos - before.computeNanos);
         }
@@ -36,11 +37,11 @@ record FlashFigures(long tokens, long lookups, long hits, long neuronsLoaded, lo
 
     FlashFigures plus(FlashFigures o) {
         return new FlashFigures(tokens + o.tokens, lookups + o.lookups, hits + o.hits,
-                neuronsLoaded + o.neuronsLoaded, bytesRead + o.bytesRead, reads + o.reads, readSeconds + o.readSeconds,
+                neuronsLoaded + o.neuronsLoaded, readAhead + o.readAhead, bytesRead + o.bytesRead, reads + o.reads, readSeconds + o.readSeconds,
                 selectNanos + o.selectNanos, waitNanos + o.waitNanos, computeNanos + o.computeNanos);
     }
 
-    static final FlashFigures NONE = new FlashFigures(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    static final FlashFigures NONE = new FlashFigures(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** Milliseconds per token of a phase's nanoseconds (NaN without tokens). */
     double millisPerToken(long nanos) {

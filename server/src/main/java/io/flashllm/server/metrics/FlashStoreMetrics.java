@@ -28,6 +28,8 @@ public record FlashStoreMetrics(FlashStats stats) implements FlashMetricsBinder 
                 layers, stats::hits).bindTo(registry);
         new LayerCounters("flashllm.neurons.loaded", "FFN neurons read from flash, per layer", layers,
                 stats::neuronsLoaded).bindTo(registry);
+        new LayerCounters("flashllm.neurons.read.ahead", "FFN neurons read from flash ahead of need on a guess, per layer"
+                + " (counted in flashllm_neurons_loaded_total too)", layers, stats::readAhead).bindTo(registry);
         new LayerCounters("flashllm.neuron.cache.evictions", "neurons dropped from the DRAM neuron cache, per layer",
                 layers, stats::evictions).bindTo(registry);
         FunctionCounter.builder("flashllm.flash.read.bytes", stats, s -> stats.bytesRead())

@@ -52,6 +52,18 @@ class ConvertCommandTest {
         long budget = RuntimeOverhead.forThisJvm(false) + (long) (18.1 * (1 << 20));
         JsonNode budgeted = greedy(bundle, "--memory-budget", Long.toString(budget), "--window", "2");
         assertEquals(fromFile.get("tokens"), budgeted.get("tokens"));
+
+        // bench on the bundle gives the flash figures per decoded token.
+        CliRun b = CliRun.of("bench", "--model", bundle.toString(), "--prompt-tokens", "4", "--gen-tokens", "8",
+                "--memory-budget", Long.toString(budget), "--window", "2", "--json", "--threads", "2", "--no-warmup");
+        assertEquals(0, b.exit(), b.err());
+        JsonNode f = JSON.readTree(b.out());
+        double hit = f.get("flash_cache_hit_rate").asDouble(), needed = f.get("flash_neurons_needed_per_token").asDouble();
+        double read = f.get("flash_neurons_read_per_token").asDouble(), ahead = f.get("flash_neurons_read_ahead_per_token").asDouble();
+        assertTrue(hit > 0 && hit < 1, f.toString());
+        assertTrue(needed > 0 && read > 0 && f.get("flash_reads_per_token").asDouble() > 0, f.toString());
+        assertTrue(ahead > 0 && ahead < read, "gate-exact reads layer 1's likeliest neurons ahead: " + f);
+        assertTrue(read <= needed * (1 - hit) + ahead + 1e-9, "misses and read-aheads are all that is read: " + f);
     }
 
     @Test

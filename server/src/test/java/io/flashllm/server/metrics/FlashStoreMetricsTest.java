@@ -25,6 +25,7 @@ class FlashStoreMetricsTest {
         @Override public long lookups(int layer) { return 10 + layer; }
         @Override public long hits(int layer) { return 4 + layer; }
         @Override public long neuronsLoaded(int layer) { return 6; }
+        @Override public long readAhead(int layer) { return layer; }
         @Override public long evictions(int layer) { return 2 * layer; }
         @Override public long bytesRead() { return 40960; }
         @Override public long reads() { return 10; }
@@ -63,6 +64,7 @@ class FlashStoreMetricsTest {
                 "flashllm_neuron_cache_lookups_total{layer=\"1\"} 11.0",
                 "flashllm_neuron_cache_hits_total{layer=\"0\"} 4.0",
                 "flashllm_neurons_loaded_total{layer=\"1\"} 6.0",
+                "flashllm_neurons_read_ahead_total{layer=\"1\"} 1.0",
                 "flashllm_neuron_cache_evictions_total{layer=\"1\"} 2.0",
                 "flashllm_flash_read_bytes_total 40960.0",
                 "flashllm_flash_reads_total 10.0",
