@@ -37,8 +37,9 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
      */
     public static final int DEFAULT_HALF_LIFE = 16;
     /**
-     * 64 per layer: in the capped run (docs/benchmarks.md §4, session 19) 32–64 guesses read ahead
-     * turned 4–6 points of misses into hits and decoded ~6% faster; 96–128 read more than they saved.
+     * 64 per layer: in the capped run (docs/benchmarks.md §4, session 19) 64 guesses read ahead
+     * turned 4–6 points of misses into hits and decoded ~6% faster on two cores; 96 read more than
+     * they saved.
      */
     public static final int DEFAULT_PREFETCH_GUESSES = 64;
 
