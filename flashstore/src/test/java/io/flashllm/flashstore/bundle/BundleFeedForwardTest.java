@@ -257,6 +257,39 @@ class BundleFeedForwardTest {
         }
     }
 
+    /**
+     * A read-ahead that hits a damaged group fails the next layer's step with the file named, and
+     * leaves none of its rows in the cache; once the file is repaired every token is exact again.
+     */
+    @Test
+    void failedReadAheadFailsTheNextLayerAndLeavesNoRows() throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 256, GgmlType.Q8_0, true, 19);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        Path layer1 = out.resolve(BundleFormat.layerFile(1));
+        List<Long> damaged = new ArrayList<>();
+        try (FfnFile f = FfnFile.open(layer1, false)) {
+            for (int grp = 0; grp < f.layout().groupCount(); grp++) damaged.add(f.groupOffset(grp) + 3);
+        }
+        float[] ones = new float[64];
+        java.util.Arrays.fill(ones, 1f);
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU, null, List.of(ones, ones)),
+                    BundleFfnOptions.unlimited(256).withCache(100, 0).withPrefetchGuesses(16))) {
+                flip(layer1, damaged);
+                float[] x = TinyModel.gaussian(new Random(3), 64, 1f);
+                ffn.forward(0, x, new float[64]);
+                assertTrue(ffn.guessedReads() > 0, "layer 1 was read ahead");
+                BundleException e = assertThrows(BundleException.class, () -> ffn.forward(1, x, new float[64]));
+                assertTrue(e.getMessage().contains("layer-001.bin"), e.getMessage());
+                assertEquals(0, ffn.cache(1).used(), "no row of the failed read-ahead stays");
+                flip(layer1, damaged);
+                runTokens(ffn, g, RELU, true, 4, 64);
+            }
+        }
+    }
+
     private static void flip(Path f, List<Long> offsets) throws IOException {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
                 java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
