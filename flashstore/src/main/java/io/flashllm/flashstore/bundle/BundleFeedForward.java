@@ -1000,7 +1000,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
      * out neurons the window still wants. A ranked one (gate-exact's guessed gate values) reads its
      * {@link BundleFfnOptions#prefetchGuesses} likeliest uncached neurons, into free rows or in place of the least
      * active neurons the next layer's last token did not use. The reads complete in the background;
-     * the next layer waits for them first thing.
+     * the next layer waits for them before it looks anything up (after its first gate range when it
+     * chooses in ranges).
      */
     private void startPrefetch(Layer next, float[] x) {
         if (next.prefetchPending) return;

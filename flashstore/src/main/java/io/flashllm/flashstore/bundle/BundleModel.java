@@ -299,14 +299,14 @@ public final class BundleModel implements AutoCloseable {
         };
     }
 
-    /** Every layer's FFN norm weights (GGUF or Hugging Face spelling), or null when a layer has none. */
+    /** Every layer's FFN-input norm weights, or null when a layer has none. */
     private List<float[]> ffnNorms(int layers) {
+        java.util.function.Predicate<String> exists = n -> gguf != null ? gguf.tensor(n) != null : hf.contains(n);
         List<float[]> norms = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
-            String gg = "blk." + l + ".ffn_norm.weight", hfName = "model.layers." + l + ".post_attention_layernorm.weight";
-            WeightTensor t = gguf != null ? gguf.tensor(gg) : hf != null && hf.contains(hfName) ? hf.tensor(hfName) : null;
-            if (t == null) return null;
-            norms.add(floats(t));
+            String name = FfnNames.ffnNorm(l, exists);
+            if (name == null) return null;
+            norms.add(floats(gguf != null ? gguf.tensor(name) : hf.tensor(name)));
         }
         return norms;
     }

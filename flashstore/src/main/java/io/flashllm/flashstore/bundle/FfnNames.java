@@ -33,6 +33,19 @@ public record FfnNames(String gate, String up, String down, String upBias, Strin
             new Pattern(null, "model.decoder.layers.%d.fc1.weight", "model.decoder.layers.%d.fc2.weight",
                     "model.decoder.layers.%d.fc1.bias", "model.decoder.layers.%d.fc2.bias"));
 
+    /** The RMSNorm gain applied to each layer's FFN input, GGUF and Hugging Face Llama-family spellings. */
+    private static final List<String> FFN_NORMS = List.of("blk.%d.ffn_norm.weight",
+            "model.layers.%d.post_attention_layernorm.weight");
+
+    /** The name of layer {@code layer}'s FFN-input norm weights in the first spelling that exists, or null. */
+    public static String ffnNorm(int layer, Predicate<String> exists) {
+        for (String p : FFN_NORMS) {
+            String n = p.formatted(layer);
+            if (exists.test(n)) return n;
+        }
+        return null;
+    }
+
     /** Every layer's names, layer 0 up, for the first spelling the model uses; empty if none. */
     public static List<FfnNames> detect(Predicate<String> exists) {
         for (Pattern p : PATTERNS) {

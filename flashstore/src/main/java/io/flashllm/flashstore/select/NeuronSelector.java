@@ -19,7 +19,10 @@ public interface NeuronSelector {
 
     /**
      * Neurons of {@code nextLayer} worth reading ahead while the current layer computes, given the
-     * current layer's FFN input; false when the selector has no useful guess (the default).
+     * current layer's FFN input; false when the selector has no useful guess (the default). A hint
+     * whose {@link Selection#gateKnown()} is set carries guessed gate values in {@code gatePre()}:
+     * only its likeliest uncached neurons are read, and they may take rows from cached ones; any
+     * other hint is read into free rows only.
      */
     default boolean prefetchHint(int nextLayer, float[] x, Selection out) {
         return false;

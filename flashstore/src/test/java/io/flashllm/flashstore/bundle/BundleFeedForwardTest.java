@@ -234,11 +234,7 @@ class BundleFeedForwardTest {
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
         Path layer = out.resolve(BundleFormat.layerFile(0));
-        List<Long> damaged = new ArrayList<>();
-        try (FfnFile f = FfnFile.open(layer, false)) {
-            int groups = f.layout().groupCount();
-            for (int grp = groups / 2; grp < groups; grp++) damaged.add(f.groupOffset(grp) + 3);
-        }
+        List<Long> damaged = groupBytes(layer, 0.5);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
             List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
             try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
@@ -267,10 +263,7 @@ class BundleFeedForwardTest {
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
         Path layer1 = out.resolve(BundleFormat.layerFile(1));
-        List<Long> damaged = new ArrayList<>();
-        try (FfnFile f = FfnFile.open(layer1, false)) {
-            for (int grp = 0; grp < f.layout().groupCount(); grp++) damaged.add(f.groupOffset(grp) + 3);
-        }
+        List<Long> damaged = groupBytes(layer1, 0);
         float[] ones = new float[64];
         java.util.Arrays.fill(ones, 1f);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
@@ -288,6 +281,16 @@ class BundleFeedForwardTest {
                 runTokens(ffn, g, RELU, true, 4, 64);
             }
         }
+    }
+
+    /** One byte inside each neuron group of a layer file, from the {@code from} share of its groups on. */
+    private static List<Long> groupBytes(Path layer, double from) throws IOException {
+        List<Long> offsets = new ArrayList<>();
+        try (FfnFile f = FfnFile.open(layer, false)) {
+            int groups = f.layout().groupCount();
+            for (int grp = (int) (groups * from); grp < groups; grp++) offsets.add(f.groupOffset(grp) + 3);
+        }
+        return offsets;
     }
 
     private static void flip(Path f, List<Long> offsets) throws IOException {
