@@ -1005,6 +1005,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
      */
     private void startPrefetch(Layer next, float[] x) {
         if (next.prefetchPending) return;
+        if (options.prefetchGuesses() == 0 && selector.guessesGateValues()) return; // a second gate product for nothing
         Selection h = next.hint;
         h.clear();
         if (!selector.prefetchHint(next.index, x, h)) return;

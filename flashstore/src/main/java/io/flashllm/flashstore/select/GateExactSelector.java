@@ -129,6 +129,11 @@ public final class GateExactSelector implements ChunkedSelector {
         return true;
     }
 
+    @Override
+    public boolean guessesGateValues() {
+        return normRatio != null;
+    }
+
     /** Element-wise w[l] / w[l-1]; a zero weight in layer l-1 gives 0 (its input says nothing of layer l's). */
     private static float[][] ratios(List<float[]> norms) {
         float[][] r = new float[norms.size()][];

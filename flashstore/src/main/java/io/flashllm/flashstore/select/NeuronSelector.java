@@ -28,6 +28,14 @@ public interface NeuronSelector {
         return false;
     }
 
+    /**
+     * True when {@link #prefetchHint} gives guessed gate values, which cost a product as large as a
+     * layer's gate: the FFN asks for none when it is to read no guesses.
+     */
+    default boolean guessesGateValues() {
+        return false;
+    }
+
     /** Releases what the selector holds (mapped predictor files); the bundle that built it calls this once. */
     default void close() {}
 }

@@ -283,6 +283,47 @@ class BundleFeedForwardTest {
         }
     }
 
+    /**
+     * With no guesses to read ({@code prefetchGuesses} 0) the guess is not worth its gate product:
+     * gate-exact's hint, a second gate product per layer, is never computed, and nothing is read ahead.
+     */
+    @Test
+    void noGuessesComputesNoHint() throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 256, GgmlType.Q8_0, true, 23);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        float[] ones = new float[64];
+        java.util.Arrays.fill(ones, 1f);
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            int[] hints = new int[1];
+            GateExactSelector exact = new GateExactSelector(gates, RELU, null, List.of(ones, ones));
+            NeuronSelector counting = new NeuronSelector() {
+                @Override public String name() { return exact.name(); }
+                @Override public void select(int layer, float[] x, Selection sel) { exact.select(layer, x, sel); }
+                @Override public boolean needsResidentGate() { return true; }
+                @Override public boolean guessesGateValues() { return exact.guessesGateValues(); }
+                @Override public boolean prefetchHint(int nextLayer, float[] x, Selection sel) {
+                    hints[0]++;
+                    return exact.prefetchHint(nextLayer, x, sel);
+                }
+            };
+            for (int guesses : new int[]{0, 16}) {
+                hints[0] = 0;
+                try (BundleFeedForward ffn = openDirect(out, RELU, gates, counting,
+                        BundleFfnOptions.unlimited(256).withCache(100, 0).withPrefetchGuesses(guesses))) {
+                    runTokens(ffn, g, RELU, true, 4, 64);
+                    if (guesses == 0) {
+                        assertEquals(0, hints[0], "no hint computed");
+                        assertEquals(0, ffn.guessedReads(), "nothing read ahead");
+                    } else {
+                        assertTrue(hints[0] > 0, "hints computed with guesses to read");
+                    }
+                }
+            }
+        }
+    }
+
     /** One byte inside each neuron group of a layer file, from the {@code from} share of its groups on. */
     private static List<Long> groupBytes(Path layer, double from) throws IOException {
         List<Long> offsets = new ArrayList<>();
