@@ -10,6 +10,7 @@
 #   CAP=600M MIN_READ=4K DENSE=0 sudo scripts/capped-run.sh   # gates read from flash per layer
 #   CAP=600M GATES=bundled SELECTOR=predicted sudo scripts/capped-run.sh   # the predictor's run (calibrates once)
 #   BENCH_EXTRA=--no-warmup sudo scripts/capped-run.sh   # extra flags for the bundle's bench
+#   BENCH_EXTRA='--prefetch-guesses 64' sudo scripts/capped-run.sh   # gate-exact reads 64 guessed neurons of the next layer ahead
 #   JAVA_EXTRA=-Dflashllm.selectChunks=1 sudo scripts/capped-run.sh   # extra JVM flags (here: the old selection order)
 #   BUDGET=796917760 sudo scripts/capped-run.sh   # --memory-budget in bytes instead of cap - heap
 #   HEAP=64m GC=-XX:+UseParallelGC BUDGET=$((720<<20)) sudo scripts/capped-run.sh   # session 9's settings

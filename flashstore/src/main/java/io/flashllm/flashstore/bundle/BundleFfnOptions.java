@@ -37,11 +37,13 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
      */
     public static final int DEFAULT_HALF_LIFE = 16;
     /**
-     * 64 per layer: in the capped run (docs/benchmarks.md §4, session 19) 64 guesses read ahead
-     * turned 4–6 points of misses into hits and decoded ~6% faster on two cores; 96 read more than
-     * they saved.
+     * None: the guess is a second gate product per layer, and on two cores it costs about what it
+     * saves (docs/benchmarks.md §4, session 20): under the 800 MiB cap 64 guesses a layer turned 4–5
+     * points of misses into hits and decoded at the same speed (+1%, nine pairs); with the cache
+     * large enough it only cost (−8% at 85% hits, −25% with every neuron cached). Worth turning on
+     * (64) where spare cores compute the guess or flash is much slower than the compute.
      */
-    public static final int DEFAULT_PREFETCH_GUESSES = 64;
+    public static final int DEFAULT_PREFETCH_GUESSES = 0;
 
     public BundleFfnOptions {
         if (window < 1) throw new IllegalArgumentException("window must be >= 1");

@@ -23,11 +23,14 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param selectors      builds selectors this package does not know (e.g. predicted), or null
  * @param predictorSampleRate share of (token, layer) pairs a learned selector checks against the exact
  *                       mask, for its recall counters (0 = none); negative = {@link #AUTO_SAMPLE_RATE}
+ * @param prefetchGuesses with gate-exact, how many of the next layer's likeliest uncached neurons to read
+ *                       ahead on a guess while this layer computes (0 = none, the default; see
+ *                       {@link BundleFfnOptions#DEFAULT_PREFETCH_GUESSES})
  */
 public record BundleOpenOptions(String selector, FfnActivation activation, long memoryBudget, long kvCacheBytes,
                                 long overheadBytes, double hotFraction, int window, int ioDepth, Verify verify,
                                 boolean preferDirect, int hotWarmupTokens, SelectorProvider selectors,
-                                double predictorSampleRate) {
+                                double predictorSampleRate, int prefetchGuesses) {
     /** Checks the sample rate. */
     public BundleOpenOptions {
         if (ioDepth < 0 || ioDepth > MAX_IO_DEPTH) {
@@ -35,6 +38,9 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
         }
         if (!(predictorSampleRate <= 1) || predictorSampleRate < 0 && predictorSampleRate != AUTO_SAMPLE_RATE) {
             throw new IllegalArgumentException("predictor sample rate must be in [0, 1], got " + predictorSampleRate);
+        }
+        if (prefetchGuesses < 0 || prefetchGuesses > MAX_PREFETCH_GUESSES) {
+            throw new IllegalArgumentException("prefetch guesses must be in [0, " + MAX_PREFETCH_GUESSES + "], got " + prefetchGuesses);
         }
     }
 
@@ -48,6 +54,9 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
 
     /** Reads in flight when each needs its own blocking thread (more threads would crowd two cores). */
     public static final int AUTO_IO_DEPTH_THREADS = 16;
+
+    /** Guessed neurons read ahead per layer at most: beyond a few hundred they only evict useful rows. */
+    public static final int MAX_PREFETCH_GUESSES = 1 << 16;
 
     /** io_setup's context and one buffer per read in flight: keep it sane. */
     public static final int MAX_IO_DEPTH = 1024;
@@ -75,51 +84,56 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
     public static BundleOpenOptions defaults() {
         return new BundleOpenOptions("auto", null, 0, 0, RuntimeOverhead.forThisJvm(false), 0.25, BundleFfnOptions.DEFAULT_WINDOW, 0,
                 Verify.QUICK, true, 32, null,
-                AUTO_SAMPLE_RATE);
+                AUTO_SAMPLE_RATE, BundleFfnOptions.DEFAULT_PREFETCH_GUESSES);
     }
 
     /** Reads in flight at once (0: automatic, see {@link #AUTO_IO_DEPTH_NATIVE_AIO}). */
     public BundleOpenOptions withIoDepth(int depth) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, depth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, depth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withSelector(String s) {
-        return new BundleOpenOptions(s, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(s, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withActivation(FfnActivation a) {
-        return new BundleOpenOptions(selector, a, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, a, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withMemoryBudget(long bytes, long kvBytes) {
-        return new BundleOpenOptions(selector, activation, bytes, kvBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, bytes, kvBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withOverhead(long bytes) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, bytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, bytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withHotFraction(double f) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, f, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, f, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withWindow(int k) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, k, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, k, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withVerify(Verify v) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, v, preferDirect, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, v, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withPreferDirect(boolean d) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, d, hotWarmupTokens, selectors, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, d, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withSelectors(SelectorProvider p) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, p, predictorSampleRate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, p, predictorSampleRate, prefetchGuesses);
     }
 
     public BundleOpenOptions withPredictorSampleRate(double rate) {
-        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, rate);
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, rate, prefetchGuesses);
+    }
+
+    /** Guessed neurons of the next layer read ahead per layer (gate-exact; 0: none). */
+    public BundleOpenOptions withPrefetchGuesses(int n) {
+        return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, ioDepth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, n);
     }
 }

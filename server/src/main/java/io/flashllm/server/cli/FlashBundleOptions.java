@@ -18,7 +18,8 @@ public final class FlashBundleOptions {
      * @param directIo            false reads through the page cache instead of O_DIRECT
      * @param predictorSampleRate share in [0, 1] as typed; null or blank: automatic
      * @throws IllegalArgumentException with a message {@code "<setting>: <what is wrong>"}, the setting
-     *                                  named as in the YAML file (memory-budget, window, predictor-sample-rate, io-depth)
+     *                                  named as in the YAML file (memory-budget, window, predictor-sample-rate, io-depth,
+     *                                  prefetch-guesses)
      */
     public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
                                        String predictorSampleRate) {
@@ -37,6 +38,15 @@ public final class FlashBundleOptions {
      */
     public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
                                        String predictorSampleRate, Integer ioDepth, boolean server) {
+        return of(memoryBudget, window, selector, directIo, predictorSampleRate, ioDepth, server, null);
+    }
+
+    /**
+     * As above, with gate-exact reading {@code prefetchGuesses} of the next layer's likeliest neurons
+     * ahead on a guess (null: the default, none).
+     */
+    public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
+                                       String predictorSampleRate, Integer ioDepth, boolean server, Integer prefetchGuesses) {
         BundleOpenOptions bundle = BundleOpenOptions.defaults().withPreferDirect(directIo)
                 .withOverhead(RuntimeOverhead.forThisJvm(server));
         if (memoryBudget != null && !memoryBudget.isBlank()) {
@@ -59,6 +69,13 @@ public final class FlashBundleOptions {
                         + ", got " + ioDepth);
             }
             bundle = bundle.withIoDepth(ioDepth);
+        }
+        if (prefetchGuesses != null) {
+            if (prefetchGuesses < 0 || prefetchGuesses > BundleOpenOptions.MAX_PREFETCH_GUESSES) {
+                throw new IllegalArgumentException("prefetch-guesses: must be between 0 and "
+                        + BundleOpenOptions.MAX_PREFETCH_GUESSES + ", got " + prefetchGuesses);
+            }
+            bundle = bundle.withPrefetchGuesses(prefetchGuesses);
         }
         if (predictorSampleRate != null && !predictorSampleRate.isBlank()) {
             String rate = predictorSampleRate.trim();

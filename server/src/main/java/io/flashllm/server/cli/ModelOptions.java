@@ -61,6 +61,11 @@ final class ModelOptions {
             description = "Flash bundles: reads in flight at once (default: 128 with Linux native AIO, else 16 read threads).")
     Integer ioDepth;
 
+    @Option(names = "--prefetch-guesses", paramLabel = "N",
+            description = "Flash bundles, gate-exact: read N of the next layer's likeliest neurons ahead on a guess while"
+                    + " a layer computes; the guess costs a second gate product per layer (default: 0, none).")
+    Integer prefetchGuesses;
+
     @Option(names = "--backend", paramLabel = "NAME",
             description = "Where decode steps run: cpu or tornado (TornadoVM; README \"GPU (TornadoVM)\") (default: cpu).")
     String backend;
@@ -78,7 +83,7 @@ final class ModelOptions {
         BundleOpenOptions bundle;
         try {
             bundle = FlashBundleOptions.of(memoryBudget, window, selector, !noDirectIo,
-                    predictorSampleRate == null ? null : predictorSampleRate.toString(), ioDepth);
+                    predictorSampleRate == null ? null : predictorSampleRate.toString(), ioDepth, false, prefetchGuesses);
         } catch (IllegalArgumentException e) {
             throw new CliErrors.UsageException("--" + e.getMessage());
         }

@@ -67,6 +67,7 @@ public final class ServerConfig {
     public String predictorSampleRate() { return (String) values.get(Setting.PREDICTOR_SAMPLE_RATE); }
     public int window() { return (Integer) values.get(Setting.WINDOW); }
     public int ioDepth() { return (Integer) values.get(Setting.IO_DEPTH); }
+    public int prefetchGuesses() { return (Integer) values.get(Setting.PREFETCH_GUESSES); }
     public boolean directIo() { return (Boolean) values.get(Setting.DIRECT_IO); }
     public String backend() { return (String) values.get(Setting.BACKEND); }
     public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }

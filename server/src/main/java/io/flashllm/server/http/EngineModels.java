@@ -39,7 +39,8 @@ final class EngineModels {
         BundleOpenOptions bundle;
         try {
             bundle = FlashBundleOptions.of(config.memoryBudget(), config.window(), config.selector(), config.directIo(),
-                    config.predictorSampleRate(), config.ioDepth() == 0 ? null : config.ioDepth(), true);
+                    config.predictorSampleRate(), config.ioDepth() == 0 ? null : config.ioDepth(), true,
+                    config.prefetchGuesses());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }

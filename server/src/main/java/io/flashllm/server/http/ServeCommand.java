@@ -74,6 +74,9 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--io-depth", paramLabel = "N",
             description = "Flash bundles: reads in flight at once (default: 128 with Linux native AIO, else 16 read threads).")
     Integer ioDepth;
+    @Option(names = "--prefetch-guesses", paramLabel = "N",
+            description = "Flash bundles, gate-exact: the next layer's likeliest neurons read ahead on a guess (default 0: none).")
+    Integer prefetchGuesses;
     @Option(names = "--backend", paramLabel = "NAME",
             description = "Where decode steps run: cpu or tornado (TornadoVM; README \"GPU (TornadoVM)\") (default: cpu).")
     String backend;
@@ -114,6 +117,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (predictorSampleRate != null) m.put(Setting.PREDICTOR_SAMPLE_RATE, predictorSampleRate);
         if (window != null) m.put(Setting.WINDOW, window.toString());
         if (ioDepth != null) m.put(Setting.IO_DEPTH, ioDepth.toString());
+        if (prefetchGuesses != null) m.put(Setting.PREFETCH_GUESSES, prefetchGuesses.toString());
         if (noDirectIo != null && noDirectIo) m.put(Setting.DIRECT_IO, "false");
         if (backend != null) m.put(Setting.BACKEND, backend);
         return m;

@@ -55,7 +55,8 @@ class ConvertCommandTest {
 
         // bench on the bundle gives the flash figures per decoded token.
         CliRun b = CliRun.of("bench", "--model", bundle.toString(), "--prompt-tokens", "4", "--gen-tokens", "8",
-                "--memory-budget", Long.toString(budget), "--window", "2", "--json", "--threads", "2", "--no-warmup");
+                "--memory-budget", Long.toString(budget), "--window", "2", "--json", "--threads", "2", "--no-warmup",
+                "--prefetch-guesses", "16");
         assertEquals(0, b.exit(), b.err());
         JsonNode f = JSON.readTree(b.out());
         double hit = f.get("flash_cache_hit_rate").asDouble(), needed = f.get("flash_neurons_needed_per_token").asDouble();

@@ -48,6 +48,19 @@ class FlashBundleOptionsTest {
     }
 
     @Test
+    void prefetchGuessesAreNoneUnlessSetAndCheckedWhenSet() {
+        assertEquals(0, BundleOpenOptions.defaults().prefetchGuesses(), "the guess costs a gate product: off by default");
+        assertEquals(0, FlashBundleOptions.of(null, null, null, true, null, null, true, null).prefetchGuesses());
+        assertEquals(64, FlashBundleOptions.of(null, null, null, true, null, null, true, 64).prefetchGuesses());
+        for (int bad : new int[] {-1, BundleOpenOptions.MAX_PREFETCH_GUESSES + 1}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> FlashBundleOptions.of(null, null, null, true, null, null, false, bad));
+            assertTrue(e.getMessage().startsWith("prefetch-guesses: "), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> BundleOpenOptions.defaults().withPrefetchGuesses(-1));
+    }
+
+    @Test
     void badValuesNameTheSetting() {
         String[][] cases = {{"memory-budget", "lots", null, null}, {"window", null, "-1", null},
                 {"predictor-sample-rate", null, null, "2"}, {"predictor-sample-rate", null, null, "-1"},

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The server config reaches the bundle options: selector predicted and its sample rate. */
+/** The server config reaches the bundle options: selector predicted and its sample rate, the read-ahead guesses. */
 class EngineModelsSelectorTest {
     @Test
     void predictedSelectorAndSampleRatePassThrough() {
@@ -22,6 +22,12 @@ class EngineModelsSelectorTest {
         assertEquals("predicted", o.bundle().selector());
         assertEquals(0.25, o.bundle().predictorSampleRate());
         assertEquals(BundleOpenOptions.AUTO_SAMPLE_RATE, EngineModels.loadOptions(ServerConfig.defaults()).bundle().predictorSampleRate());
+    }
+
+    @Test
+    void prefetchGuessesPassThrough() {
+        assertEquals(0, EngineModels.loadOptions(ServerConfig.defaults()).bundle().prefetchGuesses());
+        assertEquals(64, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.PREFETCH_GUESSES, 64))).bundle().prefetchGuesses());
     }
 
     @Test

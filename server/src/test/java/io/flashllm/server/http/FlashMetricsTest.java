@@ -72,7 +72,8 @@ class FlashMetricsTest {
     /** Open options whose budget leaves the neuron cache a quarter of every layer, window of one token. */
     private static BundleOpenOptions budgeted() {
         long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, 2, 16, 4);
-        BundleOpenOptions base = BundleOpenOptions.defaults().withWindow(1).withIoDepth(2).withOverhead(1 << 20);
+        BundleOpenOptions base = BundleOpenOptions.defaults().withWindow(1).withIoDepth(2).withOverhead(1 << 20)
+                .withPrefetchGuesses(16);
         try (BundleModel probe = BundleModel.open(bundle, base.withMemoryBudget(1L << 30, kv), null)) {
             MemoryBudget.Split s = probe.budget();
             long fixed = s.resident() + s.kvCache() + s.ioBuffers() + s.stream() + s.overhead();
