@@ -104,6 +104,18 @@ public final class BundleFeedForward implements BatchedFeedForward {
          */
         int lastMisses = Integer.MAX_VALUE;
         final int chunkMinMisses;
+        /**
+         * This layer's wait on flash per token and the cost of a guess at it (the guess's gate product
+         * and ranking, made during the layer before), nanoseconds, each averaged over recent tokens
+         * (weight 1/8 for the newest); guessCost < 0 until a guess was made. See {@link #guessPays}.
+         */
+        long recentWait;
+        long guessCost = -1;
+
+        /** Folds one token's wait on flash into {@link #recentWait}. */
+        void noteWait(long nanos) {
+            recentWait += (nanos - recentWait) / 8;
+        }
 
         Layer(int index, FfnFile file, WeightTensor residentGate, float[] upBias, float[] downBias, List<RowShape> shapes,
               List<Part> cacheParts) {
@@ -398,6 +410,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long t2 = System.nanoTime();
         L.counters.phases(t1 - t0, waitNanos + waited, t2 - t1 - waitNanos);
+        L.noteWait(waitNanos + waited);
         maybeChooseHot(L);
     }
 
@@ -487,6 +500,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (L.downBias != null) for (int i = 0; i < dim; i++) out[i] += L.downBias[i];
         long total = System.nanoTime() - start;
         L.counters.phases(selectNanos, waitNanos, total - selectNanos - waitNanos);
+        L.noteWait(waitNanos);
         maybeChooseHot(L);
     }
 
@@ -1005,16 +1019,33 @@ public final class BundleFeedForward implements BatchedFeedForward {
      */
     private void startPrefetch(Layer next, float[] x) {
         if (next.prefetchPending) return;
-        if (options.prefetchGuesses() == 0 && selector.guessesGateValues()) return; // a second gate product for nothing
+        boolean guess = selector.guessesGateValues();
+        if (guess && !guessPays(next)) return;
+        long t0 = System.nanoTime();
         Selection h = next.hint;
         h.clear();
         if (!selector.prefetchHint(next.index, x, h)) return;
         int m = h.gateKnown() ? chooseGuessed(next, h) : chooseFree(next, h);
+        if (guess) {
+            long cost = System.nanoTime() - t0;
+            next.guessCost = next.guessCost < 0 ? cost : next.guessCost + (cost - next.guessCost) / 8;
+        }
         if (m == 0) return;
         next.prefetched = m;
         next.prefetchPending = true;
         planReads(next, 0, m);
         io.submit(next.batch);
+    }
+
+    /**
+     * Whether guessing at layer {@code next} is worth a second gate product: some guesses to read, and
+     * the layer recently waited on flash at least {@link BundleFfnOptions#guessPays} times what its
+     * guess costs. Both are measured, so the guess stops where the cache holds what the tokens need,
+     * and starts again when they wait. The first guess is made to learn its cost.
+     */
+    private boolean guessPays(Layer next) {
+        if (options.prefetchGuesses() == 0) return false;
+        return next.guessCost < 0 || next.recentWait >= options.guessPays() * next.guessCost;
     }
 
     /** Uncached hint neurons into free rows, in the hint's order; their count. */

@@ -19,10 +19,13 @@ package io.flashllm.flashstore.bundle;
  *                          recently used, always cached
  * @param prefetchGuesses   with a selector that guesses the next layer's gate values (gate-exact), how many of
  *                          that layer's likeliest uncached neurons to read ahead while this layer computes (0: none)
+ * @param guessPays         the guess, a second gate product, is made for a layer only while the layer's recent
+ *                          wait on flash is at least this many times what the guess costs (both measured, per
+ *                          layer); 0: always
  */
 public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPerLayer, int hotWarmupTokens,
                                int streamRows, int coalesceGapGroups, boolean verifyReads, boolean prefetch,
-                               int selectChunks, int halfLife, int prefetchGuesses) {
+                               int selectChunks, int halfLife, int prefetchGuesses, double guessPays) {
     public static final int DEFAULT_WINDOW = 5;
     /**
      * Four ranges: the first range's reads start after a quarter of the gate product, and each
@@ -37,13 +40,17 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
      */
     public static final int DEFAULT_HALF_LIFE = 16;
     /**
-     * None: the guess is a second gate product per layer, and on two cores it costs about what it
-     * saves (docs/benchmarks.md §4, session 20): under the 800 MiB cap 64 guesses a layer turned 4–5
-     * points of misses into hits and decoded at the same speed (+1%, nine pairs); with the cache
-     * large enough it only cost (−8% at 85% hits, −25% with every neuron cached). Worth turning on
-     * (64) where spare cores compute the guess or flash is much slower than the compute.
+     * 64 per layer, while the layer waits on flash (see {@link #DEFAULT_GUESS_PAYS}): under the
+     * 800 MiB cap 64 guesses turn 4–5 points of misses into hits, +3% decode over eleven pairs
+     * (docs/benchmarks.md §4, sessions 19–20); 96 read more than they saved.
      */
-    public static final int DEFAULT_PREFETCH_GUESSES = 0;
+    public static final int DEFAULT_PREFETCH_GUESSES = 64;
+    /**
+     * Twice: on two cores the guess (~0.9 ms a layer on the 1.1B) paid where a layer waited ~3.6 ms
+     * (the 800 MiB cap, +3%) and cost where it waited ~1.3 ms (a 4 GiB budget, −8%) or nothing
+     * (every neuron cached, −25%) (docs/benchmarks.md §4, session 20).
+     */
+    public static final double DEFAULT_GUESS_PAYS = 2.0;
 
     public BundleFfnOptions {
         if (window < 1) throw new IllegalArgumentException("window must be >= 1");
@@ -55,6 +62,9 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
         if (selectChunks < 1 || selectChunks > MAX_SELECT_CHUNKS) {
             throw new IllegalArgumentException("selectChunks must be between 1 and " + MAX_SELECT_CHUNKS + ", got " + selectChunks);
         }
+        if (!(guessPays >= 0) || Double.isInfinite(guessPays)) {
+            throw new IllegalArgumentException("guessPays must be a finite ratio >= 0, got " + guessPays);
+        }
         if (prefetchGuesses < 0) throw new IllegalArgumentException("prefetchGuesses must be >= 0, got " + prefetchGuesses);
         if (halfLife < 0) throw new IllegalArgumentException("halfLife must be >= 0 tokens (0: least recently used), got " + halfLife);
     }
@@ -62,42 +72,46 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
     /** Cache sized to hold every neuron, default window, no hot region. */
     public static BundleFfnOptions unlimited(int neuronsPerLayer) {
         return new BundleFfnOptions(DEFAULT_WINDOW, neuronsPerLayer, 0, 0, 1024, 0, true, true, DEFAULT_SELECT_CHUNKS,
-                DEFAULT_HALF_LIFE, DEFAULT_PREFETCH_GUESSES);
+                DEFAULT_HALF_LIFE, DEFAULT_PREFETCH_GUESSES, DEFAULT_GUESS_PAYS);
     }
 
     public BundleFfnOptions withCache(int rows, int hotRows) {
-        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
+        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
     }
 
     public BundleFfnOptions withWindow(int k) {
-        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
+        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
     }
 
     public BundleFfnOptions withStreamRows(int rows) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
     }
 
     public BundleFfnOptions withHotWarmup(int tokens) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
     }
 
     public BundleFfnOptions withCoalesceGap(int groups) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
     }
 
     public BundleFfnOptions withPrefetch(boolean on) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on, selectChunks, halfLife, prefetchGuesses);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on, selectChunks, halfLife, prefetchGuesses, guessPays);
     }
 
     public BundleFfnOptions withSelectChunks(int n) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, n, halfLife, prefetchGuesses);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, n, halfLife, prefetchGuesses, guessPays);
     }
 
     public BundleFfnOptions withPrefetchGuesses(int n) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, n);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, n, guessPays);
     }
 
     public BundleFfnOptions withHalfLife(int tokens) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, tokens, prefetchGuesses);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, tokens, prefetchGuesses, guessPays);
+    }
+
+    public BundleFfnOptions withGuessPays(double ratio) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, ratio);
     }
 }

@@ -24,8 +24,8 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param predictorSampleRate share of (token, layer) pairs a learned selector checks against the exact
  *                       mask, for its recall counters (0 = none); negative = {@link #AUTO_SAMPLE_RATE}
  * @param prefetchGuesses with gate-exact, how many of the next layer's likeliest uncached neurons to read
- *                       ahead on a guess while this layer computes (0 = none, the default; see
- *                       {@link BundleFfnOptions#DEFAULT_PREFETCH_GUESSES})
+ *                       ahead on a guess while this layer computes, for layers that wait on flash (0 = none;
+ *                       default {@link BundleFfnOptions#DEFAULT_PREFETCH_GUESSES})
  */
 public record BundleOpenOptions(String selector, FfnActivation activation, long memoryBudget, long kvCacheBytes,
                                 long overheadBytes, double hotFraction, int window, int ioDepth, Verify verify,

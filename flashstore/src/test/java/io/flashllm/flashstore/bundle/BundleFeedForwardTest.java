@@ -284,11 +284,12 @@ class BundleFeedForwardTest {
     }
 
     /**
-     * With no guesses to read ({@code prefetchGuesses} 0) the guess is not worth its gate product:
-     * gate-exact's hint, a second gate product per layer, is never computed, and nothing is read ahead.
+     * Gate-exact's guess is a second gate product per layer: with no guesses to read
+     * ({@code prefetchGuesses} 0) it is never computed and nothing is read ahead, and with guesses it
+     * is computed only while the layer waits on flash ({@code guessPays}).
      */
     @Test
-    void noGuessesComputesNoHint() throws IOException {
+    void theGuessIsComputedOnlyWhenItCanPay() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 256, GgmlType.Q8_0, true, 23);
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
@@ -311,14 +312,32 @@ class BundleFeedForwardTest {
             for (int guesses : new int[]{0, 16}) {
                 hints[0] = 0;
                 try (BundleFeedForward ffn = openDirect(out, RELU, gates, counting,
-                        BundleFfnOptions.unlimited(256).withCache(100, 0).withPrefetchGuesses(guesses))) {
+                        BundleFfnOptions.unlimited(256).withCache(100, 0).withPrefetchGuesses(guesses).withGuessPays(0))) {
                     runTokens(ffn, g, RELU, true, 4, 64);
                     if (guesses == 0) {
                         assertEquals(0, hints[0], "no hint computed");
                         assertEquals(0, ffn.guessedReads(), "nothing read ahead");
                     } else {
-                        assertTrue(hints[0] > 0, "hints computed with guesses to read");
+                        assertEquals(4, hints[0], "a hint at layer 1 every token");
                     }
+                }
+            }
+            // A cache that holds every neuron leaves nothing to wait for: after the first guess, which
+            // measures what a guess costs, none is worth its gate product. With ratio 0 every token guesses.
+            for (double pays : new double[]{BundleFfnOptions.DEFAULT_GUESS_PAYS, 0}) {
+                hints[0] = 0;
+                try (BundleFeedForward ffn = openDirect(out, RELU, gates, counting,
+                        BundleFfnOptions.unlimited(256).withPrefetchGuesses(16).withGuessPays(pays))) {
+                    // The first token's reads fade from the layer's recent wait over some tokens.
+                    int tokens = 0, quiet = 0;
+                    while (quiet < 8 && tokens < (pays == 0 ? 20 : 400)) {
+                        int before = hints[0];
+                        runTokens(ffn, g, RELU, true, 1, 64);
+                        tokens++;
+                        quiet = hints[0] == before ? quiet + 1 : 0;
+                    }
+                    if (pays == 0) assertEquals(tokens, hints[0], "a guess at layer 1 every token");
+                    else assertEquals(8, quiet, "no guess once the layer stops waiting (" + tokens + " tokens)");
                 }
             }
         }
@@ -392,7 +411,8 @@ class BundleFeedForwardTest {
                     long[] lookups = new long[2];
                     for (int guesses : new int[] {0, 16}) {
                         BundleFfnOptions o = BundleFfnOptions.unlimited(256).withCache(shape[0], shape[1]).withHotWarmup(2)
-                                .withStreamRows(shape[2]).withWindow(3).withHalfLife(halfLife).withPrefetchGuesses(guesses);
+                                .withStreamRows(shape[2]).withWindow(3).withHalfLife(halfLife).withPrefetchGuesses(guesses)
+                                .withGuessPays(0);
                         try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU, null, norms), o)) {
                             runTokens(ffn, g, RELU, true, 8, 64);
                             String what = "half-life " + halfLife + ", cache " + shape[0] + ", guesses " + guesses;
@@ -586,7 +606,8 @@ class BundleFeedForwardTest {
                 GateExactSelector guessing = new GateExactSelector(gates, RELU, null, List.of(norm0, norm1));
                 for (NeuronSelector sel : List.of(new GateExactSelector(gates, RELU), guessing, new DenseSelector())) {
                     try (BundleFeedForward ffn = openDirect(out, RELU, gates, sel, BundleFfnOptions.unlimited(128)
-                            .withCache(rows, 0).withStreamRows(rowsAndStream[1]).withPrefetchGuesses(8))) {
+                            .withCache(rows, 0).withStreamRows(rowsAndStream[1]).withPrefetchGuesses(8)
+                            .withGuessPays(0))) {
                         Random r = new Random(7);
                         int batch = 5;
                         // the second pass starts with rows the first one kept in the cache

@@ -43,7 +43,7 @@ public final class FlashBundleOptions {
 
     /**
      * As above, with gate-exact reading {@code prefetchGuesses} of the next layer's likeliest neurons
-     * ahead on a guess (null: the default, none).
+     * ahead on a guess (null: the default, {@code BundleFfnOptions.DEFAULT_PREFETCH_GUESSES}).
      */
     public static BundleOpenOptions of(String memoryBudget, Integer window, String selector, boolean directIo,
                                        String predictorSampleRate, Integer ioDepth, boolean server, Integer prefetchGuesses) {

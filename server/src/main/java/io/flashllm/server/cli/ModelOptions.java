@@ -63,7 +63,7 @@ final class ModelOptions {
 
     @Option(names = "--prefetch-guesses", paramLabel = "N",
             description = "Flash bundles, gate-exact: read N of the next layer's likeliest neurons ahead on a guess while"
-                    + " a layer computes; the guess costs a second gate product per layer (default: 0, none).")
+                    + " a layer computes, for layers that wait on flash; the guess costs a second gate product (default: 64; 0: none).")
     Integer prefetchGuesses;
 
     @Option(names = "--backend", paramLabel = "NAME",

@@ -48,9 +48,9 @@ public enum Setting {
             "flash bundles: tokens a used neuron stays in the DRAM cache"),
     IO_DEPTH("io-depth", Kind.INT, 0, 0, 1024, false,
             "flash bundles: reads in flight at once (0: automatic, 128 with Linux native AIO, else 16 read threads)"),
-    PREFETCH_GUESSES("prefetch-guesses", Kind.INT, 0, 0, 1 << 16, false,
-            "flash bundles, gate-exact: the next layer's likeliest neurons read ahead on a guess while a layer computes"
-                    + " (0: none; the guess costs a second gate product per layer)"),
+    PREFETCH_GUESSES("prefetch-guesses", Kind.INT, 64, 0, 1 << 16, false,
+            "flash bundles, gate-exact: the next layer's likeliest neurons read ahead on a guess while a layer computes,"
+                    + " for layers that wait on flash (the guess costs a second gate product; 0: none)"),
     DIRECT_IO("direct-io", Kind.BOOL, true, 0, 0, false,
             "flash bundles: read neurons with O_DIRECT (false: through the page cache)"),
     BACKEND("backend", Kind.STRING, "cpu", 0, 0, false,

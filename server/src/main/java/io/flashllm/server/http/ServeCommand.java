@@ -75,7 +75,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Flash bundles: reads in flight at once (default: 128 with Linux native AIO, else 16 read threads).")
     Integer ioDepth;
     @Option(names = "--prefetch-guesses", paramLabel = "N",
-            description = "Flash bundles, gate-exact: the next layer's likeliest neurons read ahead on a guess (default 0: none).")
+            description = "Flash bundles, gate-exact: the next layer's likeliest neurons read ahead on a guess, for layers that wait on flash (default 64; 0: none).")
     Integer prefetchGuesses;
     @Option(names = "--backend", paramLabel = "NAME",
             description = "Where decode steps run: cpu or tornado (TornadoVM; README \"GPU (TornadoVM)\") (default: cpu).")

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flashllm.flashstore.budget.RuntimeOverhead;
+import io.flashllm.flashstore.bundle.BundleFfnOptions;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import org.junit.jupiter.api.Test;
 
@@ -48,9 +49,11 @@ class FlashBundleOptionsTest {
     }
 
     @Test
-    void prefetchGuessesAreNoneUnlessSetAndCheckedWhenSet() {
-        assertEquals(0, BundleOpenOptions.defaults().prefetchGuesses(), "the guess costs a gate product: off by default");
-        assertEquals(0, FlashBundleOptions.of(null, null, null, true, null, null, true, null).prefetchGuesses());
+    void prefetchGuessesPassThroughAndAreChecked() {
+        assertEquals(BundleFfnOptions.DEFAULT_PREFETCH_GUESSES, BundleOpenOptions.defaults().prefetchGuesses());
+        assertEquals(BundleFfnOptions.DEFAULT_PREFETCH_GUESSES,
+                FlashBundleOptions.of(null, null, null, true, null, null, true, null).prefetchGuesses());
+        assertEquals(0, FlashBundleOptions.of(null, null, null, true, null, null, true, 0).prefetchGuesses());
         assertEquals(64, FlashBundleOptions.of(null, null, null, true, null, null, true, 64).prefetchGuesses());
         for (int bad : new int[] {-1, BundleOpenOptions.MAX_PREFETCH_GUESSES + 1}) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

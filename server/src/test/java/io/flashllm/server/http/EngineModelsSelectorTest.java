@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
+import io.flashllm.flashstore.bundle.BundleFfnOptions;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.server.config.ConfigException;
 import io.flashllm.server.config.ServerConfig;
@@ -26,8 +27,8 @@ class EngineModelsSelectorTest {
 
     @Test
     void prefetchGuessesPassThrough() {
-        assertEquals(0, EngineModels.loadOptions(ServerConfig.defaults()).bundle().prefetchGuesses());
-        assertEquals(64, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.PREFETCH_GUESSES, 64))).bundle().prefetchGuesses());
+        assertEquals(BundleFfnOptions.DEFAULT_PREFETCH_GUESSES, EngineModels.loadOptions(ServerConfig.defaults()).bundle().prefetchGuesses());
+        assertEquals(0, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.PREFETCH_GUESSES, 0))).bundle().prefetchGuesses());
     }
 
     @Test

@@ -72,8 +72,7 @@ class FlashMetricsTest {
     /** Open options whose budget leaves the neuron cache a quarter of every layer, window of one token. */
     private static BundleOpenOptions budgeted() {
         long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, 2, 16, 4);
-        BundleOpenOptions base = BundleOpenOptions.defaults().withWindow(1).withIoDepth(2).withOverhead(1 << 20)
-                .withPrefetchGuesses(16);
+        BundleOpenOptions base = BundleOpenOptions.defaults().withWindow(1).withIoDepth(2).withOverhead(1 << 20);
         try (BundleModel probe = BundleModel.open(bundle, base.withMemoryBudget(1L << 30, kv), null)) {
             MemoryBudget.Split s = probe.budget();
             long fixed = s.resident() + s.kvCache() + s.ioBuffers() + s.stream() + s.overhead();
@@ -115,8 +114,10 @@ class FlashMetricsTest {
                 assertTrue(hits > 0 && lookups > hits, "layer " + l + ": lookups " + lookups + ", hits " + hits);
                 // Misses are read once; a neuron read ahead on a guess is read without having been missed.
                 assertTrue(loaded > 0 && loaded <= lookups - hits + ahead, "layer " + l + ": loaded " + loaded + ", ahead " + ahead);
+                // Layers that wait on flash are guessed at; this tiny model's reads are quick, so after the
+                // first guesses (which measure their cost) there may be none.
                 if (l == 0) assertEquals(0, ahead, "nothing comes before layer 0 to guess at it");
-                else assertTrue(ahead > 0, "layer " + l + ": gate-exact reads ahead on its guess");
+                else assertTrue(ahead >= 0 && ahead <= loaded, "layer " + l + ": ahead " + ahead + ", loaded " + loaded);
                 assertTrue(evictions > 0, "a cache of a quarter of the neurons with a one-token window evicts");
             }
             double bytes = value(m, "flashllm_flash_read_bytes_total");
