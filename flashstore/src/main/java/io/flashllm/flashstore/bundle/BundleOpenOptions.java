@@ -55,7 +55,7 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
     /** Reads in flight when each needs its own blocking thread (more threads would crowd two cores). */
     public static final int AUTO_IO_DEPTH_THREADS = 16;
 
-    /** Guessed neurons read ahead per layer at most: beyond a few hundred they only evict useful rows. */
+    /** A bound that turns away absurd values; useful ones are tens (64 is the default). */
     public static final int MAX_PREFETCH_GUESSES = 1 << 16;
 
     /** io_setup's context and one buffer per read in flight: keep it sane. */
