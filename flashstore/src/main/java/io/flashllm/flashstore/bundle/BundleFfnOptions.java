@@ -41,14 +41,14 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
     public static final int DEFAULT_HALF_LIFE = 16;
     /**
      * 64 per layer, while the layer waits on flash (see {@link #DEFAULT_GUESS_PAYS}): under the
-     * 800 MiB cap they turn 2–5 points of misses into hits, +8% decode over eight pairs with that rule
+     * 800 MiB cap they turn 2–6 points of misses into hits, +6% decode over twelve pairs with that rule
      * (+3% guessing at every layer; docs/benchmarks.md §4, sessions 19–20); 96 read more than they saved.
      */
     public static final int DEFAULT_PREFETCH_GUESSES = 64;
     /**
      * Twice: on two cores, guessing at every layer (~0.9 ms a layer on the 1.1B) paid where a layer
      * waited ~3.6 ms (the 800 MiB cap, +3%) and cost where it waited ~1.3 ms (a 4 GiB budget, −8%) or
-     * nothing (every neuron cached, −25%); with this rule +8%, +1% and ±0 (docs/benchmarks.md §4,
+     * nothing (every neuron cached, −25%); with this rule +6%, +1% and ±0 (docs/benchmarks.md §4,
      * session 20).
      */
     public static final double DEFAULT_GUESS_PAYS = 2.0;
