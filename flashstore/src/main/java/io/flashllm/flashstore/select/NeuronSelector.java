@@ -30,7 +30,8 @@ public interface NeuronSelector {
 
     /**
      * True when {@link #prefetchHint} gives guessed gate values, which cost a product as large as a
-     * layer's gate: the FFN asks for none when it is to read no guesses.
+     * layer's gate: the FFN asks for one only when it has guesses to read and the layer waits on
+     * flash long enough to be worth it.
      */
     default boolean guessesGateValues() {
         return false;

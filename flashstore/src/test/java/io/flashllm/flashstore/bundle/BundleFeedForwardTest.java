@@ -174,7 +174,7 @@ class BundleFeedForwardTest {
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 1);
             try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
                     BundleFfnOptions.unlimited(256).withCache(100, 0).withStreamRows(7).withWindow(3))) {
                 runTokens(ffn, g, RELU, true, 10, 64);
@@ -196,7 +196,7 @@ class BundleFeedForwardTest {
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 2);
             for (int halfLife : new int[] {BundleFfnOptions.DEFAULT_HALF_LIFE, 0}) {
                 for (int[] shape : new int[][] {{120, 4, 64}, {12, 2, 1}}) {
                     long[] lookups = new long[3];
@@ -236,7 +236,7 @@ class BundleFeedForwardTest {
         Path layer = out.resolve(BundleFormat.layerFile(0));
         List<Long> damaged = groupBytes(layer, 0.5);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 1);
             try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
                     BundleFfnOptions.unlimited(256).withCache(200, 0).withWindow(100).withSelectChunks(4))) {
                 flip(layer, damaged);
@@ -264,11 +264,9 @@ class BundleFeedForwardTest {
         Path out = convert(src, RELU, 4096);
         Path layer1 = out.resolve(BundleFormat.layerFile(1));
         List<Long> damaged = groupBytes(layer1, 0);
-        float[] ones = new float[64];
-        java.util.Arrays.fill(ones, 1f);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
-            try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU, null, List.of(ones, ones)),
+            List<WeightTensor> gates = gates(res, 2);
+            try (BundleFeedForward ffn = openDirect(out, RELU, gates, guessing(gates),
                     BundleFfnOptions.unlimited(256).withCache(100, 0).withPrefetchGuesses(16))) {
                 flip(layer1, damaged);
                 float[] x = TinyModel.gaussian(new Random(3), 64, 1f);
@@ -293,12 +291,10 @@ class BundleFeedForwardTest {
         TinyModel tm = new TinyModel(2, 64, 256, GgmlType.Q8_0, true, 23);
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
-        float[] ones = new float[64];
-        java.util.Arrays.fill(ones, 1f);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 2);
             int[] hints = new int[1];
-            GateExactSelector exact = new GateExactSelector(gates, RELU, null, List.of(ones, ones));
+            GateExactSelector exact = guessing(gates);
             NeuronSelector counting = new NeuronSelector() {
                 @Override public String name() { return exact.name(); }
                 @Override public void select(int layer, float[] x, Selection sel) { exact.select(layer, x, sel); }
@@ -341,6 +337,20 @@ class BundleFeedForwardTest {
                 }
             }
         }
+    }
+
+    /** The first {@code layers} gate matrices of a bundle's resident file. */
+    private static List<WeightTensor> gates(GgufFile res, int layers) {
+        List<WeightTensor> gates = new ArrayList<>();
+        for (int l = 0; l < layers; l++) gates.add(res.tensor("blk." + l + ".ffn_gate.weight"));
+        return gates;
+    }
+
+    /** Gate-exact with a guess at the next layer, every layer's FFN norm weights 1 (the guess is the gate on this input). */
+    private static GateExactSelector guessing(List<WeightTensor> gates) {
+        float[] ones = new float[Math.toIntExact(gates.get(0).cols())];
+        java.util.Arrays.fill(ones, 1f);
+        return new GateExactSelector(gates, RELU, null, java.util.Collections.nCopies(gates.size(), ones));
     }
 
     /** One byte inside each neuron group of a layer file, from the {@code from} share of its groups on. */
@@ -404,8 +414,7 @@ class BundleFeedForwardTest {
         }
         norms.getFirst()[5] = 0f;
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = new ArrayList<>();
-            for (int l = 0; l < 3; l++) gates.add(res.tensor("blk." + l + ".ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 3);
             for (int halfLife : new int[] {BundleFfnOptions.DEFAULT_HALF_LIFE, 0}) {
                 for (int[] shape : new int[][] {{256, 0, 64}, {120, 4, 64}, {20, 2, 1}}) {
                     long[] lookups = new long[2];
@@ -545,7 +554,7 @@ class BundleFeedForwardTest {
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 1);
             long[] reads = new long[2];
             for (int gap = 0; gap <= 1; gap++) {
                 try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
@@ -568,7 +577,7 @@ class BundleFeedForwardTest {
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 1);
             try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
                     BundleFfnOptions.unlimited(128).withCache(64, 8).withWindow(1).withHotWarmup(1_000_000))) {
                 int[] hot = {3, 17, 40, 41, 90, 127};
@@ -595,7 +604,7 @@ class BundleFeedForwardTest {
         Path src = tm.write(tmp.resolve("m.gguf"));
         Path out = convert(src, RELU, 4096);
         try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
-            List<WeightTensor> gates = List.of(res.tensor("blk.0.ffn_gate.weight"), res.tensor("blk.1.ffn_gate.weight"));
+            List<WeightTensor> gates = gates(res, 2);
             // union fits / does not fit (streams, in one round or in many)
             for (int[] rowsAndStream : new int[][] {{128, 1024}, {20, 1024}, {20, 8}}) {
                 int rows = rowsAndStream[0];
