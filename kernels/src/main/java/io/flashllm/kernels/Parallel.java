@@ -12,6 +12,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * a worker that is not scheduled in time simply takes no chunks, and the caller never waits for a
  * thread that has nothing left to do.
  *
+ * <p>Chunks shrink as the range runs out ({@link #claimSize}): each claim takes a share of what is
+ * left, so the first chunks are long (a matrix-vector product's row streams stay long, which the
+ * hardware prefetchers need) and the last ones short, so the threads finish close together.
+ *
  * <p>The hand-off allocates nothing: the caller publishes the body in fields and bumps an epoch
  * that workers spin on briefly before parking. The ticket carries the epoch in its high half, so a
  * worker that wakes late cannot claim a chunk of a later job with the fields of an earlier one.
@@ -28,8 +32,13 @@ public final class Parallel implements AutoCloseable {
 
     /** Spin iterations (roughly 0.1 ms) before a waiting thread parks: covers the gaps between back-to-back kernels without burning a shared core for long. */
     private static final int SPIN = Integer.getInteger("flashllm.parallel.spin", 2_000);
-    /** Chunks per thread: enough to balance load on a noisy machine, few enough to keep the ticket cold. */
-    private static final int CHUNKS_PER_THREAD = 4;
+    /** A claim takes 1/(threads * SHARE) of the indices left: the first chunks are a quarter of the range on two threads. */
+    private static final int SHARE = 2;
+    /** The smallest chunk is 1/(threads * MIN_CHUNKS) of the range: the end of a loop waits at most that long for one thread. */
+    private static final int MIN_CHUNKS = 16;
+    /** Ranges at least this many indices per thread are claimed in multiples of {@link #GRAIN} (the kernels' eight-row calls). */
+    private static final int GRAIN_FROM = 64;
+    private static final int GRAIN = 8;
 
     private final int threads;
     private final Worker[] workers;
@@ -38,10 +47,10 @@ public final class Parallel implements AutoCloseable {
     // The current job: written by the caller before the ticket and epoch are published.
     private RangeBody body;
     private int n;
-    private int chunk;
-    private int chunks;
+    private int grain;
+    private int minChunk;
     private volatile Thread caller;
-    /** (epoch << 32) | next chunk index. */
+    /** (epoch << 32) | the first index not yet claimed. */
     private final AtomicLong ticket = new AtomicLong();
     private final AtomicInteger done = new AtomicInteger();
     private volatile Throwable failure;
@@ -86,12 +95,11 @@ public final class Parallel implements AutoCloseable {
             if (closed) throw new IllegalStateException("Parallel pool is closed");
             long e = epoch + 1;
             // Close the previous job's ticket before touching the job fields: a worker that read the
-            // old ticket with every chunk claimed, then read the new (larger) chunk count, would
-            // otherwise claim a chunk that does not exist and run it with this job's body.
+            // old ticket with every chunk claimed, then read the new (larger) n, would
+            // otherwise claim indices that do not exist and run them with this job's body.
             ticket.set((e << 32) | Integer.MAX_VALUE);
-            int target = Math.min(n, threads * CHUNKS_PER_THREAD);
-            this.chunk = (n + target - 1) / target;
-            this.chunks = (n + chunk - 1) / chunk;
+            this.grain = grain(n, threads);
+            this.minChunk = minChunk(n, threads, grain);
             this.n = n;
             this.body = body;
             this.caller = Thread.currentThread();
@@ -102,7 +110,7 @@ public final class Parallel implements AutoCloseable {
             for (Worker w : workers) LockSupport.unpark(w);
             runChunks(e);
             int spins = 0;
-            while (done.get() < chunks) {
+            while (done.get() < n) {
                 if (spins < SPIN) {
                     spins++;
                     Thread.onSpinWait();
@@ -128,25 +136,46 @@ public final class Parallel implements AutoCloseable {
         while (true) {
             long t = ticket.get();
             if ((t >>> 32) != e) return;
-            int c = (int) t;
-            int total = chunks;
-            if (c >= total) return;
-            if (!ticket.compareAndSet(t, t + 1)) continue;
+            int from = (int) t;
+            int total = n;
+            if (from >= total) return;
+            int size = claimSize(total - from, threads, grain, minChunk);
+            if (!ticket.compareAndSet(t, t + size)) continue;
             // The claim succeeded, so job e is still running and its fields are stable until done.
             if (failure == null) {
-                int from = c * chunk;
-                int to = Math.min(n, from + chunk);
+                int to = from + size;
                 try {
                     body.run(from, to);
                 } catch (Throwable ex) {
                     if (failure == null) failure = ex;
                 }
             }
-            if (done.incrementAndGet() == total) {
+            if (done.addAndGet(size) == total) {
                 Thread waiter = caller;
                 if (waiter != Thread.currentThread()) LockSupport.unpark(waiter);
             }
         }
+    }
+
+    /** The multiple that chunks of a loop over {@code n} indices are claimed in (the last one excepted). */
+    static int grain(int n, int threads) {
+        return n >= GRAIN_FROM * threads ? GRAIN : 1;
+    }
+
+    /** The smallest chunk of a loop over {@code n} indices: a multiple of {@code grain}, at least one grain. */
+    static int minChunk(int n, int threads, int grain) {
+        return Math.max(grain, n / (threads * MIN_CHUNKS) / grain * grain);
+    }
+
+    /**
+     * How many indices the next claim takes when {@code left} are unclaimed: a share of them rounded
+     * up to the grain, at least {@code minChunk}, and all of them when fewer than half a minimum
+     * chunk would be left behind.
+     */
+    static int claimSize(int left, int threads, int grain, int minChunk) {
+        int share = (left / (threads * SHARE) + grain - 1) / grain * grain;
+        int size = Math.max(minChunk, share);
+        return size >= left - minChunk / 2 ? left : size;
     }
 
     /** Stops the workers and waits for them; idempotent. A loop already running finishes first. */

@@ -29,6 +29,43 @@ class ParallelTest {
     }
 
     @Test
+    void chunksShrinkFromAShareOfTheRangeToTheMinimumAndCoverItInGrains() {
+        for (int threads = 2; threads <= 4; threads++) {
+            for (int n : new int[]{1, 7, 32, 255, 256, 2048, 8192, 32000, 1 << 20}) {
+                int grain = Parallel.grain(n, threads);
+                int min = Parallel.minChunk(n, threads, grain);
+                int claimed = 0, previous = Integer.MAX_VALUE, count = 0;
+                while (claimed < n) {
+                    int size = Parallel.claimSize(n - claimed, threads, grain, min);
+                    assertTrue(size > 0 && size <= n - claimed, "n " + n + " size " + size);
+                    boolean last = claimed + size == n;
+                    if (!last) {
+                        assertEquals(0, size % grain, "n " + n + " size " + size);
+                        assertTrue(size <= previous, "chunks never grow: n " + n);
+                    }
+                    previous = size;
+                    claimed += size;
+                    count++;
+                }
+                assertEquals(n, claimed);
+                assertTrue(count <= 40, "n " + n + ": " + count + " chunks");
+            }
+        }
+        // Two threads over a gate matrix's 8192 rows: a quarter first, eight-row multiples, short last chunks.
+        int grain = Parallel.grain(8192, 2), min = Parallel.minChunk(8192, 2, grain);
+        assertEquals(8, grain);
+        assertEquals(256, min);
+        assertEquals(2048, Parallel.claimSize(8192, 2, grain, min));
+        assertEquals(1536, Parallel.claimSize(8192 - 2048, 2, grain, min));
+        assertEquals(256, Parallel.claimSize(600, 2, grain, min), "the minimum chunk near the end");
+        assertEquals(300, Parallel.claimSize(300, 2, grain, min), "less than half a minimum chunk is not left behind");
+        // Attention's 32 heads are claimed one by one at the end.
+        assertEquals(1, Parallel.grain(32, 2));
+        assertEquals(1, Parallel.minChunk(32, 2, 1));
+        assertEquals(8, Parallel.claimSize(32, 2, 1, 1));
+    }
+
+    @Test
     void manyBackToBackCallsFromTwoCallersStayExact() throws Exception {
         try (Parallel p = Parallel.create(3)) {
             long[] totals = new long[2];
