@@ -18,6 +18,8 @@ public final class MatVec {
     /** Weight rows decoded together in {@link #matmul}; with {@link #BATCH_TILE} they form a 4x4 register tile. */
     private static final int ROW_TILE = 4;
 
+    /** Rows per chunk of a parallel product come in multiples of this: the kernels' widest calls take eight rows. */
+    private static final int ROW_GRAIN = 8;
     /** Per thread, the four results of a spread {@code dot4} before they go to their rows. */
     private static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
     /** Per thread, the eight results of a spread {@code dot8}. */
@@ -310,7 +312,7 @@ public final class MatVec {
         if (p == null || p.threads() == 1 || work < PARALLEL_MIN_ELEMENTS) {
             body.run(0, n);
         } else {
-            p.forRange(n, body);
+            p.forRange(n, ROW_GRAIN, body);
         }
     }
 

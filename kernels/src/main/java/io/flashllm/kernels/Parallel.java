@@ -36,9 +36,6 @@ public final class Parallel implements AutoCloseable {
     private static final int SHARE = 2;
     /** The smallest chunk is 1/(threads * MIN_CHUNKS) of the range: the end of a loop waits at most that long for one thread. */
     private static final int MIN_CHUNKS = 16;
-    /** Ranges at least this many indices per thread are claimed in multiples of {@link #GRAIN} (the kernels' eight-row calls). */
-    private static final int GRAIN_FROM = 64;
-    private static final int GRAIN = 8;
 
     private final int threads;
     private final Worker[] workers;
@@ -82,6 +79,16 @@ public final class Parallel implements AutoCloseable {
      * (an unchecked one as is); ranges not yet started are then skipped.
      */
     public void forRange(int n, RangeBody body) {
+        forRange(n, 1, body);
+    }
+
+    /**
+     * As {@link #forRange(int, RangeBody)}, with every range but the last a multiple of {@code grain}
+     * indices when the loop has at least two grains per thread (a matrix-vector product's rows go
+     * to kernels eight at a time; a remainder runs through slower narrower calls).
+     */
+    public void forRange(int n, int grain, RangeBody body) {
+        if (grain < 1) throw new IllegalArgumentException("grain must be >= 1, got " + grain);
         if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
         if (n == 0) return;
         if (closed) throw new IllegalStateException("Parallel pool is closed");
@@ -98,7 +105,7 @@ public final class Parallel implements AutoCloseable {
             // old ticket with every chunk claimed, then read the new (larger) n, would
             // otherwise claim indices that do not exist and run them with this job's body.
             ticket.set((e << 32) | Integer.MAX_VALUE);
-            this.grain = grain(n, threads);
+            this.grain = grain(n, threads, grain);
             this.minChunk = minChunk(n, threads, grain);
             this.n = n;
             this.body = body;
@@ -158,8 +165,8 @@ public final class Parallel implements AutoCloseable {
     }
 
     /** The multiple that chunks of a loop over {@code n} indices are claimed in (the last one excepted). */
-    static int grain(int n, int threads) {
-        return n >= GRAIN_FROM * threads ? GRAIN : 1;
+    static int grain(int n, int threads, int grain) {
+        return n >= 2 * grain * threads ? grain : 1;
     }
 
     /** The smallest chunk of a loop over {@code n} indices: a multiple of {@code grain}, at least one grain. */

@@ -29,10 +29,33 @@ class ParallelTest {
     }
 
     @Test
+    void aGrainKeepsEveryRangeButTheLastInWholeGrains() {
+        try (Parallel p = Parallel.create(2)) {
+            for (int n : new int[]{32, 64, 100, 1000, 8192, 8195}) {
+                for (int rep = 0; rep < 20; rep++) {
+                    int[] hits = new int[n];
+                    java.util.concurrent.ConcurrentLinkedQueue<int[]> ranges = new java.util.concurrent.ConcurrentLinkedQueue<>();
+                    p.forRange(n, 8, (from, to) -> {
+                        ranges.add(new int[]{from, to});
+                        for (int i = from; i < to; i++) hits[i]++;
+                    });
+                    for (int i = 0; i < n; i++) assertEquals(1, hits[i], "n " + n + " i " + i);
+                    for (int[] r : ranges) {
+                        assertEquals(0, r[0] % 8, "n " + n + ": a range starts at " + r[0]);
+                        if (r[1] != n) assertEquals(0, (r[1] - r[0]) % 8, "n " + n + ": range " + r[0] + ".." + r[1]);
+                    }
+                    assertTrue(ranges.size() > 1, "n " + n + " ran as one range");
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> p.forRange(10, 0, (from, to) -> {}));
+        }
+    }
+
+    @Test
     void chunksShrinkFromAShareOfTheRangeToTheMinimumAndCoverItInGrains() {
         for (int threads = 2; threads <= 4; threads++) {
             for (int n : new int[]{1, 7, 32, 255, 256, 2048, 8192, 32000, 1 << 20}) {
-                int grain = Parallel.grain(n, threads);
+                int grain = Parallel.grain(n, threads, 8);
                 int min = Parallel.minChunk(n, threads, grain);
                 int claimed = 0, previous = Integer.MAX_VALUE, count = 0;
                 while (claimed < n) {
@@ -52,15 +75,17 @@ class ParallelTest {
             }
         }
         // Two threads over a gate matrix's 8192 rows: a quarter first, eight-row multiples, short last chunks.
-        int grain = Parallel.grain(8192, 2), min = Parallel.minChunk(8192, 2, grain);
+        int grain = Parallel.grain(8192, 2, 8), min = Parallel.minChunk(8192, 2, grain);
         assertEquals(8, grain);
         assertEquals(256, min);
         assertEquals(2048, Parallel.claimSize(8192, 2, grain, min));
         assertEquals(1536, Parallel.claimSize(8192 - 2048, 2, grain, min));
         assertEquals(256, Parallel.claimSize(600, 2, grain, min), "the minimum chunk near the end");
         assertEquals(300, Parallel.claimSize(300, 2, grain, min), "less than half a minimum chunk is not left behind");
-        // Attention's 32 heads are claimed one by one at the end.
-        assertEquals(1, Parallel.grain(32, 2));
+        // Attention's 32 heads (grain 1) are claimed one by one at the end.
+        assertEquals(1, Parallel.grain(32, 2, 1));
+        assertEquals(8, Parallel.grain(64, 2, 8), "64 gathered rows: still in eights");
+        assertEquals(1, Parallel.grain(24, 2, 8), "fewer than two grains per thread: any size");
         assertEquals(1, Parallel.minChunk(32, 2, 1));
         assertEquals(8, Parallel.claimSize(32, 2, 1, 1));
     }
