@@ -17,22 +17,33 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every type's products through the same call sites allocate nothing once compiled, in a JVM
  * started with {@link JitFlags#FLAGS}. Each run is a fresh JVM under {@code -Xbatch}: compiling in
  * the foreground makes the boxed compile of the multi-row K-quant kernels likely (13 of 20 runs
- * allocated without the flags, 0 of 46 with them), so three runs catch a launcher or build that
- * lost the flags with high probability.
+ * allocated without the flags, 0 of 46 with them in session 16; one boxed Q6_K in about 100 runs
+ * with them since, in a loaded CI run). So the verdict is by runs: four clean runs pass, two boxed
+ * runs fail, at most five runs. Without the flags (p about 0.65 a run) that fails 19 times in 20;
+ * with them (p about 0.01) about once in 1,000.
  */
 class MixedTypesAllocationTest {
-    private static final int RUNS = 3;
+    private static final int PASS_AFTER_CLEAN = 4;
+    private static final int FAIL_AFTER_BOXED = 2;
 
     @Test
     void noTypeAllocatesWhenEveryTypeSharesTheCallSites() throws Exception {
-        for (int run = 0; run < RUNS; run++) {
+        int clean = 0;
+        List<String> boxed = new ArrayList<>();
+        while (clean < PASS_AFTER_CLEAN && boxed.size() < FAIL_AFTER_BOXED) {
             List<String> cmd = new ArrayList<>(List.of(java(), "-Xbatch", "--add-modules", "jdk.incubator.vector"));
             cmd.addAll(JitFlags.FLAGS);
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MixedTypesAllocation.class.getName()));
             Result r = run(cmd);
-            assertEquals(0, r.exit, "run " + (run + 1) + " of " + RUNS + " allocated:\n" + r.output);
             assertTrue(r.output.contains("Q4_K"), r.output);
+            if (r.exit == 0) {
+                clean++;
+            } else {
+                boxed.add(r.output);
+            }
         }
+        assertTrue(boxed.size() < FAIL_AFTER_BOXED, boxed.size() + " runs allocated (" + clean + " clean):\n"
+                + String.join("\n", boxed));
     }
 
     @Test
