@@ -1,44 +1,106 @@
 package io.flashllm.engine.model;
 
 import io.flashllm.kernels.cpu.RowKernel;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
+import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.L;
+
 /**
- * Scaled dot-product attention of one query head over the cached positions {@code first..last} of
- * its key/value head (causal by construction: later positions are not in the cache yet, or are
- * ignored; {@code first} > 0 only under a sliding window). Keys and values are read in place from
- * the off-heap cache by the kernels' row routines for the cache's element type.
+ * Scaled dot-product attention of the query heads that share one key/value head (grouped-query
+ * attention; a group of one is plain multi-head attention) over the cached positions
+ * {@code first..last} (causal by construction: later positions are not in the cache yet, or are
+ * ignored; {@code first} > 0 only under a sliding window).
+ *
+ * <p>Each cached key and value row is widened to floats once for the whole group, by the kernels'
+ * row routine for the cache's element type, and then read from L1 by every head of the group: one
+ * F16 widening per row instead of one per head, and no call per head and position. The softmax
+ * runs over vectors.
  */
 final class Attention {
+    /** Per thread, one key or value row widened to floats (grown to the head size on first use). */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+
     private Attention() {}
 
     /**
-     * {@code out[outOff..+headDim] = softmax(q·K^T * scale) V} over positions first..last of kv head
-     * {@code kvHead}; {@code scores} holds at least last+1 floats from {@code scoresOff}.
+     * For the {@code group} query heads at {@code q[qOff + j * headDim ..]}, j = 0..group-1, all
+     * reading kv head {@code kvHead}: {@code out[outOff + j * headDim ..] = softmax(q_j·K^T * scale) V}
+     * over positions first..last. Head j's scores go to {@code scores[scoresOff + j * scoresStride + t]},
+     * which must hold position {@code last}.
      */
-    static void attend(KvCache cache, int layer, int kvHead, int headDim, float[] q, int qOff, int first, int last,
-                       float scale, float[] scores, int scoresOff, float[] out, int outOff) {
+    static void attendGroup(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
+                            int first, int last, float scale, float[] scores, int scoresOff, int scoresStride,
+                            float[] out, int outOff) {
         RowKernel rows = cache.rowKernel();
         MemorySegment m = cache.memory();
         long headBytes = (long) kvHead * headDim * cache.type().bytes;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = first; t <= last; t++) {
-            float s = rows.dot(m, cache.keyOffset(layer, t) + headBytes, headDim, q, qOff) * scale;
-            scores[scoresOff + t] = s;
-            if (s > max) max = s;
+        float[] row = ROW.get();
+        if (row.length < headDim) {
+            row = new float[headDim];
+            ROW.set(row);
         }
-        float sum = 0f;
+        int bound = headDim - headDim % L;
+
         for (int t = first; t <= last; t++) {
-            float e = (float) Math.exp(scores[scoresOff + t] - max);
-            scores[scoresOff + t] = e;
+            rows.dequant(m, cache.keyOffset(layer, t) + headBytes, headDim, row, 0);
+            for (int j = 0; j < group; j++) {
+                int qj = qOff + j * headDim;
+                FloatVector acc = FloatVector.zero(F);
+                for (int d = 0; d < bound; d += L) {
+                    acc = FloatVector.fromArray(F, q, qj + d).fma(FloatVector.fromArray(F, row, d), acc);
+                }
+                float s = acc.reduceLanes(VectorOperators.ADD);
+                for (int d = bound; d < headDim; d++) s += q[qj + d] * row[d];
+                scores[scoresOff + j * scoresStride + t] = s * scale;
+            }
+        }
+
+        for (int j = 0; j < group; j++) {
+            softmax(scores, scoresOff + j * scoresStride + first, last - first + 1);
+            Arrays.fill(out, outOff + j * headDim, outOff + (j + 1) * headDim, 0f);
+        }
+
+        for (int t = first; t <= last; t++) {
+            rows.dequant(m, cache.valueOffset(layer, t) + headBytes, headDim, row, 0);
+            for (int j = 0; j < group; j++) {
+                int oj = outOff + j * headDim;
+                float p = scores[scoresOff + j * scoresStride + t];
+                FloatVector pv = FloatVector.broadcast(F, p);
+                for (int d = 0; d < bound; d += L) {
+                    FloatVector.fromArray(F, row, d).fma(pv, FloatVector.fromArray(F, out, oj + d)).intoArray(out, oj + d);
+                }
+                for (int d = bound; d < headDim; d++) out[oj + d] += p * row[d];
+            }
+        }
+    }
+
+    /** In place: {@code s[off..off+n) = exp(s - max) / sum}, n >= 1. */
+    private static void softmax(float[] s, int off, int n) {
+        int bound = n - n % L;
+        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < bound; i += L) mv = mv.max(FloatVector.fromArray(F, s, off + i));
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (int i = bound; i < n; i++) max = Math.max(max, s[off + i]);
+        FloatVector sv = FloatVector.zero(F);
+        for (int i = 0; i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(F, s, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(s, off + i);
+            sv = sv.add(e);
+        }
+        float sum = sv.reduceLanes(VectorOperators.ADD);
+        for (int i = bound; i < n; i++) {
+            float e = (float) Math.exp(s[off + i] - max);
+            s[off + i] = e;
             sum += e;
         }
         float inv = 1f / sum;
-        Arrays.fill(out, outOff, outOff + headDim, 0f);
-        for (int t = first; t <= last; t++) {
-            rows.axpy(m, cache.valueOffset(layer, t) + headBytes, headDim, scores[scoresOff + t] * inv, out, outOff);
-        }
+        FloatVector iv = FloatVector.broadcast(F, inv);
+        for (int i = 0; i < bound; i += L) FloatVector.fromArray(F, s, off + i).mul(iv).intoArray(s, off + i);
+        for (int i = bound; i < n; i++) s[off + i] *= inv;
     }
 }

@@ -27,6 +27,12 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
     private final float[] scores;
     protected final float[] logits;
     private final float attentionScale;
+    /**
+     * Parts each kv head's query heads are split into for the threads: one (the whole group shares
+     * each widened key and value row) unless there are fewer than two kv heads per thread, as with
+     * multi-query attention, where a single group would leave threads idle.
+     */
+    private final int attentionParts;
     private int attLayer;
     private int attStart;
     private int attCount;
@@ -49,6 +55,8 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         this.scores = new float[config.heads() * contextLength];
         this.logits = new float[config.vocabSize()];
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        int threads = parallel == null ? 1 : parallel.threads();
+        this.attentionParts = Math.min(config.groupSize(), Math.max(1, (2 * threads + config.kvHeads() - 1) / config.kvHeads()));
         this.device = model.device();
     }
 
@@ -185,23 +193,32 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         attCount = count;
         attQ = qs;
         attO = outs;
-        parallel.forRange(config.heads(), attendHeads);
+        parallel.forRange(attentionParts * config.kvHeads(), attendHeads);
         attQ = null;
         attO = null;
     }
 
+    /**
+     * Units {@code from..to} of the attention: unit u is part {@code u % attentionParts} of the query
+     * heads that share kv head {@code u / attentionParts}, each part attending as one group.
+     */
     private void attendHeads(int from, int to) {
         int hd = config.headDim();
         int qDim = config.qDim();
         int group = config.groupSize();
+        int perPart = (group + attentionParts - 1) / attentionParts;
         int window = config.slidingWindow();
-        for (int h = from; h < to; h++) {
+        for (int u = from; u < to; u++) {
+            int kvHead = u / attentionParts;
+            int h0 = kvHead * group + (u % attentionParts) * perPart;
+            int heads = Math.min(perPart, (kvHead + 1) * group - h0);
+            if (heads <= 0) continue;
             for (int b = 0; b < attCount; b++) {
-                int at = b * qDim + h * hd;
+                int at = b * qDim + h0 * hd;
                 int last = attStart + b;
                 int first = window > 0 ? Math.max(0, last - window + 1) : 0;
-                Attention.attend(cache, attLayer, h / group, hd, attQ, at, first, last, attentionScale,
-                        scores, h * contextLength, attO, at);
+                Attention.attendGroup(cache, attLayer, kvHead, heads, hd, attQ, at, first, last, attentionScale,
+                        scores, h0 * contextLength, contextLength, attO, at);
             }
         }
     }
