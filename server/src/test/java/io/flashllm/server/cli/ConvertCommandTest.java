@@ -63,7 +63,10 @@ class ConvertCommandTest {
         double read = f.get("flash_neurons_read_per_token").asDouble(), ahead = f.get("flash_neurons_read_ahead_per_token").asDouble();
         assertTrue(hit > 0 && hit < 1, f.toString());
         assertTrue(needed > 0 && read > 0 && f.get("flash_reads_per_token").asDouble() > 0, f.toString());
-        assertTrue(ahead > 0 && ahead < read, "gate-exact reads layer 1's likeliest neurons ahead: " + f);
+        // Whether a layer's guess pays depends on its measured flash wait against the guess's cost,
+        // which the machine's load moves (one CI run read nothing ahead); BundleFeedForwardTest
+        // checks the read-ahead itself with the rule off. Here: counted, and within what is read.
+        assertTrue(ahead >= 0 && ahead < read, "read-aheads are counted among the neurons read: " + f);
         assertTrue(read <= needed * (1 - hit) + ahead + 1e-9, "misses and read-aheads are all that is read: " + f);
     }
 
