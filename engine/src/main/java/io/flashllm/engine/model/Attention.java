@@ -1,5 +1,6 @@
 package io.flashllm.engine.model;
 
+import io.flashllm.kernels.Ops;
 import io.flashllm.kernels.cpu.RowKernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -19,7 +20,7 @@ import static io.flashllm.kernels.cpu.Simd.L;
  * <p>Each cached key and value row is widened to floats once for the whole group, by the kernels'
  * row routine for the cache's element type, and then read from L1 by every head of the group: one
  * F16 widening per row instead of one per head, and no call per head and position. The softmax
- * runs over vectors.
+ * is {@link Ops#softmax}, over vectors.
  */
 final class Attention {
     /** Per thread, one key or value row widened to floats (grown to the head size on first use). */
@@ -61,7 +62,7 @@ final class Attention {
         }
 
         for (int j = 0; j < group; j++) {
-            softmax(scores, scoresOff + j * scoresStride + first, last - first + 1);
+            Ops.softmax(scores, scoresOff + j * scoresStride + first, last - first + 1);
             Arrays.fill(out, outOff + j * headDim, outOff + (j + 1) * headDim, 0f);
         }
 
@@ -77,30 +78,5 @@ final class Attention {
                 for (int d = bound; d < headDim; d++) out[oj + d] += p * row[d];
             }
         }
-    }
-
-    /** In place: {@code s[off..off+n) = exp(s - max) / sum}, n >= 1. */
-    private static void softmax(float[] s, int off, int n) {
-        int bound = n - n % L;
-        FloatVector mv = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < bound; i += L) mv = mv.max(FloatVector.fromArray(F, s, off + i));
-        float max = mv.reduceLanes(VectorOperators.MAX);
-        for (int i = bound; i < n; i++) max = Math.max(max, s[off + i]);
-        FloatVector sv = FloatVector.zero(F);
-        for (int i = 0; i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(F, s, off + i).sub(max).lanewise(VectorOperators.EXP);
-            e.intoArray(s, off + i);
-            sv = sv.add(e);
-        }
-        float sum = sv.reduceLanes(VectorOperators.ADD);
-        for (int i = bound; i < n; i++) {
-            float e = (float) Math.exp(s[off + i] - max);
-            s[off + i] = e;
-            sum += e;
-        }
-        float inv = 1f / sum;
-        FloatVector iv = FloatVector.broadcast(F, inv);
-        for (int i = 0; i < bound; i += L) FloatVector.fromArray(F, s, off + i).mul(iv).intoArray(s, off + i);
-        for (int i = bound; i < n; i++) s[off + i] *= inv;
     }
 }

@@ -55,8 +55,8 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         this.scores = new float[config.heads() * contextLength];
         this.logits = new float[config.vocabSize()];
         this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
-        int threads = parallel == null ? 1 : parallel.threads();
-        this.attentionParts = Math.min(config.groupSize(), Math.max(1, (2 * threads + config.kvHeads() - 1) / config.kvHeads()));
+        this.attentionParts = Math.min(config.groupSize(),
+                Math.max(1, (2 * parallel.threads() + config.kvHeads() - 1) / config.kvHeads()));
         this.device = model.device();
     }
 

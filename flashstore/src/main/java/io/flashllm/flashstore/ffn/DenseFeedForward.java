@@ -67,9 +67,7 @@ public final class DenseFeedForward implements BatchedFeedForward {
             MatVec.matvec(parallel, l.gate(), x, gate);
             MatVec.matvec(parallel, l.up(), x, up);
             if (l.upBias() != null) Ops.addBias(up, 0, l.upBias());
-            // SwiGLU, the one dense gated kind: vectorized, since a scalar exp per neuron (8192 a
-            // layer) ran on the calling thread alone while the other threads waited.
-            Ops.siluMul(gate, up, 0, n);
+            activation.applyGated(gate, up, 0, n);
             h = gate;
         } else {
             MatVec.matvec(parallel, l.gate(), x, gate);
@@ -113,12 +111,8 @@ public final class DenseFeedForward implements BatchedFeedForward {
         }
         if (activation.gated()) {
             MatVec.matmul(parallel, l.gate(), x, batch, batchGate);
-            if (activation.sparse()) {
-                for (int i = 0; i < batch * n; i++) batchUp[i] *= activation.apply(batchGate[i]);
-            } else {
-                Ops.siluMul(batchGate, batchUp, 0, batch * n);
-                hidden = batchGate;
-            }
+            activation.applyGated(batchGate, batchUp, 0, batch * n);
+            hidden = batchGate;
         } else {
             for (int i = 0; i < batch * n; i++) batchUp[i] = activation.apply(batchUp[i]);
         }

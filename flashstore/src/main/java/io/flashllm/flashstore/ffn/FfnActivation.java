@@ -1,5 +1,7 @@
 package io.flashllm.flashstore.ffn;
 
+import io.flashllm.kernels.Ops;
+
 /**
  * What makes an FFN neuron fire. Gated kinds compute act(gate·x) * (up·x); OPT's has no gate and
  * computes relu(up·x + b). FATReLU zeroes values at or below {@code threshold}.
@@ -14,6 +16,20 @@ public record FfnActivation(Kind kind, float threshold) {
     /** True when the activation is exactly zero for some inputs, so sparse loading loses nothing. */
     public boolean sparse() {
         return kind != Kind.GATED_SILU;
+    }
+
+    /**
+     * In place over {@code gate[off..off+n)} of a gated kind: {@code gate[i] = act(gate[i]) * up[i]}.
+     * SwiGLU goes through the vectorized {@link Ops#siluMul}: a scalar exp per neuron on one thread
+     * was what the other threads of a dense FFN waited for.
+     */
+    public void applyGated(float[] gate, float[] up, int off, int n) {
+        if (!gated()) throw new IllegalStateException(kind + " has no gate");
+        if (kind == Kind.GATED_SILU) {
+            Ops.siluMul(gate, up, off, n);
+            return;
+        }
+        for (int i = off; i < off + n; i++) gate[i] = apply(gate[i]) * up[i];
     }
 
     public float apply(float v) {
