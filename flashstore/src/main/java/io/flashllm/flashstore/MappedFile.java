@@ -12,6 +12,12 @@ import java.nio.file.StandardOpenOption;
 /**
  * A whole file mapped read-only into a shared arena, so weights are used in place from any thread.
  * Closing unmaps it; segments sliced from it must not be used afterwards.
+ *
+ * <p>{@link #segment()} is a plain native view of the mapping, not the mapped segment itself: the
+ * kernels then see one segment class for file weights and for the neuron cache's native rows. A
+ * compiled kernel that has seen both classes runs much slower on each (a bundle's cached FFN rows
+ * were computed at 17 GB/s instead of 30 after the same kernels had read a mapped tensor;
+ * docs/benchmarks.md §1, session 22).
  */
 public final class MappedFile implements AutoCloseable {
     private final Path path;
@@ -30,7 +36,7 @@ public final class MappedFile implements AutoCloseable {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
-                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                    : nativeView(ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena), arena);
             return new MappedFile(path, arena, seg);
         } catch (NoSuchFileException e) {
             arena.close();
@@ -39,6 +45,11 @@ public final class MappedFile implements AutoCloseable {
             arena.close();
             throw new ModelFileException(path, "cannot map file: " + e.getMessage(), e);
         }
+    }
+
+    /** The same bytes as a read-only native segment, alive exactly as long as {@code arena}. */
+    static MemorySegment nativeView(MemorySegment mapped, Arena arena) {
+        return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null).asReadOnly();
     }
 
     public Path path() {
