@@ -258,6 +258,43 @@ public final class MatVec {
         run(p, rows, (long) rows * cols * batch, body);
     }
 
+    /**
+     * Two rows of one type held anywhere in one segment, against the same activations in one pass:
+     * {@code out[outOff] = row(off0) . x}, {@code out[outOff + 1] = row(off1) . x}. Made for a
+     * neuron's gate and up rows in the neuron cache, two matrices of one allocation: walked neuron
+     * after neuron, that is two forward streams with each activation vector loaded once for both
+     * (44 GB/s on two threads where two single-row dots read 30; docs/benchmarks.md §1, session 22).
+     * {@code prep} is {@link #prepare(GgmlType, float[], int, float[])} of {@code x}, or null where
+     * {@link #prepSize} is 0.
+     */
+    public static void dotPair(GgmlType type, MemorySegment s, long off0, long off1, int cols, float[] x,
+                               float[] prep, float[] out, int outOff) {
+        long bytes = type.bytesFor(cols);
+        if (bytes < 0) throw new IllegalArgumentException(cols + " columns are not whole " + type + " blocks");
+        if (off0 < 0 || off1 < 0 || off0 > s.byteSize() - bytes || off1 > s.byteSize() - bytes) {
+            throw new IndexOutOfBoundsException("rows at " + off0 + " and " + off1 + " of " + bytes
+                    + " bytes outside a segment of " + s.byteSize());
+        }
+        Checks.span("x", x, 0, cols);
+        Checks.span("out", out, outOff, 2);
+        RowKernel k = RowKernel.forType(type);
+        if (k.prepSize(cols) > 0) Checks.span("prep", prep, 0, k.prepSize(cols));
+        k.dot2(s, off0, off1, cols, x, 0, prep, out, outOff);
+    }
+
+    /** Floats {@link #dotPair} needs prepared per activation vector of {@code cols} (0: none). */
+    public static int prepSize(GgmlType type, int cols) {
+        return RowKernel.forType(type).prepSize(cols);
+    }
+
+    /** Fills {@code prep[0 .. prepSize(type, cols))} from {@code x} for {@link #dotPair}. */
+    public static void prepare(GgmlType type, float[] x, int cols, float[] prep) {
+        RowKernel k = RowKernel.forType(type);
+        Checks.span("x", x, 0, cols);
+        Checks.span("prep", prep, 0, k.prepSize(cols));
+        k.prepare(x, 0, cols, prep);
+    }
+
     /** {@code W[row] . x[xOff .. xOff + cols)}. */
     public static float dot(WeightTensor w, int row, float[] x, int xOff) {
         Checks.row(w, row);

@@ -11,6 +11,7 @@ import java.lang.foreign.Arena;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -120,6 +121,59 @@ class KernelsVsReferenceTest {
                         assertClose(expect[pick[i]], got[i], mag[pick[i]], type + " matvecRows " + rows + "x" + cols);
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * dotPair over two rows of one segment at any distance (a neuron's gate and up rows, two
+     * matrices of one allocation in the neuron cache): each equals the reference's dot, with the
+     * prepared activations where the type needs them.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void dotPairMatchesReference(GgmlType type) {
+        Random rnd = new Random(250 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : TestTensors.colsFor(type)) {
+                int rows = 7;
+                WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                float[] x = TestTensors.gaussian(cols, rnd);
+                float[] prep = new float[MatVec.prepSize(type, cols)];
+                MatVec.prepare(type, x, cols, prep);
+                long rb = w.rowBytes();
+                int[][] pairs = {{0, 6}, {3, 1}, {2, 2}, {5, 4}};
+                for (int[] pr : pairs) {
+                    float[] got = {Float.NaN, 9f, 9f, Float.NaN};
+                    MatVec.dotPair(type, w.data(), pr[0] * rb, pr[1] * rb, cols, x, prep, got, 1);
+                    for (int k = 0; k < 2; k++) {
+                        int r = pr[k];
+                        assertClose(ScalarReference.dot(w, r, x, 0), got[1 + k],
+                                absDot(ScalarReference.dequantizeRow(w, r), x, 0), type + " dotPair row " + r + " of " + cols);
+                    }
+                    assertTrue(Float.isNaN(got[0]) && Float.isNaN(got[3]), "dotPair wrote outside its two results");
+                }
+            }
+        }
+    }
+
+    @Test
+    void dotPairRefusesRowsOutsideTheSegmentAndPartBlocks() {
+        try (Arena arena = Arena.ofConfined()) {
+            WeightTensor w = TestTensors.random(arena, GgmlType.Q8_0, 2, 64, new Random(1));
+            float[] x = new float[64], out = new float[2];
+            long rb = w.rowBytes();
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> MatVec.dotPair(GgmlType.Q8_0, w.data(), 0, rb + 1, 64, x, null, out, 0));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> MatVec.dotPair(GgmlType.Q8_0, w.data(), -rb, 0, 64, x, null, out, 0));
+            assertThrows(IndexOutOfBoundsException.class,
+                    () -> MatVec.dotPair(GgmlType.Q8_0, w.data(), 0, rb, 64, x, null, out, 1));
+            assertThrows(IllegalArgumentException.class,
+                    () -> MatVec.dotPair(GgmlType.Q8_0, w.data(), 0, rb, 48, x, null, out, 0));
+            if (MatVec.prepSize(GgmlType.Q4_0, 64) > 0) { // the 512-bit Q4_0 kernel prepares x; the narrow one does not
+                assertThrows(IndexOutOfBoundsException.class,
+                        () -> MatVec.dotPair(GgmlType.Q4_0, w.data(), 0, 0, 64, x, new float[0], out, 0));
             }
         }
     }

@@ -13,6 +13,7 @@ import io.flashllm.flashstore.io.ReadBatch;
 import io.flashllm.flashstore.select.ChunkedSelector;
 import io.flashllm.flashstore.select.NeuronSelector;
 import io.flashllm.flashstore.select.Selection;
+import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.MatVec;
 import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
@@ -255,7 +256,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                     upBiases == null ? null : upBiases.get(l), downBiases == null ? null : downBiases.get(l), shapes, cacheParts);
         }
         int chunksMax = parallel == null ? 1 : parallel.threads();
-        this.partial = new float[chunksMax][dim];
+        this.partial = new float[chunksMax][dim + 32];
         int rowsMax = Math.max(options.cacheRowsPerLayer(), options.streamRows());
         this.firingRows = new int[chunksMax][rowsMax];
         this.firingAct = new float[chunksMax][rowsMax];
@@ -264,7 +265,21 @@ public final class BundleFeedForward implements BatchedFeedForward {
         gateIndex = cacheParts.indexOf(Part.GATE);
         upIndex = cacheParts.indexOf(Part.UP);
         downIndex = cacheParts.indexOf(Part.DOWN);
+        this.pairType = gateIndex >= 0 && upIndex >= 0 && shapes.get(gateIndex).type() == shapes.get(upIndex).type()
+                ? shapes.get(gateIndex).type() : null;
+        this.pairPrep = new float[pairType == null ? 0 : MatVec.prepSize(pairType, dim)];
+        this.pairOut = new float[chunksMax][32];
     }
+
+    /**
+     * The type of the cached gate and up rows when they are one type and both cached: then a neuron
+     * whose gate is not known yet gets both products in one pass ({@link MatVec#dotPair}); else null.
+     */
+    private final GgmlType pairType;
+    /** {@link MatVec#prepare} of the activations for {@link #pairType}'s pair products (empty when it needs none). */
+    private final float[] pairPrep;
+    /** Per compute chunk, one neuron's gate and up products. */
+    private final float[][] pairOut;
 
     private final Parallel parallel;
     /** Ranges the selector chooses neurons in, one at a time (1: the whole layer at once). */
@@ -883,6 +898,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (count <= 0) return;
         int chunks = parallel == null ? 1 : Math.min(parallel.threads(), Math.max(1, count / MIN_ROWS_PER_CHUNK));
         float[] gate = gateOf(L);
+        if (gate == null && pairType != null && pairPrep.length > 0) MatVec.prepare(pairType, x, dim, pairPrep);
         if (chunks <= 1) {
             accumulateRange(L, rows, cache, ids, list, skip, mark, from, to, gate, x, out, 0);
             return;
@@ -964,7 +980,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             for (int i = r0; i < r1; i++) {
                 int r = list == null ? i : list[i];
                 if (skip != null && skip[r] == mark) continue;
-                accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gatePre, x, out);
+                accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gatePre, x, out, chunk);
             }
             return;
         }
@@ -990,10 +1006,17 @@ public final class BundleFeedForward implements BatchedFeedForward {
         MatVec.axpyRows(rows.part(downIndex), firing, act, n, out, 0);
     }
 
-    private void accumulate(Layer L, RowMatrix rows, int r, int id, float[] gatePre, float[] x, float[] out) {
+    private void accumulate(Layer L, RowMatrix rows, int r, int id, float[] gatePre, float[] x, float[] out, int chunk) {
         float a;
         float ub = L.upBias != null ? L.upBias[id] : 0f;
-        if (activation.gated()) {
+        if (activation.gated() && gatePre == null && pairType != null) {
+            float[] gu = pairOut[chunk];
+            MatVec.dotPair(pairType, rows.all(), rows.partOffset(gateIndex) + r * rows.rowBytes(gateIndex),
+                    rows.partOffset(upIndex) + r * rows.rowBytes(upIndex), dim, x, pairPrep, gu, 0);
+            float g = activation.apply(gu[0]);
+            if (g == 0f) return;
+            a = g * (gu[1] + ub);
+        } else if (activation.gated()) {
             float gate;
             if (gatePre != null) gate = gatePre[id];
             else if (gateIndex >= 0) gate = MatVec.dot(rows.part(gateIndex), r, x, 0);

@@ -9,14 +9,20 @@ import java.util.List;
 /**
  * Preallocated off-heap rows, one matrix per part (structure of arrays): row i of every matrix
  * belongs to the same neuron. Each matrix is a {@link WeightTensor} of {@code capacity} rows, so
- * the FFN's kernels run on it in place.
+ * the FFN's kernels run on it in place. The matrices are slices of one allocation ({@link #all},
+ * at {@link #partOffset}), so a kernel can read a neuron's gate and up rows in one pass.
  */
 public final class RowMatrix {
     private final List<RowShape> shapes;
     private final WeightTensor[] parts;
     private final long[] rowBytes;
     private final int capacity;
+    private final long[] partOffset;
+    private final MemorySegment all;
     private final MemorySegment swap;
+
+    /** Each part's matrix starts on a cache line. */
+    private static final long ALIGN = 64;
 
     public RowMatrix(List<RowShape> shapes, int capacity, Arena arena) {
         if (capacity < 0) throw new IllegalArgumentException("negative capacity");
@@ -24,22 +30,47 @@ public final class RowMatrix {
         this.capacity = capacity;
         this.parts = new WeightTensor[shapes.size()];
         this.rowBytes = new long[shapes.size()];
-        long maxRow = 0;
+        this.partOffset = new long[shapes.size()];
+        this.all = arena.allocate(Math.max(1, allocationBytes(shapes, capacity)), ALIGN);
+        long maxRow = 0, at = 0;
         for (int p = 0; p < parts.length; p++) {
             RowShape s = shapes.get(p);
             rowBytes[p] = s.rowBytes();
             maxRow = Math.max(maxRow, rowBytes[p]);
-            MemorySegment seg = arena.allocate(Math.max(1, rowBytes[p] * capacity), 64);
+            partOffset[p] = at;
+            MemorySegment seg = all.asSlice(at, rowBytes[p] * capacity);
             parts[p] = new WeightTensor(s.name(), s.type(), new long[] {s.elements(), capacity}, seg);
+            at = alignUp(at + rowBytes[p] * capacity);
         }
-        this.swap = arena.allocate(Math.max(1, maxRow), 64);
+        this.swap = arena.allocate(Math.max(1, maxRow), ALIGN);
     }
 
-    /** Off-heap bytes this matrix takes. */
+    /** Off-heap bytes of {@code capacity} rows (what a budget charges; the allocation adds under 64 per part). */
     public static long bytesFor(List<RowShape> shapes, int capacity) {
         long b = 0;
         for (RowShape s : shapes) b += s.rowBytes() * capacity;
         return b;
+    }
+
+    /** {@link #bytesFor} with each part's matrix starting on a cache line. */
+    static long allocationBytes(List<RowShape> shapes, int capacity) {
+        long b = 0;
+        for (RowShape s : shapes) b = alignUp(b + s.rowBytes() * capacity);
+        return b;
+    }
+
+    private static long alignUp(long n) {
+        return (n + ALIGN - 1) / ALIGN * ALIGN;
+    }
+
+    /** The one allocation every part's matrix is a slice of. */
+    public MemorySegment all() {
+        return all;
+    }
+
+    /** Where part {@code p}'s row 0 starts in {@link #all}. */
+    public long partOffset(int p) {
+        return partOffset[p];
     }
 
     public int capacity() {
