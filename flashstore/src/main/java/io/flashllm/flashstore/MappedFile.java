@@ -48,6 +48,7 @@ public final class MappedFile implements AutoCloseable {
     }
 
     /** The same bytes as a read-only native segment, alive exactly as long as {@code arena}. */
+    @SuppressWarnings("restricted") // the view spans exactly the mapping and dies with its arena
     static MemorySegment nativeView(MemorySegment mapped, Arena arena) {
         return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null).asReadOnly();
     }

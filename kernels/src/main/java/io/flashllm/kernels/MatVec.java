@@ -1,6 +1,7 @@
 package io.flashllm.kernels;
 
 import io.flashllm.kernels.cpu.RowKernel;
+import io.flashllm.kernels.cpu.TileAxpy;
 import io.flashllm.kernels.cpu.TileDot;
 
 import java.lang.foreign.MemorySegment;
@@ -342,6 +343,76 @@ public final class MatVec {
                     a[i], a[i + 1], a[i + 2], a[i + 3], out, outOff);
         }
         for (; i < count; i++) k.axpy(s, rows[i] * rb, cols, a[i], out, outOff);
+    }
+
+    /**
+     * {@code out[b*cols + c] += sum over i of a[b*rows + i] * W[i][c]} for every token b below
+     * {@code batch} and column c: the transposed product of a prompt batch, as the down projection
+     * over neuron-cache rows (each row one column of the down matrix). Each weight row is decoded
+     * once per call, four at a time into a per-thread tile, and added into every token's output
+     * two tokens at a time ({@link TileAxpy}); the threads split the columns in whole blocks, so no two
+     * write the same output. Tokens whose four coefficients are all zero (a ReLU that stayed
+     * silent) are skipped.
+     */
+    public static void axpyBatch(Parallel p, WeightTensor w, float[] a, int batch, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        if (batch < 0) throw new IllegalArgumentException("batch must be >= 0, got " + batch);
+        Checks.span("a", a, 0, (long) batch * rows);
+        Checks.span("out", out, 0, (long) batch * cols);
+        if (batch == 0 || rows == 0) return;
+        RowKernel k = RowKernel.forType(w.type());
+        int unit = w.type().blockSize;
+        while (unit < 256 && cols % (unit * 2) == 0) unit *= 2;
+        int u = unit;
+        MemorySegment s = w.data();
+        long rb = w.rowBytes();
+        GgmlType type = w.type();
+        run(p, cols / unit, (long) rows * cols * batch, (from, to) -> {
+            int c0 = from * u, n = (to - from) * u;
+            long cOff = type.bytesFor(c0);
+            float[] tile = axpyTile(4 * n);
+            int r = 0;
+            for (; r + 3 < rows; r += 4) {
+                for (int i = 0; i < 4; i++) k.dequant(s, (r + i) * rb + cOff, n, tile, i * n);
+                int b = 0;
+                for (; b + 1 < batch; b += 2) {
+                    int ia = b * rows + r, ib = ia + rows;
+                    float a0 = a[ia], a1 = a[ia + 1], a2 = a[ia + 2], a3 = a[ia + 3];
+                    float b0 = a[ib], b1 = a[ib + 1], b2 = a[ib + 2], b3 = a[ib + 3];
+                    boolean za = a0 == 0f && a1 == 0f && a2 == 0f && a3 == 0f;
+                    boolean zb = b0 == 0f && b1 == 0f && b2 == 0f && b3 == 0f;
+                    if (!za && !zb) {
+                        TileAxpy.axpy4x2(tile, n, n, a0, a1, a2, a3, out, b * cols + c0, b0, b1, b2, b3, (b + 1) * cols + c0);
+                    } else if (!za) {
+                        TileAxpy.axpy4(tile, n, n, a0, a1, a2, a3, out, b * cols + c0);
+                    } else if (!zb) {
+                        TileAxpy.axpy4(tile, n, n, b0, b1, b2, b3, out, (b + 1) * cols + c0);
+                    }
+                }
+                if (b < batch) {
+                    int ia = b * rows + r;
+                    if (a[ia] != 0f || a[ia + 1] != 0f || a[ia + 2] != 0f || a[ia + 3] != 0f) {
+                        TileAxpy.axpy4(tile, n, n, a[ia], a[ia + 1], a[ia + 2], a[ia + 3], out, b * cols + c0);
+                    }
+                }
+            }
+            for (; r < rows; r++) {
+                k.dequant(s, r * rb + cOff, n, tile, 0);
+                for (int b = 0; b < batch; b++) {
+                    float c = a[b * rows + r];
+                    if (c != 0f) TileAxpy.axpy(tile, 0, n, c, out, b * cols + c0);
+                }
+            }
+        });
+    }
+
+    /** Per thread, {@link #axpyBatch}'s decoded rows. */
+    private static final ThreadLocal<float[][]> AXPY_TILE = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private static float[] axpyTile(int n) {
+        float[][] t = AXPY_TILE.get();
+        if (t[0].length < n) t[0] = new float[n];
+        return t[0];
     }
 
     /** Runs {@code body} over {@code [0, n)} on the pool, or inline when the work is too small for a hand-off. */

@@ -179,6 +179,58 @@ class KernelsVsReferenceTest {
     }
 
     /**
+     * axpyBatch, the transposed product of a batch: every row count around the groups of four,
+     * odd and even batches (the token pairs and the last token), coefficients zero in whole groups
+     * (skipped tokens) and singly, on one thread and split by columns over three, against sums in
+     * double of the reference's rows added onto what the output held.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void axpyBatchMatchesReference(GgmlType type) {
+        Random rnd = new Random(270 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : TestTensors.colsFor(type)) {
+                for (int rows : new int[] {1, 3, 4, 5, 9}) {
+                    WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+                    float[][] deq = new float[rows][];
+                    for (int r = 0; r < rows; r++) deq[r] = ScalarReference.dequantizeRow(w, r);
+                    for (int batch : new int[] {1, 2, 3, 8}) {
+                        float[] a = new float[batch * rows];
+                        for (int i = 0; i < a.length; i++) a[i] = rnd.nextInt(3) == 0 ? 0f : (float) rnd.nextGaussian();
+                        if (rows >= 4) for (int i = 0; i < 4; i++) a[i] = 0f; // token 0's first group is silent
+                        float[] start = TestTensors.gaussian(batch * cols, rnd);
+                        for (Parallel p : new Parallel[] {null, pool}) {
+                            float[] got = start.clone();
+                            MatVec.axpyBatch(p, w, a, batch, got);
+                            for (int b = 0; b < batch; b++) {
+                                for (int c = 0; c < cols; c++) {
+                                    double e = start[b * cols + c], mag = Math.abs(e);
+                                    for (int r = 0; r < rows; r++) {
+                                        e += (double) a[b * rows + r] * deq[r][c];
+                                        mag += Math.abs((double) a[b * rows + r] * deq[r][c]);
+                                    }
+                                    assertClose(e, got[b * cols + c], mag, type + " axpyBatch " + rows + "x" + cols
+                                            + " batch " + batch + " token " + b + " col " + c);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void axpyBatchRefusesShortArrays() {
+        try (Arena arena = Arena.ofConfined()) {
+            WeightTensor w = TestTensors.random(arena, GgmlType.Q8_0, 3, 64, new Random(2));
+            assertThrows(IndexOutOfBoundsException.class, () -> MatVec.axpyBatch(null, w, new float[5], 2, new float[128]));
+            assertThrows(IndexOutOfBoundsException.class, () -> MatVec.axpyBatch(null, w, new float[6], 2, new float[127]));
+            assertThrows(IllegalArgumentException.class, () -> MatVec.axpyBatch(null, w, new float[6], -1, new float[128]));
+        }
+    }
+
+    /**
      * axpyRows (axpy8, axpy4, then single rows) over gathered rows in any order with repeats, every
      * count from 0 past two groups of eight: equal to the reference, and bit for bit equal to
      * axpy row after row, as its contract says.

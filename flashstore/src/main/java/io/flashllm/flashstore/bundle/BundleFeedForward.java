@@ -697,17 +697,23 @@ public final class BundleFeedForward implements BatchedFeedForward {
             loadAndStream(L, m, toCache, 0, xTok, outTok);
         }
         if (options.prefetch() && layer + 1 < layers.length) startPrefetch(layers[layer + 1], xTok);
-        try {
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(x, b * dim, xTok, 0, dim);
-                Arrays.fill(outTok, 0f);
-                batchGate = gateKnown ? gateBatch[b] : null;
-                compute(L, cache.rows(), cache, null, 0, cache.used(), xTok, outTok);
-                if (L.downBias != null) for (int i = 0; i < dim; i++) outTok[i] += L.downBias[i];
-                System.arraycopy(outTok, 0, out, b * dim, dim);
+        if (batchedRows(gateKnown)) {
+            Arrays.fill(out, 0, batch * dim, 0f);
+            computeRowsBatched(L, cache.rows(), cache, null, 0, cache.used(), x, batch, out);
+            if (L.downBias != null) for (int b = 0; b < batch; b++) for (int i = 0; i < dim; i++) out[b * dim + i] += L.downBias[i];
+        } else {
+            try {
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(x, b * dim, xTok, 0, dim);
+                    Arrays.fill(outTok, 0f);
+                    batchGate = gateKnown ? gateBatch[b] : null;
+                    compute(L, cache.rows(), cache, null, 0, cache.used(), xTok, outTok);
+                    if (L.downBias != null) for (int i = 0; i < dim; i++) outTok[i] += L.downBias[i];
+                    System.arraycopy(outTok, 0, out, b * dim, dim);
+                }
+            } finally {
+                batchGate = null;
             }
-        } finally {
-            batchGate = null;
         }
         L.counters.phases(t1 - t0, waitNanos + waited, System.nanoTime() - t1 - waitNanos);
         maybeChooseHot(L);
@@ -766,7 +772,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                     io.submit(L.batch);
                 }
                 if (!cachedDone) {
-                    computeBatch(L, cache.rows(), cache, null, null, 0, cachedRows, batch, gateKnown);
+                    computeBatch(L, cache.rows(), cache, null, null, 0, cachedRows, x, batch, gateKnown);
                     cachedDone = true;
                 }
                 if (i > start) {
@@ -783,8 +789,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 for (int k = start; k < i; k++) L.dest[L.miss[k]] = -1;
             }
             L.counters.loaded(i - start);
-            computeBatch(L, cache.rows(), cache, null, L.newRows, 0, nNew, batch, gateKnown);
-            computeBatch(L, stream, null, streamIds, null, 0, streamed, batch, gateKnown);
+            computeBatch(L, cache.rows(), cache, null, L.newRows, 0, nNew, x, batch, gateKnown);
+            computeBatch(L, stream, null, streamIds, null, 0, streamed, x, batch, gateKnown);
         } while (i < m);
         for (int b = 0; b < batch; b++) {
             float[] o = outBatch[b];
@@ -793,10 +799,23 @@ public final class BundleFeedForward implements BatchedFeedForward {
         }
     }
 
-    /** Adds rows {@code [from, to)} (of {@code list} when given) to every token's output in {@link #outBatch}. */
+    /**
+     * Adds rows {@code [from, to)} (of {@code list} when given) to every token's output in
+     * {@link #outBatch}; {@code x} holds the batch's activations, token after token.
+     */
     private void computeBatch(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int[] list, int from, int to,
-                              int batch, boolean gateKnown) {
+                              float[] x, int batch, boolean gateKnown) {
         if (to <= from) return;
+        if (list == null && batchedRows(gateKnown)) {
+            float[] flat = batchBuffer(2, batch * dim);
+            Arrays.fill(flat, 0, batch * dim, 0f);
+            computeRowsBatched(L, rows, cache, ids, from, to, x, batch, flat);
+            for (int b = 0; b < batch; b++) {
+                float[] o = outBatch[b];
+                for (int i = 0; i < dim; i++) o[i] += flat[b * dim + i];
+            }
+            return;
+        }
         try {
             for (int b = 0; b < batch; b++) {
                 batchGate = gateKnown ? gateBatch[b] : null;
@@ -805,6 +824,64 @@ public final class BundleFeedForward implements BatchedFeedForward {
         } finally {
             batchGate = null;
         }
+    }
+
+    /**
+     * Whether a batch's rows go through matrix products ({@link #computeRowsBatched}) rather than
+     * token by token: when nothing chose the rows per token, that is when the gates are not known
+     * yet (every row's gate comes from its cached gate row) or the FFN has no gate.
+     */
+    private boolean batchedRows(boolean gateKnown) {
+        return !gateKnown && (activation.gated() ? gateIndex >= 0 : upIndex >= 0);
+    }
+
+    /** Rows per round of {@link #computeRowsBatched}: its buffers hold batch x this many floats. */
+    private static final int BATCH_ROWS = 1024;
+
+    /**
+     * {@code out[b*dim ..] +=} the contributions of rows {@code [from, to)} for every token b of
+     * {@code x} (batch x dim, token after token), as matrix products over the batch: the up (and
+     * gate) rows of each round times all tokens ({@link MatVec#matmul}), the activation in bulk, and
+     * the down rows added into every token's output ({@link MatVec#axpyBatch}). Each row is read
+     * once per batch instead of once per token.
+     */
+    private void computeRowsBatched(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int from, int to,
+                                    float[] x, int batch, float[] out) {
+        int most = Math.min(BATCH_ROWS, to - from);
+        float[] g = batchBuffer(0, batch * most);
+        float[] u = batchBuffer(1, batch * most);
+        for (int r = from; r < to; r += BATCH_ROWS) {
+            int n = Math.min(BATCH_ROWS, to - r);
+            MatVec.matmul(parallel, rowsOf(rows, upIndex, r, n), x, batch, u);
+            if (L.upBias != null) {
+                for (int i = 0; i < n; i++) {
+                    float ub = L.upBias[cache != null ? cache.idAt(r + i) : ids[r + i]];
+                    for (int b = 0; b < batch; b++) u[b * n + i] += ub;
+                }
+            }
+            if (activation.gated()) {
+                MatVec.matmul(parallel, rowsOf(rows, gateIndex, r, n), x, batch, g);
+                activation.applyGated(g, u, 0, batch * n);
+            } else {
+                for (int i = 0; i < batch * n; i++) g[i] = activation.apply(u[i]);
+            }
+            MatVec.axpyBatch(parallel, rowsOf(rows, downIndex, r, n), g, batch, out);
+        }
+    }
+
+    /** Rows {@code [from, from + n)} of part {@code p} as a matrix of their own. */
+    private static WeightTensor rowsOf(RowMatrix rows, int p, int from, int n) {
+        WeightTensor t = rows.part(p);
+        long rb = rows.rowBytes(p);
+        return new WeightTensor(t.name(), t.type(), new long[] {t.cols(), n}, t.data().asSlice(from * rb, n * rb));
+    }
+
+    /** {@link #computeRowsBatched}'s gate and up products (0, 1) and a batch's summed output (2), grown to the largest batch. */
+    private final float[][] batchBuffers = new float[3][0];
+
+    private float[] batchBuffer(int i, int size) {
+        if (batchBuffers[i].length < size) batchBuffers[i] = new float[size];
+        return batchBuffers[i];
     }
 
     private float[] xTok = new float[0];

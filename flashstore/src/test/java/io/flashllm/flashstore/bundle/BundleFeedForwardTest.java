@@ -656,6 +656,67 @@ class BundleFeedForwardTest {
         }
     }
 
+    /**
+     * A SiLU model whose gates live in the bundles, so a batch's rows go through matrix products
+     * over the batch (gate and up rows times every token, the down rows added into every output):
+     * the union fits the cache, or streams beside a hot region in one round or in many; batches
+     * below and above the panel kernel's smallest batch. Every token equals the plain FFN.
+     */
+    @ParameterizedTest
+    @MethodSource("types")
+    void batchOverBundledGatesEqualsPlainFfnPerToken(GgmlType type) throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 128, type, true, 43);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, SILU, 4096);
+        try (GgufFile g = GgufFile.open(src)) {
+            for (int[] cfg : new int[][] {{128, 0, 1024}, {128, 32, 1024}, {40, 8, 1024}, {40, 8, 16}}) {
+                try (BundleFeedForward ffn = openDirect(out, SILU, null, new DenseSelector(), BundleFfnOptions.unlimited(128)
+                        .withCache(cfg[0], cfg[1]).withStreamRows(cfg[2]))) {
+                    Random r = new Random(11);
+                    for (int batch : new int[] {3, 12}) {
+                        for (int l = 0; l < 2; l++) {
+                            float[] x = TinyModel.gaussian(r, batch * 64, 1f);
+                            float[] o = new float[batch * 64];
+                            ffn.forwardBatch(l, x, batch, o);
+                            for (int b = 0; b < batch; b++) {
+                                float[] xb = java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64);
+                                ReferenceFfn ref = ReferenceFfn.compute(g, l, SILU, xb, type.quantized());
+                                for (int i = 0; i < 64; i++) {
+                                    assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], type + " cache " + cfg[0]
+                                            + " hot " + cfg[1] + " stream " + cfg[2] + " batch " + batch + " token " + b);
+                                }
+                            }
+                        }
+                    }
+                    runTokens(ffn, g, SILU, type.quantized(), 2, 64); // decode goes on from what the batches cached
+                }
+            }
+        }
+    }
+
+    /** An ungated FFN with up and down biases, through a batch: the biases ride along in the batched products. */
+    @Test
+    void optStyleBatchWithBiases() throws IOException {
+        TinyModel tm = new TinyModel(2, 64, 96, GgmlType.F16, false, 17);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = tmp.resolve("b");
+        Converter.convert(src, out, ConvertOptions.defaults().withMinReadBytes(4096));
+        FfnActivation relu = new FfnActivation(FfnActivation.Kind.RELU_NO_GATE, 0);
+        try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults()); GgufFile g = GgufFile.open(src)) {
+            Random r = new Random(5);
+            int batch = 9;
+            for (int l = 0; l < 2; l++) {
+                float[] x = TinyModel.gaussian(r, batch * 64, 1f);
+                float[] o = new float[batch * 64];
+                bm.feedForward().forwardBatch(l, x, batch, o);
+                for (int b = 0; b < batch; b++) {
+                    ReferenceFfn ref = ReferenceFfn.compute(g, l, relu, java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64), false);
+                    for (int i = 0; i < 64; i++) assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], "layer " + l + " token " + b);
+                }
+            }
+        }
+    }
+
     @Test
     void optStyleUngatedWithBiases() throws IOException {
         TinyModel tm = new TinyModel(2, 64, 96, GgmlType.F16, false, 13);
