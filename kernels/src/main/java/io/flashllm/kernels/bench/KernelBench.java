@@ -23,7 +23,10 @@ import java.util.Random;
  * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse]}; {@code --sparse} adds
  * {@code matvecRows} over a shuffled half of the rows, and on the calling thread {@code axpy} of the
  * same rows one at a time and {@code axpyRows} of them (eight per kernel call for Q8_0 and Q4_0), in weight GB/s like
- * the dense column; for the down projection's shape pass {@code --rows 8192 --cols 2048}. Run with
+ * the dense column; for the down projection's shape pass {@code --rows 8192 --cols 2048}. With {@code --sparse} the
+ * last column is the neuron cache computing all of its rows on the same threads, as a dense selection does over
+ * bundled gates: per neuron its gate and up rows in one pass ({@code dotPair}) and its down row added into the
+ * thread's output, in GB/s of all three parts ({@code --rows} neurons of {@code --cols} each). Run with
  * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
  * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5). The last column, weight bytes per second of
  * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
@@ -76,7 +79,7 @@ public final class KernelBench {
                     + "the read probe runs again right before each type, since the machine's load drifts%n", copy, 2 * copy);
             System.out.printf(Locale.ROOT, "%-5s %10s %10s %12s %10s %10s %14s %9s %14s %14s %16s%n", "type", "MB/matrix", "GB/s",
                     "ms/product", "read GB/s", "vs read", "GB/cpu-s(main)", "GFLOP/s", rowsOnly ? "" : "rows (cpu-s)",
-                    rowsOnly ? "" : "axpy (cpu-s)", rowsOnly ? "" : "axpyRows (cpu-s)");
+                    rowsOnly ? "" : "axpy (cpu-s)", rowsOnly ? "" : "axpyRows (cpu-s)   neurons");
             for (GgmlType t : types) {
                 double read = MemoryProbe.readGBps(p, src, seconds / 2);
                 double[] r = measure(p, t, rows, cols, batch, seconds, workingSetMb, Mode.DENSE);
@@ -85,8 +88,9 @@ public final class KernelBench {
                     double[] g = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.ROWS);
                     double[] a = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.AXPY);
                     double[] a4 = measure(p, t, rows, cols, 1, seconds, workingSetMb, Mode.AXPY_ROWS);
-                    extra = String.format(Locale.ROOT, " %6.1f (%5.1f) %6.1f (%5.1f)   %6.1f (%5.1f)",
-                            g[1], g[3], a[1], a[3], a4[1], a4[3]);
+                    double neurons = measureNeurons(p, t, rows, cols, seconds, workingSetMb);
+                    extra = String.format(Locale.ROOT, " %6.1f (%5.1f) %6.1f (%5.1f)   %6.1f (%5.1f) %9.1f",
+                            g[1], g[3], a[1], a[3], a4[1], a4[3], neurons);
                 }
                 System.out.printf(Locale.ROOT, "%-5s %10.1f %10.1f %12.3f %10.1f %10.2f %14.1f %9.1f%s%n",
                         t, r[0] / 1e6, r[1], r[2], read, r[1] / read, r[3], r[4], extra);
@@ -142,6 +146,61 @@ public final class KernelBench {
             double cpuSecs = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
             double gflops = 2.0 * rows * cols * batch * n / secs / 1e9;
             return new double[]{bytes, stepBytes * n / secs / 1e9, secs * 1e3 / n, stepBytes * n / cpuSecs / 1e9, gflops};
+        }
+    }
+
+    /**
+     * GB/s of the neuron cache's rows computed in full: {@code rows} neurons whose gate, up and down
+     * rows ({@code cols} each) are three matrices of one allocation, as in the cache; each thread
+     * takes a contiguous share of the neurons into its own output (as {@code BundleFeedForward}
+     * does), and per neuron reads its gate and up rows in one pass, applies SiLU, and adds its down row.
+     */
+    static double measureNeurons(Parallel p, GgmlType t, int rows, int cols, double seconds, long workingSetMb) {
+        long bytes = t.bytesFor((long) rows * cols), rb = t.bytesFor(cols);
+        int copies = (int) Math.max(1, Math.min(4096, (workingSetMb << 20) / (3 * bytes)));
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment all = arena.allocate(3 * bytes * copies, 4096);
+            BenchTensors.fill(all, t, 43);
+            WeightTensor[] down = new WeightTensor[copies];
+            for (int i = 0; i < copies; i++) {
+                down[i] = new WeightTensor("down" + i, t, new long[] {cols, rows}, all.asSlice((3L * i + 2) * bytes, bytes));
+            }
+            Random rnd = new Random(3);
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) x[i] = (float) rnd.nextGaussian();
+            float[] prep = new float[MatVec.prepSize(t, cols)];
+            MatVec.prepare(t, x, cols, prep);
+            int chunks = p.threads();
+            float[][] partial = new float[chunks][cols + 32];
+            float[][] pair = new float[chunks][32];
+            int[] copy = new int[1];
+            Parallel.RangeBody body = (first, end) -> {
+                for (int c = first; c < end; c++) {
+                    float[] o = partial[c], gu = pair[c];
+                    java.util.Arrays.fill(o, 0f);
+                    int i = copy[0];
+                    long gate = 3L * i * bytes, up = gate + bytes;
+                    WeightTensor d = down[i];
+                    for (int r = rows * c / chunks, r1 = rows * (c + 1) / chunks; r < r1; r++) {
+                        MatVec.dotPair(t, all, gate + r * rb, up + r * rb, cols, x, prep, gu, 0);
+                        MatVec.axpy(d, r, gu[0] / (1f + (float) Math.exp(-gu[0])) * gu[1], o, 0);
+                    }
+                }
+            };
+            long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
+            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) {
+                copy[0] = i % copies;
+                p.forRange(chunks, body);
+            }
+            long n = 0;
+            long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9), now;
+            do {
+                copy[0] = (int) (n % copies);
+                p.forRange(chunks, body);
+                n++;
+                now = System.nanoTime();
+            } while (now < end);
+            return 3.0 * bytes * n / ((now - t0) / 1e9) / 1e9;
         }
     }
 
