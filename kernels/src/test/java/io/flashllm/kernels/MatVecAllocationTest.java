@@ -7,6 +7,7 @@ import java.lang.management.ManagementFactory;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,6 +64,45 @@ class MatVecAllocationTest {
                 float want = single[rows[i]];
                 assertTrue(Math.abs(gathered[i] - want) <= 1e-4f * (1 + Math.abs(want)), "gathered row " + i);
             }
+        }
+    }
+
+    /**
+     * The neuron cache's dense pattern runs per neuron, 131,072 times a token on the 1.1B model: a
+     * gate and up pair in one pass, the down row added. Neither may allocate (windows as above).
+     */
+    @Test
+    void neuronPairsAndDownRowsAllocateNothing() {
+        Random rnd = new Random(9);
+        try (Arena arena = Arena.ofShared()) {
+            int neurons = 64, dim = 256;
+            WeightTensor w = TestTensors.random(arena, GgmlType.Q8_0, 3 * neurons, dim, rnd); // gate | up | down
+            WeightTensor down = new WeightTensor("down", GgmlType.Q8_0, new long[] {dim, neurons},
+                    w.data().asSlice(2L * neurons * w.rowBytes(), neurons * w.rowBytes()));
+            float[] x = TestTensors.gaussian(dim, rnd);
+            float[] out = new float[dim], gu = new float[2];
+            long rb = w.rowBytes(), upAt = neurons * rb;
+            Runnable neuronsPass = () -> {
+                for (int r = 0; r < neurons; r++) {
+                    MatVec.dotPair(GgmlType.Q8_0, w.data(), r * rb, upAt + r * rb, dim, x, null, gu, 0);
+                    MatVec.axpy(down, r, gu[0] * gu[1] * 1e-3f, out, 0);
+                }
+            };
+            for (int i = 0; i < 3000; i++) neuronsPass.run();
+            long[] ids = {Thread.currentThread().threadId()};
+            long allocated = Long.MAX_VALUE;
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (allocated >= 8 * 1024 && System.nanoTime() < deadline) {
+                long before = allocatedByAll(ids);
+                for (int i = 0; i < 500; i++) neuronsPass.run();
+                allocated = Math.min(allocated, allocatedByAll(ids) - before);
+            }
+            assertTrue(allocated < 8 * 1024, "32,000 neurons allocated " + allocated + " bytes");
+            float[] pair = new float[2];
+            MatVec.dotPair(GgmlType.Q8_0, w.data(), 5 * rb, upAt + 5 * rb, dim, x, null, pair, 0);
+            float gate = MatVec.dot(w, 5, x, 0), up = MatVec.dot(w, neurons + 5, x, 0);
+            assertEquals(gate, pair[0], 1e-4f * (1 + Math.abs(gate)), "the pair's gate is the row's dot");
+            assertEquals(up, pair[1], 1e-4f * (1 + Math.abs(up)), "the pair's up is the row's dot");
         }
     }
 }

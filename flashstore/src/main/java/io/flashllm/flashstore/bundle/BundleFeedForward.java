@@ -256,6 +256,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
                     upBiases == null ? null : upBiases.get(l), downBiases == null ? null : downBiases.get(l), shapes, cacheParts);
         }
         int chunksMax = parallel == null ? 1 : parallel.threads();
+        // Per-thread arrays padded by a cache line and more: written on every row by different
+        // threads, the end of one must not share a line with the next one's header.
         this.partial = new float[chunksMax][dim + 32];
         int rowsMax = Math.max(options.cacheRowsPerLayer(), options.streamRows());
         this.firingRows = new int[chunksMax][rowsMax];
@@ -278,7 +280,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
     private final GgmlType pairType;
     /** {@link MatVec#prepare} of the activations for {@link #pairType}'s pair products (empty when it needs none). */
     private final float[] pairPrep;
-    /** Per compute chunk, one neuron's gate and up products. */
+    /** Per compute chunk, one neuron's gate and up products (padded as {@link #partial}). */
     private final float[][] pairOut;
 
     private final Parallel parallel;
