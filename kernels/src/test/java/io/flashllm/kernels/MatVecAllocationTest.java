@@ -25,6 +25,21 @@ class MatVecAllocationTest {
         return sum;
     }
 
+    /**
+     * Bytes {@code ids} allocate over {@code runs} runs of {@code work}, in the cleanest window: windows
+     * are measured until one allocates under 8 KiB, for up to 10 s (see below why).
+     */
+    private static long cleanestWindow(Runnable work, int runs, long[] ids) {
+        long allocated = Long.MAX_VALUE;
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (allocated >= 8 * 1024 && System.nanoTime() < deadline) {
+            long before = allocatedByAll(ids);
+            for (int i = 0; i < runs; i++) work.run();
+            allocated = Math.min(allocated, allocatedByAll(ids) - before);
+        }
+        return allocated;
+    }
+
     @Test
     void spreadProductsAllocateNothing() {
         Random rnd = new Random(8);
@@ -46,13 +61,7 @@ class MatVecAllocationTest {
             // until one is clean, for up to 10 s. A capturing lambda or task object per product, or
             // a kernel compiled with boxed vectors, would allocate in every one of them
             // (>= 2 x 1000 x 32 bytes). Clean windows came after 90-320 ms in five runs.
-            long allocated = Long.MAX_VALUE;
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (allocated >= 8 * 1024 && System.nanoTime() < deadline) {
-                long before = allocatedByAll(ids);
-                for (int i = 0; i < 1000; i++) products.run();
-                allocated = Math.min(allocated, allocatedByAll(ids) - before);
-            }
+            long allocated = cleanestWindow(products, 1000, ids);
             assertTrue(allocated < 8 * 1024, "2,000 spread products allocated " + allocated + " bytes");
 
             // And the reused bodies still compute the right rows.
@@ -90,13 +99,7 @@ class MatVecAllocationTest {
             };
             for (int i = 0; i < 3000; i++) neuronsPass.run();
             long[] ids = {Thread.currentThread().threadId()};
-            long allocated = Long.MAX_VALUE;
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (allocated >= 8 * 1024 && System.nanoTime() < deadline) {
-                long before = allocatedByAll(ids);
-                for (int i = 0; i < 500; i++) neuronsPass.run();
-                allocated = Math.min(allocated, allocatedByAll(ids) - before);
-            }
+            long allocated = cleanestWindow(neuronsPass, 500, ids);
             assertTrue(allocated < 8 * 1024, "32,000 neurons allocated " + allocated + " bytes");
             float[] pair = new float[2];
             MatVec.dotPair(GgmlType.Q8_0, w.data(), 5 * rb, upAt + 5 * rb, dim, x, null, pair, 0);

@@ -622,16 +622,7 @@ class BundleFeedForwardTest {
                         // the second pass starts with rows the first one kept in the cache
                         for (int pass = 0; pass < 2; pass++) {
                             for (int l = 0; l < 2; l++) {
-                                float[] x = TinyModel.gaussian(r, batch * 64, 1f);
-                                float[] o = new float[batch * 64];
-                                ffn.forwardBatch(l, x, batch, o);
-                                for (int b = 0; b < batch; b++) {
-                                    float[] xb = java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64);
-                                    ReferenceFfn ref = ReferenceFfn.compute(g, l, RELU, xb, type.quantized());
-                                    for (int i = 0; i < 64; i++) {
-                                        assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], sel.name() + " rows " + rows + " token " + b);
-                                    }
-                                }
+                                assertBatchMatches(ffn, g, RELU, type.quantized(), l, batch, r, sel.name() + " rows " + rows);
                             }
                         }
                         assertEquals(rows == 128 ? 2 : 2 * batch, ffn.cache(0).step(),
@@ -675,17 +666,8 @@ class BundleFeedForwardTest {
                     Random r = new Random(11);
                     for (int batch : new int[] {3, 12}) {
                         for (int l = 0; l < 2; l++) {
-                            float[] x = TinyModel.gaussian(r, batch * 64, 1f);
-                            float[] o = new float[batch * 64];
-                            ffn.forwardBatch(l, x, batch, o);
-                            for (int b = 0; b < batch; b++) {
-                                float[] xb = java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64);
-                                ReferenceFfn ref = ReferenceFfn.compute(g, l, SILU, xb, type.quantized());
-                                for (int i = 0; i < 64; i++) {
-                                    assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], type + " cache " + cfg[0]
-                                            + " hot " + cfg[1] + " stream " + cfg[2] + " batch " + batch + " token " + b);
-                                }
-                            }
+                            assertBatchMatches(ffn, g, SILU, type.quantized(), l, batch, r, type + " cache " + cfg[0]
+                                    + " hot " + cfg[1] + " stream " + cfg[2] + " batch " + batch);
                         }
                     }
                     runTokens(ffn, g, SILU, type.quantized(), 2, 64); // decode goes on from what the batches cached
@@ -704,16 +686,7 @@ class BundleFeedForwardTest {
         FfnActivation relu = new FfnActivation(FfnActivation.Kind.RELU_NO_GATE, 0);
         try (BundleModel bm = BundleModel.open(out, BundleOpenOptions.defaults()); GgufFile g = GgufFile.open(src)) {
             Random r = new Random(5);
-            int batch = 9;
-            for (int l = 0; l < 2; l++) {
-                float[] x = TinyModel.gaussian(r, batch * 64, 1f);
-                float[] o = new float[batch * 64];
-                bm.feedForward().forwardBatch(l, x, batch, o);
-                for (int b = 0; b < batch; b++) {
-                    ReferenceFfn ref = ReferenceFfn.compute(g, l, relu, java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64), false);
-                    for (int i = 0; i < 64; i++) assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], "layer " + l + " token " + b);
-                }
-            }
+            for (int l = 0; l < 2; l++) assertBatchMatches(bm.feedForward(), g, relu, false, l, 9, r, "layer " + l);
         }
     }
 
@@ -745,6 +718,18 @@ class BundleFeedForwardTest {
         List<FfnFile> files = new ArrayList<>();
         for (String f : m.layout().layerFiles()) files.add(FfnFile.open(out.resolve(f), true));
         return new BundleFeedForward(files, gates, null, null, act, sel, o, new IoEngine(4, 1 << 20), true);
+    }
+
+    /** One batch of random 64-wide activations through layer {@code l}: every token equals the plain FFN. */
+    static void assertBatchMatches(BundleFeedForward ffn, GgufFile src, FfnActivation act, boolean q8Down, int l, int batch,
+                                   Random r, String what) {
+        float[] x = TinyModel.gaussian(r, batch * 64, 1f);
+        float[] o = new float[batch * 64];
+        ffn.forwardBatch(l, x, batch, o);
+        for (int b = 0; b < batch; b++) {
+            ReferenceFfn ref = ReferenceFfn.compute(src, l, act, java.util.Arrays.copyOfRange(x, b * 64, b * 64 + 64), q8Down);
+            for (int i = 0; i < 64; i++) assertEquals(ref.out[i], o[b * 64 + i], ref.tolerance[i], what + " token " + b);
+        }
     }
 
     static void runTokens(BundleFeedForward ffn, GgufFile src, FfnActivation act, boolean q8Down, int tokens, int dim) {
