@@ -47,9 +47,12 @@ public final class MappedFile implements AutoCloseable {
         }
     }
 
-    /** The same bytes as a read-only native segment, alive exactly as long as {@code arena}. */
+    /**
+     * The same bytes as a read-only native segment, alive exactly as long as {@code arena} (the
+     * one {@code mapped} was mapped into). For every file whose bytes reach the kernels.
+     */
     @SuppressWarnings("restricted") // the view spans exactly the mapping and dies with its arena
-    static MemorySegment nativeView(MemorySegment mapped, Arena arena) {
+    public static MemorySegment nativeView(MemorySegment mapped, Arena arena) {
         return MemorySegment.ofAddress(mapped.address()).reinterpret(mapped.byteSize(), arena, null).asReadOnly();
     }
 

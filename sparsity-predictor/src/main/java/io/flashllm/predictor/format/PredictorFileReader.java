@@ -1,5 +1,6 @@
 package io.flashllm.predictor.format;
 
+import io.flashllm.flashstore.MappedFile;
 import io.flashllm.flashstore.bundle.Checksums;
 import io.flashllm.predictor.PredictorException;
 
@@ -29,7 +30,8 @@ public final class PredictorFileReader {
     public static LayerPredictor open(Path file, Arena arena) {
         MemorySegment s;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            s = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            // A native view, as for model files (MappedFile): the vector code sees one segment class.
+            s = MappedFile.nativeView(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena), arena);
         } catch (NoSuchFileException e) {
             throw new PredictorException(file, "missing predictor file");
         } catch (IOException e) {
