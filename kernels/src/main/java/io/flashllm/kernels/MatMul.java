@@ -110,7 +110,8 @@ final class MatMul {
         }
     }
 
-    private static float[] grow(float[][] scratch, int i, long size) {
+    /** {@code scratch[i]}, grown to at least {@code size} floats (scratch kept per thread and reused). */
+    static float[] grow(float[][] scratch, int i, long size) {
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("batch too large for one product: " + size + " scratch floats");
         }

@@ -370,7 +370,7 @@ public final class MatVec {
         run(p, cols / unit, (long) rows * cols * batch, (from, to) -> {
             int c0 = from * u, n = (to - from) * u;
             long cOff = type.bytesFor(c0);
-            float[] tile = axpyTile(4 * n);
+            float[] tile = MatMul.grow(AXPY_TILE.get(), 0, 4L * n);
             int r = 0;
             for (; r + 3 < rows; r += 4) {
                 for (int i = 0; i < 4; i++) k.dequant(s, (r + i) * rb + cOff, n, tile, i * n);
@@ -408,12 +408,6 @@ public final class MatVec {
 
     /** Per thread, {@link #axpyBatch}'s decoded rows. */
     private static final ThreadLocal<float[][]> AXPY_TILE = ThreadLocal.withInitial(() -> new float[1][0]);
-
-    private static float[] axpyTile(int n) {
-        float[][] t = AXPY_TILE.get();
-        if (t[0].length < n) t[0] = new float[n];
-        return t[0];
-    }
 
     /** Runs {@code body} over {@code [0, n)} on the pool, or inline when the work is too small for a hand-off. */
     static void run(Parallel p, int n, long work, Parallel.RangeBody body) {
