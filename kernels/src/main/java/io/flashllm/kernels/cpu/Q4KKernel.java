@@ -36,7 +36,7 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * (a load, no conversion), and d applied once per super-block. The 6-bit scales and mins are
  * unpacked for all eight sub-blocks at once with a few 64-bit operations.
  */
-final class Q4KKernel extends RowKernel {
+class Q4KKernel extends RowKernel {
     private static final int BYTES = 144;
 
     /** Scale of sub-block j from the packed bytes 0..7 ({@code lo}) and 8..11 ({@code hi}) of the 12-byte field. */

@@ -121,7 +121,7 @@ public abstract class RowKernel {
 
     static {
         for (GgmlType t : GgmlType.values()) {
-            BY_TYPE[t.ordinal()] = Simd.ENABLED ? vectorKernel(t) : narrowKernel(t);
+            BY_TYPE[t.ordinal()] = !Simd.ENABLED ? narrowKernel(t) : Simd.L == 8 ? kernel256(t) : vectorKernel(t);
         }
     }
 
@@ -146,6 +146,19 @@ public abstract class RowKernel {
         };
     }
 
+    /**
+     * 256-bit vectors (AVX2, the common x86 edge box): kernels written out for eight float lanes
+     * and sixteen registers where the wide kernel's generic path was slow; the other types keep
+     * the wide kernels, which take a width-independent path at this width.
+     */
+    private static RowKernel kernel256(GgmlType t) {
+        return switch (t) {
+            case Q8_0 -> new Q8_0Kernel256();
+            case Q4_K -> new Q4KKernel256();
+            default -> vectorKernel(t);
+        };
+    }
+
     private static RowKernel vectorKernel(GgmlType t) {
         return switch (t) {
             case F32 -> new F32Kernel();
@@ -160,7 +173,7 @@ public abstract class RowKernel {
         };
     }
 
-    /** The kernel for {@code type}: the wide vector one when {@link Simd#ENABLED}, else the 128-bit one. */
+    /** The kernel for {@code type} at the vector width in use: 512, 256 or 128 bits. */
     public static RowKernel forType(GgmlType type) {
         return BY_TYPE[type.ordinal()];
     }
