@@ -1,6 +1,7 @@
 package io.flashllm.kernels;
 
 import io.flashllm.kernels.cpu.PanelKernel;
+import io.flashllm.kernels.cpu.PanelKernel256;
 import io.flashllm.kernels.cpu.TileDot;
 
 import java.lang.foreign.Arena;
@@ -61,7 +62,7 @@ public final class KernelWarmup {
             res[0] += TileDot.dot(tile, 0, 64, xs, 0);
         }
         sink += res[0];
-        if (PanelKernel.usable()) warmPanels();
+        if (PanelKernel.usable() || PanelKernel256.usable()) warmPanels();
         return (System.nanoTime() - t0) / 1_000_000;
     }
 
@@ -75,9 +76,15 @@ public final class KernelWarmup {
         float[] xT = new float[kLen * p];
         float[] acc = new float[PanelKernel.ROWS * p];
         for (int i = 0; i < CALLS; i++) {
-            PanelKernel.rows12x32(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
-            PanelKernel.rows12x32(panel, kLen, xT, 32, p, acc, 32, (i & 1) == 0);
-            PanelKernel.rows12x16(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
+            if (PanelKernel.usable()) {
+                PanelKernel.rows12x32(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
+                PanelKernel.rows12x32(panel, kLen, xT, 32, p, acc, 32, (i & 1) == 0);
+                PanelKernel.rows12x16(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
+            } else {
+                PanelKernel256.rows6x16(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
+                PanelKernel256.rows6x16(panel, kLen, xT, 16, p, acc, 16, (i & 1) == 0);
+                PanelKernel256.rows6x8(panel, kLen, xT, 0, p, acc, 0, (i & 1) == 0);
+            }
         }
         int rows = 2 * PanelKernel.ROWS + 1, cols = 256, batch = 40;
         try (Arena arena = Arena.ofConfined()) {

@@ -1,6 +1,7 @@
 package io.flashllm.kernels;
 
 import io.flashllm.kernels.cpu.PanelKernel;
+import io.flashllm.kernels.cpu.PanelKernel256;
 import io.flashllm.kernels.cpu.RowKernel;
 
 import java.lang.foreign.MemorySegment;
@@ -10,10 +11,11 @@ import java.util.Arrays;
  * Weight matrix times a batch of activations (prompt processing), blocked like a GEMM:
  * <ol>
  *   <li>the batch is transposed once into {@code xT[col * p + token]} ({@code p} = the batch
- *       rounded up to 16 tokens, the padding zero), so that one vector holds 16 tokens' values of
- *       the same column;</li>
- *   <li>rows are taken twelve at a time (a panel), decoded {@link #columnBlock} columns at a time into
- *       a float buffer, and multiplied with the activations by {@link PanelKernel};</li>
+ *       rounded up to a vector's lanes, 16 tokens at 512 bits and 8 at 256, the padding zero), so
+ *       that one vector holds as many tokens' values of the same column;</li>
+ *   <li>rows are taken twelve at a time (six at 256 bits: a panel), decoded {@link #columnBlock}
+ *       columns at a time into a float buffer, and multiplied with the activations by
+ *       {@link PanelKernel} ({@link PanelKernel256});</li>
  *   <li>the column blocks are the outer loop of each thread's share of panels, so the activation
  *       block (at most 512 KiB: 2048 columns x 64 tokens) stays in L2 while every panel of the share uses
  *       it; partial sums wait in {@code outT[row * p + token]} between blocks;</li>
@@ -34,6 +36,11 @@ final class MatMul {
     /** Below this batch the padded 16-token vectors would waste more than the panel kernel gains. */
     static final int MIN_BATCH = 8;
 
+    /** The panel kernels of this vector width: {@link PanelKernel} at 512 bits, else {@link PanelKernel256}. */
+    private static final boolean WIDE = PanelKernel.usable();
+    private static final int ROWS = WIDE ? PanelKernel.ROWS : PanelKernel256.ROWS;
+    private static final int LANES = WIDE ? PanelKernel.LANES : PanelKernel256.LANES;
+
     private static final ThreadLocal<float[][]> CALLER_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
     private static final ThreadLocal<float[][]> PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -41,17 +48,17 @@ final class MatMul {
 
     /** Whether {@link #matmul} handles a batch of this size on this machine. */
     static boolean applies(int batch) {
-        return batch >= MIN_BATCH && PanelKernel.usable();
+        return batch >= MIN_BATCH && (PanelKernel.usable() || PanelKernel256.usable());
     }
 
     /** {@code out[b*rows + r] = W[r] . x[b*cols ..]}; arguments already checked by the caller. */
     static void matmul(Parallel p, WeightTensor w, float[] x, int batch, float[] out) {
         int rows = w.rows(), cols = w.cols();
-        int pw = (batch + PanelKernel.LANES - 1) / PanelKernel.LANES * PanelKernel.LANES;
-        int panels = (rows + PanelKernel.ROWS - 1) / PanelKernel.ROWS;
+        int pw = (batch + LANES - 1) / LANES * LANES;
+        int panels = (rows + ROWS - 1) / ROWS;
         float[][] scratch = CALLER_SCRATCH.get();
         float[] xT = grow(scratch, 0, (long) cols * pw);
-        float[] outT = grow(scratch, 1, (long) panels * PanelKernel.ROWS * pw);
+        float[] outT = grow(scratch, 1, (long) panels * ROWS * pw);
 
         int colChunks = (cols + 63) / 64;
         MatVec.run(p, colChunks, (long) cols * pw, (from, to) -> transposeIn(x, batch, cols, pw, xT, from * 64, Math.min(cols, to * 64)));
@@ -62,28 +69,32 @@ final class MatMul {
         GgmlType type = w.type();
         int kBlock = columnBlock(cols, pw);
         MatVec.run(p, panels, (long) rows * cols * batch, (from, to) -> {
-            float[] panel = grow(PANEL.get(), 0, (long) PanelKernel.ROWS * kBlock);
+            float[] panel = grow(PANEL.get(), 0, (long) ROWS * kBlock);
             for (int kb = 0; kb < cols; kb += kBlock) {
                 int kLen = Math.min(kBlock, cols - kb);
                 long byteOff = (long) (kb / type.blockSize) * type.blockBytes;
                 for (int pn = from; pn < to; pn++) {
-                    int r0 = pn * PanelKernel.ROWS;
-                    int n = Math.min(PanelKernel.ROWS, rows - r0);
+                    int r0 = pn * ROWS;
+                    int n = Math.min(ROWS, rows - r0);
                     for (int i = 0; i < n; i++) k.dequant(s, (r0 + i) * rb + byteOff, kLen, panel, i * kLen);
-                    if (n < PanelKernel.ROWS) Arrays.fill(panel, n * kLen, PanelKernel.ROWS * kLen, 0f);
+                    if (n < ROWS) Arrays.fill(panel, n * kLen, ROWS * kLen, 0f);
                     int c = 0;
                     int accOff = r0 * pw;
                     int xOff = kb * pw;
-                    for (; c + 2 * PanelKernel.LANES <= pw; c += 2 * PanelKernel.LANES) {
-                        PanelKernel.rows12x32(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
+                    for (; c + 2 * LANES <= pw; c += 2 * LANES) {
+                        if (WIDE) PanelKernel.rows12x32(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
+                        else PanelKernel256.rows6x16(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
                     }
-                    if (c < pw) PanelKernel.rows12x16(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
+                    if (c < pw) {
+                        if (WIDE) PanelKernel.rows12x16(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
+                        else PanelKernel256.rows6x8(panel, kLen, xT, xOff + c, pw, outT, accOff + c, kb == 0);
+                    }
                 }
             }
-            int rEnd = Math.min(rows, to * PanelKernel.ROWS);
+            int rEnd = Math.min(rows, to * ROWS);
             for (int b = 0; b < batch; b++) {
                 int o = b * rows;
-                for (int r = from * PanelKernel.ROWS; r < rEnd; r++) out[o + r] = outT[r * pw + b];
+                for (int r = from * ROWS; r < rEnd; r++) out[o + r] = outT[r * pw + b];
             }
         });
     }
