@@ -12,7 +12,7 @@ import io.flashllm.kernels.WeightTensor;
  */
 public interface ComputeBackend extends AutoCloseable {
 
-    /** Short name for logs and metrics, e.g. {@code "cpu(2 threads, vector 512-bit)"}. */
+    /** Short name for logs and metrics, e.g. {@code "cpu(2 threads, 512-bit vectors, 16 float lanes)"}. */
     String name();
 
     /** {@code out[r] = W[r] . x} for every row r. */

@@ -64,7 +64,7 @@ public final class Simd {
 
     /** A human-readable description for benchmarks and logs. */
     public static String describe() {
-        return (ENABLED ? "vector " : "vector (narrow kernels) ") + F.vectorBitSize() + "-bit, " + L + " float lanes";
+        return F.vectorBitSize() + "-bit vectors" + (ENABLED ? "" : " (narrow kernels)") + ", " + L + " float lanes";
     }
 
     /**

@@ -9,6 +9,7 @@ import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
 import io.flashllm.engine.generate.ModelWarmup;
+import io.flashllm.kernels.cpu.Simd;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -105,6 +106,7 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("architecture", m.info().architecture());
                 o.put("parameters", m.info().parameterCount());
                 o.put("threads", model.threads());
+                o.put("vector_bits", Simd.F.vectorBitSize());
                 o.put("prompt_tokens", promptTokens);
                 o.put("gen_tokens", decoded);
                 o.put("runs", runs);
@@ -133,6 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "model        %s (%s, %,d parameters)%n", path, m.info().architecture(),
                         m.info().parameterCount());
                 out.printf(Locale.ROOT, "threads      %d%n", model.threads());
+                out.printf(Locale.ROOT, "simd         %s%n", Simd.describe());
                 out.printf(Locale.ROOT, "load         %.2f s%n", loadSeconds);
                 out.printf(Locale.ROOT, "prompt       %d tokens  %.1f%s tok/s%n", promptTokens, pp,
                         repetitions > 1 ? String.format(Locale.ROOT, " ± %.1f", stddev(pps)) : "");

@@ -2,6 +2,7 @@ package io.flashllm.server.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flashllm.kernels.cpu.Simd;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -185,10 +186,13 @@ class MainTest {
         assertEquals(8, j.get("prompt_tokens").asInt());
         assertEquals(2, j.get("repetitions").asInt());
         assertTrue(j.get("decode_tok_s_stddev").asDouble() >= 0, j.toString());
+        // figures from machines with different vectors (AVX-512, AVX2, NEON) differ by 2-4x: say which ran
+        assertEquals(Simd.F.vectorBitSize(), j.get("vector_bits").asInt(), j.toString());
         CliRun text = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "2",
                 "--threads", "2");
         assertEquals(0, text.exit(), text.err());
         assertTrue(text.out().contains("decode") && text.out().contains("tok/s"), text.out());
+        assertTrue(text.out().contains("simd         " + Simd.describe()), text.out());
     }
 
     @Test
