@@ -5,6 +5,7 @@ import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.engine.generate.ModelWarmup;
 import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.kernels.cpu.Simd;
 import io.flashllm.server.cli.DemoModel;
 import io.flashllm.server.cli.FlashBundleOptions;
 import io.flashllm.server.config.ConfigException;
@@ -30,7 +31,8 @@ final class EngineModels {
         if (config.warmup()) {
             // Until C2 compiles the vector kernels the first tokens take seconds; pay that before /health says ok.
             long ms = ModelWarmup.run(model);
-            System.err.println("flashllm: kernels warmed up in " + ms + " ms");
+            // the width says what speed to expect: AVX2 machines decode some types at half the AVX-512 rate
+            System.err.println("flashllm: kernels (" + Simd.describe() + ") warmed up in " + ms + " ms");
         }
         return model;
     }
