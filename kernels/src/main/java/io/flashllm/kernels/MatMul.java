@@ -33,7 +33,7 @@ final class MatMul {
     static final int X_BLOCK_BYTES = 512 << 10;
     /** Column blocks are a multiple of this: every block size (256 for the K-quants) divides it. */
     static final int K_ALIGN = 256;
-    /** Below this batch the padded 16-token vectors would waste more than the panel kernel gains. */
+    /** Below this batch the padded token vectors (16 or 8 lanes) would waste more than the panel kernel gains. */
     static final int MIN_BATCH = 8;
 
     /** The panel kernels of this vector width: {@link PanelKernel} at 512 bits, else {@link PanelKernel256}. */

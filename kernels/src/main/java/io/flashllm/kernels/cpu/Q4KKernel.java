@@ -29,12 +29,10 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * in one method exceeds C2's inlining node budget, and then the vector operations it cannot
  * inline get boxed.
  *
- * <p>{@link #dot2} (what {@code MatVec} uses for all rows but a last odd one) takes the sums of x
- * per sub-block from {@link #prepare}, so the min term is eight scalar FMAs per super-block, and
- * works like {@link Q4_0Kernel#dot4}: nibbles zero-extended to ints, masked or shifted, converted,
- * one FMA per vector, one FMA per sub-block with its integer scale broadcast from {@link #SMALL}
- * (a load, no conversion), and d applied once per super-block. The 6-bit scales and mins are
- * unpacked for all eight sub-blocks at once with a few 64-bit operations.
+ * <p>The multi-row products ({@link #dot2}, {@link #dot4}) are written for 512-bit vectors; at 256
+ * bits {@link Q4KKernel256} overrides {@link #dot2} (and {@link #dot4} runs it twice), at 128 bits
+ * {@link Q4KNarrowKernel} takes over. Both multi-row forms take the sums of x per sub-block from
+ * {@link #prepare} for the min term.
  */
 class Q4KKernel extends RowKernel {
     private static final int BYTES = 144;
@@ -315,52 +313,9 @@ class Q4KKernel extends RowKernel {
                      float[] out, int outOff) {
         if (L == 16) {
             dot2x16(s, off0, off1, cols / 256, x, xOff, prep, out, outOff);
-            return;
+        } else {
+            super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff); // not reached: Q4KKernel256 overrides dot2
         }
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        float m0 = 0, m1 = 0;
-        int blocks = cols / 256;
-        for (int b = 0; b < blocks; b++) {
-            long o0 = off0 + (long) BYTES * b, o1 = off1 + (long) BYTES * b;
-            int xb = xOff + 256 * b;
-            long lo0 = s.get(LONG_LE, o0 + 4), lo1 = s.get(LONG_LE, o1 + 4);
-            int hi0 = s.get(INT_LE, o0 + 12), hi1 = s.get(INT_LE, o1 + 12);
-            long sc0 = scales8(lo0, hi0), sc1 = scales8(lo1, hi1);
-            long mn0 = mins8(lo0, hi0), mn1 = mins8(lo1, hi1);
-            FloatVector b0 = FloatVector.zero(F), b1 = b0;
-            for (int g = 0; g < 4; g++) {
-                int x0 = xb + 64 * g;
-                FloatVector pl0 = FloatVector.zero(F), ph0 = pl0, pl1 = pl0, ph1 = pl0;
-                for (int j = 0; j < 32; j += L) {
-                    FloatVector xl = FloatVector.fromArray(F, x, x0 + j), xh = FloatVector.fromArray(F, x, x0 + 32 + j);
-                    IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 16 + 32 * g + j, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 16 + 32 * g + j, LE)
-                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                    pl0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(xl, pl0);
-                    ph0 = ((FloatVector) q0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, ph0);
-                    pl1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(xl, pl1);
-                    ph1 = ((FloatVector) q1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh, ph1);
-                }
-                int sh = 16 * g;
-                b0 = pl0.fma(FloatVector.broadcast(F, SMALL[(int) (sc0 >>> sh) & 0xff]), b0);
-                b0 = ph0.fma(FloatVector.broadcast(F, SMALL[(int) (sc0 >>> (sh + 8)) & 0xff]), b0);
-                b1 = pl1.fma(FloatVector.broadcast(F, SMALL[(int) (sc1 >>> sh) & 0xff]), b1);
-                b1 = ph1.fma(FloatVector.broadcast(F, SMALL[(int) (sc1 >>> (sh + 8)) & 0xff]), b1);
-            }
-            a0 = b0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
-            a1 = b1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
-            int pb = 8 * b;
-            float t0 = 0, t1 = 0;
-            for (int j = 0; j < 8; j++) {
-                t0 += SMALL[(int) (mn0 >>> (8 * j)) & 0xff] * prep[pb + j];
-                t1 += SMALL[(int) (mn1 >>> (8 * j)) & 0xff] * prep[pb + j];
-            }
-            m0 += HALF[s.get(SHORT_LE, o0 + 2) & 0xffff] * t0;
-            m1 += HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] * t1;
-        }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD) - m0;
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD) - m1;
     }
 
     @Override

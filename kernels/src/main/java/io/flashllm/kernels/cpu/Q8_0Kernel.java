@@ -20,13 +20,19 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * <p>Like every kernel here, the loops are written out flat: a helper method that takes or returns
  * a vector may not be inlined (C2 refuses callees already compiled to large code), and a vector
  * crossing a real call is boxed, which is a hundred times slower.
+ *
+ * <p>512-bit vectors only: {@link Q8_0Kernel256} runs Q8_0 at 256 bits, {@link Q8_0NarrowKernel} at 128.
  */
 final class Q8_0Kernel extends RowKernel {
     private static final int BYTES = 34;
 
+    Q8_0Kernel() {
+        if (L != 16) throw new IllegalStateException("Q8_0Kernel needs 16 float lanes, have " + L);
+    }
+
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
-        return L == 16 ? dot16(s, off, cols / 32, x, xOff) : dotAny(s, off, cols / 32, x, xOff);
+        return dot16(s, off, cols / 32, x, xOff);
     }
 
     /** 512-bit vectors: a block is exactly two vectors, written out without an inner loop. */
@@ -62,11 +68,7 @@ final class Q8_0Kernel extends RowKernel {
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
-        if (L == 16) {
-            dot2x16(s, off0, off1, cols / 32, x, xOff, out, outOff);
-        } else {
-            super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
-        }
+        dot2x16(s, off0, off1, cols / 32, x, xOff, out, outOff);
     }
 
     /**
@@ -126,11 +128,7 @@ final class Q8_0Kernel extends RowKernel {
     @Override
     public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
                      float[] prep, float[] out, int outOff) {
-        if (L == 16) {
-            dot4x16(s, off0, off1, off2, off3, cols / 32, x, xOff, out, outOff);
-        } else {
-            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
-        }
+        dot4x16(s, off0, off1, off2, off3, cols / 32, x, xOff, out, outOff);
     }
 
     /**
@@ -173,51 +171,15 @@ final class Q8_0Kernel extends RowKernel {
         out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
     }
 
-    private static float dotAny(MemorySegment s, long off, int blocks, float[] x, int xOff) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        int b = 0;
-        for (; b + 1 < blocks; b += 2) {
-            long bo = off + (long) BYTES * b;
-            int xb = xOff + 32 * b;
-            FloatVector p0 = FloatVector.zero(F), p1 = p0;
-            for (int j = 0; j < 32; j += L) {
-                FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                FloatVector q1 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + BYTES + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                p0 = q0.fma(FloatVector.fromArray(F, x, xb + j), p0);
-                p1 = q1.fma(FloatVector.fromArray(F, x, xb + 32 + j), p1);
-            }
-            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo + BYTES) & 0xffff]), a1);
-        }
-        if (b < blocks) {
-            long bo = off + (long) BYTES * b;
-            int xb = xOff + 32 * b;
-            FloatVector p0 = FloatVector.zero(F);
-            for (int j = 0; j < 32; j += L) {
-                FloatVector q0 = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                p0 = q0.fma(FloatVector.fromArray(F, x, xb + j), p0);
-            }
-            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
-    }
-
     @Override
     public int rowsPerCall() {
-        return L == 16 ? 8 : 4;
+        return 8;
     }
 
     @Override
     public void dot8(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5, long off6,
                      long off7, int cols, float[] x, int xOff, float[] prep, float[] out, int outOff) {
-        if (L == 16) {
-            dot8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, x, xOff, out, outOff);
-        } else {
-            super.dot8(s, off0, off1, off2, off3, off4, off5, off6, off7, cols, x, xOff, prep, out, outOff);
-        }
+        dot8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, x, xOff, out, outOff);
     }
 
     /**
@@ -287,11 +249,7 @@ final class Q8_0Kernel extends RowKernel {
     @Override
     public void dot8Gathered(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5,
                              long off6, long off7, int cols, float[] x, int xOff, float[] prep, float[] out, int outOff) {
-        if (L == 16) {
-            gathered8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, x, xOff, out, outOff);
-        } else {
-            super.dot8Gathered(s, off0, off1, off2, off3, off4, off5, off6, off7, cols, x, xOff, prep, out, outOff);
-        }
+        gathered8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, x, xOff, out, outOff);
     }
 
     /**
@@ -364,21 +322,7 @@ final class Q8_0Kernel extends RowKernel {
 
     @Override
     public void axpy(MemorySegment s, long off, int cols, float a, float[] out, int outOff) {
-        if (L == 16) {
-            axpy16(s, off, cols / 32, a, out, outOff);
-            return;
-        }
-        int blocks = cols / 32;
-        for (int b = 0; b < blocks; b++) {
-            long bo = off + (long) BYTES * b;
-            FloatVector ad = FloatVector.broadcast(F, a * Simd.f16(s, bo));
-            int ob = outOff + 32 * b;
-            for (int j = 0; j < 32; j += L) {
-                FloatVector q = (FloatVector) ByteVector.fromMemorySegment(B, s, bo + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0);
-                q.fma(ad, FloatVector.fromArray(F, out, ob + j)).intoArray(out, ob + j);
-            }
-        }
+        axpy16(s, off, cols / 32, a, out, outOff);
     }
 
     /** 512-bit vectors: a block is two vectors; no inner loop. */
@@ -397,32 +341,7 @@ final class Q8_0Kernel extends RowKernel {
     @Override
     public void axpy4(MemorySegment s, long off0, long off1, long off2, long off3, int cols,
                       float a0, float a1, float a2, float a3, float[] out, int outOff) {
-        if (L == 16) {
-            axpy4x16(s, off0, off1, off2, off3, cols / 32, a0, a1, a2, a3, out, outOff);
-            return;
-        }
-        int blocks = cols / 32;
-        for (int b = 0; b < blocks; b++) {
-            long d = (long) BYTES * b;
-            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
-            FloatVector d0 = FloatVector.broadcast(F, a0 * HALF[s.get(SHORT_LE, o0) & 0xffff]);
-            FloatVector d1 = FloatVector.broadcast(F, a1 * HALF[s.get(SHORT_LE, o1) & 0xffff]);
-            FloatVector d2 = FloatVector.broadcast(F, a2 * HALF[s.get(SHORT_LE, o2) & 0xffff]);
-            FloatVector d3 = FloatVector.broadcast(F, a3 * HALF[s.get(SHORT_LE, o3) & 0xffff]);
-            int ob = outOff + 32 * b;
-            for (int j = 0; j < 32; j += L) {
-                FloatVector acc = FloatVector.fromArray(F, out, ob + j);
-                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o0 + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(d0, acc);
-                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, acc);
-                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(d2, acc);
-                acc = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + 2 + j, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(d3, acc);
-                acc.intoArray(out, ob + j);
-            }
-        }
+        axpy4x16(s, off0, off1, off2, off3, cols / 32, a0, a1, a2, a3, out, outOff);
     }
 
     /**
@@ -465,12 +384,8 @@ final class Q8_0Kernel extends RowKernel {
     @Override
     public void axpy8(MemorySegment s, long off0, long off1, long off2, long off3, long off4, long off5, long off6,
                       long off7, int cols, float[] a, int aOff, float[] out, int outOff) {
-        if (L == 16) {
-            axpy8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, a[aOff], a[aOff + 1], a[aOff + 2],
+        axpy8x16(s, off0, off1, off2, off3, off4, off5, off6, off7, cols / 32, a[aOff], a[aOff + 1], a[aOff + 2],
                     a[aOff + 3], a[aOff + 4], a[aOff + 5], a[aOff + 6], a[aOff + 7], out, outOff);
-        } else {
-            super.axpy8(s, off0, off1, off2, off3, off4, off5, off6, off7, cols, a, aOff, out, outOff);
-        }
     }
 
     /** 512-bit vectors, eight rows by one block per step: as {@link #axpy4x16} with eight rows in flight. */

@@ -15,11 +15,11 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 /**
  * Q8_0 with 256-bit vectors (AVX2: eight float lanes, sixteen registers): a block of 32 weights is
  * four 8-byte loads, each widened to eight floats in one conversion. The loops are written out for
- * that shape. {@link Q8_0Kernel}'s generic path at this width ran an inner loop per block and one
- * row per call, and decoded llama 1.1B at a third of the speed the same core reaches at 512 bits.
+ * that shape. Until session 23, {@link Q8_0Kernel}'s width-independent path ran at this width (an
+ * inner loop per block, one row per call) and decoded llama 1.1B at a third of the 512-bit speed.
  *
- * <p>Four rows per call, not eight: eight accumulators plus the four activation vectors of a block
- * would not fit in sixteen registers.
+ * <p>Four rows per call: eight accumulators, a block's four activation vectors and the temporaries
+ * would leave sixteen registers no room (eight rows per call were not measured).
  */
 final class Q8_0Kernel256 extends RowKernel {
     private static final int BYTES = 34;
