@@ -23,7 +23,7 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * bytes whose low nibbles are elements 0..15 and high nibbles 16..31. Q5_0's weights are
  * {@code d * (q - 16)}, the others' {@code d * q + m}.
  */
-final class Q32Kernel extends SubBlockKernel {
+class Q32Kernel extends SubBlockKernel {
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     /** For each byte value, eight bytes: 16 where the byte has bit i set, else 0 (the fifth bits in place). */
     private static final byte[] FIFTH = new byte[256 * 8];
@@ -43,9 +43,9 @@ final class Q32Kernel extends SubBlockKernel {
         return a;
     }
 
-    private final boolean offset;
-    private final boolean fifth;
-    private final int qsOff;
+    final boolean offset;
+    final boolean fifth;
+    final int qsOff;
 
     Q32Kernel(GgmlType type) {
         super(32, type.blockBytes);

@@ -21,7 +21,7 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * mins and nibble layout, plus 32 bytes of fifth bits before the nibbles: weight l of sub-block k
  * (0..7) takes bit k of byte l. Weight = d·scale·q − dmin·min, q in 0..31.
  */
-final class Q5KKernel extends SubBlockKernel {
+class Q5KKernel extends SubBlockKernel {
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
 
     Q5KKernel() {

@@ -155,6 +155,8 @@ public abstract class RowKernel {
         return switch (t) {
             case Q8_0 -> new Q8_0Kernel256();
             case Q4_K -> new Q4KKernel256();
+            case Q4_1, Q5_0, Q5_1 -> new Q32Kernel256(t);
+            case Q5_K -> new Q5KKernel256();
             default -> vectorKernel(t);
         };
     }
