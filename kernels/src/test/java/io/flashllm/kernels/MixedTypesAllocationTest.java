@@ -28,11 +28,26 @@ class MixedTypesAllocationTest {
 
     @Test
     void noTypeAllocatesWhenEveryTypeSharesTheCallSites() throws Exception {
+        assertRunsClean(List.of());
+    }
+
+    /**
+     * The same at 256 bits, the AVX2 kernels (on a machine with wider vectors, its kernels run
+     * narrowed to 256 bits). Before the 256-bit Q4_1/Q5_0/Q5_1/Q5_K kernels, their buffered path
+     * allocated in every run here.
+     */
+    @Test
+    void noTypeAllocatesAt256Bits() throws Exception {
+        assertRunsClean(List.of("-Dflashllm.vector.bits=256"));
+    }
+
+    private static void assertRunsClean(List<String> jvmOptions) throws Exception {
         int clean = 0;
         List<String> boxed = new ArrayList<>();
         while (clean < PASS_AFTER_CLEAN && boxed.size() < FAIL_AFTER_BOXED) {
             List<String> cmd = new ArrayList<>(List.of(java(), "-Xbatch", "--add-modules", "jdk.incubator.vector"));
             cmd.addAll(JitFlags.FLAGS);
+            cmd.addAll(jvmOptions);
             cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MixedTypesAllocation.class.getName()));
             Result r = run(cmd);
             assertTrue(r.output.contains("Q4_K"), r.output);
