@@ -26,16 +26,27 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * x86 has no byte shifts), stored to a per-thread buffer and loaded back eight at a time
  * zero-extended to ints: widening each eighth of a register instead costs a shuffle per part. The
  * width-independent path decoded a super-block into the buffer with 16-byte operations and ran at
- * 2.9 GB/s on one core. The loop is flat over (super-block, pair) with the scales unpacked inline
- * and the second row reading its own copy of x from {@code prep}, as in {@link Q4KKernel256}.
+ * 2.9 GB/s on one core; this kernel 6.6 (in L2, {@code -XX:UseAVX=2}). Both rows are decoded a
+ * chunk at a time before a loop over the chunk's (super-block, pair) steps, with the scales
+ * unpacked inline, d folded into each sub-block's scale, and the second row reading its own copy
+ * of x from {@code prep}, as in {@link Q4KKernel256}. No vector lives across a call or a branch:
+ * with the decode called inside the vector loop (not inlined in some compiles) or the
+ * accumulators reset per super-block in a branch, C2 boxed them in some engine runs (6-7 tok/s
+ * against 10, found with JFR's allocation samples).
  */
 final class Q5KKernel256 extends Q5KKernel {
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     /** In 16-bit lanes: the low nibble of each byte, and bit 4 of each byte. */
     private static final ShortVector LOW = ShortVector.broadcast(ShortVector.SPECIES_256, (short) 0x0f0f);
     private static final ShortVector BIT4 = ShortVector.broadcast(ShortVector.SPECIES_256, (short) 0x1010);
-    /** Per thread: two rows' 5-bit values, grown to the widest rows seen. */
-    private static final ThreadLocal<byte[][]> FIVES = ThreadLocal.withInitial(() -> new byte[][]{new byte[2 * 8192]});
+    /**
+     * Super-blocks per chunk: both rows' 5-bit values of a chunk (1 KiB) stay in L1 beside the
+     * loop's x. Two rows of llama's 8,192-column down projection whole were 16 KiB; two-thread
+     * KernelBench from DRAM read 7.1-7.3 GB/s with chunks of 2, 6.9 with 8, 6.4 with whole rows.
+     */
+    private static final int CHUNK = 2;
+    /** Per thread: both rows' 5-bit values of one chunk. */
+    private static final ThreadLocal<byte[]> FIVES = ThreadLocal.withInitial(() -> new byte[2 * 256 * CHUNK]);
 
     Q5KKernel256() {
         if (Simd.L != 8) throw new IllegalStateException("Q5KKernel256 needs 8 float lanes, have " + Simd.L);
@@ -56,73 +67,73 @@ final class Q5KKernel256 extends Q5KKernel {
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
-        byte[] q = buffer(2 * cols);
-        // both rows decoded before the vector loop: a call inside it, when C2 does not inline
-        // it, boxes the accumulators that live across it (7 tok/s against 10 in some runs)
-        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
-            fives(s, off0 + 176L * b, q, 256 * b);
-            fives(s, off1 + 176L * b, q, cols + 256 * b);
-        }
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        float m0 = 0, m1 = 0;
-        int steps = cols / 64, yOff = cols / 32;
-        for (int k = 0; k < steps; k++) {
-            int b = k >>> 2, g = k & 3;
-            int sh = 16 * g;
-            long o0 = off0 + 176L * b, o1 = off1 + 176L * b;
-            int q0 = 64 * k, q1 = cols + 64 * k;
-            int xb0 = xOff + 64 * k;
-            FloatVector pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb0));
-            pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 8), pl0);
-            pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 16), pl0);
-            pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 24).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 24), pl0);
-            FloatVector ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 32).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb0 + 32));
-            ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 40).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 40), ph0);
-            ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 48).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 48), ph0);
-            ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 56).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 56), ph0);
-            long lo0 = s.get(LONG_LE, o0 + 4), hi0 = s.get(INT_LE, o0 + 12) & 0xffffffffL;
-            long sc0 = (lo0 & 0x3f3f3f3fL) | (((hi0 & 0x0f0f0f0fL) | (((lo0 >>> 6) & 0x03030303L) << 4)) << 32);
-            float d0 = HALF[s.get(SHORT_LE, o0) & 0xffff];
-            acc0 = pl0.fma(FloatVector.broadcast(F, d0 * SMALL[(int) (sc0 >>> sh) & 0xff]), acc0);
-            acc0 = ph0.fma(FloatVector.broadcast(F, d0 * SMALL[(int) (sc0 >>> (sh + 8)) & 0xff]), acc0);
-
-            int xb1 = yOff + 64 * k;
-            FloatVector pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, prep, xb1));
-            pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 8), pl1);
-            pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 16), pl1);
-            pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 24).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 24), pl1);
-            FloatVector ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 32).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, prep, xb1 + 32));
-            ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 40).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 40), ph1);
-            ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 48).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 48), ph1);
-            ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 56).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 56), ph1);
-            long lo1 = s.get(LONG_LE, o1 + 4), hi1 = s.get(INT_LE, o1 + 12) & 0xffffffffL;
-            long sc1 = (lo1 & 0x3f3f3f3fL) | (((hi1 & 0x0f0f0f0fL) | (((lo1 >>> 6) & 0x03030303L) << 4)) << 32);
-            float d1 = HALF[s.get(SHORT_LE, o1) & 0xffff];
-            acc1 = pl1.fma(FloatVector.broadcast(F, d1 * SMALL[(int) (sc1 >>> sh) & 0xff]), acc1);
-            acc1 = ph1.fma(FloatVector.broadcast(F, d1 * SMALL[(int) (sc1 >>> (sh + 8)) & 0xff]), acc1);
-            if (g == 3) {
-                long mn0 = ((lo0 >>> 32) & 0x3f3f3f3fL) | ((((hi0 >>> 4) & 0x0f0f0f0fL) | (((lo0 >>> 38) & 0x03030303L) << 4)) << 32);
-                float u0 = SMALL[(int) mn0 & 0xff] * prep[8 * b] + SMALL[(int) (mn0 >>> 8) & 0xff] * prep[8 * b + 1]
-                        + SMALL[(int) (mn0 >>> 16) & 0xff] * prep[8 * b + 2] + SMALL[(int) (mn0 >>> 24) & 0xff] * prep[8 * b + 3]
-                        + SMALL[(int) (mn0 >>> 32) & 0xff] * prep[8 * b + 4] + SMALL[(int) (mn0 >>> 40) & 0xff] * prep[8 * b + 5]
-                        + SMALL[(int) (mn0 >>> 48) & 0xff] * prep[8 * b + 6] + SMALL[(int) (mn0 >>> 56) & 0xff] * prep[8 * b + 7];
-                m0 += HALF[s.get(SHORT_LE, o0 + 2) & 0xffff] * u0;
-                long mn1 = ((lo1 >>> 32) & 0x3f3f3f3fL) | ((((hi1 >>> 4) & 0x0f0f0f0fL) | (((lo1 >>> 38) & 0x03030303L) << 4)) << 32);
-                float u1 = SMALL[(int) mn1 & 0xff] * prep[8 * b] + SMALL[(int) (mn1 >>> 8) & 0xff] * prep[8 * b + 1]
-                        + SMALL[(int) (mn1 >>> 16) & 0xff] * prep[8 * b + 2] + SMALL[(int) (mn1 >>> 24) & 0xff] * prep[8 * b + 3]
-                        + SMALL[(int) (mn1 >>> 32) & 0xff] * prep[8 * b + 4] + SMALL[(int) (mn1 >>> 40) & 0xff] * prep[8 * b + 5]
-                        + SMALL[(int) (mn1 >>> 48) & 0xff] * prep[8 * b + 6] + SMALL[(int) (mn1 >>> 56) & 0xff] * prep[8 * b + 7];
-                m1 += HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] * u1;
+        byte[] q = FIVES.get();
+        float r0 = 0, r1 = 0, m0 = 0, m1 = 0;
+        int blocks = cols / 256, yOff = cols / 32;
+        for (int c = 0; c < blocks; c += CHUNK) {
+            int end = Math.min(blocks, c + CHUNK);
+            // a chunk of both rows decoded before the vector loop, with no vector alive across
+            // the calls: a call inside the loop, when C2 did not inline it, boxed the
+            // accumulators that live across it (7 tok/s against 10 in some runs)
+            for (int b = c; b < end; b++) {
+                fives(s, off0 + 176L * b, q, 256 * (b - c));
+                fives(s, off1 + 176L * b, q, 256 * CHUNK + 256 * (b - c));
             }
-        }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) - m0;
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) - m1;
-    }
+            FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+            for (int k = 4 * c; k < 4 * end; k++) {
+                int b = k >>> 2, g = k & 3;
+                int sh = 16 * g;
+                long o0 = off0 + 176L * b, o1 = off1 + 176L * b;
+                int q0 = 64 * (k - 4 * c), q1 = 256 * CHUNK + q0;
+                int xb0 = xOff + 64 * k;
+                FloatVector pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb0));
+                pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 8), pl0);
+                pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 16), pl0);
+                pl0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 24).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 24), pl0);
+                FloatVector ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 32).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, x, xb0 + 32));
+                ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 40).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 40), ph0);
+                ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 48).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 48), ph0);
+                ph0 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q0 + 56).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 56), ph0);
+                long lo0 = s.get(LONG_LE, o0 + 4), hi0 = s.get(INT_LE, o0 + 12) & 0xffffffffL;
+                long sc0 = (lo0 & 0x3f3f3f3fL) | (((hi0 & 0x0f0f0f0fL) | (((lo0 >>> 6) & 0x03030303L) << 4)) << 32);
+                float d0 = HALF[s.get(SHORT_LE, o0) & 0xffff];
+                acc0 = pl0.fma(FloatVector.broadcast(F, d0 * SMALL[(int) (sc0 >>> sh) & 0xff]), acc0);
+                acc0 = ph0.fma(FloatVector.broadcast(F, d0 * SMALL[(int) (sc0 >>> (sh + 8)) & 0xff]), acc0);
 
-    private static byte[] buffer(int n) {
-        byte[][] holder = FIVES.get();
-        if (holder[0].length < n) holder[0] = new byte[n];
-        return holder[0];
+                int xb1 = yOff + 64 * k;
+                FloatVector pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, prep, xb1));
+                pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 8).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 8), pl1);
+                pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 16).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 16), pl1);
+                pl1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 24).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 24), pl1);
+                FloatVector ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 32).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(F, prep, xb1 + 32));
+                ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 40).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 40), ph1);
+                ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 48).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 48), ph1);
+                ph1 = ((FloatVector) ((IntVector) ByteVector.fromArray(B, q, q1 + 56).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0)).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 56), ph1);
+                long lo1 = s.get(LONG_LE, o1 + 4), hi1 = s.get(INT_LE, o1 + 12) & 0xffffffffL;
+                long sc1 = (lo1 & 0x3f3f3f3fL) | (((hi1 & 0x0f0f0f0fL) | (((lo1 >>> 6) & 0x03030303L) << 4)) << 32);
+                float d1 = HALF[s.get(SHORT_LE, o1) & 0xffff];
+                acc1 = pl1.fma(FloatVector.broadcast(F, d1 * SMALL[(int) (sc1 >>> sh) & 0xff]), acc1);
+                acc1 = ph1.fma(FloatVector.broadcast(F, d1 * SMALL[(int) (sc1 >>> (sh + 8)) & 0xff]), acc1);
+                if (g == 3) {
+                    long mn0 = ((lo0 >>> 32) & 0x3f3f3f3fL) | ((((hi0 >>> 4) & 0x0f0f0f0fL) | (((lo0 >>> 38) & 0x03030303L) << 4)) << 32);
+                    float u0 = SMALL[(int) mn0 & 0xff] * prep[8 * b] + SMALL[(int) (mn0 >>> 8) & 0xff] * prep[8 * b + 1]
+                            + SMALL[(int) (mn0 >>> 16) & 0xff] * prep[8 * b + 2] + SMALL[(int) (mn0 >>> 24) & 0xff] * prep[8 * b + 3]
+                            + SMALL[(int) (mn0 >>> 32) & 0xff] * prep[8 * b + 4] + SMALL[(int) (mn0 >>> 40) & 0xff] * prep[8 * b + 5]
+                            + SMALL[(int) (mn0 >>> 48) & 0xff] * prep[8 * b + 6] + SMALL[(int) (mn0 >>> 56) & 0xff] * prep[8 * b + 7];
+                    m0 += HALF[s.get(SHORT_LE, o0 + 2) & 0xffff] * u0;
+                    long mn1 = ((lo1 >>> 32) & 0x3f3f3f3fL) | ((((hi1 >>> 4) & 0x0f0f0f0fL) | (((lo1 >>> 38) & 0x03030303L) << 4)) << 32);
+                    float u1 = SMALL[(int) mn1 & 0xff] * prep[8 * b] + SMALL[(int) (mn1 >>> 8) & 0xff] * prep[8 * b + 1]
+                            + SMALL[(int) (mn1 >>> 16) & 0xff] * prep[8 * b + 2] + SMALL[(int) (mn1 >>> 24) & 0xff] * prep[8 * b + 3]
+                            + SMALL[(int) (mn1 >>> 32) & 0xff] * prep[8 * b + 4] + SMALL[(int) (mn1 >>> 40) & 0xff] * prep[8 * b + 5]
+                            + SMALL[(int) (mn1 >>> 48) & 0xff] * prep[8 * b + 6] + SMALL[(int) (mn1 >>> 56) & 0xff] * prep[8 * b + 7];
+                    m1 += HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] * u1;
+                }
+            }
+            r0 += acc0.reduceLanes(VectorOperators.ADD);
+            r1 += acc1.reduceLanes(VectorOperators.ADD);
+        }
+        out[outOff] = r0 - m0;
+        out[outOff + 1] = r1 - m1;
     }
 
     /**
