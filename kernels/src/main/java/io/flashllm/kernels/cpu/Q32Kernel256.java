@@ -39,13 +39,12 @@ final class Q32Kernel256 extends Q32Kernel {
     /** The sums of x per block of 32 (the offsets' share), then a copy of x for {@link #dot2}'s second row. */
     @Override
     public int prepSize(int cols) {
-        return cols / 32 + cols;
+        return sumsAndCopySize(cols);
     }
 
     @Override
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
-        for (int k = 0, blocks = cols / 32; k < blocks; k++) prep[k] = Simd.sum32(x, xOff + 32 * k);
-        System.arraycopy(x, xOff, prep, cols / 32, cols);
+        sumsAndCopy(x, xOff, cols, prep);
     }
 
     @Override

@@ -55,13 +55,12 @@ final class Q5KKernel256 extends Q5KKernel {
     /** The sums of x per sub-block of 32 (the mins' share), then a copy of x for {@link #dot2}'s second row. */
     @Override
     public int prepSize(int cols) {
-        return cols / 32 + cols;
+        return sumsAndCopySize(cols);
     }
 
     @Override
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
-        for (int k = 0, subs = cols / 32; k < subs; k++) prep[k] = Simd.sum32(x, xOff + 32 * k);
-        System.arraycopy(x, xOff, prep, cols / 32, cols);
+        sumsAndCopy(x, xOff, cols, prep);
     }
 
     @Override

@@ -120,65 +120,64 @@ final class Q6KKernel extends RowKernel {
     }
 
     /**
-     * Two rows. One flat loop over (super-block, half, position vector): with small nested loops
-     * over the halves and positions, C2 kept a bounds check per segment access inside them
-     * (thirteen compare-and-branch pairs per iteration): 6.5-6.7 -> 6.9-7.1 GB/cpu-s in L2. The
-     * partial sums are scaled by d when a super-block ends.
+     * Two rows: per super-block, one loop over (half, position vector), its partial sums scaled by
+     * d after it. One flat loop over the whole row (session 16: 6.9-7.1 against 6.5-6.7 GB/cpu-s in
+     * L2, fewer bounds checks) reset the partial sums in a branch when a super-block ended, and C2
+     * boxed them at that merge in some compiles at 256 bits ({@code MixedTypesAllocation} at 256 bits:
+     * 4 of 11 runs; 0 of 8 this way), for about 5% of KernelBench's rate (9.7-9.8 against
+     * 10.1-10.4 GB/s, two threads from DRAM, {@code -XX:UseAVX=2}). Folding d into each scale
+     * instead cost 17% (a scalar product and a register broadcast per scale).
      */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        FloatVector u0 = a0, v0 = a0, u1 = a0, v1 = a0;
-        int n = 2 * PER_HALF, steps = cols / 256 * n;
-        for (int k = 0; k < steps; k++) {
-            int b = k / n, r = k % n, h = r / PER_HALF, l = (r % PER_HALF) * L, is = l / 16;
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        int n = 2 * PER_HALF;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
             long o0 = off0 + (long) BYTES * b, o1 = off1 + (long) BYTES * b;
-            int xh = xOff + 256 * b + 128 * h;
-            FloatVector x1 = FloatVector.fromArray(F, x, xh + l), x2 = FloatVector.fromArray(F, x, xh + 32 + l);
-            FloatVector x3 = FloatVector.fromArray(F, x, xh + 64 + l), x4 = FloatVector.fromArray(F, x, xh + 96 + l);
-            long ql0 = o0 + 64 * h + l, qh0 = o0 + 128 + 32 * h + l, sc0 = o0 + 192 + 8 * h + is;
-            long ql1 = o1 + 64 * h + l, qh1 = o1 + 128 + 32 * h + l, sc1 = o1 + 192 + 8 * h + is;
-            ByteVector a = ByteVector.fromMemorySegment(B, s, ql0, LE);
-            ByteVector c = ByteVector.fromMemorySegment(B, s, ql0 + 32, LE);
-            ByteVector hb = ByteVector.fromMemorySegment(B, s, qh0, LE);
-            ByteVector hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
-            FloatVector q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
-                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
-                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q3 = (FloatVector) a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                    .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            FloatVector q4 = (FloatVector) c.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                    .and((byte) 15).or(hb2.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            u0 = q1.mul(x1).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0) & 0xff]), u0);
-            v0 = q2.mul(x2).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0 + 2) & 0xff]), v0);
-            u0 = q3.mul(x3).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0 + 4) & 0xff]), u0);
-            v0 = q4.mul(x4).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0 + 6) & 0xff]), v0);
-            a = ByteVector.fromMemorySegment(B, s, ql1, LE);
-            c = ByteVector.fromMemorySegment(B, s, ql1 + 32, LE);
-            hb = ByteVector.fromMemorySegment(B, s, qh1, LE);
-            hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
-            q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
-                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
-                    .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            q3 = (FloatVector) a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                    .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            q4 = (FloatVector) c.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                    .and((byte) 15).or(hb2.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
-            u1 = q1.mul(x1).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1) & 0xff]), u1);
-            v1 = q2.mul(x2).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1 + 2) & 0xff]), v1);
-            u1 = q3.mul(x3).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1 + 4) & 0xff]), u1);
-            v1 = q4.mul(x4).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1 + 6) & 0xff]), v1);
-            if (r == n - 1) {
-                a0 = u0.add(v0).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0 + 208) & 0xffff]), a0);
-                a1 = u1.add(v1).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1 + 208) & 0xffff]), a1);
-                u0 = FloatVector.zero(F);
-                v0 = u0;
-                u1 = u0;
-                v1 = u0;
+            FloatVector u0 = FloatVector.zero(F), v0 = FloatVector.zero(F), u1 = FloatVector.zero(F), v1 = FloatVector.zero(F);
+            for (int r = 0; r < n; r++) {
+                int h = r / PER_HALF, l = (r % PER_HALF) * L, is = l / 16;
+                int xh = xOff + 256 * b + 128 * h;
+                FloatVector x1 = FloatVector.fromArray(F, x, xh + l), x2 = FloatVector.fromArray(F, x, xh + 32 + l);
+                FloatVector x3 = FloatVector.fromArray(F, x, xh + 64 + l), x4 = FloatVector.fromArray(F, x, xh + 96 + l);
+                long ql0 = o0 + 64 * h + l, qh0 = o0 + 128 + 32 * h + l, sc0 = o0 + 192 + 8 * h + is;
+                long ql1 = o1 + 64 * h + l, qh1 = o1 + 128 + 32 * h + l, sc1 = o1 + 192 + 8 * h + is;
+                ByteVector a = ByteVector.fromMemorySegment(B, s, ql0, LE);
+                ByteVector c = ByteVector.fromMemorySegment(B, s, ql0 + 32, LE);
+                ByteVector hb = ByteVector.fromMemorySegment(B, s, qh0, LE);
+                ByteVector hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
+                FloatVector q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
+                        .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
+                        .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q3 = (FloatVector) a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                FloatVector q4 = (FloatVector) c.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(hb2.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                u0 = q1.mul(x1).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0) & 0xff]), u0);
+                v0 = q2.mul(x2).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0 + 2) & 0xff]), v0);
+                u0 = q3.mul(x3).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0 + 4) & 0xff]), u0);
+                v0 = q4.mul(x4).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc0 + 6) & 0xff]), v0);
+                a = ByteVector.fromMemorySegment(B, s, ql1, LE);
+                c = ByteVector.fromMemorySegment(B, s, ql1 + 32, LE);
+                hb = ByteVector.fromMemorySegment(B, s, qh1, LE);
+                hb2 = hb.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 2).reinterpretAsBytes();
+                q1 = (FloatVector) a.and((byte) 15).or(hb.and((byte) 3).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes())
+                        .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                q2 = (FloatVector) c.and((byte) 15).or(hb.and((byte) 12).reinterpretAsShorts().lanewise(VectorOperators.LSHL, 2).reinterpretAsBytes())
+                        .sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                q3 = (FloatVector) a.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(hb.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                q4 = (FloatVector) c.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                        .and((byte) 15).or(hb2.and((byte) 48)).sub((byte) 32).convertShape(VectorOperators.B2F, F, 0);
+                u1 = q1.mul(x1).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1) & 0xff]), u1);
+                v1 = q2.mul(x2).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1 + 2) & 0xff]), v1);
+                u1 = q3.mul(x3).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1 + 4) & 0xff]), u1);
+                v1 = q4.mul(x4).fma(FloatVector.broadcast(F, SIGNED[s.get(ValueLayout.JAVA_BYTE, sc1 + 6) & 0xff]), v1);
             }
+            a0 = u0.add(v0).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0 + 208) & 0xffff]), a0);
+            a1 = u1.add(v1).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1 + 208) & 0xffff]), a1);
         }
         out[outOff] = a0.reduceLanes(VectorOperators.ADD);
         out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);

@@ -73,6 +73,20 @@ abstract class SubBlockKernel extends RowKernel {
         for (int k = 0, subs = cols / 32; k < subs; k++) prep[k] = Simd.sum32(x, xOff + 32 * k);
     }
 
+    /**
+     * What the 256-bit two-row kernels prepare: the sums of x per 32 weights, then a copy of x that
+     * their second row reads (two rows' loads of the same x are merged by the JIT into values held
+     * across both, more than sixteen registers hold).
+     */
+    static int sumsAndCopySize(int cols) {
+        return cols / 32 + cols;
+    }
+
+    static void sumsAndCopy(float[] x, int xOff, int cols, float[] prep) {
+        for (int k = 0, subs = cols / 32; k < subs; k++) prep[k] = Simd.sum32(x, xOff + 32 * k);
+        System.arraycopy(x, xOff, prep, cols / 32, cols);
+    }
+
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
         Buffers buf = BUFFERS.get();
