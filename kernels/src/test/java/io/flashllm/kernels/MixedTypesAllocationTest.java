@@ -34,7 +34,7 @@ class MixedTypesAllocationTest {
     /**
      * The same at 256 bits, the AVX2 kernels (on a machine with wider vectors, its kernels run
      * narrowed to 256 bits). Before the 256-bit Q4_1/Q5_0/Q5_1/Q5_K kernels, their buffered path
-     * allocated in every run here.
+     * allocated in every run here, and Q6_K's two-row loop in some (session 24).
      */
     @Test
     void noTypeAllocatesAt256Bits() throws Exception {
