@@ -17,7 +17,10 @@ import static io.flashllm.kernels.cpu.Simd.L;
  * sub-blocks' scale and min into two more, and the products then run over the buffer:
  * {@code W . x = sum over sub-blocks of scale * (q . x) + min * sum(x)}. The same code at 128, 256
  * and 512 bits; with 512-bit vectors the subclasses' single- and two-row products decode in
- * registers instead (their {@code dot} and {@code dot2}), with the sums of x from {@link #prepare}.
+ * registers instead (their {@code dot} and {@code dot2}), with the sums of x from {@link #prepare},
+ * and with 256-bit vectors {@link Q32Kernel256} and {@link Q5KKernel256} do. What remains here runs
+ * the axpy and dequant paths (the down columns of a flash bundle in these types, batched prompts)
+ * and every product at 128 bits.
  */
 abstract class SubBlockKernel extends RowKernel {
     /** 16 bytes: the widest byte vector every platform has; widened to floats L lanes at a time. */
