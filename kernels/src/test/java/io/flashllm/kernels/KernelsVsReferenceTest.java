@@ -275,8 +275,9 @@ class KernelsVsReferenceTest {
     }
 
     /**
-     * matvecRows on one thread over every pick count up to 19: the gathered rows go through
-     * dot8Gathered, dot4, dot2 and dot, each remainder included, land at their pick index, and nothing past count is written.
+     * matvecRows on one thread over every pick count up to 19, rows drawn at random and then sorted: the gathered rows go through
+     * dot8Gathered (side by side, or an eighth of the list apart), dot4, dot2 and dot, each remainder included, land at their
+     * pick index, and nothing past count is written.
      */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
@@ -294,13 +295,18 @@ class KernelsVsReferenceTest {
                 for (int count = 0; count <= 19; count++) {
                     int[] pick = new int[count + 2];
                     for (int i = 0; i < count; i++) pick[i] = rnd.nextInt(rows);
-                    float[] got = new float[count + 1];
-                    got[count] = 42f;
-                    MatVec.matvecRows(null, w, pick, count, x, got);
-                    for (int i = 0; i < count; i++) {
-                        assertClose(expect[pick[i]], got[i], mag[pick[i]], type + " matvecRows " + count + " of " + cols);
+                    // As drawn, then ascending (neighbouring rows: matvecRows takes them an eighth of the list apart).
+                    for (boolean ascending : new boolean[]{false, true}) {
+                        if (ascending) java.util.Arrays.sort(pick, 0, count);
+                        float[] got = new float[count + 1];
+                        got[count] = 42f;
+                        MatVec.matvecRows(null, w, pick, count, x, got);
+                        for (int i = 0; i < count; i++) {
+                            assertClose(expect[pick[i]], got[i], mag[pick[i]],
+                                    type + " matvecRows " + count + " of " + cols + (ascending ? ", ascending" : ""));
+                        }
+                        org.junit.jupiter.api.Assertions.assertEquals(42f, got[count], type + " wrote past count " + count);
                     }
-                    org.junit.jupiter.api.Assertions.assertEquals(42f, got[count], type + " wrote past count " + count);
                 }
             }
         }

@@ -20,8 +20,9 @@ import java.util.Random;
  * copy bandwidth measured in the same run with the same threads.
  *
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
- * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse]}; {@code --sparse} adds
- * {@code matvecRows} over a shuffled half of the rows, and on the calling thread {@code axpy} of the
+ * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse [--gather shuffled|ascending]
+ * [--density 0.5]]}; {@code --sparse} adds {@code matvecRows} over a share of the rows drawn at random
+ * ({@code --density}, default half) in shuffled or ascending order, and on the calling thread {@code axpy} of the
  * same rows one at a time and {@code axpyRows} of them (eight per kernel call for Q8_0 and Q4_0), in weight GB/s like
  * the dense column; for the down projection's shape pass {@code --rows 8192 --cols 2048}. With {@code --sparse} the
  * last column is the neuron cache computing all of its rows on the same threads, as a dense selection does over
@@ -51,6 +52,22 @@ public final class KernelBench {
                 case "--cols" -> { cols = Integer.parseInt(v); i++; }
                 case "--batch" -> { batch = Integer.parseInt(v); i++; }
                 case "--sparse" -> rowsOnly = false;
+                case "--gather" -> {
+                    if (!v.equals("shuffled") && !v.equals("ascending")) {
+                        System.err.println("--gather takes shuffled or ascending, got " + v);
+                        System.exit(2);
+                    }
+                    ascending = v.equals("ascending");
+                    i++;
+                }
+                case "--density" -> {
+                    density = Double.parseDouble(v);
+                    if (!(density > 0 && density <= 1)) {
+                        System.err.println("--density takes a share of the rows in (0, 1], got " + v);
+                        System.exit(2);
+                    }
+                    i++;
+                }
                 case "--seconds" -> { seconds = Double.parseDouble(v); i++; }
                 case "--working-set-mb" -> { workingSetMb = Long.parseLong(v); i++; }
                 case "--types" -> {
@@ -66,6 +83,9 @@ public final class KernelBench {
         }
         System.out.printf(Locale.ROOT, "KernelBench: %dx%d, batch %d, %d threads, %s, working set %d MiB%n",
                 rows, cols, batch, threads, Simd.describe(), workingSetMb);
+        if (!rowsOnly) {
+            System.out.printf(Locale.ROOT, "sparse modes: %.0f%% of the rows, %s%n", 100 * density, ascending ? "ascending" : "shuffled");
+        }
         System.out.printf(Locale.ROOT, "kernel warm-up: %d ms%n", io.flashllm.kernels.KernelWarmup.run(types));
         try (Parallel p = Parallel.create(threads); Arena probeArena = Arena.ofShared()) {
             System.out.printf(Locale.ROOT, "parallel hand-off: %.1f us per forRange with an empty body%n", handoffMicros(p));
@@ -125,8 +145,10 @@ public final class KernelBench {
             float[] out = new float[Math.max(rows * batch, cols)];
             if (mode != Mode.DENSE) {
                 java.util.List<Integer> picked = new ArrayList<>();
-                for (int r = 0; r < rows; r += 2) picked.add(r);
-                java.util.Collections.shuffle(picked, new Random(5));
+                Random pr = new Random(7);
+                for (int r = 0; r < rows; r++) if (pr.nextDouble() < density) picked.add(r);
+                if (picked.isEmpty()) picked.add(0);
+                if (!ascending) java.util.Collections.shuffle(picked, new Random(5));
                 gather = picked.stream().mapToInt(Integer::intValue).toArray();
             }
             long stepBytes = mode != Mode.DENSE ? (long) gather.length * (bytes / rows) : bytes;
@@ -208,7 +230,7 @@ public final class KernelBench {
     enum Mode {
         /** {@code matvec}, or {@code matmul} when batch > 1. */
         DENSE,
-        /** {@code matvecRows} over every other row, in a shuffled order: the sparse up/gate pattern. */
+        /** {@code matvecRows} over the drawn rows (shuffled, or ascending as a neuron cache's): the sparse up/gate pattern. */
         ROWS,
         /** {@code axpy} of the same rows as ROWS, one at a time, into one output on the calling thread: the sparse down pattern. */
         AXPY,
@@ -217,6 +239,10 @@ public final class KernelBench {
     }
 
     private static int[] gather;
+    /** {@code --gather ascending}: the sparse modes take their rows in ascending order (as a neuron cache's rows). */
+    private static boolean ascending;
+    /** {@code --density}: the share of the rows the sparse modes take, each row drawn on its own. */
+    private static double density = 0.5;
 
     private static void run(Parallel p, WeightTensor w, float[] x, int batch, float[] out, Mode mode) {
         switch (mode) {
