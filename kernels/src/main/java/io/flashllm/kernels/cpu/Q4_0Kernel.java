@@ -209,6 +209,10 @@ final class Q4_0Kernel extends RowKernel {
             dot2x16(s, off0, off1, cols / 32, prep, out, outOff);
             return;
         }
+        if (L == 8) {
+            dot2x8(s, off0, off1, cols / 32, prep, out, outOff);
+            return;
+        }
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {
@@ -241,6 +245,10 @@ final class Q4_0Kernel extends RowKernel {
             dot4x16(s, off0, off1, off2, off3, cols / 32, prep, out, outOff);
             return;
         }
+        if (L == 8) {
+            dot4x8(s, off0, off1, off2, off3, cols / 32, prep, out, outOff);
+            return;
+        }
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
         int blocks = cols / 32;
         for (int b = 0; b < blocks; b++) {
@@ -267,6 +275,85 @@ final class Q4_0Kernel extends RowKernel {
                 p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(x1, p3);
                 p3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).fma(x2, p3);
             }
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+            a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
+            a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 256-bit vectors, 2 rows; see {@link #dot4x8}. */
+    private static void dot2x8(MemorySegment s, long off0, long off1, int blocks, float[] prep, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d;
+            int pb = PREP * b;
+            FloatVector c = FloatVector.fromArray(F, prep, pb);
+            FloatVector x1 = FloatVector.fromArray(F, prep, pb + 8), x2 = FloatVector.fromArray(F, prep, pb + 24);
+            FloatVector y1 = FloatVector.fromArray(F, prep, pb + 16), y2 = FloatVector.fromArray(F, prep, pb + 32);
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector r0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector r1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).fma(x2, p0);
+            p0 = ((FloatVector) r0.and(15).convert(VectorOperators.I2F, 0)).fma(y1, p0);
+            p0 = ((FloatVector) r0.convert(VectorOperators.I2F, 0)).fma(y2, p0);
+            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(x2, p1);
+            p1 = ((FloatVector) r1.and(15).convert(VectorOperators.I2F, 0)).fma(y1, p1);
+            p1 = ((FloatVector) r1.convert(VectorOperators.I2F, 0)).fma(y2, p1);
+            a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * 256-bit vectors, 4 rows: the generic loop with its two halves of 8 lanes written out. The
+     * nested loop (two turns a block) sent C2 into a loop of profile-predicate traps and recompiles
+     * in some runs (KernelBench over one matrix with AVX2: 270 ms a product instead of 0.4).
+     */
+    private static void dot4x8(MemorySegment s, long off0, long off1, long off2, long off3, int blocks,
+                               float[] prep, float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            int pb = PREP * b;
+            FloatVector c = FloatVector.fromArray(F, prep, pb);
+            FloatVector x1 = FloatVector.fromArray(F, prep, pb + 8), x2 = FloatVector.fromArray(F, prep, pb + 24);
+            FloatVector y1 = FloatVector.fromArray(F, prep, pb + 16), y2 = FloatVector.fromArray(F, prep, pb + 32);
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector r0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector r1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector r2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 2, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector r3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 10, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector p0 = ((FloatVector) q0.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p0 = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).fma(x2, p0);
+            p0 = ((FloatVector) r0.and(15).convert(VectorOperators.I2F, 0)).fma(y1, p0);
+            p0 = ((FloatVector) r0.convert(VectorOperators.I2F, 0)).fma(y2, p0);
+            FloatVector p1 = ((FloatVector) q1.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p1 = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).fma(x2, p1);
+            p1 = ((FloatVector) r1.and(15).convert(VectorOperators.I2F, 0)).fma(y1, p1);
+            p1 = ((FloatVector) r1.convert(VectorOperators.I2F, 0)).fma(y2, p1);
+            FloatVector p2 = ((FloatVector) q2.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p2 = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).fma(x2, p2);
+            p2 = ((FloatVector) r2.and(15).convert(VectorOperators.I2F, 0)).fma(y1, p2);
+            p2 = ((FloatVector) r2.convert(VectorOperators.I2F, 0)).fma(y2, p2);
+            FloatVector p3 = ((FloatVector) q3.and(15).convert(VectorOperators.I2F, 0)).fma(x1, c);
+            p3 = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).fma(x2, p3);
+            p3 = ((FloatVector) r3.and(15).convert(VectorOperators.I2F, 0)).fma(y1, p3);
+            p3 = ((FloatVector) r3.convert(VectorOperators.I2F, 0)).fma(y2, p3);
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
             a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
