@@ -118,6 +118,8 @@ public final class KernelBench {
         }
     }
 
+    /** Deoptimizations of kernel code in one measured window from which KernelBench warns. */
+    private static final int DEOPT_LIMIT = 3;
     private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "0.5"));
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
@@ -158,12 +160,18 @@ public final class KernelBench {
             for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out, mode);
             long n = 0;
             long c0 = THREADS.getCurrentThreadCpuTime();
-            long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9), now;
-            do {
-                run(p, ws[(int) (n % copies)], x, batch, out, mode);
-                n++;
-                now = System.nanoTime();
-            } while (now < end);
+            long t0, now;
+            try (DeoptWatch watch = new DeoptWatch()) {
+                t0 = System.nanoTime();
+                long end = t0 + (long) (seconds * 1e9);
+                do {
+                    run(p, ws[(int) (n % copies)], x, batch, out, mode);
+                    n++;
+                    now = System.nanoTime();
+                } while (now < end);
+                String deopts = watch.stop(DEOPT_LIMIT);
+                if (deopts != null) System.out.printf(Locale.ROOT, "warning: %s %s: %s%n", t, mode, deopts);
+            }
             double secs = (now - t0) / 1e9;
             double cpuSecs = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
             double gflops = 2.0 * rows * cols * batch * n / secs / 1e9;

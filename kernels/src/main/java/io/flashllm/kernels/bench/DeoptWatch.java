@@ -1,0 +1,65 @@
+package io.flashllm.kernels.bench;
+
+import jdk.jfr.Recording;
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedMethod;
+import jdk.jfr.consumer.RecordingFile;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Counts the JIT's deoptimizations of kernel code while a benchmark measures, from JFR's
+ * {@code jdk.Deoptimization} events. A figure taken while C2 keeps throwing away and recompiling a
+ * kernel is not the kernel's speed: session 25 found Q4_0's 256-bit {@code dot4} looping through
+ * profile-predicate traps in KernelBench (270 ms a product instead of 0.4) with nothing else to
+ * show for it. Steady-state kernels deoptimize zero or a few times.
+ */
+final class DeoptWatch implements AutoCloseable {
+    private final Recording recording = new Recording();
+
+    DeoptWatch() {
+        recording.enable("jdk.Deoptimization");
+        recording.start();
+    }
+
+    /**
+     * Stops the recording; returns null when kernel code was deoptimized fewer than {@code limit}
+     * times, else a line naming the count and the reasons.
+     */
+    String stop(int limit) {
+        recording.stop();
+        Path file = null;
+        try {
+            file = Files.createTempFile("kernelbench-deopt", ".jfr");
+            recording.dump(file);
+            Map<String, Integer> reasons = new TreeMap<>();
+            int count = 0;
+            for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+                RecordedMethod m = e.getValue("method");
+                if (m == null || !m.getType().getName().startsWith("io.flashllm.kernels")) continue;
+                count++;
+                reasons.merge(e.getString("reason") + " in " + m.getType().getName().replaceAll(".*\\.", "") + "." + m.getName(), 1, Integer::sum);
+            }
+            return count < limit ? null : count + " deoptimizations of kernel code while measured (" + reasons + ")";
+        } catch (IOException ex) {
+            return "deoptimizations not counted: " + ex.getMessage();
+        } finally {
+            if (file != null) {
+                try {
+                    Files.deleteIfExists(file);
+                } catch (IOException ignored) {
+                    // a temporary file left behind is not worth failing the benchmark for
+                }
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        recording.close();
+    }
+}
