@@ -14,6 +14,7 @@
 #   JAVA_EXTRA=-Dflashllm.selectChunks=1 sudo scripts/capped-run.sh   # extra JVM flags (here: the old selection order)
 #   BUDGET=796917760 sudo scripts/capped-run.sh   # --memory-budget in bytes instead of cap - heap
 #   HEAP=64m GC=-XX:+UseParallelGC BUDGET=$((720<<20)) sudo scripts/capped-run.sh   # session 9's settings
+#   FIO=0 sudo scripts/capped-run.sh             # skip the fio measurement of the bundle's file after the runs
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -96,9 +97,19 @@ if [ "$DENSE" = 1 ]; then
       --prompt-tokens "$PROMPT_TOKENS" --gen-tokens 8 --json) || true
 fi
 
-python3 - "$CAP" "$RES_BUNDLE" "$RES_DENSE" <<'PY'
+# The decode under the cap is bound by the flash's random reads, so the same file's IOPS, measured
+# right after (fio, when installed: same direct I/O, 8 KiB, depth 128), says what the run could reach.
+FIO_IOPS=""
+LAYER_FILE=$(ls "$BUNDLE"/ffn/layer-*.bin 2>/dev/null | head -1 || true)
+if [ "${FIO:-1}" = 1 ] && command -v fio >/dev/null && [ -n "$LAYER_FILE" ]; then
+  FIO_IOPS=$(fio --name=capped-run --filename="$LAYER_FILE" --rw=randread --bs=8k --direct=1 --ioengine=libaio \
+      --iodepth=128 --readonly --runtime=5 --time_based --output-format=json 2>/dev/null \
+      | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))' 2>/dev/null || true)
+fi
+
+python3 - "$CAP" "$RES_BUNDLE" "$RES_DENSE" "$FIO_IOPS" <<'PY'
 import json, sys
-cap, rb, rd = sys.argv[1], sys.argv[2], sys.argv[3]
+cap, rb, rd, fio = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 def parse(line):
     if not line: return None
     name, js, peak = line.split("\t")
@@ -113,4 +124,12 @@ if len(rows) == 2 and rows[1][1]["decode_tok_s"] > 0:
 for name, d in rows:
     extra = {k: v for k, v in d.items() if k not in ("decode_tok_s", "prompt_tok_s", "peak_cgroup_bytes")}
     print(name, json.dumps(extra))
+if fio:
+    line = f"flash: fio reads {int(fio):,} 8 KiB blocks a second on a layer file (direct, depth 128)"
+    reads = rows[0][1].get("flash_reads_per_token", 0) if rows and rows[0][0] == "bundle" else 0
+    if reads > 0:
+        line += f"; at {reads:,.0f} reads a token the flash alone allows {int(fio) / reads:.1f} tok/s"
+    print(line)
+else:
+    print("flash: fio not installed (or FIO=0); the run's ceiling set by the flash not measured")
 PY
