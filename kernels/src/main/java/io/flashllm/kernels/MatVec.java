@@ -137,14 +137,7 @@ public final class MatVec {
                     int r4 = r3 + e, r5 = r4 + e, r6 = r5 + e, r7 = r6 + e;
                     k.dot8(s, r0 * rb, r1 * rb, r2 * rb, r3 * rb, r4 * rb, r5 * rb, r6 * rb, r7 * rb,
                             cols, x, 0, prep, eight, 0);
-                    out[r0] = eight[0];
-                    out[r1] = eight[1];
-                    out[r2] = eight[2];
-                    out[r3] = eight[3];
-                    out[r4] = eight[4];
-                    out[r5] = eight[5];
-                    out[r6] = eight[6];
-                    out[r7] = eight[7];
+                    spread8(eight, out, r0, e);
                 }
                 start = from + 8 * e;
             }
@@ -184,6 +177,11 @@ public final class MatVec {
         }
     }
 
+    /** {@code out[first + k * stride] = eight[k]} for k in 0..7: the results of eight rows taken {@code stride} apart. */
+    private static void spread8(float[] eight, float[] out, int first, int stride) {
+        for (int k = 0; k < 8; k++) out[first + k * stride] = eight[k];
+    }
+
     /** The rows of {@link #matvecRows}. */
     private static final class GatheredJob extends ProductJob {
         int[] rows;
@@ -213,14 +211,7 @@ public final class MatVec {
                     int i0 = from + j, i1 = i0 + e, i2 = i1 + e, i3 = i2 + e, i4 = i3 + e, i5 = i4 + e, i6 = i5 + e, i7 = i6 + e;
                     k.dot8Gathered(s, rows[i0] * rb, rows[i1] * rb, rows[i2] * rb, rows[i3] * rb,
                             rows[i4] * rb, rows[i5] * rb, rows[i6] * rb, rows[i7] * rb, cols, x, 0, prep, eight, 0);
-                    out[i0] = eight[0];
-                    out[i1] = eight[1];
-                    out[i2] = eight[2];
-                    out[i3] = eight[3];
-                    out[i4] = eight[4];
-                    out[i5] = eight[5];
-                    out[i6] = eight[6];
-                    out[i7] = eight[7];
+                    spread8(eight, out, i0, e);
                 }
                 i = from + 8 * e;
             }

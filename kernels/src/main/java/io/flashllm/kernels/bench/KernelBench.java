@@ -53,11 +53,11 @@ public final class KernelBench {
                 case "--batch" -> { batch = Integer.parseInt(v); i++; }
                 case "--sparse" -> rowsOnly = false;
                 case "--gather" -> {
-                    if (!v.equals("shuffled") && !v.equals("ascending")) {
+                    if (!"shuffled".equals(v) && !"ascending".equals(v)) {
                         System.err.println("--gather takes shuffled or ascending, got " + v);
                         System.exit(2);
                     }
-                    ascending = v.equals("ascending");
+                    ascending = "ascending".equals(v);
                     i++;
                 }
                 case "--density" -> {
