@@ -118,7 +118,7 @@ public final class KernelBench {
         }
     }
 
-    /** Deoptimizations of kernel code in one measured window from which KernelBench warns. */
+    /** Deoptimizations of one kernel method for one reason in a measured window from which KernelBench warns. */
     private static final int DEOPT_LIMIT = 3;
     private static final double WARMUP_SECONDS = Double.parseDouble(System.getProperty("flashllm.bench.warmup", "0.5"));
     private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
