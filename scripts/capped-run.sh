@@ -98,18 +98,22 @@ if [ "$DENSE" = 1 ]; then
 fi
 
 # The decode under the cap is bound by the flash's random reads, so the same file's IOPS, measured
-# right after (fio, when installed: same direct I/O, 8 KiB, depth 128), says what the run could reach.
-FIO_IOPS=""
+# right after (fio, when installed: direct I/O at depth 128, blocks of the run's mean read size
+# to the nearest 4 KiB: 8 KiB for MIN_READ=4K, ~32 KiB for the default groups), says what the run could reach.
+FIO_IOPS="" FIO_BS=""
 LAYER_FILE=$(ls "$BUNDLE"/ffn/layer-*.bin 2>/dev/null | head -1 || true)
 if [ "${FIO:-1}" = 1 ] && command -v fio >/dev/null && [ -n "$LAYER_FILE" ]; then
-  FIO_IOPS=$(fio --name=capped-run --filename="$LAYER_FILE" --rw=randread --bs=8k --direct=1 --ioengine=libaio \
+  FIO_BS=$(printf '%s' "$RES_BUNDLE" | cut -f2 | python3 -c 'import json,sys
+d = json.load(sys.stdin); r = d.get("flash_reads_per_token", 0)
+print(max(4096, round(d["flash_bytes_per_token"] / r / 4096) * 4096) if r else 8192)' 2>/dev/null || echo 8192)
+  FIO_IOPS=$(fio --name=capped-run --filename="$LAYER_FILE" --rw=randread --bs="$FIO_BS" --direct=1 --ioengine=libaio \
       --iodepth=128 --readonly --runtime=5 --time_based --output-format=json 2>/dev/null \
       | python3 -c 'import json,sys; print(round(json.load(sys.stdin)["jobs"][0]["read"]["iops"]))' 2>/dev/null || true)
 fi
 
-python3 - "$CAP" "$RES_BUNDLE" "$RES_DENSE" "$FIO_IOPS" <<'PY'
+python3 - "$CAP" "$RES_BUNDLE" "$RES_DENSE" "$FIO_IOPS" "$FIO_BS" <<'PY'
 import json, sys
-cap, rb, rd, fio = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+cap, rb, rd, fio, bs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 def parse(line):
     if not line: return None
     name, js, peak = line.split("\t")
@@ -125,7 +129,7 @@ for name, d in rows:
     extra = {k: v for k, v in d.items() if k not in ("decode_tok_s", "prompt_tok_s", "peak_cgroup_bytes")}
     print(name, json.dumps(extra))
 if fio:
-    line = f"flash: fio reads {int(fio):,} 8 KiB blocks a second on a layer file (direct, depth 128)"
+    line = f"flash: fio reads {int(fio):,} {int(bs) // 1024} KiB blocks a second on a layer file (direct, depth 128)"
     reads = rows[0][1].get("flash_reads_per_token", 0) if rows and rows[0][0] == "bundle" else 0
     if reads > 0:
         line += f"; at {reads:,.0f} reads a token the flash alone allows {int(fio) / reads:.1f} tok/s"
