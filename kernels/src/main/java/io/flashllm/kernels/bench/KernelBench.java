@@ -61,7 +61,7 @@ public final class KernelBench {
                     i++;
                 }
                 case "--density" -> {
-                    density = Double.parseDouble(v);
+                    density = v == null ? Double.NaN : Double.parseDouble(v);
                     if (!(density > 0 && density <= 1)) {
                         System.err.println("--density takes a share of the rows in (0, 1], got " + v);
                         System.exit(2);
