@@ -34,6 +34,40 @@ class LauncherIT {
                 "expected a maximum heap of " + heap + " in:\n" + out);
     }
 
+    /**
+     * A heap of 128 MiB or less under the Serial or Parallel collector gets a young generation of an
+     * eighth of it (at least 4 MiB), unless FLASHLLM_JAVA_OPTS sizes it; larger heaps and other
+     * collectors keep the JVM's own sizing ({@code 0} below: anything but the launcher's eighth).
+     * With the default third, a 48 MiB heap's old generation was smaller than what the engine keeps
+     * live, and the warm-up ran ~400 full collections (docs/benchmarks.md §4, session 26).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "-Xmx48m -XX:+UseSerialGC            | 6",
+            "-Xmx64m                             | 8",
+            "-XX:MaxHeapSize=50331648 -XX:+UseParallelGC | 6",
+            "-Xmx20m -XX:+UseSerialGC            | 4",
+            "-Xmx128M                            | 16",
+            "-Xmx48m -Xmn12m -XX:+UseSerialGC    | 12",
+            "-Xmx48m -XX:NewRatio=3              | 0",
+            "-Xmx1g                              | 0",
+            "-Xmx96m -XX:+UseG1GC                | 0",
+    })
+    void aSmallHeapGetsAYoungGenerationOfAnEighth(String opts, long expectedMib) throws IOException, InterruptedException {
+        String out = launch(opts + " -XX:+PrintFlagsFinal");
+        long maxNew = out.lines().filter(l -> l.matches("\\s*size_t MaxNewSize\\s+=.*"))
+                .mapToLong(l -> Long.parseLong(l.split("=")[1].trim().split("\\s+")[0])).findFirst()
+                .orElseThrow(() -> new AssertionError("no MaxNewSize in:\n" + out));
+        long mib = maxNew >> 20;
+        if (expectedMib > 0) {
+            assertEquals(expectedMib, mib, opts);
+        } else {
+            long heapMib = out.lines().filter(l -> l.matches("\\s*size_t MaxHeapSize\\s+=.*"))
+                    .mapToLong(l -> Long.parseLong(l.split("=")[1].trim().split("\\s+")[0]) >> 20).findFirst().orElseThrow();
+            assertTrue(mib != Math.max(4, heapMib / 8), opts + ": the launcher sized the young generation (" + mib + " MiB)");
+        }
+    }
+
     /** The launcher trims the C heap each second (a budget then reserves less); FLASHLLM_JAVA_OPTS can turn it off. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
