@@ -1,9 +1,7 @@
 package io.flashllm.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
@@ -14,7 +12,7 @@ import java.util.PriorityQueue;
 final class BpeTokenizer extends GgufTokenizer {
     private static final System.Logger LOG = System.getLogger(BpeTokenizer.class.getName());
 
-    private final Map<String, Integer> ranks;
+    private final TextIds ranks;
     private final PreTokenizer preTokenizer;
     /** Llama 3 style: a word that is itself a token is taken whole, before any merging. */
     private final boolean ignoreMerges;
@@ -26,15 +24,14 @@ final class BpeTokenizer extends GgufTokenizer {
     BpeTokenizer(GgufVocab vocab, int[] eog) {
         super(vocab, eog);
         List<String> merges = vocab.merges();
-        ranks = new HashMap<>(merges.size() * 2);
         for (int r = 0; r < merges.size(); r++) {
             String m = merges.get(r);
             int sp = m.indexOf(' ', 1);
             if (sp <= 0 || sp == m.length() - 1 || m.indexOf(' ', sp + 1) >= 0) {
                 throw new TokenizerException("tokenizer.ggml.merges[" + r + "] = '" + m + "' is not 'left right'");
             }
-            ranks.putIfAbsent(m, r);
         }
+        ranks = TextIds.of(merges.toArray(String[]::new));
         if (!PreTokenizer.isKnown(vocab.pre())) {
             LOG.log(System.Logger.Level.WARNING, "unknown tokenizer.ggml.pre '" + vocab.pre()
                     + "': splitting words with the GPT-2 pattern; tokens may differ from the original tokenizer");
@@ -54,8 +51,8 @@ final class BpeTokenizer extends GgufTokenizer {
 
     private void encodeWord(String w, IntList out) {
         if (ignoreMerges) {
-            Integer whole = byText.get(w);
-            if (whole != null) {
+            int whole = byText.get(w);
+            if (whole >= 0) {
                 out.add(whole);
                 return;
             }
@@ -96,15 +93,15 @@ final class BpeTokenizer extends GgufTokenizer {
         }
         for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) {
             String piece = w.substring(i, i + len[i]);
-            Integer id = byText.get(piece);
-            if (id != null) {
+            int id = byText.get(piece);
+            if (id >= 0) {
                 out.add(id);
                 continue;
             }
             // A symbol no merge produced a token for: spell it byte by byte.
             for (int k = 0; k < piece.length(); k++) {
-                Integer b = byText.get(String.valueOf(piece.charAt(k)));
-                if (b == null) {
+                int b = byText.get(String.valueOf(piece.charAt(k)));
+                if (b < 0) {
                     throw new TokenizerException("byte-level vocabulary lacks the byte symbol '" + piece.charAt(k) + "'");
                 }
                 out.add(b);
@@ -114,8 +111,8 @@ final class BpeTokenizer extends GgufTokenizer {
 
     private void addPair(String w, int left, int right, int[] len, PriorityQueue<Pair> queue) {
         String key = w.substring(left, left + len[left]) + ' ' + w.substring(right, right + len[right]);
-        Integer rank = ranks.get(key);
-        if (rank != null) {
+        int rank = ranks.get(key);
+        if (rank >= 0) {
             queue.add(new Pair(rank, left, right, len[left] + len[right]));
         }
     }

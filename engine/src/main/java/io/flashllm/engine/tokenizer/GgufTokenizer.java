@@ -2,9 +2,9 @@ package io.flashllm.engine.tokenizer;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /** What SentencePiece and byte-level BPE vocabularies from GGUF share: special tokens, BOS/EOS, decoding. */
@@ -16,15 +16,15 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
             "<|end_of_text|>", "<EOT>", "<|return|>", "<|call|>");
 
     protected final GgufVocab vocab;
-    protected final Map<String, Integer> byText;
+    protected final TextIds byText;
     private final SpecialTokenSplitter splitter;
-    private volatile byte[][] pieces;
+    private volatile Pieces pieces;
     private final int[] eog;
 
     /** @param eog end-of-generation ids when known from elsewhere (Hugging Face configs), or null to derive them */
     GgufTokenizer(GgufVocab vocab, int[] eog) {
         this.vocab = vocab;
-        this.byText = GgufVocab.index(vocab.tokens());
+        this.byText = TextIds.of(vocab.tokens());
         this.splitter = new SpecialTokenSplitter(vocab.tokens(), vocab.types());
         if (eog != null) {
             this.eog = eog.clone();
@@ -34,8 +34,8 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
         if (vocab.eos() >= 0) eogSet.add(vocab.eos());
         if (vocab.eot() >= 0) eogSet.add(vocab.eot());
         for (String t : EOG_TEXTS) {
-            Integer id = byText.get(t);
-            if (id != null && (vocab.types()[id] == TokenType.CONTROL || vocab.types()[id] == TokenType.USER_DEFINED)) {
+            int id = byText.get(t);
+            if (id >= 0 && (vocab.types()[id] == TokenType.CONTROL || vocab.types()[id] == TokenType.USER_DEFINED)) {
                 eogSet.add(id);
             }
         }
@@ -81,10 +81,10 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     @Override
     public final String decode(int[] ids) {
         ByteArrayOutputStream buf = new ByteArrayOutputStream(ids.length * 4);
-        byte[][] p = pieces();
+        Pieces p = pieces();
         for (int id : ids) {
             checkId(id);
-            buf.writeBytes(p[id]);
+            buf.write(p.pool, p.start[id], p.start[id + 1] - p.start[id]);
         }
         String s = buf.toString(StandardCharsets.UTF_8);
         if (stripLeadingSpace() && s.startsWith(" ")) {
@@ -101,28 +101,38 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     @Override
     public final byte[] tokenBytes(int id) {
         checkId(id);
-        return pieces()[id].clone();
+        Pieces p = pieces();
+        return Arrays.copyOfRange(p.pool, p.start[id], p.start[id + 1]);
     }
 
+    /**
+     * Every token's bytes in one array, token {@code id}'s from {@code start[id]} to {@code start[id + 1]}:
+     * a 128k vocabulary as 128k small arrays took twice the heap in array headers and padding.
+     */
+    private record Pieces(byte[] pool, int[] start) {}
+
     /** Every token's bytes, computed once on first use (subclass tables must be ready first, hence not in the constructor). */
-    private byte[][] pieces() {
-        byte[][] p = pieces;
+    private Pieces pieces() {
+        Pieces p = pieces;
         if (p == null) {
             synchronized (this) {
                 p = pieces;
                 if (p == null) {
-                    p = new byte[vocab.size()][];
-                    for (int id = 0; id < p.length; id++) {
+                    int n = vocab.size();
+                    ByteArrayOutputStream pool = new ByteArrayOutputStream(n * 8);
+                    int[] start = new int[n + 1];
+                    for (int id = 0; id < n; id++) {
+                        start[id] = pool.size();
                         int type = vocab.types()[id];
                         // The unknown token shows nothing, as Hugging Face's decode (skipping special tokens) shows it.
                         if (type == TokenType.CONTROL || type == TokenType.UNUSED || type == TokenType.UNKNOWN) {
-                            p[id] = new byte[0];
-                        } else if (type == TokenType.USER_DEFINED) {
-                            p[id] = vocab.tokens()[id].getBytes(StandardCharsets.UTF_8);
-                        } else {
-                            p[id] = pieceBytes(id);
+                            continue;
                         }
+                        pool.writeBytes(type == TokenType.USER_DEFINED
+                                ? vocab.tokens()[id].getBytes(StandardCharsets.UTF_8) : pieceBytes(id));
                     }
+                    start[n] = pool.size();
+                    p = new Pieces(pool.toByteArray(), start);
                     pieces = p;
                 }
             }
@@ -138,8 +148,7 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
 
     @Override
     public final int tokenId(String tokenText) {
-        Integer id = byText.get(tokenText);
-        return id == null ? -1 : id;
+        return byText.get(tokenText);
     }
 
     @Override

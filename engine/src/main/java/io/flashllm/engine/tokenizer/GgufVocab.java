@@ -1,7 +1,6 @@
 package io.flashllm.engine.tokenizer;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -98,7 +97,7 @@ public record GgufVocab(
         int eot = id(md, "eot_token_id", n);
         if (spm) {
             // SentencePiece defaults llama.cpp applies when the ids are not stored.
-            Map<String, Integer> byText = index(tokens);
+            TextIds byText = TextIds.of(tokens);
             if (bos < 0) bos = byText.getOrDefault("<s>", -1);
             if (eos < 0) eos = byText.getOrDefault("</s>", -1);
             if (unk < 0) unk = byText.getOrDefault("<unk>", -1);
@@ -125,15 +124,6 @@ public record GgufVocab(
 
     public int size() {
         return tokens.length;
-    }
-
-    static Map<String, Integer> index(String[] tokens) {
-        Map<String, Integer> m = new HashMap<>(tokens.length * 2);
-        for (int i = 0; i < tokens.length; i++) {
-            // First occurrence wins, as in llama.cpp's token_to_id (duplicates appear in some padded vocabularies).
-            m.putIfAbsent(tokens[i], i);
-        }
-        return m;
     }
 
     private static void checkLength(String key, int got, int n) {

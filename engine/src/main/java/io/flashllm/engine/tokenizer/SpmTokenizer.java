@@ -1,8 +1,6 @@
 package io.flashllm.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
@@ -27,7 +25,7 @@ final class SpmTokenizer extends GgufTokenizer {
     private final Prefix prefix;
 
     /** Pieces merging may form: control, byte and unused entries are left out so text never turns into them. */
-    private final Map<String, Integer> mergeable;
+    private final TextIds mergeable;
     private final int[] byteTokens = new int[256];
 
     SpmTokenizer(GgufVocab vocab) {
@@ -37,18 +35,11 @@ final class SpmTokenizer extends GgufTokenizer {
     SpmTokenizer(GgufVocab vocab, Prefix prefix, int[] eog) {
         super(vocab, eog);
         this.prefix = prefix;
-        mergeable = new HashMap<>(vocab.size() * 2);
-        String[] tokens = vocab.tokens();
         int[] types = vocab.types();
-        for (int i = 0; i < tokens.length; i++) {
-            int t = types[i];
-            if (t == TokenType.NORMAL || t == TokenType.USER_DEFINED || t == TokenType.UNDEFINED) {
-                mergeable.putIfAbsent(tokens[i], i);
-            }
-        }
+        mergeable = TextIds.of(vocab.tokens(), i -> types[i] == TokenType.NORMAL || types[i] == TokenType.USER_DEFINED
+                || types[i] == TokenType.UNDEFINED);
         for (int b = 0; b < 256; b++) {
-            Integer id = byText.get(String.format("<0x%02X>", b));
-            byteTokens[b] = id != null ? id : vocab.unk();
+            byteTokens[b] = byText.getOrDefault(String.format("<0x%02X>", b), vocab.unk());
         }
     }
 
@@ -103,8 +94,8 @@ final class SpmTokenizer extends GgufTokenizer {
         }
         for (int i = n > 0 ? 0 : -1; i >= 0; i = next[i]) {
             String piece = text.substring(start[i], start[i] + len[i]);
-            Integer id = byText.get(piece);
-            if (id != null) {
+            int id = byText.get(piece);
+            if (id >= 0) {
                 out.add(id);
             } else {
                 for (byte b : piece.getBytes(StandardCharsets.UTF_8)) {
@@ -125,8 +116,8 @@ final class SpmTokenizer extends GgufTokenizer {
 
     private void addBigram(String text, int left, int right, int[] start, int[] len, PriorityQueue<Bigram> queue) {
         int size = len[left] + len[right];
-        Integer id = mergeable.get(text.substring(start[left], start[left] + size));
-        if (id != null) {
+        int id = mergeable.get(text.substring(start[left], start[left] + size));
+        if (id >= 0) {
             queue.add(new Bigram(vocab.scores()[id], left, right, size));
         }
     }

@@ -210,6 +210,17 @@ final class GgufParser {
                     + MAX_ARRAY_ELEMENTS);
         }
         spend(count, key);
+        String what = "value of '" + key + "'";
+        if (elem == GgufValueType.FLOAT32) {
+            float[] floats = new float[(int) count];
+            for (int i = 0; i < floats.length; i++) floats[i] = Float.intBitsToFloat(in.i32(what));
+            return PrimitiveLists.of(floats);
+        }
+        if (elem == GgufValueType.INT32) {
+            int[] ints = new int[(int) count];
+            for (int i = 0; i < ints.length; i++) ints[i] = in.i32(what);
+            return PrimitiveLists.of(ints);
+        }
         List<Object> values = new ArrayList<>((int) count);
         for (long i = 0; i < count; i++) values.add(value(key, elem, depth));
         return Collections.unmodifiableList(values);

@@ -30,7 +30,7 @@ class GgufMetadataTest {
 
     @Test
     void everyValueTypeRoundTrips() throws IOException {
-        TestGguf g = new TestGguf().header(3, 0, 17)
+        TestGguf g = new TestGguf().header(3, 0, 18)
                 .kv("u8", TestGguf.U8, b -> b.u8(255))
                 .kv("i8", TestGguf.I8, b -> b.u8(-128))
                 .kv("u16", TestGguf.U16, b -> b.u16(65535))
@@ -46,6 +46,7 @@ class GgufMetadataTest {
                 .kv("f64", TestGguf.F64, b -> b.f64(-2.25))
                 .kv("strs", TestGguf.ARR, b -> b.u32(TestGguf.STR).u64(3).str("a").str("").str("<s>"))
                 .kv("floats", TestGguf.ARR, b -> b.u32(TestGguf.F32).u64(2).f32(-1f).f32(0.5f))
+                .kv("ints", TestGguf.ARR, b -> b.u32(TestGguf.I32).u64(3).u32(-1).u32(0).u32(Integer.MAX_VALUE))
                 .kv("nested", TestGguf.ARR, b -> b.u32(TestGguf.ARR).u64(2)
                         .u32(TestGguf.I16).u64(2).u16(1).u16(-2)
                         .u32(TestGguf.BOOL).u64(0))
@@ -69,11 +70,16 @@ class GgufMetadataTest {
             assertEquals(List.of("a", "", "<s>"), m.get("strs"));
             assertEquals(List.of("a", "", "<s>"), f.requireStringArray("strs"));
             assertEquals(List.of(-1f, 0.5f), m.get("floats"));
+            assertEquals(List.of(-1, 0, Integer.MAX_VALUE), m.get("ints"));
+            // numeric arrays are held in primitive arrays behind the list; like the others, read-only
+            assertThrows(UnsupportedOperationException.class, () -> ((List<?>) m.get("floats")).set(0, null));
+            assertThrows(UnsupportedOperationException.class, () -> ((List<?>) m.get("ints")).add(null));
+            assertThrows(UnsupportedOperationException.class, () -> ((List<?>) m.get("strs")).add(null));
             assertEquals(List.of(List.of(1, -2), List.of()), m.get("nested"));
             assertEquals(GgufValueType.ARRAY, f.arrayElementType("nested"));
             assertEquals(List.of(), m.get("empty"));
             assertEquals(List.of("u8", "i8", "u16", "i16", "u32", "i32", "f32", "t", "f", "s", "u64", "i64", "f64",
-                    "strs", "floats", "nested", "empty"), List.copyOf(m.keySet()));
+                    "strs", "floats", "ints", "nested", "empty"), List.copyOf(m.keySet()));
 
             // typed getters convert between integer widths, and refuse what does not fit
             assertEquals(65535, f.requireInt("u16"));
