@@ -26,6 +26,15 @@ public final class RuntimeOverhead {
     static final long CLI_TRIMMED = 128L << 20;
     /** {@code flashllm serve} in a JVM that trims its C heap. */
     static final long SERVER_TRIMMED = 160L << 20;
+    /**
+     * What the reserve gives back to the neuron cache when the resident tensors are locked in memory
+     * ({@code io.flashllm.flashstore.io.MemoryLock}): the headroom above kept the kernel from evicting
+     * and re-reading them; locked, what it evicts under pressure is the JVM's own file pages, of
+     * which the hot ones are few. Measured under the 800 MiB cap (docs/benchmarks.md §4, session 26):
+     * 32 MiB less reserve, locked, 227-239 major faults a run against 130,000-243,000 unlocked; 48
+     * MiB less left ~8 MiB for every other file page and the JVM thrashed on its own code.
+     */
+    public static final long LOCKED_SAVING = 32L << 20;
     /** What glibc keeps of the JIT's freed memory when nothing trims it. */
     static final long UNTRIMMED_EXTRA = 32L << 20;
 

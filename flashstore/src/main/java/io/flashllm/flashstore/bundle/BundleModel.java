@@ -3,6 +3,7 @@ package io.flashllm.flashstore.bundle;
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.budget.BudgetException;
 import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.budget.RuntimeOverhead;
 import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.flashstore.cache.RowMatrix;
 import io.flashllm.flashstore.cache.RowShape;
@@ -10,6 +11,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.flashstore.hf.HfModelDir;
 import io.flashllm.flashstore.io.IoEngine;
+import io.flashllm.flashstore.io.MemoryLock;
 import io.flashllm.flashstore.select.DenseSelector;
 import io.flashllm.flashstore.select.GateExactSelector;
 import io.flashllm.flashstore.select.NeuronSelector;
@@ -204,8 +206,12 @@ public final class BundleModel implements AutoCloseable {
                             + " separate); " + MemorySize.format(paged) + " of the table are not charged, "
                             + PagedEmbeddings.WORKING_ROWS + " rows are");
                 }
+                // Locked, the resident tensors cannot be evicted and re-read, so the headroom kept for
+                // the kernel beside them shrinks and the neuron cache gets it (RuntimeOverhead).
+                boolean lock = MemoryLock.permitted(residentBytes);
+                long overhead = lock ? Math.max(0, options.overheadBytes() - RuntimeOverhead.LOCKED_SAVING) : options.overheadBytes();
                 MemoryBudget full = new MemoryBudget(options.memoryBudget(), residentBytes, options.kvCacheBytes(),
-                        (long) depth * maxRead, rowBytes * streamRows, options.overheadBytes(),
+                        (long) depth * maxRead, rowBytes * streamRows, overhead,
                         m.model().layers(), neurons, rowBytes, options.hotFraction());
                 try {
                     split = full.split();
@@ -218,8 +224,10 @@ public final class BundleModel implements AutoCloseable {
                         span = Math.max(span, GateStream.spanBound(t.data().byteSize()));
                     }
                     long buffers = GateStream.bufferBytes(gates.size(), span);
+                    // Streaming the gates needs the page cache's headroom even with the rest locked: with
+                    // 16 MiB less of it the 600 MiB capped run thrashed (docs/benchmarks.md §4, session 26).
                     MemoryBudget streamed = new MemoryBudget(full.total(), residentBytes - gateBytes, full.kvCacheBytes(),
-                            full.ioBufferBytes(), full.streamBytes(), full.overheadBytes(), full.layers(), neurons, rowBytes,
+                            full.ioBufferBytes(), full.streamBytes(), options.overheadBytes(), full.layers(), neurons, rowBytes,
                             full.hotFraction(), buffers);
                     try {
                         split = streamed.split();
@@ -248,7 +256,7 @@ public final class BundleModel implements AutoCloseable {
                 if (gateStream != null) for (WeightTensor t : gates) notHeld.add(t.name());
                 String pagedTable = PagedEmbeddings.pagedTable(present);
                 if (pagedTable != null) notHeld.add(pagedTable);
-                paging = ResidentPaging.apply(residentTensors, notHeld);
+                paging = ResidentPaging.apply(residentTensors, notHeld, lock);
                 if (paging.advised()) LOG.log(System.Logger.Level.INFO, paging.describe());
             }
             fo = fo.withStreamRows(streamRows);

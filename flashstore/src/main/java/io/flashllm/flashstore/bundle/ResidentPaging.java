@@ -3,6 +3,7 @@ package io.flashllm.flashstore.bundle;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.flashstore.gguf.GgufTensorInfo;
 import io.flashllm.flashstore.hf.HfModelDir;
+import io.flashllm.flashstore.io.MemoryLock;
 import io.flashllm.flashstore.io.PageAdvice;
 import io.flashllm.flashstore.safetensors.SafetensorsFile;
 import io.flashllm.kernels.WeightTensor;
@@ -25,6 +26,8 @@ import java.util.Set;
  * the budget had counted on: 1.4 tok/s instead of 2.9–3.8 (docs/benchmarks.md §4, session 9).
  */
 final class ResidentPaging {
+    private static final System.Logger LOG = System.getLogger(ResidentPaging.class.getName());
+
     private ResidentPaging() {}
 
     /** A resident tensor and where its bytes lie in its file. */
@@ -50,12 +53,13 @@ final class ResidentPaging {
      * What was done: whether the kernel took the advice (false where it is unavailable, and nothing
      * changed), the bytes read ahead, and the tensors left on flash.
      */
-    record Report(boolean advised, long readAheadBytes, List<String> leftOnFlash) {
-        static final Report NONE = new Report(false, 0, List.of());
+    record Report(boolean advised, long readAheadBytes, long lockedBytes, List<String> leftOnFlash) {
+        static final Report NONE = new Report(false, 0, 0, List.of());
 
         String describe() {
             return "resident file: paged without read-around; " + io.flashllm.flashstore.budget.MemorySize.format(readAheadBytes)
-                    + " that the budget holds read ahead" + (leftOnFlash.isEmpty() ? ""
+                    + " that the budget holds read ahead" + (lockedBytes > 0 ? " and locked in memory (mlock)" : "")
+                    + (leftOnFlash.isEmpty() ? ""
                     : "; " + leftOnFlash.size() + (leftOnFlash.size() == 1 ? " tensor" : " tensors") + " that it does not hold left on flash");
         }
     }
@@ -66,7 +70,7 @@ final class ResidentPaging {
      * DRAM: gates read from flash per layer, an embedding table paged per row); reads the rest ahead.
      * Dropping is best effort: the kernel keeps a page cache folio that also holds a mapped page.
      */
-    static Report apply(Collection<Mapped> resident, Set<String> notHeld) {
+    static Report apply(Collection<Mapped> resident, Set<String> notHeld, boolean lock) {
         for (Mapped m : resident) {
             if (!PageAdvice.random(m.tensor().data())) return Report.NONE;
         }
@@ -81,6 +85,21 @@ final class ResidentPaging {
                 ahead += t.data().byteSize();
             }
         }
-        return new Report(true, ahead, List.copyOf(left));
+        long locked = 0;
+        if (lock) {
+            for (Mapped m : resident) {
+                WeightTensor t = m.tensor();
+                if (notHeld.contains(t.name())) continue;
+                int r = MemoryLock.lock(t.data());
+                if (r != 0) {
+                    LOG.log(System.Logger.Level.WARNING, "memory budget: could not lock the resident tensors in memory ("
+                            + (r > 0 ? MemoryLock.describe(r) : "unavailable") + "); the kernel may evict and re-read them"
+                            + " under memory pressure. Run with -D" + MemoryLock.PROPERTY + "=false to size the budget for that.");
+                    break;
+                }
+                locked += t.data().byteSize();
+            }
+        }
+        return new Report(true, ahead, locked, List.copyOf(left));
     }
 }

@@ -35,7 +35,7 @@ final class Posix {
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
     private static final int O_DIRECT;
-    private static final MethodHandle OPEN, PREAD, LSEEK, CLOSE, MADVISE, FADVISE, MINCORE;
+    private static final MethodHandle OPEN, PREAD, LSEEK, CLOSE, MADVISE, FADVISE, MINCORE, MLOCK;
     private static final long PAGE_SIZE;
     private static final String UNAVAILABLE;
 
@@ -43,7 +43,7 @@ final class Posix {
         String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
         String cpu = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
         int oDirect = cpu.equals("amd64") || cpu.equals("x86_64") ? 0x4000 : cpu.equals("aarch64") ? 0x10000 : 0;
-        MethodHandle open = null, pread = null, lseek = null, close = null, madvise = null, fadvise = null, mincore = null;
+        MethodHandle open = null, pread = null, lseek = null, close = null, madvise = null, fadvise = null, mincore = null, mlock = null;
         long pageSize = 0;
         String why = null;
         if (!os.startsWith("linux")) {
@@ -65,12 +65,14 @@ final class Posix {
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno);
                 fadvise = downcall(linker, "posix_fadvise", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                         ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+                mlock = downcall(linker, "mlock", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG), errno);
                 mincore = downcall(linker, "mincore", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
                         ValueLayout.JAVA_LONG, ValueLayout.ADDRESS), errno);
                 pageSize = (int) downcall(linker, "getpagesize", FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
             } catch (Throwable e) {
                 why = "no native access: " + e;
-                open = pread = lseek = close = madvise = fadvise = mincore = null;
+                open = pread = lseek = close = madvise = fadvise = mincore = mlock = null;
             }
         }
         O_DIRECT = oDirect;
@@ -81,6 +83,7 @@ final class Posix {
         MADVISE = madvise;
         FADVISE = fadvise;
         MINCORE = mincore;
+        MLOCK = mlock;
         PAGE_SIZE = pageSize;
         UNAVAILABLE = why;
     }
@@ -222,6 +225,21 @@ final class Posix {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment state = a.allocate(CAPTURE);
             int r = (int) MADVISE.invokeExact(state, MemorySegment.ofAddress(start), end - start, advice);
+            return r == 0 ? 0 : errno(state);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** {@code mlock(2)} over the pages that hold {@code [address, address + length)}; 0, or the errno. */
+    static int mlock(long address, long length) {
+        long start = pageStart(address);
+        long end = pageEnd(address + length);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CAPTURE);
+            int r = (int) MLOCK.invokeExact(state, MemorySegment.ofAddress(start), end - start);
             return r == 0 ? 0 : errno(state);
         } catch (RuntimeException | Error e) {
             throw e;

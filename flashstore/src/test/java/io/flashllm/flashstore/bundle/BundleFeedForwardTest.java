@@ -518,6 +518,59 @@ class BundleFeedForwardTest {
         assertTrue(e.getMessage().contains("reading the gate matrices from flash per layer would still need"), e.getMessage());
     }
 
+    /**
+     * Under a budget, when the process may lock memory, the resident tensors the budget holds are
+     * locked (mlock) and the headroom kept for their re-reads goes to the neuron cache; unmapping them
+     * unlocks them. Turned off, or where the process may not lock, the budget keeps the headroom.
+     */
+    @Test
+    void aBudgetLocksTheResidentTensorsAndGivesTheirHeadroomToTheCache() throws IOException {
+        TinyModel tm = new TinyModel(2, 256, 1024, GgmlType.Q8_0, true, 37);
+        Path out = convert(tm.write(tmp.resolve("m.gguf")), RELU, 4096);
+        long resident = java.nio.file.Files.size(out.resolve(BundleFormat.RESIDENT_GGUF));
+        long overhead = 64L << 20, kv = 10_000;
+        long rowBytes = 2 * GgmlType.Q8_0.bytesFor(256);
+        long fixed = resident + kv + 2L * (1 << 20) + 1024 * rowBytes; // resident, KV, I/O and stream buffers
+        // Unlocked, room for 100 rows a layer; locked, the whole FFN (1,024 neurons a layer) fits.
+        BundleOpenOptions o = BundleOpenOptions.defaults().withIoDepth(2).withOverhead(overhead).withHotFraction(0.25)
+                .withMemoryBudget(fixed + overhead + 2 * 100 * rowBytes + 100, kv);
+        long lockedBefore = lockedKiB();
+        boolean permitted = io.flashllm.flashstore.io.MemoryLock.permitted(resident);
+        int rowsLocked;
+        try (BundleModel bm = BundleModel.open(out, o)) {
+            rowsLocked = bm.budget().cacheRowsPerLayer();
+            if (permitted) {
+                assertEquals(overhead - io.flashllm.flashstore.budget.RuntimeOverhead.LOCKED_SAVING, bm.budget().overhead());
+                assertEquals(residentTensorBytes(bm), bm.paging().lockedBytes());
+                assertTrue((lockedKiB() - lockedBefore) * 1024 >= bm.paging().lockedBytes(),
+                        "VmLck grew by " + (lockedKiB() - lockedBefore) + " KiB for " + bm.paging().lockedBytes() + " bytes");
+                assertTrue(bm.paging().describe().contains("locked in memory"), bm.paging().describe());
+            } else {
+                assertEquals(overhead, bm.budget().overhead());
+                assertEquals(0, bm.paging().lockedBytes());
+            }
+        }
+        assertEquals(lockedBefore, lockedKiB(), "closing the bundle unmaps, and so unlocks, its pages");
+        System.setProperty(io.flashllm.flashstore.io.MemoryLock.PROPERTY, "false");
+        try (BundleModel bm = BundleModel.open(out, o)) {
+            assertEquals(overhead, bm.budget().overhead());
+            assertEquals(0, bm.paging().lockedBytes());
+            assertEquals(lockedBefore, lockedKiB());
+            assertEquals(100, bm.budget().cacheRowsPerLayer());
+            if (permitted) assertEquals(1024, rowsLocked, "the headroom went to the cache");
+        } finally {
+            System.clearProperty(io.flashllm.flashstore.io.MemoryLock.PROPERTY);
+        }
+    }
+
+    /** This process's locked memory in KiB ({@code VmLck} of /proc/self/status). */
+    private static long lockedKiB() throws IOException {
+        for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+            if (line.startsWith("VmLck:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+        throw new AssertionError("no VmLck in /proc/self/status");
+    }
+
     private static long residentTensorBytes(BundleModel bm) {
         long n = 0;
         for (var info : bm.gguf().tensorInfos()) n += bm.gguf().tensor(info.name()).data().byteSize();
