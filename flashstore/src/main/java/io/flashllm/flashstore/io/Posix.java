@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * The libc file calls {@link BlockFile} reads with — {@code open(2)}, {@code pread(2)},
  * {@code lseek(2)}, {@code close(2)} — and the paging calls of {@link PageAdvice} ({@code madvise(2)},
- * {@code posix_fadvise(2)}, {@code mincore(2)}), through the FFM API, errno captured with
+ * {@code posix_fadvise(2)}, {@code mincore(2)}) and of {@link MemoryLock} ({@code mlock(2)}), through the FFM API, errno captured with
  * {@link Linker.Option#captureCallState}. This is how bundle files get O_DIRECT without naming
  * {@code com.sun.nio.file.ExtendedOpenOption} (jdk.unsupported, which draws a javac warning that
  * cannot be suppressed) and without reflection.
