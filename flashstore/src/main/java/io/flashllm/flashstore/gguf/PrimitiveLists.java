@@ -2,7 +2,9 @@ package io.flashllm.flashstore.gguf;
 
 import java.util.AbstractList;
 import java.util.List;
+import java.util.Objects;
 import java.util.RandomAccess;
+import java.util.function.IntFunction;
 
 /**
  * A GGUF metadata array of FLOAT32 or INT32 held in a primitive array behind the {@code List} the
@@ -14,46 +16,31 @@ final class PrimitiveLists {
     private PrimitiveLists() {}
 
     static List<Object> of(float[] values) {
-        return new Floats(values);
+        return new View(values.length, i -> values[i]);
     }
 
     static List<Object> of(int[] values) {
-        return new Ints(values);
+        return new View(values.length, i -> values[i]);
     }
 
-    private static final class Floats extends AbstractList<Object> implements RandomAccess {
-        private final float[] values;
+    private static final class View extends AbstractList<Object> implements RandomAccess {
+        private final int size;
+        private final IntFunction<Object> element;
 
-        Floats(float[] values) {
-            this.values = values;
+        View(int size, IntFunction<Object> element) {
+            this.size = size;
+            this.element = element;
         }
 
         @Override
         public Object get(int index) {
-            return values[index];
+            Objects.checkIndex(index, size);
+            return element.apply(index);
         }
 
         @Override
         public int size() {
-            return values.length;
-        }
-    }
-
-    private static final class Ints extends AbstractList<Object> implements RandomAccess {
-        private final int[] values;
-
-        Ints(int[] values) {
-            this.values = values;
-        }
-
-        @Override
-        public Object get(int index) {
-            return values[index];
-        }
-
-        @Override
-        public int size() {
-            return values.length;
+            return size;
         }
     }
 }
