@@ -208,7 +208,18 @@ public final class BundleModel implements AutoCloseable {
                 }
                 // Locked, the resident tensors cannot be evicted and re-read, so the headroom kept for
                 // the kernel beside them shrinks and the neuron cache gets it (RuntimeOverhead).
-                boolean lock = MemoryLock.permitted(residentBytes);
+                // Not past the memory the process may use, though: locked pages cannot be evicted, and a
+                // cgroup whose limit the budget and heap exceed kills the process instead of paging.
+                long limit = MemoryLock.processMemoryLimit(), heap = Runtime.getRuntime().maxMemory();
+                boolean fits = options.memoryBudget() <= limit - heap;
+                if (!fits) {
+                    LOG.log(System.Logger.Level.WARNING, "memory budget " + MemorySize.format(options.memoryBudget())
+                            + " and the Java heap " + MemorySize.format(heap) + " exceed the memory this process may use ("
+                            + MemorySize.format(limit) + "): the resident tensors are not locked, and the kernel will evict"
+                            + " and re-read them from flash; a budget of at most " + MemorySize.format(Math.max(0, limit - heap))
+                            + " fits");
+                }
+                boolean lock = fits && MemoryLock.permitted(residentBytes);
                 long overhead = lock ? Math.max(0, options.overheadBytes() - RuntimeOverhead.LOCKED_SAVING) : options.overheadBytes();
                 MemoryBudget full = new MemoryBudget(options.memoryBudget(), residentBytes, options.kvCacheBytes(),
                         (long) depth * maxRead, rowBytes * streamRows, overhead,

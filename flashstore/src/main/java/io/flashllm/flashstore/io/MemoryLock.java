@@ -62,6 +62,20 @@ public final class MemoryLock {
         return false;
     }
 
+    /**
+     * The memory this process may use: its cgroup's limit where it has one (the JVM reads it, in a
+     * container or not), else the machine's. A budget that, with the heap, exceeds it must not lock:
+     * locked pages cannot be evicted, and the cgroup would kill the process instead of paging.
+     */
+    public static long processMemoryLimit() {
+        if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
+            long total = os.getTotalMemorySize();
+            if (total > 0) return total;
+        }
+        return Long.MAX_VALUE;
+    }
+
     /** Locks the pages that hold {@code segment} (reading them in first); 0, or the errno; -1 where unavailable. */
     public static int lock(java.lang.foreign.MemorySegment segment) {
         if (Posix.unavailable() != null || !segment.isNative() || segment.byteSize() == 0) return -1;

@@ -561,6 +561,14 @@ class BundleFeedForwardTest {
         } finally {
             System.clearProperty(io.flashllm.flashstore.io.MemoryLock.PROPERTY);
         }
+        // A budget past what the process may use (its cgroup's limit, or the machine's memory) is not
+        // locked: the kernel must be able to evict, or the cgroup kills the process instead of paging.
+        long limit = io.flashllm.flashstore.io.MemoryLock.processMemoryLimit();
+        try (BundleModel bm = BundleModel.open(out, o.withMemoryBudget(limit, kv))) {
+            assertEquals(overhead, bm.budget().overhead());
+            assertEquals(0, bm.paging().lockedBytes());
+            assertEquals(lockedBefore, lockedKiB());
+        }
     }
 
     /** This process's locked memory in KiB ({@code VmLck} of /proc/self/status). */
