@@ -11,8 +11,8 @@ import java.util.Locale;
  * needs less headroom beside them and gives it to the neuron cache.
  *
  * <p>Linux allows it with the {@code CAP_IPC_LOCK} capability (root outside a container) or up to
- * the {@code RLIMIT_MEMLOCK} soft limit ({@code ulimit -l}; 8 MiB by default, and in Docker
- * containers unless run with {@code --cap-add IPC_LOCK} or {@code --ulimit memlock=-1}). The system
+ * the {@code RLIMIT_MEMLOCK} soft limit ({@code ulimit -l}; 8 MiB by default; for the Docker image's
+ * non-root user, {@code docker run --ulimit memlock=-1:-1}). The system
  * property {@value #PROPERTY}{@code =false} turns locking off.
  */
 public final class MemoryLock {
