@@ -51,14 +51,16 @@ final class ResidentPaging {
 
     /**
      * What was done: whether the kernel took the advice (false where it is unavailable, and nothing
-     * changed), the bytes read ahead, and the tensors left on flash.
+     * changed), the bytes read ahead, the bytes of them locked in memory (all of them, or those locked
+     * before a lock failed), and the tensors left on flash.
      */
     record Report(boolean advised, long readAheadBytes, long lockedBytes, List<String> leftOnFlash) {
         static final Report NONE = new Report(false, 0, 0, List.of());
 
         String describe() {
             return "resident file: paged without read-around; " + io.flashllm.flashstore.budget.MemorySize.format(readAheadBytes)
-                    + " that the budget holds read ahead" + (lockedBytes > 0 ? " and locked in memory (mlock)" : "")
+                    + " that the budget holds read ahead"
+                    + (lockedBytes > 0 ? "; " + io.flashllm.flashstore.budget.MemorySize.format(lockedBytes) + " locked in memory (mlock)" : "")
                     + (leftOnFlash.isEmpty() ? ""
                     : "; " + leftOnFlash.size() + (leftOnFlash.size() == 1 ? " tensor" : " tensors") + " that it does not hold left on flash");
         }
