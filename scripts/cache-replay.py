@@ -33,16 +33,18 @@ def read(path):
     return [layers[k] for k in sorted(layers)]
 
 
-def replay(seq, capacity, window, ranges, neurons, skip, half_life, hot=0, hot_every=32, hot_again=True):
+def replay(seq, capacity, window, ranges, neurons, skip, half_life, hot=0, hot_every=32, hot_again=True, floor=False):
     """Hit and lookup counts of one layer; half_life 0 means least recently used. A hot region of
     `hot` rows is chosen from the request counts after `hot_every` tokens, and again every
-    `hot_every` tokens when `hot_again`; its neurons are never evicted."""
+    `hot_every` tokens when `hot_again`; its neurons are never evicted. With `floor`, the window is a
+    floor: neurons past it stay while there is room, and go before any neuron inside it."""
     growth = 2 ** (1 / half_life) if half_life else 0
     gain, activity, last, cache = 1.0, collections.defaultdict(float), {}, set()
     count, pinned, chosen_at = collections.Counter(), set(), None
     hits = lookups = 0
     for t, needed in enumerate(seq):
-        cache = {n for n in cache if last[n] >= t - window or n in pinned}
+        if not floor:
+            cache = {n for n in cache if last[n] >= t - window or n in pinned}
         if t >= skip:
             lookups += len(needed)
             hits += len(needed & cache)
@@ -59,15 +61,16 @@ def replay(seq, capacity, window, ranges, neurons, skip, half_life, hot=0, hot_e
                 last[n] = t
             for n in cache:
                 if lo <= n < hi and n not in needed and n not in pinned:
-                    heapq.heappush(victims, (activity[n] if growth else last[n], n))
+                    key = activity[n] if growth else last[n]
+                    heapq.heappush(victims, ((last[n] >= t - window) if floor else 0, key, n))
             for n in part:
                 if n in cache:
                     continue
                 if free > 0:
                     cache.add(n)
                     free -= 1
-                elif victims and (not growth or victims[0][0] < activity[n]):
-                    cache.discard(heapq.heappop(victims)[1])
+                elif victims and (not growth or victims[0][1] < activity[n]):
+                    cache.discard(heapq.heappop(victims)[2])
                     cache.add(n)
         due = chosen_at is None or (hot_again and t + 1 - chosen_at >= hot_every)
         if hot and t + 1 >= hot_every and due:
@@ -132,11 +135,16 @@ def main():
     rules = [("lru", lambda c: lambda s: replay(s, c, a.window, a.ranges, neurons, a.skip, 0))]
     for hl in a.half_life:
         rules.append((f"activity, half-life {hl}", lambda c, hl=hl: lambda s: replay(s, c, a.window, a.ranges, neurons, a.skip, hl)))
+    hl = a.half_life[len(a.half_life) // 2]
+    rules.append((f"activity {hl}, window as a floor", lambda c, hl=hl: lambda s: replay(
+        s, c, a.window, a.ranges, neurons, a.skip, hl, floor=True)))
     if a.hot > 0:
         hl = a.half_life[len(a.half_life) // 2]
         for again, label in ((False, "hot chosen once"), (True, f"hot chosen every {a.hot_every}")):
             rules.append((f"activity {hl}, {label}", lambda c, again=again, hl=hl: lambda s: replay(
                 s, c, a.window, a.ranges, neurons, a.skip, hl, int(a.hot * c), a.hot_every, again)))
+            rules.append((f"activity {hl}, {label}, window as a floor", lambda c, again=again, hl=hl: lambda s: replay(
+                s, c, a.window, a.ranges, neurons, a.skip, hl, int(a.hot * c), a.hot_every, again, floor=True)))
     rules.append(("fixed most frequent (bound)", lambda c: lambda s: fixed_oracle(s, c, a.skip)))
     rules.append(("belady (bound)", lambda c: lambda s: belady(s, c, a.skip)))
     print(f"{'rule':<36}" + "".join(f"{c:>10}" for c in a.capacity))

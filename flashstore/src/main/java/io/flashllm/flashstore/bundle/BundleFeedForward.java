@@ -125,6 +125,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             this.layout = file.layout();
             int n = layout.neurons();
             this.cache = new NeuronCache(n, options.cacheRowsPerLayer(), shapes, options.window(), options.halfLife(), arena, counters);
+            cache.keepPastWindow(options.windowFloor() && selector.knowsEveryGate());
             this.selection = new Selection(n);
             this.hint = new Selection(n);
             this.guessHeap = new long[Math.min(n, options.prefetchGuesses())];
@@ -180,6 +181,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
             counters.read(data.byteSize(), nanos);
             int npg = layout.neuronsPerGroup();
             long gb = layout.groupBytes();
+            long neuronBytes = layout.neuronBytes(); // a sum over the parts: once per run, not per neuron
             RowMatrix cached = cache.rows();
             for (int k = 0; k < runLength[run]; k++) {
                 int g = runStart[run] + k;
@@ -191,7 +193,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                     if (d == -1) continue;
                     RowMatrix target = d >= 0 ? cached : stream;
                     int row = d >= 0 ? d : -d - 2;
-                    long nb = base + layout.offsetInGroup(j);
+                    long nb = base + (long) (j % npg) * neuronBytes;
                     for (int p = 0; p < partOffset.length; p++) target.load(p, row, data, nb + partOffset[p]);
                 }
             }

@@ -22,10 +22,15 @@ package io.flashllm.flashstore.bundle;
  * @param guessPays         the guess, a second gate product, is made for a layer only while the layer's recent
  *                          wait on flash is at least this many times what the guess costs (both measured, per
  *                          layer); 0: always
+ * @param windowFloor       with a selector that knows every neuron's gate value (gate-exact), the window is a floor:
+ *                          neurons past it stay cached while there is room, and give way first when there is not
+ *                          ({@link io.flashllm.flashstore.cache.NeuronCache#keepPastWindow}); other selectors compute
+ *                          every cached row, so for them the window always evicts
  */
 public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPerLayer, int hotWarmupTokens,
                                int streamRows, int coalesceGapGroups, boolean verifyReads, boolean prefetch,
-                               int selectChunks, int halfLife, int prefetchGuesses, double guessPays) {
+                               int selectChunks, int halfLife, int prefetchGuesses, double guessPays,
+                               boolean windowFloor) {
     public static final int DEFAULT_WINDOW = 5;
     /**
      * Four ranges: the first range's reads start after a quarter of the gate product, and each
@@ -73,46 +78,50 @@ public record BundleFfnOptions(int window, int cacheRowsPerLayer, int hotRowsPer
     /** Cache sized to hold every neuron, default window, no hot region. */
     public static BundleFfnOptions unlimited(int neuronsPerLayer) {
         return new BundleFfnOptions(DEFAULT_WINDOW, neuronsPerLayer, 0, 0, 1024, 0, true, true, DEFAULT_SELECT_CHUNKS,
-                DEFAULT_HALF_LIFE, DEFAULT_PREFETCH_GUESSES, DEFAULT_GUESS_PAYS);
+                DEFAULT_HALF_LIFE, DEFAULT_PREFETCH_GUESSES, DEFAULT_GUESS_PAYS, true);
     }
 
     public BundleFfnOptions withCache(int rows, int hotRows) {
-        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(window, rows, hotRows, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withWindow(int k) {
-        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(k, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withStreamRows(int rows) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, rows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withHotWarmup(int tokens) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, tokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withCoalesceGap(int groups) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, groups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withPrefetch(boolean on) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on, selectChunks, halfLife, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, on, selectChunks, halfLife, prefetchGuesses, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withSelectChunks(int n) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, n, halfLife, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, n, halfLife, prefetchGuesses, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withPrefetchGuesses(int n) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, n, guessPays);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, n, guessPays, windowFloor);
     }
 
     public BundleFfnOptions withHalfLife(int tokens) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, tokens, prefetchGuesses, guessPays);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, tokens, prefetchGuesses, guessPays, windowFloor);
+    }
+
+    public BundleFfnOptions withWindowFloor(boolean on) {
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, guessPays, on);
     }
 
     public BundleFfnOptions withGuessPays(double ratio) {
-        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, ratio);
+        return new BundleFfnOptions(window, cacheRowsPerLayer, hotRowsPerLayer, hotWarmupTokens, streamRows, coalesceGapGroups, verifyReads, prefetch, selectChunks, halfLife, prefetchGuesses, ratio, windowFloor);
     }
 }

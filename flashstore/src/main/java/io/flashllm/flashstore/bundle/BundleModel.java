@@ -189,10 +189,12 @@ public final class BundleModel implements AutoCloseable {
             int neurons = m.model().ffnDim();
             // For comparison runs: -Dflashllm.selectChunks=1 chooses all of a layer's neurons before reading any;
             // -Dflashllm.cache.halfLife=0 makes room least recently used first, caching every miss it can;
+            // -Dflashllm.cache.windowFloor=false evicts past the window even where gate-exact would keep them;
             BundleFfnOptions fo = BundleFfnOptions.unlimited(neurons).withWindow(options.window())
                     .withSelectChunks(Integer.getInteger("flashllm.selectChunks", BundleFfnOptions.DEFAULT_SELECT_CHUNKS))
                     .withHalfLife(Integer.getInteger("flashllm.cache.halfLife", BundleFfnOptions.DEFAULT_HALF_LIFE))
-                    .withPrefetchGuesses(options.prefetchGuesses());
+                    .withPrefetchGuesses(options.prefetchGuesses())
+                    .withWindowFloor(Boolean.parseBoolean(System.getProperty("flashllm.cache.windowFloor", "true")));
             if (options.memoryBudget() > 0) {
                 long residentBytes = 0;
                 for (Manifest.FileEntry e : m.files()) if (!layout.layerFiles().contains(e.path())) residentBytes += e.bytes();

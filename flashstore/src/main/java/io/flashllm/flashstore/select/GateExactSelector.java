@@ -147,6 +147,11 @@ public final class GateExactSelector implements ChunkedSelector {
     }
 
     @Override
+    public boolean knowsEveryGate() {
+        return true;
+    }
+
+    @Override
     public boolean needsResidentGate() {
         return true;
     }

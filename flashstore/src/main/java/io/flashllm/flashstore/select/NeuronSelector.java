@@ -14,6 +14,15 @@ public interface NeuronSelector {
      */
     void select(int layer, float[] x, Selection out);
 
+    /**
+     * True when every selection carries every neuron's gate value ({@link Selection#gateKnown()}), so
+     * the FFN passes over a cached neuron the token does not need without reading its row: keeping
+     * neurons cached past the window then costs nothing but rows the budget gave the cache anyway.
+     */
+    default boolean knowsEveryGate() {
+        return false;
+    }
+
     /** True when the selector reads the gate matrices from DRAM, so bundles need not carry them. */
     boolean needsResidentGate();
 

@@ -184,6 +184,35 @@ class BundleFeedForwardTest {
     }
 
     /**
+     * Gate-exact knows every gate value, so the window is a floor: neurons past it stay while the
+     * cache has room and later requests for them are hits, with the plain FFN's output; with the floor
+     * off (as for a selector that computes every cached row) the window evicts them.
+     */
+    @Test
+    void gateExactKeepsNeuronsPastTheWindowWhileTheCacheHasRoom() throws IOException {
+        TinyModel tm = new TinyModel(1, 64, 256, GgmlType.Q8_0, true, 9);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = gates(res, 1);
+            int[] used = new int[2];
+            long[] hits = new long[2];
+            for (boolean floor : new boolean[] {true, false}) {
+                try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU),
+                        BundleFfnOptions.unlimited(256).withStreamRows(7).withWindow(1).withWindowFloor(floor))) {
+                    assertEquals(floor, ffn.cache(0).keepsPastWindow());
+                    runTokens(ffn, g, RELU, true, 12, 64);
+                    used[floor ? 0 : 1] = ffn.cache(0).used();
+                    hits[floor ? 0 : 1] = ffn.counters(0).hits();
+                    if (floor) assertEquals(0, ffn.counters(0).evictions(), "with room, nothing leaves");
+                }
+            }
+            assertTrue(used[0] > used[1], "cached after 12 tokens: " + used[0] + " with the floor, " + used[1] + " without");
+            assertTrue(hits[0] > hits[1], "hits: " + hits[0] + " with the floor, " + hits[1] + " without");
+        }
+    }
+
+    /**
      * Choosing gate-exact neurons in ranges, each range's misses read while the next is chosen,
      * gives the plain FFN's output and the same selection as choosing them all at once, also when
      * the cache has fewer rows than a token's misses and the stream buffer holds one neuron (every

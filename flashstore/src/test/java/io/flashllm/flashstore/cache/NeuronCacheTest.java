@@ -356,6 +356,79 @@ class NeuronCacheTest {
         }
     }
 
+    /**
+     * The window as a floor: a neuron past the window stays while the cache has room (a later
+     * request is a hit), and when room is needed it goes before a neuron used inside the window,
+     * even a less active one; claim, claimAny and makeRoom all order victims that way.
+     */
+    @Test
+    void windowAsAFloorKeepsNeuronsPastItWhileThereIsRoomAndEvictsThemFirst() {
+        try (Arena arena = Arena.ofConfined()) {
+            LayerCounters counters = new LayerCounters();
+            NeuronCache c = new NeuronCache(100, 3, SHAPES, 2, 4, arena, counters);
+            c.keepPastWindow(true);
+            assertTrue(c.keepsPastWindow());
+            c.beginToken();                                     // token 1: 1 and 2
+            for (int n : new int[] {1, 2}) {
+                c.touch(n);
+                fill(c, c.reserve(n), n);
+            }
+            for (int t = 0; t < 6; t++) {                       // tokens 2-7: 1 every token, 2 never again
+                c.beginToken();
+                c.touch(1);
+            }
+            assertEquals(2, c.used(), "2 is four tokens past a window of 2 and still cached: there is room");
+            assertEquals(0, counters.evictions());
+            c.beginToken();                                     // token 8: 3 (new), 1
+            c.touch(1);
+            c.touch(3);
+            fill(c, c.reserve(3), 3);
+            c.beginToken();                                     // token 9: 2 comes back, a hit
+            assertTrue(c.touch(2));
+            for (int t = 0; t < 4; t++) {
+                c.beginToken();                                 // tokens 10-13: 1 and 2 every token
+                c.touch(1);
+                c.touch(2);
+            }
+            c.beginToken();                                     // token 14: needs 50; 3 is past the window, 2 inside it
+            c.touch(1);
+            c.beginReplacing();
+            assertFalse(c.touch(50));
+            c.offerVictims(0, 100);                             // 2 (inside, active) and 3 (past, less active)
+            int row3 = c.rowOf(3);
+            assertEquals(row3, c.claim(50), "the neuron past the window goes first");
+            fill(c, row3, 50);
+            assertEquals(-1, c.claim(51), "2 is inside the window and more active than 51: 51 is streamed");
+            checkInvariants(c, Set.of(1, 2, 50));
+        }
+
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache c = new NeuronCache(100, 3, SHAPES, 2, 4, arena, new LayerCounters());
+            c.keepPastWindow(true);
+            c.beginToken();                                     // token 1: 7 and 8 (8 never again)
+            for (int n : new int[] {7, 8}) {
+                c.touch(n);
+                fill(c, c.reserve(n), n);
+            }
+            for (int t = 0; t < 8; t++) {                       // tokens 2-9: 8 requested often before, 7 once
+                c.beginToken();
+                c.touch(8);
+            }
+            for (int t = 0; t < 3; t++) c.beginToken();        // tokens 10-12: nothing; 7 and 8 both past the window
+            c.touch(9);
+            fill(c, c.reserve(9), 9);                           // token 12 uses 9
+            c.beginToken();                                     // token 13: 9 inside the window, 7 and 8 past it
+            c.touch(10);
+            fill(c, c.makeRoom(1) > 0 ? c.reserve(10) : -1, 10);
+            checkInvariants(c, Set.of(8, 9, 10));               // 7, the least active past the window, went
+            c.beginToken();
+            c.touch(11);
+            assertEquals(1, c.makeRoom(1));
+            fill(c, c.reserve(11), 11);
+            checkInvariants(c, Set.of(9, 10, 11));              // then 8, though more active than 9 and 10
+        }
+    }
+
     /** By activity, makeRoom evicts the least active unused neurons first (whole-layer selection). */
     @Test
     void makeRoomByActivityEvictsTheLeastActiveFirst() {
