@@ -39,7 +39,7 @@ final class ModelOptions {
             description = "Flash bundles: DRAM budget for the whole model, e.g. 600M (default: no limit).")
     String memoryBudget;
 
-    @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached.")
+    @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5; with gate-exact at least that: it stays while the cache has room).")
     Integer window;
 
     @Option(names = {"--selector", "--ffn-mode"}, paramLabel = "NAME",

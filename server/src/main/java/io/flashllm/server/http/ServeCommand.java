@@ -64,7 +64,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Flash bundles: which neurons to load: auto (exact), dense, gate-exact or predicted"
                     + " (needs `flashllm calibrate` first) (default: auto).")
     String selector;
-    @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5).")
+    @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5; with gate-exact at least that: it stays while the cache has room).")
     Integer window;
     @Option(names = "--predictor-sample-rate", paramLabel = "P",
             description = "Flash bundles, --selector predicted: share of (token, layer) pairs checked for the recall metrics (default: 0.02 with resident gates, else 0).")
