@@ -12,9 +12,9 @@ import java.util.List;
  *
  * <p>Rows {@code 0..hotCount()} are the hot region: pinned neurons that are never evicted.
  * Windowing: at the start of each token, neurons not used in any of the last {@code window}
- * tokens are evicted. Or, with the window as a floor ({@link #keepPastWindow}), they stay while the
- * cache has room and are the first to give way when it is full. When new neurons need room and the cache is full, it evicts neurons the
- * current token does not use: with a half-life, the least active first, activity being how often
+ * tokens are evicted; or, with the window as a floor ({@link #keepPastWindow}), they stay while the
+ * cache has room and are the first to give way when it is full. When new neurons need room and the
+ * cache is full, it evicts neurons the current token does not use: with a half-life, the least active first, activity being how often
  * a neuron was requested, each request weighing half as much {@code halfLife} tokens later; a
  * replacing miss ({@link #claim}) less active than every candidate is not cached at all but
  * streamed, so one-off neurons do not push out ones that keep coming back. With half-life 0, the
@@ -98,7 +98,8 @@ public final class NeuronCache {
      * reading its row (gate-exact knows every gate value), keeping it costs nothing but memory the
      * budget already gave the cache, and a neuron that comes back after the window is a hit instead
      * of a read: replaying 800 recorded tokens of the capped run's model at its 1,834 rows per layer,
-     * 76.1% hits with the window evicting, 80.9% without (docs/benchmarks.md §4, session 27).
+     * 76.1% hits with the window evicting, 80.5% with it as a floor; under a 1 GiB cap, where the cache
+     * has room past the window, 97% against 83% (docs/benchmarks.md §4, session 27).
      */
     public void keepPastWindow(boolean on) {
         windowIsFloor = on;
@@ -154,7 +155,8 @@ public final class NeuronCache {
     }
 
     /**
-     * Starts a token: evicts every non-hot neuron not used in any of the last {@code window} tokens.
+     * Starts a token: evicts every non-hot neuron not used in any of the last {@code window} tokens
+     * (none when the window is a floor: they stay until room is needed).
      * Scans from the end so the row moved into a freed slot has already been judged.
      */
     public void beginToken() {
@@ -172,15 +174,17 @@ public final class NeuronCache {
         if (tokens < 1) throw new IllegalArgumentException("tokens must be >= 1, got " + tokens);
         step++;
         decay(1);
-        long oldest = step - window;
-        int evicted = 0;
-        for (int r = windowIsFloor ? hot - 1 : used - 1; r >= hot; r--) {
-            if (lastUsed[idOfRow[r]] < oldest) {
-                removeRow(r);
-                evicted++;
+        if (!windowIsFloor) {
+            long oldest = step - window;
+            int evicted = 0;
+            for (int r = used - 1; r >= hot; r--) {
+                if (lastUsed[idOfRow[r]] < oldest) {
+                    removeRow(r);
+                    evicted++;
+                }
             }
+            if (evicted > 0) counters.evicted(evicted);
         }
-        if (evicted > 0) counters.evicted(evicted);
         step += tokens - 1;
         decay(tokens - 1);
     }
