@@ -93,7 +93,8 @@ public final class BundleBench {
                 Manifest m = Manifest.read(bundle);
                 List<FfnFile> files = new ArrayList<>();
                 for (String f : m.layout().layerFiles()) files.add(FfnFile.open(bundle.resolve(f), true));
-                BundleFfnOptions o = BundleFfnOptions.unlimited(ffn).withCache(rows, rows / 4).withWindow(window).withHotWarmup(8);
+                BundleFfnOptions o = BundleFfnOptions.unlimited(ffn).withCache(rows, rows / 4).withWindow(window).withHotWarmup(8)
+                        .withWindowFloor(Boolean.parseBoolean(System.getProperty("flashllm.cache.windowFloor", "true")));
                 try (BundleFeedForward b = new BundleFeedForward(files, gates, null, null, relu, sel, o,
                         new IoEngine(16, 1 << 20), true, par)) {
                     float[] out = new float[dim];
