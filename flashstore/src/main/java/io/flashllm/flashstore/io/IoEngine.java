@@ -11,8 +11,9 @@ import java.util.concurrent.LinkedBlockingQueue;
  * Parallel positional reads, {@code depth} in flight at once (the queue depth flash needs for
  * throughput), each into its own aligned buffer. Two ways to get there:
  * <ul>
- * <li>Linux native AIO ({@link LinuxAio}): one thread submits a batch's reads with one system call
- *     and reaps completions as they come, keeping {@code depth} in flight;</li>
+ * <li>Linux native AIO ({@link LinuxAio}): the caller submits a batch's reads with one system call
+ *     (as many as there are free slots), and one thread reaps completions as they come and submits
+ *     the rest as slots free up, keeping {@code depth} in flight;</li>
  * <li>elsewhere, or when asked: {@code depth} worker threads doing blocking {@code pread}s.</li>
  * </ul>
  * Both hand each completed read to the batch's handler on the engine's thread that finished it.
@@ -59,10 +60,9 @@ public final class IoEngine implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "native AIO unavailable (" + refused + "); reading with " + depth + " threads");
         }
         this.nativeAio = preferNativeAio && refused == null;
+        this.aio = nativeAio ? new Aio(ctx, arena.allocate((long) depth * maxReadBytes, BlockFile.ALIGNMENT)) : null;
         if (nativeAio) {
-            MemorySegment bufs = arena.allocate((long) depth * maxReadBytes, BlockFile.ALIGNMENT);
-            long context = ctx;
-            Thread t = Thread.ofPlatform().daemon().name("flashllm-aio").unstarted(() -> aioWork(bufs, context));
+            Thread t = Thread.ofPlatform().daemon().name("flashllm-aio").unstarted(() -> aioWork(aio));
             workers.add(t);
             t.start();
             return;
@@ -111,6 +111,11 @@ public final class IoEngine implements AutoCloseable {
         }
         batch.start();
         if (batch.size == 0) return;
+        if (nativeAio && !submitAio(batch)) {
+            int i;
+            while ((i = batch.claim()) >= 0) batch.finished(new IllegalStateException("native AIO failed"));
+            return;
+        }
         int helpers = nativeAio ? 1 : Math.min(threads, batch.size);
         for (int i = 0; i < helpers; i++) tickets.add(batch);
     }
@@ -150,135 +155,227 @@ public final class IoEngine implements AutoCloseable {
     }
 
     /**
-     * The native AIO loop: keep up to {@code threads} reads submitted, taken from the batches in the
-     * order they came, reap what completed, hand it to its batch's handler and refill the freed
-     * slots. A batch that came while another still has reads in flight joins at once, so a layer's
-     * reads and a prefetch, or two alternating batches, share the queue without draining it. Slot s
-     * reads into {@code bufs[s * maxReadBytes ..]}; its iocb carries s as its user data.
+     * Native AIO state shared by the submitting threads and the AIO thread, guarded by {@link #lock}:
+     * a caller submits its batch's reads itself ({@link #submitAio}), so they reach the disk at once
+     * instead of when the AIO thread next gets a core (on two busy cores a woken thread waited ~0.5 ms,
+     * docs/benchmarks.md §4, session 27); the AIO thread reaps completions, hands them to their
+     * batches' handlers, and submits what waited for a free slot. Slot s reads into
+     * {@code bufs[s * maxReadBytes ..]}; its iocb carries s as its user data.
      */
-    private void aioWork(MemorySegment bufs, long ctx) {
-        int depth = threads;
+    private final class Aio {
+        final long ctx;
+        final MemorySegment bufs;
+        final int depth = threads;
+        final java.util.concurrent.locks.ReentrantLock lock = new java.util.concurrent.locks.ReentrantLock();
+        final MemorySegment submitState = LinuxAio.newCallState(arena);
+        final MemorySegment iocbs = arena.allocate((long) depth * LinuxAio.IOCB_BYTES, 64);
+        final MemorySegment pointers = arena.allocate((long) depth * Long.BYTES, Long.BYTES);
+        final int[] free = new int[depth];
+        int freeCount = depth;
+        final ReadBatch[] slotBatch = new ReadBatch[depth];
+        final int[] slotRead = new int[depth];
+        final long[] slotStart = new long[depth];
+        /** Batches with reads not yet submitted, oldest first; each batch's cursor is its aioNext. */
+        final java.util.ArrayDeque<ReadBatch> waiting = new java.util.ArrayDeque<>();
+        int inFlight, unsubmitted;
+        /** Set when io_submit failed for good: the AIO thread fails everything and stops. */
+        RuntimeException fatal;
+        boolean dead;
+
+        Aio(long ctx, MemorySegment bufs) {
+            this.ctx = ctx;
+            this.bufs = bufs;
+            for (int i = 0; i < depth; i++) free[i] = depth - 1 - i;
+        }
+
+        /**
+         * Under the lock: prepares waiting reads into free slots and submits them with those io_submit
+         * did not take last time (first, in order). A fatal errno is recorded in {@link #fatal} and thrown.
+         */
+        void submitWaiting() {
+            if (fatal != null) throw fatal;
+            int n = unsubmitted;
+            while (freeCount > 0 && !waiting.isEmpty()) {
+                ReadBatch b = waiting.peek();
+                int i = b.aioNext++;
+                if (b.aioNext == b.aioSize) waiting.poll();
+                int fd;
+                try {
+                    b.files[i].checkRange(b.offsets[i], b.lengths[i]);
+                    // Held until the completion is reaped: closing the file meanwhile cannot close it.
+                    fd = b.files[i].acquireFd(b.offsets[i], b.lengths[i]);
+                } catch (RuntimeException e) {
+                    b.finished(e);
+                    continue;
+                }
+                int slot = free[--freeCount];
+                long at = (long) slot * LinuxAio.IOCB_BYTES;
+                LinuxAio.prepareRead(iocbs, at, slot, fd, bufs.address() + (long) slot * maxReadBytes,
+                        b.lengths[i], b.offsets[i]);
+                pointers.setAtIndex(ValueLayout.JAVA_LONG, n++, iocbs.address() + at);
+                slotBatch[slot] = b;
+                slotRead[slot] = i;
+                slotStart[slot] = System.nanoTime();
+            }
+            if (n == 0) return;
+            long submitted = LinuxAio.submit(ctx, n, pointers, submitState);
+            if (submitted < 0) {
+                int errno = LinuxAio.errno(submitState);
+                if (errno != LinuxAio.EAGAIN && errno != LinuxAio.EINTR) {
+                    unsubmitted = n;
+                    fatal = new IllegalStateException("io_submit failed: errno " + errno);
+                    throw fatal;
+                }
+                submitted = 0;
+            }
+            unsubmitted = (int) (n - submitted);
+            if (unsubmitted > 0) {
+                MemorySegment.copy(pointers, submitted * Long.BYTES, pointers, 0, (long) unsubmitted * Long.BYTES);
+            }
+            inFlight += (int) submitted;
+        }
+
+        boolean idle() {
+            return inFlight == 0 && unsubmitted == 0 && waiting.isEmpty();
+        }
+    }
+
+    /** Native AIO's shared state, or null with worker threads. */
+    private final Aio aio;
+
+    /** The caller's side of native AIO: queue the batch and submit what fits now; false when the engine failed. */
+    private boolean submitAio(ReadBatch batch) {
+        Aio a = aio;
+        a.lock.lock();
+        try {
+            if (a.dead) return false;
+            batch.aioSize = batch.size;
+            batch.aioNext = 0;
+            a.waiting.add(batch);
+            try {
+                a.submitWaiting();
+            } catch (RuntimeException e) {
+                // Recorded in fatal: the AIO thread, woken below, fails this batch with the rest.
+            }
+            return true;
+        } finally {
+            a.lock.unlock();
+        }
+    }
+
+    /**
+     * The AIO thread: reap completions, hand each to its batch's handler, free its slot and submit
+     * what waited for one; block for a wake-up only with nothing submitted or waiting.
+     */
+    private void aioWork(Aio a) {
+        int depth = a.depth;
         try (Arena local = Arena.ofConfined()) {
             MemorySegment state = LinuxAio.newCallState(local);
-            MemorySegment iocbs = local.allocate((long) depth * LinuxAio.IOCB_BYTES, 64);
-            MemorySegment pointers = local.allocate((long) depth * Long.BYTES, Long.BYTES);
             MemorySegment events = local.allocate((long) depth * LinuxAio.EVENT_BYTES, Long.BYTES);
-            int[] free = new int[depth];
-            for (int i = 0; i < depth; i++) free[i] = depth - 1 - i;
-            int freeCount = depth;
-            ReadBatch[] slotBatch = new ReadBatch[depth];
-            int[] slotRead = new int[depth];
-            long[] slotStart = new long[depth];
             // Per slot, views of its buffer for each block-multiple length, made once (no allocation per read).
             MemorySegment[][] views = new MemorySegment[depth][maxReadBytes / BlockFile.ALIGNMENT + 1];
-            // Batches with reads not yet submitted, oldest first; each batch's cursor is its aioNext.
-            java.util.ArrayDeque<ReadBatch> waiting = new java.util.ArrayDeque<>();
-            int inFlight = 0, unsubmitted = 0;
+            ReadBatch[] gotBatch = new ReadBatch[depth];
+            int[] gotRead = new int[depth];
+            long[] gotStart = new long[depth];
             boolean stop = false, destroyed = false;
             try {
-                while (!stop || inFlight > 0 || unsubmitted > 0 || !waiting.isEmpty()) {
-                    // Take new batches: block only when there is nothing else to do.
-                    boolean idle = inFlight == 0 && unsubmitted == 0 && waiting.isEmpty();
+                while (true) {
+                    boolean idle;
+                    a.lock.lock();
+                    try {
+                        if (a.fatal != null) throw a.fatal;
+                        idle = a.idle();
+                    } finally {
+                        a.lock.unlock();
+                    }
+                    if (stop && idle) break;
+                    // Tickets only wake this thread: the callers queued and submitted their reads already.
                     ReadBatch t = idle && !stop ? takeTicket() : tickets.poll();
                     while (t != null) {
-                        if (t == STOP) {
-                            stop = true;
-                        } else {
-                            // Read once: the moment its last read finishes, the owner may refill the batch.
-                            t.aioSize = t.size;
-                            t.aioNext = 0;
-                            if (t.aioSize > 0) waiting.add(t);
-                        }
+                        if (t == STOP) stop = true;
                         t = tickets.poll();
                     }
-                    int n = unsubmitted; // reads io_submit did not take last time go first, in order
-                    while (freeCount > 0 && !waiting.isEmpty()) {
-                        ReadBatch b = waiting.peek();
-                        int i = b.aioNext++;
-                        if (b.aioNext == b.aioSize) waiting.poll();
-                        int fd;
-                        try {
-                            b.files[i].checkRange(b.offsets[i], b.lengths[i]);
-                            // Held until the completion is reaped: closing the file meanwhile cannot close it.
-                            fd = b.files[i].acquireFd(b.offsets[i], b.lengths[i]);
-                        } catch (RuntimeException e) {
-                            b.finished(e);
-                            continue;
-                        }
-                        int slot = free[--freeCount];
-                        long at = (long) slot * LinuxAio.IOCB_BYTES;
-                        LinuxAio.prepareRead(iocbs, at, slot, fd, bufs.address() + (long) slot * maxReadBytes,
-                                b.lengths[i], b.offsets[i]);
-                        pointers.setAtIndex(ValueLayout.JAVA_LONG, n++, iocbs.address() + at);
-                        slotBatch[slot] = b;
-                        slotRead[slot] = i;
-                        slotStart[slot] = System.nanoTime();
-                    }
-                    if (n > 0) {
-                        long submitted = LinuxAio.submit(ctx, n, pointers, state);
-                        if (submitted < 0) {
-                            int errno = LinuxAio.errno(state);
-                            if (errno != LinuxAio.EAGAIN && errno != LinuxAio.EINTR) {
-                                unsubmitted = n;
-                                throw new IllegalStateException("io_submit failed: errno " + errno);
-                            }
-                            submitted = 0;
-                        }
-                        unsubmitted = (int) (n - submitted);
-                        if (unsubmitted > 0) {
-                            MemorySegment.copy(pointers, submitted * Long.BYTES, pointers, 0, (long) unsubmitted * Long.BYTES);
-                        }
-                        inFlight += (int) submitted;
-                        if (submitted == 0 && inFlight == 0) Thread.onSpinWait();
+                    int inFlight;
+                    a.lock.lock();
+                    try {
+                        a.submitWaiting();
+                        inFlight = a.inFlight;
+                        if (a.unsubmitted > 0 && inFlight == 0) Thread.onSpinWait();
+                    } finally {
+                        a.lock.unlock();
                     }
                     if (inFlight == 0) continue;
-                    long got = LinuxAio.getEvents(ctx, 1, depth, events, state);
+                    long got = LinuxAio.getEvents(a.ctx, 1, depth, events, state);
                     if (got < 0) {
                         int errno = LinuxAio.errno(state);
                         if (errno == LinuxAio.EINTR) continue;
                         throw new IllegalStateException("io_getevents failed: errno " + errno);
                     }
                     long now = System.nanoTime();
+                    a.lock.lock();
+                    try {
+                        for (int e = 0; e < got; e++) {
+                            int slot = (int) events.get(ValueLayout.JAVA_LONG, (long) e * LinuxAio.EVENT_BYTES);
+                            gotBatch[e] = a.slotBatch[slot];
+                            gotRead[e] = a.slotRead[slot];
+                            gotStart[e] = a.slotStart[slot];
+                        }
+                    } finally {
+                        a.lock.unlock();
+                    }
                     for (int e = 0; e < got; e++) {
                         long base = (long) e * LinuxAio.EVENT_BYTES;
                         int slot = (int) events.get(ValueLayout.JAVA_LONG, base);
                         long res = events.get(ValueLayout.JAVA_LONG, base + 16);
-                        ReadBatch b = slotBatch[slot];
-                        int i = slotRead[slot];
+                        ReadBatch b = gotBatch[e];
+                        int i = gotRead[e];
                         int len = b.lengths[i];
-                        Throwable failure = null;
                         b.files[i].releaseFd();
+                        Throwable failure = null;
                         try {
                             if (res != len) throw b.files[i].readFailed(b.offsets[i], len, res);
-                            b.handler.onRead(i, view(views[slot], bufs, (long) slot * maxReadBytes, len),
-                                    now - slotStart[slot]);
+                            b.handler.onRead(i, view(views[slot], a.bufs, (long) slot * maxReadBytes, len), now - gotStart[e]);
                         } catch (Throwable x) {
                             failure = x;
                         }
-                        slotBatch[slot] = null;
-                        free[freeCount++] = slot;
-                        inFlight--;
+                        a.lock.lock();
+                        try {
+                            a.slotBatch[slot] = null;
+                            a.free[a.freeCount++] = slot;
+                            a.inFlight--;
+                        } finally {
+                            a.lock.unlock();
+                        }
+                        gotBatch[e] = null;
                         b.finished(failure);
                     }
                 }
             } catch (RuntimeException | Error e) {
                 // The context is unusable: fail what is in flight, prepared or waiting, and every later read.
                 LOG.log(System.Logger.Level.ERROR, "native AIO stopped: " + e.getMessage());
-                LinuxAio.destroy(ctx, state); // cancels or waits for reads in flight before their buffers go
-                destroyed = true;
-                IllegalStateException failed = new IllegalStateException("native AIO failed", e);
-                for (int slot = 0; slot < depth; slot++) {
-                    ReadBatch b = slotBatch[slot];
-                    if (b == null) continue;
-                    b.files[slotRead[slot]].releaseFd();
-                    b.finished(failed);
+                a.lock.lock();
+                try {
+                    a.dead = true;
+                    LinuxAio.destroy(a.ctx, state); // cancels or waits for reads in flight before their buffers go
+                    destroyed = true;
+                    IllegalStateException failed = new IllegalStateException("native AIO failed", e);
+                    for (int slot = 0; slot < depth; slot++) {
+                        ReadBatch b = a.slotBatch[slot];
+                        if (b == null) continue;
+                        a.slotBatch[slot] = null;
+                        b.files[a.slotRead[slot]].releaseFd();
+                        b.finished(failed);
+                    }
+                    for (ReadBatch b : a.waiting) {
+                        for (int i = b.aioNext; i < b.aioSize; i++) b.finished(failed);
+                    }
+                    a.waiting.clear();
+                } finally {
+                    a.lock.unlock();
                 }
-                for (ReadBatch b : waiting) {
-                    for (int i = b.aioNext; i < b.aioSize; i++) b.finished(failed);
-                }
-                if (!stop) failAll(e);
+                // Later batches fail in submit (dead); tickets left in the queue are only wake-ups.
             } finally {
-                if (!destroyed) LinuxAio.destroy(ctx, state);
+                if (!destroyed) LinuxAio.destroy(a.ctx, state);
             }
         }
     }
@@ -302,21 +399,6 @@ public final class IoEngine implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return STOP;
-        }
-    }
-
-    /** After the AIO loop died: fail every read of every batch that reaches it. */
-    private void failAll(Throwable cause) {
-        while (!closed) {
-            ReadBatch b;
-            try {
-                b = tickets.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (b == STOP) return;
-            int i;
-            while ((i = b.claim()) >= 0) b.finished(new IllegalStateException("native AIO failed", cause));
         }
     }
 
