@@ -178,6 +178,8 @@ public final class IoEngine implements AutoCloseable {
         /** Batches with reads not yet submitted, oldest first; each batch's cursor is its aioNext. */
         final java.util.ArrayDeque<ReadBatch> waiting = new java.util.ArrayDeque<>();
         int inFlight, unsubmitted;
+        /** Reads io_submit has taken since the start (for tests). */
+        long submittedTotal;
         /** Set when io_submit failed for good: the AIO thread fails everything and stops. */
         RuntimeException fatal;
         boolean dead;
@@ -233,10 +235,22 @@ public final class IoEngine implements AutoCloseable {
                 MemorySegment.copy(pointers, submitted * Long.BYTES, pointers, 0, (long) unsubmitted * Long.BYTES);
             }
             inFlight += (int) submitted;
+            submittedTotal += submitted;
         }
 
         boolean idle() {
             return inFlight == 0 && unsubmitted == 0 && waiting.isEmpty();
+        }
+    }
+
+    /** With native AIO, the reads io_submit has taken so far; -1 with worker threads. */
+    long aioSubmitted() {
+        if (aio == null) return -1;
+        aio.lock.lock();
+        try {
+            return aio.submittedTotal;
+        } finally {
+            aio.lock.unlock();
         }
     }
 

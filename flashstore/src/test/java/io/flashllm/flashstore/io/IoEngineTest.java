@@ -1,5 +1,6 @@
 package io.flashllm.flashstore.io;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -233,6 +234,38 @@ class IoEngineTest {
     }
 
     /** Batches from two threads at once (a layer's reads and the next layer's prefetch) both complete. */
+    /**
+     * With native AIO the caller submits its batch's reads itself: they are with the kernel when
+     * submit returns, not when the AIO thread next runs; reads beyond the free slots go in as slots
+     * free up, and every byte still arrives.
+     */
+    @Test
+    void nativeAioReadsAreSubmittedByTheCaller() throws IOException {
+        Assumptions.assumeTrue(IoEngine.nativeAioAvailable(), "native AIO: " + LinuxAio.unavailable());
+        Path f = tmp.resolve("s.bin");
+        byte[] data = randomFile(f, 1 << 20, 15);
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(8, 8192, true)) {
+            assertEquals(0, io.aioSubmitted());
+            byte[] got = new byte[20];
+            ReadBatch b = new ReadBatch(20);
+            b.handler((i, s, n) -> got[i] = s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 7));
+            for (int i = 0; i < 6; i++) b.add(bf, i * 8192L, 4096);
+            io.submit(b);
+            assertTrue(io.aioSubmitted() >= 6, "submitted on return: " + io.aioSubmitted());
+            b.await();
+            b.clear();
+            for (int i = 0; i < 20; i++) b.add(bf, i * 4096L, 4096);
+            io.submit(b);
+            assertTrue(io.aioSubmitted() >= 6 + 8, "the free slots' worth on return: " + io.aioSubmitted());
+            b.await();
+            assertEquals(26, io.aioSubmitted(), "the rest as slots freed up");
+            for (int i = 0; i < 20; i++) assertEquals(data[i * 4096 + 7], got[i]);
+        }
+        try (IoEngine threads = new IoEngine(2, 8192)) {
+            assertEquals(-1, threads.aioSubmitted());
+        }
+    }
+
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
     void concurrentBatchesComplete(boolean aio) throws Exception {
