@@ -220,7 +220,15 @@ public final class IoEngine implements AutoCloseable {
                 slotStart[slot] = System.nanoTime();
             }
             if (n == 0) return;
-            long submitted = LinuxAio.submit(ctx, n, pointers, submitState);
+            long submitted;
+            try {
+                submitted = LinuxAio.submit(ctx, n, pointers, submitState);
+            } catch (RuntimeException e) {
+                // The call itself failed: nothing is known to be in flight, so no read may wait on it.
+                unsubmitted = n;
+                fatal = new IllegalStateException("io_submit failed", e);
+                throw fatal;
+            }
             if (submitted < 0) {
                 int errno = LinuxAio.errno(submitState);
                 if (errno != LinuxAio.EAGAIN && errno != LinuxAio.EINTR) {
