@@ -233,7 +233,6 @@ class IoEngineTest {
         }
     }
 
-    /** Batches from two threads at once (a layer's reads and the next layer's prefetch) both complete. */
     /**
      * With native AIO the caller submits its batch's reads itself: they are with the kernel when
      * submit returns, not when the AIO thread next runs; reads beyond the free slots go in as slots
@@ -266,6 +265,7 @@ class IoEngineTest {
         }
     }
 
+    /** Batches from two threads at once (a layer's reads and the next layer's prefetch) both complete. */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
     void concurrentBatchesComplete(boolean aio) throws Exception {
