@@ -111,10 +111,13 @@ public final class IoEngine implements AutoCloseable {
         }
         batch.start();
         if (batch.size == 0) return;
-        if (nativeAio && !submitAio(batch)) {
-            int i;
-            while ((i = batch.claim()) >= 0) batch.finished(new IllegalStateException("native AIO failed"));
-            return;
+        if (nativeAio) {
+            Throwable dead = submitAio(batch);
+            if (dead != null) {
+                int i;
+                while ((i = batch.claim()) >= 0) batch.finished(new IllegalStateException("native AIO failed", dead));
+                return;
+            }
         }
         int helpers = nativeAio ? 1 : Math.min(threads, batch.size);
         for (int i = 0; i < helpers; i++) tickets.add(batch);
@@ -182,7 +185,8 @@ public final class IoEngine implements AutoCloseable {
         long submittedTotal;
         /** Set when io_submit failed for good: the AIO thread fails everything and stops. */
         RuntimeException fatal;
-        boolean dead;
+        /** Why the context died, once the AIO thread failed what it held; later batches fail with it. */
+        Throwable dead;
 
         Aio(long ctx, MemorySegment bufs) {
             this.ctx = ctx;
@@ -265,12 +269,12 @@ public final class IoEngine implements AutoCloseable {
     /** Native AIO's shared state, or null with worker threads. */
     private final Aio aio;
 
-    /** The caller's side of native AIO: queue the batch and submit what fits now; false when the engine failed. */
-    private boolean submitAio(ReadBatch batch) {
+    /** The caller's side of native AIO: queue the batch and submit what fits now; null, or why the engine died. */
+    private Throwable submitAio(ReadBatch batch) {
         Aio a = aio;
         a.lock.lock();
         try {
-            if (a.dead) return false;
+            if (a.dead != null) return a.dead;
             batch.aioSize = batch.size;
             batch.aioNext = 0;
             a.waiting.add(batch);
@@ -279,7 +283,7 @@ public final class IoEngine implements AutoCloseable {
             } catch (RuntimeException e) {
                 // Recorded in fatal: the AIO thread, woken below, fails this batch with the rest.
             }
-            return true;
+            return null;
         } finally {
             a.lock.unlock();
         }
@@ -299,6 +303,7 @@ public final class IoEngine implements AutoCloseable {
             ReadBatch[] gotBatch = new ReadBatch[depth];
             int[] gotRead = new int[depth];
             long[] gotStart = new long[depth];
+            Throwable[] gotFailure = new Throwable[depth];
             boolean stop = false, destroyed = false;
             try {
                 while (true) {
@@ -318,15 +323,19 @@ public final class IoEngine implements AutoCloseable {
                         t = tickets.poll();
                     }
                     int inFlight;
+                    boolean refused;
                     a.lock.lock();
                     try {
                         a.submitWaiting();
                         inFlight = a.inFlight;
-                        if (a.unsubmitted > 0 && inFlight == 0) Thread.onSpinWait();
+                        refused = a.unsubmitted > 0;
                     } finally {
                         a.lock.unlock();
                     }
-                    if (inFlight == 0) continue;
+                    if (inFlight == 0) {
+                        if (refused) Thread.onSpinWait(); // EAGAIN with nothing in flight: try again
+                        continue;
+                    }
                     long got = LinuxAio.getEvents(a.ctx, 1, depth, events, state);
                     if (got < 0) {
                         int errno = LinuxAio.errno(state);
@@ -345,6 +354,9 @@ public final class IoEngine implements AutoCloseable {
                     } finally {
                         a.lock.unlock();
                     }
+                    // Handlers outside the lock (callers may submit meanwhile), then the slots freed in one
+                    // go, then the batches told, so an owner that refills its batch at once finds the slots
+                    // free; reads that waited for a slot go in at the top of the loop.
                     for (int e = 0; e < got; e++) {
                         long base = (long) e * LinuxAio.EVENT_BYTES;
                         int slot = (int) events.get(ValueLayout.JAVA_LONG, base);
@@ -353,23 +365,29 @@ public final class IoEngine implements AutoCloseable {
                         int i = gotRead[e];
                         int len = b.lengths[i];
                         b.files[i].releaseFd();
-                        Throwable failure = null;
+                        gotFailure[e] = null;
                         try {
                             if (res != len) throw b.files[i].readFailed(b.offsets[i], len, res);
                             b.handler.onRead(i, view(views[slot], a.bufs, (long) slot * maxReadBytes, len), now - gotStart[e]);
                         } catch (Throwable x) {
-                            failure = x;
+                            gotFailure[e] = x;
                         }
-                        a.lock.lock();
-                        try {
+                    }
+                    a.lock.lock();
+                    try {
+                        for (int e = 0; e < got; e++) {
+                            int slot = (int) events.get(ValueLayout.JAVA_LONG, (long) e * LinuxAio.EVENT_BYTES);
                             a.slotBatch[slot] = null;
                             a.free[a.freeCount++] = slot;
-                            a.inFlight--;
-                        } finally {
-                            a.lock.unlock();
                         }
-                        gotBatch[e] = null;
-                        b.finished(failure);
+                        a.inFlight -= (int) got;
+                    } finally {
+                        a.lock.unlock();
+                        for (int e = 0; e < got; e++) {
+                            gotBatch[e].finished(gotFailure[e]);
+                            gotBatch[e] = null;
+                            gotFailure[e] = null;
+                        }
                     }
                 }
             } catch (RuntimeException | Error e) {
@@ -377,7 +395,7 @@ public final class IoEngine implements AutoCloseable {
                 LOG.log(System.Logger.Level.ERROR, "native AIO stopped: " + e.getMessage());
                 a.lock.lock();
                 try {
-                    a.dead = true;
+                    a.dead = e;
                     LinuxAio.destroy(a.ctx, state); // cancels or waits for reads in flight before their buffers go
                     destroyed = true;
                     IllegalStateException failed = new IllegalStateException("native AIO failed", e);

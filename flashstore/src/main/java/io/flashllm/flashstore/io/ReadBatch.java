@@ -36,7 +36,7 @@ public final class ReadBatch {
      * next round under the old round's cursor nor stop at the wrong size.
      */
     private volatile long roundAndSize;
-    /** Native AIO only, touched by its one thread: reads in this round, and the next to submit. */
+    /** Native AIO only, touched under its engine's lock: reads in this round, and the next to submit. */
     int aioSize, aioNext;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition done = lock.newCondition();
