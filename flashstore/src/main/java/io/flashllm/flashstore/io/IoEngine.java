@@ -224,30 +224,45 @@ public final class IoEngine implements AutoCloseable {
                 slotStart[slot] = System.nanoTime();
             }
             if (n == 0) return;
-            long submitted;
-            try {
-                submitted = LinuxAio.submit(ctx, n, pointers, submitState);
-            } catch (RuntimeException e) {
-                // The call itself failed: nothing is known to be in flight, so no read may wait on it.
-                unsubmitted = n;
-                fatal = new IllegalStateException("io_submit failed", e);
-                throw fatal;
-            }
-            if (submitted < 0) {
-                int errno = LinuxAio.errno(submitState);
-                if (errno != LinuxAio.EAGAIN && errno != LinuxAio.EINTR) {
-                    unsubmitted = n;
-                    fatal = new IllegalStateException("io_submit failed: errno " + errno);
-                    throw fatal;
+            // In calls of at most SUBMIT_AT_ONCE reads: the kernel holds a call's requests back (its
+            // plug) until the call returns, and the first reads should reach the disk early.
+            long submitted = 0;
+            while (submitted < n) {
+                long part = Math.min(SUBMIT_AT_ONCE, n - submitted), took;
+                try {
+                    took = LinuxAio.submit(ctx, part, pointers, submitted, submitState);
+                } catch (RuntimeException e) {
+                    // The call itself failed: what it was given is not known to be in flight, so no read may wait on it.
+                    throw failed(n, submitted, new IllegalStateException("io_submit failed", e));
                 }
-                submitted = 0;
+                if (took < 0) {
+                    int errno = LinuxAio.errno(submitState);
+                    if (errno != LinuxAio.EAGAIN && errno != LinuxAio.EINTR) {
+                        throw failed(n, submitted, new IllegalStateException("io_submit failed: errno " + errno));
+                    }
+                    break;
+                }
+                submitted += took;
+                if (took < part) break; // the context is full: the rest go in as slots free up
             }
+            taken(n, submitted);
+        }
+
+        /** Of the {@code n} prepared reads, io_submit took the first {@code submitted}; the rest move to the front. */
+        private void taken(int n, long submitted) {
             unsubmitted = (int) (n - submitted);
-            if (unsubmitted > 0) {
+            if (unsubmitted > 0 && submitted > 0) {
                 MemorySegment.copy(pointers, submitted * Long.BYTES, pointers, 0, (long) unsubmitted * Long.BYTES);
             }
             inFlight += (int) submitted;
             submittedTotal += submitted;
+        }
+
+        /** Records {@code e} as fatal after io_submit took the first {@code submitted} of {@code n} reads; returns it to throw. */
+        private IllegalStateException failed(int n, long submitted, IllegalStateException e) {
+            taken(n, submitted);
+            fatal = e;
+            return e;
         }
 
         boolean idle() {
@@ -265,6 +280,14 @@ public final class IoEngine implements AutoCloseable {
             aio.lock.unlock();
         }
     }
+
+    /**
+     * Most reads one io_submit call takes. The kernel sends a call's requests to the disk only as
+     * the call returns, and a direct read costs 3-5 us of the call here, so a layer's 60-80 first
+     * reads in one call reached the disk ~0.3 ms late (docs/benchmarks.md §4, session 28).
+     * {@code -Dflashllm.aio.submitAtOnce=N} for comparison runs.
+     */
+    static final int SUBMIT_AT_ONCE = Math.max(1, Integer.getInteger("flashllm.aio.submitAtOnce", 16));
 
     /** Native AIO's shared state, or null with worker threads. */
     private final Aio aio;

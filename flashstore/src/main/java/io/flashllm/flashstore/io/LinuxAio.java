@@ -126,7 +126,12 @@ final class LinuxAio {
 
     /** Submits {@code n} iocbs whose addresses sit in {@code pointers}; how many went in, or -1 (errno in state). */
     static long submit(long ctx, long n, MemorySegment pointers, MemorySegment state) {
-        return call3(state, ARCH.ioSubmit, ctx, n, pointers.address());
+        return submit(ctx, n, pointers, 0, state);
+    }
+
+    /** As above, from the {@code first}-th pointer of {@code pointers}. */
+    static long submit(long ctx, long n, MemorySegment pointers, long first, MemorySegment state) {
+        return call3(state, ARCH.ioSubmit, ctx, n, pointers.address() + first * Long.BYTES);
     }
 
     /** Waits for at least {@code min} and takes at most {@code max} completions; their count, or -1. */

@@ -265,6 +265,35 @@ class IoEngineTest {
         }
     }
 
+    /**
+     * A batch larger than one io_submit call takes ({@link IoEngine#SUBMIT_AT_ONCE}: the kernel holds
+     * a call's requests until it returns) goes in several calls, all on the caller, every read once.
+     */
+    @Test
+    void nativeAioSubmitsALargeBatchInSeveralCalls() throws IOException {
+        Assumptions.assumeTrue(IoEngine.nativeAioAvailable(), "native AIO: " + LinuxAio.unavailable());
+        Path f = tmp.resolve("l.bin");
+        byte[] data = randomFile(f, 1 << 20, 16);
+        int n = 3 * IoEngine.SUBMIT_AT_ONCE + 5;
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(n + 8, 8192, true)) {
+            byte[] got = new byte[n];
+            int[] calls = new int[n];
+            ReadBatch b = new ReadBatch(n);
+            b.handler((i, s, ns) -> {
+                got[i] = s.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 9);
+                calls[i]++;
+            });
+            for (int i = 0; i < n; i++) b.add(bf, (long) (n - i) * 4096, 4096);
+            io.submit(b);
+            assertEquals(n, io.aioSubmitted(), "all with the kernel when submit returns");
+            b.await();
+            for (int i = 0; i < n; i++) {
+                assertEquals(data[(n - i) * 4096 + 9], got[i], "read " + i);
+                assertEquals(1, calls[i], "read " + i + " handled once");
+            }
+        }
+    }
+
     /** Batches from two threads at once (a layer's reads and the next layer's prefetch) both complete. */
     @org.junit.jupiter.params.ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
