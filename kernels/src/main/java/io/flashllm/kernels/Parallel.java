@@ -90,10 +90,14 @@ public final class Parallel implements AutoCloseable {
     public void forRange(int n, int grain, RangeBody body) {
         if (grain < 1) throw new IllegalArgumentException("grain must be >= 1, got " + grain);
         if (n < 0) throw new IllegalArgumentException("n must be >= 0, got " + n);
-        if (n == 0) return;
+        if (n == 0) {
+            runPending();
+            return;
+        }
         if (closed) throw new IllegalStateException("Parallel pool is closed");
         if (workers.length == 0 || n == 1 || Thread.currentThread() instanceof Worker w && w.pool() == this
                 || callLock.isHeldByCurrentThread()) {
+            runPending();
             body.run(0, n);
             return;
         }
@@ -115,6 +119,16 @@ public final class Parallel implements AutoCloseable {
             ticket.set(e << 32);
             epoch = e; // volatile write: wakes spinning workers
             for (Worker w : workers) LockSupport.unpark(w);
+            // The caller's own task first, while the workers start on the loop (see overlapNext).
+            Throwable early = null;
+            Runnable task = takePending();
+            if (task != null) {
+                try {
+                    task.run();
+                } catch (Throwable t) {
+                    early = t;
+                }
+            }
             runChunks(e);
             int spins = 0;
             while (done.get() < n) {
@@ -126,7 +140,7 @@ public final class Parallel implements AutoCloseable {
                 }
             }
             this.body = null;
-            Throwable t = failure;
+            Throwable t = early != null ? early : failure;
             if (t != null) {
                 failure = null;
                 if (t instanceof RuntimeException re) throw re;
@@ -136,6 +150,44 @@ public final class Parallel implements AutoCloseable {
         } finally {
             callLock.unlock();
         }
+    }
+
+    /** Set by {@link #overlapNext}; only its thread runs it. */
+    private Runnable pending;
+    private Thread pendingOwner;
+
+    /**
+     * Runs {@code task} on the calling thread inside this thread's next loop, after the workers have
+     * started on that loop and before the caller joins it: work of the caller's own that does not
+     * split (a syscall) overlaps the loop instead of preceding it. The caller must then call
+     * {@link #runPending} after that loop, which runs the task if no loop took it (a loop that ran
+     * on the calling thread alone runs it first). An exception from the task is thrown by the loop
+     * once the loop is done.
+     */
+    public void overlapNext(Runnable task) {
+        // One thread at a time: the FFN's, between its own loops.
+        if (pending != null) throw new IllegalStateException("a task is already waiting for the next loop");
+        pendingOwner = Thread.currentThread();
+        pending = task;
+    }
+
+    /** Runs the task given to {@link #overlapNext} now if no loop has run it yet. */
+    public void runPending() {
+        Runnable task = takePending();
+        if (task != null) task.run();
+    }
+
+    /** Drops the task given to {@link #overlapNext} unrun (the caller is giving up on what it was for); whether there was one. */
+    public boolean dropPending() {
+        return takePending() != null;
+    }
+
+    private Runnable takePending() {
+        if (pending == null || pendingOwner != Thread.currentThread()) return null;
+        Runnable task = pending;
+        pending = null;
+        pendingOwner = null;
+        return task;
     }
 
     /** Claims and runs chunks of job {@code e} until none is left; a stale epoch claims nothing. */

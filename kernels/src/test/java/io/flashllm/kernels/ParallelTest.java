@@ -205,4 +205,67 @@ class ParallelTest {
             assertThrows(IllegalArgumentException.class, () -> p.forRange(-1, (a, b) -> { }));
         }
     }
+
+    /**
+     * A task given to overlapNext runs once, on the caller, inside the next loop while a worker
+     * runs the loop's ranges (the loop still covers every index); with no loop, or a loop run on
+     * the caller alone, it runs at runPending or before the body. Its exception is thrown by the
+     * loop once every range is done; a dropped task never runs.
+     */
+    @Test
+    void aTaskOverlapsTheNextLoopOnTheCaller() throws Exception {
+        try (Parallel p = Parallel.create(2)) {
+            Thread me = Thread.currentThread();
+            AtomicInteger ran = new AtomicInteger();
+            java.util.concurrent.CountDownLatch workerStarted = new java.util.concurrent.CountDownLatch(1);
+            int n = 4096;
+            int[] hits = new int[n];
+            // The task waits until a worker has run a range: it can only finish if the loop runs meanwhile.
+            p.overlapNext(() -> {
+                assertSame(me, Thread.currentThread());
+                try {
+                    assertTrue(workerStarted.await(10, java.util.concurrent.TimeUnit.SECONDS), "a worker ran while the task did");
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                ran.incrementAndGet();
+            });
+            assertThrows(IllegalStateException.class, () -> p.overlapNext(() -> { }), "one task at a time");
+            p.forRange(n, (from, to) -> {
+                if (Thread.currentThread() != me) workerStarted.countDown();
+                for (int i = from; i < to; i++) hits[i]++;
+            });
+            assertEquals(1, ran.get());
+            for (int i = 0; i < n; i++) assertEquals(1, hits[i], "index " + i);
+            p.runPending();
+            assertEquals(1, ran.get(), "taken by the loop, not run again");
+
+            p.overlapNext(ran::incrementAndGet);
+            p.runPending();
+            assertEquals(2, ran.get(), "no loop: runPending runs it");
+            p.runPending();
+            assertEquals(2, ran.get());
+
+            int[] order = new int[2];
+            AtomicInteger step = new AtomicInteger();
+            p.overlapNext(() -> order[0] = step.incrementAndGet());
+            p.forRange(1, (from, to) -> order[1] = step.incrementAndGet()); // one index: on the caller alone
+            assertArrayEquals(new int[]{1, 2}, order, "the task before a loop run on the caller");
+            p.overlapNext(ran::incrementAndGet);
+            p.forRange(0, (from, to) -> fail("empty range must not run"));
+            assertEquals(3, ran.get(), "an empty loop still runs it");
+
+            int[] covered = new int[n];
+            p.overlapNext(() -> { throw new IllegalStateException("task failed"); });
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> p.forRange(n, (from, to) -> { for (int i = from; i < to; i++) covered[i]++; }));
+            assertEquals("task failed", e.getMessage());
+            for (int i = 0; i < n; i++) assertEquals(1, covered[i], "the loop finished before the task's failure surfaced: " + i);
+
+            p.overlapNext(() -> fail("dropped"));
+            assertTrue(p.dropPending());
+            assertFalse(p.dropPending());
+            p.forRange(n, (from, to) -> { });
+        }
+    }
 }

@@ -462,6 +462,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 long s0 = System.nanoTime();
                 int before = sel.count();
                 chunked.selectChunk(L.index, x, c, K, sel);
+                if (parallel != null) parallel.runPending(); // the last range's reads, if the product did not take them
                 selectNanos += System.nanoTime() - s0;
                 if (c == 0) {
                     // A read-ahead into this layer had the first range's gate product to finish in;
@@ -497,15 +498,17 @@ public final class BundleFeedForward implements BatchedFeedForward {
                     L.dest[neuron] = -(rs.streamed + 2);
                     rs.streamed++;
                 }
-                rs.submit(m, x, out);
+                rs.submitDuringNextLoop(m, x, out);
             }
             L.counters.lookups(lookedUp, hits);
             SelectionLog.record(L.index, sel);
             if (options.prefetch() && L.index + 1 < layers.length) startPrefetch(layers[L.index + 1], x);
             // The rows cached before this token are computed while the last rounds are read.
             compute(L, cache.rows(), cache, null, null, L.rowStamp, mark, 0, cache.used(), x, out);
+            if (parallel != null) parallel.runPending();
             rs.finishAll(x, out);
         } catch (RuntimeException e) {
+            if (parallel != null) parallel.dropPending(); // a round not submitted: its misses are undone below
             for (int r = 0; r < rs.pending; r++) if (!L.roundBatch[r].isDone()) awaitQuietly(L.roundBatch[r]);
             for (int k = 0; k < m; k++) {
                 L.dest[L.miss[k]] = -1;
@@ -546,6 +549,27 @@ public final class BundleFeedForward implements BatchedFeedForward {
         void reset(Layer layer) {
             L = layer;
             pending = runs = nNew = streamed = doneMiss = doneNew = doneStream = submittedMiss = 0;
+        }
+
+        private int laterEnd;
+        private float[] laterX, laterOut;
+        private final Runnable submitLater = () -> submit(laterEnd, laterX, laterOut);
+
+        /**
+         * {@link #submit}, made by this thread inside the pool's next loop (the next range's gate
+         * product, or the cached rows' products) while the other threads start on that loop: the
+         * io_submit calls cost 3-5 us a read here, ~0.2 ms for a range's reads, and overlap the
+         * product instead of delaying it. The caller runs {@link Parallel#runPending} after that loop.
+         */
+        void submitDuringNextLoop(int missEnd, float[] x, float[] out) {
+            if (parallel == null || missEnd == submittedMiss) {
+                submit(missEnd, x, out);
+                return;
+            }
+            laterEnd = missEnd;
+            laterX = x;
+            laterOut = out;
+            parallel.overlapNext(submitLater);
         }
 
         /** Submits the misses assigned since the last round, up to {@code missEnd}, finishing all rounds first when no batch is free. */
@@ -981,6 +1005,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         float[] gate = gateOf(L);
         if (gate == null && pairType != null && pairPrep.length > 0) MatVec.prepare(pairType, x, dim, pairPrep);
         if (chunks <= 1) {
+            if (parallel != null) parallel.runPending(); // no loop to overlap: the reads go first
             accumulateRange(L, rows, cache, ids, list, skip, mark, from, to, gate, x, out, 0);
             return;
         }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -248,6 +249,44 @@ class BundleFeedForwardTest {
                     assertEquals(lookups[0], lookups[2], "same neurons selected");
                     assertTrue(hits[1] > 0 && hits[2] > 0, "cached neurons are reused: " + java.util.Arrays.toString(hits));
                 }
+            }
+        }
+    }
+
+    /**
+     * On a pool, each range's reads are submitted by the FFN's thread inside the next gate product
+     * (Parallel.overlapNext) or the cached rows' products: the same neurons are selected as on the
+     * calling thread alone and the output is the plain FFN's, with worker-thread reads and with
+     * native AIO where the kernel has it.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void gateExactInChunksOnAPoolMatchesTheCallerAlone(boolean aio) throws IOException {
+        org.junit.jupiter.api.Assumptions.assumeTrue(!aio || IoEngine.nativeAioAvailable(),
+                "native AIO unavailable");
+        TinyModel tm = new TinyModel(2, 64, 256, GgmlType.Q8_0, true, 13);
+        Path src = tm.write(tmp.resolve("m.gguf"));
+        Path out = convert(src, RELU, 4096);
+        BundleFfnOptions o = BundleFfnOptions.unlimited(256).withCache(120, 4).withHotWarmup(2).withStreamRows(16)
+                .withWindow(3).withSelectChunks(4);
+        try (GgufFile g = GgufFile.open(src); GgufFile res = GgufFile.open(out.resolve(BundleFormat.RESIDENT_GGUF))) {
+            List<WeightTensor> gates = gates(res, 2);
+            long alone;
+            try (BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU), o)) {
+                runTokens(ffn, g, RELU, true, 8, 64);
+                alone = ffn.counters(0).lookups() + ffn.counters(1).lookups();
+            }
+            Manifest m = Manifest.read(out);
+            List<FfnFile> files = new ArrayList<>();
+            for (String f : m.layout().layerFiles()) files.add(FfnFile.open(out.resolve(f), true));
+            try (io.flashllm.kernels.Parallel p = io.flashllm.kernels.Parallel.create(2);
+                 BundleFeedForward ffn = new BundleFeedForward(files, gates, null, null, RELU,
+                         new GateExactSelector(gates, RELU, p), o, new IoEngine(8, 1 << 20, aio), true, p)) {
+                runTokens(ffn, g, RELU, true, 8, 64);
+                assertTrue(ffn.chunkedSteps() >= 8, "ranges used: " + ffn.chunkedSteps());
+                assertTrue(ffn.counters(0).neuronsLoaded() > 0);
+                assertEquals(alone, ffn.counters(0).lookups() + ffn.counters(1).lookups(), "same neurons selected");
+                assertFalse(p.dropPending(), "no submission left waiting for a loop");
             }
         }
     }
