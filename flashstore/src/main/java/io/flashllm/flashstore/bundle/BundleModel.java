@@ -181,7 +181,7 @@ public final class BundleModel implements AutoCloseable {
             // Native AIO is asynchronous only with O_DIRECT: buffered reads would run one at a time.
             boolean aio = IoEngine.nativeAioAvailable() && files.stream().allMatch(f -> f.blockFile().direct());
             int depth = options.ioDepth() > 0 ? options.ioDepth()
-                    : aio ? BundleOpenOptions.AUTO_IO_DEPTH_NATIVE_AIO : BundleOpenOptions.AUTO_IO_DEPTH_THREADS;
+                    : aio ? BundleOpenOptions.autoNativeAioDepth(groupBytes) : BundleOpenOptions.AUTO_IO_DEPTH_THREADS;
             int maxRead = maxReadBytes((int) groupBytes, depth, aio);
             int streamRows = 1024;
             MemoryBudget.Split split = null;

@@ -15,7 +15,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param overheadBytes  the JVM's memory beside the heap ({@link RuntimeOverhead}), kept out of the budget's cache share
  * @param hotFraction    share of the neuron cache pinned for the most active neurons
  * @param window         tokens a used neuron stays cached
- * @param ioDepth        reads in flight at once; 0 = {@link #AUTO_IO_DEPTH_NATIVE_AIO} with Linux native AIO,
+ * @param ioDepth        reads in flight at once; 0 = {@link #autoNativeAioDepth} with Linux native AIO,
  *                       {@link #AUTO_IO_DEPTH_THREADS} where reads fall back to blocking threads
  * @param verify         checks at open (see {@link Verify})
  * @param preferDirect   read bundles with O_DIRECT where the file system allows
@@ -49,8 +49,22 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
      * ~420 one-neuron reads per layer at once; native AIO at depth 32, 64, 128, 256 gave 5.3, 6.3,
      * 7.0, 6.9 tok/s there, 16 blocking threads 5.9 (docs/benchmarks.md §4): deep enough that the
      * device, not the queue, sets the pace (fio: 90–99k 8 KiB reads/s at depth 32–64 on that machine kind).
+     * Since the layer's own thread submits its reads (session 27), a deeper queue takes a layer's
+     * ~200 reads in one go instead of the rest waiting for a slot: see {@link #autoNativeAioDepth}.
      */
     public static final int AUTO_IO_DEPTH_NATIVE_AIO = 128;
+
+    /**
+     * Twice {@link #AUTO_IO_DEPTH_NATIVE_AIO} where one-neuron groups are small enough (≤ 16 KiB)
+     * that the read buffers stay within the same 4 MiB: 6 of 6 capped runs faster, median +7%
+     * (docs/benchmarks.md §4, session 28). Larger groups keep 128.
+     */
+    public static final int AUTO_IO_DEPTH_SMALL_GROUPS = 256;
+
+    /** The automatic native-AIO depth for a bundle whose groups are {@code groupBytes} long. */
+    public static int autoNativeAioDepth(long groupBytes) {
+        return groupBytes <= (4L << 20) / AUTO_IO_DEPTH_SMALL_GROUPS ? AUTO_IO_DEPTH_SMALL_GROUPS : AUTO_IO_DEPTH_NATIVE_AIO;
+    }
 
     /** Reads in flight when each needs its own blocking thread (more threads would crowd two cores). */
     public static final int AUTO_IO_DEPTH_THREADS = 16;
@@ -87,7 +101,7 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
                 AUTO_SAMPLE_RATE, BundleFfnOptions.DEFAULT_PREFETCH_GUESSES);
     }
 
-    /** Reads in flight at once (0: automatic, see {@link #AUTO_IO_DEPTH_NATIVE_AIO}). */
+    /** Reads in flight at once (0: automatic, see {@link #autoNativeAioDepth}). */
     public BundleOpenOptions withIoDepth(int depth) {
         return new BundleOpenOptions(selector, activation, memoryBudget, kvCacheBytes, overheadBytes, hotFraction, window, depth, verify, preferDirect, hotWarmupTokens, selectors, predictorSampleRate, prefetchGuesses);
     }

@@ -676,6 +676,23 @@ class BundleFeedForwardTest {
         assertEquals(12288 * 85, BundleModel.maxReadBytes(12288, 16, false), "a whole number of groups");
     }
 
+    /**
+     * The automatic native-AIO depth: 256 reads in flight where one-neuron groups (`--min-read 4K`:
+     * 8 KiB for a 2048-wide Q8_0 neuron) keep the buffers within 4 MiB, 128 for larger groups.
+     */
+    @Test
+    void automaticDepthIsDeeperForSmallGroupsWithinTheSameBuffers() {
+        assertEquals(256, BundleOpenOptions.autoNativeAioDepth(8 << 10));
+        assertEquals(256, BundleOpenOptions.autoNativeAioDepth(16 << 10));
+        assertEquals(128, BundleOpenOptions.autoNativeAioDepth(32 << 10));
+        assertEquals(128, BundleOpenOptions.autoNativeAioDepth(1 << 20));
+        for (long g : new long[] {4 << 10, 8 << 10, 16 << 10, 32 << 10}) {
+            int depth = BundleOpenOptions.autoNativeAioDepth(g);
+            assertTrue((long) depth * BundleModel.maxReadBytes((int) g, depth, true) <= Math.max(4L << 20, 128 * g),
+                    "buffers of " + g + "-byte groups at depth " + depth);
+        }
+    }
+
     /** Reading through gaps of unwanted groups merges reads; results are unchanged. Files on ext4 are read with O_DIRECT. */
     @Test
     void coalescingThroughGapsIsExactAndMergesReads() throws IOException {

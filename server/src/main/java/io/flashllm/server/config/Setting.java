@@ -47,7 +47,7 @@ public enum Setting {
     WINDOW("window", Kind.INT, 5, 0, 1024, false,
             "flash bundles: tokens a used neuron stays in the DRAM cache"),
     IO_DEPTH("io-depth", Kind.INT, 0, 0, 1024, false,
-            "flash bundles: reads in flight at once (0: automatic, 128 with Linux native AIO, else 16 read threads)"),
+            "flash bundles: reads in flight at once (0: automatic; Linux native AIO: 256 for groups <= 16 KiB, else 128; else 16 read threads)"),
     PREFETCH_GUESSES("prefetch-guesses", Kind.INT, 64, 0, 1 << 16, false,
             "flash bundles, gate-exact: the next layer's likeliest neurons read ahead on a guess while a layer computes,"
                     + " for layers that wait on flash (the guess costs a second gate product; 0: none)"),

@@ -72,7 +72,8 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-direct-io", description = "Flash bundles: read through the page cache instead of O_DIRECT.")
     Boolean noDirectIo;
     @Option(names = "--io-depth", paramLabel = "N",
-            description = "Flash bundles: reads in flight at once (default: 128 with Linux native AIO, else 16 read threads).")
+            description = "Flash bundles: reads in flight at once (default with Linux native AIO: 256 for groups of up to 16 KiB, else 128;"
+                    + " 16 read threads without it).")
     Integer ioDepth;
     @Option(names = "--prefetch-guesses", paramLabel = "N",
             description = "Flash bundles, gate-exact: the next layer's likeliest neurons read ahead on a guess, for layers that wait on flash (default 64; 0: none).")
