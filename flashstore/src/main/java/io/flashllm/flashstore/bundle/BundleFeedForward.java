@@ -562,7 +562,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
          * product instead of delaying it. The caller runs {@link Parallel#runPending} after that loop.
          */
         void submitDuringNextLoop(int missEnd, float[] x, float[] out) {
-            if (parallel == null || missEnd == submittedMiss) {
+            // With no batch free, submit finishes the rounds first, computing on the pool: never inside a loop of it.
+            if (parallel == null || missEnd == submittedMiss || pending == L.roundBatch.length) {
                 submit(missEnd, x, out);
                 return;
             }
