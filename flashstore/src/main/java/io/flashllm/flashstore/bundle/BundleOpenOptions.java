@@ -56,7 +56,7 @@ public record BundleOpenOptions(String selector, FfnActivation activation, long 
 
     /**
      * Twice {@link #AUTO_IO_DEPTH_NATIVE_AIO} where one-neuron groups are small enough (≤ 16 KiB)
-     * that the read buffers stay within the same 4 MiB: 6 of 6 capped runs faster, median +7%
+     * that the read buffers stay within the same 4 MiB: faster in 6 of 6 alternated capped pairs, median +7%
      * (docs/benchmarks.md §4, session 28). Larger groups keep 128.
      */
     public static final int AUTO_IO_DEPTH_SMALL_GROUPS = 256;

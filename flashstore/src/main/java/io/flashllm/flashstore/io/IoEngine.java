@@ -224,8 +224,7 @@ public final class IoEngine implements AutoCloseable {
                 slotStart[slot] = System.nanoTime();
             }
             if (n == 0) return;
-            // In calls of at most SUBMIT_AT_ONCE reads: the kernel holds a call's requests back (its
-            // plug) until the call returns, and the first reads should reach the disk early.
+            // In calls of at most SUBMIT_AT_ONCE reads, so the first reach the disk early (see there).
             long submitted = 0;
             while (submitted < n) {
                 long part = Math.min(SUBMIT_AT_ONCE, n - submitted), took;
@@ -282,9 +281,9 @@ public final class IoEngine implements AutoCloseable {
     }
 
     /**
-     * Most reads one io_submit call takes. The kernel sends a call's requests to the disk only as
-     * the call returns, and a direct read costs 3-5 us of the call here, so a layer's 60-80 first
-     * reads in one call reached the disk ~0.3 ms late (docs/benchmarks.md §4, session 28).
+     * Most reads one io_submit call takes. The kernel holds a call's requests back (its plug) until
+     * the call returns or tens of them are queued, and a direct read costs 3-5 us of the call here:
+     * a range's 50-90 reads in one call took ~0.2 ms (docs/benchmarks.md §4, session 28).
      * {@code -Dflashllm.aio.submitAtOnce=N} for comparison runs.
      */
     static final int SUBMIT_AT_ONCE = Math.max(1, Integer.getInteger("flashllm.aio.submitAtOnce", 16));

@@ -124,12 +124,10 @@ final class LinuxAio {
         call2(state, ARCH.ioDestroy, ctx);
     }
 
-    /** Submits {@code n} iocbs whose addresses sit in {@code pointers}; how many went in, or -1 (errno in state). */
-    static long submit(long ctx, long n, MemorySegment pointers, MemorySegment state) {
-        return submit(ctx, n, pointers, 0, state);
-    }
-
-    /** As above, from the {@code first}-th pointer of {@code pointers}. */
+    /**
+     * Submits {@code n} iocbs whose addresses sit in {@code pointers} from its {@code first}-th on;
+     * how many went in, or -1 (errno in state).
+     */
     static long submit(long ctx, long n, MemorySegment pointers, long first, MemorySegment state) {
         return call3(state, ARCH.ioSubmit, ctx, n, pointers.address() + first * Long.BYTES);
     }

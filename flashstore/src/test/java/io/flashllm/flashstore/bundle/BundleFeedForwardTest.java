@@ -276,12 +276,9 @@ class BundleFeedForwardTest {
                 runTokens(ffn, g, RELU, true, 8, 64);
                 alone = ffn.counters(0).lookups() + ffn.counters(1).lookups();
             }
-            Manifest m = Manifest.read(out);
-            List<FfnFile> files = new ArrayList<>();
-            for (String f : m.layout().layerFiles()) files.add(FfnFile.open(out.resolve(f), true));
             try (io.flashllm.kernels.Parallel p = io.flashllm.kernels.Parallel.create(2);
-                 BundleFeedForward ffn = new BundleFeedForward(files, gates, null, null, RELU,
-                         new GateExactSelector(gates, RELU, p), o, new IoEngine(8, 1 << 20, aio), true, p)) {
+                 BundleFeedForward ffn = openDirect(out, RELU, gates, new GateExactSelector(gates, RELU, p), o,
+                         new IoEngine(8, 1 << 20, aio), p)) {
                 runTokens(ffn, g, RELU, true, 8, 64);
                 assertTrue(ffn.chunkedSteps() >= 8, "ranges used: " + ffn.chunkedSteps());
                 assertTrue(ffn.counters(0).neuronsLoaded() > 0);
@@ -860,10 +857,16 @@ class BundleFeedForwardTest {
 
     static BundleFeedForward openDirect(Path out, FfnActivation act, List<WeightTensor> gates, NeuronSelector sel,
                                         BundleFfnOptions o) {
+        return openDirect(out, act, gates, sel, o, new IoEngine(4, 1 << 20), null);
+    }
+
+    /** As above, reading through {@code io} (owned by the FFN) and computing on {@code pool} (null: the caller alone). */
+    static BundleFeedForward openDirect(Path out, FfnActivation act, List<WeightTensor> gates, NeuronSelector sel,
+                                        BundleFfnOptions o, IoEngine io, io.flashllm.kernels.Parallel pool) {
         Manifest m = Manifest.read(out);
         List<FfnFile> files = new ArrayList<>();
         for (String f : m.layout().layerFiles()) files.add(FfnFile.open(out.resolve(f), true));
-        return new BundleFeedForward(files, gates, null, null, act, sel, o, new IoEngine(4, 1 << 20), true);
+        return new BundleFeedForward(files, gates, null, null, act, sel, o, io, true, pool);
     }
 
     /** One batch of random 64-wide activations through layer {@code l}: every token equals the plain FFN. */
