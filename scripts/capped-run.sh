@@ -15,6 +15,8 @@
 #   BUDGET=796917760 sudo scripts/capped-run.sh   # --memory-budget in bytes instead of cap - heap
 #   HEAP=64m GC=-XX:+UseParallelGC BUDGET=$((720<<20)) sudo scripts/capped-run.sh   # session 9's settings
 #   FIO=0 sudo scripts/capped-run.sh             # skip the fio measurement of the bundle's file after the runs
+#   FFN_IN_RAM=1 MIN_READ=4K DENSE=0 sudo scripts/capped-run.sh   # the FFN files in tmpfs (outside the cap):
+#                                                # what the same code does when a flash read costs a copy
 #
 # Needs root (cgroup, drop_caches). Work files go to $WORK (default /var/tmp/flashllm-capped, ~3 GiB).
 set -euo pipefail
@@ -87,6 +89,25 @@ run_capped() { # name, flashllm args...
   rmdir "$cg" 2>/dev/null || true
 }
 
+# FFN_IN_RAM=1: the bundle's FFN files copied to /dev/shm (their pages are charged to this shell's
+# cgroup, not the capped one) and the run pointed at a copy of the bundle whose ffn/ links there; the
+# resident file stays on disk under the cap. tmpfs serves a read as a copy from memory (within io_submit
+# where the kernel's tmpfs takes O_DIRECT, as 6.6 and later do; buffered reads where it refuses it).
+if [ "${FFN_IN_RAM:-0}" = 1 ]; then
+  RAM_FFN="/dev/shm/flashllm-capped-ffn-$$"
+  RAM_BUNDLE="$WORK/ffn-in-ram-$$/$(basename "$BUNDLE")"
+  trap 'rm -rf "$RAM_FFN" "$(dirname "$RAM_BUNDLE")"' EXIT
+  need=$(du -sb "$BUNDLE/ffn" | cut -f1); have=$(df -B1 --output=avail /dev/shm | tail -1)
+  [ "$need" -lt "$have" ] || { echo "capped-run: FFN_IN_RAM needs $((need >> 20)) MiB free in /dev/shm" >&2; exit 1; }
+  mkdir -p "$(dirname "$RAM_BUNDLE")"
+  cp -al "$BUNDLE" "$RAM_BUNDLE"
+  rm -rf "$RAM_BUNDLE/ffn"
+  cp -r "$BUNDLE/ffn" "$RAM_FFN"
+  ln -s "$RAM_FFN" "$RAM_BUNDLE/ffn"
+  echo "== FFN files in RAM: $RAM_FFN ($((need >> 20)) MiB, outside the cap)" >&2
+  BUNDLE="$RAM_BUNDLE"
+fi
+
 echo "== cap $CAP, budget $BUDGET bytes, selector $SELECTOR, window $WINDOW, threads $THREADS" >&2
 RES_BUNDLE=$(run_capped bundle bench --model "$BUNDLE" --threads "$THREADS" --ctx "$CTX" \
     --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" --memory-budget "$BUDGET" \
@@ -102,7 +123,7 @@ fi
 # to the nearest 4 KiB: 8 KiB for MIN_READ=4K, ~32 KiB for the default groups), says what the run could reach.
 FIO_IOPS="" FIO_BS=""
 LAYER_FILE=$(ls "$BUNDLE"/ffn/layer-*.bin 2>/dev/null | head -1 || true)
-if [ "${FIO:-1}" = 1 ] && command -v fio >/dev/null && [ -n "$LAYER_FILE" ]; then
+if [ "${FIO:-1}" = 1 ] && [ "${FFN_IN_RAM:-0}" != 1 ] && command -v fio >/dev/null && [ -n "$LAYER_FILE" ]; then
   FIO_BS=$(printf '%s' "$RES_BUNDLE" | cut -f2 | python3 -c 'import json,sys
 d = json.load(sys.stdin); r = d.get("flash_reads_per_token", 0)
 print(max(4096, round(d["flash_bytes_per_token"] / r / 4096) * 4096) if r else 8192)' 2>/dev/null || echo 8192)
@@ -135,5 +156,5 @@ if fio:
         line += f"; at {reads:,.0f} reads a token the flash alone allows {int(fio) / reads:.1f} tok/s"
     print(line)
 else:
-    print("flash: fio not installed (or FIO=0); the run's ceiling set by the flash not measured")
+    print("flash: the ceiling the flash sets not measured (fio not installed, FIO=0, or FFN_IN_RAM=1)")
 PY
