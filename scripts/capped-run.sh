@@ -121,6 +121,7 @@ fi
 # The decode under the cap is bound by the flash's random reads, so the same file's IOPS, measured
 # right after (fio, when installed: direct I/O at depth 128, blocks of the run's mean read size
 # to the nearest 4 KiB: 8 KiB for MIN_READ=4K, ~32 KiB for the default groups), says what the run could reach.
+# Not with FFN_IN_RAM=1: the run did not read the disk.
 FIO_IOPS="" FIO_BS=""
 LAYER_FILE=$(ls "$BUNDLE"/ffn/layer-*.bin 2>/dev/null | head -1 || true)
 if [ "${FIO:-1}" = 1 ] && [ "${FFN_IN_RAM:-0}" != 1 ] && command -v fio >/dev/null && [ -n "$LAYER_FILE" ]; then
