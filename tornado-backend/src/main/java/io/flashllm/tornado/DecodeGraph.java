@@ -8,13 +8,16 @@ import io.flashllm.engine.model.RopeStyle;
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.kernels.WeightTensor;
+import io.flashllm.tornado.DeviceMatrix.InputNorm;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -22,8 +25,9 @@ import java.util.function.Consumer;
  * A segment of the decode step as one TornadoVM task graph: layers {@code first..last} and,
  * for the last segment, the classifier, with their weights and KV cache resident on the device. Per
  * step the residual stream and the position go in and the stream (or the logits) comes out: a few
- * KiB. A whole model does not fit one graph (TornadoVM's task-graph code buffer holds ~150 tasks, a
- * layer takes ~20), so {@link TornadoForward} chains segments of {@link #LAYERS_PER_GRAPH} layers.
+ * KiB. A whole model does not fit one graph (TornadoVM's task-graph code buffer holds ~150 tasks and
+ * its graph 1,024 nodes, tasks and arguments together; sixteen 1.1B layers overflowed it), so
+ * {@link TornadoForward} chains segments of {@link #LAYERS_PER_GRAPH} layers.
  *
  * <p>With {@code ffnOnDevice} false a segment is one layer's attention half: it ends with the FFN
  * input ({@link #ffnIn}, normalized) and the stream, and the host runs the FFN (a flash bundle's
@@ -45,10 +49,12 @@ final class DecodeGraph {
     private final boolean ffnOnDevice;
     private final boolean classifier;
     private final TaskGraph g;
+    private final WorkGroups groups;
     // Built in two passes: weights are collected while tasks are recorded, then declared as
     // first-execution transfers ahead of every task, as TornadoVM expects inputs before their readers.
     private final List<Object> resident = new ArrayList<>();
     private final List<Consumer<TaskGraph>> tasks = new ArrayList<>();
+    private final Map<Integer, InputNorm> ones = new HashMap<>();
     private long deviceBytes;
     private int ids;
 
@@ -60,17 +66,12 @@ final class DecodeGraph {
     FloatArray ffnIn;
     // Device-only state and scratch (uploaded zeroed once, never read back).
     private final FloatArray halfs = Halfs.table();
-    private final FloatArray stats = new FloatArray(2);
     private final FloatArray xb;
-    private final FloatArray q;
-    private final FloatArray k;
-    private final FloatArray v;
+    private final FloatArray qkv;
     private final FloatArray att;
     private final FloatArray scores;
     private final FloatArray keys;
     private final FloatArray values;
-    private final FloatArray hGate;
-    private final FloatArray hUp;
     private final FloatArray hAct;
     private final FloatArray cos;
     private final FloatArray sin;
@@ -85,13 +86,12 @@ final class DecodeGraph {
         this.ffnOnDevice = ffnOnDevice;
         this.classifier = classifier;
         this.g = new TaskGraph(name);
+        this.groups = new WorkGroups(name);
         this.x = zeros(c.dim());
         this.pos = new IntArray(1);
         this.logits = zeros(classifier ? c.vocabSize() : 1);
         this.xb = zeros(c.dim());
-        this.q = zeros(c.qDim());
-        this.k = zeros(c.kvDim());
-        this.v = zeros(c.kvDim());
+        this.qkv = zeros(c.qDim() + 2 * c.kvDim());
         this.att = zeros(c.qDim());
         this.scores = zeros(c.heads() * ctx);
         long cache = (long) Math.max(1, last - first) * ctx * c.kvDim();
@@ -101,14 +101,12 @@ final class DecodeGraph {
         }
         this.keys = zeros((int) cache);
         this.values = zeros((int) cache);
-        this.hGate = zeros(c.ffnDim());
-        this.hUp = zeros(c.ffnDim());
         this.hAct = zeros(c.ffnDim());
         int half = c.rope().style() == RopeStyle.NONE || last == first ? 1 : c.rope().rotaryDim() / 2;
         this.cos = zeros(ctx * half);
         this.sin = zeros(ctx * half);
         if (c.rope().style() != RopeStyle.NONE && last > first) ropeTables(c.rope().inverseFrequencies(), half);
-        deviceBytes = 4L * (2 * cache + c.heads() * ctx + 3L * c.ffnDim() + 2L * ctx * half);
+        deviceBytes = 4L * (2 * cache + c.heads() * ctx + c.ffnDim() + 2L * ctx * half);
     }
 
     /**
@@ -123,8 +121,8 @@ final class DecodeGraph {
         }
         DecodeGraph d = new DecodeGraph(name, c, w, ctx, first, last, ffnOnDevice, classifier);
         d.g.transferToDevice(DataTransferMode.EVERY_EXECUTION, d.x, d.pos);
-        d.g.transferToDevice(DataTransferMode.FIRST_EXECUTION, d.halfs, d.stats, d.xb, d.q, d.k, d.v, d.att, d.scores,
-                d.keys, d.values, d.hGate, d.hUp, d.hAct, d.cos, d.sin, d.logits);
+        d.g.transferToDevice(DataTransferMode.FIRST_EXECUTION, d.halfs, d.xb, d.qkv, d.att, d.scores, d.keys, d.values,
+                d.hAct, d.cos, d.sin, d.logits);
         if (c.architecture() == Architecture.OPT) {
             d.opt();
         } else {
@@ -149,45 +147,46 @@ final class DecodeGraph {
         return g;
     }
 
+    /** The launch shapes of the graph's work-group tasks. */
+    WorkGroups groups() {
+        return groups;
+    }
+
     /** Bytes of weights, KV cache and scratch the graph keeps on the device. */
     long deviceBytes() {
         return deviceBytes;
     }
 
+    // A task costs more to launch on a GPU than a decode step's rows take to compute, so a layer is
+    // six: q|k|v (after RMSNorm), RoPE, attention (storing k and v), o (+ residual), gate|up (after
+    // RMSNorm, + activation), down (+ residual).
     private void llama() {
-        int dim = c.dim();
         FfnActivation act = c.activation();
         for (int l = first; l < last; l++) {
             LayerWeights lw = w.layers().get(l);
             int layerBase = (l - first) * ctx * c.kvDim();
 
-            rmsnorm(x, lw.attnNorm(), xb);
-            linear(lw.wq(), lw.bq(), xb, q);
-            linear(lw.wk(), lw.bk(), xb, k);
-            linear(lw.wv(), lw.bv(), xb, v);
-            rope(q, c.heads());
-            rope(k, c.kvHeads());
+            qkv(lw, x, rms(lw.attnNorm()));
+            rope();
             attention(layerBase);
-            linear(lw.wo(), lw.bo(), att, xb);
-            later(id("residual"), (gr, id) -> gr.task(id, VectorKernels::add, x, xb, dim));
+            linear(lw.wo(), lw.bo(), att, none(c.qDim()), x, true);
 
-            rmsnorm(x, lw.ffnNorm(), xb);
             if (!ffnOnDevice) {
+                rmsnorm(x, lw.ffnNorm(), xb);
                 ffnIn = xb;
                 return;
             }
             DenseFfnLayer f = w.ffn().get(l);
-            linear(f.gate(), null, xb, hGate);
-            linear(f.up(), f.upBias(), xb, hUp);
-            later(id("gate"), (gr, id) -> gr.task(id, VectorKernels::gated, hGate, hUp, hAct, c.ffnDim(), kind(act),
-                    act.threshold()));
-            linear(f.down(), f.downBias(), hAct, xb);
-            later(id("residual"), (gr, id) -> gr.task(id, VectorKernels::add, x, xb, dim));
+            DeviceMatrix gateUp = matrix(DeviceMatrix.interleaved(f.gate(), f.up()));
+            InputNorm norm = rms(lw.ffnNorm());
+            FloatArray upBias = vector(f.upBias(), c.ffnDim());
+            String id = id("gateUp");
+            later(gr -> gateUp.gated(gr, groups, id, halfs, x, norm, upBias, hAct, kind(act), act.threshold()));
+            linear(f.down(), f.downBias(), hAct, none(c.ffnDim()), x, true);
         }
     }
 
     private void opt() {
-        int dim = c.dim();
         for (int l = first; l < last; l++) {
             LayerWeights lw = w.layers().get(l);
             int layerBase = (l - first) * ctx * c.kvDim();
@@ -197,12 +196,9 @@ final class DecodeGraph {
                 layernorm(x, lw.attnNorm(), lw.attnNormBias(), xb);
                 in = xb;
             }
-            linear(lw.wq(), lw.bq(), in, q);
-            linear(lw.wk(), lw.bk(), in, k);
-            linear(lw.wv(), lw.bv(), in, v);
+            qkv(lw, in, none(c.dim()));
             attention(layerBase);
-            linear(lw.wo(), lw.bo(), att, xb);
-            later(id("residual"), (gr, id) -> gr.task(id, VectorKernels::add, x, xb, dim));
+            linear(lw.wo(), lw.bo(), att, none(c.qDim()), x, true);
             if (!c.preNorm()) layernorm(x, lw.attnNorm(), lw.attnNormBias(), x);
 
             in = x;
@@ -215,67 +211,101 @@ final class DecodeGraph {
                 return;
             }
             DenseFfnLayer f = w.ffn().get(l);
-            linear(f.up(), f.upBias(), in, hUp);
-            later(id("relu"), (gr, id) -> gr.task(id, VectorKernels::relu, hUp, c.ffnDim()));
-            linear(f.down(), f.downBias(), hUp, xb);
-            later(id("residual"), (gr, id) -> gr.task(id, VectorKernels::add, x, xb, dim));
+            linear(f.up(), f.upBias(), in, none(c.dim()), hAct, false);
+            later(id("relu"), (gr, id) -> gr.task(id, VectorKernels::relu, hAct, c.ffnDim()));
+            linear(f.down(), f.downBias(), hAct, none(c.ffnDim()), x, true);
             if (!c.preNorm()) layernorm(x, lw.ffnNorm(), lw.ffnNormBias(), x);
         }
     }
 
     /** The final norm and the classifier, into {@link #logits}. */
     private void classifier() {
-        FloatArray in = x;
         if (c.architecture() != Architecture.OPT) {
-            rmsnorm(x, w.outputNorm(), xb);
-            in = xb;
+            linear(w.output(), null, x, rms(w.outputNorm()), logits, false);
         } else if (w.outputNorm() != null) {
             layernorm(x, w.outputNorm(), w.outputNormBias(), xb);
-            in = xb;
+            linear(w.output(), null, xb, none(c.dim()), logits, false);
+        } else {
+            linear(w.output(), null, x, none(c.dim()), logits, false);
         }
-        linear(w.output(), null, in, logits);
     }
 
     private void rmsnorm(FloatArray in, WeightTensor weight, FloatArray out) {
         FloatArray wv = vector(weight, c.dim());
-        later(id("rms"), (gr, id) -> gr.task(id, NormKernels::rmsStats, in, stats, c.dim(), c.normEps()));
-        later(id("rmsApply"), (gr, id) -> gr.task(id, NormKernels::rmsApply, in, wv, stats, out, c.dim()));
+        later(id("rms"), (gr, id) -> {
+            gr.task(id, NormKernels::rmsnorm, groups.context(), in, wv, out, c.dim(), c.normEps());
+            groups.launch(id, 1);
+        });
     }
 
     private void layernorm(FloatArray in, WeightTensor weight, WeightTensor bias, FloatArray out) {
         FloatArray wv = vector(weight, c.dim());
         FloatArray bv = vector(bias, c.dim());
-        later(id("ln"), (gr, id) -> gr.task(id, NormKernels::layerStats, in, stats, c.dim(), c.normEps()));
-        later(id("lnApply"), (gr, id) -> gr.task(id, NormKernels::layerApply, in, wv, bv, stats, out, c.dim()));
+        later(id("ln"), (gr, id) -> {
+            gr.task(id, NormKernels::layernorm, groups.context(), in, wv, bv, out, c.dim(), c.normEps());
+            groups.launch(id, 1);
+        });
     }
 
-    /** {@code out = W in (+ bias)}. */
-    private void linear(WeightTensor weight, WeightTensor bias, FloatArray in, FloatArray out) {
-        DeviceMatrix m = DeviceMatrix.of(weight);
+    /** {@code out = W norm(in) + bias}, or {@code out +=} that when {@code accumulate} (a residual add). */
+    private void linear(WeightTensor weight, WeightTensor bias, FloatArray in, InputNorm norm, FloatArray out,
+                        boolean accumulate) {
+        DeviceMatrix m = matrix(DeviceMatrix.of(weight));
+        FloatArray b = vector(bias, m.rows());
+        String id = id("mv");
+        later(gr -> m.linear(gr, groups, id, halfs, in, norm, b, out, accumulate));
+    }
+
+    /** RMSNorm with {@code weight} ahead of a product. */
+    private InputNorm rms(WeightTensor weight) {
+        return new InputNorm(vector(weight, c.dim()), c.normEps(), true);
+    }
+
+    /** No norm ahead of a product over {@code n} inputs (weights all ones, one array per length). */
+    private InputNorm none(int n) {
+        return ones.computeIfAbsent(n, len -> {
+            FloatArray a = new FloatArray(len);
+            a.init(1f);
+            resident.add(a);
+            deviceBytes += 4L * len;
+            return new InputNorm(a, 0f, false);
+        });
+    }
+
+    /** q, k and v (and their biases) as one product into {@link #qkv}. */
+    private void qkv(LayerWeights lw, FloatArray in, InputNorm norm) {
+        DeviceMatrix m = matrix(DeviceMatrix.stacked(lw.wq(), lw.wk(), lw.wv()));
+        FloatArray b = DeviceMatrix.vectors(new WeightTensor[] {lw.bq(), lw.bk(), lw.bv()},
+                new int[] {c.qDim(), c.kvDim(), c.kvDim()});
+        resident.add(b);
+        deviceBytes += 4L * m.rows();
+        String id = id("qkv");
+        later(gr -> m.linear(gr, groups, id, halfs, in, norm, b, qkv, false));
+    }
+
+    private DeviceMatrix matrix(DeviceMatrix m) {
         for (Object a : m.arrays()) resident.add(a);
         deviceBytes += m.deviceBytes();
-        String mv = id("mv");
-        later(gr -> m.matvec(gr, mv, halfs, in, out));
-        if (bias != null) {
-            FloatArray b = vector(bias, m.rows());
-            later(id("bias"), (gr, id) -> gr.task(id, VectorKernels::add, out, b, m.rows()));
-        }
+        return m;
     }
 
-    private void rope(FloatArray vec, int heads) {
+    /** RoPE on q and k in one task: in {@link #qkv} k's heads follow q's, so they rotate as heads {@code heads..}. */
+    private void rope() {
         if (c.rope().style() == RopeStyle.NONE) return;
         int half = c.rope().rotaryDim() / 2;
         int interleaved = c.rope().style() == RopeStyle.INTERLEAVED ? 1 : 0;
-        later(id("rope"), (gr, id) -> gr.task(id, RopeKernels::applyRope, vec, cos, sin, pos, heads * half, half,
+        int heads = c.heads() + c.kvHeads();
+        later(id("rope"), (gr, id) -> gr.task(id, RopeKernels::applyRope, qkv, cos, sin, pos, heads * half, half,
                 c.headDim(), interleaved));
     }
 
     private void attention(int layerBase) {
-        later(id("kv"), (gr, id) -> gr.task(id, AttentionKernels::store, k, v, keys, values, pos, layerBase,
-                c.kvDim()));
         float scale = (float) (1.0 / Math.sqrt(c.headDim()));
-        later(id("attend"), (gr, id) -> gr.task(id, AttentionKernels::attend, q, keys, values, scores, att, pos,
-                layerBase, c.heads(), c.groupSize(), c.headDim(), c.kvDim(), ctx, c.slidingWindow(), scale));
+        later(id("attend"), (gr, id) -> {
+            gr.task(id, AttentionKernels::attend, groups.context(), qkv, keys, values, scores, att, pos, layerBase,
+                    c.groupSize(), c.headDim(), c.qDim(), c.kvDim(), ctx, c.slidingWindow(), scale);
+            groups.launch(id, c.heads());
+        });
     }
 
     /** cos/sin of every position and frequency in double, as the CPU's RoPE computes them. */

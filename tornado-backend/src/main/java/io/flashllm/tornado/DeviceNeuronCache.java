@@ -90,25 +90,29 @@ public final class DeviceNeuronCache implements AutoCloseable {
         FloatArray gate = new FloatArray(capacity);
         FloatArray up = new FloatArray(capacity);
         FloatArray h = new FloatArray(capacity);
+        FloatArray ones = new FloatArray(x.getSize());
+        ones.init(1f);
 
-        TaskGraph g = new TaskGraph("neurons" + GRAPHS.incrementAndGet());
+        String name = "neurons" + GRAPHS.incrementAndGet();
+        TaskGraph g = new TaskGraph(name);
+        WorkGroups groups = new WorkGroups(name);
         g.transferToDevice(DataTransferMode.EVERY_EXECUTION, x, used, dest, count, coef, bias);
         for (DeviceRows part : parts) g.transferToDevice(DataTransferMode.EVERY_EXECUTION, part.staging());
-        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, halfs, gate, up, h);
+        g.transferToDevice(DataTransferMode.FIRST_EXECUTION, halfs, ones, gate, up, h);
         for (DeviceRows part : parts) g.transferToDevice(DataTransferMode.FIRST_EXECUTION, part.resident());
         for (int p = 0; p < parts.length; p++) parts[p].scatter(g, "scatter" + p, dest, count);
-        parts[upIndex].dot(g, "up", halfs, x, up, used);
+        parts[upIndex].dot(g, groups, "up", halfs, x, ones, up, used);
         // Rows past used[0] have up = 0 (and gate = 0, coefficient 0), so h = 0 there.
         if (hostGate) {
             g.task("act", VectorKernels::scaledBias, coef, up, bias, h, capacity);
         } else {
-            parts[gateIndex].dot(g, "gate", halfs, x, gate, used);
+            parts[gateIndex].dot(g, groups, "gate", halfs, x, ones, gate, used);
             g.task("act", VectorKernels::gatedBias, gate, up, bias, h, capacity, kind(activation),
                     activation.threshold());
         }
         parts[downIndex].combine(g, "down", halfs, h, out, used);
         g.transferToHost(DataTransferMode.EVERY_EXECUTION, out);
-        this.plan = new TornadoExecutionPlan(g.snapshot());
+        this.plan = groups.plan(g.snapshot());
     }
 
     /**

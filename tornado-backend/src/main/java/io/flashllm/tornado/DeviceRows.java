@@ -2,6 +2,7 @@ package io.flashllm.tornado;
 
 import io.flashllm.flashstore.cache.RowShape;
 import io.flashllm.kernels.GgmlType;
+import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.Int8Array;
@@ -50,8 +51,18 @@ abstract sealed class DeviceRows permits DeviceRows.F16, DeviceRows.Q8 {
     /** Adds the task that copies {@code count[0]} staged rows to rows {@code dest[i]}. */
     abstract void scatter(TaskGraph g, String id, IntArray dest, IntArray count);
 
-    /** Adds {@code out[r] = row r . x} for rows below {@code used[0]} (gate and up parts). */
-    abstract void dot(TaskGraph g, String id, FloatArray halfs, FloatArray x, FloatArray out, IntArray used);
+    /**
+     * Adds {@code out[r] = row r . x} for rows below {@code used[0]} (gate and up parts), one work
+     * group per row of the capacity, its shape to {@code groups}.
+     */
+    final void dot(TaskGraph g, WorkGroups groups, String id, FloatArray halfs, FloatArray x, FloatArray ones,
+                   FloatArray out, IntArray used) {
+        dotTask(g, id, groups.context(), halfs, x, ones, out, used);
+        groups.launch(id, capacity);
+    }
+
+    abstract void dotTask(TaskGraph g, String id, KernelContext k, FloatArray halfs, FloatArray x, FloatArray ones,
+                          FloatArray out, IntArray used);
 
     /** Adds {@code out[d] = sum_r h[r] row r [d]} over rows below {@code used[0]} (the down part). */
     abstract void combine(TaskGraph g, String id, FloatArray halfs, FloatArray h, FloatArray out, IntArray used);
@@ -89,8 +100,9 @@ abstract sealed class DeviceRows permits DeviceRows.F16, DeviceRows.Q8 {
         }
 
         @Override
-        void dot(TaskGraph g, String id, FloatArray halfs, FloatArray x, FloatArray out, IntArray used) {
-            g.task(id, NeuronRowKernels::rowsF16, rows, halfs, x, out, used, capacity, width);
+        void dotTask(TaskGraph g, String id, KernelContext k, FloatArray halfs, FloatArray x, FloatArray ones,
+                     FloatArray out, IntArray used) {
+            g.task(id, NeuronRowKernels::rowsF16, k, rows, halfs, x, ones, out, used, width);
         }
 
         @Override
@@ -151,8 +163,9 @@ abstract sealed class DeviceRows permits DeviceRows.F16, DeviceRows.Q8 {
         }
 
         @Override
-        void dot(TaskGraph g, String id, FloatArray halfs, FloatArray x, FloatArray out, IntArray used) {
-            g.task(id, NeuronRowKernels::rowsQ8, quants, scales, halfs, x, out, used, capacity, width);
+        void dotTask(TaskGraph g, String id, KernelContext k, FloatArray halfs, FloatArray x, FloatArray ones,
+                     FloatArray out, IntArray used) {
+            g.task(id, NeuronRowKernels::rowsQ8, k, quants, scales, halfs, x, ones, out, used, width);
         }
 
         @Override

@@ -1,16 +1,28 @@
 package io.flashllm.tornado;
 
-import uk.ac.manchester.tornado.api.annotations.Parallel;
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
-import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 import uk.ac.manchester.tornado.api.types.arrays.Int8Array;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 
 /**
- * {@code out[r] = W[r] . x} with the weights in their file encoding on the device, dequantized as
- * they are read: one work item per row, which is all a decode step (one vector) can use. Rows are
- * {@code cols} wide; Q8_0 rows are {@code cols / 32} blocks, each a half scale and 32 signed bytes,
- * kept as two arrays so every element is a plain typed load. Halfs travel as their bit patterns
- * ({@link ShortArray}) and are decoded by {@link Halfs#decode} with its table {@code h}.
+ * Matrix-vector products with the weights in their file encoding on the device, dequantized as they
+ * are read. One work group per output ({@link WorkGroups}): its items take every
+ * {@link WorkGroups#SIZE}-th element of a row, so neighbouring items read neighbouring weights
+ * (coalesced), and {@link GroupReductions#sum} adds their partial sums.
+ *
+ * <p>Each product also does the element-wise steps around it, since on a GPU a task costs more to
+ * launch than a decode step's rows take to compute. With {@code normalize} 1 it applies RMSNorm to
+ * {@code x} first: every group sums {@code x^2} itself (a few thousand floats, from cache) and
+ * reads {@code x[c] * nw[c]}, scaling its dot product by the inverse RMS; without, {@code nw} is ones.
+ * {@code linear} adds a bias and, with {@code accumulate} 1, the result to {@code out} (the
+ * residual add); {@code gated} reads a gate row and an up row (rows {@code 2r} and {@code 2r+1},
+ * interleaved at load) and writes {@code act(gate) * (up + upBias)}.
+ *
+ * <p>Rows are {@code cols} wide; Q8_0 rows are {@code cols / 32} blocks, each a half scale and 32
+ * signed bytes, kept as two arrays so every element is a plain typed load. Halfs travel as their bit
+ * patterns ({@link ShortArray}) and are decoded by {@link Halfs#decode} with its table {@code h}.
  */
 public final class MatVecKernels {
     /** Elements per Q8_0 block (ggml's QK8_0). */
@@ -18,45 +30,117 @@ public final class MatVecKernels {
 
     private MatVecKernels() {}
 
-    public static void f32(FloatArray w, FloatArray x, FloatArray out, int rows, int cols) {
-        for (@Parallel int r = 0; r < rows; r++) {
-            int base = r * cols;
-            float sum = 0f;
-            for (int c = 0; c < cols; c++) {
-                sum += w.get(base + c) * x.get(c);
-            }
-            out.set(r, sum);
+    public static void f32(KernelContext k, FloatArray w, FloatArray x, FloatArray nw, float eps, int normalize,
+                           FloatArray bias, FloatArray out, int cols, int accumulate) {
+        int r = k.groupIdx;
+        float inv = inverseRms(k, x, cols, eps, normalize);
+        float total = GroupReductions.sum(k, partF32(k, w, x, nw, r * cols, cols));
+        store(k, out, r, total * inv + bias.get(r), accumulate);
+    }
+
+    public static void f16(KernelContext k, ShortArray w, FloatArray h, FloatArray x, FloatArray nw, float eps,
+                           int normalize, FloatArray bias, FloatArray out, int cols, int accumulate) {
+        int r = k.groupIdx;
+        float inv = inverseRms(k, x, cols, eps, normalize);
+        float total = GroupReductions.sum(k, partF16(k, w, h, x, nw, r * cols, cols));
+        store(k, out, r, total * inv + bias.get(r), accumulate);
+    }
+
+    public static void q8(KernelContext k, Int8Array quants, ShortArray scales, FloatArray h, FloatArray x,
+                          FloatArray nw, float eps, int normalize, FloatArray bias, FloatArray out, int cols,
+                          int accumulate) {
+        int r = k.groupIdx;
+        float inv = inverseRms(k, x, cols, eps, normalize);
+        float total = GroupReductions.sum(k, partQ8(k, quants, scales, h, x, nw, r * cols, cols));
+        store(k, out, r, total * inv + bias.get(r), accumulate);
+    }
+
+    public static void f32Gated(KernelContext k, FloatArray w, FloatArray x, FloatArray nw, float eps, int normalize,
+                                FloatArray upBias, FloatArray out, int cols, int kind, float threshold) {
+        int r = k.groupIdx;
+        float inv = inverseRms(k, x, cols, eps, normalize);
+        float gate = GroupReductions.sum(k, partF32(k, w, x, nw, 2 * r * cols, cols)) * inv;
+        float up = GroupReductions.sum(k, partF32(k, w, x, nw, (2 * r + 1) * cols, cols)) * inv;
+        if (k.localIdx == 0) {
+            out.set(r, VectorKernels.activation(gate, kind, threshold) * (up + upBias.get(r)));
         }
     }
 
-    public static void f16(ShortArray w, FloatArray h, FloatArray x, FloatArray out, int rows, int cols) {
-        for (@Parallel int r = 0; r < rows; r++) {
-            int base = r * cols;
-            float sum = 0f;
-            for (int c = 0; c < cols; c++) {
-                sum += Halfs.decode(w.get(base + c), h) * x.get(c);
-            }
-            out.set(r, sum);
+    public static void f16Gated(KernelContext k, ShortArray w, FloatArray h, FloatArray x, FloatArray nw, float eps,
+                                int normalize, FloatArray upBias, FloatArray out, int cols, int kind,
+                                float threshold) {
+        int r = k.groupIdx;
+        float inv = inverseRms(k, x, cols, eps, normalize);
+        float gate = GroupReductions.sum(k, partF16(k, w, h, x, nw, 2 * r * cols, cols)) * inv;
+        float up = GroupReductions.sum(k, partF16(k, w, h, x, nw, (2 * r + 1) * cols, cols)) * inv;
+        if (k.localIdx == 0) {
+            out.set(r, VectorKernels.activation(gate, kind, threshold) * (up + upBias.get(r)));
         }
     }
 
-    public static void q8(Int8Array quants, ShortArray scales, FloatArray h, FloatArray x, FloatArray out, int rows,
-                          int cols) {
-        for (@Parallel int r = 0; r < rows; r++) {
-            int blocks = cols / 32;
-            float sum = 0f;
-            for (int b = 0; b < blocks; b++) {
-                int block = r * blocks + b;
-                int q = block * 32;
-                int xi = b * 32;
-                // Integer quants times float activations, summed per block, scaled once per block.
-                float part = 0f;
-                for (int j = 0; j < 32; j++) {
-                    part += quants.get(q + j) * x.get(xi + j);
-                }
-                sum += part * Halfs.decode(scales.get(block), h);
+    public static void q8Gated(KernelContext k, Int8Array quants, ShortArray scales, FloatArray h, FloatArray x,
+                               FloatArray nw, float eps, int normalize, FloatArray upBias, FloatArray out, int cols,
+                               int kind, float threshold) {
+        int r = k.groupIdx;
+        float inv = inverseRms(k, x, cols, eps, normalize);
+        float gate = GroupReductions.sum(k, partQ8(k, quants, scales, h, x, nw, 2 * r * cols, cols)) * inv;
+        float up = GroupReductions.sum(k, partQ8(k, quants, scales, h, x, nw, (2 * r + 1) * cols, cols)) * inv;
+        if (k.localIdx == 0) {
+            out.set(r, VectorKernels.activation(gate, kind, threshold) * (up + upBias.get(r)));
+        }
+    }
+
+    /** {@code 1 / sqrt(mean(x^2) + eps)} over the group when {@code normalize} is 1, else 1. */
+    static float inverseRms(KernelContext k, FloatArray x, int n, float eps, int normalize) {
+        float inv = 1f;
+        if (normalize == 1) {
+            float ss = 0f;
+            for (int i = k.localIdx; i < n; i += WorkGroups.SIZE) {
+                float v = x.get(i);
+                ss += v * v;
             }
-            out.set(r, sum);
+            inv = 1f / TornadoMath.sqrt(GroupReductions.sum(k, ss) / n + eps);
+        }
+        return inv;
+    }
+
+    /** This item's share of {@code row . (x * nw)} for the row starting at element {@code base}. */
+    static float partF32(KernelContext k, FloatArray w, FloatArray x, FloatArray nw, int base, int cols) {
+        float sum = 0f;
+        for (int c = k.localIdx; c < cols; c += WorkGroups.SIZE) {
+            sum += w.get(base + c) * x.get(c) * nw.get(c);
+        }
+        return sum;
+    }
+
+    static float partF16(KernelContext k, ShortArray w, FloatArray h, FloatArray x, FloatArray nw, int base,
+                         int cols) {
+        float sum = 0f;
+        for (int c = k.localIdx; c < cols; c += WorkGroups.SIZE) {
+            sum += Halfs.decode(w.get(base + c), h) * x.get(c) * nw.get(c);
+        }
+        return sum;
+    }
+
+    static float partQ8(KernelContext k, Int8Array quants, ShortArray scales, FloatArray h, FloatArray x,
+                        FloatArray nw, int base, int cols) {
+        float sum = 0f;
+        // A warp's 32 items read one block: its scale is one broadcast load.
+        for (int c = k.localIdx; c < cols; c += WorkGroups.SIZE) {
+            int e = base + c;
+            sum += quants.get(e) * Halfs.decode(scales.get(e / Q8_BLOCK), h) * x.get(c) * nw.get(c);
+        }
+        return sum;
+    }
+
+    /** Item 0 writes {@code value}, added to what {@code out} holds when accumulating. */
+    static void store(KernelContext k, FloatArray out, int r, float value, int accumulate) {
+        if (k.localIdx == 0) {
+            float v = value;
+            if (accumulate == 1) {
+                v = v + out.get(r);
+            }
+            out.set(r, v);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.flashllm.tornado;
 
+import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.Int8Array;
@@ -10,7 +11,7 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * The sparse FFN over a device copy of a neuron cache: rows {@code 0..used[0]} of preallocated
  * matrices of {@code capacity} rows hold the gate row, up row and down column of one cached neuron
  * each (the paper's row-column bundle). The grid covers the capacity; {@code used} changes every
- * token, so it is read from a device array and work items past it do nothing.
+ * token, so it is read from a device array and work groups past it write zeros.
  *
  * <p>Halfs are bit patterns decoded with the table {@code hf} ({@link Halfs}).
  *
@@ -20,38 +21,36 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
 public final class NeuronRowKernels {
     private NeuronRowKernels() {}
 
-    /** {@code out[r] = W[r] . x} for cached rows, 0 for the free rest (F16 rows). */
-    public static void rowsF16(ShortArray w, FloatArray hf, FloatArray x, FloatArray out, IntArray used, int capacity,
-                               int cols) {
-        for (@Parallel int r = 0; r < capacity; r++) {
-            float sum = 0f;
-            if (r < used.get(0)) {
-                int base = r * cols;
-                for (int c = 0; c < cols; c++) {
-                    sum += Halfs.decode(w.get(base + c), hf) * x.get(c);
-                }
+    /**
+     * {@code out[r] = W[r] . x} for cached rows, 0 for the free rest (F16 rows): one work group per
+     * row, as {@link MatVecKernels} ({@code ones} in place of norm weights: {@code x} comes
+     * normalized). {@code used} is the same for the whole group, so its items all reach the
+     * reduction's barriers or none do.
+     */
+    public static void rowsF16(KernelContext k, ShortArray w, FloatArray hf, FloatArray x, FloatArray ones,
+                               FloatArray out, IntArray used, int cols) {
+        int r = k.groupIdx;
+        if (r < used.get(0)) {
+            float total = GroupReductions.sum(k, MatVecKernels.partF16(k, w, hf, x, ones, r * cols, cols));
+            if (k.localIdx == 0) {
+                out.set(r, total);
             }
-            out.set(r, sum);
+        } else if (k.localIdx == 0) {
+            out.set(r, 0f);
         }
     }
 
     /** As {@link #rowsF16} for Q8_0 rows (quants and per-block scales, see {@link MatVecKernels}). */
-    public static void rowsQ8(Int8Array quants, ShortArray scales, FloatArray hf, FloatArray x, FloatArray out,
-                              IntArray used, int capacity, int cols) {
-        for (@Parallel int r = 0; r < capacity; r++) {
-            float sum = 0f;
-            if (r < used.get(0)) {
-                int blocks = cols / 32;
-                for (int b = 0; b < blocks; b++) {
-                    int block = r * blocks + b;
-                    float part = 0f;
-                    for (int j = 0; j < 32; j++) {
-                        part += quants.get(block * 32 + j) * x.get(b * 32 + j);
-                    }
-                    sum += part * Halfs.decode(scales.get(block), hf);
-                }
+    public static void rowsQ8(KernelContext k, Int8Array quants, ShortArray scales, FloatArray hf, FloatArray x,
+                              FloatArray ones, FloatArray out, IntArray used, int cols) {
+        int r = k.groupIdx;
+        if (r < used.get(0)) {
+            float total = GroupReductions.sum(k, MatVecKernels.partQ8(k, quants, scales, hf, x, ones, r * cols, cols));
+            if (k.localIdx == 0) {
+                out.set(r, total);
             }
-            out.set(r, sum);
+        } else if (k.localIdx == 0) {
+            out.set(r, 0f);
         }
     }
 

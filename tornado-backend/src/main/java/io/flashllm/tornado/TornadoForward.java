@@ -103,7 +103,7 @@ final class TornadoForward implements DeviceForward {
 
     private void add(DecodeGraph g) {
         segments.add(g);
-        plans.add(new TornadoExecutionPlan(g.graph().snapshot()));
+        plans.add(g.groups().plan(g.graph().snapshot()));
     }
 
     int contextLength() {

@@ -4,21 +4,17 @@ import uk.ac.manchester.tornado.api.annotations.Parallel;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
-/** Element-wise steps between the products: residual adds, biases and the FFN activations. */
+/**
+ * Element-wise steps between the products that are not fused into them (MatVecKernels adds biases
+ * and residuals and applies the gate): OPT's ReLU and the neuron cache's activations.
+ */
 public final class VectorKernels {
-    /** Activation codes {@link #gated} takes (FfnActivation.Kind of the gated kinds). */
+    /** Activation codes {@link #activation} takes (FfnActivation.Kind of the gated kinds). */
     public static final int SILU = 0;
     public static final int RELU = 1;
     public static final int FATRELU = 2;
 
     private VectorKernels() {}
-
-    /** {@code x[i] += y[i]}: residual adds and biases. */
-    public static void add(FloatArray x, FloatArray y, int n) {
-        for (@Parallel int i = 0; i < n; i++) {
-            x.set(i, x.get(i) + y.get(i));
-        }
-    }
 
     /** OPT's ungated FFN: {@code x[i] = max(x[i], 0)} (its bias was added before). */
     public static void relu(FloatArray x, int n) {
@@ -43,16 +39,9 @@ public final class VectorKernels {
     }
 
     /**
-     * The gate of a gated FFN: {@code h[i] = act(gate[i]) * up[i]} for the first {@code n} neurons;
-     * act is SiLU, ReLU, or FATReLU (zero at or below {@code threshold}).
+     * The gate of a gated FFN over gate and up products already made: {@code h[i] = act(gate[i]) *
+     * (up[i] + bias[i])} for the first {@code n} neurons.
      */
-    public static void gated(FloatArray gate, FloatArray up, FloatArray h, int n, int kind, float threshold) {
-        for (@Parallel int i = 0; i < n; i++) {
-            h.set(i, activation(gate.get(i), kind, threshold) * up.get(i));
-        }
-    }
-
-    /** As {@link #gated} with a bias added to the up projection: {@code h[i] = act(gate[i]) * (up[i] + bias[i])}. */
     public static void gatedBias(FloatArray gate, FloatArray up, FloatArray bias, FloatArray h, int n, int kind,
                                  float threshold) {
         for (@Parallel int i = 0; i < n; i++) {

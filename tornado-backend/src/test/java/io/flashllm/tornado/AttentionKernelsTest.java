@@ -2,6 +2,7 @@ package io.flashllm.tornado;
 
 import org.junit.jupiter.api.Test;
 import uk.ac.manchester.tornado.api.ImmutableTaskGraph;
+import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
@@ -21,34 +22,37 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AttentionKernelsTest {
     static final float TOLERANCE = 1e-5f;
 
-    private void run(int window) throws TornadoExecutionPlanException {
-        int heads = 4, kvHeads = 2, group = heads / kvHeads, hd = 8, kvDim = kvHeads * hd, ctx = 12, layer = 1;
+    private void run(int window, int ctx, int hd) throws TornadoExecutionPlanException {
+        int heads = 4, kvHeads = 2, group = heads / kvHeads, kvDim = kvHeads * hd, layer = 1;
         int layerBase = layer * ctx * kvDim;
         float scale = (float) (1 / Math.sqrt(hd));
         Random rnd = new Random(window);
-        FloatArray q = new FloatArray(heads * hd), k = new FloatArray(kvDim), v = new FloatArray(kvDim);
+        int qDim = heads * hd;
+        FloatArray qkv = new FloatArray(qDim + 2 * kvDim);
         FloatArray keys = new FloatArray(2 * ctx * kvDim), values = new FloatArray(2 * ctx * kvDim);
         FloatArray scores = new FloatArray(heads * ctx), out = new FloatArray(heads * hd);
         IntArray pos = new IntArray(1);
         keys.init(0f);
         values.init(0f);
-        TaskGraph g = new TaskGraph("attention" + window)
-                .transferToDevice(DataTransferMode.EVERY_EXECUTION, q, k, v, pos)
+        String name = "attention" + window + "_" + ctx;
+        TaskGraph g = new TaskGraph(name)
+                .transferToDevice(DataTransferMode.EVERY_EXECUTION, qkv, pos)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, keys, values, scores)
-                .task("store", AttentionKernels::store, k, v, keys, values, pos, layerBase, kvDim)
-                .task("attend", AttentionKernels::attend, q, keys, values, scores, out, pos, layerBase, heads, group,
-                        hd, kvDim, ctx, window, scale)
+                .task("attend", AttentionKernels::attend, new KernelContext(), qkv, keys, values, scores, out, pos,
+                        layerBase, group, hd, qDim, kvDim, ctx, window, scale)
                 .transferToHost(DataTransferMode.EVERY_EXECUTION, out);
         ImmutableTaskGraph snapshot = g.snapshot();
         double[][] hostK = new double[ctx][kvDim], hostV = new double[ctx][kvDim];
-        try (TornadoExecutionPlan plan = new TornadoExecutionPlan(snapshot)) {
+        WorkGroups groups = new WorkGroups(name);
+        groups.launch("attend", heads);
+        try (TornadoExecutionPlan plan = groups.plan(snapshot)) {
             for (int p = 0; p < ctx; p++) {
-                for (int i = 0; i < heads * hd; i++) q.set(i, rnd.nextFloat() * 2 - 1);
+                for (int i = 0; i < qDim; i++) qkv.set(i, rnd.nextFloat() * 2 - 1);
                 for (int i = 0; i < kvDim; i++) {
-                    k.set(i, rnd.nextFloat() * 2 - 1);
-                    v.set(i, rnd.nextFloat() * 2 - 1);
-                    hostK[p][i] = k.get(i);
-                    hostV[p][i] = v.get(i);
+                    qkv.set(qDim + i, rnd.nextFloat() * 2 - 1);
+                    qkv.set(qDim + kvDim + i, rnd.nextFloat() * 2 - 1);
+                    hostK[p][i] = qkv.get(qDim + i);
+                    hostV[p][i] = qkv.get(qDim + kvDim + i);
                 }
                 pos.set(0, p);
                 plan.execute();
@@ -59,7 +63,7 @@ class AttentionKernelsTest {
                     double[] s = new double[p + 1];
                     double max = Double.NEGATIVE_INFINITY, sum = 0;
                     for (int t = first; t <= p; t++) {
-                        for (int d = 0; d < hd; d++) s[t] += q.get(h * hd + d) * hostK[t][kv + d];
+                        for (int d = 0; d < hd; d++) s[t] += qkv.get(h * hd + d) * hostK[t][kv + d];
                         s[t] *= scale;
                         max = Math.max(max, s[t]);
                     }
@@ -78,11 +82,18 @@ class AttentionKernelsTest {
 
     @Test
     void attendsOverEveryCachedPosition() throws TornadoExecutionPlanException {
-        run(0);
+        run(0, 12, 8);
     }
 
     @Test
     void slidingWindowSeesTheLastPositionsOnly() throws TornadoExecutionPlanException {
-        run(3);
+        run(3, 12, 8);
+    }
+
+    /** More positions and head dimensions than a work group has items: each item takes several. */
+    @Test
+    void aLongContextAndWideHeadsSpreadOverTheGroup() throws TornadoExecutionPlanException {
+        run(0, 300, 136);
+        run(200, 300, 8);
     }
 }
