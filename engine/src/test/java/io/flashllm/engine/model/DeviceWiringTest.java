@@ -99,6 +99,27 @@ class DeviceWiringTest {
         }
     }
 
+    /**
+     * A device sequence's CPU cache serves only the first token's cross-check, against a device that
+     * keeps F32 keys and values: it is F32 too, whatever the model's KV type, while CPU sequences keep
+     * the model's type.
+     */
+    @Test
+    void theCrossCheckRunsTheCpuWithAnF32Cache() {
+        try (LanguageModel lm = ModelLoader.loadLanguageModel(model,
+                new LoadOptions(1, 0, null, null, KvCacheType.F16))) {
+            long f16;
+            try (Transformer t = lm.newTransformer(32)) {
+                f16 = t.kvCacheBytes();
+            }
+            lm.useDevice(new CpuDevice(1f));
+            try (Transformer t = lm.newTransformer(32)) {
+                assertEquals(2 * f16, t.kvCacheBytes());
+                t.forward(1, 0);
+            }
+        }
+    }
+
     @Test
     void aDisagreeingDeviceIsSwitchedOffWithAnError() {
         CpuDevice dev = new CpuDevice(1.5f);
