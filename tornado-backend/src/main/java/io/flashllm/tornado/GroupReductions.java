@@ -6,7 +6,9 @@ import uk.ac.manchester.tornado.api.math.TornadoMath;
 /**
  * Sums and maxima across the {@link WorkGroups#SIZE} work items of a group, through local memory:
  * each item brings its partial value, a tree halves the count per step, and every item gets the
- * result. Every item of the group must call it (it holds barriers).
+ * result. Every item of the group must call it (it holds barriers). Two methods, not one with an
+ * operator flag: a branch on the flag inside the loop is a merge of float values, the construct
+ * TornadoVM 5.2 was seen to miscompile (decision 0005).
  */
 public final class GroupReductions {
     private GroupReductions() {}
