@@ -1,7 +1,6 @@
 package io.flashllm.tornado;
 
 import uk.ac.manchester.tornado.api.KernelContext;
-import uk.ac.manchester.tornado.api.math.TornadoMath;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.Int8Array;
 import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
@@ -94,12 +93,7 @@ public final class MatVecKernels {
     static float inverseRms(KernelContext k, FloatArray x, int n, float eps, int normalize) {
         float inv = 1f;
         if (normalize == 1) {
-            float ss = 0f;
-            for (int i = k.localIdx; i < n; i += WorkGroups.SIZE) {
-                float v = x.get(i);
-                ss += v * v;
-            }
-            inv = 1f / TornadoMath.sqrt(GroupReductions.sum(k, ss) / n + eps);
+            inv = NormKernels.inverseRms(k, x, n, eps);
         }
         return inv;
     }

@@ -16,15 +16,23 @@ public final class NormKernels {
 
     /** {@code out[i] = x[i] / sqrt(mean(x^2) + eps) * w[i]}. */
     public static void rmsnorm(KernelContext k, FloatArray x, FloatArray w, FloatArray out, int n, float eps) {
+        float inv = inverseRms(k, x, n, eps);
+        for (int i = k.localIdx; i < n; i += WorkGroups.SIZE) {
+            out.set(i, x.get(i) * inv * w.get(i));
+        }
+    }
+
+    /**
+     * {@code 1 / sqrt(mean(x^2) + eps)} over the group's items, every item getting it; also what the
+     * products that normalize their input ({@link MatVecKernels}) compute per group.
+     */
+    static float inverseRms(KernelContext k, FloatArray x, int n, float eps) {
         float ss = 0f;
         for (int i = k.localIdx; i < n; i += WorkGroups.SIZE) {
             float v = x.get(i);
             ss += v * v;
         }
-        float inv = 1f / TornadoMath.sqrt(GroupReductions.sum(k, ss) / n + eps);
-        for (int i = k.localIdx; i < n; i += WorkGroups.SIZE) {
-            out.set(i, x.get(i) * inv * w.get(i));
-        }
+        return 1f / TornadoMath.sqrt(GroupReductions.sum(k, ss) / n + eps);
     }
 
     /** {@code out[i] = (x[i] - mean) / sqrt(var + eps) * w[i] + b[i]} (mean, then variance: two passes, as the CPU does). */
