@@ -135,7 +135,7 @@ public abstract class RowKernel {
         if (Simd.L != 4) throw new IllegalStateException("the narrow kernels need 4 float lanes, have " + Simd.L);
         return switch (t) {
             case F32 -> new F32Kernel();
-            case F16 -> new F16Kernel();
+            case F16 -> f16Kernel();
             case BF16 -> new Bf16Kernel();
             case Q8_0 -> new Q8_0NarrowKernel();
             case Q4_0 -> new Q4_0NarrowKernel();
@@ -164,7 +164,7 @@ public abstract class RowKernel {
     private static RowKernel vectorKernel(GgmlType t) {
         return switch (t) {
             case F32 -> new F32Kernel();
-            case F16 -> new F16Kernel();
+            case F16 -> f16Kernel();
             case BF16 -> new Bf16Kernel();
             case Q8_0 -> new Q8_0Kernel();
             case Q4_0 -> new Q4_0Kernel();
@@ -173,6 +173,22 @@ public abstract class RowKernel {
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
             case Q5_K -> new Q5KKernel();
         };
+    }
+
+    /**
+     * {@link F16MultiplyKernel} unless the CPU is Intel's, whose cores take a microcode assist for
+     * the subnormal operands that kernel's multiply sees; there {@link F16Kernel}. The system
+     * property {@code flashllm.f16.widen} ({@code multiply} or {@code buffer}) overrides the choice.
+     */
+    static RowKernel f16Kernel() {
+        String widen = System.getProperty("flashllm.f16.widen", "");
+        boolean multiply = switch (widen) {
+            case "multiply" -> true;
+            case "buffer" -> false;
+            case "" -> !CpuVendor.isIntel();
+            default -> throw new IllegalArgumentException("flashllm.f16.widen must be multiply or buffer, got " + widen);
+        };
+        return multiply ? new F16MultiplyKernel() : new F16Kernel();
     }
 
     /** The kernel for {@code type} at the vector width in use: 512, 256 or 128 bits. */
