@@ -15,7 +15,8 @@ import static io.flashllm.kernels.cpu.Simd.S;
 import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
 /**
- * IEEE half floats. Rows are widened {@link #CHUNK} columns at a time (see {@link #widen}) by a
+ * IEEE half floats on Intel CPUs ({@link RowKernel#forType}; elsewhere {@link F16MultiplyKernel},
+ * which streams from DRAM twice as fast but hands subnormal operands to the multiplier). Rows are widened {@link #CHUNK} columns at a time (see {@link #widen}) by a
  * plain counted loop of {@link Float#float16ToFloat} into a per-thread buffer in L1, which C2
  * auto-vectorizes into {@code vcvtph2ps}: exact for every input (normals, subnormals, infinities,
  * NaNs; the scalar conversion is the same instruction), one conversion per 16 weights instead of

@@ -19,9 +19,10 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * shifted into a float's places and the result multiplied by 2^112, the difference of the two
  * exponent biases. That one multiply is exact for every finite half, subnormals and zeros included
  * (a subnormal half becomes a subnormal float operand and a normal product); an exponent of 31
- * (infinity, NaN) is then given a float's all-ones exponent with the payload kept. Four integer
- * operations, a multiply and a blend per vector, with no buffer between the load and the FMA, so
- * the rows stream from DRAM like {@link Bf16Kernel}'s.
+ * (infinity, NaN) is then given a float's all-ones exponent with the payload kept. Per vector: a
+ * widening, a shift, a mask and the multiply, then a mask, a compare and a blend for exponent 31,
+ * with no buffer between the load and the FMA, so the rows stream from DRAM like
+ * {@link Bf16Kernel}'s.
  *
  * <p>Where a multiply with a subnormal operand costs no more than another (AMD Zen; measured on a
  * Zen 4 with rows of nothing but subnormals), this is the F16 kernel: on the Zen 4 one core
