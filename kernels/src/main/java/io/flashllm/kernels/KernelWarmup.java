@@ -59,6 +59,7 @@ public final class KernelWarmup {
         for (int i = 0; i < CALLS; i++) {
             TileDot.dot4x4(tile, 64, xs, 0, 4, 0, res);
             TileDot.dot4(tile, 64, xs, 0, 4, 0, res);
+            TileDot.dot4x1(tile, 64, xs, 1, 4, 0, res);
             res[0] += TileDot.dot(tile, 0, 64, xs, 0);
         }
         sink += res[0];

@@ -258,9 +258,7 @@ public final class MatVec {
                 for (int i = 0; i < ROW_TILE; i++) k.dequant(s, (r + i) * rb, cols, tile, i * cols);
                 int b = 0;
                 for (; b + BATCH_TILE <= batch; b += BATCH_TILE) TileDot.dot4x4(tile, cols, x, b, rows, r, out);
-                for (; b < batch; b++) {
-                    for (int i = 0; i < ROW_TILE; i++) out[b * rows + r + i] = TileDot.dot(tile, i * cols, cols, x, b * cols);
-                }
+                for (; b < batch; b++) TileDot.dot4x1(tile, cols, x, b, rows, r, out);
             }
             for (; r < to; r++) {
                 k.dequant(s, r * rb, cols, tile, 0);

@@ -3,6 +3,7 @@ package io.flashllm.engine.model;
 import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.kernels.Parallel;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -10,7 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * A loaded model's shared, read-only part: config, weights, FFN and the thread pool. Each sequence
  * gets its own {@link Transformer} (KV cache and activations). Forward passes of different
  * sequences take turns on {@link #lock()}: they share the pool and the FFN's scratch space, and two
- * of them at once would only halve each other's cores.
+ * of them at once would only halve each other's cores. Decode steps of four or more sequences that
+ * arrive together run as one pass ({@link DecodeBatcher}).
  */
 public final class LanguageModel implements AutoCloseable {
     private final ModelConfig config;
@@ -30,6 +32,14 @@ public final class LanguageModel implements AutoCloseable {
     private volatile DeviceBackend attached;
     // Set once the first sequence has passed the device cross-check (logged once per model).
     private final AtomicBoolean deviceAnnounced = new AtomicBoolean();
+    // Concurrent sequences' decode steps, batched (null: -Dflashllm.batchDecode=false, each step alone);
+    // -Dflashllm.batch.waitMicros: how long a batch waits for the sequences that decoded lately.
+    private final DecodeBatcher batcher = Boolean.parseBoolean(System.getProperty("flashllm.batchDecode", "true"))
+            ? new DecodeBatcher(TimeUnit.MICROSECONDS.toNanos(
+                    Long.getLong("flashllm.batch.waitMicros", DecodeBatcher.DEFAULT_WAIT_MICROS)))
+            : null;
+    // A batch's logits, one row per sequence (allocated by the first batch; guarded by the lock).
+    private float[] batchLogits;
 
     /**
      * @param resources closed with the model after the FFN and the pool (the mapped files)
@@ -67,6 +77,16 @@ public final class LanguageModel implements AutoCloseable {
 
     ReentrantLock lock() {
         return lock;
+    }
+
+    DecodeBatcher batcher() {
+        return batcher;
+    }
+
+    /** {@link DecodeBatcher#MAX_ROWS} rows of logits for a decode batch; the caller holds {@link #lock()}. */
+    float[] batchLogits() {
+        if (batchLogits == null) batchLogits = new float[DecodeBatcher.MAX_ROWS * config.vocabSize()];
+        return batchLogits;
     }
 
     /**

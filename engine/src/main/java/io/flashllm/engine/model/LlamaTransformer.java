@@ -6,6 +6,8 @@ import io.flashllm.kernels.MatVec;
 import io.flashllm.kernels.Ops;
 import io.flashllm.kernels.WeightTensor;
 
+import java.util.List;
+
 /**
  * The Llama forward pass (Llama 2/3, Mistral, Qwen2, ReLU-fied Llama): pre-norm blocks of RMSNorm,
  * rotary grouped-query attention with optional q/k/v biases, RMSNorm and a gated FFN, each added to
@@ -74,6 +76,39 @@ final class LlamaTransformer extends Transformer {
     /** The same pass for consecutive prompt tokens: matmuls over the batch, causal attention per token. */
     @Override
     protected void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits) {
+        passRows(tokens, off, count, startPos, null);
+        if (wantLogits) {
+            Ops.rmsnorm(x, 0, batch.x, (count - 1) * config.dim(), config.dim(), w.outputNorm(), eps);
+            MatVec.matvec(parallel, w.output(), x, logits);
+        }
+    }
+
+    @Override
+    protected boolean decodesInRows() {
+        return true;
+    }
+
+    /** Several sequences' decode steps: the prompt's pass with each row at its own sequence's position and cache. */
+    @Override
+    protected void stepRows(List<DecodeBatcher.Step> rows) {
+        int count = rows.size();
+        int dim = config.dim();
+        int vocab = config.vocabSize();
+        Batch bt = batch();
+        for (int b = 0; b < count; b++) bt.tokens[b] = rows.get(b).token;
+        passRows(bt.tokens, 0, count, 0, rows);
+        for (int b = 0; b < count; b++) Ops.rmsnorm(bt.xb, b * dim, bt.x, b * dim, dim, w.outputNorm(), eps);
+        float[] out = model.batchLogits();
+        MatVec.matmul(parallel, w.output(), bt.xb, count, out);
+        for (int b = 0; b < count; b++) System.arraycopy(out, b * vocab, rows.get(b).sequence.logitsBuffer(), 0, vocab);
+    }
+
+    /**
+     * {@code count} tokens through every layer into {@link #batch}'s x: matmuls over the rows; row b
+     * at position {@code startPos + b} of this sequence, or, for a decode batch ({@code rows} not
+     * null), at its step's position in its step's sequence.
+     */
+    private void passRows(int[] tokens, int off, int count, int startPos, List<DecodeBatcher.Step> rows) {
         Batch bt = batch();
         int dim = config.dim();
         int qDim = config.qDim();
@@ -88,11 +123,17 @@ final class LlamaTransformer extends Transformer {
             linearBatch(lw.wk(), lw.bk(), bt.xb, count, bt.k, kvDim);
             linearBatch(lw.wv(), lw.bv(), bt.xb, count, bt.v, kvDim);
             for (int b = 0; b < count; b++) {
-                rotate(bt.q, b * qDim, config.heads(), startPos + b);
-                rotate(bt.k, b * kvDim, config.kvHeads(), startPos + b);
-                cache.store(l, startPos + b, bt.k, b * kvDim, bt.v, b * kvDim);
+                int pos = rows == null ? startPos + b : rows.get(b).pos;
+                KvCache kv = rows == null ? cache : rows.get(b).sequence.cache;
+                rotate(bt.q, b * qDim, config.heads(), pos);
+                rotate(bt.k, b * kvDim, config.kvHeads(), pos);
+                kv.store(l, pos, bt.k, b * kvDim, bt.v, b * kvDim);
             }
-            attention(l, startPos, count, bt.q, bt.att);
+            if (rows == null) {
+                attention(l, startPos, count, bt.q, bt.att);
+            } else {
+                attentionRows(l, rows, bt.q, bt.att);
+            }
             linearBatch(lw.wo(), lw.bo(), bt.att, count, bt.xb, dim);
             add(bt.x, bt.xb, count * dim);
 
@@ -100,22 +141,17 @@ final class LlamaTransformer extends Transformer {
             feedForwardBatch(ffn, l, bt.xb, count, bt.ffnOut, xb, ffnOut);
             add(bt.x, bt.ffnOut, count * dim);
         }
-
-        if (wantLogits) {
-            Ops.rmsnorm(x, 0, bt.x, (count - 1) * dim, dim, w.outputNorm(), eps);
-            MatVec.matvec(parallel, w.output(), x, logits);
-        }
     }
 
     /** Activations of a prompt batch, row-major, {@link #MAX_BATCH} rows. */
-    private record Batch(float[] x, float[] xb, float[] q, float[] k, float[] v, float[] att, float[] ffnOut) {}
+    private record Batch(float[] x, float[] xb, float[] q, float[] k, float[] v, float[] att, float[] ffnOut, int[] tokens) {}
 
     private Batch batch() {
         if (batch == null) {
             int n = MAX_BATCH;
             batch = new Batch(new float[n * config.dim()], new float[n * config.dim()], new float[n * config.qDim()],
                     new float[n * config.kvDim()], new float[n * config.kvDim()], new float[n * config.qDim()],
-                    new float[n * config.dim()]);
+                    new float[n * config.dim()], new int[DecodeBatcher.MAX_ROWS]);
         }
         return batch;
     }

@@ -5,6 +5,7 @@ import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.kernels.Ops;
 import io.flashllm.kernels.Parallel;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -38,11 +39,16 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
     private int attCount;
     private float[] attQ;
     private float[] attO;
+    // Rows of other sequences (a decode batch): row b attends over attRows[b]'s cache at its position; null: this one's.
+    private List<DecodeBatcher.Step> attRows;
     private final Parallel.RangeBody attendHeads = this::attendHeads;
     // The device this sequence runs on (null: the CPU), fixed at creation; its state opens on the first token.
     private final DeviceBackend device;
     private DeviceForward deviceForward;
     private boolean deviceChecked;
+    private volatile boolean closed;
+    // This sequence's step in a decode batch, reused token after token.
+    private final DecodeBatcher.Step decodeStep = new DecodeBatcher.Step(this);
 
     protected Transformer(LanguageModel model, int contextLength, KvCacheType kvType) {
         this.model = model;
@@ -84,6 +90,8 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
      */
     public final float[] forward(int token, int pos) {
         checkStep(token, pos, 1);
+        DecodeBatcher batcher = model.batcher();
+        if (batcher != null && device == null && decodesInRows()) return forwardWithOthers(batcher, token, pos);
         ReentrantLock lock = model.lock();
         lock.lock();
         try {
@@ -96,6 +104,47 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * {@link #forward(int, int)} through the model's {@link DecodeBatcher}: this step runs in one
+     * batch with the steps other sequences have pending, led by whichever thread holds the lock first.
+     */
+    private float[] forwardWithOthers(DecodeBatcher batcher, int token, int pos) {
+        DecodeBatcher.Step own = decodeStep;
+        own.reset(token, pos);
+        batcher.enqueue(own);
+        ReentrantLock lock = model.lock();
+        lock.lock();
+        try {
+            if (!own.done()) {
+                List<DecodeBatcher.Step> batch;
+                try {
+                    batch = batcher.take(own);
+                } catch (InterruptedException e) {
+                    batcher.withdraw(own);
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while waiting to decode", e);
+                }
+                try {
+                    if (batch.size() >= DecodeBatcher.MIN_ROWS) {
+                        stepRows(batch);
+                    } else {
+                        for (DecodeBatcher.Step s : batch) s.sequence.step(s.token, s.pos, true);
+                    }
+                } catch (RuntimeException | Error e) {
+                    DecodeBatcher.finish(batch, e);
+                    throw e;
+                }
+                DecodeBatcher.finish(batch, null);
+            }
+        } finally {
+            lock.unlock();
+        }
+        Throwable failure = own.failure();
+        if (failure instanceof RuntimeException r) throw r;
+        if (failure instanceof Error err) throw err;
+        return logits;
     }
 
     /**
@@ -168,6 +217,30 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
     /** {@code count} consecutive tokens through every layer; the classifier for the last one when {@code wantLogits}. */
     protected abstract void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits);
 
+    /** Whether {@link #stepRows} runs: decode steps of several sequences in one pass. */
+    protected boolean decodesInRows() {
+        return false;
+    }
+
+    /**
+     * One decode step of each of the batch's sequences (this one among them) in one pass through the
+     * layers, each row attending over its own sequence's cache; each sequence's logits into its own
+     * buffer. Only where {@link #decodesInRows()}.
+     */
+    protected void stepRows(List<DecodeBatcher.Step> batch) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes one sequence at a time");
+    }
+
+    /** The buffer {@link #forward(int, int)} returns, for the sequence leading a batch that holds this one. */
+    final float[] logitsBuffer() {
+        return logits;
+    }
+
+    /** Whether {@link #close()} has run. */
+    final boolean isClosed() {
+        return closed;
+    }
+
     private void checkStep(int token, int pos, int count) {
         if (token < 0 || token >= config.vocabSize()) {
             throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + config.vocabSize());
@@ -199,6 +272,19 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
     }
 
     /**
+     * Attention for a decode batch: query row b of {@code qs} is the step of {@code rows.get(b)}'s
+     * sequence and attends over that sequence's cache, positions 0..its pos (keys and values stored).
+     */
+    protected final void attentionRows(int layer, List<DecodeBatcher.Step> rows, float[] qs, float[] outs) {
+        attRows = rows;
+        try {
+            attention(layer, 0, rows.size(), qs, outs);
+        } finally {
+            attRows = null;
+        }
+    }
+
+    /**
      * Units {@code from..to} of the attention: unit u is part {@code u % attentionParts} of the query
      * heads that share kv head {@code u / attentionParts}, each part attending as one group.
      */
@@ -215,10 +301,11 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
             if (heads <= 0) continue;
             for (int b = 0; b < attCount; b++) {
                 int at = b * qDim + h0 * hd;
-                int last = attStart + b;
+                Transformer seq = attRows == null ? this : attRows.get(b).sequence;
+                int last = attRows == null ? attStart + b : attRows.get(b).pos;
                 int first = window > 0 ? Math.max(0, last - window + 1) : 0;
-                Attention.attendGroup(cache, attLayer, kvHead, heads, hd, attQ, at, first, last, attentionScale,
-                        scores, h0 * contextLength, contextLength, attO, at);
+                Attention.attendGroup(seq.cache, attLayer, kvHead, heads, hd, attQ, at, first, last, attentionScale,
+                        seq.scores, h0 * seq.contextLength, seq.contextLength, attO, at);
             }
         }
     }
@@ -245,6 +332,10 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
 
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
+        DecodeBatcher batcher = model.batcher();
+        if (batcher != null) batcher.closed();
         if (deviceForward != null) deviceForward.close();
         cache.close();
     }

@@ -124,4 +124,28 @@ public final class TileDot {
         out[(b + 2) * rows + r] = s2;
         out[(b + 3) * rows + r] = s3;
     }
+
+    /**
+     * Four decoded weight rows ({@code w[i*cols ..]}, i = 0..3) times activation row {@code b}: the
+     * batch's rows left over after the 4x4 tiles. Each activation vector feeds four FMAs, where one
+     * {@link #dot} per weight row loaded it four times. Writes {@code out[b*rows + r+i]}.
+     */
+    public static void dot4x1(float[] w, int cols, float[] x, int b, int rows, int r, float[] out) {
+        int w1 = cols, w2 = 2 * cols, w3 = 3 * cols;
+        int x0 = b * cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        int c = 0;
+        for (; c <= cols - L; c += L) {
+            FloatVector v = FloatVector.fromArray(F, x, x0 + c);
+            a0 = FloatVector.fromArray(F, w, c).fma(v, a0);
+            a1 = FloatVector.fromArray(F, w, w1 + c).fma(v, a1);
+            a2 = FloatVector.fromArray(F, w, w2 + c).fma(v, a2);
+            a3 = FloatVector.fromArray(F, w, w3 + c).fma(v, a3);
+        }
+        int o = b * rows + r;
+        out[o] = tail(a0.reduceLanes(VectorOperators.ADD), w, 0, x, x0, c, cols);
+        out[o + 1] = tail(a1.reduceLanes(VectorOperators.ADD), w, w1, x, x0, c, cols);
+        out[o + 2] = tail(a2.reduceLanes(VectorOperators.ADD), w, w2, x, x0, c, cols);
+        out[o + 3] = tail(a3.reduceLanes(VectorOperators.ADD), w, w3, x, x0, c, cols);
+    }
 }

@@ -1,0 +1,167 @@
+package io.flashllm.engine.model;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Decode steps of concurrent sequences of one model, run as one batch: each weight is read once for
+ * every sequence's next token instead of once per sequence, so on a memory-bound model N sequences
+ * decode nearly as fast together as one alone (llama.cpp's server batches its slots the same way).
+ *
+ * <p>A sequence's step is enqueued here, then its thread takes the model's lock. The first thread
+ * to hold the lock with its step not yet done leads: it waits (2 ms unless configured) for the
+ * sequences that decoded lately to enqueue their next steps, takes its own and up to
+ * {@link #MAX_ROWS} - 1 others, runs them and marks them done; the other threads then find theirs
+ * done when they get the lock. A sequence that stopped decoding costs one such wait, which drops
+ * it from those waited for. A step that comes alone runs exactly as without batching.
+ */
+final class DecodeBatcher {
+    /**
+     * Sequences decoded in one batch at most: below the 8 rows from which the matrix products
+     * switch to the prompt's panel kernel, whose 16-lane tiles cost as much for 8 rows as for 16
+     * (KernelBench `--batch`, Q8_0 on a Zen 4: 4 rows 2.2 ms, 7 rows 3.5, 8 rows 5.7, one row 0.77).
+     */
+    static final int MAX_ROWS = 7;
+    /**
+     * Fewer steps than this run one after another (each as it would alone): two or three rows cost
+     * more through the small-batch products than as separate ones (2.2 and 2.6 ms against 1.5 and 2.3).
+     */
+    static final int MIN_ROWS = 4;
+    /**
+     * How long a leader waits by default for the sequences that decoded lately: covers a sampler
+     * and an HTTP write between two steps, far below a step of any model worth batching.
+     */
+    static final long DEFAULT_WAIT_MICROS = 2_000;
+
+    /** One sequence's next decode step: one object per sequence, reused for every step. */
+    static final class Step {
+        final Transformer sequence;
+        // Written by the sequence's thread before it enqueues the step, read by the leader after
+        // taking it from the queue (both under this batcher's monitor).
+        int token;
+        int pos;
+        private boolean done;      // guarded by the model lock (written by the leader, read after taking it)
+        private Throwable failure;
+
+        Step(Transformer sequence) {
+            this.sequence = sequence;
+        }
+
+        /** Makes this the sequence's next step; its thread then {@link #enqueue}s it. */
+        void reset(int token, int pos) {
+            this.token = token;
+            this.pos = pos;
+            this.done = false;
+            this.failure = null;
+        }
+
+        boolean done() {
+            return done;
+        }
+
+        Throwable failure() {
+            return failure;
+        }
+    }
+
+    private final ArrayDeque<Step> pending = new ArrayDeque<>();
+    /**
+     * Sequences that decoded lately: a leader waits for these (identity: a sequence is its
+     * transformer). Each batch adds its sequences; a wait that runs out drops those still missing.
+     */
+    private final Map<Transformer, Boolean> recent = new IdentityHashMap<>();
+    private final long waitNanos;
+    // The list take() returns, reused: one leader at a time holds the model lock while it uses it.
+    private final List<Step> batch = new ArrayList<>(MAX_ROWS);
+    private long batches;
+    private long batchedSteps;
+
+    DecodeBatcher(long waitNanos) {
+        this.waitNanos = waitNanos;
+    }
+
+    void enqueue(Step step) {
+        synchronized (this) {
+            pending.addLast(step);
+            notifyAll();
+        }
+    }
+
+    /**
+     * The steps to run now, {@code own} first, for a leader holding the model lock: waits until every
+     * open sequence that decoded lately has a step pending (or {@link #MAX_ROWS} are), at most
+     * the configured wait.
+     */
+    List<Step> take(Step own) throws InterruptedException {
+        synchronized (this) {
+            long deadline = System.nanoTime() + waitNanos;
+            boolean complete;
+            while (!(complete = pending.size() >= MAX_ROWS || recentArePending())) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) break;
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            if (!complete) recent.keySet().removeIf(t -> !isPending(t));
+            List<Step> batch = this.batch;
+            batch.clear();
+            pending.remove(own);
+            batch.add(own);
+            while (batch.size() < MAX_ROWS && !pending.isEmpty()) batch.add(pending.pollFirst());
+            for (Step s : batch) recent.put(s.sequence, Boolean.TRUE);
+            recent.keySet().removeIf(Transformer::isClosed);
+            batches++;
+            if (batch.size() >= MIN_ROWS) batchedSteps += batch.size();
+            return batch;
+        }
+    }
+
+    /** A sequence closed: a leader waiting for it stops waiting. */
+    void closed() {
+        synchronized (this) {
+            notifyAll();
+        }
+    }
+
+    /** Takes back a step its thread gave up on before it ran (the leader was interrupted while waiting). */
+    void withdraw(Step step) {
+        synchronized (this) {
+            pending.remove(step);
+        }
+    }
+
+    /** Decode steps that ran in one pass with others ({@link #MIN_ROWS} or more), since the model loaded. */
+    synchronized long batchedSteps() {
+        return batchedSteps;
+    }
+
+    /** Batches led, single steps included. */
+    synchronized long batches() {
+        return batches;
+    }
+
+    private boolean recentArePending() {
+        for (Transformer t : recent.keySet()) {
+            if (!t.isClosed() && !isPending(t)) return false;
+        }
+        return true;
+    }
+
+    private boolean isPending(Transformer t) {
+        for (Step s : pending) {
+            if (s.sequence == t) return true;
+        }
+        return false;
+    }
+
+    /** Marks the batch's steps done (with the failure that ended it, or null); the caller holds the model lock. */
+    static void finish(List<Step> batch, Throwable failure) {
+        for (Step s : batch) {
+            s.failure = failure;
+            s.done = true;
+        }
+    }
+}
