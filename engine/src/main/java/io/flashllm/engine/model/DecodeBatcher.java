@@ -9,15 +9,18 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Decode steps of concurrent sequences of one model, run as one batch: each weight is read once for
- * every sequence's next token instead of once per sequence, so on a memory-bound model N sequences
- * decode nearly as fast together as one alone (llama.cpp's server batches its slots the same way).
+ * every sequence's next token instead of once per sequence (llama.cpp's server batches its slots
+ * the same way). What that gains depends on whether the small-batch products are bound by memory
+ * or by the CPU's multiply-adds: on a 2-core Zen 4, six streams of a 1.1B Q8_0 model 1.16x
+ * (docs/benchmarks.md §6).
  *
  * <p>A sequence's step is enqueued here, then its thread takes the model's lock. The first thread
  * to hold the lock with its step not yet done leads: it waits (2 ms unless configured) for the
  * sequences that decoded lately to enqueue their next steps, takes its own and up to
  * {@link #MAX_ROWS} - 1 others, runs them and marks them done; the other threads then find theirs
  * done when they get the lock. A sequence that stopped decoding costs one such wait, which drops
- * it from those waited for. A step that comes alone runs exactly as without batching.
+ * it from those waited for. Fewer than {@link #MIN_ROWS} steps run one after another, each exactly
+ * as without batching.
  */
 final class DecodeBatcher {
     /**
@@ -65,6 +68,12 @@ final class DecodeBatcher {
 
         Throwable failure() {
             return failure;
+        }
+
+        /** Marks this step done (with the failure that ended it, or null); the caller holds the model lock. */
+        void finish(Throwable failure) {
+            this.failure = failure;
+            this.done = true;
         }
     }
 
@@ -155,13 +164,5 @@ final class DecodeBatcher {
             if (s.sequence == t) return true;
         }
         return false;
-    }
-
-    /** Marks the batch's steps done (with the failure that ended it, or null); the caller holds the model lock. */
-    static void finish(List<Step> batch, Throwable failure) {
-        for (Step s : batch) {
-            s.failure = failure;
-            s.done = true;
-        }
     }
 }

@@ -126,17 +126,25 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while waiting to decode", e);
                 }
-                try {
-                    if (batch.size() >= DecodeBatcher.MIN_ROWS) {
+                if (batch.size() >= DecodeBatcher.MIN_ROWS) {
+                    try {
                         stepRows(batch);
-                    } else {
-                        for (DecodeBatcher.Step s : batch) s.sequence.step(s.token, s.pos, true);
+                    } catch (RuntimeException | Error e) {
+                        for (DecodeBatcher.Step s : batch) s.finish(e);
+                        throw e;
                     }
-                } catch (RuntimeException | Error e) {
-                    DecodeBatcher.finish(batch, e);
-                    throw e;
+                    for (DecodeBatcher.Step s : batch) s.finish(null);
+                } else {
+                    // One after another, each as it would run alone; a failure is its own sequence's.
+                    for (DecodeBatcher.Step s : batch) {
+                        try {
+                            s.sequence.step(s.token, s.pos, true);
+                            s.finish(null);
+                        } catch (RuntimeException | Error e) {
+                            s.finish(e);
+                        }
+                    }
                 }
-                DecodeBatcher.finish(batch, null);
             }
         } finally {
             lock.unlock();
