@@ -11,14 +11,14 @@ import java.util.concurrent.TimeUnit;
  * Decode steps of concurrent sequences of one model, run as one batch: each weight is read once for
  * every sequence's next token instead of once per sequence (llama.cpp's server batches its slots
  * the same way). What that gains depends on whether the small-batch products are bound by memory
- * or by the CPU's multiply-adds: on a 2-core Zen 4, six streams of a 1.1B Q8_0 model 1.16x
+ * or by the CPU's multiply-adds: on a 2-core Zen 4, four to six streams of a 1.1B Q8_0 model 1.14-1.22x
  * (docs/benchmarks.md §6).
  *
- * <p>A sequence's step is enqueued here, then its thread takes the model's lock. The first thread
- * to hold the lock with its step not yet done leads: it waits (2 ms unless configured) for the
- * sequences that decoded lately to enqueue their next steps, takes its own and up to
- * {@link #MAX_ROWS} - 1 others, runs them and marks them done; the other threads then find theirs
- * done when they get the lock. A sequence that stopped decoding costs one such wait, which drops
+ * <p>A sequence's step is enqueued here; one thread at a time leads ({@link #awaitTurn}): it takes
+ * the model's lock, waits (2 ms unless configured) for the sequences that decoded lately to enqueue
+ * their next steps, takes its own and up to {@link #MAX_ROWS} - 1 others, runs them and marks them
+ * done ({@link #complete}); the other threads wait here for their step to be done or for their turn
+ * to lead. A sequence that stopped decoding costs one such wait, which drops
  * it from those waited for. Fewer than {@link #MIN_ROWS} steps run one after another, each exactly
  * as without batching.
  */
@@ -47,8 +47,8 @@ final class DecodeBatcher {
         // taking it from the queue (both under this batcher's monitor).
         int token;
         int pos;
-        private boolean done;      // guarded by the model lock (written by the leader, read after taking it)
-        private Throwable failure;
+        private boolean done;      // guarded by the batcher's monitor
+        private Throwable failure; // written by the leader, published by complete()
 
         Step(Transformer sequence) {
             this.sequence = sequence;
@@ -62,18 +62,13 @@ final class DecodeBatcher {
             this.failure = null;
         }
 
-        boolean done() {
-            return done;
-        }
-
         Throwable failure() {
             return failure;
         }
 
-        /** Marks this step done (with the failure that ended it, or null); the caller holds the model lock. */
-        void finish(Throwable failure) {
+        /** Records the failure that ended this step; {@link #complete} then marks it done. */
+        void fail(Throwable failure) {
             this.failure = failure;
-            this.done = true;
         }
     }
 
@@ -86,6 +81,7 @@ final class DecodeBatcher {
     private final long waitNanos;
     // The list take() returns, reused: one leader at a time holds the model lock while it uses it.
     private final List<Step> batch = new ArrayList<>(MAX_ROWS);
+    private boolean leading;
     private long batches;
     private long batchedSteps;
 
@@ -97,6 +93,25 @@ final class DecodeBatcher {
         synchronized (this) {
             pending.addLast(step);
             notifyAll();
+        }
+    }
+
+    /**
+     * Waits until {@code own} is done (false) or no batch is being led and this thread leads the
+     * next one (true; it must then take the model's lock, {@link #take} and {@link #complete}).
+     * Waiting here, not on the model's lock, lets a thread whose step a batch ran return and
+     * enqueue its next step while the next leader waits for it.
+     */
+    boolean awaitTurn(Step own) throws InterruptedException {
+        synchronized (this) {
+            while (!own.done) {
+                if (!leading) {
+                    leading = true;
+                    return true;
+                }
+                wait();
+            }
+            return false;
         }
     }
 
@@ -125,6 +140,15 @@ final class DecodeBatcher {
             batches++;
             if (batch.size() >= MIN_ROWS) batchedSteps += batch.size();
             return batch;
+        }
+    }
+
+    /** Marks the batch's steps done and ends this leader's turn (the batch may be empty: a leader that failed before taking). */
+    void complete(List<Step> batch) {
+        synchronized (this) {
+            for (Step s : batch) s.done = true;
+            leading = false;
+            notifyAll();
         }
     }
 

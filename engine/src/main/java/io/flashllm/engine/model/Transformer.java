@@ -114,45 +114,54 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         DecodeBatcher.Step own = decodeStep;
         own.reset(token, pos);
         batcher.enqueue(own);
+        boolean lead;
+        try {
+            lead = batcher.awaitTurn(own);
+        } catch (InterruptedException e) {
+            batcher.withdraw(own);
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting to decode", e);
+        }
+        if (lead) lead(batcher, own);
+        Throwable failure = own.failure();
+        if (failure instanceof RuntimeException r) throw r;
+        if (failure instanceof Error err) throw err;
+        return logits;
+    }
+
+    /** This thread's turn to lead a decode batch that holds {@code own}: runs it under the model's lock. */
+    private void lead(DecodeBatcher batcher, DecodeBatcher.Step own) {
+        List<DecodeBatcher.Step> batch = List.of();
         ReentrantLock lock = model.lock();
         lock.lock();
         try {
-            if (!own.done()) {
-                List<DecodeBatcher.Step> batch;
+            try {
+                batch = batcher.take(own);
+            } catch (InterruptedException e) {
+                batcher.withdraw(own);
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting to decode", e);
+            }
+            if (batch.size() >= DecodeBatcher.MIN_ROWS) {
                 try {
-                    batch = batcher.take(own);
-                } catch (InterruptedException e) {
-                    batcher.withdraw(own);
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted while waiting to decode", e);
+                    stepRows(batch);
+                } catch (RuntimeException | Error e) {
+                    for (DecodeBatcher.Step s : batch) s.fail(e);
                 }
-                if (batch.size() >= DecodeBatcher.MIN_ROWS) {
+            } else {
+                // One after another, each as it would run alone; a failure is its own sequence's.
+                for (DecodeBatcher.Step s : batch) {
                     try {
-                        stepRows(batch);
+                        s.sequence.step(s.token, s.pos, true);
                     } catch (RuntimeException | Error e) {
-                        for (DecodeBatcher.Step s : batch) s.finish(e);
-                        throw e;
-                    }
-                    for (DecodeBatcher.Step s : batch) s.finish(null);
-                } else {
-                    // One after another, each as it would run alone; a failure is its own sequence's.
-                    for (DecodeBatcher.Step s : batch) {
-                        try {
-                            s.sequence.step(s.token, s.pos, true);
-                            s.finish(null);
-                        } catch (RuntimeException | Error e) {
-                            s.finish(e);
-                        }
+                        s.fail(e);
                     }
                 }
             }
         } finally {
             lock.unlock();
+            batcher.complete(batch);
         }
-        Throwable failure = own.failure();
-        if (failure instanceof RuntimeException r) throw r;
-        if (failure instanceof Error err) throw err;
-        return logits;
     }
 
     /**
