@@ -83,6 +83,7 @@ final class DecodeBatcher {
     private final List<Step> batch = new ArrayList<>(MAX_ROWS);
     private boolean leading;
     private long batches;
+    private long waitsRunOut;
     private long batchedSteps;
 
     DecodeBatcher(long waitNanos) {
@@ -129,7 +130,10 @@ final class DecodeBatcher {
                 if (left <= 0) break;
                 TimeUnit.NANOSECONDS.timedWait(this, left);
             }
-            if (!complete) recent.keySet().removeIf(t -> !isPending(t));
+            if (!complete) {
+                waitsRunOut++;
+                recent.keySet().removeIf(t -> !isPending(t));
+            }
             List<Step> batch = this.batch;
             batch.clear();
             pending.remove(own);
@@ -169,6 +173,11 @@ final class DecodeBatcher {
     /** Decode steps that ran in one pass with others ({@link #MIN_ROWS} or more), since the model loaded. */
     synchronized long batchedSteps() {
         return batchedSteps;
+    }
+
+    /** Leaders' waits that ran out before every sequence that decoded lately had a step pending. */
+    synchronized long waitsRunOut() {
+        return waitsRunOut;
     }
 
     /** Batches led, single steps included. */

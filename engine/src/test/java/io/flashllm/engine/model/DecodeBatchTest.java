@@ -5,6 +5,8 @@ import io.flashllm.engine.ModelLoader;
 import io.flashllm.engine.testutil.ReferenceForward;
 import io.flashllm.engine.testutil.TinyModels;
 import io.flashllm.engine.testutil.TinySpec;
+import io.flashllm.flashstore.ffn.BatchedFeedForward;
+import io.flashllm.flashstore.ffn.FeedForward;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.kernels.GgmlType;
 import org.junit.jupiter.api.Test;
@@ -15,7 +17,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static io.flashllm.engine.model.TransformerVsReferenceTest.assertClose;
@@ -32,14 +36,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DecodeBatchTest {
     /**
      * Five token streams of different lengths (a batch needs {@link DecodeBatcher#MIN_ROWS}); each
-     * sequence prefills its first two tokens, then decodes.
+     * sequence prefills its first two tokens, then decodes the rest, eight steps or more.
      */
     static final int[][] STREAMS = {
             {1, 17, 250, 3, 99, 42, 42, 7, 300, 5},
-            {300, 2, 2, 88, 150},
-            {9, 8, 7, 6, 5, 4, 3},
-            {64, 65, 66, 67, 68, 69, 70, 71},
-            {2, 200, 20, 120, 12, 112},
+            {300, 2, 2, 88, 150, 4, 16, 64, 256, 1, 11},
+            {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 10, 20},
+            {64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76},
+            {2, 200, 20, 120, 12, 112, 11, 111, 1, 101},
     };
     static final LoadOptions OPTIONS = TransformerVsReferenceTest.OPTIONS;
 
@@ -69,40 +73,76 @@ class DecodeBatchTest {
             if (spec.opt()) {
                 assertEquals(0, model.batcher().batches(), "OPT decodes one sequence at a time");
             } else {
-                assertTrue(model.batcher().batchedSteps() > 0, label + ": no step ran in a batch");
+                DecodeBatcher b = model.batcher();
+                assertTrue(b.batchedSteps() > 0, label + ": no step ran in a batch (" + b.batches() + " batches, "
+                        + b.waitsRunOut() + " waits ran out)");
             }
         }
     }
 
     /**
      * The model with batches that wait up to 2 s for the sequences that decoded lately (default 2
-     * ms), so that on a loaded machine the streams' steps still meet in batches.
+     * ms), and an FFN that takes a millisecond longer per layer: a tiny model's step is otherwise
+     * shorter than waking a thread on a loaded 2-core machine, and one thread could decode its
+     * whole stream before the others are scheduled, leaving nothing to batch.
      */
     private static LanguageModel loadWaitingLong(Path file) throws Exception {
         String before = System.getProperty("flashllm.batch.waitMicros");
         System.setProperty("flashllm.batch.waitMicros", "2000000");
         try {
-            return ModelLoader.loadLanguageModel(file, OPTIONS);
+            return ModelLoader.loadLanguageModel(file, OPTIONS, SlowFeedForward::new);
         } finally {
             if (before == null) System.clearProperty("flashllm.batch.waitMicros");
             else System.setProperty("flashllm.batch.waitMicros", before);
         }
     }
 
+    /** The model's own FFN (batched where it is), a millisecond slower per call. */
+    private record SlowFeedForward(FeedForward inner) implements BatchedFeedForward {
+        @Override
+        public void forward(int layer, float[] x, float[] out) {
+            pause();
+            inner.forward(layer, x, out);
+        }
+
+        @Override
+        public void forwardBatch(int layer, float[] x, int batch, float[] out) {
+            pause();
+            if (!(inner instanceof BatchedFeedForward b)) throw new IllegalStateException("the model's FFN takes no batch");
+            b.forwardBatch(layer, x, batch, out);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+
+        private static void pause() {
+            LockSupport.parkNanos(1_000_000);
+        }
+    }
+
     /**
-     * One thread per stream, each decoding as fast as it can: after the first steps every batch
-     * waits for the sequences that decoded lately (the long wait above), and a stream that has
-     * ended closes its sequence, which no batch then waits for.
+     * One thread per stream; all start decoding together once every prompt has run, then each
+     * decodes as fast as it can: after the first steps every batch waits for the sequences that
+     * decoded lately (the long wait above), and a stream that has ended closes its sequence, which
+     * no batch then waits for.
      */
     private static void runTogether(LanguageModel model, float[][][] expected, String label) throws Exception {
         AtomicReference<Throwable> failure = new AtomicReference<>();
+        CountDownLatch prompted = new CountDownLatch(STREAMS.length);
         Thread[] threads = new Thread[STREAMS.length];
         for (int s = 0; s < STREAMS.length; s++) {
             int id = s;
             threads[s] = Thread.ofPlatform().start(() -> {
                 int[] tokens = STREAMS[id];
                 try (Transformer t = model.newTransformer(16)) {
-                    assertClose(expected[id][1], t.forward(tokens, 0, 2, 0), label + " stream " + id + " prompt");
+                    try {
+                        assertClose(expected[id][1], t.forward(tokens, 0, 2, 0), label + " stream " + id + " prompt");
+                    } finally {
+                        prompted.countDown();
+                    }
+                    prompted.await();
                     for (int p = 2; p < tokens.length; p++) {
                         assertClose(expected[id][p], t.forward(tokens[p], p), label + " stream " + id + " position " + p);
                     }
@@ -126,24 +166,26 @@ class DecodeBatchTest {
         }
         try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS);
              Transformer stays = model.newTransformer(16);
-             Transformer leaves = model.newTransformer(16);
-             Transformer closes = model.newTransformer(16)) {
-            // All three decode in one thread's turn each, then two of them go quiet (one closed):
-            // the remaining sequence's next steps wait at most once for each and then run alone.
-            for (int p = 0; p < 3; p++) {
-                assertClose(expected[p], stays.forward(STREAMS[0][p], p), "p" + p);
-                leaves.forward(STREAMS[1][p], p);
-                closes.forward(STREAMS[2][p], p);
+             Transformer leaves = model.newTransformer(16)) {
+            Transformer closes = model.newTransformer(16);
+            try {
+                // All three decode in turn on this thread (each step waits for the others, which
+                // cannot come, and runs alone), then two go quiet, one of them closed: the quiet one
+                // costs the remaining sequence at most one more wait, the closed one none.
+                for (int p = 0; p < 3; p++) {
+                    assertClose(expected[p], stays.forward(STREAMS[0][p], p), "p" + p);
+                    leaves.forward(STREAMS[1][p], p);
+                    closes.forward(STREAMS[2][p], p);
+                }
+            } finally {
+                closes.close();
             }
-            closes.close();
-            long start = System.nanoTime();
+            long before = model.batcher().waitsRunOut();
             for (int p = 3; p < STREAMS[0].length; p++) {
                 assertClose(expected[p], stays.forward(STREAMS[0][p], p), "p" + p);
             }
-            long waitedMs = (System.nanoTime() - start) / 1_000_000;
-            // Not a timing assertion of speed: a wait for a quiet sequence on every step would be
-            // 7 steps x the 2 ms wait; dropping it after one wait keeps this far below a second.
-            assertTrue(waitedMs < 1_000, "steps took " + waitedMs + " ms");
+            long waits = model.batcher().waitsRunOut() - before;
+            assertTrue(waits <= 1, waits + " waits ran out over " + (STREAMS[0].length - 3) + " steps");
             assertThrows(IllegalArgumentException.class, () -> leaves.forward(-1, 3), "a bad token fails alone");
             assertClose(expected[STREAMS[0].length - 1], stays.forward(STREAMS[0][STREAMS[0].length - 1],
                     STREAMS[0].length - 1), "after a failed step of another sequence");
