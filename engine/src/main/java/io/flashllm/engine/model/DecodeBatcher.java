@@ -2,9 +2,10 @@ package io.flashllm.engine.model;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -77,7 +78,7 @@ final class DecodeBatcher {
      * Sequences that decoded lately: a leader waits for these (identity: a sequence is its
      * transformer). Each batch adds its sequences; a wait that runs out drops those still missing.
      */
-    private final Map<Transformer, Boolean> recent = new IdentityHashMap<>();
+    private final Set<Transformer> recent = Collections.newSetFromMap(new IdentityHashMap<>());
     private final long waitNanos;
     // The list take() returns, reused: one leader at a time holds the model lock while it uses it.
     private final List<Step> batch = new ArrayList<>(MAX_ROWS);
@@ -132,15 +133,15 @@ final class DecodeBatcher {
             }
             if (!complete) {
                 waitsRunOut++;
-                recent.keySet().removeIf(t -> !isPending(t));
+                recent.removeIf(t -> !isPending(t));
             }
             List<Step> batch = this.batch;
             batch.clear();
             pending.remove(own);
             batch.add(own);
             while (batch.size() < MAX_ROWS && !pending.isEmpty()) batch.add(pending.pollFirst());
-            for (Step s : batch) recent.put(s.sequence, Boolean.TRUE);
-            recent.keySet().removeIf(Transformer::isClosed);
+            for (Step s : batch) recent.add(s.sequence);
+            recent.removeIf(Transformer::isClosed);
             batches++;
             if (batch.size() >= MIN_ROWS) batchedSteps += batch.size();
             return batch;
@@ -186,7 +187,7 @@ final class DecodeBatcher {
     }
 
     private boolean recentArePending() {
-        for (Transformer t : recent.keySet()) {
+        for (Transformer t : recent) {
             if (!t.isClosed() && !isPending(t)) return false;
         }
         return true;

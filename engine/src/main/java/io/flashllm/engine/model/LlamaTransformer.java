@@ -100,7 +100,7 @@ final class LlamaTransformer extends Transformer {
         for (int b = 0; b < count; b++) Ops.rmsnorm(bt.xb, b * dim, bt.x, b * dim, dim, w.outputNorm(), eps);
         float[] out = model.batchLogits();
         MatVec.matmul(parallel, w.output(), bt.xb, count, out);
-        for (int b = 0; b < count; b++) System.arraycopy(out, b * vocab, rows.get(b).sequence.logitsBuffer(), 0, vocab);
+        for (int b = 0; b < count; b++) System.arraycopy(out, b * vocab, rows.get(b).sequence.logits, 0, vocab);
     }
 
     /**

@@ -149,14 +149,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
                     for (DecodeBatcher.Step s : batch) s.fail(e);
                 }
             } else {
-                // One after another, each as it would run alone; a failure is its own sequence's.
-                for (DecodeBatcher.Step s : batch) {
-                    try {
-                        s.sequence.step(s.token, s.pos, true);
-                    } catch (RuntimeException | Error e) {
-                        s.fail(e);
-                    }
-                }
+                stepEachAlone(batch);
             }
         } finally {
             lock.unlock();
@@ -234,23 +227,33 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
     /** {@code count} consecutive tokens through every layer; the classifier for the last one when {@code wantLogits}. */
     protected abstract void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits);
 
-    /** Whether {@link #stepRows} runs: decode steps of several sequences in one pass. */
+    /**
+     * Whether {@link #stepRows} runs several sequences' decode steps in one pass, so that their
+     * steps are worth gathering through the model's {@link DecodeBatcher}; else each runs alone.
+     */
     protected boolean decodesInRows() {
         return false;
     }
 
     /**
-     * One decode step of each of the batch's sequences (this one among them) in one pass through the
-     * layers, each row attending over its own sequence's cache; each sequence's logits into its own
-     * buffer. Only where {@link #decodesInRows()}.
+     * One decode step of each of the batch's sequences (this one among them), each sequence's logits
+     * into its own buffer. An architecture that {@link #decodesInRows()} overrides this with one pass
+     * through the layers, each row attending over its own sequence's cache; this default runs the
+     * steps {@linkplain #stepEachAlone one after another}.
      */
     protected void stepRows(List<DecodeBatcher.Step> batch) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " decodes one sequence at a time");
+        stepEachAlone(batch);
     }
 
-    /** The buffer {@link #forward(int, int)} returns, for the sequence leading a batch that holds this one. */
-    final float[] logitsBuffer() {
-        return logits;
+    /** The batch's steps one after another, each as it would run alone; a failure is its own sequence's. */
+    private static void stepEachAlone(List<DecodeBatcher.Step> batch) {
+        for (DecodeBatcher.Step s : batch) {
+            try {
+                s.sequence.step(s.token, s.pos, true);
+            } catch (RuntimeException | Error e) {
+                s.fail(e);
+            }
+        }
     }
 
     /** Whether {@link #close()} has run. */
