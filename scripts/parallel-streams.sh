@@ -7,6 +7,7 @@
 #   scripts/parallel-streams.sh MODEL                        # 4 streams of 64 tokens, 2 threads
 #   STREAMS=6 TOKENS=48 scripts/parallel-streams.sh MODEL
 #   FLASHLLM_JAVA_OPTS=-Dflashllm.batchDecode=false scripts/parallel-streams.sh MODEL   # each step alone
+#   SERVE_ARGS="--memory-budget 736M" scripts/parallel-streams.sh BUNDLE   # more options for serve
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODEL="${1:?usage: scripts/parallel-streams.sh MODEL (a GGUF file, HF directory or flash bundle)}"
@@ -29,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 "$ROOT/bin/flashllm" serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" --parallel "$STREAMS" \
-    --threads "$THREADS" > "$WORK/serve.log" 2>&1 &
+    --threads "$THREADS" ${SERVE_ARGS:-} > "$WORK/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 600); do
   curl -sf "http://127.0.0.1:$PORT/health" > /dev/null 2>&1 && break

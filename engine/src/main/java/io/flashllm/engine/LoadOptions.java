@@ -19,13 +19,16 @@ import java.util.Locale;
  *                          the activation override above is passed on to it
  * @param backend           where decode steps run: "cpu" (default) or a {@link io.flashllm.engine.model.DeviceBackend}
  *                          such as "tornado"
+ * @param sessions          how many sessions will hold a KV cache at once (a server's slots): a memory
+ *                          budget counts that many KV caches
  */
 public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation,
-                          KvCacheType kvCacheType, BundleOpenOptions bundle, String backend) {
+                          KvCacheType kvCacheType, BundleOpenOptions bundle, String backend, int sessions) {
 
     public LoadOptions {
         if (threads < 1) throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         if (maxContext < 0) throw new IllegalArgumentException("maxContext must not be negative, got " + maxContext);
+        if (sessions < 1) throw new IllegalArgumentException("sessions must be at least 1, got " + sessions);
         if (fatreluThreshold != null && !(fatreluThreshold >= 0 && Float.isFinite(fatreluThreshold))) {
             throw new IllegalArgumentException("FATReLU threshold must be a non-negative number, got " + fatreluThreshold);
         }
@@ -38,6 +41,11 @@ public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, S
         if (kvCacheType == null) kvCacheType = KvCacheType.F16;
         if (bundle == null) bundle = BundleOpenOptions.defaults();
         backend = backend == null || backend.isBlank() ? DeviceBackend.CPU : backend.trim().toLowerCase(Locale.ROOT);
+    }
+
+    public LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation,
+                       KvCacheType kvCacheType, BundleOpenOptions bundle, String backend) {
+        this(threads, maxContext, fatreluThreshold, activation, kvCacheType, bundle, backend, 1);
     }
 
     public LoadOptions(int threads, int maxContext, Float fatreluThreshold, String activation,
@@ -59,30 +67,35 @@ public record LoadOptions(int threads, int maxContext, Float fatreluThreshold, S
     }
 
     public LoadOptions withThreads(int n) {
-        return new LoadOptions(n, maxContext, fatreluThreshold, activation, kvCacheType, bundle, backend);
+        return new LoadOptions(n, maxContext, fatreluThreshold, activation, kvCacheType, bundle, backend, sessions);
     }
 
     public LoadOptions withMaxContext(int n) {
-        return new LoadOptions(threads, n, fatreluThreshold, activation, kvCacheType, bundle, backend);
+        return new LoadOptions(threads, n, fatreluThreshold, activation, kvCacheType, bundle, backend, sessions);
     }
 
     public LoadOptions withFatreluThreshold(Float t) {
-        return new LoadOptions(threads, maxContext, t, activation, kvCacheType, bundle, backend);
+        return new LoadOptions(threads, maxContext, t, activation, kvCacheType, bundle, backend, sessions);
     }
 
     public LoadOptions withActivation(String a) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, a, kvCacheType, bundle, backend);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, a, kvCacheType, bundle, backend, sessions);
     }
 
     public LoadOptions withKvCacheType(KvCacheType t) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, t, bundle, backend);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, t, bundle, backend, sessions);
     }
 
     public LoadOptions withBackend(String name) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, bundle, name);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, bundle, name, sessions);
     }
 
     public LoadOptions withBundle(BundleOpenOptions b) {
-        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, b, backend);
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, b, backend, sessions);
+    }
+
+    /** A budget for {@code n} KV caches at once (a server's slots, each with the full context). */
+    public LoadOptions withSessions(int n) {
+        return new LoadOptions(threads, maxContext, fatreluThreshold, activation, kvCacheType, bundle, backend, n);
     }
 }

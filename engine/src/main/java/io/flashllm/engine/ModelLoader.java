@@ -135,8 +135,11 @@ public final class ModelLoader {
     static final int DEFAULT_CONTEXT_CAP = 4096;
 
     /**
-     * Counts the KV cache of one session against a memory budget: its size follows from the model's
-     * shape (read from the bundle's resident config) and the context the model will run with.
+     * Counts the KV caches against a memory budget: one per session that may be open at once
+     * ({@link LoadOptions#sessions()}, a server's slots), each sized by the model's shape (read from
+     * the bundle's resident config) and the context the model will run with. Counting one where a
+     * server opens four let a 736 MiB budget under an 800 MiB cgroup be killed by the OOM killer once
+     * four requests came in (docs/benchmarks.md §6).
      */
     static BundleOpenOptions withKvCacheBudget(BundleOpenOptions b, Path dir, LoadOptions options) {
         if (b.memoryBudget() <= 0 || b.kvCacheBytes() > 0) return b;
@@ -157,7 +160,11 @@ public final class ModelLoader {
         ctx = options.maxContext() > 0 ? Math.min(ctx, options.maxContext()) : Math.min(ctx, DEFAULT_CONTEXT_CAP);
         long kv = MemoryBudget.kvCacheBytes(config.layers(), ctx, config.kvHeads(), config.headDim(),
                 options.kvCacheType().bytes);
-        return b.withMemoryBudget(b.memoryBudget(), kv);
+        if (options.sessions() > 1) {
+            LOG.log(System.Logger.Level.INFO, "memory budget: a KV cache for each of " + options.sessions()
+                    + " slots, " + ctx + " positions each: " + options.sessions() + " x " + MemorySize.format(kv));
+        }
+        return b.withMemoryBudget(b.memoryBudget(), Math.multiplyExact(kv, (long) options.sessions()));
     }
 
     /**

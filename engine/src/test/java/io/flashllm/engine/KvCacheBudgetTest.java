@@ -15,8 +15,9 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** {@link ModelLoader#withKvCacheBudget}: one session's KV cache, from the shape in the bundle's resident file. */
+/** {@link ModelLoader#withKvCacheBudget}: a KV cache per session, from the shape in the bundle's resident file. */
 class KvCacheBudgetTest {
     @TempDir
     Path dir;
@@ -42,6 +43,11 @@ class KvCacheBudgetTest {
             assertEquals(expected, b.kvCacheBytes(), bundle.toString());
             assertEquals(1L << 30, b.memoryBudget());
         }
+        // A server's four slots each open a session with the full context: four KV caches.
+        assertEquals(4 * expected, ModelLoader.withKvCacheBudget(budget, fromGguf, opts.withSessions(4)).kvCacheBytes());
+        assertEquals(4, opts.withSessions(4).withThreads(1).withMaxContext(8).withBundle(budget).sessions(),
+                "the other with-methods keep the session count");
+        assertThrows(IllegalArgumentException.class, () -> opts.withSessions(0));
         // No budget, or a KV size given: left as it is.
         BundleOpenOptions none = BundleOpenOptions.defaults();
         assertSame(none, ModelLoader.withKvCacheBudget(none, fromGguf, opts));

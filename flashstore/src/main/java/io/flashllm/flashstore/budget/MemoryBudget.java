@@ -76,7 +76,7 @@ public record MemoryBudget(long total, long residentBytes, long kvCacheBytes, lo
             throw new BudgetException(String.format(
                     "memory budget %s cannot hold the resident part: resident tensors %s%s + KV cache %s + I/O buffers %s"
                             + " + stream buffer %s + runtime overhead %s = %s (%s short); raise --memory-budget or"
-                            + " lower the context length",
+                            + " lower the context length (a server holds a KV cache per --parallel slot)",
                     MemorySize.format(total), MemorySize.format(residentBytes),
                     streamedGateBytes > 0 ? " + gate buffers " + MemorySize.format(streamedGateBytes) : "",
                     MemorySize.format(kvCacheBytes),

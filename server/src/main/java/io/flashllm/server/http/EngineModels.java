@@ -46,7 +46,9 @@ final class EngineModels {
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }
-        return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle, config.backend());
+        // Each slot opens its own session, so a memory budget holds one KV cache per slot.
+        return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle, config.backend(),
+                config.parallel());
     }
 
     /** The CLI's demo model ({@link DemoModel}), so `flashllm demo` and `flashllm serve` share one synthesized file. */

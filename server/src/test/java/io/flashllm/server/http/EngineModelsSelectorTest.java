@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The server config reaches the bundle options: selector predicted and its sample rate, the read-ahead guesses. */
+/** The server config reaches the load options: selector predicted and its sample rate, the read-ahead guesses, the slots' KV caches. */
 class EngineModelsSelectorTest {
     @Test
     void predictedSelectorAndSampleRatePassThrough() {
@@ -29,6 +29,12 @@ class EngineModelsSelectorTest {
     void prefetchGuessesPassThrough() {
         assertEquals(BundleFfnOptions.DEFAULT_PREFETCH_GUESSES, EngineModels.loadOptions(ServerConfig.defaults()).bundle().prefetchGuesses());
         assertEquals(0, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.PREFETCH_GUESSES, 0))).bundle().prefetchGuesses());
+    }
+
+    @Test
+    void eachSlotCountsAKvCache() {
+        assertEquals(1, EngineModels.loadOptions(ServerConfig.defaults()).sessions());
+        assertEquals(4, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.PARALLEL, 4))).sessions());
     }
 
     @Test
