@@ -1,6 +1,7 @@
 package io.flashllm.engine.generate;
 
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.DecodeStats;
 import io.flashllm.engine.api.FlashStats;
 import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
@@ -18,7 +19,7 @@ import java.util.Optional;
  * A model ready to serve: transformer weights, tokenizer and chat format. Thread-safe; every
  * session has its own KV cache, and forward passes of concurrent sessions take turns.
  */
-public final class LoadedModel implements InferenceModel, FlashStatsSource {
+public final class LoadedModel implements InferenceModel, FlashStatsSource, DecodeStats {
     private final String id;
     private final LanguageModel model;
     private final Tokenizer tokenizer;
@@ -51,6 +52,21 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource {
     @Override
     public Optional<FlashStats> flashStats() {
         return Optional.ofNullable(flashStats);
+    }
+
+    @Override
+    public long kvCacheBytesOpen() {
+        return model.kvCacheBytesOpen();
+    }
+
+    @Override
+    public long decodeBatches() {
+        return model.decodeBatches();
+    }
+
+    @Override
+    public long batchedDecodeSteps() {
+        return model.batchedDecodeSteps();
     }
 
     public LanguageModel languageModel() {

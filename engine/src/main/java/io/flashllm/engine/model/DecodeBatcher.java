@@ -86,6 +86,7 @@ final class DecodeBatcher {
     private long batches;
     private long waitsRunOut;
     private long batchedSteps;
+    private long batchedPasses;
 
     DecodeBatcher(long waitNanos) {
         this.waitNanos = waitNanos;
@@ -143,7 +144,10 @@ final class DecodeBatcher {
             for (Step s : batch) recent.add(s.sequence);
             recent.removeIf(Transformer::isClosed);
             batches++;
-            if (batch.size() >= MIN_ROWS) batchedSteps += batch.size();
+            if (batch.size() >= MIN_ROWS) {
+                batchedPasses++;
+                batchedSteps += batch.size();
+            }
             return batch;
         }
     }
@@ -174,6 +178,11 @@ final class DecodeBatcher {
     /** Decode steps that ran in one pass with others ({@link #MIN_ROWS} or more), since the model loaded. */
     synchronized long batchedSteps() {
         return batchedSteps;
+    }
+
+    /** Passes that ran {@link #MIN_ROWS} or more steps together, since the model loaded. */
+    synchronized long batchedPasses() {
+        return batchedPasses;
     }
 
     /** Leaders' waits that ran out before every sequence that decoded lately had a step pending. */

@@ -5,6 +5,7 @@ import io.flashllm.kernels.Parallel;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -40,6 +41,8 @@ public final class LanguageModel implements AutoCloseable {
             : null;
     // A batch's logits, one row per sequence (allocated by the first batch; guarded by the lock).
     private float[] batchLogits;
+    // Bytes held by the KV caches of the sequences not yet closed (for the server's metrics).
+    private final AtomicLong kvCacheBytesOpen = new AtomicLong();
 
     /**
      * @param resources closed with the model after the FFN and the pool (the mapped files)
@@ -143,10 +146,32 @@ public final class LanguageModel implements AutoCloseable {
         // a FATReLU gate at its threshold turns a rounding into a jump (a random FATReLU 1.1B
         // disagreed by 7-8% with F16, 7.5e-7 with F32).
         KvCacheType kv = device != null ? KvCacheType.F32 : kvCacheType;
-        return switch (config.architecture()) {
+        Transformer t = switch (config.architecture()) {
             case LLAMA, QWEN2 -> new LlamaTransformer(this, ctx, kv);
             case OPT -> new OptTransformer(this, ctx, kv);
         };
+        kvCacheBytesOpen.addAndGet(t.kvCacheBytes());
+        return t;
+    }
+
+    /** A sequence closed and freed its KV cache of {@code bytes}. */
+    void kvCacheFreed(long bytes) {
+        kvCacheBytesOpen.addAndGet(-bytes);
+    }
+
+    /** Bytes held by the KV caches of the sequences open now. */
+    public long kvCacheBytesOpen() {
+        return kvCacheBytesOpen.get();
+    }
+
+    /** Passes that ran several sequences' decode steps together since load (0 with batching off). */
+    public long decodeBatches() {
+        return batcher == null ? 0 : batcher.batchedPasses();
+    }
+
+    /** Decode steps that ran in such passes since load. */
+    public long batchedDecodeSteps() {
+        return batcher == null ? 0 : batcher.batchedSteps();
     }
 
     @Override

@@ -357,6 +357,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         DecodeBatcher batcher = model.batcher();
         if (batcher != null) batcher.closed();
         if (deviceForward != null) deviceForward.close();
+        model.kvCacheFreed(cache.byteSize());
         cache.close();
     }
 }

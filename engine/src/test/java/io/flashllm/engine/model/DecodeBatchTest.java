@@ -76,7 +76,32 @@ class DecodeBatchTest {
                 DecodeBatcher b = model.batcher();
                 assertTrue(b.batchedSteps() > 0, label + ": no step ran in a batch (" + b.batches() + " batches, "
                         + b.waitsRunOut() + " waits ran out)");
+                // What the server's metrics read: passes of four to seven steps.
+                assertEquals(b.batchedSteps(), model.batchedDecodeSteps());
+                long passes = model.decodeBatches();
+                assertTrue(passes > 0 && passes <= b.batches(), passes + " batched passes of " + b.batches());
+                assertTrue(model.batchedDecodeSteps() >= (long) DecodeBatcher.MIN_ROWS * passes
+                        && model.batchedDecodeSteps() <= (long) DecodeBatcher.MAX_ROWS * passes, model.batchedDecodeSteps()
+                        + " steps in " + passes + " passes");
             }
+            assertEquals(0, model.kvCacheBytesOpen(), "every stream closed its sequence");
+        }
+    }
+
+    @Test
+    void openSequencesCountTheirKvCaches() throws Exception {
+        Path file = new TinyModels(TinySpec.llama(GgmlType.Q8_0)).writeGguf(dir.resolve("kv.gguf"), Map.of());
+        try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS)) {
+            assertEquals(0, model.kvCacheBytesOpen());
+            Transformer a = model.newTransformer(16), b = model.newTransformer(8);
+            assertEquals(a.kvCacheBytes() + b.kvCacheBytes(), model.kvCacheBytesOpen());
+            assertTrue(a.kvCacheBytes() > b.kvCacheBytes(), "sized by the context");
+            a.close();
+            a.close();
+            assertEquals(b.kvCacheBytes(), model.kvCacheBytesOpen(), "closing twice frees once");
+            b.close();
+            assertEquals(0, model.kvCacheBytesOpen());
+            assertEquals(0, model.decodeBatches());
         }
     }
 
@@ -205,6 +230,8 @@ class DecodeBatchTest {
                 for (int s = 0; s < STREAMS.length; s++) expected[s] = new ReferenceForward(spec, gguf::tensor).run(STREAMS[s]);
             }
             runTogether(model, expected, "unbatched");
+            assertEquals(0, model.decodeBatches());
+            assertEquals(0, model.batchedDecodeSteps());
         } finally {
             if (before == null) System.clearProperty("flashllm.batchDecode");
             else System.setProperty("flashllm.batchDecode", before);

@@ -46,7 +46,8 @@ import picocli.CommandLine;
 /**
  * A tiny llama-relu model converted to a flash bundle, served by {@code flashllm serve}'s command
  * with a memory budget that holds a quarter of the neurons: after a few completions /metrics shows
- * the flash store's counters moving, a read-latency histogram with buckets, and the budget split.
+ * the flash store's counters moving, a read-latency histogram with buckets, the budget split, and
+ * the slot's KV cache.
  */
 class FlashMetricsTest {
     private static final int LAYERS = 2;
@@ -153,6 +154,11 @@ class FlashMetricsTest {
             assertTrue(value(m, "flashllm_memory_used_bytes{region=\"window\"}") > 0);
             assertFalse(m.keySet().stream().anyMatch(k -> k.startsWith("flashllm_predictor_recall")),
                     "no predictor runs, so no recall gauge");
+            // The one slot keeps its session, and with it a KV cache of the served context (F16).
+            assertEquals((double) MemoryBudget.kvCacheBytes(LAYERS, CTX, 2, 16, 2), value(m, "flashllm_kv_cache_bytes"));
+            // One slot never batches.
+            assertEquals(0, value(m, "flashllm_decode_batches_total"));
+            assertEquals(0, value(m, "flashllm_decode_batched_steps_total"));
         } finally {
             r.stop();
         }
