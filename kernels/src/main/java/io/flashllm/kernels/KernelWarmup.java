@@ -24,7 +24,7 @@ public final class KernelWarmup {
 
     private KernelWarmup() {}
 
-    /** Runs dot, dot2, dot4, axpy and dequantize of each type, and the batched tile, enough times to reach C2; returns milliseconds spent. */
+    /** Runs dot, dot2, dot4, axpy, dequantize and a small batched product of each type, and the batched tile, enough times to reach C2; returns milliseconds spent. */
     public static long run(Collection<GgmlType> types) {
         long t0 = System.nanoTime();
         EnumSet<GgmlType> all = EnumSet.of(GgmlType.F32);
@@ -43,6 +43,10 @@ public final class KernelWarmup {
                 int[] pick = new int[rows];
                 for (int r = 0; r < rows; r++) pick[r] = (r * 7) % rows;
                 float[] rowsOut = new float[rows];
+                // A decode step batched across slots (four to seven rows): MatVec.matmul's small-batch path.
+                float[] xBatch = new float[5 * cols], outBatch = new float[5 * rows];
+                for (int i = 0; i < CALLS / 16; i++) MatVec.matmul(null, w, xBatch, 5, outBatch);
+                sink += outBatch[0];
                 for (int i = 0; i < CALLS / 4; i++) {
                     MatVec.matvec(null, w, x, rowsOut);
                     MatVec.matvecRows(null, w, pick, rows, x, rowsOut);

@@ -229,10 +229,13 @@ public final class MatVec {
 
     /**
      * {@code out[b*rows + r] = W[r] . x[b*cols ..]} for a batch of activations (prompt processing).
-     * Batches of {@link MatMul#MIN_BATCH} or more go to {@link MatMul}'s panel kernel; smaller ones:
-     * weight rows are decoded four at a time into a per-range buffer (L1/L2-resident) and multiplied
-     * with the batch four activations at a time in a 4x4 register tile, so weight bytes are read and
-     * decoded once per batch and each loaded vector feeds four FMAs.
+     * Batches of {@link MatMul#MIN_BATCH} or more go to {@link MatMul}'s panel kernel; smaller ones
+     * (a decode step batched across slots, a short prompt): weight rows are decoded four at a time
+     * into a per-range buffer (L1/L2-resident) and multiplied with the batch four activations at a
+     * time in a 4x4 register tile, so weight bytes are read and decoded once per batch and each
+     * loaded vector feeds four FMAs; types whose kernel {@link RowKernel#fusesBatch4 fuses} the
+     * decoding into the 4x4 tile skip the buffer (Q8_0: four slots' decode steps 12% faster through
+     * serve; docs/benchmarks.md §6).
      */
     public static void matmul(Parallel p, WeightTensor w, float[] x, int batch, float[] out) {
         int rows = w.rows(), cols = w.cols();
@@ -251,6 +254,31 @@ public final class MatVec {
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
+        if (k.fusesBatch4() && batch >= BATCH_TILE) {
+            // Four rows decoded in registers for four activation rows at a time; a batch's last one
+            // to three activation rows take the four-row kernel, the rows still in cache.
+            int whole = batch - batch % BATCH_TILE, prepSize = k.prepSize(cols);
+            run(p, rows, (long) rows * cols * batch, (from, to) -> {
+                // The last rows' prepared activations (sums per block and the like), once per range.
+                float[][] prep = new float[batch - whole][];
+                for (int b = whole; b < batch && prepSize > 0; b++) {
+                    prep[b - whole] = new float[prepSize];
+                    k.prepare(x, b * cols, cols, prep[b - whole]);
+                }
+                int r = from;
+                for (; r + ROW_TILE <= to; r += ROW_TILE) {
+                    for (int b = 0; b < whole; b += BATCH_TILE) k.dot4x4(s, r * rb, rb, cols, x, b, rows, r, out);
+                    for (int b = whole; b < batch; b++) {
+                        k.dot4(s, r * rb, (r + 1) * rb, (r + 2) * rb, (r + 3) * rb, cols, x, b * cols, prep[b - whole],
+                                out, b * rows + r);
+                    }
+                }
+                for (; r < to; r++) {
+                    for (int b = 0; b < batch; b++) out[b * rows + r] = k.dot(s, r * rb, cols, x, b * cols);
+                }
+            });
+            return;
+        }
         Parallel.RangeBody body = (from, to) -> {
             float[] tile = new float[ROW_TILE * cols]; // one per range, reused for every row in it
             int r = from;

@@ -390,6 +390,36 @@ class KernelsVsReferenceTest {
         }
     }
     /**
+     * Four rows times four activation rows as the small-batch products call it, activation rows 1..4
+     * of five and weight rows 2..5 of seven (offsets inside both): the fused Q8_0 kernel, and the
+     * default (single-row dots) of every other type.
+     */
+    @ParameterizedTest
+    @EnumSource(GgmlType.class)
+    void fourRowsTimesFourActivationRowsMatchReference(GgmlType type) {
+        Random rnd = new Random(500 + type.ordinal());
+        try (Arena arena = Arena.ofShared()) {
+            int cols = TestTensors.colsFor(type)[2], rows = 7;
+            WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
+            float[] x = TestTensors.gaussian(5 * cols, rnd);
+            float[] got = new float[5 * rows];
+            java.util.Arrays.fill(got, Float.NaN);
+            io.flashllm.kernels.cpu.RowKernel.forType(type).dot4x4(w.data(), 2 * w.rowBytes(), w.rowBytes(), cols, x, 1, rows, 2, got);
+            for (int b = 0; b < 5; b++) {
+                for (int r = 0; r < rows; r++) {
+                    String what = type + " dot4x4 activation row " + b + " weight row " + r;
+                    if (b >= 1 && r >= 2 && r <= 5) {
+                        assertClose(ScalarReference.dot(w, r, x, b * cols), got[b * rows + r],
+                                absDot(ScalarReference.dequantizeRow(w, r), x, b * cols), what);
+                    } else {
+                        assertTrue(Float.isNaN(got[b * rows + r]), what + " was written");
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * The panel path of batched products: batches of 8 and more, rows that leave a partial panel
      * of twelve, and 2304 columns: one column block per panel up to a batch of 48, two (2048 and
      * 256 columns, the partial sums carried between them) at a batch of 64.

@@ -298,4 +298,14 @@ final class Q8_0Kernel256 extends RowKernel {
                     .mul(d).intoArray(out, ob + 24);
         }
     }
+
+    @Override
+    public boolean fusesBatch4() {
+        return true;
+    }
+
+    @Override
+    public void dot4x4(MemorySegment s, long off, long rowBytes, int cols, float[] x, int b, int rows, int r, float[] out) {
+        Q8_0Batch4.dot4x4(s, off, rowBytes, cols, x, b, rows, r, out);
+    }
 }

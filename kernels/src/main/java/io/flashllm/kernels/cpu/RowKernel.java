@@ -117,6 +117,25 @@ public abstract class RowKernel {
     /** {@code out[outOff + c] = W[c]} for every column. */
     public abstract void dequant(MemorySegment s, long off, int cols, float[] out, int outOff);
 
+    /**
+     * Whether {@link #dot4x4} decodes the rows in registers; {@code MatVec.matmul} then uses it for
+     * small batches (a decode step across slots) instead of decoding rows into a float buffer.
+     */
+    public boolean fusesBatch4() {
+        return false;
+    }
+
+    /**
+     * Four consecutive rows at {@code off + i*rowBytes} (i = 0..3) times activation rows
+     * {@code b..b+3} of {@code x} ({@code cols} each): {@code out[(b+j)*rows + r+i]}. The default is
+     * sixteen {@link #dot} calls.
+     */
+    public void dot4x4(MemorySegment s, long off, long rowBytes, int cols, float[] x, int b, int rows, int r, float[] out) {
+        for (int j = 0; j < 4; j++) {
+            for (int i = 0; i < 4; i++) out[(b + j) * rows + r + i] = dot(s, off + i * rowBytes, cols, x, (b + j) * cols);
+        }
+    }
+
     private static final RowKernel[] BY_TYPE = new RowKernel[GgmlType.values().length];
 
     static {
