@@ -257,20 +257,13 @@ public final class MatVec {
         if (k.fusesBatch4() && batch >= BATCH_TILE) {
             // Four rows decoded in registers for four activation rows at a time; a batch's last one
             // to three activation rows take the four-row kernel, the rows still in cache.
-            int whole = batch - batch % BATCH_TILE, prepSize = k.prepSize(cols);
+            int whole = batch - batch % BATCH_TILE;
             run(p, rows, (long) rows * cols * batch, (from, to) -> {
-                // The last rows' prepared activations (sums per block and the like), once per range.
-                float[][] prep = new float[batch - whole][];
-                for (int b = whole; b < batch && prepSize > 0; b++) {
-                    prep[b - whole] = new float[prepSize];
-                    k.prepare(x, b * cols, cols, prep[b - whole]);
-                }
                 int r = from;
                 for (; r + ROW_TILE <= to; r += ROW_TILE) {
                     for (int b = 0; b < whole; b += BATCH_TILE) k.dot4x4(s, r * rb, rb, cols, x, b, rows, r, out);
                     for (int b = whole; b < batch; b++) {
-                        k.dot4(s, r * rb, (r + 1) * rb, (r + 2) * rb, (r + 3) * rb, cols, x, b * cols, prep[b - whole],
-                                out, b * rows + r);
+                        k.dot4(s, r * rb, (r + 1) * rb, (r + 2) * rb, (r + 3) * rb, cols, x, b * cols, null, out, b * rows + r);
                     }
                 }
                 for (; r < to; r++) {

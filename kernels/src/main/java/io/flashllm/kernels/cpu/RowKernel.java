@@ -119,7 +119,9 @@ public abstract class RowKernel {
 
     /**
      * Whether {@link #dot4x4} decodes the rows in registers; {@code MatVec.matmul} then uses it for
-     * small batches (a decode step across slots) instead of decoding rows into a float buffer.
+     * small batches (a decode step across slots) instead of decoding rows into a float buffer, and
+     * {@link #dot4} without {@link #prepare} for a batch's last rows: only a kernel whose
+     * {@link #prepSize} is 0 may say true.
      */
     public boolean fusesBatch4() {
         return false;
