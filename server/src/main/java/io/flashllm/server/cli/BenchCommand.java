@@ -21,7 +21,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code flashllm bench}: prompt-processing and decoding speed, like llama-bench's pp/tg figures.
@@ -51,6 +54,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Measure R times and report mean and standard deviation (default: ${DEFAULT-VALUE}).")
     int repetitions;
 
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "1",
+            description = "Sequences decoding at once, each in its own session as serve's slots (decode steps of four"
+                    + " or more run as one batch); the decode figure is their tokens per second together (default: ${DEFAULT-VALUE}).")
+    int parallel;
+
     @Option(names = "--json", description = "Print the figures as one JSON object.")
     boolean json;
 
@@ -68,6 +76,9 @@ public final class BenchCommand implements Callable<Integer> {
             throw new CliErrors.UsageException("--prompt-tokens and --gen-tokens must be at least 1");
         }
         if (repetitions < 1) throw new CliErrors.UsageException("--repetitions must be at least 1, got " + repetitions);
+        if (parallel < 1 || parallel > MAX_PARALLEL) {
+            throw new CliErrors.UsageException("--parallel must be between 1 and " + MAX_PARALLEL + ", got " + parallel);
+        }
         Path path = model.model != null ? model.model : DemoModel.ensure(err);
         long t0 = System.nanoTime();
         try (InferenceModel m = model.load(path)) {
@@ -90,7 +101,8 @@ public final class BenchCommand implements Callable<Integer> {
             FlashStats flashStats = m instanceof FlashStatsSource src ? src.flashStats().orElse(null) : null;
             FlashFigures flash = FlashFigures.NONE;
             for (int rep = 0; rep < repetitions; rep++) {
-                Measured r = measure(m, prompt, context, flashStats);
+                Measured r = parallel == 1 ? measure(m, prompt, context, flashStats)
+                        : measureParallel(m, prompt, context, flashStats);
                 pps[rep] = r.promptTokS();
                 tgs[rep] = r.decodeTokS();
                 decoded = r.decoded();
@@ -106,6 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("architecture", m.info().architecture());
                 o.put("parameters", m.info().parameterCount());
                 o.put("threads", model.threads());
+                o.put("parallel", parallel);
                 o.put("vector_bits", Simd.F.vectorBitSize());
                 o.put("prompt_tokens", promptTokens);
                 o.put("gen_tokens", decoded);
@@ -141,7 +154,8 @@ public final class BenchCommand implements Callable<Integer> {
                         repetitions > 1 ? String.format(Locale.ROOT, " ± %.1f", stddev(pps)) : "");
                 out.printf(Locale.ROOT, "decode       %d tokens  %.1f%s tok/s%s%n", decoded, tg,
                         repetitions > 1 ? String.format(Locale.ROOT, " ± %.1f", stddev(tgs)) : "",
-                        runs > 1 ? "  (" + runs + " runs: the model stopped early)" : "");
+                        parallel > 1 ? "  (" + parallel + " sequences at once, all together)"
+                                : runs > 1 ? "  (" + runs + " runs: the model stopped early)" : "");
                 if (repetitions > 1) out.printf(Locale.ROOT, "repetitions  %d (mean ± standard deviation)%n", repetitions);
                 out.printf(Locale.ROOT, "peak heap    %.1f MiB%n", heap / 1048576.0);
                 if (rss >= 0) out.printf(Locale.ROOT, "peak RSS     %.1f MiB%n", rss / 1048576.0);
@@ -196,6 +210,78 @@ public final class BenchCommand implements Callable<Integer> {
         }
         return new Measured(TextGeneration.rate((int) promptDone, promptNanos),
                 TextGeneration.rate(decoded, decodeNanos), decoded, runs, flash);
+    }
+
+    /** More sequences than this would only queue behind the model: serve's batches take up to seven. */
+    static final int MAX_PARALLEL = 64;
+
+    /**
+     * {@link #parallel} sequences, one thread and session each, prompts first (they take turns on the
+     * model; the prompt figure is all of them over the time until the last has its first token),
+     * then decoding together from that moment: the decode
+     * figure is the tokens after each first one, all sequences together, over the time from that
+     * moment until the last sequence ends. A sequence that stops early just decodes fewer tokens.
+     */
+    private Measured measureParallel(InferenceModel m, int[] prompt, int context, FlashStats flashStats) {
+        int n = parallel;
+        long[] start = new long[1];
+        FlashFigures.Snapshot[] atStart = new FlashFigures.Snapshot[1];
+        CyclicBarrier decoding = new CyclicBarrier(n, () -> {
+            start[0] = System.nanoTime();
+            if (flashStats != null) atStart[0] = FlashFigures.snapshot(flashStats);
+        });
+        long[] end = new long[n];
+        int[] after = new int[n];
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread[] threads = new Thread[n];
+        long begin = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            int id = i;
+            threads[i] = Thread.ofPlatform().name("bench-sequence-" + i).start(() -> {
+                try (Session s = m.openSession(context)) {
+                    int[] count = {0};
+                    GenerationResult r = s.generate(prompt, SamplingParams.greedy(genTokens),
+                            t -> count[0]++ > 0 || arrive(decoding));
+                    if (count[0] == 0) arrive(decoding); // stopped before its first token: the others still start
+                    end[id] = System.nanoTime();
+                    after[id] = Math.max(0, count[0] - 1);
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                    decoding.reset(); // the others stop waiting (and stop decoding)
+                }
+            });
+        }
+        try {
+            for (Thread t : threads) t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the sequences decoded", e);
+        }
+        if (failure.get() != null) throw new IllegalStateException("a sequence failed: " + failure.get().getMessage(), failure.get());
+        long last = 0;
+        int tokens = 0;
+        for (int i = 0; i < n; i++) {
+            last = Math.max(last, end[i]);
+            tokens += after[i];
+        }
+        FlashFigures flash = flashStats == null || atStart[0] == null ? FlashFigures.NONE
+                : FlashFigures.snapshot(flashStats).since(atStart[0], tokens);
+        // The prompts take turns on the model: their figure is all of them over the time until the last one is done.
+        return new Measured(TextGeneration.rate(n * prompt.length, start[0] - begin), TextGeneration.rate(tokens, last - start[0]),
+                tokens, 1, flash);
+    }
+
+    /** Waits at the barrier; false (stop decoding) when another sequence failed. */
+    private static boolean arrive(CyclicBarrier barrier) {
+        try {
+            barrier.await();
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (BrokenBarrierException e) {
+            return false;
+        }
     }
 
     private static double mean(double[] v) {

@@ -196,6 +196,28 @@ class MainTest {
     }
 
     @Test
+    void benchParallelDecodesSeveralSequencesTogether() throws IOException {
+        CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "6",
+                "--threads", "2", "--parallel", "5", "--json");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode j = JSON.readTree(r.out());
+        assertEquals(5, j.get("parallel").asInt(), j.toString());
+        // Each sequence's tokens after its first: at most 5 x 5, and some unless every one stopped at once.
+        int tokens = j.get("gen_tokens").asInt();
+        assertTrue(tokens > 0 && tokens <= 25, j.toString());
+        assertTrue(j.get("decode_tok_s").asDouble() > 0 && j.get("prompt_tok_s").asDouble() > 0, j.toString());
+        CliRun text = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "4", "--gen-tokens", "3",
+                "--threads", "2", "--parallel", "2");
+        assertEquals(0, text.exit(), text.err());
+        assertTrue(text.out().contains("2 sequences at once"), text.out());
+        for (String bad : new String[] {"0", "65"}) {
+            CliRun refused = CliRun.of("bench", "--model", model.toString(), "--gen-tokens", "2", "--parallel", bad);
+            assertEquals(Main.EXIT_USAGE, refused.exit(), refused.err());
+            assertTrue(refused.err().contains("--parallel must be between 1 and 64"), refused.err());
+        }
+    }
+
+    @Test
     void synthIsDeterministicThroughTheCli() throws IOException {
         Path a = dir.resolve("a.gguf"), b = dir.resolve("b.gguf");
         for (Path p : new Path[] {a, b}) {
