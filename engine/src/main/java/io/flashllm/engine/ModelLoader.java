@@ -162,7 +162,8 @@ public final class ModelLoader {
                 options.kvCacheType().bytes);
         if (options.sessions() > 1) {
             LOG.log(System.Logger.Level.INFO, "memory budget: a KV cache for each of " + options.sessions()
-                    + " slots, " + ctx + " positions each: " + options.sessions() + " x " + MemorySize.format(kv));
+                    + " sequences open at once (serve's slots, bench --parallel), " + ctx + " positions each: "
+                    + options.sessions() + " x " + MemorySize.format(kv));
         }
         return b.withMemoryBudget(b.memoryBudget(), Math.multiplyExact(kv, (long) options.sessions()));
     }

@@ -81,7 +81,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         Path path = model.model != null ? model.model : DemoModel.ensure(err);
         long t0 = System.nanoTime();
-        try (InferenceModel m = model.load(path)) {
+        try (InferenceModel m = model.load(path, parallel)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             int modelContext = m.info().contextLength();
             if ((long) promptTokens + genTokens >= modelContext) {

@@ -103,7 +103,12 @@ final class ModelOptions {
 
     /** Loads {@code path} (the --model, or the demo model's path when the caller substitutes it). */
     InferenceModel load(Path path) {
-        LoadOptions options = loadOptions();
+        return load(path, 1);
+    }
+
+    /** As {@link #load(Path)}, with a memory budget that holds {@code sessions} KV caches (sequences open at once). */
+    InferenceModel load(Path path, int sessions) {
+        LoadOptions options = loadOptions().withSessions(sessions);
         if (!Files.exists(path)) throw new CliErrors.UsageException("no such model file or directory: " + path);
         return ModelLoader.load(path, options);
     }

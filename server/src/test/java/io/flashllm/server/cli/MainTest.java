@@ -210,6 +210,32 @@ class MainTest {
                 "--threads", "2", "--parallel", "2");
         assertEquals(0, text.exit(), text.err());
         assertTrue(text.out().contains("2 sequences at once"), text.out());
+        // With a memory budget, the bundle's split holds a KV cache per sequence.
+        Path bundle = dir.resolve("bench-parallel.bundle");
+        assertEquals(0, CliRun.of("convert", "--model", model.toString(), "--out", bundle.toString()).exit());
+        java.util.List<String> logged = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger loader = java.util.logging.Logger.getLogger(io.flashllm.engine.ModelLoader.class.getName());
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                logged.add(record.getMessage());
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        loader.addHandler(capture);
+        try {
+            CliRun budgeted = CliRun.of("bench", "--model", bundle.toString(), "--prompt-tokens", "4", "--gen-tokens", "3",
+                    "--threads", "2", "--parallel", "3", "--memory-budget", "1G", "--no-warmup");
+            assertEquals(0, budgeted.exit(), budgeted.err());
+        } finally {
+            loader.removeHandler(capture);
+        }
+        assertTrue(logged.stream().anyMatch(m -> m.contains("a KV cache for each of 3 sequences open at once")), logged.toString());
         for (String bad : new String[] {"0", "65"}) {
             CliRun refused = CliRun.of("bench", "--model", model.toString(), "--gen-tokens", "2", "--parallel", bad);
             assertEquals(Main.EXIT_USAGE, refused.exit(), refused.err());
