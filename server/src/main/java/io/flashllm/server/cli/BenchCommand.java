@@ -212,15 +212,15 @@ public final class BenchCommand implements Callable<Integer> {
                 TextGeneration.rate(decoded, decodeNanos), decoded, runs, flash);
     }
 
-    /** More sequences than this would only queue behind the model: serve's batches take up to seven. */
+    /** A bound on threads and KV caches for a benchmark; serve's batches take up to seven sequences at a time. */
     static final int MAX_PARALLEL = 64;
 
     /**
      * {@link #parallel} sequences, one thread and session each, prompts first (they take turns on the
      * model; the prompt figure is all of them over the time until the last has its first token),
-     * then decoding together from that moment: the decode
-     * figure is the tokens after each first one, all sequences together, over the time from that
-     * moment until the last sequence ends. A sequence that stops early just decodes fewer tokens.
+     * then decoding together from that moment: the decode figure is the tokens after each first
+     * one, all sequences together, over the time until the last sequence ends. A sequence that
+     * stops early just decodes fewer tokens.
      */
     private Measured measureParallel(InferenceModel m, int[] prompt, int context, FlashStats flashStats) {
         int n = parallel;
