@@ -13,14 +13,15 @@ import io.micrometer.core.instrument.MeterRegistry;
 public record DecodeMetrics(DecodeStats stats) implements FlashMetricsBinder {
     @Override
     public void bindTo(MeterRegistry registry) {
-        // Strong reference: Micrometer holds gauge targets weakly.
+        // Micrometer holds a function meter's object weakly: the gauge holds it strongly and the
+        // counters' functions capture stats, as in FlashStoreMetrics, so the meters keep it alive.
         Gauge.builder("flashllm.kv.cache", stats, DecodeStats::kvCacheBytesOpen).strongReference(true)
                 .baseUnit("bytes").description("DRAM held by the KV caches of the sessions open now (one per slot that has served)")
                 .register(registry);
-        FunctionCounter.builder("flashllm.decode.batches", stats, DecodeStats::decodeBatches)
+        FunctionCounter.builder("flashllm.decode.batches", stats, x -> stats.decodeBatches())
                 .description("passes that ran several slots' decode steps together (each weight read once for all)")
                 .register(registry);
-        FunctionCounter.builder("flashllm.decode.batched.steps", stats, DecodeStats::batchedDecodeSteps)
+        FunctionCounter.builder("flashllm.decode.batched.steps", stats, x -> stats.batchedDecodeSteps())
                 .description("decode steps (generated tokens) that ran in such a pass").register(registry);
     }
 }
