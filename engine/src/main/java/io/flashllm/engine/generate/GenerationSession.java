@@ -66,7 +66,8 @@ public final class GenerationSession implements Session {
         sampler.acceptPrompt(prompt);
 
         long start = System.nanoTime();
-        float[] logits = prefill(prompt, out);
+        int reused = reusablePrefix(prompt);
+        float[] logits = prefill(prompt, reused, out);
         long promptDone = System.nanoTime();
 
         int maxTokens = params.maxTokens() > 0 ? params.maxTokens() : Integer.MAX_VALUE;
@@ -133,18 +134,24 @@ public final class GenerationSession implements Session {
             pos++;
         }
         long end = System.nanoTime();
-        return new GenerationResult(prompt.clone(), Arrays.copyOf(generated, count), text.toString(), reason,
+        return new GenerationResult(prompt.clone(), reused, Arrays.copyOf(generated, count), text.toString(), reason,
                 promptDone - start, end - promptDone);
     }
 
     /**
-     * Runs the prompt tokens the cache does not already hold and returns the logits after the last.
-     * At least the last prompt token always runs: its logits are not kept.
+     * The cached tokens that {@code prompt} starts with, short of its last token: that one always
+     * runs, since the cache keeps keys and values but not logits.
      */
-    private float[] prefill(int[] prompt, GenerationListener listener) {
-        int reuse = 0;
+    @Override
+    public int reusablePrefix(int[] prompt) {
         int limit = Math.min(cachedCount, prompt.length - 1);
-        while (reuse < limit && cached[reuse] == prompt[reuse]) reuse++;
+        int n = 0;
+        while (n < limit && cached[n] == prompt[n]) n++;
+        return n;
+    }
+
+    /** Runs the prompt tokens after the first {@code reuse} and returns the logits after the last. */
+    private float[] prefill(int[] prompt, int reuse, GenerationListener listener) {
         cachedCount = reuse;
         float[] logits = null;
         int total = prompt.length;

@@ -185,10 +185,22 @@ class GenerationSessionTest {
             next[next.length - 2] = 300;
             next[next.length - 1] = 301;
             GenerationSession gs = (GenerationSession) s;
+            // The reply's last token has no keys and values yet unless an end-of-generation token followed it.
+            int held = PROMPT.length + first.tokens().length - (first.finishReason() == FinishReason.LENGTH ? 1 : 0);
+            assertEquals(0, first.cachedPromptTokens());
+            assertEquals(held, s.reusablePrefix(next));
+            assertEquals(0, fresh.reusablePrefix(next));
             GenerationResult again = s.generate(next, SamplingParams.greedy(6), null);
             GenerationResult reference = fresh.generate(next, SamplingParams.greedy(6), null);
             assertArrayEquals(reference.tokens(), again.tokens());
+            assertEquals(held, again.cachedPromptTokens());
+            assertEquals(0, reference.cachedPromptTokens());
             assertTrue(gs.cachedTokens() >= next.length);
+            // The same prompt again: all but its last token come from the cache; another one shares only its start.
+            assertEquals(next.length - 1, s.reusablePrefix(next));
+            int[] other = next.clone();
+            other[3] = other[3] == 5 ? 6 : 5;
+            assertEquals(3, s.reusablePrefix(other));
         }
     }
 

@@ -138,7 +138,7 @@ final class CompletionExchange implements JobListener {
             StringBuilder b = new StringBuilder();
             b.append(event(Json.write(format.finishChunk(result.finishReason()))));
             if (req.includeUsage()) {
-                b.append(event(Json.write(format.usageChunk(result.promptTokens().length, result.tokens().length))));
+                b.append(event(Json.write(format.usageChunk(result))));
             }
             b.append(DONE);
             body = b.toString();

@@ -10,6 +10,7 @@ import io.flashllm.server.metrics.ServerMetrics;
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
@@ -20,6 +21,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * KV cache), take jobs from one FIFO queue that holds at most {@code queueCapacity} waiting jobs
  * beyond those an idle slot is about to take. A cancelled job stops at its next token, or at the next
  * prompt-progress callback while its prompt is processed, and frees its slot.
+ *
+ * <p>Which idle slot takes the job at the head of the queue: one whose last request the prompt
+ * continues (its session holds all of that request's prompt, or all but its last token, at the
+ * start of this one: a conversation's next turn, sent with the whole history as chat clients do, or
+ * the same prompt again), and among those the one whose KV cache holds the longest start of the
+ * prompt, so that only the new tokens run. Any other prompt takes the slot idle the longest, as in
+ * llama.cpp's server, so that a new conversation leaves the recent ones' caches alone even when it
+ * shares their system prompt (the slot it takes reuses whatever start it has in common). A session
+ * keeps what it cached until its slot takes another job.
  */
 final class InferenceScheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InferenceScheduler.class.getName());
@@ -34,6 +44,19 @@ final class InferenceScheduler implements AutoCloseable {
     private final List<InferenceJob> runningJobs = new ArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final AtomicInteger running = new AtomicInteger();
+    // Per slot, guarded by the lock: waiting for a job, its session (null before the first job and
+    // after a failure), the prompt length of the last job it ran, and when it last took a job (a
+    // count of takes, for "idle the longest").
+    private final boolean[] idle;
+    private final Session[] sessions;
+    private final int[] lastPromptLength;
+    private final long[] lastTaken;
+    private long takes;
+    // The last choice, kept while neither the head job nor the idle slots change: every idle slot
+    // asks when woken, and the answer compares prompts with every idle session.
+    private InferenceJob chosenFor;
+    private int chosenSlot;
+    private boolean choiceStale = true;
     private int idleSlots;
     private boolean accepting = true;
     private boolean stopped;
@@ -43,8 +66,15 @@ final class InferenceScheduler implements AutoCloseable {
         this.contextLength = contextLength;
         this.queueCapacity = queueCapacity;
         this.metrics = metrics;
+        this.idle = new boolean[slots];
+        this.sessions = new Session[slots];
+        this.lastTaken = new long[slots];
+        this.lastPromptLength = new int[slots];
+        Arrays.fill(idle, true);
+        this.idleSlots = slots;
         for (int i = 0; i < slots; i++) {
-            Thread t = Thread.ofPlatform().name("flashllm-slot-" + i).daemon(true).unstarted(this::slotLoop);
+            int slot = i;
+            Thread t = Thread.ofPlatform().name("flashllm-slot-" + i).daemon(true).unstarted(() -> slotLoop(slot));
             threads.add(t);
         }
         threads.forEach(Thread::start);
@@ -129,30 +159,72 @@ final class InferenceScheduler implements AutoCloseable {
         for (InferenceJob j : all) cancel(j, reason);
     }
 
-    private InferenceJob take() throws InterruptedException {
+    /**
+     * Waits until the job at the head of the queue is this slot's to take (see the class comment).
+     * The slot is idle from its start, or from {@link #finished} on.
+     */
+    private InferenceJob take(int slot) throws InterruptedException {
         lock.lock();
         try {
-            idleSlots++;
-            try {
-                while (waiting.isEmpty() && !stopped) changed.await();
-            } finally {
-                idleSlots--;
-            }
+            while (!stopped && (waiting.isEmpty() || chooseSlot(waiting.peekFirst()) != slot)) changed.await();
             if (stopped) return null;
             InferenceJob job = waiting.pollFirst();
+            idle[slot] = false;
+            idleSlots--;
+            choiceStale = true;
+            lastTaken[slot] = ++takes;
             runningJobs.add(job);
             running.incrementAndGet();
+            // The next job in the queue may be another idle slot's.
+            if (!waiting.isEmpty()) changed.signalAll();
             return job;
         } finally {
             lock.unlock();
         }
     }
 
-    private void finished(InferenceJob job) {
+    /**
+     * The idle slot that the job's prompt continues, with the longest start of it cached; else the
+     * slot idle the longest (see the class comment). Among equals, the one idle longest.
+     */
+    private int chooseSlot(InferenceJob job) {
+        if (job == chosenFor && !choiceStale) return chosenSlot;
+        int[] prompt = job.prompt;
+        int best = -1, bestPrefix = 0, longestIdle = -1;
+        for (int i = 0; i < idle.length; i++) {
+            if (!idle[i]) continue;
+            if (longestIdle < 0 || lastTaken[i] < lastTaken[longestIdle]) longestIdle = i;
+            if (sessions[i] == null || lastPromptLength[i] == 0) continue;
+            int prefix = sessions[i].reusablePrefix(prompt);
+            if (prefix < lastPromptLength[i] - 1) continue;
+            if (best < 0 || prefix > bestPrefix || (prefix == bestPrefix && lastTaken[i] < lastTaken[best])) {
+                best = i;
+                bestPrefix = prefix;
+            }
+        }
+        if (best < 0) best = longestIdle;
+        chosenFor = job;
+        chosenSlot = best;
+        choiceStale = false;
+        return best;
+    }
+
+    /**
+     * The slot is idle again, with {@code session} and what its KV cache holds, before the job's
+     * client hears the outcome: a client that sends its next turn at once finds the slot that holds
+     * the conversation among the idle ones.
+     */
+    private void finished(InferenceJob job, int slot, Session session, boolean ran) {
         lock.lock();
         try {
             runningJobs.remove(job);
             running.decrementAndGet();
+            idle[slot] = true;
+            sessions[slot] = session;
+            if (session == null) lastPromptLength[slot] = 0;
+            else if (ran) lastPromptLength[slot] = job.prompt.length;
+            idleSlots++;
+            choiceStale = true;
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -162,13 +234,15 @@ final class InferenceScheduler implements AutoCloseable {
     /** How one job ended; delivered to its listener only after the slot is released. */
     private record Outcome(GenerationResult result, Throwable error, boolean sessionBroken) {
         static final Outcome CANCELLED = new Outcome(null, null, false);
+        /** Cancelled while queued: the session was not touched. */
+        static final Outcome SKIPPED = new Outcome(null, null, false);
     }
 
-    private void slotLoop() {
+    private void slotLoop(int slot) {
         Session session = null;
         try {
             while (true) {
-                InferenceJob job = take();
+                InferenceJob job = take(slot);
                 if (job == null) return;
                 Outcome outcome;
                 try {
@@ -185,7 +259,7 @@ final class InferenceScheduler implements AutoCloseable {
                     session = null;
                 }
                 // Free the slot first, so that when the client has its answer the gauges already agree.
-                finished(job);
+                finished(job, slot, session, outcome != Outcome.SKIPPED);
                 deliver(job, outcome);
             }
         } catch (InterruptedException e) {
@@ -211,7 +285,7 @@ final class InferenceScheduler implements AutoCloseable {
         metrics.queueWait(start - job.submittedNanos);
         if (job.cancelled()) {
             metrics.cancelled(job.cancelReason().tag());
-            return Outcome.CANCELLED;
+            return Outcome.SKIPPED;
         }
         job.listener.onStart();
         TimingListener listener = new TimingListener(job);
@@ -232,7 +306,7 @@ final class InferenceScheduler implements AutoCloseable {
             LOG.log(Level.ERROR, "generation failed", t);
             return new Outcome(null, t, true);
         }
-        metrics.promptTokens(job.prompt.length);
+        metrics.promptTokens(job.prompt.length, result.cachedPromptTokens());
         metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
         // A cancel that lands after the last token leaves a complete result: that is not a cancellation.
         if (result.finishReason() == FinishReason.CANCELLED && job.cancelled()) metrics.cancelled(job.cancelReason().tag());

@@ -56,11 +56,14 @@ final class OpenAiFormat {
         return o;
     }
 
-    private static ObjectNode usage(int prompt, int completion) {
+    /** Token counts as OpenAI gives them; cached_tokens: prompt tokens the slot's KV cache already held. */
+    private static ObjectNode usage(GenerationResult r) {
+        int prompt = r.promptTokens().length, completion = r.tokens().length;
         ObjectNode u = F.objectNode();
         u.put("prompt_tokens", prompt);
         u.put("completion_tokens", completion);
         u.put("total_tokens", prompt + completion);
+        u.putObject("prompt_tokens_details").put("cached_tokens", r.cachedPromptTokens());
         return u;
     }
 
@@ -83,7 +86,7 @@ final class OpenAiFormat {
         }
         choice.put("finish_reason", finishReason(r.finishReason()));
         o.putArray("choices").add(choice);
-        o.set("usage", usage(r.promptTokens().length, r.tokens().length));
+        o.set("usage", usage(r));
         return o;
     }
 
@@ -139,10 +142,10 @@ final class OpenAiFormat {
     }
 
     /** stream_options.include_usage: a chunk with no choices and the token counts. */
-    ObjectNode usageChunk(int prompt, int completion) {
+    ObjectNode usageChunk(GenerationResult r) {
         ObjectNode o = envelope(true);
         o.putArray("choices");
-        o.set("usage", usage(prompt, completion));
+        o.set("usage", usage(r));
         return o;
     }
 

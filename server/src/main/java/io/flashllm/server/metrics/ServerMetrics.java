@@ -37,6 +37,7 @@ public final class ServerMetrics implements AutoCloseable {
     private final JvmGcMetrics gcMetrics;
     private final ConcurrentHashMap<String, Counter> requestCounters = new ConcurrentHashMap<>();
     private final Counter promptTokens;
+    private final Counter cachedPromptTokens;
     private final Counter generatedTokens;
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
@@ -58,6 +59,9 @@ public final class ServerMetrics implements AutoCloseable {
 
         promptTokens = Counter.builder("flashllm.prompt.tokens")
                 .description("prompt tokens processed").baseUnit("tokens").register(registry);
+        cachedPromptTokens = Counter.builder("flashllm.prompt.cached.tokens")
+                .description("prompt tokens a slot's KV cache already held (not run again)").baseUnit("tokens")
+                .register(registry);
         generatedTokens = Counter.builder("flashllm.generated.tokens")
                 .description("tokens generated").baseUnit("tokens").register(registry);
         timeToFirstToken = latency("flashllm.time.to.first.token",
@@ -112,8 +116,10 @@ public final class ServerMetrics implements AutoCloseable {
                 .register(registry)).increment();
     }
 
-    public void promptTokens(int n) {
+    /** A completed request's prompt: {@code n} tokens, of which {@code cached} came from the slot's KV cache. */
+    public void promptTokens(int n, int cached) {
         promptTokens.increment(n);
+        cachedPromptTokens.increment(cached);
         promptLength.record(n);
     }
 

@@ -50,6 +50,8 @@ class CompletionsApiTest {
         assertEquals(3, u.get("prompt_tokens").asInt()); // BOS + 2 bytes
         assertEquals(5, u.get("completion_tokens").asInt());
         assertEquals(8, u.get("total_tokens").asInt());
+        int cached = u.get("prompt_tokens_details").get("cached_tokens").asInt(-1);
+        assertTrue(cached >= 0 && cached <= 2, u.toString()); // the last prompt token always runs
     }
 
     @Test
@@ -151,6 +153,8 @@ class CompletionsApiTest {
                 assertEquals(0, ch.get("choices").size());
                 assertEquals(6, ch.get("usage").get("completion_tokens").asInt());
                 assertEquals(ch.get("usage").get("prompt_tokens").asInt() + 6, ch.get("usage").get("total_tokens").asInt());
+                int cached = ch.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt(-1);
+                assertTrue(cached >= 0 && cached < ch.get("usage").get("prompt_tokens").asInt(), ch.toString());
                 continue;
             }
             assertTrue(ch.get("usage").isNull());

@@ -19,6 +19,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (BOS 256, EOS 257), a reply that spells {@link #REPLY} over and over, a fixed delay per prompt
  * token (reported through onPromptProgress) and per generated token. A prompt containing "[eos]"
  * makes the reply end with EOS after 5 tokens; one containing "[fail]" makes the engine throw after 2.
+ * A session remembers its last prompt and reply and skips (and reports as cached) the start of a
+ * prompt that repeats them, as a real session's KV cache does.
  */
 final class FakeModel implements InferenceModel {
     static final String REPLY = "Hello, world! ";
@@ -80,6 +82,8 @@ final class FakeModel implements InferenceModel {
 
     private final class FakeSession implements Session {
         private boolean closed;
+        /** The last prompt and reply, as a real session's KV cache holds them. */
+        private int[] cached = new int[0];
 
         @Override
         public GenerationResult generate(int[] prompt, SamplingParams params, GenerationListener listener) {
@@ -94,7 +98,8 @@ final class FakeModel implements InferenceModel {
 
         private GenerationResult run(int[] prompt, SamplingParams params, GenerationListener listener) {
             long t0 = System.nanoTime();
-            for (int done = 0; done < prompt.length; ) {
+            int reused = reusablePrefix(prompt);
+            for (int done = reused; done < prompt.length; ) {
                 int step = Math.min(4, prompt.length - done);
                 sleepNanos(promptNanosPerToken * step);
                 done += step;
@@ -140,8 +145,17 @@ final class FakeModel implements InferenceModel {
                     break;
                 }
             }
-            return new GenerationResult(prompt, java.util.Arrays.copyOf(out, n), text.toString(), reason,
+            cached = java.util.Arrays.copyOf(prompt, prompt.length + n);
+            System.arraycopy(out, 0, cached, prompt.length, n);
+            return new GenerationResult(prompt, reused, java.util.Arrays.copyOf(out, n), text.toString(), reason,
                     t1 - t0, System.nanoTime() - t1);
+        }
+
+        @Override
+        public int reusablePrefix(int[] prompt) {
+            int limit = Math.min(cached.length, prompt.length - 1), k = 0;
+            while (k < limit && cached[k] == prompt[k]) k++;
+            return k;
         }
 
         @Override

@@ -47,7 +47,7 @@ class MetricsEndpointTest {
             assertTrue(first.headers().firstValue("content-type").orElse("").startsWith("text/plain"));
             Map<String, Double> before = parse(first.body());
             for (String name : new String[] {"flashllm_requests_running", "flashllm_requests_queued", "flashllm_slots",
-                    "flashllm_prompt_tokens_total", "flashllm_generated_tokens_total",
+                    "flashllm_prompt_tokens_total", "flashllm_prompt_cached_tokens_total", "flashllm_generated_tokens_total",
                     "flashllm_time_to_first_token_seconds_count", "flashllm_inter_token_latency_seconds_count",
                     "flashllm_request_duration_seconds_count", "flashllm_queue_wait_seconds_count",
                     "jvm_memory_used_bytes{area=\"heap\",id=\"G1 Eden Space\"}", "process_cpu_usage", "process_uptime_seconds",
@@ -67,6 +67,8 @@ class MetricsEndpointTest {
 
             Map<String, Double> after = parse(ts.get("/metrics").body());
             assertEquals(6.0, after.get("flashllm_prompt_tokens_total") - before.get("flashllm_prompt_tokens_total"));
+            // The second "Hi" finds BOS and "H" in the slot's cache; its last token runs again.
+            assertEquals(2.0, after.get("flashllm_prompt_cached_tokens_total") - before.get("flashllm_prompt_cached_tokens_total"));
             assertEquals(9.0, after.get("flashllm_generated_tokens_total") - before.get("flashllm_generated_tokens_total"));
             assertEquals(2.0, after.get("flashllm_time_to_first_token_seconds_count"));
             assertEquals(7.0, after.get("flashllm_inter_token_latency_seconds_count"));
