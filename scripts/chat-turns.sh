@@ -21,31 +21,12 @@ TURNS="${TURNS:-4}"
 TOKENS="${TOKENS:-32}"
 THREADS="${THREADS:-2}"
 PORT="${PORT:-18124}"
-FLASHLLM="${FLASHLLM:-$ROOT/bin/flashllm}"
 ORDER="${ORDER:-alternate}"
+NAME=chat-turns
+. "$ROOT/scripts/lib/loopback-serve.sh"
+require_positive SLOTS CHATS TURNS TOKENS THREADS PORT
 [[ "$ORDER" == alternate || "$ORDER" == random ]] || { echo "chat-turns: ORDER is alternate or random, got '$ORDER'" >&2; exit 2; }
-for v in SLOTS CHATS TURNS TOKENS THREADS PORT; do
-  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "chat-turns: $v must be a positive integer, got '${!v}'" >&2; exit 2; }
-done
-command -v curl > /dev/null || { echo "chat-turns: needs curl (Debian: apt-get install curl)" >&2; exit 2; }
-command -v python3 > /dev/null || { echo "chat-turns: needs python3 (Debian: apt-get install python3)" >&2; exit 2; }
-
-WORK="$(mktemp -d)"
-SERVER=""
-cleanup() {
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$FLASHLLM" serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" --parallel "$SLOTS" \
-    --threads "$THREADS" ${SERVE_ARGS:-} > "$WORK/serve.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$PORT/health" > /dev/null 2>&1 && break
-  kill -0 "$SERVER" 2>/dev/null || { echo "chat-turns: the server exited:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.5
-done
+start_serve "$MODEL" "$PORT" "$SLOTS" "$THREADS"
 
 python3 - "$PORT" "$CHATS" "$TURNS" "$TOKENS" "$ORDER" <<'PY'
 import http.client, json, random, sys, time

@@ -8,6 +8,7 @@
 #   STREAMS=6 TOKENS=48 scripts/parallel-streams.sh MODEL
 #   FLASHLLM_JAVA_OPTS=-Dflashllm.batchDecode=false scripts/parallel-streams.sh MODEL   # each step alone
 #   SERVE_ARGS="--memory-budget 736M" scripts/parallel-streams.sh BUNDLE   # more options for serve
+#   FLASHLLM=/path/to/other/bin/flashllm scripts/parallel-streams.sh MODEL   # another build
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODEL="${1:?usage: scripts/parallel-streams.sh MODEL (a GGUF file, HF directory or flash bundle)}"
@@ -15,28 +16,10 @@ STREAMS="${STREAMS:-4}"
 TOKENS="${TOKENS:-64}"
 THREADS="${THREADS:-2}"
 PORT="${PORT:-18123}"
-for v in STREAMS TOKENS THREADS PORT; do
-  [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || { echo "parallel-streams: $v must be a positive integer, got '${!v}'" >&2; exit 2; }
-done
-command -v curl > /dev/null || { echo "parallel-streams: needs curl (Debian: apt-get install curl)" >&2; exit 2; }
-command -v python3 > /dev/null || { echo "parallel-streams: needs python3 (Debian: apt-get install python3)" >&2; exit 2; }
-
-WORK="$(mktemp -d)"
-SERVER=""
-cleanup() {
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null && wait "$SERVER" 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-"$ROOT/bin/flashllm" serve --model "$MODEL" --host 127.0.0.1 --port "$PORT" --parallel "$STREAMS" \
-    --threads "$THREADS" ${SERVE_ARGS:-} > "$WORK/serve.log" 2>&1 &
-SERVER=$!
-for _ in $(seq 1 600); do
-  curl -sf "http://127.0.0.1:$PORT/health" > /dev/null 2>&1 && break
-  kill -0 "$SERVER" 2>/dev/null || { echo "parallel-streams: the server exited:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.5
-done
+NAME=parallel-streams
+. "$ROOT/scripts/lib/loopback-serve.sh"
+require_positive STREAMS TOKENS THREADS PORT
+start_serve "$MODEL" "$PORT" "$STREAMS" "$THREADS"
 
 complete() { # $1: prompt suffix, $2: output file
   curl -sf "http://127.0.0.1:$PORT/v1/completions" -H 'Content-Type: application/json' \
