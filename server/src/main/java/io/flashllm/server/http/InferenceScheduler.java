@@ -194,9 +194,9 @@ final class InferenceScheduler implements AutoCloseable {
         for (int i = 0; i < idle.length; i++) {
             if (!idle[i]) continue;
             if (longestIdle < 0 || lastTaken[i] < lastTaken[longestIdle]) longestIdle = i;
-            if (sessions[i] == null || lastPromptLength[i] == 0) continue;
+            if (sessions[i] == null) continue;
             int prefix = sessions[i].reusablePrefix(prompt);
-            if (prefix < lastPromptLength[i] - 1) continue;
+            if (prefix == 0 || prefix < lastPromptLength[i] - 1) continue;
             if (best < 0 || prefix > bestPrefix || (prefix == bestPrefix && lastTaken[i] < lastTaken[best])) {
                 best = i;
                 bestPrefix = prefix;
@@ -214,15 +214,14 @@ final class InferenceScheduler implements AutoCloseable {
      * client hears the outcome: a client that sends its next turn at once finds the slot that holds
      * the conversation among the idle ones.
      */
-    private void finished(InferenceJob job, int slot, Session session, boolean ran) {
+    private void finished(InferenceJob job, int slot, Session session) {
         lock.lock();
         try {
             runningJobs.remove(job);
             running.decrementAndGet();
             idle[slot] = true;
             sessions[slot] = session;
-            if (session == null) lastPromptLength[slot] = 0;
-            else if (ran) lastPromptLength[slot] = job.prompt.length;
+            lastPromptLength[slot] = job.prompt.length;
             idleSlots++;
             choiceStale = true;
             changed.signalAll();
@@ -234,8 +233,6 @@ final class InferenceScheduler implements AutoCloseable {
     /** How one job ended; delivered to its listener only after the slot is released. */
     private record Outcome(GenerationResult result, Throwable error, boolean sessionBroken) {
         static final Outcome CANCELLED = new Outcome(null, null, false);
-        /** Cancelled while queued: the session was not touched. */
-        static final Outcome SKIPPED = new Outcome(null, null, false);
     }
 
     private void slotLoop(int slot) {
@@ -259,7 +256,7 @@ final class InferenceScheduler implements AutoCloseable {
                     session = null;
                 }
                 // Free the slot first, so that when the client has its answer the gauges already agree.
-                finished(job, slot, session, outcome != Outcome.SKIPPED);
+                finished(job, slot, session);
                 deliver(job, outcome);
             }
         } catch (InterruptedException e) {
@@ -285,7 +282,7 @@ final class InferenceScheduler implements AutoCloseable {
         metrics.queueWait(start - job.submittedNanos);
         if (job.cancelled()) {
             metrics.cancelled(job.cancelReason().tag());
-            return Outcome.SKIPPED;
+            return Outcome.CANCELLED;
         }
         job.listener.onStart();
         TimingListener listener = new TimingListener(job);
