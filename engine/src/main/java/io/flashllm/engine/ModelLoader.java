@@ -158,8 +158,8 @@ public final class ModelLoader {
         }
         int ctx = config.contextLength() > 0 ? config.contextLength() : DEFAULT_CONTEXT_CAP;
         ctx = options.maxContext() > 0 ? Math.min(ctx, options.maxContext()) : Math.min(ctx, DEFAULT_CONTEXT_CAP);
-        long kv = MemoryBudget.kvCacheBytes(config.layers(), ctx, config.kvHeads(), config.headDim(),
-                options.kvCacheType().bytes);
+        options.kvCacheType().requireFits(config.headDim());
+        long kv = MemoryBudget.kvCacheBytes(config.layers(), ctx, options.kvCacheType().rowBytes(config.kvDim()));
         if (options.sessions() > 1) {
             LOG.log(System.Logger.Level.INFO, "memory budget: a KV cache for each of " + options.sessions()
                     + " sequences open at once (serve's slots, bench --parallel), " + ctx + " positions each: "
@@ -198,6 +198,7 @@ public final class ModelLoader {
      */
     public static LanguageModel assemble(OpenedModelFile file, LoadOptions options, FeedForwardFactory ffnFactory) {
         ModelConfig config = applyOptions(file.config(), options, file.path());
+        options.kvCacheType().requireFits(config.headDim());
         WeightLoader.Loaded loaded = WeightLoader.load(config, file.tensors(), file.names(), ffnFactory.readsFfnWeights());
         Parallel parallel = Parallel.create(options.threads());
         try {

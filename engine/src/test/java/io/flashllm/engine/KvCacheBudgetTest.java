@@ -1,5 +1,6 @@
 package io.flashllm.engine;
 
+import io.flashllm.engine.model.KvCacheType;
 import io.flashllm.engine.testutil.TestVocab;
 import io.flashllm.engine.testutil.TinyModels;
 import io.flashllm.engine.testutil.TinySpec;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@link ModelLoader#withKvCacheBudget}: a KV cache per session, from the shape in the bundle's resident file. */
 class KvCacheBudgetTest {
@@ -37,7 +39,8 @@ class KvCacheBudgetTest {
         LoadOptions opts = LoadOptions.defaults().withMaxContext(48);
         BundleOpenOptions budget = BundleOpenOptions.defaults().withMemoryBudget(1L << 30, 0);
         // layers * context (48, under the model's 64) * kvHeads * headDim, for K and V.
-        long expected = 2L * spec.layers() * 48 * spec.kvHeads() * spec.headDim() * opts.kvCacheType().bytes;
+        long expected = 2L * spec.layers() * 48 * spec.kvHeads() * spec.headDim() * 2; // F16
+        assertEquals(KvCacheType.F16, opts.kvCacheType());
         for (Path bundle : new Path[] {fromGguf, fromHf}) {
             BundleOpenOptions b = ModelLoader.withKvCacheBudget(budget, bundle, opts);
             assertEquals(expected, b.kvCacheBytes(), bundle.toString());
@@ -53,5 +56,9 @@ class KvCacheBudgetTest {
         assertSame(none, ModelLoader.withKvCacheBudget(none, fromGguf, opts));
         BundleOpenOptions given = budget.withMemoryBudget(1L << 30, 123);
         assertSame(given, ModelLoader.withKvCacheBudget(given, fromGguf, opts));
+        // A Q8_0 cache stores heads as blocks of 32 values; this model's heads have 16: refused with a way out.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelLoader.withKvCacheBudget(budget, fromGguf, opts.withKvCacheType(KvCacheType.Q8_0)));
+        assertTrue(e.getMessage().contains("heads have 16") && e.getMessage().contains("--kv-type f16"), e.getMessage());
     }
 }

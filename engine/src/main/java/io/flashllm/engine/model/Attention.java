@@ -39,7 +39,7 @@ final class Attention {
                             float[] out, int outOff) {
         RowKernel rows = cache.rowKernel();
         MemorySegment m = cache.memory();
-        long headBytes = (long) kvHead * headDim * cache.type().bytes;
+        long headBytes = cache.headOffset(kvHead);
         float[] row = ROW.get();
         if (row.length < headDim) {
             row = new float[headDim];

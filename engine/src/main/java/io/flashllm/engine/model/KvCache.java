@@ -1,6 +1,6 @@
 package io.flashllm.engine.model;
 
-import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.RowEncoder;
 import io.flashllm.kernels.cpu.RowKernel;
 
 import java.lang.foreign.Arena;
@@ -11,12 +11,12 @@ import java.nio.ByteOrder;
 /**
  * Keys and values of every position seen so far, off-heap: per layer a block of keys
  * {@code [position][kvDim]} and one of values, allocated once for the whole context and freed by
- * {@link #close()}. Shared arena, because the worker threads of the attention loop read it.
+ * {@link #close()}. Shared arena, because the worker threads of the attention loop read it. Rows are
+ * stored in the cache's {@link KvCacheType} and read back by the kernels' row routine for it.
  */
 public final class KvCache implements AutoCloseable {
-    // Little-endian like the weight files, so the kernels' F32/F16 row routines read the cache as they read weights.
+    // Little-endian like the weight files, so the kernels' row routines read the cache as they read weights.
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Arena arena = Arena.ofShared();
     private final MemorySegment memory;
@@ -25,16 +25,23 @@ public final class KvCache implements AutoCloseable {
     private final int layers;
     private final int contextLength;
     private final int kvDim;
+    private final int headDim;
     private final long rowBytes;
     private final long layerBytes;
 
-    public KvCache(KvCacheType type, int layers, int contextLength, int kvDim) {
+    /** A cache of {@code kvDim = kvHeads * headDim} values per position and layer; Q8_0 needs heads of whole blocks. */
+    public KvCache(KvCacheType type, int layers, int contextLength, int kvDim, int headDim) {
+        if (headDim < 1 || kvDim % headDim != 0) {
+            throw new IllegalArgumentException("kvDim " + kvDim + " is not a whole number of heads of " + headDim);
+        }
+        type.requireFits(headDim);
         this.type = type;
-        this.rowKernel = RowKernel.forType(type == KvCacheType.F32 ? GgmlType.F32 : GgmlType.F16);
+        this.rowKernel = RowKernel.forType(type.stored);
         this.layers = layers;
         this.contextLength = contextLength;
         this.kvDim = kvDim;
-        this.rowBytes = (long) kvDim * type.bytes;
+        this.headDim = headDim;
+        this.rowBytes = type.rowBytes(kvDim);
         this.layerBytes = 2 * rowBytes * contextLength;
         this.memory = arena.allocate(layerBytes * layers, 64);
     }
@@ -53,6 +60,11 @@ public final class KvCache implements AutoCloseable {
 
     public long byteSize() {
         return memory.byteSize();
+    }
+
+    /** Byte offset of kv head {@code kvHead} within a key or value row. */
+    long headOffset(int kvHead) {
+        return type.rowBytes(kvHead * headDim);
     }
 
     /** Byte offset of the key row of {@code pos} in {@code layer}; the value row is {@link #valueOffset}. */
@@ -86,7 +98,7 @@ public final class KvCache implements AutoCloseable {
         if (type == KvCacheType.F32) {
             MemorySegment.copy(src, off, memory, F32, at, kvDim);
         } else {
-            for (int i = 0; i < kvDim; i++) memory.set(F16, at + 2L * i, Float.floatToFloat16(src[off + i]));
+            RowEncoder.encode(type.stored, src, off, kvDim, memory, at);
         }
     }
 

@@ -55,7 +55,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         this.config = model.config();
         this.parallel = model.parallel();
         this.contextLength = contextLength;
-        this.cache = new KvCache(kvType, config.layers(), contextLength, config.kvDim());
+        this.cache = new KvCache(kvType, config.layers(), contextLength, config.kvDim(), config.headDim());
         this.q = new float[config.qDim()];
         this.attOut = new float[config.qDim()];
         this.scores = new float[config.heads() * contextLength];

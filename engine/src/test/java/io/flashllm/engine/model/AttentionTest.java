@@ -5,8 +5,13 @@ import org.junit.jupiter.api.Test;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The grouped attention against a plain double-precision attention, head by head, over the same cache. */
+/**
+ * The grouped attention against a plain double-precision attention, head by head, over the values
+ * the cache holds (F16-rounded, or Q8_0 blocks quantized here as ggml's reference does).
+ */
 class AttentionTest {
 
     @Test
@@ -14,10 +19,11 @@ class AttentionTest {
         Random rnd = new Random(7);
         for (KvCacheType type : KvCacheType.values()) {
             for (int headDim : new int[]{64, 72, 5}) { // 72 and 5 leave a tail after the vectors
+                if (type == KvCacheType.Q8_0 && headDim % 32 != 0) continue; // refused: see below
                 for (int group : new int[]{1, 4, 3}) {
                     int kvHeads = 2, layers = 2, ctx = 48;
                     int kvDim = kvHeads * headDim;
-                    try (KvCache cache = new KvCache(type, layers, ctx, kvDim)) {
+                    try (KvCache cache = new KvCache(type, layers, ctx, kvDim, headDim)) {
                         float[][][] keys = new float[layers][ctx][kvDim], values = new float[layers][ctx][kvDim];
                         for (int l = 0; l < layers; l++) {
                             for (int t = 0; t < ctx; t++) {
@@ -40,7 +46,7 @@ class AttentionTest {
                             Attention.attendGroup(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale,
                                     scores, ctx, ctx, out, 3);
                             for (int j = 0; j < group; j++) {
-                                double[] want = plain(keys[layer], values[layer], type, kvHead * headDim, headDim, q,
+                                double[] want = plain(stored(type, keys[layer]), stored(type, values[layer]), kvHead * headDim, headDim, q,
                                         qOff + j * headDim, first, last, scale);
                                 for (int d = 0; d < headDim; d++) {
                                     String at = type + " headDim " + headDim + " group " + group + " positions "
@@ -55,14 +61,14 @@ class AttentionTest {
         }
     }
 
-    /** softmax(q·K^T * scale) V for one head, in doubles, over the values the cache holds (F16-rounded). */
-    private static double[] plain(float[][] keys, float[][] values, KvCacheType type, int headOff, int headDim,
+    /** softmax(q·K^T * scale) V for one head, in doubles, over the values the cache holds. */
+    private static double[] plain(double[][] keys, double[][] values, int headOff, int headDim,
                                   float[] q, int qOff, int first, int last, float scale) {
         double[] s = new double[last + 1];
         double max = Double.NEGATIVE_INFINITY;
         for (int t = first; t <= last; t++) {
             double dot = 0;
-            for (int d = 0; d < headDim; d++) dot += (double) q[qOff + d] * stored(type, keys[t][headOff + d]);
+            for (int d = 0; d < headDim; d++) dot += (double) q[qOff + d] * keys[t][headOff + d];
             s[t] = dot * scale;
             max = Math.max(max, s[t]);
         }
@@ -73,12 +79,48 @@ class AttentionTest {
         }
         double[] out = new double[headDim];
         for (int t = first; t <= last; t++) {
-            for (int d = 0; d < headDim; d++) out[d] += s[t] / sum * stored(type, values[t][headOff + d]);
+            for (int d = 0; d < headDim; d++) out[d] += s[t] / sum * values[t][headOff + d];
         }
         return out;
     }
 
-    private static double stored(KvCacheType type, float v) {
-        return type == KvCacheType.F32 ? v : Float.float16ToFloat(Float.floatToFloat16(v));
+    /** The rows as the cache gives them back. */
+    private static double[][] stored(KvCacheType type, float[][] rows) {
+        double[][] out = new double[rows.length][];
+        for (int t = 0; t < rows.length; t++) {
+            float[] r = rows[t];
+            double[] o = out[t] = new double[r.length];
+            for (int i = 0; i < r.length; i++) {
+                o[i] = switch (type) {
+                    case F32 -> r[i];
+                    case F16 -> Float.float16ToFloat(Float.floatToFloat16(r[i]));
+                    case Q8_0 -> {
+                        // ggml's quantize_row_q8_0_ref: d = max|x| / 127 over the block of 32, q = round(x / d)
+                        // half away from zero; the reader multiplies q by d as stored (F16).
+                        int b = i / 32 * 32;
+                        float amax = 0;
+                        for (int j = b; j < b + 32; j++) amax = Math.max(amax, Math.abs(r[j]));
+                        float d = amax / 127f;
+                        float q = d == 0 ? 0 : Math.signum(r[i]) * Math.round(Math.abs(r[i] * (1f / d)));
+                        yield (double) Float.float16ToFloat(Float.floatToFloat16(d)) * q;
+                    }
+                };
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void q8_0CacheRefusesHeadsThatAreNotWholeBlocks() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new KvCache(KvCacheType.Q8_0, 2, 16, 2 * 72, 72));
+        assertTrue(e.getMessage().contains("heads have 72") && e.getMessage().contains("--kv-type f16"), e.getMessage());
+        // Whole blocks per head, a Q8_0 row is 34 bytes per 32 values: 53% of F16's.
+        try (KvCache q8 = new KvCache(KvCacheType.Q8_0, 2, 16, 2 * 64, 64);
+             KvCache f16 = new KvCache(KvCacheType.F16, 2, 16, 2 * 64, 64)) {
+            assertEquals(2L * 2 * 16 * 4 * 34, q8.byteSize());
+            assertEquals(2L * 2 * 16 * 128 * 2, f16.byteSize());
+            assertEquals(2 * 34, q8.headOffset(1));
+        }
     }
 }

@@ -93,8 +93,8 @@ public record MemoryBudget(long total, long residentBytes, long kvCacheBytes, lo
                 hotBytes, windowBytes, hotRows, rows, neuronsPerLayer, streamedGateBytes);
     }
 
-    /** KV cache size: keys and values for every layer and position. */
-    public static long kvCacheBytes(int layers, int contextLength, int kvHeads, int headDim, int bytesPerElement) {
-        return 2L * layers * contextLength * kvHeads * headDim * bytesPerElement;
+    /** KV cache size: keys and values for every layer and position, {@code rowBytes} for one position's keys of one layer. */
+    public static long kvCacheBytes(int layers, int contextLength, long rowBytes) {
+        return Math.multiplyExact(2L * layers * contextLength, rowBytes);
     }
 }

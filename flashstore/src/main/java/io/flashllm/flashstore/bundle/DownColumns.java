@@ -1,5 +1,6 @@
 package io.flashllm.flashstore.bundle;
 
+import io.flashllm.kernels.RowEncoder;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
 import io.flashllm.kernels.Dequant;

@@ -24,7 +24,8 @@ final class ModelOptions {
             description = "Context length in tokens (default: the model's, at most " + ContextLength.DEFAULT_MAX + ").")
     Integer ctx;
 
-    @Option(names = "--kv-type", paramLabel = "TYPE", description = "KV cache element type: F16 or F32 (default: F16).")
+    @Option(names = "--kv-type", paramLabel = "TYPE",
+            description = "KV cache element type: F16, F32, or Q8_0 (53% of F16's memory, as llama.cpp's --cache-type-k/-v q8_0) (default: F16).")
     String kvType;
 
     @Option(names = "--activation", paramLabel = "ACT",
@@ -76,9 +77,9 @@ final class ModelOptions {
         KvCacheType kv = null;
         if (kvType != null) {
             try {
-                kv = KvCacheType.valueOf(kvType.trim().toUpperCase(java.util.Locale.ROOT));
+                kv = KvCacheType.parse(kvType);
             } catch (IllegalArgumentException e) {
-                throw new CliErrors.UsageException("--kv-type must be F16 or F32, not '" + kvType + "'");
+                throw new CliErrors.UsageException("--" + e.getMessage());
             }
         }
         BundleOpenOptions bundle;

@@ -70,6 +70,7 @@ public final class ServerConfig {
     public int prefetchGuesses() { return (Integer) values.get(Setting.PREFETCH_GUESSES); }
     public boolean directIo() { return (Boolean) values.get(Setting.DIRECT_IO); }
     public String backend() { return (String) values.get(Setting.BACKEND); }
+    public String kvType() { return (String) values.get(Setting.KV_TYPE); }
     public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }
 
     public boolean hasApiKey() {

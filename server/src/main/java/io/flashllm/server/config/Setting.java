@@ -19,6 +19,8 @@ public enum Setting {
     QUEUE_SIZE("queue-size", Kind.INT, 16, 0, 100_000, false, "requests that may wait for a slot; beyond that 429"),
     CTX("ctx", Kind.INT, 0, 0, 1 << 24, false, "context length per slot (0: the model's, at most 4096)"),
     THREADS("threads", Kind.INT, 0, 0, 4096, false, "compute threads (0: all cores)"),
+    KV_TYPE("kv-type", Kind.STRING, "f16", 0, 0, false,
+            "KV cache element type: f16, f32, or q8_0 (53% of f16's memory, as llama.cpp's --cache-type-k/-v q8_0)"),
     MAX_PROMPT_TOKENS("max-prompt-tokens", Kind.INT, 0, 0, 1 << 24, false, "longest prompt accepted (0: the context length)"),
     MAX_BODY_BYTES("max-body-bytes", Kind.LONG, 4L << 20, 1024, 1L << 31, false, "largest request body; beyond that 413"),
     MAX_HEADER_BYTES("max-header-bytes", Kind.INT, 16 << 10, 1024, 1 << 20, false, "largest request header block"),

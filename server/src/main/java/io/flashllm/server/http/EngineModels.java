@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
+import io.flashllm.engine.model.KvCacheType;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.engine.generate.ModelWarmup;
 import io.flashllm.engine.ModelLoader;
@@ -39,15 +40,17 @@ final class EngineModels {
 
     static LoadOptions loadOptions(ServerConfig config) {
         BundleOpenOptions bundle;
+        KvCacheType kv;
         try {
             bundle = FlashBundleOptions.of(config.memoryBudget(), config.window(), config.selector(), config.directIo(),
                     config.predictorSampleRate(), config.ioDepth() == 0 ? null : config.ioDepth(), true,
                     config.prefetchGuesses());
+            kv = KvCacheType.parse(config.kvType());
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage(), e);
         }
         // Each slot opens its own session, so a memory budget holds one KV cache per slot.
-        return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, null, bundle, config.backend(),
+        return new LoadOptions(config.effectiveThreads(), config.ctx(), null, null, kv, bundle, config.backend(),
                 config.parallel());
     }
 

@@ -53,6 +53,9 @@ public final class ServeCommand implements Callable<Integer> {
     Integer ctx;
     @Option(names = {"-t", "--threads"}, description = "Compute threads (default: all cores).")
     Integer threads;
+    @Option(names = "--kv-type", paramLabel = "TYPE",
+            description = "KV cache element type: f16, f32, or q8_0 (53% of f16's memory, as llama.cpp's --cache-type-k/-v q8_0) (default: f16).")
+    String kvType;
     @Option(names = "--model-alias", description = "Model id shown to clients (default: the model's own).")
     String modelAlias;
     @Option(names = "--cors-origin", split = ",", description = "Origins allowed by CORS (default: none, CORS off).")
@@ -113,6 +116,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (queueSize != null) m.put(Setting.QUEUE_SIZE, queueSize.toString());
         if (ctx != null) m.put(Setting.CTX, ctx.toString());
         if (threads != null) m.put(Setting.THREADS, threads.toString());
+        if (kvType != null) m.put(Setting.KV_TYPE, kvType);
         if (modelAlias != null) m.put(Setting.MODEL_ALIAS, modelAlias);
         if (corsOrigins != null) m.put(Setting.CORS_ORIGINS, corsOrigins);
         if (memoryBudget != null) m.put(Setting.MEMORY_BUDGET, memoryBudget);

@@ -92,6 +92,15 @@ class MainTest {
     }
 
     @Test
+    void aQ8_0KvCacheNeedsHeadsOfWholeBlocks() {
+        // The tiny model's heads have 16 values; a Q8_0 cache stores blocks of 32: one line that says what to do.
+        CliRun r = CliRun.of("generate", "--model", model.toString(), "--prompt", "hi", "--max-tokens", "2", "--kv-type", "q8_0");
+        assertEquals(Main.EXIT_FAILURE, r.exit(), r.err());
+        assertTrue(r.oneLineError(), r.err());
+        assertTrue(r.err().contains("heads have 16") && r.err().contains("--kv-type f16"), r.err());
+    }
+
+    @Test
     void benchBuildsALongPromptOfExactlyTheTokensAsked() {
         CliRun r = CliRun.of("bench", "--model", model.toString(), "--prompt-tokens", "300", "--gen-tokens", "2",
                 "--no-warmup", "--json");

@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.LoadOptions;
+import io.flashllm.engine.model.KvCacheType;
 import io.flashllm.flashstore.bundle.BundleFfnOptions;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.server.config.ConfigException;
@@ -14,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The server config reaches the load options: selector predicted and its sample rate, the read-ahead guesses, the slots' KV caches. */
+/** The server config reaches the load options: selector predicted and its sample rate, the read-ahead guesses, the slots' KV caches and their type. */
 class EngineModelsSelectorTest {
     @Test
     void predictedSelectorAndSampleRatePassThrough() {
@@ -35,6 +36,16 @@ class EngineModelsSelectorTest {
     void eachSlotCountsAKvCache() {
         assertEquals(1, EngineModels.loadOptions(ServerConfig.defaults()).sessions());
         assertEquals(4, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.PARALLEL, 4))).sessions());
+    }
+
+    @Test
+    void kvTypeReachesTheModel() {
+        assertEquals(KvCacheType.F16, EngineModels.loadOptions(ServerConfig.defaults()).kvCacheType());
+        assertEquals(KvCacheType.Q8_0, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.KV_TYPE, "q8_0"))).kvCacheType());
+        assertEquals(KvCacheType.F32, EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.KV_TYPE, "F32"))).kvCacheType());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> EngineModels.loadOptions(ServerConfig.of(Map.of(Setting.KV_TYPE, "q4_0"))));
+        assertTrue(e.getMessage().startsWith("kv-type must be f16, f32 or q8_0, not 'q4_0'"), e.getMessage());
     }
 
     @Test

@@ -72,7 +72,7 @@ class FlashMetricsTest {
 
     /** Open options whose budget leaves the neuron cache a quarter of every layer, window of one token. */
     private static BundleOpenOptions budgeted() {
-        long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, 2, 16, 4);
+        long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, 2 * 16 * 4);
         BundleOpenOptions base = BundleOpenOptions.defaults().withWindow(1).withIoDepth(2).withOverhead(1 << 20);
         try (BundleModel probe = BundleModel.open(bundle, base.withMemoryBudget(1L << 30, kv), null)) {
             MemoryBudget.Split s = probe.budget();
@@ -155,7 +155,7 @@ class FlashMetricsTest {
             assertFalse(m.keySet().stream().anyMatch(k -> k.startsWith("flashllm_predictor_recall")),
                     "no predictor runs, so no recall gauge");
             // The one slot keeps its session, and with it a KV cache of the served context (F16).
-            assertEquals((double) MemoryBudget.kvCacheBytes(LAYERS, CTX, 2, 16, 2), value(m, "flashllm_kv_cache_bytes"));
+            assertEquals((double) MemoryBudget.kvCacheBytes(LAYERS, CTX, 2 * 16 * 2), value(m, "flashllm_kv_cache_bytes"));
             // One slot never batches.
             assertEquals(0, value(m, "flashllm_decode_batches_total"));
             assertEquals(0, value(m, "flashllm_decode_batched_steps_total"));

@@ -1,27 +1,28 @@
-package io.flashllm.flashstore.bundle;
-
-import io.flashllm.kernels.GgmlType;
+package io.flashllm.kernels;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Encodes a float row into the type a down column is stored in. F32/F16/BF16 round-trip the values
- * of a source of the same type exactly; Q8_0 follows ggml's reference quantizer (scale = max|x|/127
- * per 32 elements, round half away from zero, scale stored as F16).
+ * Encodes a float row into a stored type: the converter's down columns of a flash bundle, and a KV
+ * cache's keys and values. F32/F16/BF16 round-trip the values of a source of the same type exactly;
+ * Q8_0 follows ggml's reference quantizer (scale = max|x|/127 per 32 elements, round half away from
+ * zero, scale stored as F16), so that a Q8_0 row reads back as llama.cpp would have written it.
  */
-final class RowEncoder {
+public final class RowEncoder {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private RowEncoder() {}
 
-    static boolean supports(GgmlType t) {
+    /** The types {@link #encode} writes. */
+    public static boolean supports(GgmlType t) {
         return t == GgmlType.F32 || t == GgmlType.F16 || t == GgmlType.BF16 || t == GgmlType.Q8_0;
     }
 
-    static void encode(GgmlType type, float[] x, int off, int n, MemorySegment dst, long dstOff) {
+    /** Writes {@code x[off .. off+n)} as {@code type} at {@code dst[dstOff..]}; Q8_0 needs n a multiple of 32. */
+    public static void encode(GgmlType type, float[] x, int off, int n, MemorySegment dst, long dstOff) {
         switch (type) {
             case F32 -> {
                 for (int i = 0; i < n; i++) dst.set(FLOAT_LE, dstOff + 4L * i, x[off + i]);
