@@ -202,41 +202,34 @@ class TransformerVsReferenceTest {
 
     @Test
     void f16KvCacheStaysClose() throws Exception {
-        TinySpec spec = TinySpec.llama(GgmlType.F32);
-        Path file = new TinyModels(spec).writeGguf(dir.resolve("l.gguf"), Map.of());
-        float[][] expected;
-        try (GgufFile gguf = GgufFile.open(file)) {
-            expected = new ReferenceForward(spec, gguf::tensor).run(TOKENS);
-        }
-        try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS.withKvCacheType(KvCacheType.F16));
-             Transformer t = model.newTransformer(16)) {
-            for (int p = 0; p < TOKENS.length; p++) {
-                float[] got = t.forward(TOKENS[p], p);
-                assertTrue(maxError(expected[p], got) < 2e-2 * scale(expected[p]), "p" + p);
-            }
-        }
+        kvCacheStaysClose(TinySpec.llama(GgmlType.F32), KvCacheType.F16, 2e-2);
     }
 
     @Test
     void q8_0KvCacheStaysClose() throws Exception {
-        TinySpec spec = TinySpec.wideLlama(GgmlType.F32); // heads of 32: one Q8_0 block each
-        Path file = new TinyModels(spec).writeGguf(dir.resolve("wide.gguf"), Map.of());
-        float[][] expected;
-        try (GgufFile gguf = GgufFile.open(file)) {
-            expected = new ReferenceForward(spec, gguf::tensor).run(TOKENS);
-        }
-        try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS.withKvCacheType(KvCacheType.Q8_0));
-             Transformer t = model.newTransformer(16)) {
-            for (int p = 0; p < TOKENS.length; p++) {
-                float[] got = t.forward(TOKENS[p], p);
-                assertTrue(maxError(expected[p], got) < 3e-2 * scale(expected[p]), "p" + p + ": " + maxError(expected[p], got));
-            }
-        }
+        kvCacheStaysClose(TinySpec.wideLlama(GgmlType.F32), KvCacheType.Q8_0, 3e-2); // heads of 32: one Q8_0 block each
         // The small model's heads have 16 values: a Q8_0 cache is refused when the model loads.
         Path small = new TinyModels(TinySpec.llama(GgmlType.F32)).writeGguf(dir.resolve("small.gguf"), Map.of());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ModelLoader.loadLanguageModel(small, OPTIONS.withKvCacheType(KvCacheType.Q8_0)).close());
         assertTrue(e.getMessage().contains("--kv-type f16"), e.getMessage());
+    }
+
+    /** Every position's logits within {@code tolerance} of the largest, against the F32 reference forward pass. */
+    private void kvCacheStaysClose(TinySpec spec, KvCacheType type, double tolerance) throws Exception {
+        Path file = new TinyModels(spec).writeGguf(dir.resolve(type + "-kv.gguf"), Map.of());
+        float[][] expected;
+        try (GgufFile gguf = GgufFile.open(file)) {
+            expected = new ReferenceForward(spec, gguf::tensor).run(TOKENS);
+        }
+        try (LanguageModel model = ModelLoader.loadLanguageModel(file, OPTIONS.withKvCacheType(type));
+             Transformer t = model.newTransformer(16)) {
+            for (int p = 0; p < TOKENS.length; p++) {
+                float[] got = t.forward(TOKENS[p], p);
+                double err = maxError(expected[p], got);
+                assertTrue(err < tolerance * scale(expected[p]), type + " p" + p + ": " + err);
+            }
+        }
     }
 
     static void assertClose(float[] expected, float[] actual, String what) {
