@@ -25,7 +25,7 @@ final class ModelOptions {
     Integer ctx;
 
     @Option(names = "--kv-type", paramLabel = "TYPE",
-            description = "KV cache element type: F16, F32, or Q8_0 (53% of F16's memory, as llama.cpp's --cache-type-k/-v q8_0) (default: F16).")
+            description = "KV cache element type: F16, F32, or Q8_0 (53%% of F16's memory, as llama.cpp's --cache-type-k/-v q8_0) (default: F16).")
     String kvType;
 
     @Option(names = "--activation", paramLabel = "ACT",

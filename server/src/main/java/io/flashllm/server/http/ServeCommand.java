@@ -54,7 +54,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, description = "Compute threads (default: all cores).")
     Integer threads;
     @Option(names = "--kv-type", paramLabel = "TYPE",
-            description = "KV cache element type: f16, f32, or q8_0 (53% of f16's memory, as llama.cpp's --cache-type-k/-v q8_0) (default: f16).")
+            description = "KV cache element type: f16, f32, or q8_0 (53%% of f16's memory, as llama.cpp's --cache-type-k/-v q8_0) (default: f16).")
     String kvType;
     @Option(names = "--model-alias", description = "Model id shown to clients (default: the model's own).")
     String modelAlias;

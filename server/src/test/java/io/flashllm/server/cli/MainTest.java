@@ -45,6 +45,25 @@ class MainTest {
     }
 
     @Test
+    void everyHelpTextFormats() {
+        // picocli formats descriptions: a bare '%' (as in "53% of") makes it warn on stderr and print the raw text.
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            for (String c : new String[] {"generate", "bench", "perplexity", "calibrate", "demo", "synth", "convert",
+                    "verify", "serve"}) {
+                CliRun h = CliRun.of(c, "--help");
+                assertEquals(0, h.exit(), c + ": " + h.err());
+                assertTrue(h.out().contains("Usage:"), c + ": " + h.out());
+            }
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", warnings.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
     void noSubcommandPrintsUsageAndFails() {
         CliRun r = CliRun.of();
         assertEquals(Main.EXIT_USAGE, r.exit());
