@@ -110,6 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
                 flash = flash.plus(r.flash());
             }
             double pp = mean(pps), tg = mean(tgs);
+            String kvType = model.loadOptions().kvCacheType().name().toLowerCase(Locale.ROOT);
             long heap = PeakMemory.peakHeapBytes();
             long rss = PeakMemory.peakRssBytes();
             if (json) {
@@ -120,6 +121,8 @@ public final class BenchCommand implements Callable<Integer> {
                 o.put("threads", model.threads());
                 o.put("parallel", parallel);
                 o.put("vector_bits", Simd.F.vectorBitSize());
+                o.put("kv_type", kvType);
+                o.put("ctx", context);
                 o.put("prompt_tokens", promptTokens);
                 o.put("gen_tokens", decoded);
                 o.put("runs", runs);
@@ -149,6 +152,8 @@ public final class BenchCommand implements Callable<Integer> {
                         m.info().parameterCount());
                 out.printf(Locale.ROOT, "threads      %d%n", model.threads());
                 out.printf(Locale.ROOT, "simd         %s%n", Simd.describe());
+                out.printf(Locale.ROOT, "kv cache     %s, %d positions%s%n", kvType, context,
+                        parallel > 1 ? " for each of " + parallel + " sequences" : "");
                 out.printf(Locale.ROOT, "load         %.2f s%n", loadSeconds);
                 out.printf(Locale.ROOT, "prompt       %d tokens  %.1f%s tok/s%n", promptTokens, pp,
                         repetitions > 1 ? String.format(Locale.ROOT, " ± %.1f", stddev(pps)) : "");

@@ -230,6 +230,8 @@ class MainTest {
         assertEquals(0, r.exit(), r.err());
         JsonNode j = JSON.readTree(r.out());
         assertEquals(5, j.get("parallel").asInt(), j.toString());
+        assertEquals("f16", j.get("kv_type").asText(), j.toString());
+        assertEquals(4 + 6 + 1, j.get("ctx").asInt(), j.toString()); // the prompt, the tokens asked and one spare
         // Each sequence's tokens after its first: at most 5 x 5, and some unless every one stopped at once.
         int tokens = j.get("gen_tokens").asInt();
         assertTrue(tokens > 0 && tokens <= 25, j.toString());
@@ -238,6 +240,7 @@ class MainTest {
                 "--threads", "2", "--parallel", "2");
         assertEquals(0, text.exit(), text.err());
         assertTrue(text.out().contains("2 sequences at once"), text.out());
+        assertTrue(text.out().contains("kv cache     f16, 8 positions for each of 2 sequences"), text.out());
         // With a memory budget, the bundle's split holds a KV cache per sequence.
         Path bundle = dir.resolve("bench-parallel.bundle");
         assertEquals(0, CliRun.of("convert", "--model", model.toString(), "--out", bundle.toString()).exit());
