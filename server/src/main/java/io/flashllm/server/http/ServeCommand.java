@@ -183,6 +183,8 @@ public final class ServeCommand implements Callable<Integer> {
             if (config.model() != null && !Files.exists(Path.of(config.model()))) {
                 throw new ConfigException("no such model file or directory: " + config.model());
             }
+            // So are the model's options (kv-type, memory-budget, selector, ...), which the load parses.
+            EngineModels.loadOptions(config);
         } catch (ConfigException e) {
             throw new StartException(e.getMessage(), 2, e);
         }

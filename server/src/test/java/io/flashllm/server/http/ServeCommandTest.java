@@ -83,6 +83,16 @@ class ServeCommandTest {
         assertEquals(2, e.exitCode);
         assertTrue(e.getMessage().contains("no such model file or directory: /nope.gguf"), e.getMessage());
 
+        // The model's options are checked before a port is bound too.
+        for (String[] bad : new String[][] {{"FLASHLLM_KV_TYPE", "q4", "kv-type must be f16, f32 or q8_0, not 'q4'"},
+                {"FLASHLLM_MEMORY_BUDGET", "lots", "memory-budget"}}) {
+            ServeCommand cmd = new ServeCommand(cfg -> new FakeModel(0, 0, 64), List.of());
+            new CommandLine(cmd).parseArgs("--port", "0");
+            e = assertThrows(ServeCommand.StartException.class, () -> cmd.start(Map.of(bad[0], bad[1])));
+            assertEquals(2, e.exitCode, bad[0]);
+            assertTrue(e.getMessage().contains(bad[2]), e.getMessage());
+        }
+
         ServeCommand failing = new ServeCommand(cfg -> {
             throw new IllegalStateException("the model exploded");
         }, List.of());
