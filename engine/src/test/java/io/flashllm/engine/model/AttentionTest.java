@@ -115,6 +115,7 @@ class AttentionTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new KvCache(KvCacheType.Q8_0, 2, 16, 2 * 72, 72));
         assertTrue(e.getMessage().contains("heads have 72") && e.getMessage().contains("--kv-type f16"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new KvCache(KvCacheType.F16, 2, 16, 100, 64)); // not whole heads
         // Whole blocks per head, a Q8_0 row is 34 bytes per 32 values: 53% of F16's.
         try (KvCache q8 = new KvCache(KvCacheType.Q8_0, 2, 16, 2 * 64, 64);
              KvCache f16 = new KvCache(KvCacheType.F16, 2, 16, 2 * 64, 64)) {
