@@ -1,5 +1,8 @@
 package io.flashllm.engine.api;
 
+import java.io.IOException;
+import java.nio.file.Path;
+
 /** One conversation's state (KV cache, sampler); not thread-safe; close() frees its off-heap memory. */
 public interface Session extends AutoCloseable {
     GenerationResult generate(int[] promptTokens, SamplingParams params, GenerationListener listener);
@@ -10,6 +13,25 @@ public interface Session extends AutoCloseable {
      * next turn to the slot whose session answers most.
      */
     int reusablePrefix(int[] promptTokens);
+
+    /** Positions whose keys and values this session holds (its last prompt and reply so far). */
+    int heldTokens();
+
+    /**
+     * Writes the held tokens and their keys and values to {@code file} (created or replaced) and
+     * returns the tokens written; a later {@link #restoreKv} of a session of the same model takes
+     * them up again instead of running them.
+     *
+     * @throws UnsupportedOperationException when the keys and values are not in host memory (a device backend)
+     */
+    int[] saveKv(Path file) throws IOException;
+
+    /**
+     * Replaces what this session holds with what {@link #saveKv} wrote to {@code file}; returns the
+     * positions restored, or -1 (and the session then holds nothing) when the file is not a complete,
+     * intact save of this model's keys and values in this session's KV type and context.
+     */
+    int restoreKv(Path file) throws IOException;
 
     @Override
     void close();

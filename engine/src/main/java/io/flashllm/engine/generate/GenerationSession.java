@@ -12,7 +12,16 @@ import io.flashllm.engine.sampling.Sampler;
 import io.flashllm.engine.tokenizer.StreamingDecoder;
 import io.flashllm.engine.tokenizer.Tokenizer;
 
+import io.flashllm.engine.model.KvCache;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.zip.CRC32C;
 
 /**
  * One conversation: a transformer with its KV cache, and the generation loop. A new prompt that
@@ -166,8 +175,85 @@ public final class GenerationSession implements Session {
     }
 
     /** Tokens whose keys and values this session holds (prompt and reply so far). */
-    public int cachedTokens() {
+    @Override
+    public int heldTokens() {
         return cachedCount;
+    }
+
+    // A saved session: magic, version, then the model's fingerprint and the cache's shape, the tokens,
+    // their keys and values as the cache stores them, and a CRC32C of everything before it.
+    private static final int MAGIC = 0x564b4c46; // "FLKV" little-endian
+    private static final int VERSION = 1;
+    private static final int HEADER_INTS = 7;
+
+    @Override
+    public int[] saveKv(Path file) throws IOException {
+        if (closed) throw new IllegalStateException("session is closed");
+        if (!transformer.kvInHostMemory()) {
+            throw new UnsupportedOperationException("the keys and values live on the " + transformer.backend() + " device");
+        }
+        KvCache kv = transformer.kvCache();
+        int n = cachedCount;
+        ByteBuffer head = ByteBuffer.allocate(4 * (HEADER_INTS + n)).order(ByteOrder.LITTLE_ENDIAN);
+        head.putInt(MAGIC).putInt(VERSION).putInt(fingerprint()).putInt(kv.type().ordinal()).putInt(kv.kvDim())
+                .putInt(transformer.config().layers()).putInt(n);
+        for (int i = 0; i < n; i++) head.putInt(cached[i]);
+        head.flip();
+        CRC32C crc = new CRC32C();
+        crc.update(head.duplicate());
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            while (head.hasRemaining()) out.write(head);
+            kv.writeTo(out, n, crc);
+            ByteBuffer tail = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(crc.getValue()).flip();
+            while (tail.hasRemaining()) out.write(tail);
+        }
+        return Arrays.copyOf(cached, n);
+    }
+
+    @Override
+    public int restoreKv(Path file) throws IOException {
+        if (closed) throw new IllegalStateException("session is closed");
+        KvCache kv = transformer.kvCache();
+        cachedCount = 0; // until the whole file checks out, the cache holds nothing usable
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+            ByteBuffer fixed = readFully(in, 4 * HEADER_INTS);
+            if (fixed == null || fixed.getInt() != MAGIC || fixed.getInt() != VERSION || fixed.getInt() != fingerprint()
+                    || fixed.getInt() != kv.type().ordinal() || fixed.getInt() != kv.kvDim()
+                    || fixed.getInt() != transformer.config().layers()) {
+                return -1;
+            }
+            int n = fixed.getInt();
+            if (n < 0 || n > transformer.contextLength() || in.size() != 4L * (HEADER_INTS + n) + kv.bytesFor(n) + 8) return -1;
+            ByteBuffer tokens = readFully(in, 4 * n);
+            if (tokens == null) return -1;
+            CRC32C crc = new CRC32C();
+            crc.update(fixed.flip());
+            crc.update(tokens.duplicate());
+            kv.readFrom(in, n, crc);
+            ByteBuffer tail = readFully(in, 8);
+            if (tail == null || tail.getLong() != crc.getValue()) return -1;
+            for (int i = 0; i < n; i++) {
+                int t = tokens.getInt();
+                if (t < 0 || t >= samplerVocab) return -1;
+                cached[i] = t;
+            }
+            cachedCount = n;
+            return n;
+        }
+    }
+
+    private static ByteBuffer readFully(FileChannel in, int bytes) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (in.read(b) < 0) return null;
+        }
+        return b.flip();
+    }
+
+    /** The model's shape as a number: a save is only taken up by a session of a model of the same shape. */
+    private int fingerprint() {
+        return transformer.config().toString().hashCode();
     }
 
     @Override

@@ -3,10 +3,14 @@ package io.flashllm.engine.model;
 import io.flashllm.kernels.RowEncoder;
 import io.flashllm.kernels.cpu.RowKernel;
 
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.util.zip.CRC32C;
 
 /**
  * Keys and values of every position seen so far, off-heap: per layer a block of keys
@@ -99,6 +103,43 @@ public final class KvCache implements AutoCloseable {
             MemorySegment.copy(src, off, memory, F32, at, kvDim);
         } else {
             RowEncoder.encode(type.stored, src, off, kvDim, memory, at);
+        }
+    }
+
+    /** Bytes {@link #writeTo} writes for {@code positions} positions: keys and values of every layer. */
+    public long bytesFor(int positions) {
+        return 2L * layers * rowBytes * positions;
+    }
+
+    /**
+     * Writes the keys and values of positions {@code 0..positions-1}, layer by layer, straight from
+     * the off-heap cache, and adds them to {@code crc}.
+     */
+    public void writeTo(FileChannel out, int positions, CRC32C crc) throws IOException {
+        for (int l = 0; l < layers; l++) {
+            for (long at : new long[] {keyOffset(l, 0), valueOffset(l, 0)}) {
+                MemorySegment part = memory.asSlice(at, rowBytes * positions);
+                crc.update(part.asByteBuffer());
+                ByteBuffer b = part.asByteBuffer();
+                while (b.hasRemaining()) out.write(b);
+            }
+        }
+    }
+
+    /** Reads what {@link #writeTo} wrote for {@code positions} positions into the cache, adding it to {@code crc}. */
+    public void readFrom(FileChannel in, int positions, CRC32C crc) throws IOException {
+        if (positions < 0 || positions > contextLength) {
+            throw new IOException(positions + " positions do not fit a cache of " + contextLength);
+        }
+        for (int l = 0; l < layers; l++) {
+            for (long at : new long[] {keyOffset(l, 0), valueOffset(l, 0)}) {
+                MemorySegment part = memory.asSlice(at, rowBytes * positions);
+                ByteBuffer b = part.asByteBuffer();
+                while (b.hasRemaining()) {
+                    if (in.read(b) < 0) throw new IOException("the file ends inside the keys and values");
+                }
+                crc.update(part.asByteBuffer());
+            }
         }
     }
 

@@ -71,6 +71,17 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         return device == null ? DeviceBackend.CPU : deviceForward == null ? device.name() : deviceForward.device();
     }
 
+    /** Whether the keys and values live in this process's memory (no device backend), where they can be saved. */
+    public boolean kvInHostMemory() {
+        return device == null;
+    }
+
+    /** The host KV cache, for saving and restoring a sequence's keys and values; see {@link #kvInHostMemory}. */
+    public KvCache kvCache() {
+        if (!kvInHostMemory()) throw new IllegalStateException("the keys and values live on the " + backend() + " device");
+        return cache;
+    }
+
     public ModelConfig config() {
         return config;
     }

@@ -195,12 +195,60 @@ class GenerationSessionTest {
             assertArrayEquals(reference.tokens(), again.tokens());
             assertEquals(held, again.cachedPromptTokens());
             assertEquals(0, reference.cachedPromptTokens());
-            assertTrue(gs.cachedTokens() >= next.length);
+            assertTrue(gs.heldTokens() >= next.length);
             // The same prompt again: all but its last token come from the cache; another one shares only its start.
             assertEquals(next.length - 1, s.reusablePrefix(next));
             int[] other = next.clone();
             other[3] = other[3] == 5 ? 6 : 5;
             assertEquals(3, s.reusablePrefix(other));
+        }
+    }
+
+    @Test
+    void savedKeysAndValuesTakeUpWhereTheyLeftOff() throws Exception {
+        Path saved = dir.resolve("conversation.kv");
+        try (Session s = model.openSession(48); Session other = model.openSession(48); Session fresh = model.openSession(48)) {
+            GenerationResult first = s.generate(PROMPT, SamplingParams.greedy(6), null);
+            int[] tokens = s.saveKv(saved);
+            assertEquals(s.heldTokens(), tokens.length);
+            assertEquals(PROMPT.length + first.tokens().length - (first.finishReason() == FinishReason.LENGTH ? 1 : 0),
+                    tokens.length);
+            int[] next = java.util.Arrays.copyOf(PROMPT, PROMPT.length + first.tokens().length + 2);
+            System.arraycopy(first.tokens(), 0, next, PROMPT.length, first.tokens().length);
+            next[next.length - 2] = 300;
+            next[next.length - 1] = 301;
+            // Another session takes up the saved conversation: the next turn runs only its new tokens and
+            // continues exactly as a session that runs it all.
+            other.generate(new int[] {1, 295, 296}, SamplingParams.greedy(2), null);
+            assertEquals(tokens.length, other.restoreKv(saved));
+            assertEquals(tokens.length, other.heldTokens());
+            GenerationResult resumed = other.generate(next, SamplingParams.greedy(6), null);
+            GenerationResult whole = fresh.generate(next, SamplingParams.greedy(6), null);
+            assertEquals(tokens.length, resumed.cachedPromptTokens());
+            assertArrayEquals(whole.tokens(), resumed.tokens());
+
+            // A damaged save is refused whole and leaves the session holding nothing.
+            byte[] bytes = Files.readAllBytes(saved);
+            Path flipped = dir.resolve("flipped.kv");
+            bytes[bytes.length / 2] ^= 0x10;
+            Files.write(flipped, bytes);
+            assertEquals(-1, other.restoreKv(flipped));
+            assertEquals(0, other.heldTokens());
+            Path truncated = dir.resolve("truncated.kv");
+            Files.write(truncated, java.util.Arrays.copyOf(Files.readAllBytes(saved), bytes.length - 9));
+            assertEquals(-1, other.restoreKv(truncated));
+            Path garbage = dir.resolve("garbage.kv");
+            Files.write(garbage, new byte[] {1, 2, 3});
+            assertEquals(-1, other.restoreKv(garbage));
+            assertEquals(0, other.reusablePrefix(next));
+        }
+        // A session with a shorter context, or of another KV type, does not take it up.
+        try (Session small = model.openSession(8)) {
+            assertEquals(-1, small.restoreKv(saved));
+        }
+        try (InferenceModel f32 = ModelLoader.load(file, LoadOptions.defaults().withThreads(2).withMaxContext(48)
+                .withKvCacheType(io.flashllm.engine.model.KvCacheType.F32)); Session s = f32.openSession(48)) {
+            assertEquals(-1, s.restoreKv(saved));
         }
     }
 

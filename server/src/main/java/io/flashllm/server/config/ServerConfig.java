@@ -71,6 +71,17 @@ public final class ServerConfig {
     public boolean directIo() { return (Boolean) values.get(Setting.DIRECT_IO); }
     public String backend() { return (String) values.get(Setting.BACKEND); }
     public String kvType() { return (String) values.get(Setting.KV_TYPE); }
+    public String kvSpillDir() { return (String) values.get(Setting.KV_SPILL_DIR); }
+
+    /** kv-spill-max in bytes. */
+    public long kvSpillMaxBytes() {
+        String text = (String) values.get(Setting.KV_SPILL_MAX);
+        try {
+            return io.flashllm.flashstore.budget.MemorySize.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("kv-spill-max takes a size such as 600M, 1.5G or 4096, not '" + text + "'", e);
+        }
+    }
     public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }
 
     public boolean hasApiKey() {

@@ -21,6 +21,11 @@ public enum Setting {
     THREADS("threads", Kind.INT, 0, 0, 4096, false, "compute threads (0: all cores)"),
     KV_TYPE("kv-type", Kind.STRING, "f16", 0, 0, false,
             "KV cache element type: f16, f32, or q8_0 (53% of f16's memory, as llama.cpp's --cache-type-k/-v q8_0)"),
+    KV_SPILL_DIR("kv-spill-dir", Kind.STRING, null, 0, 0, false,
+            "a directory on flash where a conversation's keys and values go when its slot is given to another,"
+                    + " and come back from when it continues (none: they are dropped and its history runs again)"),
+    KV_SPILL_MAX("kv-spill-max", Kind.STRING, "4G", 0, 0, false,
+            "most bytes kv-spill-dir holds; the conversation saved longest ago goes first"),
     MAX_PROMPT_TOKENS("max-prompt-tokens", Kind.INT, 0, 0, 1 << 24, false, "longest prompt accepted (0: the context length)"),
     MAX_BODY_BYTES("max-body-bytes", Kind.LONG, 4L << 20, 1024, 1L << 31, false, "largest request body; beyond that 413"),
     MAX_HEADER_BYTES("max-header-bytes", Kind.INT, 16 << 10, 1024, 1 << 20, false, "largest request header block"),

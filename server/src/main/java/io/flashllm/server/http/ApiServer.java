@@ -16,7 +16,12 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -86,10 +91,36 @@ public final class ApiServer implements AutoCloseable {
         }
         int ctx = contextLength(config, model.info().contextLength());
         String id = config.modelAlias() != null ? config.modelAlias() : model.info().id();
-        InferenceScheduler scheduler = new InferenceScheduler(model, config.parallel(), config.queueSize(), ctx, metrics);
+        KvSpill spill = openSpill();
+        InferenceScheduler scheduler = new InferenceScheduler(model, config.parallel(), config.queueSize(), ctx, metrics, spill);
         state = new ModelState(ModelState.Phase.READY, model, scheduler, id, ctx, null);
         LOG.log(Level.INFO, "serving model {0} ({1} slots, context {2})", id, String.valueOf(config.parallel()),
                 String.valueOf(ctx));
+    }
+
+    /** The kv-spill-dir store with its meters, or null when none is configured. */
+    private KvSpill openSpill() {
+        if (config.kvSpillDir() == null) return null;
+        KvSpill spill;
+        try {
+            spill = new KvSpill(Path.of(config.kvSpillDir()), config.kvSpillMaxBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("kv-spill-dir " + config.kvSpillDir() + ": " + e.getMessage(), e);
+        }
+        metrics.bind(registry -> {
+            FunctionCounter.builder("flashllm.kv.spills", spill, s -> s.spills.get())
+                    .description("conversations whose keys and values went to kv-spill-dir when another took their slot")
+                    .register(registry);
+            FunctionCounter.builder("flashllm.kv.restores", spill, s -> s.restores.get())
+                    .description("saved conversations taken back into a slot when they continued").register(registry);
+            FunctionCounter.builder("flashllm.kv.restored.tokens", spill, s -> s.restoredTokens.get()).baseUnit("tokens")
+                    .description("positions read back from kv-spill-dir instead of run again").register(registry);
+            Gauge.builder("flashllm.kv.spill", spill, KvSpill::bytesOnDisk).baseUnit("bytes")
+                    .description("bytes of saved conversations in kv-spill-dir").register(registry);
+        });
+        LOG.log(Level.INFO, "conversations whose slot is taken keep their keys and values in {0} (at most {1} bytes)",
+                config.kvSpillDir(), String.valueOf(config.kvSpillMaxBytes()));
+        return spill;
     }
 
     /** The context each slot gets: --ctx if given, else the model's own capped (every slot allocates a KV cache this long). */

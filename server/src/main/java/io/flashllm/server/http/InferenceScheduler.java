@@ -29,7 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * prompt, so that only the new tokens run. Any other prompt takes the slot idle the longest, as in
  * llama.cpp's server, so that a new conversation leaves the recent ones' caches alone even when it
  * shares their system prompt (the slot it takes reuses whatever start it has in common). A session
- * keeps what it cached until its slot takes another job.
+ * keeps what it cached until its slot takes another job; with a {@link KvSpill}, what it held then
+ * goes to flash first, and a job that continues a conversation saved there takes it back into its
+ * slot before its prompt runs.
  */
 final class InferenceScheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InferenceScheduler.class.getName());
@@ -38,6 +40,7 @@ final class InferenceScheduler implements AutoCloseable {
     private final int contextLength;
     private final int queueCapacity;
     private final ServerMetrics metrics;
+    private final KvSpill spill; // null: conversations whose slot is taken are dropped
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<InferenceJob> waiting = new ArrayDeque<>();
@@ -62,7 +65,13 @@ final class InferenceScheduler implements AutoCloseable {
     private boolean stopped;
 
     InferenceScheduler(InferenceModel model, int slots, int queueCapacity, int contextLength, ServerMetrics metrics) {
+        this(model, slots, queueCapacity, contextLength, metrics, null);
+    }
+
+    InferenceScheduler(InferenceModel model, int slots, int queueCapacity, int contextLength, ServerMetrics metrics,
+                       KvSpill spill) {
         this.model = model;
+        this.spill = spill;
         this.contextLength = contextLength;
         this.queueCapacity = queueCapacity;
         this.metrics = metrics;
@@ -230,6 +239,19 @@ final class InferenceScheduler implements AutoCloseable {
         }
     }
 
+    /**
+     * Before a job that does not continue this slot's conversation: the conversation goes to flash,
+     * and one saved there that the job continues comes back into the session.
+     */
+    private void swap(Session session, int slot, InferenceJob job) {
+        int have = session.reusablePrefix(job.prompt);
+        int last = lastPromptLength[slot]; // written by this thread, in finished()
+        if (have > 0 && have >= last - 1) return; // it continues what the slot holds
+        KvSpill.Entry saved = spill.take(job.prompt, have);
+        spill.spill(session, last);
+        if (saved != null) spill.restore(saved, session);
+    }
+
     /** How one job ended; delivered to its listener only after the slot is released. */
     private record Outcome(GenerationResult result, Throwable error, boolean sessionBroken) {
         static final Outcome CANCELLED = new Outcome(null, null, false);
@@ -244,6 +266,7 @@ final class InferenceScheduler implements AutoCloseable {
                 Outcome outcome;
                 try {
                     if (session == null) session = model.openSession(contextLength);
+                    if (spill != null) swap(session, slot, job);
                     outcome = run(session, job);
                 } catch (Throwable t) {
                     // openSession failed (memory, bad context length): the job must still get an answer.
@@ -358,6 +381,14 @@ final class InferenceScheduler implements AutoCloseable {
     /** Stops the slot threads once they are idle and closes their sessions; call after cancelAll. */
     @Override
     public void close() {
+        try {
+            stopSlots();
+        } finally {
+            if (spill != null) spill.close();
+        }
+    }
+
+    private void stopSlots() {
         lock.lock();
         try {
             accepting = false;

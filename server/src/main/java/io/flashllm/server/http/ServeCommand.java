@@ -12,6 +12,7 @@ import io.flashllm.server.metrics.FlashMetricsBinder;
 import io.flashllm.server.metrics.DecodeMetrics;
 import io.flashllm.server.metrics.FlashStoreMetrics;
 import io.flashllm.server.metrics.ServerMetrics;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -56,6 +57,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--kv-type", paramLabel = "TYPE",
             description = "KV cache element type: f16, f32, or q8_0 (53%% of f16's memory, as llama.cpp's --cache-type-k/-v q8_0) (default: f16).")
     String kvType;
+    @Option(names = "--kv-spill-dir", paramLabel = "DIR",
+            description = "A directory on flash for the keys and values of conversations whose slot another one takes;"
+                    + " they come back from there when the conversation continues (default: none, they are dropped).")
+    Path kvSpillDir;
+    @Option(names = "--kv-spill-max", paramLabel = "SIZE", description = "Most bytes --kv-spill-dir holds (default 4G).")
+    String kvSpillMax;
     @Option(names = "--model-alias", description = "Model id shown to clients (default: the model's own).")
     String modelAlias;
     @Option(names = "--cors-origin", split = ",", description = "Origins allowed by CORS (default: none, CORS off).")
@@ -117,6 +124,8 @@ public final class ServeCommand implements Callable<Integer> {
         if (ctx != null) m.put(Setting.CTX, ctx.toString());
         if (threads != null) m.put(Setting.THREADS, threads.toString());
         if (kvType != null) m.put(Setting.KV_TYPE, kvType);
+        if (kvSpillDir != null) m.put(Setting.KV_SPILL_DIR, kvSpillDir.toString());
+        if (kvSpillMax != null) m.put(Setting.KV_SPILL_MAX, kvSpillMax);
         if (modelAlias != null) m.put(Setting.MODEL_ALIAS, modelAlias);
         if (corsOrigins != null) m.put(Setting.CORS_ORIGINS, corsOrigins);
         if (memoryBudget != null) m.put(Setting.MEMORY_BUDGET, memoryBudget);
@@ -185,6 +194,16 @@ public final class ServeCommand implements Callable<Integer> {
             }
             // So are the model's options (kv-type, memory-budget, selector, ...), which the load parses.
             EngineModels.loadOptions(config);
+            config.kvSpillMaxBytes();
+            if (config.kvSpillDir() != null) {
+                Path spillDir = Path.of(config.kvSpillDir());
+                try {
+                    Files.createDirectories(spillDir);
+                } catch (IOException e) {
+                    throw new ConfigException("kv-spill-dir " + spillDir + " cannot be created: " + e.getMessage(), e);
+                }
+                if (!Files.isWritable(spillDir)) throw new ConfigException("kv-spill-dir " + spillDir + " is not writable");
+            }
         } catch (ConfigException e) {
             throw new StartException(e.getMessage(), 2, e);
         }

@@ -10,6 +10,9 @@ import io.flashllm.engine.api.ModelInfo;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -156,6 +159,33 @@ final class FakeModel implements InferenceModel {
             int limit = Math.min(cached.length, prompt.length - 1), k = 0;
             while (k < limit && cached[k] == prompt[k]) k++;
             return k;
+        }
+
+        @Override
+        public int heldTokens() {
+            return cached.length;
+        }
+
+        /** The held tokens as little-endian ints: all a fake session's cache holds. */
+        @Override
+        public int[] saveKv(Path file) throws IOException {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 * cached.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int t : cached) b.putInt(t);
+            Files.write(file, b.array());
+            return cached.clone();
+        }
+
+        @Override
+        public int restoreKv(Path file) throws IOException {
+            byte[] bytes = Files.readAllBytes(file);
+            if (bytes.length % 4 != 0) {
+                cached = new int[0];
+                return -1;
+            }
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            cached = new int[bytes.length / 4];
+            for (int i = 0; i < cached.length; i++) cached[i] = b.getInt();
+            return cached.length;
         }
 
         @Override

@@ -84,8 +84,18 @@ class ServeCommandTest {
         assertTrue(e.getMessage().contains("no such model file or directory: /nope.gguf"), e.getMessage());
 
         // The model's options are checked before a port is bound too.
+        String notADir;
+        try {
+            java.nio.file.Path f = java.nio.file.Files.createTempFile("flashllm", ".file");
+            f.toFile().deleteOnExit();
+            notADir = f.resolve("kv").toString();
+        } catch (java.io.IOException ex) {
+            throw new java.io.UncheckedIOException(ex);
+        }
         for (String[] bad : new String[][] {{"FLASHLLM_KV_TYPE", "q4", "kv-type must be f16, f32 or q8_0, not 'q4'"},
-                {"FLASHLLM_MEMORY_BUDGET", "lots", "memory-budget"}}) {
+                {"FLASHLLM_MEMORY_BUDGET", "lots", "memory-budget"},
+                {"FLASHLLM_KV_SPILL_MAX", "lots", "kv-spill-max takes a size"},
+                {"FLASHLLM_KV_SPILL_DIR", notADir, "cannot be created"}}) {
             ServeCommand cmd = new ServeCommand(cfg -> new FakeModel(0, 0, 64), List.of());
             new CommandLine(cmd).parseArgs("--port", "0");
             e = assertThrows(ServeCommand.StartException.class, () -> cmd.start(Map.of(bad[0], bad[1])));
