@@ -73,6 +73,44 @@ class KvSpillTest {
     }
 
     @Test
+    void theOldestConversationGoesWhenTheDirectoryIsFull() throws Exception {
+        FakeModel model = new FakeModel(0, 0, 1024);
+        Path d = dir.resolve("small");
+        int[] prompt = new int[40]; // 40 tokens of 4 bytes each in a fake session's file: 160 bytes
+        try (KvSpill spill = new KvSpill(d, 400); var s = model.openSession(1024)) {
+            for (int c = 0; c < 3; c++) {
+                for (int i = 0; i < prompt.length; i++) prompt[i] = 'a' + c;
+                s.generate(prompt, io.flashllm.engine.api.SamplingParams.greedy(1), t -> true);
+                spill.spill(s, prompt.length);
+            }
+            assertEquals(2, spill.conversations(), "the first of three 164-byte saves left a 400-byte directory");
+            assertEquals(2, kvFiles(d));
+            assertTrue(spill.bytesOnDisk() <= 400, "bytes " + spill.bytesOnDisk());
+            int[] first = new int[41];
+            java.util.Arrays.fill(first, 'a');
+            assertEquals(null, spill.take(first, 0), "the oldest is gone");
+            int[] third = new int[41];
+            java.util.Arrays.fill(third, 'c');
+            KvSpill.Entry e = spill.take(third, 0);
+            assertEquals(41, spill.restore(e, s)); // the prompt and its one reply token
+            assertEquals(1, kvFiles(d), "a restored file goes");
+            // Too short to be worth a file.
+            try (var shortOne = model.openSession(1024)) {
+                shortOne.generate(new int[] {1, 2, 3}, io.flashllm.engine.api.SamplingParams.greedy(1), t -> true);
+                spill.spill(shortOne, 3);
+            }
+            assertEquals(1, spill.conversations());
+            // A file that no longer reads back: refused, removed, and the session holds nothing.
+            KvSpill.Entry b = spill.take(java.util.stream.IntStream.generate(() -> 'b').limit(41).toArray(), 0);
+            Files.write(b.file(), new byte[] {1, 2, 3});
+            assertEquals(-1, spill.restore(b, s));
+            assertEquals(0, s.heldTokens());
+            assertEquals(0, kvFiles(d));
+        }
+        assertEquals(0, kvFiles(d));
+    }
+
+    @Test
     void aDiskThatRefusesTheWriteLosesOnlyTheSaving() throws Exception {
         Path spill = dir.resolve("spill");
         FakeModel model = new FakeModel(0, 0, 1024);
