@@ -30,6 +30,8 @@ public interface Session extends AutoCloseable {
      * Replaces what this session holds with what {@link #saveKv} wrote to {@code file}; returns the
      * positions restored, or -1 (and the session then holds nothing) when the file is not a complete,
      * intact save of this model's keys and values in this session's KV type and context.
+     *
+     * @throws UnsupportedOperationException when the keys and values are not in host memory (a device backend)
      */
     int restoreKv(Path file) throws IOException;
 

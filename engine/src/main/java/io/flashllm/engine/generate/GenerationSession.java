@@ -214,6 +214,9 @@ public final class GenerationSession implements Session {
     @Override
     public int restoreKv(Path file) throws IOException {
         if (closed) throw new IllegalStateException("session is closed");
+        if (!transformer.kvInHostMemory()) {
+            throw new UnsupportedOperationException("the keys and values live on the " + transformer.backend() + " device");
+        }
         KvCache kv = transformer.kvCache();
         cachedCount = 0; // until the whole file checks out, the cache holds nothing usable
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -111,11 +111,15 @@ class DeviceWiringTest {
             long f16;
             try (Transformer t = lm.newTransformer(32)) {
                 f16 = t.kvCacheBytes();
+                assertTrue(t.kvInHostMemory());
             }
             lm.useDevice(new CpuDevice(1f));
             try (Transformer t = lm.newTransformer(32)) {
                 assertEquals(2 * f16, t.kvCacheBytes());
                 t.forward(1, 0);
+                // The sequence's keys and values are the device's: a server cannot save them to flash.
+                assertFalse(t.kvInHostMemory());
+                assertThrows(IllegalStateException.class, t::kvCache);
             }
         }
     }

@@ -125,7 +125,7 @@ final class KvSpill implements AutoCloseable {
                 LOG.log(Level.WARNING, "a saved conversation did not read back intact (" + e.file() + "); its tokens run again");
             }
             return n;
-        } catch (IOException | UncheckedIOException ex) {
+        } catch (IOException | UncheckedIOException | UnsupportedOperationException ex) {
             LOG.log(Level.WARNING, "cannot read a saved conversation (" + ex.getMessage() + "); its tokens run again");
             return -1;
         } finally {
