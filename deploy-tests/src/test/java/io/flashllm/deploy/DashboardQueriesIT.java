@@ -51,7 +51,9 @@ class DashboardQueriesIT {
         Path bundle = DemoBundle.create(Files.createDirectories(tmp.resolve("model")));
         // No start-up warm-up: the demo bundle is dense and small, so the warm-up's tokens would leave
         // every neuron cached and the test's requests would read nothing from flash.
-        server = ServerProcess.start(work, bundle, Map.of("FLASHLLM_WARMUP", "false"));
+        // A kv-spill-dir, so that its meters (the "Conversations on flash" panel) are exported.
+        server = ServerProcess.start(work, bundle, Map.of("FLASHLLM_WARMUP", "false",
+                "FLASHLLM_KV_SPILL_DIR", Files.createDirectories(tmp.resolve("kv-spill")).toString()));
         prom = PrometheusProcess.start(prometheus, Files.createDirectories(tmp.resolve("prom")), "127.0.0.1:" + server.port);
         assertTrue(prom.awaitValue("count_over_time(up{job=\"flashllm\"}[1m])", 2, Duration.ofSeconds(30)),
                 "prometheus did not scrape flashllm twice; log:\n" + prom.logText());
