@@ -52,7 +52,7 @@ public final class RowEncoder {
     }
 
     /** Round to nearest even, keeping NaN a NaN. */
-    static short toBf16(float f) {
+    public static short toBf16(float f) {
         int bits = Float.floatToRawIntBits(f);
         if ((bits & 0x7fffffff) > 0x7f800000) return (short) ((bits >>> 16) | 0x40);
         int rounding = 0x7fff + ((bits >>> 16) & 1);

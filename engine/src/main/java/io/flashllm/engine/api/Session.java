@@ -18,11 +18,18 @@ public interface Session extends AutoCloseable {
     int heldTokens();
 
     /**
+     * Whether {@link #saveKv} and {@link #restoreKv} apply: the keys and values are in host memory.
+     * A sequence decoded on a device backend keeps them on the device, and a server runs such a
+     * conversation's history again rather than saving it.
+     */
+    boolean kvSavable();
+
+    /**
      * Writes the held tokens and their keys and values to {@code file} (created or replaced) and
      * returns the tokens written; a later {@link #restoreKv} of a session of the same model takes
      * them up again instead of running them.
      *
-     * @throws UnsupportedOperationException when the keys and values are not in host memory (a device backend)
+     * @throws IllegalStateException when not {@link #kvSavable}
      */
     int[] saveKv(Path file) throws IOException;
 
@@ -31,7 +38,7 @@ public interface Session extends AutoCloseable {
      * positions restored, or -1 (and the session then holds nothing) when the file is not a complete,
      * intact save of this model's keys and values in this session's KV type and context.
      *
-     * @throws UnsupportedOperationException when the keys and values are not in host memory (a device backend)
+     * @throws IllegalStateException when not {@link #kvSavable}
      */
     int restoreKv(Path file) throws IOException;
 

@@ -187,11 +187,14 @@ public final class GenerationSession implements Session {
     private static final int HEADER_INTS = 7;
 
     @Override
+    public boolean kvSavable() {
+        return transformer.kvInHostMemory();
+    }
+
+    /** {@inheritDoc} The transformer refuses when the keys and values are on a device ({@link Transformer#kvCache}). */
+    @Override
     public int[] saveKv(Path file) throws IOException {
         if (closed) throw new IllegalStateException("session is closed");
-        if (!transformer.kvInHostMemory()) {
-            throw new UnsupportedOperationException("the keys and values live on the " + transformer.backend() + " device");
-        }
         KvCache kv = transformer.kvCache();
         int n = cachedCount;
         ByteBuffer head = ByteBuffer.allocate(4 * (HEADER_INTS + n)).order(ByteOrder.LITTLE_ENDIAN);
@@ -214,9 +217,6 @@ public final class GenerationSession implements Session {
     @Override
     public int restoreKv(Path file) throws IOException {
         if (closed) throw new IllegalStateException("session is closed");
-        if (!transformer.kvInHostMemory()) {
-            throw new UnsupportedOperationException("the keys and values live on the " + transformer.backend() + " device");
-        }
         KvCache kv = transformer.kvCache();
         cachedCount = 0; // until the whole file checks out, the cache holds nothing usable
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {

@@ -208,6 +208,7 @@ class GenerationSessionTest {
     void savedKeysAndValuesTakeUpWhereTheyLeftOff() throws Exception {
         Path saved = dir.resolve("conversation.kv");
         try (Session s = model.openSession(48); Session other = model.openSession(48); Session fresh = model.openSession(48)) {
+            assertTrue(s.kvSavable());
             GenerationResult first = s.generate(PROMPT, SamplingParams.greedy(6), null);
             int[] tokens = s.saveKv(saved);
             assertEquals(s.heldTokens(), tokens.length);

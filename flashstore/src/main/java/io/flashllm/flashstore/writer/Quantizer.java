@@ -1,6 +1,7 @@
 package io.flashllm.flashstore.writer;
 
 import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.RowEncoder;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -99,9 +100,7 @@ public final class Quantizer {
 
     /** BF16 is the top half of an F32; round to nearest even instead of truncating, keep NaNs quiet. */
     public static short toBf16(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
-        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+        return RowEncoder.toBf16(f);
     }
 
     /** f32 → f16 → f32, the value a reader will see for a stored scale. */

@@ -205,7 +205,7 @@ final class InferenceScheduler implements AutoCloseable {
             if (longestIdle < 0 || lastTaken[i] < lastTaken[longestIdle]) longestIdle = i;
             if (sessions[i] == null) continue;
             int prefix = sessions[i].reusablePrefix(prompt);
-            if (prefix == 0 || prefix < lastPromptLength[i] - 1) continue;
+            if (!Continuation.continues(prefix, lastPromptLength[i])) continue;
             if (best < 0 || prefix > bestPrefix || (prefix == bestPrefix && lastTaken[i] < lastTaken[best])) {
                 best = i;
                 bestPrefix = prefix;
@@ -244,9 +244,10 @@ final class InferenceScheduler implements AutoCloseable {
      * and one saved there that the job continues comes back into the session.
      */
     private void swap(Session session, int slot, InferenceJob job) {
+        if (!session.kvSavable()) return;
         int have = session.reusablePrefix(job.prompt);
         int last = lastPromptLength[slot]; // written by this thread, in finished()
-        if (have > 0 && have >= last - 1) return; // it continues what the slot holds
+        if (Continuation.continues(have, last)) return; // it continues what the slot holds
         KvSpill.Entry saved = spill.take(job.prompt, have);
         spill.spill(session, last);
         if (saved != null) spill.restore(saved, session);

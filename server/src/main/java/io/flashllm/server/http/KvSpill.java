@@ -58,8 +58,9 @@ final class KvSpill implements AutoCloseable {
 
     /**
      * Saves what {@code session} holds before its slot runs a prompt that does not continue it, if
-     * it holds enough to be worth it. {@code lastPromptLength}: the prompt length of the request that
-     * filled it, which a continuation must cover.
+     * it holds enough to be worth it (the caller checks {@link Session#kvSavable}).
+     * {@code lastPromptLength}: the prompt length of the request that filled it, which a
+     * continuation must cover.
      */
     void spill(Session session, int lastPromptLength) {
         if (session.heldTokens() < MIN_TOKENS) return;
@@ -75,9 +76,6 @@ final class KvSpill implements AutoCloseable {
         } catch (IOException | UncheckedIOException e) {
             warnOnce("cannot keep a conversation's keys and values in " + dir + " (" + e.getMessage()
                     + "); conversations whose slot is taken will run their history again");
-            deleteQuietly(file);
-            return;
-        } catch (UnsupportedOperationException e) {
             deleteQuietly(file);
             return;
         }
@@ -98,10 +96,8 @@ final class KvSpill implements AutoCloseable {
         Entry best = null;
         int bestPrefix = atLeast;
         for (Entry e : entries) {
-            int limit = Math.min(e.tokens().length, prompt.length - 1);
-            int n = 0;
-            while (n < limit && e.tokens()[n] == prompt[n]) n++;
-            if (n == 0 || n < e.lastPromptLength() - 1) continue;
+            int n = Continuation.commonStart(e.tokens(), prompt);
+            if (!Continuation.continues(n, e.lastPromptLength())) continue;
             if (n > bestPrefix) {
                 best = e;
                 bestPrefix = n;
@@ -125,7 +121,7 @@ final class KvSpill implements AutoCloseable {
                 LOG.log(Level.WARNING, "a saved conversation did not read back intact (" + e.file() + "); its tokens run again");
             }
             return n;
-        } catch (IOException | UncheckedIOException | UnsupportedOperationException ex) {
+        } catch (IOException | UncheckedIOException ex) {
             LOG.log(Level.WARNING, "cannot read a saved conversation (" + ex.getMessage() + "); its tokens run again");
             return -1;
         } finally {

@@ -36,6 +36,8 @@ final class FakeModel implements InferenceModel {
     final int contextLength;
     final AtomicInteger generating = new AtomicInteger();
     final AtomicInteger sessionsOpen = new AtomicInteger();
+    /** False: the sessions stand for a device backend's, whose keys and values cannot be saved. */
+    volatile boolean kvSavable = true;
 
     FakeModel(long promptNanosPerToken, long tokenDelayMillis, int contextLength) {
         this.promptNanosPerToken = promptNanosPerToken;
@@ -156,9 +158,12 @@ final class FakeModel implements InferenceModel {
 
         @Override
         public int reusablePrefix(int[] prompt) {
-            int limit = Math.min(cached.length, prompt.length - 1), k = 0;
-            while (k < limit && cached[k] == prompt[k]) k++;
-            return k;
+            return Continuation.commonStart(cached, prompt);
+        }
+
+        @Override
+        public boolean kvSavable() {
+            return kvSavable;
         }
 
         @Override

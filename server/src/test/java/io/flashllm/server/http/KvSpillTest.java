@@ -128,6 +128,22 @@ class KvSpillTest {
     }
 
     @Test
+    void sessionsWhoseKeysAndValuesAreOnADeviceAreNotSaved() throws Exception {
+        Path spill = dir.resolve("spill-device");
+        FakeModel model = new FakeModel(0, 0, 1024);
+        model.kvSavable = false;
+        try (TestServer ts = new TestServer(model, Map.of(Setting.PARALLEL, 1, Setting.KV_SPILL_DIR, spill.toString()))) {
+            String alice = "Alice would like to know why the sea is salty and the rivers are not.";
+            Object[] a = complete(ts, alice);
+            complete(ts, "Bob asks how long bread dough should rest before it goes into the oven.");
+            Object[] a2 = complete(ts, alice + a[0] + " And the lakes?");
+            assertTrue((int) a2[1] <= 1, "Alice's history runs again: " + a2[1]);
+            assertEquals(0, kvFiles(spill));
+            assertTrue(ts.metrics.scrape().contains("flashllm_kv_spills_total 0.0"));
+        }
+    }
+
+    @Test
     void theRealEngineResumesASavedConversationExactly() throws Exception {
         // A tiny synthetic Llama whose heads are whole blocks; greedy, one slot, two conversations in turns.
         Path file = dir.resolve("tiny.gguf");
