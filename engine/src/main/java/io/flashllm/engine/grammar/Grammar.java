@@ -1,0 +1,53 @@
+package io.flashllm.engine.grammar;
+
+/**
+ * A context-free grammar over Unicode code points, in the form the matcher walks: each rule is a list of
+ * alternatives, each alternative a sequence of elements, and an element is either a character class or a
+ * reference to a rule. Repetition and grouping were turned into helper rules by the parser, so there is
+ * nothing else. Immutable; one grammar serves any number of matchers.
+ */
+public final class Grammar {
+    final String[] names;
+    /** rule, alternative, element; an element {@code >= 0} is a rule id, {@code < 0} the class {@code -e - 1}. */
+    final int[][][] alternatives;
+    final CharClass[] classes;
+    final int root;
+    private final String source;
+
+    Grammar(String[] names, int[][][] alternatives, CharClass[] classes, int root, String source) {
+        this.names = names;
+        this.alternatives = alternatives;
+        this.classes = classes;
+        this.root = root;
+        this.source = source;
+    }
+
+    /**
+     * Reads a grammar in llama.cpp's GBNF: {@code name ::= ...} rules with {@code root} the start, string
+     * literals, character classes ({@code [a-z]}, {@code [^"]}), {@code .}, groups, {@code |}, and the
+     * repetitions {@code * + ? {m} {m,} {m,n}}; {@code #} starts a comment.
+     *
+     * @throws GrammarException naming the fault and its line and column, an undefined rule, a missing
+     *                          {@code root}, or a left-recursive rule (which no left-to-right matcher can follow)
+     */
+    public static Grammar parse(String gbnf) {
+        return new GbnfParser(gbnf).parse();
+    }
+
+    /** The text this grammar was read from. */
+    public String source() {
+        return source;
+    }
+
+    int ruleCount() {
+        return alternatives.length;
+    }
+
+    static boolean isRule(int element) {
+        return element >= 0;
+    }
+
+    CharClass charClass(int element) {
+        return classes[-element - 1];
+    }
+}
