@@ -6,6 +6,8 @@ import io.flashllm.engine.api.GenerationListener;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
+import io.flashllm.engine.grammar.TokenConstraint;
+import io.flashllm.engine.grammar.TokenTrie;
 import io.flashllm.engine.model.Transformer;
 import io.flashllm.engine.sampling.Logprobs;
 import io.flashllm.engine.sampling.Sampler;
@@ -71,7 +73,9 @@ public final class GenerationSession implements Session {
                 throw new IllegalArgumentException("prompt token " + t + " outside the vocabulary of " + samplerVocab);
             }
         }
-        Sampler sampler = new Sampler(params, samplerVocab);
+        TokenConstraint constraint = params.grammar() == null ? null
+                : new TokenConstraint(params.grammar(), TokenTrie.of(tokenizer, samplerVocab));
+        Sampler sampler = new Sampler(params, samplerVocab, constraint);
         sampler.acceptPrompt(prompt);
 
         long start = System.nanoTime();
@@ -93,7 +97,19 @@ public final class GenerationSession implements Session {
                 reason = FinishReason.LENGTH;
                 break;
             }
-            int token = sampler.sample(logits);
+            // A grammar that is complete with nothing left to add ends the text without asking the model.
+            int token = constraint != null && constraint.finished() ? -1 : sampler.sample(logits);
+            if (token < 0) {
+                String rest = stops.push(decoder.flush()) + stops.flush();
+                if (!rest.isEmpty()) {
+                    // Text a stop string held back leaves with an end-of-generation token, as at a model's own end.
+                    int[] eog = tokenizer.eogTokens();
+                    text.append(rest);
+                    out.onToken(new GeneratedToken(eog.length > 0 ? eog[0] : 0, rest, 0f, null, null));
+                }
+                reason = FinishReason.STOP;
+                break;
+            }
             sampler.accept(token);
             // Padding rows beyond the tokenizer's vocabulary are left out by length, not by a copy.
             float logprob = Logprobs.logprob(logits, samplerVocab, token);

@@ -1,11 +1,14 @@
 package io.flashllm.engine.sampling;
 
 import io.flashllm.engine.api.SamplingParams;
+import io.flashllm.engine.grammar.TokenConstraint;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * Picks the next token from logits. The steps run in llama.cpp's default order:
  * <ol>
+ *   <li>the logit bias (added to the chosen tokens' logits);</li>
  *   <li>penalties: repetition (llama.cpp: over the last {@code repetitionLastN} tokens seen, prompt included; a
  *       positive logit is divided by the penalty, a negative one multiplied), then presence and frequency (OpenAI:
  *       {@code logit -= count·frequency + (count > 0)·presence}, counting generated tokens only);</li>
@@ -15,6 +18,10 @@ import java.util.SplittableRandom;
  *   <li>temperature, then a draw from the seeded generator.</li>
  * </ol>
  * All buffers are allocated here: sampling a token allocates nothing. Not thread-safe; one per generation.
+ *
+ * <p>With a {@link TokenConstraint} (a grammar), the token picked this way is checked; if the grammar refuses it,
+ * the refused tokens' logits are set to negative infinity and the steps run again on what is left (llama.cpp's
+ * order: the same distribution as masking first, at the cost of a mask only when the model strays).
  *
  * <p>{@code vocab} may be smaller than the logits: only ids below it are ever picked (pass the tokenizer's
  * vocabulary size so a model's padding rows can never be sampled).
@@ -47,8 +54,17 @@ public final class Sampler {
     private final int[] genCount;
     private final int[] genDistinct;
     private int genDistinctCount;
+    private final int[] biasTokens;
+    private final float[] biasValues;
+    private final TokenConstraint constraint;
+    private float[] masked;
 
     public Sampler(SamplingParams params, int vocab) {
+        this(params, vocab, null);
+    }
+
+    /** @param constraint the grammar the output must follow, or null */
+    public Sampler(SamplingParams params, int vocab, TokenConstraint constraint) {
         if (vocab <= 0) {
             throw new IllegalArgumentException("vocabulary size must be positive, got " + vocab);
         }
@@ -68,6 +84,18 @@ public final class Sampler {
         boolean genPenalty = params.presencePenalty() != 0f || params.frequencyPenalty() != 0f;
         this.genCount = genPenalty ? new int[vocab] : null;
         this.genDistinct = genPenalty ? new int[vocab] : null;
+        this.biasTokens = new int[params.logitBias().size()];
+        this.biasValues = new float[biasTokens.length];
+        int i = 0;
+        for (Map.Entry<Integer, Float> e : params.logitBias().entrySet()) {
+            biasTokens[i] = e.getKey();
+            biasValues[i++] = e.getValue();
+        }
+        if (constraint != null && constraint.vocab() != vocab) {
+            throw new IllegalArgumentException("the grammar's vocabulary has " + constraint.vocab()
+                    + " tokens, the sampler's " + vocab);
+        }
+        this.constraint = constraint;
     }
 
     private static void validate(SamplingParams p) {
@@ -89,6 +117,12 @@ public final class Sampler {
         if (!Float.isFinite(p.presencePenalty()) || !Float.isFinite(p.frequencyPenalty())) {
             throw new IllegalArgumentException("presence/frequency penalties must be finite numbers");
         }
+        for (Map.Entry<Integer, Float> e : p.logitBias().entrySet()) {
+            if (e.getKey() < 0 || !Float.isFinite(e.getValue())) {
+                throw new IllegalArgumentException("logit bias " + e.getKey() + " -> " + e.getValue()
+                        + ": token ids must be >= 0 and biases finite");
+            }
+        }
     }
 
     public SamplingParams params() {
@@ -104,6 +138,7 @@ public final class Sampler {
 
     /** Records a generated token (call it for every token {@link #sample} returned). */
     public void accept(int token) {
+        if (constraint != null) constraint.accept(token);
         remember(token);
         if (genCount != null) {
             if (genCount[token]++ == 0) {
@@ -129,11 +164,25 @@ public final class Sampler {
         }
     }
 
-    /** The next token for these logits (not modified; at least {@code vocab} entries). */
+    /**
+     * The next token for these logits (not modified; at least {@code vocab} entries), or -1 when a grammar
+     * allows no token of the vocabulary here (no token can continue the output; generation must stop).
+     */
     public int sample(float[] logits) {
         if (logits.length < vocab) {
             throw new IllegalArgumentException("logits have " + logits.length + " entries, vocabulary has " + vocab);
         }
+        int token = pick(logits);
+        if (constraint == null || constraint.allows(token)) return token;
+        if (masked == null) masked = new float[vocab];
+        System.arraycopy(logits, 0, masked, 0, vocab);
+        if (constraint.mask(masked) == 0) return -1;
+        token = pick(masked);
+        // Every allowed token had no probability at all (e.g. the model's logits there are -inf or NaN).
+        return constraint.allows(token) ? token : -1;
+    }
+
+    private int pick(float[] logits) {
         if (params.temperature() <= 0f && !penalized()) {
             return argmax(logits);
         }
@@ -150,6 +199,10 @@ public final class Sampler {
     }
 
     private void applyPenalties() {
+        for (int i = 0; i < biasTokens.length; i++) {
+            int t = biasTokens[i];
+            if (t < vocab) work[t] += biasValues[i];
+        }
         float rp = params.repetitionPenalty();
         if (window > 0) {
             if (++epoch == 0) {
@@ -183,7 +236,7 @@ public final class Sampler {
     }
 
     private boolean penalized() {
-        return window != 0 || genCount != null;
+        return window != 0 || genCount != null || biasTokens.length > 0;
     }
 
     /** The first largest entry; NaN never wins (unless everything is NaN, then 0). */
