@@ -71,7 +71,8 @@ final class TextGeneration {
 
     private static SamplingParams withMaxTokens(SamplingParams p, int n) {
         return new SamplingParams(p.temperature(), p.topK(), p.topP(), p.minP(), p.repetitionPenalty(),
-                p.repetitionLastN(), p.presencePenalty(), p.frequencyPenalty(), p.seed(), n, p.stop(), p.topLogprobs());
+                p.repetitionLastN(), p.presencePenalty(), p.frequencyPenalty(), p.seed(), n, p.stop(), p.topLogprobs(),
+                p.logitBias(), p.grammar());
     }
 
     static String speedLine(GenerationResult r) {

@@ -3,6 +3,7 @@ package io.flashllm.server.http;
 import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.grammar.GrammarException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -160,6 +161,11 @@ final class CompletionExchange implements JobListener {
 
     @Override
     public void onError(Throwable error) {
+        if (error instanceof GrammarException g) {
+            // The request's own grammar gave out while being followed (too ambiguous): the client's fault.
+            fail(ApiError.invalid("grammar", "invalid_grammar", g.getMessage()));
+            return;
+        }
         fail(ApiError.internal("Generation failed: " + error.getClass().getSimpleName()
                 + (error.getMessage() == null ? "" : ": " + error.getMessage())));
     }

@@ -1,11 +1,14 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.grammar.Grammar;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A validated /v1/completions or /v1/chat/completions request. Exactly one of promptText,
- * promptTokens (completions) or messages (chat) is set. Sampling values are already defaulted.
+ * promptTokens (completions) or messages (chat) is set. Sampling values are already defaulted;
+ * {@code grammar} (structured output) is null when the output is free text.
  */
 record CompletionRequest(
         boolean chat,
@@ -26,4 +29,6 @@ record CompletionRequest(
         int topLogprobs,
         boolean echo,
         boolean stream,
-        boolean includeUsage) {}
+        boolean includeUsage,
+        Map<Integer, Float> logitBias,
+        Grammar grammar) {}

@@ -53,9 +53,16 @@ final class PromptPreparer {
         } else {
             maxTokens = req.chat() ? room : Math.min(COMPLETIONS_DEFAULT_MAX_TOKENS, room);
         }
+        int vocab = model.info().vocabSize();
+        for (int id : req.logitBias().keySet()) {
+            if (id >= vocab) {
+                throw ApiError.invalid("logit_bias", "Token id " + id + " is outside the vocabulary (size " + vocab + ")");
+            }
+        }
         SamplingParams params = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.minP(),
                 req.repetitionPenalty(), REPETITION_WINDOW, req.presencePenalty(), req.frequencyPenalty(),
-                req.seed(), maxTokens, req.stop(), req.logprobs() ? req.topLogprobs() : 0);
+                req.seed(), maxTokens, req.stop(), req.logprobs() ? req.topLogprobs() : 0, req.logitBias(),
+                req.grammar());
         return new Prepared(tokens, params, echo);
     }
 }

@@ -2,13 +2,15 @@ package io.flashllm.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.grammar.Grammar;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads the OpenAI request shapes into a {@link CompletionRequest}, rejecting what this server
- * cannot honour (n > 1, tools, logit_bias...) with a 400 rather than silently ignoring it. Unknown
+ * cannot honour (n > 1, tools...) with a 400 rather than silently ignoring it. Unknown
  * fields are ignored, as OpenAI clients send many that do not matter here.
  */
 final class RequestParser {
@@ -50,10 +52,8 @@ final class RequestParser {
             Boolean iu = Fields.bool(so, "include_usage");
             includeUsage = iu != null && iu;
         }
-        JsonNode bias = Fields.get(body, "logit_bias");
-        if (bias != null && (!bias.isObject() || !bias.isEmpty())) {
-            throw ApiError.unsupported("logit_bias", "logit_bias is not supported");
-        }
+        Map<Integer, Float> logitBias = StructuredOutput.logitBias(body);
+        Grammar grammar = StructuredOutput.grammar(body);
         Fields.string(body, "user"); // accepted and ignored, but must be a string
 
         boolean logprobs;
@@ -72,13 +72,6 @@ final class RequestParser {
             topLogprobs = top == null ? 0 : top.intValue();
             messages = messages(body);
             rejectTools(body);
-            JsonNode rf = Fields.get(body, "response_format");
-            if (rf != null) {
-                String type = rf.isObject() ? Fields.string(rf, "type") : null;
-                if (!"text".equals(type)) {
-                    throw ApiError.unsupported("response_format", "Only response_format {\"type\":\"text\"} is supported");
-                }
-            }
         } else {
             Long lp = Fields.integer(body, "logprobs", 0, MAX_TOP_LOGPROBS);
             logprobs = lp != null;
@@ -121,7 +114,7 @@ final class RequestParser {
                 maxTokens == null ? null : maxTokens.intValue(), t, k, p,
                 minP == null ? 0f : minP.floatValue(), repeat == null ? 1f : repeat.floatValue(),
                 presence == null ? 0f : presence.floatValue(), frequency == null ? 0f : frequency.floatValue(),
-                s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage);
+                s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage, logitBias, grammar);
     }
 
     private static boolean allInts(JsonNode arr) {

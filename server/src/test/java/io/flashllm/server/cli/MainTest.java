@@ -92,7 +92,13 @@ class MainTest {
                 {"generate", "--model", model.toString(), "--prompt", "hi", "--memory-budget", "lots"},
                 {"generate", "--model", model.toString(), "--prompt", "hi", "--kv-type", "Q8"},
                 {"generate", "--model", model.toString(), "--prompt", "hi", "--activation", "gelu"},
-                {"generate", "--model", model.toString(), "--prompt", "hi", "--logprobs", "3"}}) {
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--logprobs", "3"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--grammar", "root ::= nothing"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--json-schema", "{\"type\":"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--json-schema", "{\"pattern\":\"x\"}"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--grammar", "root ::= [a]", "-j", "{}"},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--grammar-file", dir.resolve("no.gbnf").toString()},
+                {"generate", "--model", model.toString(), "--prompt", "hi", "--logit-bias", "15043"}}) {
             CliRun r = CliRun.of(args);
             assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", args) + ": " + r.err());
             assertTrue(r.oneLineError(), String.join(" ", args) + ": " + r.err());
@@ -146,6 +152,30 @@ class MainTest {
                 "--max-tokens", "6", "--seed", "1", "--threads", "2");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("tok/s"), r.err());
+    }
+
+    @Test
+    void grammarsAndSchemasShapeTheOutput() throws IOException {
+        String schema = "{\"type\":\"object\",\"properties\":{\"n\":{\"enum\":[1,2,3]},\"s\":{\"enum\":[\"x\",\"y\"]}},"
+                + "\"required\":[\"n\",\"s\"]}";
+        CliRun r = CliRun.of("generate", "--model", model.toString(), "--prompt", "Hello", "--max-tokens", "60",
+                "--seed", "5", "--json-schema", schema, "--json", "--threads", "2");
+        assertEquals(0, r.exit(), r.err());
+        JsonNode doc = JSON.readTree(JSON.readTree(r.out()).get("text").asText());
+        assertTrue(doc.get("n").asInt() >= 1 && doc.get("n").asInt() <= 3, doc.toString());
+        assertTrue(doc.get("s").asText().matches("[xy]"), doc.toString());
+
+        Path gbnf = dir.resolve("answer.gbnf");
+        Files.writeString(gbnf, "# yes or no, then a number\nroot ::= (\"yes\" | \"no\") \" \" [0-9]{1,3}\n");
+        CliRun g = CliRun.of("generate", "--model", model.toString(), "--prompt", "Hello", "--max-tokens", "20",
+                "--temperature", "0", "--grammar-file", gbnf.toString(), "--threads", "2");
+        assertEquals(0, g.exit(), g.err());
+        assertTrue(g.out().strip().matches("(yes|no) [0-9]{1,3}"), g.out());
+
+        CliRun forced = CliRun.of("generate", "--model", model.toString(), "--prompt", "Hello", "--max-tokens", "3",
+                "--temperature", "0", "--logit-bias", "300+100", "--json", "--threads", "2");
+        assertEquals(0, forced.exit(), forced.err());
+        assertEquals("[300,300,300]", JSON.readTree(forced.out()).get("tokens").toString());
     }
 
     @Test

@@ -1,0 +1,184 @@
+package io.flashllm.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.flashllm.engine.LoadOptions;
+import io.flashllm.engine.ModelLoader;
+import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.synth.Synth;
+import io.flashllm.engine.synth.SynthArch;
+import io.flashllm.engine.synth.SynthFormat;
+import io.flashllm.engine.synth.SynthSpec;
+import io.flashllm.engine.synth.SynthType;
+import io.flashllm.server.config.Setting;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Structured output through a real server and the real engine (a tiny random-weight Llama, which
+ * follows no format by itself): whatever it would have said, the answer is JSON valid against the
+ * schema, or a sentence of the grammar, streamed and whole alike.
+ */
+class StructuredOutputTest {
+    static final String SCHEMA = """
+            {"type":"object","properties":{
+               "mood":{"enum":["happy","sad",null]},
+               "ok":{"type":"boolean"},
+               "tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":2}},
+             "required":["mood","ok","tags"]}""";
+
+    @TempDir
+    static Path dir;
+    static InferenceModel model;
+    static TestServer ts;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path file = dir.resolve("tiny-llama.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 2, 128, 512, SynthType.F32, SynthFormat.GGUF,
+                11L, null, 512, "tiny"), file);
+        model = ModelLoader.load(file, new LoadOptions(1, 0, null));
+        ts = new TestServer(model, Map.of(Setting.PARALLEL, 1, Setting.CTX, 512));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (ts != null) ts.close();
+        if (model != null) model.close();
+    }
+
+    private static String chat(String extra) {
+        return "{\"messages\":[{\"role\":\"user\",\"content\":\"How are you?\"}],\"max_tokens\":200" + extra + "}";
+    }
+
+    private static void assertValid(JsonNode doc) {
+        assertTrue(doc.isObject(), doc.toString());
+        assertEquals(Set.of("mood", "ok", "tags"), fieldNames(doc), doc.toString());
+        JsonNode mood = doc.get("mood");
+        assertTrue(mood.isNull() || mood.asText().equals("happy") || mood.asText().equals("sad"), doc.toString());
+        assertTrue(doc.get("ok").isBoolean(), doc.toString());
+        JsonNode tags = doc.get("tags");
+        assertTrue(tags.isArray() && tags.size() <= 2, doc.toString());
+        for (JsonNode t : tags) assertTrue(t.asText().equals("a") || t.asText().equals("b"), doc.toString());
+    }
+
+    private static Set<String> fieldNames(JsonNode o) {
+        Set<String> s = new HashSet<>();
+        o.fieldNames().forEachRemaining(s::add);
+        return s;
+    }
+
+    @Test
+    void chatAnswersFollowTheJsonSchemaWholeAndStreamed() throws Exception {
+        String rf = ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"status\",\"strict\":true,"
+                + "\"schema\":" + SCHEMA + "}}";
+        for (int seed = 1; seed <= 5; seed++) {
+            HttpResponse<String> r = ts.post("/v1/chat/completions", chat(rf + ",\"temperature\":1,\"seed\":" + seed));
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode choice = TestServer.json(r).get("choices").get(0);
+            assertEquals("stop", choice.get("finish_reason").asText());
+            assertValid(TestServer.JSON.readTree(choice.get("message").get("content").asText()));
+        }
+        String greedy = chat(rf + ",\"temperature\":0");
+        String whole = TestServer.json(ts.post("/v1/chat/completions", greedy)).get("choices").get(0)
+                .get("message").get("content").asText();
+        assertValid(TestServer.JSON.readTree(whole));
+        HttpResponse<String> s = ts.post("/v1/chat/completions", greedy.substring(0, greedy.length() - 1) + ",\"stream\":true}");
+        StringBuilder streamed = new StringBuilder();
+        for (SseParser.Event e : SseParser.parse(s.body())) {
+            if (e.comment() != null || e.data().equals("[DONE]")) continue;
+            JsonNode c = TestServer.JSON.readTree(e.data()).get("choices").get(0);
+            JsonNode piece = c.get("delta").get("content");
+            if (piece != null) streamed.append(piece.asText());
+        }
+        assertEquals(whole, streamed.toString());
+    }
+
+    @Test
+    void llamaCppsJsonSchemaFieldWorksOnCompletionsToo() throws Exception {
+        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Status:\",\"max_tokens\":200,\"seed\":3,"
+                + "\"temperature\":0.8,\"json_schema\":" + SCHEMA + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode choice = TestServer.json(r).get("choices").get(0);
+        assertEquals("stop", choice.get("finish_reason").asText());
+        assertValid(TestServer.JSON.readTree(choice.get("text").asText()));
+    }
+
+    @Test
+    void jsonObjectModeGivesAnObjectOrAnHonestCut() throws Exception {
+        for (int seed = 1; seed <= 4; seed++) {
+            HttpResponse<String> r = ts.post("/v1/chat/completions",
+                    chat(",\"response_format\":{\"type\":\"json_object\"},\"temperature\":1,\"seed\":" + seed));
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode choice = TestServer.json(r).get("choices").get(0);
+            String text = choice.get("message").get("content").asText();
+            assertTrue(text.startsWith("{"), text);
+            if (choice.get("finish_reason").asText().equals("stop")) {
+                assertTrue(TestServer.JSON.readTree(text).isObject(), text);
+            } else {
+                // Cut by max_tokens: what there is must still be the start of an object.
+                assertEquals("length", choice.get("finish_reason").asText());
+                var m = new io.flashllm.engine.grammar.GrammarMatcher(io.flashllm.engine.grammar.Grammar.parse(
+                        io.flashllm.engine.grammar.JsonSchemaGrammar.anyJsonObject()));
+                assertTrue(m.acceptText(text), text);
+            }
+        }
+    }
+
+    @Test
+    void aGbnfGrammarShapesACompletion() throws Exception {
+        String grammar = "root ::= (\"yes\" | \"no\") \", because \" [a-z ]{3,20} \".\"";
+        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Answer:\",\"max_tokens\":60,\"temperature\":0,"
+                + "\"grammar\":" + TestServer.JSON.writeValueAsString(grammar) + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode choice = TestServer.json(r).get("choices").get(0);
+        String text = choice.get("text").asText();
+        assertTrue(text.matches("(yes|no), because [a-z ]{3,20}\\."), text);
+        assertEquals("stop", choice.get("finish_reason").asText());
+    }
+
+    @Test
+    void aGrammarTooAmbiguousToFollowIsTheRequestsFaultAndTheSlotGoesOn() throws Exception {
+        // 5,000 alternatives that all start alike: more ways to read the first character than the matcher follows.
+        StringBuilder g = new StringBuilder("root ::= r0");
+        for (int i = 1; i < 5000; i++) g.append(" | r").append(i);
+        g.append('\n');
+        for (int i = 0; i < 5000; i++) g.append("r").append(i).append(" ::= \"a\" \"").append(i).append("\"\n");
+        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":30,\"temperature\":0,"
+                + "\"grammar\":" + TestServer.JSON.writeValueAsString(g.toString()) + "}");
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode err = TestServer.json(r).get("error");
+        assertEquals("invalid_grammar", err.get("code").asText());
+        assertTrue(err.get("message").asText().contains("too ambiguous"), err.toString());
+        HttpResponse<String> next = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":3}");
+        assertEquals(200, next.statusCode(), next.body());
+    }
+
+    @Test
+    void logitBiasForcesAndBansTokens() throws Exception {
+        String base = "{\"prompt\":\"Once upon a time\",\"max_tokens\":4,\"temperature\":0";
+        String p300 = TestServer.json(ts.post("/detokenize", "{\"tokens\":[300]}")).get("content").asText();
+        String p301 = TestServer.json(ts.post("/detokenize", "{\"tokens\":[301]}")).get("content").asText();
+        HttpResponse<String> forced = ts.post("/v1/completions", base + ",\"logit_bias\":{\"300\":100}}");
+        assertEquals(200, forced.statusCode(), forced.body());
+        assertEquals(p300.repeat(4), TestServer.json(forced).get("choices").get(0).get("text").asText());
+        // Both raised alike: the model's own preference decides which comes first. Banning that one leaves the other.
+        String both = TestServer.json(ts.post("/v1/completions", base + ",\"logit_bias\":{\"300\":50,\"301\":50}}"))
+                .get("choices").get(0).get("text").asText();
+        boolean first300 = both.startsWith(p300);
+        assertTrue(first300 || both.startsWith(p301), both);
+        String ban = first300 ? "{\"300\":-100,\"301\":50}" : "{\"300\":50,\"301\":-100}";
+        HttpResponse<String> banned = ts.post("/v1/completions", base + ",\"logit_bias\":" + ban + "}");
+        assertEquals(200, banned.statusCode(), banned.body());
+        assertEquals((first300 ? p301 : p300).repeat(4), TestServer.json(banned).get("choices").get(0).get("text").asText());
+    }
+}
