@@ -13,13 +13,35 @@ public final class Grammar {
     final CharClass[] classes;
     final int root;
     private final String source;
+    private final String trigger;
 
     Grammar(String[] names, int[][][] alternatives, CharClass[] classes, int root, String source) {
+        this(names, alternatives, classes, root, source, null);
+    }
+
+    private Grammar(String[] names, int[][][] alternatives, CharClass[] classes, int root, String source, String trigger) {
         this.names = names;
         this.alternatives = alternatives;
         this.classes = classes;
         this.root = root;
         this.source = source;
+        this.trigger = trigger;
+    }
+
+    /**
+     * This grammar, applied lazily: the output is free until {@code trigger} appears in it, and from the
+     * trigger's first character on it must be a sentence of the grammar (whose sentences therefore start
+     * with the trigger). A tool call in "auto" mode: the model may answer in words, or open a call, which
+     * is then held to the tools' schemas.
+     */
+    public Grammar triggeredBy(String trigger) {
+        if (trigger == null || trigger.isEmpty()) throw new IllegalArgumentException("a trigger must not be empty");
+        return new Grammar(names, alternatives, classes, root, source, trigger);
+    }
+
+    /** The text that switches this grammar on, or null when it holds from the first token. */
+    public String trigger() {
+        return trigger;
     }
 
     /**

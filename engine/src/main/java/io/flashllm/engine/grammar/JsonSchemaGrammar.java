@@ -115,12 +115,20 @@ public final class JsonSchemaGrammar {
      *                          unsupported, is malformed, or can accept nothing
      */
     public static String toGbnf(JsonNode schema) {
+        return toGbnf(schema, "root");
+    }
+
+    /**
+     * The same grammar with its start rule named {@code startRule}, to be used inside a larger grammar that
+     * refers to it (the other rule names all start with {@code root-} or are the shared JSON rules).
+     */
+    public static String toGbnf(JsonNode schema, String startRule) {
         Objects.requireNonNull(schema, "schema");
         Compiler c = new Compiler(schema);
-        c.refRules.put("", "root");
+        c.refRules.put("", startRule);
         c.unguarded.add("");
-        c.rules.put("root", null);
-        c.rules.put("root", c.body(schema, ""));
+        c.rules.put(startRule, null);
+        c.rules.put(startRule, c.body(schema, ""));
         return c.text();
     }
 

@@ -1,5 +1,7 @@
 package io.flashllm.engine.grammar;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,6 +20,10 @@ public final class TokenConstraint {
 
     private final GrammarMatcher matcher;
     private final TokenTrie trie;
+    /** A lazy grammar's trigger (null: in force from the start), and the output's last bytes while it sleeps. */
+    private final byte[] trigger;
+    private byte[] tail = new byte[0];
+    private boolean active;
     private final Map<GrammarMatcher.State, BitSet> masks = new LinkedHashMap<>(16, 0.75f, true) {
         private static final long serialVersionUID = 1L;
 
@@ -31,6 +37,13 @@ public final class TokenConstraint {
     public TokenConstraint(Grammar grammar, TokenTrie trie) {
         this.matcher = new GrammarMatcher(grammar);
         this.trie = trie;
+        this.trigger = grammar.trigger() == null ? null : grammar.trigger().getBytes(StandardCharsets.UTF_8);
+        this.active = trigger == null;
+    }
+
+    /** Whether the grammar is in force (a lazy one: its trigger has appeared). */
+    public boolean active() {
+        return active;
     }
 
     public int vocab() {
@@ -40,6 +53,7 @@ public final class TokenConstraint {
     /** Whether {@code token} may come next. */
     public boolean allows(int token) {
         if (token < 0 || token >= trie.vocab) return false;
+        if (!active) return dormantAllows(token);
         GrammarMatcher.State s = matcher.state();
         if (trie.endsGeneration[token]) return s.canEnd();
         byte[] b = trie.bytes[token];
@@ -54,24 +68,74 @@ public final class TokenConstraint {
     /** Records {@code token} as generated; it must be {@link #allows allowed}. */
     public void accept(int token) {
         if (!allows(token)) throw new IllegalStateException("token " + token + " does not continue the grammar");
-        if (!trie.endsGeneration[token]) matcher.acceptBytes(trie.bytes[token]);
+        if (trie.endsGeneration[token]) return;
+        if (active) {
+            matcher.acceptBytes(trie.bytes[token]);
+            return;
+        }
+        byte[] text = withTail(token);
+        int at = indexOf(text, trigger);
+        if (at >= 0) {
+            matcher.acceptBytes(Arrays.copyOfRange(text, at, text.length));
+            active = true;
+        } else {
+            // Keep just enough to find a trigger that the next tokens complete.
+            tail = Arrays.copyOfRange(text, Math.max(0, text.length - (trigger.length - 1)), text.length);
+        }
+    }
+
+    /**
+     * While a lazy grammar sleeps any token may come, except one that brings the trigger followed by text
+     * the grammar refuses.
+     */
+    private boolean dormantAllows(int token) {
+        if (trie.endsGeneration[token]) return true;
+        byte[] text = withTail(token);
+        int at = indexOf(text, trigger);
+        if (at < 0) return true;
+        GrammarMatcher.State s = matcher.startState();
+        for (int i = at; i < text.length && s != null; i++) s = matcher.step(s, text[i] & 0xFF);
+        return s != null;
+    }
+
+    private byte[] withTail(int token) {
+        byte[] b = trie.bytes[token];
+        byte[] text = Arrays.copyOf(tail, tail.length + b.length);
+        System.arraycopy(b, 0, text, tail.length, b.length);
+        return text;
+    }
+
+    private static int indexOf(byte[] text, byte[] what) {
+        outer:
+        for (int i = 0; i + what.length <= text.length; i++) {
+            for (int j = 0; j < what.length; j++) {
+                if (text[i + j] != what[j]) continue outer;
+            }
+            return i;
+        }
+        return -1;
     }
 
     /** The text is a whole sentence and nothing may follow: generation is over. */
     public boolean finished() {
-        return matcher.canEnd() && !matcher.canContinue();
+        return active && matcher.canEnd() && !matcher.canContinue();
     }
 
-    /** The text so far is a whole sentence of the grammar. */
-    public boolean complete() {
-        return matcher.canEnd();
-    }
 
     /**
      * Sets the logits of every token that may not come next to negative infinity; returns how many may.
      * {@code logits} needs at least {@link #vocab()} entries.
      */
     public int mask(float[] logits) {
+        if (!active) {
+            // Rare (only a token that opens the grammar wrongly is refused): each token is asked on its own.
+            int n = 0;
+            for (int t = 0; t < trie.vocab; t++) {
+                if (dormantAllows(t)) n++;
+                else logits[t] = Float.NEGATIVE_INFINITY;
+            }
+            return n;
+        }
         BitSet allowed = allowed();
         int n = 0;
         for (int t = 0; t < trie.vocab; t++) {

@@ -8,8 +8,8 @@ import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.grammar.Grammar;
 import io.flashllm.engine.grammar.TokenConstraint;
 import io.flashllm.engine.grammar.TokenTrie;
+import io.flashllm.engine.testutil.PieceTokenizer;
 import io.flashllm.engine.tokenizer.Tokenizer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -17,63 +17,7 @@ import org.junit.jupiter.api.Test;
 /** The sampler under a grammar: picks then checks, and the distribution is the masked one. */
 class ConstrainedSamplerTest {
     /** Five tokens: a, b, c, ab, and an end-of-generation control token. */
-    static final class FiveTokens implements Tokenizer {
-        static final String[] TEXT = {"a", "b", "c", "ab", ""};
-
-        @Override
-        public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-            return text.chars().map(c -> tokenId(String.valueOf((char) c))).toArray();
-        }
-
-        @Override
-        public String decode(int[] ids) {
-            StringBuilder b = new StringBuilder();
-            for (int id : ids) b.append(TEXT[id]);
-            return b.toString();
-        }
-
-        @Override
-        public byte[] tokenBytes(int id) {
-            return TEXT[id].getBytes(StandardCharsets.UTF_8);
-        }
-
-        @Override
-        public String tokenText(int id) {
-            return id == 4 ? "</s>" : TEXT[id];
-        }
-
-        @Override
-        public int tokenId(String tokenText) {
-            return List.of(TEXT).indexOf(tokenText);
-        }
-
-        @Override
-        public int bos() {
-            return -1;
-        }
-
-        @Override
-        public int eos() {
-            return 4;
-        }
-
-        @Override
-        public int[] eogTokens() {
-            return new int[] {4};
-        }
-
-        @Override
-        public boolean isControl(int id) {
-            return id == 4;
-        }
-
-        @Override
-        public int vocabSize() {
-            return 5;
-        }
-    }
-
-    static final Tokenizer TOK = new FiveTokens();
+    static final Tokenizer TOK = new PieceTokenizer("a", "b", "c", "ab");
 
     static TokenConstraint constraint(String gbnf) {
         return new TokenConstraint(Grammar.parse(gbnf), TokenTrie.of(TOK, 5));
