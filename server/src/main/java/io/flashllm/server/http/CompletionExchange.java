@@ -29,6 +29,8 @@ final class CompletionExchange implements JobListener {
     private final long pingIntervalNanos;
     private final ResponseSink sink;
     private final List<GeneratedToken> kept = new ArrayList<>();
+    /** With tools: streamed words stop where a call opens; the call goes out whole at the end. */
+    private final HeldBack held;
     private InferenceJob job;
     private long pingTimer = -1;
     private int textOffset;
@@ -48,6 +50,7 @@ final class CompletionExchange implements JobListener {
         this.sink = new ResponseSink(context, resp, slowReaderTimeoutMs);
         // Set before the job is submitted: the slot thread owns it from then on.
         this.textOffset = prepared.echoText() == null ? 0 : prepared.echoText().length();
+        this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
     }
 
     /** Event loop: queues the job; false (and nothing written) when the queue is full. */
@@ -118,6 +121,10 @@ final class CompletionExchange implements JobListener {
             return true;
         }
         String text = token.text() == null ? "" : token.text();
+        if (held != null) {
+            text = held.push(text);
+            if (text.isEmpty()) return true;
+        }
         if (text.isEmpty() && !req.logprobs()) return true;
         String chunk = event(Json.write(format.textChunk(text, token, textOffset)));
         textOffset += text.length();
@@ -137,7 +144,15 @@ final class CompletionExchange implements JobListener {
         String body;
         if (req.stream()) {
             StringBuilder b = new StringBuilder();
-            b.append(event(Json.write(format.finishChunk(result.finishReason()))));
+            ToolCalls.Answer calls = held != null ? format.toolCalls(result) : null;
+            if (calls != null) {
+                b.append(event(Json.write(format.toolCallsChunk(calls.calls()))));
+                b.append(event(Json.write(format.finishChunk("tool_calls"))));
+            } else {
+                String rest = held != null ? held.rest() : "";
+                if (!rest.isEmpty()) b.append(event(Json.write(format.textChunk(rest, null, textOffset))));
+                b.append(event(Json.write(format.finishChunk(result.finishReason()))));
+            }
             if (req.includeUsage()) {
                 b.append(event(Json.write(format.usageChunk(result))));
             }

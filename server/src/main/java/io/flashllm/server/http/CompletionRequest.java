@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * A validated /v1/completions or /v1/chat/completions request. Exactly one of promptText,
  * promptTokens (completions) or messages (chat) is set. Sampling values are already defaulted;
- * {@code grammar} (structured output) is null when the output is free text.
+ * {@code grammar} (structured output, or the tools' calls) is null when the output is free text;
+ * {@code tools} is null unless the model may call functions (chat with tools, tool_choice not "none").
  */
 record CompletionRequest(
         boolean chat,
@@ -31,4 +32,5 @@ record CompletionRequest(
         boolean stream,
         boolean includeUsage,
         Map<Integer, Float> logitBias,
-        Grammar grammar) {}
+        Grammar grammar,
+        ToolCalls tools) {}

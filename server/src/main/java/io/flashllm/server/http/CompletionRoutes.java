@@ -57,7 +57,7 @@ final class CompletionRoutes {
         }
         String id = (req.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(randomBytes());
         OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
-                req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}));
+                req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
         CompletionExchange ex = new CompletionExchange(vertx, ctx, req, p, format, s.scheduler(),
                 config.pingIntervalMs(), config.slowReaderTimeoutMs(), config.writeQueueBytes());
         if (!ex.admit(arrival)) {

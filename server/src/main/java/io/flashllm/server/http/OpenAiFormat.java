@@ -26,9 +26,17 @@ final class OpenAiFormat {
     private final boolean includeUsage;
     /** Token id to its text, for logprob entries (the streamed text may hold back partial characters). */
     private final IntFunction<String> tokenText;
+    /** Whether the answer may hold tool calls (chat with tools). */
+    private final boolean tools;
 
     OpenAiFormat(boolean chat, String id, long created, String model, boolean logprobs, boolean includeUsage,
                  IntFunction<String> tokenText) {
+        this(chat, id, created, model, logprobs, includeUsage, tokenText, false);
+    }
+
+    OpenAiFormat(boolean chat, String id, long created, String model, boolean logprobs, boolean includeUsage,
+                 IntFunction<String> tokenText, boolean tools) {
+        this.tools = tools;
         this.chat = chat;
         this.id = id;
         this.created = created;
@@ -72,7 +80,13 @@ final class OpenAiFormat {
         ObjectNode o = envelope(false);
         ObjectNode choice = F.objectNode();
         choice.put("index", 0);
-        if (chat) {
+        ToolCalls.Answer calls = tools ? toolCalls(r) : null;
+        if (calls != null) {
+            ObjectNode msg = choice.putObject("message");
+            msg.put("role", "assistant");
+            msg.put("content", calls.content());
+            msg.set("tool_calls", toolCallArray(calls.calls()));
+        } else if (chat) {
             ObjectNode msg = choice.putObject("message");
             msg.put("role", "assistant");
             msg.put("content", r.text());
@@ -84,10 +98,46 @@ final class OpenAiFormat {
         } else {
             choice.putNull("logprobs");
         }
-        choice.put("finish_reason", finishReason(r.finishReason()));
+        choice.put("finish_reason", calls != null ? "tool_calls" : finishReason(r.finishReason()));
         o.putArray("choices").add(choice);
         o.set("usage", usage(r));
         return o;
+    }
+
+    /** The answer's tool calls, or null if it has none whole (then it is plain content). */
+    ToolCalls.Answer toolCalls(GenerationResult r) {
+        return ToolCalls.read(r.text(), OpenAiFormat::callId);
+    }
+
+    private static String callId() {
+        return "call_" + java.util.HexFormat.of().formatHex(
+                java.nio.ByteBuffer.allocate(12).putLong(java.util.concurrent.ThreadLocalRandom.current().nextLong())
+                        .putInt(java.util.concurrent.ThreadLocalRandom.current().nextInt()).array());
+    }
+
+    private static ArrayNode toolCallArray(List<ToolCalls.Call> calls) {
+        ArrayNode arr = F.arrayNode();
+        for (int i = 0; i < calls.size(); i++) {
+            ToolCalls.Call c = calls.get(i);
+            ObjectNode call = arr.addObject();
+            call.put("index", i);
+            call.put("id", c.id());
+            call.put("type", "function");
+            ObjectNode fn = call.putObject("function");
+            fn.put("name", c.name());
+            fn.put("arguments", c.arguments());
+        }
+        return arr;
+    }
+
+    /** A streamed answer's calls, sent whole in one chunk after its words. */
+    ObjectNode toolCallsChunk(List<ToolCalls.Call> calls) {
+        ObjectNode choice = F.objectNode();
+        choice.put("index", 0);
+        choice.putObject("delta").set("tool_calls", toolCallArray(calls));
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return chunk(choice);
     }
 
     private ObjectNode chunk(ObjectNode choice) {
@@ -129,6 +179,10 @@ final class OpenAiFormat {
 
     /** The stream's last chunk with a choice: empty content and the finish reason. */
     ObjectNode finishChunk(FinishReason reason) {
+        return finishChunk(finishReason(reason));
+    }
+
+    ObjectNode finishChunk(String reason) {
         ObjectNode choice = F.objectNode();
         choice.put("index", 0);
         if (chat) {
@@ -137,7 +191,7 @@ final class OpenAiFormat {
             choice.put("text", "");
         }
         choice.putNull("logprobs");
-        choice.put("finish_reason", finishReason(reason));
+        choice.put("finish_reason", reason);
         return chunk(choice);
     }
 

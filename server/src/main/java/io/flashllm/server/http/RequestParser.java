@@ -10,7 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Reads the OpenAI request shapes into a {@link CompletionRequest}, rejecting what this server
- * cannot honour (n > 1, tools...) with a 400 rather than silently ignoring it. Unknown
+ * cannot honour (n > 1, several prompts...) with a 400 rather than silently ignoring it. Unknown
  * fields are ignored, as OpenAI clients send many that do not matter here.
  */
 final class RequestParser {
@@ -54,6 +54,7 @@ final class RequestParser {
         }
         Map<Integer, Float> logitBias = StructuredOutput.logitBias(body);
         Grammar grammar = StructuredOutput.grammar(body);
+        ToolCalls tools = null;
         Fields.string(body, "user"); // accepted and ignored, but must be a string
 
         boolean logprobs;
@@ -70,8 +71,15 @@ final class RequestParser {
                 throw ApiError.invalid("top_logprobs", "'top_logprobs' requires 'logprobs' to be true");
             }
             topLogprobs = top == null ? 0 : top.intValue();
-            messages = messages(body);
-            rejectTools(body);
+            tools = ToolCalls.parse(body);
+            messages = messages(body, tools);
+            if (tools != null) {
+                if (grammar != null) {
+                    throw ApiError.invalid("tools", "'tools' and a grammar or response format both shape the answer;"
+                            + " give one (or tool_choice \"none\")");
+                }
+                grammar = tools.grammar();
+            }
         } else {
             Long lp = Fields.integer(body, "logprobs", 0, MAX_TOP_LOGPROBS);
             logprobs = lp != null;
@@ -114,7 +122,7 @@ final class RequestParser {
                 maxTokens == null ? null : maxTokens.intValue(), t, k, p,
                 minP == null ? 0f : minP.floatValue(), repeat == null ? 1f : repeat.floatValue(),
                 presence == null ? 0f : presence.floatValue(), frequency == null ? 0f : frequency.floatValue(),
-                s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage, logitBias, grammar);
+                s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage, logitBias, grammar, tools);
     }
 
     private static boolean allInts(JsonNode arr) {
@@ -124,21 +132,18 @@ final class RequestParser {
         return true;
     }
 
-    private static void rejectTools(JsonNode body) {
-        for (String f : new String[] {"tools", "functions"}) {
-            JsonNode n = Fields.get(body, f);
-            if (n != null && (!n.isArray() || !n.isEmpty())) {
-                throw ApiError.unsupported(f, "Tool and function calling are not supported");
-            }
-        }
-    }
-
-    private static List<ChatMessage> messages(JsonNode body) {
+    /**
+     * The conversation as the chat template takes it. With tools, the system prompt gains their signatures,
+     * an assistant turn's calls are written out as the model writes them, and tool results (consecutive ones
+     * together) go back as a user turn between {@code <tool_response>} tags, as Hermes-format models expect.
+     */
+    private static List<ChatMessage> messages(JsonNode body, ToolCalls tools) {
         JsonNode arr = body.get("messages");
         if (arr == null || arr.isNull()) throw ApiError.invalid("messages", "missing_field", "'messages' is required");
         if (!arr.isArray()) throw ApiError.invalid("messages", "invalid_type", "'messages' must be an array");
         if (arr.isEmpty()) throw ApiError.invalid("messages", "'messages' must not be empty");
         List<ChatMessage> out = new ArrayList<>();
+        StringBuilder results = null;
         for (int i = 0; i < arr.size(); i++) {
             JsonNode m = arr.get(i);
             String where = "messages[" + i + "]";
@@ -151,14 +156,63 @@ final class RequestParser {
                 case "system", "developer" -> "system";
                 case "user" -> "user";
                 case "assistant" -> "assistant";
-                case "tool", "function" -> throw ApiError.unsupported(where + ".role",
-                        "Tool and function messages are not supported");
+                case "tool" -> "tool";
+                case "function" -> throw ApiError.unsupported(where + ".role",
+                        "Function messages (the deprecated form) are not supported; use tool messages");
                 default -> throw ApiError.invalid(where + ".role",
-                        "Unknown role '" + roleNode.textValue() + "'; expected system, developer, user or assistant");
+                        "Unknown role '" + roleNode.textValue() + "'; expected system, developer, user, assistant or tool");
             };
-            out.add(new ChatMessage(role, content(m.get("content"), where + ".content", role)));
+            if (role.equals("tool")) {
+                String result = content(m.get("content"), where + ".content", role);
+                results = results == null ? new StringBuilder() : results.append('\n');
+                results.append("<tool_response>\n").append(result).append("\n</tool_response>");
+                continue;
+            }
+            if (results != null) {
+                out.add(new ChatMessage("user", results.toString()));
+                results = null;
+            }
+            String text = content(m.get("content"), where + ".content", role);
+            if (role.equals("assistant")) {
+                List<ToolCalls.Call> calls = calls(m.get("tool_calls"), where + ".tool_calls");
+                if (!calls.isEmpty()) text = (text.isEmpty() ? "" : text + "\n") + ToolCalls.render(calls);
+            }
+            out.add(new ChatMessage(role, text));
+        }
+        if (results != null) out.add(new ChatMessage("user", results.toString()));
+        if (tools != null) {
+            if (!out.isEmpty() && out.get(0).role().equals("system")) {
+                out.set(0, new ChatMessage("system", out.get(0).content() + "\n\n" + tools.systemPrompt()));
+            } else {
+                out.add(0, new ChatMessage("system", tools.systemPrompt()));
+            }
         }
         return List.copyOf(out);
+    }
+
+    /** An assistant turn's {@code tool_calls}, as OpenAI sends them back: arguments are JSON text. */
+    private static List<ToolCalls.Call> calls(JsonNode arr, String where) {
+        if (arr == null || arr.isNull()) return List.of();
+        if (!arr.isArray()) throw ApiError.invalid(where, "invalid_type", "'" + where + "' must be an array");
+        List<ToolCalls.Call> calls = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            String at = where + "[" + i + "]";
+            JsonNode fn = arr.get(i).isObject() ? Fields.get(arr.get(i), "function") : null;
+            String name = fn == null || !fn.isObject() ? null : Fields.string(fn, "name");
+            String args = fn == null || !fn.isObject() ? null : Fields.string(fn, "arguments");
+            if (name == null || args == null) {
+                throw ApiError.invalid(at, "'" + at + "' must hold function.name and function.arguments strings");
+            }
+            JsonNode parsed;
+            try {
+                parsed = Json.MAPPER.readTree(args);
+            } catch (java.io.IOException e) {
+                parsed = null;
+            }
+            if (parsed == null) throw ApiError.invalid(at + ".function.arguments", "the arguments must be JSON text");
+            calls.add(new ToolCalls.Call(Fields.string(arr.get(i), "id"), name, Json.write(parsed)));
+        }
+        return calls;
     }
 
     /** A string, or an array of {"type":"text","text":...} parts joined together. */

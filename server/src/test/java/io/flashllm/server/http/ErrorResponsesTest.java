@@ -86,7 +86,26 @@ class ErrorResponsesTest {
                 Arguments.of(ch, "{\"messages\":[{\"role\":\"user\"}]}", 400, "messages[0].content", "missing_field"),
                 Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", 400,
                         "messages[0].content", "unsupported_parameter"),
-                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{}]}", 400, "tools",
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{}]}", 400, "tools[0]",
+                        "invalid_value"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":{}}", 400, "tools",
+                        "invalid_type"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+                        + "\"function\":{\"name\":\"a b\"}}]}", 400, "tools[0].function.name", "invalid_value"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+                        + "\"function\":{\"name\":\"f\",\"parameters\":{\"type\":\"string\",\"pattern\":\"x\"}}}]}", 400,
+                        "tools[0].function.parameters", "invalid_schema"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+                        + "\"function\":{\"name\":\"f\"}}],\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"g\"}}}",
+                        400, "tool_choice", "invalid_value"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tool_choice\":\"required\"}", 400,
+                        "tool_choice", "invalid_value"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":[{\"type\":\"function\","
+                        + "\"function\":{\"name\":\"f\"}}],\"response_format\":{\"type\":\"json_object\"}}", 400, "tools",
+                        "invalid_value"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"function\":{\"name\":\"f\","
+                        + "\"arguments\":\"{oops\"}}]}]}", 400, "messages[0].tool_calls[0].function.arguments", "invalid_value"),
+                Arguments.of(ch, "{\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}", 400, "messages[0].role",
                         "unsupported_parameter"),
                 Arguments.of(ch, "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_logprobs\":3}", 400,
                         "top_logprobs", "invalid_value"),

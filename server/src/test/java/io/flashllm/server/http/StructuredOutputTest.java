@@ -45,9 +45,9 @@ class StructuredOutputTest {
     static void start() throws Exception {
         Path file = dir.resolve("tiny-llama.gguf");
         Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 2, 128, 512, SynthType.F32, SynthFormat.GGUF,
-                11L, null, 512, "tiny"), file);
+                11L, null, 2048, "tiny"), file);
         model = ModelLoader.load(file, new LoadOptions(1, 0, null));
-        ts = new TestServer(model, Map.of(Setting.PARALLEL, 1, Setting.CTX, 512));
+        ts = new TestServer(model, Map.of(Setting.PARALLEL, 1, Setting.CTX, 2048));
     }
 
     @AfterAll
@@ -144,6 +144,77 @@ class StructuredOutputTest {
         String text = choice.get("text").asText();
         assertTrue(text.matches("(yes|no), because [a-z ]{3,20}\\."), text);
         assertEquals("stop", choice.get("finish_reason").asText());
+    }
+
+    static final String WEATHER = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+            + "\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"enum\":[\"Paris\",\"Rome\"]},"
+            + "\"days\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":7}},\"required\":[\"city\",\"days\"]}}},"
+            + "{\"type\":\"function\",\"function\":{\"name\":\"now\",\"parameters\":{\"type\":\"object\",\"properties\":{}}}}]";
+
+    private static void assertWeatherCall(JsonNode call) throws Exception {
+        assertEquals("function", call.get("type").asText());
+        assertTrue(call.get("id").asText().startsWith("call_"), call.toString());
+        assertEquals("get_weather", call.get("function").get("name").asText(), call.toString());
+        JsonNode args = TestServer.JSON.readTree(call.get("function").get("arguments").asText());
+        assertTrue(args.get("city").asText().matches("Paris|Rome"), args.toString());
+        int days = args.get("days").asInt();
+        assertTrue(days >= 1 && days <= 7, args.toString());
+    }
+
+    @Test
+    void aRequiredToolIsCalledWithArgumentsValidAgainstItsSchema() throws Exception {
+        String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}],\"max_tokens\":200,\"temperature\":0,"
+                + WEATHER + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}";
+        HttpResponse<String> r = ts.post("/v1/chat/completions", body + "}");
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode choice = TestServer.json(r).get("choices").get(0);
+        assertEquals("tool_calls", choice.get("finish_reason").asText(), choice.toString());
+        assertTrue(choice.get("message").get("content").isNull(), choice.toString());
+        JsonNode calls = choice.get("message").get("tool_calls");
+        assertTrue(calls.size() >= 1, choice.toString());
+        for (JsonNode c : calls) assertWeatherCall(c);
+
+        // Streamed: no words, the calls in one chunk, then the finish reason; the same calls as above.
+        HttpResponse<String> s = ts.post("/v1/chat/completions", body + ",\"stream\":true}");
+        JsonNode streamedCalls = null;
+        String finish = null;
+        for (SseParser.Event e : SseParser.parse(s.body())) {
+            if (e.comment() != null || e.data().equals("[DONE]")) continue;
+            JsonNode c = TestServer.JSON.readTree(e.data()).get("choices").get(0);
+            JsonNode delta = c.get("delta");
+            if (delta.has("content")) assertEquals("", delta.get("content").asText(), "only the role chunk's empty content");
+            if (delta.has("tool_calls")) streamedCalls = delta.get("tool_calls");
+            if (!c.get("finish_reason").isNull()) finish = c.get("finish_reason").asText();
+        }
+        assertEquals("tool_calls", finish);
+        assertEquals(calls.size(), streamedCalls.size());
+        for (int i = 0; i < calls.size(); i++) {
+            assertEquals(i, streamedCalls.get(i).get("index").asInt());
+            assertEquals(calls.get(i).get("function"), streamedCalls.get(i).get("function"));
+        }
+    }
+
+    @Test
+    void autoLetsTheModelAnswerOrCallAndResultsGoBackIn() throws Exception {
+        for (int seed = 1; seed <= 3; seed++) {
+            HttpResponse<String> r = ts.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+                    + "\"max_tokens\":40,\"temperature\":1,\"seed\":" + seed + "," + WEATHER + "}");
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode choice = TestServer.json(r).get("choices").get(0);
+            if (choice.get("finish_reason").asText().equals("tool_calls")) {
+                for (JsonNode c : choice.get("message").get("tool_calls")) {
+                    if (c.get("function").get("name").asText().equals("get_weather")) assertWeatherCall(c);
+                }
+            } else {
+                assertTrue(choice.get("message").get("content").isTextual(), choice.toString());
+            }
+        }
+        HttpResponse<String> next = ts.post("/v1/chat/completions", "{\"max_tokens\":8," + WEATHER + ",\"messages\":["
+                + "{\"role\":\"user\",\"content\":\"Weather in Rome?\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_9\",\"type\":\"function\","
+                + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Rome\\\",\\\"days\\\":1}\"}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_9\",\"content\":\"sunny, 24 C\"}]}");
+        assertEquals(200, next.statusCode(), next.body());
     }
 
     @Test

@@ -1,0 +1,46 @@
+package io.flashllm.server.http;
+
+/**
+ * Streams text while watching for a marker: text is passed on as it comes, except a tail that could be the
+ * start of the marker; from the marker on, everything is held (a tool call is sent whole at the end, not
+ * as words).
+ */
+final class HeldBack {
+    private final String marker;
+    private final StringBuilder held = new StringBuilder();
+    private boolean seen;
+
+    HeldBack(String marker) {
+        this.marker = marker;
+    }
+
+    /** The text that can go out now. */
+    String push(String piece) {
+        held.append(piece);
+        if (seen) return "";
+        int at = held.indexOf(marker);
+        if (at >= 0) {
+            seen = true;
+            String out = held.substring(0, at);
+            held.delete(0, at);
+            return out;
+        }
+        int keep = Math.min(marker.length() - 1, held.length());
+        while (keep > 0 && !marker.startsWith(held.substring(held.length() - keep))) keep--;
+        String out = held.substring(0, held.length() - keep);
+        held.delete(0, held.length() - keep);
+        return out;
+    }
+
+    /** Whether the marker has appeared. */
+    boolean seen() {
+        return seen;
+    }
+
+    /** What is held, which is no longer held. */
+    String rest() {
+        String r = held.toString();
+        held.setLength(0);
+        return r;
+    }
+}

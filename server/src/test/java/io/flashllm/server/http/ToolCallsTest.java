@@ -1,0 +1,99 @@
+package io.flashllm.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.grammar.GrammarMatcher;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Tools in the request, in the prompt, in the grammar and back out of the answer, without a model. */
+class ToolCallsTest {
+    static final String TOOLS = "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\","
+            + "\"description\":\"Weather now\",\"parameters\":{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},"
+            + "\"required\":[\"city\"]}}},{\"type\":\"function\",\"function\":{\"name\":\"now\"}}]";
+
+    private static CompletionRequest chat(String json) throws Exception {
+        return RequestParser.parse(TestServer.JSON.readTree(json), true, List.of("m"));
+    }
+
+    @Test
+    void aConversationWithCallsAndResultsIsWrittenAsHermesTurns() throws Exception {
+        CompletionRequest r = chat("{" + TOOLS + ",\"messages\":["
+                + "{\"role\":\"system\",\"content\":\"Be brief.\"},"
+                + "{\"role\":\"user\",\"content\":\"Weather in Paris and Rome?\"},"
+                + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":["
+                + "{\"id\":\"call_1\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\": \\\"Paris\\\"}\"}},"
+                + "{\"id\":\"call_2\",\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Rome\\\"}\"}}]},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_1\",\"content\":\"sunny\"},"
+                + "{\"role\":\"tool\",\"tool_call_id\":\"call_2\",\"content\":\"rain\"}]}");
+        List<ChatMessage> m = r.messages();
+        assertEquals(4, m.size(), m.toString());
+        assertTrue(m.get(0).content().startsWith("Be brief.\n\n# Tools"), m.get(0).content());
+        assertTrue(m.get(0).content().contains("{\"type\":\"function\",\"function\":{\"name\":\"now\",\"parameters\":{\"type\":\"object\"}}}"),
+                m.get(0).content());
+        assertEquals(new ChatMessage("assistant", "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Paris\"}}\n"
+                + "</tool_call>\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\":\"Rome\"}}\n</tool_call>"), m.get(2));
+        assertEquals(new ChatMessage("user", "<tool_response>\nsunny\n</tool_response>\n<tool_response>\nrain\n</tool_response>"), m.get(3));
+        assertEquals("auto", r.tools().choice());
+        assertEquals("<tool_call>", r.grammar().trigger(), "auto: the grammar waits for a call to open");
+    }
+
+    @Test
+    void theGrammarHoldsCallsToTheirSchemas() throws Exception {
+        CompletionRequest required = chat("{" + TOOLS + ",\"tool_choice\":\"required\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertNull(required.grammar().trigger(), "required: a call from the first token");
+        assertTrue(accepts(required, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>"));
+        assertTrue(accepts(required, "<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>\n"
+                + "<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>"), "parallel calls");
+        assertTrue(!accepts(required, "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call>"), "city is required");
+        assertTrue(!accepts(required, "<tool_call>\n{\"name\": \"other\", \"arguments\": {}}\n</tool_call>"));
+        CompletionRequest named = chat("{" + TOOLS + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"now\"}},"
+                + "\"parallel_tool_calls\":false,\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertTrue(accepts(named, "<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>"));
+        assertTrue(!accepts(named, "<tool_call>\n{\"name\":\"get_weather\",\"arguments\":{\"city\":\"a\"}}\n</tool_call>"));
+        assertTrue(!accepts(named, "<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>\n"
+                + "<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>"), "one call only");
+        CompletionRequest none = chat("{" + TOOLS + ",\"tool_choice\":\"none\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+        assertNull(none.tools());
+        assertNull(none.grammar());
+        assertEquals(1, none.messages().size(), "no tools in the prompt");
+    }
+
+    private static boolean accepts(CompletionRequest r, String text) {
+        GrammarMatcher m = new GrammarMatcher(r.grammar());
+        return m.acceptText(text) && m.canEnd();
+    }
+
+    @Test
+    void callsAreReadBackOutOfTheAnswer() {
+        AtomicInteger n = new AtomicInteger();
+        ToolCalls.Answer a = ToolCalls.read("Let me look.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
+                + "</tool_call>\n<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>", () -> "call_" + n.incrementAndGet());
+        assertEquals("Let me look.", a.content());
+        assertEquals(List.of(new ToolCalls.Call("call_1", "get_weather", "{\"city\":\"Paris\"}"),
+                new ToolCalls.Call("call_2", "now", "{}")), a.calls());
+        assertNull(ToolCalls.read("no calls here", () -> "x"));
+        assertNull(ToolCalls.read("<tool_call>\n{\"name\": \"now\", \"argu", () -> "x"), "cut by the token limit: plain text");
+        assertNull(ToolCalls.read("<tool_call>\nnot json\n</tool_call>", () -> "x"));
+        assertNull(ToolCalls.read("<tool_call>\n<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>", () -> "x"));
+    }
+
+    @Test
+    void streamedWordsStopWhereACallOpens() {
+        HeldBack h = new HeldBack("<tool_call>");
+        assertEquals("Hello ", h.push("Hello <"));
+        assertEquals("", h.push("tool"));
+        assertEquals("", h.push("_call>\n{"));
+        assertTrue(h.seen());
+        assertEquals("", h.push("\"a\""));
+        assertEquals("<tool_call>\n{\"a\"", h.rest());
+        HeldBack plain = new HeldBack("<tool_call>");
+        assertEquals("a <b", plain.push("a <b"));
+        assertEquals(" ", plain.push(" <tool"));
+        assertEquals("<tool", plain.rest(), "what looked like a call's start comes out at the end");
+    }
+}
