@@ -13,6 +13,7 @@ import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
 import io.flashllm.engine.grammar.Grammar;
+import io.flashllm.engine.grammar.GrammarMatcher;
 import io.flashllm.engine.testutil.TestVocab;
 import io.flashllm.engine.testutil.TinyModels;
 import io.flashllm.engine.testutil.TinySpec;
@@ -102,6 +103,30 @@ class ConstrainedGenerationTest {
         GenerationResult r = generate(sampling(0f, 1, 5).withGrammar(g), null);
         assertEquals(FinishReason.LENGTH, r.finishReason());
         assertEquals("aaaaa", r.text());
+    }
+
+    @Test
+    void aLazyGrammarLetsTextRunFreeUntilItsTriggerThenHoldsTheRest() {
+        // Ids of the pieces "a" and "b" in the test vocabulary (after <unk>, <s>, </s>, 256 bytes and "▁").
+        int a = 260, b = 261;
+        Grammar g = Grammar.parse("root ::= \"ab\" [c-z]{2} \"!\"").triggeredBy("ab");
+        int triggered = 0;
+        for (long seed = 1; seed <= 12; seed++) {
+            // Raising a and b makes "ab" likely somewhere in the free text.
+            SamplingParams p = sampling(1f, seed, 40).withLogitBias(Map.of(a, 8f, b, 8f)).withGrammar(g);
+            GenerationResult r = generate(p, null);
+            int at = r.text().indexOf("ab");
+            if (at < 0) continue;
+            triggered++;
+            String held = r.text().substring(at);
+            if (r.finishReason() == FinishReason.STOP) {
+                assertTrue(held.matches("ab[c-z]{2}!"), r.text());
+            } else {
+                assertEquals(FinishReason.LENGTH, r.finishReason());
+                assertTrue(new GrammarMatcher(g).acceptText(held), "cut short, but on the grammar's way: " + r.text());
+            }
+        }
+        assertTrue(triggered >= 3, triggered + " outputs reached the trigger; raise the bias");
     }
 
     @Test
