@@ -58,7 +58,7 @@ final class CompletionRoutes {
         String id = (req.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(randomBytes());
         OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
                 req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
-        CompletionExchange ex = new CompletionExchange(vertx, ctx, req, p, format, s.scheduler(),
+        CompletionExchange ex = new CompletionExchange(vertx, ctx, req, p, new OpenAiWire(req, format, p.echoText()), s.scheduler(),
                 config.pingIntervalMs(), config.slowReaderTimeoutMs(), config.writeQueueBytes());
         if (!ex.admit(arrival)) {
             Responses.error(ctx, ApiError.queueFull());

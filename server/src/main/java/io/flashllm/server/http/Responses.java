@@ -15,11 +15,16 @@ final class Responses {
     }
 
     static void error(RoutingContext ctx, ApiError e) {
+        error(ctx, e, null);
+    }
+
+    /** An error in the shape of the request's wire (OpenAI's when null). */
+    static void error(RoutingContext ctx, ApiError e, AnswerWire wire) {
         HttpServerResponse r = ctx.response();
         if (r.ended() || r.closed()) return;
         if (r.headWritten()) {
             // Too late for a status line; a stream reports it as an event and ends.
-            r.end("data: " + Json.write(e.toJson()) + "\n\n");
+            r.end(wire != null ? wire.streamedError(e) : OpenAiWire.event(Json.write(e.toJson())));
             return;
         }
         switch (e.status) {
@@ -28,7 +33,11 @@ final class Responses {
             case 503 -> r.putHeader("Retry-After", "5");
             default -> { }
         }
-        json(ctx, e.status, e.toJson());
+        if (wire == null) {
+            json(ctx, e.status, e.toJson());
+        } else {
+            r.setStatusCode(e.status).putHeader("Content-Type", "application/json; charset=utf-8").end(wire.errorBody(e));
+        }
     }
 
     /** Maps any failure to an error response: ApiErrors as they are, anything else as a 500 that leaks no internals. */
