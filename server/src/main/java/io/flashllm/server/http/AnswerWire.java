@@ -8,7 +8,7 @@ import io.flashllm.engine.api.GenerationResult;
  * lines. {@link CompletionExchange} does the rest (admission, pings, slow readers, disconnects) the same
  * for both. Streaming methods run on the slot thread, in order; one wire per request.
  */
-interface AnswerWire {
+interface AnswerWire extends ErrorShape {
     /** The Content-Type of a streamed answer. */
     String streamContentType();
 
@@ -26,10 +26,4 @@ interface AnswerWire {
 
     /** Keep-alive text for a quiet stream, or null when the format has none. */
     String ping();
-
-    /** An error as its JSON body, before anything was written. */
-    String errorBody(ApiError e);
-
-    /** An error after a stream began: the text that reports it before the stream ends. */
-    String streamedError(ApiError e);
 }

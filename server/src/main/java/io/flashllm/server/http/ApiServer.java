@@ -37,7 +37,8 @@ public final class ApiServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
     static final String ARRIVAL_KEY = "flashllm.arrival";
     private static final Set<String> ENDPOINTS = Set.of("/v1/completions", "/v1/chat/completions", "/v1/models",
-            "/health", "/metrics", "/tokenize", "/detokenize");
+            "/health", "/metrics", "/tokenize", "/detokenize",
+            "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version");
 
     private final ServerConfig config;
     private final ServerMetrics metrics;
@@ -205,6 +206,13 @@ public final class ApiServer implements AutoCloseable {
         router.post("/v1/completions").handler(completions::completions);
         router.post("/v1/chat/completions").handler(completions::chat);
         router.post("/tokenize").handler(info::tokenize);
+        OllamaInfoRoutes ollama = new OllamaInfoRoutes(() -> state, config.model());
+        router.get("/api/version").handler(ollama::version);
+        router.get("/api/tags").handler(ollama::tags);
+        router.get("/api/ps").handler(ollama::ps);
+        router.post("/api/show").handler(ollama::show);
+        router.post("/api/generate").handler(completions::ollamaGenerate);
+        router.post("/api/chat").handler(completions::ollamaChat);
         router.post("/detokenize").handler(info::detokenize);
 
         router.errorHandler(400, ctx -> Responses.error(ctx, ApiError.invalid(null, "Malformed request")));

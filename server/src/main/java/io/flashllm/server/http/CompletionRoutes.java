@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
-/** POST /v1/completions and /v1/chat/completions. */
+/** POST /v1/completions and /v1/chat/completions (OpenAI), /api/generate and /api/chat (Ollama). */
 final class CompletionRoutes {
     private final Vertx vertx;
     private final ServerConfig config;
@@ -40,28 +40,63 @@ final class CompletionRoutes {
             ApiServer.requireReady(s);
             JsonNode body = Json.parseObject(BodyReader.body(ctx));
             CompletionRequest req = RequestParser.parse(body, chat, s.modelIds());
-            vertx.executeBlocking(() -> PromptPreparer.prepare(req, s.model(), s.contextLength(), config.maxPromptTokens()), false)
-                    .onSuccess(p -> start(ctx, s, req, p, arrival))
-                    .onFailure(t -> Responses.failure(ctx, t));
+            submit(ctx, s, req, arrival, null, p -> {
+                String id = (req.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(randomBytes());
+                OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
+                        req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
+                return new OpenAiWire(req, format, p.echoText());
+            });
         } catch (ApiError e) {
             Responses.error(ctx, e);
         }
     }
 
-    private void start(RoutingContext ctx, ModelState s, CompletionRequest req, Prepared p, long arrival) {
+    void ollamaGenerate(RoutingContext ctx) {
+        ollama(ctx, false);
+    }
+
+    void ollamaChat(RoutingContext ctx) {
+        ollama(ctx, true);
+    }
+
+    private void ollama(RoutingContext ctx, boolean chat) {
+        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
+        ModelState s = state.get();
+        try {
+            ApiServer.requireReady(s);
+            JsonNode body = Json.parseObject(BodyReader.body(ctx));
+            String model = OllamaRequests.modelName(body, s.modelIds()) + ":latest";
+            if (OllamaRequests.onlyLoads(body, chat)) {
+                Responses.json(ctx, 200, OllamaWire.loaded(model, chat));
+                return;
+            }
+            CompletionRequest req = OllamaRequests.parse(body, chat);
+            submit(ctx, s, req, arrival, OllamaWire.ERRORS, p -> new OllamaWire(req, chat, model, arrival, 0));
+        } catch (ApiError e) {
+            Responses.error(ctx, e, OllamaWire.ERRORS);
+        }
+    }
+
+    /** Prepares the prompt off the event loop, then queues the request with the wire its API writes. */
+    private void submit(RoutingContext ctx, ModelState s, CompletionRequest req, long arrival, ErrorShape errors,
+                        java.util.function.Function<Prepared, AnswerWire> wire) {
+        vertx.executeBlocking(() -> PromptPreparer.prepare(req, s.model(), s.contextLength(), config.maxPromptTokens()), false)
+                .onSuccess(p -> start(ctx, req, p, arrival, errors, wire.apply(p), s))
+                .onFailure(t -> Responses.failure(ctx, t, errors));
+    }
+
+    private void start(RoutingContext ctx, CompletionRequest req, Prepared p, long arrival, ErrorShape errors,
+                       AnswerWire wire, ModelState s) {
         if (ctx.response().closed()) return;
         ModelState now = state.get();
         if (now.phase() != ModelState.Phase.READY) {
-            Responses.error(ctx, ApiError.unavailable("shutting_down", "The server is shutting down"));
+            Responses.error(ctx, ApiError.unavailable("shutting_down", "The server is shutting down"), errors);
             return;
         }
-        String id = (req.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(randomBytes());
-        OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
-                req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
-        CompletionExchange ex = new CompletionExchange(vertx, ctx, req, p, new OpenAiWire(req, format, p.echoText()), s.scheduler(),
+        CompletionExchange ex = new CompletionExchange(vertx, ctx, req, p, wire, s.scheduler(),
                 config.pingIntervalMs(), config.slowReaderTimeoutMs(), config.writeQueueBytes());
         if (!ex.admit(arrival)) {
-            Responses.error(ctx, ApiError.queueFull());
+            Responses.error(ctx, ApiError.queueFull(), errors);
             return;
         }
         live.add(ex);

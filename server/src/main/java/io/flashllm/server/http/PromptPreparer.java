@@ -10,6 +10,8 @@ import io.flashllm.engine.api.SamplingParams;
 final class PromptPreparer {
     /** OpenAI's default for /v1/completions when max_tokens is absent. */
     static final int COMPLETIONS_DEFAULT_MAX_TOKENS = 16;
+    /** A max_tokens that means "until the context is full" (Ollama's num_predict -1). */
+    static final int UNTIL_CONTEXT_FULL = -1;
     private static final int REPETITION_WINDOW = 64;
 
     private PromptPreparer() {}
@@ -43,7 +45,9 @@ final class PromptPreparer {
         }
         int room = contextLength - tokens.length;
         int maxTokens;
-        if (req.maxTokens() != null) {
+        if (req.maxTokens() != null && req.maxTokens() == UNTIL_CONTEXT_FULL) {
+            maxTokens = room;
+        } else if (req.maxTokens() != null) {
             maxTokens = req.maxTokens();
             if (maxTokens > room) {
                 throw ApiError.invalid("max_tokens", "context_length_exceeded", "This model's maximum context length is "

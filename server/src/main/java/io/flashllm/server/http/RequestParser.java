@@ -137,7 +137,7 @@ final class RequestParser {
      * an assistant turn's calls are written out as the model writes them, and tool results (consecutive ones
      * together) go back as a user turn between {@code <tool_response>} tags, as Hermes-format models expect.
      */
-    private static List<ChatMessage> messages(JsonNode body, ToolCalls tools) {
+    static List<ChatMessage> messages(JsonNode body, ToolCalls tools) {
         JsonNode arr = body.get("messages");
         if (arr == null || arr.isNull()) throw ApiError.invalid("messages", "missing_field", "'messages' is required");
         if (!arr.isArray()) throw ApiError.invalid("messages", "invalid_type", "'messages' must be an array");
@@ -190,7 +190,7 @@ final class RequestParser {
         return List.copyOf(out);
     }
 
-    /** An assistant turn's {@code tool_calls}, as OpenAI sends them back: arguments are JSON text. */
+    /** An assistant turn's {@code tool_calls}: arguments as JSON text (OpenAI) or as an object (Ollama). */
     private static List<ToolCalls.Call> calls(JsonNode arr, String where) {
         if (arr == null || arr.isNull()) return List.of();
         if (!arr.isArray()) throw ApiError.invalid(where, "invalid_type", "'" + where + "' must be an array");
@@ -199,15 +199,17 @@ final class RequestParser {
             String at = where + "[" + i + "]";
             JsonNode fn = arr.get(i).isObject() ? Fields.get(arr.get(i), "function") : null;
             String name = fn == null || !fn.isObject() ? null : Fields.string(fn, "name");
-            String args = fn == null || !fn.isObject() ? null : Fields.string(fn, "arguments");
-            if (name == null || args == null) {
-                throw ApiError.invalid(at, "'" + at + "' must hold function.name and function.arguments strings");
+            JsonNode argNode = fn == null || !fn.isObject() ? null : Fields.get(fn, "arguments");
+            if (name == null || argNode == null || !(argNode.isTextual() || argNode.isObject())) {
+                throw ApiError.invalid(at, "'" + at + "' must hold function.name and function.arguments");
             }
-            JsonNode parsed;
-            try {
-                parsed = Json.MAPPER.readTree(args);
-            } catch (java.io.IOException e) {
-                parsed = null;
+            JsonNode parsed = argNode;
+            if (argNode.isTextual()) {
+                try {
+                    parsed = Json.MAPPER.readTree(argNode.textValue());
+                } catch (java.io.IOException e) {
+                    parsed = null;
+                }
             }
             if (parsed == null) throw ApiError.invalid(at + ".function.arguments", "the arguments must be JSON text");
             calls.add(new ToolCalls.Call(Fields.string(arr.get(i), "id"), name, Json.write(parsed)));

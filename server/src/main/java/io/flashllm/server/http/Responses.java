@@ -18,8 +18,8 @@ final class Responses {
         error(ctx, e, null);
     }
 
-    /** An error in the shape of the request's wire (OpenAI's when null). */
-    static void error(RoutingContext ctx, ApiError e, AnswerWire wire) {
+    /** An error in the shape of the request's API (OpenAI's when null). */
+    static void error(RoutingContext ctx, ApiError e, ErrorShape wire) {
         HttpServerResponse r = ctx.response();
         if (r.ended() || r.closed()) return;
         if (r.headWritten()) {
@@ -42,11 +42,15 @@ final class Responses {
 
     /** Maps any failure to an error response: ApiErrors as they are, anything else as a 500 that leaks no internals. */
     static void failure(RoutingContext ctx, Throwable t) {
+        failure(ctx, t, null);
+    }
+
+    static void failure(RoutingContext ctx, Throwable t, ErrorShape shape) {
         if (t instanceof ApiError e) {
-            error(ctx, e);
+            error(ctx, e, shape);
         } else {
             System.getLogger(Responses.class.getName()).log(System.Logger.Level.ERROR, "request failed", t);
-            error(ctx, ApiError.internal("Internal error: " + t.getClass().getSimpleName()));
+            error(ctx, ApiError.internal("Internal error: " + t.getClass().getSimpleName()), shape);
         }
     }
 }

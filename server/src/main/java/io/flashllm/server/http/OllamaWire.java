@@ -1,0 +1,151 @@
+package io.flashllm.server.http;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flashllm.engine.api.FinishReason;
+import io.flashllm.engine.api.GeneratedToken;
+import io.flashllm.engine.api.GenerationResult;
+import java.time.Instant;
+
+/**
+ * Ollama's answers: one JSON object, or one JSON object per line (NDJSON) ending with a {@code "done": true}
+ * line that carries the counts and durations (nanoseconds). Chat answers carry {@code message}, generate
+ * answers {@code response}. Errors are {@code {"error": "..."}}.
+ */
+final class OllamaWire implements AnswerWire {
+    /** Ollama's error bodies, for errors before a request has a wire. */
+    static final ErrorShape ERRORS = new ErrorShape() {
+        @Override
+        public String errorBody(ApiError e) {
+            return Json.write(Json.MAPPER.createObjectNode().put("error", e.getMessage()));
+        }
+
+        @Override
+        public String streamedError(ApiError e) {
+            return errorBody(e) + "\n";
+        }
+    };
+
+    private final CompletionRequest req;
+    private final boolean chat;
+    private final String model;
+    private final long arrivalNanos;
+    private final long loadNanos;
+    private final HeldBack held;
+
+    /**
+     * @param chat         /api/chat (message) rather than /api/generate (response)
+     * @param loadNanos    what load_duration reports: the model is loaded before requests, so 0
+     */
+    OllamaWire(CompletionRequest req, boolean chat, String model, long arrivalNanos, long loadNanos) {
+        this.req = req;
+        this.chat = chat;
+        this.model = model;
+        this.arrivalNanos = arrivalNanos;
+        this.loadNanos = loadNanos;
+        this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
+    }
+
+    private ObjectNode line(String text) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("model", model);
+        o.put("created_at", Instant.now().toString());
+        if (chat) {
+            ObjectNode m = o.putObject("message");
+            m.put("role", "assistant");
+            m.put("content", text);
+        } else {
+            o.put("response", text);
+        }
+        return o;
+    }
+
+    /** The answer to a request that only loads the model (Ollama's way to preload it). */
+    static ObjectNode loaded(String model, boolean chat) {
+        ObjectNode o = Json.MAPPER.createObjectNode();
+        o.put("model", model);
+        o.put("created_at", Instant.now().toString());
+        if (chat) {
+            o.putObject("message").put("role", "assistant").put("content", "");
+        } else {
+            o.put("response", "");
+        }
+        o.put("done", true);
+        o.put("done_reason", "load");
+        return o;
+    }
+
+    @Override
+    public String streamContentType() {
+        return "application/x-ndjson";
+    }
+
+    @Override
+    public String opening() {
+        return "";
+    }
+
+    @Override
+    public String piece(GeneratedToken token) {
+        if (!req.stream()) return null;
+        String text = token.text() == null ? "" : token.text();
+        if (held != null) text = held.push(text);
+        if (text.isEmpty()) return null;
+        ObjectNode o = line(text);
+        o.put("done", false);
+        return Json.write(o) + "\n";
+    }
+
+    @Override
+    public String closing(GenerationResult result) {
+        ToolCalls.Answer calls = held != null ? ToolCalls.read(result.text(), () -> null) : null;
+        String rest = held != null && calls == null ? held.rest() : "";
+        return Json.write(last(result, rest, calls)) + "\n";
+    }
+
+    @Override
+    public String whole(GenerationResult result) {
+        ToolCalls.Answer calls = req.tools() != null ? ToolCalls.read(result.text(), () -> null) : null;
+        return Json.write(last(result, calls != null ? (calls.content() == null ? "" : calls.content()) : result.text(), calls));
+    }
+
+    private ObjectNode last(GenerationResult r, String text, ToolCalls.Answer calls) {
+        ObjectNode o = line(text);
+        if (calls != null) {
+            ArrayNode arr = ((ObjectNode) o.get("message")).putArray("tool_calls");
+            for (ToolCalls.Call c : calls.calls()) {
+                ObjectNode fn = arr.addObject().putObject("function");
+                fn.put("name", c.name());
+                try {
+                    fn.set("arguments", Json.MAPPER.readTree(c.arguments()));
+                } catch (java.io.IOException e) {
+                    throw new IllegalStateException("arguments were read as JSON", e);
+                }
+            }
+        }
+        o.put("done", true);
+        o.put("done_reason", r.finishReason() == FinishReason.LENGTH ? "length" : "stop");
+        o.put("total_duration", System.nanoTime() - arrivalNanos);
+        o.put("load_duration", loadNanos);
+        o.put("prompt_eval_count", r.promptTokens().length - r.cachedPromptTokens());
+        o.put("prompt_eval_duration", r.promptNanos());
+        o.put("eval_count", r.tokens().length);
+        o.put("eval_duration", r.generationNanos());
+        return o;
+    }
+
+    @Override
+    public String ping() {
+        return null;
+    }
+
+    @Override
+    public String errorBody(ApiError e) {
+        return ERRORS.errorBody(e);
+    }
+
+    @Override
+    public String streamedError(ApiError e) {
+        return ERRORS.streamedError(e);
+    }
+}
