@@ -98,7 +98,7 @@ final class OpenAiFormat {
         } else {
             choice.putNull("logprobs");
         }
-        choice.put("finish_reason", calls != null ? "tool_calls" : finishReason(r.finishReason()));
+        choice.put("finish_reason", calls != null ? calls.finishReason() : finishReason(r.finishReason()));
         o.putArray("choices").add(choice);
         o.set("usage", usage(r));
         return o;

@@ -66,7 +66,7 @@ final class OpenAiWire implements AnswerWire {
         ToolCalls.Answer calls = held != null ? format.toolCalls(result) : null;
         if (calls != null) {
             b.append(event(Json.write(format.toolCallsChunk(calls.calls()))));
-            b.append(event(Json.write(format.finishChunk("tool_calls"))));
+            b.append(event(Json.write(format.finishChunk(calls.finishReason()))));
         } else {
             String rest = held != null ? held.rest() : "";
             if (!rest.isEmpty()) b.append(event(Json.write(format.textChunk(rest, null, textOffset))));

@@ -147,34 +147,51 @@ record ToolCalls(List<Tool> tools, String choice, boolean parallel) {
     /** One call: the function's name and its arguments as JSON text (OpenAI sends them as a string). */
     record Call(String id, String name, String arguments) {}
 
-    /** An answer split into its words before the first call (null if none) and its calls. */
-    record Answer(String content, List<Call> calls) {}
+    /**
+     * An answer split into its words before the first call (null if none) and its whole calls; {@code cut}
+     * when a last call was left unfinished (the token limit), which is then dropped.
+     */
+    record Answer(String content, List<Call> calls, boolean cut) {
+        /** OpenAI's finish reason for it. */
+        String finishReason() {
+            return cut ? "length" : "tool_calls";
+        }
+    }
 
     /**
-     * The calls in a model's answer, or null when it holds none or one that is not whole (the token limit
-     * cut it): then the answer is plain text.
+     * The calls in a model's answer, or null when it holds no whole one (then the answer is plain text).
+     * A call whose text is not a JSON object with a name and arguments ends the reading there.
      */
     static Answer read(String text, java.util.function.Supplier<String> ids) {
         int first = text.indexOf(OPEN);
         if (first < 0) return null;
         List<Call> calls = new ArrayList<>();
-        int at = first;
-        while (at >= 0) {
+        boolean cut = false;
+        for (int at = first; at >= 0; ) {
             int end = text.indexOf(CLOSE, at);
-            if (end < 0) return null;
-            JsonNode call;
-            try {
-                call = Json.MAPPER.readTree(text.substring(at + OPEN.length(), end));
-            } catch (java.io.IOException e) {
-                return null;
+            Call call = end < 0 ? null : call(text.substring(at + OPEN.length(), end), ids);
+            if (call == null) {
+                cut = true;
+                break;
             }
-            JsonNode name = call == null ? null : call.get("name");
-            JsonNode args = call == null ? null : call.get("arguments");
-            if (name == null || !name.isTextual() || args == null) return null;
-            calls.add(new Call(ids.get(), name.textValue(), Json.write(args)));
+            calls.add(call);
             at = text.indexOf(OPEN, end);
         }
+        if (calls.isEmpty()) return null;
         String content = text.substring(0, first).strip();
-        return new Answer(content.isEmpty() ? null : content, List.copyOf(calls));
+        return new Answer(content.isEmpty() ? null : content, List.copyOf(calls), cut);
+    }
+
+    private static Call call(String json, java.util.function.Supplier<String> ids) {
+        JsonNode call;
+        try {
+            call = Json.MAPPER.readTree(json);
+        } catch (java.io.IOException e) {
+            return null;
+        }
+        JsonNode name = call == null ? null : call.get("name");
+        JsonNode args = call == null ? null : call.get("arguments");
+        if (name == null || !name.isTextual() || args == null) return null;
+        return new Call(ids.get(), name.textValue(), Json.write(args));
     }
 }

@@ -77,9 +77,17 @@ class ToolCallsTest {
         assertEquals(List.of(new ToolCalls.Call("call_1", "get_weather", "{\"city\":\"Paris\"}"),
                 new ToolCalls.Call("call_2", "now", "{}")), a.calls());
         assertNull(ToolCalls.read("no calls here", () -> "x"));
+        assertTrue(!a.cut());
+        assertEquals("tool_calls", a.finishReason());
         assertNull(ToolCalls.read("<tool_call>\n{\"name\": \"now\", \"argu", () -> "x"), "cut by the token limit: plain text");
         assertNull(ToolCalls.read("<tool_call>\nnot json\n</tool_call>", () -> "x"));
         assertNull(ToolCalls.read("<tool_call>\n<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>", () -> "x"));
+        // Whole calls before one the token limit cut: the whole ones count, and the answer says it was cut.
+        ToolCalls.Answer cut = ToolCalls.read("<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>\n<tool_call>\n{\"na",
+                () -> "call_x");
+        assertEquals(List.of(new ToolCalls.Call("call_x", "now", "{}")), cut.calls());
+        assertTrue(cut.cut());
+        assertEquals("length", cut.finishReason());
     }
 
     @Test
