@@ -21,6 +21,8 @@ import java.util.Map;
 public final class GrammarMatcher {
     /** A grammar whose stacks multiply past this is refused rather than followed slowly. */
     static final int MAX_STACKS = 4096;
+    /** Expansion recurses through rules and through parts that may be empty; a thread's stack is finite. */
+    static final int MAX_EXPANSION_DEPTH = 2000;
 
     private final Grammar grammar;
     private final Map<Frame, Frame> frames = new HashMap<>();
@@ -117,6 +119,7 @@ public final class GrammarMatcher {
     /** Collects the distinct frames of one expansion. */
     private static final class Builder {
         final List<Frame> stacks = new ArrayList<>();
+        final java.util.Set<Frame> visited = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         boolean complete;
 
         void add(Frame f) {
@@ -256,10 +259,21 @@ public final class GrammarMatcher {
 
     /** Brings a position to the characters it can take next, expanding rules and popping finished ones. */
     private void expand(int rule, int alt, int pos, Frame next, Builder out) {
+        expand(rule, alt, pos, next, out, 0);
+    }
+
+    private void expand(int rule, int alt, int pos, Frame next, Builder out, int depth) {
+        if (depth > MAX_EXPANSION_DEPTH) {
+            throw new GrammarException("the grammar nests rules, or runs of parts that may be empty, more than "
+                    + MAX_EXPANSION_DEPTH + " deep");
+        }
+        // Each position is expanded once per expansion: alternatives that may all be empty ("" | ""){n} would
+        // otherwise be walked 2^n times.
+        if (!out.visited.add(frame(rule, alt, pos, next))) return;
         int[] elements = grammar.alternatives[rule][alt];
         if (pos == elements.length) {
             if (next == null) out.complete = true;
-            else expand(next.rule, next.alt, next.pos, next.next, out);
+            else expand(next.rule, next.alt, next.pos, next.next, out, depth + 1);
             return;
         }
         int e = elements[pos];
@@ -270,7 +284,7 @@ public final class GrammarMatcher {
         // A reference in last place returns straight to our caller: right recursion (x*) stays flat.
         Frame resume = pos + 1 == elements.length ? next : frame(rule, alt, pos + 1, next);
         int[][] alts = grammar.alternatives[e];
-        for (int a = 0; a < alts.length; a++) expand(e, a, 0, resume, out);
+        for (int a = 0; a < alts.length; a++) expand(e, a, 0, resume, out, depth + 1);
     }
 
     private Frame frame(int rule, int alt, int pos, Frame next) {

@@ -411,7 +411,7 @@ public final class JsonSchemaGrammar {
 
         BigDecimal number(JsonNode n, String where) {
             if (!n.isNumber()) throw fail(where, "must be a number");
-            return n.decimalValue();
+            return decimal(n, where);
         }
 
         String integerBody(JsonNode s, String path) {
@@ -788,7 +788,7 @@ public final class JsonSchemaGrammar {
     static int count(JsonNode s, String path, String keyword, int absent) {
         JsonNode n = s.get(keyword);
         if (n == null) return absent;
-        BigDecimal v = n.isNumber() ? n.decimalValue() : null;
+        BigDecimal v = n.isNumber() ? decimal(n, ptr(path, keyword)) : null;
         if (v == null || v.stripTrailingZeros().scale() > 0 || v.signum() < 0) {
             throw fail(ptr(path, keyword), "'" + keyword + "' must be a non-negative integer");
         }
@@ -801,7 +801,8 @@ public final class JsonSchemaGrammar {
     static boolean hasType(JsonNode v, String type) {
         return switch (type) {
             case "string" -> v.isTextual();
-            case "integer" -> v.isIntegralNumber() || v.isNumber() && v.decimalValue().stripTrailingZeros().scale() <= 0;
+            case "integer" -> v.isIntegralNumber()
+                    || v.isNumber() && Double.isFinite(v.doubleValue()) && v.decimalValue().stripTrailingZeros().scale() <= 0;
             case "number" -> v.isNumber();
             case "boolean" -> v.isBoolean();
             case "null" -> v.isNull();
@@ -896,6 +897,14 @@ public final class JsonSchemaGrammar {
             return "{" + String.join(",", parts) + "}";
         }
         return v.toString();
+    }
+
+    /** A number's exact value; a literal too large for a double (read as infinity) is refused. */
+    static BigDecimal decimal(JsonNode n, String where) {
+        if (n.isFloatingPointNumber() && !n.isBigDecimal() && !Double.isFinite(n.doubleValue())) {
+            throw fail(where, "the number is too large");
+        }
+        return n.decimalValue();
     }
 
     /** JSON pointer {@code path} extended by one key. */

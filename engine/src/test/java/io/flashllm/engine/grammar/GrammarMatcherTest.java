@@ -170,6 +170,16 @@ class GrammarMatcherTest {
     }
 
     @Test
+    void partsThatMayBeEmptyAreWalkedOnceAndNotTooDeep() {
+        // 2^60 ways through sixty optional empties: each position is expanded once.
+        GrammarMatcher m = new GrammarMatcher(Grammar.parse("root ::= (\"\" | \"\"){60} \"a\""));
+        assertTrue(m.acceptText("a") && m.canEnd());
+        GrammarException e = assertThrows(GrammarException.class,
+                () -> new GrammarMatcher(Grammar.parse("root ::= (\"\" | \"x\"){5000} \"a\"")));
+        assertTrue(e.getMessage().contains("more than 2000 deep"), e.getMessage());
+    }
+
+    @Test
     void aGrammarWhoseReadingsMultiplyIsRefusedWhileFollowed() {
         // After n x's there are 2^n ways to close them (each with y or z): too many to follow.
         GrammarMatcher m = new GrammarMatcher(Grammar.parse("root ::= a\na ::= \"x\" a \"y\" | \"x\" a \"z\" | \"\""));
