@@ -3,6 +3,7 @@ package io.flashllm.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.engine.grammar.Grammar;
 import io.flashllm.engine.grammar.GrammarException;
+import io.flashllm.engine.grammar.GrammarMatcher;
 import io.flashllm.engine.grammar.JsonSchemaGrammar;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -39,6 +40,8 @@ final class StructuredOutput {
             requireOne(from, "grammar");
             try {
                 g = Grammar.parse(gbnf);
+                // Where it starts is worked out now, so a grammar that cannot even start is a 400 before any stream.
+                new GrammarMatcher(g);
             } catch (GrammarException e) {
                 throw ApiError.invalid("grammar", "invalid_grammar", e.getMessage());
             }

@@ -16,6 +16,7 @@ import io.flashllm.server.config.Setting;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
@@ -224,14 +225,35 @@ class StructuredOutputTest {
         for (int i = 1; i < 5000; i++) g.append(" | r").append(i);
         g.append('\n');
         for (int i = 0; i < 5000; i++) g.append("r").append(i).append(" ::= \"a\" \"").append(i).append("\"\n");
+        // Streamed too: refused before the stream starts, with a status line that says so.
         HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":30,\"temperature\":0,"
-                + "\"grammar\":" + TestServer.JSON.writeValueAsString(g.toString()) + "}");
+                + "\"stream\":true,\"grammar\":" + TestServer.JSON.writeValueAsString(g.toString()) + "}");
         assertEquals(400, r.statusCode(), r.body());
         JsonNode err = TestServer.json(r).get("error");
         assertEquals("invalid_grammar", err.get("code").asText());
         assertTrue(err.get("message").asText().contains("too ambiguous"), err.toString());
         HttpResponse<String> next = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":3}");
         assertEquals(200, next.statusCode(), next.body());
+    }
+
+    @Test
+    void aGrammarThatGrowsTooAmbiguousWhileFollowedEndsTheStreamWithAnError() throws Exception {
+        // After n x's there are 2^n ways to close them; a bias makes the model write x after x.
+        int x = -1;
+        for (int id = 0; id < 512 && x < 0; id++) {
+            HttpResponse<String> d = ts.post("/detokenize", "{\"tokens\":[" + id + "]}");
+            if (TestServer.json(d).get("content").asText().equals("x")) x = id;
+        }
+        assertTrue(x >= 0, "the vocabulary has an 'x' piece");
+        String grammar = "root ::= a\na ::= \"x\" a \"y\" | \"x\" a \"z\" | \"\"";
+        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":40,\"temperature\":0,"
+                + "\"stream\":true,\"logit_bias\":{\"" + x + "\":100},\"grammar\":" + TestServer.JSON.writeValueAsString(grammar) + "}");
+        assertEquals(200, r.statusCode(), "the stream had begun");
+        List<SseParser.Event> events = SseParser.parse(r.body());
+        JsonNode last = TestServer.JSON.readTree(events.getLast().data());
+        assertEquals("invalid_grammar", last.get("error").get("code").asText(), r.body());
+        assertTrue(last.get("error").get("message").asText().contains("too ambiguous"), r.body());
+        assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":3}").statusCode(), "the slot goes on");
     }
 
     @Test
