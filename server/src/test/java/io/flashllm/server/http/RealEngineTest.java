@@ -4,19 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.flashllm.engine.LoadOptions;
-import io.flashllm.engine.ModelLoader;
-import io.flashllm.engine.api.InferenceModel;
-import io.flashllm.engine.synth.Synth;
-import io.flashllm.engine.synth.SynthArch;
-import io.flashllm.engine.synth.SynthFormat;
-import io.flashllm.engine.synth.SynthSpec;
-import io.flashllm.engine.synth.SynthType;
-import io.flashllm.server.config.Setting;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -31,22 +21,18 @@ import org.junit.jupiter.api.io.TempDir;
 class RealEngineTest {
     @TempDir
     static Path dir;
-    static InferenceModel model;
+    static TinyEngineServer tiny;
     static TestServer ts;
 
     @BeforeAll
     static void start() throws Exception {
-        Path file = dir.resolve("tiny-llama.gguf");
-        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 2, 128, 512, SynthType.F32, SynthFormat.GGUF,
-                11L, null, 512, "tiny"), file);
-        model = ModelLoader.load(file, new LoadOptions(1, 0, null));
-        ts = new TestServer(model, Map.of(Setting.PARALLEL, 2, Setting.CTX, 256));
+        tiny = TinyEngineServer.start(dir, 512, 256, 2);
+        ts = tiny.server();
     }
 
     @AfterAll
     static void stop() {
-        if (ts != null) ts.close();
-        if (model != null) model.close();
+        if (tiny != null) tiny.close();
     }
 
     private static String streamedText(HttpResponse<String> r, boolean chat) throws Exception {

@@ -4,20 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.flashllm.engine.LoadOptions;
-import io.flashllm.engine.ModelLoader;
-import io.flashllm.engine.api.InferenceModel;
-import io.flashllm.engine.synth.Synth;
-import io.flashllm.engine.synth.SynthArch;
-import io.flashllm.engine.synth.SynthFormat;
-import io.flashllm.engine.synth.SynthSpec;
-import io.flashllm.engine.synth.SynthType;
-import io.flashllm.server.config.Setting;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,22 +29,18 @@ class StructuredOutputTest {
 
     @TempDir
     static Path dir;
-    static InferenceModel model;
+    static TinyEngineServer tiny;
     static TestServer ts;
 
     @BeforeAll
     static void start() throws Exception {
-        Path file = dir.resolve("tiny-llama.gguf");
-        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 2, 128, 512, SynthType.F32, SynthFormat.GGUF,
-                11L, null, 2048, "tiny"), file);
-        model = ModelLoader.load(file, new LoadOptions(1, 0, null));
-        ts = new TestServer(model, Map.of(Setting.PARALLEL, 1, Setting.CTX, 2048));
+        tiny = TinyEngineServer.start(dir, 2048, 2048, 1);
+        ts = tiny.server();
     }
 
     @AfterAll
     static void stop() {
-        if (ts != null) ts.close();
-        if (model != null) model.close();
+        if (tiny != null) tiny.close();
     }
 
     private static String chat(String extra) {
