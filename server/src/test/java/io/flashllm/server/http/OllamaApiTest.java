@@ -54,6 +54,7 @@ class OllamaApiTest {
         assertEquals("tiny-llama:latest", TestServer.json(ts.get("/api/ps")).get("models").get(0).get("name").asText());
         JsonNode show = TestServer.json(ts.post("/api/show", "{\"model\":\"tiny-llama\"}"));
         assertEquals(1024, show.get("model_info").get("llama.context_length").asInt());
+        assertEquals(show, TestServer.json(ts.post("/api/show", "{\"name\":\"tiny-llama:latest\"}")), "older clients send name");
         HttpResponse<String> missing = ts.post("/api/show", "{\"model\":\"llama3:8b\"}");
         assertEquals(404, missing.statusCode());
         assertTrue(TestServer.json(missing).get("error").asText().contains("llama3:8b"), missing.body());
@@ -153,5 +154,9 @@ class OllamaApiTest {
         JsonNode templated = TestServer.json(ts.post("/api/generate", "{\"model\":\"tiny-llama\",\"prompt\":\"Once upon\","
                 + "\"stream\":false,\"options\":{\"num_predict\":3}}"));
         assertTrue(raw.get("prompt_eval_count").asInt() < templated.get("prompt_eval_count").asInt(), raw + " vs " + templated);
+        JsonNode withSystem = TestServer.json(ts.post("/api/generate", "{\"model\":\"tiny-llama\",\"prompt\":\"Once upon\","
+                + "\"system\":\"You tell stories to children.\",\"stream\":false,\"options\":{\"num_predict\":3}}"));
+        assertTrue(withSystem.get("prompt_eval_count").asInt() > templated.get("prompt_eval_count").asInt(),
+                "the system prompt goes in front: " + withSystem);
     }
 }

@@ -56,6 +56,34 @@ class RequestParserTest {
     }
 
     @Test
+    void responseFormatsAndBiases() throws Exception {
+        String chat = "\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]";
+        assertNull(parse("{" + chat + ",\"response_format\":{\"type\":\"text\"}}", true).grammar(), "text is free");
+        assertNull(parse("{" + chat + "}", true).grammar());
+        var anyObject = parse("{" + chat + ",\"response_format\":{\"type\":\"json_object\"}}", true).grammar();
+        assertTrue(accepts(anyObject, "{\"a\": [1, {\"b\": null}]}"));
+        assertFalse(accepts(anyObject, "[1]"), "json_object: an object at the top");
+        // OpenAI's wrapper with a name, and llama.cpp's schema in its place: the same grammar.
+        var wrapped = parse("{" + chat + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"n\","
+                + "\"schema\":{\"type\":\"boolean\"}}}}", true).grammar();
+        var bare = parse("{" + chat + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"type\":\"boolean\"}}}",
+                true).grammar();
+        for (var g : List.of(wrapped, bare)) {
+            assertTrue(accepts(g, "true"));
+            assertFalse(accepts(g, "1"));
+        }
+        var completions = parse("{\"prompt\":\"x\",\"json_schema\":{\"enum\":[\"a\",\"b\"]},\"logit_bias\":{\"7\":-100,\"9\":2.5}}",
+                false);
+        assertTrue(accepts(completions.grammar(), "\"b\""));
+        assertEquals(java.util.Map.of(7, -100f, 9, 2.5f), completions.logitBias());
+    }
+
+    private static boolean accepts(io.flashllm.engine.grammar.Grammar g, String text) {
+        var m = new io.flashllm.engine.grammar.GrammarMatcher(g);
+        return m.acceptText(text) && m.canEnd();
+    }
+
+    @Test
     void budgetsFitTheContext() throws Exception {
         FakeModel model = new FakeModel(0, 0, 64);
         Prepared p = PromptPreparer.prepare(parse("{\"prompt\":\"abc\"}", false), model, 64, 0);
