@@ -102,7 +102,7 @@ public final class JsonSchemaGrammar {
             "number", List.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"));
 
     private static final String QUOTE = lit("\"");
-    private static final String ANY_FRACTION = "( \".\" [0-9]+ )?";
+    static final String ANY_FRACTION = "( \".\" [0-9]+ )?";
 
     private JsonSchemaGrammar() {
     }
@@ -427,11 +427,11 @@ public final class JsonSchemaGrammar {
             BigInteger minusOne = BigInteger.ONE.negate();
             BigInteger negHi = hi == null ? minusOne : hi.min(minusOne);
             if (lo == null || lo.compareTo(negHi) <= 0) {
-                alts.add(lit("-") + " " + positiveInts(negHi.negate(), lo == null ? null : lo.negate()));
+                alts.add(lit("-") + " " + DigitRanges.positiveInts(negHi.negate(), lo == null ? null : lo.negate()));
             }
             if ((lo == null || lo.signum() <= 0) && (hi == null || hi.signum() >= 0)) alts.add(lit("0"));
             BigInteger posLo = lo == null ? BigInteger.ONE : lo.max(BigInteger.ONE);
-            if (hi == null || posLo.compareTo(hi) <= 0) alts.add(positiveInts(posLo, hi));
+            if (hi == null || posLo.compareTo(hi) <= 0) alts.add(DigitRanges.positiveInts(posLo, hi));
             if (alts.isEmpty()) throw fail(path, "the bounds leave no integer");
             return String.join(" | ", alts);
         }
@@ -449,97 +449,20 @@ public final class JsonSchemaGrammar {
             List<String> alts = new ArrayList<>();
             // x = M >= 0, written without a sign
             if (hi == null || hi.signum() >= 0) {
-                Mag mlo = lo != null && lo.signum() >= 0 ? new Mag(lo, b[0].exclusive) : null;
-                Mag mhi = hi == null ? null : new Mag(hi, b[1].exclusive);
-                String m = magnitude(mlo, mhi);
+                DigitRanges.Mag mlo = lo != null && lo.signum() >= 0 ? new DigitRanges.Mag(lo, b[0].exclusive) : null;
+                DigitRanges.Mag mhi = hi == null ? null : new DigitRanges.Mag(hi, b[1].exclusive);
+                String m = DigitRanges.magnitude(mlo, mhi);
                 if (m != null) alts.add(m);
             }
             // x = -M, written with a minus sign: x >= lo means M <= -lo, x <= hi means M >= -hi
             if (lo == null || lo.signum() <= 0) {
-                Mag mhi = lo == null ? null : new Mag(lo.negate(), b[0].exclusive);
-                Mag mlo = hi != null && hi.signum() <= 0 ? new Mag(hi.negate(), b[1].exclusive) : null;
-                String m = magnitude(mlo, mhi);
+                DigitRanges.Mag mhi = lo == null ? null : new DigitRanges.Mag(lo.negate(), b[0].exclusive);
+                DigitRanges.Mag mlo = hi != null && hi.signum() <= 0 ? new DigitRanges.Mag(hi.negate(), b[1].exclusive) : null;
+                String m = DigitRanges.magnitude(mlo, mhi);
                 if (m != null) alts.add(lit("-") + " " + m);
             }
             if (alts.isEmpty()) throw fail(path, "the bounds leave no number");
             return String.join(" | ", alts);
-        }
-
-        private record Mag(BigInteger value, boolean exclusive) {
-        }
-
-        /** Unsigned decimals (no exponent) between the bounds, or null if none. */
-        String magnitude(Mag lo, Mag hi) {
-            BigInteger intLo = lo == null ? BigInteger.ZERO : lo.exclusive ? lo.value.add(BigInteger.ONE) : lo.value;
-            BigInteger intHi = hi == null ? null : hi.value.subtract(BigInteger.ONE);
-            List<String> alts = new ArrayList<>();
-            // integer part strictly inside: any fraction
-            if (intHi == null || intLo.compareTo(intHi) <= 0) alts.add(nonNegativeInts(intLo, intHi) + " " + ANY_FRACTION);
-            // just above an exclusive lower bound: the bound's integer part and a non-zero fraction
-            if (lo != null && lo.exclusive && (hi == null || lo.value.compareTo(hi.value) < 0)) {
-                alts.add(lit(lo.value.toString()) + " \".\" \"0\"* [1-9] [0-9]*");
-            }
-            // an inclusive upper bound itself, with a zero fraction at most
-            if (hi != null && !hi.exclusive) {
-                int c = lo == null ? -1 : lo.value.compareTo(hi.value);
-                if (c < 0 || (c == 0 && !lo.exclusive)) alts.add(lit(hi.value.toString()) + " ( \".\" \"0\"+ )?");
-            }
-            return alts.isEmpty() ? null : group(alts);
-        }
-
-        /** Non-negative integers without leading zeros in [lo, hi] (hi null: unbounded); lo <= hi. */
-        String nonNegativeInts(BigInteger lo, BigInteger hi) {
-            List<String> alts = new ArrayList<>();
-            if (lo.signum() == 0) alts.add(lit("0"));
-            BigInteger posLo = lo.max(BigInteger.ONE);
-            if (hi == null || posLo.compareTo(hi) <= 0) alts.add(positiveInts(posLo, hi));
-            return group(alts);
-        }
-
-        /** Positive integers without leading zeros in [lo, hi] (hi null: unbounded); 1 <= lo <= hi. */
-        String positiveInts(BigInteger lo, BigInteger hi) {
-            int from = lo.toString().length();
-            int to = hi == null ? from : hi.toString().length();
-            List<String> alts = new ArrayList<>();
-            for (int len = from; len <= to; len++) {
-                BigInteger a = len == from ? lo : BigInteger.TEN.pow(len - 1);
-                BigInteger b = hi != null && len == to ? hi : BigInteger.TEN.pow(len).subtract(BigInteger.ONE);
-                alts.add(sameLength(a.toString(), b.toString()));
-            }
-            if (hi == null) alts.add("[1-9] " + repeat("[0-9]", from, null));
-            return group(alts);
-        }
-
-        /** Digit strings of one length between lo and hi inclusive (leading zeros allowed). */
-        static String sameLength(String lo, String hi) {
-            if (lo.equals(hi)) return lit(lo);
-            int n = lo.length();
-            if (lo.equals("0".repeat(n)) && hi.equals("9".repeat(n))) return repeat("[0-9]", n, n);
-            char a = lo.charAt(0);
-            char b = hi.charAt(0);
-            String loRest = lo.substring(1);
-            String hiRest = hi.substring(1);
-            if (a == b) return lit(String.valueOf(a)) + " " + sameLength(loRest, hiRest);
-            if (n == 1) return digitClass(a, b);
-            List<String> alts = new ArrayList<>();
-            char midLo = a;
-            char midHi = b;
-            if (!loRest.equals("0".repeat(n - 1))) {
-                alts.add(lit(String.valueOf(a)) + " " + sameLength(loRest, "9".repeat(n - 1)));
-                midLo++;
-            }
-            String top = null;
-            if (!hiRest.equals("9".repeat(n - 1))) {
-                top = lit(String.valueOf(b)) + " " + sameLength("0".repeat(n - 1), hiRest);
-                midHi--;
-            }
-            if (midLo <= midHi) alts.add(digitClass(midLo, midHi) + " " + repeat("[0-9]", n - 1, n - 1));
-            if (top != null) alts.add(top);
-            return group(alts);
-        }
-
-        static String digitClass(char a, char b) {
-            return a == b ? lit(String.valueOf(a)) : "[" + a + "-" + b + "]";
         }
 
         // ---- objects ----
