@@ -134,10 +134,27 @@ public final class JsonSchemaGrammar {
 
     /** GBNF for any JSON object (OpenAI's {@code json_object} mode): the root is an object, values any JSON. */
     public static String anyJsonObject() {
+        return anyJsonObject("root");
+    }
+
+    private static String anyJsonObject(String startRule) {
         Compiler c = new Compiler(BooleanNode.TRUE);
-        c.rules.put("root", null);
-        c.rules.put("root", c.shared("object"));
+        c.rules.put(startRule, null);
+        c.rules.put(startRule, c.shared("object"));
         return c.text();
+    }
+
+    /**
+     * {@link #toGbnf(JsonNode)} for a model's answer: one space may come first, since SentencePiece models
+     * start an answer with a word-start token ("▁{") and JSON allows the space.
+     */
+    public static String answer(JsonNode schema) {
+        return "root ::= \" \"? answer-json\n" + toGbnf(schema, "answer-json");
+    }
+
+    /** {@link #anyJsonObject()} for a model's answer, one space allowed first (see {@link #answer}). */
+    public static String answerObject() {
+        return "root ::= \" \"? answer-json\n" + anyJsonObject("answer-json");
     }
 
     private static final class Compiler {

@@ -180,6 +180,19 @@ class GrammarMatcherTest {
     }
 
     @Test
+    void anAnswerMayStartWithOneSpace() throws Exception {
+        var schema = new com.fasterxml.jackson.databind.ObjectMapper().readTree("{\"type\":\"object\",\"properties\":"
+                + "{\"a\":{\"$ref\":\"#\"}}}");
+        for (Grammar g : List.of(Grammar.parse(JsonSchemaGrammar.answer(schema)), Grammar.parse(JsonSchemaGrammar.answerObject()))) {
+            assertTrue(matches(g, "{\"a\":{}}"));
+            assertTrue(matches(g, " {\"a\":{}}"), "SentencePiece's word-start space");
+            assertFalse(matches(g, "  {\"a\":{}}"), "one space only");
+            assertFalse(matches(g, "\n{\"a\":{}}"));
+        }
+        assertFalse(matches(Grammar.parse(JsonSchemaGrammar.toGbnf(schema)), " {}"), "the bare schema grammar has none");
+    }
+
+    @Test
     void aGrammarWhoseReadingsMultiplyIsRefusedWhileFollowed() {
         // After n x's there are 2^n ways to close them (each with y or z): too many to follow.
         GrammarMatcher m = new GrammarMatcher(Grammar.parse("root ::= a\na ::= \"x\" a \"y\" | \"x\" a \"z\" | \"\""));

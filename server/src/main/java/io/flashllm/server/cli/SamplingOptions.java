@@ -115,7 +115,7 @@ final class SamplingOptions {
             if (grammar != null) return Grammar.parse(grammar);
             if (grammarFile != null) return Grammar.parse(read(grammarFile, "--grammar-file"));
             String schema = jsonSchema != null ? jsonSchema : read(jsonSchemaFile, "--json-schema-file");
-            return Grammar.parse(JsonSchemaGrammar.toGbnf(new ObjectMapper().readTree(schema)));
+            return Grammar.parse(JsonSchemaGrammar.answer(new ObjectMapper().readTree(schema)));
         } catch (GrammarException e) {
             throw new CliErrors.UsageException(e.getMessage());
         } catch (JsonProcessingException e) {

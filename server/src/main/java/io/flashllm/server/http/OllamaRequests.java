@@ -98,8 +98,8 @@ final class OllamaRequests {
     private static Grammar format(JsonNode f) {
         if (f == null || (f.isTextual() && f.textValue().isEmpty())) return null;
         try {
-            if (f.isTextual() && f.textValue().equals("json")) return Grammar.parse(JsonSchemaGrammar.anyJsonObject());
-            if (f.isObject()) return Grammar.parse(JsonSchemaGrammar.toGbnf(f));
+            if (f.isTextual() && f.textValue().equals("json")) return Grammar.parse(JsonSchemaGrammar.answerObject());
+            if (f.isObject()) return Grammar.parse(JsonSchemaGrammar.answer(f));
         } catch (GrammarException e) {
             throw ApiError.invalid("format", "invalid_schema", "The JSON schema cannot be followed: " + e.getMessage());
         }

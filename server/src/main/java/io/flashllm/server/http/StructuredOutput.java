@@ -63,7 +63,7 @@ final class StructuredOutput {
             case "text":
                 return null;
             case "json_object":
-                return Grammar.parse(JsonSchemaGrammar.anyJsonObject());
+                return Grammar.parse(JsonSchemaGrammar.answerObject());
             case "json_schema": {
                 JsonNode js = Fields.get(rf, "json_schema");
                 if (js == null || !js.isObject()) {
@@ -89,7 +89,7 @@ final class StructuredOutput {
 
     private static Grammar fromSchema(JsonNode schema, String param) {
         try {
-            return Grammar.parse(JsonSchemaGrammar.toGbnf(schema));
+            return Grammar.parse(JsonSchemaGrammar.answer(schema));
         } catch (GrammarException e) {
             throw ApiError.invalid(param, "invalid_schema", "The JSON schema cannot be followed: " + e.getMessage());
         }

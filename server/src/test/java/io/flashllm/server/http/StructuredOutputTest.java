@@ -108,14 +108,14 @@ class StructuredOutputTest {
             assertEquals(200, r.statusCode(), r.body());
             JsonNode choice = TestServer.json(r).get("choices").get(0);
             String text = choice.get("message").get("content").asText();
-            assertTrue(text.startsWith("{"), text);
+            assertTrue(text.startsWith("{") || text.startsWith(" {"), text);
             if (choice.get("finish_reason").asText().equals("stop")) {
                 assertTrue(TestServer.JSON.readTree(text).isObject(), text);
             } else {
                 // Cut by max_tokens: what there is must still be the start of an object.
                 assertEquals("length", choice.get("finish_reason").asText());
                 var m = new io.flashllm.engine.grammar.GrammarMatcher(io.flashllm.engine.grammar.Grammar.parse(
-                        io.flashllm.engine.grammar.JsonSchemaGrammar.anyJsonObject()));
+                        io.flashllm.engine.grammar.JsonSchemaGrammar.answerObject()));
                 assertTrue(m.acceptText(text), text);
             }
         }
