@@ -36,7 +36,7 @@ import java.util.concurrent.TimeoutException;
 public final class ApiServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
     static final String ARRIVAL_KEY = "flashllm.arrival";
-    private static final Set<String> ENDPOINTS = Set.of("/v1/completions", "/v1/chat/completions", "/v1/models",
+    private static final Set<String> ENDPOINTS = Set.of("/", "/v1/completions", "/v1/chat/completions", "/v1/models",
             "/health", "/metrics", "/tokenize", "/detokenize",
             "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version");
 
@@ -200,6 +200,9 @@ public final class ApiServer implements AutoCloseable {
         router.route().handler(guard::onBodyRead);
 
         router.get("/health").handler(info::health);
+        // Ollama answers its root with a line of text, and some clients probe it to find a server.
+        router.get("/").handler(ctx -> ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8")
+                .end("flashllm is running (OpenAI API under /v1, Ollama API under /api)\n"));
         router.get("/metrics").handler(info::metrics);
         router.get("/v1/models").handler(info::models);
         router.get("/v1/models/:id").handler(info::model);

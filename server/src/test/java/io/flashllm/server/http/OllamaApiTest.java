@@ -45,6 +45,9 @@ class OllamaApiTest {
 
     @Test
     void clientsFindTheModel() throws Exception {
+        HttpResponse<String> root = ts.get("/");
+        assertEquals(200, root.statusCode());
+        assertTrue(root.body().startsWith("flashllm is running"), root.body());
         JsonNode tags = TestServer.json(ts.get("/api/tags"));
         JsonNode m = tags.get("models").get(0);
         assertEquals("tiny-llama:latest", m.get("name").asText());
