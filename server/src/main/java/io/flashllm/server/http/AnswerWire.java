@@ -5,10 +5,10 @@ import io.flashllm.engine.api.GenerationResult;
 
 /**
  * How one request's answer is written: OpenAI's JSON bodies and SSE chunks, or Ollama's JSON and NDJSON
- * lines. {@link CompletionExchange} does the rest (admission, pings, slow readers, disconnects) the same
- * for both. Streaming methods run on the slot thread, in order; one wire per request.
+ * lines; {@link Responses} shapes errors by path. {@link CompletionExchange} does the rest (admission, pings,
+ * slow readers, disconnects) the same for both. Streaming methods run on the slot thread, in order; one wire per request.
  */
-interface AnswerWire extends ErrorShape {
+interface AnswerWire {
     /** The Content-Type of a streamed answer. */
     String streamContentType();
 

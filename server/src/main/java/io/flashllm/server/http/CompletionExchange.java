@@ -160,7 +160,7 @@ final class CompletionExchange implements JobListener {
     private void fail(ApiError e) {
         context.runOnContext(v -> {
             stopPing();
-            Responses.error(rc, e, wire);
+            Responses.error(rc, e);
         });
     }
 }

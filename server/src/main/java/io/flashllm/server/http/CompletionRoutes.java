@@ -40,7 +40,7 @@ final class CompletionRoutes {
             ApiServer.requireReady(s);
             JsonNode body = Json.parseObject(BodyReader.body(ctx));
             CompletionRequest req = RequestParser.parse(body, chat, s.modelIds());
-            submit(ctx, s, req, arrival, null, p -> {
+            submit(ctx, s, req, arrival, p -> {
                 String id = (req.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(randomBytes());
                 OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
                         req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
@@ -71,32 +71,32 @@ final class CompletionRoutes {
                 return;
             }
             CompletionRequest req = OllamaRequests.parse(body, chat);
-            submit(ctx, s, req, arrival, OllamaWire.ERRORS, p -> new OllamaWire(req, chat, model, arrival, 0));
+            submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival, 0));
         } catch (ApiError e) {
-            Responses.error(ctx, e, OllamaWire.ERRORS);
+            Responses.error(ctx, e);
         }
     }
 
     /** Prepares the prompt off the event loop, then queues the request with the wire its API writes. */
-    private void submit(RoutingContext ctx, ModelState s, CompletionRequest req, long arrival, ErrorShape errors,
+    private void submit(RoutingContext ctx, ModelState s, CompletionRequest req, long arrival,
                         java.util.function.Function<Prepared, AnswerWire> wire) {
         vertx.executeBlocking(() -> PromptPreparer.prepare(req, s.model(), s.contextLength(), config.maxPromptTokens()), false)
-                .onSuccess(p -> start(ctx, req, p, arrival, errors, wire.apply(p), s))
-                .onFailure(t -> Responses.failure(ctx, t, errors));
+                .onSuccess(p -> start(ctx, req, p, arrival, wire.apply(p), s))
+                .onFailure(t -> Responses.failure(ctx, t));
     }
 
-    private void start(RoutingContext ctx, CompletionRequest req, Prepared p, long arrival, ErrorShape errors,
-                       AnswerWire wire, ModelState s) {
+    private void start(RoutingContext ctx, CompletionRequest req, Prepared p, long arrival, AnswerWire wire,
+                       ModelState s) {
         if (ctx.response().closed()) return;
         ModelState now = state.get();
         if (now.phase() != ModelState.Phase.READY) {
-            Responses.error(ctx, ApiError.unavailable("shutting_down", "The server is shutting down"), errors);
+            Responses.error(ctx, ApiError.unavailable("shutting_down", "The server is shutting down"));
             return;
         }
         CompletionExchange ex = new CompletionExchange(vertx, ctx, req, p, wire, s.scheduler(),
                 config.pingIntervalMs(), config.slowReaderTimeoutMs(), config.writeQueueBytes());
         if (!ex.admit(arrival)) {
-            Responses.error(ctx, ApiError.queueFull(), errors);
+            Responses.error(ctx, ApiError.queueFull());
             return;
         }
         live.add(ex);

@@ -73,7 +73,7 @@ final class OllamaInfoRoutes {
             o.put("modified_at", loadedAt);
             Responses.json(ctx, 200, o);
         } catch (ApiError e) {
-            Responses.error(ctx, e, OllamaWire.ERRORS);
+            Responses.error(ctx, e);
         }
     }
 
@@ -83,7 +83,7 @@ final class OllamaInfoRoutes {
             ApiServer.requireModel(s);
             return s;
         } catch (ApiError e) {
-            Responses.error(ctx, e, OllamaWire.ERRORS);
+            Responses.error(ctx, e);
             return null;
         }
     }

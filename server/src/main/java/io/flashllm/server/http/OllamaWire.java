@@ -10,22 +10,9 @@ import java.time.Instant;
 /**
  * Ollama's answers: one JSON object, or one JSON object per line (NDJSON) ending with a {@code "done": true}
  * line that carries the counts and durations (nanoseconds). Chat answers carry {@code message}, generate
- * answers {@code response}. Errors are {@code {"error": "..."}}.
+ * answers {@code response}. ({@link Responses} writes Ollama's errors, {@code {"error": "..."}}.)
  */
 final class OllamaWire implements AnswerWire {
-    /** Ollama's error bodies, for errors before a request has a wire. */
-    static final ErrorShape ERRORS = new ErrorShape() {
-        @Override
-        public String errorBody(ApiError e) {
-            return Json.write(Json.MAPPER.createObjectNode().put("error", e.getMessage()));
-        }
-
-        @Override
-        public String streamedError(ApiError e) {
-            return errorBody(e) + "\n";
-        }
-    };
-
     private final CompletionRequest req;
     private final boolean chat;
     private final String model;
@@ -137,15 +124,5 @@ final class OllamaWire implements AnswerWire {
     @Override
     public String ping() {
         return null;
-    }
-
-    @Override
-    public String errorBody(ApiError e) {
-        return ERRORS.errorBody(e);
-    }
-
-    @Override
-    public String streamedError(ApiError e) {
-        return ERRORS.streamedError(e);
     }
 }

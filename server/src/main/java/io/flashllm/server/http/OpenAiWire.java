@@ -85,14 +85,4 @@ final class OpenAiWire implements AnswerWire {
     public String ping() {
         return ": ping\n\n";
     }
-
-    @Override
-    public String errorBody(ApiError e) {
-        return Json.write(e.toJson());
-    }
-
-    @Override
-    public String streamedError(ApiError e) {
-        return event(Json.write(e.toJson()));
-    }
 }

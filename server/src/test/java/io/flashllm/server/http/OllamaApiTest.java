@@ -151,6 +151,14 @@ class OllamaApiTest {
             JsonNode err = TestServer.json(r).get("error");
             assertTrue(err != null && err.isTextual() && !err.asText().isEmpty(), "Ollama's errors are a string: " + r.body());
         }
+        // Errors raised before any handler (no such route, a body over the 4 MiB default) have Ollama's shape too.
+        HttpResponse<String> noRoute = ts.post("/api/embed", "{\"model\":\"tiny-llama\",\"input\":\"x\"}");
+        assertEquals(404, noRoute.statusCode());
+        assertTrue(TestServer.json(noRoute).get("error").isTextual(), noRoute.body());
+        HttpResponse<String> tooBig = ts.post("/api/generate", "{\"model\":\"tiny-llama\",\"prompt\":\"" + "y".repeat(4_300_000) + "\"}");
+        assertEquals(413, tooBig.statusCode());
+        assertTrue(TestServer.json(tooBig).get("error").isTextual(), tooBig.body());
+        assertTrue(TestServer.json(ts.post("/v1/nothing", "{}")).get("error").isObject(), "OpenAI's shape elsewhere");
         // raw: the prompt as it is, no chat template around it.
         JsonNode raw = TestServer.json(ts.post("/api/generate", "{\"model\":\"tiny-llama\",\"prompt\":\"Once upon\",\"raw\":true,"
                 + "\"stream\":false,\"options\":{\"num_predict\":3}}"));
