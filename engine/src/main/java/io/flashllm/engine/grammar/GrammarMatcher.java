@@ -3,9 +3,12 @@ package io.flashllm.engine.grammar;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Follows a text through a {@link Grammar}, byte by byte, as the set of parse stacks that can still
@@ -116,16 +119,15 @@ public final class GrammarMatcher {
         }
     }
 
-    /** Collects the distinct frames of one expansion. */
+    /** Collects the distinct frames of one expansion (or of the union of several states). */
     private static final class Builder {
         final List<Frame> stacks = new ArrayList<>();
-        final java.util.Set<Frame> visited = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        final Set<Frame> added = Collections.newSetFromMap(new IdentityHashMap<>());
+        final Set<Frame> visited = Collections.newSetFromMap(new IdentityHashMap<>());
         boolean complete;
 
         void add(Frame f) {
-            for (Frame g : stacks) {
-                if (g == f) return;
-            }
+            if (!added.add(f)) return;
             if (stacks.size() == MAX_STACKS) {
                 throw new GrammarException("the grammar is too ambiguous: more than " + MAX_STACKS
                         + " ways to read the text so far");

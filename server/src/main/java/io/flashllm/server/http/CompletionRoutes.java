@@ -5,10 +5,8 @@ import io.flashllm.server.config.ServerConfig;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /** POST /v1/completions and /v1/chat/completions (OpenAI), /api/generate and /api/chat (Ollama). */
@@ -41,7 +39,7 @@ final class CompletionRoutes {
             JsonNode body = Json.parseObject(BodyReader.body(ctx));
             CompletionRequest req = RequestParser.parse(body, chat, s.modelIds());
             submit(ctx, s, req, arrival, p -> {
-                String id = (req.chat() ? "chatcmpl-" : "cmpl-") + HexFormat.of().formatHex(randomBytes());
+                String id = RandomIds.next(req.chat() ? "chatcmpl-" : "cmpl-");
                 OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
                         req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
                 return new OpenAiWire(req, format, p.echoText());
@@ -101,12 +99,6 @@ final class CompletionRoutes {
         }
         live.add(ex);
         ctx.addEndHandler(ar -> live.remove(ex));
-    }
-
-    private static byte[] randomBytes() {
-        byte[] b = new byte[12];
-        ThreadLocalRandom.current().nextBytes(b);
-        return b;
     }
 
     /** Shutdown, after the grace period: end every request still open with an error. */

@@ -106,13 +106,7 @@ final class OpenAiFormat {
 
     /** The answer's tool calls, or null if it has none whole (then it is plain content). */
     ToolCalls.Answer toolCalls(GenerationResult r) {
-        return ToolCalls.read(r.text(), OpenAiFormat::callId);
-    }
-
-    private static String callId() {
-        return "call_" + java.util.HexFormat.of().formatHex(
-                java.nio.ByteBuffer.allocate(12).putLong(java.util.concurrent.ThreadLocalRandom.current().nextLong())
-                        .putInt(java.util.concurrent.ThreadLocalRandom.current().nextInt()).array());
+        return ToolCalls.read(r.text(), () -> RandomIds.next("call_"));
     }
 
     private static ArrayNode toolCallArray(List<ToolCalls.Call> calls) {
