@@ -42,6 +42,12 @@ public record SamplingParams(
                 seed, maxTokens, stop, topLogprobs, Map.of(), null);
     }
 
+    /** The same sampling with at most {@code n} new tokens. */
+    public SamplingParams withMaxTokens(int n) {
+        return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, repetitionLastN,
+                presencePenalty, frequencyPenalty, seed, n, stop, topLogprobs, logitBias, grammar);
+    }
+
     /** The same sampling with this grammar (null: none). */
     public SamplingParams withGrammar(Grammar g) {
         return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, repetitionLastN,

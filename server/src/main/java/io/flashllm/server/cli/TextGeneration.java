@@ -35,7 +35,7 @@ final class TextGeneration {
         int room = req.context() - prompt.length;
         if (params.maxTokens() > room) {
             err.println("flashllm: only " + room + " tokens fit in the context after the prompt; generating at most that many");
-            params = withMaxTokens(params, room);
+            params = params.withMaxTokens(room);
         }
         List<GeneratedToken> generated = new ArrayList<>();
         GenerationResult result;
@@ -67,12 +67,6 @@ final class TextGeneration {
         // Rendered chat prompts never contain BOS (ChatTemplate's contract): tokenizing with special
         // tokens adds it once, exactly as the server does.
         return model.tokenize(model.renderChat(messages), true);
-    }
-
-    private static SamplingParams withMaxTokens(SamplingParams p, int n) {
-        return new SamplingParams(p.temperature(), p.topK(), p.topP(), p.minP(), p.repetitionPenalty(),
-                p.repetitionLastN(), p.presencePenalty(), p.frequencyPenalty(), p.seed(), n, p.stop(), p.topLogprobs(),
-                p.logitBias(), p.grammar());
     }
 
     static String speedLine(GenerationResult r) {

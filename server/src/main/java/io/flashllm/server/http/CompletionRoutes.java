@@ -69,7 +69,7 @@ final class CompletionRoutes {
                 return;
             }
             CompletionRequest req = OllamaRequests.parse(body, chat);
-            submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival, 0));
+            submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival));
         } catch (ApiError e) {
             Responses.error(ctx, e);
         }

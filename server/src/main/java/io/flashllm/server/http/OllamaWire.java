@@ -17,19 +17,14 @@ final class OllamaWire implements AnswerWire {
     private final boolean chat;
     private final String model;
     private final long arrivalNanos;
-    private final long loadNanos;
     private final HeldBack held;
 
-    /**
-     * @param chat         /api/chat (message) rather than /api/generate (response)
-     * @param loadNanos    what load_duration reports: the model is loaded before requests, so 0
-     */
-    OllamaWire(CompletionRequest req, boolean chat, String model, long arrivalNanos, long loadNanos) {
+    /** @param chat /api/chat (message) rather than /api/generate (response) */
+    OllamaWire(CompletionRequest req, boolean chat, String model, long arrivalNanos) {
         this.req = req;
         this.chat = chat;
         this.model = model;
         this.arrivalNanos = arrivalNanos;
-        this.loadNanos = loadNanos;
         this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
     }
 
@@ -103,17 +98,13 @@ final class OllamaWire implements AnswerWire {
             for (ToolCalls.Call c : calls.calls()) {
                 ObjectNode fn = arr.addObject().putObject("function");
                 fn.put("name", c.name());
-                try {
-                    fn.set("arguments", Json.MAPPER.readTree(c.arguments()));
-                } catch (java.io.IOException e) {
-                    throw new IllegalStateException("arguments were read as JSON", e);
-                }
+                fn.set("arguments", c.arguments());
             }
         }
         o.put("done", true);
         o.put("done_reason", r.finishReason() == FinishReason.LENGTH ? "length" : "stop");
         o.put("total_duration", System.nanoTime() - arrivalNanos);
-        o.put("load_duration", loadNanos);
+        o.put("load_duration", 0); // the model is loaded before any request
         o.put("prompt_eval_count", r.promptTokens().length - r.cachedPromptTokens());
         o.put("prompt_eval_duration", r.promptNanos());
         o.put("eval_count", r.tokens().length);

@@ -119,7 +119,7 @@ final class OpenAiFormat {
             call.put("type", "function");
             ObjectNode fn = call.putObject("function");
             fn.put("name", c.name());
-            fn.put("arguments", c.arguments());
+            fn.put("arguments", Json.write(c.arguments())); // OpenAI sends them as JSON text
         }
         return arr;
     }

@@ -212,7 +212,7 @@ final class RequestParser {
                 }
             }
             if (parsed == null) throw ApiError.invalid(at + ".function.arguments", "the arguments must be JSON text");
-            calls.add(new ToolCalls.Call(Fields.string(arr.get(i), "id"), name, Json.write(parsed)));
+            calls.add(new ToolCalls.Call(Fields.string(arr.get(i), "id"), name, parsed));
         }
         return calls;
     }

@@ -139,13 +139,13 @@ record ToolCalls(List<Tool> tools, String choice, boolean parallel) {
         for (Call c : calls) {
             if (!b.isEmpty()) b.append('\n');
             b.append(OPEN).append("\n{\"name\": ").append(Json.write(F.textNode(c.name()))).append(", \"arguments\": ")
-                    .append(c.arguments()).append("}\n").append(CLOSE);
+                    .append(Json.write(c.arguments())).append("}\n").append(CLOSE);
         }
         return b.toString();
     }
 
-    /** One call: the function's name and its arguments as JSON text (OpenAI sends them as a string). */
-    record Call(String id, String name, String arguments) {}
+    /** One call: the function's name and its arguments (OpenAI sends them as JSON text, Ollama as an object). */
+    record Call(String id, String name, JsonNode arguments) {}
 
     /**
      * An answer split into its words before the first call (null if none) and its whole calls; {@code cut}
@@ -192,6 +192,6 @@ record ToolCalls(List<Tool> tools, String choice, boolean parallel) {
         JsonNode name = call == null ? null : call.get("name");
         JsonNode args = call == null ? null : call.get("arguments");
         if (name == null || !name.isTextual() || args == null) return null;
-        return new Call(ids.get(), name.textValue(), Json.write(args));
+        return new Call(ids.get(), name.textValue(), args);
     }
 }

@@ -68,14 +68,22 @@ class ToolCallsTest {
         return m.acceptText(text) && m.canEnd();
     }
 
+    private static com.fasterxml.jackson.databind.JsonNode json(String text) {
+        try {
+            return TestServer.JSON.readTree(text);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void callsAreReadBackOutOfTheAnswer() {
         AtomicInteger n = new AtomicInteger();
         ToolCalls.Answer a = ToolCalls.read("Let me look.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
                 + "</tool_call>\n<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>", () -> "call_" + n.incrementAndGet());
         assertEquals("Let me look.", a.content());
-        assertEquals(List.of(new ToolCalls.Call("call_1", "get_weather", "{\"city\":\"Paris\"}"),
-                new ToolCalls.Call("call_2", "now", "{}")), a.calls());
+        assertEquals(List.of(new ToolCalls.Call("call_1", "get_weather", json("{\"city\":\"Paris\"}")),
+                new ToolCalls.Call("call_2", "now", json("{}"))), a.calls());
         assertNull(ToolCalls.read("no calls here", () -> "x"));
         assertTrue(!a.cut());
         assertEquals("tool_calls", a.finishReason());
@@ -85,7 +93,7 @@ class ToolCallsTest {
         // Whole calls before one the token limit cut: the whole ones count, and the answer says it was cut.
         ToolCalls.Answer cut = ToolCalls.read("<tool_call>\n{\"name\":\"now\",\"arguments\":{}}\n</tool_call>\n<tool_call>\n{\"na",
                 () -> "call_x");
-        assertEquals(List.of(new ToolCalls.Call("call_x", "now", "{}")), cut.calls());
+        assertEquals(List.of(new ToolCalls.Call("call_x", "now", json("{}"))), cut.calls());
         assertTrue(cut.cut());
         assertEquals("length", cut.finishReason());
     }
