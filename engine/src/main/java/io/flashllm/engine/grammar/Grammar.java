@@ -61,10 +61,6 @@ public final class Grammar {
         return source;
     }
 
-    int ruleCount() {
-        return alternatives.length;
-    }
-
     static boolean isRule(int element) {
         return element >= 0;
     }

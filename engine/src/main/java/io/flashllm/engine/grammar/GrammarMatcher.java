@@ -79,15 +79,13 @@ public final class GrammarMatcher {
         final int remaining;
         /** How many bytes the unfinished character has in all. */
         final int width;
-        final int id;
 
-        State(Frame[] stacks, boolean complete, int partial, int remaining, int width, int id) {
+        State(Frame[] stacks, boolean complete, int partial, int remaining, int width) {
             this.stacks = stacks;
             this.complete = complete;
             this.partial = partial;
             this.remaining = remaining;
             this.width = width;
-            this.id = id;
         }
 
         /** The text may end here: it is a whole sentence of the grammar. */
@@ -98,11 +96,6 @@ public final class GrammarMatcher {
         /** Some character may still follow. */
         public boolean canContinue() {
             return stacks.length > 0;
-        }
-
-        /** A small number naming this state among its matcher's states (a cache key). */
-        public int id() {
-            return id;
         }
     }
 
@@ -306,7 +299,7 @@ public final class GrammarMatcher {
         StateKey key = new StateKey(ids, complete, partial, remaining, width);
         State known = states.get(key);
         if (known != null) return known;
-        State s = new State(stacks, complete, partial, remaining, width, states.size());
+        State s = new State(stacks, complete, partial, remaining, width);
         states.put(key, s);
         return s;
     }

@@ -32,7 +32,6 @@ public final class TokenConstraint {
             return size() > CACHED_MASKS;
         }
     };
-    private int maskCount;
 
     public TokenConstraint(Grammar grammar, TokenTrie trie) {
         this.matcher = new GrammarMatcher(grammar);
@@ -145,11 +144,6 @@ public final class TokenConstraint {
         return n;
     }
 
-    /** How many times the whole vocabulary was walked (the slow path), for tests and figures. */
-    public int masksComputed() {
-        return maskCount;
-    }
-
     private BitSet allowed() {
         GrammarMatcher.State s = matcher.state();
         BitSet known = masks.get(s);
@@ -161,7 +155,6 @@ public final class TokenConstraint {
             }
         }
         walk(0, s, allowed);
-        maskCount++;
         masks.put(s, allowed);
         return allowed;
     }

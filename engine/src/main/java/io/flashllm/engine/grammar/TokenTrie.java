@@ -75,8 +75,4 @@ public final class TokenTrie {
             return t;
         }
     }
-
-    int nodeCount() {
-        return label.length;
-    }
 }
