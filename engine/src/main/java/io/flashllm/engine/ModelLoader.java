@@ -2,6 +2,7 @@ package io.flashllm.engine;
 
 import io.flashllm.engine.api.FlashStats;
 import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.Pooling;
 import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.chat.ChatTemplates;
 import io.flashllm.engine.generate.LoadedModel;
@@ -80,7 +81,7 @@ public final class ModelLoader {
             LanguageModel model = assemble(file, options, source.ffn());
             FlashStats stats = source.bundle() != null && model.ffn() instanceof BundleFeedForward bff
                     ? new BundleFlashStats(source.bundle(), bff) : null;
-            return new LoadedModel(modelId(path), model, tokenizer, chat, stats);
+            return new LoadedModel(modelId(path), model, tokenizer, chat, stats, Pooling.declaredIn(file.ggufMetadata()));
         } catch (RuntimeException e) {
             file.close();
             throw e;

@@ -17,6 +17,14 @@ public interface InferenceModel extends AutoCloseable {
     /** The prompt text for a conversation under the model's chat template, ending with the assistant's turn opener. */
     String renderChat(List<ChatMessage> messages);
 
+    /**
+     * The pooling the model file declares for embeddings (GGUF {@code <arch>.pooling_type}), or null
+     * when it declares none and the caller chooses.
+     */
+    default Pooling declaredPooling() {
+        return null;
+    }
+
     /** A new session with its own KV cache of at most {@code contextLength} positions. */
     Session openSession(int contextLength);
 

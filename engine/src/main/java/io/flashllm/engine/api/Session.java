@@ -14,6 +14,17 @@ public interface Session extends AutoCloseable {
      */
     int reusablePrefix(int[] promptTokens);
 
+    /**
+     * The embedding of {@code tokens} (run from position 0, all of them, whatever the cache held):
+     * their final hidden states pooled, not normalized. The KV cache holds the tokens afterwards, so a
+     * {@link #generate} whose prompt starts with them reuses them. {@code listener} hears prompt progress
+     * and may throw from it to stop; its other callbacks are not used.
+     *
+     * @throws IllegalArgumentException when there are no tokens, more than the context holds, or one
+     *         outside the vocabulary
+     */
+    float[] embed(int[] tokens, Pooling pooling, GenerationListener listener);
+
     /** Positions whose keys and values this session holds (its last prompt and reply so far). */
     int heldTokens();
 

@@ -4,6 +4,7 @@ import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationListener;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.Pooling;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
 import io.flashllm.engine.grammar.TokenConstraint;
@@ -13,6 +14,7 @@ import io.flashllm.engine.sampling.Logprobs;
 import io.flashllm.engine.sampling.Sampler;
 import io.flashllm.engine.tokenizer.StreamingDecoder;
 import io.flashllm.engine.tokenizer.Tokenizer;
+import io.flashllm.kernels.Ops;
 
 import io.flashllm.engine.model.KvCache;
 
@@ -173,6 +175,49 @@ public final class GenerationSession implements Session {
         int n = 0;
         while (n < limit && cached[n] == prompt[n]) n++;
         return n;
+    }
+
+    @Override
+    public float[] embed(int[] tokens, Pooling pooling, GenerationListener listener) {
+        if (closed) throw new IllegalStateException("session is closed");
+        int ctx = transformer.contextLength();
+        if (tokens.length == 0) throw new IllegalArgumentException("nothing to embed: no tokens");
+        if (tokens.length > ctx) {
+            throw new IllegalArgumentException("the input has " + tokens.length + " tokens; the context holds " + ctx);
+        }
+        for (int t : tokens) {
+            if (t < 0 || t >= samplerVocab) {
+                throw new IllegalArgumentException("input token " + t + " outside the vocabulary of " + samplerVocab);
+            }
+        }
+        int dim = transformer.config().dim();
+        float[] hidden = new float[Math.min(PROMPT_CHUNK, tokens.length) * dim];
+        float[] pooled = new float[dim];
+        cachedCount = 0;
+        int total = tokens.length;
+        for (int from = 0; from < total; from += PROMPT_CHUNK) {
+            int n = Math.min(PROMPT_CHUNK, total - from);
+            transformer.hiddenStates(tokens, from, n, from, hidden);
+            switch (pooling) {
+                case MEAN -> {
+                    for (int b = 0; b < n; b++) Ops.add(pooled, 0, hidden, b * dim, dim);
+                }
+                case CLS -> {
+                    if (from == 0) System.arraycopy(hidden, 0, pooled, 0, dim);
+                }
+                case LAST -> {
+                    if (from + n == total) System.arraycopy(hidden, (n - 1) * dim, pooled, 0, dim);
+                }
+            }
+            // On a device backend the device's own cache never saw these positions: nothing to reuse.
+            if (transformer.kvInHostMemory()) {
+                System.arraycopy(tokens, from, cached, from, n);
+                cachedCount = from + n;
+            }
+            if (listener != null) listener.onPromptProgress(from + n, total);
+        }
+        if (pooling == Pooling.MEAN) Ops.scale(pooled, 0, dim, 1f / total);
+        return pooled;
     }
 
     /** Runs the prompt tokens after the first {@code reuse} and returns the logits after the last. */

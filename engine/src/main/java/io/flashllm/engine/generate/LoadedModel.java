@@ -6,6 +6,7 @@ import io.flashllm.engine.api.FlashStats;
 import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.ModelInfo;
+import io.flashllm.engine.api.Pooling;
 import io.flashllm.engine.api.Session;
 import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.model.LanguageModel;
@@ -26,6 +27,7 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Deco
     private final ChatTemplate chatTemplate;
     private final ModelInfo info;
     private final FlashStats flashStats;
+    private final Pooling declaredPooling;
 
     public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate) {
         this(id, model, tokenizer, chatTemplate, null);
@@ -34,19 +36,31 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Deco
     /** As above, with the flash store's counters when the FFN is read from flash (null otherwise). */
     public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate,
                        FlashStats flashStats) {
+        this(id, model, tokenizer, chatTemplate, flashStats, null);
+    }
+
+    /** As above, with the embedding pooling the model file declares (null: none). */
+    public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate,
+                       FlashStats flashStats, Pooling declaredPooling) {
         this.flashStats = flashStats;
+        this.declaredPooling = declaredPooling;
         this.id = id;
         this.model = model;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         ModelConfig c = model.config();
         this.info = new ModelInfo(id, c.architecture().ggufName(), c.contextLength(), c.vocabSize(),
-                model.weights().parameterCount());
+                model.weights().parameterCount(), c.dim());
     }
 
     @Override
     public ModelInfo info() {
         return info;
+    }
+
+    @Override
+    public Pooling declaredPooling() {
+        return declaredPooling;
     }
 
     @Override

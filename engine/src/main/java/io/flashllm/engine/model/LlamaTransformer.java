@@ -84,6 +84,12 @@ final class LlamaTransformer extends Transformer {
     }
 
     @Override
+    protected void finalHidden(int row, float[] out, int outOff) {
+        int dim = config.dim();
+        Ops.rmsnorm(out, outOff, batch.x, row * dim, dim, w.outputNorm(), eps);
+    }
+
+    @Override
     protected boolean decodesInRows() {
         return true;
     }

@@ -123,6 +123,16 @@ final class OptTransformer extends Transformer {
         }
     }
 
+    @Override
+    protected void finalHidden(int row, float[] out, int outOff) {
+        int dim = config.dim();
+        if (w.outputNorm() != null) {
+            Ops.layernorm(out, outOff, batch.x, row * dim, dim, w.outputNorm(), w.outputNormBias(), eps);
+        } else {
+            System.arraycopy(batch.x, row * dim, out, outOff, dim);
+        }
+    }
+
     private void classify() {
         int dim = config.dim();
         if (w.outputNorm() != null) Ops.layernorm(x, 0, x, 0, dim, w.outputNorm(), w.outputNormBias(), eps);

@@ -202,6 +202,32 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
     }
 
     /**
+     * Runs {@code count} tokens from {@code tokens[off]} at positions {@code startPos..} (their keys
+     * and values go to the cache, as a prompt's) and writes each one's final hidden state (after the
+     * model's final norm, where the classifier would start) into row b of {@code hidden} (dim wide),
+     * the rows an embedding is pooled from. Always on the CPU, in {@link #MAX_BATCH} batches; with a
+     * device backend the device's own cache does not hold these positions.
+     */
+    public final void hiddenStates(int[] tokens, int off, int count, int startPos, float[] hidden) {
+        if (count <= 0) throw new IllegalArgumentException("no tokens to run");
+        int dim = config.dim();
+        if (hidden.length < (long) count * dim) throw new IllegalArgumentException("room for fewer than " + count + " rows");
+        for (int i = 0; i < count; i++) checkStep(tokens[off + i], startPos + i, 1);
+        ReentrantLock lock = model.lock();
+        lock.lock();
+        try {
+            for (int done = 0; done < count; ) {
+                int n = Math.min(MAX_BATCH, count - done);
+                stepBatch(tokens, off + done, n, startPos + done, false);
+                for (int b = 0; b < n; b++) finalHidden(b, hidden, (done + b) * dim);
+                done += n;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * One token on the device into {@link #logits}. The first token at position 0 also runs on the CPU
      * and the two sets of logits must agree within {@link DeviceCheck#TOLERANCE}: otherwise the device
      * is switched off for the model and this call fails (no silent fallback to the CPU).
@@ -237,6 +263,12 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
 
     /** {@code count} consecutive tokens through every layer; the classifier for the last one when {@code wantLogits}. */
     protected abstract void stepBatch(int[] tokens, int off, int count, int startPos, boolean wantLogits);
+
+    /**
+     * Row {@code row} of the last {@link #stepBatch}'s residual stream through the final norm into
+     * {@code out} from {@code outOff} (dim values): the hidden state the classifier reads.
+     */
+    protected abstract void finalHidden(int row, float[] out, int outOff);
 
     /**
      * Whether {@link #stepRows} runs several sequences' decode steps in one pass, so that their

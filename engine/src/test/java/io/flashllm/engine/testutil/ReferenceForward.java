@@ -18,6 +18,8 @@ public final class ReferenceForward {
     private final Function<String, WeightTensor> tensors;
     private final List<List<double[][]>> keys = new ArrayList<>();
     private final List<List<double[][]>> values = new ArrayList<>();
+    // The last step's hidden state after the final norm, where the classifier starts.
+    private double[] lastHidden;
 
     public ReferenceForward(TinySpec spec, Function<String, WeightTensor> tensors) {
         this.s = spec;
@@ -32,6 +34,16 @@ public final class ReferenceForward {
     public float[][] run(int[] tokens) {
         float[][] out = new float[tokens.length][];
         for (int p = 0; p < tokens.length; p++) out[p] = step(tokens[p], p);
+        return out;
+    }
+
+    /** The final hidden state (after the final norm, before any output projection) after each token. */
+    public float[][] hiddenStates(int[] tokens) {
+        float[][] out = new float[tokens.length][];
+        for (int p = 0; p < tokens.length; p++) {
+            step(tokens[p], p);
+            out[p] = toFloat(lastHidden);
+        }
         return out;
     }
 
@@ -62,6 +74,7 @@ public final class ReferenceForward {
             for (int i = 0; i < s.dim(); i++) x[i] += d[i];
         }
         x = rmsnorm(x, vec("output_norm.weight"));
+        lastHidden = x;
         return toFloat(matvec(tensors.apply("output.weight") != null ? "output.weight" : "token_embd.weight", x));
     }
 
@@ -86,6 +99,7 @@ public final class ReferenceForward {
             if (!s.preNorm()) x = layernorm(x, b + "ffn_norm");
         }
         if (s.preNorm()) x = layernorm(x, "output_norm");
+        lastHidden = x;
         if (s.wordDim() != s.dim()) x = matvec("proj_out.weight", x);
         return toFloat(matvec(tensors.apply("output.weight") != null ? "output.weight" : "token_embd.weight", x));
     }

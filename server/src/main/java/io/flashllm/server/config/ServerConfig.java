@@ -73,6 +73,17 @@ public final class ServerConfig {
     public String kvType() { return (String) values.get(Setting.KV_TYPE); }
     public String kvSpillDir() { return (String) values.get(Setting.KV_SPILL_DIR); }
 
+    /** The pooling setting, or null when not set (the model's own, else last). */
+    public io.flashllm.engine.api.Pooling pooling() {
+        String text = (String) values.get(Setting.POOLING);
+        if (text == null) return null;
+        try {
+            return io.flashllm.engine.api.Pooling.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage(), e);
+        }
+    }
+
     /** kv-spill-max in bytes. */
     public long kvSpillMaxBytes() {
         String text = (String) values.get(Setting.KV_SPILL_MAX);

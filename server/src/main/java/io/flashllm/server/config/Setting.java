@@ -62,6 +62,9 @@ public enum Setting {
             "flash bundles: read neurons with O_DIRECT (false: through the page cache)"),
     BACKEND("backend", Kind.STRING, "cpu", 0, 0, false,
             "where decode steps run: cpu, or tornado (TornadoVM; needs the -Ptornado build and TORNADOVM_HOME)"),
+    POOLING("pooling", Kind.STRING, null, 0, 0, false,
+            "embeddings: how a text's token states become one vector: mean, cls or last"
+                    + " (none: what the model file declares, else last, as decoder embedding models read it)"),
     WARMUP("warmup", Kind.BOOL, true, 0, 0, false,
             "run the model on a few tokens before the first request, so its kernels are compiled (seconds at start)");
 

@@ -38,7 +38,8 @@ public final class ApiServer implements AutoCloseable {
     static final String ARRIVAL_KEY = "flashllm.arrival";
     private static final Set<String> ENDPOINTS = Set.of("/", "/v1/completions", "/v1/chat/completions", "/v1/models",
             "/health", "/metrics", "/tokenize", "/detokenize",
-            "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version");
+            "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version",
+            "/v1/embeddings", "/api/embed", "/api/embeddings");
 
     private final ServerConfig config;
     private final ServerMetrics metrics;
@@ -141,7 +142,7 @@ public final class ApiServer implements AutoCloseable {
         return s == null ? 0 : s.running();
     }
 
-    /** Admitted completion requests whose response has not ended yet. */
+    /** Admitted completion and embedding requests whose response has not ended yet. */
     int openExchanges() {
         return completions.open();
     }
@@ -217,6 +218,10 @@ public final class ApiServer implements AutoCloseable {
         router.post("/api/generate").handler(completions::ollamaGenerate);
         router.post("/api/chat").handler(completions::ollamaChat);
         router.post("/detokenize").handler(info::detokenize);
+        EmbeddingRoutes embeddings = new EmbeddingRoutes(vertx, config, () -> state, completions);
+        router.post("/v1/embeddings").handler(embeddings::openAi);
+        router.post("/api/embed").handler(embeddings::ollama);
+        router.post("/api/embeddings").handler(embeddings::ollamaLegacy);
 
         router.errorHandler(400, ctx -> Responses.error(ctx, ApiError.invalid(null, "Malformed request")));
         router.errorHandler(403, ctx -> Responses.error(ctx, new ApiError(403, "invalid_request_error",

@@ -13,7 +13,7 @@ import io.vertx.ext.web.RoutingContext;
  * One completion request from admission to the last byte: listens to its job on the slot thread and
  * answers on the event loop, either as one JSON body or as a stream, in the shape its {@link AnswerWire} writes.
  */
-final class CompletionExchange implements JobListener {
+final class CompletionExchange implements JobListener, OpenRequest {
     private final Vertx vertx;
     private final Context context;
     private final RoutingContext rc;
@@ -86,8 +86,8 @@ final class CompletionExchange implements JobListener {
         }
     }
 
-    /** Shutdown: end this request now with an error. */
-    void cancelForShutdown() {
+    @Override
+    public void cancelForShutdown() {
         scheduler.cancel(job, CancelReason.SHUTDOWN);
     }
 

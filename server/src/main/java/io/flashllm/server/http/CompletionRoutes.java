@@ -14,8 +14,8 @@ final class CompletionRoutes {
     private final Vertx vertx;
     private final ServerConfig config;
     private final Supplier<ModelState> state;
-    /** Requests holding a slot or a queue place, so shutdown can end them. */
-    private final Set<CompletionExchange> live = ConcurrentHashMap.newKeySet();
+    /** Requests holding a slot or a queue place (completions and embeddings), so shutdown can end them. */
+    private final Set<OpenRequest> live = ConcurrentHashMap.newKeySet();
 
     CompletionRoutes(Vertx vertx, ServerConfig config, Supplier<ModelState> state) {
         this.vertx = vertx;
@@ -97,13 +97,18 @@ final class CompletionRoutes {
             Responses.error(ctx, ApiError.queueFull());
             return;
         }
-        live.add(ex);
-        ctx.addEndHandler(ar -> live.remove(ex));
+        track(ctx, ex);
+    }
+
+    /** Holds {@code r} among the open requests until its response ends. */
+    void track(RoutingContext ctx, OpenRequest r) {
+        live.add(r);
+        ctx.addEndHandler(ar -> live.remove(r));
     }
 
     /** Shutdown, after the grace period: end every request still open with an error. */
     void cancelAll() {
-        for (CompletionExchange ex : live) ex.cancelForShutdown();
+        for (OpenRequest r : live) r.cancelForShutdown();
     }
 
     int open() {

@@ -1,11 +1,18 @@
 package io.flashllm.server.http;
 
+import io.flashllm.engine.api.Pooling;
 import io.flashllm.engine.api.SamplingParams;
 
-/** One request's generation as the scheduler sees it: prompt, sampling, listener and cancel state. */
+/**
+ * One request's work as the scheduler sees it: a generation (prompt, sampling) or embeddings (inputs,
+ * pooling), its listener and cancel state.
+ */
 final class InferenceJob {
+    /** The prompt; for embeddings the last input, which the slot's cache holds afterwards. */
     final int[] prompt;
     final SamplingParams params;
+    /** Null for a generation. */
+    final Embeddings embeddings;
     final JobListener listener;
     /** When the HTTP request arrived (System.nanoTime), so latencies include parsing and queueing. */
     final long arrivalNanos;
@@ -15,8 +22,27 @@ final class InferenceJob {
     InferenceJob(int[] prompt, SamplingParams params, JobListener listener, long arrivalNanos) {
         this.prompt = prompt;
         this.params = params;
+        this.embeddings = null;
         this.listener = listener;
         this.arrivalNanos = arrivalNanos;
+    }
+
+    /** Embeddings of each of {@code inputs} (at least one), one after another on one slot. */
+    InferenceJob(Embeddings embeddings, JobListener listener, long arrivalNanos) {
+        this.prompt = embeddings.inputs()[embeddings.inputs().length - 1];
+        this.params = null;
+        this.embeddings = embeddings;
+        this.listener = listener;
+        this.arrivalNanos = arrivalNanos;
+    }
+
+    /** The token ids of each text to embed, and how its hidden states become one vector. */
+    record Embeddings(int[][] inputs, Pooling pooling) {
+        int tokenCount() {
+            int n = 0;
+            for (int[] in : inputs) n += in.length;
+            return n;
+        }
     }
 
     boolean cancelled() {

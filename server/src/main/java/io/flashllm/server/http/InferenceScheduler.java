@@ -254,8 +254,12 @@ final class InferenceScheduler implements AutoCloseable {
     }
 
     /** How one job ended; delivered to its listener only after the slot is released. */
-    private record Outcome(GenerationResult result, Throwable error, boolean sessionBroken) {
-        static final Outcome CANCELLED = new Outcome(null, null, false);
+    private record Outcome(GenerationResult result, float[][] embeddings, Throwable error, boolean sessionBroken) {
+        static final Outcome CANCELLED = new Outcome(null, null, null, false);
+
+        static Outcome failed(Throwable error, boolean sessionBroken) {
+            return new Outcome(null, null, error, sessionBroken);
+        }
     }
 
     private void slotLoop(int slot) {
@@ -272,7 +276,7 @@ final class InferenceScheduler implements AutoCloseable {
                 } catch (Throwable t) {
                     // openSession failed (memory, bad context length): the job must still get an answer.
                     LOG.log(Level.ERROR, "cannot open a session", t);
-                    outcome = new Outcome(null, t, false);
+                    outcome = Outcome.failed(t, false);
                 }
                 if (outcome.sessionBroken() && session != null) {
                     // The engine threw: its session may hold half-written state, so start afresh.
@@ -293,6 +297,8 @@ final class InferenceScheduler implements AutoCloseable {
     private void deliver(InferenceJob job, Outcome o) {
         if (o.result() != null) {
             job.listener.onFinish(o.result());
+        } else if (o.embeddings() != null) {
+            job.listener.onEmbeddings(o.embeddings());
         } else if (o.error() != null) {
             job.listener.onError(o.error());
         } else {
@@ -309,6 +315,7 @@ final class InferenceScheduler implements AutoCloseable {
             return Outcome.CANCELLED;
         }
         job.listener.onStart();
+        if (job.embeddings != null) return embed(session, job);
         TimingListener listener = new TimingListener(job);
         GenerationResult result;
         try {
@@ -322,16 +329,50 @@ final class InferenceScheduler implements AutoCloseable {
             if (job.cancelled()) {
                 // An engine may wrap our unwinding exception; a cancelled job is not an engine failure.
                 metrics.cancelled(job.cancelReason().tag());
-                return new Outcome(null, null, true);
+                return new Outcome(null, null, null, true);
             }
             LOG.log(Level.ERROR, "generation failed", t);
-            return new Outcome(null, t, true);
+            return Outcome.failed(t, true);
         }
         metrics.promptTokens(job.prompt.length, result.cachedPromptTokens());
         metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
         // A cancel that lands after the last token leaves a complete result: that is not a cancellation.
         if (result.finishReason() == FinishReason.CANCELLED && job.cancelled()) metrics.cancelled(job.cancelReason().tag());
-        return new Outcome(result, null, false);
+        return new Outcome(result, null, null, false);
+    }
+
+    /** Runs an embeddings job: its inputs one after another, each from position 0. */
+    private Outcome embed(Session session, InferenceJob job) {
+        InferenceJob.Embeddings work = job.embeddings;
+        GenerationListener progress = new GenerationListener() {
+            @Override
+            public boolean onToken(GeneratedToken token) {
+                return true;
+            }
+
+            @Override
+            public void onPromptProgress(int done, int total) {
+                if (job.cancelled()) throw new JobCancelledException();
+            }
+        };
+        float[][] vectors = new float[work.inputs().length][];
+        try {
+            for (int i = 0; i < vectors.length; i++) vectors[i] = session.embed(work.inputs()[i], work.pooling(), progress);
+        } catch (JobCancelledException e) {
+            // Thrown between prompt chunks: the session holds what it ran so far, consistently.
+            metrics.cancelled(job.cancelReason().tag());
+            return Outcome.CANCELLED;
+        } catch (Throwable t) {
+            if (job.cancelled()) {
+                metrics.cancelled(job.cancelReason().tag());
+                return new Outcome(null, null, null, true);
+            }
+            LOG.log(Level.ERROR, "embedding failed", t);
+            return Outcome.failed(t, true);
+        }
+        metrics.promptTokens(work.tokenCount(), 0);
+        metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
+        return new Outcome(null, vectors, null, false);
     }
 
     private static void closeQuietly(Session s) {

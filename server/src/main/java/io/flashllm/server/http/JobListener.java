@@ -6,7 +6,7 @@ import io.flashllm.engine.api.GenerationResult;
 /**
  * What the HTTP side hears about one inference job. All calls except {@link #onCancelled} (which may
  * also come from the thread that cancelled a queued job) arrive on the job's slot thread, in order,
- * and exactly one of onFinish, onError, onCancelled ends the job.
+ * and exactly one of onFinish (onEmbeddings for an embeddings job), onError, onCancelled ends the job.
  */
 interface JobListener {
     /** A slot took the job; the prompt is about to be processed. */
@@ -17,6 +17,11 @@ interface JobListener {
 
     /** A generated token; may block (a slow reader) and returns false to stop generating. */
     boolean onToken(GeneratedToken token);
+
+    /** An embeddings job ended: one vector per input, pooled, not normalized. */
+    default void onEmbeddings(float[][] vectors) {
+        throw new IllegalStateException("not an embeddings job");
+    }
 
     /** Generation ended (finish reason CANCELLED when a cancel stopped it between tokens). */
     void onFinish(GenerationResult result);

@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (BOS 256, EOS 257), a reply that spells {@link #REPLY} over and over, a fixed delay per prompt
  * token (reported through onPromptProgress) and per generated token. A prompt containing "[eos]"
  * makes the reply end with EOS after 5 tokens; one containing "[fail]" makes the engine throw after 2.
+ * An embedding is {token count, sum of ids, first id, last id} (pooling ignored), after the same
+ * per-token delay; "[fail]" in its input makes it throw.
  * A session remembers its last prompt and reply and skips (and reports as cached) the start of a
  * prompt that repeats them, as a real session's KV cache does.
  */
@@ -30,6 +32,7 @@ final class FakeModel implements InferenceModel {
     static final int BOS = 256;
     static final int EOS = 257;
     static final int VOCAB = 300;
+    static final int EMBEDDING_LENGTH = 4;
 
     final long promptNanosPerToken;
     final long tokenDelayMillis;
@@ -47,7 +50,7 @@ final class FakeModel implements InferenceModel {
 
     @Override
     public ModelInfo info() {
-        return new ModelInfo("fake-model", "fake", contextLength, VOCAB, 1234);
+        return new ModelInfo("fake-model", "fake", contextLength, VOCAB, 1234, EMBEDDING_LENGTH);
     }
 
     @Override
@@ -154,6 +157,22 @@ final class FakeModel implements InferenceModel {
             System.arraycopy(out, 0, cached, prompt.length, n);
             return new GenerationResult(prompt, reused, java.util.Arrays.copyOf(out, n), text.toString(), reason,
                     t1 - t0, System.nanoTime() - t1);
+        }
+
+        @Override
+        public float[] embed(int[] tokens, io.flashllm.engine.api.Pooling pooling, GenerationListener listener) {
+            if (closed) throw new IllegalStateException("session closed");
+            for (int done = 0; done < tokens.length; ) {
+                int step = Math.min(4, tokens.length - done);
+                sleepNanos(promptNanosPerToken * step);
+                done += step;
+                if (listener != null) listener.onPromptProgress(done, tokens.length);
+            }
+            if (detokenize(tokens).contains("[fail]")) throw new IllegalStateException("simulated engine fault");
+            float sum = 0;
+            for (int t : tokens) sum += t;
+            cached = tokens.clone();
+            return new float[] {tokens.length, sum, tokens[0], tokens[tokens.length - 1]};
         }
 
         @Override

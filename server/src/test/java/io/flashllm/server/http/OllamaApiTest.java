@@ -152,7 +152,7 @@ class OllamaApiTest {
             assertTrue(err != null && err.isTextual() && !err.asText().isEmpty(), "Ollama's errors are a string: " + r.body());
         }
         // Errors raised before any handler (no such route, a body over the 4 MiB default) have Ollama's shape too.
-        HttpResponse<String> noRoute = ts.post("/api/embed", "{\"model\":\"tiny-llama\",\"input\":\"x\"}");
+        HttpResponse<String> noRoute = ts.post("/api/pull", "{\"model\":\"tiny-llama\"}");
         assertEquals(404, noRoute.statusCode());
         assertTrue(TestServer.json(noRoute).get("error").isTextual(), noRoute.body());
         HttpResponse<String> tooBig = ts.post("/api/generate", "{\"model\":\"tiny-llama\",\"prompt\":\"" + "y".repeat(4_300_000) + "\"}");
