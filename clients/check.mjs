@@ -1,5 +1,5 @@
 // The official client libraries of OpenAI and Ollama against a running flashllm server: the calls their
-// users make (listing models, streamed and whole answers, JSON schemas, tool calls and their results)
+// users make (listing models, streamed and whole answers, JSON schemas, tool calls and their results, embeddings)
 // must go through the clients' own parsing. Usage: FLASHLLM_URL=http://127.0.0.1:PORT MODEL=id node check.mjs
 import assert from 'node:assert/strict';
 import { Ollama } from 'ollama';
@@ -41,6 +41,12 @@ const auto = await ollama.chat({ model, messages: [{ role: 'user', content: 'Wea
   options: { num_predict: 16, seed: 1 } });
 assert.ok(auto.done, JSON.stringify(auto));
 ok('ollama chat with tools');
+const texts = ['The sky is blue.', 'Grass is green.'];
+const emb = await ollama.embed({ model, input: texts });
+assert.equal(emb.embeddings.length, 2);
+const norm = (v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0));
+for (const v of emb.embeddings) assert.ok(v.length > 0 && Math.abs(norm(v) - 1) < 1e-4, `unit length: ${norm(v)}`);
+ok('ollama embed');
 
 // OpenAI
 const models = await openai.models.list();
@@ -87,4 +93,16 @@ for await (const chunk of await openai.completions.create({ model, prompt: 'Once
 const whole = await openai.completions.create({ model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
 assert.equal(text, whole.choices[0].text);
 ok('openai completions, streamed and whole alike');
+// The OpenAI client asks for base64 by default and decodes it to floats itself.
+const oe = await openai.embeddings.create({ model, input: texts });
+assert.equal(oe.data.length, 2);
+// Not bit for bit: the kernels' sums may run in another order once the JIT has compiled them.
+const dot = (a, b) => a.reduce((s, x, k) => s + x * b[k], 0);
+for (let i = 0; i < 2; i++) {
+  assert.equal(oe.data[i].embedding.length, emb.embeddings[i].length);
+  const cos = dot(oe.data[i].embedding, emb.embeddings[i]) / norm(oe.data[i].embedding) / norm(emb.embeddings[i]);
+  assert.ok(cos > 0.9999, `input ${i}: cosine ${cos}`);
+}
+assert.ok(oe.usage.prompt_tokens > 0);
+ok('openai embeddings (base64 on the wire) equal ollama embed');
 console.log(`client-compat: ${checks} checks passed`);

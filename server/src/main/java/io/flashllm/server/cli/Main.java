@@ -19,7 +19,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "flashllm", mixinStandardHelpOptions = true, versionProvider = VersionInfo.class,
         description = "Run large language models on machines whose memory is smaller than the model.",
-        subcommands = {GenerateCommand.class, BenchCommand.class, SynthCommand.class, ConvertCommand.class, VerifyCommand.class,
+        subcommands = {GenerateCommand.class, EmbedCommand.class, BenchCommand.class, SynthCommand.class, ConvertCommand.class, VerifyCommand.class,
                 CalibrateCommand.class, PerplexityCommand.class,
                 DemoCommand.class})
 public final class Main implements Callable<Integer> {

@@ -6,32 +6,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
 
-/** Embedding vectors made final (cut to the dimensions asked for, normalized) and written in each API's shape. */
+/** Embedding vectors written in each API's shape. */
 final class EmbeddingAnswers {
     private EmbeddingAnswers() {}
-
-    /**
-     * The first {@code dimensions} values (all when null), scaled to unit Euclidean length when
-     * {@code normalize} (a zero vector stays zero), as OpenAI's and Ollama's /api/embed answers are.
-     *
-     * @throws IllegalStateException when the model produced a value JSON cannot carry (NaN, infinity)
-     */
-    static float[] finish(float[] pooled, Integer dimensions, boolean normalize) {
-        int n = dimensions == null ? pooled.length : Math.min(dimensions, pooled.length);
-        float[] v = new float[n];
-        double sumSquares = 0;
-        for (int i = 0; i < n; i++) {
-            float x = pooled[i];
-            if (!Float.isFinite(x)) throw new IllegalStateException("the model produced a non-finite embedding value");
-            v[i] = x;
-            sumSquares += (double) x * x;
-        }
-        if (normalize && sumSquares > 0) {
-            double scale = 1.0 / Math.sqrt(sumSquares);
-            for (int i = 0; i < n; i++) v[i] = (float) (v[i] * scale);
-        }
-        return v;
-    }
 
     /** OpenAI's list of {@code {"object":"embedding","index","embedding"}} with usage. */
     static ObjectNode openAi(float[][] vectors, boolean base64, String model, int promptTokens) {

@@ -3,6 +3,7 @@ package io.flashllm.server.http;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.generate.EmbeddingVectors;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
@@ -53,7 +54,7 @@ final class EmbeddingExchange implements JobListener, OpenRequest {
         String body;
         try {
             float[][] vectors = new float[pooled.length][];
-            for (int i = 0; i < pooled.length; i++) vectors[i] = EmbeddingAnswers.finish(pooled[i], req.dimensions(), req.normalize());
+            for (int i = 0; i < pooled.length; i++) vectors[i] = EmbeddingVectors.finish(pooled[i], req.dimensions(), req.normalize());
             int tokens = job.embeddings.tokenCount();
             ObjectNode answer = switch (api) {
                 case OPENAI -> EmbeddingAnswers.openAi(vectors, req.base64(), model, tokens);

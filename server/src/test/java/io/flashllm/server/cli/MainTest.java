@@ -51,7 +51,7 @@ class MainTest {
         java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
         System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
         try {
-            for (String c : new String[] {"generate", "bench", "perplexity", "calibrate", "demo", "synth", "convert",
+            for (String c : new String[] {"generate", "embed", "bench", "perplexity", "calibrate", "demo", "synth", "convert",
                     "verify", "serve"}) {
                 CliRun h = CliRun.of(c, "--help");
                 assertEquals(0, h.exit(), c + ": " + h.err());
@@ -61,6 +61,68 @@ class MainTest {
             System.setErr(saved);
         }
         assertEquals("", warnings.toString(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void embedPrintsUnitVectorsAndTheirSimilarities() throws IOException {
+        String m = model.toString();
+        CliRun j = CliRun.of("embed", "-m", m, "-p", "a cat sat", "-p", "a dog ran", "--json", "--threads", "2");
+        assertEquals(0, j.exit(), j.err());
+        JsonNode root = JSON.readTree(j.out());
+        assertEquals("last", root.get("pooling").asText());
+        assertEquals(2, root.get("data").size());
+        float[][] v = new float[2][64];
+        for (int i = 0; i < 2; i++) {
+            JsonNode e = root.get("data").get(i).get("embedding");
+            assertEquals(64, e.size());
+            double norm = 0;
+            for (int k = 0; k < 64; k++) {
+                v[i][k] = e.get(k).floatValue();
+                norm += v[i][k] * v[i][k];
+            }
+            assertEquals(1.0, norm, 1e-5, "unit length");
+        }
+        // The same engine run directly, normalized here.
+        try (var loaded = io.flashllm.engine.ModelLoader.load(model, io.flashllm.engine.LoadOptions.defaults().withThreads(2));
+             var session = loaded.openSession(64)) {
+            float[] raw = session.embed(loaded.tokenize("a dog ran", true), io.flashllm.engine.api.Pooling.LAST, null);
+            double n = 0;
+            for (float x : raw) n += x * x;
+            for (int k = 0; k < 64; k++) assertEquals(raw[k] / Math.sqrt(n), v[1][k], 1e-5);
+        }
+
+        CliRun t = CliRun.of("embed", "-m", m, "-p", "a cat sat", "-p", "a dog ran", "--threads", "2");
+        assertEquals(0, t.exit(), t.err());
+        String[] lines = t.out().strip().split("\n");
+        assertEquals(5, lines.length, t.out());
+        assertEquals(64, lines[0].split(" ").length);
+        assertEquals(v[0][0], Float.parseFloat(lines[0].split(" ")[0]), 1e-6f);
+        assertEquals("cosine similarity:", lines[2]);
+        double cos = 0;
+        for (int k = 0; k < 64; k++) cos += v[0][k] * v[1][k];
+        assertEquals(String.format(java.util.Locale.ROOT, "%7.3f%7.3f", 1.0, cos), lines[3]);
+        assertEquals(String.format(java.util.Locale.ROOT, "%7.3f%7.3f", cos, 1.0), lines[4]);
+        assertTrue(t.err().contains("2 texts"), t.err());
+
+        Path texts = dir.resolve("texts.txt");
+        Files.writeString(texts, "a cat sat\n\na dog ran\n");
+        CliRun f = CliRun.of("embed", "-m", m, "-f", texts.toString(), "--threads", "2", "--pooling", "mean", "--no-normalize");
+        assertEquals(0, f.exit(), f.err());
+        assertEquals(5, f.out().strip().split("\n").length, "blank lines are skipped");
+        assertTrue(f.err().contains("mean pooling"), f.err());
+
+        for (String[] bad : new String[][] {
+                {"embed", "-m", m},
+                {"embed", "-m", m, "-p", "x", "--pooling", "max"},
+                {"embed", "-m", m, "-p", ""},
+                {"embed", "-m", m, "-f", dir.resolve("none.txt").toString()},
+                {"embed", "-p", "x"},
+                {"embed", "-m", m, "-p", "word ".repeat(100), "-c", "16"}}) {
+            CliRun r = CliRun.of(bad);
+            assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", bad) + ": " + r.err());
+            assertTrue(r.oneLineError(), r.err());
+        }
+        assertTrue(CliRun.of("embed", "-m", m, "-p", "x", "--pooling", "max").err().contains("pooling 'max' is not one of mean, cls, last"));
     }
 
     @Test
