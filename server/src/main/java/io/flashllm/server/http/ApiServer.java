@@ -39,7 +39,7 @@ public final class ApiServer implements AutoCloseable {
     private static final Set<String> ENDPOINTS = Set.of("/", "/v1/completions", "/v1/chat/completions", "/v1/models",
             "/health", "/metrics", "/tokenize", "/detokenize",
             "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version",
-            "/v1/embeddings", "/api/embed", "/api/embeddings");
+            "/v1/embeddings", "/api/embed", "/api/embeddings", "/completion", "/completions", "/props", "/embedding", "/embeddings");
 
     private final ServerConfig config;
     private final ServerMetrics metrics;
@@ -210,6 +210,9 @@ public final class ApiServer implements AutoCloseable {
         router.post("/v1/completions").handler(completions::completions);
         router.post("/v1/chat/completions").handler(completions::chat);
         router.post("/tokenize").handler(info::tokenize);
+        router.post("/completion").handler(completions::llamaCpp);
+        router.get("/props").handler(info::props);
+        router.post("/completions").handler(completions::llamaCpp);
         OllamaInfoRoutes ollama = new OllamaInfoRoutes(() -> state, config.model());
         router.get("/api/version").handler(ollama::version);
         router.get("/api/tags").handler(ollama::tags);
@@ -222,6 +225,8 @@ public final class ApiServer implements AutoCloseable {
         router.post("/v1/embeddings").handler(embeddings::openAi);
         router.post("/api/embed").handler(embeddings::ollama);
         router.post("/api/embeddings").handler(embeddings::ollamaLegacy);
+        router.post("/embedding").handler(embeddings::llamaCpp);
+        router.post("/embeddings").handler(embeddings::llamaCpp);
 
         router.errorHandler(400, ctx -> Responses.error(ctx, ApiError.invalid(null, "Malformed request")));
         router.errorHandler(403, ctx -> Responses.error(ctx, new ApiError(403, "invalid_request_error",

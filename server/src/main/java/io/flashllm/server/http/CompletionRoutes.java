@@ -9,7 +9,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
-/** POST /v1/completions and /v1/chat/completions (OpenAI), /api/generate and /api/chat (Ollama). */
+/**
+ * POST /v1/completions and /v1/chat/completions (OpenAI), /completion (llama.cpp's own), /api/generate and
+ * /api/chat (Ollama).
+ */
 final class CompletionRoutes {
     private final Vertx vertx;
     private final ServerConfig config;
@@ -44,6 +47,22 @@ final class CompletionRoutes {
                         req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
                 return new OpenAiWire(req, format, p.echoText());
             });
+        } catch (ApiError e) {
+            Responses.error(ctx, e);
+        }
+    }
+
+    /** llama.cpp's own POST /completion (and /completions). */
+    void llamaCpp(RoutingContext ctx) {
+        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
+        ModelState s = state.get();
+        try {
+            ApiServer.requireReady(s);
+            JsonNode body = Json.parseObject(BodyReader.body(ctx));
+            LlamaCppRequests.Parsed parsed = LlamaCppRequests.parse(body);
+            CompletionRequest req = parsed.request();
+            submit(ctx, s, req, arrival, p -> new LlamaCppWire(req, parsed.returnTokens(), s.modelId(), s.contextLength(),
+                    s.model()::detokenize));
         } catch (ApiError e) {
             Responses.error(ctx, e);
         }

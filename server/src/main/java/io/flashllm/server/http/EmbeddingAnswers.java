@@ -43,6 +43,13 @@ final class EmbeddingAnswers {
         return root;
     }
 
+    /** llama.cpp's /embedding answer: per input its index and its pooled vector, as a list of one row. */
+    static ArrayNode llamaCpp(float[][] vectors) {
+        ArrayNode all = Json.MAPPER.createArrayNode();
+        for (int i = 0; i < vectors.length; i++) floats(all.addObject().put("index", i).putArray("embedding").addArray(), vectors[i]);
+        return all;
+    }
+
     /** The values as little-endian float32, base64: what OpenAI's clients ask for by default and decode. */
     static String base64(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);

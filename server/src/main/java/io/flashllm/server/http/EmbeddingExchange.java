@@ -1,6 +1,6 @@
 package io.flashllm.server.http;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.generate.EmbeddingVectors;
@@ -56,10 +56,11 @@ final class EmbeddingExchange implements JobListener, OpenRequest {
             float[][] vectors = new float[pooled.length][];
             for (int i = 0; i < pooled.length; i++) vectors[i] = EmbeddingVectors.finish(pooled[i], req.dimensions(), req.normalize());
             int tokens = job.embeddings.tokenCount();
-            ObjectNode answer = switch (api) {
+            JsonNode answer = switch (api) {
                 case OPENAI -> EmbeddingAnswers.openAi(vectors, req.base64(), model, tokens);
                 case OLLAMA -> EmbeddingAnswers.ollama(vectors, model, tokens, System.nanoTime() - job.arrivalNanos);
                 case OLLAMA_LEGACY -> EmbeddingAnswers.ollamaLegacy(vectors);
+                case LLAMACPP -> EmbeddingAnswers.llamaCpp(vectors);
             };
             body = Json.write(answer);
         } catch (IllegalStateException e) {

@@ -12,7 +12,7 @@ import java.util.List;
  * or lists of them; {@code encoding_format} float or base64; {@code dimensions}), Ollama's
  * {@code POST /api/embed} ({@code input}: a string or strings; {@code truncate}, default true;
  * {@code dimensions}) and its older {@code POST /api/embeddings} ({@code prompt}; the vector not
- * normalized, as Ollama answers there).
+ * normalized, as Ollama answers there), and llama.cpp's own {@code POST /embedding} ({@code content}).
  *
  * @param inputs      each input: a String to tokenize, or int[] token ids
  * @param base64      the vectors as base64 of little-endian float32 (OpenAI's encoding_format)
@@ -24,13 +24,14 @@ record EmbeddingRequest(List<Object> inputs, boolean base64, Integer dimensions,
     /** OpenAI's limit on inputs per request. */
     static final int MAX_INPUTS = 2048;
 
-    enum Api { OPENAI, OLLAMA, OLLAMA_LEGACY }
+    enum Api { OPENAI, OLLAMA, OLLAMA_LEGACY, LLAMACPP }
 
     static EmbeddingRequest parse(JsonNode body, Api api) {
         return switch (api) {
             case OPENAI -> openAi(body);
             case OLLAMA -> ollama(body);
             case OLLAMA_LEGACY -> legacy(body);
+            case LLAMACPP -> llamaCpp(body);
         };
     }
 
@@ -69,6 +70,14 @@ record EmbeddingRequest(List<Object> inputs, boolean base64, Integer dimensions,
         }
         if (out.isEmpty()) throw ApiError.invalid("input", "'input' is an empty array; there is nothing to embed");
         return checkCount(out);
+    }
+
+    /** llama.cpp's own /embedding: {@code content} (or {@code input}) as OpenAI's input; normalized vectors. */
+    private static EmbeddingRequest llamaCpp(JsonNode body) {
+        JsonNode content = Fields.get(body, "content");
+        if (content == null) content = Fields.get(body, "input");
+        if (content == null) throw ApiError.invalid("content", "missing_field", "'content' is required");
+        return new EmbeddingRequest(openAiInputs(content), false, null, true, false);
     }
 
     private static EmbeddingRequest ollama(JsonNode body) {

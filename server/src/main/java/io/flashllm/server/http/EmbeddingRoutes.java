@@ -8,7 +8,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.function.Supplier;
 
 /**
- * POST /v1/embeddings (OpenAI), /api/embed and /api/embeddings (Ollama). Each request's inputs run
+ * POST /v1/embeddings (OpenAI), /api/embed and /api/embeddings (Ollama), /embedding (llama.cpp's own). Each request's inputs run
  * on one slot, one after another, through the same layers (and flash reads) as a prompt; the pooling
  * is --pooling when set, else the one the model file declares, else the last token's.
  */
@@ -33,6 +33,10 @@ final class EmbeddingRoutes {
         handle(ctx, EmbeddingRequest.Api.OLLAMA);
     }
 
+    void llamaCpp(RoutingContext ctx) {
+        handle(ctx, EmbeddingRequest.Api.LLAMACPP);
+    }
+
     void ollamaLegacy(RoutingContext ctx) {
         handle(ctx, EmbeddingRequest.Api.OLLAMA_LEGACY);
     }
@@ -44,7 +48,7 @@ final class EmbeddingRoutes {
             ApiServer.requireReady(s);
             JsonNode body = Json.parseObject(BodyReader.body(ctx));
             String model;
-            if (api == EmbeddingRequest.Api.OPENAI) {
+            if (api == EmbeddingRequest.Api.OPENAI || api == EmbeddingRequest.Api.LLAMACPP) {
                 model = Fields.string(body, "model");
                 if (model != null && !s.modelIds().contains(model)) throw ApiError.modelNotFound(400, model);
                 model = s.modelId();

@@ -100,6 +100,33 @@ final class InfoRoutes {
         Responses.json(ctx, 200, modelJson(s));
     }
 
+    /**
+     * llama.cpp's GET /props: the context per slot, the slots, the model, and the defaults of its own
+     * /completion endpoint (which llama.cpp's web UI and scripts read before they send requests).
+     */
+    void props(RoutingContext ctx) {
+        ModelState s = state.get();
+        try {
+            ApiServer.requireModel(s);
+        } catch (ApiError e) {
+            Responses.error(ctx, e);
+            return;
+        }
+        ObjectNode o = F.objectNode();
+        ObjectNode settings = o.putObject("default_generation_settings");
+        settings.put("n_ctx", s.contextLength());
+        settings.putObject("params").put("n_predict", -1).put("temperature", 0.8).put("top_k", 40).put("top_p", 0.95)
+                .put("min_p", 0.05).put("repeat_penalty", 1.0).put("presence_penalty", 0.0).put("frequency_penalty", 0.0)
+                .put("n_probs", 0).put("stream", false).putArray("stop");
+        o.put("total_slots", s.scheduler().slots());
+        o.put("model_alias", s.modelId());
+        o.put("model_path", s.modelId());
+        o.putObject("modalities").put("vision", false).put("audio", false);
+        String v = InfoRoutes.class.getPackage().getImplementationVersion();
+        o.put("build_info", "flashllm " + (v == null ? "dev" : v));
+        Responses.json(ctx, 200, o);
+    }
+
     void tokenize(RoutingContext ctx) {
         ModelState s = state.get();
         JsonNode body;
