@@ -320,19 +320,8 @@ final class InferenceScheduler implements AutoCloseable {
         GenerationResult result;
         try {
             result = session.generate(job.prompt, job.params, listener);
-        } catch (JobCancelledException e) {
-            // Thrown from our own prompt-progress callback, where the engine's state is consistent:
-            // the session (and the prompt prefix it cached) stays usable.
-            metrics.cancelled(job.cancelReason().tag());
-            return Outcome.CANCELLED;
         } catch (Throwable t) {
-            if (job.cancelled()) {
-                // An engine may wrap our unwinding exception; a cancelled job is not an engine failure.
-                metrics.cancelled(job.cancelReason().tag());
-                return new Outcome(null, null, null, true);
-            }
-            LOG.log(Level.ERROR, "generation failed", t);
-            return Outcome.failed(t, true);
+            return unwound(job, t, "generation");
         }
         metrics.promptTokens(job.prompt.length, result.cachedPromptTokens());
         metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
@@ -358,21 +347,29 @@ final class InferenceScheduler implements AutoCloseable {
         float[][] vectors = new float[work.inputs().length][];
         try {
             for (int i = 0; i < vectors.length; i++) vectors[i] = session.embed(work.inputs()[i], work.pooling(), progress);
-        } catch (JobCancelledException e) {
-            // Thrown between prompt chunks: the session holds what it ran so far, consistently.
-            metrics.cancelled(job.cancelReason().tag());
-            return Outcome.CANCELLED;
         } catch (Throwable t) {
-            if (job.cancelled()) {
-                metrics.cancelled(job.cancelReason().tag());
-                return new Outcome(null, null, null, true);
-            }
-            LOG.log(Level.ERROR, "embedding failed", t);
-            return Outcome.failed(t, true);
+            return unwound(job, t, "embedding");
         }
         metrics.promptTokens(work.tokenCount(), 0);
         metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
         return new Outcome(null, vectors, null, false);
+    }
+
+    /** What a job's engine call that threw comes to: a cancellation, or a failure that breaks the session. */
+    private Outcome unwound(InferenceJob job, Throwable t, String what) {
+        if (t instanceof JobCancelledException) {
+            // Thrown from our own prompt-progress callback, where the engine's state is consistent:
+            // the session (and the prompt prefix it cached) stays usable.
+            metrics.cancelled(job.cancelReason().tag());
+            return Outcome.CANCELLED;
+        }
+        if (job.cancelled()) {
+            // An engine may wrap our unwinding exception; a cancelled job is not an engine failure.
+            metrics.cancelled(job.cancelReason().tag());
+            return new Outcome(null, null, null, true);
+        }
+        LOG.log(Level.ERROR, what + " failed", t);
+        return Outcome.failed(t, true);
     }
 
     private static void closeQuietly(Session s) {

@@ -32,7 +32,7 @@ final class LlamaCppRequests {
             promptText = prompt.textValue();
         } else if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
             promptText = prompt.get(0).textValue();
-        } else if (prompt.isArray() && !prompt.isEmpty() && allTokenIds(prompt)) {
+        } else if (prompt.isArray() && !prompt.isEmpty() && RequestParser.allInts(prompt)) {
             promptTokens = new int[prompt.size()];
             for (int i = 0; i < promptTokens.length; i++) promptTokens[i] = prompt.get(i).intValue();
         } else if (prompt.isArray() && prompt.size() > 1) {
@@ -108,12 +108,5 @@ final class LlamaCppRequests {
             out.put(pair.get(0).intValue(), value);
         }
         return Map.copyOf(out);
-    }
-
-    private static boolean allTokenIds(JsonNode arr) {
-        for (JsonNode x : arr) {
-            if (!x.isIntegralNumber() || !x.canConvertToInt() || x.intValue() < 0) return false;
-        }
-        return true;
     }
 }

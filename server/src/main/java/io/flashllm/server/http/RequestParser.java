@@ -125,7 +125,8 @@ final class RequestParser {
                 s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage, logitBias, grammar, tools);
     }
 
-    private static boolean allInts(JsonNode arr) {
+    /** Whether every element is a token id (an int >= 0). */
+    static boolean allInts(JsonNode arr) {
         for (JsonNode x : arr) {
             if (!x.isIntegralNumber() || !x.canConvertToInt() || x.intValue() < 0) return false;
         }
