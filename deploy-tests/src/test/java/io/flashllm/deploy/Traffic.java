@@ -29,6 +29,8 @@ final class Traffic {
         Http.SseResult chat = Http.stream(base + "/v1/chat/completions", CHAT);
         assertEquals(200, chat.status(), "streamed chat status");
         assertTrue(chat.done(), "chat stream must end with [DONE]");
+        assertEquals(200, Http.post(base + "/v1/embeddings", "{\"input\":[\"Say hello.\",\"Once upon a time\"]}").status(),
+                "embeddings");
         assertEquals(404, Http.get(base + "/v1/models/no-such-model").status(), "unknown model id");
         assertEquals(400, Http.post(base + "/v1/completions", "{not json").status(), "malformed body");
     }

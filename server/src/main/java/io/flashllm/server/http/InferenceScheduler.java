@@ -350,8 +350,7 @@ final class InferenceScheduler implements AutoCloseable {
         } catch (Throwable t) {
             return unwound(job, t, "embedding");
         }
-        metrics.promptTokens(work.tokenCount(), 0);
-        metrics.endToEnd(System.nanoTime() - job.arrivalNanos);
+        metrics.embedded(vectors.length, work.tokenCount());
         return new Outcome(null, vectors, null, false);
     }
 

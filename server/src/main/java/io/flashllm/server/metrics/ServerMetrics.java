@@ -39,6 +39,8 @@ public final class ServerMetrics implements AutoCloseable {
     private final Counter promptTokens;
     private final Counter cachedPromptTokens;
     private final Counter generatedTokens;
+    private final Counter embeddingInputs;
+    private final Counter embeddingTokens;
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
     private final Timer endToEnd;
@@ -64,6 +66,10 @@ public final class ServerMetrics implements AutoCloseable {
                 .register(registry);
         generatedTokens = Counter.builder("flashllm.generated.tokens")
                 .description("tokens generated").baseUnit("tokens").register(registry);
+        embeddingInputs = Counter.builder("flashllm.embedding.inputs")
+                .description("texts embedded (each input of an embeddings request)").register(registry);
+        embeddingTokens = Counter.builder("flashllm.embedding.tokens")
+                .description("tokens run to make embeddings").baseUnit("tokens").register(registry);
         timeToFirstToken = latency("flashllm.time.to.first.token",
                 "from request arrival to the first generated token (queue wait and prompt included)");
         interTokenLatency = latency("flashllm.inter.token.latency", "time between consecutive generated tokens");
@@ -124,6 +130,12 @@ public final class ServerMetrics implements AutoCloseable {
     }
 
     public void generatedToken() { generatedTokens.increment(); }
+
+    /** An embeddings request's inputs are done: kept apart from the prompt and latency figures of generations. */
+    public void embedded(int inputs, int tokens) {
+        embeddingInputs.increment(inputs);
+        embeddingTokens.increment(tokens);
+    }
 
     public void timeToFirstToken(long nanos) { timeToFirstToken.record(nanos, TimeUnit.NANOSECONDS); }
 

@@ -224,7 +224,14 @@ class EmbeddingsApiTest {
 
     @Test
     void theSlotGoesOnGeneratingAndMetricsCountTheRequests() throws Exception {
-        ok(ts.post("/v1/embeddings", "{\"input\":\"" + SKY + "\"}"));
+        Map<String, Double> before = PrometheusText.parse(ts.metrics.scrape());
+        ok(ts.post("/v1/embeddings", "{\"input\":[\"" + SKY + "\",\"" + SEA + "\"]}"));
+        Map<String, Double> after = PrometheusText.parse(ts.metrics.scrape());
+        int tokens = tiny.model().tokenize(SKY, true).length + tiny.model().tokenize(SEA, true).length;
+        assertEquals(2.0, after.get("flashllm_embedding_inputs_total") - before.get("flashllm_embedding_inputs_total"));
+        assertEquals(tokens, after.get("flashllm_embedding_tokens_total") - before.get("flashllm_embedding_tokens_total"));
+        assertEquals(before.get("flashllm_prompt_tokens_total"), after.get("flashllm_prompt_tokens_total"),
+                "embeddings stay out of the generations' prompt figures");
         JsonNode c = ok(ts.post("/v1/completions", "{\"prompt\":\"" + SKY + "\",\"max_tokens\":4,\"temperature\":0}"));
         assertEquals("text_completion", c.get("object").asText());
         String metrics = ts.metrics.scrape();
