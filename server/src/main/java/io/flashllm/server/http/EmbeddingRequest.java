@@ -23,6 +23,8 @@ import java.util.List;
 record EmbeddingRequest(List<Object> inputs, boolean base64, Integer dimensions, boolean normalize, boolean truncate) {
     /** OpenAI's limit on inputs per request. */
     static final int MAX_INPUTS = 2048;
+    /** OpenAI's limit on the tokens of all inputs of one request together. */
+    static final int MAX_TOTAL_TOKENS = 300_000;
 
     enum Api { OPENAI, OLLAMA, OLLAMA_LEGACY, LLAMACPP }
 
@@ -147,6 +149,7 @@ record EmbeddingRequest(List<Object> inputs, boolean base64, Integer dimensions,
             throw ApiError.invalid("dimensions", "'dimensions' is " + dimensions + "; this model's embeddings have " + dim);
         }
         int[][] out = new int[inputs.size()][];
+        long total = 0;
         for (int i = 0; i < out.length; i++) {
             Object in = inputs.get(i);
             int[] ids;
@@ -166,6 +169,11 @@ record EmbeddingRequest(List<Object> inputs, boolean base64, Integer dimensions,
                 ids = Arrays.copyOf(ids, limit);
             }
             out[i] = ids;
+            total += ids.length;
+            if (total > MAX_TOTAL_TOKENS) {
+                throw ApiError.invalid("input", "The inputs hold more than " + MAX_TOTAL_TOKENS
+                        + " tokens together; send them in several requests");
+            }
         }
         return out;
     }

@@ -213,6 +213,18 @@ class EmbeddingsApiTest {
         assertEquals(400, r.statusCode());
         assertEquals("'input' holds 2049 entries; at most 2048 are accepted", TestServer.json(r).get("error").get("message").asText());
 
+        // Inputs that each fit the 256-token context but hold more than OpenAI's 300,000 tokens together.
+        int words = 256;
+        while (tiny.model().tokenize("blue ".repeat(words), true).length > 256) words--;
+        int perInput = tiny.model().tokenize("blue ".repeat(words), true).length;
+        StringBuilder big = new StringBuilder("{\"input\":[");
+        String longText = "\"" + "blue ".repeat(words) + "\"";
+        for (int i = 0; i <= 300_000 / perInput; i++) big.append(i == 0 ? "" : ",").append(longText);
+        HttpResponse<String> tooMuch = ts.post("/v1/embeddings", big.append("]}").toString());
+        assertEquals(400, tooMuch.statusCode());
+        assertEquals("The inputs hold more than 300000 tokens together; send them in several requests",
+                TestServer.json(tooMuch).get("error").get("message").asText());
+
         HttpResponse<String> ollama = ts.post("/api/embed", "{\"model\":\"tiny-llama\",\"input\":[1,2]}");
         assertEquals(400, ollama.statusCode());
         assertEquals("'input' must be a string or an array of strings", TestServer.json(ollama).get("error").asText());
