@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The official OpenAI and Ollama JavaScript clients (clients/, pinned in its package-lock.json) against the
 # built server on loopback, serving a small synthetic model: models, streamed and whole answers, JSON
-# schemas, tool calls and their results, embeddings, through the clients' own parsing. Installs Node.js from Debian
+# schemas, tool calls and their results, the Responses API, embeddings, through the clients' own parsing. Installs Node.js from Debian
 # when it is missing and this runs as root; skips (exit 0) otherwise unless FLASHLLM_REQUIRE_DEPLOY_TESTS=1.
 # Called by .ci/run after the jar is built.
 set -euo pipefail

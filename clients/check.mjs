@@ -93,6 +93,36 @@ for await (const chunk of await openai.completions.create({ model, prompt: 'Once
 const whole = await openai.completions.create({ model, prompt: 'Once upon a time', max_tokens: 8, temperature: 0 });
 assert.equal(text, whole.choices[0].text);
 ok('openai completions, streamed and whole alike');
+// The Responses API: whole, streamed (raw events and the client's stream helper), a function call and its result.
+const resp = await openai.responses.create({ model, input: 'Once upon a time', max_output_tokens: 8, temperature: 0 });
+assert.ok(['completed', 'incomplete'].includes(resp.status) && resp.output_text.length > 0, JSON.stringify(resp));
+let deltas = '', finalEvent;
+for await (const ev of await openai.responses.create({ model, input: 'Once upon a time', max_output_tokens: 8, temperature: 0,
+  stream: true })) {
+  if (ev.type === 'response.output_text.delta') deltas += ev.delta;
+  if (ev.type === 'response.completed' || ev.type === 'response.incomplete') finalEvent = ev;
+}
+assert.equal(deltas, resp.output_text);
+assert.equal(finalEvent.response.output_text ?? finalEvent.response.output[0].content[0].text, resp.output_text);
+const helper = await openai.responses.stream({ model, input: 'Once upon a time', max_output_tokens: 8, temperature: 0 }).finalResponse();
+assert.equal(helper.output_text, resp.output_text);
+ok('openai responses, whole and streamed alike');
+const fnTools = weather.map(t => ({ type: 'function', ...t.function }));
+const fc = await openai.responses.create({ model, input: 'Weather in Paris?', tools: fnTools, tool_choice: 'required',
+  parallel_tool_calls: false, max_output_tokens: 600, temperature: 0 });
+const fcall = fc.output.find(o => o.type === 'function_call');
+assert.ok(fcall && fcall.name === 'get_weather' && ['Paris', 'Rome'].includes(JSON.parse(fcall.arguments).city), JSON.stringify(fc.output));
+const answered = await openai.responses.create({ model, tools: fnTools, max_output_tokens: 8, input: [
+  { role: 'user', content: 'Weather in Paris?' }, fcall, { type: 'function_call_output', call_id: fcall.call_id, output: 'sunny' }] });
+assert.ok(answered.output.length > 0);
+let streamedCall;
+for await (const ev of await openai.responses.create({ model, input: 'Weather?', tools: fnTools, tool_choice: 'required',
+  parallel_tool_calls: false, max_output_tokens: 600, temperature: 0, stream: true })) {
+  if (ev.type === 'response.output_item.done' && ev.item.type === 'function_call') streamedCall = ev.item;
+}
+assert.ok(streamedCall && ['Paris', 'Rome'].includes(JSON.parse(streamedCall.arguments).city), JSON.stringify(streamedCall));
+ok('openai responses function calls, whole and streamed, and a result sent back');
+
 // The OpenAI client asks for base64 by default and decodes it to floats itself.
 const oe = await openai.embeddings.create({ model, input: texts });
 assert.equal(oe.data.length, 2);

@@ -39,7 +39,7 @@ public final class ApiServer implements AutoCloseable {
     private static final Set<String> ENDPOINTS = Set.of("/", "/v1/completions", "/v1/chat/completions", "/v1/models",
             "/health", "/metrics", "/tokenize", "/detokenize",
             "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version",
-            "/v1/embeddings", "/api/embed", "/api/embeddings", "/completion", "/completions", "/props", "/embedding", "/embeddings");
+            "/v1/embeddings", "/api/embed", "/api/embeddings", "/completion", "/completions", "/props", "/embedding", "/embeddings", "/v1/responses");
 
     private final ServerConfig config;
     private final ServerMetrics metrics;
@@ -209,6 +209,7 @@ public final class ApiServer implements AutoCloseable {
         router.get("/v1/models/:id").handler(info::model);
         router.post("/v1/completions").handler(completions::completions);
         router.post("/v1/chat/completions").handler(completions::chat);
+        router.post("/v1/responses").handler(completions::responses);
         router.post("/tokenize").handler(info::tokenize);
         router.post("/completion").handler(completions::llamaCpp);
         router.get("/props").handler(info::props);

@@ -10,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
 /**
- * POST /v1/completions and /v1/chat/completions (OpenAI), /completion (llama.cpp's own), /api/generate and
+ * POST /v1/completions, /v1/chat/completions and /v1/responses (OpenAI), /completion (llama.cpp's own), /api/generate and
  * /api/chat (Ollama).
  */
 final class CompletionRoutes {
@@ -47,6 +47,22 @@ final class CompletionRoutes {
                         req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
                 return new OpenAiWire(req, format, p.echoText());
             });
+        } catch (ApiError e) {
+            Responses.error(ctx, e);
+        }
+    }
+
+    /** OpenAI's POST /v1/responses: a chat under the Responses API's names and answer shapes. */
+    void responses(RoutingContext ctx) {
+        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
+        ModelState s = state.get();
+        try {
+            ApiServer.requireReady(s);
+            JsonNode body = Json.parseObject(BodyReader.body(ctx));
+            ResponsesRequests.Parsed parsed = ResponsesRequests.parse(body, s.modelIds());
+            CompletionRequest req = parsed.request();
+            submit(ctx, s, req, arrival, p -> new ResponsesWire(req, RandomIds.next("resp_"), Instant.now().getEpochSecond(),
+                    s.modelId(), parsed.echo()));
         } catch (ApiError e) {
             Responses.error(ctx, e);
         }

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
 /**
- * Request bodies come from anyone: every parser of every endpoint (OpenAI's completions and chat,
- * Ollama's generate and chat, llama.cpp's /completion, the four embeddings shapes) and the preparation
+ * Request bodies come from anyone: every parser of every endpoint (OpenAI's completions, chat and
+ * responses, Ollama's generate and chat, llama.cpp's /completion, the four embeddings shapes) and the preparation
  * that follows (tokenizing, fitting the context, checking token ids against the vocabulary) either
  * accepts a body or refuses it with an {@link ApiError} (a 4xx naming the field). Any other exception
  * would be a 500 for the client's mistake. Plain {@code mvn test} replays the committed inputs under
@@ -33,6 +33,7 @@ class RequestFuzzTest {
             });
         }
         prepare(() -> LlamaCppRequests.parse(body).request());
+        prepare(() -> ResponsesRequests.parse(body, IDS).request());
         for (EmbeddingRequest.Api api : EmbeddingRequest.Api.values()) {
             try {
                 EmbeddingRequest.parse(body, api).tokens(MODEL, 32);
