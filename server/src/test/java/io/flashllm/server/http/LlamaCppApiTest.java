@@ -8,33 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** llama.cpp's own endpoints (/completion, /props, /embedding) on a real server over the real engine. */
 class LlamaCppApiTest {
     static final String GREEDY = "{\"prompt\":\"Once upon a time\",\"n_predict\":12,\"temperature\":0";
 
-    @TempDir
-    static Path dir;
-    static TinyEngineServer tiny;
-    static TestServer ts;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tiny = TinyEngineServer.start(dir, 2048, 256, 1);
-        ts = tiny.server();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (tiny != null) tiny.close();
-    }
+    @RegisterExtension
+    static final TinyEngine tiny = new TinyEngine(2048, 256, 1);
 
     static JsonNode ok(HttpResponse<String> r) throws Exception {
         assertEquals(200, r.statusCode(), r.body());
@@ -56,7 +40,7 @@ class LlamaCppApiTest {
 
     @Test
     void completionAnswersAsLlamaServerAndAsTheOpenAiEndpointDoes() throws Exception {
-        JsonNode whole = ok(ts.post("/completion", GREEDY + ",\"return_tokens\":true}"));
+        JsonNode whole = ok(tiny.server().post("/completion", GREEDY + ",\"return_tokens\":true}"));
         String content = whole.get("content").asText();
         assertTrue(whole.get("stop").asBoolean());
         assertEquals("tiny-llama", whole.get("model").asText());
@@ -75,20 +59,20 @@ class LlamaCppApiTest {
         assertEquals(timings.get("prompt_n").asInt() + whole.get("tokens_cached").asInt(), promptTokens);
 
         // The same greedy answer through OpenAI's endpoint, and the returned ids spell it.
-        JsonNode openAi = ok(ts.post("/v1/completions", "{\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0}"));
+        JsonNode openAi = ok(tiny.server().post("/v1/completions", "{\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0}"));
         assertEquals(openAi.get("choices").get(0).get("text").asText(), content);
         StringBuilder ids = new StringBuilder();
         for (JsonNode t : whole.get("tokens")) ids.append(ids.isEmpty() ? "" : ",").append(t.asInt());
-        JsonNode detok = ok(ts.post("/detokenize", "{\"tokens\":[" + ids + "]}"));
+        JsonNode detok = ok(tiny.server().post("/detokenize", "{\"tokens\":[" + ids + "]}"));
         assertEquals(content, detok.get("content").asText());
         // Without return_tokens the list is empty, as llama-server leaves it.
-        assertEquals(0, ok(ts.post("/completions", GREEDY + "}")).get("tokens").size());
+        assertEquals(0, ok(tiny.server().post("/completions", GREEDY + "}")).get("tokens").size());
     }
 
     @Test
     void aStreamIsDataEventsEndingWithStopTrueAndNoDone() throws Exception {
-        String whole = ok(ts.post("/completion", GREEDY + "}")).get("content").asText();
-        List<JsonNode> ev = events(ts.post("/completion", GREEDY + ",\"stream\":true}"));
+        String whole = ok(tiny.server().post("/completion", GREEDY + "}")).get("content").asText();
+        List<JsonNode> ev = events(tiny.server().post("/completion", GREEDY + ",\"stream\":true}"));
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < ev.size() - 1; i++) {
             JsonNode e = ev.get(i);
@@ -107,11 +91,11 @@ class LlamaCppApiTest {
 
     @Test
     void aStopWordEndsTheAnswerAndIsNamed() throws Exception {
-        String whole = ok(ts.post("/completion", GREEDY + "}")).get("content").asText();
+        String whole = ok(tiny.server().post("/completion", GREEDY + "}")).get("content").asText();
         assertTrue(whole.length() >= 6, "enough text to pick a stop word from: '" + whole + "'");
         String word = whole.substring(3, 5);
         int at = whole.indexOf(word);
-        JsonNode r = ok(ts.post("/completion", GREEDY + ",\"stop\":[" + TestServer.JSON.writeValueAsString(word) + "]}"));
+        JsonNode r = ok(tiny.server().post("/completion", GREEDY + ",\"stop\":[" + TestServer.JSON.writeValueAsString(word) + "]}"));
         assertEquals(whole.substring(0, at), r.get("content").asText());
         assertEquals("word", r.get("stop_type").asText());
         assertEquals(word, r.get("stopping_word").asText());
@@ -119,7 +103,7 @@ class LlamaCppApiTest {
 
     @Test
     void nProbsAndLogitBias() throws Exception {
-        JsonNode r = ok(ts.post("/completion", GREEDY + ",\"n_probs\":3,\"return_tokens\":true}"));
+        JsonNode r = ok(tiny.server().post("/completion", GREEDY + ",\"n_probs\":3,\"return_tokens\":true}"));
         JsonNode probs = r.get("completion_probabilities");
         assertEquals(r.get("tokens").size(), probs.size());
         for (int i = 0; i < probs.size(); i++) {
@@ -133,17 +117,17 @@ class LlamaCppApiTest {
             assertEquals(bytes.length, p.get("bytes").size());
         }
         int first = r.get("tokens").get(0).asInt();
-        JsonNode banned = ok(ts.post("/completion", GREEDY + ",\"return_tokens\":true,\"logit_bias\":[[" + first + ",false]]}"));
+        JsonNode banned = ok(tiny.server().post("/completion", GREEDY + ",\"return_tokens\":true,\"logit_bias\":[[" + first + ",false]]}"));
         assertNotEquals(first, banned.get("tokens").get(0).asInt(), "false bans the token");
-        JsonNode forced = ok(ts.post("/completion", GREEDY + ",\"return_tokens\":true,\"n_predict\":3,\"logit_bias\":[[300,100]]}"));
+        JsonNode forced = ok(tiny.server().post("/completion", GREEDY + ",\"return_tokens\":true,\"n_predict\":3,\"logit_bias\":[[300,100]]}"));
         for (JsonNode t : forced.get("tokens")) assertEquals(300, t.asInt());
-        JsonNode objectForm = ok(ts.post("/completion", GREEDY + ",\"return_tokens\":true,\"n_predict\":3,\"logit_bias\":{\"300\":100}}"));
+        JsonNode objectForm = ok(tiny.server().post("/completion", GREEDY + ",\"return_tokens\":true,\"n_predict\":3,\"logit_bias\":{\"300\":100}}"));
         assertEquals(forced.get("tokens"), objectForm.get("tokens"));
     }
 
     @Test
     void jsonSchemaHoldsTheAnswer() throws Exception {
-        JsonNode r = ok(ts.post("/completion", "{\"prompt\":\"A pet:\",\"n_predict\":200,\"seed\":4,"
+        JsonNode r = ok(tiny.server().post("/completion", "{\"prompt\":\"A pet:\",\"n_predict\":200,\"seed\":4,"
                 + "\"json_schema\":{\"type\":\"object\",\"properties\":{\"legs\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":8}},"
                 + "\"required\":[\"legs\"]}}"));
         JsonNode doc = TestServer.JSON.readTree(r.get("content").asText());
@@ -167,7 +151,7 @@ class LlamaCppApiTest {
                 {"{\"prompt\":\"a\",\"n_probs\":21}", "'n_probs' must be between 0 and 20, got 21"},
         };
         for (String[] c : cases) {
-            HttpResponse<String> r = ts.post("/completion", c[0]);
+            HttpResponse<String> r = tiny.server().post("/completion", c[0]);
             assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
             assertEquals(c[1], TestServer.json(r).get("error").get("message").asText(), c[0]);
         }
@@ -175,23 +159,23 @@ class LlamaCppApiTest {
 
     @Test
     void propsAndEmbedding() throws Exception {
-        JsonNode props = ok(ts.get("/props"));
+        JsonNode props = ok(tiny.server().get("/props"));
         assertEquals(256, props.get("default_generation_settings").get("n_ctx").asInt());
         assertEquals(1, props.get("total_slots").asInt());
         assertEquals("tiny-llama", props.get("model_alias").asText());
         assertEquals(0.8, props.get("default_generation_settings").get("params").get("temperature").asDouble(), 1e-9);
 
-        JsonNode native_ = ok(ts.post("/embedding", "{\"content\":\"The sky is blue\"}"));
-        JsonNode openAi = ok(ts.post("/v1/embeddings", "{\"input\":\"The sky is blue\"}"));
+        JsonNode native_ = ok(tiny.server().post("/embedding", "{\"content\":\"The sky is blue\"}"));
+        JsonNode openAi = ok(tiny.server().post("/v1/embeddings", "{\"input\":\"The sky is blue\"}"));
         assertEquals(1, native_.size());
         assertEquals(0, native_.get(0).get("index").asInt());
         JsonNode rows = native_.get(0).get("embedding");
         assertEquals(1, rows.size(), "one pooled row");
         assertEquals(openAi.get("data").get(0).get("embedding"), rows.get(0));
-        JsonNode two = ok(ts.post("/embeddings", "{\"content\":[\"a\",\"b\"]}"));
+        JsonNode two = ok(tiny.server().post("/embeddings", "{\"content\":[\"a\",\"b\"]}"));
         assertEquals(2, two.size());
         assertEquals(1, two.get(1).get("index").asInt());
-        HttpResponse<String> missing = ts.post("/embedding", "{}");
+        HttpResponse<String> missing = tiny.server().post("/embedding", "{}");
         assertEquals(400, missing.statusCode());
         assertEquals("'content' is required", TestServer.json(missing).get("error").get("message").asText());
     }

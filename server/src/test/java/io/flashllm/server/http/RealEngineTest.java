@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The server over the real engine: a tiny random-weight Llama written by synth, loaded by
@@ -19,21 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  * consistent, and a disconnect frees the slot.
  */
 class RealEngineTest {
-    @TempDir
-    static Path dir;
-    static TinyEngineServer tiny;
-    static TestServer ts;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tiny = TinyEngineServer.start(dir, 512, 256, 2);
-        ts = tiny.server();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (tiny != null) tiny.close();
-    }
+    @RegisterExtension
+    static final TinyEngine tiny = new TinyEngine(512, 256, 2);
 
     private static String streamedText(HttpResponse<String> r, boolean chat) throws Exception {
         assertEquals(200, r.statusCode(), r.body());
@@ -54,14 +38,14 @@ class RealEngineTest {
     @Test
     void greedyStreamMatchesWholeAnswerAndCountsMatchTokenize() throws Exception {
         String body = "{\"model\":\"tiny-llama\",\"prompt\":\"Once upon a time\",\"max_tokens\":12,\"temperature\":0";
-        HttpResponse<String> whole = ts.post("/v1/completions", body + "}");
+        HttpResponse<String> whole = tiny.server().post("/v1/completions", body + "}");
         assertEquals(200, whole.statusCode(), whole.body());
         JsonNode j = TestServer.json(whole);
         String text = j.get("choices").get(0).get("text").asText();
-        String stream = streamedText(ts.post("/v1/completions", body + ",\"stream\":true}"), false);
+        String stream = streamedText(tiny.server().post("/v1/completions", body + ",\"stream\":true}"), false);
         assertEquals(text, stream);
 
-        JsonNode tok = TestServer.json(ts.post("/tokenize", "{\"content\":\"Once upon a time\",\"add_special\":true}"));
+        JsonNode tok = TestServer.json(tiny.server().post("/tokenize", "{\"content\":\"Once upon a time\",\"add_special\":true}"));
         assertEquals(tok.get("tokens").size(), j.get("usage").get("prompt_tokens").asInt());
         int completion = j.get("usage").get("completion_tokens").asInt();
         assertTrue(completion >= 1 && completion <= 12, "completion tokens " + completion);
@@ -73,12 +57,12 @@ class RealEngineTest {
     void chatStreamsWithUsageAndSeedsReproduce() throws Exception {
         String body = "{\"messages\":[{\"role\":\"system\",\"content\":\"You are terse.\"},{\"role\":\"user\",\"content\":\"Hello!\"}],"
                 + "\"max_tokens\":10,\"temperature\":0.9,\"seed\":1234";
-        HttpResponse<String> a = ts.post("/v1/chat/completions", body + "}");
-        HttpResponse<String> b = ts.post("/v1/chat/completions", body + "}");
+        HttpResponse<String> a = tiny.server().post("/v1/chat/completions", body + "}");
+        HttpResponse<String> b = tiny.server().post("/v1/chat/completions", body + "}");
         assertEquals(200, a.statusCode(), a.body());
         String ta = TestServer.json(a).get("choices").get(0).get("message").get("content").asText();
         assertEquals(ta, TestServer.json(b).get("choices").get(0).get("message").get("content").asText());
-        HttpResponse<String> s = ts.post("/v1/chat/completions", body + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
+        HttpResponse<String> s = tiny.server().post("/v1/chat/completions", body + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
         assertEquals(ta, streamedText(s, true));
         List<SseParser.Event> ev = SseParser.parse(s.body());
         JsonNode usage = TestServer.JSON.readTree(ev.get(ev.size() - 2).data());
@@ -96,7 +80,7 @@ class RealEngineTest {
 
     @Test
     void logprobsAreConsistentUnderGreedySampling() throws Exception {
-        HttpResponse<String> r = ts.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+        HttpResponse<String> r = tiny.server().post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
                 + "\"max_tokens\":5,\"temperature\":0,\"logprobs\":true,\"top_logprobs\":3}");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode content = TestServer.json(r).get("choices").get(0).get("logprobs").get("content");
@@ -117,10 +101,10 @@ class RealEngineTest {
     @Test
     void concurrentSlotsGiveTheSameGreedyAnswers() throws Exception {
         String body = "{\"prompt\":\"The quick brown fox\",\"max_tokens\":8,\"temperature\":0";
-        String expected = TestServer.json(ts.post("/v1/completions", body + "}")).get("choices").get(0).get("text").asText();
+        String expected = TestServer.json(tiny.server().post("/v1/completions", body + "}")).get("choices").get(0).get("text").asText();
         List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> fs = new java.util.ArrayList<>();
         for (int i = 0; i < 4; i++) {
-            fs.add(ts.client.sendAsync(ts.request("/v1/completions").POST(java.net.http.HttpRequest.BodyPublishers
+            fs.add(tiny.server().client.sendAsync(tiny.server().request("/v1/completions").POST(java.net.http.HttpRequest.BodyPublishers
                     .ofString(body + ",\"stream\":" + (i % 2 == 0) + "}")).build(), HttpResponse.BodyHandlers.ofString()));
         }
         for (int i = 0; i < fs.size(); i++) {
@@ -129,20 +113,20 @@ class RealEngineTest {
                     : TestServer.json(r).get("choices").get(0).get("text").asText();
             assertEquals(expected, text, "request " + i);
         }
-        assertTrue(TestServer.eventually(2_000, () -> ts.server.running() == 0 && ts.server.queued() == 0));
+        assertTrue(TestServer.eventually(2_000, () -> tiny.server().server.running() == 0 && tiny.server().server.queued() == 0));
     }
 
     @Test
     void contextLimitAndDisconnect() throws Exception {
-        HttpResponse<String> tooLong = ts.post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":255}");
+        HttpResponse<String> tooLong = tiny.server().post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":255}");
         assertEquals(400, tooLong.statusCode());
         assertEquals("context_length_exceeded", TestServer.json(tooLong).get("error").get("code").asText());
 
-        RawClient c = new RawClient(ts.port, "POST", "/v1/completions",
+        RawClient c = new RawClient(tiny.server().port, "POST", "/v1/completions",
                 "{\"prompt\":\"Hi\",\"max_tokens\":240,\"stream\":true,\"temperature\":1,\"seed\":3}", null);
         c.readUntil("\"text\"");
         c.close();
-        assertTrue(TestServer.eventually(3_000, () -> ts.server.running() == 0));
-        assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":2}").statusCode());
+        assertTrue(TestServer.eventually(3_000, () -> tiny.server().server.running() == 0));
+        assertEquals(200, tiny.server().post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":2}").statusCode());
     }
 }

@@ -5,13 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * OpenAI's Responses API (POST /v1/responses) on a real server over the real engine: each answer
@@ -22,21 +19,8 @@ class ResponsesApiTest {
     static final String WEATHER_TOOL = "{\"type\":\"function\",\"name\":\"get_weather\",\"parameters\":{\"type\":\"object\","
             + "\"properties\":{\"city\":{\"type\":\"string\",\"enum\":[\"Paris\",\"Rome\"]}},\"required\":[\"city\"]}}";
 
-    @TempDir
-    static Path dir;
-    static TinyEngineServer tiny;
-    static TestServer ts;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tiny = TinyEngineServer.start(dir, 2048, 1024, 1);
-        ts = tiny.server();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (tiny != null) tiny.close();
-    }
+    @RegisterExtension
+    static final TinyEngine tiny = new TinyEngine(2048, 1024, 1);
 
     static JsonNode ok(HttpResponse<String> r) throws Exception {
         assertEquals(200, r.statusCode(), r.body());
@@ -73,9 +57,9 @@ class ResponsesApiTest {
 
     @Test
     void aResponseAnswersAsTheChatEndpointDoes() throws Exception {
-        JsonNode r = ok(ts.post("/v1/responses", "{\"model\":\"tiny-llama\",\"instructions\":\"Be brief.\",\"input\":\"Hi\","
+        JsonNode r = ok(tiny.server().post("/v1/responses", "{\"model\":\"tiny-llama\",\"instructions\":\"Be brief.\",\"input\":\"Hi\","
                 + "\"max_output_tokens\":10,\"temperature\":0}"));
-        JsonNode chat = ok(ts.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
+        JsonNode chat = ok(tiny.server().post("/v1/chat/completions", "{\"messages\":[{\"role\":\"system\",\"content\":\"Be brief.\"},"
                 + "{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":10,\"temperature\":0}"));
         assertEquals("response", r.get("object").asText());
         assertTrue(r.get("id").asText().startsWith("resp_"));
@@ -99,9 +83,9 @@ class ResponsesApiTest {
     void theStreamsEventsBuildTheSameText() throws Exception {
         String body = "{\"input\":[{\"role\":\"user\",\"content\":[{\"type\":\"input_text\",\"text\":\"Once upon\"}]}],"
                 + "\"max_output_tokens\":3,\"temperature\":0";
-        JsonNode whole = ok(ts.post("/v1/responses", body + "}"));
+        JsonNode whole = ok(tiny.server().post("/v1/responses", body + "}"));
         assertEquals("incomplete", whole.get("status").asText(), "3 tokens cut it");
-        List<JsonNode> ev = events(ts.post("/v1/responses", body + ",\"stream\":true}"));
+        List<JsonNode> ev = events(tiny.server().post("/v1/responses", body + ",\"stream\":true}"));
         List<String> types = ev.stream().map(e -> e.get("type").asText()).toList();
         assertEquals(List.of("response.created", "response.in_progress", "response.output_item.added",
                 "response.content_part.added"), types.subList(0, 4));
@@ -123,7 +107,7 @@ class ResponsesApiTest {
 
     @Test
     void aSchemaHoldsTheText() throws Exception {
-        JsonNode r = ok(ts.post("/v1/responses", "{\"input\":\"A pet?\",\"max_output_tokens\":300,\"temperature\":0,"
+        JsonNode r = ok(tiny.server().post("/v1/responses", "{\"input\":\"A pet?\",\"max_output_tokens\":300,\"temperature\":0,"
                 + "\"text\":{\"format\":{\"type\":\"json_schema\",\"name\":\"pet\",\"schema\":{\"type\":\"object\","
                 + "\"properties\":{\"legs\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":8}},\"required\":[\"legs\"]}}}}"));
         JsonNode doc = TestServer.JSON.readTree(text(r));
@@ -135,7 +119,7 @@ class ResponsesApiTest {
     void functionCallsWholeAndStreamedAndTheirResults() throws Exception {
         String ask = "{\"input\":\"Weather in Rome?\",\"tools\":[" + WEATHER_TOOL + "],\"tool_choice\":\"required\","
                 + "\"parallel_tool_calls\":false,\"max_output_tokens\":300,\"temperature\":0";
-        JsonNode r = ok(ts.post("/v1/responses", ask + "}"));
+        JsonNode r = ok(tiny.server().post("/v1/responses", ask + "}"));
         JsonNode call = null;
         for (JsonNode item : r.get("output")) if (item.get("type").asText().equals("function_call")) call = item;
         assertTrue(call != null, r.toString());
@@ -145,7 +129,7 @@ class ResponsesApiTest {
         String city = TestServer.JSON.readTree(call.get("arguments").asText()).get("city").asText();
         assertTrue(city.equals("Paris") || city.equals("Rome"), city);
 
-        List<JsonNode> ev = events(ts.post("/v1/responses", ask + ",\"stream\":true}"));
+        List<JsonNode> ev = events(tiny.server().post("/v1/responses", ask + ",\"stream\":true}"));
         List<String> types = ev.stream().map(e -> e.get("type").asText()).toList();
         assertTrue(types.contains("response.function_call_arguments.delta"), types.toString());
         JsonNode done = null;
@@ -159,7 +143,7 @@ class ResponsesApiTest {
         assertEquals("response.completed", types.getLast());
 
         // The call and its result sent back as input items.
-        JsonNode next = ok(ts.post("/v1/responses", "{\"input\":[{\"role\":\"user\",\"content\":\"Weather in Rome?\"},"
+        JsonNode next = ok(tiny.server().post("/v1/responses", "{\"input\":[{\"role\":\"user\",\"content\":\"Weather in Rome?\"},"
                 + TestServer.JSON.writeValueAsString(call) + ",{\"type\":\"function_call_output\",\"call_id\":"
                 + TestServer.JSON.writeValueAsString(call.get("call_id").asText()) + ",\"output\":\"sunny\"}],"
                 + "\"tools\":[" + WEATHER_TOOL + "],\"tool_choice\":\"none\",\"max_output_tokens\":5,\"temperature\":0}"));
@@ -182,7 +166,7 @@ class ResponsesApiTest {
                 {"{\"input\":\"x\",\"model\":\"gpt-5\"}", "The model 'gpt-5' does not exist"},
         };
         for (String[] c : cases) {
-            HttpResponse<String> r = ts.post("/v1/responses", c[0]);
+            HttpResponse<String> r = tiny.server().post("/v1/responses", c[0]);
             assertEquals(400, r.statusCode(), c[0] + " -> " + r.body());
             assertEquals(c[1], TestServer.json(r).get("error").get("message").asText(), c[0]);
         }

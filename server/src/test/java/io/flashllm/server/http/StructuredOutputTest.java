@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Structured output through a real server and the real engine (a tiny random-weight Llama, which
@@ -27,21 +24,8 @@ class StructuredOutputTest {
                "tags":{"type":"array","items":{"enum":["a","b"]},"maxItems":2}},
              "required":["mood","ok","tags"]}""";
 
-    @TempDir
-    static Path dir;
-    static TinyEngineServer tiny;
-    static TestServer ts;
-
-    @BeforeAll
-    static void start() throws Exception {
-        tiny = TinyEngineServer.start(dir, 2048, 2048, 1);
-        ts = tiny.server();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (tiny != null) tiny.close();
-    }
+    @RegisterExtension
+    static final TinyEngine tiny = new TinyEngine(2048, 2048, 1);
 
     private static String chat(String extra) {
         return "{\"messages\":[{\"role\":\"user\",\"content\":\"How are you?\"}],\"max_tokens\":200" + extra + "}";
@@ -69,17 +53,17 @@ class StructuredOutputTest {
         String rf = ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"status\",\"strict\":true,"
                 + "\"schema\":" + SCHEMA + "}}";
         for (int seed = 1; seed <= 5; seed++) {
-            HttpResponse<String> r = ts.post("/v1/chat/completions", chat(rf + ",\"temperature\":1,\"seed\":" + seed));
+            HttpResponse<String> r = tiny.server().post("/v1/chat/completions", chat(rf + ",\"temperature\":1,\"seed\":" + seed));
             assertEquals(200, r.statusCode(), r.body());
             JsonNode choice = TestServer.json(r).get("choices").get(0);
             assertEquals("stop", choice.get("finish_reason").asText());
             assertValid(TestServer.JSON.readTree(choice.get("message").get("content").asText()));
         }
         String greedy = chat(rf + ",\"temperature\":0");
-        String whole = TestServer.json(ts.post("/v1/chat/completions", greedy)).get("choices").get(0)
+        String whole = TestServer.json(tiny.server().post("/v1/chat/completions", greedy)).get("choices").get(0)
                 .get("message").get("content").asText();
         assertValid(TestServer.JSON.readTree(whole));
-        HttpResponse<String> s = ts.post("/v1/chat/completions", greedy.substring(0, greedy.length() - 1) + ",\"stream\":true}");
+        HttpResponse<String> s = tiny.server().post("/v1/chat/completions", greedy.substring(0, greedy.length() - 1) + ",\"stream\":true}");
         StringBuilder streamed = new StringBuilder();
         for (SseParser.Event e : SseParser.parse(s.body())) {
             if (e.comment() != null || e.data().equals("[DONE]")) continue;
@@ -92,7 +76,7 @@ class StructuredOutputTest {
 
     @Test
     void llamaCppsJsonSchemaFieldWorksOnCompletionsToo() throws Exception {
-        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Status:\",\"max_tokens\":200,\"seed\":3,"
+        HttpResponse<String> r = tiny.server().post("/v1/completions", "{\"prompt\":\"Status:\",\"max_tokens\":200,\"seed\":3,"
                 + "\"temperature\":0.8,\"json_schema\":" + SCHEMA + "}");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode choice = TestServer.json(r).get("choices").get(0);
@@ -103,7 +87,7 @@ class StructuredOutputTest {
     @Test
     void jsonObjectModeGivesAnObjectOrAnHonestCut() throws Exception {
         for (int seed = 1; seed <= 4; seed++) {
-            HttpResponse<String> r = ts.post("/v1/chat/completions",
+            HttpResponse<String> r = tiny.server().post("/v1/chat/completions",
                     chat(",\"response_format\":{\"type\":\"json_object\"},\"temperature\":1,\"seed\":" + seed));
             assertEquals(200, r.statusCode(), r.body());
             JsonNode choice = TestServer.json(r).get("choices").get(0);
@@ -124,7 +108,7 @@ class StructuredOutputTest {
     @Test
     void aGbnfGrammarShapesACompletion() throws Exception {
         String grammar = "root ::= (\"yes\" | \"no\") \", because \" [a-z ]{3,20} \".\"";
-        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Answer:\",\"max_tokens\":60,\"temperature\":0,"
+        HttpResponse<String> r = tiny.server().post("/v1/completions", "{\"prompt\":\"Answer:\",\"max_tokens\":60,\"temperature\":0,"
                 + "\"grammar\":" + TestServer.JSON.writeValueAsString(grammar) + "}");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode choice = TestServer.json(r).get("choices").get(0);
@@ -152,7 +136,7 @@ class StructuredOutputTest {
     void aRequiredToolIsCalledWithArgumentsValidAgainstItsSchema() throws Exception {
         String body = "{\"messages\":[{\"role\":\"user\",\"content\":\"Weather?\"}],\"max_tokens\":200,\"temperature\":0,"
                 + WEATHER + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"}}";
-        HttpResponse<String> r = ts.post("/v1/chat/completions", body + "}");
+        HttpResponse<String> r = tiny.server().post("/v1/chat/completions", body + "}");
         assertEquals(200, r.statusCode(), r.body());
         JsonNode choice = TestServer.json(r).get("choices").get(0);
         assertEquals("tool_calls", choice.get("finish_reason").asText(), choice.toString());
@@ -162,7 +146,7 @@ class StructuredOutputTest {
         for (JsonNode c : calls) assertWeatherCall(c);
 
         // Streamed: no words, the calls in one chunk, then the finish reason; the same calls as above.
-        HttpResponse<String> s = ts.post("/v1/chat/completions", body + ",\"stream\":true}");
+        HttpResponse<String> s = tiny.server().post("/v1/chat/completions", body + ",\"stream\":true}");
         JsonNode streamedCalls = null;
         String finish = null;
         for (SseParser.Event e : SseParser.parse(s.body())) {
@@ -184,7 +168,7 @@ class StructuredOutputTest {
     @Test
     void autoLetsTheModelAnswerOrCallAndResultsGoBackIn() throws Exception {
         for (int seed = 1; seed <= 3; seed++) {
-            HttpResponse<String> r = ts.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
+            HttpResponse<String> r = tiny.server().post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],"
                     + "\"max_tokens\":40,\"temperature\":1,\"seed\":" + seed + "," + WEATHER + "}");
             assertEquals(200, r.statusCode(), r.body());
             JsonNode choice = TestServer.json(r).get("choices").get(0);
@@ -196,7 +180,7 @@ class StructuredOutputTest {
                 assertTrue(choice.get("message").get("content").isTextual(), choice.toString());
             }
         }
-        HttpResponse<String> next = ts.post("/v1/chat/completions", "{\"max_tokens\":8," + WEATHER + ",\"messages\":["
+        HttpResponse<String> next = tiny.server().post("/v1/chat/completions", "{\"max_tokens\":8," + WEATHER + ",\"messages\":["
                 + "{\"role\":\"user\",\"content\":\"Weather in Rome?\"},"
                 + "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_9\",\"type\":\"function\","
                 + "\"function\":{\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Rome\\\",\\\"days\\\":1}\"}}]},"
@@ -212,13 +196,13 @@ class StructuredOutputTest {
         g.append('\n');
         for (int i = 0; i < 5000; i++) g.append("r").append(i).append(" ::= \"a\" \"").append(i).append("\"\n");
         // Streamed too: refused before the stream starts, with a status line that says so.
-        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":30,\"temperature\":0,"
+        HttpResponse<String> r = tiny.server().post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":30,\"temperature\":0,"
                 + "\"stream\":true,\"grammar\":" + TestServer.JSON.writeValueAsString(g.toString()) + "}");
         assertEquals(400, r.statusCode(), r.body());
         JsonNode err = TestServer.json(r).get("error");
         assertEquals("invalid_grammar", err.get("code").asText());
         assertTrue(err.get("message").asText().contains("too ambiguous"), err.toString());
-        HttpResponse<String> next = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":3}");
+        HttpResponse<String> next = tiny.server().post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":3}");
         assertEquals(200, next.statusCode(), next.body());
     }
 
@@ -227,36 +211,36 @@ class StructuredOutputTest {
         // After n x's there are 2^n ways to close them; a bias makes the model write x after x.
         int x = -1;
         for (int id = 0; id < 512 && x < 0; id++) {
-            HttpResponse<String> d = ts.post("/detokenize", "{\"tokens\":[" + id + "]}");
+            HttpResponse<String> d = tiny.server().post("/detokenize", "{\"tokens\":[" + id + "]}");
             if (TestServer.json(d).get("content").asText().equals("x")) x = id;
         }
         assertTrue(x >= 0, "the vocabulary has an 'x' piece");
         String grammar = "root ::= a\na ::= \"x\" a \"y\" | \"x\" a \"z\" | \"\"";
-        HttpResponse<String> r = ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":40,\"temperature\":0,"
+        HttpResponse<String> r = tiny.server().post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":40,\"temperature\":0,"
                 + "\"stream\":true,\"logit_bias\":{\"" + x + "\":100},\"grammar\":" + TestServer.JSON.writeValueAsString(grammar) + "}");
         assertEquals(200, r.statusCode(), "the stream had begun");
         List<SseParser.Event> events = SseParser.parse(r.body());
         JsonNode last = TestServer.JSON.readTree(events.getLast().data());
         assertEquals("invalid_grammar", last.get("error").get("code").asText(), r.body());
         assertTrue(last.get("error").get("message").asText().contains("too ambiguous"), r.body());
-        assertEquals(200, ts.post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":3}").statusCode(), "the slot goes on");
+        assertEquals(200, tiny.server().post("/v1/completions", "{\"prompt\":\"Go\",\"max_tokens\":3}").statusCode(), "the slot goes on");
     }
 
     @Test
     void logitBiasForcesAndBansTokens() throws Exception {
         String base = "{\"prompt\":\"Once upon a time\",\"max_tokens\":4,\"temperature\":0";
-        String p300 = TestServer.json(ts.post("/detokenize", "{\"tokens\":[300]}")).get("content").asText();
-        String p301 = TestServer.json(ts.post("/detokenize", "{\"tokens\":[301]}")).get("content").asText();
-        HttpResponse<String> forced = ts.post("/v1/completions", base + ",\"logit_bias\":{\"300\":100}}");
+        String p300 = TestServer.json(tiny.server().post("/detokenize", "{\"tokens\":[300]}")).get("content").asText();
+        String p301 = TestServer.json(tiny.server().post("/detokenize", "{\"tokens\":[301]}")).get("content").asText();
+        HttpResponse<String> forced = tiny.server().post("/v1/completions", base + ",\"logit_bias\":{\"300\":100}}");
         assertEquals(200, forced.statusCode(), forced.body());
         assertEquals(p300.repeat(4), TestServer.json(forced).get("choices").get(0).get("text").asText());
         // Both raised alike: the model's own preference decides which comes first. Banning that one leaves the other.
-        String both = TestServer.json(ts.post("/v1/completions", base + ",\"logit_bias\":{\"300\":50,\"301\":50}}"))
+        String both = TestServer.json(tiny.server().post("/v1/completions", base + ",\"logit_bias\":{\"300\":50,\"301\":50}}"))
                 .get("choices").get(0).get("text").asText();
         boolean first300 = both.startsWith(p300);
         assertTrue(first300 || both.startsWith(p301), both);
         String ban = first300 ? "{\"300\":-100,\"301\":50}" : "{\"300\":50,\"301\":-100}";
-        HttpResponse<String> banned = ts.post("/v1/completions", base + ",\"logit_bias\":" + ban + "}");
+        HttpResponse<String> banned = tiny.server().post("/v1/completions", base + ",\"logit_bias\":" + ban + "}");
         assertEquals(200, banned.statusCode(), banned.body());
         assertEquals((first300 ? p301 : p300).repeat(4), TestServer.json(banned).get("choices").get(0).get("text").asText());
     }
