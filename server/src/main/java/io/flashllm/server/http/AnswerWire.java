@@ -12,7 +12,11 @@ interface AnswerWire {
     /** The Content-Type of a streamed answer. */
     String streamContentType();
 
-    /** What a stream starts with, right after its head ("" for nothing). */
+    /**
+     * What a stream starts with, right after its head ("" for nothing). Called on the event loop after the
+     * job is queued, so the slot's thread may be in {@link #piece} already: state they share is set up
+     * when the wire is made.
+     */
     String opening();
 
     /** The text to write for one generated token, or null when nothing goes out for it now. */

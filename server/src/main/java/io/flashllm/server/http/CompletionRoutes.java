@@ -27,87 +27,59 @@ final class CompletionRoutes {
     }
 
     void completions(RoutingContext ctx) {
-        handle(ctx, false);
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> openAi(c, s, body, arrival, false));
     }
 
     void chat(RoutingContext ctx) {
-        handle(ctx, true);
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> openAi(c, s, body, arrival, true));
     }
 
-    private void handle(RoutingContext ctx, boolean chat) {
-        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
-        ModelState s = state.get();
-        try {
-            ApiServer.requireReady(s);
-            JsonNode body = Json.parseObject(BodyReader.body(ctx));
-            CompletionRequest req = RequestParser.parse(body, chat, s.modelIds());
-            submit(ctx, s, req, arrival, p -> {
-                String id = RandomIds.next(req.chat() ? "chatcmpl-" : "cmpl-");
-                OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
-                        req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
-                return new OpenAiWire(req, format, p.echoText());
-            });
-        } catch (ApiError e) {
-            Responses.error(ctx, e);
-        }
+    private void openAi(RoutingContext ctx, ModelState s, JsonNode body, long arrival, boolean chat) {
+        CompletionRequest req = RequestParser.parse(body, chat, s.modelIds());
+        submit(ctx, s, req, arrival, p -> {
+            String id = RandomIds.next(req.chat() ? "chatcmpl-" : "cmpl-");
+            OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
+                    req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
+            return new OpenAiWire(req, format, p.echoText());
+        });
     }
 
     /** OpenAI's POST /v1/responses: a chat under the Responses API's names and answer shapes. */
     void responses(RoutingContext ctx) {
-        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
-        ModelState s = state.get();
-        try {
-            ApiServer.requireReady(s);
-            JsonNode body = Json.parseObject(BodyReader.body(ctx));
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> {
             ResponsesRequests.Parsed parsed = ResponsesRequests.parse(body, s.modelIds());
             CompletionRequest req = parsed.request();
-            submit(ctx, s, req, arrival, p -> new ResponsesWire(req, RandomIds.next("resp_"), Instant.now().getEpochSecond(),
+            submit(c, s, req, arrival, p -> new ResponsesWire(req, RandomIds.next("resp_"), Instant.now().getEpochSecond(),
                     s.modelId(), parsed.echo()));
-        } catch (ApiError e) {
-            Responses.error(ctx, e);
-        }
+        });
     }
 
     /** llama.cpp's own POST /completion (and /completions). */
     void llamaCpp(RoutingContext ctx) {
-        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
-        ModelState s = state.get();
-        try {
-            ApiServer.requireReady(s);
-            JsonNode body = Json.parseObject(BodyReader.body(ctx));
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> {
             LlamaCppRequests.Parsed parsed = LlamaCppRequests.parse(body);
             CompletionRequest req = parsed.request();
-            submit(ctx, s, req, arrival, p -> new LlamaCppWire(req, parsed.returnTokens(), s.modelId(), s.contextLength(),
+            submit(c, s, req, arrival, p -> new LlamaCppWire(req, parsed.returnTokens(), s.modelId(), s.contextLength(),
                     s.model()::detokenize));
-        } catch (ApiError e) {
-            Responses.error(ctx, e);
-        }
+        });
     }
 
     void ollamaGenerate(RoutingContext ctx) {
-        ollama(ctx, false);
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> ollama(c, s, body, arrival, false));
     }
 
     void ollamaChat(RoutingContext ctx) {
-        ollama(ctx, true);
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> ollama(c, s, body, arrival, true));
     }
 
-    private void ollama(RoutingContext ctx, boolean chat) {
-        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
-        ModelState s = state.get();
-        try {
-            ApiServer.requireReady(s);
-            JsonNode body = Json.parseObject(BodyReader.body(ctx));
-            String model = OllamaRequests.modelName(body, s.modelIds()) + ":latest";
-            if (OllamaRequests.onlyLoads(body, chat)) {
-                Responses.json(ctx, 200, OllamaWire.loaded(model, chat));
-                return;
-            }
-            CompletionRequest req = OllamaRequests.parse(body, chat);
-            submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival));
-        } catch (ApiError e) {
-            Responses.error(ctx, e);
+    private void ollama(RoutingContext ctx, ModelState s, JsonNode body, long arrival, boolean chat) {
+        String model = OllamaRequests.modelName(body, s.modelIds()) + ":latest";
+        if (OllamaRequests.onlyLoads(body, chat)) {
+            Responses.json(ctx, 200, OllamaWire.loaded(model, chat));
+            return;
         }
+        CompletionRequest req = OllamaRequests.parse(body, chat);
+        submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival));
     }
 
     /** Prepares the prompt off the event loop, then queues the request with the wire its API writes. */

@@ -1,6 +1,5 @@
 package io.flashllm.server.http;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.engine.api.Pooling;
 import io.flashllm.server.config.ServerConfig;
 import io.vertx.core.Vertx;
@@ -42,11 +41,7 @@ final class EmbeddingRoutes {
     }
 
     private void handle(RoutingContext ctx, EmbeddingRequest.Api api) {
-        long arrival = ctx.get(ApiServer.ARRIVAL_KEY);
-        ModelState s = state.get();
-        try {
-            ApiServer.requireReady(s);
-            JsonNode body = Json.parseObject(BodyReader.body(ctx));
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> {
             String model;
             if (api == EmbeddingRequest.Api.OPENAI || api == EmbeddingRequest.Api.LLAMACPP) {
                 model = Fields.string(body, "model");
@@ -58,7 +53,7 @@ final class EmbeddingRoutes {
             EmbeddingRequest req = EmbeddingRequest.parse(body, api);
             if (req.inputs().isEmpty()) {
                 // Ollama's way of loading a model: no input, an empty answer.
-                Responses.json(ctx, 200, api == EmbeddingRequest.Api.OLLAMA
+                Responses.json(c, 200, api == EmbeddingRequest.Api.OLLAMA
                         ? EmbeddingAnswers.ollama(new float[0][], model, 0, System.nanoTime() - arrival)
                         : EmbeddingAnswers.ollamaLegacy(new float[0][]));
                 return;
@@ -67,11 +62,9 @@ final class EmbeddingRoutes {
             int limit = config.maxPromptTokens() > 0 ? Math.min(config.maxPromptTokens(), s.contextLength()) : s.contextLength();
             String answerModel = model;
             vertx.executeBlocking(() -> req.tokens(s.model(), limit), false)
-                    .onSuccess(tokens -> start(ctx, req, api, answerModel, new InferenceJob.Embeddings(tokens, pooling), arrival, s))
-                    .onFailure(t -> Responses.failure(ctx, t));
-        } catch (ApiError e) {
-            Responses.error(ctx, e);
-        }
+                    .onSuccess(tokens -> start(c, req, api, answerModel, new InferenceJob.Embeddings(tokens, pooling), arrival, s))
+                    .onFailure(t -> Responses.failure(c, t));
+        });
     }
 
     /** --pooling when given, else what the model declares, else the last token's (see {@link Pooling}). */

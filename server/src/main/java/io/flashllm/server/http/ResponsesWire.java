@@ -26,6 +26,11 @@ final class ResponsesWire implements AnswerWire {
     private final StringBuilder streamed = new StringBuilder();
     private int sequence;
     private boolean messageOpen;
+    /**
+     * Made here, on the event loop before the job is queued: opening() is called after, when the slot's
+     * thread may already be numbering the first pieces' events.
+     */
+    private final String opening;
 
     ResponsesWire(CompletionRequest req, String id, long createdAt, String model, JsonNode echo) {
         this.req = req;
@@ -35,6 +40,7 @@ final class ResponsesWire implements AnswerWire {
         this.model = model;
         this.echo = echo;
         this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
+        this.opening = req.stream() ? started() : "";
     }
 
     @Override
@@ -44,6 +50,11 @@ final class ResponsesWire implements AnswerWire {
 
     @Override
     public String opening() {
+        return opening;
+    }
+
+    /** response.created and response.in_progress, the stream's first two events. */
+    private String started() {
         ObjectNode r = response("in_progress");
         r.putArray("output");
         r.putNull("usage");
