@@ -37,7 +37,7 @@ public final class EmbedCommand implements Callable<Integer> {
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "A text to embed (repeat for several).")
     List<String> prompts = new ArrayList<>();
 
-    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Texts to embed, one per line (blank lines skipped).")
+    @Option(names = {"-f", "--file"}, paramLabel = "FILE", description = "Texts to embed, one per line (blank lines skipped); '-' reads standard input.")
     Path file;
 
     @Option(names = "--pooling", paramLabel = "NAME",
@@ -65,8 +65,15 @@ public final class EmbedCommand implements Callable<Integer> {
         }
         List<String> texts = new ArrayList<>(prompts);
         if (file != null) {
-            if (!Files.isRegularFile(file)) throw new CliErrors.UsageException("no such file: " + file);
-            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            List<String> lines;
+            if (file.toString().equals("-")) {
+                lines = new String(System.in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            } else if (Files.isRegularFile(file)) {
+                lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            } else {
+                throw new CliErrors.UsageException("no such file: " + file);
+            }
+            for (String line : lines) {
                 if (!line.isBlank()) texts.add(line);
             }
         }

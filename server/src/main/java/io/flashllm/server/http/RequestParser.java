@@ -99,11 +99,17 @@ final class RequestParser {
             } else if (prompt.isArray() && !prompt.isEmpty() && allInts(prompt)) {
                 promptTokens = new int[prompt.size()];
                 for (int i = 0; i < promptTokens.length; i++) promptTokens[i] = prompt.get(i).intValue();
-            } else if (prompt.isArray() && prompt.size() > 1 && prompt.get(0).isTextual()) {
+            } else if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isArray() && !prompt.get(0).isEmpty()
+                    && allInts(prompt.get(0))) {
+                // OpenAI's list of token-id prompts, holding one (as tokenizing clients such as lm-eval send it).
+                JsonNode ids = prompt.get(0);
+                promptTokens = new int[ids.size()];
+                for (int i = 0; i < promptTokens.length; i++) promptTokens[i] = ids.get(i).intValue();
+            } else if (prompt.isArray() && prompt.size() > 1 && (prompt.get(0).isTextual() || prompt.get(0).isArray())) {
                 throw ApiError.unsupported("prompt", "Only one prompt per request is supported");
             } else {
                 throw ApiError.invalid("prompt", "invalid_type",
-                        "'prompt' must be a string, an array of one string, or an array of token ids");
+                        "'prompt' must be a string, an array of one string, an array of token ids, or an array of one such array");
             }
             if (echo && logprobs) {
                 throw ApiError.unsupported("echo", "echo together with logprobs is not supported");

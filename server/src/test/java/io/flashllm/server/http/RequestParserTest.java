@@ -39,6 +39,11 @@ class RequestParserTest {
         CompletionRequest r = parse("{\"prompt\":[1,2,3],\"top_p\":0,\"top_k\":5,\"min_p\":0.1,\"repeat_penalty\":1.1,"
                 + "\"n_predict\":7,\"seed\":-3,\"stop\":\"\\n\",\"logprobs\":0,\"temperature\":0}", false);
         assertArrayEquals(new int[] {1, 2, 3}, r.promptTokens());
+        assertArrayEquals(new int[] {4, 5}, parse("{\"prompt\":[[4,5]]}", false).promptTokens(), "a list of one token-id prompt");
+        ApiError several = assertThrows(ApiError.class, () -> parse("{\"prompt\":[[4,5],[6]]}", false));
+        assertEquals("unsupported_parameter", several.code);
+        assertEquals("'prompt' must be a string, an array of one string, an array of token ids, or an array of one such array",
+                assertThrows(ApiError.class, () -> parse("{\"prompt\":[[4,\"x\"]]}", false)).getMessage());
         assertEquals(1, r.topK(), "top_p 0 keeps only the most likely token");
         assertEquals(0.1f, r.minP(), 1e-6);
         assertEquals(1.1f, r.repetitionPenalty(), 1e-6);
