@@ -135,4 +135,12 @@ for (let i = 0; i < 2; i++) {
 }
 assert.ok(oe.usage.prompt_tokens > 0);
 ok('openai embeddings (base64 on the wire) equal ollama embed');
+// Scoring a prompt (what lm-eval's log-likelihood tasks send): its own log-probabilities come back first.
+const scored = await openai.completions.create({ model, prompt: 'The quick brown fox', echo: true, logprobs: 1, max_tokens: 1,
+  temperature: 0 });
+const slp = scored.choices[0].logprobs;
+assert.equal(slp.token_logprobs[0], null);
+assert.ok(slp.token_logprobs.length >= 3 && slp.token_logprobs.slice(1).every(x => typeof x === 'number' && x <= 0), JSON.stringify(slp));
+assert.equal(slp.tokens.length, slp.token_logprobs.length);
+ok('openai completions echo the prompt with its log-probabilities');
 console.log(`client-compat: ${checks} checks passed`);

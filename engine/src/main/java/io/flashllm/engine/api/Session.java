@@ -15,6 +15,17 @@ public interface Session extends AutoCloseable {
     int reusablePrefix(int[] promptTokens);
 
     /**
+     * Runs {@code prompt} from position 0 (whatever the cache held) and scores each of its tokens against
+     * the model's prediction from the tokens before it, with the {@code topN} likeliest alternatives at
+     * each place. The KV cache holds the prompt afterwards, so a {@link #generate} of the same prompt runs
+     * only its last token again. {@code listener} hears prompt progress (and may throw from it to stop).
+     *
+     * @throws IllegalArgumentException when the prompt is empty, longer than the context, or holds a token
+     *         outside the vocabulary
+     */
+    PromptLogprobs scorePrompt(int[] prompt, int topN, GenerationListener listener);
+
+    /**
      * The embedding of {@code tokens} (run from position 0, all of them, whatever the cache held):
      * their final hidden states pooled, not normalized. The KV cache holds the tokens afterwards, so a
      * {@link #generate} whose prompt starts with them reuses them. {@code listener} hears prompt progress

@@ -5,6 +5,7 @@ import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationListener;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.Pooling;
+import io.flashllm.engine.api.PromptLogprobs;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
 import io.flashllm.engine.grammar.TokenConstraint;
@@ -175,6 +176,47 @@ public final class GenerationSession implements Session {
         int n = 0;
         while (n < limit && cached[n] == prompt[n]) n++;
         return n;
+    }
+
+    @Override
+    public PromptLogprobs scorePrompt(int[] prompt, int topN, GenerationListener listener) {
+        if (closed) throw new IllegalStateException("session is closed");
+        int ctx = transformer.contextLength();
+        if (prompt.length == 0) throw new IllegalArgumentException("the prompt is empty");
+        if (prompt.length > ctx) throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens; the context holds " + ctx);
+        for (int t : prompt) {
+            if (t < 0 || t >= samplerVocab) {
+                throw new IllegalArgumentException("prompt token " + t + " outside the vocabulary of " + samplerVocab);
+            }
+        }
+        int n = prompt.length;
+        float[] logprobs = new float[n];
+        int[][] topIds = new int[n][];
+        float[][] topLogprobs = new float[n][];
+        logprobs[0] = Float.NaN;
+        int k = Math.max(0, topN);
+        cachedCount = 0;
+        for (int from = 0; from < n; from += PROMPT_CHUNK) {
+            int count = Math.min(PROMPT_CHUNK, n - from);
+            int base = from;
+            transformer.scoreRows(prompt, from, count, from, (row, logits) -> {
+                int next = base + row + 1;
+                if (next >= n) return;
+                // Padding rows beyond the tokenizer's vocabulary are left out, as when sampling.
+                logprobs[next] = Logprobs.logprob(logits, samplerVocab, prompt[next]);
+                int[] ids = new int[k];
+                float[] lps = new float[k];
+                int found = Logprobs.top(logits, samplerVocab, k, ids, lps);
+                topIds[next] = Arrays.copyOf(ids, found);
+                topLogprobs[next] = Arrays.copyOf(lps, found);
+            });
+            if (transformer.kvInHostMemory()) {
+                System.arraycopy(prompt, from, cached, from, count);
+                cachedCount = from + count;
+            }
+            if (listener != null) listener.onPromptProgress(from + count, n);
+        }
+        return new PromptLogprobs(logprobs, topIds, topLogprobs);
     }
 
     @Override

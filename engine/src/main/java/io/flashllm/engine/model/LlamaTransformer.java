@@ -90,6 +90,11 @@ final class LlamaTransformer extends Transformer {
     }
 
     @Override
+    protected void classifyHidden(float[] hidden, float[] out) {
+        MatVec.matvec(parallel, w.output(), hidden, out);
+    }
+
+    @Override
     protected boolean decodesInRows() {
         return true;
     }

@@ -133,6 +133,16 @@ final class OptTransformer extends Transformer {
         }
     }
 
+    @Override
+    protected void classifyHidden(float[] hidden, float[] out) {
+        if (w.projectOut() != null) {
+            MatVec.matvec(parallel, w.projectOut(), hidden, word);
+            MatVec.matvec(parallel, w.output(), word, out);
+        } else {
+            MatVec.matvec(parallel, w.output(), hidden, out);
+        }
+    }
+
     private void classify() {
         int dim = config.dim();
         if (w.outputNorm() != null) Ops.layernorm(x, 0, x, 0, dim, w.outputNorm(), w.outputNormBias(), eps);

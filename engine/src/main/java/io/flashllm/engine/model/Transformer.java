@@ -227,6 +227,39 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         }
     }
 
+    /** Receives the logits after row {@code row} of a {@link #scoreRows} call (the buffer is reused for the next row). */
+    @FunctionalInterface
+    public interface RowLogits {
+        void accept(int row, float[] logits);
+    }
+
+    /**
+     * Runs {@code count} tokens as a prompt (keys and values into the cache) and hands over the next-token
+     * logits after each of them, the prompt's batched pass with the classifier applied to every row. For
+     * scoring a prompt; always on the CPU, as {@link #hiddenStates}.
+     */
+    public final void scoreRows(int[] tokens, int off, int count, int startPos, RowLogits each) {
+        if (count <= 0) throw new IllegalArgumentException("no tokens to run");
+        for (int i = 0; i < count; i++) checkStep(tokens[off + i], startPos + i, 1);
+        float[] hidden = new float[config.dim()];
+        ReentrantLock lock = model.lock();
+        lock.lock();
+        try {
+            for (int done = 0; done < count; ) {
+                int n = Math.min(MAX_BATCH, count - done);
+                stepBatch(tokens, off + done, n, startPos + done, false);
+                for (int b = 0; b < n; b++) {
+                    finalHidden(b, hidden, 0);
+                    classifyHidden(hidden, logits);
+                    each.accept(done + b, logits);
+                }
+                done += n;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * One token on the device into {@link #logits}. The first token at position 0 also runs on the CPU
      * and the two sets of logits must agree within {@link DeviceCheck#TOLERANCE}: otherwise the device
@@ -269,6 +302,9 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
      * {@code out} from {@code outOff} (dim values): the hidden state the classifier reads.
      */
     protected abstract void finalHidden(int row, float[] out, int outOff);
+
+    /** The classifier on a final hidden state (from {@link #finalHidden}) into {@code logits}. */
+    protected abstract void classifyHidden(float[] hidden, float[] logits);
 
     /**
      * Whether {@link #stepRows} runs several sequences' decode steps in one pass, so that their

@@ -2,6 +2,7 @@ package io.flashllm.server.http;
 
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.PromptLogprobs;
 
 /**
  * How one request's answer is written: OpenAI's JSON bodies and SSE chunks, or Ollama's JSON and NDJSON
@@ -18,6 +19,9 @@ interface AnswerWire {
      * when the wire is made.
      */
     String opening();
+
+    /** The prompt's own log-probabilities, before any token (echo with logprobs); kept for the answer. */
+    default void promptLogprobs(PromptLogprobs scores) {}
 
     /** The text to write for one generated token, or null when nothing goes out for it now. */
     String piece(GeneratedToken token);

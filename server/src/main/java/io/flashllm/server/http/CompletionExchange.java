@@ -3,6 +3,7 @@ package io.flashllm.server.http;
 import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.PromptLogprobs;
 import io.flashllm.engine.grammar.GrammarException;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -43,7 +44,7 @@ final class CompletionExchange implements JobListener, OpenRequest {
 
     /** Event loop: queues the job; false (and nothing written) when the queue is full. */
     boolean admit(long arrivalNanos) {
-        job = new InferenceJob(prepared.promptTokens(), prepared.params(), this, arrivalNanos);
+        job = new InferenceJob(prepared.promptTokens(), prepared.params(), prepared.scorePrompt(), this, arrivalNanos);
         HttpServerResponse resp = rc.response();
         if (!scheduler.submit(job)) return false;
         resp.closeHandler(v -> clientGone());
@@ -97,6 +98,11 @@ final class CompletionExchange implements JobListener, OpenRequest {
         if (req.stream() && ping != null && sink.nanosSinceLastWrite() >= pingIntervalNanos && !sink.send(ping)) {
             scheduler.cancel(job, CancelReason.SLOW_READER);
         }
+    }
+
+    @Override
+    public void onPromptLogprobs(PromptLogprobs scores) {
+        wire.promptLogprobs(scores);
     }
 
     @Override

@@ -13,6 +13,8 @@ final class InferenceJob {
     final SamplingParams params;
     /** Null for a generation. */
     final Embeddings embeddings;
+    /** A generation that first scores its prompt, showing this many alternatives a token; -1: it does not. */
+    final int scorePrompt;
     final JobListener listener;
     /** When the HTTP request arrived (System.nanoTime), so latencies include parsing and queueing. */
     final long arrivalNanos;
@@ -20,8 +22,13 @@ final class InferenceJob {
     private volatile CancelReason cancelReason;
 
     InferenceJob(int[] prompt, SamplingParams params, JobListener listener, long arrivalNanos) {
+        this(prompt, params, -1, listener, arrivalNanos);
+    }
+
+    InferenceJob(int[] prompt, SamplingParams params, int scorePrompt, JobListener listener, long arrivalNanos) {
         this.prompt = prompt;
         this.params = params;
+        this.scorePrompt = scorePrompt;
         this.embeddings = null;
         this.listener = listener;
         this.arrivalNanos = arrivalNanos;
@@ -31,6 +38,7 @@ final class InferenceJob {
     InferenceJob(Embeddings embeddings, JobListener listener, long arrivalNanos) {
         this.prompt = embeddings.inputs()[embeddings.inputs().length - 1];
         this.params = null;
+        this.scorePrompt = -1;
         this.embeddings = embeddings;
         this.listener = listener;
         this.arrivalNanos = arrivalNanos;

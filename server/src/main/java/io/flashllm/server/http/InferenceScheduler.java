@@ -319,6 +319,10 @@ final class InferenceScheduler implements AutoCloseable {
         TimingListener listener = new TimingListener(job);
         GenerationResult result;
         try {
+            if (job.scorePrompt >= 0) {
+                // The prompt runs from its start with every position's logits; the generation then reuses it.
+                job.listener.onPromptLogprobs(session.scorePrompt(job.prompt, job.scorePrompt, listener));
+            }
             result = session.generate(job.prompt, job.params, listener);
         } catch (Throwable t) {
             return unwound(job, t, "generation");

@@ -2,6 +2,7 @@ package io.flashllm.server.http;
 
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.PromptLogprobs;
 
 /**
  * What the HTTP side hears about one inference job. All calls except {@link #onCancelled} (which may
@@ -14,6 +15,9 @@ interface JobListener {
 
     /** Prompt processing progress (tokens done of total). */
     default void onPromptProgress(int done, int total) {}
+
+    /** The prompt's own log-probabilities, before any token, for a job that scores its prompt. */
+    default void onPromptLogprobs(PromptLogprobs scores) {}
 
     /** A generated token; may block (a slow reader) and returns false to stop generating. */
     boolean onToken(GeneratedToken token);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.PromptLogprobs;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -77,6 +78,15 @@ final class OpenAiFormat {
 
     /** The non-streaming response body. */
     ObjectNode full(GenerationResult r, String echoPrefix, List<GeneratedToken> tokens) {
+        return full(r, echoPrefix, tokens, null);
+    }
+
+    /**
+     * A whole answer; with {@code promptScores} (completions with echo and logprobs) the logprobs start with
+     * the prompt's own tokens, the first without a value (null), as OpenAI's legacy completions and
+     * llama.cpp answer them and as scoring clients (lm-eval) read them.
+     */
+    ObjectNode full(GenerationResult r, String echoPrefix, List<GeneratedToken> tokens, PromptLogprobs promptScores) {
         ObjectNode o = envelope(false);
         ObjectNode choice = F.objectNode();
         choice.put("index", 0);
@@ -93,7 +103,10 @@ final class OpenAiFormat {
         } else {
             choice.put("text", echoPrefix == null ? r.text() : echoPrefix + r.text());
         }
-        if (logprobs) {
+        if (logprobs && promptScores != null && !chat) {
+            choice.set("logprobs", withPrompt(r.promptTokens(), promptScores,
+                    logprobsOf(tokens, echoPrefix == null ? 0 : echoPrefix.length())));
+        } else if (logprobs) {
             choice.set("logprobs", logprobsOf(tokens, 0));
         } else {
             choice.putNull("logprobs");
@@ -228,6 +241,36 @@ final class OpenAiFormat {
                 off += t.text() == null ? 0 : t.text().length();
             }
         }
+        return lp;
+    }
+
+    /** The completions logprobs of the generated tokens, after the prompt's own. */
+    private ObjectNode withPrompt(int[] prompt, PromptLogprobs scores, ObjectNode generated) {
+        ObjectNode lp = F.objectNode();
+        ArrayNode toks = lp.putArray("tokens");
+        ArrayNode tokLps = lp.putArray("token_logprobs");
+        ArrayNode tops = lp.putArray("top_logprobs");
+        ArrayNode offsets = lp.putArray("text_offset");
+        int off = 0;
+        for (int i = 0; i < prompt.length; i++) {
+            String text = tokenText.apply(prompt[i]);
+            toks.add(text);
+            offsets.add(off);
+            off += text.length();
+            if (i == 0) {
+                tokLps.addNull();
+                tops.addNull();
+                continue;
+            }
+            tokLps.add(scores.logprobs()[i]);
+            ObjectNode top = F.objectNode();
+            for (int k = 0; k < scores.topIds()[i].length; k++) top.put(tokenText.apply(scores.topIds()[i][k]), scores.topLogprobs()[i][k]);
+            tops.add(top);
+        }
+        toks.addAll((ArrayNode) generated.get("tokens"));
+        tokLps.addAll((ArrayNode) generated.get("token_logprobs"));
+        tops.addAll((ArrayNode) generated.get("top_logprobs"));
+        offsets.addAll((ArrayNode) generated.get("text_offset"));
         return lp;
     }
 

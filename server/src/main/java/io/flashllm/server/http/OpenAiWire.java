@@ -2,6 +2,7 @@ package io.flashllm.server.http;
 
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.PromptLogprobs;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,6 +18,7 @@ final class OpenAiWire implements AnswerWire {
     /** With tools: streamed words stop where a call opens; the call goes out whole at the end. */
     private final HeldBack held;
     private int textOffset;
+    private PromptLogprobs promptScores;
 
     OpenAiWire(CompletionRequest req, OpenAiFormat format, String echoText) {
         this.req = req;
@@ -41,6 +43,11 @@ final class OpenAiWire implements AnswerWire {
         if (req.chat()) b.append(event(Json.write(format.roleChunk())));
         if (echoText != null && !echoText.isEmpty()) b.append(event(Json.write(format.textChunk(echoText, null, 0))));
         return b.toString();
+    }
+
+    @Override
+    public void promptLogprobs(PromptLogprobs scores) {
+        promptScores = scores;
     }
 
     @Override
@@ -78,7 +85,7 @@ final class OpenAiWire implements AnswerWire {
 
     @Override
     public String whole(GenerationResult result) {
-        return Json.write(format.full(result, echoText, kept));
+        return Json.write(format.full(result, echoText, kept, promptScores));
     }
 
     @Override

@@ -67,6 +67,6 @@ final class PromptPreparer {
                 req.repetitionPenalty(), REPETITION_WINDOW, req.presencePenalty(), req.frequencyPenalty(),
                 req.seed(), maxTokens, req.stop(), req.logprobs() ? req.topLogprobs() : 0, req.logitBias(),
                 req.grammar());
-        return new Prepared(tokens, params, echo);
+        return new Prepared(tokens, params, echo, req.echo() && req.logprobs() ? req.topLogprobs() : -1);
     }
 }

@@ -111,8 +111,8 @@ final class RequestParser {
                 throw ApiError.invalid("prompt", "invalid_type",
                         "'prompt' must be a string, an array of one string, an array of token ids, or an array of one such array");
             }
-            if (echo && logprobs) {
-                throw ApiError.unsupported("echo", "echo together with logprobs is not supported");
+            if (echo && logprobs && stream != null && stream) {
+                throw ApiError.unsupported("echo", "echo with logprobs (the prompt's own log-probabilities) is served without stream");
             }
         }
 

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * /v1/embeddings, /api/embed and /api/embeddings on a real server over the real engine, each answer
  * against the engine's own session embedding of the same tokens normalized here; the engine's
- * embeddings are checked against the reference forward pass in the engine's EmbeddingTest.
+ * embeddings are checked against the reference forward pass in the engine's EmbedAndScoreTest.
  */
 class EmbeddingsApiTest {
     static final String SKY = "Why is the sky blue?";

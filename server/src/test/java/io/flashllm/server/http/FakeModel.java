@@ -159,6 +159,23 @@ final class FakeModel implements InferenceModel {
                     t1 - t0, System.nanoTime() - t1);
         }
 
+        /** Every prompt token scores -0.5, with itself as the only alternative shown. */
+        @Override
+        public io.flashllm.engine.api.PromptLogprobs scorePrompt(int[] prompt, int topN, GenerationListener listener) {
+            float[] lps = new float[prompt.length];
+            int[][] ids = new int[prompt.length][];
+            float[][] tops = new float[prompt.length][];
+            lps[0] = Float.NaN;
+            for (int i = 1; i < prompt.length; i++) {
+                lps[i] = -0.5f;
+                ids[i] = topN > 0 ? new int[] {prompt[i]} : new int[0];
+                tops[i] = topN > 0 ? new float[] {-0.5f} : new float[0];
+            }
+            if (listener != null) listener.onPromptProgress(prompt.length, prompt.length);
+            cached = prompt.clone();
+            return new io.flashllm.engine.api.PromptLogprobs(lps, ids, tops);
+        }
+
         @Override
         public float[] embed(int[] tokens, io.flashllm.engine.api.Pooling pooling, GenerationListener listener) {
             if (closed) throw new IllegalStateException("session closed");

@@ -129,4 +129,46 @@ class RealEngineTest {
         assertTrue(TestServer.eventually(3_000, () -> tiny.server().server.running() == 0));
         assertEquals(200, tiny.server().post("/v1/completions", "{\"prompt\":\"Hi\",\"max_tokens\":2}").statusCode());
     }
+    /**
+     * lm-eval's log-likelihood request (local-completions, tokenized): the prompt's own log-probabilities
+     * come back first, the first without a value, each as the engine scores it (the engine's scores are
+     * checked against the reference forward pass in EmbedAndScoreTest), then the one generated token's.
+     */
+    @Test
+    void echoWithLogprobsScoresThePromptAsLmEvalReadsIt() throws Exception {
+        int[] prompt = tiny.model().tokenize("The quick brown fox jumps over", true);
+        StringBuilder ids = new StringBuilder();
+        for (int t : prompt) ids.append(ids.isEmpty() ? "" : ",").append(t);
+        JsonNode r = TestServer.json(tiny.server().post("/v1/completions", "{\"model\":\"tiny-llama\",\"prompt\":[[" + ids
+                + "]],\"temperature\":0,\"max_tokens\":1,\"logprobs\":1,\"seed\":1234,\"echo\":true}"));
+        JsonNode lp = r.get("choices").get(0).get("logprobs");
+        JsonNode values = lp.get("token_logprobs");
+        assertEquals(prompt.length + 1, values.size(), lp.toString());
+        assertTrue(values.get(0).isNull());
+        assertTrue(lp.get("top_logprobs").get(0).isNull());
+        io.flashllm.engine.api.PromptLogprobs expected;
+        try (io.flashllm.engine.api.Session s = tiny.model().openSession(256)) {
+            expected = s.scorePrompt(prompt, 1, null);
+        }
+        for (int i = 1; i < prompt.length; i++) {
+            assertEquals(expected.logprobs()[i], values.get(i).floatValue(), 1e-4, "prompt token " + i);
+            JsonNode top = lp.get("top_logprobs").get(i);
+            assertEquals(1, top.size());
+            assertEquals(tiny.model().detokenize(new int[] {expected.topIds()[i][0]}), top.fieldNames().next());
+            assertEquals(tiny.model().detokenize(new int[] {prompt[i]}), lp.get("tokens").get(i).asText());
+        }
+        // The generated token, greedy: its own log-probability is the best one shown.
+        JsonNode lastTop = lp.get("top_logprobs").get(prompt.length);
+        assertEquals(lastTop.elements().next().floatValue(), values.get(prompt.length).floatValue(), 1e-6);
+        String text = r.get("choices").get(0).get("text").asText();
+        assertTrue(text.startsWith(tiny.model().detokenize(prompt)), text);
+        assertEquals(prompt.length - 1, r.get("usage").get("prompt_tokens_details").get("cached_tokens").asInt(),
+                "the generation reused the scored prompt");
+
+        HttpResponse<String> streamed = tiny.server().post("/v1/completions",
+                "{\"prompt\":\"x\",\"echo\":true,\"logprobs\":1,\"stream\":true}");
+        assertEquals(400, streamed.statusCode());
+        assertEquals("echo with logprobs (the prompt's own log-probabilities) is served without stream",
+                TestServer.json(streamed).get("error").get("message").asText());
+    }
 }

@@ -6,6 +6,7 @@ import io.flashllm.engine.api.GenerationListener;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.Pooling;
+import io.flashllm.engine.api.PromptLogprobs;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
 import io.flashllm.engine.model.KvCacheType;
@@ -37,8 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Session embeddings against the plain reference forward pass's final hidden states, pooled by hand. */
-class EmbeddingTest {
+/** Session embeddings and prompt scores against the plain reference forward pass (its final hidden states pooled by hand, its logits). */
+class EmbedAndScoreTest {
     static final int CONTEXT = 160;
     static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2).withKvCacheType(KvCacheType.F32)
             .withMaxContext(CONTEXT);
@@ -90,6 +91,37 @@ class EmbeddingTest {
             // A one-token input is all three.
             int[] one = {toks[0]};
             assertClose(hidden[0], s.embed(one, Pooling.MEAN, null), label + " one token");
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("models")
+    void scoringAPromptMatchesTheReferenceLogits(String label, TinySpec tiny) throws Exception {
+        TinySpec spec = withContext(tiny, CONTEXT);
+        Path file = new TinyModels(spec).writeGguf(dir.resolve(label + ".gguf"), TestVocab.spm(spec.vocab()));
+        int[] toks = tokens(100, spec.vocab());
+        float[][] logits;
+        try (GgufFile gguf = GgufFile.open(file)) {
+            logits = new ReferenceForward(spec, gguf::tensor).run(toks);
+        }
+        try (InferenceModel model = ModelLoader.load(file, OPTIONS); Session s = model.openSession(CONTEXT)) {
+            PromptLogprobs scores = s.scorePrompt(toks, 3, null);
+            assertTrue(Float.isNaN(scores.logprobs()[0]));
+            for (int i = 1; i < toks.length; i++) {
+                float[] row = logits[i - 1];
+                double max = Double.NEGATIVE_INFINITY, sum = 0;
+                for (float x : row) max = Math.max(max, x);
+                for (float x : row) sum += Math.exp(x - max);
+                double expected = row[toks[i]] - max - Math.log(sum);
+                assertEquals(expected, scores.logprobs()[i], 2e-3 * (1 + Math.abs(expected)), label + " position " + i);
+                int best = 0;
+                for (int v = 1; v < row.length; v++) if (row[v] > row[best]) best = v;
+                assertEquals(3, scores.topIds()[i].length);
+                assertEquals(row[best] - max - Math.log(sum), scores.topLogprobs()[i][0], 2e-3 * (1 + Math.abs(row[best] - max)),
+                        label + " best at " + i);
+            }
+            // The cache holds the prompt: generating from it runs only the last token again.
+            assertEquals(toks.length - 1, s.reusablePrefix(toks));
         }
     }
 
