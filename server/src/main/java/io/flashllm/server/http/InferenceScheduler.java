@@ -320,10 +320,17 @@ final class InferenceScheduler implements AutoCloseable {
         GenerationResult result;
         try {
             if (job.scorePrompt >= 0) {
-                // The prompt runs from its start with every position's logits; the generation then reuses it.
+                // The prompt runs from its start with every position's logits; the generation then reuses it, so
+                // the answer counts the prompt as run (nothing cached) and its time as the prompt's.
+                long scoring = System.nanoTime();
                 job.listener.onPromptLogprobs(session.scorePrompt(job.prompt, job.scorePrompt, listener));
+                scoring = System.nanoTime() - scoring;
+                GenerationResult r = session.generate(job.prompt, job.params, listener);
+                result = new GenerationResult(r.promptTokens(), 0, r.tokens(), r.text(), r.finishReason(),
+                        scoring + r.promptNanos(), r.generationNanos());
+            } else {
+                result = session.generate(job.prompt, job.params, listener);
             }
-            result = session.generate(job.prompt, job.params, listener);
         } catch (Throwable t) {
             return unwound(job, t, "generation");
         }
