@@ -209,22 +209,9 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
      * device backend the device's own cache does not hold these positions.
      */
     public final void hiddenStates(int[] tokens, int off, int count, int startPos, float[] hidden) {
-        if (count <= 0) throw new IllegalArgumentException("no tokens to run");
         int dim = config.dim();
         if (hidden.length < (long) count * dim) throw new IllegalArgumentException("room for fewer than " + count + " rows");
-        for (int i = 0; i < count; i++) checkStep(tokens[off + i], startPos + i, 1);
-        ReentrantLock lock = model.lock();
-        lock.lock();
-        try {
-            for (int done = 0; done < count; ) {
-                int n = Math.min(MAX_BATCH, count - done);
-                stepBatch(tokens, off + done, n, startPos + done, false);
-                for (int b = 0; b < n; b++) finalHidden(b, hidden, (done + b) * dim);
-                done += n;
-            }
-        } finally {
-            lock.unlock();
-        }
+        passAsPrompt(tokens, off, count, startPos, (b, row) -> finalHidden(b, hidden, row * dim));
     }
 
     /** Receives the logits after row {@code row} of a {@link #scoreRows} call (the buffer is reused for the next row). */
@@ -239,20 +226,30 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
      * scoring a prompt; always on the CPU, as {@link #hiddenStates}.
      */
     public final void scoreRows(int[] tokens, int off, int count, int startPos, RowLogits each) {
+        float[] hidden = new float[config.dim()];
+        passAsPrompt(tokens, off, count, startPos, (b, row) -> {
+            finalHidden(b, hidden, 0);
+            classifyHidden(hidden, logits);
+            each.accept(row, logits);
+        });
+    }
+
+    /** What is done with each row after its batch's pass: its place in the batch, and in the call. */
+    private interface AfterRow {
+        void accept(int batchRow, int row);
+    }
+
+    /** The tokens through every layer as a prompt, on the CPU under the model's lock, {@link #MAX_BATCH} at a time. */
+    private void passAsPrompt(int[] tokens, int off, int count, int startPos, AfterRow each) {
         if (count <= 0) throw new IllegalArgumentException("no tokens to run");
         for (int i = 0; i < count; i++) checkStep(tokens[off + i], startPos + i, 1);
-        float[] hidden = new float[config.dim()];
         ReentrantLock lock = model.lock();
         lock.lock();
         try {
             for (int done = 0; done < count; ) {
                 int n = Math.min(MAX_BATCH, count - done);
                 stepBatch(tokens, off + done, n, startPos + done, false);
-                for (int b = 0; b < n; b++) {
-                    finalHidden(b, hidden, 0);
-                    classifyHidden(hidden, logits);
-                    each.accept(done + b, logits);
-                }
+                for (int b = 0; b < n; b++) each.accept(b, done + b);
                 done += n;
             }
         } finally {
