@@ -680,16 +680,12 @@ public final class BundleFeedForward implements BatchedFeedForward {
         long waited = finishPrefetch(L);
         long t0 = System.nanoTime();
         int mark = ++L.epoch;
-        int union = 0;
-        boolean gateKnown = false;
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(x, b * dim, xTok, 0, dim);
-            Selection sel = L.selection;
-            sel.clear();
-            selector.select(layer, xTok, sel);
+        batchUnion = 0;
+        batchGateKnown = false;
+        selector.selectBatch(layer, x, batch, xTok, gateBatch, L.selection, (b, sel) -> {
             if (sel.gateKnown()) {
                 System.arraycopy(sel.gatePre(), 0, gateBatch[b], 0, n);
-                gateKnown = true;
+                batchGateKnown = true;
             }
             int[] ids = sel.neurons();
             for (int i = 0; i < sel.count(); i++) {
@@ -697,12 +693,16 @@ public final class BundleFeedForward implements BatchedFeedForward {
                 if (L.stamp[id] != mark) {
                     L.stamp[id] = mark;
                     batchUses[id] = 1;
-                    union++;
+                    batchUnion++;
                 } else {
                     batchUses[id]++;
                 }
             }
-        }
+        });
+        int union = batchUnion;
+        boolean gateKnown = batchGateKnown;
+        // The last token's input: what the read-ahead of the next layer guesses from, and the misses' stream uses.
+        System.arraycopy(x, (batch - 1) * dim, xTok, 0, dim);
         NeuronCache cache = L.cache;
         if (union > cache.capacity() - cache.hotCount()) {
             long t1 = System.nanoTime();
@@ -1070,6 +1070,10 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (batchGate != null) return batchGate;
         return L.selection.gateKnown() ? L.selection.gatePre() : null;
     }
+
+    /** A batch's union of selected neurons and whether its gate values are known, while it is selected. */
+    private int batchUnion;
+    private boolean batchGateKnown;
 
     /** Set while {@link #forwardBatch} computes one token of a batch. */
     private float[] batchGate;

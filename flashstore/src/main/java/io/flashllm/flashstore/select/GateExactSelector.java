@@ -64,6 +64,59 @@ public final class GateExactSelector implements ChunkedSelector {
         out.markGateKnown();
     }
 
+    /**
+     * Row ranges of the gate a batch's product runs in: each range's values for the whole batch land in
+     * the caller's per-row gate arrays, so the batch's own scratch is one range's worth (1,024 neurons x 64
+     * rows, 256 KiB). A whole layer at once (8,192 x 64 values, 2 MiB, and 1.5 MiB more of the product's
+     * scratch) pushed the capped run's 48 MiB heap into collecting without end (docs/benchmarks.md §4,
+     * session 35); 16-row slices of the batch with their own copies (640 KiB) still tipped it now and then.
+     */
+    static final int BATCH_RANGES = 8;
+    private WeightTensor[][] batchGates = new WeightTensor[0][];
+    private float[] rangeOut = new float[0];
+
+    /** The gate times the whole batch, range of neurons by range, then each row's firing neurons from its values. */
+    @Override
+    public void selectBatch(int layer, float[] x, int batch, float[] row, float[][] gateRows, Selection out,
+                            RowSelected each) {
+        WeightTensor[] views = batchViews(layer);
+        int n = gates.get(layer).rows();
+        for (int c = 0; c < views.length; c++) {
+            int from = ChunkedSelector.chunkStart(n, c, views.length);
+            int rows = views[c].rows();
+            if (rows == 0) continue;
+            if (rangeOut.length < batch * rows) rangeOut = new float[batch * rows];
+            MatVec.matmul(parallel, views[c], x, batch, rangeOut);
+            for (int b = 0; b < batch; b++) System.arraycopy(rangeOut, b * rows, gateRows[b], from, rows);
+        }
+        for (int b = 0; b < batch; b++) {
+            out.clear();
+            float[] pre = out.gatePre();
+            System.arraycopy(gateRows[b], 0, pre, 0, n);
+            addFiring(pre, 0, n, out);
+            out.markGateKnown();
+            each.accept(b, out);
+        }
+    }
+
+    private WeightTensor[] batchViews(int layer) {
+        if (batchGates.length != gates.size()) batchGates = new WeightTensor[gates.size()][];
+        WeightTensor[] v = batchGates[layer];
+        if (v == null) {
+            WeightTensor g = gates.get(layer);
+            int n = g.rows();
+            long rb = g.rowBytes();
+            v = new WeightTensor[BATCH_RANGES];
+            for (int c = 0; c < BATCH_RANGES; c++) {
+                int from = ChunkedSelector.chunkStart(n, c, BATCH_RANGES), to = ChunkedSelector.chunkStart(n, c + 1, BATCH_RANGES);
+                v[c] = new WeightTensor(g.name() + "[" + from + ":" + to + "]", g.type(), new long[]{g.cols(), to - from},
+                        g.data().asSlice(from * rb, (to - from) * rb));
+            }
+            batchGates[layer] = v;
+        }
+        return v;
+    }
+
     /** Adds neurons {@code first + j} whose activation of {@code pre[j]} is non-zero, j in [0, rows). */
     private void addFiring(float[] pre, int first, int rows, Selection out) {
         for (int j = 0; j < rows; j++) {

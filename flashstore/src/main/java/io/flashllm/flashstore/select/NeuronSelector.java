@@ -14,6 +14,29 @@ public interface NeuronSelector {
      */
     void select(int layer, float[] x, Selection out);
 
+    /** Called after each row of a {@link #selectBatch}, the row's selection in hand. */
+    @FunctionalInterface
+    interface RowSelected {
+        void accept(int row, Selection selection);
+    }
+
+    /**
+     * The selections of {@code batch} rows of {@code x} ({@code row.length} wide each, row-major), handed to
+     * {@code each} in row order; {@code out} is cleared before each row and reused, {@code row} is scratch,
+     * and {@code gateRows[b]} (one value per neuron) may be used to hold row b's gate values. The default
+     * selects row by row; a selector whose work is one product over the layer's gate does the whole batch
+     * as matrix products, each weight read once for the batch instead of once a row.
+     */
+    default void selectBatch(int layer, float[] x, int batch, float[] row, float[][] gateRows, Selection out,
+                             RowSelected each) {
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(x, b * row.length, row, 0, row.length);
+            out.clear();
+            select(layer, row, out);
+            each.accept(b, out);
+        }
+    }
+
     /**
      * True when every selection carries every neuron's gate value ({@link Selection#gateKnown()}), so
      * the FFN passes over a cached neuron the token does not need without reading its row: keeping

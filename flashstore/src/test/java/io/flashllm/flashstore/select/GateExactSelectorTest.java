@@ -43,6 +43,50 @@ class GateExactSelectorTest {
     }
 
     /**
+     * A batch's selections, from one matrix product, are each row's own: the gate values within rounding
+     * of the row's product, the firing neurons the same wherever a value is not within rounding of the
+     * threshold; the rows come in order and the default (row by row) agrees too.
+     */
+    @Test
+    void aBatchSelectsEachRowAsItsOwnProductDoes() {
+        int rows = 256, cols = 64, batch = 37;
+        float threshold = 0.1f;
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(5);
+            MemorySegment data = arena.allocate((long) rows * cols * 4, 64);
+            for (int i = 0; i < rows * cols; i++) data.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextGaussian());
+            WeightTensor gate = new WeightTensor("gate", GgmlType.F32, new long[]{cols, rows}, data);
+            FfnActivation act = new FfnActivation(FfnActivation.Kind.GATED_RELU, threshold);
+            GateExactSelector s = new GateExactSelector(List.of(gate), act);
+            NeuronSelector rowByRow = new NeuronSelector() {
+                @Override public String name() { return "row-by-row"; }
+                @Override public void select(int layer, float[] x, Selection out) { s.select(layer, x, out); }
+                @Override public boolean needsResidentGate() { return true; }
+            };
+            float[] x = new float[batch * cols];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            for (NeuronSelector sel : new NeuronSelector[] {s, rowByRow}) {
+                List<Integer> seen = new java.util.ArrayList<>();
+                float[][] gateRows = new float[batch][rows];
+                sel.selectBatch(0, x, batch, new float[cols], gateRows, new Selection(rows), (b, got) -> {
+                    seen.add(b);
+                    Selection own = new Selection(rows);
+                    s.select(0, Arrays.copyOfRange(x, b * cols, (b + 1) * cols), own);
+                    assertTrue(got.gateKnown());
+                    for (int j = 0; j < rows; j++) {
+                        assertEquals(own.gatePre()[j], got.gatePre()[j], 1e-4f, sel.name() + " row " + b + " gate " + j);
+                        boolean ownFires = Arrays.binarySearch(own.neurons(), 0, own.count(), j) >= 0;
+                        boolean gotFires = Arrays.binarySearch(got.neurons(), 0, got.count(), j) >= 0;
+                        if (Math.abs(own.gatePre()[j] - threshold) > 1e-4f) assertEquals(ownFires, gotFires, sel.name() + " row " + b + " neuron " + j);
+                    }
+                });
+                assertEquals(batch, seen.size());
+                for (int b = 0; b < batch; b++) assertEquals(b, seen.get(b));
+            }
+        }
+    }
+
+    /**
      * The guess at layer 1 is layer 1's gate times layer 0's FFN input re-scaled by the two layers'
      * norm weights (a zero weight in layer 0 drops that input), with the neurons it says fire; no
      * guess without norms or for layer 0.
