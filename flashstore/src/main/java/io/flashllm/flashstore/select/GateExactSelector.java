@@ -101,18 +101,19 @@ public final class GateExactSelector implements ChunkedSelector {
 
     private WeightTensor[] batchViews(int layer) {
         if (batchGates.length != gates.size()) batchGates = new WeightTensor[gates.size()][];
-        WeightTensor[] v = batchGates[layer];
-        if (v == null) {
-            WeightTensor g = gates.get(layer);
-            int n = g.rows();
-            long rb = g.rowBytes();
-            v = new WeightTensor[BATCH_RANGES];
-            for (int c = 0; c < BATCH_RANGES; c++) {
-                int from = ChunkedSelector.chunkStart(n, c, BATCH_RANGES), to = ChunkedSelector.chunkStart(n, c + 1, BATCH_RANGES);
-                v[c] = new WeightTensor(g.name() + "[" + from + ":" + to + "]", g.type(), new long[]{g.cols(), to - from},
-                        g.data().asSlice(from * rb, (to - from) * rb));
-            }
-            batchGates[layer] = v;
+        if (batchGates[layer] == null) batchGates[layer] = rangeViews(gates.get(layer), BATCH_RANGES);
+        return batchGates[layer];
+    }
+
+    /** {@code ranges} views of consecutive rows of {@code g}, split as {@link ChunkedSelector#chunkStart} splits them. */
+    private static WeightTensor[] rangeViews(WeightTensor g, int ranges) {
+        int n = g.rows();
+        long rb = g.rowBytes();
+        WeightTensor[] v = new WeightTensor[ranges];
+        for (int c = 0; c < ranges; c++) {
+            int from = ChunkedSelector.chunkStart(n, c, ranges), to = ChunkedSelector.chunkStart(n, c + 1, ranges);
+            v[c] = new WeightTensor(g.name() + "[" + from + ":" + to + "]", g.type(), new long[]{g.cols(), to - from},
+                    g.data().asSlice(from * rb, (to - from) * rb));
         }
         return v;
     }
@@ -147,16 +148,8 @@ public final class GateExactSelector implements ChunkedSelector {
         if (chunkGates.length != gates.size()) chunkGates = new WeightTensor[gates.size()][];
         WeightTensor[] v = chunkGates[layer];
         if (v != null && v.length == chunks) return v;
-        WeightTensor g = gates.get(layer);
-        int n = g.rows();
-        long rb = g.rowBytes();
-        v = new WeightTensor[chunks];
-        for (int c = 0; c < chunks; c++) {
-            int from = ChunkedSelector.chunkStart(n, c, chunks), to = ChunkedSelector.chunkStart(n, c + 1, chunks);
-            v[c] = new WeightTensor(g.name() + "[" + from + ":" + to + "]", g.type(), new long[]{g.cols(), to - from},
-                    g.data().asSlice(from * rb, (to - from) * rb));
-            if (chunkPre.length < to - from) chunkPre = new float[to - from];
-        }
+        v = rangeViews(gates.get(layer), chunks);
+        for (WeightTensor range : v) if (chunkPre.length < range.rows()) chunkPre = new float[range.rows()];
         chunkGates[layer] = v;
         return v;
     }
