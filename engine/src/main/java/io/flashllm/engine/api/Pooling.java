@@ -32,6 +32,11 @@ public enum Pooling {
         };
     }
 
+    /** The pooling to use: the one asked for, else the one the model declares, else the last token's. */
+    public static Pooling resolve(Pooling asked, Pooling declared) {
+        return asked != null ? asked : declared != null ? declared : LAST;
+    }
+
     /** mean, cls or last, any case. */
     public static Pooling parse(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {

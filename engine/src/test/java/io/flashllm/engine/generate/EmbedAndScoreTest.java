@@ -208,6 +208,9 @@ class EmbedAndScoreTest {
         assertEquals(Pooling.CLS, Pooling.declaredIn(Map.of("general.architecture", "qwen2", "qwen2.pooling_type", 2L)));
         assertNull(Pooling.declaredIn(Map.of("general.architecture", "qwen2", "llama.pooling_type", 1)));
         assertNull(Pooling.declaredIn(null));
+        assertEquals(Pooling.MEAN, Pooling.resolve(Pooling.MEAN, Pooling.CLS), "asked for wins");
+        assertEquals(Pooling.CLS, Pooling.resolve(null, Pooling.CLS), "then the model's");
+        assertEquals(Pooling.LAST, Pooling.resolve(null, null), "then the last token's");
     }
 
     static void assertClose(float[] expected, float[] actual, String what) {

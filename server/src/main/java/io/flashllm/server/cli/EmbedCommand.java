@@ -85,7 +85,7 @@ public final class EmbedCommand implements Callable<Integer> {
         if (path == null) throw new CliErrors.UsageException("--model is required");
         long t0 = System.nanoTime();
         try (InferenceModel m = model.load(path)) {
-            Pooling use = chosen != null ? chosen : m.declaredPooling() != null ? m.declaredPooling() : Pooling.LAST;
+            Pooling use = Pooling.resolve(chosen, m.declaredPooling());
             int ctx = model.contextFor(m);
             float[][] vectors = new float[texts.size()][];
             int[] counts = new int[texts.size()];

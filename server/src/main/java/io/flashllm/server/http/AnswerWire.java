@@ -13,11 +13,7 @@ interface AnswerWire {
     /** The Content-Type of a streamed answer. */
     String streamContentType();
 
-    /**
-     * What a stream starts with, right after its head ("" for nothing). Called on the event loop after the
-     * job is queued, so the slot's thread may be in {@link #piece} already: state they share is set up
-     * when the wire is made.
-     */
+    /** What a stream starts with, right after its head ("" for nothing); called once, before the job is queued. */
     String opening();
 
     /** The prompt's own log-probabilities, before any token (echo with logprobs); kept for the answer. */

@@ -46,24 +46,25 @@ final class CompletionExchange implements JobListener, OpenRequest {
     boolean admit(long arrivalNanos) {
         job = new InferenceJob(prepared.promptTokens(), prepared.params(), prepared.scorePrompt(), this, arrivalNanos);
         HttpServerResponse resp = rc.response();
+        // Made before the job is queued: from then on the slot's thread may be in wire.piece().
+        String opening = req.stream() ? wire.opening() : "";
         if (!scheduler.submit(job)) return false;
         resp.closeHandler(v -> clientGone());
         if (resp.closed()) {
             clientGone();
             return true;
         }
-        if (req.stream()) beginStream(resp);
+        if (req.stream()) beginStream(resp, opening);
         return true;
     }
 
-    private void beginStream(HttpServerResponse resp) {
+    private void beginStream(HttpServerResponse resp, String opening) {
         resp.setStatusCode(200)
                 .putHeader("Content-Type", wire.streamContentType())
                 .putHeader("Cache-Control", "no-cache")
                 .putHeader("X-Accel-Buffering", "no")
                 .setChunked(true);
         resp.writeHead();
-        String opening = wire.opening();
         if (!opening.isEmpty()) sink.writeNow(opening);
         // Keeps proxies and clients from timing out while the request waits for a slot or its prompt runs.
         String ping = wire.ping();

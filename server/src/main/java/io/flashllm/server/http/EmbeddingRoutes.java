@@ -69,10 +69,7 @@ final class EmbeddingRoutes {
 
     /** --pooling when given, else what the model declares, else the last token's (see {@link Pooling}). */
     static Pooling pooling(ServerConfig config, ModelState s) {
-        Pooling configured = config.pooling();
-        if (configured != null) return configured;
-        Pooling declared = s.model().declaredPooling();
-        return declared != null ? declared : Pooling.LAST;
+        return Pooling.resolve(config.pooling(), s.model().declaredPooling());
     }
 
     private void start(RoutingContext ctx, EmbeddingRequest req, EmbeddingRequest.Api api, String model,

@@ -70,14 +70,21 @@ final class InfoRoutes {
         return m;
     }
 
-    void models(RoutingContext ctx) {
+    /** The model's state, or null after answering that there is none (yet) to describe. */
+    private ModelState loaded(RoutingContext ctx) {
         ModelState s = state.get();
         try {
             ApiServer.requireModel(s);
+            return s;
         } catch (ApiError e) {
             Responses.error(ctx, e);
-            return;
+            return null;
         }
+    }
+
+    void models(RoutingContext ctx) {
+        ModelState s = loaded(ctx);
+        if (s == null) return;
         ObjectNode o = F.objectNode();
         o.put("object", "list");
         o.putArray("data").add(modelJson(s));
@@ -85,13 +92,8 @@ final class InfoRoutes {
     }
 
     void model(RoutingContext ctx) {
-        ModelState s = state.get();
-        try {
-            ApiServer.requireModel(s);
-        } catch (ApiError e) {
-            Responses.error(ctx, e);
-            return;
-        }
+        ModelState s = loaded(ctx);
+        if (s == null) return;
         String id = ctx.pathParam("id");
         if (!s.modelIds().contains(id)) {
             Responses.error(ctx, ApiError.modelNotFound(404, id));
@@ -105,13 +107,8 @@ final class InfoRoutes {
      * /completion endpoint (which llama.cpp's web UI and scripts read before they send requests).
      */
     void props(RoutingContext ctx) {
-        ModelState s = state.get();
-        try {
-            ApiServer.requireModel(s);
-        } catch (ApiError e) {
-            Responses.error(ctx, e);
-            return;
-        }
+        ModelState s = loaded(ctx);
+        if (s == null) return;
         ObjectNode o = F.objectNode();
         ObjectNode settings = o.putObject("default_generation_settings");
         settings.put("n_ctx", s.contextLength());

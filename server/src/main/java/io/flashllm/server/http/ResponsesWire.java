@@ -26,11 +26,6 @@ final class ResponsesWire implements AnswerWire {
     private final StringBuilder streamed = new StringBuilder();
     private int sequence;
     private boolean messageOpen;
-    /**
-     * Made here, on the event loop before the job is queued: opening() is called after, when the slot's
-     * thread may already be numbering the first pieces' events.
-     */
-    private final String opening;
 
     ResponsesWire(CompletionRequest req, String id, long createdAt, String model, JsonNode echo) {
         this.req = req;
@@ -40,7 +35,6 @@ final class ResponsesWire implements AnswerWire {
         this.model = model;
         this.echo = echo;
         this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
-        this.opening = req.stream() ? started() : "";
     }
 
     @Override
@@ -48,13 +42,9 @@ final class ResponsesWire implements AnswerWire {
         return "text/event-stream; charset=utf-8";
     }
 
+    /** response.created and response.in_progress, the stream's first two events. */
     @Override
     public String opening() {
-        return opening;
-    }
-
-    /** response.created and response.in_progress, the stream's first two events. */
-    private String started() {
         ObjectNode r = response("in_progress");
         r.putArray("output");
         r.putNull("usage");
