@@ -9,6 +9,12 @@ public enum Architecture {
     LLAMA,
     /** Llama graph plus biases on the q/k/v projections; llama.cpp rotates it half-split (NEOX). */
     QWEN2,
+    /**
+     * Qwen3: the Llama graph (no biases by default) with each query and key head RMS-normalized by its
+     * own learned gain before the rotation; rotated half-split like Qwen2. Its head width is set
+     * apart from dim / heads (Qwen3 0.6B: 16 heads of 128 on a 1,024-wide residual stream).
+     */
+    QWEN3,
     /** OPT: LayerNorm with bias, learned positions, biases everywhere, an ungated ReLU FFN. */
     OPT;
 

@@ -32,9 +32,10 @@ public final class GgufConfigs {
         Architecture arch = switch (archName) {
             case "llama", "mistral" -> Architecture.LLAMA;
             case "qwen2" -> Architecture.QWEN2;
+            case "qwen3" -> Architecture.QWEN3;
             case "opt" -> Architecture.OPT;
             default -> throw new ModelFileException(file, "architecture '" + archName
-                    + "' is not supported (flashllm runs llama, mistral, qwen2 and opt)");
+                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3 and opt)");
         };
         String p = archName + ".";
         String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
@@ -85,7 +86,7 @@ public final class GgufConfigs {
         }
         // Older files name the same factor rope.scale_linear.
         if (md.has(p + "rope.scale_linear") && scaling.equals("none")) linear = md.real(p + "rope.scale_linear", 1f);
-        RopeStyle style = arch == Architecture.QWEN2 ? RopeStyle.HALF_SPLIT : RopeStyle.INTERLEAVED;
+        RopeStyle style = arch == Architecture.LLAMA ? RopeStyle.INTERLEAVED : RopeStyle.HALF_SPLIT;
         return new RopeConfig(style, theta, rotDim, linear, null);
     }
 

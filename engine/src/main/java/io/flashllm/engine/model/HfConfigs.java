@@ -9,7 +9,7 @@ import java.util.Locale;
 
 /**
  * Reads a {@link ModelConfig} from a Hugging Face {@code config.json}: LlamaForCausalLM,
- * MistralForCausalLM, Qwen2ForCausalLM (with {@code hidden_act} silu, relu or fatrelu, the FATReLU
+ * MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM (with {@code hidden_act} silu, relu or fatrelu, the FATReLU
  * threshold in {@code hidden_act_param} as ProSparse writes it, or {@code fatrelu_threshold}) and
  * OPTForCausalLM. HF weights rotate half-split, so every RoPE here is {@link RopeStyle#HALF_SPLIT}.
  */
@@ -22,13 +22,15 @@ public final class HfConfigs {
         Architecture arch = switch (modelType) {
             case "llama", "mistral" -> Architecture.LLAMA;
             case "qwen2" -> Architecture.QWEN2;
+            case "qwen3" -> Architecture.QWEN3;
             case "opt" -> Architecture.OPT;
             default -> switch (archClass) {
                 case "LlamaForCausalLM", "MistralForCausalLM" -> Architecture.LLAMA;
                 case "Qwen2ForCausalLM" -> Architecture.QWEN2;
+                case "Qwen3ForCausalLM" -> Architecture.QWEN3;
                 case "OPTForCausalLM" -> Architecture.OPT;
                 default -> throw new ModelFileException(file, "model type '" + modelType + "' ("
-                        + archClass + ") is not supported (llama, mistral, qwen2 and opt are)");
+                        + archClass + ") is not supported (llama, mistral, qwen2, qwen3 and opt are)");
             };
         };
         String name = text(config, "_name_or_path", "");
@@ -62,9 +64,9 @@ public final class HfConfigs {
         String act = text(c, "hidden_act", "silu").toLowerCase(Locale.ROOT);
         float threshold = (float) doubleOr(c, "hidden_act_param", doubleOr(c, "fatrelu_threshold", 0, file), file);
         FfnActivation activation = Activations.parse(act, threshold, true, file);
-        // Mistral v0.1 attends within a window; Qwen2 names one too but uses it only when asked to.
+        // Mistral v0.1 attends within a window; Qwen2 and Qwen3 name one too but use it only when asked to.
         int window = 0;
-        boolean windowed = arch == Architecture.QWEN2 ? c.path("use_sliding_window").asBoolean(false) : true;
+        boolean windowed = arch == Architecture.LLAMA || c.path("use_sliding_window").asBoolean(false);
         if (windowed && c.hasNonNull("sliding_window")) window = intOr(c, "sliding_window", 0, file);
         if (window >= context) window = 0;
         return new ModelConfig(arch, name, dim, layers, ffn, heads, kvHeads, headDim, vocab, context, eps, rope,

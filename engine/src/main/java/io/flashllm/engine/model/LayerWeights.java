@@ -4,7 +4,8 @@ import io.flashllm.kernels.WeightTensor;
 
 /**
  * The attention half of one decoder block plus the norm in front of the FFN; the FFN weights live
- * behind {@link io.flashllm.flashstore.ffn.FeedForward}. Bias fields are null when the model has none.
+ * behind {@link io.flashllm.flashstore.ffn.FeedForward}. Bias fields are null when the model has none;
+ * qNorm and kNorm (one gain per element of a head, shared by every head) only Qwen3 has.
  */
 public record LayerWeights(
         WeightTensor attnNorm,
@@ -18,4 +19,6 @@ public record LayerWeights(
         WeightTensor wo,
         WeightTensor bo,
         WeightTensor ffnNorm,
-        WeightTensor ffnNormBias) {}
+        WeightTensor ffnNormBias,
+        WeightTensor qNorm,
+        WeightTensor kNorm) {}

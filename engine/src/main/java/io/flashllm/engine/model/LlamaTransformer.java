@@ -9,8 +9,9 @@ import io.flashllm.kernels.WeightTensor;
 import java.util.List;
 
 /**
- * The Llama forward pass (Llama 2/3, Mistral, Qwen2, ReLU-fied Llama): pre-norm blocks of RMSNorm,
- * rotary grouped-query attention with optional q/k/v biases, RMSNorm and a gated FFN, each added to
+ * The Llama forward pass (Llama 2/3, Mistral, Qwen2, Qwen3, ReLU-fied Llama): pre-norm blocks of RMSNorm,
+ * rotary grouped-query attention with optional q/k/v biases (and Qwen3's per-head q/k RMSNorm
+ * before the rotation), RMSNorm and a gated FFN, each added to
  * the residual stream; a final RMSNorm and the classifier (tied to the embedding when the file has
  * no output matrix).
  */
@@ -54,6 +55,8 @@ final class LlamaTransformer extends Transformer {
             linear(lw.wq(), lw.bq(), xb, q);
             linear(lw.wk(), lw.bk(), xb, k);
             linear(lw.wv(), lw.bv(), xb, v);
+            normHeads(q, 0, config.heads(), lw.qNorm());
+            normHeads(k, 0, config.kvHeads(), lw.kNorm());
             rotate(q, 0, config.heads(), pos);
             rotate(k, 0, config.kvHeads(), pos);
             cache.store(l, pos, k, 0, v, 0);
@@ -136,6 +139,8 @@ final class LlamaTransformer extends Transformer {
             for (int b = 0; b < count; b++) {
                 int pos = rows == null ? startPos + b : rows.get(b).pos;
                 KvCache kv = rows == null ? cache : rows.get(b).sequence.cache;
+                normHeads(bt.q, b * qDim, config.heads(), lw.qNorm());
+                normHeads(bt.k, b * kvDim, config.kvHeads(), lw.kNorm());
                 rotate(bt.q, b * qDim, config.heads(), pos);
                 rotate(bt.k, b * kvDim, config.kvHeads(), pos);
                 kv.store(l, pos, bt.k, b * kvDim, bt.v, b * kvDim);
@@ -177,6 +182,13 @@ final class LlamaTransformer extends Transformer {
     private void linear(WeightTensor weight, WeightTensor bias, float[] in, float[] out) {
         MatVec.matvec(parallel, weight, in, out);
         if (bias != null) Ops.addBias(out, 0, bias);
+    }
+
+    /** Qwen3's RMSNorm of each of {@code heads} heads stored from {@code off}, one gain for all; none without it. */
+    private void normHeads(float[] vec, int off, int heads, WeightTensor gain) {
+        if (gain == null) return;
+        int hd = config.headDim();
+        for (int h = 0; h < heads; h++) Ops.rmsnorm(vec, off + h * hd, vec, off + h * hd, hd, gain, eps);
     }
 
     /** RoPE on each of {@code heads} heads stored from {@code off}, for position {@code pos}. */

@@ -8,7 +8,7 @@ package io.flashllm.engine.model;
 public enum RopeStyle {
     /** Pairs (0,1), (2,3), ...: GGUF "llama" (ggml rope mode 0). */
     INTERLEAVED,
-    /** Pairs (i, i + rotDim/2): Hugging Face weights and GGUF qwen2 (ggml NEOX mode). */
+    /** Pairs (i, i + rotDim/2): Hugging Face weights and GGUF qwen2 and qwen3 (ggml NEOX mode). */
     HALF_SPLIT,
     /** No rotary embedding (OPT has learned positions). */
     NONE

@@ -52,6 +52,8 @@ public final class TensorNames {
         layer(m, TensorRole.ATTN_K, "blk.{N}.attn_k");
         layer(m, TensorRole.ATTN_V, "blk.{N}.attn_v");
         layer(m, TensorRole.ATTN_OUTPUT, "blk.{N}.attn_output");
+        layer(m, TensorRole.ATTN_Q_NORM, "blk.{N}.attn_q_norm");
+        layer(m, TensorRole.ATTN_K_NORM, "blk.{N}.attn_k_norm");
         layer(m, TensorRole.FFN_NORM, "blk.{N}.ffn_norm");
         layer(m, TensorRole.FFN_GATE, "blk.{N}.ffn_gate");
         layer(m, TensorRole.FFN_UP, "blk.{N}.ffn_up");
@@ -59,7 +61,7 @@ public final class TensorNames {
         return new TensorNames(m);
     }
 
-    /** Hugging Face Llama / Mistral / Qwen2 names. */
+    /** Hugging Face Llama / Mistral / Qwen2 / Qwen3 names. */
     public static TensorNames hfLlama() {
         Map<TensorRole, String> m = new EnumMap<>(TensorRole.class);
         m.put(TensorRole.TOKEN_EMBEDDING, "model.embed_tokens.weight");
@@ -71,6 +73,8 @@ public final class TensorNames {
         layer(m, TensorRole.ATTN_K, l + "self_attn.k_proj");
         layer(m, TensorRole.ATTN_V, l + "self_attn.v_proj");
         layer(m, TensorRole.ATTN_OUTPUT, l + "self_attn.o_proj");
+        layer(m, TensorRole.ATTN_Q_NORM, l + "self_attn.q_norm");
+        layer(m, TensorRole.ATTN_K_NORM, l + "self_attn.k_norm");
         layer(m, TensorRole.FFN_NORM, l + "post_attention_layernorm");
         layer(m, TensorRole.FFN_GATE, l + "mlp.gate_proj");
         layer(m, TensorRole.FFN_UP, l + "mlp.up_proj");

@@ -23,6 +23,8 @@ public enum TensorRole {
     ATTN_V_BIAS(true),
     ATTN_OUTPUT(true),
     ATTN_OUTPUT_BIAS(true),
+    ATTN_Q_NORM(true),
+    ATTN_K_NORM(true),
     FFN_NORM(true),
     FFN_NORM_BIAS(true),
     FFN_GATE(true),

@@ -101,6 +101,7 @@ public final class WeightLoader {
             }
         }
 
+        boolean qkNorm = c.architecture() == Architecture.QWEN3;
         List<LayerWeights> layers = new ArrayList<>(c.layers());
         List<DenseFfnLayer> ffn = new ArrayList<>(c.layers());
         for (int l = 0; l < c.layers(); l++) {
@@ -110,7 +111,9 @@ public final class WeightLoader {
                     matrix(TensorRole.ATTN_K, l, c.kvDim(), dim), vector(TensorRole.ATTN_K_BIAS, l, c.kvDim()),
                     matrix(TensorRole.ATTN_V, l, c.kvDim(), dim), vector(TensorRole.ATTN_V_BIAS, l, c.kvDim()),
                     matrix(TensorRole.ATTN_OUTPUT, l, dim, c.qDim()), vector(TensorRole.ATTN_OUTPUT_BIAS, l, dim),
-                    vector(TensorRole.FFN_NORM, l, dim, true), vector(TensorRole.FFN_NORM_BIAS, l, dim)));
+                    vector(TensorRole.FFN_NORM, l, dim, true), vector(TensorRole.FFN_NORM_BIAS, l, dim),
+                    qkNorm ? vector(TensorRole.ATTN_Q_NORM, l, c.headDim(), true) : null,
+                    qkNorm ? vector(TensorRole.ATTN_K_NORM, l, c.headDim(), true) : null));
             if (!ffnWeights) continue;
             WeightTensor gate = c.activation().gated() ? matrix(TensorRole.FFN_GATE, l, c.ffnDim(), dim) : null;
             ffn.add(new DenseFfnLayer(gate,

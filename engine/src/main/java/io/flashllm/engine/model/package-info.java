@@ -17,7 +17,7 @@
  *
  * <p>Rotary embeddings follow the weights, not the model family: llama.cpp's converter permutes the
  * q/k rows of GGUF "llama" files so adjacent pairs rotate together
- * ({@link io.flashllm.engine.model.RopeStyle#INTERLEAVED}); Hugging Face weights and GGUF "qwen2"
+ * ({@link io.flashllm.engine.model.RopeStyle#INTERLEAVED}); Hugging Face weights and GGUF "qwen2"/"qwen3"
  * files rotate element i with i + d/2 ({@link io.flashllm.engine.model.RopeStyle#HALF_SPLIT}).
  *
  * <p>flashllm's own GGUF conventions: ReLU-fied Llama models carry {@code flashllm.ffn.activation}

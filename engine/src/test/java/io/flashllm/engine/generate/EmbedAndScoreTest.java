@@ -56,9 +56,7 @@ class EmbedAndScoreTest {
     }
 
     static TinySpec withContext(TinySpec s, int context) {
-        return new TinySpec(s.arch(), s.dim(), s.layers(), s.ffnDim(), s.heads(), s.kvHeads(), s.vocab(), context,
-                s.eps(), s.ropeTheta(), s.activation(), s.threshold(), s.preNorm(), s.wordDim(), s.qkvBias(), s.tied(),
-                s.weightType(), s.seed(), s.window());
+        return s.withContext(context);
     }
 
     static Stream<Arguments> models() {

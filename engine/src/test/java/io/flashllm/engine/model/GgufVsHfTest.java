@@ -33,6 +33,7 @@ class GgufVsHfTest {
                 Arguments.of("llama-fatrelu", TinySpec.reluLlama(GgmlType.F16, "fatrelu", 0.1f), RopeStyle.INTERLEAVED),
                 Arguments.of("qwen2", TinySpec.qwen2(GgmlType.Q4_0), RopeStyle.HALF_SPLIT),
                 Arguments.of("qwen2-bf16", TinySpec.qwen2(GgmlType.BF16), RopeStyle.HALF_SPLIT),
+                Arguments.of("qwen3", TinySpec.qwen3(GgmlType.Q8_0), RopeStyle.HALF_SPLIT),
                 Arguments.of("opt", TinySpec.opt(GgmlType.F32, true, 32), RopeStyle.NONE),
                 Arguments.of("opt-postnorm", TinySpec.opt(GgmlType.F16, false, 64), RopeStyle.NONE));
     }

@@ -75,6 +75,25 @@ class ModelConfigTest {
     }
 
     @Test
+    void ggufQwen3HeadsWiderThanTheStream() {
+        Map<String, Object> m = new HashMap<>();
+        llamaMetadata().forEach((k, v) -> m.put(k.replace("llama.", "qwen3."), v));
+        m.put("general.architecture", "qwen3");
+        m.put("qwen3.embedding_length", 1024);
+        m.put("qwen3.attention.head_count", 16);
+        m.put("qwen3.attention.head_count_kv", 8);
+        m.put("qwen3.attention.key_length", 128);
+        m.put("qwen3.attention.value_length", 128);
+        m.put("qwen3.rope.dimension_count", 128);
+        ModelConfig c = GgufConfigs.fromMetadata(m, FILE);
+        assertEquals(Architecture.QWEN3, c.architecture());
+        assertEquals(RopeStyle.HALF_SPLIT, c.rope().style());
+        assertEquals(128, c.headDim());
+        assertEquals(2048, c.qDim());
+        assertEquals(1024, c.kvDim());
+    }
+
+    @Test
     void ggufOpt() {
         Map<String, Object> m = new HashMap<>();
         m.put("general.architecture", "opt");
@@ -183,6 +202,21 @@ class ModelConfigTest {
         assertEquals(64, q.headDim());
         assertEquals(1e6f, q.rope().theta());
         assertEquals(0, q.slidingWindow());
+
+        // Qwen3 0.6B's config: head_dim set apart from hidden_size / heads; its window unused.
+        ModelConfig q3 = HfConfigs.fromConfig(json("""
+                {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": 1024,
+                 "intermediate_size": 3072, "num_hidden_layers": 28, "num_attention_heads": 16,
+                 "num_key_value_heads": 8, "head_dim": 128, "rms_norm_eps": 1e-06, "rope_theta": 1000000,
+                 "max_position_embeddings": 40960, "sliding_window": null, "use_sliding_window": false,
+                 "attention_bias": false, "tie_word_embeddings": true, "hidden_act": "silu",
+                 "vocab_size": 151936}"""),
+                Path.of("config.json"));
+        assertEquals(Architecture.QWEN3, q3.architecture());
+        assertEquals(128, q3.headDim());
+        assertEquals(2048, q3.qDim());
+        assertEquals(RopeStyle.HALF_SPLIT, q3.rope().style());
+        assertEquals(0, q3.slidingWindow());
 
         ModelConfig o = HfConfigs.fromConfig(json("""
                 {"architectures": ["OPTForCausalLM"], "model_type": "opt", "hidden_size": 1024,

@@ -39,6 +39,7 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("llama-relu", TinySpec.reluLlama(t, "relu", 0f)));
             out.add(Arguments.of("llama-fatrelu", TinySpec.reluLlama(t, "fatrelu", 0.15f)));
             out.add(Arguments.of("qwen2", TinySpec.qwen2(t)));
+            out.add(Arguments.of("qwen3", TinySpec.qwen3(t)));
             out.add(Arguments.of("mistral-window", TinySpec.llama(t).withWindow(3)));
             out.add(Arguments.of("opt", TinySpec.opt(t, true, 64)));
             out.add(Arguments.of("opt-projected", TinySpec.opt(t, true, 32)));

@@ -85,6 +85,25 @@ class WeightLoaderTest {
     }
 
     @Test
+    void qwen3NeedsItsHeadNorms() throws Exception {
+        WeightLoader.Loaded q3 = load(TinySpec.qwen3(GgmlType.F32), t -> t);
+        LayerWeights l0 = q3.weights().layers().get(0);
+        assertEquals(32, l0.qNorm().elements());
+        assertEquals(32, l0.kNorm().elements());
+        assertEquals(128, q3.config().qDim(), "4 heads of 32 on a 64-wide stream");
+        assertNull(load(TinySpec.qwen2(GgmlType.F32), t -> t).weights().layers().get(0).qNorm());
+        ModelFileException e = assertThrows(ModelFileException.class, () -> load(TinySpec.qwen3(GgmlType.F32),
+                t -> t.name().equals("blk.1.attn_k_norm.weight") ? null : t));
+        assertTrue(e.getMessage().contains("blk.1.attn_k_norm.weight") && e.getMessage().contains("missing"),
+                e.getMessage());
+        e = assertThrows(ModelFileException.class, () -> load(TinySpec.qwen3(GgmlType.F32),
+                t -> t.name().equals("blk.0.attn_q_norm.weight")
+                        ? new WeightTensor(t.name(), t.type(), new long[] {16}, t.data()) : t));
+        assertTrue(e.getMessage().contains("blk.0.attn_q_norm.weight") && e.getMessage().contains("vector of 32"),
+                e.getMessage());
+    }
+
+    @Test
     void misshapenTensorIsNamed() {
         ModelFileException e = assertThrows(ModelFileException.class, () -> load(TinySpec.llama(GgmlType.F32),
                 t -> t.name().equals("blk.0.attn_k.weight")

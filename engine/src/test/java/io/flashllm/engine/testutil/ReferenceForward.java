@@ -59,6 +59,11 @@ public final class ReferenceForward {
             double[] q = linear(b + "attn_q", h);
             double[] k = linear(b + "attn_k", h);
             double[] v = linear(b + "attn_v", h);
+            if (s.qkNorm()) {
+                // Qwen3: each head normalized on its own, one gain for every head, before the rotation.
+                for (int hh = 0; hh < s.heads(); hh++) normHead(q, hh, vec(b + "attn_q_norm.weight"));
+                for (int hh = 0; hh < s.kvHeads(); hh++) normHead(k, hh, vec(b + "attn_k_norm.weight"));
+            }
             for (int hh = 0; hh < s.heads(); hh++) rope(q, hh * s.headDim(), pos);
             for (int hh = 0; hh < s.kvHeads(); hh++) rope(k, hh * s.headDim(), pos);
             double[] att = attention(l, q, k, v);
@@ -169,6 +174,13 @@ public final class ReferenceForward {
         double[] out = new double[x.length];
         for (int i = 0; i < x.length; i++) out[i] = x[i] * scale * w[i];
         return out;
+    }
+
+    private void normHead(double[] v, int head, double[] gain) {
+        int hd = s.headDim();
+        double[] one = new double[hd];
+        System.arraycopy(v, head * hd, one, 0, hd);
+        System.arraycopy(rmsnorm(one, gain), 0, v, head * hd, hd);
     }
 
     private double[] layernorm(double[] x, String base) {

@@ -58,6 +58,10 @@ public final class TinyModels {
             matrix(b + "attn_k.weight", kvDim, dim, scale(dim));
             matrix(b + "attn_v.weight", kvDim, dim, scale(dim));
             matrix(b + "attn_output.weight", dim, qDim, scale(qDim));
+            if (s.qkNorm()) {
+                gain(b + "attn_q_norm.weight", s.headDim());
+                gain(b + "attn_k_norm.weight", s.headDim());
+            }
             if (s.qkvBias()) {
                 bias(b + "attn_q.bias", qDim);
                 bias(b + "attn_k.bias", kvDim);
@@ -92,10 +96,14 @@ public final class TinyModels {
     }
 
     private void norm(String base, boolean withBias) {
-        float[] w = new float[s.dim()];
-        for (int i = 0; i < w.length; i++) w[i] = 1f + (random.nextFloat() - 0.5f) * 0.4f;
-        tensors.put(base + ".weight", new Tensor(1, s.dim(), w, GgmlType.F32, true));
+        gain(base + ".weight", s.dim());
         if (withBias) bias(base + ".bias", s.dim());
+    }
+
+    private void gain(String name, int n) {
+        float[] w = new float[n];
+        for (int i = 0; i < w.length; i++) w[i] = 1f + (random.nextFloat() - 0.5f) * 0.4f;
+        tensors.put(name, new Tensor(1, n, w, GgmlType.F32, true));
     }
 
     private void bias(String name, int n) {
@@ -130,6 +138,10 @@ public final class TinyModels {
             w.putF32(a + ".attention.layer_norm_rms_epsilon", s.eps());
             w.putF32(a + ".rope.freq_base", s.ropeTheta());
             w.putU32(a + ".rope.dimension_count", s.headDim());
+            if (s.headDim() != s.dim() / s.heads()) {
+                w.putU32(a + ".attention.key_length", s.headDim());
+                w.putU32(a + ".attention.value_length", s.headDim());
+            }
             if (s.window() > 0) w.putU32(a + ".attention.sliding_window", s.window());
             if (!s.activation().equals("silu")) {
                 w.putString("flashllm.ffn.activation", s.activation());
@@ -217,6 +229,7 @@ public final class TinyModels {
                 {"attn_k.weight", "self_attn.k_proj.weight"}, {"attn_k.bias", "self_attn.k_proj.bias"},
                 {"attn_v.weight", "self_attn.v_proj.weight"}, {"attn_v.bias", "self_attn.v_proj.bias"},
                 {"attn_output.weight", "self_attn.o_proj.weight"},
+                {"attn_q_norm.weight", "self_attn.q_norm.weight"}, {"attn_k_norm.weight", "self_attn.k_norm.weight"},
                 {"ffn_norm.weight", "post_attention_layernorm.weight"},
                 {"ffn_gate.weight", "mlp.gate_proj.weight"},
                 {"ffn_up.weight", "mlp.up_proj.weight"},
@@ -255,7 +268,11 @@ public final class TinyModels {
             j.append("  \"do_layer_norm_before\": ").append(s.preNorm()).append(",\n");
             j.append("  \"activation_function\": \"relu\",\n  \"enable_bias\": true,\n");
         } else {
-            String cls = s.arch().equals("qwen2") ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+            String cls = switch (s.arch()) {
+                case "qwen2" -> "Qwen2ForCausalLM";
+                case "qwen3" -> "Qwen3ForCausalLM";
+                default -> "LlamaForCausalLM";
+            };
             j.append("  \"architectures\": [\"").append(cls).append("\"],\n");
             j.append("  \"model_type\": \"").append(s.arch()).append("\",\n");
             j.append("  \"intermediate_size\": ").append(s.ffnDim()).append(",\n");
@@ -263,6 +280,7 @@ public final class TinyModels {
             j.append("  \"rms_norm_eps\": ").append(s.eps()).append(",\n");
             j.append("  \"rope_theta\": ").append(s.ropeTheta()).append(",\n");
             j.append("  \"hidden_act\": \"").append(s.activation()).append("\",\n");
+            if (s.headDim() != s.dim() / s.heads()) j.append("  \"head_dim\": ").append(s.headDim()).append(",\n");
             if (s.activation().equals("fatrelu")) j.append("  \"hidden_act_param\": ").append(s.threshold()).append(",\n");
         }
         j.append("  \"hidden_size\": ").append(s.dim()).append(",\n");

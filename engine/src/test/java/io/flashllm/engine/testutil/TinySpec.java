@@ -7,7 +7,7 @@ import io.flashllm.kernels.GgmlType;
  * every feature a real model of the family has (GQA, biases, tied embeddings, projections).
  */
 public record TinySpec(
-        String arch,          // llama | qwen2 | opt
+        String arch,          // llama | qwen2 | qwen3 | opt
         int dim,
         int layers,
         int ffnDim,
@@ -25,10 +25,16 @@ public record TinySpec(
         boolean tied,
         GgmlType weightType,
         long seed,
-        int window) {         // sliding attention window, 0 = none
+        int window,           // sliding attention window, 0 = none
+        int headWidth) {      // 0: dim / heads
 
     public int headDim() {
-        return dim / heads;
+        return headWidth > 0 ? headWidth : dim / heads;
+    }
+
+    /** Qwen3's per-head q/k RMSNorm. */
+    public boolean qkNorm() {
+        return arch.equals("qwen3");
     }
 
     public boolean opt() {
@@ -42,43 +48,57 @@ public record TinySpec(
 
     public static TinySpec llama(GgmlType type) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, false,
-                type, 11, 0);
+                type, 11, 0, 0);
     }
 
     /** Wide enough (256) for the K-quants' 256-element super-blocks. */
     public static TinySpec wideLlama(GgmlType type) {
         return new TinySpec("llama", 256, 2, 512, 8, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 256, false, false,
-                type, 15, 0);
+                type, 15, 0, 0);
     }
 
     /** {@link #wideLlama} with a ReLU FFN, tied embeddings: a gated sparse model in K-quants. */
     public static TinySpec wideReluLlama(GgmlType type) {
         return new TinySpec("llama", 256, 2, 512, 8, 2, 320, 64, 1e-5f, 10000f, "relu", 0f, true, 256, false, true,
-                type, 16, 0);
+                type, 16, 0, 0);
     }
 
     public static TinySpec reluLlama(GgmlType type, String activation, float threshold) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, activation, threshold, true, 64,
-                false, true, type, 12, 0);
+                false, true, type, 12, 0, 0);
     }
 
     public static TinySpec qwen2(GgmlType type) {
         return new TinySpec("qwen2", 64, 2, 128, 4, 1, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, true, true,
-                type, 13, 0);
+                type, 13, 0, 0);
+    }
+
+    /**
+     * Qwen3: no biases, per-head q/k norms, and heads wider than dim / heads (as Qwen3 0.6B: 16 heads
+     * of 128 on 1,024), so the q projection is wider than the residual stream.
+     */
+    public static TinySpec qwen3(GgmlType type) {
+        return new TinySpec("qwen3", 64, 2, 128, 4, 2, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, false, true,
+                type, 17, 0, 32);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {
         return new TinySpec("opt", 64, 2, 128, 4, 4, 320, 64, 1e-5f, 0f, "relu", 0f, preNorm, wordDim, true, true,
-                type, 14, 0);
+                type, 14, 0, 0);
     }
 
     public TinySpec withSpec(GgmlType type) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
-                threshold, preNorm, wordDim, qkvBias, tied, type, seed, window);
+                threshold, preNorm, wordDim, qkvBias, tied, type, seed, window, headWidth);
     }
 
     public TinySpec withWindow(int w) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
-                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, w);
+                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, w, headWidth);
+    }
+
+    public TinySpec withContext(int c) {
+        return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, c, eps, ropeTheta, activation,
+                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, window, headWidth);
     }
 }
