@@ -18,6 +18,19 @@ public interface InferenceModel extends AutoCloseable {
     String renderChat(List<ChatMessage> messages);
 
     /**
+     * {@link #renderChat(List)} with the model's thinking on or off; the same prompt for a model that does
+     * not think ({@link #reasoning()} null).
+     */
+    default String renderChat(List<ChatMessage> messages, boolean think) {
+        return renderChat(messages);
+    }
+
+    /** How the model marks the thinking it writes before its answer, or null when it does not think aloud. */
+    default Reasoning reasoning() {
+        return null;
+    }
+
+    /**
      * The pooling the model file declares for embeddings (GGUF {@code <arch>.pooling_type}), or null
      * when it declares none and the caller chooses.
      */

@@ -124,7 +124,37 @@ public enum BuiltinTemplate implements ChatTemplate {
         public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
             return turns(messages, addAssistantPrompt, "<|", "|>\n", "</s>\n", false);
         }
+    },
+    /**
+     * DeepSeek R1 and its distills: the system prompt first, bare, then {@code <｜User｜>question} and
+     * {@code <｜Assistant｜>answer<｜end▁of▁sentence｜>}, ending with {@code <｜Assistant｜>}. The bars are
+     * full-width (U+FF5C) and the spaces U+2581, as in the model's vocabulary.
+     */
+    DEEPSEEK_R1("deepseek-r1", List.of(DeepSeek.END)) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            StringBuilder system = new StringBuilder();
+            StringBuilder turns = new StringBuilder();
+            for (ChatMessage m : messages) {
+                switch (role(m)) {
+                    case "system" -> system.append(system.isEmpty() ? "" : "\n\n").append(m.content());
+                    case "assistant" -> turns.append(DeepSeek.ASSISTANT).append(m.content()).append(DeepSeek.END);
+                    default -> turns.append(DeepSeek.USER).append(m.content());
+                }
+            }
+            if (addAssistantPrompt) turns.append(DeepSeek.ASSISTANT);
+            return system.append(turns).toString();
+        }
     };
+
+    /** DeepSeek's turn markers. */
+    static final class DeepSeek {
+        static final String USER = "<\uFF5CUser\uFF5C>";
+        static final String ASSISTANT = "<\uFF5CAssistant\uFF5C>";
+        static final String END = "<\uFF5Cend\u2581of\u2581sentence\uFF5C>";
+
+        private DeepSeek() {}
+    }
 
     private final String name;
     private final List<String> stops;

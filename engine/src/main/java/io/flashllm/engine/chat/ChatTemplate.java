@@ -1,6 +1,7 @@
 package io.flashllm.engine.chat;
 
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.Reasoning;
 import java.util.List;
 
 /**
@@ -9,7 +10,7 @@ import java.util.List;
  * be tokenized with special-token parsing on.
  */
 public interface ChatTemplate {
-    /** Short name: llama2, llama3, chatml, mistral, gemma, phi3, zephyr. */
+    /** Short name: llama2, llama3, chatml, mistral, gemma, phi3, zephyr, deepseek-r1; qwen3 and chatml-think, deepseek-r1-think for thinking models. */
     String id();
 
     /** The prompt for {@code messages}; with {@code addAssistantPrompt}, ending with the opener of the assistant's turn. */
@@ -17,6 +18,19 @@ public interface ChatTemplate {
 
     default String render(List<ChatMessage> messages) {
         return render(messages, true);
+    }
+
+    /**
+     * The prompt with the model's thinking turned on or off; formats whose models do not think ignore
+     * {@code think}.
+     */
+    default String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think) {
+        return render(messages, addAssistantPrompt);
+    }
+
+    /** How the model marks its thinking, or null when it does not think aloud. */
+    default Reasoning reasoning() {
+        return null;
     }
 
     /** Texts that end the assistant's turn in this format (the tokenizer usually also has them as EOG tokens). */

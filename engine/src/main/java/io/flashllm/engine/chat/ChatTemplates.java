@@ -2,6 +2,7 @@ package io.flashllm.engine.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.flashllm.engine.api.Reasoning;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ public final class ChatTemplates {
     /** The format for GGUF metadata ({@code tokenizer.chat_template}, else the vocabulary's special tokens). */
     public static ChatTemplate forModel(Map<String, Object> metadata) {
         Object t = metadata.get("tokenizer.chat_template");
-        BuiltinTemplate byText = t instanceof String s ? recognize(s) : null;
+        ChatTemplate byText = t instanceof String s ? recognize(s) : null;
         if (byText != null) {
             return byText;
         }
@@ -60,7 +61,7 @@ public final class ChatTemplates {
                 throw new IllegalArgumentException(jinja + ": cannot read: " + e.getMessage(), e);
             }
         }
-        BuiltinTemplate t = template == null ? null : recognize(template);
+        ChatTemplate t = template == null ? null : recognize(template);
         if (t != null) {
             return t;
         }
@@ -75,11 +76,30 @@ public final class ChatTemplates {
         return byVocabulary(specials::contains, spm);
     }
 
-    /** The built-in format a Jinja template text is written for, or null if none is recognised. */
-    public static BuiltinTemplate recognize(String jinja) {
+    /**
+     * The format a Jinja template text is written for, or null if none is recognised. A template that
+     * writes {@code <think>} belongs to a model that thinks before it answers: ChatML ones are Qwen3's
+     * (the model opens its thinking) or QwQ's (the reply's opener does), DeepSeek's are R1's.
+     */
+    public static ChatTemplate recognize(String jinja) {
         if (jinja == null || jinja.isBlank()) {
             return null;
         }
+        boolean thinks = jinja.contains(Reasoning.THINK_OPEN);
+        if (jinja.contains(BuiltinTemplate.DeepSeek.ASSISTANT)) {
+            boolean opens = jinja.contains(BuiltinTemplate.DeepSeek.ASSISTANT + Reasoning.THINK_OPEN);
+            return new ThinkingTemplate("deepseek-r1", BuiltinTemplate.DEEPSEEK_R1, Reasoning.thinkTags(opens));
+        }
+        if (jinja.contains("<|im_start|>") && thinks) {
+            // The opener is written in a Jinja string literal, its newline as the two characters \n.
+            boolean opens = jinja.contains("assistant\\n" + Reasoning.THINK_OPEN);
+            return new ThinkingTemplate(opens ? "chatml-think" : "qwen3", BuiltinTemplate.CHATML,
+                    Reasoning.thinkTags(opens));
+        }
+        return recognizeBuiltin(jinja);
+    }
+
+    private static BuiltinTemplate recognizeBuiltin(String jinja) {
         if (jinja.contains("<|start_header_id|>")) {
             return BuiltinTemplate.LLAMA3;
         }
@@ -103,6 +123,12 @@ public final class ChatTemplates {
 
     /** Without a recognisable template: use the vocabulary's chat markers; a SentencePiece Llama vocabulary means Llama 2. */
     private static ChatTemplate byVocabulary(java.util.function.Predicate<String> has, boolean sentencePiece) {
+        if (has.test(BuiltinTemplate.DeepSeek.ASSISTANT)) {
+            return new ThinkingTemplate("deepseek-r1", BuiltinTemplate.DEEPSEEK_R1, Reasoning.thinkTags(false));
+        }
+        if (has.test("<|im_start|>") && has.test(Reasoning.THINK_OPEN) && has.test(Reasoning.THINK_CLOSE)) {
+            return new ThinkingTemplate("qwen3", BuiltinTemplate.CHATML, Reasoning.thinkTags(false));
+        }
         if (has.test("<|start_header_id|>")) {
             return BuiltinTemplate.LLAMA3;
         }

@@ -7,6 +7,7 @@ import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.ModelInfo;
 import io.flashllm.engine.api.Pooling;
+import io.flashllm.engine.api.Reasoning;
 import io.flashllm.engine.api.Session;
 import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.model.LanguageModel;
@@ -108,6 +109,16 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Deco
     @Override
     public String renderChat(List<ChatMessage> messages) {
         return chatTemplate.render(messages, true);
+    }
+
+    @Override
+    public String renderChat(List<ChatMessage> messages, boolean think) {
+        return chatTemplate.render(messages, true, think);
+    }
+
+    @Override
+    public Reasoning reasoning() {
+        return chatTemplate.reasoning();
     }
 
     /** A session of {@code contextLength} positions, capped at the model's (possibly option-capped) context. */

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.Reasoning;
 import io.flashllm.engine.tokenizer.BuiltVocab;
 import io.flashllm.engine.tokenizer.VocabBuilder;
 import java.nio.file.Files;
@@ -79,6 +81,74 @@ class ChatTemplatesTest {
         assertSame(BuiltinTemplate.MISTRAL, ChatTemplates.recognize("{{ '[INST] ' + message['content'] + ' [/INST]' }}"));
         assertNull(ChatTemplates.recognize("{{ message['content'] }}"));
         assertNull(ChatTemplates.recognize(null));
+    }
+
+    /** Qwen3's template as far as it matters here: ChatML, and an empty thinking block when thinking is off. */
+    static final String QWEN3_JINJA = "{%- for message in messages %}{{- '<|im_start|>' + message.role + '\\n' }}"
+            + "{%- if '</think>' in content %}{%- set content = content.split('</think>')[-1] %}{%- endif %}"
+            + "{%- endfor %}{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+            + "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}"
+            + "{%- endif %}{%- endif %}";
+    /** QwQ's: the reply's opener holds the opening tag. */
+    static final String QWQ_JINJA = "{{- '<|im_start|>' + message.role }}{%- if add_generation_prompt %}"
+            + "{{- '<|im_start|>assistant\\n<think>\\n' }}{%- endif %}";
+    /** DeepSeek R1's (its distills' too), newer revisions opening the thinking in the reply's opener. */
+    static final String R1_JINJA = "{{bos_token}}{{ns.system_prompt}}{%- for message in messages %}"
+            + "{{'<\uFF5CUser\uFF5C>' + message['content']}}{%- endfor %}"
+            + "{% if add_generation_prompt %}{{'<\uFF5CAssistant\uFF5C><think>\\n'}}{% endif %}";
+
+    @Test
+    void thinkingModels() {
+        List<ChatMessage> talk = List.of(
+                new ChatMessage("system", "You are terse."),
+                new ChatMessage("user", "Hi!"),
+                new ChatMessage("assistant", "<think>\nThey greet me.\n</think>\n\nHello."),
+                new ChatMessage("user", "Sum 2+2?"));
+        ChatTemplate qwen3 = ChatTemplates.recognize(QWEN3_JINJA);
+        assertEquals("qwen3", qwen3.id());
+        assertEquals(new Reasoning("<think>", "</think>", false), qwen3.reasoning());
+        String chatml = "<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi!<|im_end|>\n"
+                + "<|im_start|>assistant\nHello.<|im_end|>\n<|im_start|>user\nSum 2+2?<|im_end|>\n<|im_start|>assistant\n";
+        assertEquals(chatml, qwen3.render(talk), "earlier thinking is dropped; the model opens its own");
+        assertEquals(chatml + "<think>\n\n</think>\n\n", qwen3.render(talk, true, false), "thinking off");
+        assertEquals(List.of("<|im_end|>"), qwen3.stopStrings());
+
+        ChatTemplate qwq = ChatTemplates.recognize(QWQ_JINJA);
+        assertEquals("chatml-think", qwq.id());
+        assertTrue(qwq.reasoning().promptOpens());
+        assertEquals(chatml + "<think>\n", qwq.render(talk));
+
+        ChatTemplate r1 = ChatTemplates.recognize(R1_JINJA);
+        assertEquals("deepseek-r1", r1.id());
+        assertTrue(r1.reasoning().promptOpens());
+        String deepseek = "You are terse.<\uFF5CUser\uFF5C>Hi!<\uFF5CAssistant\uFF5C>Hello.<\uFF5Cend\u2581of\u2581sentence\uFF5C>"
+                + "<\uFF5CUser\uFF5C>Sum 2+2?<\uFF5CAssistant\uFF5C>";
+        assertEquals(deepseek + "<think>\n", r1.render(talk));
+        assertEquals(deepseek + "<think>\n\n</think>\n\n", r1.render(talk, true, false));
+        assertEquals(List.of("<\uFF5Cend\u2581of\u2581sentence\uFF5C>"), r1.stopStrings());
+
+        // Models that do not think ignore the switch.
+        assertNull(BuiltinTemplate.CHATML.reasoning());
+        assertEquals(BuiltinTemplate.CHATML.render(CONVERSATION), BuiltinTemplate.CHATML.render(CONVERSATION, true, false));
+    }
+
+    @Test
+    void thinkingModelsByVocabulary() {
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.tokens", List.of("<|im_start|>", "<|im_end|>", "<think>", "</think>", "a"));
+        assertEquals("qwen3", ChatTemplates.forModel(md).id());
+        md.put("tokenizer.ggml.tokens", List.of("<|im_start|>", "<|im_end|>", "a"));
+        assertSame(BuiltinTemplate.CHATML, ChatTemplates.forModel(md));
+        md.put("tokenizer.ggml.tokens", List.of("<\uFF5CUser\uFF5C>", "<\uFF5CAssistant\uFF5C>", "<think>", "a"));
+        assertEquals("deepseek-r1", ChatTemplates.forModel(md).id());
+    }
+
+    @Test
+    void answerOfAReply() {
+        Reasoning r = Reasoning.thinkTags(false);
+        assertEquals("Hello.", r.answerOf("<think>\nhmm\n</think>\n\nHello."));
+        assertEquals("Hello.", r.answerOf("Hello."));
+        assertEquals("<think>cut short", r.answerOf("<think>cut short"), "unclosed: kept whole, as the templates do");
     }
 
     @Test

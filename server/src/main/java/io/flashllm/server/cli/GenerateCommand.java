@@ -33,6 +33,10 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
     String system;
 
+    @Option(names = "--no-think", description = "With --chat, for models that think before they answer (Qwen3, QwQ,"
+            + " DeepSeek R1): answer directly.")
+    boolean noThink;
+
     @Option(names = "--json", description = "Print one JSON object (prompt_tokens, tokens, text, ...) instead of streaming.")
     boolean json;
 
@@ -49,6 +53,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         if (logprobs < 0 || logprobs > 100) throw new CliErrors.UsageException("--logprobs must be in [0, 100], got " + logprobs);
         if (system != null && !chat) throw new CliErrors.UsageException("--system needs --chat");
+        if (noThink && !chat) throw new CliErrors.UsageException("--no-think needs --chat");
         if (logprobs > 0 && !json) throw new CliErrors.UsageException("--logprobs needs --json");
         var params = sampling.toParams(logprobs);
         Path path = model.model;
@@ -63,7 +68,7 @@ public final class GenerateCommand implements Callable<Integer> {
         try (InferenceModel m = model.load(path)) {
             err.printf(java.util.Locale.ROOT, "loaded %s (%s, %,d parameters) in %.2f s%n", m.info().id(),
                     m.info().architecture(), m.info().parameterCount(), (System.nanoTime() - t0) / 1e9);
-            var req = new TextGeneration.Request(text, system, chat, json, logprobs, model.contextFor(m), params);
+            var req = new TextGeneration.Request(text, system, chat, !noThink, json, logprobs, model.contextFor(m), params);
             TextGeneration.run(m, req, out, err);
             if (m instanceof FlashStatsSource s) {
                 s.flashStats().ifPresent(f -> f.predictorRecall().ifPresent(r -> err.println(

@@ -22,7 +22,8 @@ import java.util.Locale;
 final class TextGeneration {
     private TextGeneration() {}
 
-    record Request(String prompt, String system, boolean chat, boolean json, int logprobs, int context,
+    /** @param think with chat: whether a thinking model (Qwen3, QwQ, DeepSeek R1) thinks before it answers */
+    record Request(String prompt, String system, boolean chat, boolean think, boolean json, int logprobs, int context,
                    SamplingParams params) {}
 
     static GenerationResult run(InferenceModel model, Request req, PrintWriter out, PrintWriter err) {
@@ -66,7 +67,7 @@ final class TextGeneration {
         messages.add(new ChatMessage("user", req.prompt()));
         // Rendered chat prompts never contain BOS (ChatTemplate's contract): tokenizing with special
         // tokens adds it once, exactly as the server does.
-        return model.tokenize(model.renderChat(messages), true);
+        return model.tokenize(model.renderChat(messages, req.think()), true);
     }
 
     static String speedLine(GenerationResult r) {

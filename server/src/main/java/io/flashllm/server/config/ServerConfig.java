@@ -84,6 +84,21 @@ public final class ServerConfig {
         }
     }
 
+    /** reasoning-format: whether a thinking model's thinking is answered apart from its answer. */
+    public boolean reasoningSeparate() {
+        String f = (String) values.get(Setting.REASONING_FORMAT);
+        return switch (f) {
+            case "deepseek", "auto" -> true;
+            case "none" -> false;
+            default -> throw new ConfigException("reasoning-format takes deepseek or none, not '" + f + "'");
+        };
+    }
+
+    /** reasoning-budget: whether thinking models think unless a request says otherwise. */
+    public boolean reasoningByDefault() {
+        return (Integer) values.get(Setting.REASONING_BUDGET) != 0;
+    }
+
     /** kv-spill-max in bytes. */
     public long kvSpillMaxBytes() {
         String text = (String) values.get(Setting.KV_SPILL_MAX);

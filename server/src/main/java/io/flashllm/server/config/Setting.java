@@ -65,6 +65,12 @@ public enum Setting {
     POOLING("pooling", Kind.STRING, null, 0, 0, false,
             "embeddings: how a text's token states become one vector: mean, cls or last"
                     + " (none: what the model file declares, else last, as decoder embedding models read it)"),
+    REASONING_FORMAT("reasoning-format", Kind.STRING, "deepseek", 0, 0, false,
+            "thinking models (Qwen3, QwQ, DeepSeek R1): deepseek answers their thinking apart (reasoning_content;"
+                    + " Ollama's thinking), none leaves it in the text between its tags; a request's reasoning_format wins"),
+    REASONING_BUDGET("reasoning-budget", Kind.INT, -1, -1, 0, false,
+            "thinking models: -1 lets them think before answering, 0 makes them answer directly"
+                    + " (a request's enable_thinking, reasoning_effort or think wins)"),
     WARMUP("warmup", Kind.BOOL, true, 0, 0, false,
             "run the model on a few tokens before the first request, so its kernels are compiled (seconds at start)");
 

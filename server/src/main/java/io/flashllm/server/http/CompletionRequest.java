@@ -9,7 +9,8 @@ import java.util.Map;
  * A validated /v1/completions or /v1/chat/completions request. Exactly one of promptText,
  * promptTokens (completions) or messages (chat) is set. Sampling values are already defaulted;
  * {@code grammar} (structured output, or the tools' calls) is null when the output is free text;
- * {@code tools} is null unless the model may call functions (chat with tools, tool_choice not "none").
+ * {@code tools} is null unless the model may call functions (chat with tools, tool_choice not "none");
+ * {@code thinking} is what the request says about a thinking model's thinking.
  */
 record CompletionRequest(
         boolean chat,
@@ -33,4 +34,5 @@ record CompletionRequest(
         boolean includeUsage,
         Map<Integer, Float> logitBias,
         Grammar grammar,
-        ToolCalls tools) {}
+        ToolCalls tools,
+        ThinkingChoice thinking) {}

@@ -39,8 +39,9 @@ final class CompletionRoutes {
         submit(ctx, s, req, arrival, p -> {
             String id = RandomIds.next(req.chat() ? "chatcmpl-" : "cmpl-");
             OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
-                    req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null);
-            return new OpenAiWire(req, format, p.echoText());
+                    req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null,
+                    p.thinking());
+            return new OpenAiWire(req, format, p.echoText(), p.thinking());
         });
     }
 
@@ -50,7 +51,7 @@ final class CompletionRoutes {
             ResponsesRequests.Parsed parsed = ResponsesRequests.parse(body, s.modelIds());
             CompletionRequest req = parsed.request();
             submit(c, s, req, arrival, p -> new ResponsesWire(req, RandomIds.next("resp_"), Instant.now().getEpochSecond(),
-                    s.modelId(), parsed.echo()));
+                    s.modelId(), parsed.echo(), p.thinking(), tok -> s.model().detokenize(new int[] {tok})));
         });
     }
 
@@ -79,13 +80,15 @@ final class CompletionRoutes {
             return;
         }
         CompletionRequest req = OllamaRequests.parse(body, chat);
-        submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival));
+        submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival, p.thinking()));
     }
 
     /** Prepares the prompt off the event loop, then queues the request with the wire its API writes. */
     private void submit(RoutingContext ctx, ModelState s, CompletionRequest req, long arrival,
                         java.util.function.Function<Prepared, AnswerWire> wire) {
-        vertx.executeBlocking(() -> PromptPreparer.prepare(req, s.model(), s.contextLength(), config.maxPromptTokens()), false)
+        var thinking = new PromptPreparer.ThinkingDefaults(config.reasoningByDefault(), config.reasoningSeparate());
+        vertx.executeBlocking(() -> PromptPreparer.prepare(req, s.model(), s.contextLength(), config.maxPromptTokens(),
+                        thinking), false)
                 .onSuccess(p -> start(ctx, req, p, arrival, wire.apply(p), s))
                 .onFailure(t -> Responses.failure(ctx, t));
     }

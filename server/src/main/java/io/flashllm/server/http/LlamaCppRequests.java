@@ -76,7 +76,7 @@ final class LlamaCppRequests {
                 minP == null ? 0.05f : minP.floatValue(), repeat == null ? 1f : repeat.floatValue(),
                 presence == null ? 0f : presence.floatValue(), frequency == null ? 0f : frequency.floatValue(), s, stop,
                 nProbs != null && nProbs > 0, nProbs == null ? 0 : nProbs.intValue(), false, stream != null && stream, false,
-                bias, grammar, null);
+                bias, grammar, null, ThinkingChoice.DEFAULT);
         return new Parsed(req, returnTokens != null && returnTokens);
     }
 

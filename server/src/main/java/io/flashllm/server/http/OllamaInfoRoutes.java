@@ -69,7 +69,9 @@ final class OllamaInfoRoutes {
             mi.put("general.parameter_count", info.parameterCount());
             mi.put(info.architecture() + ".context_length", s.contextLength());
             mi.put(info.architecture() + ".vocab_size", info.vocabSize());
-            o.putArray("capabilities").add("completion").add("tools");
+            var capabilities = o.putArray("capabilities").add("completion").add("tools");
+            // Clients (Open WebUI, Ollama's own) offer the think switch for models that list it.
+            if (s.model().reasoning() != null) capabilities.add("thinking");
             o.put("modified_at", loadedAt);
             Responses.json(ctx, 200, o);
         } catch (ApiError e) {

@@ -91,7 +91,7 @@ final class OllamaRequests {
                 topP == null ? 0.9f : topP.floatValue(), minP == null ? 0f : minP.floatValue(),
                 repeat == null ? 1.1f : repeat.floatValue(), presence == null ? 0f : presence.floatValue(),
                 frequency == null ? 0f : frequency.floatValue(), s, stop, false, 0, false,
-                stream == null || stream, false, Map.of(), grammar, tools);
+                stream == null || stream, false, Map.of(), grammar, tools, ThinkingChoice.ollama(body));
     }
 
     /** {@code format}: "json" (any JSON object) or a JSON schema. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.Reasoning;
 import java.time.Instant;
 
 /**
@@ -17,18 +18,24 @@ final class OllamaWire implements AnswerWire {
     private final boolean chat;
     private final String model;
     private final long arrivalNanos;
-    private final HeldBack held;
+    /** A thinking model's tags when its thinking is answered apart ({@code thinking}), else null. */
+    private final Reasoning thinking;
+    private final StreamedText streamed;
 
-    /** @param chat /api/chat (message) rather than /api/generate (response) */
-    OllamaWire(CompletionRequest req, boolean chat, String model, long arrivalNanos) {
+    /**
+     * @param chat     /api/chat (message) rather than /api/generate (response)
+     * @param thinking a thinking model's tags when its thinking goes in {@code thinking}, else null
+     */
+    OllamaWire(CompletionRequest req, boolean chat, String model, long arrivalNanos, Reasoning thinking) {
         this.req = req;
         this.chat = chat;
         this.model = model;
         this.arrivalNanos = arrivalNanos;
-        this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
+        this.thinking = thinking;
+        this.streamed = req.stream() ? new StreamedText(thinking, req.tools() != null) : null;
     }
 
-    private ObjectNode line(String text) {
+    private ObjectNode line(String text, String thought) {
         ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("model", model);
         o.put("created_at", Instant.now().toString());
@@ -36,8 +43,10 @@ final class OllamaWire implements AnswerWire {
             ObjectNode m = o.putObject("message");
             m.put("role", "assistant");
             m.put("content", text);
+            if (!thought.isEmpty()) m.put("thinking", thought);
         } else {
             o.put("response", text);
+            if (!thought.isEmpty()) o.put("thinking", thought);
         }
         return o;
     }
@@ -70,29 +79,34 @@ final class OllamaWire implements AnswerWire {
     @Override
     public String piece(GeneratedToken token) {
         if (!req.stream()) return null;
-        String text = token.text() == null ? "" : token.text();
-        if (held != null) text = held.push(text);
-        if (text.isEmpty()) return null;
-        ObjectNode o = line(text);
+        ReasoningSplitter.Split s = streamed.push(token.text() == null ? "" : token.text());
+        if (s.content().isEmpty() && s.reasoning().isEmpty()) return null;
+        ObjectNode o = line(s.content(), s.reasoning());
         o.put("done", false);
         return Json.write(o) + "\n";
     }
 
     @Override
     public String closing(GenerationResult result) {
-        ToolCalls.Answer calls = held != null ? ToolCalls.read(result.text(), () -> null) : null;
-        String rest = held != null && calls == null ? held.rest() : "";
-        return Json.write(last(result, rest, calls)) + "\n";
+        ToolCalls.Answer calls = streamed.holdsCalls() ? ToolCalls.read(parts(result).content(), () -> null) : null;
+        ReasoningSplitter.Split rest = streamed.finish(calls != null);
+        return Json.write(last(result, rest.content(), rest.reasoning(), calls)) + "\n";
     }
 
     @Override
     public String whole(GenerationResult result) {
-        ToolCalls.Answer calls = req.tools() != null ? ToolCalls.read(result.text(), () -> null) : null;
-        return Json.write(last(result, calls != null ? (calls.content() == null ? "" : calls.content()) : result.text(), calls));
+        ReasoningSplitter.Split parts = parts(result);
+        ToolCalls.Answer calls = req.tools() != null ? ToolCalls.read(parts.content(), () -> null) : null;
+        String text = calls != null ? (calls.content() == null ? "" : calls.content()) : parts.content();
+        return Json.write(last(result, text, parts.reasoning(), calls));
     }
 
-    private ObjectNode last(GenerationResult r, String text, ToolCalls.Answer calls) {
-        ObjectNode o = line(text);
+    private ReasoningSplitter.Split parts(GenerationResult r) {
+        return ReasoningSplitter.whole(thinking, r.text());
+    }
+
+    private ObjectNode last(GenerationResult r, String text, String thought, ToolCalls.Answer calls) {
+        ObjectNode o = line(text, thought);
         if (calls != null) {
             ArrayNode arr = ((ObjectNode) o.get("message")).putArray("tool_calls");
             for (ToolCalls.Call c : calls.calls()) {

@@ -7,6 +7,7 @@ import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.PromptLogprobs;
+import io.flashllm.engine.api.Reasoning;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -27,17 +28,16 @@ final class OpenAiFormat {
     private final boolean includeUsage;
     /** Token id to its text, for logprob entries (the streamed text may hold back partial characters). */
     private final IntFunction<String> tokenText;
+
     /** Whether the answer may hold tool calls (chat with tools). */
     private final boolean tools;
+    /** A thinking model's tags when its thinking is answered apart ({@code reasoning_content}), else null. */
+    private final Reasoning thinking;
 
     OpenAiFormat(boolean chat, String id, long created, String model, boolean logprobs, boolean includeUsage,
-                 IntFunction<String> tokenText) {
-        this(chat, id, created, model, logprobs, includeUsage, tokenText, false);
-    }
-
-    OpenAiFormat(boolean chat, String id, long created, String model, boolean logprobs, boolean includeUsage,
-                 IntFunction<String> tokenText, boolean tools) {
+                 IntFunction<String> tokenText, boolean tools, Reasoning thinking) {
         this.tools = tools;
+        this.thinking = thinking;
         this.chat = chat;
         this.id = id;
         this.created = created;
@@ -65,15 +65,27 @@ final class OpenAiFormat {
         return o;
     }
 
-    /** Token counts as OpenAI gives them; cached_tokens: prompt tokens the slot's KV cache already held. */
-    private static ObjectNode usage(GenerationResult r) {
+    /**
+     * Token counts as OpenAI gives them; cached_tokens: prompt tokens the slot's KV cache already held;
+     * reasoning_tokens (thinking models): generated tokens spent thinking.
+     */
+    private ObjectNode usage(GenerationResult r) {
         int prompt = r.promptTokens().length, completion = r.tokens().length;
         ObjectNode u = F.objectNode();
         u.put("prompt_tokens", prompt);
         u.put("completion_tokens", completion);
         u.put("total_tokens", prompt + completion);
         u.putObject("prompt_tokens_details").put("cached_tokens", r.cachedPromptTokens());
+        if (thinking != null) {
+            u.putObject("completion_tokens_details").put("reasoning_tokens",
+                    ReasoningSplitter.thinkingTokens(thinking, r.tokens(), tokenText));
+        }
         return u;
+    }
+
+    /** A whole answer's thinking (empty when the model did not think or it is not taken apart) and its answer. */
+    ReasoningSplitter.Split parts(GenerationResult r) {
+        return ReasoningSplitter.whole(thinking, r.text());
     }
 
     /** The non-streaming response body. */
@@ -90,16 +102,14 @@ final class OpenAiFormat {
         ObjectNode o = envelope(false);
         ObjectNode choice = F.objectNode();
         choice.put("index", 0);
+        ReasoningSplitter.Split parts = chat ? parts(r) : null;
         ToolCalls.Answer calls = tools ? toolCalls(r) : null;
-        if (calls != null) {
+        if (chat) {
             ObjectNode msg = choice.putObject("message");
             msg.put("role", "assistant");
-            msg.put("content", calls.content());
-            msg.set("tool_calls", toolCallArray(calls.calls()));
-        } else if (chat) {
-            ObjectNode msg = choice.putObject("message");
-            msg.put("role", "assistant");
-            msg.put("content", r.text());
+            msg.put("content", calls != null ? calls.content() : parts.content());
+            if (!parts.reasoning().isEmpty()) msg.put("reasoning_content", parts.reasoning());
+            if (calls != null) msg.set("tool_calls", toolCallArray(calls.calls()));
         } else {
             choice.put("text", echoPrefix == null ? r.text() : echoPrefix + r.text());
         }
@@ -119,7 +129,7 @@ final class OpenAiFormat {
 
     /** The answer's tool calls, or null if it has none whole (then it is plain content). */
     ToolCalls.Answer toolCalls(GenerationResult r) {
-        return ToolCalls.read(r.text(), () -> RandomIds.next("call_"));
+        return ToolCalls.read(parts(r).content(), () -> RandomIds.next("call_"));
     }
 
     private static ArrayNode toolCallArray(List<ToolCalls.Call> calls) {
@@ -180,6 +190,16 @@ final class OpenAiFormat {
         } else {
             choice.putNull("logprobs");
         }
+        choice.putNull("finish_reason");
+        return chunk(choice);
+    }
+
+    /** A chat stream's chunk of the model's thinking ({@code delta.reasoning_content}, as llama.cpp and DeepSeek send it). */
+    ObjectNode reasoningChunk(String text) {
+        ObjectNode choice = F.objectNode();
+        choice.put("index", 0);
+        choice.putObject("delta").put("reasoning_content", text);
+        choice.putNull("logprobs");
         choice.putNull("finish_reason");
         return chunk(choice);
     }

@@ -3,6 +3,7 @@ package io.flashllm.server.http;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.PromptLogprobs;
+import io.flashllm.engine.api.Reasoning;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -15,17 +16,18 @@ final class OpenAiWire implements AnswerWire {
     private final String echoText;
     /** Tokens kept for a whole answer's logprobs. */
     private final List<GeneratedToken> kept = new ArrayList<>();
-    /** With tools: streamed words stop where a call opens; the call goes out whole at the end. */
-    private final HeldBack held;
+    /** A stream's text: thinking apart, and with tools the words stop where a call opens (it goes out whole at the end). */
+    private final StreamedText streamed;
     private int textOffset;
     private PromptLogprobs promptScores;
 
-    OpenAiWire(CompletionRequest req, OpenAiFormat format, String echoText) {
+    /** @param thinking a thinking model's tags when its thinking is answered apart, else null */
+    OpenAiWire(CompletionRequest req, OpenAiFormat format, String echoText, Reasoning thinking) {
         this.req = req;
         this.format = format;
         this.echoText = echoText;
         this.textOffset = echoText == null ? 0 : echoText.length();
-        this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
+        this.streamed = req.stream() ? new StreamedText(thinking, req.tools() != null) : null;
     }
 
     static String event(String json) {
@@ -56,27 +58,29 @@ final class OpenAiWire implements AnswerWire {
             if (req.logprobs()) kept.add(token);
             return null;
         }
-        String text = token.text() == null ? "" : token.text();
-        if (held != null) {
-            text = held.push(text);
-            if (text.isEmpty()) return null;
+        ReasoningSplitter.Split s = streamed.push(token.text() == null ? "" : token.text());
+        String thought = s.reasoning().isEmpty() ? "" : event(Json.write(format.reasoningChunk(s.reasoning())));
+        String text = s.content();
+        // With logprobs every token has its chunk (empty text while its characters are held), unless it went to the thinking.
+        if (text.isEmpty() && (streamed.holdsCalls() || !req.logprobs() || !thought.isEmpty())) {
+            return thought.isEmpty() ? null : thought;
         }
-        if (text.isEmpty() && !req.logprobs()) return null;
         String chunk = event(Json.write(format.textChunk(text, token, textOffset)));
         textOffset += text.length();
-        return chunk;
+        return thought + chunk;
     }
 
     @Override
     public String closing(GenerationResult result) {
         StringBuilder b = new StringBuilder();
-        ToolCalls.Answer calls = held != null ? format.toolCalls(result) : null;
+        ToolCalls.Answer calls = streamed.holdsCalls() ? format.toolCalls(result) : null;
+        ReasoningSplitter.Split rest = streamed.finish(calls != null);
+        if (!rest.reasoning().isEmpty()) b.append(event(Json.write(format.reasoningChunk(rest.reasoning()))));
+        if (!rest.content().isEmpty()) b.append(event(Json.write(format.textChunk(rest.content(), null, textOffset))));
         if (calls != null) {
             b.append(event(Json.write(format.toolCallsChunk(calls.calls()))));
             b.append(event(Json.write(format.finishChunk(calls.finishReason()))));
         } else {
-            String rest = held != null ? held.rest() : "";
-            if (!rest.isEmpty()) b.append(event(Json.write(format.textChunk(rest, null, textOffset))));
             b.append(event(Json.write(format.finishChunk(result.finishReason()))));
         }
         if (req.includeUsage()) b.append(event(Json.write(format.usageChunk(result))));

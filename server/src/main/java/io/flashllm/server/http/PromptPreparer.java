@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.api.InferenceModel;
+import io.flashllm.engine.api.Reasoning;
 import io.flashllm.engine.api.SamplingParams;
 
 /**
@@ -16,11 +17,24 @@ final class PromptPreparer {
 
     private PromptPreparer() {}
 
-    static Prepared prepare(CompletionRequest req, InferenceModel model, int contextLength, int maxPromptTokens) {
+    /** The server's say on thinking models, where a request says nothing (reasoning-budget, reasoning-format). */
+    record ThinkingDefaults(boolean think, boolean separate) {
+        /** reasoning-budget -1 and reasoning-format deepseek, the settings' defaults. */
+        static final ThinkingDefaults SETTINGS = new ThinkingDefaults(true, true);
+    }
+
+    static Prepared prepare(CompletionRequest req, InferenceModel model, int contextLength, int maxPromptTokens,
+                            ThinkingDefaults defaults) {
         int[] tokens;
         String echo = null;
+        Reasoning thinking = null;
         if (req.chat()) {
-            tokens = model.tokenize(model.renderChat(req.messages()), true);
+            boolean think = req.thinking().thinks(defaults.think(), req.grammar() != null && req.tools() == null);
+            tokens = model.tokenize(model.renderChat(req.messages(), think), true);
+            Reasoning tags = model.reasoning();
+            if (tags != null && req.thinking().separates(defaults.separate())) {
+                thinking = new Reasoning(tags.open(), tags.close(), think && tags.promptOpens());
+            }
         } else if (req.promptTokens() != null) {
             int vocab = model.info().vocabSize();
             for (int t : req.promptTokens()) {
@@ -67,6 +81,6 @@ final class PromptPreparer {
                 req.repetitionPenalty(), REPETITION_WINDOW, req.presencePenalty(), req.frequencyPenalty(),
                 req.seed(), maxTokens, req.stop(), req.logprobs() ? req.topLogprobs() : 0, req.logitBias(),
                 req.grammar());
-        return new Prepared(tokens, params, echo, req.echo() && req.logprobs() ? req.topLogprobs() : -1);
+        return new Prepared(tokens, params, echo, req.echo() && req.logprobs() ? req.topLogprobs() : -1, thinking);
     }
 }

@@ -128,7 +128,8 @@ final class RequestParser {
                 maxTokens == null ? null : maxTokens.intValue(), t, k, p,
                 minP == null ? 0f : minP.floatValue(), repeat == null ? 1f : repeat.floatValue(),
                 presence == null ? 0f : presence.floatValue(), frequency == null ? 0f : frequency.floatValue(),
-                s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage, logitBias, grammar, tools);
+                s, stop, logprobs, topLogprobs, echo, stream != null && stream, includeUsage, logitBias, grammar, tools,
+                chat ? ThinkingChoice.openAi(body) : ThinkingChoice.DEFAULT);
     }
 
     /** Whether every element is a token id (an int >= 0). */

@@ -37,6 +37,11 @@ final class ResponsesRequests {
         copy(body, "max_output_tokens", chat, "max_tokens");
         copy(body, "parallel_tool_calls", chat, "parallel_tool_calls");
         copy(body, "user", chat, "user");
+        JsonNode reasoning = Fields.get(body, "reasoning");
+        if (reasoning != null) {
+            if (!reasoning.isObject()) throw ApiError.invalid("reasoning", "invalid_type", "'reasoning' must be an object");
+            copy(reasoning, "effort", chat, "reasoning_effort");
+        }
         JsonNode tools = Fields.get(body, "tools");
         if (tools != null) chat.set("tools", tools(tools));
         JsonNode choice = Fields.get(body, "tool_choice");
@@ -51,7 +56,7 @@ final class ResponsesRequests {
         CompletionRequest r = RequestParser.parse(chat, true, modelIds);
         CompletionRequest req = new CompletionRequest(true, null, null, r.messages(), r.maxTokens(), r.temperature(), r.topK(),
                 r.topP(), r.minP(), r.repetitionPenalty(), r.presencePenalty(), r.frequencyPenalty(), r.seed(), r.stop(),
-                false, 0, false, stream != null && stream, false, r.logitBias(), r.grammar(), r.tools());
+                false, 0, false, stream != null && stream, false, r.logitBias(), r.grammar(), r.tools(), r.thinking());
         ObjectNode echo = Json.MAPPER.createObjectNode();
         echo.set("tools", tools == null ? Json.MAPPER.createArrayNode() : tools);
         echo.set("tool_choice", choice == null ? Json.MAPPER.getNodeFactory().textNode("auto") : choice);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
+import io.flashllm.engine.api.Reasoning;
+import java.util.function.IntFunction;
 
 /**
  * OpenAI's Responses API answers: one {@code response} object whose {@code output} holds a message item
@@ -13,7 +15,9 @@ import io.flashllm.engine.api.GenerationResult;
  * ({@code event: <type>} and {@code data: {"type", "sequence_number", ...}}): response.created and
  * .in_progress, the message item added with its part, {@code response.output_text.delta} per piece of text,
  * the text, part and item done, each function call added with its arguments as one delta and done, and
- * response.completed (or response.incomplete at the token limit) carrying the whole response.
+ * response.completed (or response.incomplete at the token limit) carrying the whole response. A thinking
+ * model's thinking, when taken apart, comes first as a {@code reasoning} item (its text as a
+ * {@code reasoning_text} part, streamed as {@code response.reasoning_text.delta}).
  */
 final class ResponsesWire implements AnswerWire {
     private final CompletionRequest req;
@@ -22,19 +26,30 @@ final class ResponsesWire implements AnswerWire {
     private final long createdAt;
     private final String model;
     private final JsonNode echo;
-    private final HeldBack held;
+    private final Reasoning thinking;
+    private final IntFunction<String> tokenText;
+    private final String reasoningId;
+    private final StreamedText text;
     private final StringBuilder streamed = new StringBuilder();
+    private final StringBuilder thought = new StringBuilder();
     private int sequence;
     private boolean messageOpen;
+    /** The reasoning item: 0 none, 1 added (its text streaming), 2 done. */
+    private int reasoningState;
 
-    ResponsesWire(CompletionRequest req, String id, long createdAt, String model, JsonNode echo) {
+    /** @param thinking a thinking model's tags when its thinking goes in a reasoning item, else null */
+    ResponsesWire(CompletionRequest req, String id, long createdAt, String model, JsonNode echo, Reasoning thinking,
+                  IntFunction<String> tokenText) {
         this.req = req;
         this.id = id;
         this.messageId = RandomIds.next("msg_");
+        this.reasoningId = RandomIds.next("rs_");
         this.createdAt = createdAt;
         this.model = model;
         this.echo = echo;
-        this.held = req.tools() != null && req.stream() ? new HeldBack(ToolCalls.OPEN) : null;
+        this.thinking = thinking;
+        this.tokenText = tokenText;
+        this.text = req.stream() ? new StreamedText(thinking, req.tools() != null) : null;
     }
 
     @Override
@@ -54,41 +69,73 @@ final class ResponsesWire implements AnswerWire {
     @Override
     public String piece(GeneratedToken token) {
         if (!req.stream()) return null;
-        String text = token.text() == null ? "" : token.text();
-        if (held != null) text = held.push(text);
-        return text.isEmpty() ? null : delta(text);
+        ReasoningSplitter.Split s = text.push(token.text() == null ? "" : token.text());
+        String out = thoughtDelta(s.reasoning()) + (s.content().isEmpty() ? "" : delta(s.content()));
+        return out.isEmpty() ? null : out;
+    }
+
+    /** The reasoning item opened (first thinking) and a piece of its text. */
+    private String thoughtDelta(String piece) {
+        if (piece.isEmpty()) return "";
+        StringBuilder b = new StringBuilder();
+        if (reasoningState == 0) {
+            reasoningState = 1;
+            b.append(event("response.output_item.added", o -> o.put("output_index", 0).set("item", reasoning("in_progress", ""))));
+        }
+        thought.append(piece);
+        b.append(event("response.reasoning_text.delta", o -> o.put("item_id", reasoningId).put("output_index", 0)
+                .put("content_index", 0).put("delta", piece)));
+        return b.toString();
+    }
+
+    /** The reasoning item done, once the answer starts (or generation ends). */
+    private String thoughtDone() {
+        if (reasoningState != 1) return "";
+        reasoningState = 2;
+        String all = thought.toString();
+        return event("response.reasoning_text.done", o -> o.put("item_id", reasoningId).put("output_index", 0)
+                .put("content_index", 0).put("text", all))
+                + event("response.output_item.done", o -> o.put("output_index", 0).set("item", reasoning("completed", all)));
+    }
+
+    /** The message item's place in output: after the reasoning item when there is one. */
+    private int messageIndex() {
+        return reasoningState == 0 ? 0 : 1;
     }
 
     /** The message item opened (first text) and a piece of its text. */
-    private String delta(String text) {
-        StringBuilder b = new StringBuilder();
+    private String delta(String piece) {
+        StringBuilder b = new StringBuilder(thoughtDone());
         if (!messageOpen) {
             messageOpen = true;
-            b.append(event("response.output_item.added", o -> o.put("output_index", 0).set("item", message("in_progress", null))));
+            b.append(event("response.output_item.added", o -> o.put("output_index", messageIndex())
+                    .set("item", message("in_progress", null))));
             b.append(event("response.content_part.added", o -> where(o).set("part", part(""))));
         }
-        streamed.append(text);
-        b.append(event("response.output_text.delta", o -> where(o).put("delta", text)));
+        streamed.append(piece);
+        b.append(event("response.output_text.delta", o -> where(o).put("delta", piece)));
         return b.toString();
     }
 
     @Override
     public String closing(GenerationResult result) {
-        ToolCalls.Answer calls = held != null ? ToolCalls.read(result.text(), () -> RandomIds.next("call_")) : null;
-        StringBuilder b = new StringBuilder();
-        if (calls == null) {
-            String rest = held != null ? held.rest() : "";
-            if (!rest.isEmpty() || !messageOpen) b.append(delta(rest));
-        }
-        String text = streamed.toString();
-        int index = 0;
+        ToolCalls.Answer calls = text.holdsCalls()
+                ? ToolCalls.read(ReasoningSplitter.whole(thinking, result.text()).content(), () -> RandomIds.next("call_"))
+                : null;
+        ReasoningSplitter.Split rest = text.finish(calls != null);
+        StringBuilder b = new StringBuilder(thoughtDelta(rest.reasoning()));
+        if (!rest.content().isEmpty() || (calls == null && !messageOpen)) b.append(delta(rest.content()));
+        b.append(thoughtDone());
+        String answer = streamed.toString();
+        int index = messageIndex();
         if (messageOpen) {
-            b.append(event("response.output_text.done", o -> where(o).put("text", text)));
-            b.append(event("response.content_part.done", o -> where(o).set("part", part(text))));
-            b.append(event("response.output_item.done", o -> o.put("output_index", 0).set("item", message("completed", text))));
-            index = 1;
+            int at = index;
+            b.append(event("response.output_text.done", o -> where(o).put("text", answer)));
+            b.append(event("response.content_part.done", o -> where(o).set("part", part(answer))));
+            b.append(event("response.output_item.done", o -> o.put("output_index", at).set("item", message("completed", answer))));
+            index++;
         }
-        ObjectNode done = finished(result, messageOpen ? text : null, calls);
+        ObjectNode done = finished(result, thought.toString(), messageOpen ? answer : null, calls);
         if (calls != null) {
             for (int i = 0; i < calls.calls().size(); i++) {
                 ObjectNode item = (ObjectNode) done.get("output").get(index + i);
@@ -111,19 +158,24 @@ final class ResponsesWire implements AnswerWire {
 
     @Override
     public String whole(GenerationResult result) {
-        ToolCalls.Answer calls = req.tools() != null ? ToolCalls.read(result.text(), () -> RandomIds.next("call_")) : null;
-        String text = calls == null ? result.text() : calls.content();
-        return Json.write(finished(result, text, calls));
+        ReasoningSplitter.Split parts = ReasoningSplitter.whole(thinking, result.text());
+        ToolCalls.Answer calls = req.tools() != null ? ToolCalls.read(parts.content(), () -> RandomIds.next("call_")) : null;
+        String answer = calls == null ? parts.content() : calls.content();
+        return Json.write(finished(result, parts.reasoning(), answer, calls));
     }
 
-    /** The finished response: the message (unless null text with calls), the calls, usage and status. */
-    private ObjectNode finished(GenerationResult r, String text, ToolCalls.Answer calls) {
+    /**
+     * The finished response: the reasoning (when the model thought), the message (unless null text with
+     * calls), the calls, usage and status.
+     */
+    private ObjectNode finished(GenerationResult r, String thoughts, String text, ToolCalls.Answer calls) {
         boolean cut = r.finishReason() == FinishReason.LENGTH || (calls != null && calls.cut());
         ObjectNode o = response(cut ? "incomplete" : "completed");
         if (cut) {
             o.putObject("incomplete_details").put("reason", "max_output_tokens");
         }
         ArrayNode output = o.putArray("output");
+        if (!thoughts.isEmpty()) output.add(reasoning("completed", thoughts));
         if (text != null || calls == null) output.add(message("completed", text == null ? "" : text));
         if (calls != null) {
             for (ToolCalls.Call c : calls.calls()) {
@@ -137,7 +189,8 @@ final class ResponsesWire implements AnswerWire {
         usage.put("input_tokens", input);
         usage.putObject("input_tokens_details").put("cached_tokens", r.cachedPromptTokens());
         usage.put("output_tokens", outputTokens);
-        usage.putObject("output_tokens_details").put("reasoning_tokens", 0);
+        usage.putObject("output_tokens_details").put("reasoning_tokens",
+                thinking == null ? 0 : ReasoningSplitter.thinkingTokens(thinking, r.tokens(), tokenText));
         usage.put("total_tokens", input + outputTokens);
         return o;
     }
@@ -171,6 +224,13 @@ final class ResponsesWire implements AnswerWire {
         return m;
     }
 
+    private ObjectNode reasoning(String status, String text) {
+        ObjectNode m = Json.MAPPER.createObjectNode().put("type", "reasoning").put("id", reasoningId).put("status", status);
+        m.putArray("summary");
+        m.putArray("content").addObject().put("type", "reasoning_text").put("text", text);
+        return m;
+    }
+
     private static ObjectNode part(String text) {
         ObjectNode p = Json.MAPPER.createObjectNode().put("type", "output_text").put("text", text);
         p.putArray("annotations");
@@ -178,7 +238,7 @@ final class ResponsesWire implements AnswerWire {
     }
 
     private ObjectNode where(ObjectNode o) {
-        return o.put("item_id", messageId).put("output_index", 0).put("content_index", 0);
+        return o.put("item_id", messageId).put("output_index", messageIndex()).put("content_index", 0);
     }
 
     private String event(String type, java.util.function.Consumer<ObjectNode> fill) {

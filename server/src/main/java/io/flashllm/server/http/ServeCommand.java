@@ -195,6 +195,7 @@ public final class ServeCommand implements Callable<Integer> {
             // So are the model's options (kv-type, memory-budget, selector, ...), which the load parses.
             EngineModels.loadOptions(config);
             config.pooling();
+            config.reasoningSeparate();
             config.kvSpillMaxBytes();
             if (config.kvSpillDir() != null) {
                 Path spillDir = Path.of(config.kvSpillDir());

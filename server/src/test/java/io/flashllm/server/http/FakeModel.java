@@ -24,11 +24,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * makes the reply end with EOS after 5 tokens; one containing "[fail]" makes the engine throw after 2.
  * An embedding is {token count, sum of ids, first id, last id} (pooling ignored), after the same
  * per-token delay; "[fail]" in its input makes it throw.
+ * A thinking fake ({@link #thinking}) has Qwen3's tags: its chat prompt ends with an empty thinking
+ * block when thinking is off, and otherwise its reply starts with {@link #THOUGHT}.
  * A session remembers its last prompt and reply and skips (and reports as cached) the start of a
  * prompt that repeats them, as a real session's KV cache does.
  */
 final class FakeModel implements InferenceModel {
     static final String REPLY = "Hello, world! ";
+    /** What a thinking fake writes before its reply when thinking is on. */
+    static final String THOUGHT = "<think>\nThey want a greeting.\n</think>\n\n";
+    private static final String NO_THOUGHT = "<think>\n\n</think>\n\n";
     static final int BOS = 256;
     static final int EOS = 257;
     static final int VOCAB = 300;
@@ -41,6 +46,8 @@ final class FakeModel implements InferenceModel {
     final AtomicInteger sessionsOpen = new AtomicInteger();
     /** False: the sessions stand for a device backend's, whose keys and values cannot be saved. */
     volatile boolean kvSavable = true;
+    /** True: a model that thinks before it answers (Qwen3's tags). */
+    volatile boolean thinking;
 
     FakeModel(long promptNanosPerToken, long tokenDelayMillis, int contextLength) {
         this.promptNanosPerToken = promptNanosPerToken;
@@ -80,6 +87,16 @@ final class FakeModel implements InferenceModel {
     }
 
     @Override
+    public String renderChat(List<ChatMessage> messages, boolean think) {
+        return renderChat(messages) + (thinking && !think ? NO_THOUGHT : "");
+    }
+
+    @Override
+    public io.flashllm.engine.api.Reasoning reasoning() {
+        return thinking ? io.flashllm.engine.api.Reasoning.thinkTags(false) : null;
+    }
+
+    @Override
     public Session openSession(int ctx) {
         sessionsOpen.incrementAndGet();
         return new FakeSession();
@@ -116,6 +133,7 @@ final class FakeModel implements InferenceModel {
             long t1 = System.nanoTime();
             boolean eosEarly = detokenize(prompt).contains("[eos]");
             boolean fail = detokenize(prompt).contains("[fail]");
+            String head = thinking && detokenize(prompt).endsWith("<assistant>") ? THOUGHT : "";
             int[] out = new int[params.maxTokens()];
             int n = 0;
             StringBuilder text = new StringBuilder();
@@ -127,7 +145,7 @@ final class FakeModel implements InferenceModel {
                     reason = FinishReason.STOP;
                     break;
                 }
-                char c = REPLY.charAt(n % REPLY.length());
+                char c = n < head.length() ? head.charAt(n) : REPLY.charAt((n - head.length()) % REPLY.length());
                 String piece = String.valueOf(c);
                 String candidate = text + piece;
                 String stopHit = null;

@@ -50,7 +50,7 @@ class RequestFuzzTest {
     /** Parses, then prepares the prompt as the server does before a slot takes it. */
     private static void prepare(Parse parse) {
         try {
-            PromptPreparer.prepare(parse.run(), MODEL, 64, 0);
+            PromptPreparer.prepare(parse.run(), MODEL, 64, 0, PromptPreparer.ThinkingDefaults.SETTINGS);
         } catch (ApiError refused) {
             // a clear refusal
         }

@@ -91,18 +91,18 @@ class RequestParserTest {
     @Test
     void budgetsFitTheContext() throws Exception {
         FakeModel model = new FakeModel(0, 0, 64);
-        Prepared p = PromptPreparer.prepare(parse("{\"prompt\":\"abc\"}", false), model, 64, 0);
+        Prepared p = PromptPreparer.prepare(parse("{\"prompt\":\"abc\"}", false), model, 64, 0, PromptPreparer.ThinkingDefaults.SETTINGS);
         assertEquals(PromptPreparer.COMPLETIONS_DEFAULT_MAX_TOKENS, p.params().maxTokens());
-        Prepared c = PromptPreparer.prepare(parse("{\"messages\":[{\"role\":\"user\",\"content\":\"abc\"}]}", true), model, 64, 0);
+        Prepared c = PromptPreparer.prepare(parse("{\"messages\":[{\"role\":\"user\",\"content\":\"abc\"}]}", true), model, 64, 0, PromptPreparer.ThinkingDefaults.SETTINGS);
         assertEquals(64 - c.promptTokens().length, c.params().maxTokens(), "chat without max_tokens may fill the context");
-        Prepared exact = PromptPreparer.prepare(parse("{\"prompt\":\"abc\",\"max_tokens\":60}", false), model, 64, 0);
+        Prepared exact = PromptPreparer.prepare(parse("{\"prompt\":\"abc\",\"max_tokens\":60}", false), model, 64, 0, PromptPreparer.ThinkingDefaults.SETTINGS);
         SamplingParams sp = exact.params();
         assertEquals(60, sp.maxTokens());
         ApiError e = assertThrows(ApiError.class,
-                () -> PromptPreparer.prepare(parse("{\"prompt\":\"abc\",\"max_tokens\":61}", false), model, 64, 0));
+                () -> PromptPreparer.prepare(parse("{\"prompt\":\"abc\",\"max_tokens\":61}", false), model, 64, 0, PromptPreparer.ThinkingDefaults.SETTINGS));
         assertEquals("context_length_exceeded", e.code);
         ApiError limit = assertThrows(ApiError.class,
-                () -> PromptPreparer.prepare(parse("{\"prompt\":\"abcdefghij\"}", false), model, 64, 8));
+                () -> PromptPreparer.prepare(parse("{\"prompt\":\"abcdefghij\"}", false), model, 64, 8, PromptPreparer.ThinkingDefaults.SETTINGS));
         assertTrue(limit.getMessage().contains("at most 8"), limit.getMessage());
     }
 }
