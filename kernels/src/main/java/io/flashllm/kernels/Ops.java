@@ -135,13 +135,36 @@ public final class Ops {
         for (; i < len; i++) gate[off + i] = silu(gate[off + i]) * up[off + i];
     }
 
+    /**
+     * GeGLU in place (Gemma): {@code gate = gelu(gate) * up}, GELU by its tanh approximation as Gemma is
+     * trained with it (gelu_pytorch_tanh) and llama.cpp computes it.
+     */
+    public static void geluMul(float[] gate, float[] up, int off, int len) {
+        Checks.span("gate", gate, off, len);
+        Checks.span("up", up, off, len);
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, off + i);
+            FloatVector u = FloatVector.fromArray(F, up, off + i);
+            FloatVector inner = g.mul(g).mul(GELU_CUBE).add(1f).mul(g).mul(GELU_SCALE);
+            g.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).mul(u).intoArray(gate, off + i);
+        }
+        for (; i < len; i++) gate[off + i] = gelu(gate[off + i]) * up[off + i];
+    }
+
+    /** sqrt(2 / pi) and the cubic term's weight of GELU's tanh approximation. */
+    private static final float GELU_SCALE = 0.7978845608028654f;
+    private static final float GELU_CUBE = 0.044715f;
+
+    /** GELU, tanh approximation, of one value. */
+    public static float gelu(float v) {
+        return (float) (0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
+    }
+
     /** In place GELU, tanh approximation (GPT-2, OPT-style FFNs use ReLU; gelu for the others). */
     public static void gelu(float[] x, int off, int len) {
         Checks.span("x", x, off, len);
-        for (int i = 0; i < len; i++) {
-            double v = x[off + i];
-            x[off + i] = (float) (0.5 * v * (1 + Math.tanh(0.7978845608028654 * (v + 0.044715 * v * v * v))));
-        }
+        for (int i = 0; i < len; i++) x[off + i] = gelu(x[off + i]);
     }
 
     /** In place: {@code x = max(x, threshold) == x ? x : 0}, i.e. FATReLU; threshold 0 is plain ReLU. */

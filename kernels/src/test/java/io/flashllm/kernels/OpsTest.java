@@ -156,11 +156,16 @@ class OpsTest {
             float[] x = TestTensors.gaussian(n, rnd);
             float[] up = TestTensors.gaussian(n, rnd);
             float[] silu = x.clone(), gated = x.clone(), relu = x.clone(), fat = x.clone(), gelu = x.clone();
+            float[] geglu = x.clone();
+            // Gemma's gate values reach tens: scale some up so the tanh's tails are tried too.
+            for (int i = 0; i < n; i += 7) geglu[i] *= 8;
             Ops.silu(silu, 0, n);
             Ops.siluMul(gated, up, 0, n);
             Ops.relu(relu, 0, n, 0f);
             Ops.relu(fat, 0, n, 0.5f);
             Ops.gelu(gelu, 0, n);
+            float[] gegluIn = geglu.clone();
+            Ops.geluMul(geglu, up, 0, n);
             for (int i = 0; i < n; i++) {
                 double s = x[i] / (1 + Math.exp(-x[i]));
                 assertEquals(s, silu[i], 1e-6 * (1 + Math.abs(s)));
@@ -169,6 +174,9 @@ class OpsTest {
                 assertEquals(x[i] > 0.5f ? x[i] : 0f, fat[i]);
                 double g = 0.5 * x[i] * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x[i] + 0.044715 * Math.pow(x[i], 3))));
                 assertEquals(g, gelu[i], 1e-6 * (1 + Math.abs(g)));
+                double v = gegluIn[i];
+                double gg = 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))) * up[i];
+                assertEquals(gg, geglu[i], 1e-5 * (1 + Math.abs(gg)), "geglu at " + v);
             }
         }
     }

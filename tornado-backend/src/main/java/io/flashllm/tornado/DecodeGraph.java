@@ -332,6 +332,7 @@ final class DecodeGraph {
             case GATED_RELU -> VectorKernels.RELU;
             case GATED_FATRELU -> VectorKernels.FATRELU;
             case RELU_NO_GATE -> throw new IllegalArgumentException("an ungated FFN in a Llama-family model");
+            case GATED_GELU -> throw new IllegalArgumentException("GELU-gated FFNs (Gemma) have no device kernel");
         };
     }
 

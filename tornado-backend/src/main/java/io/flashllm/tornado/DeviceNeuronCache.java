@@ -187,6 +187,7 @@ public final class DeviceNeuronCache implements AutoCloseable {
         return switch (a.kind()) {
             case GATED_SILU -> VectorKernels.SILU;
             case GATED_RELU -> VectorKernels.RELU;
+            case GATED_GELU -> throw new IllegalArgumentException("GELU-gated FFNs (Gemma) have no device kernel");
             default -> VectorKernels.FATRELU;
         };
     }

@@ -49,8 +49,8 @@ public final class TornadoBackend implements DeviceBackend {
             // LayerNorm after the FFN there too.
             return "a flash bundle of a post-norm OPT (opt-350m) has no device path";
         }
-        if (model.config().architecture() == Architecture.QWEN3) {
-            return "Qwen3's per-head q/k norms have no device kernel";
+        if (model.config().architecture() == Architecture.QWEN3 || model.config().architecture() == Architecture.GEMMA3) {
+            return model.config().architecture() + "'s per-head q/k norms have no device kernel";
         }
         if (model.config().architecture() == Architecture.OPT && (w.projectIn() != null || w.projectOut() != null)) {
             return "OPT's word-embedding projections (project_in/project_out) have no device kernel";

@@ -15,6 +15,12 @@ public enum Architecture {
      * apart from dim / heads (Qwen3 0.6B: 16 heads of 128 on a 1,024-wide residual stream).
      */
     QWEN3,
+    /**
+     * Gemma 3 (text): the Llama graph with the token embedding scaled by sqrt(dim), per-head q/k RMSNorm,
+     * an RMSNorm after the attention and after the FFN as well as before each, a GELU-gated FFN, and
+     * five windowed layers (their own rotation base) to each global one.
+     */
+    GEMMA3,
     /** OPT: LayerNorm with bias, learned positions, biases everywhere, an ungated ReLU FFN. */
     OPT;
 

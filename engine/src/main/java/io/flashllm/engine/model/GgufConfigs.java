@@ -33,9 +33,10 @@ public final class GgufConfigs {
             case "llama", "mistral" -> Architecture.LLAMA;
             case "qwen2" -> Architecture.QWEN2;
             case "qwen3" -> Architecture.QWEN3;
+            case "gemma3" -> Architecture.GEMMA3;
             case "opt" -> Architecture.OPT;
             default -> throw new ModelFileException(file, "architecture '" + archName
-                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3 and opt)");
+                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, gemma3 and opt)");
         };
         String p = archName + ".";
         String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
@@ -63,9 +64,11 @@ public final class GgufConfigs {
                         RopeConfig.none(), new FfnActivation(FfnActivation.Kind.RELU_NO_GATE, 0f),
                         preNorm, wordDim, offset, 0);
             }
-            float eps = md.real(p + "attention.layer_norm_rms_epsilon", 1e-5f);
+            float eps = md.real(p + "attention.layer_norm_rms_epsilon", arch == Architecture.GEMMA3 ? 1e-6f : 1e-5f);
             RopeConfig rope = rope(md, p, arch, headDim);
-            FfnActivation activation = activation(md);
+            FfnActivation activation = activation(md, arch == Architecture.GEMMA3 ? "gelu" : "silu");
+            if (arch == Architecture.GEMMA3) return gemma3(md, p, name, dim, layers, ffnDim, heads, kvHeads, headDim,
+                    vocab, context, eps, rope, activation);
             return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
                     rope, activation, true, dim, 0, md.integer(p + "attention.sliding_window", 0));
         } catch (IllegalArgumentException e) {
@@ -90,8 +93,23 @@ public final class GgufConfigs {
         return new RopeConfig(style, theta, rotDim, linear, null);
     }
 
-    private static FfnActivation activation(GgufMetadata md) {
-        String act = md.string(ACTIVATION_KEY, "silu").toLowerCase(Locale.ROOT);
+    /**
+     * Gemma 3 as llama.cpp reads it: five windowed layers ({@code attention.sliding_window}) rotating with
+     * base 10,000 and no scaling to every global one, which uses {@code rope.freq_base} and any scaling; the
+     * query-key scale 1/sqrt(headDim), except for the 27B (62 layers), trained with 1/sqrt(dim / heads).
+     */
+    private static ModelConfig gemma3(GgufMetadata md, String p, String name, int dim, int layers, int ffnDim,
+                                      int heads, int kvHeads, int headDim, int vocab, int context, float eps,
+                                      RopeConfig rope, FfnActivation activation) {
+        int window = md.requireInt(p + "attention.sliding_window");
+        RopeConfig local = new RopeConfig(rope.style(), 10000f, rope.rotaryDim(), 1f, null);
+        float scale = (float) (1.0 / Math.sqrt(layers == 62 ? (double) dim / heads : headDim));
+        return new ModelConfig(Architecture.GEMMA3, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context,
+                eps, rope, activation, true, dim, 0, window, 6, local, scale);
+    }
+
+    private static FfnActivation activation(GgufMetadata md, String dflt) {
+        String act = md.string(ACTIVATION_KEY, dflt).toLowerCase(Locale.ROOT);
         float threshold = md.real(FATRELU_THRESHOLD_KEY, 0f);
         return Activations.parse(act, threshold, true, md.file());
     }

@@ -22,6 +22,7 @@ public final class LanguageModel implements AutoCloseable {
     private final Parallel parallel;
     private final KvCacheType kvCacheType;
     private final float[] invFreq;
+    private final float[] localInvFreq;
     // Fair: concurrent sequences take turns token by token instead of one starving the others.
     private final ReentrantLock lock = new ReentrantLock(true);
     private final AutoCloseable resources;
@@ -56,6 +57,7 @@ public final class LanguageModel implements AutoCloseable {
         this.kvCacheType = kvCacheType;
         this.resources = resources;
         this.invFreq = config.rope().style() == RopeStyle.NONE ? new float[0] : config.rope().inverseFrequencies();
+        this.localInvFreq = config.localRope() == null ? invFreq : config.localRope().inverseFrequencies();
     }
 
     public ModelConfig config() {
@@ -76,6 +78,11 @@ public final class LanguageModel implements AutoCloseable {
 
     float[] invFreq() {
         return invFreq;
+    }
+
+    /** The inverse frequencies {@code layer} rotates by (Gemma 3's windowed layers have their own). */
+    float[] invFreq(int layer) {
+        return config.windowOf(layer) > 0 ? localInvFreq : invFreq;
     }
 
     ReentrantLock lock() {
@@ -147,7 +154,7 @@ public final class LanguageModel implements AutoCloseable {
         // disagreed by 7-8% with F16, 7.5e-7 with F32).
         KvCacheType kv = device != null ? KvCacheType.F32 : kvCacheType;
         Transformer t = switch (config.architecture()) {
-            case LLAMA, QWEN2, QWEN3 -> new LlamaTransformer(this, ctx, kv);
+            case LLAMA, QWEN2, QWEN3, GEMMA3 -> new LlamaTransformer(this, ctx, kv);
             case OPT -> new OptTransformer(this, ctx, kv);
         };
         kvCacheBytesOpen.addAndGet(t.kvCacheBytes());

@@ -5,7 +5,8 @@ import io.flashllm.kernels.WeightTensor;
 /**
  * The attention half of one decoder block plus the norm in front of the FFN; the FFN weights live
  * behind {@link io.flashllm.flashstore.ffn.FeedForward}. Bias fields are null when the model has none;
- * qNorm and kNorm (one gain per element of a head, shared by every head) only Qwen3 has.
+ * qNorm and kNorm (one gain per element of a head, shared by every head) only Qwen3 and Gemma 3 have,
+ * postAttnNorm and postFfnNorm (the norms of the attention's and the FFN's outputs) only Gemma 3.
  */
 public record LayerWeights(
         WeightTensor attnNorm,
@@ -21,4 +22,6 @@ public record LayerWeights(
         WeightTensor ffnNorm,
         WeightTensor ffnNormBias,
         WeightTensor qNorm,
-        WeightTensor kNorm) {}
+        WeightTensor kNorm,
+        WeightTensor postAttnNorm,
+        WeightTensor postFfnNorm) {}

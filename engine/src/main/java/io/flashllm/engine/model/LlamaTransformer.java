@@ -9,17 +9,18 @@ import io.flashllm.kernels.WeightTensor;
 import java.util.List;
 
 /**
- * The Llama forward pass (Llama 2/3, Mistral, Qwen2, Qwen3, ReLU-fied Llama): pre-norm blocks of RMSNorm,
- * rotary grouped-query attention with optional q/k/v biases (and Qwen3's per-head q/k RMSNorm
- * before the rotation), RMSNorm and a gated FFN, each added to
- * the residual stream; a final RMSNorm and the classifier (tied to the embedding when the file has
- * no output matrix).
+ * The Llama forward pass (Llama 2/3, Mistral, Qwen2, Qwen3, Gemma 3, ReLU-fied Llama): pre-norm blocks of
+ * RMSNorm, rotary grouped-query attention with optional q/k/v biases (and Qwen3's and Gemma 3's per-head
+ * q/k RMSNorm before the rotation), RMSNorm and a gated FFN, each added to the residual stream (Gemma 3
+ * normalizes each sub-block's output too, and scales the token embedding by sqrt(dim)); a final RMSNorm
+ * and the classifier (tied to the embedding when the file has no output matrix).
  */
 final class LlamaTransformer extends Transformer {
     private final ModelWeights w;
     private final FeedForward ffn;
-    private final float[] invFreq;
     private final float eps;
+    /** What token embeddings are multiplied by: sqrt(dim) for Gemma, else 1. */
+    private final float embedScale;
 
     private final float[] x;      // residual stream
     private final float[] xb;     // normalized input of a sub-block, then its output
@@ -32,8 +33,8 @@ final class LlamaTransformer extends Transformer {
         super(model, contextLength, kvType);
         this.w = model.weights();
         this.ffn = model.ffn();
-        this.invFreq = model.invFreq();
         this.eps = config.normEps();
+        this.embedScale = config.architecture() == Architecture.GEMMA3 ? (float) Math.sqrt(config.dim()) : 1f;
         int dim = config.dim();
         this.x = new float[dim];
         this.xb = new float[dim];
@@ -45,7 +46,7 @@ final class LlamaTransformer extends Transformer {
     @Override
     protected void step(int token, int pos, boolean wantLogits) {
         int dim = config.dim();
-        Dequant.row(w.tokenEmbedding(), token, x, 0);
+        embed(token, x, 0);
 
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights lw = w.layers().get(l);
@@ -57,16 +58,18 @@ final class LlamaTransformer extends Transformer {
             linear(lw.wv(), lw.bv(), xb, v);
             normHeads(q, 0, config.heads(), lw.qNorm());
             normHeads(k, 0, config.kvHeads(), lw.kNorm());
-            rotate(q, 0, config.heads(), pos);
-            rotate(k, 0, config.kvHeads(), pos);
+            rotate(l, q, 0, config.heads(), pos);
+            rotate(l, k, 0, config.kvHeads(), pos);
             cache.store(l, pos, k, 0, v, 0);
             attention(l, pos);
             linear(lw.wo(), lw.bo(), attOut, xb);
+            normOutput(xb, 0, lw.postAttnNorm());
             add(x, xb, dim);
 
             // Feed-forward: x += FFN(rms(x))
             Ops.rmsnorm(xb, 0, x, 0, dim, lw.ffnNorm(), eps);
             ffn.forward(l, xb, ffnOut);
+            normOutput(ffnOut, 0, lw.postFfnNorm());
             add(x, ffnOut, dim);
         }
 
@@ -127,7 +130,7 @@ final class LlamaTransformer extends Transformer {
         int dim = config.dim();
         int qDim = config.qDim();
         int kvDim = config.kvDim();
-        for (int b = 0; b < count; b++) Dequant.row(w.tokenEmbedding(), tokens[off + b], bt.x, b * dim);
+        for (int b = 0; b < count; b++) embed(tokens[off + b], bt.x, b * dim);
 
         for (int l = 0; l < config.layers(); l++) {
             LayerWeights lw = w.layers().get(l);
@@ -141,8 +144,8 @@ final class LlamaTransformer extends Transformer {
                 KvCache kv = rows == null ? cache : rows.get(b).sequence.cache;
                 normHeads(bt.q, b * qDim, config.heads(), lw.qNorm());
                 normHeads(bt.k, b * kvDim, config.kvHeads(), lw.kNorm());
-                rotate(bt.q, b * qDim, config.heads(), pos);
-                rotate(bt.k, b * kvDim, config.kvHeads(), pos);
+                rotate(l, bt.q, b * qDim, config.heads(), pos);
+                rotate(l, bt.k, b * kvDim, config.kvHeads(), pos);
                 kv.store(l, pos, bt.k, b * kvDim, bt.v, b * kvDim);
             }
             if (rows == null) {
@@ -151,10 +154,12 @@ final class LlamaTransformer extends Transformer {
                 attentionRows(l, rows, bt.q, bt.att);
             }
             linearBatch(lw.wo(), lw.bo(), bt.att, count, bt.xb, dim);
+            for (int b = 0; b < count; b++) normOutput(bt.xb, b * dim, lw.postAttnNorm());
             add(bt.x, bt.xb, count * dim);
 
             for (int b = 0; b < count; b++) Ops.rmsnorm(bt.xb, b * dim, bt.x, b * dim, dim, lw.ffnNorm(), eps);
             feedForwardBatch(ffn, l, bt.xb, count, bt.ffnOut, xb, ffnOut);
+            for (int b = 0; b < count; b++) normOutput(bt.ffnOut, b * dim, lw.postFfnNorm());
             add(bt.x, bt.ffnOut, count * dim);
         }
     }
@@ -191,11 +196,24 @@ final class LlamaTransformer extends Transformer {
         for (int h = 0; h < heads; h++) Ops.rmsnorm(vec, off + h * hd, vec, off + h * hd, hd, gain, eps);
     }
 
-    /** RoPE on each of {@code heads} heads stored from {@code off}, for position {@code pos}. */
-    private void rotate(float[] vec, int off, int heads, int pos) {
+    /** Token {@code token}'s embedding row into {@code out} from {@code off}, scaled as the model wants it. */
+    private void embed(int token, float[] out, int off) {
+        Dequant.row(w.tokenEmbedding(), token, out, off);
+        if (embedScale != 1f) Ops.scale(out, off, config.dim(), embedScale);
+    }
+
+    /** Gemma 3's RMSNorm of a sub-block's output, in place, before it joins the residual stream; none without it. */
+    private void normOutput(float[] out, int off, WeightTensor gain) {
+        if (gain != null) Ops.rmsnorm(out, off, out, off, config.dim(), gain, eps);
+    }
+
+    /** RoPE of {@code layer} on each of {@code heads} heads stored from {@code off}, for position {@code pos}. */
+    private void rotate(int layer, float[] vec, int off, int heads, int pos) {
         int hd = config.headDim();
-        int rot = config.rope().rotaryDim();
-        boolean interleaved = config.rope().style() == RopeStyle.INTERLEAVED;
+        RopeConfig rope = config.ropeOf(layer);
+        float[] invFreq = model.invFreq(layer);
+        int rot = rope.rotaryDim();
+        boolean interleaved = rope.style() == RopeStyle.INTERLEAVED;
         for (int h = 0; h < heads; h++) {
             if (interleaved) {
                 Ops.ropeInterleaved(vec, off + h * hd, hd, rot, pos, invFreq);

@@ -21,7 +21,12 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param preNorm         OPT's do_layer_norm_before (Llama is always pre-norm)
  * @param wordEmbedDim    OPT's word_embed_proj_dim: width of token embeddings before project_in (= dim without it)
  * @param positionOffset  OPT's learned position table starts at row 2 (a fairseq legacy); 0 elsewhere
- * @param slidingWindow   attention sees only the last this many positions (Mistral v0.1); 0 = all
+ * @param slidingWindow   attention sees only the last this many positions (Mistral v0.1, Gemma 3's local layers); 0 = all
+ * @param globalEvery     with a sliding window, every this-many-th layer attends to all positions (Gemma 3: 6,
+ *                        layers 5, 11, ...); 0 = the window holds in every layer
+ * @param localRope       the rotation of the windowed layers when it differs from {@code rope} (Gemma 3's local
+ *                        layers: base 10,000, no scaling), else null
+ * @param attentionScale  what query-key products are multiplied by (1/sqrt(headDim) for most models)
  */
 public record ModelConfig(
         Architecture architecture,
@@ -40,7 +45,19 @@ public record ModelConfig(
         boolean preNorm,
         int wordEmbedDim,
         int positionOffset,
-        int slidingWindow) {
+        int slidingWindow,
+        int globalEvery,
+        RopeConfig localRope,
+        float attentionScale) {
+
+    /** A model whose layers all attend alike, with the usual 1/sqrt(headDim) scale. */
+    public ModelConfig(Architecture architecture, String name, int dim, int layers, int ffnDim, int heads, int kvHeads,
+                       int headDim, int vocabSize, int contextLength, float normEps, RopeConfig rope,
+                       FfnActivation activation, boolean preNorm, int wordEmbedDim, int positionOffset, int slidingWindow) {
+        this(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize, contextLength, normEps, rope,
+                activation, preNorm, wordEmbedDim, positionOffset, slidingWindow, 0, null,
+                headDim > 0 ? (float) (1.0 / Math.sqrt(headDim)) : 1f);
+    }
 
     public ModelConfig {
         require(dim > 0, "embedding width must be positive, got " + dim);
@@ -56,6 +73,8 @@ public record ModelConfig(
         require(wordEmbedDim > 0, "word embedding width must be positive, got " + wordEmbedDim);
         require(positionOffset >= 0, "position offset must not be negative, got " + positionOffset);
         require(slidingWindow >= 0, "sliding window must not be negative, got " + slidingWindow);
+        require(globalEvery >= 0, "global layer interval must not be negative, got " + globalEvery);
+        require(attentionScale > 0 && Float.isFinite(attentionScale), "attention scale must be positive, got " + attentionScale);
         if (rope.style() != RopeStyle.NONE) {
             require(rope.rotaryDim() <= headDim,
                     "rotary dimension " + rope.rotaryDim() + " exceeds the head width " + headDim);
@@ -66,6 +85,16 @@ public record ModelConfig(
 
     private static void require(boolean ok, String fault) {
         if (!ok) throw new IllegalArgumentException(fault);
+    }
+
+    /** The attention window of {@code layer}: 0 (all positions) for a global layer or a model without a window. */
+    public int windowOf(int layer) {
+        return globalEvery > 0 && (layer + 1) % globalEvery == 0 ? 0 : slidingWindow;
+    }
+
+    /** The rotation {@code layer} uses. */
+    public RopeConfig ropeOf(int layer) {
+        return localRope != null && windowOf(layer) > 0 ? localRope : rope;
     }
 
     /** Query heads that share one key/value head. */
@@ -83,21 +112,25 @@ public record ModelConfig(
 
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab,
-                contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
+                contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
+                globalEvery, localRope, attentionScale);
     }
 
     public ModelConfig withContextLength(int context) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
-                context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
+                context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
+                globalEvery, localRope, attentionScale);
     }
 
     public ModelConfig withRope(RopeConfig newRope) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
-                contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
+                contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
+                globalEvery, localRope, attentionScale);
     }
 
     public ModelConfig withActivation(FfnActivation newActivation) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
-                contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset, slidingWindow);
+                contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
+                globalEvery, localRope, attentionScale);
     }
 }

@@ -53,7 +53,7 @@ public record ModelWeights(
         add(types, tokenEmbedding, positionEmbedding, projectIn, projectOut, outputNorm, outputNormBias, output);
         for (LayerWeights l : layers) {
             add(types, l.attnNorm(), l.attnNormBias(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(),
-                    l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias(), l.qNorm(), l.kNorm());
+                    l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias(), l.qNorm(), l.kNorm(), l.postAttnNorm(), l.postFfnNorm());
         }
         for (DenseFfnLayer f : ffn) add(types, f.gate(), f.up(), f.upBias(), f.down(), f.downBias());
         return types;

@@ -54,7 +54,9 @@ public final class TensorNames {
         layer(m, TensorRole.ATTN_OUTPUT, "blk.{N}.attn_output");
         layer(m, TensorRole.ATTN_Q_NORM, "blk.{N}.attn_q_norm");
         layer(m, TensorRole.ATTN_K_NORM, "blk.{N}.attn_k_norm");
+        layer(m, TensorRole.ATTN_POST_NORM, "blk.{N}.post_attention_norm");
         layer(m, TensorRole.FFN_NORM, "blk.{N}.ffn_norm");
+        layer(m, TensorRole.FFN_POST_NORM, "blk.{N}.post_ffw_norm");
         layer(m, TensorRole.FFN_GATE, "blk.{N}.ffn_gate");
         layer(m, TensorRole.FFN_UP, "blk.{N}.ffn_up");
         layer(m, TensorRole.FFN_DOWN, "blk.{N}.ffn_down");
@@ -110,7 +112,9 @@ public final class TensorNames {
     /** A weight and its bias: the role and the role after it in {@link TensorRole} share a base name. */
     private static void layer(Map<TensorRole, String> m, TensorRole weight, String base) {
         m.put(weight, base + ".weight");
-        TensorRole bias = TensorRole.values()[weight.ordinal() + 1];
+        TensorRole[] roles = TensorRole.values();
+        if (weight.ordinal() + 1 == roles.length) return;
+        TensorRole bias = roles[weight.ordinal() + 1];
         if (bias.name().equals(weight.name() + "_BIAS")) m.put(bias, base + ".bias");
     }
 }

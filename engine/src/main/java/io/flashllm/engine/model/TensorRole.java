@@ -25,6 +25,7 @@ public enum TensorRole {
     ATTN_OUTPUT_BIAS(true),
     ATTN_Q_NORM(true),
     ATTN_K_NORM(true),
+    ATTN_POST_NORM(true),
     FFN_NORM(true),
     FFN_NORM_BIAS(true),
     FFN_GATE(true),
@@ -32,7 +33,8 @@ public enum TensorRole {
     FFN_UP(true),
     FFN_UP_BIAS(true),
     FFN_DOWN(true),
-    FFN_DOWN_BIAS(true);
+    FFN_DOWN_BIAS(true),
+    FFN_POST_NORM(true);
 
     public final boolean perLayer;
 

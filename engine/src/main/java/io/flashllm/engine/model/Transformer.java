@@ -60,7 +60,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         this.attOut = new float[config.qDim()];
         this.scores = new float[config.heads() * contextLength];
         this.logits = new float[config.vocabSize()];
-        this.attentionScale = (float) (1.0 / Math.sqrt(config.headDim()));
+        this.attentionScale = config.attentionScale();
         this.attentionParts = Math.min(config.groupSize(),
                 Math.max(1, (2 * parallel.threads() + config.kvHeads() - 1) / config.kvHeads()));
         this.device = model.device();
@@ -389,7 +389,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         int qDim = config.qDim();
         int group = config.groupSize();
         int perPart = (group + attentionParts - 1) / attentionParts;
-        int window = config.slidingWindow();
+        int window = config.windowOf(attLayer);
         for (int u = from; u < to; u++) {
             int kvHead = u / attentionParts;
             int h0 = kvHead * group + (u % attentionParts) * perPart;

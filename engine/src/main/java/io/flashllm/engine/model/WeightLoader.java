@@ -101,7 +101,8 @@ public final class WeightLoader {
             }
         }
 
-        boolean qkNorm = c.architecture() == Architecture.QWEN3;
+        boolean gemma = c.architecture() == Architecture.GEMMA3;
+        boolean qkNorm = c.architecture() == Architecture.QWEN3 || gemma;
         List<LayerWeights> layers = new ArrayList<>(c.layers());
         List<DenseFfnLayer> ffn = new ArrayList<>(c.layers());
         for (int l = 0; l < c.layers(); l++) {
@@ -113,7 +114,9 @@ public final class WeightLoader {
                     matrix(TensorRole.ATTN_OUTPUT, l, dim, c.qDim()), vector(TensorRole.ATTN_OUTPUT_BIAS, l, dim),
                     vector(TensorRole.FFN_NORM, l, dim, true), vector(TensorRole.FFN_NORM_BIAS, l, dim),
                     qkNorm ? vector(TensorRole.ATTN_Q_NORM, l, c.headDim(), true) : null,
-                    qkNorm ? vector(TensorRole.ATTN_K_NORM, l, c.headDim(), true) : null));
+                    qkNorm ? vector(TensorRole.ATTN_K_NORM, l, c.headDim(), true) : null,
+                    gemma ? vector(TensorRole.ATTN_POST_NORM, l, dim, true) : null,
+                    gemma ? vector(TensorRole.FFN_POST_NORM, l, dim, true) : null));
             if (!ffnWeights) continue;
             WeightTensor gate = c.activation().gated() ? matrix(TensorRole.FFN_GATE, l, c.ffnDim(), dim) : null;
             ffn.add(new DenseFfnLayer(gate,

@@ -93,6 +93,50 @@ class ModelConfigTest {
         assertEquals(1024, c.kvDim());
     }
 
+    /** Gemma 3 1B's keys as llama.cpp writes them. */
+    static Map<String, Object> gemma3Metadata(int layers) {
+        Map<String, Object> m = new HashMap<>();
+        m.put("general.architecture", "gemma3");
+        m.put("gemma3.embedding_length", 1152L);
+        m.put("gemma3.block_count", (long) layers);
+        m.put("gemma3.feed_forward_length", 6912L);
+        m.put("gemma3.attention.head_count", 4L);
+        m.put("gemma3.attention.head_count_kv", 1L);
+        m.put("gemma3.attention.key_length", 256L);
+        m.put("gemma3.attention.value_length", 256L);
+        m.put("gemma3.attention.sliding_window", 512L);
+        m.put("gemma3.attention.layer_norm_rms_epsilon", 1e-6f);
+        m.put("gemma3.rope.freq_base", 1000000f);
+        m.put("gemma3.context_length", 32768L);
+        return m;
+    }
+
+    @Test
+    void ggufGemma3() {
+        ModelConfig c = GgufConfigs.fromMetadata(gemma3Metadata(26), FILE);
+        assertEquals(Architecture.GEMMA3, c.architecture());
+        assertEquals(FfnActivation.Kind.GATED_GELU, c.activation().kind(), "GELU without naming it");
+        assertEquals(RopeStyle.HALF_SPLIT, c.rope().style());
+        assertEquals(512, c.windowOf(0));
+        assertEquals(0, c.windowOf(5), "every sixth layer is global");
+        assertEquals(512, c.windowOf(6));
+        assertEquals(10000f, c.ropeOf(0).theta());
+        assertEquals(1e6f, c.ropeOf(5).theta());
+        assertEquals(1 / 16f, c.attentionScale(), 1e-7, "1/sqrt(head width 256)");
+        // The 27B (62 layers) was trained with 1/sqrt(dim / heads), as llama.cpp has it.
+        Map<String, Object> big = gemma3Metadata(62);
+        big.put("gemma3.embedding_length", 5376L);
+        big.put("gemma3.attention.head_count", 32L);
+        big.put("gemma3.attention.head_count_kv", 16L);
+        big.put("gemma3.attention.key_length", 128L);
+        big.put("gemma3.attention.value_length", 128L);
+        assertEquals((float) (1 / Math.sqrt(168)), GgufConfigs.fromMetadata(big, FILE).attentionScale(), 1e-7);
+        Map<String, Object> noWindow = gemma3Metadata(26);
+        noWindow.remove("gemma3.attention.sliding_window");
+        ModelFileException e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(noWindow, FILE));
+        assertTrue(e.getMessage().contains("gemma3.attention.sliding_window"), e.getMessage());
+    }
+
     @Test
     void ggufOpt() {
         Map<String, Object> m = new HashMap<>();
@@ -137,9 +181,9 @@ class ModelConfigTest {
         assertTrue(e.getMessage().contains("integer"), e.getMessage());
 
         Map<String, Object> m5 = llamaMetadata();
-        m5.put("flashllm.ffn.activation", "gelu");
+        m5.put("flashllm.ffn.activation", "tanh");
         e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(m5, FILE));
-        assertTrue(e.getMessage().contains("gelu"), e.getMessage());
+        assertTrue(e.getMessage().contains("tanh"), e.getMessage());
     }
 
     static JsonNode json(String s) throws Exception {

@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Whole-model logits of the engine against the plain reference forward pass, per architecture and weight type. */
 class TransformerVsReferenceTest {
+    // Nine positions: past Gemma 3's window of 3 in the tiny model, so windowed and global layers differ.
     static final int[] TOKENS = {1, 17, 250, 3, 99, 42, 42, 7, 300};
     static final LoadOptions OPTIONS = LoadOptions.defaults().withThreads(2).withKvCacheType(KvCacheType.F32);
 
@@ -40,6 +41,7 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("llama-fatrelu", TinySpec.reluLlama(t, "fatrelu", 0.15f)));
             out.add(Arguments.of("qwen2", TinySpec.qwen2(t)));
             out.add(Arguments.of("qwen3", TinySpec.qwen3(t)));
+            out.add(Arguments.of("gemma3", TinySpec.gemma3(t)));
             out.add(Arguments.of("mistral-window", TinySpec.llama(t).withWindow(3)));
             out.add(Arguments.of("opt", TinySpec.opt(t, true, 64)));
             out.add(Arguments.of("opt-projected", TinySpec.opt(t, true, 32)));

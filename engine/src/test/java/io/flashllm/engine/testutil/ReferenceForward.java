@@ -53,6 +53,9 @@ public final class ReferenceForward {
 
     private float[] llamaStep(int token, int pos) {
         double[] x = row("token_embd.weight", token);
+        if (s.gemma3()) {
+            for (int i = 0; i < x.length; i++) x[i] *= Math.sqrt(s.dim());
+        }
         for (int l = 0; l < s.layers(); l++) {
             String b = "blk." + l + ".";
             double[] h = rmsnorm(x, vec(b + "attn_norm.weight"));
@@ -64,10 +67,17 @@ public final class ReferenceForward {
                 for (int hh = 0; hh < s.heads(); hh++) normHead(q, hh, vec(b + "attn_q_norm.weight"));
                 for (int hh = 0; hh < s.kvHeads(); hh++) normHead(k, hh, vec(b + "attn_k_norm.weight"));
             }
-            for (int hh = 0; hh < s.heads(); hh++) rope(q, hh * s.headDim(), pos);
-            for (int hh = 0; hh < s.kvHeads(); hh++) rope(k, hh * s.headDim(), pos);
-            double[] att = attention(l, q, k, v);
+            // Gemma 3's windowed layers rotate with base 10,000 and no scaling; its global ones with the
+            // model's base, slowed by the linear factor.
+            boolean local = s.gemma3() && !s.globalLayer(l);
+            double theta = local ? 10000 : s.ropeTheta();
+            double slower = s.gemma3() && !local ? TinySpec.GEMMA3_ROPE_SCALE : 1;
+            for (int hh = 0; hh < s.heads(); hh++) rope(q, hh * s.headDim(), pos, theta, slower);
+            for (int hh = 0; hh < s.kvHeads(); hh++) rope(k, hh * s.headDim(), pos, theta, slower);
+            int window = s.gemma3() ? (local ? s.window() : 0) : s.window();
+            double[] att = attention(l, q, k, v, window);
             double[] o = linear(b + "attn_output", att);
+            if (s.gemma3()) o = rmsnorm(o, vec(b + "post_attention_norm.weight"));
             for (int i = 0; i < s.dim(); i++) x[i] += o[i];
 
             double[] f = rmsnorm(x, vec(b + "ffn_norm.weight"));
@@ -76,6 +86,7 @@ public final class ReferenceForward {
             double[] act = new double[s.ffnDim()];
             for (int i = 0; i < act.length; i++) act[i] = activation(g[i]) * u[i];
             double[] d = linear(b + "ffn_down", act);
+            if (s.gemma3()) d = rmsnorm(d, vec(b + "post_ffw_norm.weight"));
             for (int i = 0; i < s.dim(); i++) x[i] += d[i];
         }
         x = rmsnorm(x, vec("output_norm.weight"));
@@ -91,7 +102,8 @@ public final class ReferenceForward {
         for (int l = 0; l < s.layers(); l++) {
             String b = "blk." + l + ".";
             double[] h = s.preNorm() ? layernorm(x, b + "attn_norm") : x;
-            double[] att = attention(l, linear(b + "attn_q", h), linear(b + "attn_k", h), linear(b + "attn_v", h));
+            double[] att = attention(l, linear(b + "attn_q", h), linear(b + "attn_k", h), linear(b + "attn_v", h),
+                    s.window());
             double[] o = linear(b + "attn_output", att);
             for (int i = 0; i < s.dim(); i++) x[i] += o[i];
             if (!s.preNorm()) x = layernorm(x, b + "attn_norm");
@@ -114,17 +126,18 @@ public final class ReferenceForward {
             case "silu" -> g / (1 + Math.exp(-g));
             case "relu" -> Math.max(0, g);
             case "fatrelu" -> g > s.threshold() ? g : 0;
+            case "gelu" -> 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g)));
             default -> throw new IllegalArgumentException(s.activation());
         };
     }
 
     /** Causal attention of this token over every position so far (this one included). */
-    private double[] attention(int layer, double[] q, double[] k, double[] v) {
+    private double[] attention(int layer, double[] q, double[] k, double[] v, int window) {
         int hd = s.headDim();
         keys.get(layer).add(split(k));
         values.get(layer).add(split(v));
         int n = keys.get(layer).size();
-        int first = s.window() > 0 ? Math.max(0, n - s.window()) : 0;
+        int first = window > 0 ? Math.max(0, n - window) : 0;
         double[] out = new double[s.heads() * hd];
         for (int h = 0; h < s.heads(); h++) {
             int kvh = h / (s.heads() / s.kvHeads());
@@ -152,11 +165,11 @@ public final class ReferenceForward {
     }
 
     /** Rotates one head in place: adjacent pairs (GGUF llama) or element i with i + d/2 (HF, GGUF qwen2). */
-    private void rope(double[] v, int off, int pos) {
+    private void rope(double[] v, int off, int pos, double theta, double slower) {
         int rot = s.headDim();
         WeightTensor factors = tensors.apply("rope_freqs.weight");
         for (int i = 0; i < rot / 2; i++) {
-            double angle = pos * Math.pow(s.ropeTheta(), -2.0 * i / rot);
+            double angle = pos / slower * Math.pow(theta, -2.0 * i / rot);
             if (factors != null) angle /= ScalarReference.dequantizeRow(factors, 0)[i];
             int a = s.ropeInterleaved() ? off + 2 * i : off + i;
             int b = s.ropeInterleaved() ? off + 2 * i + 1 : off + i + rot / 2;

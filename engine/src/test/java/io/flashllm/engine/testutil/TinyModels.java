@@ -58,6 +58,10 @@ public final class TinyModels {
             matrix(b + "attn_k.weight", kvDim, dim, scale(dim));
             matrix(b + "attn_v.weight", kvDim, dim, scale(dim));
             matrix(b + "attn_output.weight", dim, qDim, scale(qDim));
+            if (s.gemma3()) {
+                norm(b + "post_attention_norm", false);
+                norm(b + "post_ffw_norm", false);
+            }
             if (s.qkNorm()) {
                 gain(b + "attn_q_norm.weight", s.headDim());
                 gain(b + "attn_k_norm.weight", s.headDim());
@@ -143,7 +147,12 @@ public final class TinyModels {
                 w.putU32(a + ".attention.value_length", s.headDim());
             }
             if (s.window() > 0) w.putU32(a + ".attention.sliding_window", s.window());
-            if (!s.activation().equals("silu")) {
+            if (s.gemma3()) {
+                w.putString(a + ".rope.scaling.type", "linear");
+                w.putF32(a + ".rope.scaling.factor", TinySpec.GEMMA3_ROPE_SCALE);
+            }
+            // Gemma's GELU is its architecture's own: llama.cpp's files do not name it.
+            if (!s.activation().equals("silu") && !s.gemma3()) {
                 w.putString("flashllm.ffn.activation", s.activation());
                 if (s.activation().equals("fatrelu")) w.putF32("flashllm.ffn.fatrelu_threshold", s.threshold());
             }

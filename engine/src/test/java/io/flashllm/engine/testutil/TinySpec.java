@@ -7,7 +7,7 @@ import io.flashllm.kernels.GgmlType;
  * every feature a real model of the family has (GQA, biases, tied embeddings, projections).
  */
 public record TinySpec(
-        String arch,          // llama | qwen2 | qwen3 | opt
+        String arch,          // llama | qwen2 | qwen3 | gemma3 | opt
         int dim,
         int layers,
         int ffnDim,
@@ -32,10 +32,22 @@ public record TinySpec(
         return headWidth > 0 ? headWidth : dim / heads;
     }
 
-    /** Qwen3's per-head q/k RMSNorm. */
+    /** Qwen3's and Gemma 3's per-head q/k RMSNorm. */
     public boolean qkNorm() {
-        return arch.equals("qwen3");
+        return arch.equals("qwen3") || gemma3();
     }
+
+    public boolean gemma3() {
+        return arch.equals("gemma3");
+    }
+
+    /** Gemma 3's layers 5, 11, ... attend to every position; the others within {@link #window}. */
+    public boolean globalLayer(int layer) {
+        return !gemma3() || (layer + 1) % 6 == 0;
+    }
+
+    /** Gemma 3's global layers rotate slower by this linear factor (its 4B and larger models: 8). */
+    public static final float GEMMA3_ROPE_SCALE = 8f;
 
     public boolean opt() {
         return arch.equals("opt");
@@ -80,6 +92,15 @@ public record TinySpec(
     public static TinySpec qwen3(GgmlType type) {
         return new TinySpec("qwen3", 64, 2, 128, 4, 2, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, false, true,
                 type, 17, 0, 32);
+    }
+
+    /**
+     * Gemma 3: seven layers (layer 5 global, the rest windowed over 3 positions), heads of 32 on a 64-wide
+     * stream, GELU-gated FFN, tied embeddings.
+     */
+    public static TinySpec gemma3(GgmlType type) {
+        return new TinySpec("gemma3", 64, 7, 128, 4, 2, 320, 64, 1e-6f, 1000000f, "gelu", 0f, true, 64, false, true,
+                type, 18, 3, 32);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {

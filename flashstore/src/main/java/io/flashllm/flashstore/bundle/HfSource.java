@@ -75,6 +75,7 @@ public final class HfSource implements SourceModel {
             case "relu" -> new FfnActivation(gated ? FfnActivation.Kind.GATED_RELU : FfnActivation.Kind.RELU_NO_GATE, 0f);
             case "fatrelu" -> new FfnActivation(FfnActivation.Kind.GATED_FATRELU, threshold);
             case "silu", "swish" -> gated ? new FfnActivation(FfnActivation.Kind.GATED_SILU, 0f) : null;
+            case "gelu", "gelu_pytorch_tanh", "gelu_tanh" -> gated ? new FfnActivation(FfnActivation.Kind.GATED_GELU, 0f) : null;
             default -> null;
         };
     }

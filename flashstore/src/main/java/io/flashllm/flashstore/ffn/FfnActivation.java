@@ -4,10 +4,11 @@ import io.flashllm.kernels.Ops;
 
 /**
  * What makes an FFN neuron fire. Gated kinds compute act(gate·x) * (up·x); OPT's has no gate and
- * computes relu(up·x + b). FATReLU zeroes values at or below {@code threshold}.
+ * computes relu(up·x + b). FATReLU zeroes values at or below {@code threshold}; GELU (Gemma's GeGLU)
+ * is the tanh approximation.
  */
 public record FfnActivation(Kind kind, float threshold) {
-    public enum Kind { GATED_SILU, GATED_RELU, GATED_FATRELU, RELU_NO_GATE }
+    public enum Kind { GATED_SILU, GATED_RELU, GATED_FATRELU, RELU_NO_GATE, GATED_GELU }
 
     public boolean gated() {
         return kind != Kind.RELU_NO_GATE;
@@ -15,7 +16,7 @@ public record FfnActivation(Kind kind, float threshold) {
 
     /** True when the activation is exactly zero for some inputs, so sparse loading loses nothing. */
     public boolean sparse() {
-        return kind != Kind.GATED_SILU;
+        return kind != Kind.GATED_SILU && kind != Kind.GATED_GELU;
     }
 
     /**
@@ -29,6 +30,10 @@ public record FfnActivation(Kind kind, float threshold) {
             Ops.siluMul(gate, up, off, n);
             return;
         }
+        if (kind == Kind.GATED_GELU) {
+            Ops.geluMul(gate, up, off, n);
+            return;
+        }
         for (int i = off; i < off + n; i++) gate[i] = apply(gate[i]) * up[i];
     }
 
@@ -37,6 +42,7 @@ public record FfnActivation(Kind kind, float threshold) {
             case GATED_SILU -> v / (1f + (float) Math.exp(-v));
             case GATED_RELU, RELU_NO_GATE -> v > 0 ? v : 0f;
             case GATED_FATRELU -> v > threshold ? v : 0f;
+            case GATED_GELU -> Ops.gelu(v);
         };
     }
 }
