@@ -94,18 +94,44 @@ public final class GgufConfigs {
     }
 
     /**
-     * Gemma 3 as llama.cpp reads it: five windowed layers ({@code attention.sliding_window}) rotating with
-     * base 10,000 and no scaling to every global one, which uses {@code rope.freq_base} and any scaling; the
+     * Gemma 3 as llama.cpp and Ollama read it: windowed layers ({@code attention.sliding_window}) rotating
+     * with base {@code rope.local.freq_base} (10,000) and no scaling, and a global layer every sixth (or as
+     * Ollama's {@code attention.sliding_window_pattern} marks them, true for windowed), which uses
+     * {@code rope.freq_base} (Ollama's older files: {@code rope.global.freq_base}) and any scaling; the
      * query-key scale 1/sqrt(headDim), except for the 27B (62 layers), trained with 1/sqrt(dim / heads).
      */
     private static ModelConfig gemma3(GgufMetadata md, String p, String name, int dim, int layers, int ffnDim,
                                       int heads, int kvHeads, int headDim, int vocab, int context, float eps,
                                       RopeConfig rope, FfnActivation activation) {
         int window = md.requireInt(p + "attention.sliding_window");
-        RopeConfig local = new RopeConfig(rope.style(), 10000f, rope.rotaryDim(), 1f, null);
+        if (!md.has(p + "rope.freq_base")) {
+            rope = new RopeConfig(rope.style(), md.real(p + "rope.global.freq_base", 1e6f), rope.rotaryDim(),
+                    rope.linearFactor(), rope.freqFactors());
+        }
+        RopeConfig local = new RopeConfig(rope.style(), md.real(p + "rope.local.freq_base", 10000f), rope.rotaryDim(),
+                1f, null);
         float scale = (float) (1.0 / Math.sqrt(layers == 62 ? (double) dim / heads : headDim));
         return new ModelConfig(Architecture.GEMMA3, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context,
-                eps, rope, activation, true, dim, 0, window, 6, local, scale);
+                eps, rope, activation, true, dim, 0, window, globalEvery(md, p + "attention.sliding_window_pattern", layers),
+                local, scale);
+    }
+
+    /** The interval of global layers a per-layer pattern (true: windowed) follows; 6 without one. */
+    private static int globalEvery(GgufMetadata md, String key, int layers) {
+        java.util.List<?> pattern = md.list(key);
+        if (pattern == null) return 6;
+        int first = pattern.indexOf(Boolean.FALSE);
+        int every = first < 0 ? 0 : first + 1;
+        boolean periodic = pattern.size() == layers;
+        for (int l = 0; l < pattern.size() && periodic; l++) {
+            boolean windowed = every == 0 || (l + 1) % every != 0;
+            periodic = Boolean.valueOf(windowed).equals(pattern.get(l));
+        }
+        if (!periodic || every == 0) {
+            throw new ModelFileException(md.file(), key + " " + pattern + " is not a global layer every few layers,"
+                    + " which is all flashllm runs");
+        }
+        return every;
     }
 
     private static FfnActivation activation(GgufMetadata md, String dflt) {

@@ -68,6 +68,14 @@ final class GgufMetadata {
         throw wrongType(key, "a boolean", v);
     }
 
+    /** An array value, or null when absent. */
+    java.util.List<?> list(String key) {
+        Object v = values.get(key);
+        if (v == null) return null;
+        if (v instanceof java.util.List<?> l) return l;
+        throw wrongType(key, "an array", v);
+    }
+
     ModelFileException missing(String key) {
         return new ModelFileException(file, "metadata key " + key + " is missing");
     }

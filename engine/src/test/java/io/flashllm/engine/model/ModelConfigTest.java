@@ -113,6 +113,7 @@ class ModelConfigTest {
 
     @Test
     void ggufGemma3() {
+        ModelFileException e;
         ModelConfig c = GgufConfigs.fromMetadata(gemma3Metadata(26), FILE);
         assertEquals(Architecture.GEMMA3, c.architecture());
         assertEquals(FfnActivation.Kind.GATED_GELU, c.activation().kind(), "GELU without naming it");
@@ -131,9 +132,25 @@ class ModelConfigTest {
         big.put("gemma3.attention.key_length", 128L);
         big.put("gemma3.attention.value_length", 128L);
         assertEquals((float) (1 / Math.sqrt(168)), GgufConfigs.fromMetadata(big, FILE).attentionScale(), 1e-7);
+        // Ollama's own files: the bases under their names, the layers marked one by one (true: windowed).
+        Map<String, Object> ollama = gemma3Metadata(12);
+        ollama.remove("gemma3.rope.freq_base");
+        ollama.put("gemma3.rope.global.freq_base", 500000f);
+        ollama.put("gemma3.rope.local.freq_base", 20000f);
+        java.util.List<Boolean> pattern = new java.util.ArrayList<>();
+        for (int l = 0; l < 12; l++) pattern.add((l + 1) % 4 != 0);
+        ollama.put("gemma3.attention.sliding_window_pattern", pattern);
+        ModelConfig o = GgufConfigs.fromMetadata(ollama, FILE);
+        assertEquals(500000f, o.ropeOf(3).theta());
+        assertEquals(20000f, o.ropeOf(2).theta());
+        assertEquals(0, o.windowOf(3));
+        assertEquals(512, o.windowOf(4));
+        pattern.set(0, false);
+        e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(ollama, FILE));
+        assertTrue(e.getMessage().contains("sliding_window_pattern"), e.getMessage());
         Map<String, Object> noWindow = gemma3Metadata(26);
         noWindow.remove("gemma3.attention.sliding_window");
-        ModelFileException e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(noWindow, FILE));
+        e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(noWindow, FILE));
         assertTrue(e.getMessage().contains("gemma3.attention.sliding_window"), e.getMessage());
     }
 
