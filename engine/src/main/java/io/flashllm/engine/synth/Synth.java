@@ -24,6 +24,8 @@ public final class Synth {
     static final long HF_SHARD_BYTES = 4L << 30;
     private static final float RMS_EPS = 1e-5f;
     private static final float ROPE_THETA = 10000f;
+    /** Gemma 3 1B's attention window. */
+    private static final int GEMMA_WINDOW = 512;
     private static final float LAYER_NORM_EPS = 1e-5f;
 
     private Synth() {}
@@ -76,7 +78,7 @@ public final class Synth {
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         GgufWriter w = new GgufWriter(out);
-        String arch = s.arch().llamaFamily() ? "llama" : "opt";
+        String arch = s.arch().ggufArch();
         w.putString("general.architecture", arch);
         w.putString("general.name", s.name());
         w.putString("general.description", "random weights from flashllm synth (seed " + s.seed()
@@ -93,9 +95,16 @@ public final class Synth {
         w.putU32(p + "attention.head_count_kv", s.kvHeads());
         w.putU32(p + "vocab_size", s.vocab());
         if (s.arch().llamaFamily()) {
-            w.putF32(p + "attention.layer_norm_rms_epsilon", RMS_EPS);
-            w.putF32(p + "rope.freq_base", ROPE_THETA);
+            boolean gemma = s.arch() == SynthArch.GEMMA3;
+            w.putF32(p + "attention.layer_norm_rms_epsilon", gemma ? 1e-6f : RMS_EPS);
+            // Qwen3 and Gemma 3 are trained with base 1,000,000 (Gemma's windowed layers use 10,000).
+            w.putF32(p + "rope.freq_base", s.arch().qkNorm() ? 1e6f : ROPE_THETA);
             w.putU32(p + "rope.dimension_count", s.headDim());
+            if (s.arch().qkNorm()) {
+                w.putU32(p + "attention.key_length", s.headDim());
+                w.putU32(p + "attention.value_length", s.headDim());
+            }
+            if (gemma) w.putU32(p + "attention.sliding_window", Math.min(GEMMA_WINDOW, s.contextLength()));
             if (s.arch() == SynthArch.LLAMA_RELU) {
                 w.putString("flashllm.ffn.activation", threshold == null ? "relu" : "fatrelu");
                 if (threshold != null) {
@@ -131,8 +140,9 @@ public final class Synth {
         };
         ObjectNode c = json.createObjectNode();
         if (s.arch().llamaFamily()) {
-            c.putArray("architectures").add("LlamaForCausalLM");
-            c.put("model_type", "llama");
+            boolean qwen3 = s.arch() == SynthArch.QWEN3;
+            c.putArray("architectures").add(qwen3 ? "Qwen3ForCausalLM" : "LlamaForCausalLM");
+            c.put("model_type", qwen3 ? "qwen3" : "llama");
             c.put("hidden_size", s.dim());
             c.put("intermediate_size", s.ffn());
             c.put("num_hidden_layers", s.layers());
@@ -141,11 +151,11 @@ public final class Synth {
             c.put("head_dim", s.headDim());
             c.put("max_position_embeddings", s.contextLength());
             c.put("rms_norm_eps", RMS_EPS);
-            c.put("rope_theta", ROPE_THETA);
+            c.put("rope_theta", qwen3 ? 1e6f : ROPE_THETA);
             c.putNull("rope_scaling");
             c.put("attention_bias", false);
             c.put("mlp_bias", false);
-            String act = s.arch() == SynthArch.LLAMA ? "silu" : threshold == null ? "relu" : "fatrelu";
+            String act = s.arch() != SynthArch.LLAMA_RELU ? "silu" : threshold == null ? "relu" : "fatrelu";
             c.put("hidden_act", act);
             // ProSparse's convention for the FATReLU threshold.
             if (threshold != null) c.put("hidden_act_param", threshold);

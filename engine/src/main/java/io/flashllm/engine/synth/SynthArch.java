@@ -9,6 +9,13 @@ public enum SynthArch {
     LLAMA("llama"),
     /** Llama whose gated FFN uses ReLU, or FATReLU with a threshold chosen for a target sparsity. */
     LLAMA_RELU("llama-relu"),
+    /** Qwen3: Llama with per-head q/k norms, half-split rotation, heads that may be wider than dim / heads. */
+    QWEN3("qwen3"),
+    /**
+     * Gemma 3 (GGUF only): q/k norms, norms after the attention and the FFN, GELU-gated FFN, tied output,
+     * a 512-position window on five layers of six.
+     */
+    GEMMA3("gemma3"),
     /** OPT: learned positions, LayerNorm with biases, ReLU FFN without gate, tied output. */
     OPT("opt");
 
@@ -20,6 +27,26 @@ public enum SynthArch {
 
     public boolean llamaFamily() {
         return this != OPT;
+    }
+
+    /** {@code general.architecture} as llama.cpp names it. */
+    public String ggufArch() {
+        return switch (this) {
+            case LLAMA, LLAMA_RELU -> "llama";
+            case QWEN3 -> "qwen3";
+            case GEMMA3 -> "gemma3";
+            case OPT -> "opt";
+        };
+    }
+
+    /** GGUF llama's q/k rows are permuted for adjacent-pair rotation; qwen3's and gemma3's are not. */
+    public boolean permutesQk() {
+        return this == LLAMA || this == LLAMA_RELU;
+    }
+
+    /** Per-head RMSNorm of queries and keys. */
+    public boolean qkNorm() {
+        return this == QWEN3 || this == GEMMA3;
     }
 
     public static SynthArch parse(String s) {

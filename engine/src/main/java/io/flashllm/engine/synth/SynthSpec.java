@@ -17,19 +17,34 @@ public record SynthSpec(
         long seed,
         Float sparsity,
         int contextLength,
-        String name) {
+        String name,
+        int headDim) {
 
     /** Smallest vocabulary synth builds: 256 byte tokens, specials and a few merges/pieces. */
     public static final int MIN_VOCAB = 300;
 
+    /** Heads of dim / heads. */
+    public SynthSpec(SynthArch arch, int dim, int layers, int heads, int kvHeads, int ffn, int vocab, SynthType type,
+                     SynthFormat format, long seed, Float sparsity, int contextLength, String name) {
+        this(arch, dim, layers, heads, kvHeads, ffn, vocab, type, format, seed, sparsity, contextLength, name, 0);
+    }
+
     public SynthSpec {
         require(arch != null && type != null && format != null, "architecture, type and format are required");
         require(dim > 0 && layers > 0 && heads > 0 && ffn > 0, "dim, layers, heads and ffn must be positive");
-        require(dim % heads == 0, "dim " + dim + " is not a multiple of heads " + heads);
+        require(headDim >= 0, "head width must not be negative, got " + headDim);
+        require(headDim == 0 || arch == SynthArch.QWEN3 || arch == SynthArch.GEMMA3,
+                "--head-dim applies to qwen3 and gemma3 (the others' heads are dim / heads wide)");
+        if (headDim == 0) {
+            require(dim % heads == 0, "dim " + dim + " is not a multiple of heads " + heads);
+            headDim = dim / heads;
+        }
         if (kvHeads <= 0) kvHeads = heads;
         require(heads % kvHeads == 0, "heads " + heads + " is not a multiple of kv-heads " + kvHeads);
         require(arch.llamaFamily() || kvHeads == heads, "OPT has no grouped-query attention: kv-heads must equal heads");
-        require(!arch.llamaFamily() || (dim / heads) % 2 == 0, "head size " + dim / heads + " must be even for RoPE");
+        require(!arch.llamaFamily() || headDim % 2 == 0, "head size " + headDim + " must be even for RoPE");
+        require(arch != SynthArch.GEMMA3 || format == SynthFormat.GGUF,
+                "gemma3 is written as GGUF only (flashllm reads Gemma 3 from GGUF files)");
         require(vocab >= MIN_VOCAB, "vocab must be at least " + MIN_VOCAB);
         require(contextLength > 0, "context length must be positive");
         require(format != SynthFormat.HF || type.safetensors(),
@@ -47,10 +62,6 @@ public record SynthSpec(
 
     private static void require(boolean ok, String message) {
         if (!ok) throw new IllegalArgumentException(message);
-    }
-
-    public int headDim() {
-        return dim / heads;
     }
 
     /** The built-in demo model: small enough to synthesize in a second, shaped like a real Llama. */

@@ -14,9 +14,10 @@ import java.util.Map;
 public record SynthVocab(Map<String, Object> ggufMetadata, String tokenizerJson, String tokenizerConfigJson,
                          int bos, int eos, int pad) {
 
-    /** A usable vocabulary: SentencePiece style for the Llama family, GPT-2 byte-level BPE for OPT. */
+    /** A usable vocabulary: SentencePiece style for Llama and Gemma, GPT-2 byte-level BPE for Qwen and OPT. */
     public static SynthVocab build(SynthArch arch, int size) {
-        BuiltVocab v = VocabBuilder.build(arch.llamaFamily() ? VocabBuilder.Style.SPM : VocabBuilder.Style.GPT2, size);
+        boolean spm = arch.llamaFamily() && arch != SynthArch.QWEN3;
+        BuiltVocab v = VocabBuilder.build(spm ? VocabBuilder.Style.SPM : VocabBuilder.Style.GPT2, size);
         return new SynthVocab(v.ggufMetadata(), v.tokenizerJson(), v.tokenizerConfigJson(), v.bos(), v.eos(), -1);
     }
 

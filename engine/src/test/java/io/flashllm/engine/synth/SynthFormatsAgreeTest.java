@@ -37,9 +37,14 @@ class SynthFormatsAgreeTest {
     }
 
     private void assertSameModel(SynthArch arch, int kvHeads, Float sparsity) throws IOException {
+        assertSameModel(arch, kvHeads, sparsity, 0);
+    }
+
+    private void assertSameModel(SynthArch arch, int kvHeads, Float sparsity, int headDim) throws IOException {
         Path gguf = dir.resolve(arch.cliName + ".gguf"), hf = dir.resolve(arch.cliName + "-hf");
         for (SynthFormat f : SynthFormat.values()) {
-            SynthSpec s = new SynthSpec(arch, 64, 2, 4, kvHeads, 128, 400, SynthType.F32, f, 17, sparsity, 64, null);
+            SynthSpec s = new SynthSpec(arch, 64, 2, 4, kvHeads, 128, 400, SynthType.F32, f, 17, sparsity, 64, null,
+                    headDim);
             Synth.synthesize(s, f == SynthFormat.GGUF ? gguf : hf, 2);
         }
         List<GeneratedToken> a = greedy(gguf, "The cat sat on the mat", 8);
@@ -62,6 +67,11 @@ class SynthFormatsAgreeTest {
     @Test
     void reluLlamaWithFatreluThresholdAgreesToo() throws IOException {
         assertSameModel(SynthArch.LLAMA_RELU, 4, 0.8f);
+    }
+
+    @Test
+    void qwen3WithWideHeadsAgreesToo() throws IOException {
+        assertSameModel(SynthArch.QWEN3, 2, null, 32);
     }
 
     @Test
