@@ -118,7 +118,7 @@ public final class BuiltVocab {
         md.put("tokenizer.ggml.model", spm ? "llama" : "gpt2");
         md.put("tokenizer.ggml.pre", switch (style) {
             case SPM -> "default";
-            case GPT2 -> "gpt2";
+            case GPT2 -> "gpt-2"; // llama.cpp's spelling: it refuses "gpt2"
             case LLAMA3 -> "llama-bpe";
         });
         md.put("tokenizer.ggml.tokens", tokens);
