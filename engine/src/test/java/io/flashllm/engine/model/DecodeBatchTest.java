@@ -55,6 +55,8 @@ class DecodeBatchTest {
                 Arguments.of("llama-f32", TinySpec.llama(GgmlType.F32)),
                 Arguments.of("llama-q8_0", TinySpec.llama(GgmlType.Q8_0)),
                 Arguments.of("qwen2-f16", TinySpec.qwen2(GgmlType.F16)),
+                Arguments.of("qwen3-q8_0", TinySpec.qwen3(GgmlType.Q8_0)),
+                Arguments.of("gemma3-q8_0", TinySpec.gemma3(GgmlType.Q8_0)),
                 Arguments.of("mistral-window", TinySpec.llama(GgmlType.Q4_0).withWindow(3)),
                 Arguments.of("llama-fatrelu", TinySpec.reluLlama(GgmlType.Q8_0, "fatrelu", 0.15f)),
                 Arguments.of("opt", TinySpec.opt(GgmlType.F32, true, 64)));
