@@ -152,6 +152,17 @@ public final class Ops {
         for (; i < len; i++) gate[off + i] = gelu(gate[off + i]) * up[off + i];
     }
 
+    /** In place soft cap (Gemma 2's logits): {@code x = cap * tanh(x / cap)}. */
+    public static void softcap(float[] x, int off, int len, float cap) {
+        Checks.span("x", x, off, len);
+        float inv = 1f / cap;
+        int i = 0;
+        for (; i <= len - L; i += L) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).lanewise(VectorOperators.TANH).mul(cap).intoArray(x, off + i);
+        }
+        for (; i < len; i++) x[off + i] = cap * (float) Math.tanh(x[off + i] * inv);
+    }
+
     /** sqrt(2 / pi) and the cubic term's weight of GELU's tanh approximation. */
     private static final float GELU_SCALE = 0.7978845608028654f;
     private static final float GELU_CUBE = 0.044715f;

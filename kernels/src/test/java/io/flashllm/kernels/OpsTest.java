@@ -165,6 +165,14 @@ class OpsTest {
             Ops.relu(fat, 0, n, 0.5f);
             Ops.gelu(gelu, 0, n);
             float[] gegluIn = geglu.clone();
+            float[] capped = geglu.clone();
+            for (int i = 0; i < n; i++) capped[i] *= 6; // logits of tens, past the cap
+            float[] cappedIn = capped.clone();
+            Ops.softcap(capped, 0, n, 30f);
+            for (int i = 0; i < n; i++) {
+                double c = 30 * Math.tanh(cappedIn[i] / 30.0);
+                assertEquals(c, capped[i], 1e-5 * (1 + Math.abs(c)), "softcap at " + cappedIn[i]);
+            }
             Ops.geluMul(geglu, up, 0, n);
             for (int i = 0; i < n; i++) {
                 double s = x[i] / (1 + Math.exp(-x[i]));

@@ -21,6 +21,11 @@ public enum Architecture {
      * five windowed layers (their own rotation base) to each global one.
      */
     GEMMA3,
+    /**
+     * Gemma 2: Gemma 3's block without the q/k norms, every other layer windowed (one rotation for all),
+     * and attention scores and logits soft-capped ({@code c * tanh(x / c)}).
+     */
+    GEMMA2,
     /** OPT: LayerNorm with bias, learned positions, biases everywhere, an ungated ReLU FFN. */
     OPT;
 

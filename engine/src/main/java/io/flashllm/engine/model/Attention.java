@@ -32,11 +32,12 @@ final class Attention {
      * For the {@code group} query heads at {@code q[qOff + j * headDim ..]}, j = 0..group-1, all
      * reading kv head {@code kvHead}: {@code out[outOff + j * headDim ..] = softmax(q_j·K^T * scale) V}
      * over positions first..last. Head j's scores go to {@code scores[scoresOff + j * scoresStride + t]},
-     * which must hold position {@code last}.
+     * which must hold position {@code last}. With {@code softcap} > 0 (Gemma 2) a scaled score s becomes
+     * {@code softcap * tanh(s / softcap)} before the softmax.
      */
     static void attendGroup(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
-                            int first, int last, float scale, float[] scores, int scoresOff, int scoresStride,
-                            float[] out, int outOff) {
+                            int first, int last, float scale, float softcap, float[] scores, int scoresOff,
+                            int scoresStride, float[] out, int outOff) {
         RowKernel rows = cache.rowKernel();
         MemorySegment m = cache.memory();
         long headBytes = cache.headOffset(kvHead);
@@ -62,6 +63,7 @@ final class Attention {
         }
 
         for (int j = 0; j < group; j++) {
+            if (softcap > 0) Ops.softcap(scores, scoresOff + j * scoresStride + first, last - first + 1, softcap);
             Ops.softmax(scores, scoresOff + j * scoresStride + first, last - first + 1);
             Arrays.fill(out, outOff + j * headDim, outOff + (j + 1) * headDim, 0f);
         }

@@ -34,9 +34,10 @@ public final class GgufConfigs {
             case "qwen2" -> Architecture.QWEN2;
             case "qwen3" -> Architecture.QWEN3;
             case "gemma3" -> Architecture.GEMMA3;
+            case "gemma2" -> Architecture.GEMMA2;
             case "opt" -> Architecture.OPT;
             default -> throw new ModelFileException(file, "architecture '" + archName
-                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, gemma3 and opt)");
+                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, gemma2, gemma3 and opt)");
         };
         String p = archName + ".";
         String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
@@ -64,10 +65,13 @@ public final class GgufConfigs {
                         RopeConfig.none(), new FfnActivation(FfnActivation.Kind.RELU_NO_GATE, 0f),
                         preNorm, wordDim, offset, 0);
             }
-            float eps = md.real(p + "attention.layer_norm_rms_epsilon", arch == Architecture.GEMMA3 ? 1e-6f : 1e-5f);
+            boolean gemma = arch == Architecture.GEMMA3 || arch == Architecture.GEMMA2;
+            float eps = md.real(p + "attention.layer_norm_rms_epsilon", gemma ? 1e-6f : 1e-5f);
             RopeConfig rope = rope(md, p, arch, headDim);
-            FfnActivation activation = activation(md, arch == Architecture.GEMMA3 ? "gelu" : "silu");
+            FfnActivation activation = activation(md, gemma ? "gelu" : "silu");
             if (arch == Architecture.GEMMA3) return gemma3(md, p, name, dim, layers, ffnDim, heads, kvHeads, headDim,
+                    vocab, context, eps, rope, activation);
+            if (arch == Architecture.GEMMA2) return gemma2(md, p, name, dim, layers, ffnDim, heads, kvHeads, headDim,
                     vocab, context, eps, rope, activation);
             return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
                     rope, activation, true, dim, 0, md.integer(p + "attention.sliding_window", 0));
@@ -113,7 +117,23 @@ public final class GgufConfigs {
         float scale = (float) (1.0 / Math.sqrt(layers == 62 ? (double) dim / heads : headDim));
         return new ModelConfig(Architecture.GEMMA3, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context,
                 eps, rope, activation, true, dim, 0, window, globalEvery(md, p + "attention.sliding_window_pattern", layers),
-                local, scale);
+                local, scale, 0f, 0f);
+    }
+
+    /**
+     * Gemma 2 as llama.cpp reads it: even layers windowed ({@code attention.sliding_window}, 4,096 when
+     * absent), one rotation for all; attention scores soft-capped at {@code attn_logit_softcapping} (50) and
+     * logits at {@code final_logit_softcapping} (30); the query-key scale 1/sqrt(headDim), except for the 27B
+     * (46 layers), trained with 1/sqrt(dim / heads).
+     */
+    private static ModelConfig gemma2(GgufMetadata md, String p, String name, int dim, int layers, int ffnDim,
+                                      int heads, int kvHeads, int headDim, int vocab, int context, float eps,
+                                      RopeConfig rope, FfnActivation activation) {
+        int window = md.integer(p + "attention.sliding_window", 4096);
+        float scale = (float) (1.0 / Math.sqrt(layers == 46 ? (double) dim / heads : headDim));
+        return new ModelConfig(Architecture.GEMMA2, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context,
+                eps, rope, activation, true, dim, 0, window, 2, null, scale,
+                md.real(p + "attn_logit_softcapping", 50f), md.real(p + "final_logit_softcapping", 30f));
     }
 
     /** The interval of global layers a per-layer pattern (true: windowed) follows; 6 without one. */

@@ -24,8 +24,9 @@ public final class HfConfigs {
             case "qwen2" -> Architecture.QWEN2;
             case "qwen3" -> Architecture.QWEN3;
             case "opt" -> Architecture.OPT;
-            case "gemma3", "gemma3_text" -> throw new ModelFileException(file, "Gemma 3 is read from GGUF files only"
-                    + " (llama.cpp's convert_hf_to_gguf.py writes one from this directory; Ollama's gemma3 blobs are GGUF)");
+            case "gemma2", "gemma3", "gemma3_text" -> throw new ModelFileException(file, "Gemma 2 and 3 are read from GGUF"
+                    + " files only (llama.cpp's convert_hf_to_gguf.py writes one from this directory; Ollama's gemma blobs"
+                    + " are GGUF)");
             default -> switch (archClass) {
                 case "LlamaForCausalLM", "MistralForCausalLM" -> Architecture.LLAMA;
                 case "Qwen2ForCausalLM" -> Architecture.QWEN2;

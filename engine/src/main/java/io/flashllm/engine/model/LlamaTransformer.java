@@ -12,8 +12,9 @@ import java.util.List;
  * The Llama forward pass (Llama 2/3, Mistral, Qwen2, Qwen3, Gemma 3, ReLU-fied Llama): pre-norm blocks of
  * RMSNorm, rotary grouped-query attention with optional q/k/v biases (and Qwen3's and Gemma 3's per-head
  * q/k RMSNorm before the rotation), RMSNorm and a gated FFN, each added to the residual stream (Gemma 3
- * normalizes each sub-block's output too, and scales the token embedding by sqrt(dim)); a final RMSNorm
- * and the classifier (tied to the embedding when the file has no output matrix).
+ * and 2 normalize each sub-block's output too, and scale the token embedding by sqrt(dim)); a final
+ * RMSNorm and the classifier (tied to the embedding when the file has no output matrix; Gemma 2 soft-caps
+ * its logits).
  */
 final class LlamaTransformer extends Transformer {
     private final ModelWeights w;
@@ -34,7 +35,8 @@ final class LlamaTransformer extends Transformer {
         this.w = model.weights();
         this.ffn = model.ffn();
         this.eps = config.normEps();
-        this.embedScale = config.architecture() == Architecture.GEMMA3 ? (float) Math.sqrt(config.dim()) : 1f;
+        boolean gemma = config.architecture() == Architecture.GEMMA3 || config.architecture() == Architecture.GEMMA2;
+        this.embedScale = gemma ? (float) Math.sqrt(config.dim()) : 1f;
         int dim = config.dim();
         this.x = new float[dim];
         this.xb = new float[dim];
@@ -76,6 +78,7 @@ final class LlamaTransformer extends Transformer {
         if (wantLogits) {
             Ops.rmsnorm(x, 0, x, 0, dim, w.outputNorm(), eps);
             MatVec.matvec(parallel, w.output(), x, logits);
+            softcap(logits, 0);
         }
     }
 
@@ -86,6 +89,7 @@ final class LlamaTransformer extends Transformer {
         if (wantLogits) {
             Ops.rmsnorm(x, 0, batch.x, (count - 1) * config.dim(), config.dim(), w.outputNorm(), eps);
             MatVec.matvec(parallel, w.output(), x, logits);
+            softcap(logits, 0);
         }
     }
 
@@ -98,6 +102,7 @@ final class LlamaTransformer extends Transformer {
     @Override
     protected void classifyHidden(float[] hidden, float[] out) {
         MatVec.matvec(parallel, w.output(), hidden, out);
+        softcap(out, 0);
     }
 
     @Override
@@ -117,6 +122,7 @@ final class LlamaTransformer extends Transformer {
         for (int b = 0; b < count; b++) Ops.rmsnorm(bt.xb, b * dim, bt.x, b * dim, dim, w.outputNorm(), eps);
         float[] out = model.batchLogits();
         MatVec.matmul(parallel, w.output(), bt.xb, count, out);
+        for (int b = 0; b < count; b++) softcap(out, b * vocab);
         for (int b = 0; b < count; b++) System.arraycopy(out, b * vocab, rows.get(b).sequence.logits, 0, vocab);
     }
 
@@ -200,6 +206,12 @@ final class LlamaTransformer extends Transformer {
     private void embed(int token, float[] out, int off) {
         Dequant.row(w.tokenEmbedding(), token, out, off);
         if (embedScale != 1f) Ops.scale(out, off, config.dim(), embedScale);
+    }
+
+    /** Gemma 2's soft cap on one row of logits from {@code off}: {@code c * tanh(l / c)}; nothing for the others. */
+    private void softcap(float[] logits, int off) {
+        float c = config.finalSoftcap();
+        if (c > 0) Ops.softcap(logits, off, config.vocabSize(), c);
     }
 
     /** Gemma 3's RMSNorm of a sub-block's output, in place, before it joins the residual stream; none without it. */

@@ -27,6 +27,8 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param localRope       the rotation of the windowed layers when it differs from {@code rope} (Gemma 3's local
  *                        layers: base 10,000, no scaling), else null
  * @param attentionScale  what query-key products are multiplied by (1/sqrt(headDim) for most models)
+ * @param attnSoftcap     Gemma 2: scaled query-key products become {@code c * tanh(s / c)}; 0 = none
+ * @param finalSoftcap    Gemma 2: logits become {@code c * tanh(l / c)}; 0 = none
  */
 public record ModelConfig(
         Architecture architecture,
@@ -48,7 +50,9 @@ public record ModelConfig(
         int slidingWindow,
         int globalEvery,
         RopeConfig localRope,
-        float attentionScale) {
+        float attentionScale,
+        float attnSoftcap,
+        float finalSoftcap) {
 
     /** A model whose layers all attend alike, with the usual 1/sqrt(headDim) scale. */
     public ModelConfig(Architecture architecture, String name, int dim, int layers, int ffnDim, int heads, int kvHeads,
@@ -56,7 +60,7 @@ public record ModelConfig(
                        FfnActivation activation, boolean preNorm, int wordEmbedDim, int positionOffset, int slidingWindow) {
         this(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize, contextLength, normEps, rope,
                 activation, preNorm, wordEmbedDim, positionOffset, slidingWindow, 0, null,
-                headDim > 0 ? (float) (1.0 / Math.sqrt(headDim)) : 1f);
+                headDim > 0 ? (float) (1.0 / Math.sqrt(headDim)) : 1f, 0f, 0f);
     }
 
     public ModelConfig {
@@ -75,6 +79,8 @@ public record ModelConfig(
         require(slidingWindow >= 0, "sliding window must not be negative, got " + slidingWindow);
         require(globalEvery >= 0, "global layer interval must not be negative, got " + globalEvery);
         require(attentionScale > 0 && Float.isFinite(attentionScale), "attention scale must be positive, got " + attentionScale);
+        require(attnSoftcap >= 0 && Float.isFinite(attnSoftcap), "attention soft-cap must not be negative, got " + attnSoftcap);
+        require(finalSoftcap >= 0 && Float.isFinite(finalSoftcap), "logit soft-cap must not be negative, got " + finalSoftcap);
         if (rope.style() != RopeStyle.NONE) {
             require(rope.rotaryDim() <= headDim,
                     "rotary dimension " + rope.rotaryDim() + " exceeds the head width " + headDim);
@@ -113,24 +119,24 @@ public record ModelConfig(
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab,
                 contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
     }
 
     public ModelConfig withContextLength(int context) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
     }
 
     public ModelConfig withRope(RopeConfig newRope) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
     }
 
     public ModelConfig withActivation(FfnActivation newActivation) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
     }
 }

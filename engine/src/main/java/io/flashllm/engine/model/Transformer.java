@@ -401,7 +401,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
                 int last = attRows == null ? attStart + b : attRows.get(b).pos;
                 int first = window > 0 ? Math.max(0, last - window + 1) : 0;
                 Attention.attendGroup(seq.cache, attLayer, kvHead, heads, hd, attQ, at, first, last, attentionScale,
-                        seq.scores, h0 * seq.contextLength, seq.contextLength, attO, at);
+                        config.attnSoftcap(), seq.scores, h0 * seq.contextLength, seq.contextLength, attO, at);
             }
         }
     }

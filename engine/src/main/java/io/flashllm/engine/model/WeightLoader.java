@@ -101,8 +101,8 @@ public final class WeightLoader {
             }
         }
 
-        boolean gemma = c.architecture() == Architecture.GEMMA3;
-        boolean qkNorm = c.architecture() == Architecture.QWEN3 || gemma;
+        boolean gemma = c.architecture() == Architecture.GEMMA3 || c.architecture() == Architecture.GEMMA2;
+        boolean qkNorm = c.architecture() == Architecture.QWEN3 || c.architecture() == Architecture.GEMMA3;
         List<LayerWeights> layers = new ArrayList<>(c.layers());
         List<DenseFfnLayer> ffn = new ArrayList<>(c.layers());
         for (int l = 0; l < c.layers(); l++) {

@@ -26,6 +26,8 @@ public final class Synth {
     private static final float ROPE_THETA = 10000f;
     /** Gemma 3 1B's attention window. */
     private static final int GEMMA_WINDOW = 512;
+    /** Gemma 2's. */
+    private static final int GEMMA2_WINDOW = 4096;
     private static final float LAYER_NORM_EPS = 1e-5f;
 
     private Synth() {}
@@ -95,16 +97,21 @@ public final class Synth {
         w.putU32(p + "attention.head_count_kv", s.kvHeads());
         w.putU32(p + "vocab_size", s.vocab());
         if (s.arch().llamaFamily()) {
-            boolean gemma = s.arch() == SynthArch.GEMMA3;
+            boolean gemma = s.arch().gemma();
             w.putF32(p + "attention.layer_norm_rms_epsilon", gemma ? 1e-6f : RMS_EPS);
-            // Qwen3 and Gemma 3 are trained with base 1,000,000 (Gemma's windowed layers use 10,000).
+            // Qwen3 and Gemma 3 are trained with base 1,000,000 (Gemma 3's windowed layers use 10,000).
             w.putF32(p + "rope.freq_base", s.arch().qkNorm() ? 1e6f : ROPE_THETA);
             w.putU32(p + "rope.dimension_count", s.headDim());
-            if (s.arch().qkNorm()) {
+            if (s.arch().qkNorm() || gemma) {
                 w.putU32(p + "attention.key_length", s.headDim());
                 w.putU32(p + "attention.value_length", s.headDim());
             }
-            if (gemma) w.putU32(p + "attention.sliding_window", Math.min(GEMMA_WINDOW, s.contextLength()));
+            if (s.arch() == SynthArch.GEMMA3) w.putU32(p + "attention.sliding_window", Math.min(GEMMA_WINDOW, s.contextLength()));
+            if (s.arch() == SynthArch.GEMMA2) {
+                w.putU32(p + "attention.sliding_window", Math.min(GEMMA2_WINDOW, s.contextLength()));
+                w.putF32(p + "attn_logit_softcapping", 50f);
+                w.putF32(p + "final_logit_softcapping", 30f);
+            }
             if (s.arch() == SynthArch.LLAMA_RELU) {
                 w.putString("flashllm.ffn.activation", threshold == null ? "relu" : "fatrelu");
                 if (threshold != null) {

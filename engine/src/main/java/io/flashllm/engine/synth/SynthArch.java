@@ -16,6 +16,8 @@ public enum SynthArch {
      * a 512-position window on five layers of six.
      */
     GEMMA3("gemma3"),
+    /** Gemma 2 (GGUF only): Gemma 3 without q/k norms, every other layer windowed, soft-capped scores and logits. */
+    GEMMA2("gemma2"),
     /** OPT: learned positions, LayerNorm with biases, ReLU FFN without gate, tied output. */
     OPT("opt");
 
@@ -35,6 +37,7 @@ public enum SynthArch {
             case LLAMA, LLAMA_RELU -> "llama";
             case QWEN3 -> "qwen3";
             case GEMMA3 -> "gemma3";
+            case GEMMA2 -> "gemma2";
             case OPT -> "opt";
         };
     }
@@ -42,6 +45,11 @@ public enum SynthArch {
     /** GGUF llama's q/k rows are permuted for adjacent-pair rotation; qwen3's and gemma3's are not. */
     public boolean permutesQk() {
         return this == LLAMA || this == LLAMA_RELU;
+    }
+
+    /** Gemma's block: sqrt(dim) embedding scale, norms after the sub-blocks, GELU, tied classifier. */
+    public boolean gemma() {
+        return this == GEMMA2 || this == GEMMA3;
     }
 
     /** Per-head RMSNorm of queries and keys. */

@@ -27,7 +27,7 @@ final class SynthPlan {
         List<SynthTensor> t = new ArrayList<>();
         int hd = s.headDim(), q = s.heads() * hd, kv = s.kvHeads() * hd;
         boolean permute = s.arch().permutesQk();
-        boolean gemma = s.arch() == SynthArch.GEMMA3;
+        boolean gemma = s.arch().gemma();
         t.add(matrix(s, "model.embed_tokens.weight", "token_embd.weight", "token_embd", -1, s.vocab(), s.dim(), 0));
         for (int l = 0; l < s.layers(); l++) {
             String h = "model.layers." + l + ".", g = "blk." + l + ".";

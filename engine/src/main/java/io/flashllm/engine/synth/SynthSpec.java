@@ -33,8 +33,8 @@ public record SynthSpec(
         require(arch != null && type != null && format != null, "architecture, type and format are required");
         require(dim > 0 && layers > 0 && heads > 0 && ffn > 0, "dim, layers, heads and ffn must be positive");
         require(headDim >= 0, "head width must not be negative, got " + headDim);
-        require(headDim == 0 || arch == SynthArch.QWEN3 || arch == SynthArch.GEMMA3,
-                "--head-dim applies to qwen3 and gemma3 (the others' heads are dim / heads wide)");
+        require(headDim == 0 || arch == SynthArch.QWEN3 || arch.gemma(),
+                "--head-dim applies to qwen3, gemma2 and gemma3 (the others' heads are dim / heads wide)");
         if (headDim == 0) {
             require(dim % heads == 0, "dim " + dim + " is not a multiple of heads " + heads);
             headDim = dim / heads;
@@ -43,8 +43,8 @@ public record SynthSpec(
         require(heads % kvHeads == 0, "heads " + heads + " is not a multiple of kv-heads " + kvHeads);
         require(arch.llamaFamily() || kvHeads == heads, "OPT has no grouped-query attention: kv-heads must equal heads");
         require(!arch.llamaFamily() || headDim % 2 == 0, "head size " + headDim + " must be even for RoPE");
-        require(arch != SynthArch.GEMMA3 || format == SynthFormat.GGUF,
-                "gemma3 is written as GGUF only (flashllm reads Gemma 3 from GGUF files)");
+        require(!arch.gemma() || format == SynthFormat.GGUF,
+                arch.cliName + " is written as GGUF only (flashllm reads Gemma from GGUF files)");
         require(vocab >= MIN_VOCAB, "vocab must be at least " + MIN_VOCAB);
         require(contextLength > 0, "context length must be positive");
         require(format != SynthFormat.HF || type.safetensors(),

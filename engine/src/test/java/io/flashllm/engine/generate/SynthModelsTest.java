@@ -34,7 +34,7 @@ class SynthModelsTest {
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(value = SynthArch.class, names = "GEMMA3", mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3"}, mode = EnumSource.Mode.EXCLUDE)
     void ggufAndHfGenerateAlike(SynthArch arch) throws Exception {
         int kvHeads = arch == SynthArch.OPT ? 4 : 2;
         Float sparsity = arch == SynthArch.LLAMA_RELU ? 0.8f : null;
@@ -68,16 +68,17 @@ class SynthModelsTest {
         }
     }
 
-    /** Gemma 3 (GGUF only), heads wider than dim / heads, more layers than one window pattern: loads and generates. */
-    @Test
-    void gemma3LoadsAndGenerates() throws Exception {
-        SynthSpec spec = new SynthSpec(SynthArch.GEMMA3, 64, 7, 4, 1, 128, 400, SynthType.Q8_0, SynthFormat.GGUF, 5L,
+    /** Gemma 2 and 3 (GGUF only), heads wider than dim / heads, more layers than one window pattern: load and generate. */
+    @ParameterizedTest
+    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3"})
+    void gemmaLoadsAndGenerates(SynthArch arch) throws Exception {
+        SynthSpec spec = new SynthSpec(arch, 64, 7, 4, 1, 128, 400, SynthType.Q8_0, SynthFormat.GGUF, 5L,
                 null, 128, "g", 32);
         Path g = dir.resolve("g.gguf");
         Synth.synthesize(spec, g, 1);
         try (InferenceModel m = ModelLoader.load(g, LoadOptions.defaults().withThreads(2).withMaxContext(64))) {
             var c = ((LoadedModel) m).languageModel().config();
-            assertEquals("gemma3", m.info().architecture());
+            assertEquals(arch.cliName, m.info().architecture());
             assertEquals(FfnActivation.Kind.GATED_GELU, c.activation().kind());
             assertEquals(32, c.headDim());
             assertTrue(((LoadedModel) m).languageModel().weights().tiedEmbeddings());
@@ -86,7 +87,7 @@ class SynthModelsTest {
                 assertTrue(r.tokens().length > 0);
             }
         }
-        assertThrows(IllegalArgumentException.class, () -> new SynthSpec(SynthArch.GEMMA3, 64, 2, 4, 1, 128, 400,
+        assertThrows(IllegalArgumentException.class, () -> new SynthSpec(arch, 64, 2, 4, 1, 128, 400,
                 SynthType.F32, SynthFormat.HF, 5L, null, 128, "g"));
         assertThrows(IllegalArgumentException.class, () -> new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 1, 128, 400,
                 SynthType.F32, SynthFormat.GGUF, 5L, null, 128, "l", 32));

@@ -44,7 +44,7 @@ class AttentionTest {
                             float[] out = new float[group * headDim + 3];
                             float[] scores = new float[(group + 1) * ctx];
                             Attention.attendGroup(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale,
-                                    scores, ctx, ctx, out, 3);
+                                    0f, scores, ctx, ctx, out, 3);
                             for (int j = 0; j < group; j++) {
                                 double[] want = plain(stored(type, keys[layer]), stored(type, values[layer]), kvHead * headDim, headDim, q,
                                         qOff + j * headDim, first, last, scale);

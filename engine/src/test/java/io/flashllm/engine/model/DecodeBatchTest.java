@@ -57,6 +57,7 @@ class DecodeBatchTest {
                 Arguments.of("qwen2-f16", TinySpec.qwen2(GgmlType.F16)),
                 Arguments.of("qwen3-q8_0", TinySpec.qwen3(GgmlType.Q8_0)),
                 Arguments.of("gemma3-q8_0", TinySpec.gemma3(GgmlType.Q8_0)),
+                Arguments.of("gemma2-q8_0", TinySpec.gemma2(GgmlType.Q8_0)),
                 Arguments.of("mistral-window", TinySpec.llama(GgmlType.Q4_0).withWindow(3)),
                 Arguments.of("llama-fatrelu", TinySpec.reluLlama(GgmlType.Q8_0, "fatrelu", 0.15f)),
                 Arguments.of("opt", TinySpec.opt(GgmlType.F32, true, 64)));

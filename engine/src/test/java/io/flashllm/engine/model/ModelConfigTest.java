@@ -155,6 +155,26 @@ class ModelConfigTest {
     }
 
     @Test
+    void ggufGemma2() {
+        Map<String, Object> m = gemma3Metadata(26);
+        m.keySet().removeIf(k -> k.startsWith("gemma3."));
+        gemma3Metadata(26).forEach((k, v) -> m.put(k.replace("gemma3.", "gemma2."), v));
+        m.put("general.architecture", "gemma2");
+        m.put("gemma2.attention.sliding_window", 4096L);
+        m.put("gemma2.rope.freq_base", 10000f);
+        m.put("gemma2.attn_logit_softcapping", 50f);
+        ModelConfig c = GgufConfigs.fromMetadata(m, FILE);
+        assertEquals(Architecture.GEMMA2, c.architecture());
+        assertEquals(FfnActivation.Kind.GATED_GELU, c.activation().kind());
+        assertEquals(4096, c.windowOf(0), "even layers windowed");
+        assertEquals(0, c.windowOf(1));
+        assertEquals(c.rope(), c.ropeOf(0), "one rotation for all layers");
+        assertEquals(50f, c.attnSoftcap());
+        assertEquals(30f, c.finalSoftcap(), "llama.cpp's default when the file has none");
+        assertEquals(0f, GgufConfigs.fromMetadata(gemma3Metadata(26), FILE).finalSoftcap(), "Gemma 3 has none");
+    }
+
+    @Test
     void ggufOpt() {
         Map<String, Object> m = new HashMap<>();
         m.put("general.architecture", "opt");

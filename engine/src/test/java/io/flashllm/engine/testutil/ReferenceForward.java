@@ -53,7 +53,7 @@ public final class ReferenceForward {
 
     private float[] llamaStep(int token, int pos) {
         double[] x = row("token_embd.weight", token);
-        if (s.gemma3()) {
+        if (s.gemma()) {
             for (int i = 0; i < x.length; i++) x[i] *= Math.sqrt(s.dim());
         }
         for (int l = 0; l < s.layers(); l++) {
@@ -74,10 +74,10 @@ public final class ReferenceForward {
             double slower = s.gemma3() && !local ? TinySpec.GEMMA3_ROPE_SCALE : 1;
             for (int hh = 0; hh < s.heads(); hh++) rope(q, hh * s.headDim(), pos, theta, slower);
             for (int hh = 0; hh < s.kvHeads(); hh++) rope(k, hh * s.headDim(), pos, theta, slower);
-            int window = s.gemma3() ? (local ? s.window() : 0) : s.window();
-            double[] att = attention(l, q, k, v, window);
+            int window = s.gemma() ? (s.globalLayer(l) ? 0 : s.window()) : s.window();
+            double[] att = attention(l, q, k, v, window, s.gemma2() ? TinySpec.GEMMA2_ATTN_CAP : 0);
             double[] o = linear(b + "attn_output", att);
-            if (s.gemma3()) o = rmsnorm(o, vec(b + "post_attention_norm.weight"));
+            if (s.gemma()) o = rmsnorm(o, vec(b + "post_attention_norm.weight"));
             for (int i = 0; i < s.dim(); i++) x[i] += o[i];
 
             double[] f = rmsnorm(x, vec(b + "ffn_norm.weight"));
@@ -86,12 +86,17 @@ public final class ReferenceForward {
             double[] act = new double[s.ffnDim()];
             for (int i = 0; i < act.length; i++) act[i] = activation(g[i]) * u[i];
             double[] d = linear(b + "ffn_down", act);
-            if (s.gemma3()) d = rmsnorm(d, vec(b + "post_ffw_norm.weight"));
+            if (s.gemma()) d = rmsnorm(d, vec(b + "post_ffw_norm.weight"));
             for (int i = 0; i < s.dim(); i++) x[i] += d[i];
         }
         x = rmsnorm(x, vec("output_norm.weight"));
         lastHidden = x;
-        return toFloat(matvec(tensors.apply("output.weight") != null ? "output.weight" : "token_embd.weight", x));
+        double[] logits = matvec(tensors.apply("output.weight") != null ? "output.weight" : "token_embd.weight", x);
+        if (s.gemma2()) {
+            double c = TinySpec.GEMMA2_FINAL_CAP;
+            for (int i = 0; i < logits.length; i++) logits[i] = c * Math.tanh(logits[i] / c);
+        }
+        return toFloat(logits);
     }
 
     private float[] optStep(int token, int pos) {
@@ -103,7 +108,7 @@ public final class ReferenceForward {
             String b = "blk." + l + ".";
             double[] h = s.preNorm() ? layernorm(x, b + "attn_norm") : x;
             double[] att = attention(l, linear(b + "attn_q", h), linear(b + "attn_k", h), linear(b + "attn_v", h),
-                    s.window());
+                    s.window(), 0);
             double[] o = linear(b + "attn_output", att);
             for (int i = 0; i < s.dim(); i++) x[i] += o[i];
             if (!s.preNorm()) x = layernorm(x, b + "attn_norm");
@@ -132,7 +137,7 @@ public final class ReferenceForward {
     }
 
     /** Causal attention of this token over every position so far (this one included). */
-    private double[] attention(int layer, double[] q, double[] k, double[] v, int window) {
+    private double[] attention(int layer, double[] q, double[] k, double[] v, int window, double softcap) {
         int hd = s.headDim();
         keys.get(layer).add(split(k));
         values.get(layer).add(split(v));
@@ -147,6 +152,7 @@ public final class ReferenceForward {
                 double dot = 0;
                 for (int i = 0; i < hd; i++) dot += q[h * hd + i] * keys.get(layer).get(t)[kvh][i];
                 score[t] = dot / Math.sqrt(hd);
+                if (softcap > 0) score[t] = softcap * Math.tanh(score[t] / softcap);
                 max = Math.max(max, score[t]);
             }
             double sum = 0;

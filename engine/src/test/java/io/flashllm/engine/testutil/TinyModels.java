@@ -58,7 +58,7 @@ public final class TinyModels {
             matrix(b + "attn_k.weight", kvDim, dim, scale(dim));
             matrix(b + "attn_v.weight", kvDim, dim, scale(dim));
             matrix(b + "attn_output.weight", dim, qDim, scale(qDim));
-            if (s.gemma3()) {
+            if (s.gemma()) {
                 norm(b + "post_attention_norm", false);
                 norm(b + "post_ffw_norm", false);
             }
@@ -151,8 +151,12 @@ public final class TinyModels {
                 w.putString(a + ".rope.scaling.type", "linear");
                 w.putF32(a + ".rope.scaling.factor", TinySpec.GEMMA3_ROPE_SCALE);
             }
+            if (s.gemma2()) {
+                w.putF32(a + ".attn_logit_softcapping", TinySpec.GEMMA2_ATTN_CAP);
+                w.putF32(a + ".final_logit_softcapping", TinySpec.GEMMA2_FINAL_CAP);
+            }
             // Gemma's GELU is its architecture's own: llama.cpp's files do not name it.
-            if (!s.activation().equals("silu") && !s.gemma3()) {
+            if (!s.activation().equals("silu") && !s.gemma()) {
                 w.putString("flashllm.ffn.activation", s.activation());
                 if (s.activation().equals("fatrelu")) w.putF32("flashllm.ffn.fatrelu_threshold", s.threshold());
             }

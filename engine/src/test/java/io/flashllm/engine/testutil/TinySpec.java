@@ -41,10 +41,28 @@ public record TinySpec(
         return arch.equals("gemma3");
     }
 
-    /** Gemma 3's layers 5, 11, ... attend to every position; the others within {@link #window}. */
-    public boolean globalLayer(int layer) {
-        return !gemma3() || (layer + 1) % 6 == 0;
+    public boolean gemma2() {
+        return arch.equals("gemma2");
     }
+
+    /** Gemma 2 and 3: sqrt(dim) embedding scale, norms after the sub-blocks, GELU. */
+    public boolean gemma() {
+        return gemma2() || gemma3();
+    }
+
+    /**
+     * Gemma 3's layers 5, 11, ... and Gemma 2's odd layers attend to every position; the others within
+     * {@link #window}. Every layer of the other models is "global" (their window, if any, holds in all).
+     */
+    public boolean globalLayer(int layer) {
+        if (gemma3()) return (layer + 1) % 6 == 0;
+        if (gemma2()) return layer % 2 == 1;
+        return true;
+    }
+
+    /** Gemma 2's soft caps of attention scores and of logits (the tiny model's: small, so they bite). */
+    public static final float GEMMA2_ATTN_CAP = 0.5f;
+    public static final float GEMMA2_FINAL_CAP = 0.8f;
 
     /** Gemma 3's global layers rotate slower by this linear factor (its 4B and larger models: 8). */
     public static final float GEMMA3_ROPE_SCALE = 8f;
@@ -101,6 +119,12 @@ public record TinySpec(
     public static TinySpec gemma3(GgmlType type) {
         return new TinySpec("gemma3", 64, 7, 128, 4, 2, 320, 64, 1e-6f, 1000000f, "gelu", 0f, true, 64, false, true,
                 type, 18, 3, 32);
+    }
+
+    /** Gemma 2: four layers (0 and 2 windowed over 3 positions), heads of 32 on a 64-wide stream. */
+    public static TinySpec gemma2(GgmlType type) {
+        return new TinySpec("gemma2", 64, 4, 128, 4, 2, 320, 64, 1e-6f, 10000f, "gelu", 0f, true, 64, false, true,
+                type, 19, 3, 32);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {

@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 "GGUF files use llama.cpp's names and keys, so llama.cpp can run them too."})
 public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "llama", paramLabel = "ARCH",
-            description = "llama, llama-relu, qwen3, gemma3 (GGUF only) or opt (default: ${DEFAULT-VALUE}).")
+            description = "llama, llama-relu, qwen3, gemma2, gemma3 (GGUF only) or opt (default: ${DEFAULT-VALUE}).")
     String arch;
     @Option(names = "--dim", defaultValue = "256", description = "Hidden size (default: ${DEFAULT-VALUE}).")
     int dim;
@@ -35,7 +35,7 @@ public final class SynthCommand implements Callable<Integer> {
     int heads;
     @Option(names = "--kv-heads", description = "Key/value heads for grouped-query attention (default: --heads).")
     Integer kvHeads;
-    @Option(names = "--head-dim", description = "qwen3, gemma3: width of a head when not dim / heads"
+    @Option(names = "--head-dim", description = "qwen3, gemma2, gemma3: width of a head when not dim / heads"
             + " (Qwen3 0.6B: 128 on dim 1024 with 16 heads; Gemma 3 1B: 256 on 1152 with 4).")
     Integer headDim;
     @Option(names = "--ffn", description = "FFN width (default: 8/3 dim rounded up to 256 as Llama does, 4 dim for OPT).")
