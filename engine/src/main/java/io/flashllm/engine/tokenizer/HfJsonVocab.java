@@ -104,6 +104,9 @@ final class HfJsonVocab {
                 case GPT2 -> "gpt2";
                 case LLAMA3 -> "llama-bpe";
                 case QWEN2 -> "qwen2";
+                case TEKKEN -> "tekken";
+                case GPT4O -> "gpt-4o";
+                case SMOLLM -> "smollm";
             };
             GgufVocab v = new GgufVocab("gpt2", preName, tokens, new float[n], types, merges, bos, specials.eos(),
                     -1, -1, addBos, false, false);
@@ -190,13 +193,20 @@ final class HfJsonVocab {
             return PreTokenizer.GPT2;
         }
         JsonNode ps = pre.path("pretokenizers");
+        // SmolLM's: every digit alone, then GPT-2's ByteLevel regex.
+        if (type.equals("Sequence") && ps.size() == 2 && "Digits".equals(ps.get(0).path("type").asText())
+                && ps.get(0).path("individual_digits").asBoolean(false)
+                && "ByteLevel".equals(ps.get(1).path("type").asText()) && ps.get(1).path("use_regex").asBoolean(true)
+                && !ps.get(1).path("add_prefix_space").asBoolean(false)) {
+            return PreTokenizer.SMOLLM;
+        }
         if (type.equals("Sequence") && ps.size() == 2 && "Split".equals(ps.get(0).path("type").asText())
                 && "ByteLevel".equals(ps.get(1).path("type").asText())
                 && !ps.get(1).path("use_regex").asBoolean(true) && !ps.get(1).path("add_prefix_space").asBoolean(false)
                 && "Isolated".equals(ps.get(0).path("behavior").asText()) && !ps.get(0).path("invert").asBoolean(false)) {
             String regex = ps.get(0).path("pattern").path("Regex").asText("");
             for (PreTokenizer p : PreTokenizer.values()) {
-                if (p.regex().equals(regex)) {
+                if (regex.equals(p.regex())) {
                     return p;
                 }
             }

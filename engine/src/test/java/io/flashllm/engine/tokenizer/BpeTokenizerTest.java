@@ -2,6 +2,7 @@ package io.flashllm.engine.tokenizer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
@@ -74,6 +75,23 @@ class BpeTokenizerTest {
                 PreTokenizer.LLAMA3.split("12345 abcIT'S\n\n  x"));
         assertEquals(List.of("it", "'s", "IT", "'S"), PreTokenizer.LLAMA3.split("it'sIT'S"));
         assertEquals(List.of("(hello", ")"), PreTokenizer.LLAMA3.split("(hello)"));
+    }
+
+    @Test
+    void tekkenGpt4oAndSmollmWordSplitting() {
+        // Tekken (Mistral Nemo): words cut where lower case turns upper, digits alone, a slash joins a word.
+        assertEquals(List.of("Hello", "World", " ", "1", "2", "3", " foo", "/bar", "\n\n"),
+                PreTokenizer.TEKKEN.split("HelloWorld 123 foo/bar\n\n"));
+        // Capitals run into the lower case after them; punctuation takes the newlines and slashes after it.
+        assertEquals(List.of("ABCdef", " x", "!/\n"), PreTokenizer.TEKKEN.split("ABCdef x!/\n"));
+        // GPT-4o: the same case cuts with contractions kept on their word, digits in threes.
+        assertEquals(List.of("I'm", " Bob'S", " ", "123", "45"), PreTokenizer.GPT4O.split("I'm Bob'S 12345"));
+        // SmolLM: every digit alone first, then GPT-2's pattern on what is between.
+        assertEquals(List.of("abc", " ", "1", "2", "3", " def", "4"), PreTokenizer.SMOLLM.split("abc 123 def4"));
+        assertEquals(PreTokenizer.TEKKEN, PreTokenizer.forGgufPre("tekken"));
+        assertEquals(PreTokenizer.SMOLLM, PreTokenizer.forGgufPre("smollm"));
+        assertEquals(PreTokenizer.GPT4O, PreTokenizer.forGgufPre("gpt-4o"));
+        assertTrue(PreTokenizer.isKnown("tekken") && !PreTokenizer.isKnown("chameleon"));
     }
 
     @Test

@@ -78,6 +78,50 @@ class HfOracleTest {
         }
     }
 
+    /**
+     * Mistral's Tekken, GPT-4o's and SmolLM's word splitting (the last a Digits pre-tokenizer before GPT-2's
+     * ByteLevel regex) against the Rust library's: same ids for every sample, through the GGUF name and
+     * through flashllm's reading of the tokenizer.json.
+     */
+    @ParameterizedTest
+    @CsvSource({"tekken", "gpt-4o", "smollm"})
+    void otherWordSplittingMatchesHuggingFace(String pre) throws Exception {
+        // SmolLM's vocabulary is GPT-2's kind, whose merges join a space and digits (" 42"): cutting digits apart shows.
+        BuiltVocab v = VocabBuilder.build(pre.equals("smollm") ? VocabBuilder.Style.GPT2 : VocabBuilder.Style.LLAMA3, 3000);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var root = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(v.tokenizerJson());
+        ((com.fasterxml.jackson.databind.node.ObjectNode) root.path("model")).put("ignore_merges", false);
+        if (pre.equals("smollm")) {
+            var seq = root.putObject("pre_tokenizer").put("type", "Sequence");
+            var ps = seq.putArray("pretokenizers");
+            ps.addObject().put("type", "Digits").put("individual_digits", true);
+            ps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true)
+                    .put("use_regex", true);
+        } else {
+            ((com.fasterxml.jackson.databind.node.ObjectNode) root.path("pre_tokenizer").path("pretokenizers").get(0)
+                    .path("pattern")).put("Regex", PreTokenizer.forGgufPre(pre).regex());
+        }
+        java.nio.file.Files.writeString(dir.resolve("tokenizer.json"), json.writeValueAsString(root));
+        Map<String, Object> md = new java.util.HashMap<>(v.ggufMetadata());
+        md.put("tokenizer.ggml.pre", pre);
+        Tokenizer ours = Tokenizers.fromGguf(md);
+        Tokenizer oursFromJson = Tokenizers.fromHfDir(dir, json.readTree("{}"));
+        List<String> texts = new ArrayList<>(TextSamples.FIXED);
+        texts.addAll(TextSamples.random(7, 400));
+        texts.add("HelloWorld ABCdef camelCaseWords x!/\nI'M Bob'S 12345 foo/bar");
+        try (HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
+                Map.of("truncation", "false", "padding", "false"))) {
+            for (String t : texts) {
+                int[] expected = Arrays.stream(hf.encode(t, false, false).getIds()).mapToInt(l -> (int) l).toArray();
+                for (Tokenizer tok : List.of(ours, oursFromJson)) {
+                    int[] got = tok.encode(t, false);
+                    assertArrayEquals(expected, got, () -> pre + " [" + t + "]\n hf:   " + pieces(ours, expected)
+                            + "\n ours: " + pieces(ours, got));
+                }
+            }
+        }
+    }
+
     static String pieces(Tokenizer t, int[] ids) {
         StringBuilder sb = new StringBuilder();
         for (int id : ids) {
