@@ -55,6 +55,9 @@ public final class TornadoBackend implements DeviceBackend {
         if (model.config().architecture() == Architecture.GEMMA2) {
             return "Gemma 2's soft-capped attention has no device kernel";
         }
+        if (model.config().rope().mscale() != 1f) {
+            return "LongRoPE's attention factor (Phi-3 128k) has no device kernel";
+        }
         if (model.config().architecture() == Architecture.OPT && (w.projectIn() != null || w.projectOut() != null)) {
             return "OPT's word-embedding projections (project_in/project_out) have no device kernel";
         }

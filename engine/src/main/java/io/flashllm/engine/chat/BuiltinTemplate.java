@@ -118,6 +118,13 @@ public enum BuiltinTemplate implements ChatTemplate {
             return turns(messages, addAssistantPrompt, "<|", "|>\n", "<|end|>\n", false);
         }
     },
+    /** Phi-4: ChatML with {@code <|im_sep|>} after the role and no newlines: {@code <|im_start|>role<|im_sep|>content<|im_end|>}. */
+    PHI4("phi4", List.of("<|im_end|>")) {
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+            return turns(messages, addAssistantPrompt, "<|im_start|>", "<|im_sep|>", "<|im_end|>", false);
+        }
+    },
     /** Zephyr: {@code <|role|>\ncontent</s>\n}, ending with {@code <|assistant|>\n}. */
     ZEPHYR("zephyr", List.of("</s>")) {
         @Override

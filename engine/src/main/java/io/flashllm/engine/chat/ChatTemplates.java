@@ -100,6 +100,9 @@ public final class ChatTemplates {
     }
 
     private static BuiltinTemplate recognizeBuiltin(String jinja) {
+        if (jinja.contains("<|im_sep|>")) {
+            return BuiltinTemplate.PHI4;
+        }
         if (jinja.contains("<|start_header_id|>")) {
             return BuiltinTemplate.LLAMA3;
         }
@@ -131,6 +134,9 @@ public final class ChatTemplates {
         }
         if (has.test("<|start_header_id|>")) {
             return BuiltinTemplate.LLAMA3;
+        }
+        if (has.test("<|im_sep|>")) {
+            return BuiltinTemplate.PHI4;
         }
         if (has.test("<|im_start|>")) {
             return BuiltinTemplate.CHATML;

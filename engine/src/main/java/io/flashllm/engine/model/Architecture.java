@@ -26,6 +26,11 @@ public enum Architecture {
      * and attention scores and logits soft-capped ({@code c * tanh(x / c)}).
      */
     GEMMA2,
+    /**
+     * Phi-3 and Phi-4: the Llama graph with q, k and v in one matrix and gate and up in one (gate the first
+     * half), rotated half-split, often over part of each head, with LongRoPE factors for long contexts.
+     */
+    PHI3,
     /** OPT: LayerNorm with bias, learned positions, biases everywhere, an ungated ReLU FFN. */
     OPT;
 

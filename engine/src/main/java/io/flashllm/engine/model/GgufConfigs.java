@@ -35,9 +35,10 @@ public final class GgufConfigs {
             case "qwen3" -> Architecture.QWEN3;
             case "gemma3" -> Architecture.GEMMA3;
             case "gemma2" -> Architecture.GEMMA2;
+            case "phi3" -> Architecture.PHI3;
             case "opt" -> Architecture.OPT;
             default -> throw new ModelFileException(file, "architecture '" + archName
-                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, gemma2, gemma3 and opt)");
+                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, gemma2, gemma3, phi3 and opt)");
         };
         String p = archName + ".";
         String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
@@ -73,8 +74,14 @@ public final class GgufConfigs {
                     vocab, context, eps, rope, activation);
             if (arch == Architecture.GEMMA2) return gemma2(md, p, name, dim, layers, ffnDim, heads, kvHeads, headDim,
                     vocab, context, eps, rope, activation);
+            if (arch == Architecture.PHI3) {
+                rope = new RopeConfig(rope.style(), rope.theta(), rope.rotaryDim(), rope.linearFactor(), null,
+                        md.real(p + "rope.scaling.attn_factor", 1f),
+                        md.integer(p + "rope.scaling.original_context_length", context));
+            }
             return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
-                    rope, activation, true, dim, 0, md.integer(p + "attention.sliding_window", 0));
+                    rope, activation, true, dim, 0,
+                    md.integer(p + "attention.sliding_window", arch == Architecture.PHI3 ? phi3Window(layers, kvHeads, context) : 0));
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file, e.getMessage());
         }
@@ -87,6 +94,12 @@ public final class GgufConfigs {
         String scaling = md.string(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);
         switch (scaling) {
             case "none" -> { }
+            // Phi-3's LongRoPE: its factors are tensors (rope_factors_long/short), its attention factor a key.
+            case "longrope", "su" -> {
+                if (arch != Architecture.PHI3) {
+                    throw new ModelFileException(md.file(), "rope scaling '" + scaling + "' is only read for phi3");
+                }
+            }
             case "linear" -> linear = md.real(p + "rope.scaling.factor", 1f);
             default -> throw new ModelFileException(md.file(), "rope scaling '" + scaling
                     + "' is not supported (none and linear are; Llama 3 factors come from rope_freqs.weight)");
@@ -118,6 +131,15 @@ public final class GgufConfigs {
         return new ModelConfig(Architecture.GEMMA3, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context,
                 eps, rope, activation, true, dim, 0, window, globalEvery(md, p + "attention.sliding_window_pattern", layers),
                 local, scale, 0f, 0f);
+    }
+
+    /**
+     * Phi-3's window where an older file does not say, as llama.cpp has it: 2,047 for the 4k-context mini and
+     * medium, none in effect for the 128k ones.
+     */
+    private static int phi3Window(int layers, int kvHeads, int context) {
+        if ((layers == 32 || layers == 40) && context == 4096) return 2047;
+        return 0;
     }
 
     /**

@@ -154,7 +154,7 @@ public final class LanguageModel implements AutoCloseable {
         // disagreed by 7-8% with F16, 7.5e-7 with F32).
         KvCacheType kv = device != null ? KvCacheType.F32 : kvCacheType;
         Transformer t = switch (config.architecture()) {
-            case LLAMA, QWEN2, QWEN3, GEMMA2, GEMMA3 -> new LlamaTransformer(this, ctx, kv);
+            case LLAMA, QWEN2, QWEN3, GEMMA2, GEMMA3, PHI3 -> new LlamaTransformer(this, ctx, kv);
             case OPT -> new OptTransformer(this, ctx, kv);
         };
         kvCacheBytesOpen.addAndGet(t.kvCacheBytes());

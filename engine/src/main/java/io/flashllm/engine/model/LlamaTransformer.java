@@ -226,12 +226,15 @@ final class LlamaTransformer extends Transformer {
         float[] invFreq = model.invFreq(layer);
         int rot = rope.rotaryDim();
         boolean interleaved = rope.style() == RopeStyle.INTERLEAVED;
+        float mscale = rope.mscale();
         for (int h = 0; h < heads; h++) {
             if (interleaved) {
                 Ops.ropeInterleaved(vec, off + h * hd, hd, rot, pos, invFreq);
             } else {
                 Ops.ropeHalfSplit(vec, off + h * hd, hd, rot, pos, invFreq);
             }
+            // LongRoPE's attention factor scales what rotated, as llama.cpp's rope does; the rest passes as it is.
+            if (mscale != 1f) Ops.scale(vec, off + h * hd, rot, mscale);
         }
     }
 }

@@ -61,10 +61,13 @@ public record OpenedModelFile(Path path, ModelConfig config, TensorSource tensor
     /** A model over an already opened GGUF file (e.g. a bundle's resident part); {@code resources} close with it. */
     public static OpenedModelFile of(Path path, GgufFile gguf, AutoCloseable resources) {
         ModelConfig config = GgufConfigs.fromMetadata(gguf.metadata(), path);
+        // Phi-3 stores q/k/v and gate/up fused: the loader sees them under the separate names.
+        java.util.function.Function<String, WeightTensor> lookup = config.architecture() == Architecture.PHI3
+                ? io.flashllm.flashstore.gguf.FusedTensors.split(gguf::tensor) : gguf::tensor;
         TensorSource tensors = new TensorSource() {
             @Override
             public WeightTensor tensor(String name) {
-                return gguf.tensor(name);
+                return lookup.apply(name);
             }
 
             @Override

@@ -9,15 +9,26 @@ import java.util.Arrays;
  * @param theta        frequency base ({@code rope.freq_base}, {@code rope_theta})
  * @param rotaryDim    how many leading dimensions of each head rotate (the rest pass through)
  * @param linearFactor position interpolation: positions are divided by it (1 = none)
- * @param freqFactors  per-frequency divisors (Llama 3 "rope_freqs"), length rotaryDim/2, or null
+ * @param freqFactors  per-frequency divisors (Llama 3 "rope_freqs", Phi-3's long or short factors), length
+ *                     rotaryDim/2, or null
+ * @param mscale       what rotated dimensions are multiplied by after the rotation (Phi-3's LongRoPE
+ *                     {@code attn_factor}; 1 = nothing)
+ * @param originalContext LongRoPE: contexts longer than this use the long factors, the others the short ones
+ *                     ({@code rope.scaling.original_context_length}); 0 = no LongRoPE
  */
-public record RopeConfig(RopeStyle style, float theta, int rotaryDim, float linearFactor, float[] freqFactors) {
+public record RopeConfig(RopeStyle style, float theta, int rotaryDim, float linearFactor, float[] freqFactors,
+                         float mscale, int originalContext) {
+
+    public RopeConfig(RopeStyle style, float theta, int rotaryDim, float linearFactor, float[] freqFactors) {
+        this(style, theta, rotaryDim, linearFactor, freqFactors, 1f, 0);
+    }
 
     public static RopeConfig none() {
         return new RopeConfig(RopeStyle.NONE, 10000f, 0, 1f, null);
     }
 
     public RopeConfig {
+        if (!(mscale > 0) || !Float.isFinite(mscale)) throw new IllegalArgumentException("rope mscale must be positive, got " + mscale);
         if (style != RopeStyle.NONE) {
             if (rotaryDim <= 0 || rotaryDim % 2 != 0) {
                 throw new IllegalArgumentException("rotary dimension must be even and positive, got " + rotaryDim);
@@ -37,11 +48,11 @@ public record RopeConfig(RopeStyle style, float theta, int rotaryDim, float line
     }
 
     public RopeConfig withStyle(RopeStyle newStyle) {
-        return new RopeConfig(newStyle, theta, rotaryDim, linearFactor, freqFactors);
+        return new RopeConfig(newStyle, theta, rotaryDim, linearFactor, freqFactors, mscale, originalContext);
     }
 
     public RopeConfig withFreqFactors(float[] factors) {
-        return new RopeConfig(style, theta, rotaryDim, linearFactor, factors);
+        return new RopeConfig(style, theta, rotaryDim, linearFactor, factors, mscale, originalContext);
     }
 
     @Override

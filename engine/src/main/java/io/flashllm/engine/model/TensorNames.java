@@ -47,6 +47,8 @@ public final class TensorNames {
         m.put(TensorRole.OUTPUT_NORM_BIAS, "output_norm.bias");
         m.put(TensorRole.OUTPUT, "output.weight");
         m.put(TensorRole.ROPE_FREQS, "rope_freqs.weight");
+        m.put(TensorRole.ROPE_FACTORS_LONG, "rope_factors_long.weight");
+        m.put(TensorRole.ROPE_FACTORS_SHORT, "rope_factors_short.weight");
         layer(m, TensorRole.ATTN_NORM, "blk.{N}.attn_norm");
         layer(m, TensorRole.ATTN_Q, "blk.{N}.attn_q");
         layer(m, TensorRole.ATTN_K, "blk.{N}.attn_k");

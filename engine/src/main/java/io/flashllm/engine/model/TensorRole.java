@@ -13,6 +13,8 @@ public enum TensorRole {
     OUTPUT_NORM_BIAS(false),
     OUTPUT(false),
     ROPE_FREQS(false),
+    ROPE_FACTORS_LONG(false),
+    ROPE_FACTORS_SHORT(false),
     ATTN_NORM(true),
     ATTN_NORM_BIAS(true),
     ATTN_Q(true),

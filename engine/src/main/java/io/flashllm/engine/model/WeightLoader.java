@@ -90,6 +90,14 @@ public final class WeightLoader {
 
         if (c.rope().style() != RopeStyle.NONE) {
             WeightTensor freqs = optional(TensorRole.ROPE_FREQS, 0);
+            if (c.rope().originalContext() > 0) {
+                // LongRoPE (Phi-3): the long factors for a context past the original one, else the short ones,
+                // as llama.cpp chooses them by the context it runs.
+                WeightTensor longF = optional(TensorRole.ROPE_FACTORS_LONG, 0);
+                WeightTensor shortF = optional(TensorRole.ROPE_FACTORS_SHORT, 0);
+                WeightTensor chosen = c.contextLength() > c.rope().originalContext() ? longF : shortF;
+                if (chosen != null) freqs = chosen;
+            }
             if (freqs != null) {
                 expectVector(freqs, c.rope().rotaryDim() / 2);
                 if (freqs.type() != GgmlType.F32 && freqs.type() != GgmlType.F16) {

@@ -133,6 +133,15 @@ class ChatTemplatesTest {
     }
 
     @Test
+    void phi4() {
+        assertEquals("<|im_start|>system<|im_sep|>You are terse.<|im_end|><|im_start|>user<|im_sep|>Hi!<|im_end|>"
+                + "<|im_start|>assistant<|im_sep|>Hello.<|im_end|><|im_start|>user<|im_sep|>Sum 2+2?<|im_end|>"
+                + "<|im_start|>assistant<|im_sep|>", BuiltinTemplate.PHI4.render(CONVERSATION));
+        assertSame(BuiltinTemplate.PHI4, ChatTemplates.recognize(
+                "{{'<|im_start|>' + message['role'] + '<|im_sep|>' + message['content'] + '<|im_end|>'}}"));
+    }
+
+    @Test
     void thinkingModelsByVocabulary() {
         Map<String, Object> md = new HashMap<>();
         md.put("tokenizer.ggml.tokens", List.of("<|im_start|>", "<|im_end|>", "<think>", "</think>", "a"));

@@ -175,6 +175,32 @@ class ModelConfigTest {
     }
 
     @Test
+    void ggufPhi3() {
+        Map<String, Object> m = new HashMap<>();
+        llamaMetadata().forEach((k, v) -> m.put(k.replace("llama.", "phi3."), v));
+        m.put("general.architecture", "phi3");
+        m.put("phi3.block_count", 32L);
+        m.put("phi3.context_length", 4096L);
+        ModelConfig mini4k = GgufConfigs.fromMetadata(m, FILE);
+        assertEquals(Architecture.PHI3, mini4k.architecture());
+        assertEquals(RopeStyle.HALF_SPLIT, mini4k.rope().style());
+        assertEquals(2047, mini4k.slidingWindow(), "Phi-3-mini-4k's window when the file does not say, as llama.cpp has it");
+        m.put("phi3.attention.sliding_window", 0L);
+        m.put("phi3.context_length", 131072L);
+        m.put("phi3.rope.scaling.type", "longrope");
+        m.put("phi3.rope.scaling.attn_factor", 1.19f);
+        m.put("phi3.rope.scaling.original_context_length", 4096L);
+        ModelConfig longRope = GgufConfigs.fromMetadata(m, FILE);
+        assertEquals(0, longRope.slidingWindow());
+        assertEquals(1.19f, longRope.rope().mscale());
+        assertEquals(4096, longRope.rope().originalContext());
+        Map<String, Object> l = llamaMetadata();
+        l.put("llama.rope.scaling.type", "longrope");
+        ModelFileException e = assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(l, FILE));
+        assertTrue(e.getMessage().contains("longrope"), e.getMessage());
+    }
+
+    @Test
     void ggufOpt() {
         Map<String, Object> m = new HashMap<>();
         m.put("general.architecture", "opt");

@@ -59,9 +59,19 @@ public final class ReferenceForward {
         for (int l = 0; l < s.layers(); l++) {
             String b = "blk." + l + ".";
             double[] h = rmsnorm(x, vec(b + "attn_norm.weight"));
-            double[] q = linear(b + "attn_q", h);
-            double[] k = linear(b + "attn_k", h);
-            double[] v = linear(b + "attn_v", h);
+            double[] q, k, v;
+            if (s.phi3()) {
+                // One product for all three: q's rows first, then k's, then v's.
+                double[] qkv = linear(b + "attn_qkv", h);
+                int qd = s.heads() * s.headDim(), kd = s.kvHeads() * s.headDim();
+                q = java.util.Arrays.copyOfRange(qkv, 0, qd);
+                k = java.util.Arrays.copyOfRange(qkv, qd, qd + kd);
+                v = java.util.Arrays.copyOfRange(qkv, qd + kd, qd + 2 * kd);
+            } else {
+                q = linear(b + "attn_q", h);
+                k = linear(b + "attn_k", h);
+                v = linear(b + "attn_v", h);
+            }
             if (s.qkNorm()) {
                 // Qwen3: each head normalized on its own, one gain for every head, before the rotation.
                 for (int hh = 0; hh < s.heads(); hh++) normHead(q, hh, vec(b + "attn_q_norm.weight"));
@@ -81,8 +91,16 @@ public final class ReferenceForward {
             for (int i = 0; i < s.dim(); i++) x[i] += o[i];
 
             double[] f = rmsnorm(x, vec(b + "ffn_norm.weight"));
-            double[] g = linear(b + "ffn_gate", f);
-            double[] u = linear(b + "ffn_up", f);
+            double[] g, u;
+            if (s.phi3()) {
+                // Phi-3's up product is twice as wide: the gate's half first.
+                double[] gu = linear(b + "ffn_up", f);
+                g = java.util.Arrays.copyOfRange(gu, 0, s.ffnDim());
+                u = java.util.Arrays.copyOfRange(gu, s.ffnDim(), 2 * s.ffnDim());
+            } else {
+                g = linear(b + "ffn_gate", f);
+                u = linear(b + "ffn_up", f);
+            }
             double[] act = new double[s.ffnDim()];
             for (int i = 0; i < act.length; i++) act[i] = activation(g[i]) * u[i];
             double[] d = linear(b + "ffn_down", act);
@@ -172,8 +190,13 @@ public final class ReferenceForward {
 
     /** Rotates one head in place: adjacent pairs (GGUF llama) or element i with i + d/2 (HF, GGUF qwen2). */
     private void rope(double[] v, int off, int pos, double theta, double slower) {
-        int rot = s.headDim();
+        int rot = s.rotaryDim();
         WeightTensor factors = tensors.apply("rope_freqs.weight");
+        if (s.phi3()) {
+            // LongRoPE: the context (64) is past the original one, so the long factors.
+            factors = tensors.apply(s.context() > TinySpec.PHI3_ORIGINAL_CONTEXT ? "rope_factors_long.weight"
+                    : "rope_factors_short.weight");
+        }
         for (int i = 0; i < rot / 2; i++) {
             double angle = pos / slower * Math.pow(theta, -2.0 * i / rot);
             if (factors != null) angle /= ScalarReference.dequantizeRow(factors, 0)[i];
@@ -181,8 +204,9 @@ public final class ReferenceForward {
             int b = s.ropeInterleaved() ? off + 2 * i + 1 : off + i + rot / 2;
             double x0 = v[a];
             double x1 = v[b];
-            v[a] = x0 * Math.cos(angle) - x1 * Math.sin(angle);
-            v[b] = x0 * Math.sin(angle) + x1 * Math.cos(angle);
+            double m = s.phi3() ? TinySpec.PHI3_ATTN_FACTOR : 1;
+            v[a] = m * (x0 * Math.cos(angle) - x1 * Math.sin(angle));
+            v[b] = m * (x0 * Math.sin(angle) + x1 * Math.cos(angle));
         }
     }
 

@@ -54,9 +54,13 @@ public final class TinyModels {
         for (int l = 0; l < s.layers(); l++) {
             String b = "blk." + l + ".";
             norm(b + "attn_norm", s.opt());
-            matrix(b + "attn_q.weight", qDim, dim, scale(dim));
-            matrix(b + "attn_k.weight", kvDim, dim, scale(dim));
-            matrix(b + "attn_v.weight", kvDim, dim, scale(dim));
+            if (s.phi3()) {
+                matrix(b + "attn_qkv.weight", qDim + 2 * kvDim, dim, scale(dim)); // q rows, then k's, then v's
+            } else {
+                matrix(b + "attn_q.weight", qDim, dim, scale(dim));
+                matrix(b + "attn_k.weight", kvDim, dim, scale(dim));
+                matrix(b + "attn_v.weight", kvDim, dim, scale(dim));
+            }
             matrix(b + "attn_output.weight", dim, qDim, scale(qDim));
             if (s.gemma()) {
                 norm(b + "post_attention_norm", false);
@@ -72,8 +76,12 @@ public final class TinyModels {
                 bias(b + "attn_v.bias", kvDim);
             }
             norm(b + "ffn_norm", s.opt());
-            if (!s.opt()) matrix(b + "ffn_gate.weight", s.ffnDim(), dim, scale(dim));
-            matrix(b + "ffn_up.weight", s.ffnDim(), dim, scale(dim));
+            if (s.phi3()) {
+                matrix(b + "ffn_up.weight", 2 * s.ffnDim(), dim, scale(dim)); // gate rows, then up's
+            } else {
+                if (!s.opt()) matrix(b + "ffn_gate.weight", s.ffnDim(), dim, scale(dim));
+                matrix(b + "ffn_up.weight", s.ffnDim(), dim, scale(dim));
+            }
             matrix(b + "ffn_down.weight", dim, s.ffnDim(), scale(s.ffnDim()));
             if (s.opt()) {
                 bias(b + "attn_output.bias", dim);
@@ -83,6 +91,15 @@ public final class TinyModels {
         }
         if (!s.opt() || s.preNorm()) norm("output_norm", s.opt());
         if (!s.tied()) matrix("output.weight", s.vocab(), s.opt() ? s.wordDim() : dim, scale(dim));
+        if (s.phi3()) {
+            float[] lng = new float[s.rotaryDim() / 2], shrt = new float[s.rotaryDim() / 2];
+            for (int i = 0; i < lng.length; i++) {
+                lng[i] = 1f + 1.5f * i;
+                shrt[i] = 1f + 0.25f * i;
+            }
+            tensors.put("rope_factors_long.weight", new Tensor(1, lng.length, lng, GgmlType.F32, true));
+            tensors.put("rope_factors_short.weight", new Tensor(1, shrt.length, shrt, GgmlType.F32, true));
+        }
     }
 
     private static float scale(int fanIn) {
@@ -141,7 +158,13 @@ public final class TinyModels {
             w.putU32(a + ".attention.head_count_kv", s.kvHeads());
             w.putF32(a + ".attention.layer_norm_rms_epsilon", s.eps());
             w.putF32(a + ".rope.freq_base", s.ropeTheta());
-            w.putU32(a + ".rope.dimension_count", s.headDim());
+            w.putU32(a + ".rope.dimension_count", s.rotaryDim());
+            if (s.phi3()) {
+                w.putString(a + ".rope.scaling.type", "longrope");
+                w.putF32(a + ".rope.scaling.attn_factor", TinySpec.PHI3_ATTN_FACTOR);
+                w.putU32(a + ".rope.scaling.original_context_length", TinySpec.PHI3_ORIGINAL_CONTEXT);
+                w.putU32(a + ".attention.sliding_window", 0);
+            }
             if (s.headDim() != s.dim() / s.heads()) {
                 w.putU32(a + ".attention.key_length", s.headDim());
                 w.putU32(a + ".attention.value_length", s.headDim());

@@ -7,7 +7,7 @@ import io.flashllm.kernels.GgmlType;
  * every feature a real model of the family has (GQA, biases, tied embeddings, projections).
  */
 public record TinySpec(
-        String arch,          // llama | qwen2 | qwen3 | gemma3 | opt
+        String arch,          // llama | qwen2 | qwen3 | gemma2 | gemma3 | phi3 | opt
         int dim,
         int layers,
         int ffnDim,
@@ -41,6 +41,21 @@ public record TinySpec(
         return arch.equals("gemma3");
     }
 
+    /** Phi-3: fused q/k/v and gate/up, three quarters of each head rotated, LongRoPE. */
+    public boolean phi3() {
+        return arch.equals("phi3");
+    }
+
+    /** How many leading dimensions of a head rotate: all, or Phi-3's three quarters (Phi-4-mini's 96 of 128). */
+    public int rotaryDim() {
+        return phi3() ? headDim() * 3 / 4 / 2 * 2 : headDim();
+    }
+
+    /** Phi-3's LongRoPE: past this context the long factors apply (the tiny model's context, 64, is past it). */
+    public static final int PHI3_ORIGINAL_CONTEXT = 32;
+    /** Phi-3's LongRoPE attention factor: rotated dimensions are multiplied by it. */
+    public static final float PHI3_ATTN_FACTOR = 1.19f;
+
     public boolean gemma2() {
         return arch.equals("gemma2");
     }
@@ -71,7 +86,7 @@ public record TinySpec(
         return arch.equals("opt");
     }
 
-    /** GGUF llama rotates adjacent pairs; GGUF qwen2 and every HF model rotate half-split. */
+    /** GGUF llama rotates adjacent pairs; GGUF qwen2 (and the later families) and every HF model rotate half-split. */
     public boolean ropeInterleaved() {
         return arch.equals("llama");
     }
@@ -125,6 +140,12 @@ public record TinySpec(
     public static TinySpec gemma2(GgmlType type) {
         return new TinySpec("gemma2", 64, 4, 128, 4, 2, 320, 64, 1e-6f, 10000f, "gelu", 0f, true, 64, false, true,
                 type, 19, 3, 32);
+    }
+
+    /** Phi-3 (Phi-4-mini's shape in little): fused matrices, partial rotation, LongRoPE, tied embeddings. */
+    public static TinySpec phi3(GgmlType type) {
+        return new TinySpec("phi3", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, true,
+                type, 20, 0, 0);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Bundle-mode logits against the plain model's, whole transformer, for the dense and gate-exact
  * selectors, the bundle loaded through ModelLoader like any model path: per architecture (Llama
- * with SiLU, ReLU and FATReLU; Qwen3; Gemma 2 and 3; OPT) and weight type, from one type throughout to synth's llama.cpp
+ * with SiLU, ReLU and FATReLU; Qwen3; Gemma 2 and 3; Phi-3 with its fused matrices; OPT) and weight type, from one type throughout to synth's llama.cpp
  * mixes (Q4_K_M, Q5_K_M) whose ffn_down changes type between layers.
  *
  * <p>Tolerance. With down columns stored exactly (F32) the two FFNs differ only in the order
@@ -100,6 +100,7 @@ class BundleLogitsTest {
                 of("qwen3-q8-dense", tiny(TinySpec.qwen3(GgmlType.Q8_0)), "dense", f32, 3e-5, null),
                 of("gemma3-q8-dense", tiny(TinySpec.gemma3(GgmlType.Q8_0)), "dense", f32, 3e-5, null),
                 of("gemma2-q8-dense", tiny(TinySpec.gemma2(GgmlType.Q8_0)), "dense", f32, 3e-5, null),
+                of("phi3-fused-q8-dense", tiny(TinySpec.phi3(GgmlType.Q8_0)), "dense", f32, 3e-5, null),
                 of("opt-f32-dense", tiny(TinySpec.opt(GgmlType.F32, true, 32)), "dense", auto, 3e-5, null)));
         // The 32-element block types with offsets or fifth bits: each architecture for Q5_0, an exact
         // check (down columns stored as F32) and a requantized one for Q4_1 and Q5_1.

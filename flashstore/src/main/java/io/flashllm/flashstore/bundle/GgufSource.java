@@ -22,9 +22,11 @@ import java.util.Set;
  */
 public final class GgufSource implements SourceModel {
     private final GgufFile gguf;
+    private final java.util.function.Function<String, WeightTensor> tensors;
 
     public GgufSource(GgufFile gguf) {
         this.gguf = gguf;
+        this.tensors = io.flashllm.flashstore.gguf.FusedTensors.split(gguf::tensor);
     }
 
     public static GgufSource open(Path file) {
@@ -51,9 +53,10 @@ public final class GgufSource implements SourceModel {
         return gguf.tensorInfos().stream().map(GgufTensorInfo::name).toList();
     }
 
+    /** Fused q/k/v and gate/up matrices (Phi-3) appear under the separate names, as views. */
     @Override
     public WeightTensor tensor(String name) {
-        return gguf.tensor(name);
+        return tensors.apply(name);
     }
 
     /** GGUF has no standard activation key; OPT-style ungated FFNs use ReLU. */
