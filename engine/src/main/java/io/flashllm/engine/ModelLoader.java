@@ -227,6 +227,11 @@ public final class ModelLoader {
     static ModelConfig applyOptions(ModelConfig config, LoadOptions options, Path path) {
         if (options.maxContext() > 0 && options.maxContext() < config.contextLength()) {
             config = config.withContextLength(options.maxContext());
+        } else if (options.maxContext() <= 0 && config.rope().originalContext() > 0
+                && config.contextLength() > DEFAULT_CONTEXT_CAP) {
+            // LongRoPE's factors follow the context that runs (llama.cpp's rule): without a cap asked for, the
+            // sequences run at most DEFAULT_CONTEXT_CAP positions, so the model is loaded for that many.
+            config = config.withContextLength(DEFAULT_CONTEXT_CAP);
         }
         FfnActivation act = config.activation();
         if (options.activation() != null) {

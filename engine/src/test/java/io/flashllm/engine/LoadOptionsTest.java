@@ -60,6 +60,22 @@ class LoadOptionsTest {
     }
 
     @Test
+    void longRopeLoadsForTheContextThatRuns() {
+        // A 128k LongRoPE model (original 4k): without a cap asked for it runs 4,096 positions, so it is loaded
+        // for them (the short factors); asked for more, for that many (the long ones).
+        ModelConfig base = llama(new FfnActivation(Kind.GATED_SILU, 0f));
+        ModelConfig phi = new ModelConfig(io.flashllm.engine.model.Architecture.PHI3, "phi", base.dim(), base.layers(),
+                base.ffnDim(), base.heads(), base.kvHeads(), base.headDim(), base.vocabSize(), 131072, base.normEps(),
+                new io.flashllm.engine.model.RopeConfig(io.flashllm.engine.model.RopeStyle.HALF_SPLIT, 10000f,
+                        base.headDim(), 1f, null, 1.19f, 4096),
+                base.activation(), true, base.dim(), 0, 0);
+        assertEquals(4096, ModelLoader.applyOptions(phi, new LoadOptions(1, 0, null), FILE).contextLength());
+        assertEquals(16384, ModelLoader.applyOptions(phi, new LoadOptions(1, 16384, null), FILE).contextLength());
+        assertEquals(131072, ModelLoader.applyOptions(base.withContextLength(131072), new LoadOptions(1, 0, null), FILE)
+                .contextLength(), "other models keep their context");
+    }
+
+    @Test
     void bundleGetsTheActivationOverride() {
         assertNull(ModelLoader.bundleOptions(LoadOptions.defaults()).activation());
         assertEquals(new FfnActivation(Kind.GATED_FATRELU, 0.2f),
