@@ -65,6 +65,31 @@ class ReasoningSplitterTest {
         }
     }
 
+    /** Random texts of tag pieces, newlines and words, cut at random places: the stream splits as the whole. */
+    @Test
+    void randomTextsSplitTheSameStreamedAndWhole() {
+        String[] parts = {"<think>", "</think>", "<", "</", "<thi", "think>", ">", "\n", "\n\n", " ", "a", "b c", "/"};
+        java.util.Random rnd = new java.util.Random(36);
+        for (int round = 0; round < 3000; round++) {
+            StringBuilder text = new StringBuilder();
+            int n = rnd.nextInt(12);
+            for (int i = 0; i < n; i++) text.append(parts[rnd.nextInt(parts.length)]);
+            Reasoning tags = rnd.nextBoolean() ? QWEN3 : R1;
+            ReasoningSplitter.Split whole = split(tags, text.toString());
+            ReasoningSplitter s = new ReasoningSplitter(tags);
+            StringBuilder r = new StringBuilder(), c = new StringBuilder();
+            for (int at = 0; at < text.length(); ) {
+                int len = 1 + rnd.nextInt(4);
+                ReasoningSplitter.Split p = s.push(text.substring(at, Math.min(text.length(), at + len)));
+                r.append(p.reasoning());
+                c.append(p.content());
+                at += len;
+            }
+            ReasoningSplitter.Split end = s.finish();
+            assertEquals(whole, new ReasoningSplitter.Split(r + end.reasoning(), c + end.content()), "text " + text);
+        }
+    }
+
     @Test
     void countsTheTokensSpentThinking() {
         List<String> pieces = List.of("<think>", "\n", "Hmm", ".", "\n", "</think>", "\n\n", "Hi", "!");

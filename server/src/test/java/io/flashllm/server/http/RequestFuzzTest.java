@@ -14,6 +14,10 @@ import java.util.List;
  */
 class RequestFuzzTest {
     private static final FakeModel MODEL = new FakeModel(0, 0, 64);
+
+    static {
+        MODEL.thinking = true; // prompts rendered with thinking on and off, the reply's tags taken apart
+    }
     private static final List<String> IDS = List.of("fake-model");
 
     @FuzzTest(maxDuration = "60s")
