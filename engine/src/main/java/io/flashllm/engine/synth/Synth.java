@@ -107,6 +107,7 @@ public final class Synth {
                 w.putU32(p + "attention.value_length", s.headDim());
             }
             if (s.arch() == SynthArch.GEMMA3) w.putU32(p + "attention.sliding_window", Math.min(GEMMA_WINDOW, s.contextLength()));
+            if (s.arch() == SynthArch.PHI3) w.putU32(p + "attention.sliding_window", 0);
             if (s.arch() == SynthArch.GEMMA2) {
                 w.putU32(p + "attention.sliding_window", Math.min(GEMMA2_WINDOW, s.contextLength()));
                 w.putF32(p + "attn_logit_softcapping", 50f);

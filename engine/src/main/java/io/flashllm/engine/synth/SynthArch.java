@@ -18,6 +18,8 @@ public enum SynthArch {
     GEMMA3("gemma3"),
     /** Gemma 2 (GGUF only): Gemma 3 without q/k norms, every other layer windowed, soft-capped scores and logits. */
     GEMMA2("gemma2"),
+    /** Phi-3 (GGUF only): q/k/v in one matrix, gate and up in one, half-split rotation. */
+    PHI3("phi3"),
     /** OPT: learned positions, LayerNorm with biases, ReLU FFN without gate, tied output. */
     OPT("opt");
 
@@ -38,6 +40,7 @@ public enum SynthArch {
             case QWEN3 -> "qwen3";
             case GEMMA3 -> "gemma3";
             case GEMMA2 -> "gemma2";
+            case PHI3 -> "phi3";
             case OPT -> "opt";
         };
     }

@@ -28,15 +28,22 @@ final class SynthPlan {
         int hd = s.headDim(), q = s.heads() * hd, kv = s.kvHeads() * hd;
         boolean permute = s.arch().permutesQk();
         boolean gemma = s.arch().gemma();
+        boolean phi3 = s.arch() == SynthArch.PHI3;
         t.add(matrix(s, "model.embed_tokens.weight", "token_embd.weight", "token_embd", -1, s.vocab(), s.dim(), 0));
         for (int l = 0; l < s.layers(); l++) {
             String h = "model.layers." + l + ".", g = "blk." + l + ".";
             t.add(norm(s, h + "input_layernorm.weight", g + "attn_norm.weight", l, s.dim()));
-            t.add(matrix(s, h + "self_attn.q_proj.weight", g + "attn_q.weight", "attn_q", l, q, s.dim(),
-                    permute ? s.heads() : 0));
-            t.add(matrix(s, h + "self_attn.k_proj.weight", g + "attn_k.weight", "attn_k", l, kv, s.dim(),
-                    permute ? s.kvHeads() : 0));
-            t.add(matrix(s, h + "self_attn.v_proj.weight", g + "attn_v.weight", "attn_v", l, kv, s.dim(), 0));
+            if (phi3) {
+                // q, k and v stacked in one matrix, as Phi-3 stores them.
+                t.add(matrix(s, h + "self_attn.qkv_proj.weight", g + "attn_qkv.weight", "attn_qkv", l, q + 2L * kv,
+                        s.dim(), 0));
+            } else {
+                t.add(matrix(s, h + "self_attn.q_proj.weight", g + "attn_q.weight", "attn_q", l, q, s.dim(),
+                        permute ? s.heads() : 0));
+                t.add(matrix(s, h + "self_attn.k_proj.weight", g + "attn_k.weight", "attn_k", l, kv, s.dim(),
+                        permute ? s.kvHeads() : 0));
+                t.add(matrix(s, h + "self_attn.v_proj.weight", g + "attn_v.weight", "attn_v", l, kv, s.dim(), 0));
+            }
             if (s.arch().qkNorm()) {
                 t.add(norm(s, h + "self_attn.q_norm.weight", g + "attn_q_norm.weight", l, hd));
                 t.add(norm(s, h + "self_attn.k_norm.weight", g + "attn_k_norm.weight", l, hd));
@@ -49,8 +56,13 @@ final class SynthPlan {
             } else {
                 t.add(norm(s, h + "post_attention_layernorm.weight", g + "ffn_norm.weight", l, s.dim()));
             }
-            t.add(matrix(s, h + "mlp.gate_proj.weight", g + "ffn_gate.weight", "ffn_gate", l, s.ffn(), s.dim(), 0));
-            t.add(matrix(s, h + "mlp.up_proj.weight", g + "ffn_up.weight", "ffn_up", l, s.ffn(), s.dim(), 0));
+            if (phi3) {
+                // The gate's rows, then up's, in one matrix.
+                t.add(matrix(s, h + "mlp.gate_up_proj.weight", g + "ffn_up.weight", "ffn_up", l, 2L * s.ffn(), s.dim(), 0));
+            } else {
+                t.add(matrix(s, h + "mlp.gate_proj.weight", g + "ffn_gate.weight", "ffn_gate", l, s.ffn(), s.dim(), 0));
+                t.add(matrix(s, h + "mlp.up_proj.weight", g + "ffn_up.weight", "ffn_up", l, s.ffn(), s.dim(), 0));
+            }
             t.add(matrix(s, h + "mlp.down_proj.weight", g + "ffn_down.weight", "ffn_down", l, s.dim(), s.ffn(), 0));
         }
         t.add(norm(s, "model.norm.weight", "output_norm.weight", -1, s.dim()));

@@ -43,6 +43,7 @@ public record SynthSpec(
         require(heads % kvHeads == 0, "heads " + heads + " is not a multiple of kv-heads " + kvHeads);
         require(arch.llamaFamily() || kvHeads == heads, "OPT has no grouped-query attention: kv-heads must equal heads");
         require(!arch.llamaFamily() || headDim % 2 == 0, "head size " + headDim + " must be even for RoPE");
+        require(arch != SynthArch.PHI3 || format == SynthFormat.GGUF, "phi3 is written as GGUF only");
         require(!arch.gemma() || format == SynthFormat.GGUF,
                 arch.cliName + " is written as GGUF only (flashllm reads Gemma from GGUF files)");
         require(vocab >= MIN_VOCAB, "vocab must be at least " + MIN_VOCAB);

@@ -34,7 +34,7 @@ class SynthModelsTest {
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3"}, mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3"}, mode = EnumSource.Mode.EXCLUDE)
     void ggufAndHfGenerateAlike(SynthArch arch) throws Exception {
         int kvHeads = arch == SynthArch.OPT ? 4 : 2;
         Float sparsity = arch == SynthArch.LLAMA_RELU ? 0.8f : null;
@@ -68,20 +68,24 @@ class SynthModelsTest {
         }
     }
 
-    /** Gemma 2 and 3 (GGUF only), heads wider than dim / heads, more layers than one window pattern: load and generate. */
+    /**
+     * Gemma 2 and 3 (heads wider than dim / heads, more layers than one window pattern) and Phi-3 (fused
+     * matrices), GGUF only: load and generate.
+     */
     @ParameterizedTest
-    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3"})
-    void gemmaLoadsAndGenerates(SynthArch arch) throws Exception {
+    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3"})
+    void ggufOnlyArchitecturesLoadAndGenerate(SynthArch arch) throws Exception {
         SynthSpec spec = new SynthSpec(arch, 64, 7, 4, 1, 128, 400, SynthType.Q8_0, SynthFormat.GGUF, 5L,
-                null, 128, "g", 32);
+                null, 128, "g", arch == SynthArch.PHI3 ? 0 : 32);
         Path g = dir.resolve("g.gguf");
         Synth.synthesize(spec, g, 1);
         try (InferenceModel m = ModelLoader.load(g, LoadOptions.defaults().withThreads(2).withMaxContext(64))) {
             var c = ((LoadedModel) m).languageModel().config();
             assertEquals(arch.cliName, m.info().architecture());
-            assertEquals(FfnActivation.Kind.GATED_GELU, c.activation().kind());
-            assertEquals(32, c.headDim());
-            assertTrue(((LoadedModel) m).languageModel().weights().tiedEmbeddings());
+            assertEquals(arch == SynthArch.PHI3 ? FfnActivation.Kind.GATED_SILU : FfnActivation.Kind.GATED_GELU,
+                    c.activation().kind());
+            assertEquals(arch == SynthArch.PHI3 ? 16 : 32, c.headDim());
+            assertEquals(arch != SynthArch.PHI3, ((LoadedModel) m).languageModel().weights().tiedEmbeddings());
             try (Session s = m.openSession(64)) {
                 GenerationResult r = s.generate(m.tokenize("hello world", true), SamplingParams.greedy(6), null);
                 assertTrue(r.tokens().length > 0);

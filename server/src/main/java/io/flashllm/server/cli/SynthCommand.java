@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 "GGUF files use llama.cpp's names and keys, so llama.cpp can run them too."})
 public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "llama", paramLabel = "ARCH",
-            description = "llama, llama-relu, qwen3, gemma2, gemma3 (GGUF only) or opt (default: ${DEFAULT-VALUE}).")
+            description = "llama, llama-relu, qwen3, gemma2, gemma3, phi3 (those three GGUF only) or opt (default: ${DEFAULT-VALUE}).")
     String arch;
     @Option(names = "--dim", defaultValue = "256", description = "Hidden size (default: ${DEFAULT-VALUE}).")
     int dim;

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# flashllm's forward pass against llama.cpp's, per architecture: a small random-weight model of each
+# (flashllm synth, F32) is run greedy by both on the same prompts, and the generated text must be the
+# same. Random weights give meaningless text, but greedy tokens follow from every logit of every step,
+# so two implementations agree only if they compute the same model. One prompt is longer than Gemma 3's
+# attention window, so windowed and global layers both matter.
+#
+#   LLAMA_CLI=/path/to/llama.cpp/build/bin/llama-cli scripts/llamacpp-crosscheck.sh
+#   ARCHS="qwen3 phi3" LLAMA_CLI=... scripts/llamacpp-crosscheck.sh
+#
+# llama.cpp is not part of flashllm: build it yourself and name its llama-cli. Prints SAME or DIFF per
+# model and prompt; exits 1 on any DIFF.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ARCHS="${ARCHS:-llama qwen3 gemma2 gemma3 phi3}"
+if [ -z "${LLAMA_CLI:-}" ] || [ ! -x "$LLAMA_CLI" ]; then
+  echo "set LLAMA_CLI to llama.cpp's llama-cli binary (got '${LLAMA_CLI:-}')" >&2
+  exit 2
+fi
+command -v python3 > /dev/null || { echo "needs python3 (Debian: apt-get install python3)" >&2; exit 2; }
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+printf '%s' "The cat sat on the mat" > "$WORK/p1"
+printf '%s' "hello world, the river" > "$WORK/p2"
+python3 -c "import sys; sys.stdout.write(' '.join('the river and the island of water people %d' % i for i in range(70)))" > "$WORK/p3"
+
+# The shapes: heads wider than dim / heads where the family has them; Gemma 2 with 26 layers, a count
+# llama.cpp knows (it refuses others); Phi-3 under a neutral name (llama.cpp looks up Phi-3's own
+# special tokens when the name says phi3).
+shape() {
+  case "$1" in
+    llama) echo "--dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512" ;;
+    qwen3|gemma3) echo "--dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512 --head-dim 128" ;;
+    gemma2) echo "--dim 128 --layers 26 --heads 4 --kv-heads 2 --ffn 256 --head-dim 64" ;;
+    phi3) echo "--dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512 --name synthetic-p" ;;
+    *) echo "unknown architecture $1" >&2; exit 2 ;;
+  esac
+}
+
+# Text as UTF-8 with broken sequences replaced, as flashllm prints them (llama.cpp prints raw bytes).
+normalize() { python3 -c "import sys; sys.stdout.write(sys.stdin.buffer.read().decode('utf-8', 'replace'))"; }
+
+fail=0
+for arch in $ARCHS; do
+  model="$WORK/$arch.gguf"
+  # shellcheck disable=SC2046
+  "$ROOT/bin/flashllm" synth --arch "$arch" $(shape "$arch") --vocab 2000 --type F32 --context 2048 -o "$model" 2> /dev/null
+  for p in p1 p2 p3; do
+    ours=$("$ROOT/bin/flashllm" generate --model "$model" --prompt - --max-tokens 24 --temperature 0 --ctx 2048 \
+      < "$WORK/$p" 2> /dev/null | normalize)
+    theirs=$("$LLAMA_CLI" -m "$model" -f "$WORK/$p" -c 2048 -n 24 --temp 0 --top-k 1 --repeat-penalty 1.0 -s 1 \
+      -t 2 --no-display-prompt 2> /dev/null | normalize)
+    if [ "$ours" == "$theirs" ]; then
+      echo "$arch $p SAME: ${ours:0:60}"
+    else
+      echo "$arch $p DIFF"
+      echo "  flashllm:  $ours"
+      echo "  llama.cpp: $theirs"
+      fail=1
+    fi
+  done
+done
+exit $fail
