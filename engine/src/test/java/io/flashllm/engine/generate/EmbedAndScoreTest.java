@@ -64,6 +64,11 @@ class EmbedAndScoreTest {
         out.add(Arguments.of("llama-q8_0", TinySpec.llama(GgmlType.Q8_0)));
         out.add(Arguments.of("llama-f32", TinySpec.llama(GgmlType.F32)));
         out.add(Arguments.of("qwen2", TinySpec.qwen2(GgmlType.Q8_0)));
+        out.add(Arguments.of("qwen3", TinySpec.qwen3(GgmlType.Q8_0)));
+        // 100 tokens in chunks of 64: the Gemmas' windows of 3 and the global layers all count.
+        out.add(Arguments.of("gemma2", TinySpec.gemma2(GgmlType.Q8_0)));
+        out.add(Arguments.of("gemma3", TinySpec.gemma3(GgmlType.Q8_0)));
+        out.add(Arguments.of("phi3", TinySpec.phi3(GgmlType.Q8_0)));
         out.add(Arguments.of("opt-projected", TinySpec.opt(GgmlType.F16, true, 32)));
         out.add(Arguments.of("opt-postnorm", TinySpec.opt(GgmlType.F16, false, 64)));
         return out.stream();
