@@ -39,6 +39,36 @@ public final class Grammar {
         return new Grammar(names, alternatives, classes, root, source, trigger);
     }
 
+    /**
+     * This grammar after a thinking model's thinking: free text until {@code close} (the closing tag), then
+     * the tag, at most two newlines, and a sentence of this grammar. A JSON schema then shapes the answer
+     * and leaves the thinking before it alone.
+     */
+    public Grammar afterThinking(String close) {
+        if (close == null || close.isEmpty()) throw new IllegalArgumentException("a closing tag must not be empty");
+        int n = names.length;
+        String[] ns = java.util.Arrays.copyOf(names, n + 2);
+        ns[n] = "after-thinking-newline";
+        ns[n + 1] = "after-thinking";
+        CharClass[] cs = java.util.Arrays.copyOf(classes, classes.length + 1);
+        cs[classes.length] = CharClass.single('\n');
+        int newline = -(classes.length) - 1;
+        int[] tag = close.codePoints().toArray();
+        int[] head = new int[tag.length + 3];
+        for (int i = 0; i < tag.length; i++) {
+            cs = java.util.Arrays.copyOf(cs, cs.length + 1);
+            cs[cs.length - 1] = CharClass.single(tag[i]);
+            head[i] = -(cs.length - 1) - 1;
+        }
+        head[tag.length] = n;
+        head[tag.length + 1] = n;
+        head[tag.length + 2] = root;
+        int[][][] alts = java.util.Arrays.copyOf(alternatives, n + 2);
+        alts[n] = new int[][] {{newline}, {}};
+        alts[n + 1] = new int[][] {head};
+        return new Grammar(ns, alts, cs, n + 1, close + " \\n? \\n? (" + source + ")", close);
+    }
+
     /** The text that switches this grammar on, or null when it holds from the first token. */
     public String trigger() {
         return trigger;

@@ -240,4 +240,18 @@ class GrammarMatcherTest {
         assertFalse(matches(g, "[1]"));
         assertTrue(prefix(g, "{\"key\": tr"));
     }
+
+    @Test
+    void afterThinkingTheThinkingIsFreeAndTheGrammarHoldsAfterTheTag() {
+        Grammar g = Grammar.parse("root ::= \"{\" [a-z]* \"}\"").afterThinking("</think>");
+        assertEquals("</think>", g.trigger(), "lazy: nothing holds the thinking");
+        for (String ok : new String[] {"</think>{ab}", "</think>\n{ab}", "</think>\n\n{}"}) {
+            GrammarMatcher m = new GrammarMatcher(g);
+            assertTrue(m.acceptText(ok) && m.canEnd(), ok);
+        }
+        for (String bad : new String[] {"</think>x{ab}", "</think>\n\n\n{ab}", "</think>{ab", "</thin>{ab}"}) {
+            GrammarMatcher m = new GrammarMatcher(g);
+            assertFalse(m.acceptText(bad) && m.canEnd(), bad);
+        }
+    }
 }

@@ -28,10 +28,15 @@ final class PromptPreparer {
         int[] tokens;
         String echo = null;
         Reasoning thinking = null;
+        io.flashllm.engine.grammar.Grammar grammar = req.grammar();
         if (req.chat()) {
             boolean think = req.thinking().thinks(defaults.think(), req.grammar() != null && req.tools() == null);
             tokens = model.tokenize(model.renderChat(req.messages(), think), true);
             Reasoning tags = model.reasoning();
+            if (think && tags != null && grammar != null && req.tools() == null) {
+                // Asked to think under a schema: the thinking comes first, free; the schema holds after it.
+                grammar = grammar.afterThinking(tags.close());
+            }
             if (tags != null && req.thinking().separates(defaults.separate())) {
                 thinking = new Reasoning(tags.open(), tags.close(), think && tags.promptOpens());
             }
@@ -80,7 +85,7 @@ final class PromptPreparer {
         SamplingParams params = new SamplingParams(req.temperature(), req.topK(), req.topP(), req.minP(),
                 req.repetitionPenalty(), REPETITION_WINDOW, req.presencePenalty(), req.frequencyPenalty(),
                 req.seed(), maxTokens, req.stop(), req.logprobs() ? req.topLogprobs() : 0, req.logitBias(),
-                req.grammar());
+                grammar);
         return new Prepared(tokens, params, echo, req.echo() && req.logprobs() ? req.topLogprobs() : -1, thinking);
     }
 }

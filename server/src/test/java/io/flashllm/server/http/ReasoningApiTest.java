@@ -160,4 +160,27 @@ class ReasoningApiTest {
             assertEquals(FakeModel.THOUGHT + "Hello", asked.get("content").asText(), "format none: the thinking stays in the text");
         }
     }
+
+    @Test
+    void aSchemaHoldsAfterTheThinkingWhenThinkingIsAskedFor() {
+        var defaults = PromptPreparer.ThinkingDefaults.SETTINGS;
+        String schema = "\"response_format\":{\"type\":\"json_object\"},";
+        Prepared off = PromptPreparer.prepare(RequestParser.parse(json("{" + schema + HI + "}"), true, List.of()),
+                model, 512, 0, defaults);
+        assertNull(off.params().grammar().trigger(), "by default the answer is JSON from its first token");
+        assertTrue(model.detokenize(off.promptTokens()).endsWith("<think>\n\n</think>\n\n"), "and the model told not to think");
+        Prepared on = PromptPreparer.prepare(RequestParser.parse(json("{" + schema + "\"think\":true," + HI + "}"), true,
+                List.of()), model, 512, 0, defaults);
+        assertEquals("</think>", on.params().grammar().trigger(), "asked to think: free until the thinking closes");
+        var m = new io.flashllm.engine.grammar.GrammarMatcher(on.params().grammar());
+        assertTrue(m.acceptText("</think>\n\n{\"a\": 1}") && m.canEnd());
+    }
+
+    static JsonNode json(String s) {
+        try {
+            return TestServer.JSON.readTree(s);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
 }
