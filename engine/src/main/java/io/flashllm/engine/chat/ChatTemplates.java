@@ -88,13 +88,12 @@ public final class ChatTemplates {
         boolean thinks = jinja.contains(Reasoning.THINK_OPEN);
         if (jinja.contains(BuiltinTemplate.DeepSeek.ASSISTANT)) {
             boolean opens = jinja.contains(BuiltinTemplate.DeepSeek.ASSISTANT + Reasoning.THINK_OPEN);
-            return new ThinkingTemplate("deepseek-r1", BuiltinTemplate.DEEPSEEK_R1, Reasoning.thinkTags(opens));
+            return ThinkingTemplate.deepseekR1(opens);
         }
         if (jinja.contains("<|im_start|>") && thinks) {
             // The opener is written in a Jinja string literal, its newline as the two characters \n.
             boolean opens = jinja.contains("assistant\\n" + Reasoning.THINK_OPEN);
-            return new ThinkingTemplate(opens ? "chatml-think" : "qwen3", BuiltinTemplate.CHATML,
-                    Reasoning.thinkTags(opens));
+            return ThinkingTemplate.chatml(opens);
         }
         return recognizeBuiltin(jinja);
     }
@@ -127,10 +126,10 @@ public final class ChatTemplates {
     /** Without a recognisable template: use the vocabulary's chat markers; a SentencePiece Llama vocabulary means Llama 2. */
     private static ChatTemplate byVocabulary(java.util.function.Predicate<String> has, boolean sentencePiece) {
         if (has.test(BuiltinTemplate.DeepSeek.ASSISTANT)) {
-            return new ThinkingTemplate("deepseek-r1", BuiltinTemplate.DEEPSEEK_R1, Reasoning.thinkTags(false));
+            return ThinkingTemplate.deepseekR1(false);
         }
         if (has.test("<|im_start|>") && has.test(Reasoning.THINK_OPEN) && has.test(Reasoning.THINK_CLOSE)) {
-            return new ThinkingTemplate("qwen3", BuiltinTemplate.CHATML, Reasoning.thinkTags(false));
+            return ThinkingTemplate.chatml(false);
         }
         if (has.test("<|start_header_id|>")) {
             return BuiltinTemplate.LLAMA3;

@@ -23,6 +23,16 @@ final class ThinkingTemplate implements ChatTemplate {
         this.reasoning = reasoning;
     }
 
+    /** DeepSeek R1's format; {@code opens}: its reply opener holds {@code <think>} (newer revisions). */
+    static ThinkingTemplate deepseekR1(boolean opens) {
+        return new ThinkingTemplate("deepseek-r1", BuiltinTemplate.DEEPSEEK_R1, Reasoning.thinkTags(opens));
+    }
+
+    /** ChatML for Qwen3 (the model opens its thinking) or QwQ ({@code opens}: the reply opener does). */
+    static ThinkingTemplate chatml(boolean opens) {
+        return new ThinkingTemplate(opens ? "chatml-think" : "qwen3", BuiltinTemplate.CHATML, Reasoning.thinkTags(opens));
+    }
+
     @Override
     public String id() {
         return id;

@@ -81,7 +81,7 @@ public final class GgufConfigs {
             }
             return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
                     rope, activation, true, dim, 0,
-                    md.integer(p + "attention.sliding_window", arch == Architecture.PHI3 ? phi3Window(layers, kvHeads, context) : 0));
+                    md.integer(p + "attention.sliding_window", arch == Architecture.PHI3 ? phi3Window(layers, context) : 0));
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file, e.getMessage());
         }
@@ -137,7 +137,7 @@ public final class GgufConfigs {
      * Phi-3's window where an older file does not say, as llama.cpp has it: 2,047 for the 4k-context mini and
      * medium, none in effect for the 128k ones.
      */
-    private static int phi3Window(int layers, int kvHeads, int context) {
+    private static int phi3Window(int layers, int context) {
         if ((layers == 32 || layers == 40) && context == 4096) return 2047;
         return 0;
     }

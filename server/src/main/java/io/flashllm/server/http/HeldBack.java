@@ -25,11 +25,18 @@ final class HeldBack {
             held.delete(0, at);
             return out;
         }
-        int keep = Math.min(marker.length() - 1, held.length());
-        while (keep > 0 && !marker.startsWith(held.substring(held.length() - keep))) keep--;
+        int keep = partialMarker(held, marker);
         String out = held.substring(0, held.length() - keep);
         held.delete(0, held.length() - keep);
         return out;
+    }
+
+    /** The length of the longest tail of {@code text} that could still become {@code marker} with more text. */
+    static int partialMarker(CharSequence text, String marker) {
+        int n = text.length();
+        int keep = Math.min(marker.length() - 1, n);
+        while (keep > 0 && !marker.startsWith(text.subSequence(n - keep, n).toString())) keep--;
+        return keep;
     }
 
     /** Whether the marker has appeared. */

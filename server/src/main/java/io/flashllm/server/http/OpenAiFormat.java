@@ -103,7 +103,7 @@ final class OpenAiFormat {
         ObjectNode choice = F.objectNode();
         choice.put("index", 0);
         ReasoningSplitter.Split parts = chat ? parts(r) : null;
-        ToolCalls.Answer calls = tools ? toolCalls(r) : null;
+        ToolCalls.Answer calls = tools ? toolCalls(parts.content()) : null;
         if (chat) {
             ObjectNode msg = choice.putObject("message");
             msg.put("role", "assistant");
@@ -129,7 +129,11 @@ final class OpenAiFormat {
 
     /** The answer's tool calls, or null if it has none whole (then it is plain content). */
     ToolCalls.Answer toolCalls(GenerationResult r) {
-        return ToolCalls.read(parts(r).content(), () -> RandomIds.next("call_"));
+        return toolCalls(parts(r).content());
+    }
+
+    private static ToolCalls.Answer toolCalls(String answer) {
+        return ToolCalls.read(answer, () -> RandomIds.next("call_"));
     }
 
     private static ArrayNode toolCallArray(List<ToolCalls.Call> calls) {

@@ -141,9 +141,7 @@ final class ReasoningSplitter {
      */
     private int heldTail() {
         int n = held.length();
-        int keep = Math.min(tags.close().length() - 1, n);
-        while (keep > 0 && !tags.close().startsWith(held.substring(n - keep))) keep--;
-        int from = n - keep;
+        int from = n - HeldBack.partialMarker(held, tags.close());
         while (from > 0 && Character.isWhitespace(held.charAt(from - 1))) from--;
         return n - from;
     }
