@@ -50,7 +50,7 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Deco
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         ModelConfig c = model.config();
-        this.info = new ModelInfo(id, c.architecture().ggufName(), c.contextLength(), c.vocabSize(),
+        this.info = new ModelInfo(id, c.ggufArchitecture(), c.contextLength(), c.vocabSize(),
                 model.weights().parameterCount(), c.dim());
     }
 

@@ -2,6 +2,7 @@ package io.flashllm.engine.model;
 
 import io.flashllm.flashstore.ffn.DenseFeedForward;
 import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.flashstore.ffn.MoeFeedForward;
 import io.flashllm.kernels.Parallel;
 
 import java.util.function.UnaryOperator;
@@ -56,11 +57,13 @@ public interface FeedForwardFactory {
         };
     }
 
-    /** All FFN weights in DRAM, used in place from the mapped file. */
+    /** All FFN weights in DRAM, used in place from the mapped file; a mixture of experts routes among them. */
     FeedForwardFactory DENSE = new FeedForwardFactory() {
         @Override
         public FeedForward create(ModelConfig config, ModelWeights weights, Parallel parallel) {
-            return new DenseFeedForward(config.activation(), weights.ffn(), parallel);
+            DenseFeedForward dense = new DenseFeedForward(config.activation(), weights.ffn(), parallel);
+            if (!config.experts().moe()) return dense;
+            return new MoeFeedForward(config.experts(), weights.routers(), dense, parallel);
         }
 
         @Override

@@ -1,6 +1,7 @@
 package io.flashllm.engine.model;
 
 import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.ffn.ExpertRouting;
 import io.flashllm.flashstore.ffn.FfnActivation;
 
 import java.nio.file.Path;
@@ -32,19 +33,22 @@ public final class GgufConfigs {
         Architecture arch = switch (archName) {
             case "llama", "mistral" -> Architecture.LLAMA;
             case "qwen2" -> Architecture.QWEN2;
-            case "qwen3" -> Architecture.QWEN3;
+            case "qwen3", "qwen3moe" -> Architecture.QWEN3;
             case "gemma3" -> Architecture.GEMMA3;
             case "gemma2" -> Architecture.GEMMA2;
             case "phi3" -> Architecture.PHI3;
             case "opt" -> Architecture.OPT;
             default -> throw new ModelFileException(file, "architecture '" + archName
-                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, gemma2, gemma3, phi3 and opt)");
+                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3 and opt)");
         };
         String p = archName + ".";
         String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
         int dim = md.requireInt(p + "embedding_length");
         int layers = md.requireInt(p + "block_count");
-        int ffnDim = md.requireInt(p + "feed_forward_length");
+        ExpertRouting experts = experts(md, p, archName);
+        // Qwen3-MoE's feed_forward_length is a dense equivalent its experts do not have; their width is apart.
+        int ffnDim = archName.equals("qwen3moe") ? md.requireInt(p + "expert_feed_forward_length")
+                : md.requireInt(p + "feed_forward_length");
         int heads = md.requireInt(p + "attention.head_count");
         int kvHeads = md.integer(p + "attention.head_count_kv", heads);
         int headDim = md.integer(p + "attention.key_length", heads > 0 && dim % heads == 0 ? dim / heads : 0);
@@ -81,9 +85,33 @@ public final class GgufConfigs {
             }
             return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
                     rope, activation, true, dim, 0,
-                    md.integer(p + "attention.sliding_window", arch == Architecture.PHI3 ? phi3Window(layers, context) : 0));
+                    md.integer(p + "attention.sliding_window", arch == Architecture.PHI3 ? phi3Window(layers, context) : 0))
+                    .withExperts(experts);
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file, e.getMessage());
+        }
+    }
+
+    /**
+     * A mixture of experts as llama.cpp reads one: {@code expert_count} experts, {@code expert_used_count} run per
+     * token, their weights always normalized for Mixtral and Qwen3-MoE (llama.cpp's {@code norm_w}); none
+     * without {@code expert_count}. Other families' experts are refused rather than run as something else.
+     */
+    private static ExpertRouting experts(GgufMetadata md, String p, String archName) {
+        int count = md.integer(p + "expert_count", 0);
+        if (count == 0) {
+            if (archName.equals("qwen3moe")) throw new ModelFileException(md.file(), p + "expert_count is missing");
+            return ExpertRouting.NONE;
+        }
+        if (!archName.equals("llama") && !archName.equals("mistral") && !archName.equals("qwen3moe")) {
+            throw new ModelFileException(md.file(), archName + " with experts is not supported (flashllm runs the"
+                    + " mixtures of experts of llama/mixtral and qwen3moe)");
+        }
+        int used = md.requireInt(p + "expert_used_count");
+        try {
+            return new ExpertRouting(count, used, true);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(md.file(), e.getMessage());
         }
     }
 

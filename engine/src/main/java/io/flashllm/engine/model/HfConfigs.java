@@ -2,6 +2,7 @@ package io.flashllm.engine.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.ffn.ExpertRouting;
 import io.flashllm.flashstore.ffn.FfnActivation;
 
 import java.nio.file.Path;
@@ -9,7 +10,7 @@ import java.util.Locale;
 
 /**
  * Reads a {@link ModelConfig} from a Hugging Face {@code config.json}: LlamaForCausalLM,
- * MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM (with {@code hidden_act} silu, relu or fatrelu, the FATReLU
+ * MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM (with {@code hidden_act} silu, relu or fatrelu, the FATReLU
  * threshold in {@code hidden_act_param} as ProSparse writes it, or {@code fatrelu_threshold}) and
  * OPTForCausalLM. HF weights rotate half-split, so every RoPE here is {@link RopeStyle#HALF_SPLIT}.
  */
@@ -20,20 +21,20 @@ public final class HfConfigs {
         String modelType = text(config, "model_type", "");
         String archClass = config.path("architectures").path(0).asText("");
         Architecture arch = switch (modelType) {
-            case "llama", "mistral" -> Architecture.LLAMA;
+            case "llama", "mistral", "mixtral" -> Architecture.LLAMA;
             case "qwen2" -> Architecture.QWEN2;
-            case "qwen3" -> Architecture.QWEN3;
+            case "qwen3", "qwen3_moe" -> Architecture.QWEN3;
             case "opt" -> Architecture.OPT;
             case "gemma2", "gemma3", "gemma3_text" -> throw new ModelFileException(file, "Gemma 2 and 3 are read from GGUF"
                     + " files only (llama.cpp's convert_hf_to_gguf.py writes one from this directory; Ollama's gemma blobs"
                     + " are GGUF)");
             default -> switch (archClass) {
-                case "LlamaForCausalLM", "MistralForCausalLM" -> Architecture.LLAMA;
+                case "LlamaForCausalLM", "MistralForCausalLM", "MixtralForCausalLM" -> Architecture.LLAMA;
                 case "Qwen2ForCausalLM" -> Architecture.QWEN2;
-                case "Qwen3ForCausalLM" -> Architecture.QWEN3;
+                case "Qwen3ForCausalLM", "Qwen3MoeForCausalLM" -> Architecture.QWEN3;
                 case "OPTForCausalLM" -> Architecture.OPT;
                 default -> throw new ModelFileException(file, "model type '" + modelType + "' ("
-                        + archClass + ") is not supported (llama, mistral, qwen2, qwen3 and opt are)");
+                        + archClass + ") is not supported (llama, mistral, mixtral, qwen2, qwen3, qwen3_moe and opt are)");
             };
         };
         String name = text(config, "_name_or_path", "");
@@ -51,7 +52,10 @@ public final class HfConfigs {
     private static ModelConfig llama(JsonNode c, Architecture arch, String name, Path file) {
         int dim = requireInt(c, "hidden_size", file);
         int layers = requireInt(c, "num_hidden_layers", file);
-        int ffn = requireInt(c, "intermediate_size", file);
+        ExpertRouting experts = experts(c, file);
+        // Qwen3-MoE's intermediate_size is a dense equivalent; its experts are moe_intermediate_size wide.
+        int ffn = experts.moe() && c.has("moe_intermediate_size") ? requireInt(c, "moe_intermediate_size", file)
+                : requireInt(c, "intermediate_size", file);
         int heads = requireInt(c, "num_attention_heads", file);
         int kvHeads = intOr(c, "num_key_value_heads", heads, file);
         int headDim = intOr(c, "head_dim", heads > 0 && dim % heads == 0 ? dim / heads : 0, file);
@@ -73,7 +77,33 @@ public final class HfConfigs {
         if (windowed && c.hasNonNull("sliding_window")) window = intOr(c, "sliding_window", 0, file);
         if (window >= context) window = 0;
         return new ModelConfig(arch, name, dim, layers, ffn, heads, kvHeads, headDim, vocab, context, eps, rope,
-                activation, true, dim, 0, window);
+                activation, true, dim, 0, window).withExperts(experts);
+    }
+
+    /**
+     * Mixtral's {@code num_local_experts} (its chosen experts' weights always sum to 1) or Qwen3-MoE's
+     * {@code num_experts} (summing to 1 when {@code norm_topk_prob}, false by default as in transformers),
+     * each with {@code num_experts_per_tok}. Qwen3-MoE checkpoints with dense layers among the sparse ones
+     * ({@code mlp_only_layers}, {@code decoder_sparse_step} above 1) are refused.
+     */
+    private static ExpertRouting experts(JsonNode c, Path file) {
+        boolean mixtral = c.hasNonNull("num_local_experts");
+        int count = mixtral ? intOr(c, "num_local_experts", 0, file) : intOr(c, "num_experts", 0, file);
+        if (count == 0) return ExpertRouting.NONE;
+        int used = requireInt(c, "num_experts_per_tok", file);
+        if (!mixtral) {
+            JsonNode denseLayers = c.get("mlp_only_layers");
+            if (intOr(c, "decoder_sparse_step", 1, file) != 1 || (denseLayers != null && !denseLayers.isEmpty())) {
+                throw new ModelFileException(file, "dense layers among the expert layers (decoder_sparse_step, "
+                        + "mlp_only_layers) are not supported");
+            }
+        }
+        boolean normalize = mixtral || c.path("norm_topk_prob").asBoolean(false);
+        try {
+            return new ExpertRouting(count, used, normalize);
+        } catch (IllegalArgumentException e) {
+            throw new ModelFileException(file, e.getMessage());
+        }
     }
 
     private static RopeConfig scaledRope(RopeConfig rope, JsonNode s, Path file) {

@@ -1,5 +1,6 @@
 package io.flashllm.engine.model;
 
+import io.flashllm.flashstore.ffn.ExpertRouting;
 import io.flashllm.flashstore.ffn.FfnActivation;
 
 /**
@@ -9,7 +10,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param name            model name for display ({@code general.name}, the directory name, ...)
  * @param dim             residual stream width (embedding_length, hidden_size)
  * @param layers          number of decoder blocks
- * @param ffnDim          FFN neurons per layer
+ * @param ffnDim          FFN neurons per layer (per expert in a mixture of experts)
  * @param heads           query heads
  * @param kvHeads         key/value heads (heads for MHA, fewer for GQA, 1 for MQA)
  * @param headDim         width of one head
@@ -29,6 +30,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param attentionScale  what query-key products are multiplied by (1/sqrt(headDim) for most models)
  * @param attnSoftcap     Gemma 2: scaled query-key products become {@code c * tanh(s / c)}; 0 = none
  * @param finalSoftcap    Gemma 2: logits become {@code c * tanh(l / c)}; 0 = none
+ * @param experts         a mixture of experts' routing (Mixtral, Qwen3-MoE); {@link ExpertRouting#NONE} for one FFN
  */
 public record ModelConfig(
         Architecture architecture,
@@ -52,7 +54,8 @@ public record ModelConfig(
         RopeConfig localRope,
         float attentionScale,
         float attnSoftcap,
-        float finalSoftcap) {
+        float finalSoftcap,
+        ExpertRouting experts) {
 
     /** A model whose layers all attend alike, with the usual 1/sqrt(headDim) scale. */
     public ModelConfig(Architecture architecture, String name, int dim, int layers, int ffnDim, int heads, int kvHeads,
@@ -60,7 +63,17 @@ public record ModelConfig(
                        FfnActivation activation, boolean preNorm, int wordEmbedDim, int positionOffset, int slidingWindow) {
         this(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize, contextLength, normEps, rope,
                 activation, preNorm, wordEmbedDim, positionOffset, slidingWindow, 0, null,
-                headDim > 0 ? (float) (1.0 / Math.sqrt(headDim)) : 1f, 0f, 0f);
+                headDim > 0 ? (float) (1.0 / Math.sqrt(headDim)) : 1f, 0f, 0f, ExpertRouting.NONE);
+    }
+
+    /** A model with one FFN per layer. */
+    public ModelConfig(Architecture architecture, String name, int dim, int layers, int ffnDim, int heads, int kvHeads,
+                       int headDim, int vocabSize, int contextLength, float normEps, RopeConfig rope,
+                       FfnActivation activation, boolean preNorm, int wordEmbedDim, int positionOffset, int slidingWindow,
+                       int globalEvery, RopeConfig localRope, float attentionScale, float attnSoftcap, float finalSoftcap) {
+        this(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize, contextLength, normEps, rope,
+                activation, preNorm, wordEmbedDim, positionOffset, slidingWindow, globalEvery, localRope, attentionScale,
+                attnSoftcap, finalSoftcap, ExpertRouting.NONE);
     }
 
     public ModelConfig {
@@ -87,6 +100,9 @@ public record ModelConfig(
         }
         require(architecture != Architecture.OPT || !activation.gated(), "OPT's FFN has no gate");
         require(architecture == Architecture.OPT || activation.gated(), "Llama-family FFNs are gated");
+        if (experts == null) experts = ExpertRouting.NONE;
+        require(!experts.moe() || architecture == Architecture.LLAMA || architecture == Architecture.QWEN3,
+                "experts are read for Mixtral (llama) and Qwen3-MoE only, not " + architecture.ggufName());
     }
 
     private static void require(boolean ok, String fault) {
@@ -101,6 +117,21 @@ public record ModelConfig(
     /** The rotation {@code layer} uses. */
     public RopeConfig ropeOf(int layer) {
         return localRope != null && windowOf(layer) > 0 ? localRope : rope;
+    }
+
+    /** The same model with its FFNs a mixture of experts routed as {@code routing} says. */
+    public ModelConfig withExperts(ExpertRouting routing) {
+        return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
+                contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, routing);
+    }
+
+    /**
+     * {@code general.architecture} as llama.cpp names this model: the family's name, except for Qwen3 with
+     * experts ({@code qwen3moe}); Mixtral is {@code llama}.
+     */
+    public String ggufArchitecture() {
+        return architecture == Architecture.QWEN3 && experts.moe() ? "qwen3moe" : architecture.ggufName();
     }
 
     /** Query heads that share one key/value head. */
@@ -119,24 +150,24 @@ public record ModelConfig(
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab,
                 contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
     }
 
     public ModelConfig withContextLength(int context) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
     }
 
     public ModelConfig withRope(RopeConfig newRope) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
     }
 
     public ModelConfig withActivation(FfnActivation newActivation) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
     }
 }

@@ -19,7 +19,9 @@ import java.util.Set;
  * @param outputNormBias    its bias (LayerNorm), or null
  * @param output            classifier; the token embedding itself when tied
  * @param layers            attention weights per block
- * @param ffn               FFN weights per block, for the dense feed-forward
+ * @param ffn               FFN weights per block, for the dense feed-forward; in a mixture of experts every
+ *                          block's experts, block-major (block l's expert e at {@code l * experts + e})
+ * @param routers           a mixture of experts' router per block; empty for a dense FFN
  * @param parameterCount    elements over all distinct tensors
  */
 public record ModelWeights(
@@ -32,11 +34,13 @@ public record ModelWeights(
         WeightTensor output,
         List<LayerWeights> layers,
         List<DenseFfnLayer> ffn,
+        List<WeightTensor> routers,
         long parameterCount) {
 
     public ModelWeights {
         layers = List.copyOf(layers);
         ffn = List.copyOf(ffn);
+        routers = List.copyOf(routers);
     }
 
     public boolean tiedEmbeddings() {
@@ -56,6 +60,7 @@ public record ModelWeights(
                     l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias(), l.qNorm(), l.kNorm(), l.postAttnNorm(), l.postFfnNorm());
         }
         for (DenseFfnLayer f : ffn) add(types, f.gate(), f.up(), f.upBias(), f.down(), f.downBias());
+        for (WeightTensor r : routers) add(types, r);
         return types;
     }
 

@@ -92,7 +92,8 @@ public record OpenedModelFile(Path path, ModelConfig config, TensorSource tensor
             names = hf.contains("model.decoder.embed_tokens.weight") || !hf.contains("decoder.embed_tokens.weight")
                     ? TensorNames.hfOpt("model.decoder.") : TensorNames.hfOpt("decoder.");
         } else {
-            names = TensorNames.hfLlama();
+            boolean mixtral = config.architecture() == Architecture.LLAMA && config.experts().moe();
+            names = mixtral ? TensorNames.hfMixtral() : TensorNames.hfLlama();
         }
         TensorSource tensors = new TensorSource() {
             @Override

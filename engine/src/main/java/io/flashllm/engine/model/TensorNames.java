@@ -36,6 +36,12 @@ public final class TensorNames {
         return role.perLayer ? p.replace("{N}", Integer.toString(layer)) : p;
     }
 
+    /** The name of {@code role} for expert {@code expert} of layer {@code layer}, or null if this source has none. */
+    public String name(TensorRole role, int layer, int expert) {
+        String n = name(role, layer);
+        return n == null ? null : n.replace("{E}", Integer.toString(expert));
+    }
+
     /** llama.cpp's names, for every architecture (OPT by the table above). */
     public static TensorNames gguf() {
         Map<TensorRole, String> m = new EnumMap<>(TensorRole.class);
@@ -62,10 +68,28 @@ public final class TensorNames {
         layer(m, TensorRole.FFN_GATE, "blk.{N}.ffn_gate");
         layer(m, TensorRole.FFN_UP, "blk.{N}.ffn_up");
         layer(m, TensorRole.FFN_DOWN, "blk.{N}.ffn_down");
+        layer(m, TensorRole.FFN_GATE_INP, "blk.{N}.ffn_gate_inp");
+        layer(m, TensorRole.FFN_GATE_EXPS, "blk.{N}.ffn_gate_exps");
+        layer(m, TensorRole.FFN_UP_EXPS, "blk.{N}.ffn_up_exps");
+        layer(m, TensorRole.FFN_DOWN_EXPS, "blk.{N}.ffn_down_exps");
+        layer(m, TensorRole.FFN_GATE_EXP, "blk.{N}.ffn_gate.{E}");
+        layer(m, TensorRole.FFN_UP_EXP, "blk.{N}.ffn_up.{E}");
+        layer(m, TensorRole.FFN_DOWN_EXP, "blk.{N}.ffn_down.{E}");
         return new TensorNames(m);
     }
 
-    /** Hugging Face Llama / Mistral / Qwen2 / Qwen3 names. */
+    /** Hugging Face Mixtral names: Llama's, with each layer's experts under {@code block_sparse_moe}. */
+    public static TensorNames hfMixtral() {
+        TensorNames names = hfLlama();
+        String l = "model.layers.{N}.block_sparse_moe.";
+        layer(names.patterns, TensorRole.FFN_GATE_INP, l + "gate");
+        layer(names.patterns, TensorRole.FFN_GATE_EXP, l + "experts.{E}.w1");
+        layer(names.patterns, TensorRole.FFN_UP_EXP, l + "experts.{E}.w3");
+        layer(names.patterns, TensorRole.FFN_DOWN_EXP, l + "experts.{E}.w2");
+        return names;
+    }
+
+    /** Hugging Face Llama / Mistral / Qwen2 / Qwen3 names; Qwen3-MoE's experts under {@code mlp.experts}. */
     public static TensorNames hfLlama() {
         Map<TensorRole, String> m = new EnumMap<>(TensorRole.class);
         m.put(TensorRole.TOKEN_EMBEDDING, "model.embed_tokens.weight");
@@ -83,6 +107,10 @@ public final class TensorNames {
         layer(m, TensorRole.FFN_GATE, l + "mlp.gate_proj");
         layer(m, TensorRole.FFN_UP, l + "mlp.up_proj");
         layer(m, TensorRole.FFN_DOWN, l + "mlp.down_proj");
+        layer(m, TensorRole.FFN_GATE_INP, l + "mlp.gate");
+        layer(m, TensorRole.FFN_GATE_EXP, l + "mlp.experts.{E}.gate_proj");
+        layer(m, TensorRole.FFN_UP_EXP, l + "mlp.experts.{E}.up_proj");
+        layer(m, TensorRole.FFN_DOWN_EXP, l + "mlp.experts.{E}.down_proj");
         return new TensorNames(m);
     }
 

@@ -2,7 +2,7 @@ package io.flashllm.engine.model;
 
 /**
  * Every tensor a model may hold, named per source by {@link TensorNames}. Per-layer roles take the
- * layer index; the rest ignore it.
+ * layer index (and the per-expert ones an expert index); the rest ignore it.
  */
 public enum TensorRole {
     TOKEN_EMBEDDING(false),
@@ -36,7 +36,17 @@ public enum TensorRole {
     FFN_UP_BIAS(true),
     FFN_DOWN(true),
     FFN_DOWN_BIAS(true),
-    FFN_POST_NORM(true);
+    FFN_POST_NORM(true),
+    /** A mixture of experts' router: one row of dim per expert. */
+    FFN_GATE_INP(true),
+    /** Every expert's gate, up or down matrix of a layer in one tensor (GGUF's {@code ffn_*_exps}). */
+    FFN_GATE_EXPS(true),
+    FFN_UP_EXPS(true),
+    FFN_DOWN_EXPS(true),
+    /** One expert's matrix on its own ({@code {E}} in the name: HF checkpoints, older Mixtral GGUF files). */
+    FFN_GATE_EXP(true),
+    FFN_UP_EXP(true),
+    FFN_DOWN_EXP(true);
 
     public final boolean perLayer;
 

@@ -113,6 +113,7 @@ public final class WeightLoader {
         boolean qkNorm = c.architecture() == Architecture.QWEN3 || c.architecture() == Architecture.GEMMA3;
         List<LayerWeights> layers = new ArrayList<>(c.layers());
         List<DenseFfnLayer> ffn = new ArrayList<>(c.layers());
+        List<WeightTensor> routers = new ArrayList<>();
         for (int l = 0; l < c.layers(); l++) {
             layers.add(new LayerWeights(
                     vector(TensorRole.ATTN_NORM, l, dim, true), vector(TensorRole.ATTN_NORM_BIAS, l, dim),
@@ -126,6 +127,11 @@ public final class WeightLoader {
                     gemma ? vector(TensorRole.ATTN_POST_NORM, l, dim, true) : null,
                     gemma ? vector(TensorRole.FFN_POST_NORM, l, dim, true) : null));
             if (!ffnWeights) continue;
+            if (c.experts().moe()) {
+                routers.add(matrix(TensorRole.FFN_GATE_INP, l, c.experts().experts(), dim));
+                ffn.addAll(experts(c, l));
+                continue;
+            }
             WeightTensor gate = c.activation().gated() ? matrix(TensorRole.FFN_GATE, l, c.ffnDim(), dim) : null;
             ffn.add(new DenseFfnLayer(gate,
                     matrix(TensorRole.FFN_UP, l, c.ffnDim(), dim), vector(TensorRole.FFN_UP_BIAS, l, c.ffnDim()),
@@ -133,11 +139,70 @@ public final class WeightLoader {
         }
         if (!ffnWeights) {
             // Not looked up, but part of the model: count the matrices (biases are noise at this scale).
-            parameters += (long) c.layers() * (c.activation().gated() ? 3 : 2) * dim * c.ffnDim();
+            parameters += (long) c.layers() * Math.max(1, c.experts().experts()) * (c.activation().gated() ? 3 : 2)
+                    * dim * c.ffnDim();
         }
         ModelWeights weights = new ModelWeights(embedding, positions, projectIn, projectOut, outputNorm,
-                outputNormBias, output, layers, ffn, parameters);
+                outputNormBias, output, layers, ffn, routers, parameters);
         return new Loaded(c, weights);
+    }
+
+    /**
+     * Layer {@code l}'s experts: row ranges of the layer's merged {@code ffn_*_exps} tensors (expert e's gate
+     * and up are rows {@code e*ffn ..}, its down rows {@code e*dim ..}), or each expert's own tensors where the
+     * source has no merged ones (HF checkpoints, older Mixtral GGUF files).
+     */
+    private List<DenseFfnLayer> experts(ModelConfig c, int l) {
+        int count = c.experts().experts();
+        int dim = c.dim();
+        int ffnDim = c.ffnDim();
+        List<DenseFfnLayer> out = new ArrayList<>(count);
+        WeightTensor gates = optional(TensorRole.FFN_GATE_EXPS, l);
+        if (gates != null) {
+            WeightTensor ups = require(TensorRole.FFN_UP_EXPS, l);
+            WeightTensor downs = require(TensorRole.FFN_DOWN_EXPS, l);
+            long[] inShape = {dim, ffnDim, count};
+            long[] outShape = {ffnDim, dim, count};
+            expectShape(gates, inShape);
+            expectShape(ups, inShape);
+            expectShape(downs, outShape);
+            for (int e = 0; e < count; e++) {
+                out.add(new DenseFfnLayer(rows(gates, e, ffnDim), rows(ups, e, ffnDim), null, rows(downs, e, dim), null));
+            }
+            return out;
+        }
+        for (int e = 0; e < count; e++) {
+            out.add(new DenseFfnLayer(expert(TensorRole.FFN_GATE_EXP, l, e, ffnDim, dim),
+                    expert(TensorRole.FFN_UP_EXP, l, e, ffnDim, dim), null,
+                    expert(TensorRole.FFN_DOWN_EXP, l, e, dim, ffnDim), null));
+        }
+        return out;
+    }
+
+    /** Expert {@code e}'s {@code count} rows of a merged expert tensor, in place, named after the expert. */
+    private static WeightTensor rows(WeightTensor merged, int e, int count) {
+        long rb = merged.rowBytes();
+        return new WeightTensor(merged.name() + "[" + e + "]", merged.type(), new long[] {merged.cols(), count},
+                merged.data().asSlice((long) e * count * rb, count * rb));
+    }
+
+    private WeightTensor expert(TensorRole role, int layer, int e, int rows, int cols) {
+        String name = names.name(role, layer, e);
+        WeightTensor t = name == null ? null : source.tensor(name);
+        if (t == null) {
+            String merged = names.name(TensorRole.FFN_GATE_EXPS, layer);
+            throw fault("tensor " + (name == null ? role.name().toLowerCase() : name) + " is missing"
+                    + (merged == null ? "" : " (and " + merged + ", which would hold every expert, too)"));
+        }
+        if (seen.add(t)) parameters += t.elements();
+        return expect(t, rows, cols);
+    }
+
+    private void expectShape(WeightTensor t, long[] shape) {
+        if (!java.util.Arrays.equals(t.shape(), shape)) {
+            throw fault("tensor " + t.name() + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected "
+                    + java.util.Arrays.toString(shape));
+        }
     }
 
     private WeightTensor matrix(TensorRole role, int layer, int rows, int cols) {

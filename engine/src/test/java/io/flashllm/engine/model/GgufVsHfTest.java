@@ -34,6 +34,8 @@ class GgufVsHfTest {
                 Arguments.of("qwen2", TinySpec.qwen2(GgmlType.Q4_0), RopeStyle.HALF_SPLIT),
                 Arguments.of("qwen2-bf16", TinySpec.qwen2(GgmlType.BF16), RopeStyle.HALF_SPLIT),
                 Arguments.of("qwen3", TinySpec.qwen3(GgmlType.Q8_0), RopeStyle.HALF_SPLIT),
+                Arguments.of("mixtral", TinySpec.mixtral(GgmlType.Q8_0), RopeStyle.INTERLEAVED),
+                Arguments.of("qwen3moe", TinySpec.qwen3moe(GgmlType.F16), RopeStyle.HALF_SPLIT),
                 Arguments.of("opt", TinySpec.opt(GgmlType.F32, true, 32), RopeStyle.NONE),
                 Arguments.of("opt-postnorm", TinySpec.opt(GgmlType.F16, false, 64), RopeStyle.NONE));
     }

@@ -44,6 +44,8 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("gemma3", TinySpec.gemma3(t)));
             out.add(Arguments.of("gemma2", TinySpec.gemma2(t)));
             out.add(Arguments.of("phi3", TinySpec.phi3(t)));
+            out.add(Arguments.of("mixtral", TinySpec.mixtral(t)));
+            out.add(Arguments.of("qwen3moe", TinySpec.qwen3moe(t)));
             out.add(Arguments.of("mistral-window", TinySpec.llama(t).withWindow(3)));
             out.add(Arguments.of("opt", TinySpec.opt(t, true, 64)));
             out.add(Arguments.of("opt-projected", TinySpec.opt(t, true, 32)));

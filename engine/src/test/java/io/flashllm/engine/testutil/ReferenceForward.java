@@ -91,6 +91,11 @@ public final class ReferenceForward {
             for (int i = 0; i < s.dim(); i++) x[i] += o[i];
 
             double[] f = rmsnorm(x, vec(b + "ffn_norm.weight"));
+            if (s.moe()) {
+                double[] d = mixtureOfExperts(b, f);
+                for (int i = 0; i < s.dim(); i++) x[i] += d[i];
+                continue;
+            }
             double[] g, u;
             if (s.phi3()) {
                 // Phi-3's up product is twice as wide: the gate's half first.
@@ -115,6 +120,49 @@ public final class ReferenceForward {
             for (int i = 0; i < logits.length; i++) logits[i] = c * Math.tanh(logits[i] / c);
         }
         return toFloat(logits);
+    }
+
+    /**
+     * Mixtral's and Qwen3-MoE's FFN as their papers and HF code have it: softmax over the router's scores,
+     * the top-k experts (ties to the lower index), their probabilities renormalized to sum to one, and the
+     * experts' SwiGLU outputs summed with those weights.
+     */
+    private double[] mixtureOfExperts(String b, double[] f) {
+        double[] p = matvec(b + "ffn_gate_inp.weight", f);
+        double max = java.util.Arrays.stream(p).max().orElseThrow();
+        double sum = 0;
+        for (int i = 0; i < p.length; i++) sum += p[i] = Math.exp(p[i] - max);
+        for (int i = 0; i < p.length; i++) p[i] /= sum;
+        Integer[] order = new Integer[p.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (i, j) -> p[i] != p[j] ? Double.compare(p[j], p[i]) : Integer.compare(i, j));
+        double chosen = 0;
+        for (int k = 0; k < s.expertsUsed(); k++) chosen += p[order[k]];
+        double[] out = new double[s.dim()];
+        for (int k = 0; k < s.expertsUsed(); k++) {
+            int e = order[k];
+            double[] g = expertLinear(b, "gate", e, f, s.ffnDim());
+            double[] u = expertLinear(b, "up", e, f, s.ffnDim());
+            double[] act = new double[s.ffnDim()];
+            for (int i = 0; i < act.length; i++) act[i] = activation(g[i]) * u[i];
+            double[] d = expertLinear(b, "down", e, act, s.dim());
+            for (int i = 0; i < out.length; i++) out[i] += p[e] / chosen * d[i];
+        }
+        return out;
+    }
+
+    /** Expert {@code e}'s {@code part} matrix times x: its rows of the merged tensor, or its own tensor. */
+    private double[] expertLinear(String b, String part, int e, double[] x, int rows) {
+        WeightTensor merged = tensors.apply(b + "ffn_" + part + "_exps.weight");
+        if (merged == null) return matvec(b + "ffn_" + part + "." + e + ".weight", x);
+        double[] y = new double[rows];
+        for (int r = 0; r < rows; r++) {
+            float[] row = ScalarReference.dequantizeRow(merged, e * rows + r);
+            double sum = 0;
+            for (int c = 0; c < row.length; c++) sum += row[c] * x[c];
+            y[r] = sum;
+        }
+        return y;
     }
 
     private float[] optStep(int token, int pos) {

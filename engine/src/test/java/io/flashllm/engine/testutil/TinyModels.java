@@ -29,7 +29,15 @@ public final class TinyModels {
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
     private final Random random;
 
-    record Tensor(int rows, int cols, float[] values, GgmlType type, boolean vector) {}
+    /** {@code experts} above 1: a merged expert tensor, {@code rows} rows per expert, written 3-D. */
+    record Tensor(int rows, int cols, float[] values, GgmlType type, boolean vector, int experts) {
+        Tensor(int rows, int cols, float[] values, GgmlType type, boolean vector) {
+            this(rows, cols, values, type, vector, 1);
+        }
+    }
+
+    /** Whether a mixture of experts is written one tensor per expert, as older Mixtral GGUF files hold it. */
+    private boolean splitExperts;
 
     public TinyModels(TinySpec spec) {
         this.s = spec;
@@ -76,13 +84,15 @@ public final class TinyModels {
                 bias(b + "attn_v.bias", kvDim);
             }
             norm(b + "ffn_norm", s.opt());
-            if (s.phi3()) {
+            if (s.moe()) {
+                experts(b, dim);
+            } else if (s.phi3()) {
                 matrix(b + "ffn_up.weight", 2 * s.ffnDim(), dim, scale(dim)); // gate rows, then up's
             } else {
                 if (!s.opt()) matrix(b + "ffn_gate.weight", s.ffnDim(), dim, scale(dim));
                 matrix(b + "ffn_up.weight", s.ffnDim(), dim, scale(dim));
             }
-            matrix(b + "ffn_down.weight", dim, s.ffnDim(), scale(s.ffnDim()));
+            if (!s.moe()) matrix(b + "ffn_down.weight", dim, s.ffnDim(), scale(s.ffnDim()));
             if (s.opt()) {
                 bias(b + "attn_output.bias", dim);
                 bias(b + "ffn_up.bias", s.ffnDim());
@@ -102,18 +112,44 @@ public final class TinyModels {
         }
     }
 
+    /**
+     * A mixture of experts' layer as llama.cpp writes it: the router (F32, as llama.cpp's quantizer leaves it)
+     * and every expert's gate, up and down stacked in one tensor each.
+     */
+    private void experts(String b, int dim) {
+        int e = s.experts();
+        matrix(b + "ffn_gate_inp.weight", e, dim, scale(dim) * 4, GgmlType.F32);
+        matrix(b + "ffn_gate_exps.weight", e * s.ffnDim(), dim, scale(dim), s.weightType());
+        matrix(b + "ffn_up_exps.weight", e * s.ffnDim(), dim, scale(dim), s.weightType());
+        matrix(b + "ffn_down_exps.weight", e * dim, s.ffnDim(), scale(s.ffnDim()), s.weightType());
+        for (String n : new String[] {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"}) {
+            Tensor t = tensors.get(b + n + ".weight");
+            tensors.put(b + n + ".weight", new Tensor(t.rows() / e, t.cols(), t.values(), t.type(), false, e));
+        }
+    }
+
+    /** The experts written one tensor per expert ({@code blk.N.ffn_gate.E.weight}), as older Mixtral files have them. */
+    public TinyModels withSplitExperts() {
+        splitExperts = true;
+        return this;
+    }
+
     private static float scale(int fanIn) {
         return (float) (1.7 / Math.sqrt(fanIn));
     }
 
     private void matrix(String name, int rows, int cols, float scale) {
+        matrix(name, rows, cols, scale, s.weightType());
+    }
+
+    private void matrix(String name, int rows, int cols, float scale, GgmlType type) {
         float[] v = new float[rows * cols];
         for (int i = 0; i < v.length; i++) v[i] = (random.nextFloat() * 2 - 1) * scale;
         // Store what the file will hold, so the HF copy and the reference see identical values.
-        byte[] bytes = Quantizer.quantize(s.weightType(), v);
+        byte[] bytes = Quantizer.quantize(type, v);
         float[] back = new float[v.length];
-        ScalarReference.dequantize(s.weightType(), MemorySegment.ofArray(bytes), 0, back, 0, back.length);
-        tensors.put(name, new Tensor(rows, cols, back, s.weightType(), false));
+        ScalarReference.dequantize(type, MemorySegment.ofArray(bytes), 0, back, 0, back.length);
+        tensors.put(name, new Tensor(rows, cols, back, type, false));
     }
 
     private void norm(String base, boolean withBias) {
@@ -147,7 +183,12 @@ public final class TinyModels {
         w.putString("general.name", "tiny-" + a);
         w.putU32(a + ".embedding_length", s.dim());
         w.putU32(a + ".block_count", s.layers());
-        w.putU32(a + ".feed_forward_length", s.ffnDim());
+        w.putU32(a + ".feed_forward_length", s.moe() && a.equals("qwen3moe") ? s.ffnDim() * s.expertsUsed() : s.ffnDim());
+        if (s.moe()) {
+            w.putU32(a + ".expert_count", s.experts());
+            w.putU32(a + ".expert_used_count", s.expertsUsed());
+            if (a.equals("qwen3moe")) w.putU32(a + ".expert_feed_forward_length", s.ffnDim());
+        }
         w.putU32(a + ".attention.head_count", s.heads());
         w.putU32(a + ".context_length", s.context());
         if (s.opt()) {
@@ -187,7 +228,17 @@ public final class TinyModels {
         if (extraMetadata != null) extraMetadata.forEach((k, v) -> w.put(k, GgufValue.infer(v)));
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
             Tensor t = e.getValue();
-            long[] shape = t.vector() ? new long[] {t.cols()} : new long[] {t.cols(), t.rows()};
+            if (t.experts() > 1 && splitExperts) {
+                // blk.N.ffn_gate_exps.weight -> blk.N.ffn_gate.E.weight, one matrix per expert.
+                String base = e.getKey().replace("_exps.weight", ".");
+                for (int x = 0; x < t.experts(); x++) {
+                    byte[] bytes = Quantizer.quantize(t.type(), expert(t, x));
+                    w.addTensor(base + x + ".weight", t.type(), new long[] {t.cols(), t.rows()}, out -> out.put(bytes));
+                }
+                continue;
+            }
+            long[] shape = t.vector() ? new long[] {t.cols()}
+                    : t.experts() > 1 ? new long[] {t.cols(), t.rows(), t.experts()} : new long[] {t.cols(), t.rows()};
             byte[] bytes = Quantizer.quantize(t.type(), t.values());
             w.addTensor(e.getKey(), t.type(), shape, out -> out.put(bytes));
         }
@@ -201,16 +252,23 @@ public final class TinyModels {
         SafetensorsWriter w = new SafetensorsWriter();
         Map<String, String> names = s.opt() ? optNames() : llamaNames();
         for (Map.Entry<String, Tensor> e : tensors.entrySet()) {
-            String hfName = hfName(names, e.getKey());
             Tensor t = e.getValue();
+            if (t.experts() > 1) {
+                // HF keeps each expert's matrix apart: model.layers.N.<experts>.E.<name>.weight.
+                for (int x = 0; x < t.experts(); x++) {
+                    byte[] bytes = Quantizer.quantize(hfType(t), expert(t, x));
+                    w.addTensor(hfExpertName(e.getKey(), x), hfType(t), new long[] {t.rows(), t.cols()}, out -> out.put(bytes));
+                }
+                continue;
+            }
+            String hfName = hfName(names, e.getKey());
             float[] v = t.values();
             if (s.arch().equals("llama") && (e.getKey().contains("attn_q.") || e.getKey().contains("attn_k."))) {
                 int heads = e.getKey().contains("attn_q.") ? s.heads() : s.kvHeads();
                 v = toHalfSplit(v, heads, s.headDim(), t.vector() ? 1 : t.cols());
             }
             long[] shape = t.vector() ? new long[] {t.cols()} : new long[] {t.rows(), t.cols()};
-            // 16-bit files stay 16-bit (exactly the same values); quantized ones are stored widened to F32.
-            GgmlType dtype = t.type() == GgmlType.F16 || t.type() == GgmlType.BF16 ? t.type() : GgmlType.F32;
+            GgmlType dtype = hfType(t);
             byte[] bytes = Quantizer.quantize(dtype, v);
             w.addTensor(hfName, dtype, shape, out -> out.put(bytes));
         }
@@ -218,6 +276,30 @@ public final class TinyModels {
         Files.writeString(dir.resolve("config.json"), hfConfig(), StandardCharsets.UTF_8);
         if (tokenizerJson != null) Files.writeString(dir.resolve("tokenizer.json"), tokenizerJson, StandardCharsets.UTF_8);
         return dir;
+    }
+
+    /** 16-bit files stay 16-bit (exactly the same values); quantized ones are stored widened to F32. */
+    private static GgmlType hfType(Tensor t) {
+        return t.type() == GgmlType.F16 || t.type() == GgmlType.BF16 ? t.type() : GgmlType.F32;
+    }
+
+    /** Expert {@code x}'s rows of a merged expert tensor. */
+    private static float[] expert(Tensor t, int x) {
+        int n = t.rows() * t.cols();
+        return java.util.Arrays.copyOfRange(t.values(), x * n, (x + 1) * n);
+    }
+
+    /** HF's name of expert {@code x}'s part of {@code gguf} (a {@code blk.N.ffn_*_exps.weight}): Mixtral's or Qwen3-MoE's. */
+    private String hfExpertName(String gguf, int x) {
+        String layer = gguf.substring("blk.".length(), gguf.indexOf('.', "blk.".length()));
+        boolean mixtral = s.arch().equals("llama");
+        String part = gguf.substring(gguf.lastIndexOf("ffn_") + 4, gguf.indexOf("_exps"));
+        String name = mixtral ? switch (part) {
+            case "gate" -> "w1";
+            case "up" -> "w3";
+            default -> "w2";
+        } : part + "_proj";
+        return "model.layers." + layer + (mixtral ? ".block_sparse_moe.experts." : ".mlp.experts.") + x + "." + name + ".weight";
     }
 
     /**
@@ -254,7 +336,7 @@ public final class TinyModels {
         throw new IllegalStateException("no HF name for " + gguf);
     }
 
-    private static Map<String, String> llamaNames() {
+    private Map<String, String> llamaNames() {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("token_embd.weight", "model.embed_tokens.weight");
         m.put("output_norm.weight", "model.norm.weight");
@@ -269,7 +351,8 @@ public final class TinyModels {
                 {"ffn_norm.weight", "post_attention_layernorm.weight"},
                 {"ffn_gate.weight", "mlp.gate_proj.weight"},
                 {"ffn_up.weight", "mlp.up_proj.weight"},
-                {"ffn_down.weight", "mlp.down_proj.weight"}};
+                {"ffn_down.weight", "mlp.down_proj.weight"},
+                {"ffn_gate_inp.weight", s.arch().equals("llama") ? "block_sparse_moe.gate.weight" : "mlp.gate.weight"}};
         for (String[] p : layer) m.put("blk.{N}." + p[0], "model.layers.{N}." + p[1]);
         return m;
     }
@@ -307,11 +390,26 @@ public final class TinyModels {
             String cls = switch (s.arch()) {
                 case "qwen2" -> "Qwen2ForCausalLM";
                 case "qwen3" -> "Qwen3ForCausalLM";
-                default -> "LlamaForCausalLM";
+                case "qwen3moe" -> "Qwen3MoeForCausalLM";
+                default -> s.moe() ? "MixtralForCausalLM" : "LlamaForCausalLM";
+            };
+            String type = switch (cls) {
+                case "Qwen3MoeForCausalLM" -> "qwen3_moe";
+                case "MixtralForCausalLM" -> "mixtral";
+                default -> s.arch();
             };
             j.append("  \"architectures\": [\"").append(cls).append("\"],\n");
-            j.append("  \"model_type\": \"").append(s.arch()).append("\",\n");
-            j.append("  \"intermediate_size\": ").append(s.ffnDim()).append(",\n");
+            j.append("  \"model_type\": \"").append(type).append("\",\n");
+            if (cls.equals("Qwen3MoeForCausalLM")) {
+                j.append("  \"intermediate_size\": ").append(s.ffnDim() * 3).append(",\n");
+                j.append("  \"moe_intermediate_size\": ").append(s.ffnDim()).append(",\n");
+                j.append("  \"num_experts\": ").append(s.experts()).append(",\n");
+                j.append("  \"norm_topk_prob\": true,\n  \"decoder_sparse_step\": 1,\n  \"mlp_only_layers\": [],\n");
+            } else {
+                j.append("  \"intermediate_size\": ").append(s.ffnDim()).append(",\n");
+                if (s.moe()) j.append("  \"num_local_experts\": ").append(s.experts()).append(",\n");
+            }
+            if (s.moe()) j.append("  \"num_experts_per_tok\": ").append(s.expertsUsed()).append(",\n");
             j.append("  \"num_key_value_heads\": ").append(s.kvHeads()).append(",\n");
             j.append("  \"rms_norm_eps\": ").append(s.eps()).append(",\n");
             j.append("  \"rope_theta\": ").append(s.ropeTheta()).append(",\n");

@@ -26,15 +26,22 @@ public record TinySpec(
         GgmlType weightType,
         long seed,
         int window,           // sliding attention window, 0 = none
-        int headWidth) {      // 0: dim / heads
+        int headWidth,        // 0: dim / heads
+        int experts,          // a mixture of experts' count per layer, 0 = one FFN
+        int expertsUsed) {    // experts each token runs
 
     public int headDim() {
         return headWidth > 0 ? headWidth : dim / heads;
     }
 
-    /** Qwen3's and Gemma 3's per-head q/k RMSNorm. */
+    /** Qwen3's (and Qwen3-MoE's) and Gemma 3's per-head q/k RMSNorm. */
     public boolean qkNorm() {
-        return arch.equals("qwen3") || gemma3();
+        return arch.equals("qwen3") || arch.equals("qwen3moe") || gemma3();
+    }
+
+    /** Whether each layer's FFN is a mixture of experts (Mixtral: arch llama; Qwen3-MoE: arch qwen3moe). */
+    public boolean moe() {
+        return experts > 0;
     }
 
     public boolean gemma3() {
@@ -93,29 +100,29 @@ public record TinySpec(
 
     public static TinySpec llama(GgmlType type) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, false,
-                type, 11, 0, 0);
+                type, 11, 0, 0, 0, 0);
     }
 
     /** Wide enough (256) for the K-quants' 256-element super-blocks. */
     public static TinySpec wideLlama(GgmlType type) {
         return new TinySpec("llama", 256, 2, 512, 8, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 256, false, false,
-                type, 15, 0, 0);
+                type, 15, 0, 0, 0, 0);
     }
 
     /** {@link #wideLlama} with a ReLU FFN, tied embeddings: a gated sparse model in K-quants. */
     public static TinySpec wideReluLlama(GgmlType type) {
         return new TinySpec("llama", 256, 2, 512, 8, 2, 320, 64, 1e-5f, 10000f, "relu", 0f, true, 256, false, true,
-                type, 16, 0, 0);
+                type, 16, 0, 0, 0, 0);
     }
 
     public static TinySpec reluLlama(GgmlType type, String activation, float threshold) {
         return new TinySpec("llama", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, activation, threshold, true, 64,
-                false, true, type, 12, 0, 0);
+                false, true, type, 12, 0, 0, 0, 0);
     }
 
     public static TinySpec qwen2(GgmlType type) {
         return new TinySpec("qwen2", 64, 2, 128, 4, 1, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, true, true,
-                type, 13, 0, 0);
+                type, 13, 0, 0, 0, 0);
     }
 
     /**
@@ -124,7 +131,7 @@ public record TinySpec(
      */
     public static TinySpec qwen3(GgmlType type) {
         return new TinySpec("qwen3", 64, 2, 128, 4, 2, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, false, true,
-                type, 17, 0, 32);
+                type, 17, 0, 32, 0, 0);
     }
 
     /**
@@ -133,38 +140,50 @@ public record TinySpec(
      */
     public static TinySpec gemma3(GgmlType type) {
         return new TinySpec("gemma3", 64, 7, 128, 4, 2, 320, 64, 1e-6f, 1000000f, "gelu", 0f, true, 64, false, true,
-                type, 18, 3, 32);
+                type, 18, 3, 32, 0, 0);
     }
 
     /** Gemma 2: four layers (0 and 2 windowed over 3 positions), heads of 32 on a 64-wide stream. */
     public static TinySpec gemma2(GgmlType type) {
         return new TinySpec("gemma2", 64, 4, 128, 4, 2, 320, 64, 1e-6f, 10000f, "gelu", 0f, true, 64, false, true,
-                type, 19, 3, 32);
+                type, 19, 3, 32, 0, 0);
     }
 
     /** Phi-3 (Phi-4-mini's shape in little): fused matrices, partial rotation, LongRoPE, tied embeddings. */
     public static TinySpec phi3(GgmlType type) {
         return new TinySpec("phi3", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, true,
-                type, 20, 0, 0);
+                type, 20, 0, 0, 0, 0);
+    }
+
+    /** Mixtral in little: Llama with four experts per layer, two run per token, weights normalized. */
+    public static TinySpec mixtral(GgmlType type) {
+        return new TinySpec("llama", 64, 2, 96, 4, 2, 320, 64, 1e-5f, 1000000f, "silu", 0f, true, 64, false, false,
+                type, 21, 0, 0, 4, 2);
+    }
+
+    /** Qwen3-MoE in little: Qwen3 (wide heads, q/k norms) with six experts per layer, three run per token. */
+    public static TinySpec qwen3moe(GgmlType type) {
+        return new TinySpec("qwen3moe", 64, 2, 64, 4, 2, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, false, true,
+                type, 22, 0, 32, 6, 3);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {
         return new TinySpec("opt", 64, 2, 128, 4, 4, 320, 64, 1e-5f, 0f, "relu", 0f, preNorm, wordDim, true, true,
-                type, 14, 0, 0);
+                type, 14, 0, 0, 0, 0);
     }
 
     public TinySpec withSpec(GgmlType type) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
-                threshold, preNorm, wordDim, qkvBias, tied, type, seed, window, headWidth);
+                threshold, preNorm, wordDim, qkvBias, tied, type, seed, window, headWidth, experts, expertsUsed);
     }
 
     public TinySpec withWindow(int w) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
-                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, w, headWidth);
+                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, w, headWidth, experts, expertsUsed);
     }
 
     public TinySpec withContext(int c) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, c, eps, ropeTheta, activation,
-                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, window, headWidth);
+                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, window, headWidth, experts, expertsUsed);
     }
 }

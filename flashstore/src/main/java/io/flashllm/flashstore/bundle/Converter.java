@@ -46,6 +46,20 @@ public final class Converter {
         }
     }
 
+    /**
+     * A mixture of experts has no neuron bundles yet: said plainly rather than as missing FFN tensors. The model
+     * file itself serves such a model: its experts stay memory-mapped on flash and only the routed ones are read.
+     */
+    private static void refuseExperts(SourceModel src, Path target) {
+        for (String name : src.tensorNames()) {
+            if (name.contains("ffn_gate_inp") || name.contains("block_sparse_moe.") || name.contains(".mlp.experts.")) {
+                throw new BundleException(target, "mixture-of-experts models (" + src.architecture() + ", tensor " + name
+                        + ") are not converted to flash bundles; serve the model file itself: its experts stay"
+                        + " memory-mapped and only the ones the router picks are read");
+            }
+        }
+    }
+
     public static ConvertReport convert(SourceModel src, Path out, ConvertOptions options) {
         long t0 = System.nanoTime();
         Path target = out.toAbsolutePath().normalize();
@@ -53,6 +67,7 @@ public final class Converter {
         Path parent = target.getParent();
         if (parent == null || !Files.isDirectory(parent)) throw new BundleException(target, "parent directory does not exist");
 
+        refuseExperts(src, target);
         List<FfnNames> ffn = FfnNames.detect(n -> src.tensor(n) != null);
         if (ffn.isEmpty()) throw new BundleException(target, "the model has no FFN tensors this converter recognizes");
         Plan plan = plan(src, ffn, options, target);

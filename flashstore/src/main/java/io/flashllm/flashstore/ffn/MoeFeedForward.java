@@ -1,0 +1,155 @@
+package io.flashllm.flashstore.ffn;
+
+import io.flashllm.kernels.MatVec;
+import io.flashllm.kernels.Ops;
+import io.flashllm.kernels.Parallel;
+import io.flashllm.kernels.WeightTensor;
+
+import java.util.List;
+
+/**
+ * A mixture-of-experts FFN (Mixtral, Qwen3-MoE): per layer a router matrix and {@code experts} gated
+ * MLPs; each token runs only the few experts the router ranks highest, so a token streams a small share
+ * of the layer's weights. The experts themselves are ordinary dense FFNs over the mapped weights.
+ *
+ * <p>A prompt batch is grouped by expert: every expert's rows are read once for all the tokens routed to
+ * it, as a dense FFN reads its rows once per batch.
+ *
+ * <p>Not thread-safe: one scratch space for all layers; the model runs one pass at a time.
+ */
+public final class MoeFeedForward implements BatchedFeedForward {
+    private final ExpertRouting routing;
+    private final List<WeightTensor> routers;
+    /** Layer l's expert e at index {@code l * experts + e}. */
+    private final DenseFeedForward experts;
+    private final Parallel parallel;
+    private final int dim;
+    private final float[] scores;
+    private final int[] chosen;
+    private final float[] weights;
+    private final float[] expertOut;
+    // Batch scratch, grown on demand: the router's scores and choices per row, and one expert's rows.
+    private float[] batchScores = new float[0];
+    private int[] batchChosen = new int[0];
+    private float[] batchWeights = new float[0];
+    private float[] gathered = new float[0];
+    private float[] gatheredOut = new float[0];
+    private int[] gatheredRow = new int[0];
+    private float[] gatheredWeight = new float[0];
+
+    /**
+     * @param routers one matrix per layer, {@code experts} rows of dim
+     * @param experts every layer's experts, layer-major: layer l's expert e at index {@code l * experts + e}
+     */
+    public MoeFeedForward(ExpertRouting routing, List<WeightTensor> routers, DenseFeedForward experts, Parallel parallel) {
+        if (!routing.moe()) throw new IllegalArgumentException("a mixture of experts needs experts");
+        this.routing = routing;
+        this.routers = List.copyOf(routers);
+        this.experts = experts;
+        this.parallel = parallel;
+        if (this.routers.isEmpty()) throw new IllegalArgumentException("no router matrices");
+        this.dim = this.routers.get(0).cols();
+        for (WeightTensor r : this.routers) {
+            if (r.rows() != routing.experts() || r.cols() != dim) {
+                throw new IllegalArgumentException("router " + r.name() + " has " + r.rows() + " rows of " + r.cols()
+                        + ", expected " + routing.experts() + " of " + dim);
+            }
+        }
+        this.scores = new float[routing.experts()];
+        this.chosen = new int[routing.used()];
+        this.weights = new float[routing.used()];
+        this.expertOut = new float[dim];
+    }
+
+    public ExpertRouting routing() {
+        return routing;
+    }
+
+    @Override
+    public void forward(int layer, float[] x, float[] out) {
+        MatVec.matvec(parallel, routers.get(layer), x, scores);
+        route(scores, 0, chosen, weights, 0);
+        java.util.Arrays.fill(out, 0, dim, 0f);
+        for (int k = 0; k < routing.used(); k++) {
+            experts.forward(layer * routing.experts() + chosen[k], x, expertOut);
+            addScaled(out, 0, expertOut, 0, weights[k]);
+        }
+    }
+
+    @Override
+    public void forwardBatch(int layer, float[] x, int batch, float[] out) {
+        if (batch == 1) {
+            forward(layer, x, out);
+            return;
+        }
+        int e = routing.experts();
+        int k = routing.used();
+        grow(batch);
+        MatVec.matmul(parallel, routers.get(layer), x, batch, batchScores);
+        for (int b = 0; b < batch; b++) route(batchScores, b * e, batchChosen, batchWeights, b * k);
+        java.util.Arrays.fill(out, 0, batch * dim, 0f);
+        for (int expert = 0; expert < e; expert++) {
+            int n = 0;
+            for (int b = 0; b < batch; b++) {
+                for (int j = 0; j < k; j++) {
+                    if (batchChosen[b * k + j] != expert) continue;
+                    System.arraycopy(x, b * dim, gathered, n * dim, dim);
+                    gatheredRow[n] = b;
+                    gatheredWeight[n++] = batchWeights[b * k + j];
+                }
+            }
+            if (n == 0) continue;
+            experts.forwardBatch(layer * e + expert, gathered, n, gatheredOut);
+            for (int r = 0; r < n; r++) addScaled(out, gatheredRow[r] * dim, gatheredOut, r * dim, gatheredWeight[r]);
+        }
+    }
+
+    /**
+     * The router's choice for one token: softmax of {@code scores[off..off+experts)} (in place), the
+     * {@code used} most probable experts into {@code chosen[to..]} (ties to the lower index), their
+     * probabilities, normalized when the model does, into {@code w[to..]}.
+     */
+    void route(float[] scores, int off, int[] chosen, float[] w, int to) {
+        int e = routing.experts();
+        Ops.softmax(scores, off, e);
+        float sum = 0f;
+        for (int j = 0; j < routing.used(); j++) {
+            int best = -1;
+            for (int i = 0; i < e; i++) {
+                if (taken(chosen, to, j, i)) continue;
+                if (best < 0 || scores[off + i] > scores[off + best]) best = i;
+            }
+            chosen[to + j] = best;
+            w[to + j] = scores[off + best];
+            sum += w[to + j];
+        }
+        if (routing.normalize()) {
+            for (int j = 0; j < routing.used(); j++) w[to + j] /= sum;
+        }
+    }
+
+    private static boolean taken(int[] chosen, int to, int count, int expert) {
+        for (int j = 0; j < count; j++) {
+            if (chosen[to + j] == expert) return true;
+        }
+        return false;
+    }
+
+    private void addScaled(float[] out, int outOff, float[] y, int yOff, float w) {
+        for (int i = 0; i < dim; i++) out[outOff + i] += w * y[yOff + i];
+    }
+
+    private void grow(int batch) {
+        int e = routing.experts();
+        int k = routing.used();
+        if (batchScores.length >= batch * e) return;
+        batchScores = new float[batch * e];
+        batchChosen = new int[batch * k];
+        batchWeights = new float[batch * k];
+        // An expert may take every row (each row picks an expert at most once).
+        gathered = new float[batch * dim];
+        gatheredOut = new float[batch * dim];
+        gatheredRow = new int[batch];
+        gatheredWeight = new float[batch];
+    }
+}
