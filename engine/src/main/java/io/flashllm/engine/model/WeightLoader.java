@@ -198,11 +198,18 @@ public final class WeightLoader {
         return expect(t, rows, cols);
     }
 
+    /** {@code t}'s shape is {@code shape}, trailing dimensions of 1 aside (GGUF writers drop them: one expert). */
     private void expectShape(WeightTensor t, long[] shape) {
-        if (!java.util.Arrays.equals(t.shape(), shape)) {
+        if (!java.util.Arrays.equals(withoutTrailingOnes(t.shape()), withoutTrailingOnes(shape))) {
             throw fault("tensor " + t.name() + " has shape " + java.util.Arrays.toString(t.shape()) + ", expected "
                     + java.util.Arrays.toString(shape));
         }
+    }
+
+    private static long[] withoutTrailingOnes(long[] shape) {
+        int n = shape.length;
+        while (n > 1 && shape[n - 1] == 1) n--;
+        return java.util.Arrays.copyOf(shape, n);
     }
 
     private WeightTensor matrix(TensorRole role, int layer, int rows, int cols) {

@@ -80,7 +80,7 @@ public final class Synth {
         Path parent = out.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
         GgufWriter w = new GgufWriter(out);
-        String arch = s.arch().ggufArch();
+        String arch = s.ggufArch();
         w.putString("general.architecture", arch);
         w.putString("general.name", s.name());
         w.putString("general.description", "random weights from flashllm synth (seed " + s.seed()
@@ -93,6 +93,11 @@ public final class Synth {
         w.putU32(p + "embedding_length", s.dim());
         w.putU32(p + "block_count", s.layers());
         w.putU32(p + "feed_forward_length", s.ffn());
+        if (s.experts() > 0) {
+            w.putU32(p + "expert_count", s.experts());
+            w.putU32(p + "expert_used_count", s.expertsUsed());
+            if (arch.equals("qwen3moe")) w.putU32(p + "expert_feed_forward_length", s.ffn());
+        }
         w.putU32(p + "attention.head_count", s.heads());
         w.putU32(p + "attention.head_count_kv", s.kvHeads());
         w.putU32(p + "vocab_size", s.vocab());

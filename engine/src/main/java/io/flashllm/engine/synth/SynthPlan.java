@@ -56,19 +56,45 @@ final class SynthPlan {
             } else {
                 t.add(norm(s, h + "post_attention_layernorm.weight", g + "ffn_norm.weight", l, s.dim()));
             }
-            if (phi3) {
+            if (s.experts() > 0) {
+                experts(s, t, h, g, l);
+            } else if (phi3) {
                 // The gate's rows, then up's, in one matrix.
                 t.add(matrix(s, h + "mlp.gate_up_proj.weight", g + "ffn_up.weight", "ffn_up", l, 2L * s.ffn(), s.dim(), 0));
             } else {
                 t.add(matrix(s, h + "mlp.gate_proj.weight", g + "ffn_gate.weight", "ffn_gate", l, s.ffn(), s.dim(), 0));
                 t.add(matrix(s, h + "mlp.up_proj.weight", g + "ffn_up.weight", "ffn_up", l, s.ffn(), s.dim(), 0));
             }
-            t.add(matrix(s, h + "mlp.down_proj.weight", g + "ffn_down.weight", "ffn_down", l, s.dim(), s.ffn(), 0));
+            if (s.experts() == 0) {
+                t.add(matrix(s, h + "mlp.down_proj.weight", g + "ffn_down.weight", "ffn_down", l, s.dim(), s.ffn(), 0));
+            }
         }
         t.add(norm(s, "model.norm.weight", "output_norm.weight", -1, s.dim()));
         // Gemma ties its classifier to the token embedding.
         if (!gemma) t.add(matrix(s, "lm_head.weight", "output.weight", "output", -1, s.vocab(), s.dim(), 0));
         return t;
+    }
+
+    /**
+     * A mixture of experts' layer as llama.cpp writes it (GGUF only): the router, F32 as llama.cpp's quantizer
+     * leaves it, and each of gate, up and down with every expert stacked in one tensor.
+     */
+    private static void experts(SynthSpec s, List<SynthTensor> t, String h, String g, int l) {
+        int e = s.experts();
+        // A router std a few times 1/sqrt(dim), so that routing prefers some experts as a trained one does.
+        t.add(new SynthTensor(h + "mlp.gate.weight", g + "ffn_gate_inp.weight", "ffn_gate_inp", l, e, s.dim(), false,
+                0f, (float) (4.0 / Math.sqrt(s.dim())), 0, GgmlType.F32, GgmlType.F32));
+        t.add(stacked(matrix(s, h + "mlp.experts.gate_proj.weight", g + "ffn_gate_exps.weight", "ffn_gate", l,
+                (long) e * s.ffn(), s.dim(), 0), e));
+        t.add(stacked(matrix(s, h + "mlp.experts.up_proj.weight", g + "ffn_up_exps.weight", "ffn_up", l,
+                (long) e * s.ffn(), s.dim(), 0), e));
+        t.add(stacked(matrix(s, h + "mlp.experts.down_proj.weight", g + "ffn_down_exps.weight", "ffn_down", l,
+                (long) e * s.dim(), s.ffn(), 0), e));
+    }
+
+    private static SynthTensor stacked(SynthTensor m, int experts) {
+        return new SynthTensor(m.hfName(), m.ggufName(), m.role(), m.layer(), m.rows(), m.cols(), false, m.center(),
+                m.std(), 0, m.ggufType(), m.hfType(), experts);
     }
 
     /** OPT ties its output to the token embedding, so there is no lm_head / output tensor. */

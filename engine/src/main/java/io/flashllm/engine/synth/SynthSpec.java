@@ -18,7 +18,9 @@ public record SynthSpec(
         Float sparsity,
         int contextLength,
         String name,
-        int headDim) {
+        int headDim,
+        int experts,
+        int expertsUsed) {
 
     /** Smallest vocabulary synth builds: 256 byte tokens, specials and a few merges/pieces. */
     public static final int MIN_VOCAB = 300;
@@ -27,6 +29,13 @@ public record SynthSpec(
     public SynthSpec(SynthArch arch, int dim, int layers, int heads, int kvHeads, int ffn, int vocab, SynthType type,
                      SynthFormat format, long seed, Float sparsity, int contextLength, String name) {
         this(arch, dim, layers, heads, kvHeads, ffn, vocab, type, format, seed, sparsity, contextLength, name, 0);
+    }
+
+    /** One FFN per layer. */
+    public SynthSpec(SynthArch arch, int dim, int layers, int heads, int kvHeads, int ffn, int vocab, SynthType type,
+                     SynthFormat format, long seed, Float sparsity, int contextLength, String name, int headDim) {
+        this(arch, dim, layers, heads, kvHeads, ffn, vocab, type, format, seed, sparsity, contextLength, name, headDim,
+                0, 0);
     }
 
     public SynthSpec {
@@ -46,6 +55,16 @@ public record SynthSpec(
         require(arch != SynthArch.PHI3 || format == SynthFormat.GGUF, "phi3 is written as GGUF only");
         require(!arch.gemma() || format == SynthFormat.GGUF,
                 arch.cliName + " is written as GGUF only (flashllm reads Gemma from GGUF files)");
+        require(experts >= 0 && expertsUsed >= 0, "expert counts must not be negative");
+        if (experts > 0) {
+            require(arch == SynthArch.LLAMA || arch == SynthArch.QWEN3,
+                    "--experts applies to llama (Mixtral) and qwen3 (Qwen3-MoE)");
+            require(expertsUsed >= 1 && expertsUsed <= experts,
+                    "--experts-used must be between 1 and --experts (" + experts + "), got " + expertsUsed);
+            require(format == SynthFormat.GGUF, "a mixture of experts is written as GGUF only");
+        } else {
+            require(expertsUsed == 0, "--experts-used needs --experts");
+        }
         require(vocab >= MIN_VOCAB, "vocab must be at least " + MIN_VOCAB);
         require(contextLength > 0, "context length must be positive");
         require(format != SynthFormat.HF || type.safetensors(),
@@ -55,10 +74,16 @@ public record SynthSpec(
             require(sparsity > 0 && sparsity < 1, "sparsity must be between 0 and 1 (exclusive), got " + sparsity);
         }
         if (name == null || name.isBlank()) {
-            name = "synth-" + arch.cliName + "-" + dim + "x" + layers + "-" + type.name().toLowerCase(java.util.Locale.ROOT);
+            name = "synth-" + arch.cliName + (experts > 0 ? "-" + experts + "e" : "") + "-" + dim + "x" + layers + "-"
+                    + type.name().toLowerCase(java.util.Locale.ROOT);
         }
         // Element counts must fit the int-indexed row buffers the writer uses.
         require((long) Math.max(dim, ffn) * 4 < Integer.MAX_VALUE / 2, "dim/ffn too large");
+    }
+
+    /** {@code general.architecture} of the GGUF file: the family's, or {@code qwen3moe} for Qwen3 with experts. */
+    public String ggufArch() {
+        return arch == SynthArch.QWEN3 && experts > 0 ? "qwen3moe" : arch.ggufArch();
     }
 
     private static void require(boolean ok, String message) {

@@ -5,7 +5,8 @@ import io.flashllm.kernels.GgmlType;
 /**
  * One tensor of a synthesized model, in Hugging Face orientation ({@code rows x cols}, a vector
  * has one row). {@code permuteHeads > 0} marks a Llama q/k projection whose GGUF rows are
- * reordered for interleaved-pair RoPE, the way llama.cpp's converter does.
+ * reordered for interleaved-pair RoPE, the way llama.cpp's converter does. {@code experts > 1}: a layer's
+ * experts stacked in one GGUF tensor ({@code rows} covers them all).
  */
 record SynthTensor(
         String hfName,
@@ -19,15 +20,22 @@ record SynthTensor(
         float std,
         int permuteHeads,
         GgmlType ggufType,
-        GgmlType hfType) {
+        GgmlType hfType,
+        int experts) {
+
+    SynthTensor(String hfName, String ggufName, String role, int layer, long rows, int cols, boolean vector, float center,
+                float std, int permuteHeads, GgmlType ggufType, GgmlType hfType) {
+        this(hfName, ggufName, role, layer, rows, cols, vector, center, std, permuteHeads, ggufType, hfType, 1);
+    }
 
     long elements() {
         return rows * cols;
     }
 
-    /** ggml order: innermost dimension first. */
+    /** ggml order: innermost dimension first; every expert's matrix of a layer stacked as a third dimension. */
     long[] ggufShape() {
-        return vector ? new long[] {cols} : new long[] {cols, rows};
+        if (vector) return new long[] {cols};
+        return experts > 1 ? new long[] {cols, rows / experts, experts} : new long[] {cols, rows};
     }
 
     /** safetensors order: outermost dimension first. */

@@ -96,4 +96,35 @@ class SynthModelsTest {
         assertThrows(IllegalArgumentException.class, () -> new SynthSpec(SynthArch.LLAMA, 64, 2, 4, 1, 128, 400,
                 SynthType.F32, SynthFormat.GGUF, 5L, null, 128, "l", 32));
     }
+
+    /**
+     * Mixtures of experts (GGUF only): Qwen3-MoE and Mixtral, the latter also with a single expert, which GGUF
+     * writes without its third dimension; each loads with its routing and generates, in Q4_K_M's mix too.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"QWEN3, 4, 2, Q8_0, qwen3moe", "LLAMA, 4, 2, Q4_K_M, llama",
+            "LLAMA, 1, 1, F32, llama"})
+    void mixturesOfExpertsLoadAndGenerate(SynthArch arch, int experts, int used, SynthType type, String ggufArch)
+            throws Exception {
+        SynthSpec spec = new SynthSpec(arch, 256, 2, 4, 2, 256, 400, type, SynthFormat.GGUF, 5L, null, 128, "moe",
+                arch == SynthArch.QWEN3 ? 64 : 0, experts, used);
+        Path g = dir.resolve("moe.gguf");
+        var written = Synth.synthesize(spec, g, 1);
+        try (InferenceModel m = ModelLoader.load(g, LoadOptions.defaults().withThreads(2).withMaxContext(64))) {
+            var c = ((LoadedModel) m).languageModel().config();
+            assertEquals(ggufArch, m.info().architecture());
+            assertEquals(new io.flashllm.flashstore.ffn.ExpertRouting(experts, used, true), c.experts());
+            assertEquals(written.parameters(), m.info().parameterCount());
+            try (Session s = m.openSession(64)) {
+                GenerationResult r = s.generate(m.tokenize("hello world", true), SamplingParams.greedy(6), null);
+                assertTrue(r.tokens().length > 0);
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> new SynthSpec(arch, 64, 2, 4, 1, 128, 400,
+                SynthType.F32, SynthFormat.HF, 5L, null, 128, "g", 0, 4, 2), "HF with experts");
+        assertThrows(IllegalArgumentException.class, () -> new SynthSpec(arch, 64, 2, 4, 1, 128, 400,
+                SynthType.F32, SynthFormat.GGUF, 5L, null, 128, "g", 0, 4, 5), "more used than there are");
+        assertThrows(IllegalArgumentException.class, () -> new SynthSpec(SynthArch.GEMMA3, 64, 2, 4, 1, 128, 400,
+                SynthType.F32, SynthFormat.GGUF, 5L, null, 128, "g", 0, 4, 2), "gemma has no experts here");
+    }
 }

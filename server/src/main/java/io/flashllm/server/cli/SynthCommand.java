@@ -38,8 +38,14 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--head-dim", description = "qwen3, gemma2, gemma3: width of a head when not dim / heads"
             + " (Qwen3 0.6B: 128 on dim 1024 with 16 heads; Gemma 3 1B: 256 on 1152 with 4).")
     Integer headDim;
-    @Option(names = "--ffn", description = "FFN width (default: 8/3 dim rounded up to 256 as Llama does, 4 dim for OPT).")
+    @Option(names = "--ffn", description = "FFN width, of each expert with --experts (default: 8/3 dim rounded up to 256 as"
+            + " Llama does, 4 dim for OPT).")
     Integer ffn;
+    @Option(names = "--experts", defaultValue = "0", description = "llama, qwen3: a mixture of this many experts per layer"
+            + " (Mixtral: 8; Qwen3-30B-A3B: 128), written as GGUF llama or qwen3moe (default: none).")
+    int experts;
+    @Option(names = "--experts-used", description = "Experts each token runs (Mixtral: 2; Qwen3-MoE: 8; default: 2 with --experts).")
+    Integer expertsUsed;
     @Option(names = "--vocab", defaultValue = "2000", description = "Vocabulary size (default: ${DEFAULT-VALUE}).")
     int vocab;
     @Option(names = "--type", defaultValue = "Q8_0", paramLabel = "TYPE",
@@ -78,7 +84,8 @@ public final class SynthCommand implements Callable<Integer> {
             int f = ffn != null ? ffn : a.llamaFamily() ? (int) ((8L * dim / 3 + 255) / 256 * 256) : 4 * dim;
             s = new SynthSpec(a, dim, layers, heads, kvHeads == null ? heads : kvHeads, f, vocab,
                     SynthType.parse(type), SynthFormat.parse(format), seed, sparsity, context, name,
-                    headDim == null ? 0 : headDim);
+                    headDim == null ? 0 : headDim, experts,
+                    expertsUsed != null ? expertsUsed : experts > 0 ? Math.min(2, experts) : 0);
         } catch (IllegalArgumentException e) {
             throw new CliErrors.UsageException(e.getMessage());
         }
