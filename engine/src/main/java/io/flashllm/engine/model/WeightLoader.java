@@ -2,6 +2,7 @@ package io.flashllm.engine.model;
 
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
+import io.flashllm.flashstore.gguf.FusedTensors;
 import io.flashllm.kernels.GgmlType;
 import io.flashllm.kernels.WeightTensor;
 import io.flashllm.kernels.reference.ScalarReference;
@@ -181,9 +182,7 @@ public final class WeightLoader {
 
     /** Expert {@code e}'s {@code count} rows of a merged expert tensor, in place, named after the expert. */
     private static WeightTensor rows(WeightTensor merged, int e, int count) {
-        long rb = merged.rowBytes();
-        return new WeightTensor(merged.name() + "[" + e + "]", merged.type(), new long[] {merged.cols(), count},
-                merged.data().asSlice((long) e * count * rb, count * rb));
+        return FusedTensors.rows(merged, merged.name() + "[" + e + "]", Math.multiplyExact(e, count), count);
     }
 
     private WeightTensor expert(TensorRole role, int layer, int e, int rows, int cols) {

@@ -50,8 +50,8 @@ public final class FusedTensors {
         };
     }
 
-    /** Rows {@code first..first+count} of {@code t} as a tensor named {@code name}. */
-    static WeightTensor rows(WeightTensor t, String name, int first, int count) {
+    /** Rows {@code first..first+count} of {@code t} as a tensor named {@code name}, in place. */
+    public static WeightTensor rows(WeightTensor t, String name, int first, int count) {
         long rb = t.rowBytes();
         return new WeightTensor(name, t.type(), new long[] {t.cols(), count}, t.data().asSlice(first * rb, count * rb));
     }
