@@ -54,6 +54,11 @@ public final class DenseFeedForward implements BatchedFeedForward {
         return activation;
     }
 
+    /** The weights of layer {@code layer} (for a mixture of experts, of one expert). */
+    public DenseFfnLayer layer(int layer) {
+        return layers.get(layer);
+    }
+
     @Override
     public void forward(int layer, float[] x, float[] out) {
         DenseFfnLayer l = layers.get(layer);

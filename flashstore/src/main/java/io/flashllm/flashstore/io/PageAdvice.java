@@ -1,6 +1,7 @@
 package io.flashllm.flashstore.io;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 
@@ -57,6 +58,27 @@ public final class PageAdvice {
         if (Posix.unavailable() != null || !mapped.isNative() || mapped.byteSize() == 0) return -1;
         long pages = Posix.residentPages(mapped.address(), mapped.byteSize());
         return pages < 0 ? -1 : pages * Posix.pageSize();
+    }
+
+    /**
+     * Asks, without allocating, whether the first page of a mapped range is in memory: a cheap sign that a range
+     * read as a whole (one expert's matrix) is still there. Answers true where it cannot tell, so that callers
+     * only give advice they know is needed. Not thread-safe: one probe per thread, or calls one at a time.
+     */
+    public static final class Probe {
+        private final MemorySegment state;
+        private final MemorySegment vec;
+
+        public Probe() {
+            Arena arena = Arena.ofAuto();
+            this.state = Posix.unavailable() == null ? Posix.newCallState(arena) : null;
+            this.vec = arena.allocate(1);
+        }
+
+        public boolean firstPageResident(MemorySegment mapped) {
+            if (state == null || !mapped.isNative() || mapped.byteSize() == 0) return true;
+            return Posix.pageResident(mapped.address(), state, vec) != 0;
+        }
     }
 
     private static boolean advise(MemorySegment mapped, int advice) {

@@ -216,6 +216,21 @@ final class Posix {
     }
 
     /**
+     * Whether the page holding {@code address} is in memory (1), not (0), or unknown (-1), through {@code mincore(2)}
+     * with the caller's buffers ({@link #newCallState} and one byte): nothing allocated, for a per-token probe.
+     */
+    static int pageResident(long address, MemorySegment state, MemorySegment vec) {
+        try {
+            int r = (int) MINCORE.invokeExact(state, MemorySegment.ofAddress(pageStart(address)), PAGE_SIZE, vec);
+            return r != 0 ? -1 : vec.get(ValueLayout.JAVA_BYTE, 0) & 1;
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
      * {@code madvise(2)} over the pages that hold {@code [address, address + length)} (the range is
      * widened to whole pages, as the call requires); 0, or the errno.
      */

@@ -70,6 +70,25 @@ class PageAdviceTest {
         }
     }
 
+    /** The probe reads mincore of a range's first page without allocating, and says "resident" where it cannot tell. */
+    @Test
+    void probeSeesWhetherARangesFirstPageIsInMemory() throws IOException {
+        PageAdvice.Probe probe = new PageAdvice.Probe();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment m = map(arena);
+            assertTrue(PageAdvice.evict(file, 0, 32 * MiB));
+            MemorySegment range = m.asSlice(4 * MiB + 100, MiB);
+            if (diskBacked) assertFalse(probe.firstPageResident(range), "evicted");
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+                ch.read(ByteBuffer.allocate(4096), 4 * MiB); // the page that holds the range's start
+            }
+            assertTrue(probe.firstPageResident(range), "read");
+            if (diskBacked) assertFalse(probe.firstPageResident(m.asSlice(20 * MiB, MiB)), "another range stays out");
+        }
+        // Not a mapping: nothing to tell, so no advice is asked for.
+        assertTrue(probe.firstPageResident(MemorySegment.ofArray(new byte[16])));
+    }
+
     /** The default read-around reads the disk's readahead window around a fault; advised random, one page. */
     @Test
     void aFaultOnARandomRangeReadsOnlyItsPage() throws IOException {
