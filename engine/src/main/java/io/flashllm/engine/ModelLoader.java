@@ -112,7 +112,7 @@ public final class ModelLoader {
     private record Source(OpenedModelFile file, FeedForwardFactory ffn, BundleModel bundle) {}
 
     private static Source open(Path path, LoadOptions options) {
-        if (!BundleModel.isBundle(path)) return new Source(OpenedModelFile.open(path), FeedForwardFactory.DENSE, null);
+        if (!BundleModel.isBundle(path)) return new Source(OpenedModelFile.open(path), ExpertBudget.factory(options, path), null);
         BundleModel bundle;
         try {
             bundle = BundleModel.open(path, withKvCacheBudget(bundleOptions(options), path, options));

@@ -24,6 +24,8 @@ import java.util.List;
  * <p>Not thread-safe: one scratch space for all layers; the model runs one pass at a time.
  */
 public final class MoeFeedForward implements BatchedFeedForward {
+    /** Under a budget, a batch requests this many of its experts ahead of the one that runs. */
+    private static final int BATCH_READ_AHEAD = 8;
     /** Tokens whose experts are requested unprobed after a probe miss. */
     private static final int UNPROBED_TOKENS = 4;
     private final ExpertRouting routing;
@@ -31,6 +33,8 @@ public final class MoeFeedForward implements BatchedFeedForward {
     /** Layer l's expert e at index {@code l * experts + e}. */
     private final DenseFeedForward experts;
     private final PageAdvice.Probe probe = new PageAdvice.Probe();
+    /** The experts kept in DRAM under a budget; null without one. */
+    private final ExpertResidency residency;
     /** Which experts a batch has requested already. */
     private final boolean[] asked;
     /** Experts still to be requested without probing, after a probe found one out of memory. */
@@ -55,6 +59,15 @@ public final class MoeFeedForward implements BatchedFeedForward {
      * @param experts every layer's experts, layer-major: layer l's expert e at index {@code l * experts + e}
      */
     public MoeFeedForward(ExpertRouting routing, List<WeightTensor> routers, DenseFeedForward experts, Parallel parallel) {
+        this(routing, routers, experts, 0, parallel);
+    }
+
+    /**
+     * With {@code expertBudget} above 0 the experts keep to that many bytes of DRAM: those used least recently
+     * are paged out ({@code MADV_PAGEOUT}) as others come in ({@link ExpertResidency}).
+     */
+    public MoeFeedForward(ExpertRouting routing, List<WeightTensor> routers, DenseFeedForward experts, long expertBudget,
+                          Parallel parallel) {
         if (!routing.moe()) throw new IllegalArgumentException("a mixture of experts needs experts");
         this.routing = routing;
         this.routers = List.copyOf(routers);
@@ -70,6 +83,13 @@ public final class MoeFeedForward implements BatchedFeedForward {
         }
         this.scores = new float[routing.experts()];
         this.asked = new boolean[routing.experts()];
+        if (expertBudget > 0) {
+            long[] bytes = new long[this.routers.size() * routing.experts()];
+            for (int g = 0; g < bytes.length; g++) bytes[g] = bytes(experts.layer(g));
+            this.residency = new ExpertResidency(expertBudget, bytes);
+        } else {
+            this.residency = null;
+        }
         this.chosen = new int[routing.used()];
         this.weights = new float[routing.used()];
         this.expertOut = new float[dim];
@@ -83,6 +103,11 @@ public final class MoeFeedForward implements BatchedFeedForward {
     public void forward(int layer, float[] x, float[] out) {
         MatVec.matvec(parallel, routers.get(layer), x, scores);
         route(scores, 0, chosen, weights, 0);
+        if (residency != null) {
+            residency.startPass();
+            for (int k = 0; k < routing.used(); k++) residency.use(layer * routing.experts() + chosen[k]);
+            pageOutOverBudget();
+        }
         for (int k = 0; k < routing.used(); k++) willNeed(layer, chosen[k]);
         java.util.Arrays.fill(out, 0, dim, 0f);
         for (int k = 0; k < routing.used(); k++) {
@@ -102,13 +127,29 @@ public final class MoeFeedForward implements BatchedFeedForward {
         grow(batch);
         MatVec.matmul(parallel, routers.get(layer), x, batch, batchScores);
         for (int b = 0; b < batch; b++) route(batchScores, b * e, batchChosen, batchWeights, b * k);
+        // Which experts the batch uses. Without a budget they are all requested at once; with one, each is
+        // counted in as it runs (those that ran before it may be paged out) and requested a few ahead.
         java.util.Arrays.fill(asked, false);
-        for (int i = 0; i < batch * k; i++) {
-            if (!asked[batchChosen[i]]) willNeed(layer, batchChosen[i]);
-            asked[batchChosen[i]] = true;
+        for (int i = 0; i < batch * k; i++) asked[batchChosen[i]] = true;
+        int requested = residency == null ? e : 0;
+        if (residency == null) {
+            for (int expert = 0; expert < e; expert++) {
+                if (asked[expert]) willNeed(layer, expert);
+            }
         }
         java.util.Arrays.fill(out, 0, batch * dim, 0f);
         for (int expert = 0; expert < e; expert++) {
+            if (!asked[expert]) continue;
+            if (residency != null) {
+                residency.startPass();
+                residency.use(layer * e + expert);
+                pageOutOverBudget();
+                for (int ahead = 0; requested < e && (requested <= expert || ahead < BATCH_READ_AHEAD); requested++) {
+                    if (!asked[requested]) continue;
+                    willNeed(layer, requested);
+                    if (requested > expert) ahead++;
+                }
+            }
             int n = 0;
             for (int b = 0; b < batch; b++) {
                 for (int j = 0; j < k; j++) {
@@ -144,6 +185,26 @@ public final class MoeFeedForward implements BatchedFeedForward {
         if (l.gate() != null) PageAdvice.willNeed(l.gate().data());
         PageAdvice.willNeed(l.up().data());
         PageAdvice.willNeed(l.down().data());
+    }
+
+    /** Pages out the least recently used experts until the budget holds (or only this pass's are left). */
+    private void pageOutOverBudget() {
+        for (int g = residency.nextToPageOut(); g >= 0; g = residency.nextToPageOut()) {
+            DenseFfnLayer l = experts.layer(g);
+            if (l.gate() != null) PageAdvice.pageOut(l.gate().data());
+            PageAdvice.pageOut(l.up().data());
+            PageAdvice.pageOut(l.down().data());
+        }
+    }
+
+    /** An expert's bytes: its gate, up and down matrices. */
+    public static long bytes(DenseFfnLayer l) {
+        return (l.gate() == null ? 0 : l.gate().data().byteSize()) + l.up().data().byteSize() + l.down().data().byteSize();
+    }
+
+    /** The experts kept in DRAM under a budget, or null without one. */
+    public ExpertResidency residency() {
+        return residency;
     }
 
     /**

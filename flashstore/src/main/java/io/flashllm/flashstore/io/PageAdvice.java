@@ -34,6 +34,15 @@ public final class PageAdvice {
     }
 
     /**
+     * Reclaims the pages of {@code mapped} (a slice of a read-only file mapping) now ({@code MADV_PAGEOUT}, Linux
+     * 5.4 and later): clean file pages no other process maps leave the page cache, so what a DRAM budget gave up
+     * is freed rather than left for the kernel to find. False where unavailable or refused.
+     */
+    public static boolean pageOut(MemorySegment mapped) {
+        return advise(mapped, Posix.MADV_PAGEOUT);
+    }
+
+    /**
      * Drops the cached pages of {@code [offset, offset + length)} of {@code file} that no process
      * maps or has dirty (POSIX_FADV_DONTNEED); false where unavailable. File systems that keep files
      * in memory (tmpfs) keep them.

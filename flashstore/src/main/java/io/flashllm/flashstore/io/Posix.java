@@ -168,7 +168,7 @@ final class Posix {
         }
     }
 
-    static final int MADV_RANDOM = 1, MADV_WILLNEED = 3, POSIX_FADV_DONTNEED = 4;
+    static final int MADV_RANDOM = 1, MADV_WILLNEED = 3, MADV_PAGEOUT = 21, POSIX_FADV_DONTNEED = 4;
 
     static long pageSize() {
         return PAGE_SIZE;

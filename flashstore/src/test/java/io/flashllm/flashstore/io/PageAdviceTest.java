@@ -70,6 +70,21 @@ class PageAdviceTest {
         }
     }
 
+    /** Paging out a touched range of a read-only mapping takes its pages out of memory. */
+    @Test
+    void pageOutReclaimsARangeThatWasRead() throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment m = map(arena);
+            MemorySegment range = m.asSlice(2 * MiB, 2 * MiB);
+            long sum = 0;
+            for (long o = 0; o < range.byteSize(); o += 4096) sum += range.get(ValueLayout.JAVA_BYTE, o);
+            assertEquals(256 * 2 + 256 * 3, sum, "a byte of each page: megabyte 2 holds 2s, megabyte 3 holds 3s");
+            assertEquals(2 * MiB, PageAdvice.residentBytes(range), "touched");
+            assertTrue(PageAdvice.pageOut(range));
+            if (diskBacked) assertEquals(0, PageAdvice.residentBytes(range), "paged out");
+        }
+    }
+
     /** The probe reads mincore of a range's first page without allocating, and says "resident" where it cannot tell. */
     @Test
     void probeSeesWhetherARangesFirstPageIsInMemory() throws IOException {

@@ -37,7 +37,7 @@ final class ModelOptions {
     Float fatreluThreshold;
 
     @Option(names = "--memory-budget", paramLabel = "SIZE",
-            description = "Flash bundles: DRAM budget for the whole model, e.g. 600M (default: no limit).")
+            description = "Flash bundles and mixtures of experts: DRAM budget for the whole model, e.g. 600M (default: no limit).")
     String memoryBudget;
 
     @Option(names = "--window", paramLabel = "K", description = "Flash bundles: tokens a used neuron stays cached (default 5; with gate-exact at least that: it stays while the cache has room).")

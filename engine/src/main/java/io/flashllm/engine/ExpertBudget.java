@@ -1,0 +1,100 @@
+package io.flashllm.engine;
+
+import io.flashllm.engine.model.FeedForwardFactory;
+import io.flashllm.engine.model.LayerWeights;
+import io.flashllm.engine.model.ModelConfig;
+import io.flashllm.engine.model.ModelWeights;
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.budget.MemorySize;
+import io.flashllm.flashstore.ffn.DenseFeedForward;
+import io.flashllm.flashstore.ffn.DenseFfnLayer;
+import io.flashllm.flashstore.ffn.MoeFeedForward;
+import io.flashllm.kernels.WeightTensor;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * {@code --memory-budget} for a mixture of experts served from its model file: the budget less the tensors
+ * every token uses (attention, embeddings, norms, routers), the KV caches and the runtime's reserve is what
+ * the experts may take; the least recently used experts are paged out beyond it ({@link MoeFeedForward}).
+ * A budget that cannot hold the rest and one token's experts is refused, naming the split.
+ */
+final class ExpertBudget {
+    private static final System.Logger LOG = System.getLogger(ExpertBudget.class.getName());
+
+    private ExpertBudget() {}
+
+    /** The FFN factory for a model file: dense, or a mixture of experts within the options' memory budget. */
+    static FeedForwardFactory factory(LoadOptions options, Path path) {
+        long total = options.bundle().memoryBudget();
+        if (total <= 0) return FeedForwardFactory.DENSE;
+        return (config, weights, parallel) -> {
+            if (!config.experts().moe()) {
+                LOG.log(System.Logger.Level.WARNING, "--memory-budget applies to flash bundles and to mixtures of"
+                        + " experts; " + path + " is neither, so the kernel pages it as it likes (convert it to a"
+                        + " bundle, or run it in a cgroup with a memory limit)");
+                return FeedForwardFactory.DENSE.create(config, weights, parallel);
+            }
+            long experts = expertBudget(total, config, weights, options, path);
+            DenseFeedForward dense = new DenseFeedForward(config.activation(), weights.ffn(), parallel);
+            return new MoeFeedForward(config.experts(), weights.routers(), dense, experts, parallel);
+        };
+    }
+
+    static long expertBudget(long total, ModelConfig config, ModelWeights weights, LoadOptions options, Path path) {
+        long resident = residentBytes(weights);
+        int ctx = options.maxContext() > 0 ? Math.min(config.contextLength(), options.maxContext())
+                : Math.min(config.contextLength(), ModelLoader.DEFAULT_CONTEXT_CAP);
+        long kv = Math.multiplyExact(MemoryBudget.kvCacheBytes(config.layers(), ctx,
+                options.kvCacheType().rowBytes(config.kvDim())), (long) options.sessions());
+        long overhead = options.bundle().overheadBytes();
+        long all = 0;
+        long largest = 0;
+        for (DenseFfnLayer e : weights.ffn()) {
+            long b = MoeFeedForward.bytes(e);
+            all += b;
+            largest = Math.max(largest, b);
+        }
+        long oneToken = largest * config.experts().used() * config.layers();
+        long experts = total - resident - kv - overhead;
+        String split = "memory budget " + MemorySize.format(total) + ": resident tensors " + MemorySize.format(resident)
+                + ", KV cache " + MemorySize.format(kv) + " (" + options.sessions() + " x " + ctx + " positions), runtime "
+                + MemorySize.format(overhead) + ", experts " + MemorySize.format(Math.max(0, experts)) + " of "
+                + MemorySize.format(all);
+        if (experts < oneToken) {
+            throw new ModelFileException(path, split + ": too small for one token's experts ("
+                    + MemorySize.format(oneToken) + "); give it at least "
+                    + MemorySize.format(total - experts + oneToken));
+        }
+        LOG.log(System.Logger.Level.INFO, split + String.format(java.util.Locale.ROOT, " (%.0f%% of the experts)",
+                100.0 * Math.min(experts, all) / all));
+        return experts;
+    }
+
+    /** Bytes of the tensors every token reads: all but the experts (a tied classifier counted once). */
+    static long residentBytes(ModelWeights w) {
+        Set<WeightTensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        long n = 0;
+        for (WeightTensor t : new WeightTensor[] {w.tokenEmbedding(), w.positionEmbedding(), w.projectIn(),
+                w.projectOut(), w.outputNorm(), w.outputNormBias(), w.output()}) {
+            n += size(t, seen);
+        }
+        for (LayerWeights l : w.layers()) {
+            for (WeightTensor t : new WeightTensor[] {l.attnNorm(), l.attnNormBias(), l.wq(), l.bq(), l.wk(), l.bk(),
+                    l.wv(), l.bv(), l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias(), l.qNorm(), l.kNorm(),
+                    l.postAttnNorm(), l.postFfnNorm()}) {
+                n += size(t, seen);
+            }
+        }
+        for (WeightTensor r : w.routers()) n += size(r, seen);
+        return n;
+    }
+
+    private static long size(WeightTensor t, Set<WeightTensor> seen) {
+        return t != null && seen.add(t) ? t.data().byteSize() : 0;
+    }
+}

@@ -1,0 +1,93 @@
+package io.flashllm.engine;
+
+import io.flashllm.engine.model.KvCacheType;
+import io.flashllm.engine.model.LanguageModel;
+import io.flashllm.engine.model.Transformer;
+import io.flashllm.engine.testutil.TinyModels;
+import io.flashllm.engine.testutil.TinySpec;
+import io.flashllm.flashstore.ModelFileException;
+import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import io.flashllm.flashstore.ffn.DenseFeedForward;
+import io.flashllm.flashstore.ffn.DenseFfnLayer;
+import io.flashllm.flashstore.ffn.MoeFeedForward;
+import io.flashllm.kernels.GgmlType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code --memory-budget} on a mixture of experts served from its GGUF file: the split, the refusal of a
+ * budget that cannot hold one token's experts, and the same logits when the budget pages experts out.
+ */
+class ExpertBudgetTest {
+    static final int[] TOKENS = {1, 17, 250, 3, 99, 42, 42, 7, 300};
+    static final int CTX = 32;
+
+    @TempDir
+    Path dir;
+
+    static LoadOptions options(long budget) {
+        BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(0).withMemoryBudget(budget, 0);
+        return LoadOptions.defaults().withThreads(2).withKvCacheType(KvCacheType.F32).withMaxContext(CTX).withBundle(b);
+    }
+
+    @Test
+    void theExpertsKeepToWhatIsLeftAndTheLogitsStayTheSame() throws Exception {
+        TinySpec spec = TinySpec.qwen3moe(GgmlType.F32);
+        Path file = new TinyModels(spec).writeGguf(dir.resolve("q.gguf"), Map.of());
+        float[][] plain = new float[TOKENS.length][];
+        long resident;
+        long expertBytes;
+        try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0));
+             Transformer t = m.newTransformer(CTX)) {
+            assertNull(((MoeFeedForward) m.ffn()).residency(), "no budget, no paging out");
+            for (int p = 0; p < TOKENS.length; p++) plain[p] = t.forward(TOKENS[p], p).clone();
+            resident = ExpertBudget.residentBytes(m.weights());
+            DenseFfnLayer one = m.weights().ffn().get(0);
+            expertBytes = MoeFeedForward.bytes(one);
+            assertEquals(3L * spec.ffnDim() * spec.dim() * 4, expertBytes);
+        }
+        long kv = MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+        long oneToken = expertBytes * spec.expertsUsed() * spec.layers();
+        long budget = resident + kv + oneToken;
+        try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(budget));
+             Transformer t = m.newTransformer(CTX);
+             Transformer batched = m.newTransformer(CTX)) {
+            var residency = ((MoeFeedForward) m.ffn()).residency();
+            assertEquals(oneToken, residency.budget());
+            for (int p = 0; p < TOKENS.length; p++) {
+                // Paging changes where the weights are, not the arithmetic: the same floats.
+                assertArrayEquals(plain[p], t.forward(TOKENS[p], p), "p" + p);
+                assertTrue(residency.countedBytes() <= oneToken, "within the budget after each token");
+            }
+            assertTrue(residency.pagedOut() > 0, "six experts a layer, three fit: some were paged out");
+            float[] whole = batched.forward(TOKENS, 0, TOKENS.length, 0);
+            try (LanguageModel unbudgeted = ModelLoader.loadLanguageModel(file, options(0));
+                 Transformer again = unbudgeted.newTransformer(CTX)) {
+                assertArrayEquals(again.forward(TOKENS, 0, TOKENS.length, 0), whole, "batched");
+            }
+        }
+        ModelFileException e = assertThrows(ModelFileException.class,
+                () -> ModelLoader.loadLanguageModel(file, options(budget - 1)).close());
+        assertTrue(e.getMessage().contains("too small for one token's experts"), e.getMessage());
+        assertTrue(e.getMessage().contains("resident tensors") && e.getMessage().contains("KV cache"), e.getMessage());
+    }
+
+    @Test
+    void aDenseModelFileIgnoresTheBudget() throws Exception {
+        Path file = new TinyModels(TinySpec.llama(GgmlType.F32)).writeGguf(dir.resolve("l.gguf"), Map.of());
+        try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(1 << 20))) {
+            assertInstanceOf(DenseFeedForward.class, m.ffn());
+        }
+    }
+}
