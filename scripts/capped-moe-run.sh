@@ -7,6 +7,7 @@
 #   sudo scripts/capped-moe-run.sh                     # 3G cap, 12 layers (7.5 GiB file)
 #   CAP=2G sudo scripts/capped-moe-run.sh
 #   LLAMA_BENCH=/path/to/llama.cpp/build/bin/llama-bench sudo scripts/capped-moe-run.sh
+#   BUDGET=3G sudo scripts/capped-moe-run.sh           # flashllm with --memory-budget 3G, the cgroup only measuring
 #
 # Needs root (cgroup, drop_caches). The model goes to $WORK (default /var/tmp/flashllm-capped-moe).
 set -euo pipefail
@@ -18,6 +19,7 @@ THREADS="${THREADS:-2}"
 PROMPT_TOKENS="${PROMPT_TOKENS:-16}"
 GEN_TOKENS="${GEN_TOKENS:-32}"
 HEAP="${HEAP:-512m}"
+BUDGET="${BUDGET:-}"   # set: flashllm keeps to --memory-budget $BUDGET, the cgroup's limit lifted to 1 TiB
 
 [ "$(id -u)" -eq 0 ] || { echo "capped-moe-run: run as root (cgroup and drop_caches need it)" >&2; exit 1; }
 CG_ROOT=/sys/fs/cgroup/memory
@@ -35,10 +37,11 @@ fi
 SIZE=$(stat -c %s "$MODEL")
 [ "$SIZE" -gt "$CAP_BYTES" ] || echo "capped-moe-run: the model ($((SIZE >> 20)) MiB) fits in the cap; nothing pages" >&2
 
-run_capped() { # command...: runs inside a fresh cgroup after dropping the page cache; prints the peak on stderr
+run_capped() { # limit, command...: runs inside a fresh cgroup after dropping the page cache; prints the peak on stderr
+  local limit="$1"; shift
   local cg="$CG_ROOT/flashllm-capped-moe-$$"
   mkdir -p "$cg"
-  echo "$CAP_BYTES" > "$cg/memory.limit_in_bytes"
+  echo "$limit" > "$cg/memory.limit_in_bytes"
   sync; echo 3 > /proc/sys/vm/drop_caches
   bash -c "echo \$\$ > '$cg/cgroup.procs'; exec \"\$@\"" _ "$@" || { rmdir "$cg" 2>/dev/null; return 1; }
   echo "peak_cgroup_mib=$(( $(cat "$cg/memory.max_usage_in_bytes") >> 20 ))" >&2
@@ -46,18 +49,22 @@ run_capped() { # command...: runs inside a fresh cgroup after dropping the page 
   rmdir "$cg" 2>/dev/null || true
 }
 
-echo "== cap $CAP, $((SIZE >> 20)) MiB model, threads $THREADS" >&2
-OURS=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP" run_capped "$FL" bench --model "$MODEL" --threads "$THREADS" \
-    --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" -r 1 --no-warmup --json)
+echo "== cap $CAP, $((SIZE >> 20)) MiB model, threads $THREADS${BUDGET:+, flashllm --memory-budget $BUDGET}" >&2
+OURS_LIMIT=$CAP_BYTES
+OURS_EXTRA=()
+if [ -n "$BUDGET" ]; then OURS_LIMIT=$((1 << 40)); OURS_EXTRA=(--memory-budget "$BUDGET"); fi
+OURS=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP" run_capped "$OURS_LIMIT" "$FL" bench --model "$MODEL" --threads "$THREADS" \
+    --prompt-tokens "$PROMPT_TOKENS" --gen-tokens "$GEN_TOKENS" -r 1 --no-warmup --json "${OURS_EXTRA[@]}")
 THEIRS=""
 if [ -n "${LLAMA_BENCH:-}" ]; then
-  THEIRS=$(run_capped "$LLAMA_BENCH" -m "$MODEL" -t "$THREADS" -p "$PROMPT_TOKENS" -n "$GEN_TOKENS" -r 1 -o json) || true
+  THEIRS=$(run_capped "$CAP_BYTES" "$LLAMA_BENCH" -m "$MODEL" -t "$THREADS" -p "$PROMPT_TOKENS" -n "$GEN_TOKENS" -r 1 -o json) || true
 fi
 
-python3 - "$CAP" "$OURS" "$THEIRS" <<'PY'
+python3 - "$CAP" "$OURS" "$THEIRS" "$BUDGET" <<'PY'
 import json, sys
-cap, ours, theirs = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
-print(f"capped mixture-of-experts run, cgroup memory limit {cap}")
+cap, ours, theirs, budget = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4]
+print(f"capped mixture-of-experts run, cgroup memory limit {cap}"
+      + (f" (flashllm: no limit, --memory-budget {budget})" if budget else ""))
 print(f"{'program':<12}{'decode tok/s':>14}{'prompt tok/s':>14}")
 print(f"{'flashllm':<12}{ours['decode_tok_s']:>14.2f}{ours['prompt_tok_s']:>14.2f}")
 if theirs.strip():
