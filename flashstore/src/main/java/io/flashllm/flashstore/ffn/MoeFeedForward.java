@@ -19,7 +19,9 @@ import java.util.List;
  * <p>A model larger than DRAM pages its experts in as the router picks them; the experts a token (or a batch)
  * chose that are not in memory are requested from the file all at once ({@code MADV_WILLNEED}) before the
  * first of them runs, so they are read with many reads in flight instead of one page fault after another
- * (under a 3 GiB cap, a 7.5 GiB model decoded 3.6x faster: docs/benchmarks.md §10).
+ * (under a 3 GiB cap, a 7.5 GiB model decoded 3.6x faster: docs/benchmarks.md §10). Under a memory budget
+ * the experts keep to their share of it without a cgroup: the least recently used are paged out
+ * ({@link ExpertResidency}).
  *
  * <p>Not thread-safe: one scratch space for all layers; the model runs one pass at a time.
  */
@@ -35,7 +37,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private final PageAdvice.Probe probe = new PageAdvice.Probe();
     /** The experts kept in DRAM under a budget; null without one. */
     private final ExpertResidency residency;
-    /** Which experts a batch has requested already. */
+    /** Which experts a batch uses. */
     private final boolean[] asked;
     /** Experts still to be requested without probing, after a probe found one out of memory. */
     private int requestUnprobed;
