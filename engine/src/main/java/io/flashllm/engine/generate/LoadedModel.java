@@ -2,6 +2,9 @@ package io.flashllm.engine.generate;
 
 import io.flashllm.engine.api.ChatMessage;
 import io.flashllm.engine.api.DecodeStats;
+import io.flashllm.engine.api.ExpertStats;
+import io.flashllm.engine.api.ExpertStatsSource;
+import io.flashllm.flashstore.ffn.MoeFeedForward;
 import io.flashllm.engine.api.FlashStats;
 import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
@@ -21,7 +24,7 @@ import java.util.Optional;
  * A model ready to serve: transformer weights, tokenizer and chat format. Thread-safe; every
  * session has its own KV cache, and forward passes of concurrent sessions take turns.
  */
-public final class LoadedModel implements InferenceModel, FlashStatsSource, DecodeStats {
+public final class LoadedModel implements InferenceModel, FlashStatsSource, ExpertStatsSource, DecodeStats {
     private final String id;
     private final LanguageModel model;
     private final Tokenizer tokenizer;
@@ -67,6 +70,42 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Deco
     @Override
     public Optional<FlashStats> flashStats() {
         return Optional.ofNullable(flashStats);
+    }
+
+    @Override
+    public Optional<ExpertStats> expertStats() {
+        if (!(model.ffn() instanceof MoeFeedForward moe)) return Optional.empty();
+        return Optional.of(new ExpertStats() {
+            @Override
+            public int layers() {
+                return moe.layers();
+            }
+
+            @Override
+            public long lookups(int layer) {
+                return moe.lookups(layer);
+            }
+
+            @Override
+            public long requests(int layer) {
+                return moe.requests(layer);
+            }
+
+            @Override
+            public long pageOuts(int layer) {
+                return moe.pageOuts(layer);
+            }
+
+            @Override
+            public long budgetBytes() {
+                return moe.residency() == null ? 0 : moe.residency().budget();
+            }
+
+            @Override
+            public long usedBytes() {
+                return moe.residency() == null ? 0 : moe.residency().countedBytes();
+            }
+        });
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
 
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A mixture-of-experts FFN (Mixtral, Qwen3-MoE): per layer a router matrix and {@code experts} gated
@@ -41,6 +42,11 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private final boolean[] asked;
     /** Experts still to be requested without probing, after a probe found one out of memory. */
     private int requestUnprobed;
+    // Per layer, for metrics (read from other threads at scrape time): experts a pass used, experts
+    // requested from the file, experts paged out under the budget.
+    private final LongAdder[] lookups;
+    private final LongAdder[] requests;
+    private final LongAdder[] pageOuts;
     private final Parallel parallel;
     private final int dim;
     private final float[] scores;
@@ -85,6 +91,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
         }
         this.scores = new float[routing.experts()];
         this.asked = new boolean[routing.experts()];
+        this.lookups = adders(this.routers.size());
+        this.requests = adders(this.routers.size());
+        this.pageOuts = adders(this.routers.size());
         if (expertBudget > 0) {
             long[] bytes = new long[this.routers.size() * routing.experts()];
             for (int g = 0; g < bytes.length; g++) bytes[g] = bytes(experts.layer(g));
@@ -105,6 +114,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
     public void forward(int layer, float[] x, float[] out) {
         MatVec.matvec(parallel, routers.get(layer), x, scores);
         route(scores, 0, chosen, weights, 0);
+        lookups[layer].add(routing.used());
         if (residency != null) {
             residency.startPass();
             for (int k = 0; k < routing.used(); k++) residency.use(layer * routing.experts() + chosen[k]);
@@ -133,6 +143,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
         // counted in as it runs (those that ran before it may be paged out) and requested a few ahead.
         java.util.Arrays.fill(asked, false);
         for (int i = 0; i < batch * k; i++) asked[batchChosen[i]] = true;
+        for (int expert = 0; expert < e; expert++) {
+            if (asked[expert]) lookups[layer].increment();
+        }
         int requested = residency == null ? e : 0;
         if (residency == null) {
             for (int expert = 0; expert < e; expert++) {
@@ -184,6 +197,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
         } else {
             requestUnprobed = routing.used() * routers.size() * UNPROBED_TOKENS;
         }
+        requests[layer].increment();
         if (l.gate() != null) PageAdvice.willNeed(l.gate().data());
         PageAdvice.willNeed(l.up().data());
         PageAdvice.willNeed(l.down().data());
@@ -192,6 +206,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
     /** Pages out the least recently used experts until the budget holds (or only this pass's are left). */
     private void pageOutOverBudget() {
         for (int g = residency.nextToPageOut(); g >= 0; g = residency.nextToPageOut()) {
+            pageOuts[g / routing.experts()].increment();
             DenseFfnLayer l = experts.layer(g);
             if (l.gate() != null) PageAdvice.pageOut(l.gate().data());
             PageAdvice.pageOut(l.up().data());
@@ -207,6 +222,31 @@ public final class MoeFeedForward implements BatchedFeedForward {
     /** The experts kept in DRAM under a budget, or null without one. */
     public ExpertResidency residency() {
         return residency;
+    }
+
+    public int layers() {
+        return routers.size();
+    }
+
+    /** Experts the passes of {@code layer} used (a batch counts each of its experts once), since load. */
+    public long lookups(int layer) {
+        return lookups[layer].sum();
+    }
+
+    /** Experts of {@code layer} requested from the file, not (all) in memory when needed. */
+    public long requests(int layer) {
+        return requests[layer].sum();
+    }
+
+    /** Experts of {@code layer} paged out to keep to the budget. */
+    public long pageOuts(int layer) {
+        return pageOuts[layer].sum();
+    }
+
+    private static LongAdder[] adders(int n) {
+        LongAdder[] a = new LongAdder[n];
+        for (int i = 0; i < n; i++) a[i] = new LongAdder();
+        return a;
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.api.DecodeStats;
+import io.flashllm.engine.api.ExpertStatsSource;
 import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.flashstore.ModelFileException;
@@ -10,6 +11,7 @@ import io.flashllm.server.config.ServerConfig;
 import io.flashllm.server.config.Setting;
 import io.flashllm.server.metrics.FlashMetricsBinder;
 import io.flashllm.server.metrics.DecodeMetrics;
+import io.flashllm.server.metrics.ExpertMetrics;
 import io.flashllm.server.metrics.FlashStoreMetrics;
 import io.flashllm.server.metrics.ServerMetrics;
 import java.io.IOException;
@@ -228,6 +230,7 @@ public final class ServeCommand implements Callable<Integer> {
             for (FlashMetricsBinder b : binders) metrics.bind(b);
             if (m instanceof FlashMetricsBinder b) metrics.bind(b);
             if (m instanceof FlashStatsSource s) s.flashStats().ifPresent(st -> metrics.bind(new FlashStoreMetrics(st)));
+            if (m instanceof ExpertStatsSource s) s.expertStats().ifPresent(st -> metrics.bind(new ExpertMetrics(st)));
             if (m instanceof DecodeStats d) metrics.bind(new DecodeMetrics(d));
             server.serve(m);
             System.err.println("flashllm: ready, model " + m.info().id() + " on http://" + config.host() + ":" + boundPort);

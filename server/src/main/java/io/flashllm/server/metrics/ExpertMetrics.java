@@ -1,0 +1,32 @@
+package io.flashllm.server.metrics;
+
+import io.flashllm.engine.api.ExpertStats;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/**
+ * Publishes a mixture of experts' {@link ExpertStats}: per layer, the experts tokens used, those requested
+ * from the model file and those paged out under the budget; and, under a budget, the experts' DRAM share and
+ * use as the {@code experts} region of the memory gauges. Read at scrape time only. Names and meanings are
+ * listed in server/METRICS.md.
+ */
+public record ExpertMetrics(ExpertStats stats) implements FlashMetricsBinder {
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        int layers = stats.layers();
+        new LayerCounters("flashllm.expert.lookups", "experts tokens used, per layer (a prompt batch counts each once)",
+                layers, stats::lookups).bindTo(registry);
+        new LayerCounters("flashllm.expert.requests", "experts requested from the model file (not in DRAM when"
+                + " needed), per layer", layers, stats::requests).bindTo(registry);
+        new LayerCounters("flashllm.expert.pageouts", "experts paged out to keep to the memory budget, per layer",
+                layers, stats::pageOuts).bindTo(registry);
+        if (stats.budgetBytes() > 0) {
+            // Strong references: Micrometer holds gauge targets weakly, and stats has no other owner here.
+            Gauge.builder("flashllm.memory.budget", stats, s -> s.budgetBytes()).strongReference(true)
+                    .baseUnit("bytes").description("DRAM set aside per region").tag("region", "experts").register(registry);
+            Gauge.builder("flashllm.memory.used", stats, s -> s.usedBytes()).strongReference(true)
+                    .baseUnit("bytes").description("DRAM in use per region").tag("region", "experts").register(registry);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package io.flashllm.server.http;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.flashllm.engine.LoadOptions;
+import io.flashllm.engine.ModelLoader;
+import io.flashllm.engine.model.KvCacheType;
+import io.flashllm.engine.synth.Synth;
+import io.flashllm.engine.synth.SynthArch;
+import io.flashllm.engine.synth.SynthFormat;
+import io.flashllm.engine.synth.SynthSpec;
+import io.flashllm.engine.synth.SynthType;
+import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * A tiny Qwen3-MoE served from its GGUF file by {@code flashllm serve}'s command under a memory budget that
+ * holds six of its sixteen experts: after a few completions /metrics shows experts used, paged out, and the
+ * experts' share of the budget; a dense model has none of these meters.
+ */
+class ExpertMetricsTest {
+    private static final int LAYERS = 2;
+    private static final int EXPERTS = 8;
+    private static final int DIM = 64;
+    private static final int FFN = 128;
+    private static final int CTX = 128;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void servedMixtureOfExpertsExportsItsPaging() throws Exception {
+        Path gguf = dir.resolve("tiny-moe.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.QWEN3, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
+                5L, null, CTX, "tiny moe", 16, EXPERTS, 2), gguf);
+        long expert = 3L * DIM * FFN * Float.BYTES;
+        long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, KvCacheType.F16.rowBytes(2 * 16));
+        long overhead = 1 << 20;
+        // What is not an expert is at most the rest of the file (its metadata too), so six experts' room is the least left.
+        long rest = Files.size(gguf) - LAYERS * EXPERTS * expert;
+        long budget = overhead + kv + rest + 6 * expert;
+        BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(overhead).withMemoryBudget(budget, 0);
+        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(b);
+        ServeCommand cmd = new ServeCommand(cfg -> ModelLoader.load(gguf, opts), List.of());
+        new CommandLine(cmd).parseArgs("--port", "0", "--ctx", Integer.toString(CTX));
+        ServeCommand.Running r = cmd.start(Map.of());
+        try {
+            HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            String base = "http://127.0.0.1:" + r.port;
+            for (String prompt : new String[] {"the cat sat on the mat", "once upon a time", "experts on flash"}) {
+                HttpResponse<String> resp = c.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
+                        .header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"" + prompt
+                                + "\",\"max_tokens\":12,\"temperature\":0,\"ignore_eos\":true}")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, resp.statusCode(), resp.body());
+            }
+            HttpResponse<String> scrape = c.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            Map<String, Double> m = PrometheusText.parse(scrape.body());
+            double pagedOut = 0;
+            for (int l = 0; l < LAYERS; l++) {
+                String layer = "{layer=\"" + l + "\"}";
+                double lookups = value(m, "flashllm_expert_lookups_total" + layer);
+                double requests = value(m, "flashllm_expert_requests_total" + layer);
+                // Each decode step of 36 uses two experts a layer; the prompts' batches count theirs once each.
+                assertTrue(lookups >= 3 * 11 * 2, "layer " + l + ": lookups " + lookups);
+                assertTrue(requests >= 0 && requests <= lookups, "layer " + l + ": requests " + requests);
+                pagedOut += value(m, "flashllm_expert_pageouts_total" + layer);
+            }
+            assertTrue(pagedOut > 0, "six of sixteen experts fit: some were paged out");
+            double share = value(m, "flashllm_memory_budget_bytes{region=\"experts\"}");
+            assertTrue(share >= 6 * expert, "the experts' share: " + share);
+            assertTrue(value(m, "flashllm_memory_used_bytes{region=\"experts\"}") <= share);
+        } finally {
+            r.stop();
+        }
+    }
+
+    @Test
+    void aDenseModelHasNoExpertMeters() throws Exception {
+        Path gguf = dir.resolve("tiny.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
+                5L, null, CTX, "tiny"), gguf);
+        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX);
+        ServeCommand cmd = new ServeCommand(cfg -> ModelLoader.load(gguf, opts), List.of());
+        new CommandLine(cmd).parseArgs("--port", "0", "--ctx", Integer.toString(CTX));
+        ServeCommand.Running r = cmd.start(Map.of());
+        try {
+            HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            String body = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertFalse(body.contains("flashllm_expert_"), "no experts, no expert meters");
+        } finally {
+            r.stop();
+        }
+    }
+
+    private static double value(Map<String, Double> m, String key) {
+        Double v = m.get(key);
+        if (v == null) throw new AssertionError("no sample " + key);
+        return v;
+    }
+}
