@@ -18,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -66,21 +65,29 @@ class ExpertBudgetTest {
             var residency = ((MoeFeedForward) m.ffn()).residency();
             assertEquals(oneToken, residency.budget());
             for (int p = 0; p < TOKENS.length; p++) {
-                // Paging changes where the weights are, not the arithmetic: the same floats.
-                assertArrayEquals(plain[p], t.forward(TOKENS[p], p), "p" + p);
+                // Paging changes where the weights are, not the arithmetic (only the threads' row split, which
+                // can move the last bit of a sum).
+                assertNear(plain[p], t.forward(TOKENS[p], p), "p" + p);
                 assertTrue(residency.countedBytes() <= oneToken, "within the budget after each token");
             }
             assertTrue(residency.pagedOut() > 0, "six experts a layer, three fit: some were paged out");
             float[] whole = batched.forward(TOKENS, 0, TOKENS.length, 0);
             try (LanguageModel unbudgeted = ModelLoader.loadLanguageModel(file, options(0));
                  Transformer again = unbudgeted.newTransformer(CTX)) {
-                assertArrayEquals(again.forward(TOKENS, 0, TOKENS.length, 0), whole, "batched");
+                assertNear(again.forward(TOKENS, 0, TOKENS.length, 0), whole, "batched");
             }
         }
         ModelFileException e = assertThrows(ModelFileException.class,
                 () -> ModelLoader.loadLanguageModel(file, options(budget - 1)).close());
         assertTrue(e.getMessage().contains("too small for one token's experts"), e.getMessage());
         assertTrue(e.getMessage().contains("resident tensors") && e.getMessage().contains("KV cache"), e.getMessage());
+    }
+
+    static void assertNear(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-5f * Math.max(1f, Math.abs(expected[i])), what + " logit " + i);
+        }
     }
 
     @Test

@@ -12,8 +12,11 @@ public interface ExpertStats {
     /** Experts the passes of {@code layer} used (a prompt batch counts each of its experts once). */
     long lookups(int layer);
 
-    /** Of {@link #lookups}, experts that were not (all) in memory and were requested from the model file. */
-    long requests(int layer);
+    /**
+     * Of {@link #lookups}, experts whose first page was out of DRAM when needed, so read from the model file
+     * (an expert that kept its first page and lost the rest counts as in DRAM).
+     */
+    long misses(int layer);
 
     /** Experts of {@code layer} paged out to keep to the memory budget. */
     long pageOuts(int layer);

@@ -87,8 +87,8 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
             }
 
             @Override
-            public long requests(int layer) {
-                return moe.requests(layer);
+            public long misses(int layer) {
+                return moe.misses(layer);
             }
 
             @Override

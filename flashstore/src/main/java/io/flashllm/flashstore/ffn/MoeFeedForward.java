@@ -40,12 +40,12 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private final ExpertResidency residency;
     /** Which experts a batch uses. */
     private final boolean[] asked;
-    /** Experts still to be requested without probing, after a probe found one out of memory. */
+    /** Experts still to be requested whatever the probe says, after a probe found one out of memory. */
     private int requestUnprobed;
-    // Per layer, for metrics (read from other threads at scrape time): experts a pass used, experts
-    // requested from the file, experts paged out under the budget.
+    // Per layer, for metrics (read from other threads at scrape time): experts a pass used, experts whose
+    // first page was out of memory when needed, experts paged out under the budget.
     private final LongAdder[] lookups;
-    private final LongAdder[] requests;
+    private final LongAdder[] misses;
     private final LongAdder[] pageOuts;
     private final Parallel parallel;
     private final int dim;
@@ -92,7 +92,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
         this.scores = new float[routing.experts()];
         this.asked = new boolean[routing.experts()];
         this.lookups = adders(this.routers.size());
-        this.requests = adders(this.routers.size());
+        this.misses = adders(this.routers.size());
         this.pageOuts = adders(this.routers.size());
         if (expertBudget > 0) {
             long[] bytes = new long[this.routers.size() * routing.experts()];
@@ -182,22 +182,22 @@ public final class MoeFeedForward implements BatchedFeedForward {
 
     /**
      * Asks the kernel to read expert {@code e} of {@code layer} in if it seems not in memory; returns at once.
-     * While the experts fit in memory a request costs one {@code mincore} of the gate's first page (an expert's
+     * A request costs one {@code mincore} of the gate's first page while the experts fit in memory (an expert's
      * three matrices are read together, so they leave memory together). Once a probe misses, the model is
      * evidently paging and an expert that kept its first page may have lost the rest: for the next few tokens'
-     * experts every matrix is requested, whole, without probing.
+     * experts every matrix is requested, whole, whatever the probe says.
      */
     private void willNeed(int layer, int e) {
         DenseFfnLayer l = experts.layer(layer * routing.experts() + e);
         WeightTensor first = l.gate() != null ? l.gate() : l.up();
-        if (requestUnprobed > 0) {
-            requestUnprobed--;
-        } else if (probe.firstPageResident(first.data())) {
-            return;
-        } else {
+        if (!probe.firstPageResident(first.data())) {
+            misses[layer].increment();
             requestUnprobed = routing.used() * routers.size() * UNPROBED_TOKENS;
+        } else if (requestUnprobed > 0) {
+            requestUnprobed--;
+        } else {
+            return;
         }
-        requests[layer].increment();
         if (l.gate() != null) PageAdvice.willNeed(l.gate().data());
         PageAdvice.willNeed(l.up().data());
         PageAdvice.willNeed(l.down().data());
@@ -233,9 +233,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
         return lookups[layer].sum();
     }
 
-    /** Experts of {@code layer} requested from the file, not (all) in memory when needed. */
-    public long requests(int layer) {
-        return requests[layer].sum();
+    /** Experts of {@code layer} whose first page was out of memory when needed (read from the file then). */
+    public long misses(int layer) {
+        return misses[layer].sum();
     }
 
     /** Experts of {@code layer} paged out to keep to the budget. */

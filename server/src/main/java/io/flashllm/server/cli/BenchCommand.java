@@ -2,6 +2,8 @@ package io.flashllm.server.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.flashllm.engine.api.ExpertStats;
+import io.flashllm.engine.api.ExpertStatsSource;
 import io.flashllm.engine.api.FlashStats;
 import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.GenerationResult;
@@ -100,6 +102,8 @@ public final class BenchCommand implements Callable<Integer> {
             int decoded = 0, runs = 0;
             FlashStats flashStats = m instanceof FlashStatsSource src ? src.flashStats().orElse(null) : null;
             FlashFigures flash = FlashFigures.NONE;
+            ExpertStats expertStats = m instanceof ExpertStatsSource src ? src.expertStats().orElse(null) : null;
+            long[] expertsBefore = expertTotals(expertStats);
             for (int rep = 0; rep < repetitions; rep++) {
                 Measured r = parallel == 1 ? measure(m, prompt, context, flashStats)
                         : measureParallel(m, prompt, context, flashStats);
@@ -110,6 +114,8 @@ public final class BenchCommand implements Callable<Integer> {
                 flash = flash.plus(r.flash());
             }
             double pp = mean(pps), tg = mean(tgs);
+            long[] experts = expertTotals(expertStats);
+            for (int i = 0; i < experts.length; i++) experts[i] -= expertsBefore[i];
             String kvType = model.loadOptions().kvCacheType().name().toLowerCase(Locale.ROOT);
             long heap = PeakMemory.peakHeapBytes();
             long rss = PeakMemory.peakRssBytes();
@@ -146,6 +152,11 @@ public final class BenchCommand implements Callable<Integer> {
                     o.put("ffn_wait_ms_per_token", flash.millisPerToken(flash.waitNanos()));
                     o.put("ffn_compute_ms_per_token", flash.millisPerToken(flash.computeNanos()));
                 }
+                if (expertStats != null) {
+                    o.put("expert_lookups", experts[0]);
+                    o.put("expert_misses", experts[1]);
+                    o.put("expert_pageouts", experts[2]);
+                }
                 out.println(o);
             } else {
                 out.printf(Locale.ROOT, "model        %s (%s, %,d parameters)%n", path, m.info().architecture(),
@@ -174,10 +185,27 @@ public final class BenchCommand implements Callable<Integer> {
                                     + "%.1f ms computing%n", flash.millisPerToken(flash.selectNanos()),
                             flash.millisPerToken(flash.waitNanos()), flash.millisPerToken(flash.computeNanos()));
                 }
+                if (expertStats != null) {
+                    out.printf(Locale.ROOT, "experts      %,d used (prompts and decode, all layers), %.1f%% in DRAM, %,d read"
+                                    + " from the file, %,d paged out%n", experts[0],
+                            experts[0] == 0 ? 0.0 : 100.0 * (experts[0] - experts[1]) / experts[0], experts[1], experts[2]);
+                }
             }
             out.flush();
         }
         return 0;
+    }
+
+    /** Experts used, missed and paged out so far, all layers; zeros without experts. */
+    private static long[] expertTotals(ExpertStats stats) {
+        long[] t = new long[3];
+        if (stats == null) return t;
+        for (int l = 0; l < stats.layers(); l++) {
+            t[0] += stats.lookups(l);
+            t[1] += stats.misses(l);
+            t[2] += stats.pageOuts(l);
+        }
+        return t;
     }
 
     private record Measured(double promptTokS, double decodeTokS, int decoded, int runs, FlashFigures flash) {}

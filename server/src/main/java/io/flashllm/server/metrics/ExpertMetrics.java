@@ -5,8 +5,8 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Publishes a mixture of experts' {@link ExpertStats}: per layer, the experts tokens used, those requested
- * from the model file and those paged out under the budget; and, under a budget, the experts' DRAM share and
+ * Publishes a mixture of experts' {@link ExpertStats}: per layer, the experts tokens used, those not in DRAM
+ * when needed and those paged out under the budget; and, under a budget, the experts' DRAM share and
  * use as the {@code experts} region of the memory gauges. Read at scrape time only. Names and meanings are
  * listed in server/METRICS.md.
  */
@@ -17,8 +17,8 @@ public record ExpertMetrics(ExpertStats stats) implements FlashMetricsBinder {
         int layers = stats.layers();
         new LayerCounters("flashllm.expert.lookups", "experts tokens used, per layer (a prompt batch counts each once)",
                 layers, stats::lookups).bindTo(registry);
-        new LayerCounters("flashllm.expert.requests", "experts requested from the model file (not in DRAM when"
-                + " needed), per layer", layers, stats::requests).bindTo(registry);
+        new LayerCounters("flashllm.expert.misses", "experts not in DRAM when needed (read from the model file),"
+                + " per layer", layers, stats::misses).bindTo(registry);
         new LayerCounters("flashllm.expert.pageouts", "experts paged out to keep to the memory budget, per layer",
                 layers, stats::pageOuts).bindTo(registry);
         if (stats.budgetBytes() > 0) {

@@ -75,10 +75,11 @@ class ExpertMetricsTest {
             for (int l = 0; l < LAYERS; l++) {
                 String layer = "{layer=\"" + l + "\"}";
                 double lookups = value(m, "flashllm_expert_lookups_total" + layer);
-                double requests = value(m, "flashllm_expert_requests_total" + layer);
+                double misses = value(m, "flashllm_expert_misses_total" + layer);
                 // Each decode step of 36 uses two experts a layer; the prompts' batches count theirs once each.
                 assertTrue(lookups >= 3 * 11 * 2, "layer " + l + ": lookups " + lookups);
-                assertTrue(requests >= 0 && requests <= lookups, "layer " + l + ": requests " + requests);
+                // Whether a paged-out expert's pages have left memory by its next use is the kernel's to say.
+                assertTrue(misses >= 0 && misses <= lookups, "layer " + l + ": misses " + misses + " of " + lookups);
                 pagedOut += value(m, "flashllm_expert_pageouts_total" + layer);
             }
             assertTrue(pagedOut > 0, "six of sixteen experts fit: some were paged out");
