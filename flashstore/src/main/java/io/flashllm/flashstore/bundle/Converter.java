@@ -55,7 +55,8 @@ public final class Converter {
             if (name.contains("ffn_gate_inp") || name.contains("block_sparse_moe.") || name.contains(".mlp.experts.")) {
                 throw new BundleException(target, "mixture-of-experts models (" + src.architecture() + ", tensor " + name
                         + ") are not converted to flash bundles; serve the model file itself: its experts stay"
-                        + " memory-mapped and only the ones the router picks are read");
+                        + " memory-mapped, only the ones the router picks are read, and --memory-budget keeps them to"
+                        + " a share of DRAM");
             }
         }
     }
