@@ -3,6 +3,11 @@ package io.flashllm.deploy;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.flashllm.engine.synth.Synth;
+import io.flashllm.engine.synth.SynthArch;
+import io.flashllm.engine.synth.SynthFormat;
+import io.flashllm.engine.synth.SynthSpec;
+import io.flashllm.engine.synth.SynthType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,8 +29,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Debian's Prometheus (a real process on loopback) scrapes a real flashllm serving the demo model as
- * a flash bundle while requests run; then every PromQL expression of the dashboard, and every
- * variable query, is evaluated against it. Each must be valid and return at least one finite value.
+ * a flash bundle, and a second one serving a small mixture of experts from its GGUF file, while requests
+ * run; then every PromQL expression of the dashboard, and every variable query, is evaluated against it.
+ * Each must be valid and return at least one finite value.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class DashboardQueriesIT {
@@ -36,10 +42,15 @@ class DashboardQueriesIT {
     private static final List<String> FLASH_STORE = List.of("flashllm_neuron_cache_", "flashllm_flash_",
             "flashllm_predictor_", "flashllm_memory_");
 
+    /** Meters of a mixture of experts (server/METRICS.md, "Mixtures of experts"). */
+    private static final List<String> EXPERTS = List.of("flashllm_expert_");
+
     private ServerProcess server;
+    private ServerProcess moeServer;
     private PrometheusProcess prom;
     private Dashboard dash;
     private String scrape;
+    private String moeScrape;
 
     @BeforeAll
     void startServerAndPrometheusAndDriveTraffic(@TempDir Path tmp) throws Exception {
@@ -54,31 +65,46 @@ class DashboardQueriesIT {
         // A kv-spill-dir, so that its meters (the "Conversations on flash" panel) are exported.
         server = ServerProcess.start(work, bundle, Map.of("FLASHLLM_WARMUP", "false",
                 "FLASHLLM_KV_SPILL_DIR", Files.createDirectories(tmp.resolve("kv-spill")).toString()));
-        prom = PrometheusProcess.start(prometheus, Files.createDirectories(tmp.resolve("prom")), "127.0.0.1:" + server.port);
-        assertTrue(prom.awaitValue("count_over_time(up{job=\"flashllm\"}[1m])", 2, Duration.ofSeconds(30)),
-                "prometheus did not scrape flashllm twice; log:\n" + prom.logText());
+        Path moe = Files.createDirectories(tmp.resolve("moe")).resolve("moe.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.QWEN3, 256, 2, 4, 2, 128, 2000, SynthType.Q8_0, SynthFormat.GGUF, 7L,
+                null, 2048, "tiny qwen3 moe", 64, 8, 2), moe);
+        moeServer = ServerProcess.start(Files.createDirectories(tmp.resolve("moe-server")), moe,
+                Map.of("FLASHLLM_WARMUP", "false"));
+        prom = PrometheusProcess.start(prometheus, Files.createDirectories(tmp.resolve("prom")),
+                List.of("127.0.0.1:" + server.port, "127.0.0.1:" + moeServer.port));
+        assertTrue(prom.awaitValue("min(count_over_time(up{job=\"flashllm\"}[1m]))", 2, Duration.ofSeconds(30)),
+                "prometheus did not scrape both servers twice; log:\n" + prom.logText());
         String base = server.url("");
+        String moeBase = moeServer.url("");
         // Two bursts with scrapes between, so that every rate() sees counters move.
         Traffic.mixed(base, 3);
+        Traffic.mixed(moeBase, 1);
         Thread.sleep(2500);
         Traffic.mixed(base, 3);
+        Traffic.mixed(moeBase, 1);
         Thread.sleep(2500);
         scrape = Http.get(base + "/metrics").body();
+        moeScrape = Http.get(moeBase + "/metrics").body();
     }
 
     @AfterAll
     void stop() throws Exception {
         if (prom != null) prom.close();
         if (server != null) server.close();
+        if (moeServer != null) moeServer.close();
     }
 
     private static boolean flashStore(Dashboard.Query q) {
         return PromQl.metricNames(q.expr()).stream().anyMatch(n -> FLASH_STORE.stream().anyMatch(n::startsWith));
     }
 
+    private static boolean experts(Dashboard.Query q) {
+        return PromQl.metricNames(q.expr()).stream().anyMatch(n -> EXPERTS.stream().anyMatch(n::startsWith));
+    }
+
     @Test
     void requestTokenAndJvmPanelsReturnData() throws Exception {
-        checkQueries(q -> !flashStore(q));
+        checkQueries(q -> !flashStore(q) && !experts(q));
         List<String> failures = new ArrayList<>();
         for (JsonNode v : dash.variables()) {
             String query = Dashboard.variableQuery(v);
@@ -115,8 +141,17 @@ class DashboardQueriesIT {
         assertTrue(problem == null, "variable layer (" + expr + "): " + problem);
     }
 
+    /** The mixture-of-experts panels, from the second server's meters. */
+    @Test
+    void expertPanelsReturnData() throws Exception {
+        assertTrue(Pattern.compile("(?m)^flashllm_expert_lookups_total[ {]").matcher(moeScrape).find(),
+                "the mixture of experts exports no expert meters");
+        checkQueries(DashboardQueriesIT::experts);
+    }
+
     private boolean exported(String name) {
-        return Pattern.compile("(?m)^" + Pattern.quote(name) + "[ {]").matcher(scrape).find();
+        Pattern p = Pattern.compile("(?m)^" + Pattern.quote(name) + "[ {]");
+        return p.matcher(scrape).find() || p.matcher(moeScrape).find();
     }
 
     private void checkQueries(Predicate<Dashboard.Query> which) throws IOException, InterruptedException {

@@ -23,6 +23,11 @@ final class PrometheusProcess implements AutoCloseable {
     }
 
     static PrometheusProcess start(Path binary, Path workDir, String target) throws IOException, InterruptedException {
+        return start(binary, workDir, List.of(target));
+    }
+
+    /** Prometheus scraping every one of {@code targets} (host:port) once a second, as one job. */
+    static PrometheusProcess start(Path binary, Path workDir, List<String> targets) throws IOException, InterruptedException {
         int port = Http.freePort();
         Path config = workDir.resolve("prometheus.yml");
         Files.writeString(config, """
@@ -32,8 +37,8 @@ final class PrometheusProcess implements AutoCloseable {
                 scrape_configs:
                   - job_name: flashllm
                     static_configs:
-                      - targets: ["%s"]
-                """.formatted(target));
+                      - targets: [%s]
+                """.formatted(String.join(", ", targets.stream().map(t -> "\"" + t + "\"").toList())));
         Path log = workDir.resolve("prometheus.log");
         Process p = new ProcessBuilder(List.of(binary.toString(), "--config.file=" + config,
                 "--storage.tsdb.path=" + workDir.resolve("tsdb"), "--web.listen-address=127.0.0.1:" + port,
