@@ -11,13 +11,14 @@
 # llama.cpp is not part of flashllm: build it yourself and name its llama-cli. Prints SAME or DIFF per
 # model and prompt; exits 1 on any DIFF.
 #
-# mixtral needs mainline llama.cpp: ik_llama.cpp's llama graph (at least to late 2026) adds the FFN's
-# normalized input instead of the residual stream after a mixture of experts, so its Mixtral text differs
-# (flashllm with that change made by hand gave ik's text exactly; qwen3moe, whose graph adds the residual,
-# is SAME there).
+# mixtral and granite need mainline llama.cpp: ik_llama.cpp's llama graph (at least to late 2026) adds the
+# FFN's normalized input instead of the residual stream after a mixture of experts, and multiplies the whole
+# residual stream (not only the sub-block's output) by Granite's residual scale, so its Mixtral and Granite
+# texts differ (flashllm with either change made by hand gave ik's text exactly on all three prompts; qwen3moe,
+# whose graph adds the residual, is SAME there).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ARCHS="${ARCHS:-llama qwen3 gemma2 gemma3 phi3 mixtral qwen3moe}"
+ARCHS="${ARCHS:-llama qwen3 gemma2 gemma3 phi3 granite mixtral qwen3moe}"
 if [ -z "${LLAMA_CLI:-}" ] || [ ! -x "$LLAMA_CLI" ]; then
   echo "set LLAMA_CLI to llama.cpp's llama-cli binary (got '${LLAMA_CLI:-}')" >&2
   exit 2
@@ -39,6 +40,8 @@ shape() {
     qwen3|gemma3) echo "--arch $1 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512 --head-dim 128" ;;
     gemma2) echo "--arch gemma2 --dim 128 --layers 26 --heads 4 --kv-heads 2 --ffn 256 --head-dim 64" ;;
     phi3) echo "--arch phi3 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512 --name synthetic-p" ;;
+    granite) echo "--arch granite --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512" ;;
+    granitemoe) echo "--arch granite --experts 8 --experts-used 2 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 128" ;;
     mixtral) echo "--arch llama --experts 8 --experts-used 2 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 256" ;;
     qwen3moe) echo "--arch qwen3 --experts 8 --experts-used 3 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 128 --head-dim 128" ;;
     *) echo "unknown architecture $1" >&2; exit 2 ;;

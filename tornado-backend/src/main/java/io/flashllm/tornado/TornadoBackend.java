@@ -52,6 +52,9 @@ public final class TornadoBackend implements DeviceBackend {
         if (model.config().architecture() == Architecture.QWEN3 || model.config().architecture() == Architecture.GEMMA3) {
             return model.config().architecture() + "'s per-head q/k norms have no device kernel";
         }
+        if (model.config().multipliers().any()) {
+            return "Granite's embedding, residual and logit scalars have no device kernel";
+        }
         if (model.config().experts().moe()) {
             return "a mixture of experts (" + model.config().ggufArchitecture() + ") has no device path";
         }

@@ -31,7 +31,7 @@ public final class GgufConfigs {
         GgufMetadata md = new GgufMetadata(metadata, file);
         String archName = md.requireString("general.architecture");
         Architecture arch = switch (archName) {
-            case "llama", "mistral" -> Architecture.LLAMA;
+            case "llama", "mistral", "granite", "granitemoe" -> Architecture.LLAMA;
             case "qwen2" -> Architecture.QWEN2;
             case "qwen3", "qwen3moe" -> Architecture.QWEN3;
             case "gemma3" -> Architecture.GEMMA3;
@@ -39,7 +39,7 @@ public final class GgufConfigs {
             case "phi3" -> Architecture.PHI3;
             case "opt" -> Architecture.OPT;
             default -> throw new ModelFileException(file, "architecture '" + archName
-                    + "' is not supported (flashllm runs llama, mistral, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3 and opt)");
+                    + "' is not supported (flashllm runs llama, mistral, granite, granitemoe, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3 and opt)");
         };
         String p = archName + ".";
         String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
@@ -83,10 +83,11 @@ public final class GgufConfigs {
                         md.real(p + "rope.scaling.attn_factor", 1f),
                         md.integer(p + "rope.scaling.original_context_length", context));
             }
-            return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
+            ModelConfig c = new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
                     rope, activation, true, dim, 0,
                     md.integer(p + "attention.sliding_window", arch == Architecture.PHI3 ? phi3Window(layers, context) : 0))
                     .withExperts(experts);
+            return archName.startsWith("granite") ? granite(md, p, c) : c;
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(file, e.getMessage());
         }
@@ -103,9 +104,10 @@ public final class GgufConfigs {
             if (archName.equals("qwen3moe")) throw new ModelFileException(md.file(), p + "expert_count is missing");
             return ExpertRouting.NONE;
         }
-        if (!archName.equals("llama") && !archName.equals("mistral") && !archName.equals("qwen3moe")) {
+        if (!archName.equals("llama") && !archName.equals("mistral") && !archName.equals("qwen3moe")
+                && !archName.equals("granitemoe")) {
             throw new ModelFileException(md.file(), archName + " with experts is not supported (flashllm runs the"
-                    + " mixtures of experts of llama/mixtral and qwen3moe)");
+                    + " mixtures of experts of llama/mixtral, granitemoe and qwen3moe)");
         }
         int used = md.requireInt(p + "expert_used_count");
         try {
@@ -113,6 +115,17 @@ public final class GgufConfigs {
         } catch (IllegalArgumentException e) {
             throw new ModelFileException(md.file(), e.getMessage());
         }
+    }
+
+    /**
+     * Granite's scalars as llama.cpp reads them ({@code embedding_scale}, {@code residual_scale},
+     * {@code logit_scale}, and {@code attention.scale} for the query-key products); each 1 (the usual
+     * 1/sqrt(headDim) for the attention) when absent.
+     */
+    private static ModelConfig granite(GgufMetadata md, String p, ModelConfig c) {
+        Multipliers m = new Multipliers(md.real(p + "embedding_scale", 1f), md.real(p + "residual_scale", 1f),
+                md.real(p + "logit_scale", 1f));
+        return c.withMultipliers(m, md.real(p + "attention.scale", c.attentionScale()));
     }
 
     private static RopeConfig rope(GgufMetadata md, String p, Architecture arch, int headDim) {

@@ -21,7 +21,7 @@ public final class HfConfigs {
         String modelType = text(config, "model_type", "");
         String archClass = config.path("architectures").path(0).asText("");
         Architecture arch = switch (modelType) {
-            case "llama", "mistral", "mixtral" -> Architecture.LLAMA;
+            case "llama", "mistral", "mixtral", "granite" -> Architecture.LLAMA;
             case "qwen2" -> Architecture.QWEN2;
             case "qwen3", "qwen3_moe" -> Architecture.QWEN3;
             case "opt" -> Architecture.OPT;
@@ -29,12 +29,12 @@ public final class HfConfigs {
                     + " files only (llama.cpp's convert_hf_to_gguf.py writes one from this directory; Ollama's gemma blobs"
                     + " are GGUF)");
             default -> switch (archClass) {
-                case "LlamaForCausalLM", "MistralForCausalLM", "MixtralForCausalLM" -> Architecture.LLAMA;
+                case "LlamaForCausalLM", "MistralForCausalLM", "MixtralForCausalLM", "GraniteForCausalLM" -> Architecture.LLAMA;
                 case "Qwen2ForCausalLM" -> Architecture.QWEN2;
                 case "Qwen3ForCausalLM", "Qwen3MoeForCausalLM" -> Architecture.QWEN3;
                 case "OPTForCausalLM" -> Architecture.OPT;
                 default -> throw new ModelFileException(file, "model type '" + modelType + "' ("
-                        + archClass + ") is not supported (llama, mistral, mixtral, qwen2, qwen3, qwen3_moe and opt are)");
+                        + archClass + ") is not supported (llama, mistral, mixtral, granite, qwen2, qwen3, qwen3_moe and opt are)");
             };
         };
         String name = text(config, "_name_or_path", "");
@@ -76,8 +76,16 @@ public final class HfConfigs {
         boolean windowed = arch == Architecture.LLAMA || c.path("use_sliding_window").asBoolean(false);
         if (windowed && c.hasNonNull("sliding_window")) window = intOr(c, "sliding_window", 0, file);
         if (window >= context) window = 0;
-        return new ModelConfig(arch, name, dim, layers, ffn, heads, kvHeads, headDim, vocab, context, eps, rope,
+        ModelConfig config = new ModelConfig(arch, name, dim, layers, ffn, heads, kvHeads, headDim, vocab, context, eps, rope,
                 activation, true, dim, 0, window).withExperts(experts);
+        if (c.hasNonNull("embedding_multiplier") || c.hasNonNull("residual_multiplier") || c.hasNonNull("logits_scaling")
+                || c.hasNonNull("attention_multiplier")) {
+            // Granite: its scalars, the query-key scale among them.
+            Multipliers m = new Multipliers((float) doubleOr(c, "embedding_multiplier", 1, file),
+                    (float) doubleOr(c, "residual_multiplier", 1, file), (float) doubleOr(c, "logits_scaling", 1, file));
+            config = config.withMultipliers(m, (float) doubleOr(c, "attention_multiplier", config.attentionScale(), file));
+        }
+        return config;
     }
 
     /**

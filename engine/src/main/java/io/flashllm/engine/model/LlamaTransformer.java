@@ -20,8 +20,12 @@ final class LlamaTransformer extends Transformer {
     private final ModelWeights w;
     private final FeedForward ffn;
     private final float eps;
-    /** What token embeddings are multiplied by: sqrt(dim) for Gemma, else 1. */
+    /** What token embeddings are multiplied by: sqrt(dim) for Gemma, Granite's embedding scale, else 1. */
     private final float embedScale;
+    /** Granite: what each sub-block's output is multiplied by before it joins the residual stream; else 1. */
+    private final float residualScale;
+    /** Granite: what the logits are divided by; else 1. */
+    private final float logitDivisor;
 
     private final float[] x;      // residual stream
     private final float[] xb;     // normalized input of a sub-block, then its output
@@ -36,7 +40,9 @@ final class LlamaTransformer extends Transformer {
         this.ffn = model.ffn();
         this.eps = config.normEps();
         boolean gemma = config.architecture() == Architecture.GEMMA3 || config.architecture() == Architecture.GEMMA2;
-        this.embedScale = gemma ? (float) Math.sqrt(config.dim()) : 1f;
+        this.embedScale = gemma ? (float) Math.sqrt(config.dim()) : config.multipliers().embedding();
+        this.residualScale = config.multipliers().residual();
+        this.logitDivisor = config.multipliers().logitDivisor();
         int dim = config.dim();
         this.x = new float[dim];
         this.xb = new float[dim];
@@ -66,12 +72,14 @@ final class LlamaTransformer extends Transformer {
             attention(l, pos);
             linear(lw.wo(), lw.bo(), attOut, xb);
             normOutput(xb, 0, lw.postAttnNorm());
+            scaleResidual(xb, 0, dim);
             add(x, xb, dim);
 
             // Feed-forward: x += FFN(rms(x))
             Ops.rmsnorm(xb, 0, x, 0, dim, lw.ffnNorm(), eps);
             ffn.forward(l, xb, ffnOut);
             normOutput(ffnOut, 0, lw.postFfnNorm());
+            scaleResidual(ffnOut, 0, dim);
             add(x, ffnOut, dim);
         }
 
@@ -161,11 +169,13 @@ final class LlamaTransformer extends Transformer {
             }
             linearBatch(lw.wo(), lw.bo(), bt.att, count, bt.xb, dim);
             for (int b = 0; b < count; b++) normOutput(bt.xb, b * dim, lw.postAttnNorm());
+            scaleResidual(bt.xb, 0, count * dim);
             add(bt.x, bt.xb, count * dim);
 
             for (int b = 0; b < count; b++) Ops.rmsnorm(bt.xb, b * dim, bt.x, b * dim, dim, lw.ffnNorm(), eps);
             feedForwardBatch(ffn, l, bt.xb, count, bt.ffnOut, xb, ffnOut);
             for (int b = 0; b < count; b++) normOutput(bt.ffnOut, b * dim, lw.postFfnNorm());
+            scaleResidual(bt.ffnOut, 0, count * dim);
             add(bt.x, bt.ffnOut, count * dim);
         }
     }
@@ -208,10 +218,19 @@ final class LlamaTransformer extends Transformer {
         if (embedScale != 1f) Ops.scale(out, off, config.dim(), embedScale);
     }
 
-    /** Gemma 2's soft cap on one row of logits from {@code off}: {@code c * tanh(l / c)}; nothing for the others. */
+    /**
+     * What becomes of one row of logits from {@code off} after the classifier: Gemma 2's soft cap
+     * {@code c * tanh(l / c)}, Granite's division by its logit scale; nothing for the others.
+     */
     private void softcap(float[] logits, int off) {
         float c = config.finalSoftcap();
         if (c > 0) Ops.softcap(logits, off, config.vocabSize(), c);
+        if (logitDivisor != 1f) Ops.scale(logits, off, config.vocabSize(), 1f / logitDivisor);
+    }
+
+    /** Granite's scale of a sub-block's output, {@code n} values from {@code off}, before the residual add. */
+    private void scaleResidual(float[] out, int off, int n) {
+        if (residualScale != 1f) Ops.scale(out, off, n, residualScale);
     }
 
     /** Gemma 3's RMSNorm of a sub-block's output, in place, before it joins the residual stream; none without it. */

@@ -31,6 +31,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
  * @param attnSoftcap     Gemma 2: scaled query-key products become {@code c * tanh(s / c)}; 0 = none
  * @param finalSoftcap    Gemma 2: logits become {@code c * tanh(l / c)}; 0 = none
  * @param experts         a mixture of experts' routing (Mixtral, Qwen3-MoE); {@link ExpertRouting#NONE} for one FFN
+ * @param multipliers     Granite's embedding, residual and logit scalars; {@link Multipliers#NONE} elsewhere
  */
 public record ModelConfig(
         Architecture architecture,
@@ -55,7 +56,8 @@ public record ModelConfig(
         float attentionScale,
         float attnSoftcap,
         float finalSoftcap,
-        ExpertRouting experts) {
+        ExpertRouting experts,
+        Multipliers multipliers) {
 
     /** A model whose layers all attend alike, with the usual 1/sqrt(headDim) scale. */
     public ModelConfig(Architecture architecture, String name, int dim, int layers, int ffnDim, int heads, int kvHeads,
@@ -63,7 +65,7 @@ public record ModelConfig(
                        FfnActivation activation, boolean preNorm, int wordEmbedDim, int positionOffset, int slidingWindow) {
         this(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize, contextLength, normEps, rope,
                 activation, preNorm, wordEmbedDim, positionOffset, slidingWindow, 0, null,
-                headDim > 0 ? (float) (1.0 / Math.sqrt(headDim)) : 1f, 0f, 0f, ExpertRouting.NONE);
+                headDim > 0 ? (float) (1.0 / Math.sqrt(headDim)) : 1f, 0f, 0f, ExpertRouting.NONE, Multipliers.NONE);
     }
 
     /** A model with one FFN per layer. */
@@ -73,7 +75,7 @@ public record ModelConfig(
                        int globalEvery, RopeConfig localRope, float attentionScale, float attnSoftcap, float finalSoftcap) {
         this(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize, contextLength, normEps, rope,
                 activation, preNorm, wordEmbedDim, positionOffset, slidingWindow, globalEvery, localRope, attentionScale,
-                attnSoftcap, finalSoftcap, ExpertRouting.NONE);
+                attnSoftcap, finalSoftcap, ExpertRouting.NONE, Multipliers.NONE);
     }
 
     public ModelConfig {
@@ -101,6 +103,7 @@ public record ModelConfig(
         require(architecture != Architecture.OPT || !activation.gated(), "OPT's FFN has no gate");
         require(architecture == Architecture.OPT || activation.gated(), "Llama-family FFNs are gated");
         if (experts == null) experts = ExpertRouting.NONE;
+        if (multipliers == null) multipliers = Multipliers.NONE;
         require(!experts.moe() || architecture == Architecture.LLAMA || architecture == Architecture.QWEN3,
                 "experts are read for Mixtral (llama) and Qwen3-MoE only, not " + architecture.ggufName());
     }
@@ -123,14 +126,23 @@ public record ModelConfig(
     public ModelConfig withExperts(ExpertRouting routing) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, routing);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, routing, multipliers);
+    }
+
+    /** The same model with Granite's scalars, and its query-key scale. */
+    public ModelConfig withMultipliers(Multipliers m, float newAttentionScale) {
+        return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
+                contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
+                globalEvery, localRope, newAttentionScale, attnSoftcap, finalSoftcap, experts, m);
     }
 
     /**
      * {@code general.architecture} as llama.cpp names this model: the family's name, except for Qwen3 with
-     * experts ({@code qwen3moe}); Mixtral is {@code llama}.
+     * experts ({@code qwen3moe}) and Granite (a Llama with {@link Multipliers}: {@code granite},
+     * {@code granitemoe}); Mixtral is {@code llama}.
      */
     public String ggufArchitecture() {
+        if (multipliers.any()) return experts.moe() ? "granitemoe" : "granite";
         return architecture == Architecture.QWEN3 && experts.moe() ? "qwen3moe" : architecture.ggufName();
     }
 
@@ -150,24 +162,24 @@ public record ModelConfig(
     public ModelConfig withVocabSize(int vocab) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab,
                 contextLength, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts, multipliers);
     }
 
     public ModelConfig withContextLength(int context) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 context, normEps, rope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts, multipliers);
     }
 
     public ModelConfig withRope(RopeConfig newRope) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 contextLength, normEps, newRope, activation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts, multipliers);
     }
 
     public ModelConfig withActivation(FfnActivation newActivation) {
         return new ModelConfig(architecture, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocabSize,
                 contextLength, normEps, rope, newActivation, preNorm, wordEmbedDim, positionOffset, slidingWindow,
-                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts);
+                globalEvery, localRope, attentionScale, attnSoftcap, finalSoftcap, experts, multipliers);
     }
 }

@@ -113,6 +113,14 @@ public final class Synth {
             }
             if (s.arch() == SynthArch.GEMMA3) w.putU32(p + "attention.sliding_window", Math.min(GEMMA_WINDOW, s.contextLength()));
             if (s.arch() == SynthArch.PHI3) w.putU32(p + "attention.sliding_window", 0);
+            if (s.arch() == SynthArch.GRANITE) {
+                // Scalars of Granite 3's order (embeddings x12, sub-block outputs x0.22, query-key products
+                // x1/64, logits /8): every one of them moves the logits, so a reader that skips one is caught.
+                w.putF32(p + "embedding_scale", 12f);
+                w.putF32(p + "residual_scale", 0.22f);
+                w.putF32(p + "attention.scale", 0.015625f);
+                w.putF32(p + "logit_scale", 8f);
+            }
             if (s.arch() == SynthArch.GEMMA2) {
                 w.putU32(p + "attention.sliding_window", Math.min(GEMMA2_WINDOW, s.contextLength()));
                 w.putF32(p + "attn_logit_softcapping", 50f);

@@ -20,6 +20,11 @@ public enum SynthArch {
     GEMMA2("gemma2"),
     /** Phi-3 (GGUF only): q/k/v in one matrix, gate and up in one, half-split rotation. */
     PHI3("phi3"),
+    /**
+     * IBM Granite 3 (GGUF only): Llama with scalars on the embedding, the residual adds, the attention and the
+     * logits; {@code granitemoe} with experts.
+     */
+    GRANITE("granite"),
     /** OPT: learned positions, LayerNorm with biases, ReLU FFN without gate, tied output. */
     OPT("opt");
 
@@ -41,13 +46,14 @@ public enum SynthArch {
             case GEMMA3 -> "gemma3";
             case GEMMA2 -> "gemma2";
             case PHI3 -> "phi3";
+            case GRANITE -> "granite";
             case OPT -> "opt";
         };
     }
 
-    /** GGUF llama's q/k rows are permuted for adjacent-pair rotation; qwen3's and gemma3's are not. */
+    /** GGUF llama's (and granite's) q/k rows are permuted for adjacent-pair rotation; qwen3's and gemma3's are not. */
     public boolean permutesQk() {
-        return this == LLAMA || this == LLAMA_RELU;
+        return this == LLAMA || this == LLAMA_RELU || this == GRANITE;
     }
 
     /** Gemma's block: sqrt(dim) embedding scale, norms after the sub-blocks, GELU, tied classifier. */

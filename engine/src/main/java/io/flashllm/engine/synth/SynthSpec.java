@@ -53,12 +53,13 @@ public record SynthSpec(
         require(arch.llamaFamily() || kvHeads == heads, "OPT has no grouped-query attention: kv-heads must equal heads");
         require(!arch.llamaFamily() || headDim % 2 == 0, "head size " + headDim + " must be even for RoPE");
         require(arch != SynthArch.PHI3 || format == SynthFormat.GGUF, "phi3 is written as GGUF only");
+        require(arch != SynthArch.GRANITE || format == SynthFormat.GGUF, "granite is written as GGUF only");
         require(!arch.gemma() || format == SynthFormat.GGUF,
                 arch.cliName + " is written as GGUF only (flashllm reads Gemma from GGUF files)");
         require(experts >= 0 && expertsUsed >= 0, "expert counts must not be negative");
         if (experts > 0) {
-            require(arch == SynthArch.LLAMA || arch == SynthArch.QWEN3,
-                    "--experts applies to llama (Mixtral) and qwen3 (Qwen3-MoE)");
+            require(arch == SynthArch.LLAMA || arch == SynthArch.QWEN3 || arch == SynthArch.GRANITE,
+                    "--experts applies to llama (Mixtral), qwen3 (Qwen3-MoE) and granite (Granite MoE)");
             require(expertsUsed >= 1 && expertsUsed <= experts,
                     "--experts-used must be between 1 and --experts (" + experts + "), got " + expertsUsed);
             require(format == SynthFormat.GGUF, "a mixture of experts is written as GGUF only");
@@ -81,9 +82,11 @@ public record SynthSpec(
         require((long) Math.max(dim, ffn) * 4 < Integer.MAX_VALUE / 2, "dim/ffn too large");
     }
 
-    /** {@code general.architecture} of the GGUF file: the family's, or {@code qwen3moe} for Qwen3 with experts. */
+    /** {@code general.architecture} of the GGUF file: the family's, or qwen3moe / granitemoe with experts. */
     public String ggufArch() {
-        return arch == SynthArch.QWEN3 && experts > 0 ? "qwen3moe" : arch.ggufArch();
+        if (experts > 0 && arch == SynthArch.QWEN3) return "qwen3moe";
+        if (experts > 0 && arch == SynthArch.GRANITE) return "granitemoe";
+        return arch.ggufArch();
     }
 
     private static void require(boolean ok, String message) {

@@ -34,7 +34,7 @@ class SynthModelsTest {
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3"}, mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3", "GRANITE"}, mode = EnumSource.Mode.EXCLUDE)
     void ggufAndHfGenerateAlike(SynthArch arch) throws Exception {
         int kvHeads = arch == SynthArch.OPT ? 4 : 2;
         Float sparsity = arch == SynthArch.LLAMA_RELU ? 0.8f : null;
@@ -69,23 +69,24 @@ class SynthModelsTest {
     }
 
     /**
-     * Gemma 2 and 3 (heads wider than dim / heads, more layers than one window pattern) and Phi-3 (fused
-     * matrices), GGUF only: load and generate.
+     * Gemma 2 and 3 (heads wider than dim / heads, more layers than one window pattern), Phi-3 (fused
+     * matrices) and Granite (scalars), GGUF only: load and generate.
      */
     @ParameterizedTest
-    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3"})
+    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3", "GRANITE"})
     void ggufOnlyArchitecturesLoadAndGenerate(SynthArch arch) throws Exception {
+        boolean gemma = arch.gemma();
         SynthSpec spec = new SynthSpec(arch, 64, 7, 4, 1, 128, 400, SynthType.Q8_0, SynthFormat.GGUF, 5L,
-                null, 128, "g", arch == SynthArch.PHI3 ? 0 : 32);
+                null, 128, "g", gemma ? 32 : 0);
         Path g = dir.resolve("g.gguf");
         Synth.synthesize(spec, g, 1);
         try (InferenceModel m = ModelLoader.load(g, LoadOptions.defaults().withThreads(2).withMaxContext(64))) {
             var c = ((LoadedModel) m).languageModel().config();
             assertEquals(arch.cliName, m.info().architecture());
-            assertEquals(arch == SynthArch.PHI3 ? FfnActivation.Kind.GATED_SILU : FfnActivation.Kind.GATED_GELU,
-                    c.activation().kind());
-            assertEquals(arch == SynthArch.PHI3 ? 16 : 32, c.headDim());
-            assertEquals(arch != SynthArch.PHI3, ((LoadedModel) m).languageModel().weights().tiedEmbeddings());
+            assertEquals(gemma ? FfnActivation.Kind.GATED_GELU : FfnActivation.Kind.GATED_SILU, c.activation().kind());
+            assertEquals(gemma ? 32 : 16, c.headDim());
+            assertEquals(gemma, ((LoadedModel) m).languageModel().weights().tiedEmbeddings());
+            assertEquals(arch == SynthArch.GRANITE, c.multipliers().any(), "Granite's scalars read back");
             try (Session s = m.openSession(64)) {
                 GenerationResult r = s.generate(m.tokenize("hello world", true), SamplingParams.greedy(6), null);
                 assertTrue(r.tokens().length > 0);
@@ -103,7 +104,7 @@ class SynthModelsTest {
      */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"QWEN3, 4, 2, Q8_0, qwen3moe", "LLAMA, 4, 2, Q4_K_M, llama",
-            "LLAMA, 1, 1, F32, llama"})
+            "LLAMA, 1, 1, F32, llama", "GRANITE, 4, 2, Q8_0, granitemoe"})
     void mixturesOfExpertsLoadAndGenerate(SynthArch arch, int experts, int used, SynthType type, String ggufArch)
             throws Exception {
         SynthSpec spec = new SynthSpec(arch, 256, 2, 4, 2, 256, 400, type, SynthFormat.GGUF, 5L, null, 128, "moe",

@@ -36,6 +36,7 @@ class GgufVsHfTest {
                 Arguments.of("qwen3", TinySpec.qwen3(GgmlType.Q8_0), RopeStyle.HALF_SPLIT),
                 Arguments.of("mixtral", TinySpec.mixtral(GgmlType.Q8_0), RopeStyle.INTERLEAVED),
                 Arguments.of("qwen3moe", TinySpec.qwen3moe(GgmlType.F16), RopeStyle.HALF_SPLIT),
+                Arguments.of("granite", TinySpec.granite(GgmlType.Q8_0), RopeStyle.INTERLEAVED),
                 Arguments.of("opt", TinySpec.opt(GgmlType.F32, true, 32), RopeStyle.NONE),
                 Arguments.of("opt-postnorm", TinySpec.opt(GgmlType.F16, false, 64), RopeStyle.NONE));
     }

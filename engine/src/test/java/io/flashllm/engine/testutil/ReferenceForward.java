@@ -56,6 +56,11 @@ public final class ReferenceForward {
         if (s.gemma()) {
             for (int i = 0; i < x.length; i++) x[i] *= Math.sqrt(s.dim());
         }
+        // Granite scales the embedding, each sub-block's output before the residual add, and the logits.
+        double residual = s.granite() ? TinySpec.GRANITE_RESIDUAL : 1;
+        if (s.granite()) {
+            for (int i = 0; i < x.length; i++) x[i] *= TinySpec.GRANITE_EMBEDDING;
+        }
         for (int l = 0; l < s.layers(); l++) {
             String b = "blk." + l + ".";
             double[] h = rmsnorm(x, vec(b + "attn_norm.weight"));
@@ -88,12 +93,12 @@ public final class ReferenceForward {
             double[] att = attention(l, q, k, v, window, s.gemma2() ? TinySpec.GEMMA2_ATTN_CAP : 0);
             double[] o = linear(b + "attn_output", att);
             if (s.gemma()) o = rmsnorm(o, vec(b + "post_attention_norm.weight"));
-            for (int i = 0; i < s.dim(); i++) x[i] += o[i];
+            for (int i = 0; i < s.dim(); i++) x[i] += residual * o[i];
 
             double[] f = rmsnorm(x, vec(b + "ffn_norm.weight"));
             if (s.moe()) {
                 double[] d = mixtureOfExperts(b, f);
-                for (int i = 0; i < s.dim(); i++) x[i] += d[i];
+                for (int i = 0; i < s.dim(); i++) x[i] += residual * d[i];
                 continue;
             }
             double[] g, u;
@@ -110,7 +115,7 @@ public final class ReferenceForward {
             for (int i = 0; i < act.length; i++) act[i] = activation(g[i]) * u[i];
             double[] d = linear(b + "ffn_down", act);
             if (s.gemma()) d = rmsnorm(d, vec(b + "post_ffw_norm.weight"));
-            for (int i = 0; i < s.dim(); i++) x[i] += d[i];
+            for (int i = 0; i < s.dim(); i++) x[i] += residual * d[i];
         }
         x = rmsnorm(x, vec("output_norm.weight"));
         lastHidden = x;
@@ -118,6 +123,9 @@ public final class ReferenceForward {
         if (s.gemma2()) {
             double c = TinySpec.GEMMA2_FINAL_CAP;
             for (int i = 0; i < logits.length; i++) logits[i] = c * Math.tanh(logits[i] / c);
+        }
+        if (s.granite()) {
+            for (int i = 0; i < logits.length; i++) logits[i] /= TinySpec.GRANITE_LOGIT;
         }
         return toFloat(logits);
     }
@@ -217,7 +225,7 @@ public final class ReferenceForward {
             for (int t = first; t < n; t++) {
                 double dot = 0;
                 for (int i = 0; i < hd; i++) dot += q[h * hd + i] * keys.get(layer).get(t)[kvh][i];
-                score[t] = dot / Math.sqrt(hd);
+                score[t] = dot * s.attentionScale();
                 if (softcap > 0) score[t] = softcap * Math.tanh(score[t] / softcap);
                 max = Math.max(max, score[t]);
             }

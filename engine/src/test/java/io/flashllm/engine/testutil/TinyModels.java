@@ -215,6 +215,12 @@ public final class TinyModels {
                 w.putString(a + ".rope.scaling.type", "linear");
                 w.putF32(a + ".rope.scaling.factor", TinySpec.GEMMA3_ROPE_SCALE);
             }
+            if (s.granite()) {
+                w.putF32(a + ".embedding_scale", TinySpec.GRANITE_EMBEDDING);
+                w.putF32(a + ".residual_scale", TinySpec.GRANITE_RESIDUAL);
+                w.putF32(a + ".attention.scale", TinySpec.GRANITE_ATTENTION);
+                w.putF32(a + ".logit_scale", TinySpec.GRANITE_LOGIT);
+            }
             if (s.gemma2()) {
                 w.putF32(a + ".attn_logit_softcapping", TinySpec.GEMMA2_ATTN_CAP);
                 w.putF32(a + ".final_logit_softcapping", TinySpec.GEMMA2_FINAL_CAP);
@@ -263,7 +269,7 @@ public final class TinyModels {
             }
             String hfName = hfName(names, e.getKey());
             float[] v = t.values();
-            if (s.arch().equals("llama") && (e.getKey().contains("attn_q.") || e.getKey().contains("attn_k."))) {
+            if (s.ropeInterleaved() && (e.getKey().contains("attn_q.") || e.getKey().contains("attn_k."))) {
                 int heads = e.getKey().contains("attn_q.") ? s.heads() : s.kvHeads();
                 v = toHalfSplit(v, heads, s.headDim(), t.vector() ? 1 : t.cols());
             }
@@ -391,6 +397,7 @@ public final class TinyModels {
                 case "qwen2" -> "Qwen2ForCausalLM";
                 case "qwen3" -> "Qwen3ForCausalLM";
                 case "qwen3moe" -> "Qwen3MoeForCausalLM";
+                case "granite" -> "GraniteForCausalLM";
                 default -> s.moe() ? "MixtralForCausalLM" : "LlamaForCausalLM";
             };
             String type = switch (cls) {
@@ -410,6 +417,12 @@ public final class TinyModels {
                 if (s.moe()) j.append("  \"num_local_experts\": ").append(s.experts()).append(",\n");
             }
             if (s.moe()) j.append("  \"num_experts_per_tok\": ").append(s.expertsUsed()).append(",\n");
+            if (s.granite()) {
+                j.append("  \"embedding_multiplier\": ").append(TinySpec.GRANITE_EMBEDDING).append(",\n");
+                j.append("  \"residual_multiplier\": ").append(TinySpec.GRANITE_RESIDUAL).append(",\n");
+                j.append("  \"attention_multiplier\": ").append(TinySpec.GRANITE_ATTENTION).append(",\n");
+                j.append("  \"logits_scaling\": ").append(TinySpec.GRANITE_LOGIT).append(",\n");
+            }
             j.append("  \"num_key_value_heads\": ").append(s.kvHeads()).append(",\n");
             j.append("  \"rms_norm_eps\": ").append(s.eps()).append(",\n");
             j.append("  \"rope_theta\": ").append(s.ropeTheta()).append(",\n");

@@ -93,9 +93,25 @@ public record TinySpec(
         return arch.equals("opt");
     }
 
-    /** GGUF llama rotates adjacent pairs; GGUF qwen2 (and the later families) and every HF model rotate half-split. */
+    /** GGUF llama (and granite, converted as llama) rotates adjacent pairs; the later families and every HF model half-split. */
     public boolean ropeInterleaved() {
-        return arch.equals("llama");
+        return arch.equals("llama") || granite();
+    }
+
+    /** IBM Granite: the Llama graph with scalars on the embedding, the residual adds, the attention and the logits. */
+    public boolean granite() {
+        return arch.startsWith("granite");
+    }
+
+    /** Granite's scalars in the tiny models (Granite 3's own are 12, 0.22, 1/128 and 8; these bite at this size). */
+    public static final float GRANITE_EMBEDDING = 3f;
+    public static final float GRANITE_RESIDUAL = 0.6f;
+    public static final float GRANITE_ATTENTION = 0.2f;
+    public static final float GRANITE_LOGIT = 2.5f;
+
+    /** What query-key products are multiplied by. */
+    public double attentionScale() {
+        return granite() ? GRANITE_ATTENTION : 1 / Math.sqrt(headDim());
     }
 
     public static TinySpec llama(GgmlType type) {
@@ -165,6 +181,18 @@ public record TinySpec(
     public static TinySpec qwen3moe(GgmlType type) {
         return new TinySpec("qwen3moe", 64, 2, 64, 4, 2, 320, 64, 1e-6f, 1000000f, "silu", 0f, true, 64, false, true,
                 type, 22, 0, 32, 6, 3);
+    }
+
+    /** Granite 3 dense in little. */
+    public static TinySpec granite(GgmlType type) {
+        return new TinySpec("granite", 64, 2, 128, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, true,
+                type, 23, 0, 0, 0, 0);
+    }
+
+    /** Granite 3 MoE in little: four experts, two per token. */
+    public static TinySpec granitemoe(GgmlType type) {
+        return new TinySpec("granitemoe", 64, 2, 64, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, true,
+                type, 24, 0, 0, 4, 2);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {

@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 "GGUF files use llama.cpp's names and keys, so llama.cpp can run them too."})
 public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "llama", paramLabel = "ARCH",
-            description = "llama, llama-relu, qwen3, gemma2, gemma3, phi3 (those three GGUF only) or opt (default: ${DEFAULT-VALUE}).")
+            description = "llama, llama-relu, qwen3, gemma2, gemma3, phi3, granite (those four GGUF only) or opt (default: ${DEFAULT-VALUE}).")
     String arch;
     @Option(names = "--dim", defaultValue = "256", description = "Hidden size (default: ${DEFAULT-VALUE}).")
     int dim;
@@ -41,8 +41,8 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--ffn", description = "FFN width, of each expert with --experts (default: 8/3 dim rounded up to 256 as"
             + " Llama does, 4 dim for OPT).")
     Integer ffn;
-    @Option(names = "--experts", defaultValue = "0", description = "llama, qwen3: a mixture of this many experts per layer"
-            + " (Mixtral: 8; Qwen3-30B-A3B: 128), written as GGUF llama or qwen3moe (default: none).")
+    @Option(names = "--experts", defaultValue = "0", description = "llama, qwen3, granite: a mixture of this many experts per"
+            + " layer (Mixtral: 8; Qwen3-30B-A3B: 128), written as GGUF llama, qwen3moe or granitemoe (default: none).")
     int experts;
     @Option(names = "--experts-used", description = "Experts each token runs (Mixtral: 2; Qwen3-MoE: 8; default: 2 with --experts).")
     Integer expertsUsed;
