@@ -14,17 +14,11 @@ import io.flashllm.engine.synth.SynthSpec;
 import io.flashllm.engine.synth.SynthType;
 import io.flashllm.flashstore.budget.MemoryBudget;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A tiny Qwen3-MoE served from its GGUF file by {@code flashllm serve}'s command under a memory budget that
@@ -54,41 +48,23 @@ class ExpertMetricsTest {
         long budget = overhead + kv + rest + 6 * expert;
         BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(overhead).withMemoryBudget(budget, 0);
         LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(b);
-        ServeCommand cmd = new ServeCommand(cfg -> ModelLoader.load(gguf, opts), List.of());
-        new CommandLine(cmd).parseArgs("--port", "0", "--ctx", Integer.toString(CTX));
-        ServeCommand.Running r = cmd.start(Map.of());
-        try {
-            HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            String base = "http://127.0.0.1:" + r.port;
-            for (String prompt : new String[] {"the cat sat on the mat", "once upon a time", "experts on flash"}) {
-                HttpResponse<String> resp = c.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"" + prompt
-                                + "\",\"max_tokens\":12,\"temperature\":0,\"ignore_eos\":true}")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, resp.statusCode(), resp.body());
-            }
-            HttpResponse<String> scrape = c.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            Map<String, Double> m = PrometheusText.parse(scrape.body());
-            double pagedOut = 0;
-            for (int l = 0; l < LAYERS; l++) {
-                String layer = "{layer=\"" + l + "\"}";
-                double lookups = value(m, "flashllm_expert_lookups_total" + layer);
-                double misses = value(m, "flashllm_expert_misses_total" + layer);
-                // Each decode step of 36 uses two experts a layer; the prompts' batches count theirs once each.
-                assertTrue(lookups >= 3 * 11 * 2, "layer " + l + ": lookups " + lookups);
-                // Whether a paged-out expert's pages have left memory by its next use is the kernel's to say.
-                assertTrue(misses >= 0 && misses <= lookups, "layer " + l + ": misses " + misses + " of " + lookups);
-                pagedOut += value(m, "flashllm_expert_pageouts_total" + layer);
-            }
-            assertTrue(pagedOut > 0, "six of sixteen experts fit: some were paged out");
-            double share = value(m, "flashllm_memory_budget_bytes{region=\"experts\"}");
-            assertTrue(share >= 6 * expert, "the experts' share: " + share);
-            assertTrue(value(m, "flashllm_memory_used_bytes{region=\"experts\"}") <= share);
-        } finally {
-            r.stop();
+        Map<String, Double> m = ServedMetrics.afterCompletions(cfg -> ModelLoader.load(gguf, opts), CTX,
+                "the cat sat on the mat", "once upon a time", "experts on flash");
+        double pagedOut = 0;
+        for (int l = 0; l < LAYERS; l++) {
+            String layer = "{layer=\"" + l + "\"}";
+            double lookups = value(m, "flashllm_expert_lookups_total" + layer);
+            double misses = value(m, "flashllm_expert_misses_total" + layer);
+            // Each decode step of 36 uses two experts a layer; the prompts' batches count theirs once each.
+            assertTrue(lookups >= 3 * 11 * 2, "layer " + l + ": lookups " + lookups);
+            // Whether a paged-out expert's pages have left memory by its next use is the kernel's to say.
+            assertTrue(misses >= 0 && misses <= lookups, "layer " + l + ": misses " + misses + " of " + lookups);
+            pagedOut += value(m, "flashllm_expert_pageouts_total" + layer);
         }
+        assertTrue(pagedOut > 0, "six of sixteen experts fit: some were paged out");
+        double share = value(m, "flashllm_memory_budget_bytes{region=\"experts\"}");
+        assertTrue(share >= 6 * expert, "the experts' share: " + share);
+        assertTrue(value(m, "flashllm_memory_used_bytes{region=\"experts\"}") <= share);
     }
 
     @Test
@@ -97,17 +73,8 @@ class ExpertMetricsTest {
         Synth.synthesize(new SynthSpec(SynthArch.LLAMA, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
                 5L, null, CTX, "tiny"), gguf);
         LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX);
-        ServeCommand cmd = new ServeCommand(cfg -> ModelLoader.load(gguf, opts), List.of());
-        new CommandLine(cmd).parseArgs("--port", "0", "--ctx", Integer.toString(CTX));
-        ServeCommand.Running r = cmd.start(Map.of());
-        try {
-            HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            String body = c.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + r.port + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            assertFalse(body.contains("flashllm_expert_"), "no experts, no expert meters");
-        } finally {
-            r.stop();
-        }
+        Map<String, Double> m = ServedMetrics.afterCompletions(cfg -> ModelLoader.load(gguf, opts), CTX, "hello");
+        assertFalse(m.keySet().stream().anyMatch(k -> k.startsWith("flashllm_expert_")), "no experts, no expert meters");
     }
 
     private static double value(Map<String, Double> m, String key) {

@@ -27,12 +27,7 @@ import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.server.metrics.FlashStoreMetrics;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -41,7 +36,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * A tiny llama-relu model converted to a flash bundle, served by {@code flashllm serve}'s command
@@ -86,82 +80,62 @@ class FlashMetricsTest {
     void servedBundleExportsTheFlashStoreMeters() throws Exception {
         BundleOpenOptions bundleOptions = budgeted();
         LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(bundleOptions);
-        ServeCommand cmd = new ServeCommand(cfg -> ModelLoader.load(bundle, opts), List.of());
-        new CommandLine(cmd).parseArgs("--port", "0", "--ctx", Integer.toString(CTX));
-        ServeCommand.Running r = cmd.start(Map.of());
-        try {
-            HttpClient c = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-            String base = "http://127.0.0.1:" + r.port;
-            for (String prompt : new String[] {"the cat sat on the mat", "once upon a time", "flash memory is slow"}) {
-                HttpResponse<String> resp = c.send(HttpRequest.newBuilder(URI.create(base + "/v1/completions"))
-                        .header("Content-Type", "application/json")
-                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"" + prompt
-                                + "\",\"max_tokens\":12,\"temperature\":0,\"ignore_eos\":true}")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, resp.statusCode(), resp.body());
-            }
-            HttpResponse<String> scrape = c.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            assertEquals(200, scrape.statusCode());
-            Map<String, Double> m = PrometheusText.parse(scrape.body());
-
-            for (int l = 0; l < LAYERS; l++) {
-                String layer = "{layer=\"" + l + "\"}";
-                double lookups = value(m, "flashllm_neuron_cache_lookups_total" + layer);
-                double hits = value(m, "flashllm_neuron_cache_hits_total" + layer);
-                double loaded = value(m, "flashllm_neurons_loaded_total" + layer);
-                double evictions = value(m, "flashllm_neuron_cache_evictions_total" + layer);
-                double ahead = value(m, "flashllm_neurons_read_ahead_total" + layer);
-                assertTrue(hits > 0 && lookups > hits, "layer " + l + ": lookups " + lookups + ", hits " + hits);
-                // Misses are read once; a neuron read ahead on a guess is read without having been missed.
-                assertTrue(loaded > 0 && loaded <= lookups - hits + ahead, "layer " + l + ": loaded " + loaded + ", ahead " + ahead);
-                // Layers that wait on flash are guessed at; this tiny model's reads are quick, so after the
-                // first guesses (which measure their cost) there may be none.
-                if (l == 0) assertEquals(0, ahead, "nothing comes before layer 0 to guess at it");
-                else assertTrue(ahead >= 0 && ahead <= loaded, "layer " + l + ": ahead " + ahead + ", loaded " + loaded);
-                assertTrue(evictions > 0, "a cache of a quarter of the neurons with a one-token window evicts");
-            }
-            double bytes = value(m, "flashllm_flash_read_bytes_total");
-            double reads = value(m, "flashllm_flash_reads_total");
-            assertTrue(bytes > 0 && reads > 0 && bytes >= reads * 4096, "bytes " + bytes + ", reads " + reads);
-
-            // A real histogram: cumulative buckets ending at +Inf, which equals _count, which equals the reads.
-            Pattern bucket = Pattern.compile("flashllm_flash_read_seconds_bucket\\{le=\"([^\"]+)\"}");
-            double previous = 0;
-            int buckets = 0;
-            for (Map.Entry<String, Double> e : m.entrySet()) {
-                Matcher b = bucket.matcher(e.getKey());
-                if (!b.matches()) continue;
-                buckets++;
-                assertTrue(e.getValue() >= previous, "buckets must be cumulative: " + e.getKey());
-                previous = e.getValue();
-            }
-            assertTrue(buckets > 10, "read-latency buckets: " + buckets);
-            assertEquals(reads, value(m, "flashllm_flash_read_seconds_bucket{le=\"+Inf\"}"));
-            assertEquals(reads, value(m, "flashllm_flash_read_seconds_count"));
-            assertTrue(value(m, "flashllm_flash_read_seconds_sum") > 0);
-
-            assertEquals(Set.of("resident", "kv_cache", "io_buffers", "stream", "overhead", "hot", "window"),
-                    regions(m, "flashllm_memory_budget_bytes"));
-            assertEquals(Set.of("resident", "io_buffers", "stream", "hot", "window"), regions(m, "flashllm_memory_used_bytes"));
-            double budgetSum = 0;
-            for (Map.Entry<String, Double> e : m.entrySet()) {
-                if (e.getKey().startsWith("flashllm_memory_budget_bytes{")) budgetSum += e.getValue();
-            }
-            assertTrue(budgetSum <= bundleOptions.memoryBudget(), "the regions add up to at most the budget");
-            assertTrue(value(m, "flashllm_memory_used_bytes{region=\"window\"}")
-                    <= value(m, "flashllm_memory_budget_bytes{region=\"window\"}"));
-            assertTrue(value(m, "flashllm_memory_used_bytes{region=\"window\"}") > 0);
-            assertFalse(m.keySet().stream().anyMatch(k -> k.startsWith("flashllm_predictor_recall")),
-                    "no predictor runs, so no recall gauge");
-            // The one slot keeps its session, and with it a KV cache of the served context (F16).
-            assertEquals((double) MemoryBudget.kvCacheBytes(LAYERS, CTX, 2 * 16 * 2), value(m, "flashllm_kv_cache_bytes"));
-            // One slot never batches.
-            assertEquals(0, value(m, "flashllm_decode_batches_total"));
-            assertEquals(0, value(m, "flashllm_decode_batched_steps_total"));
-        } finally {
-            r.stop();
+        Map<String, Double> m = ServedMetrics.afterCompletions(cfg -> ModelLoader.load(bundle, opts), CTX,
+                "the cat sat on the mat", "once upon a time", "flash memory is slow");
+        for (int l = 0; l < LAYERS; l++) {
+            String layer = "{layer=\"" + l + "\"}";
+            double lookups = value(m, "flashllm_neuron_cache_lookups_total" + layer);
+            double hits = value(m, "flashllm_neuron_cache_hits_total" + layer);
+            double loaded = value(m, "flashllm_neurons_loaded_total" + layer);
+            double evictions = value(m, "flashllm_neuron_cache_evictions_total" + layer);
+            double ahead = value(m, "flashllm_neurons_read_ahead_total" + layer);
+            assertTrue(hits > 0 && lookups > hits, "layer " + l + ": lookups " + lookups + ", hits " + hits);
+            // Misses are read once; a neuron read ahead on a guess is read without having been missed.
+            assertTrue(loaded > 0 && loaded <= lookups - hits + ahead, "layer " + l + ": loaded " + loaded + ", ahead " + ahead);
+            // Layers that wait on flash are guessed at; this tiny model's reads are quick, so after the
+            // first guesses (which measure their cost) there may be none.
+            if (l == 0) assertEquals(0, ahead, "nothing comes before layer 0 to guess at it");
+            else assertTrue(ahead >= 0 && ahead <= loaded, "layer " + l + ": ahead " + ahead + ", loaded " + loaded);
+            assertTrue(evictions > 0, "a cache of a quarter of the neurons with a one-token window evicts");
         }
+        double bytes = value(m, "flashllm_flash_read_bytes_total");
+        double reads = value(m, "flashllm_flash_reads_total");
+        assertTrue(bytes > 0 && reads > 0 && bytes >= reads * 4096, "bytes " + bytes + ", reads " + reads);
+
+        // A real histogram: cumulative buckets ending at +Inf, which equals _count, which equals the reads.
+        Pattern bucket = Pattern.compile("flashllm_flash_read_seconds_bucket\\{le=\"([^\"]+)\"}");
+        double previous = 0;
+        int buckets = 0;
+        for (Map.Entry<String, Double> e : m.entrySet()) {
+            Matcher b = bucket.matcher(e.getKey());
+            if (!b.matches()) continue;
+            buckets++;
+            assertTrue(e.getValue() >= previous, "buckets must be cumulative: " + e.getKey());
+            previous = e.getValue();
+        }
+        assertTrue(buckets > 10, "read-latency buckets: " + buckets);
+        assertEquals(reads, value(m, "flashllm_flash_read_seconds_bucket{le=\"+Inf\"}"));
+        assertEquals(reads, value(m, "flashllm_flash_read_seconds_count"));
+        assertTrue(value(m, "flashllm_flash_read_seconds_sum") > 0);
+
+        assertEquals(Set.of("resident", "kv_cache", "io_buffers", "stream", "overhead", "hot", "window"),
+                regions(m, "flashllm_memory_budget_bytes"));
+        assertEquals(Set.of("resident", "io_buffers", "stream", "hot", "window"), regions(m, "flashllm_memory_used_bytes"));
+        double budgetSum = 0;
+        for (Map.Entry<String, Double> e : m.entrySet()) {
+            if (e.getKey().startsWith("flashllm_memory_budget_bytes{")) budgetSum += e.getValue();
+        }
+        assertTrue(budgetSum <= bundleOptions.memoryBudget(), "the regions add up to at most the budget");
+        assertTrue(value(m, "flashllm_memory_used_bytes{region=\"window\"}")
+                <= value(m, "flashllm_memory_budget_bytes{region=\"window\"}"));
+        assertTrue(value(m, "flashllm_memory_used_bytes{region=\"window\"}") > 0);
+        assertFalse(m.keySet().stream().anyMatch(k -> k.startsWith("flashllm_predictor_recall")),
+                "no predictor runs, so no recall gauge");
+        // The one slot keeps its session, and with it a KV cache of the served context (F16).
+        assertEquals((double) MemoryBudget.kvCacheBytes(LAYERS, CTX, 2 * 16 * 2), value(m, "flashllm_kv_cache_bytes"));
+        // One slot never batches.
+        assertEquals(0, value(m, "flashllm_decode_batches_total"));
+        assertEquals(0, value(m, "flashllm_decode_batched_steps_total"));
     }
 
     @Test
