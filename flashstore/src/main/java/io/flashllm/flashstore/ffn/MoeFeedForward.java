@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>A model larger than DRAM pages its experts in as the router picks them; the experts a token (or a batch)
  * chose that are not in memory are requested from the file all at once ({@code MADV_WILLNEED}) before the
  * first of them runs, so they are read with many reads in flight instead of one page fault after another
- * (under a 3 GiB cap, a 7.5 GiB model decoded 3.6x faster: docs/benchmarks.md §10). Under a memory budget
+ * (under a 3 GiB cap, a 7.5 GiB model decoded 3.2-3.6x faster: docs/benchmarks.md §10). Under a memory budget
  * the experts keep to their share of it without a cgroup: the least recently used are paged out
  * ({@link ExpertResidency}).
  *
