@@ -5,9 +5,7 @@ import io.flashllm.engine.model.LayerWeights;
 import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.model.ModelWeights;
 import io.flashllm.flashstore.ModelFileException;
-import io.flashllm.flashstore.budget.MemoryBudget;
 import io.flashllm.flashstore.budget.MemorySize;
-import io.flashllm.flashstore.ffn.DenseFeedForward;
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
 import io.flashllm.flashstore.ffn.MoeFeedForward;
 import io.flashllm.kernels.WeightTensor;
@@ -39,18 +37,14 @@ final class ExpertBudget {
                         + " bundle, or run it in a cgroup with a memory limit)");
                 return FeedForwardFactory.DENSE.create(config, weights, parallel);
             }
-            long experts = expertBudget(total, config, weights, options, path);
-            DenseFeedForward dense = new DenseFeedForward(config.activation(), weights.ffn(), parallel);
-            return new MoeFeedForward(config.experts(), weights.routers(), dense, experts, parallel);
+            return FeedForwardFactory.mapped(config, weights, parallel, expertBudget(total, config, weights, options, path));
         };
     }
 
     static long expertBudget(long total, ModelConfig config, ModelWeights weights, LoadOptions options, Path path) {
         long resident = residentBytes(weights);
-        int ctx = options.maxContext() > 0 ? Math.min(config.contextLength(), options.maxContext())
-                : Math.min(config.contextLength(), ModelLoader.DEFAULT_CONTEXT_CAP);
-        long kv = Math.multiplyExact(MemoryBudget.kvCacheBytes(config.layers(), ctx,
-                options.kvCacheType().rowBytes(config.kvDim())), (long) options.sessions());
+        int ctx = ModelLoader.sessionContext(config, options);
+        long kv = ModelLoader.kvCacheBytes(config, options);
         long overhead = options.bundle().overheadBytes();
         long all = 0;
         long largest = 0;

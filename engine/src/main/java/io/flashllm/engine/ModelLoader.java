@@ -157,16 +157,27 @@ public final class ModelLoader {
                 config = HfConfigs.fromConfig(hf.config(), dir.resolve(HfModelDir.CONFIG));
             }
         }
-        int ctx = config.contextLength() > 0 ? config.contextLength() : DEFAULT_CONTEXT_CAP;
-        ctx = options.maxContext() > 0 ? Math.min(ctx, options.maxContext()) : Math.min(ctx, DEFAULT_CONTEXT_CAP);
         options.kvCacheType().requireFits(config.headDim());
-        long kv = MemoryBudget.kvCacheBytes(config.layers(), ctx, options.kvCacheType().rowBytes(config.kvDim()));
+        int ctx = sessionContext(config, options);
         if (options.sessions() > 1) {
             LOG.log(System.Logger.Level.INFO, "memory budget: a KV cache for each of " + options.sessions()
                     + " sequences open at once (serve's slots, bench --parallel), " + ctx + " positions each: "
-                    + options.sessions() + " x " + MemorySize.format(kv));
+                    + options.sessions() + " x " + MemorySize.format(kvCacheBytes(config, options) / options.sessions()));
         }
-        return b.withMemoryBudget(b.memoryBudget(), Math.multiplyExact(kv, (long) options.sessions()));
+        return b.withMemoryBudget(b.memoryBudget(), kvCacheBytes(config, options));
+    }
+
+    /** Positions a session of this model holds: the model's context, capped by the options or by default. */
+    static int sessionContext(ModelConfig config, LoadOptions options) {
+        int ctx = config.contextLength() > 0 ? config.contextLength() : DEFAULT_CONTEXT_CAP;
+        return options.maxContext() > 0 ? Math.min(ctx, options.maxContext()) : Math.min(ctx, DEFAULT_CONTEXT_CAP);
+    }
+
+    /** The KV caches a memory budget counts: one of {@link #sessionContext} positions per session open at once. */
+    static long kvCacheBytes(ModelConfig config, LoadOptions options) {
+        long one = MemoryBudget.kvCacheBytes(config.layers(), sessionContext(config, options),
+                options.kvCacheType().rowBytes(config.kvDim()));
+        return Math.multiplyExact(one, (long) options.sessions());
     }
 
     /**

@@ -57,13 +57,21 @@ public interface FeedForwardFactory {
         };
     }
 
+    /**
+     * The FFN over the mapped file's weights: dense, or a mixture of experts routing among them whose experts
+     * keep to {@code expertBudget} bytes of DRAM (0: no limit).
+     */
+    static FeedForward mapped(ModelConfig config, ModelWeights weights, Parallel parallel, long expertBudget) {
+        DenseFeedForward dense = new DenseFeedForward(config.activation(), weights.ffn(), parallel);
+        if (!config.experts().moe()) return dense;
+        return new MoeFeedForward(config.experts(), weights.routers(), dense, expertBudget, parallel);
+    }
+
     /** All FFN weights in DRAM, used in place from the mapped file; a mixture of experts routes among them. */
     FeedForwardFactory DENSE = new FeedForwardFactory() {
         @Override
         public FeedForward create(ModelConfig config, ModelWeights weights, Parallel parallel) {
-            DenseFeedForward dense = new DenseFeedForward(config.activation(), weights.ffn(), parallel);
-            if (!config.experts().moe()) return dense;
-            return new MoeFeedForward(config.experts(), weights.routers(), dense, parallel);
+            return mapped(config, weights, parallel, 0);
         }
 
         @Override

@@ -10,7 +10,7 @@ import java.util.Locale;
 
 /**
  * Reads a {@link ModelConfig} from a Hugging Face {@code config.json}: LlamaForCausalLM,
- * MistralForCausalLM, MixtralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM (with {@code hidden_act} silu, relu or fatrelu, the FATReLU
+ * MistralForCausalLM, MixtralForCausalLM, GraniteForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, Qwen3MoeForCausalLM (with {@code hidden_act} silu, relu or fatrelu, the FATReLU
  * threshold in {@code hidden_act_param} as ProSparse writes it, or {@code fatrelu_threshold}) and
  * OPTForCausalLM. HF weights rotate half-split, so every RoPE here is {@link RopeStyle#HALF_SPLIT}.
  */

@@ -105,7 +105,7 @@ public record ModelConfig(
         if (experts == null) experts = ExpertRouting.NONE;
         if (multipliers == null) multipliers = Multipliers.NONE;
         require(!experts.moe() || architecture == Architecture.LLAMA || architecture == Architecture.QWEN3,
-                "experts are read for Mixtral (llama) and Qwen3-MoE only, not " + architecture.ggufName());
+                "experts are read for Mixtral and Granite MoE (llama) and Qwen3-MoE only, not " + architecture.ggufName());
     }
 
     private static void require(boolean ok, String fault) {
