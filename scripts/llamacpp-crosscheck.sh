@@ -18,7 +18,7 @@
 # whose graph adds the residual, is SAME there).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-ARCHS="${ARCHS:-llama qwen3 gemma2 gemma3 phi3 granite mixtral qwen3moe}"
+ARCHS="${ARCHS:-llama qwen3 gemma2 gemma3 phi3 granite mixtral qwen3moe gpt-oss}"
 if [ -z "${LLAMA_CLI:-}" ] || [ ! -x "$LLAMA_CLI" ]; then
   echo "set LLAMA_CLI to llama.cpp's llama-cli binary (got '${LLAMA_CLI:-}')" >&2
   exit 2
@@ -33,7 +33,8 @@ python3 -c "import sys; sys.stdout.write(' '.join('the river and the island of w
 # The shapes: heads wider than dim / heads where the family has them; Gemma 2 with 26 layers, a count
 # llama.cpp knows (it refuses others); Phi-3 under a neutral name (llama.cpp looks up Phi-3's own
 # special tokens when the name says phi3); the mixtures of experts (Mixtral is llama with experts,
-# Qwen3-MoE qwen3 with experts) route among eight.
+# Qwen3-MoE qwen3 with experts, gpt-oss always has them) route among eight. gpt-oss's window (128) is
+# shorter than the third prompt, and its YaRN rotation differs from plain RoPE at every position.
 shape() {
   case "$1" in
     llama) echo "--arch llama --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 512" ;;
@@ -44,6 +45,7 @@ shape() {
     granitemoe) echo "--arch granite --experts 8 --experts-used 2 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 128" ;;
     mixtral) echo "--arch llama --experts 8 --experts-used 2 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 256" ;;
     qwen3moe) echo "--arch qwen3 --experts 8 --experts-used 3 --dim 256 --layers 6 --heads 4 --kv-heads 2 --ffn 128 --head-dim 128" ;;
+    gpt-oss) echo "--arch gpt-oss --experts 8 --experts-used 2 --dim 256 --layers 6 --heads 8 --kv-heads 2 --ffn 256 --head-dim 64" ;;
     *) echo "unknown architecture $1" >&2; exit 2 ;;
   esac
 }

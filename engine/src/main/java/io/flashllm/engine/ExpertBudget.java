@@ -80,11 +80,12 @@ final class ExpertBudget {
         for (LayerWeights l : w.layers()) {
             for (WeightTensor t : new WeightTensor[] {l.attnNorm(), l.attnNormBias(), l.wq(), l.bq(), l.wk(), l.bk(),
                     l.wv(), l.bv(), l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias(), l.qNorm(), l.kNorm(),
-                    l.postAttnNorm(), l.postFfnNorm()}) {
+                    l.postAttnNorm(), l.postFfnNorm(), l.sinks()}) {
                 n += size(t, seen);
             }
         }
         for (WeightTensor r : w.routers()) n += size(r, seen);
+        for (WeightTensor r : w.routerBiases()) n += size(r, seen);
         return n;
     }
 

@@ -333,6 +333,7 @@ final class DecodeGraph {
             case GATED_FATRELU -> VectorKernels.FATRELU;
             case RELU_NO_GATE -> throw new IllegalArgumentException("an ungated FFN in a Llama-family model");
             case GATED_GELU -> throw new IllegalArgumentException("GELU-gated FFNs (Gemma) have no device kernel");
+            case GATED_SWIGLU_OAI -> throw new IllegalArgumentException("gpt-oss's clamped SwiGLU has no device kernel");
         };
     }
 

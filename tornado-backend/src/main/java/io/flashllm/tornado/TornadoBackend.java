@@ -62,7 +62,7 @@ public final class TornadoBackend implements DeviceBackend {
             return "Gemma 2's soft-capped attention has no device kernel";
         }
         if (model.config().rope().mscale() != 1f) {
-            return "LongRoPE's attention factor (Phi-3 128k) has no device kernel";
+            return "the rotation's attention factor (LongRoPE of Phi-3 128k, YaRN) has no device kernel";
         }
         if (model.config().architecture() == Architecture.OPT && (w.projectIn() != null || w.projectOut() != null)) {
             return "OPT's word-embedding projections (project_in/project_out) have no device kernel";

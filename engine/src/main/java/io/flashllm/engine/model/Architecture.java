@@ -31,11 +31,18 @@ public enum Architecture {
      * half), rotated half-split, often over part of each head, with LongRoPE factors for long contexts.
      */
     PHI3,
+    /**
+     * OpenAI's gpt-oss: the Llama graph with biases on q/k/v and the attention output, a learned sink logit
+     * per head in each softmax, every other layer windowed, YaRN rotation (half-split), and a mixture of
+     * experts whose router and experts have biases and whose gated FFN is a clamped SwiGLU
+     * ({@link io.flashllm.flashstore.ffn.FfnActivation.Kind#GATED_SWIGLU_OAI}).
+     */
+    GPT_OSS,
     /** OPT: LayerNorm with bias, learned positions, biases everywhere, an ungated ReLU FFN. */
     OPT;
 
     /** The {@code general.architecture} value in GGUF metadata. */
     public String ggufName() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return this == GPT_OSS ? "gpt-oss" : name().toLowerCase(java.util.Locale.ROOT);
     }
 }

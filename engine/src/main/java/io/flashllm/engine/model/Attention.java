@@ -33,11 +33,12 @@ final class Attention {
      * reading kv head {@code kvHead}: {@code out[outOff + j * headDim ..] = softmax(q_j·K^T * scale) V}
      * over positions first..last. Head j's scores go to {@code scores[scoresOff + j * scoresStride + t]},
      * which must hold position {@code last}. With {@code softcap} > 0 (Gemma 2) a scaled score s becomes
-     * {@code softcap * tanh(s / softcap)} before the softmax.
+     * {@code softcap * tanh(s / softcap)} before the softmax. With {@code sinks} (gpt-oss) head j's softmax has
+     * one more term, {@code sinks[sinkOff + j]}, that takes its share of the weight and adds no value.
      */
     static void attendGroup(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
-                            int first, int last, float scale, float softcap, float[] scores, int scoresOff,
-                            int scoresStride, float[] out, int outOff) {
+                            int first, int last, float scale, float softcap, float[] sinks, int sinkOff,
+                            float[] scores, int scoresOff, int scoresStride, float[] out, int outOff) {
         RowKernel rows = cache.rowKernel();
         MemorySegment m = cache.memory();
         long headBytes = cache.headOffset(kvHead);
@@ -64,7 +65,11 @@ final class Attention {
 
         for (int j = 0; j < group; j++) {
             if (softcap > 0) Ops.softcap(scores, scoresOff + j * scoresStride + first, last - first + 1, softcap);
-            Ops.softmax(scores, scoresOff + j * scoresStride + first, last - first + 1);
+            if (sinks != null) {
+                softmaxWithSink(scores, scoresOff + j * scoresStride + first, last - first + 1, sinks[sinkOff + j]);
+            } else {
+                Ops.softmax(scores, scoresOff + j * scoresStride + first, last - first + 1);
+            }
             Arrays.fill(out, outOff + j * headDim, outOff + (j + 1) * headDim, 0f);
         }
 
@@ -80,5 +85,21 @@ final class Attention {
                 for (int d = bound; d < headDim; d++) out[oj + d] += p * row[d];
             }
         }
+    }
+
+    /**
+     * Softmax over {@code x[off..off+n)} and one more logit, {@code sink}, whose probability is dropped: the
+     * weights of the positions then sum to less than one, as far as the sink outweighs them.
+     */
+    static void softmaxWithSink(float[] x, int off, int n, float sink) {
+        float max = sink;
+        for (int i = off; i < off + n; i++) max = Math.max(max, x[i]);
+        float sum = (float) Math.exp(sink - max);
+        for (int i = off; i < off + n; i++) {
+            x[i] = (float) Math.exp(x[i] - max);
+            sum += x[i];
+        }
+        float inv = 1f / sum;
+        for (int i = off; i < off + n; i++) x[i] *= inv;
     }
 }

@@ -64,7 +64,8 @@ public interface FeedForwardFactory {
     static FeedForward mapped(ModelConfig config, ModelWeights weights, Parallel parallel, long expertBudget) {
         DenseFeedForward dense = new DenseFeedForward(config.activation(), weights.ffn(), parallel);
         if (!config.experts().moe()) return dense;
-        return new MoeFeedForward(config.experts(), weights.routers(), dense, expertBudget, parallel);
+        return new MoeFeedForward(config.experts(), weights.routers(), weights.routerBiases(), dense, expertBudget,
+                parallel);
     }
 
     /** All FFN weights in DRAM, used in place from the mapped file; a mixture of experts routes among them. */

@@ -37,9 +37,10 @@ public final class GgufConfigs {
             case "gemma3" -> Architecture.GEMMA3;
             case "gemma2" -> Architecture.GEMMA2;
             case "phi3" -> Architecture.PHI3;
+            case "gpt-oss" -> Architecture.GPT_OSS;
             case "opt" -> Architecture.OPT;
-            default -> throw new ModelFileException(file, "architecture '" + archName
-                    + "' is not supported (flashllm runs llama, mistral, granite, granitemoe, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3 and opt)");
+            default -> throw new ModelFileException(file, "architecture '" + archName + "' is not supported (flashllm"
+                    + " runs llama, mistral, granite, granitemoe, qwen2, qwen3, qwen3moe, gemma2, gemma3, phi3, gpt-oss and opt)");
         };
         String p = archName + ".";
         String name = md.string("general.name", file.getFileName() == null ? archName : file.getFileName().toString());
@@ -47,7 +48,7 @@ public final class GgufConfigs {
         int layers = md.requireInt(p + "block_count");
         ExpertRouting experts = experts(md, p, archName);
         // Qwen3-MoE's feed_forward_length is a dense equivalent its experts do not have; their width is apart.
-        int ffnDim = archName.equals("qwen3moe") ? md.requireInt(p + "expert_feed_forward_length")
+        int ffnDim = archName.equals("qwen3moe") || archName.equals("gpt-oss") ? md.requireInt(p + "expert_feed_forward_length")
                 : md.requireInt(p + "feed_forward_length");
         int heads = md.requireInt(p + "attention.head_count");
         int kvHeads = md.integer(p + "attention.head_count_kv", heads);
@@ -73,11 +74,18 @@ public final class GgufConfigs {
             boolean gemma = arch == Architecture.GEMMA3 || arch == Architecture.GEMMA2;
             float eps = md.real(p + "attention.layer_norm_rms_epsilon", gemma ? 1e-6f : 1e-5f);
             RopeConfig rope = rope(md, p, arch, headDim);
-            FfnActivation activation = activation(md, gemma ? "gelu" : "silu");
+            FfnActivation activation = arch == Architecture.GPT_OSS
+                    ? new FfnActivation(FfnActivation.Kind.GATED_SWIGLU_OAI, 0f) : activation(md, gemma ? "gelu" : "silu");
             if (arch == Architecture.GEMMA3) return gemma3(md, p, name, dim, layers, ffnDim, heads, kvHeads, headDim,
                     vocab, context, eps, rope, activation);
             if (arch == Architecture.GEMMA2) return gemma2(md, p, name, dim, layers, ffnDim, heads, kvHeads, headDim,
                     vocab, context, eps, rope, activation);
+            if (arch == Architecture.GPT_OSS) {
+                // Every other layer (the even ones) attends within the window; one rotation for all.
+                return new ModelConfig(arch, name, dim, layers, ffnDim, heads, kvHeads, headDim, vocab, context, eps,
+                        rope, activation, true, dim, 0, md.requireInt(p + "attention.sliding_window"), 2, null,
+                        (float) (1.0 / Math.sqrt(headDim)), 0f, 0f).withExperts(experts);
+            }
             if (arch == Architecture.PHI3) {
                 rope = new RopeConfig(rope.style(), rope.theta(), rope.rotaryDim(), rope.linearFactor(), null,
                         md.real(p + "rope.scaling.attn_factor", 1f),
@@ -95,19 +103,20 @@ public final class GgufConfigs {
 
     /**
      * A mixture of experts as llama.cpp reads one: {@code expert_count} experts, {@code expert_used_count} run per
-     * token, their weights always normalized for Mixtral and Qwen3-MoE (llama.cpp's {@code norm_w}); none
+     * token, their weights always normalized for Mixtral and Qwen3-MoE (llama.cpp's {@code norm_w}; gpt-oss's
+     * softmax over the chosen experts' scores alone comes to the same); none
      * without {@code expert_count}. Other families' experts are refused rather than run as something else.
      */
     private static ExpertRouting experts(GgufMetadata md, String p, String archName) {
         int count = md.integer(p + "expert_count", 0);
         if (count == 0) {
-            if (archName.equals("qwen3moe")) throw new ModelFileException(md.file(), p + "expert_count is missing");
+            if (archName.equals("qwen3moe") || archName.equals("gpt-oss")) throw new ModelFileException(md.file(), p + "expert_count is missing");
             return ExpertRouting.NONE;
         }
         if (!archName.equals("llama") && !archName.equals("mistral") && !archName.equals("qwen3moe")
-                && !archName.equals("granitemoe")) {
+                && !archName.equals("granitemoe") && !archName.equals("gpt-oss")) {
             throw new ModelFileException(md.file(), archName + " with experts is not supported (flashllm runs the"
-                    + " mixtures of experts of llama/mixtral, granitemoe and qwen3moe)");
+                    + " mixtures of experts of llama/mixtral, granitemoe, qwen3moe and gpt-oss)");
         }
         int used = md.requireInt(p + "expert_used_count");
         try {
@@ -135,6 +144,9 @@ public final class GgufConfigs {
         String scaling = md.string(p + "rope.scaling.type", "none").toLowerCase(Locale.ROOT);
         switch (scaling) {
             case "none" -> { }
+            case "yarn" -> {
+                return yarn(md, p, arch, theta, rotDim);
+            }
             // Phi-3's LongRoPE: its factors are tensors (rope_factors_long/short), its attention factor a key.
             case "longrope", "su" -> {
                 if (arch != Architecture.PHI3) {
@@ -143,12 +155,32 @@ public final class GgufConfigs {
             }
             case "linear" -> linear = md.real(p + "rope.scaling.factor", 1f);
             default -> throw new ModelFileException(md.file(), "rope scaling '" + scaling
-                    + "' is not supported (none and linear are; Llama 3 factors come from rope_freqs.weight)");
+                    + "' is not supported (none, linear and yarn are; Llama 3 factors come from rope_freqs.weight)");
         }
         // Older files name the same factor rope.scale_linear.
         if (md.has(p + "rope.scale_linear") && scaling.equals("none")) linear = md.real(p + "rope.scale_linear", 1f);
         RopeStyle style = arch == Architecture.LLAMA ? RopeStyle.INTERLEAVED : RopeStyle.HALF_SPLIT;
         return new RopeConfig(style, theta, rotDim, linear, null);
+    }
+
+    /**
+     * YaRN scaling as llama.cpp reads it: {@code rope.scaling.factor}, over {@code rope.scaling.original_context_length}
+     * (the training context when absent), with {@code yarn_beta_fast} 32 and {@code yarn_beta_slow} 1, the
+     * extrapolation mix {@code yarn_ext_factor} 1 and the attention factor {@code yarn_attn_factor} times
+     * {@code attn_factor} 1 unless the file says otherwise.
+     */
+    private static RopeConfig yarn(GgufMetadata md, String p, Architecture arch, float theta, int rotDim) {
+        float factor = md.real(p + "rope.scaling.factor", 1f);
+        if (!(factor >= 1f) || !Float.isFinite(factor)) {
+            throw new ModelFileException(md.file(), p + "rope.scaling.factor " + factor + " is not a YaRN factor (>= 1)");
+        }
+        int original = md.integer(p + "rope.scaling.original_context_length", md.integer(p + "context_length", 2048));
+        float extFactor = md.real(p + "rope.scaling.yarn_ext_factor", 1f);
+        float attnFactor = md.real(p + "rope.scaling.yarn_attn_factor", 1f) * md.real(p + "rope.scaling.attn_factor", 1f);
+        float[] factors = RopeConfig.yarnFreqFactors(theta, rotDim, factor, original,
+                md.real(p + "rope.scaling.yarn_beta_fast", 32f), md.real(p + "rope.scaling.yarn_beta_slow", 1f), extFactor);
+        RopeStyle style = arch == Architecture.LLAMA ? RopeStyle.INTERLEAVED : RopeStyle.HALF_SPLIT;
+        return new RopeConfig(style, theta, rotDim, 1f, factors, RopeConfig.yarnMscale(factor, attnFactor, extFactor), 0);
     }
 
     /**

@@ -23,6 +23,8 @@ public final class LanguageModel implements AutoCloseable {
     private final KvCacheType kvCacheType;
     private final float[] invFreq;
     private final float[] localInvFreq;
+    /** gpt-oss's sink logits per layer, one per query head; null for the models without them. */
+    private final float[][] sinks;
     // Fair: concurrent sequences take turns token by token instead of one starving the others.
     private final ReentrantLock lock = new ReentrantLock(true);
     private final AutoCloseable resources;
@@ -58,6 +60,23 @@ public final class LanguageModel implements AutoCloseable {
         this.resources = resources;
         this.invFreq = config.rope().style() == RopeStyle.NONE ? new float[0] : config.rope().inverseFrequencies();
         this.localInvFreq = config.localRope() == null ? invFreq : config.localRope().inverseFrequencies();
+        this.sinks = sinks(weights);
+    }
+
+    private static float[][] sinks(ModelWeights weights) {
+        if (weights.layers().isEmpty() || weights.layers().get(0).sinks() == null) return null;
+        float[][] out = new float[weights.layers().size()][];
+        for (int l = 0; l < out.length; l++) {
+            io.flashllm.kernels.WeightTensor t = weights.layers().get(l).sinks();
+            out[l] = new float[t.cols()];
+            io.flashllm.kernels.Dequant.row(t, 0, out[l], 0);
+        }
+        return out;
+    }
+
+    /** The sink logits of {@code layer}'s query heads (gpt-oss), or null when the model has none. */
+    float[] sinks(int layer) {
+        return sinks == null ? null : sinks[layer];
     }
 
     public ModelConfig config() {
@@ -154,7 +173,7 @@ public final class LanguageModel implements AutoCloseable {
         // disagreed by 7-8% with F16, 7.5e-7 with F32).
         KvCacheType kv = device != null ? KvCacheType.F32 : kvCacheType;
         Transformer t = switch (config.architecture()) {
-            case LLAMA, QWEN2, QWEN3, GEMMA2, GEMMA3, PHI3 -> new LlamaTransformer(this, ctx, kv);
+            case LLAMA, QWEN2, QWEN3, GEMMA2, GEMMA3, PHI3, GPT_OSS -> new LlamaTransformer(this, ctx, kv);
             case OPT -> new OptTransformer(this, ctx, kv);
         };
         kvCacheBytesOpen.addAndGet(t.kvCacheBytes());

@@ -9,9 +9,10 @@ import io.flashllm.kernels.WeightTensor;
 import java.util.List;
 
 /**
- * The Llama forward pass (Llama 2/3, Mistral, Qwen2, Qwen3, Gemma 3, ReLU-fied Llama): pre-norm blocks of
- * RMSNorm, rotary grouped-query attention with optional q/k/v biases (and Qwen3's and Gemma 3's per-head
- * q/k RMSNorm before the rotation), RMSNorm and a gated FFN, each added to the residual stream (Gemma 3
+ * The Llama forward pass (Llama 2/3, Mistral, Qwen2, Qwen3, Gemma 3, gpt-oss, ReLU-fied Llama): pre-norm blocks
+ * of RMSNorm, rotary grouped-query attention with optional q/k/v biases (and Qwen3's and Gemma 3's per-head
+ * q/k RMSNorm before the rotation, gpt-oss's sink logits in the softmax), RMSNorm and a gated FFN or a
+ * mixture of experts, each added to the residual stream (Gemma 3
  * and 2 normalize each sub-block's output too, and scale the token embedding by sqrt(dim)); a final
  * RMSNorm and the classifier (tied to the embedding when the file has no output matrix; Gemma 2 soft-caps
  * its logits).

@@ -104,8 +104,10 @@ public record ModelConfig(
         require(architecture == Architecture.OPT || activation.gated(), "Llama-family FFNs are gated");
         if (experts == null) experts = ExpertRouting.NONE;
         if (multipliers == null) multipliers = Multipliers.NONE;
-        require(!experts.moe() || architecture == Architecture.LLAMA || architecture == Architecture.QWEN3,
-                "experts are read for Mixtral and Granite MoE (llama) and Qwen3-MoE only, not " + architecture.ggufName());
+        require(!experts.moe() || architecture == Architecture.LLAMA || architecture == Architecture.QWEN3
+                        || architecture == Architecture.GPT_OSS,
+                "experts are read for Mixtral and Granite MoE (llama), Qwen3-MoE and gpt-oss only, not "
+                        + architecture.ggufName());
     }
 
     private static void require(boolean ok, String fault) {

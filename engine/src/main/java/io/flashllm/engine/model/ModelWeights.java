@@ -22,6 +22,7 @@ import java.util.Set;
  * @param ffn               FFN weights per block, for the dense feed-forward; in a mixture of experts every
  *                          block's experts, block-major (block l's expert e at {@code l * experts + e})
  * @param routers           a mixture of experts' router per block; empty for a dense FFN
+ * @param routerBiases      the routers' biases (gpt-oss), one per block; empty where they have none
  * @param parameterCount    elements over all distinct tensors
  */
 public record ModelWeights(
@@ -35,12 +36,14 @@ public record ModelWeights(
         List<LayerWeights> layers,
         List<DenseFfnLayer> ffn,
         List<WeightTensor> routers,
+        List<WeightTensor> routerBiases,
         long parameterCount) {
 
     public ModelWeights {
         layers = List.copyOf(layers);
         ffn = List.copyOf(ffn);
         routers = List.copyOf(routers);
+        routerBiases = List.copyOf(routerBiases);
     }
 
     public boolean tiedEmbeddings() {
@@ -57,10 +60,11 @@ public record ModelWeights(
         add(types, tokenEmbedding, positionEmbedding, projectIn, projectOut, outputNorm, outputNormBias, output);
         for (LayerWeights l : layers) {
             add(types, l.attnNorm(), l.attnNormBias(), l.wq(), l.bq(), l.wk(), l.bk(), l.wv(), l.bv(),
-                    l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias(), l.qNorm(), l.kNorm(), l.postAttnNorm(), l.postFfnNorm());
+                    l.wo(), l.bo(), l.ffnNorm(), l.ffnNormBias(), l.qNorm(), l.kNorm(), l.postAttnNorm(), l.postFfnNorm(), l.sinks());
         }
-        for (DenseFfnLayer f : ffn) add(types, f.gate(), f.up(), f.upBias(), f.down(), f.downBias());
+        for (DenseFfnLayer f : ffn) add(types, f.gate(), f.gateBias(), f.up(), f.upBias(), f.down(), f.downBias());
         for (WeightTensor r : routers) add(types, r);
+        for (WeightTensor r : routerBiases) add(types, r);
         return types;
     }
 

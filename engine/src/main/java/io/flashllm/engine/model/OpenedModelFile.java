@@ -75,7 +75,8 @@ public record OpenedModelFile(Path path, ModelConfig config, TensorSource tensor
                 return path;
             }
         };
-        return new OpenedModelFile(path, config, tensors, TensorNames.gguf(), gguf.metadata(), null, resources);
+        return new OpenedModelFile(path, config, tensors, TensorNames.gguf(config.architecture()), gguf.metadata(), null,
+                resources);
     }
 
     /** A model over a bundle's resident part (GGUF or HF, as the bundle holds it); {@code resources} close with it. */

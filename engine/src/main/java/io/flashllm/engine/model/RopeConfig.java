@@ -100,6 +100,38 @@ public record RopeConfig(RopeStyle style, float theta, int rotaryDim, float line
         return out;
     }
 
+    /**
+     * YaRN as llama.cpp applies it (static, whatever the context run): pair i's frequency blends the
+     * interpolated {@code freq / factor} and the original by a ramp over the pairs, from all original where a
+     * pair turns more than {@code betaFast} times within {@code originalContext} positions to all
+     * interpolated below {@code betaSlow} turns. Returned as divisors of each base frequency (see
+     * {@link #freqFactors}); the rotated dimensions are also scaled by {@link #yarnMscale}.
+     */
+    public static float[] yarnFreqFactors(float theta, int rotaryDim, float factor, int originalContext,
+                                          float betaFast, float betaSlow, float extFactor) {
+        float freqScale = 1f / factor;
+        float low = Math.max(0f, (float) Math.floor(yarnCorrDim(rotaryDim, originalContext, betaFast, theta)));
+        float high = Math.min(rotaryDim - 1, (float) Math.ceil(yarnCorrDim(rotaryDim, originalContext, betaSlow, theta)));
+        float[] out = new float[rotaryDim / 2];
+        for (int i = 0; i < out.length; i++) {
+            float y = (i - low) / Math.max(0.001f, high - low);
+            float ramp = (1 - Math.min(1f, Math.max(0f, y))) * extFactor;
+            // theta_i * (freqScale * (1 - ramp) + ramp): as a divisor of theta_i.
+            out[i] = 1f / (freqScale * (1 - ramp) + ramp);
+        }
+        return out;
+    }
+
+    /** YaRN's magnitude correction of the rotated dimensions: {@code attnFactor * (1 + 0.1 ln factor)}. */
+    public static float yarnMscale(float factor, float attnFactor, float extFactor) {
+        return extFactor == 0 ? attnFactor : attnFactor * (1f + 0.1f * (float) Math.log(factor));
+    }
+
+    /** The pair index at which a frequency turns {@code turns} times within {@code originalContext} positions. */
+    private static double yarnCorrDim(int rotaryDim, int originalContext, float turns, float theta) {
+        return rotaryDim * Math.log(originalContext / (turns * 2 * Math.PI)) / (2 * Math.log(theta));
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof RopeConfig r && r.style == style && Float.compare(r.theta, theta) == 0

@@ -63,6 +63,7 @@ public final class TensorNames {
         layer(m, TensorRole.ATTN_Q_NORM, "blk.{N}.attn_q_norm");
         layer(m, TensorRole.ATTN_K_NORM, "blk.{N}.attn_k_norm");
         layer(m, TensorRole.ATTN_POST_NORM, "blk.{N}.post_attention_norm");
+        layer(m, TensorRole.ATTN_SINKS, "blk.{N}.attn_sinks");
         layer(m, TensorRole.FFN_NORM, "blk.{N}.ffn_norm");
         layer(m, TensorRole.FFN_POST_NORM, "blk.{N}.post_ffw_norm");
         layer(m, TensorRole.FFN_GATE, "blk.{N}.ffn_gate");
@@ -76,6 +77,19 @@ public final class TensorNames {
         layer(m, TensorRole.FFN_UP_EXP, "blk.{N}.ffn_up.{E}");
         layer(m, TensorRole.FFN_DOWN_EXP, "blk.{N}.ffn_down.{E}");
         return new TensorNames(m);
+    }
+
+    /**
+     * llama.cpp's names for {@code config}'s family: {@link #gguf()}, except that gpt-oss's norm in front of the
+     * FFN is stored as {@code post_attention_norm}.
+     */
+    public static TensorNames gguf(Architecture architecture) {
+        TensorNames names = gguf();
+        if (architecture == Architecture.GPT_OSS) {
+            names.patterns.put(TensorRole.FFN_NORM, "blk.{N}.post_attention_norm.weight");
+            names.patterns.remove(TensorRole.ATTN_POST_NORM);
+        }
+        return names;
     }
 
     /** Hugging Face Mixtral names: Llama's, with each layer's experts under {@code block_sparse_moe}. */

@@ -28,6 +28,8 @@ public enum TensorRole {
     ATTN_Q_NORM(true),
     ATTN_K_NORM(true),
     ATTN_POST_NORM(true),
+    /** gpt-oss: one learned logit per query head that joins each softmax of its scores. */
+    ATTN_SINKS(true),
     FFN_NORM(true),
     FFN_NORM_BIAS(true),
     FFN_GATE(true),
@@ -39,10 +41,18 @@ public enum TensorRole {
     FFN_POST_NORM(true),
     /** A mixture of experts' router: one row of dim per expert. */
     FFN_GATE_INP(true),
-    /** Every expert's gate, up or down matrix of a layer in one tensor (GGUF's {@code ffn_*_exps}). */
+    /** gpt-oss: the router's bias, one per expert. */
+    FFN_GATE_INP_BIAS(true),
+    /**
+     * Every expert's gate, up or down matrix of a layer in one tensor (GGUF's {@code ffn_*_exps}); gpt-oss has
+     * a bias for each, every expert's in one matrix (a row per expert).
+     */
     FFN_GATE_EXPS(true),
+    FFN_GATE_EXPS_BIAS(true),
     FFN_UP_EXPS(true),
+    FFN_UP_EXPS_BIAS(true),
     FFN_DOWN_EXPS(true),
+    FFN_DOWN_EXPS_BIAS(true),
     /** One expert's matrix on its own ({@code {E}} in the name: HF checkpoints, older Mixtral GGUF files). */
     FFN_GATE_EXP(true),
     FFN_UP_EXP(true),

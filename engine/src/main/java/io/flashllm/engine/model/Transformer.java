@@ -390,6 +390,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
         int group = config.groupSize();
         int perPart = (group + attentionParts - 1) / attentionParts;
         int window = config.windowOf(attLayer);
+        float[] sinks = model.sinks(attLayer);
         for (int u = from; u < to; u++) {
             int kvHead = u / attentionParts;
             int h0 = kvHead * group + (u % attentionParts) * perPart;
@@ -401,7 +402,7 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
                 int last = attRows == null ? attStart + b : attRows.get(b).pos;
                 int first = window > 0 ? Math.max(0, last - window + 1) : 0;
                 Attention.attendGroup(seq.cache, attLayer, kvHead, heads, hd, attQ, at, first, last, attentionScale,
-                        config.attnSoftcap(), seq.scores, h0 * seq.contextLength, seq.contextLength, attO, at);
+                        config.attnSoftcap(), sinks, h0, seq.scores, h0 * seq.contextLength, seq.contextLength, attO, at);
             }
         }
     }

@@ -115,6 +115,8 @@ public final class WeightLoader {
         List<LayerWeights> layers = new ArrayList<>(c.layers());
         List<DenseFfnLayer> ffn = new ArrayList<>(c.layers());
         List<WeightTensor> routers = new ArrayList<>();
+        List<WeightTensor> routerBiases = new ArrayList<>();
+        boolean gptOss = c.architecture() == Architecture.GPT_OSS;
         for (int l = 0; l < c.layers(); l++) {
             layers.add(new LayerWeights(
                     vector(TensorRole.ATTN_NORM, l, dim, true), vector(TensorRole.ATTN_NORM_BIAS, l, dim),
@@ -126,10 +128,13 @@ public final class WeightLoader {
                     qkNorm ? vector(TensorRole.ATTN_Q_NORM, l, c.headDim(), true) : null,
                     qkNorm ? vector(TensorRole.ATTN_K_NORM, l, c.headDim(), true) : null,
                     gemma ? vector(TensorRole.ATTN_POST_NORM, l, dim, true) : null,
-                    gemma ? vector(TensorRole.FFN_POST_NORM, l, dim, true) : null));
+                    gemma ? vector(TensorRole.FFN_POST_NORM, l, dim, true) : null,
+                    gptOss ? sinks(l, c.heads()) : null));
             if (!ffnWeights) continue;
             if (c.experts().moe()) {
                 routers.add(matrix(TensorRole.FFN_GATE_INP, l, c.experts().experts(), dim));
+                WeightTensor routerBias = vector(TensorRole.FFN_GATE_INP_BIAS, l, c.experts().experts(), gptOss);
+                if (routerBias != null) routerBiases.add(routerBias);
                 ffn.addAll(experts(c, l));
                 continue;
             }
@@ -143,8 +148,11 @@ public final class WeightLoader {
             parameters += (long) c.layers() * Math.max(1, c.experts().experts()) * (c.activation().gated() ? 3 : 2)
                     * dim * c.ffnDim();
         }
+        if (!routerBiases.isEmpty() && routerBiases.size() != routers.size()) {
+            throw fault("some layers' routers have a bias (" + routerBiases.size() + " of " + routers.size() + ")");
+        }
         ModelWeights weights = new ModelWeights(embedding, positions, projectIn, projectOut, outputNorm,
-                outputNormBias, output, layers, ffn, routers, parameters);
+                outputNormBias, output, layers, ffn, routers, routerBiases, parameters);
         return new Loaded(c, weights);
     }
 
@@ -167,8 +175,13 @@ public final class WeightLoader {
             expectShape(gates, inShape);
             expectShape(ups, inShape);
             expectShape(downs, outShape);
+            // gpt-oss's experts have biases: a row per expert of one matrix each for gate, up and down.
+            WeightTensor gateBiases = expertBiases(TensorRole.FFN_GATE_EXPS_BIAS, l, count, ffnDim);
+            WeightTensor upBiases = expertBiases(TensorRole.FFN_UP_EXPS_BIAS, l, count, ffnDim);
+            WeightTensor downBiases = expertBiases(TensorRole.FFN_DOWN_EXPS_BIAS, l, count, dim);
             for (int e = 0; e < count; e++) {
-                out.add(new DenseFfnLayer(rows(gates, e, ffnDim), rows(ups, e, ffnDim), null, rows(downs, e, dim), null));
+                out.add(new DenseFfnLayer(rows(gates, e, ffnDim), rows(ups, e, ffnDim), row(upBiases, e),
+                        rows(downs, e, dim), row(downBiases, e), row(gateBiases, e)));
             }
             return out;
         }
@@ -178,6 +191,30 @@ public final class WeightLoader {
                     expert(TensorRole.FFN_DOWN_EXP, l, e, dim, ffnDim), null));
         }
         return out;
+    }
+
+    /** The biases of every expert of a layer, a row of {@code width} per expert, or null when the file has none. */
+    private WeightTensor expertBiases(TensorRole role, int layer, int experts, int width) {
+        WeightTensor t = optional(role, layer);
+        if (t == null) return null;
+        if (t.type() != GgmlType.F32 && t.type() != GgmlType.F16 && t.type() != GgmlType.BF16) {
+            throw fault(t.name() + " should be F32, F16 or BF16, is " + t.type());
+        }
+        return expect(t, experts, width);
+    }
+
+    /** Expert {@code e}'s row of a layer's expert biases, or null without them. */
+    private static WeightTensor row(WeightTensor biases, int e) {
+        return biases == null ? null : rows(biases, e, 1);
+    }
+
+    /** gpt-oss's sinks, one logit per query head, in a float type ({@link LanguageModel} reads them as floats once). */
+    private WeightTensor sinks(int layer, int heads) {
+        WeightTensor t = vector(TensorRole.ATTN_SINKS, layer, heads, true);
+        if (t.type() != GgmlType.F32 && t.type() != GgmlType.F16 && t.type() != GgmlType.BF16) {
+            throw fault(t.name() + " should be F32, F16 or BF16, is " + t.type());
+        }
+        return t;
     }
 
     /** Expert {@code e}'s {@code count} rows of a merged expert tensor, in place, named after the expert. */

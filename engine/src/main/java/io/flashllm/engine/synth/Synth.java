@@ -29,6 +29,9 @@ public final class Synth {
     /** Gemma 2's. */
     private static final int GEMMA2_WINDOW = 4096;
     private static final float LAYER_NORM_EPS = 1e-5f;
+    /** gpt-oss's rotation base and attention window. */
+    private static final float GPT_OSS_ROPE_THETA = 150000f;
+    private static final int GPT_OSS_WINDOW = 128;
 
     private Synth() {}
 
@@ -96,7 +99,7 @@ public final class Synth {
         if (s.experts() > 0) {
             w.putU32(p + "expert_count", s.experts());
             w.putU32(p + "expert_used_count", s.expertsUsed());
-            if (arch.equals("qwen3moe")) w.putU32(p + "expert_feed_forward_length", s.ffn());
+            if (arch.equals("qwen3moe") || arch.equals("gpt-oss")) w.putU32(p + "expert_feed_forward_length", s.ffn());
         }
         w.putU32(p + "attention.head_count", s.heads());
         w.putU32(p + "attention.head_count_kv", s.kvHeads());
@@ -105,9 +108,17 @@ public final class Synth {
             boolean gemma = s.arch().gemma();
             w.putF32(p + "attention.layer_norm_rms_epsilon", gemma ? 1e-6f : RMS_EPS);
             // Qwen3 and Gemma 3 are trained with base 1,000,000 (Gemma 3's windowed layers use 10,000).
-            w.putF32(p + "rope.freq_base", s.arch().qkNorm() ? 1e6f : ROPE_THETA);
+            boolean gptOss = s.arch() == SynthArch.GPT_OSS;
+            w.putF32(p + "rope.freq_base", s.arch().qkNorm() ? 1e6f : gptOss ? GPT_OSS_ROPE_THETA : ROPE_THETA);
             w.putU32(p + "rope.dimension_count", s.headDim());
-            if (s.arch().qkNorm() || gemma) {
+            if (gptOss) {
+                // gpt-oss's YaRN over 4,096 trained positions (32x: its 131,072); its window of 128 positions.
+                w.putString(p + "rope.scaling.type", "yarn");
+                w.putF32(p + "rope.scaling.factor", 32f);
+                w.putU32(p + "rope.scaling.original_context_length", 4096);
+                w.putU32(p + "attention.sliding_window", Math.min(GPT_OSS_WINDOW, s.contextLength()));
+            }
+            if (s.arch().qkNorm() || gemma || gptOss) {
                 w.putU32(p + "attention.key_length", s.headDim());
                 w.putU32(p + "attention.value_length", s.headDim());
             }

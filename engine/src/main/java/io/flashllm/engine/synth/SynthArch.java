@@ -25,6 +25,11 @@ public enum SynthArch {
      * logits; {@code granitemoe} with experts.
      */
     GRANITE("granite"),
+    /**
+     * OpenAI's gpt-oss (GGUF only, needs {@code --experts}): biases on q/k/v, the attention output, the router
+     * and the experts; a sink logit per head; every other layer windowed; YaRN rotation; clamped SwiGLU.
+     */
+    GPT_OSS("gpt-oss"),
     /** OPT: learned positions, LayerNorm with biases, ReLU FFN without gate, tied output. */
     OPT("opt");
 
@@ -47,6 +52,7 @@ public enum SynthArch {
             case GEMMA2 -> "gemma2";
             case PHI3 -> "phi3";
             case GRANITE -> "granite";
+            case GPT_OSS -> "gpt-oss";
             case OPT -> "opt";
         };
     }

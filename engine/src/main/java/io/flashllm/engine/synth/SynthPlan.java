@@ -29,6 +29,7 @@ final class SynthPlan {
         boolean permute = s.arch().permutesQk();
         boolean gemma = s.arch().gemma();
         boolean phi3 = s.arch() == SynthArch.PHI3;
+        boolean gptOss = s.arch() == SynthArch.GPT_OSS;
         t.add(matrix(s, "model.embed_tokens.weight", "token_embd.weight", "token_embd", -1, s.vocab(), s.dim(), 0));
         for (int l = 0; l < s.layers(); l++) {
             String h = "model.layers." + l + ".", g = "blk." + l + ".";
@@ -44,16 +45,28 @@ final class SynthPlan {
                         permute ? s.kvHeads() : 0));
                 t.add(matrix(s, h + "self_attn.v_proj.weight", g + "attn_v.weight", "attn_v", l, kv, s.dim(), 0));
             }
+            if (gptOss) {
+                t.add(bias(s, h + "self_attn.q_proj.bias", g + "attn_q.bias", l, q));
+                t.add(bias(s, h + "self_attn.k_proj.bias", g + "attn_k.bias", l, kv));
+                t.add(bias(s, h + "self_attn.v_proj.bias", g + "attn_v.bias", l, kv));
+                // Sinks of the order of the scores, so that some heads give them much of the weight.
+                t.add(new SynthTensor(h + "self_attn.sinks", g + "attn_sinks.weight", "sinks", l, 1, s.heads(), true,
+                        0f, 1.5f, 0, GgmlType.F32, GgmlType.F32));
+            }
             if (s.arch().qkNorm()) {
                 t.add(norm(s, h + "self_attn.q_norm.weight", g + "attn_q_norm.weight", l, hd));
                 t.add(norm(s, h + "self_attn.k_norm.weight", g + "attn_k_norm.weight", l, hd));
             }
             t.add(matrix(s, h + "self_attn.o_proj.weight", g + "attn_output.weight", "attn_output", l, s.dim(), q, 0));
-            if (gemma) {
+            if (gptOss) {
+                t.add(bias(s, h + "self_attn.o_proj.bias", g + "attn_output.bias", l, s.dim()));
+                // llama.cpp names gpt-oss's norm in front of the FFN after the attention.
+                t.add(norm(s, h + "post_attention_layernorm.weight", g + "post_attention_norm.weight", l, s.dim()));
+            } else if (gemma) {
                 t.add(norm(s, h + "post_attention_layernorm.weight", g + "post_attention_norm.weight", l, s.dim()));
                 t.add(norm(s, h + "pre_feedforward_layernorm.weight", g + "ffn_norm.weight", l, s.dim()));
                 t.add(norm(s, h + "post_feedforward_layernorm.weight", g + "post_ffw_norm.weight", l, s.dim()));
-            } else {
+            } else if (!gptOss) {
                 t.add(norm(s, h + "post_attention_layernorm.weight", g + "ffn_norm.weight", l, s.dim()));
             }
             if (s.experts() > 0) {
@@ -84,12 +97,26 @@ final class SynthPlan {
         // A router std a few times 1/sqrt(dim), so that routing prefers some experts as a trained one does.
         t.add(new SynthTensor(h + "mlp.gate.weight", g + "ffn_gate_inp.weight", "ffn_gate_inp", l, e, s.dim(), false,
                 0f, (float) (4.0 / Math.sqrt(s.dim())), 0, GgmlType.F32, GgmlType.F32));
+        boolean gptOss = s.arch() == SynthArch.GPT_OSS;
+        if (gptOss) {
+            // gpt-oss: a bias on the router, and per expert on each of gate, up and down (a row per expert).
+            t.add(new SynthTensor(h + "mlp.gate.bias", g + "ffn_gate_inp.bias", "bias", l, 1, e, true, 0f, 0.5f, 0,
+                    GgmlType.F32, GgmlType.F32));
+            t.add(expertBias(h + "mlp.experts.gate_proj_bias", g + "ffn_gate_exps.bias", l, e, s.ffn()));
+            t.add(expertBias(h + "mlp.experts.up_proj_bias", g + "ffn_up_exps.bias", l, e, s.ffn()));
+            t.add(expertBias(h + "mlp.experts.down_proj_bias", g + "ffn_down_exps.bias", l, e, s.dim()));
+        }
         t.add(stacked(matrix(s, h + "mlp.experts.gate_proj.weight", g + "ffn_gate_exps.weight", "ffn_gate", l,
                 (long) e * s.ffn(), s.dim(), 0), e));
         t.add(stacked(matrix(s, h + "mlp.experts.up_proj.weight", g + "ffn_up_exps.weight", "ffn_up", l,
                 (long) e * s.ffn(), s.dim(), 0), e));
         t.add(stacked(matrix(s, h + "mlp.experts.down_proj.weight", g + "ffn_down_exps.weight", "ffn_down", l,
                 (long) e * s.dim(), s.ffn(), 0), e));
+    }
+
+    /** A bias for each of a layer's experts, one row of {@code width} per expert, F32 (ggml shape width x experts). */
+    private static SynthTensor expertBias(String hf, String gguf, int layer, int experts, int width) {
+        return new SynthTensor(hf, gguf, "bias", layer, experts, width, false, 0f, 0.1f, 0, GgmlType.F32, GgmlType.F32);
     }
 
     private static SynthTensor stacked(SynthTensor m, int experts) {

@@ -42,8 +42,8 @@ public record SynthSpec(
         require(arch != null && type != null && format != null, "architecture, type and format are required");
         require(dim > 0 && layers > 0 && heads > 0 && ffn > 0, "dim, layers, heads and ffn must be positive");
         require(headDim >= 0, "head width must not be negative, got " + headDim);
-        require(headDim == 0 || arch == SynthArch.QWEN3 || arch.gemma(),
-                "--head-dim applies to qwen3, gemma2 and gemma3 (the others' heads are dim / heads wide)");
+        require(headDim == 0 || arch == SynthArch.QWEN3 || arch.gemma() || arch == SynthArch.GPT_OSS,
+                "--head-dim applies to qwen3, gemma2, gemma3 and gpt-oss (the others' heads are dim / heads wide)");
         if (headDim == 0) {
             require(dim % heads == 0, "dim " + dim + " is not a multiple of heads " + heads);
             headDim = dim / heads;
@@ -54,12 +54,14 @@ public record SynthSpec(
         require(!arch.llamaFamily() || headDim % 2 == 0, "head size " + headDim + " must be even for RoPE");
         require(arch != SynthArch.PHI3 || format == SynthFormat.GGUF, "phi3 is written as GGUF only");
         require(arch != SynthArch.GRANITE || format == SynthFormat.GGUF, "granite is written as GGUF only");
+        require(arch != SynthArch.GPT_OSS || experts > 0, "gpt-oss is a mixture of experts: give --experts and --experts-used");
         require(!arch.gemma() || format == SynthFormat.GGUF,
                 arch.cliName + " is written as GGUF only (flashllm reads Gemma from GGUF files)");
         require(experts >= 0 && expertsUsed >= 0, "expert counts must not be negative");
         if (experts > 0) {
-            require(arch == SynthArch.LLAMA || arch == SynthArch.QWEN3 || arch == SynthArch.GRANITE,
-                    "--experts applies to llama (Mixtral), qwen3 (Qwen3-MoE) and granite (Granite MoE)");
+            require(arch == SynthArch.LLAMA || arch == SynthArch.QWEN3 || arch == SynthArch.GRANITE
+                            || arch == SynthArch.GPT_OSS,
+                    "--experts applies to llama (Mixtral), qwen3 (Qwen3-MoE), granite (Granite MoE) and gpt-oss");
             require(expertsUsed >= 1 && expertsUsed <= experts,
                     "--experts-used must be between 1 and --experts (" + experts + "), got " + expertsUsed);
             require(format == SynthFormat.GGUF, "a mixture of experts is written as GGUF only");

@@ -14,9 +14,9 @@ import java.util.Map;
 public record SynthVocab(Map<String, Object> ggufMetadata, String tokenizerJson, String tokenizerConfigJson,
                          int bos, int eos, int pad) {
 
-    /** A usable vocabulary: SentencePiece style for Llama and Gemma, GPT-2 byte-level BPE for Qwen and OPT. */
+    /** A usable vocabulary: SentencePiece style for Llama and Gemma, GPT-2 byte-level BPE for Qwen, gpt-oss and OPT. */
     public static SynthVocab build(SynthArch arch, int size) {
-        boolean spm = arch.llamaFamily() && arch != SynthArch.QWEN3;
+        boolean spm = arch.llamaFamily() && arch != SynthArch.QWEN3 && arch != SynthArch.GPT_OSS;
         BuiltVocab v = VocabBuilder.build(spm ? VocabBuilder.Style.SPM : VocabBuilder.Style.GPT2, size);
         return new SynthVocab(v.ggufMetadata(), v.tokenizerJson(), v.tokenizerConfigJson(), v.bos(), v.eos(), -1);
     }

@@ -35,8 +35,11 @@ class AttentionTest {
                             }
                         }
                         float scale = (float) (1 / Math.sqrt(headDim));
-                        for (int[] range : new int[][]{{0, 0}, {0, 5}, {0, 47}, {30, 47}}) {
+                        for (int[] range : new int[][]{{0, 0}, {0, 5}, {0, 47}, {30, 47}, {0, 5, 1}, {30, 47, 1}}) {
                             int first = range[0], last = range[1];
+                            // gpt-oss's sinks, one per head of the group (from head 2 of the array): a large one
+                            // takes most of the weight, a small one little.
+                            float[] sinks = range.length > 2 ? new float[]{9f, 9f, 4f, -3f, 0.5f, 2f} : null;
                             int layer = 1, kvHead = 1;
                             float[] q = new float[group * headDim + 3];
                             for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
@@ -44,10 +47,10 @@ class AttentionTest {
                             float[] out = new float[group * headDim + 3];
                             float[] scores = new float[(group + 1) * ctx];
                             Attention.attendGroup(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale,
-                                    0f, scores, ctx, ctx, out, 3);
+                                    0f, sinks, 2, scores, ctx, ctx, out, 3);
                             for (int j = 0; j < group; j++) {
                                 double[] want = plain(stored(type, keys[layer]), stored(type, values[layer]), kvHead * headDim, headDim, q,
-                                        qOff + j * headDim, first, last, scale);
+                                        qOff + j * headDim, first, last, scale, sinks == null ? null : (double) sinks[2 + j]);
                                 for (int d = 0; d < headDim; d++) {
                                     String at = type + " headDim " + headDim + " group " + group + " positions "
                                             + first + ".." + last + " head " + j + " dim " + d;
@@ -61,9 +64,12 @@ class AttentionTest {
         }
     }
 
-    /** softmax(q·K^T * scale) V for one head, in doubles, over the values the cache holds. */
+    /**
+     * softmax(q·K^T * scale) V for one head, in doubles, over the values the cache holds; with a sink, the
+     * softmax's denominator has one more term, exp(sink), as gpt-oss's attention has.
+     */
     private static double[] plain(double[][] keys, double[][] values, int headOff, int headDim,
-                                  float[] q, int qOff, int first, int last, float scale) {
+                                  float[] q, int qOff, int first, int last, float scale, Double sink) {
         double[] s = new double[last + 1];
         double max = Double.NEGATIVE_INFINITY;
         for (int t = first; t <= last; t++) {
@@ -72,7 +78,8 @@ class AttentionTest {
             s[t] = dot * scale;
             max = Math.max(max, s[t]);
         }
-        double sum = 0;
+        if (sink != null) max = Math.max(max, sink);
+        double sum = sink == null ? 0 : Math.exp(sink - max);
         for (int t = first; t <= last; t++) {
             s[t] = Math.exp(s[t] - max);
             sum += s[t];

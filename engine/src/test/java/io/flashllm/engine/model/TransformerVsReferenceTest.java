@@ -48,6 +48,7 @@ class TransformerVsReferenceTest {
             out.add(Arguments.of("qwen3moe", TinySpec.qwen3moe(t)));
             out.add(Arguments.of("granite", TinySpec.granite(t)));
             out.add(Arguments.of("granitemoe", TinySpec.granitemoe(t)));
+            out.add(Arguments.of("gpt-oss", TinySpec.gptOss(t)));
             out.add(Arguments.of("mistral-window", TinySpec.llama(t).withWindow(3)));
             out.add(Arguments.of("opt", TinySpec.opt(t, true, 64)));
             out.add(Arguments.of("opt-projected", TinySpec.opt(t, true, 32)));

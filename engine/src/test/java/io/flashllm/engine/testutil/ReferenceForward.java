@@ -89,15 +89,17 @@ public final class ReferenceForward {
             double slower = s.gemma3() && !local ? TinySpec.GEMMA3_ROPE_SCALE : 1;
             for (int hh = 0; hh < s.heads(); hh++) rope(q, hh * s.headDim(), pos, theta, slower);
             for (int hh = 0; hh < s.kvHeads(); hh++) rope(k, hh * s.headDim(), pos, theta, slower);
-            int window = s.gemma() ? (s.globalLayer(l) ? 0 : s.window()) : s.window();
-            double[] att = attention(l, q, k, v, window, s.gemma2() ? TinySpec.GEMMA2_ATTN_CAP : 0);
+            int window = s.gemma() || s.gptOss() ? (s.globalLayer(l) ? 0 : s.window()) : s.window();
+            double[] sinks = s.gptOss() ? vec(b + "attn_sinks.weight") : null;
+            double[] att = attention(l, q, k, v, window, s.gemma2() ? TinySpec.GEMMA2_ATTN_CAP : 0, sinks);
             double[] o = linear(b + "attn_output", att);
             if (s.gemma()) o = rmsnorm(o, vec(b + "post_attention_norm.weight"));
             for (int i = 0; i < s.dim(); i++) x[i] += residual * o[i];
 
-            double[] f = rmsnorm(x, vec(b + "ffn_norm.weight"));
+            // llama.cpp's files name gpt-oss's norm in front of the FFN after the attention.
+            double[] f = rmsnorm(x, vec(b + (s.gptOss() ? "post_attention_norm.weight" : "ffn_norm.weight")));
             if (s.moe()) {
-                double[] d = mixtureOfExperts(b, f);
+                double[] d = s.gptOss() ? gptOssExperts(b, f) : mixtureOfExperts(b, f);
                 for (int i = 0; i < s.dim(); i++) x[i] += residual * d[i];
                 continue;
             }
@@ -159,6 +161,45 @@ public final class ReferenceForward {
         return out;
     }
 
+    /**
+     * gpt-oss's FFN as OpenAI's reference code has it: the router's logits plus its bias, the top-k logits
+     * (ties to the lower index) and a softmax over those k alone; each chosen expert's gate and up products
+     * plus their biases, the gate clamped above at 7 and up to [-7, 7], {@code g * sigmoid(1.702 g) * (u + 1)},
+     * the down product plus its bias, weighted by the softmax.
+     */
+    private double[] gptOssExperts(String b, double[] f) {
+        double[] logits = linear(b + "ffn_gate_inp", f);
+        Integer[] order = new Integer[logits.length];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        java.util.Arrays.sort(order, (i, j) -> logits[i] != logits[j] ? Double.compare(logits[j], logits[i]) : Integer.compare(i, j));
+        int k = s.expertsUsed();
+        double[] w = new double[k];
+        double sum = 0;
+        for (int j = 0; j < k; j++) sum += w[j] = Math.exp(logits[order[j]] - logits[order[0]]);
+        double[] out = new double[s.dim()];
+        for (int j = 0; j < k; j++) {
+            int e = order[j];
+            double[] g = expertLinear(b, "gate", e, f, s.ffnDim());
+            double[] u = expertLinear(b, "up", e, f, s.ffnDim());
+            double[] gb = expertBias(b + "ffn_gate_exps.bias", e), ub = expertBias(b + "ffn_up_exps.bias", e);
+            double[] act = new double[s.ffnDim()];
+            for (int i = 0; i < act.length; i++) {
+                double gi = Math.min(g[i] + gb[i], TinySpec.GPT_OSS_LIMIT);
+                double ui = Math.max(-TinySpec.GPT_OSS_LIMIT, Math.min(u[i] + ub[i], TinySpec.GPT_OSS_LIMIT));
+                act[i] = gi / (1 + Math.exp(-TinySpec.GPT_OSS_ALPHA * gi)) * (ui + 1);
+            }
+            double[] d = expertLinear(b, "down", e, act, s.dim());
+            double[] db = expertBias(b + "ffn_down_exps.bias", e);
+            for (int i = 0; i < out.length; i++) out[i] += w[j] / sum * (d[i] + db[i]);
+        }
+        return out;
+    }
+
+    /** Expert {@code r}'s row of a layer's expert biases (a 2-D tensor, a row per expert). */
+    private double[] expertBias(String name, int r) {
+        return row(name, r);
+    }
+
     /** Expert {@code e}'s {@code part} matrix times x: its rows of the merged tensor, or its own tensor. */
     private double[] expertLinear(String b, String part, int e, double[] x, int rows) {
         WeightTensor merged = tensors.apply(b + "ffn_" + part + "_exps.weight");
@@ -182,7 +223,7 @@ public final class ReferenceForward {
             String b = "blk." + l + ".";
             double[] h = s.preNorm() ? layernorm(x, b + "attn_norm") : x;
             double[] att = attention(l, linear(b + "attn_q", h), linear(b + "attn_k", h), linear(b + "attn_v", h),
-                    s.window(), 0);
+                    s.window(), 0, null);
             double[] o = linear(b + "attn_output", att);
             for (int i = 0; i < s.dim(); i++) x[i] += o[i];
             if (!s.preNorm()) x = layernorm(x, b + "attn_norm");
@@ -205,13 +246,17 @@ public final class ReferenceForward {
             case "silu" -> g / (1 + Math.exp(-g));
             case "relu" -> Math.max(0, g);
             case "fatrelu" -> g > s.threshold() ? g : 0;
+            case "swiglu-oai" -> throw new IllegalStateException("gpt-oss's activation is in gptOssExperts");
             case "gelu" -> 0.5 * g * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (g + 0.044715 * g * g * g)));
             default -> throw new IllegalArgumentException(s.activation());
         };
     }
 
-    /** Causal attention of this token over every position so far (this one included). */
-    private double[] attention(int layer, double[] q, double[] k, double[] v, int window, double softcap) {
+    /**
+     * Causal attention of this token over every position so far (this one included); with {@code sinks}
+     * (gpt-oss) head h's softmax has one more logit, sinks[h], whose weight goes to no value.
+     */
+    private double[] attention(int layer, double[] q, double[] k, double[] v, int window, double softcap, double[] sinks) {
         int hd = s.headDim();
         keys.get(layer).add(split(k));
         values.get(layer).add(split(v));
@@ -229,7 +274,8 @@ public final class ReferenceForward {
                 if (softcap > 0) score[t] = softcap * Math.tanh(score[t] / softcap);
                 max = Math.max(max, score[t]);
             }
-            double sum = 0;
+            if (sinks != null) max = Math.max(max, sinks[h]);
+            double sum = sinks == null ? 0 : Math.exp(sinks[h] - max);
             for (int t = first; t < n; t++) sum += score[t] = Math.exp(score[t] - max);
             for (int t = first; t < n; t++) {
                 for (int i = 0; i < hd; i++) out[h * hd + i] += score[t] / sum * values.get(layer).get(t)[kvh][i];
@@ -256,14 +302,35 @@ public final class ReferenceForward {
         for (int i = 0; i < rot / 2; i++) {
             double angle = pos / slower * Math.pow(theta, -2.0 * i / rot);
             if (factors != null) angle /= ScalarReference.dequantizeRow(factors, 0)[i];
+            if (s.gptOss()) angle = pos * yarnInverseFrequency(i, rot, theta);
             int a = s.ropeInterleaved() ? off + 2 * i : off + i;
             int b = s.ropeInterleaved() ? off + 2 * i + 1 : off + i + rot / 2;
             double x0 = v[a];
             double x1 = v[b];
-            double m = s.phi3() ? TinySpec.PHI3_ATTN_FACTOR : 1;
+            double m = s.phi3() ? TinySpec.PHI3_ATTN_FACTOR
+                    : s.gptOss() ? 1 + 0.1 * Math.log(TinySpec.GPT_OSS_YARN_FACTOR) : 1;
             v[a] = m * (x0 * Math.cos(angle) - x1 * Math.sin(angle));
             v[b] = m * (x0 * Math.sin(angle) + x1 * Math.cos(angle));
         }
+    }
+
+    /**
+     * YaRN's frequency of pair i (the YaRN paper, and Hugging Face's {@code _compute_yarn_parameters} with its
+     * bounds rounded outwards as llama.cpp rounds them): the pairs that turn more than beta_fast = 32 times
+     * within the original context keep their frequency, those turning less than beta_slow = 1 times are slowed
+     * by the factor, a linear ramp between.
+     */
+    private static double yarnInverseFrequency(int i, int rot, double theta) {
+        double factor = TinySpec.GPT_OSS_YARN_FACTOR;
+        double original = TinySpec.GPT_OSS_ORIGINAL_CONTEXT;
+        java.util.function.DoubleUnaryOperator dimOf = turns -> rot * Math.log(original / (turns * 2 * Math.PI))
+                / (2 * Math.log(theta));
+        double low = Math.max(0, Math.floor(dimOf.applyAsDouble(32)));
+        double high = Math.min(rot - 1, Math.ceil(dimOf.applyAsDouble(1)));
+        double ramp = Math.min(1, Math.max(0, (i - low) / Math.max(0.001, high - low)));
+        double extrapolation = Math.pow(theta, -2.0 * i / rot);
+        double interpolation = extrapolation / factor;
+        return interpolation * ramp + extrapolation * (1 - ramp);
     }
 
     private double[] rmsnorm(double[] x, double[] w) {

@@ -70,6 +70,13 @@ public final class TinyModels {
                 matrix(b + "attn_v.weight", kvDim, dim, scale(dim));
             }
             matrix(b + "attn_output.weight", dim, qDim, scale(qDim));
+            if (s.gptOss()) {
+                bias(b + "attn_output.bias", dim);
+                // Sinks of the order of the scores, so that some heads give them much of the weight.
+                float[] sinks = new float[s.heads()];
+                for (int h = 0; h < sinks.length; h++) sinks[h] = (random.nextFloat() - 0.3f) * 3f;
+                tensors.put(b + "attn_sinks.weight", new Tensor(1, sinks.length, sinks, GgmlType.F32, true));
+            }
             if (s.gemma()) {
                 norm(b + "post_attention_norm", false);
                 norm(b + "post_ffw_norm", false);
@@ -83,7 +90,7 @@ public final class TinyModels {
                 bias(b + "attn_k.bias", kvDim);
                 bias(b + "attn_v.bias", kvDim);
             }
-            norm(b + "ffn_norm", s.opt());
+            norm(b + (s.gptOss() ? "post_attention_norm" : "ffn_norm"), s.opt());
             if (s.moe()) {
                 experts(b, dim);
             } else if (s.phi3()) {
@@ -125,6 +132,13 @@ public final class TinyModels {
         for (String n : new String[] {"ffn_gate_exps", "ffn_up_exps", "ffn_down_exps"}) {
             Tensor t = tensors.get(b + n + ".weight");
             tensors.put(b + n + ".weight", new Tensor(t.rows() / e, t.cols(), t.values(), t.type(), false, e));
+        }
+        if (s.gptOss()) {
+            // gpt-oss: the router's bias, and a bias row per expert for gate, up and down (2-D, F32).
+            bias(b + "ffn_gate_inp.bias", e);
+            matrix(b + "ffn_gate_exps.bias", e, s.ffnDim(), 0.3f, GgmlType.F32);
+            matrix(b + "ffn_up_exps.bias", e, s.ffnDim(), 0.3f, GgmlType.F32);
+            matrix(b + "ffn_down_exps.bias", e, dim, 0.3f, GgmlType.F32);
         }
     }
 
@@ -187,7 +201,7 @@ public final class TinyModels {
         if (s.moe()) {
             w.putU32(a + ".expert_count", s.experts());
             w.putU32(a + ".expert_used_count", s.expertsUsed());
-            if (a.equals("qwen3moe")) w.putU32(a + ".expert_feed_forward_length", s.ffnDim());
+            if (a.equals("qwen3moe") || s.gptOss()) w.putU32(a + ".expert_feed_forward_length", s.ffnDim());
         }
         w.putU32(a + ".attention.head_count", s.heads());
         w.putU32(a + ".context_length", s.context());
@@ -211,6 +225,11 @@ public final class TinyModels {
                 w.putU32(a + ".attention.value_length", s.headDim());
             }
             if (s.window() > 0) w.putU32(a + ".attention.sliding_window", s.window());
+            if (s.gptOss()) {
+                w.putString(a + ".rope.scaling.type", "yarn");
+                w.putF32(a + ".rope.scaling.factor", TinySpec.GPT_OSS_YARN_FACTOR);
+                w.putU32(a + ".rope.scaling.original_context_length", TinySpec.GPT_OSS_ORIGINAL_CONTEXT);
+            }
             if (s.gemma3()) {
                 w.putString(a + ".rope.scaling.type", "linear");
                 w.putF32(a + ".rope.scaling.factor", TinySpec.GEMMA3_ROPE_SCALE);
@@ -226,7 +245,7 @@ public final class TinyModels {
                 w.putF32(a + ".final_logit_softcapping", TinySpec.GEMMA2_FINAL_CAP);
             }
             // Gemma's GELU is its architecture's own: llama.cpp's files do not name it.
-            if (!s.activation().equals("silu") && !s.gemma()) {
+            if (!s.activation().equals("silu") && !s.gemma() && !s.gptOss()) {
                 w.putString("flashllm.ffn.activation", s.activation());
                 if (s.activation().equals("fatrelu")) w.putF32("flashllm.ffn.fatrelu_threshold", s.threshold());
             }

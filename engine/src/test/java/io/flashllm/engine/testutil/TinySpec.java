@@ -7,7 +7,7 @@ import io.flashllm.kernels.GgmlType;
  * every feature a real model of the family has (GQA, biases, tied embeddings, projections).
  */
 public record TinySpec(
-        String arch,          // llama | qwen2 | qwen3 | gemma2 | gemma3 | phi3 | opt
+        String arch,          // llama | qwen2 | qwen3 | qwen3moe | gemma2 | gemma3 | phi3 | granite | granitemoe | gpt-oss | opt
         int dim,
         int layers,
         int ffnDim,
@@ -78,9 +78,24 @@ public record TinySpec(
      */
     public boolean globalLayer(int layer) {
         if (gemma3()) return (layer + 1) % 6 == 0;
-        if (gemma2()) return layer % 2 == 1;
+        if (gemma2() || gptOss()) return layer % 2 == 1;
         return true;
     }
+
+    /**
+     * OpenAI's gpt-oss: biases on q/k/v/o, the router and the experts; a sink logit per head; even layers
+     * windowed; YaRN rotation; SwiGLU clamped at {@link #GPT_OSS_LIMIT} with up shifted by one.
+     */
+    public boolean gptOss() {
+        return arch.equals("gpt-oss");
+    }
+
+    /** gpt-oss's YaRN: 32 times its 4,096 trained positions, with beta_fast 32 and beta_slow 1. */
+    public static final float GPT_OSS_YARN_FACTOR = 32f;
+    public static final int GPT_OSS_ORIGINAL_CONTEXT = 4096;
+    /** gpt-oss's SwiGLU: sigmoid slope and the clamp of gate (above) and up (both sides). */
+    public static final double GPT_OSS_ALPHA = 1.702;
+    public static final double GPT_OSS_LIMIT = 7;
 
     /** Gemma 2's soft caps of attention scores and of logits (the tiny model's: small, so they bite). */
     public static final float GEMMA2_ATTN_CAP = 0.5f;
@@ -193,6 +208,15 @@ public record TinySpec(
     public static TinySpec granitemoe(GgmlType type) {
         return new TinySpec("granitemoe", 64, 2, 64, 4, 2, 320, 64, 1e-5f, 10000f, "silu", 0f, true, 64, false, true,
                 type, 24, 0, 0, 4, 2);
+    }
+
+    /**
+     * gpt-oss in little: four layers (0 and 2 windowed over 3 positions), heads of 32 on a 64-wide stream,
+     * four experts of which two run per token, biases everywhere gpt-oss has them.
+     */
+    public static TinySpec gptOss(GgmlType type) {
+        return new TinySpec("gpt-oss", 64, 4, 64, 4, 2, 320, 64, 1e-5f, 150000f, "swiglu-oai", 0f, true, 64, true, false,
+                type, 25, 3, 32, 4, 2);
     }
 
     public static TinySpec opt(GgmlType type, boolean preNorm, int wordDim) {

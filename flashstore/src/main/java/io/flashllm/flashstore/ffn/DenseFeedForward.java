@@ -70,11 +70,13 @@ public final class DenseFeedForward implements BatchedFeedForward {
             for (int i = 0; i < n; i++) up[i] = activation.apply(up[i]);
         } else if (!activation.sparse()) {
             MatVec.matvec(parallel, l.gate(), x, gate);
+            if (l.gateBias() != null) Ops.addBias(gate, 0, l.gateBias());
             MatVec.matvec(parallel, l.up(), x, up);
             if (l.upBias() != null) Ops.addBias(up, 0, l.upBias());
             activation.applyGated(gate, up, 0, n);
             h = gate;
         } else {
+            if (l.gateBias() != null) throw new IllegalStateException("a sparse gate with a bias: " + l.gate().name());
             MatVec.matvec(parallel, l.gate(), x, gate);
             int count = 0;
             for (int i = 0; i < n; i++) {
@@ -116,6 +118,9 @@ public final class DenseFeedForward implements BatchedFeedForward {
         }
         if (activation.gated()) {
             MatVec.matmul(parallel, l.gate(), x, batch, batchGate);
+            if (l.gateBias() != null) {
+                for (int b = 0; b < batch; b++) Ops.addBias(batchGate, b * n, l.gateBias());
+            }
             activation.applyGated(batchGate, batchUp, 0, batch * n);
             hidden = batchGate;
         } else {

@@ -8,7 +8,11 @@ import io.flashllm.kernels.Ops;
  * is the tanh approximation.
  */
 public record FfnActivation(Kind kind, float threshold) {
-    public enum Kind { GATED_SILU, GATED_RELU, GATED_FATRELU, RELU_NO_GATE, GATED_GELU }
+    public enum Kind { GATED_SILU, GATED_RELU, GATED_FATRELU, RELU_NO_GATE, GATED_GELU, GATED_SWIGLU_OAI }
+
+    /** gpt-oss's SwiGLU: the sigmoid's slope and the clamp of both halves. */
+    public static final float OAI_ALPHA = 1.702f;
+    public static final float OAI_LIMIT = 7f;
 
     public boolean gated() {
         return kind != Kind.RELU_NO_GATE;
@@ -16,7 +20,7 @@ public record FfnActivation(Kind kind, float threshold) {
 
     /** True when the activation is exactly zero for some inputs, so sparse loading loses nothing. */
     public boolean sparse() {
-        return kind != Kind.GATED_SILU && kind != Kind.GATED_GELU;
+        return kind != Kind.GATED_SILU && kind != Kind.GATED_GELU && kind != Kind.GATED_SWIGLU_OAI;
     }
 
     /**
@@ -34,6 +38,10 @@ public record FfnActivation(Kind kind, float threshold) {
             Ops.geluMul(gate, up, off, n);
             return;
         }
+        if (kind == Kind.GATED_SWIGLU_OAI) {
+            for (int i = off; i < off + n; i++) gate[i] = apply(gate[i]) * (Math.clamp(up[i], -OAI_LIMIT, OAI_LIMIT) + 1f);
+            return;
+        }
         for (int i = off; i < off + n; i++) gate[i] = apply(gate[i]) * up[i];
     }
 
@@ -43,6 +51,10 @@ public record FfnActivation(Kind kind, float threshold) {
             case GATED_RELU, RELU_NO_GATE -> v > 0 ? v : 0f;
             case GATED_FATRELU -> v > threshold ? v : 0f;
             case GATED_GELU -> Ops.gelu(v);
+            case GATED_SWIGLU_OAI -> {
+                float g = Math.min(v, OAI_LIMIT);
+                yield g / (1f + (float) Math.exp(-OAI_ALPHA * g));
+            }
         };
     }
 }

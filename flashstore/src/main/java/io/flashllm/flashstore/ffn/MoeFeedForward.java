@@ -33,6 +33,8 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private static final int UNPROBED_TOKENS = 4;
     private final ExpertRouting routing;
     private final List<WeightTensor> routers;
+    /** The routers' biases (gpt-oss), one per layer; empty when they have none. */
+    private final List<WeightTensor> routerBiases;
     /** Layer l's expert e at index {@code l * experts + e}. */
     private final DenseFeedForward experts;
     private final PageAdvice.Probe probe = new PageAdvice.Probe();
@@ -67,18 +69,30 @@ public final class MoeFeedForward implements BatchedFeedForward {
      * @param experts every layer's experts, layer-major: layer l's expert e at index {@code l * experts + e}
      */
     public MoeFeedForward(ExpertRouting routing, List<WeightTensor> routers, DenseFeedForward experts, Parallel parallel) {
-        this(routing, routers, experts, 0, parallel);
+        this(routing, routers, List.of(), experts, 0, parallel);
     }
 
     /**
      * With {@code expertBudget} above 0 the experts keep to that many bytes of DRAM: those used least recently
-     * are paged out ({@code MADV_PAGEOUT}) as others come in ({@link ExpertResidency}).
+     * are paged out ({@code MADV_PAGEOUT}) as others come in ({@link ExpertResidency}). {@code routerBiases}: one
+     * per layer, added to the router's scores (gpt-oss), or empty.
      */
-    public MoeFeedForward(ExpertRouting routing, List<WeightTensor> routers, DenseFeedForward experts, long expertBudget,
-                          Parallel parallel) {
+    public MoeFeedForward(ExpertRouting routing, List<WeightTensor> routers, List<WeightTensor> routerBiases,
+                          DenseFeedForward experts, long expertBudget, Parallel parallel) {
         if (!routing.moe()) throw new IllegalArgumentException("a mixture of experts needs experts");
         this.routing = routing;
         this.routers = List.copyOf(routers);
+        this.routerBiases = List.copyOf(routerBiases);
+        if (!this.routerBiases.isEmpty() && this.routerBiases.size() != this.routers.size()) {
+            throw new IllegalArgumentException(this.routerBiases.size() + " router biases for " + this.routers.size()
+                    + " routers");
+        }
+        for (WeightTensor b : this.routerBiases) {
+            if (b.elements() != routing.experts()) {
+                throw new IllegalArgumentException("router bias " + b.name() + " has " + b.elements()
+                        + " elements, expected " + routing.experts());
+            }
+        }
         this.experts = experts;
         this.parallel = parallel;
         if (this.routers.isEmpty()) throw new IllegalArgumentException("no router matrices");
@@ -113,6 +127,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
     @Override
     public void forward(int layer, float[] x, float[] out) {
         MatVec.matvec(parallel, routers.get(layer), x, scores);
+        if (!routerBiases.isEmpty()) Ops.addBias(scores, 0, routerBiases.get(layer));
         route(scores, 0, chosen, weights, 0);
         lookups[layer].add(routing.used());
         if (residency != null) {
@@ -138,6 +153,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
         int k = routing.used();
         grow(batch);
         MatVec.matmul(parallel, routers.get(layer), x, batch, batchScores);
+        if (!routerBiases.isEmpty()) {
+            for (int b = 0; b < batch; b++) Ops.addBias(batchScores, b * e, routerBiases.get(layer));
+        }
         for (int b = 0; b < batch; b++) route(batchScores, b * e, batchChosen, batchWeights, b * k);
         // Which experts the batch uses. Without a budget they are all requested at once; with one, each is
         // counted in as it runs (those that ran before it may be paged out) and requested a few ahead.

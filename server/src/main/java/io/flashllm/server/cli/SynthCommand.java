@@ -25,7 +25,8 @@ import java.util.concurrent.Callable;
                 "GGUF files use llama.cpp's names and keys, so llama.cpp can run them too."})
 public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--arch", defaultValue = "llama", paramLabel = "ARCH",
-            description = "llama, llama-relu, qwen3, gemma2, gemma3, phi3, granite (those four GGUF only) or opt (default: ${DEFAULT-VALUE}).")
+            description = "llama, llama-relu, qwen3, gemma2, gemma3, phi3, granite, gpt-oss (those five GGUF only) or opt"
+                    + " (default: ${DEFAULT-VALUE}).")
     String arch;
     @Option(names = "--dim", defaultValue = "256", description = "Hidden size (default: ${DEFAULT-VALUE}).")
     int dim;
@@ -35,16 +36,18 @@ public final class SynthCommand implements Callable<Integer> {
     int heads;
     @Option(names = "--kv-heads", description = "Key/value heads for grouped-query attention (default: --heads).")
     Integer kvHeads;
-    @Option(names = "--head-dim", description = "qwen3, gemma2, gemma3: width of a head when not dim / heads"
-            + " (Qwen3 0.6B: 128 on dim 1024 with 16 heads; Gemma 3 1B: 256 on 1152 with 4).")
+    @Option(names = "--head-dim", description = "qwen3, gemma2, gemma3, gpt-oss: width of a head when not dim / heads"
+            + " (Qwen3 0.6B: 128 on dim 1024 with 16 heads; Gemma 3 1B: 256 on 1152 with 4; gpt-oss: 64 on 2880 with 64).")
     Integer headDim;
     @Option(names = "--ffn", description = "FFN width, of each expert with --experts (default: 8/3 dim rounded up to 256 as"
             + " Llama does, 4 dim for OPT).")
     Integer ffn;
-    @Option(names = "--experts", defaultValue = "0", description = "llama, qwen3, granite: a mixture of this many experts per"
-            + " layer (Mixtral: 8; Qwen3-30B-A3B: 128), written as GGUF llama, qwen3moe or granitemoe (default: none).")
+    @Option(names = "--experts", defaultValue = "0", description = "llama, qwen3, granite, gpt-oss: a mixture of this many"
+            + " experts per layer (Mixtral: 8; Qwen3-30B-A3B: 128; gpt-oss-20b: 32), written as GGUF llama, qwen3moe,"
+            + " granitemoe or gpt-oss (default: none; gpt-oss needs it).")
     int experts;
-    @Option(names = "--experts-used", description = "Experts each token runs (Mixtral: 2; Qwen3-MoE: 8; default: 2 with --experts).")
+    @Option(names = "--experts-used", description = "Experts each token runs (Mixtral: 2; Qwen3-MoE: 8; gpt-oss: 4; default: 2"
+            + " with --experts).")
     Integer expertsUsed;
     @Option(names = "--vocab", defaultValue = "2000", description = "Vocabulary size (default: ${DEFAULT-VALUE}).")
     int vocab;
