@@ -2,16 +2,29 @@ package io.flashllm.engine.api;
 
 /**
  * How a model that thinks aloud marks its thinking: the text between {@code open} and {@code close}
- * comes before its answer (Qwen3, QwQ and DeepSeek R1 write {@code <think>...</think>}).
+ * comes before its answer (Qwen3, QwQ and DeepSeek R1 write {@code <think>...</think>}; gpt-oss writes
+ * its analysis channel, then opens its final one).
  *
  * @param open        the tag that opens the thinking
  * @param close       the tag that closes it
  * @param promptOpens whether the chat format's reply opener already holds {@code open} (DeepSeek R1's and
  *                    QwQ's do), so the generated text starts inside the thinking without the tag
+ * @param answerOpen  a tag that opens an answer given without thinking, dropped from it (gpt-oss's final
+ *                    channel), or null
  */
-public record Reasoning(String open, String close, boolean promptOpens) {
+public record Reasoning(String open, String close, boolean promptOpens, String answerOpen) {
     public static final String THINK_OPEN = "<think>";
     public static final String THINK_CLOSE = "</think>";
+
+    /** Tags with no opener of an answer that comes without thinking. */
+    public Reasoning(String open, String close, boolean promptOpens) {
+        this(open, close, promptOpens, null);
+    }
+
+    /** The same tags, the reply's opener holding {@code open} or not. */
+    public Reasoning withPromptOpens(boolean opens) {
+        return new Reasoning(open, close, opens, answerOpen);
+    }
 
     /** {@code <think>...</think>}, the model writing the opening tag itself (Qwen3). */
     public static Reasoning thinkTags(boolean promptOpens) {

@@ -10,7 +10,10 @@ import java.util.List;
  * be tokenized with special-token parsing on.
  */
 public interface ChatTemplate {
-    /** Short name: llama2, llama3, chatml, mistral, gemma, phi3, zephyr, deepseek-r1; qwen3 and chatml-think, deepseek-r1-think for thinking models. */
+    /**
+     * Short name: llama2, llama3, chatml, mistral, gemma, phi3, phi4, zephyr, deepseek-r1; qwen3 and chatml-think for
+     * thinking models; harmony (gpt-oss).
+     */
     String id();
 
     /** The prompt for {@code messages}; with {@code addAssistantPrompt}, ending with the opener of the assistant's turn. */

@@ -79,11 +79,15 @@ public final class ChatTemplates {
     /**
      * The format a Jinja template text is written for, or null if none is recognised. A template that
      * writes {@code <think>} belongs to a model that thinks before it answers: ChatML ones are Qwen3's
-     * (the model opens its thinking) or QwQ's (the reply's opener does), DeepSeek's are R1's.
+     * (the model opens its thinking) or QwQ's (the reply's opener does), DeepSeek's are R1's. One that writes
+     * channels is OpenAI's harmony (gpt-oss).
      */
     public static ChatTemplate recognize(String jinja) {
         if (jinja == null || jinja.isBlank()) {
             return null;
+        }
+        if (jinja.contains(HarmonyTemplate.CHANNEL)) {
+            return new HarmonyTemplate(java.time.Clock.systemUTC());
         }
         boolean thinks = jinja.contains(Reasoning.THINK_OPEN);
         if (jinja.contains(BuiltinTemplate.DeepSeek.ASSISTANT)) {
@@ -125,6 +129,9 @@ public final class ChatTemplates {
 
     /** Without a recognisable template: use the vocabulary's chat markers; a SentencePiece Llama vocabulary means Llama 2. */
     private static ChatTemplate byVocabulary(java.util.function.Predicate<String> has, boolean sentencePiece) {
+        if (has.test(HarmonyTemplate.CHANNEL) && has.test(HarmonyTemplate.MESSAGE)) {
+            return new HarmonyTemplate(java.time.Clock.systemUTC());
+        }
         if (has.test(BuiltinTemplate.DeepSeek.ASSISTANT)) {
             return ThinkingTemplate.deepseekR1(false);
         }

@@ -60,7 +60,10 @@ public interface Tokenizer extends AutoCloseable {
         return false;
     }
 
-    /** True for special tokens (BOS, EOS, chat markers, the unknown token): they are never shown as text. */
+    /**
+     * True for special tokens (BOS, EOS, chat markers, the unknown token): they are never shown as text. gpt-oss's
+     * channel and message markers are shown, as llama.cpp shows them, and are not control tokens here.
+     */
     boolean isControl(int id);
 
     int vocabSize();

@@ -141,6 +141,40 @@ class ChatTemplatesTest {
                 "{{'<|im_start|>' + message['role'] + '<|im_sep|>' + message['content'] + '<|im_end|>'}}"));
     }
 
+    /** gpt-oss's template, as far as flashllm looks at it: its channel markers. */
+    static final String HARMONY_JINJA = "{{- '<|start|>system<|message|>' }}{%- if add_generation_prompt -%}"
+            + "{{- '<|start|>assistant' }}{%- endif -%}{{- '<|channel|>final<|message|>' + message.content + '<|end|>' }}";
+
+    @Test
+    void harmony() {
+        HarmonyTemplate t = new HarmonyTemplate(java.time.Clock.fixed(java.time.Instant.parse("2026-11-25T10:00:00Z"),
+                java.time.ZoneOffset.UTC));
+        List<ChatMessage> talk = List.of(
+                new ChatMessage("system", "You are terse."),
+                new ChatMessage("user", "Hi!"),
+                new ChatMessage("assistant", "<|channel|>analysis<|message|>They greet me.<|start|>assistant<|channel|>final"
+                        + "<|message|>Hello."),
+                new ChatMessage("user", "Sum 2+2?"));
+        String system = "<|start|>system<|message|>You are ChatGPT, a large language model trained by OpenAI.\n"
+                + "Knowledge cutoff: 2024-06\nCurrent date: 2026-11-25\n\nReasoning: medium\n\n"
+                + "# Valid channels: analysis, commentary, final. Channel must be included for every message.<|end|>";
+        String rest = "<|start|>developer<|message|># Instructions\n\nYou are terse.\n\n<|end|>"
+                + "<|start|>user<|message|>Hi!<|end|><|start|>assistant<|channel|>final<|message|>Hello.<|end|>"
+                + "<|start|>user<|message|>Sum 2+2?<|end|><|start|>assistant";
+        assertEquals(system + rest, t.render(talk), "the earlier reply goes back as its final answer only");
+        assertEquals(system.replace("Reasoning: medium", "Reasoning: low") + rest, t.render(talk, true, false),
+                "gpt-oss cannot stop reasoning: thinking off is the low effort");
+        assertEquals("harmony", t.id());
+        assertEquals(List.of("<|return|>", "<|call|>"), t.stopStrings());
+        assertEquals(new Reasoning("<|channel|>analysis<|message|>", "<|start|>assistant<|channel|>final<|message|>", false,
+                "<|channel|>final<|message|>"), t.reasoning());
+
+        assertEquals("harmony", ChatTemplates.recognize(HARMONY_JINJA).id());
+        Map<String, Object> md = new HashMap<>();
+        md.put("tokenizer.ggml.tokens", List.of("<|start|>", "<|message|>", "<|channel|>", "<|end|>", "<|return|>", "a"));
+        assertEquals("harmony", ChatTemplates.forModel(md).id(), "by its vocabulary when the file has no template");
+    }
+
     @Test
     void thinkingModelsByVocabulary() {
         Map<String, Object> md = new HashMap<>();

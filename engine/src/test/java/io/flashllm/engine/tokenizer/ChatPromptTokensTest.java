@@ -8,9 +8,11 @@ import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.chat.ChatTemplates;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A chat prompt rendered for a vocabulary tokenizes its markers as single special tokens, and ends turns with EOG ids. */
+@SuppressWarnings("unchecked")
 class ChatPromptTokensTest {
     @Test
     void llama3MarkersAreSingleTokens() {
@@ -40,5 +42,53 @@ class ChatPromptTokensTest {
         int[] plain = tok.encode("<|im_start|>", false, false);
         assertTrue(Arrays.stream(plain).noneMatch(id -> id == start));
         assertEquals("<|im_start|>", tok.decode(plain));
+    }
+
+    /**
+     * gpt-oss's vocabulary (its markers control tokens, as llama.cpp's converter types them): the chat markers are
+     * single tokens; the channel and message markers show in decoded text, so the analysis can be told from the
+     * answer; {@code <|end|>}, which closes the analysis, does not end generation where {@code <|return|>} and
+     * {@code <|call|>} exist.
+     */
+    @Test
+    void harmonyMarkers() {
+        Map<String, Object> md = new java.util.LinkedHashMap<>(VocabBuilder.build(VocabBuilder.Style.GPT2, 500).ggufMetadata());
+        List<String> tokens = new java.util.ArrayList<>((List<String>) md.get("tokenizer.ggml.tokens"));
+        List<Integer> types = new java.util.ArrayList<>((List<Integer>) md.get("tokenizer.ggml.token_type"));
+        List<Float> scores = new java.util.ArrayList<>((List<Float>) md.get("tokenizer.ggml.scores"));
+        for (String m : List.of("<|start|>", "<|message|>", "<|end|>", "<|channel|>", "<|return|>", "<|call|>", "<|constrain|>")) {
+            tokens.add(m);
+            types.add(TokenType.CONTROL);
+            scores.add(0f);
+        }
+        md.put("tokenizer.ggml.tokens", tokens);
+        md.put("tokenizer.ggml.token_type", types);
+        md.put("tokenizer.ggml.scores", scores);
+        md.put("tokenizer.ggml.eos_token_id", (long) tokens.indexOf("<|return|>"));
+        md.put("tokenizer.chat_template", "{{- '<|start|>assistant<|channel|>final<|message|>' }}");
+        Tokenizer tok = Tokenizers.fromGguf(md);
+        ChatTemplate t = ChatTemplates.forModel(md);
+        assertEquals("harmony", t.id());
+        int[] ids = tok.encode(t.render(List.of(new ChatMessage("user", "Hi"))), true);
+        int start = tok.tokenId("<|start|>");
+        assertEquals(start, ids[0]);
+        int last = ids.length - 1;
+        while (ids[last] != start) last--;
+        assertEquals("assistant", tok.decode(Arrays.copyOfRange(ids, last + 1, ids.length)), "the reply's opener");
+        assertEquals(3, Arrays.stream(ids).filter(id -> id == start).count(), "system, user, the reply");
+        int channel = tok.tokenId("<|channel|>");
+        int message = tok.tokenId("<|message|>");
+        int end = tok.tokenId("<|end|>");
+        int ret = tok.tokenId("<|return|>");
+        int[] reply = tok.encode("<|channel|>analysis<|message|>x<|end|><|start|>assistant<|channel|>final<|message|>y<|return|>",
+                false, true);
+        assertTrue(Arrays.stream(reply).anyMatch(id -> id == channel) && Arrays.stream(reply).anyMatch(id -> id == message));
+        assertEquals("<|channel|>analysis<|message|>x<|start|>assistant<|channel|>final<|message|>y", tok.decode(reply),
+                "the markers show, <|end|> and <|return|> do not");
+        assertTrue(tok.isEog(ret));
+        assertTrue(tok.isEog(tok.tokenId("<|call|>")));
+        assertTrue(!tok.isEog(end), "<|end|> closes the analysis; the answer follows");
+        assertTrue(tok.isControl(ret) && tok.isControl(end));
+        assertTrue(!tok.isControl(channel) && !tok.isControl(message), "markers with text are not control tokens here");
     }
 }

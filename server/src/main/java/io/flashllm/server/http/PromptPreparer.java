@@ -38,7 +38,7 @@ final class PromptPreparer {
                 grammar = grammar.afterThinking(tags.close());
             }
             if (tags != null && req.thinking().separates(defaults.separate())) {
-                thinking = new Reasoning(tags.open(), tags.close(), think && tags.promptOpens());
+                thinking = tags.withPromptOpens(think && tags.promptOpens());
             }
         } else if (req.promptTokens() != null) {
             int vocab = model.info().vocabSize();

@@ -10,7 +10,7 @@ import java.util.function.IntFunction;
  * follows to {@code content}. The tags, the newlines right inside them and those right after the closing
  * tag are dropped, as llama.cpp's {@code reasoning_content} and Ollama's {@code thinking} give them. A tail
  * that could still become a tag is held until the next piece tells; text that does not start with
- * thinking is all answer.
+ * thinking is all answer (less the format's answer opener, where it has one).
  */
 final class ReasoningSplitter {
     /** What one piece of text adds to each part (either may be empty). */
@@ -73,12 +73,21 @@ final class ReasoningSplitter {
             int lead = 0;
             while (lead < held.length() && Character.isWhitespace(held.charAt(lead))) lead++;
             String rest = held.substring(lead);
+            String answerOpen = tags.answerOpen();
             if (rest.startsWith(tags.open())) {
                 held.delete(0, lead + tags.open().length());
                 state = State.THINKING;
                 skipNewlines = true;
-            } else if (tags.open().startsWith(rest)) {
+            } else if (tags.open().startsWith(rest) || (answerOpen != null && answerOpen.startsWith(rest))) {
                 return Split.NONE; // could still be the opening tag
+            } else if (answerOpen != null && rest.startsWith(answerOpen)) {
+                // An answer without thinking (gpt-oss's final channel first): its opener is no part of it.
+                held.delete(0, lead + answerOpen.length());
+                state = State.ANSWER;
+                skipNewlines = true;
+                String all = held.toString();
+                held.setLength(0);
+                return new Split("", skip(all));
             } else {
                 state = State.ANSWER;
                 String all = held.toString();

@@ -46,6 +46,24 @@ class ReasoningSplitterTest {
         assertEquals(new ReasoningSplitter.Split("a < b </thin", "x"), split(QWEN3, "<think>a < b </thin</think>x"));
     }
 
+    static final Reasoning HARMONY = new Reasoning("<|channel|>analysis<|message|>",
+            "<|start|>assistant<|channel|>final<|message|>", false, "<|channel|>final<|message|>");
+
+    /** gpt-oss: its analysis channel is the thinking, its final channel the answer; the markers are neither. */
+    @Test
+    void harmonyChannels() {
+        String text = "<|channel|>analysis<|message|>User asks 2+2. Answer 4.<|start|>assistant<|channel|>final<|message|>4.";
+        assertEquals(new ReasoningSplitter.Split("User asks 2+2. Answer 4.", "4."), split(HARMONY, text));
+        assertEquals(new ReasoningSplitter.Split("", "4."), split(HARMONY, "<|channel|>final<|message|>4."),
+                "straight to the final channel");
+        assertEquals(new ReasoningSplitter.Split("cut", ""), split(HARMONY, "<|channel|>analysis<|message|>cut"));
+        assertEquals(new ReasoningSplitter.Split("", "<|channel|>commentary to=functions"),
+                split(HARMONY, "<|channel|>commentary to=functions"), "another channel is left as it came");
+        sameInPieces(HARMONY, text);
+        sameInPieces(HARMONY, "<|channel|>final<|message|>4.");
+        sameInPieces(HARMONY, "<|chan");
+    }
+
     @Test
     void promptOpensTheThinking() {
         assertEquals(new ReasoningSplitter.Split("Hmm.", "Four."), split(R1, "Hmm.\n</think>\n\nFour."));

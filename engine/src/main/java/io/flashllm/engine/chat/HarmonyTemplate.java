@@ -1,0 +1,93 @@
+package io.flashllm.engine.chat;
+
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.Reasoning;
+import java.time.Clock;
+import java.time.LocalDate;
+import java.util.List;
+
+/**
+ * OpenAI's harmony format (gpt-oss), as its chat template renders a conversation without tools: a system
+ * message naming the model, its knowledge cutoff, today's date, the reasoning effort and the valid channels;
+ * the user's system prompt as the developer's instructions; each turn {@code <|start|>role<|message|>text<|end|>};
+ * earlier replies as their final channel only (their analysis dropped); the reply opened with
+ * {@code <|start|>assistant}. The model then writes {@code <|channel|>analysis<|message|>} its thinking,
+ * {@code <|end|><|start|>assistant<|channel|>final<|message|>} and its answer, ending with {@code <|return|>}.
+ *
+ * <p>gpt-oss always reasons; with thinking turned off the effort is low instead of medium.
+ */
+final class HarmonyTemplate implements ChatTemplate {
+    static final String START = "<|start|>";
+    static final String MESSAGE = "<|message|>";
+    static final String END = "<|end|>";
+    static final String CHANNEL = "<|channel|>";
+    /** What opens the final answer when the model thinks first, and when it does not. */
+    static final String FINAL = START + "assistant" + CHANNEL + "final" + MESSAGE;
+    static final Reasoning REASONING = new Reasoning(CHANNEL + "analysis" + MESSAGE, FINAL, false,
+            CHANNEL + "final" + MESSAGE);
+
+    private final Clock clock;
+
+    HarmonyTemplate(Clock clock) {
+        this.clock = clock;
+    }
+
+    @Override
+    public String id() {
+        return "harmony";
+    }
+
+    @Override
+    public Reasoning reasoning() {
+        return REASONING;
+    }
+
+    @Override
+    public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+        return render(messages, addAssistantPrompt, true);
+    }
+
+    @Override
+    public String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(START).append("system").append(MESSAGE)
+                .append("You are ChatGPT, a large language model trained by OpenAI.\n")
+                .append("Knowledge cutoff: 2024-06\n")
+                .append("Current date: ").append(LocalDate.now(clock)).append("\n\n")
+                .append("Reasoning: ").append(think ? "medium" : "low").append("\n\n")
+                .append("# Valid channels: analysis, commentary, final. Channel must be included for every message.")
+                .append(END);
+        StringBuilder instructions = new StringBuilder();
+        for (ChatMessage m : messages) {
+            if (BuiltinTemplate.role(m).equals("system")) {
+                instructions.append(instructions.isEmpty() ? "" : "\n\n").append(m.content());
+            }
+        }
+        if (!instructions.isEmpty()) {
+            sb.append(START).append("developer").append(MESSAGE).append("# Instructions\n\n").append(instructions)
+                    .append("\n\n").append(END);
+        }
+        for (ChatMessage m : messages) {
+            switch (BuiltinTemplate.role(m)) {
+                case "system" -> { }
+                case "assistant" -> sb.append(START).append("assistant").append(CHANNEL).append("final").append(MESSAGE)
+                        .append(answerOf(m.content())).append(END);
+                default -> sb.append(START).append(BuiltinTemplate.role(m)).append(MESSAGE).append(m.content()).append(END);
+            }
+        }
+        if (addAssistantPrompt) sb.append(START).append("assistant");
+        return sb.toString();
+    }
+
+    /** An earlier reply as it goes back: its final answer, whether it came back with its channels or as plain text. */
+    private static String answerOf(String reply) {
+        int at = reply.lastIndexOf(CHANNEL + "final" + MESSAGE);
+        return at < 0 ? reply : reply.substring(at + (CHANNEL + "final" + MESSAGE).length());
+    }
+
+    /** {@code <|return|>} ends the reply, {@code <|call|>} a tool call (both end of generation in the vocabulary). */
+    @Override
+    public List<String> stopStrings() {
+        return List.of("<|return|>", "<|call|>");
+    }
+}
