@@ -154,6 +154,68 @@ class ModelConfigTest {
         assertTrue(e.getMessage().contains("gemma3.attention.sliding_window"), e.getMessage());
     }
 
+    /** gpt-oss-20b's metadata as llama.cpp's converter writes it. */
+    static Map<String, Object> gptOssMetadata() {
+        Map<String, Object> m = new HashMap<>();
+        m.put("general.architecture", "gpt-oss");
+        m.put("gpt-oss.embedding_length", 2880L);
+        m.put("gpt-oss.block_count", 24L);
+        m.put("gpt-oss.feed_forward_length", 2880L);
+        m.put("gpt-oss.expert_feed_forward_length", 2880L);
+        m.put("gpt-oss.expert_count", 32L);
+        m.put("gpt-oss.expert_used_count", 4L);
+        m.put("gpt-oss.attention.head_count", 64L);
+        m.put("gpt-oss.attention.head_count_kv", 8L);
+        m.put("gpt-oss.attention.key_length", 64L);
+        m.put("gpt-oss.attention.value_length", 64L);
+        m.put("gpt-oss.attention.layer_norm_rms_epsilon", 1e-5f);
+        m.put("gpt-oss.attention.sliding_window", 128L);
+        m.put("gpt-oss.context_length", 131072L);
+        m.put("gpt-oss.rope.freq_base", 150000f);
+        m.put("gpt-oss.rope.scaling.type", "yarn");
+        m.put("gpt-oss.rope.scaling.factor", 32f);
+        m.put("gpt-oss.rope.scaling.original_context_length", 4096L);
+        return m;
+    }
+
+    @Test
+    void ggufGptOss() {
+        ModelConfig c = GgufConfigs.fromMetadata(gptOssMetadata(), FILE);
+        assertEquals(Architecture.GPT_OSS, c.architecture());
+        assertEquals("gpt-oss", c.ggufArchitecture());
+        assertEquals(4096, c.qDim(), "64 heads of 64 on a 2,880-wide stream");
+        assertEquals(2880, c.ffnDim(), "each expert's width");
+        assertEquals(new io.flashllm.flashstore.ffn.ExpertRouting(32, 4, true), c.experts());
+        assertEquals(FfnActivation.Kind.GATED_SWIGLU_OAI, c.activation().kind());
+        assertEquals(128, c.windowOf(0), "even layers windowed");
+        assertEquals(0, c.windowOf(1));
+        assertEquals(c.rope(), c.ropeOf(0), "one rotation for all layers");
+        assertEquals(RopeStyle.HALF_SPLIT, c.rope().style());
+        assertEquals(0.125f, c.attentionScale(), 1e-7);
+        // YaRN over 64 rotated dimensions, base 150,000, 4,096 trained positions: pairs 0..8 (those that turn more
+        // than 32 times in 4,096 positions: up to the floor of 8.09) keep their frequency, pairs from 18 (the ceiling
+        // of 17.40) on are slowed 32 times, a linear ramp between; the rotated dimensions are scaled by 1 + 0.1 ln 32.
+        float[] f = c.rope().freqFactors();
+        assertEquals(32, f.length);
+        for (int i = 0; i <= 8; i++) assertEquals(1f, f[i], 1e-6, "pair " + i);
+        for (int i = 18; i < 32; i++) assertEquals(32f, f[i], 1e-4, "pair " + i);
+        assertEquals(1 / (0.5f + 0.5f / 32), f[13], 1e-5, "pair 13, halfway along the ramp");
+        assertEquals(1 + 0.1f * (float) Math.log(32), c.rope().mscale(), 1e-6);
+
+        Map<String, Object> noExperts = gptOssMetadata();
+        noExperts.remove("gpt-oss.expert_count");
+        assertTrue(assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(noExperts, FILE)).getMessage()
+                .contains("gpt-oss.expert_count is missing"));
+        Map<String, Object> noWindow = gptOssMetadata();
+        noWindow.remove("gpt-oss.attention.sliding_window");
+        assertTrue(assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(noWindow, FILE)).getMessage()
+                .contains("sliding_window"));
+        Map<String, Object> shrink = gptOssMetadata();
+        shrink.put("gpt-oss.rope.scaling.factor", 0.5f);
+        assertTrue(assertThrows(ModelFileException.class, () -> GgufConfigs.fromMetadata(shrink, FILE)).getMessage()
+                .contains("not a YaRN factor"));
+    }
+
     @Test
     void ggufGemma2() {
         Map<String, Object> m = gemma3Metadata(26);
