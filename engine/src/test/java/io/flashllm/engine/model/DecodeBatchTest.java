@@ -61,6 +61,7 @@ class DecodeBatchTest {
                 Arguments.of("phi3-q8_0", TinySpec.phi3(GgmlType.Q8_0)),
                 Arguments.of("qwen3moe-q8_0", TinySpec.qwen3moe(GgmlType.Q8_0)),
                 Arguments.of("mixtral-q4_0", TinySpec.mixtral(GgmlType.Q4_0)),
+                Arguments.of("gpt-oss-q8_0", TinySpec.gptOss(GgmlType.Q8_0)),
                 Arguments.of("mistral-window", TinySpec.llama(GgmlType.Q4_0).withWindow(3)),
                 Arguments.of("llama-fatrelu", TinySpec.reluLlama(GgmlType.Q8_0, "fatrelu", 0.15f)),
                 Arguments.of("opt", TinySpec.opt(GgmlType.F32, true, 64)));
