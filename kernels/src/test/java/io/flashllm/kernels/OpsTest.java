@@ -157,6 +157,19 @@ class OpsTest {
             float[] up = TestTensors.gaussian(n, rnd);
             float[] silu = x.clone(), gated = x.clone(), relu = x.clone(), fat = x.clone(), gelu = x.clone();
             float[] geglu = x.clone();
+            // gpt-oss's gate and up values past its clamp (7) on some neurons, both signs.
+            float[] oai = x.clone(), oaiUp = up.clone();
+            for (int i = 0; i < n; i += 5) {
+                oai[i] *= 9;
+                oaiUp[i] *= 9;
+            }
+            float[] oaiIn = oai.clone();
+            Ops.swigluOaiMul(oai, oaiUp, 0, n, 1.702f, 7f);
+            for (int i = 0; i < n; i++) {
+                double g = Math.min(oaiIn[i], 7.0), u = Math.max(-7.0, Math.min(oaiUp[i], 7.0));
+                double want = g / (1 + Math.exp(-1.702 * g)) * (u + 1);
+                assertEquals(want, oai[i], 1e-5 * (1 + Math.abs(want)), "swiglu-oai at " + oaiIn[i] + ", " + oaiUp[i]);
+            }
             // Gemma's gate values reach tens: scale some up so the tanh's tails are tried too.
             for (int i = 0; i < n; i += 7) geglu[i] *= 8;
             Ops.silu(silu, 0, n);

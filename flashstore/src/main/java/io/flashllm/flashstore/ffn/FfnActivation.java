@@ -24,9 +24,9 @@ public record FfnActivation(Kind kind, float threshold) {
     }
 
     /**
-     * In place over {@code gate[off..off+n)} of a gated kind: {@code gate[i] = act(gate[i]) * up[i]}.
-     * SwiGLU goes through the vectorized {@link Ops#siluMul}: a scalar exp per neuron on one thread
-     * was what the other threads of a dense FFN waited for.
+     * In place over {@code gate[off..off+n)} of a gated kind: {@code gate[i] = act(gate[i]) * up[i]}
+     * (gpt-oss: its clamped up plus one). SwiGLU goes through the vectorized {@link Ops#siluMul}: a scalar exp
+     * per neuron on one thread was what the other threads of a dense FFN waited for.
      */
     public void applyGated(float[] gate, float[] up, int off, int n) {
         if (!gated()) throw new IllegalStateException(kind + " has no gate");
@@ -39,7 +39,7 @@ public record FfnActivation(Kind kind, float threshold) {
             return;
         }
         if (kind == Kind.GATED_SWIGLU_OAI) {
-            for (int i = off; i < off + n; i++) gate[i] = apply(gate[i]) * (Math.clamp(up[i], -OAI_LIMIT, OAI_LIMIT) + 1f);
+            Ops.swigluOaiMul(gate, up, off, n, OAI_ALPHA, OAI_LIMIT);
             return;
         }
         for (int i = off; i < off + n; i++) gate[i] = apply(gate[i]) * up[i];
