@@ -164,6 +164,7 @@ public abstract class RowKernel {
             case Q6_K -> new Q6KNarrowKernel();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
             case Q5_K -> new Q5KKernel();
+            case MXFP4 -> new Mxfp4Kernel(); // SubBlockKernel's width-independent loops at this width
         };
     }
 
@@ -193,6 +194,7 @@ public abstract class RowKernel {
             case Q6_K -> new Q6KKernel();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
             case Q5_K -> new Q5KKernel();
+            case MXFP4 -> new Mxfp4Kernel();
         };
     }
 
