@@ -27,11 +27,11 @@ import static io.flashllm.kernels.cpu.Simd.LE;
  * scale, broadcast from {@link #SCALE}. No prepared activations. {@link #dot4}, {@link #dot2} and
  * {@link #axpy4} load x (or out) once for their rows.
  *
- * <p>256 and 128 bits: {@link SubBlockKernel}'s width-independent loops over {@link #decode}, which
- * looks the nibbles up in a 16-byte table (pshufb / tbl) into signed bytes, scale as for every other
- * sub-block type and a min of zero.
+ * <p>256 bits: {@link Mxfp4Kernel256}. 128 bits: {@link SubBlockKernel}'s width-independent loops
+ * over {@link #decode}, which looks the nibbles up in a 16-byte table (pshufb / tbl) into signed
+ * bytes, the scale as for every other sub-block type and a min of zero.
  */
-final class Mxfp4Kernel extends SubBlockKernel {
+class Mxfp4Kernel extends SubBlockKernel {
     private static final int BYTES = 17;
 
     /** The FP4 E2M1 values doubled, by nibble: bit 3 is the sign, so 8 is a second zero. */
@@ -49,7 +49,7 @@ final class Mxfp4Kernel extends SubBlockKernel {
     }
 
     /** {@link #KVALUES} as signed bytes (they are whole numbers), for {@link #decode}'s byte lookup. */
-    private static final ByteVector TABLE_BYTES = ByteVector.fromArray(B16, tableBytes(), 0);
+    static final ByteVector TABLE_BYTES = ByteVector.fromArray(B16, tableBytes(), 0);
 
     /** {@link #KVALUES}' float bits in int lanes, for the 512-bit permutes. */
     private static final IntVector TABLE = L == 16 ? IntVector.fromArray(I, tableBits(), 0) : null;
