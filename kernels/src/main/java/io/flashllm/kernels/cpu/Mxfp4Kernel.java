@@ -24,8 +24,8 @@ import static io.flashllm.kernels.cpu.Simd.LE;
  * wraps its indexes to 0..15, which drops the high nibble without a mask), the high nibbles after a
  * shift. The permute gives floats, so there is no int-to-float conversion: per block and row, the
  * zero-extending load, a shift, two permutes, a multiply and an FMA against x and one FMA with the
- * scale, broadcast from {@link #SCALE}. No prepared activations. {@link #dot4}, {@link #dot2} and
- * {@link #axpy4} load x (or out) once for their rows.
+ * scale, broadcast from {@link #SCALE}. No prepared activations. {@link #dot8}, {@link #dot4},
+ * {@link #dot2} and {@link #axpy4} load x (or out) once for their rows.
  *
  * <p>256 bits: {@link Mxfp4Kernel256}. 128 bits: {@link SubBlockKernel}'s width-independent loops
  * over {@link #decode}, which looks the nibbles up in a 16-byte table (pshufb / tbl) into signed
