@@ -30,7 +30,13 @@ public enum GgmlType {
     Q5_K(13, 256, 176),
     /** 256 elements: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d. */
     Q6_K(14, 256, 210),
-    BF16(30, 1, 2);
+    BF16(30, 1, 2),
+    /**
+     * 32 elements (OCP microscaling FP4, gpt-oss's expert weights): an E8M0 exponent byte e, then 16
+     * bytes of nibbles laid out as Q4_0's; value = kvalues[q] * 2^(e - 128), kvalues being the FP4
+     * E2M1 values doubled: {0, 1, 2, 3, 4, 6, 8, 12} and their negatives for q = 8..15.
+     */
+    MXFP4(39, 32, 17);
 
     public final int ggmlId;
     public final int blockSize;

@@ -288,4 +288,41 @@ class DequantFormatTest {
             check(new WeightTensor("q5k", GgmlType.Q5_K, new long[]{256 * blocks}, s), expected);
         }
     }
+    /**
+     * MXFP4: per 32 elements an E8M0 byte e, then 16 bytes whose low nibbles are elements 0..15 and
+     * high nibbles 16..31; value = v[q] * 2^(e - 128), v = the FP4 E2M1 values doubled. Every nibble in
+     * both halves of every block, and the exponents at the edges: 0 and 1 (subnormal scales), 2 (the
+     * smallest normal), 127 (a half), 128 (one), 254 (large values overflow to infinity as the float
+     * product does) and 255. Expected values are from {@link Math#scalb}, not from any decoder.
+     */
+    @Test
+    void mxfp4() {
+        int[] exps = {0, 1, 2, 127, 128, 254, 255, 120};
+        float[] v = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12}; // q = 8: a second zero
+        int blocks = exps.length;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(17L * blocks);
+            float[] expected = new float[32 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 17L * b;
+                s.set(ValueLayout.JAVA_BYTE, bo, (byte) exps[b]);
+                int[] q = new int[32];
+                for (int j = 0; j < 32; j++) q[j] = (j * 7 + 3 * b) % 16; // each half: all 16 nibbles
+                for (int i = 0; i < 16; i++) s.set(ValueLayout.JAVA_BYTE, bo + 1 + i, (byte) (q[i] | (q[i + 16] << 4)));
+                for (int j = 0; j < 32; j++) expected[32 * b + j] = Math.scalb(v[q[j]], exps[b] - 128);
+            }
+            // Spot values worked out by hand, so the expectations themselves are pinned.
+            assertEquals(Float.intBitsToFloat(0x01400000), expected[1]); // e = 0, q = 7: 12 * 2^-128 = 1.5 * 2^-125
+            assertEquals(Float.intBitsToFloat(0x00400000), expected[32 + 2]); // e = 1, q = 1: 2^-127, subnormal
+            assertEquals(Float.intBitsToFloat(0x01C00000), expected[32 + 12]); // e = 1, q = 7: 12 * 2^-127
+            assertEquals(Float.MIN_NORMAL, expected[2 * 32 + 13]); // e = 2, q = 1: 2^-126
+            assertEquals(-0.5f, expected[3 * 32]); // e = 127, q = 9: -1 / 2
+            assertEquals(-4f, expected[4 * 32]); // e = 128, q = 12: -4
+            assertEquals(Float.POSITIVE_INFINITY, expected[5 * 32 + 8]); // e = 254, q = 7: 12 * 2^126 overflows
+            assertEquals(0x1p127f, expected[6 * 32 + 9]); // e = 255, q = 1: 2^127
+            assertEquals(Float.NEGATIVE_INFINITY, expected[6 * 32 + 15]); // e = 255, q = 11: -3 * 2^127
+            check(new WeightTensor("mxfp4", GgmlType.MXFP4, new long[]{32, blocks}, s), expected);
+            check(new WeightTensor("mxfp4", GgmlType.MXFP4, new long[]{32 * blocks}, s), expected);
+        }
+    }
 }

@@ -18,6 +18,11 @@ class GgmlTypeTest {
         assertEquals(22, GgmlType.Q5_0.blockBytes);
         assertEquals(24, GgmlType.Q5_1.blockBytes);
         assertEquals(176, GgmlType.Q5_K.blockBytes);
+        // MXFP4: an E8M0 exponent byte and 16 bytes of nibbles per 32 elements (gpt-oss's experts)
+        assertEquals(GgmlType.MXFP4, GgmlType.fromId(39));
+        assertEquals(32, GgmlType.MXFP4.blockSize);
+        assertEquals(17, GgmlType.MXFP4.blockBytes);
+        assertEquals(17 * 90, GgmlType.MXFP4.bytesFor(2880)); // a gpt-oss row: 2880 = 90 blocks
         assertEquals(34 * 2, GgmlType.Q8_0.bytesFor(64));
         assertEquals(-1, GgmlType.Q4_K.bytesFor(100));
         assertEquals(-1, GgmlType.Q8_0.bytesFor(Long.MAX_VALUE - Long.MAX_VALUE % 32));

@@ -452,6 +452,66 @@ class KernelsVsReferenceTest {
         }
     }
 
+    /**
+     * MXFP4 at the edges of its E8M0 scales, every nibble value present: blocks with e = 0, 1
+     * (subnormal scales) and 2 (the smallest normal) against activations scaled by 2^120, so their
+     * products are of order one; and blocks with e = 127 and 254 (2^126: nibbles of magnitude up to
+     * 3 only, larger ones make weights that overflow a float) against activations scaled by 2^-8.
+     * Dequantization bit for bit; dot, the multi-row products (seven rows: dot4, dot2 and dot) and
+     * axpy, axpy4 within float rounding of the reference.
+     */
+    @Test
+    void mxfp4EdgeScalesMatchReference() {
+        Random rnd = new Random(39);
+        int rows = 7, cols = 32 * 12;
+        for (int[] exps : new int[][]{{0, 1, 2}, {127, 254, 127}}) {
+            float xScale = exps[0] == 0 ? 0x1p120f : 0x1p-8f;
+            try (Arena arena = Arena.ofConfined()) {
+                long bytes = GgmlType.MXFP4.bytesFor((long) rows * cols);
+                java.lang.foreign.MemorySegment s = arena.allocate(bytes, 64);
+                for (long bo = 0, i = 0; bo < bytes; bo += 17, i++) {
+                    int e = exps[(int) (i % 3)];
+                    s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, bo, (byte) e);
+                    for (int j = 1; j < 17; j++) {
+                        int q = rnd.nextInt(256);
+                        if (e == 254) q &= 0xBB; // nibbles 0..3 and 8..11: |value| <= 3
+                        s.set(java.lang.foreign.ValueLayout.JAVA_BYTE, bo + j, (byte) q);
+                    }
+                }
+                WeightTensor w = new WeightTensor("mxfp4-edges", GgmlType.MXFP4, new long[]{cols, rows}, s);
+                float[] x = TestTensors.gaussian(cols, rnd);
+                for (int c = 0; c < cols; c++) x[c] *= xScale;
+                float[] expect = new float[rows];
+                ScalarReference.matvec(w, x, expect);
+                float[] got = new float[rows];
+                MatVec.matvec(null, w, x, got);
+                for (int r = 0; r < rows; r++) {
+                    float[] row = ScalarReference.dequantizeRow(w, r);
+                    float[] fast = Dequant.row(w, r);
+                    for (int c = 0; c < cols; c++) {
+                        assertEquals(Float.floatToIntBits(row[c]), Float.floatToIntBits(fast[c]), "MXFP4 dequant e=" + exps[c / 32 % 3]);
+                    }
+                    String what = "MXFP4 scales " + java.util.Arrays.toString(exps) + " row " + r;
+                    assertClose(expect[r], got[r], absDot(row, x, 0), what + " matvec");
+                    assertClose(expect[r], MatVec.dot(w, r, x, 0), absDot(row, x, 0), what + " dot");
+                    float[] acc = new float[cols], want = new float[cols];
+                    float a = 0.75f * xScale; // products of order one, as for the dots
+                    MatVec.axpy(w, r, a, acc);
+                    for (int c = 0; c < cols; c++) {
+                        want[c] = a * row[c];
+                        assertEquals(want[c], acc[c], 1e-6f * Math.abs(want[c]), what + " axpy col " + c);
+                    }
+                }
+                int[] pick = {6, 0, 3, 3, 5};
+                float[] coef = {0.5f, -1f, 2f, 0.25f, -0.125f};
+                float[] four = new float[cols], one = new float[cols];
+                MatVec.axpyRows(w, pick, coef, 5, four, 0);
+                for (int i = 0; i < 5; i++) MatVec.axpy(w, pick[i], coef[i], one);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(one, four, "MXFP4 axpyRows vs axpy");
+            }
+        }
+    }
+
     /** Column blocks: whole rows when they fit, else multiples of 256 whose activations stay within 512 KiB. */
     @Test
     void columnBlockKeepsActivationsInL2AndWholeRowsWhenTheyFit() {

@@ -8,13 +8,17 @@ import java.util.Locale;
  * The weight encoding of a synthesized model, named like llama.cpp's file types. The mixes follow
  * llama.cpp: Q4_K_M and Q5_K_M give the output matrix and, in the first and last eighth of the
  * layers and every third layer between, attn_v and ffn_down Q6_K, everything else Q4_K or Q5_K;
- * Q5_K_S and the 32-value block types give only the output matrix Q6_K.
+ * Q5_K_S and the 32-value block types give only the output matrix Q6_K. MXFP4 (llama.cpp's
+ * MXFP4_MOE, file type 38, gpt-oss's encoding) gives the output matrix Q8_0 as llama.cpp does; where
+ * llama.cpp keeps every matrix but the experts' Q8_0 as well, synth writes all other matrices MXFP4,
+ * so that a dense model runs the MXFP4 kernels too.
  */
 public enum SynthType {
     F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16),
     Q8_0(7, GgmlType.Q8_0), Q4_0(2, GgmlType.Q4_0), Q4_1(3, GgmlType.Q4_1),
     Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1),
-    Q4_K_M(15, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K);
+    Q4_K_M(15, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K),
+    MXFP4(38, GgmlType.MXFP4);
 
     /** general.file_type (llama_ftype) value. */
     public final int fileType;
@@ -40,7 +44,7 @@ public enum SynthType {
             if (t.name().equals(k)) return t;
         }
         throw new IllegalArgumentException("unknown weight type '" + s
-                + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_M, Q5_K_S or Q5_K_M)");
+                + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_M, Q5_K_S, Q5_K_M or MXFP4)");
     }
 
     /**
@@ -56,6 +60,8 @@ public enum SynthType {
             if (role.equals("output") || ((role.equals("attn_v") || role.equals("ffn_down")) && moreBits)) {
                 t = GgmlType.Q6_K;
             }
+        } else if (role.equals("output") && this == MXFP4) {
+            t = GgmlType.Q8_0; // llama.cpp's MXFP4_MOE
         } else if (role.equals("output") && quantized() && this != Q8_0) {
             t = GgmlType.Q6_K; // Q8_0 keeps its own: Q6_K would lose bits there
         }

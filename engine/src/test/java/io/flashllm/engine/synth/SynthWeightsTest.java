@@ -135,6 +135,13 @@ class SynthWeightsTest {
         assertEquals(8, SynthType.Q5_0.fileType);
         assertEquals(9, SynthType.Q5_1.fileType);
         assertEquals(SynthType.Q5_K_M, SynthType.parse(" q5_k_m "));
+        // MXFP4 (llama.cpp's MXFP4_MOE): the output matrix Q8_0, the others MXFP4 here.
+        assertEquals(38, SynthType.MXFP4.fileType);
+        assertEquals(SynthType.MXFP4, SynthType.parse("mxfp4"));
+        assertEquals(GgmlType.Q8_0, SynthType.MXFP4.matrixType("output", 0, 32, 2880));
+        assertEquals(GgmlType.MXFP4, SynthType.MXFP4.matrixType("ffn_down", 0, 32, 2880));
+        assertEquals(GgmlType.MXFP4, SynthType.MXFP4.matrixType("token_embd", 0, 32, 2880));
+        assertEquals(GgmlType.F16, SynthType.MXFP4.matrixType("attn_q", 0, 32, 100));
     }
 
     @Test
@@ -172,6 +179,7 @@ class SynthWeightsTest {
             case Q6_K -> 0.03;
             case Q5_0, Q5_1, Q5_K -> 0.07;
             case Q4_0, Q4_1, Q4_K -> 0.15;
+            case MXFP4 -> 0.2;
         };
     }
 

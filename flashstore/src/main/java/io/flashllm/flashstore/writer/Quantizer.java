@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
 
 /**
  * Encodes F32 values into the tensor encodings flashllm writes: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
- * Q5_0, Q5_1, Q4_K, Q5_K and Q6_K, in ggml's block layouts (see {@link GgmlType}). Quantizers are
+ * Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and MXFP4, in ggml's block layouts (see {@link GgmlType}). Quantizers are
  * deterministic: the same input always gives the same bytes, so synthesized model files are
  * reproducible.
  */
@@ -17,7 +17,7 @@ public final class Quantizer {
 
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, MXFP4 -> true;
         };
     }
 
@@ -55,6 +55,7 @@ public final class Quantizer {
             case Q4_K -> KQuants.q4K(src, off, n, dst);
             case Q5_K -> KQuants.q5K(src, off, n, dst);
             case Q6_K -> KQuants.q6K(src, off, n, dst);
+            case MXFP4 -> blocks(type, src, off, n, dst, Quantizer::mxfp4Block);
         }
     }
 
@@ -154,6 +155,45 @@ public final class Quantizer {
         putStepAndMin(x, off, 31, out, at);
         float d = getHalf(out, at);
         putFiveBits(x, off, getHalf(out, at + 2), d != 0 ? 1f / d : 0f, 0f, out, at + 4);
+    }
+
+    /** MXFP4's element values by nibble: the FP4 E2M1 values doubled, bit 3 the sign (ggml's kvalues_mxfp4). */
+    private static final float[] MXFP4_VALUES = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+    /**
+     * MXFP4 as ggml's reference quantizer writes it: the E8M0 byte e = floor(log2(max|x|)) - 2 + 127,
+     * scale d = 2^(e - 128), so max|x| / d is in [8, 16) and values beyond 12 d clip to it; each
+     * element the nibble whose value times d is nearest (in float arithmetic, the first of equals).
+     * An all-zero block is zero bytes. floor(log2) is the float's exponent, exact where C's
+     * {@code log2f} may round a value just below a power of two up; a block whose max is below
+     * 2^-125 (which would give a negative e, undefined in ggml's cast) gets e = 0.
+     */
+    private static void mxfp4Block(float[] x, int off, byte[] out, int at) {
+        float amax = 0;
+        for (int j = 0; j < 32; j++) {
+            float a = Math.abs(x[off + j]);
+            amax = a > amax ? a : amax;
+        }
+        int e = amax > 0 ? Math.max(0, Math.getExponent(amax) - 2 + 127) : 0;
+        float d = Float.intBitsToFloat(e >= 2 ? (e - 1) << 23 : 0x00200000 << e);
+        out[at] = (byte) e;
+        for (int j = 0; j < 16; j++) {
+            out[at + 1 + j] = (byte) (nearestMxfp4(x[off + j], d) | (nearestMxfp4(x[off + 16 + j], d) << 4));
+        }
+    }
+
+    /** The nibble q minimizing |MXFP4_VALUES[q] * d - v|, the lowest q among equals. */
+    private static int nearestMxfp4(float v, float d) {
+        int best = 0;
+        float bestErr = Math.abs(MXFP4_VALUES[0] * d - v);
+        for (int q = 1; q < 16; q++) {
+            float err = Math.abs(MXFP4_VALUES[q] * d - v);
+            if (err < bestErr) {
+                best = q;
+                bestErr = err;
+            }
+        }
+        return best;
     }
 
     /** The block's element of largest magnitude, with its sign. */

@@ -53,6 +53,7 @@ class QuantizerTest {
         assertEquals(2 * 144, Quantizer.quantize(GgmlType.Q4_K, x).length);
         assertEquals(2 * 176, Quantizer.quantize(GgmlType.Q5_K, x).length);
         assertEquals(2 * 210, Quantizer.quantize(GgmlType.Q6_K, x).length);
+        assertEquals(16 * 17, Quantizer.quantize(GgmlType.MXFP4, x).length);
     }
 
     @Test
@@ -61,6 +62,7 @@ class QuantizerTest {
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q4_K, new float[128]));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q5_1, new float[48]));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q5_K, new float[288]));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.MXFP4, new float[48]));
     }
 
     @Test
@@ -374,5 +376,81 @@ class QuantizerTest {
         for (GgmlType t : GgmlType.values()) {
             assertArrayEquals(Quantizer.quantize(t, x), Quantizer.quantize(t, x.clone()), t.name());
         }
+    }
+    /** MXFP4's element values by nibble, written out here from the FP4 E2M1 table (doubled). */
+    private static final float[] MXFP4 = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+    /**
+     * MXFP4 blocks over five decades of magnitude: the E8M0 scale d = 2^(e - 128) puts the block's
+     * max|x| in [8 d, 16 d) (e = floor(log2 max) - 2 + 127), and each element decodes to the value
+     * k * d nearest to it among the sixteen, the first nibble among equally near ones.
+     */
+    @Test
+    void mxfp4DecodesToTheNearestRepresentableValue() {
+        for (float scale : new float[] {1e-3f, 0.02f, 1f, 30f, 100f}) {
+            float[] x = gaussian(32 * 64, 11, scale);
+            byte[] q = Quantizer.quantize(GgmlType.MXFP4, x);
+            float[] y = roundTrip(GgmlType.MXFP4, x);
+            for (int b = 0; b < x.length / 32; b++) {
+                int e = q[17 * b] & 0xFF;
+                float d = Math.scalb(1f, e - 128);
+                float amax = amax(x, 32 * b, 32);
+                assertTrue(amax >= 8 * d && amax < 16 * d, "block " + b + " max " + amax + " scale " + d);
+                for (int j = 0; j < 32; j++) {
+                    int i = 32 * b + j;
+                    int nibble = ((q[17 * b + 1 + (j & 15)] & 0xFF) >> (j < 16 ? 0 : 4)) & 0xF;
+                    int best = 0;
+                    for (int k = 1; k < 16; k++) {
+                        if (Math.abs(MXFP4[k] * d - x[i]) < Math.abs(MXFP4[best] * d - x[i])) best = k;
+                    }
+                    assertEquals(best, nibble, "element " + i + " = " + x[i] + ", scale " + d);
+                    assertEquals(MXFP4[best] * d, y[i], "element " + i);
+                }
+            }
+            assertTrue(relRms(x, y) < 0.15, "scale " + scale + ": " + relRms(x, y));
+        }
+    }
+
+    /**
+     * Hand-checked MXFP4 blocks: an all-zero block is 17 zero bytes; a block whose max is 6 has
+     * e = 127 (d = 1/2) and holds every representable value, negatives included, exactly; halfway
+     * values take the first (lower) nibble, which for -0.25 is 0 (+0), not 9 (-0.5) nor 8 (the
+     * second zero); 7.9 clips to 6.
+     */
+    @Test
+    void mxfp4ZeroNegativeAndTiedBlocks() {
+        byte[] zero = Quantizer.quantize(GgmlType.MXFP4, new float[32]);
+        assertArrayEquals(new byte[17], zero);
+
+        float[] exact = new float[32];
+        float[] grid = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6};
+        for (int j = 0; j < 8; j++) {
+            exact[j] = grid[j];
+            exact[8 + j] = -grid[j];
+            exact[16 + j] = -grid[7 - j];
+            exact[24 + j] = grid[7 - j] * (j % 2 == 0 ? 1 : -1);
+        }
+        byte[] q = Quantizer.quantize(GgmlType.MXFP4, exact);
+        assertEquals(127, q[0] & 0xFF);
+        assertEquals(0x07, q[1 + 7] & 0xFF); // element 7 = 6: nibble 7; element 23 = -0: nibble 0
+        assertEquals(0xF0, q[1] & 0xFF); // element 0 = 0: nibble 0; element 16 = -6: nibble 8 + 7
+        assertEquals(0x0D, q[1 + 13] & 0x0F); // element 13 = -3: nibble 8 + 5
+        assertEquals(0x00, q[1 + 8] & 0x0F); // element 8 = -0: nibble 0, the first zero
+        assertArrayEquals(exact, roundTrip(GgmlType.MXFP4, exact), 0f);
+
+        float[] negative = new float[32];
+        for (int j = 0; j < 32; j++) negative[j] = -0.1f * (j + 1);
+        float[] y = roundTrip(GgmlType.MXFP4, negative);
+        for (int j = 0; j < 32; j++) assertTrue(y[j] <= 0f, "element " + j + " decoded " + y[j]);
+        assertEquals(-3.2f, negative[31]);
+        assertEquals(-3f, y[31]); // max 3.2: e = 1 + 125, d = 1/4; -3.2 is nearest -3 (nibble 15)
+
+        float[] ties = new float[32];
+        float[] tie = {6, 5, -5, 2.5f, -2.5f, 0.25f, -0.25f, 1.25f, -1.75f, 3.5f, 7.9f, -7.9f};
+        System.arraycopy(tie, 0, ties, 0, tie.length);
+        y = roundTrip(GgmlType.MXFP4, ties);
+        float[] want = {6, 4, -4, 2, -2, 0, 0, 1, -1.5f, 3, 6, -6};
+        for (int j = 0; j < tie.length; j++) assertEquals(want[j], y[j], "tie " + tie[j]);
+        assertEquals(0, Quantizer.quantize(GgmlType.MXFP4, ties)[1 + 6] & 0x0F); // -0.25 -> nibble 0
     }
 }

@@ -94,6 +94,19 @@ final class TestDecode {
                     }
                 }
             }
+            case MXFP4 -> {
+                // E8M0 byte e, then nibbles as Q4_0's; value = (FP4 E2M1 value * 2) * 2^(e - 128)
+                float[] v = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int at = blk * 17;
+                    int e = b.get(at) & 0xFF;
+                    for (int j = 0; j < 16; j++) {
+                        int q = b.get(at + 1 + j) & 0xFF;
+                        out[blk * 32 + j] = Math.scalb(v[q & 0xF], e - 128);
+                        out[blk * 32 + 16 + j] = Math.scalb(v[q >> 4], e - 128);
+                    }
+                }
+            }
             case Q6_K -> {
                 for (int blk = 0; blk < n / 256; blk++) {
                     int at = blk * 210;

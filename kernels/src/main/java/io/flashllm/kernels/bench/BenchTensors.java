@@ -74,6 +74,8 @@ public final class BenchTensors {
                         s.set(SHORT_LE, bo + 2, scales[(i + 1) & (scales.length - 1)]);
                     }
                     case Q6_K -> s.set(SHORT_LE, bo + 208, scale);
+                    // E8M0 exponents 2^-10..2^-3 (times values up to 12): gpt-oss's experts' range.
+                    case MXFP4 -> s.set(ValueLayout.JAVA_BYTE, bo, (byte) (118 + (i & 7)));
                     default -> throw new IllegalStateException(type.toString());
                 }
             }

@@ -164,6 +164,7 @@ public abstract class RowKernel {
             case Q6_K -> new Q6KNarrowKernel();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
             case Q5_K -> new Q5KKernel();
+            case MXFP4 -> new Mxfp4Kernel(); // SubBlockKernel's width-independent loops at this width
         };
     }
 
@@ -178,6 +179,7 @@ public abstract class RowKernel {
             case Q4_K -> new Q4KKernel256();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel256(t);
             case Q5_K -> new Q5KKernel256();
+            case MXFP4 -> new Mxfp4Kernel256();
             default -> vectorKernel(t);
         };
     }
@@ -193,6 +195,7 @@ public abstract class RowKernel {
             case Q6_K -> new Q6KKernel();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
             case Q5_K -> new Q5KKernel();
+            case MXFP4 -> new Mxfp4Kernel();
         };
     }
 

@@ -105,6 +105,16 @@ public final class ScalarReference {
                     out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
                 }
             }
+            case MXFP4 -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 32) * 17;
+                    int j = (int) (e % 32);
+                    int b = s.get(ValueLayout.JAVA_BYTE, block + 1 + (j & 15)) & 0xff;
+                    int q = j < 16 ? (b & 15) : (b >>> 4);
+                    out[outOff + i] = MXFP4_VALUES[q] * e8m0Half(s.get(ValueLayout.JAVA_BYTE, block) & 0xff);
+                }
+            }
             case Q6_K -> {
                 for (int i = 0; i < n; i++) {
                     long e = first + i;
@@ -126,6 +136,18 @@ public final class ScalarReference {
                 }
             }
         }
+    }
+
+    /** MXFP4's element values by nibble: the FP4 E2M1 values (sign bit 3) doubled. */
+    private static final float[] MXFP4_VALUES = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+    /**
+     * MXFP4's block scale from its E8M0 byte {@code e}: 2^(e - 127) halved, i.e. 2^(e - 128), as
+     * float bits: exponent field e - 1 for e >= 2, the subnormals 2^-127 (e = 1) and 2^-128 (e = 0).
+     */
+    private static float e8m0Half(int e) {
+        int bits = e >= 2 ? (e - 1) << 23 : e == 1 ? 0x00400000 : 0x00200000;
+        return Float.intBitsToFloat(bits);
     }
 
     /**
