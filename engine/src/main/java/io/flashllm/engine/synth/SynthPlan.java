@@ -106,11 +106,11 @@ final class SynthPlan {
             t.add(expertBias(h + "mlp.experts.up_proj_bias", g + "ffn_up_exps.bias", l, e, s.ffn()));
             t.add(expertBias(h + "mlp.experts.down_proj_bias", g + "ffn_down_exps.bias", l, e, s.dim()));
         }
-        t.add(stacked(matrix(s, h + "mlp.experts.gate_proj.weight", g + "ffn_gate_exps.weight", "ffn_gate", l,
+        t.add(stacked(matrix(s, h + "mlp.experts.gate_proj.weight", g + "ffn_gate_exps.weight", "ffn_gate_exps", l,
                 (long) e * s.ffn(), s.dim(), 0), e));
-        t.add(stacked(matrix(s, h + "mlp.experts.up_proj.weight", g + "ffn_up_exps.weight", "ffn_up", l,
+        t.add(stacked(matrix(s, h + "mlp.experts.up_proj.weight", g + "ffn_up_exps.weight", "ffn_up_exps", l,
                 (long) e * s.ffn(), s.dim(), 0), e));
-        t.add(stacked(matrix(s, h + "mlp.experts.down_proj.weight", g + "ffn_down_exps.weight", "ffn_down", l,
+        t.add(stacked(matrix(s, h + "mlp.experts.down_proj.weight", g + "ffn_down_exps.weight", "ffn_down_exps", l,
                 (long) e * s.dim(), s.ffn(), 0), e));
     }
 

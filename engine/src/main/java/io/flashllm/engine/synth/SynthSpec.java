@@ -68,6 +68,8 @@ public record SynthSpec(
         } else {
             require(expertsUsed == 0, "--experts-used needs --experts");
         }
+        require(type != SynthType.MXFP4 || experts > 0,
+                "MXFP4 is llama.cpp's MXFP4_MOE, which stores only the experts so: give --experts (or choose another type)");
         require(vocab >= MIN_VOCAB, "vocab must be at least " + MIN_VOCAB);
         require(contextLength > 0, "context length must be positive");
         require(format != SynthFormat.HF || type.safetensors(),

@@ -8,10 +8,9 @@ import java.util.Locale;
  * The weight encoding of a synthesized model, named like llama.cpp's file types. The mixes follow
  * llama.cpp: Q4_K_M and Q5_K_M give the output matrix and, in the first and last eighth of the
  * layers and every third layer between, attn_v and ffn_down Q6_K, everything else Q4_K or Q5_K;
- * Q5_K_S and the 32-value block types give only the output matrix Q6_K. MXFP4 (llama.cpp's
- * MXFP4_MOE, file type 38, gpt-oss's encoding) gives the output matrix Q8_0 as llama.cpp does; where
- * llama.cpp keeps every matrix but the experts' Q8_0 as well, synth writes all other matrices MXFP4,
- * so that a dense model runs the MXFP4 kernels too.
+ * Q5_K_S and the 32-value block types give only the output matrix Q6_K. MXFP4 is llama.cpp's
+ * MXFP4_MOE (file type 38, as gpt-oss's files come): the experts' matrices MXFP4, every other one
+ * Q8_0; it needs experts.
  */
 public enum SynthType {
     F32(0, GgmlType.F32), F16(1, GgmlType.F16), BF16(32, GgmlType.BF16),
@@ -53,15 +52,19 @@ public enum SynthType {
      * back as llama.cpp's quantizer does (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and a type
      * whose block still does not divide it to F16.
      */
+    /**
+     * The type of a matrix of {@code role} (a GGUF tensor's base name: attn_q, ffn_down, output, a mixture's stacked
+     * ffn_gate_exps, ...) in {@code layer} of {@code layers}, {@code cols} wide.
+     */
     public GgmlType matrixType(String role, int layer, int layers, int cols) {
         GgmlType t = base;
         if (this == Q4_K_M || this == Q5_K_M) {
             boolean moreBits = layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
-            if (role.equals("output") || ((role.equals("attn_v") || role.equals("ffn_down")) && moreBits)) {
+            if (role.equals("output") || ((role.equals("attn_v") || role.startsWith("ffn_down")) && moreBits)) {
                 t = GgmlType.Q6_K;
             }
-        } else if (role.equals("output") && this == MXFP4) {
-            t = GgmlType.Q8_0; // llama.cpp's MXFP4_MOE
+        } else if (this == MXFP4) {
+            t = role.endsWith("_exps") ? GgmlType.MXFP4 : GgmlType.Q8_0; // llama.cpp's MXFP4_MOE
         } else if (role.equals("output") && quantized() && this != Q8_0) {
             t = GgmlType.Q6_K; // Q8_0 keeps its own: Q6_K would lose bits there
         }

@@ -34,7 +34,8 @@ class SynthModelsTest {
     Path dir;
 
     @ParameterizedTest
-    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3", "GRANITE"}, mode = EnumSource.Mode.EXCLUDE)
+    @EnumSource(value = SynthArch.class, names = {"GEMMA2", "GEMMA3", "PHI3", "GRANITE", "GPT_OSS"},
+            mode = EnumSource.Mode.EXCLUDE)
     void ggufAndHfGenerateAlike(SynthArch arch) throws Exception {
         int kvHeads = arch == SynthArch.OPT ? 4 : 2;
         Float sparsity = arch == SynthArch.LLAMA_RELU ? 0.8f : null;
@@ -100,11 +101,12 @@ class SynthModelsTest {
 
     /**
      * Mixtures of experts (GGUF only): Qwen3-MoE and Mixtral, the latter also with a single expert, which GGUF
-     * writes without its third dimension; each loads with its routing and generates, in Q4_K_M's mix too.
+     * writes without its third dimension, and gpt-oss as its files come (experts MXFP4); each loads with its
+     * routing and every tensor written (gpt-oss's biases and sinks among them), and generates, in Q4_K_M's mix too.
      */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.CsvSource({"QWEN3, 4, 2, Q8_0, qwen3moe", "LLAMA, 4, 2, Q4_K_M, llama",
-            "LLAMA, 1, 1, F32, llama", "GRANITE, 4, 2, Q8_0, granitemoe"})
+            "LLAMA, 1, 1, F32, llama", "GRANITE, 4, 2, Q8_0, granitemoe", "GPT_OSS, 4, 2, MXFP4, gpt-oss"})
     void mixturesOfExpertsLoadAndGenerate(SynthArch arch, int experts, int used, SynthType type, String ggufArch)
             throws Exception {
         SynthSpec spec = new SynthSpec(arch, 256, 2, 4, 2, 256, 400, type, SynthFormat.GGUF, 5L, null, 128, "moe",

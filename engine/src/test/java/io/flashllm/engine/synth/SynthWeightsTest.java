@@ -135,20 +135,26 @@ class SynthWeightsTest {
         assertEquals(8, SynthType.Q5_0.fileType);
         assertEquals(9, SynthType.Q5_1.fileType);
         assertEquals(SynthType.Q5_K_M, SynthType.parse(" q5_k_m "));
-        // MXFP4 (llama.cpp's MXFP4_MOE): the output matrix Q8_0, the others MXFP4 here.
+        // MXFP4 (llama.cpp's MXFP4_MOE): the experts MXFP4, every other matrix Q8_0.
         assertEquals(38, SynthType.MXFP4.fileType);
         assertEquals(SynthType.MXFP4, SynthType.parse("mxfp4"));
         assertEquals(GgmlType.Q8_0, SynthType.MXFP4.matrixType("output", 0, 32, 2880));
-        assertEquals(GgmlType.MXFP4, SynthType.MXFP4.matrixType("ffn_down", 0, 32, 2880));
-        assertEquals(GgmlType.MXFP4, SynthType.MXFP4.matrixType("token_embd", 0, 32, 2880));
+        assertEquals(GgmlType.MXFP4, SynthType.MXFP4.matrixType("ffn_down_exps", 0, 32, 2880));
+        assertEquals(GgmlType.MXFP4, SynthType.MXFP4.matrixType("ffn_gate_exps", 0, 32, 2880));
+        assertEquals(GgmlType.Q8_0, SynthType.MXFP4.matrixType("ffn_down", 0, 32, 2880));
+        assertEquals(GgmlType.Q8_0, SynthType.MXFP4.matrixType("token_embd", 0, 32, 2880));
         assertEquals(GgmlType.F16, SynthType.MXFP4.matrixType("attn_q", 0, 32, 100));
+        // Q4_K_M gives a mixture's down experts more bits where it gives a dense down projection more.
+        assertEquals(GgmlType.Q6_K, SynthType.Q4_K_M.matrixType("ffn_down_exps", 0, 32, 2816));
     }
 
     @Test
     void everyTypeStoresItsMatricesCloseToTheGeneratedWeights() throws IOException {
         for (SynthType type : SynthType.values()) {
+            // MXFP4 stores only a mixture's experts so: a mixture of four for it.
+            int experts = type == SynthType.MXFP4 ? 4 : 0;
             SynthSpec s = new SynthSpec(SynthArch.LLAMA, 256, 2, 4, 2, 512, 320, type, SynthFormat.GGUF,
-                    4, null, 64, null);
+                    4, null, 64, null, 0, experts, experts / 2);
             Path gguf = dir.resolve("all-" + type + ".gguf");
             Synth.synthesize(s, gguf, 2, TestVocab.spm(320));
             try (GgufFile g = GgufFile.open(gguf)) {

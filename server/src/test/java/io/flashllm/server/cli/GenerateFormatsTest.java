@@ -57,15 +57,17 @@ class GenerateFormatsTest {
 
     @Test
     void everyWeightTypeLoadsAndGenerates() throws IOException {
-        for (String type : new String[] {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q5_K_S", "Q5_K_M",
-                "MXFP4"}) {
+        for (String type : new String[] {"F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K_M", "Q5_K_S", "Q5_K_M"}) {
             Path m = synth("t-" + type + ".gguf", "--type", type, "--dim", "256", "--ffn", "256");
             JsonNode j = greedyJson(m);
             assertTrue(j.get("tokens").size() >= 1, type + ": " + j);
         }
-        // gpt-oss's encoding on a mixture of experts: the expert matrices MXFP4, as in its GGUF files.
+        // gpt-oss's encoding (llama.cpp's MXFP4_MOE): the expert matrices MXFP4, the others Q8_0, as in its files.
         Path moe = synth("moe-mxfp4.gguf", "--type", "MXFP4", "--dim", "256", "--ffn", "256", "--experts", "4");
         assertTrue(greedyJson(moe).get("tokens").size() >= 1);
+        Path gptOss = synth("gpt-oss-mxfp4.gguf", "--arch", "gpt-oss", "--type", "MXFP4", "--dim", "256", "--ffn", "256",
+                "--head-dim", "32", "--experts", "4");
+        assertTrue(greedyJson(gptOss).get("tokens").size() >= 1);
         Path opt = synth("opt-hf", "--arch", "opt", "--type", "BF16", "--format", "hf");
         assertTrue(greedyJson(opt).get("tokens").size() >= 1);
     }
