@@ -7,6 +7,12 @@
 #
 #   LLAMA_CLI=/path/to/llama.cpp/build/bin/llama-cli scripts/llamacpp-crosscheck.sh
 #   ARCHS="qwen3 phi3" LLAMA_CLI=... scripts/llamacpp-crosscheck.sh
+#   LLAMA_QUANTIZE=/path/to/llama-quantize LLAMA_CLI=... scripts/llamacpp-crosscheck.sh
+#
+# With LLAMA_QUANTIZE, also gpt-oss as its files come (experts MXFP4): llama.cpp quantizes activations for
+# its MXFP4 products, which alone changes random-weight text within a few tokens, so llama-quantize first
+# widens the file to F32 with llama.cpp's own MXFP4 decoding, and flashllm on the MXFP4 file must give the
+# text llama.cpp gives on that F32 file (the same file format read by two independent decoders).
 #
 # llama.cpp is not part of flashllm: build it yourself and name its llama-cli. Prints SAME or DIFF per
 # model and prompt; exits 1 on any DIFF.
@@ -54,23 +60,31 @@ shape() {
 normalize() { python3 -c "import sys; sys.stdout.write(sys.stdin.buffer.read().decode('utf-8', 'replace'))"; }
 
 fail=0
+compare() { # name, prompt file, flashllm's model, llama.cpp's model
+  ours=$("$ROOT/bin/flashllm" generate --model "$3" --prompt - --max-tokens 24 --temperature 0 --ctx 2048 \
+    < "$WORK/$2" 2> /dev/null | normalize)
+  theirs=$("$LLAMA_CLI" -m "$4" -f "$WORK/$2" -c 2048 -n 24 --temp 0 --top-k 1 --repeat-penalty 1.0 -s 1 \
+    -t 2 --no-display-prompt 2> /dev/null | normalize)
+  if [ "$ours" == "$theirs" ]; then
+    echo "$1 $2 SAME: ${ours:0:60}"
+  else
+    echo "$1 $2 DIFF"
+    echo "  flashllm:  $ours"
+    echo "  llama.cpp: $theirs"
+    fail=1
+  fi
+}
 for arch in $ARCHS; do
   model="$WORK/$arch.gguf"
   # shellcheck disable=SC2046
   "$ROOT/bin/flashllm" synth $(shape "$arch") --vocab 2000 --type F32 --context 2048 -o "$model" 2> /dev/null
-  for p in p1 p2 p3; do
-    ours=$("$ROOT/bin/flashllm" generate --model "$model" --prompt - --max-tokens 24 --temperature 0 --ctx 2048 \
-      < "$WORK/$p" 2> /dev/null | normalize)
-    theirs=$("$LLAMA_CLI" -m "$model" -f "$WORK/$p" -c 2048 -n 24 --temp 0 --top-k 1 --repeat-penalty 1.0 -s 1 \
-      -t 2 --no-display-prompt 2> /dev/null | normalize)
-    if [ "$ours" == "$theirs" ]; then
-      echo "$arch $p SAME: ${ours:0:60}"
-    else
-      echo "$arch $p DIFF"
-      echo "  flashllm:  $ours"
-      echo "  llama.cpp: $theirs"
-      fail=1
-    fi
-  done
+  for p in p1 p2 p3; do compare "$arch" "$p" "$model" "$model"; done
 done
+if [ -n "${LLAMA_QUANTIZE:-}" ]; then
+  model="$WORK/gpt-oss-mxfp4.gguf"
+  # shellcheck disable=SC2046
+  "$ROOT/bin/flashllm" synth $(shape gpt-oss) --vocab 2000 --type MXFP4 --context 2048 -o "$model" 2> /dev/null
+  "$LLAMA_QUANTIZE" --allow-requantize "$model" "$WORK/gpt-oss-mxfp4-as-f32.gguf" F32 > /dev/null 2>&1
+  for p in p1 p2 p3; do compare gpt-oss-mxfp4 "$p" "$model" "$WORK/gpt-oss-mxfp4-as-f32.gguf"; done
+fi
 exit $fail
