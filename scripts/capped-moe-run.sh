@@ -8,6 +8,7 @@
 #   CAP=2G sudo scripts/capped-moe-run.sh
 #   LLAMA_BENCH=/path/to/llama.cpp/build/bin/llama-bench sudo scripts/capped-moe-run.sh
 #   BUDGET=3G sudo scripts/capped-moe-run.sh           # flashllm with --memory-budget 3G, the cgroup only measuring
+#   MODEL=/path/to/gpt-oss-20b-mxfp4.gguf CAP=8G sudo scripts/capped-moe-run.sh   # any mixture-of-experts GGUF file
 #
 # Needs root (cgroup, drop_caches). The model goes to $WORK (default /var/tmp/flashllm-capped-moe).
 set -euo pipefail
@@ -27,8 +28,12 @@ CG_ROOT=/sys/fs/cgroup/memory
 command -v python3 > /dev/null || { echo "capped-moe-run: needs python3 (Debian: apt-get install python3)" >&2; exit 1; }
 CAP_BYTES=$(numfmt --from=iec "${CAP^^}" 2>/dev/null) || { echo "capped-moe-run: bad size $CAP" >&2; exit 1; }
 FL="$ROOT/bin/flashllm"
-MODEL="$WORK/qwen3moe-${LAYERS}l-q8_0.gguf"
 mkdir -p "$WORK"
+if [ -n "${MODEL:-}" ]; then
+  [ -f "$MODEL" ] || { echo "capped-moe-run: no model file $MODEL" >&2; exit 1; }
+else
+  MODEL="$WORK/qwen3moe-${LAYERS}l-q8_0.gguf"
+fi
 if [ ! -f "$MODEL" ]; then
   echo "== synth a Qwen3-30B-A3B-shaped model with $LAYERS layers (Q8_0) -> $MODEL" >&2
   "$FL" synth --arch qwen3 --experts 128 --experts-used 8 --dim 2048 --layers "$LAYERS" --heads 32 --kv-heads 4 \

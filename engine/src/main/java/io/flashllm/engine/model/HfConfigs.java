@@ -28,6 +28,9 @@ public final class HfConfigs {
             case "gemma2", "gemma3", "gemma3_text" -> throw new ModelFileException(file, "Gemma 2 and 3 are read from GGUF"
                     + " files only (llama.cpp's convert_hf_to_gguf.py writes one from this directory; Ollama's gemma blobs"
                     + " are GGUF)");
+            case "gpt_oss" -> throw new ModelFileException(file, "gpt-oss is read from GGUF files only (its MXFP4"
+                    + " safetensors are not read; llama.cpp's convert_hf_to_gguf.py writes a GGUF file from this directory,"
+                    + " and Ollama's gpt-oss blobs are GGUF)");
             default -> switch (archClass) {
                 case "LlamaForCausalLM", "MistralForCausalLM", "MixtralForCausalLM", "GraniteForCausalLM" -> Architecture.LLAMA;
                 case "Qwen2ForCausalLM" -> Architecture.QWEN2;
@@ -124,8 +127,15 @@ public final class HfConfigs {
                     (float) doubleOr(s, "low_freq_factor", 1.0, file),
                     (float) doubleOr(s, "high_freq_factor", 4.0, file),
                     intOr(s, "original_max_position_embeddings", 8192, file)));
+            // Hugging Face's YaRN (its bounds rounded outwards, as truncate defaults): what llama.cpp applies too.
+            case "yarn" -> new RopeConfig(rope.style(), rope.theta(), rope.rotaryDim(), 1f,
+                    RopeConfig.yarnFreqFactors(rope.theta(), rope.rotaryDim(), factor,
+                            intOr(s, "original_max_position_embeddings", 4096, file),
+                            (float) doubleOr(s, "beta_fast", 32.0, file), (float) doubleOr(s, "beta_slow", 1.0, file), 1f),
+                    s.has("attention_factor") ? (float) doubleOr(s, "attention_factor", 1.0, file)
+                            : RopeConfig.yarnMscale(factor, 1f, 1f), 0);
             default -> throw new ModelFileException(file, "rope_scaling type '" + type
-                    + "' is not supported (linear and llama3 are)");
+                    + "' is not supported (linear, llama3 and yarn are)");
         };
     }
 

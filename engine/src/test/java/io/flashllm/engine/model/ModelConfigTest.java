@@ -348,6 +348,43 @@ class ModelConfigTest {
         assertEquals(Math.pow(500000, -2.0 * 31 / 64) / 32, inv[31], 1e-9);
     }
 
+    /**
+     * Qwen2.5's long-context YaRN as its model cards give it, from a Hugging Face config and from GGUF keys as
+     * llama.cpp's converter writes them: the same rotation either way. gpt-oss's MXFP4 safetensors are refused.
+     */
+    @Test
+    void yarnFromHfAndGguf() throws Exception {
+        ModelConfig hf = HfConfigs.fromConfig(json("""
+                {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_size": 3584,
+                 "intermediate_size": 18944, "num_hidden_layers": 28, "num_attention_heads": 28,
+                 "num_key_value_heads": 4, "rope_theta": 1000000.0, "max_position_embeddings": 131072,
+                 "rope_scaling": {"factor": 4.0, "original_max_position_embeddings": 32768, "type": "yarn"}}"""),
+                Path.of("config.json"));
+        Map<String, Object> m = new HashMap<>();
+        m.put("general.architecture", "qwen2");
+        m.put("qwen2.embedding_length", 3584L);
+        m.put("qwen2.block_count", 28L);
+        m.put("qwen2.feed_forward_length", 18944L);
+        m.put("qwen2.attention.head_count", 28L);
+        m.put("qwen2.attention.head_count_kv", 4L);
+        m.put("qwen2.context_length", 131072L);
+        m.put("qwen2.rope.freq_base", 1000000f);
+        m.put("qwen2.rope.scaling.type", "yarn");
+        m.put("qwen2.rope.scaling.factor", 4f);
+        m.put("qwen2.rope.scaling.original_context_length", 32768L);
+        ModelConfig gguf = GgufConfigs.fromMetadata(m, FILE);
+        assertArrayEquals(gguf.rope().freqFactors(), hf.rope().freqFactors());
+        assertEquals(gguf.rope().mscale(), hf.rope().mscale());
+        assertEquals(1 + 0.1f * (float) Math.log(4), hf.rope().mscale(), 1e-6);
+        float[] f = hf.rope().freqFactors();
+        assertEquals(1f, f[0], 1e-6, "the fastest pair keeps its frequency");
+        assertEquals(4f, f[f.length - 1], 1e-5, "the slowest is slowed by the factor");
+
+        ModelFileException e = assertThrows(ModelFileException.class, () -> HfConfigs.fromConfig(json("""
+                {"architectures": ["GptOssForCausalLM"], "model_type": "gpt_oss"}"""), Path.of("config.json")));
+        assertTrue(e.getMessage().contains("GGUF"), e.getMessage());
+    }
+
     @Test
     void hfMistralSlidingWindow() throws Exception {
         ModelConfig m = HfConfigs.fromConfig(json("""
