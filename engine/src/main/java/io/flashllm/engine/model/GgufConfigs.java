@@ -47,9 +47,10 @@ public final class GgufConfigs {
         int dim = md.requireInt(p + "embedding_length");
         int layers = md.requireInt(p + "block_count");
         ExpertRouting experts = experts(md, p, archName);
-        // Qwen3-MoE's feed_forward_length is a dense equivalent its experts do not have; their width is apart.
-        int ffnDim = archName.equals("qwen3moe") || archName.equals("gpt-oss") ? md.requireInt(p + "expert_feed_forward_length")
-                : md.requireInt(p + "feed_forward_length");
+        // Qwen3-MoE's and gpt-oss's feed_forward_length is a dense equivalent their experts do not have; their
+        // width is apart.
+        boolean expertWidth = archName.equals("qwen3moe") || archName.equals("gpt-oss");
+        int ffnDim = md.requireInt(p + (expertWidth ? "expert_feed_forward_length" : "feed_forward_length"));
         int heads = md.requireInt(p + "attention.head_count");
         int kvHeads = md.integer(p + "attention.head_count_kv", heads);
         int headDim = md.integer(p + "attention.key_length", heads > 0 && dim % heads == 0 ? dim / heads : 0);
@@ -110,7 +111,9 @@ public final class GgufConfigs {
     private static ExpertRouting experts(GgufMetadata md, String p, String archName) {
         int count = md.integer(p + "expert_count", 0);
         if (count == 0) {
-            if (archName.equals("qwen3moe") || archName.equals("gpt-oss")) throw new ModelFileException(md.file(), p + "expert_count is missing");
+            if (archName.equals("qwen3moe") || archName.equals("gpt-oss")) {
+                throw new ModelFileException(md.file(), p + "expert_count is missing");
+            }
             return ExpertRouting.NONE;
         }
         if (!archName.equals("llama") && !archName.equals("mistral") && !archName.equals("qwen3moe")

@@ -48,13 +48,10 @@ public enum SynthType {
 
     /**
      * The encoding of one matrix. {@code role} is a llama.cpp tensor role ("output", "attn_v",
-     * "ffn_down", ...); a K-quant whose 256-block does not divide the row length {@code cols} falls
-     * back as llama.cpp's quantizer does (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and a type
-     * whose block still does not divide it to F16.
-     */
-    /**
-     * The type of a matrix of {@code role} (a GGUF tensor's base name: attn_q, ffn_down, output, a mixture's stacked
-     * ffn_gate_exps, ...) in {@code layer} of {@code layers}, {@code cols} wide.
+     * "ffn_down", a mixture's stacked "ffn_gate_exps", ...) in {@code layer} of {@code layers}; a K-quant
+     * whose 256-block does not divide the row length {@code cols} falls back as llama.cpp's quantizer
+     * does (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0), and a type whose block still does not divide it
+     * to F16.
      */
     public GgmlType matrixType(String role, int layer, int layers, int cols) {
         GgmlType t = base;
