@@ -9,10 +9,12 @@
 #   ARCHS="qwen3 phi3" LLAMA_CLI=... scripts/llamacpp-crosscheck.sh
 #   LLAMA_QUANTIZE=/path/to/llama-quantize LLAMA_CLI=... scripts/llamacpp-crosscheck.sh
 #
-# With LLAMA_QUANTIZE, also gpt-oss as its files come (experts MXFP4): llama.cpp quantizes activations for
-# its MXFP4 products, which alone changes random-weight text within a few tokens, so llama-quantize first
-# widens the file to F32 with llama.cpp's own MXFP4 decoding, and flashllm on the MXFP4 file must give the
-# text llama.cpp gives on that F32 file (the same file format read by two independent decoders).
+# With LLAMA_QUANTIZE, also gpt-oss as its files come (experts MXFP4). llama.cpp quantizes activations for
+# its MXFP4 products, which alone changes random-weight text within a few tokens, so llama-quantize widens
+# the file to F32 with llama.cpp's own MXFP4 decoding; flashllm's perplexity of the third prompt must be the
+# same (within 1e-4) on the MXFP4 file, through its MXFP4 kernels, as on that F32 file (the format read by two
+# independent decoders), and flashllm and llama.cpp must write the same text from the F32 file. (Greedy text
+# from the MXFP4 file itself can part from it at a near tie: the kernels add in another order.)
 #
 # llama.cpp is not part of flashllm: build it yourself and name its llama-cli. Prints SAME or DIFF per
 # model and prompt; exits 1 on any DIFF.
@@ -85,6 +87,15 @@ if [ -n "${LLAMA_QUANTIZE:-}" ]; then
   # shellcheck disable=SC2046
   "$ROOT/bin/flashllm" synth $(shape gpt-oss) --vocab 2000 --type MXFP4 --context 2048 -o "$model" 2> /dev/null
   "$LLAMA_QUANTIZE" --allow-requantize "$model" "$WORK/gpt-oss-mxfp4-as-f32.gguf" F32 > /dev/null 2>&1
-  for p in p1 p2 p3; do compare gpt-oss-mxfp4 "$p" "$model" "$WORK/gpt-oss-mxfp4-as-f32.gguf"; done
+  wide="$WORK/gpt-oss-mxfp4-as-f32.gguf"
+  for p in p1 p2 p3; do compare gpt-oss-mxfp4-as-f32 "$p" "$wide" "$wide"; done
+  ppl() { "$ROOT/bin/flashllm" perplexity --model "$1" --text "$WORK/p3" --kv-type F32 2> /dev/null | sed -n 's/^perplexity \([0-9.]*\).*/\1/p'; }
+  a=$(ppl "$model"); b=$(ppl "$wide")
+  if python3 -c "import sys; a, b = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if abs(a - b) <= 1e-4 * b else 1)" "$a" "$b"; then
+    echo "gpt-oss-mxfp4 perplexity SAME: $a (MXFP4 file) and $b (llama.cpp's F32 widening)"
+  else
+    echo "gpt-oss-mxfp4 perplexity DIFF: $a (MXFP4 file) and $b (llama.cpp's F32 widening)"
+    fail=1
+  fi
 fi
 exit $fail

@@ -14,10 +14,14 @@ import java.util.Map;
 public record SynthVocab(Map<String, Object> ggufMetadata, String tokenizerJson, String tokenizerConfigJson,
                          int bos, int eos, int pad) {
 
-    /** A usable vocabulary: SentencePiece style for Llama and Gemma, GPT-2 byte-level BPE for Qwen, gpt-oss and OPT. */
+    /**
+     * A usable vocabulary: SentencePiece style for Llama and Gemma, GPT-2 byte-level BPE for Qwen and OPT, gpt-oss's
+     * (GPT-4o's word splitting, its harmony chat markers and template) for gpt-oss.
+     */
     public static SynthVocab build(SynthArch arch, int size) {
         boolean spm = arch.llamaFamily() && arch != SynthArch.QWEN3 && arch != SynthArch.GPT_OSS;
-        BuiltVocab v = VocabBuilder.build(spm ? VocabBuilder.Style.SPM : VocabBuilder.Style.GPT2, size);
+        BuiltVocab v = VocabBuilder.build(arch == SynthArch.GPT_OSS ? VocabBuilder.Style.HARMONY
+                : spm ? VocabBuilder.Style.SPM : VocabBuilder.Style.GPT2, size);
         return new SynthVocab(v.ggufMetadata(), v.tokenizerJson(), v.tokenizerConfigJson(), v.bos(), v.eos(), -1);
     }
 

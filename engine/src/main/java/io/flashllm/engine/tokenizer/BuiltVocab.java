@@ -34,6 +34,12 @@ public final class BuiltVocab {
             + " + '<|eot_id|>' }}{% endfor %}"
             + "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
 
+    /** gpt-oss's harmony format, its markers as its template writes them. */
+    static final String HARMONY_TEMPLATE = "{{- '<|start|>system<|message|>' + system + '<|end|>' }}{%- for message in messages %}"
+            + "{{- '<|start|>' + message['role'] + '<|message|>' + message['content'] + '<|end|>' }}{%- endfor %}"
+            + "{%- if add_generation_prompt %}{{- '<|start|>assistant' }}{%- endif %}"
+            + "{#- replies: '<|channel|>analysis<|message|>...<|end|><|start|>assistant<|channel|>final<|message|>...' #}";
+
     private final VocabBuilder.Style style;
     private final List<String> tokens;
     private final int[] types;
@@ -70,8 +76,16 @@ public final class BuiltVocab {
         for (int i = 0; i < scores.length; i++) {
             scores[i] = -i;
         }
-        int bos = style == VocabBuilder.Style.GPT2 ? tokens.indexOf("<|endoftext|>") : tokens.indexOf("<|begin_of_text|>");
-        int eos = style == VocabBuilder.Style.GPT2 ? tokens.indexOf("<|endoftext|>") : tokens.indexOf("<|end_of_text|>");
+        int bos = tokens.indexOf(switch (style) {
+            case GPT2 -> "<|endoftext|>";
+            case HARMONY -> "<|startoftext|>";
+            default -> "<|begin_of_text|>";
+        });
+        int eos = tokens.indexOf(switch (style) {
+            case GPT2 -> "<|endoftext|>";
+            case HARMONY -> "<|return|>";
+            default -> "<|end_of_text|>";
+        });
         return new BuiltVocab(style, tokens, types, scores, merges, bos, eos, -1);
     }
 
@@ -95,9 +109,9 @@ public final class BuiltVocab {
         return eos;
     }
 
-    /** Whether encoding with special tokens puts BOS in front (SentencePiece and Llama 3 yes, GPT-2 no). */
+    /** Whether encoding with special tokens puts BOS in front (SentencePiece and Llama 3 yes, GPT-2 and gpt-oss no). */
     public boolean addBos() {
-        return style != VocabBuilder.Style.GPT2;
+        return style != VocabBuilder.Style.GPT2 && style != VocabBuilder.Style.HARMONY;
     }
 
     public String chatTemplate() {
@@ -105,6 +119,7 @@ public final class BuiltVocab {
             case SPM -> LLAMA2_TEMPLATE;
             case GPT2 -> CHATML_TEMPLATE;
             case LLAMA3 -> LLAMA3_TEMPLATE;
+            case HARMONY -> HARMONY_TEMPLATE;
         };
     }
 
@@ -120,6 +135,7 @@ public final class BuiltVocab {
             case SPM -> "default";
             case GPT2 -> "gpt-2"; // llama.cpp's spelling: it refuses "gpt2"
             case LLAMA3 -> "llama-bpe";
+            case HARMONY -> "gpt-4o";
         });
         md.put("tokenizer.ggml.tokens", tokens);
         List<Float> sc = new ArrayList<>(scores.length);
@@ -178,7 +194,8 @@ public final class BuiltVocab {
                 ObjectNode seq = root.putObject("pre_tokenizer").put("type", "Sequence");
                 ArrayNode ps = seq.putArray("pretokenizers");
                 ObjectNode split = ps.addObject().put("type", "Split");
-                split.putObject("pattern").put("Regex", PreTokenizer.LLAMA3.regex());
+                split.putObject("pattern").put("Regex", (style == VocabBuilder.Style.HARMONY ? PreTokenizer.GPT4O
+                        : PreTokenizer.LLAMA3).regex());
                 split.put("behavior", "Isolated").put("invert", false);
                 ps.addObject().put("type", "ByteLevel").put("add_prefix_space", false)
                         .put("trim_offsets", true).put("use_regex", false);

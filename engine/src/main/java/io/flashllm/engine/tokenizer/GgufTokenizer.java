@@ -15,9 +15,6 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
             "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
             "<|end_of_text|>", "<EOT>", "<|return|>", "<|call|>");
 
-    /** gpt-oss's markers of channels and messages, shown in decoded text though control tokens. */
-    private static final Set<String> HARMONY_MARKERS = Set.of("<|channel|>", "<|message|>", "<|start|>", "<|constrain|>");
-
     protected final GgufVocab vocab;
     protected final TextIds byText;
     private final SpecialTokenSplitter splitter;
@@ -42,11 +39,7 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
                 eogSet.add(id);
             }
         }
-        // gpt-oss (harmony): <|end|> closes its analysis, after which it goes on to its answer; <|return|> and
-        // <|call|> end a reply. llama.cpp drops <|end|> from the end-of-generation tokens on the same evidence.
-        if (byText.get("<|return|>") >= 0 && byText.get("<|call|>") >= 0 && byText.get("<|end|>") != vocab.eos()) {
-            eogSet.remove(byText.get("<|end|>"));
-        }
+        HarmonyMarkers.adjustEndOfGeneration(eogSet, byText::get, vocab.eos());
         this.eog = eogSet.stream().mapToInt(Integer::intValue).toArray();
     }
 
@@ -135,7 +128,7 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
                         // The unknown token shows nothing, as Hugging Face's decode (skipping special tokens) shows it.
                         // gpt-oss's channel markers do show (as llama.cpp shows them): the reasoning is told from the
                         // answer by them.
-                        if ((type == TokenType.CONTROL && !HARMONY_MARKERS.contains(vocab.tokens()[id]))
+                        if ((type == TokenType.CONTROL && !HarmonyMarkers.shown(vocab.tokens()[id]))
                                 || type == TokenType.UNUSED || type == TokenType.UNKNOWN) {
                             continue;
                         }
@@ -193,7 +186,7 @@ abstract sealed class GgufTokenizer implements Tokenizer permits SpmTokenizer, B
     public final boolean isControl(int id) {
         checkId(id);
         int type = vocab.types()[id];
-        return (type == TokenType.CONTROL && !HARMONY_MARKERS.contains(vocab.tokens()[id])) || type == TokenType.UNKNOWN;
+        return (type == TokenType.CONTROL && !HarmonyMarkers.shown(vocab.tokens()[id])) || type == TokenType.UNKNOWN;
     }
 
     @Override

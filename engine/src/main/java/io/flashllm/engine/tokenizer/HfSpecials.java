@@ -16,7 +16,8 @@ record HfSpecials(int bos, int eos, int[] eog) {
     record Sources(JsonNode config, JsonNode generationConfig, JsonNode tokenizerConfig) {}
 
     private static final List<String> EOG_TEXTS = List.of(
-            "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>");
+            "<|eot_id|>", "<|eom_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
+            "<|return|>", "<|call|>");
 
     static HfSpecials resolve(Sources s, Map<String, Integer> byText, boolean[] control) {
         int n = control.length;
@@ -35,6 +36,7 @@ record HfSpecials(int bos, int eos, int[] eog) {
                 eos.add(id);
             }
         }
+        HarmonyMarkers.adjustEndOfGeneration(eos, t -> byText.getOrDefault(t, -1), firstEos);
         return new HfSpecials(bos, firstEos, eos.stream().mapToInt(Integer::intValue).toArray());
     }
 

@@ -28,15 +28,19 @@ import java.util.Set;
  * Hugging Face library encode text identically with them.
  */
 public final class VocabBuilder {
-    public enum Style { SPM, GPT2, LLAMA3 }
+    public enum Style { SPM, GPT2, LLAMA3, HARMONY }
 
     /** The smallest vocabulary that still has room for every special and byte token plus a few pieces. */
-    public static final int MIN_SIZE = 264;
+    public static final int MIN_SIZE = 268;
 
     private static final String[] SPM_SPECIALS = {"<unk>", "<s>", "</s>"};
     private static final String[] GPT2_SPECIALS = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
     private static final String[] LLAMA3_SPECIALS = {
         "<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
+    /** gpt-oss's (o200k_harmony): its text markers, the message and channel markers of its chat format. */
+    private static final String[] HARMONY_SPECIALS = {
+        "<|startoftext|>", "<|endoftext|>", "<|return|>", "<|constrain|>", "<|channel|>", "<|start|>", "<|end|>",
+        "<|message|>", "<|call|>"};
 
     private VocabBuilder() {}
 
@@ -102,8 +106,16 @@ public final class VocabBuilder {
     }
 
     private static BuiltVocab buildByteLevel(Style style, int size) {
-        String[] specials = style == Style.GPT2 ? GPT2_SPECIALS : LLAMA3_SPECIALS;
-        PreTokenizer pre = style == Style.GPT2 ? PreTokenizer.GPT2 : PreTokenizer.LLAMA3;
+        String[] specials = switch (style) {
+            case GPT2 -> GPT2_SPECIALS;
+            case HARMONY -> HARMONY_SPECIALS;
+            default -> LLAMA3_SPECIALS;
+        };
+        PreTokenizer pre = switch (style) {
+            case GPT2 -> PreTokenizer.GPT2;
+            case HARMONY -> PreTokenizer.GPT4O;
+            default -> PreTokenizer.LLAMA3;
+        };
         List<String> tokens = new ArrayList<>();
         List<Integer> types = new ArrayList<>();
         Set<String> symbols = new HashSet<>();

@@ -12,7 +12,6 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** A chat prompt rendered for a vocabulary tokenizes its markers as single special tokens, and ends turns with EOG ids. */
-@SuppressWarnings("unchecked")
 class ChatPromptTokensTest {
     @Test
     void llama3MarkersAreSingleTokens() {
@@ -45,27 +44,17 @@ class ChatPromptTokensTest {
     }
 
     /**
-     * gpt-oss's vocabulary (its markers control tokens, as llama.cpp's converter types them): the chat markers are
+     * gpt-oss's vocabulary as synth builds it (its markers control tokens, as llama.cpp's converter types them): the chat markers are
      * single tokens; the channel and message markers show in decoded text, so the analysis can be told from the
      * answer; {@code <|end|>}, which closes the analysis, does not end generation where {@code <|return|>} and
      * {@code <|call|>} exist.
      */
     @Test
     void harmonyMarkers() {
-        Map<String, Object> md = new java.util.LinkedHashMap<>(VocabBuilder.build(VocabBuilder.Style.GPT2, 500).ggufMetadata());
-        List<String> tokens = new java.util.ArrayList<>((List<String>) md.get("tokenizer.ggml.tokens"));
-        List<Integer> types = new java.util.ArrayList<>((List<Integer>) md.get("tokenizer.ggml.token_type"));
-        List<Float> scores = new java.util.ArrayList<>((List<Float>) md.get("tokenizer.ggml.scores"));
-        for (String m : List.of("<|start|>", "<|message|>", "<|end|>", "<|channel|>", "<|return|>", "<|call|>", "<|constrain|>")) {
-            tokens.add(m);
-            types.add(TokenType.CONTROL);
-            scores.add(0f);
-        }
-        md.put("tokenizer.ggml.tokens", tokens);
-        md.put("tokenizer.ggml.token_type", types);
-        md.put("tokenizer.ggml.scores", scores);
-        md.put("tokenizer.ggml.eos_token_id", (long) tokens.indexOf("<|return|>"));
-        md.put("tokenizer.chat_template", "{{- '<|start|>assistant<|channel|>final<|message|>' }}");
+        BuiltVocab v = VocabBuilder.build(VocabBuilder.Style.HARMONY, 500);
+        Map<String, Object> md = v.ggufMetadata();
+        assertEquals("gpt-4o", md.get("tokenizer.ggml.pre"));
+        assertEquals(v.tokens().indexOf("<|return|>"), v.eos());
         Tokenizer tok = Tokenizers.fromGguf(md);
         ChatTemplate t = ChatTemplates.forModel(md);
         assertEquals("harmony", t.id());

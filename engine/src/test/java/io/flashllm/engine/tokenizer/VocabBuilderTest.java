@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 class VocabBuilderTest {
     @ParameterizedTest
-    @CsvSource({"SPM, 264", "SPM, 300", "SPM, 32000", "GPT2, 264", "GPT2, 32000", "LLAMA3, 264", "LLAMA3, 4096"})
+    @CsvSource({"SPM, 268", "SPM, 300", "SPM, 32000", "GPT2, 268", "GPT2, 32000", "LLAMA3, 268", "LLAMA3, 4096",
+            "HARMONY, 268", "HARMONY, 4096"})
     void exactSizeUniqueTokensDeterministic(VocabBuilder.Style style, int size) {
         BuiltVocab a = VocabBuilder.build(style, size);
         assertEquals(size, a.size());
