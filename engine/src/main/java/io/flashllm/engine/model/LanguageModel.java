@@ -1,7 +1,9 @@
 package io.flashllm.engine.model;
 
 import io.flashllm.flashstore.ffn.FeedForward;
+import io.flashllm.kernels.Dequant;
 import io.flashllm.kernels.Parallel;
+import io.flashllm.kernels.WeightTensor;
 
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -67,9 +69,9 @@ public final class LanguageModel implements AutoCloseable {
         if (weights.layers().isEmpty() || weights.layers().get(0).sinks() == null) return null;
         float[][] out = new float[weights.layers().size()][];
         for (int l = 0; l < out.length; l++) {
-            io.flashllm.kernels.WeightTensor t = weights.layers().get(l).sinks();
+            WeightTensor t = weights.layers().get(l).sinks();
             out[l] = new float[t.cols()];
-            io.flashllm.kernels.Dequant.row(t, 0, out[l], 0);
+            Dequant.row(t, 0, out[l], 0);
         }
         return out;
     }

@@ -80,7 +80,7 @@ public final class TensorNames {
     }
 
     /**
-     * llama.cpp's names for {@code config}'s family: {@link #gguf()}, except that gpt-oss's norm in front of the
+     * llama.cpp's names for {@code architecture}: {@link #gguf()}, except that gpt-oss's norm in front of the
      * FFN is stored as {@code post_attention_norm}.
      */
     public static TensorNames gguf(Architecture architecture) {
