@@ -25,6 +25,14 @@ public interface InferenceModel extends AutoCloseable {
         return renderChat(messages);
     }
 
+    /**
+     * {@link #renderChat(List, boolean)} with a reasoning effort ("low", "medium", "high"; null: the format's
+     * default) for a format that takes one (gpt-oss's harmony); the others ignore it.
+     */
+    default String renderChat(List<ChatMessage> messages, boolean think, String effort) {
+        return renderChat(messages, think);
+    }
+
     /** How the model marks the thinking it writes before its answer, or null when it does not think aloud. */
     default Reasoning reasoning() {
         return null;

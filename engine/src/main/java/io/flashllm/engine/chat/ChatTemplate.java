@@ -31,6 +31,14 @@ public interface ChatTemplate {
         return render(messages, addAssistantPrompt);
     }
 
+    /**
+     * The prompt with thinking on or off and, for a format that states one (gpt-oss's harmony), a reasoning
+     * effort: "low", "medium" or "high" (null: the format's default). Other formats ignore the effort.
+     */
+    default String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think, String effort) {
+        return render(messages, addAssistantPrompt, think);
+    }
+
     /** How the model marks its thinking, or null when it does not think aloud. */
     default Reasoning reasoning() {
         return null;

@@ -14,7 +14,8 @@ import java.util.List;
  * {@code <|start|>assistant}. The model then writes {@code <|channel|>analysis<|message|>} its thinking,
  * {@code <|end|><|start|>assistant<|channel|>final<|message|>} and its answer, ending with {@code <|return|>}.
  *
- * <p>gpt-oss always reasons; with thinking turned off the effort is low instead of medium.
+ * <p>gpt-oss always reasons, at the effort the system message states: a request's own (low, medium, high), else
+ * medium, and low with thinking turned off.
  */
 final class HarmonyTemplate implements ChatTemplate {
     static final String START = "<|start|>";
@@ -25,6 +26,9 @@ final class HarmonyTemplate implements ChatTemplate {
     static final String FINAL = START + "assistant" + CHANNEL + "final" + MESSAGE;
     static final Reasoning REASONING = new Reasoning(CHANNEL + "analysis" + MESSAGE, FINAL, false,
             CHANNEL + "final" + MESSAGE);
+
+    /** The reasoning efforts gpt-oss was trained with. */
+    static final java.util.Set<String> EFFORTS = java.util.Set.of("low", "medium", "high");
 
     private final Clock clock;
 
@@ -49,12 +53,22 @@ final class HarmonyTemplate implements ChatTemplate {
 
     @Override
     public String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think) {
+        return render(messages, addAssistantPrompt, think, null);
+    }
+
+    /** With {@code effort} ("low", "medium", "high") the system message states it; null: medium, low with thinking off. */
+    @Override
+    public String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think, String effort) {
+        if (effort != null && !EFFORTS.contains(effort)) {
+            throw new IllegalArgumentException("reasoning effort must be low, medium or high, got " + effort);
+        }
+        String level = effort != null ? effort : think ? "medium" : "low";
         StringBuilder sb = new StringBuilder();
         sb.append(START).append("system").append(MESSAGE)
                 .append("You are ChatGPT, a large language model trained by OpenAI.\n")
                 .append("Knowledge cutoff: 2024-06\n")
                 .append("Current date: ").append(LocalDate.now(clock)).append("\n\n")
-                .append("Reasoning: ").append(think ? "medium" : "low").append("\n\n")
+                .append("Reasoning: ").append(level).append("\n\n")
                 .append("# Valid channels: analysis, commentary, final. Channel must be included for every message.")
                 .append(END);
         StringBuilder instructions = new StringBuilder();

@@ -156,6 +156,11 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
     }
 
     @Override
+    public String renderChat(List<ChatMessage> messages, boolean think, String effort) {
+        return chatTemplate.render(messages, true, think, effort);
+    }
+
+    @Override
     public Reasoning reasoning() {
         return chatTemplate.reasoning();
     }

@@ -164,6 +164,12 @@ class ChatTemplatesTest {
         assertEquals(system + rest, t.render(talk), "the earlier reply goes back as its final answer only");
         assertEquals(system.replace("Reasoning: medium", "Reasoning: low") + rest, t.render(talk, true, false),
                 "gpt-oss cannot stop reasoning: thinking off is the low effort");
+        assertEquals(system.replace("Reasoning: medium", "Reasoning: high") + rest, t.render(talk, true, true, "high"),
+                "the effort a request asks for");
+        assertEquals(t.render(talk), t.render(talk, true, true, null));
+        assertThrows(IllegalArgumentException.class, () -> t.render(talk, true, true, "max"));
+        assertEquals(BuiltinTemplate.CHATML.render(talk), BuiltinTemplate.CHATML.render(talk, true, true, "high"),
+                "formats without an effort ignore it");
         assertEquals("harmony", t.id());
         assertEquals(List.of("<|return|>", "<|call|>"), t.stopStrings());
         assertEquals(new Reasoning("<|channel|>analysis<|message|>", "<|start|>assistant<|channel|>final<|message|>", false,

@@ -39,7 +39,7 @@ public final class DemoCommand implements Callable<Integer> {
         ModelOptions mo = new ModelOptions();
         mo.threads = threads;
         try (InferenceModel m = mo.load(path)) {
-            var req = new TextGeneration.Request(prompt, null, false, true, false, 0, mo.contextFor(m), params);
+            var req = new TextGeneration.Request(prompt, null, false, true, null, false, 0, mo.contextFor(m), params);
             TextGeneration.run(m, req, out, err);
         }
         return 0;

@@ -34,8 +34,12 @@ public final class GenerateCommand implements Callable<Integer> {
     String system;
 
     @Option(names = "--no-think", description = "With --chat, for models that think before they answer (Qwen3, QwQ,"
-            + " DeepSeek R1): answer directly.")
+            + " DeepSeek R1): answer directly (gpt-oss: reason at low effort).")
     boolean noThink;
+
+    @Option(names = "--reasoning-effort", paramLabel = "LEVEL", description = "With --chat, for gpt-oss: low, medium"
+            + " (its default) or high, as its system message states it.")
+    String effort;
 
     @Option(names = "--json", description = "Print one JSON object (prompt_tokens, tokens, text, ...) instead of streaming.")
     boolean json;
@@ -54,6 +58,10 @@ public final class GenerateCommand implements Callable<Integer> {
         if (logprobs < 0 || logprobs > 100) throw new CliErrors.UsageException("--logprobs must be in [0, 100], got " + logprobs);
         if (system != null && !chat) throw new CliErrors.UsageException("--system needs --chat");
         if (noThink && !chat) throw new CliErrors.UsageException("--no-think needs --chat");
+        if (effort != null && !chat) throw new CliErrors.UsageException("--reasoning-effort needs --chat");
+        if (effort != null && !effort.equals("low") && !effort.equals("medium") && !effort.equals("high")) {
+            throw new CliErrors.UsageException("--reasoning-effort must be low, medium or high, got " + effort);
+        }
         if (logprobs > 0 && !json) throw new CliErrors.UsageException("--logprobs needs --json");
         var params = sampling.toParams(logprobs);
         Path path = model.model;
@@ -68,7 +76,8 @@ public final class GenerateCommand implements Callable<Integer> {
         try (InferenceModel m = model.load(path)) {
             err.printf(java.util.Locale.ROOT, "loaded %s (%s, %,d parameters) in %.2f s%n", m.info().id(),
                     m.info().architecture(), m.info().parameterCount(), (System.nanoTime() - t0) / 1e9);
-            var req = new TextGeneration.Request(text, system, chat, !noThink, json, logprobs, model.contextFor(m), params);
+            var req = new TextGeneration.Request(text, system, chat, !noThink, effort, json, logprobs,
+                    model.contextFor(m), params);
             TextGeneration.run(m, req, out, err);
             if (m instanceof FlashStatsSource s) {
                 s.flashStats().ifPresent(f -> f.predictorRecall().ifPresent(r -> err.println(

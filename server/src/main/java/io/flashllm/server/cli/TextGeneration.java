@@ -22,9 +22,12 @@ import java.util.Locale;
 final class TextGeneration {
     private TextGeneration() {}
 
-    /** @param think with chat: whether a thinking model (Qwen3, QwQ, DeepSeek R1) thinks before it answers */
-    record Request(String prompt, String system, boolean chat, boolean think, boolean json, int logprobs, int context,
-                   SamplingParams params) {}
+    /**
+     * @param think  with chat: whether a thinking model (Qwen3, QwQ, DeepSeek R1) thinks before it answers
+     * @param effort with chat: gpt-oss's reasoning effort (low, medium, high), or null for the format's default
+     */
+    record Request(String prompt, String system, boolean chat, boolean think, String effort, boolean json, int logprobs,
+                   int context, SamplingParams params) {}
 
     static GenerationResult run(InferenceModel model, Request req, PrintWriter out, PrintWriter err) {
         int[] prompt = promptTokens(model, req);
@@ -67,7 +70,7 @@ final class TextGeneration {
         messages.add(new ChatMessage("user", req.prompt()));
         // Rendered chat prompts never contain BOS (ChatTemplate's contract): tokenizing with special
         // tokens adds it once, exactly as the server does.
-        return model.tokenize(model.renderChat(messages, req.think()), true);
+        return model.tokenize(model.renderChat(messages, req.think(), req.effort()), true);
     }
 
     static String speedLine(GenerationResult r) {

@@ -31,7 +31,7 @@ final class PromptPreparer {
         io.flashllm.engine.grammar.Grammar grammar = req.grammar();
         if (req.chat()) {
             boolean think = req.thinking().thinks(defaults.think(), req.grammar() != null && req.tools() == null);
-            tokens = model.tokenize(model.renderChat(req.messages(), think), true);
+            tokens = model.tokenize(model.renderChat(req.messages(), think, req.thinking().effort()), true);
             Reasoning tags = model.reasoning();
             if (think && tags != null && grammar != null && req.tools() == null) {
                 // Asked to think under a schema: the thinking comes first, free; the schema holds after it.

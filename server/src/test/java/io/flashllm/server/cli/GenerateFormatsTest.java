@@ -95,6 +95,35 @@ class GenerateFormatsTest {
         assertTrue(p.size() > plain.get("prompt_tokens").size() + 3, "template markers added: " + p);
     }
 
+    /**
+     * gpt-oss as synth writes it (harmony's markers and template): a chat prompt states the reasoning effort asked
+     * for, medium by default, low with --no-think; --reasoning-effort needs --chat and one of gpt-oss's levels.
+     */
+    @Test
+    void gptOssChatStatesTheReasoningEffort() throws IOException {
+        Path m = synth("gpt-oss-chat.gguf", "--arch", "gpt-oss", "--experts", "4", "--head-dim", "16");
+        java.util.Map<String, String> prompts = new java.util.HashMap<>();
+        for (String[] flags : new String[][] {{}, {"--reasoning-effort", "high"}, {"--reasoning-effort", "low"},
+                {"--no-think"}, {"--reasoning-effort", "medium"}}) {
+            String[] args = new String[flags.length + 1];
+            args[0] = "--chat";
+            System.arraycopy(flags, 0, args, 1, flags.length);
+            prompts.put(String.join(" ", flags), greedyJson(m, args).get("prompt_tokens").toString());
+        }
+        assertEquals(prompts.get(""), prompts.get("--reasoning-effort medium"), "medium is the default");
+        assertEquals(prompts.get("--no-think"), prompts.get("--reasoning-effort low"), "thinking off is the low effort");
+        assertNotEquals(prompts.get(""), prompts.get("--reasoning-effort high"));
+        assertNotEquals(prompts.get(""), prompts.get("--reasoning-effort low"));
+        for (String[] bad : new String[][] {{"--reasoning-effort", "high"}, {"--chat", "--reasoning-effort", "max"}}) {
+            String[] args = new String[bad.length + 6];
+            System.arraycopy(new String[] {"generate", "--model", m.toString(), "--prompt", "Hi", "--json"}, 0, args, 0, 6);
+            System.arraycopy(bad, 0, args, 6, bad.length);
+            CliRun r = CliRun.of(args);
+            assertEquals(Main.EXIT_USAGE, r.exit(), String.join(" ", bad) + ": " + r.err());
+            assertTrue(r.err().contains("--reasoning-effort"), r.err());
+        }
+    }
+
     @Test
     void promptFromStandardInput() throws IOException {
         Path m = synth("stdin.gguf");

@@ -91,6 +91,15 @@ final class FakeModel implements InferenceModel {
         return renderChat(messages) + (thinking && !think ? NO_THOUGHT : "");
     }
 
+    /** The reasoning effort the last chat prompt was rendered with (gpt-oss's harmony states it). */
+    volatile String lastEffort;
+
+    @Override
+    public String renderChat(List<ChatMessage> messages, boolean think, String effort) {
+        lastEffort = effort;
+        return renderChat(messages, think);
+    }
+
     @Override
     public io.flashllm.engine.api.Reasoning reasoning() {
         return thinking ? io.flashllm.engine.api.Reasoning.thinkTags(false) : null;

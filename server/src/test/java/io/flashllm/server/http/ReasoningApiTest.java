@@ -94,6 +94,29 @@ class ReasoningApiTest {
         assertEquals(400, ts.post("/v1/chat/completions", "{\"chat_template_kwargs\":[]," + HI + "}").statusCode());
     }
 
+    /**
+     * The effort a request asks for reaches the chat format (gpt-oss's harmony states it in its system message):
+     * OpenAI's reasoning_effort (minimal as low), the Responses API's reasoning.effort, Ollama's think levels.
+     */
+    @Test
+    void theRequestedEffortReachesTheChatFormat() throws Exception {
+        String[][] cases = {
+            {"/v1/chat/completions", "{\"reasoning_effort\":\"high\"," + HI + "}", "high"},
+            {"/v1/chat/completions", "{\"reasoning_effort\":\"minimal\"," + HI + "}", "low"},
+            {"/v1/chat/completions", "{\"reasoning_effort\":\"none\"," + HI + "}", null},
+            {"/v1/chat/completions", "{" + HI + "}", null},
+            {"/v1/responses", "{\"model\":\"fake-model\",\"input\":\"Hi\",\"reasoning\":{\"effort\":\"medium\"}}", "medium"},
+            {"/api/chat", "{\"model\":\"fake-model\",\"stream\":false,\"think\":\"low\","
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", "low"},
+            {"/api/chat", "{\"model\":\"fake-model\",\"stream\":false,\"think\":true,"
+                    + "\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}", null}};
+        for (String[] c : cases) {
+            model.lastEffort = "unset";
+            ok(ts.post(c[0], c[1]));
+            assertEquals(c[2], model.lastEffort, c[0] + " " + c[1]);
+        }
+    }
+
     @Test
     void ollamaAnswersThinking() throws Exception {
         String opts = ",\"options\":{\"num_predict\":" + MAX + "}";
