@@ -48,9 +48,18 @@ public final class Ops {
 
     /** In place: {@code x[off..off+len) = exp(x - max) / sum}. */
     public static void softmax(float[] x, int off, int len) {
+        softmax(x, off, len, Float.NEGATIVE_INFINITY);
+    }
+
+    /**
+     * In place, the softmax over {@code x[off..off+len)} and one more logit, {@code sink}, whose share is dropped
+     * (gpt-oss's attention sinks): the values then sum to less than one, as far as the sink outweighs them.
+     * A sink of negative infinity is the plain {@link #softmax(float[], int, int)}.
+     */
+    public static void softmax(float[] x, int off, int len, float sink) {
         Checks.span("x", x, off, len);
         if (len == 0) return;
-        float max = max(x, off, len);
+        float max = Math.max(max(x, off, len), sink);
         FloatVector sumV = FloatVector.zero(F);
         int i = 0;
         for (; i <= len - L; i += L) {
@@ -58,7 +67,7 @@ public final class Ops {
             e.intoArray(x, off + i);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD);
+        float sum = sumV.reduceLanes(VectorOperators.ADD) + (float) Math.exp(sink - max);
         for (; i < len; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

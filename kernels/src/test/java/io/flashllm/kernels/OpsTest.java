@@ -111,6 +111,23 @@ class OpsTest {
         float[] withInf = {Float.NEGATIVE_INFINITY, 0f, Float.NEGATIVE_INFINITY, 0f};
         Ops.softmax(withInf, 0, 4);
         assertArrayEquals(new float[]{0f, 0.5f, 0f, 0.5f}, withInf, 1e-7f);
+        // gpt-oss's sink: one more logit in the denominator, above and below the scores' maximum.
+        for (int n : SIZES) {
+            for (float sink : new float[] {45f, 75f}) {
+                float[] x = new float[n];
+                for (int i = 0; i < n; i++) x[i] = (float) (rnd.nextGaussian() * 10 + 50);
+                float[] orig = x.clone();
+                Ops.softmax(x, 0, n, sink);
+                double max = sink, sum = 0;
+                for (float v : orig) max = Math.max(max, v);
+                for (float v : orig) sum += Math.exp(v - max);
+                sum += Math.exp(sink - max);
+                for (int i = 0; i < n; i++) {
+                    double e = Math.exp(orig[i] - max) / sum;
+                    assertEquals(e, x[i], 1e-6 + 1e-5 * e, "n " + n + " sink " + sink);
+                }
+            }
+        }
     }
 
     @Test

@@ -65,11 +65,8 @@ final class Attention {
 
         for (int j = 0; j < group; j++) {
             if (softcap > 0) Ops.softcap(scores, scoresOff + j * scoresStride + first, last - first + 1, softcap);
-            if (sinks != null) {
-                softmaxWithSink(scores, scoresOff + j * scoresStride + first, last - first + 1, sinks[sinkOff + j]);
-            } else {
-                Ops.softmax(scores, scoresOff + j * scoresStride + first, last - first + 1);
-            }
+            Ops.softmax(scores, scoresOff + j * scoresStride + first, last - first + 1,
+                    sinks != null ? sinks[sinkOff + j] : Float.NEGATIVE_INFINITY);
             Arrays.fill(out, outOff + j * headDim, outOff + (j + 1) * headDim, 0f);
         }
 
@@ -85,21 +82,5 @@ final class Attention {
                 for (int d = bound; d < headDim; d++) out[oj + d] += p * row[d];
             }
         }
-    }
-
-    /**
-     * Softmax over {@code x[off..off+n)} and one more logit, {@code sink}, whose probability is dropped: the
-     * weights of the positions then sum to less than one, as far as the sink outweighs them.
-     */
-    static void softmaxWithSink(float[] x, int off, int n, float sink) {
-        float max = sink;
-        for (int i = off; i < off + n; i++) max = Math.max(max, x[i]);
-        float sum = (float) Math.exp(sink - max);
-        for (int i = off; i < off + n; i++) {
-            x[i] = (float) Math.exp(x[i] - max);
-            sum += x[i];
-        }
-        float inv = 1f / sum;
-        for (int i = off; i < off + n; i++) x[i] *= inv;
     }
 }
