@@ -22,10 +22,10 @@ final class HarmonyTemplate implements ChatTemplate {
     static final String MESSAGE = "<|message|>";
     static final String END = "<|end|>";
     static final String CHANNEL = "<|channel|>";
-    /** What opens the final answer when the model thinks first, and when it does not. */
-    static final String FINAL = START + "assistant" + CHANNEL + "final" + MESSAGE;
-    static final Reasoning REASONING = new Reasoning(CHANNEL + "analysis" + MESSAGE, FINAL, false,
-            CHANNEL + "final" + MESSAGE);
+    /** The final channel's opener, and what opens the final answer after the analysis. */
+    static final String FINAL_CHANNEL = CHANNEL + "final" + MESSAGE;
+    static final String FINAL = START + "assistant" + FINAL_CHANNEL;
+    static final Reasoning REASONING = new Reasoning(CHANNEL + "analysis" + MESSAGE, FINAL, false, FINAL_CHANNEL);
 
     /** The reasoning efforts gpt-oss was trained with. */
     static final java.util.Set<String> EFFORTS = java.util.Set.of("low", "medium", "high");
@@ -84,8 +84,7 @@ final class HarmonyTemplate implements ChatTemplate {
         for (ChatMessage m : messages) {
             switch (BuiltinTemplate.role(m)) {
                 case "system" -> { }
-                case "assistant" -> sb.append(START).append("assistant").append(CHANNEL).append("final").append(MESSAGE)
-                        .append(answerOf(m.content())).append(END);
+                case "assistant" -> sb.append(FINAL).append(answerOf(m.content())).append(END);
                 default -> sb.append(START).append(BuiltinTemplate.role(m)).append(MESSAGE).append(m.content()).append(END);
             }
         }
@@ -95,8 +94,8 @@ final class HarmonyTemplate implements ChatTemplate {
 
     /** An earlier reply as it goes back: its final answer, whether it came back with its channels or as plain text. */
     private static String answerOf(String reply) {
-        int at = reply.lastIndexOf(CHANNEL + "final" + MESSAGE);
-        return at < 0 ? reply : reply.substring(at + (CHANNEL + "final" + MESSAGE).length());
+        int at = reply.lastIndexOf(FINAL_CHANNEL);
+        return at < 0 ? reply : reply.substring(at + FINAL_CHANNEL.length());
     }
 
     /** {@code <|return|>} ends the reply, {@code <|call|>} a tool call (both end of generation in the vocabulary). */

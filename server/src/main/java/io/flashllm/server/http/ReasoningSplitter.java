@@ -78,8 +78,6 @@ final class ReasoningSplitter {
                 held.delete(0, lead + tags.open().length());
                 state = State.THINKING;
                 skipNewlines = true;
-            } else if (tags.open().startsWith(rest) || (answerOpen != null && answerOpen.startsWith(rest))) {
-                return Split.NONE; // could still be the opening tag
             } else if (answerOpen != null && rest.startsWith(answerOpen)) {
                 // An answer without thinking (gpt-oss's final channel first): its opener is no part of it.
                 held.delete(0, lead + answerOpen.length());
@@ -88,6 +86,8 @@ final class ReasoningSplitter {
                 String all = held.toString();
                 held.setLength(0);
                 return new Split("", skip(all));
+            } else if (tags.open().startsWith(rest) || (answerOpen != null && answerOpen.startsWith(rest))) {
+                return Split.NONE; // could still be the opening tag
             } else {
                 state = State.ANSWER;
                 String all = held.toString();

@@ -57,6 +57,8 @@ class ReasoningSplitterTest {
         assertEquals(new ReasoningSplitter.Split("", "4."), split(HARMONY, "<|channel|>final<|message|>4."),
                 "straight to the final channel");
         assertEquals(new ReasoningSplitter.Split("cut", ""), split(HARMONY, "<|channel|>analysis<|message|>cut"));
+        assertEquals(new ReasoningSplitter.Split("", ""), split(HARMONY, "<|channel|>final<|message|>"),
+                "an empty answer: the opener alone is no answer text");
         assertEquals(new ReasoningSplitter.Split("", "<|channel|>commentary to=functions"),
                 split(HARMONY, "<|channel|>commentary to=functions"), "another channel is left as it came");
         sameInPieces(HARMONY, text);
