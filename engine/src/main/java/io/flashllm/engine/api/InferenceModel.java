@@ -33,6 +33,20 @@ public interface InferenceModel extends AutoCloseable {
         return renderChat(messages, think);
     }
 
+    /**
+     * {@link #renderChat(List, boolean, String)} for a conversation that may call functions: {@code tools} declared,
+     * earlier calls and results (role tool) written as the model's chat format has them (Hermes turns where the
+     * format has no syntax of its own).
+     */
+    default String renderChat(List<ChatMessage> messages, boolean think, String effort, List<ChatTool> tools) {
+        return renderChat(io.flashllm.engine.chat.HermesToolCalls.inline(messages, tools), think, effort);
+    }
+
+    /** How the model calls functions: what opens a call, the grammar of one, how calls are read back. */
+    default ToolCallFormat toolCalls() {
+        return io.flashllm.engine.chat.HermesToolCalls.INSTANCE;
+    }
+
     /** How the model marks the thinking it writes before its answer, or null when it does not think aloud. */
     default Reasoning reasoning() {
         return null;

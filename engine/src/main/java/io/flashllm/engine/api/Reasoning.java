@@ -26,6 +26,11 @@ public record Reasoning(String open, String close, boolean promptOpens, String a
         return new Reasoning(open, close, opens, answerOpen);
     }
 
+    /** What comes between the thinking and the answer: the closing tag, then the answer's opener where there is one. */
+    public String answerStart() {
+        return answerOpen == null ? close : close + answerOpen;
+    }
+
     /** {@code <think>...</think>}, the model writing the opening tag itself (Qwen3). */
     public static Reasoning thinkTags(boolean promptOpens) {
         return new Reasoning(THINK_OPEN, THINK_CLOSE, promptOpens);

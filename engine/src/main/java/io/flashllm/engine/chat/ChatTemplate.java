@@ -1,7 +1,9 @@
 package io.flashllm.engine.chat;
 
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.ChatTool;
 import io.flashllm.engine.api.Reasoning;
+import io.flashllm.engine.api.ToolCallFormat;
 import java.util.List;
 
 /**
@@ -37,6 +39,21 @@ public interface ChatTemplate {
      */
     default String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think, String effort) {
         return render(messages, addAssistantPrompt, think);
+    }
+
+    /**
+     * The prompt of a conversation that may call functions: {@code tools} declared to the model, earlier calls
+     * ({@link ChatMessage#toolCalls()}) and results (role tool) written as the format's model reads them. A format
+     * without a syntax of its own gets them in the Hermes format ({@link HermesToolCalls}).
+     */
+    default String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think, String effort,
+                          List<ChatTool> tools) {
+        return render(HermesToolCalls.inline(messages, tools), addAssistantPrompt, think, effort);
+    }
+
+    /** How this format's model calls functions (the Hermes format unless the format has its own). */
+    default ToolCallFormat toolCalls() {
+        return HermesToolCalls.INSTANCE;
     }
 
     /** How the model marks its thinking, or null when it does not think aloud. */

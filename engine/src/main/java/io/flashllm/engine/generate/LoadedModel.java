@@ -1,10 +1,10 @@
 package io.flashllm.engine.generate;
 
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.ChatTool;
 import io.flashllm.engine.api.DecodeStats;
 import io.flashllm.engine.api.ExpertStats;
 import io.flashllm.engine.api.ExpertStatsSource;
-import io.flashllm.flashstore.ffn.MoeFeedForward;
 import io.flashllm.engine.api.FlashStats;
 import io.flashllm.engine.api.FlashStatsSource;
 import io.flashllm.engine.api.InferenceModel;
@@ -12,10 +12,12 @@ import io.flashllm.engine.api.ModelInfo;
 import io.flashllm.engine.api.Pooling;
 import io.flashllm.engine.api.Reasoning;
 import io.flashllm.engine.api.Session;
+import io.flashllm.engine.api.ToolCallFormat;
 import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.model.LanguageModel;
 import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.tokenizer.Tokenizer;
+import io.flashllm.flashstore.ffn.MoeFeedForward;
 
 import java.util.List;
 import java.util.Optional;
@@ -158,6 +160,16 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
     @Override
     public String renderChat(List<ChatMessage> messages, boolean think, String effort) {
         return chatTemplate.render(messages, true, think, effort);
+    }
+
+    @Override
+    public String renderChat(List<ChatMessage> messages, boolean think, String effort, List<ChatTool> tools) {
+        return chatTemplate.render(messages, true, think, effort, tools);
+    }
+
+    @Override
+    public ToolCallFormat toolCalls() {
+        return chatTemplate.toolCalls();
     }
 
     @Override

@@ -132,6 +132,33 @@ public final class JsonSchemaGrammar {
         return c.text();
     }
 
+    /**
+     * GBNF for several schemas at once, each under its own start rule (the map's keys, in its order), for a larger
+     * grammar that chooses between them: each schema is a document of its own ({@code $ref} resolves inside it),
+     * the rules made for it are named after its start rule, and the shared JSON rules appear once.
+     */
+    public static String toGbnf(java.util.SequencedMap<String, JsonNode> schemasByStartRule) {
+        LinkedHashMap<String, String> all = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : schemasByStartRule.entrySet()) {
+            String start = e.getKey();
+            Compiler c = new Compiler(Objects.requireNonNull(e.getValue(), "schema"), start);
+            c.refRules.put("", start);
+            c.unguarded.add("");
+            c.rules.put(start, null);
+            c.rules.put(start, c.body(e.getValue(), ""));
+            for (Map.Entry<String, String> r : c.rules.entrySet()) {
+                String before = all.putIfAbsent(r.getKey(), r.getValue());
+                if (before != null && !before.equals(r.getValue())) {
+                    throw new IllegalArgumentException("two schemas make different rules named '" + r.getKey()
+                            + "'; give their start rules names that do not prefix each other's");
+                }
+            }
+        }
+        StringBuilder b = new StringBuilder();
+        all.forEach((name, body) -> b.append(name).append(" ::= ").append(body).append('\n'));
+        return b.toString();
+    }
+
     /** GBNF for any JSON object (OpenAI's {@code json_object} mode): the root is an object, values any JSON. */
     public static String anyJsonObject() {
         return anyJsonObject("root");
@@ -166,8 +193,16 @@ public final class JsonSchemaGrammar {
         /** $ref targets being compiled since the last '{' or '[': a $ref back to one would be left recursion. */
         private Set<String> unguarded = new HashSet<>();
 
+        /** What the names of the rules made for this document start with. */
+        private final String prefix;
+
         Compiler(JsonNode document) {
+            this(document, "root");
+        }
+
+        Compiler(JsonNode document, String prefix) {
             this.document = document;
+            this.prefix = prefix;
         }
 
         String text() {
@@ -243,7 +278,7 @@ public final class JsonSchemaGrammar {
 
         /** A rule name (or shared rule) matching {@code s}; the rule is named after {@code path}. */
         String ruleFor(JsonNode s, String path) {
-            String name = claim(base(path));
+            String name = claim(base(prefix, path));
             String b = body(s, path);
             if (isName(b)) {
                 rules.remove(name);
@@ -290,7 +325,7 @@ public final class JsonSchemaGrammar {
                 throw fail(path, "'" + ref + "' is not a valid JSON pointer");
             }
             if (target.isMissingNode()) throw fail(path, "'" + ref + "' does not point to anything in the schema");
-            String name = claim(base(pointer));
+            String name = claim(base(prefix, pointer));
             refRules.put(pointer, name);
             unguarded.add(pointer);
             rules.put(name, body(target, pointer));
@@ -527,8 +562,8 @@ public final class JsonSchemaGrammar {
             String extrasTail = "";
             if (extras) {
                 String v = guarded(() -> ruleFor(ap, apPath));
-                String key = declared.isEmpty() ? shared("string") : QUOTE + " " + keyRule(trie(declared), base(path) + "-key");
-                extra = claim(base(path) + "-extra");
+                String key = declared.isEmpty() ? shared("string") : QUOTE + " " + keyRule(trie(declared), base(prefix, path) + "-key");
+                extra = claim(base(prefix, path) + "-extra");
                 rules.put(extra, key + " " + ws + " \":\" " + ws + " " + v);
                 extrasTail = "( " + sep + " " + extra + " )*";
             }
@@ -544,12 +579,12 @@ public final class JsonSchemaGrammar {
             tail.add(extrasTail);
             rest[starts] = seq(tail);
             if (starts > 1 && !rest[starts].isEmpty() && !isName(rest[starts])) {
-                String name = claim(base(path) + "-rest-" + starts);
+                String name = claim(base(prefix, path) + "-rest-" + starts);
                 rules.put(name, rest[starts]);
                 rest[starts] = name;
             }
             for (int j = starts - 1; j >= 1; j--) {
-                String name = claim(base(path) + "-rest-" + j);
+                String name = claim(base(prefix, path) + "-rest-" + j);
                 String item = mandatory.get(j) ? sep + " " + members.get(j) : "( " + sep + " " + members.get(j) + " )?";
                 rules.put(name, seq(List.of(item, rest[j + 1])));
                 rest[j] = name;
@@ -852,9 +887,9 @@ public final class JsonSchemaGrammar {
         return path + "/" + key.replace("~", "~0").replace("/", "~1");
     }
 
-    /** A rule name for the schema at JSON pointer {@code path}: "root" and its sanitised keys. */
-    static String base(String path) {
-        StringBuilder b = new StringBuilder("root");
+    /** A rule name for the schema at JSON pointer {@code path}: {@code prefix} and its sanitised keys. */
+    static String base(String prefix, String path) {
+        StringBuilder b = new StringBuilder(prefix);
         for (String seg : path.split("/")) {
             String clean = seg.replace("~1", "/").replace("~0", "~").replaceAll("[^a-zA-Z0-9]+", "-").replaceAll("^-+|-+$", "");
             if (!clean.isEmpty()) b.append('-').append(clean);

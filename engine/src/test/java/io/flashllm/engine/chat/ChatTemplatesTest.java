@@ -172,8 +172,10 @@ class ChatTemplatesTest {
                 "formats without an effort ignore it");
         assertEquals("harmony", t.id());
         assertEquals(List.of("<|return|>", "<|call|>"), t.stopStrings());
-        assertEquals(new Reasoning("<|channel|>analysis<|message|>", "<|start|>assistant<|channel|>final<|message|>", false,
-                "<|channel|>final<|message|>"), t.reasoning());
+        assertEquals(new Reasoning("<|channel|>analysis<|message|>", "<|start|>assistant", false,
+                "<|channel|>final<|message|>"), t.reasoning(), "the analysis ends where the next message starts");
+        assertEquals("<|start|>assistant<|channel|>final<|message|>", t.reasoning().answerStart());
+        assertEquals("</think>", Reasoning.thinkTags(false).answerStart());
 
         assertEquals("harmony", ChatTemplates.recognize(HARMONY_JINJA).id());
         Map<String, Object> md = new HashMap<>();

@@ -762,4 +762,18 @@ class JsonSchemaGrammarTest {
         BigInteger big = BigInteger.TEN.pow(30);
         assertTrue(accepts(grammar("{'properties': {'age': {'type': 'integer', 'minimum': 0}}}"), "{\"age\":" + big + "}"));
     }
+
+    @Test
+    void severalSchemasEachUnderItsOwnStartRule() {
+        java.util.LinkedHashMap<String, JsonNode> schemas = new java.util.LinkedHashMap<>();
+        schemas.put("args-0", schema("{\"type\":\"object\",\"properties\":{\"p\":{\"$ref\":\"#/$defs/P\"}},\"required\":[\"p\"],"
+                + "\"$defs\":{\"P\":{\"type\":\"integer\",\"minimum\":1}}}"));
+        schemas.put("args-1", schema("{\"type\":\"object\",\"properties\":{\"p\":{\"$ref\":\"#/$defs/P\"}},\"required\":[\"p\"],"
+                + "\"$defs\":{\"P\":{\"type\":\"string\"}}}"));
+        String gbnf = JsonSchemaGrammar.toGbnf(schemas);
+        Grammar g = Grammar.parse("root ::= \"a\" args-0 | \"b\" args-1\n" + gbnf);
+        assertAccepts(g, "a{\"p\":3}", "b{\"p\":\"x\"}");
+        assertRejects(g, "a{\"p\":\"x\"}", "b{\"p\":3}", "a{\"p\":0}");
+        assertEquals(1, gbnf.lines().filter(l -> l.startsWith("ws ::=")).count(), "shared rules once:\n" + gbnf);
+    }
 }

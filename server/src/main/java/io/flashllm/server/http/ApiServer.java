@@ -4,6 +4,8 @@ import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.server.cli.ContextLength;
 import io.flashllm.server.config.ServerConfig;
 import io.flashllm.server.metrics.ServerMetrics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
@@ -16,8 +18,6 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -37,7 +37,7 @@ public final class ApiServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ApiServer.class.getName());
     static final String ARRIVAL_KEY = "flashllm.arrival";
     private static final Set<String> ENDPOINTS = Set.of("/", "/v1/completions", "/v1/chat/completions", "/v1/models",
-            "/health", "/metrics", "/tokenize", "/detokenize",
+            "/health", "/metrics", "/tokenize", "/detokenize", "/apply-template",
             "/api/generate", "/api/chat", "/api/tags", "/api/show", "/api/ps", "/api/version",
             "/v1/embeddings", "/api/embed", "/api/embeddings", "/completion", "/completions", "/props", "/embedding", "/embeddings", "/v1/responses");
 
@@ -211,6 +211,7 @@ public final class ApiServer implements AutoCloseable {
         router.post("/v1/chat/completions").handler(completions::chat);
         router.post("/v1/responses").handler(completions::responses);
         router.post("/tokenize").handler(info::tokenize);
+        router.post("/apply-template").handler(completions::applyTemplate);
         router.post("/completion").handler(completions::llamaCpp);
         router.get("/props").handler(info::props);
         router.post("/completions").handler(completions::llamaCpp);

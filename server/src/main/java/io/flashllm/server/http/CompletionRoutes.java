@@ -39,9 +39,9 @@ final class CompletionRoutes {
         submit(ctx, s, req, arrival, p -> {
             String id = RandomIds.next(req.chat() ? "chatcmpl-" : "cmpl-");
             OpenAiFormat format = new OpenAiFormat(req.chat(), id, Instant.now().getEpochSecond(), s.modelId(),
-                    req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), req.tools() != null,
+                    req.logprobs(), req.includeUsage(), tok -> s.model().detokenize(new int[] {tok}), p.calls(),
                     p.thinking());
-            return new OpenAiWire(req, format, p.echoText(), p.thinking());
+            return new OpenAiWire(req, format, p.echoText(), p.thinking(), p.calls());
         });
     }
 
@@ -51,7 +51,21 @@ final class CompletionRoutes {
             ResponsesRequests.Parsed parsed = ResponsesRequests.parse(body, s.modelIds());
             CompletionRequest req = parsed.request();
             submit(c, s, req, arrival, p -> new ResponsesWire(req, RandomIds.next("resp_"), Instant.now().getEpochSecond(),
-                    s.modelId(), parsed.echo(), p.thinking(), tok -> s.model().detokenize(new int[] {tok})));
+                    s.modelId(), parsed.echo(), p.thinking(), p.calls(), tok -> s.model().detokenize(new int[] {tok})));
+        });
+    }
+
+    /**
+     * llama.cpp's POST /apply-template: the prompt a chat request's messages (and tools) make under the model's chat
+     * format, {@code {"prompt": ...}}, nothing generated; for seeing what the model is shown.
+     */
+    void applyTemplate(RoutingContext ctx) {
+        JsonEndpoint.serve(ctx, state.get(), (c, s, body, arrival) -> {
+            CompletionRequest req = RequestParser.parse(body, true, s.modelIds());
+            var defaults = new PromptPreparer.ThinkingDefaults(config.reasoningByDefault(), config.reasoningSeparate());
+            vertx.executeBlocking(() -> PromptPreparer.chatPrompt(req, s.model(), PromptPreparer.thinks(req, defaults)), false)
+                    .onSuccess(p -> Responses.json(c, 200, Json.MAPPER.createObjectNode().put("prompt", p)))
+                    .onFailure(t -> Responses.failure(c, t));
         });
     }
 
@@ -80,7 +94,7 @@ final class CompletionRoutes {
             return;
         }
         CompletionRequest req = OllamaRequests.parse(body, chat);
-        submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival, p.thinking()));
+        submit(ctx, s, req, arrival, p -> new OllamaWire(req, chat, model, arrival, p.thinking(), p.calls()));
     }
 
     /** Prepares the prompt off the event loop, then queues the request with the wire its API writes. */

@@ -1,31 +1,39 @@
 package io.flashllm.server.http;
 
+import java.util.List;
+
 /**
- * Streams text while watching for a marker: text is passed on as it comes, except a tail that could be the
- * start of the marker; from the marker on, everything is held (a tool call is sent whole at the end, not
+ * Streams text while watching for markers: text is passed on as it comes, except a tail that could be the
+ * start of a marker; from the first marker on, everything is held (a tool call is sent whole at the end, not
  * as words).
  */
 final class HeldBack {
-    private final String marker;
+    private final List<String> markers;
     private final StringBuilder held = new StringBuilder();
     private boolean seen;
 
-    HeldBack(String marker) {
-        this.marker = marker;
+    HeldBack(List<String> markers) {
+        if (markers.isEmpty()) throw new IllegalArgumentException("no marker to watch for");
+        this.markers = List.copyOf(markers);
     }
 
     /** The text that can go out now. */
     String push(String piece) {
         held.append(piece);
         if (seen) return "";
-        int at = held.indexOf(marker);
+        int at = -1;
+        for (String marker : markers) {
+            int i = held.indexOf(marker);
+            if (i >= 0 && (at < 0 || i < at)) at = i;
+        }
         if (at >= 0) {
             seen = true;
             String out = held.substring(0, at);
             held.delete(0, at);
             return out;
         }
-        int keep = partialMarker(held, marker);
+        int keep = 0;
+        for (String marker : markers) keep = Math.max(keep, partialMarker(held, marker));
         String out = held.substring(0, held.length() - keep);
         held.delete(0, held.length() - keep);
         return out;

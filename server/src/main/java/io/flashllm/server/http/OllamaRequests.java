@@ -65,10 +65,9 @@ final class OllamaRequests {
         boolean render = true;
         if (chat) {
             tools = ToolCalls.parse(body);
-            messages = RequestParser.messages(body, tools);
-            if (tools != null) {
-                if (grammar != null) throw ApiError.invalid("tools", "'tools' and 'format' both shape the answer; give one");
-                grammar = tools.grammar();
+            messages = RequestParser.messages(body);
+            if (tools != null && grammar != null) {
+                throw ApiError.invalid("tools", "'tools' and 'format' both shape the answer; give one");
             }
         } else {
             promptText = Fields.string(body, "prompt");

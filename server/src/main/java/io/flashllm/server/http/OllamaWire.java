@@ -6,6 +6,8 @@ import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.Reasoning;
+import io.flashllm.engine.api.ToolCall;
+import io.flashllm.engine.api.ToolCallFormat;
 import java.time.Instant;
 
 /**
@@ -20,19 +22,24 @@ final class OllamaWire implements AnswerWire {
     private final long arrivalNanos;
     /** A thinking model's tags when its thinking is answered apart ({@code thinking}), else null. */
     private final Reasoning thinking;
+    /** With tools, how the model's calls look, else null. */
+    private final ToolCallFormat calls;
     private final StreamedText streamed;
 
     /**
      * @param chat     /api/chat (message) rather than /api/generate (response)
      * @param thinking a thinking model's tags when its thinking goes in {@code thinking}, else null
+     * @param calls    with tools, how the model's calls look, else null
      */
-    OllamaWire(CompletionRequest req, boolean chat, String model, long arrivalNanos, Reasoning thinking) {
+    OllamaWire(CompletionRequest req, boolean chat, String model, long arrivalNanos, Reasoning thinking,
+               ToolCallFormat calls) {
         this.req = req;
         this.chat = chat;
         this.model = model;
         this.arrivalNanos = arrivalNanos;
         this.thinking = thinking;
-        this.streamed = req.stream() ? new StreamedText(thinking, req.tools() != null) : null;
+        this.calls = calls;
+        this.streamed = req.stream() ? new StreamedText(thinking, calls) : null;
     }
 
     private ObjectNode line(String text, String thought) {
@@ -88,7 +95,7 @@ final class OllamaWire implements AnswerWire {
 
     @Override
     public String closing(GenerationResult result) {
-        ToolCalls.Answer calls = streamed.holdsCalls() ? ToolCalls.read(parts(result).content(), () -> null) : null;
+        ToolCallFormat.Answer calls = streamed.holdsCalls() ? this.calls.read(parts(result).content(), () -> null) : null;
         ReasoningSplitter.Split rest = streamed.finish(calls != null);
         return Json.write(last(result, rest.content(), rest.reasoning(), calls)) + "\n";
     }
@@ -96,7 +103,7 @@ final class OllamaWire implements AnswerWire {
     @Override
     public String whole(GenerationResult result) {
         ReasoningSplitter.Split parts = parts(result);
-        ToolCalls.Answer calls = req.tools() != null ? ToolCalls.read(parts.content(), () -> null) : null;
+        ToolCallFormat.Answer calls = this.calls != null ? this.calls.read(parts.content(), () -> null) : null;
         String text = calls != null ? (calls.content() == null ? "" : calls.content()) : parts.content();
         return Json.write(last(result, text, parts.reasoning(), calls));
     }
@@ -105,11 +112,11 @@ final class OllamaWire implements AnswerWire {
         return ReasoningSplitter.whole(thinking, r.text());
     }
 
-    private ObjectNode last(GenerationResult r, String text, String thought, ToolCalls.Answer calls) {
+    private ObjectNode last(GenerationResult r, String text, String thought, ToolCallFormat.Answer calls) {
         ObjectNode o = line(text, thought);
         if (calls != null) {
             ArrayNode arr = ((ObjectNode) o.get("message")).putArray("tool_calls");
-            for (ToolCalls.Call c : calls.calls()) {
+            for (ToolCall c : calls.calls()) {
                 ObjectNode fn = arr.addObject().putObject("function");
                 fn.put("name", c.name());
                 fn.set("arguments", c.arguments());

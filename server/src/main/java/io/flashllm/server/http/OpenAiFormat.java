@@ -8,6 +8,8 @@ import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.PromptLogprobs;
 import io.flashllm.engine.api.Reasoning;
+import io.flashllm.engine.api.ToolCall;
+import io.flashllm.engine.api.ToolCallFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -29,13 +31,13 @@ final class OpenAiFormat {
     /** Token id to its text, for logprob entries (the streamed text may hold back partial characters). */
     private final IntFunction<String> tokenText;
 
-    /** Whether the answer may hold tool calls (chat with tools). */
-    private final boolean tools;
+    /** How the model's calls look (chat with tools), else null. */
+    private final ToolCallFormat tools;
     /** A thinking model's tags when its thinking is answered apart ({@code reasoning_content}), else null. */
     private final Reasoning thinking;
 
     OpenAiFormat(boolean chat, String id, long created, String model, boolean logprobs, boolean includeUsage,
-                 IntFunction<String> tokenText, boolean tools, Reasoning thinking) {
+                 IntFunction<String> tokenText, ToolCallFormat tools, Reasoning thinking) {
         this.tools = tools;
         this.thinking = thinking;
         this.chat = chat;
@@ -103,7 +105,7 @@ final class OpenAiFormat {
         ObjectNode choice = F.objectNode();
         choice.put("index", 0);
         ReasoningSplitter.Split parts = chat ? parts(r) : null;
-        ToolCalls.Answer calls = tools ? toolCalls(parts.content()) : null;
+        ToolCallFormat.Answer calls = tools != null ? toolCalls(parts.content()) : null;
         if (chat) {
             ObjectNode msg = choice.putObject("message");
             msg.put("role", "assistant");
@@ -121,25 +123,25 @@ final class OpenAiFormat {
         } else {
             choice.putNull("logprobs");
         }
-        choice.put("finish_reason", calls != null ? calls.finishReason() : finishReason(r.finishReason()));
+        choice.put("finish_reason", calls != null ? ToolCalls.finishReason(calls) : finishReason(r.finishReason()));
         o.putArray("choices").add(choice);
         o.set("usage", usage(r));
         return o;
     }
 
     /** The answer's tool calls, or null if it has none whole (then it is plain content). */
-    ToolCalls.Answer toolCalls(GenerationResult r) {
+    ToolCallFormat.Answer toolCalls(GenerationResult r) {
         return toolCalls(parts(r).content());
     }
 
-    private static ToolCalls.Answer toolCalls(String answer) {
-        return ToolCalls.read(answer, () -> RandomIds.next("call_"));
+    private ToolCallFormat.Answer toolCalls(String answer) {
+        return tools.read(answer, () -> RandomIds.next("call_"));
     }
 
-    private static ArrayNode toolCallArray(List<ToolCalls.Call> calls) {
+    private static ArrayNode toolCallArray(List<ToolCall> calls) {
         ArrayNode arr = F.arrayNode();
         for (int i = 0; i < calls.size(); i++) {
-            ToolCalls.Call c = calls.get(i);
+            ToolCall c = calls.get(i);
             ObjectNode call = arr.addObject();
             call.put("index", i);
             call.put("id", c.id());
@@ -152,7 +154,7 @@ final class OpenAiFormat {
     }
 
     /** A streamed answer's calls, sent whole in one chunk after its words. */
-    ObjectNode toolCallsChunk(List<ToolCalls.Call> calls) {
+    ObjectNode toolCallsChunk(List<ToolCall> calls) {
         ObjectNode choice = F.objectNode();
         choice.put("index", 0);
         choice.putObject("delta").set("tool_calls", toolCallArray(calls));

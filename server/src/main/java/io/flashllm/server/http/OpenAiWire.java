@@ -4,6 +4,7 @@ import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.PromptLogprobs;
 import io.flashllm.engine.api.Reasoning;
+import io.flashllm.engine.api.ToolCallFormat;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,13 +22,16 @@ final class OpenAiWire implements AnswerWire {
     private int textOffset;
     private PromptLogprobs promptScores;
 
-    /** @param thinking a thinking model's tags when its thinking is answered apart, else null */
-    OpenAiWire(CompletionRequest req, OpenAiFormat format, String echoText, Reasoning thinking) {
+    /**
+     * @param thinking a thinking model's tags when its thinking is answered apart, else null
+     * @param calls    with tools, how the model's calls look, else null
+     */
+    OpenAiWire(CompletionRequest req, OpenAiFormat format, String echoText, Reasoning thinking, ToolCallFormat calls) {
         this.req = req;
         this.format = format;
         this.echoText = echoText;
         this.textOffset = echoText == null ? 0 : echoText.length();
-        this.streamed = req.stream() ? new StreamedText(thinking, req.tools() != null) : null;
+        this.streamed = req.stream() ? new StreamedText(thinking, calls) : null;
     }
 
     static String event(String json) {
@@ -73,13 +77,13 @@ final class OpenAiWire implements AnswerWire {
     @Override
     public String closing(GenerationResult result) {
         StringBuilder b = new StringBuilder();
-        ToolCalls.Answer calls = streamed.holdsCalls() ? format.toolCalls(result) : null;
+        ToolCallFormat.Answer calls = streamed.holdsCalls() ? format.toolCalls(result) : null;
         ReasoningSplitter.Split rest = streamed.finish(calls != null);
         if (!rest.reasoning().isEmpty()) b.append(event(Json.write(format.reasoningChunk(rest.reasoning()))));
         if (!rest.content().isEmpty()) b.append(event(Json.write(format.textChunk(rest.content(), null, textOffset))));
         if (calls != null) {
             b.append(event(Json.write(format.toolCallsChunk(calls.calls()))));
-            b.append(event(Json.write(format.finishChunk(calls.finishReason()))));
+            b.append(event(Json.write(format.finishChunk(ToolCalls.finishReason(calls)))));
         } else {
             b.append(event(Json.write(format.finishChunk(result.finishReason()))));
         }

@@ -1,8 +1,11 @@
 package io.flashllm.server.http;
 
+import io.flashllm.engine.api.ChatTool;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.Reasoning;
 import io.flashllm.engine.api.SamplingParams;
+import io.flashllm.engine.api.ToolCallFormat;
+import java.util.List;
 
 /**
  * Renders and tokenizes a request's prompt and fits its token budget to the context. Runs on a
@@ -23,19 +26,39 @@ final class PromptPreparer {
         static final ThinkingDefaults SETTINGS = new ThinkingDefaults(true, true);
     }
 
+    /** Whether a chat request's model thinks: what the request says, else the server's setting. */
+    static boolean thinks(CompletionRequest req, ThinkingDefaults defaults) {
+        return req.thinking().thinks(defaults.think(), req.grammar() != null && req.tools() == null);
+    }
+
+    /** A chat request's prompt text under the model's chat format, its tools declared in it. */
+    static String chatPrompt(CompletionRequest req, InferenceModel model, boolean think) {
+        List<ChatTool> tools = req.tools() == null ? List.of() : req.tools().tools();
+        try {
+            return model.renderChat(req.messages(), think, req.thinking().effort(), tools);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.invalid("messages", "The conversation cannot be written in the model's chat format: " + e.getMessage());
+        }
+    }
+
     static Prepared prepare(CompletionRequest req, InferenceModel model, int contextLength, int maxPromptTokens,
                             ThinkingDefaults defaults) {
         int[] tokens;
         String echo = null;
         Reasoning thinking = null;
         io.flashllm.engine.grammar.Grammar grammar = req.grammar();
+        ToolCallFormat calls = null;
         if (req.chat()) {
-            boolean think = req.thinking().thinks(defaults.think(), req.grammar() != null && req.tools() == null);
-            tokens = model.tokenize(model.renderChat(req.messages(), think, req.thinking().effort()), true);
+            boolean think = thinks(req, defaults);
+            tokens = model.tokenize(chatPrompt(req, model, think), true);
+            if (req.tools() != null) {
+                calls = model.toolCalls();
+                grammar = req.tools().grammar(calls);
+            }
             Reasoning tags = model.reasoning();
             if (think && tags != null && grammar != null && req.tools() == null) {
                 // Asked to think under a schema: the thinking comes first, free; the schema holds after it.
-                grammar = grammar.afterThinking(tags.close());
+                grammar = grammar.afterThinking(tags.answerStart());
             }
             if (tags != null && req.thinking().separates(defaults.separate())) {
                 thinking = tags.withPromptOpens(think && tags.promptOpens());
@@ -86,6 +109,6 @@ final class PromptPreparer {
                 req.repetitionPenalty(), REPETITION_WINDOW, req.presencePenalty(), req.frequencyPenalty(),
                 req.seed(), maxTokens, req.stop(), req.logprobs() ? req.topLogprobs() : 0, req.logitBias(),
                 grammar);
-        return new Prepared(tokens, params, echo, req.echo() && req.logprobs() ? req.topLogprobs() : -1, thinking);
+        return new Prepared(tokens, params, echo, req.echo() && req.logprobs() ? req.topLogprobs() : -1, thinking, calls);
     }
 }

@@ -8,7 +8,9 @@ import java.util.function.IntFunction;
  * Splits a thinking model's text, as it streams, into its thinking and its answer: what comes between the
  * opening and closing tags (the opening one may be in the prompt already) goes to {@code reasoning}, what
  * follows to {@code content}. The tags, the newlines right inside them and those right after the closing
- * tag are dropped, as llama.cpp's {@code reasoning_content} and Ollama's {@code thinking} give them. A tail
+ * tag are dropped, as llama.cpp's {@code reasoning_content} and Ollama's {@code thinking} give them (and the
+ * format's answer opener, where it has one: gpt-oss's analysis closes where its next message starts, and the final
+ * channel's opener is no part of the answer, while a call's header stays for its reader). A tail
  * that could still become a tag is held until the next piece tells; text that does not start with
  * thinking is all answer (less the format's answer opener, where it has one).
  */
@@ -25,6 +27,8 @@ final class ReasoningSplitter {
     private State state;
     /** Newlines are skipped at the start of the thinking and of the answer after it. */
     private boolean skipNewlines;
+    /** Right after the thinking closed: the answer may start with the format's answer opener, which is dropped. */
+    private boolean opening;
 
     /** @param tags the model's tags; {@code promptOpens}: the text starts inside the thinking */
     ReasoningSplitter(Reasoning tags) {
@@ -67,7 +71,7 @@ final class ReasoningSplitter {
     }
 
     Split push(String piece) {
-        if (state == State.ANSWER && held.isEmpty()) return new Split("", skip(piece));
+        if (state == State.ANSWER && held.isEmpty() && !opening) return new Split("", skip(piece));
         held.append(piece);
         if (state == State.START) {
             int lead = 0;
@@ -112,20 +116,57 @@ final class ReasoningSplitter {
             int at = held.indexOf(tags.close());
             if (at >= 0) {
                 String thought = held.substring(0, at).stripTrailing();
-                String after = held.substring(at + tags.close().length());
-                held.setLength(0);
+                held.delete(0, at + tags.close().length());
                 state = State.ANSWER;
                 skipNewlines = true;
-                return new Split(thought, skip(after));
+                opening = tags.answerOpen() != null;
+                String answer = answer();
+                if (answer != null) return new Split(thought, answer);
+                Split more = resume();
+                return new Split(thought + more.reasoning(), more.content());
             }
             int keep = heldTail();
             String out = held.substring(0, held.length() - keep);
             held.delete(0, held.length() - keep);
             return new Split(out, "");
         }
+        String answer = answer();
+        return answer != null ? new Split("", answer) : resume();
+    }
+
+    /** Another message of thinking after the first (gpt-oss may write more analysis before its answer). */
+    private Split resume() {
+        held.delete(0, tags.open().length());
+        state = State.THINKING;
+        skipNewlines = true;
+        Split more = push("");
+        return new Split("\n\n" + more.reasoning(), more.content());
+    }
+
+    /**
+     * The answer held so far, less the format's answer opener where the thinking closed before one (gpt-oss's
+     * final channel; its calls have none); held while it could still be the opener; null where the thinking opens
+     * again instead.
+     */
+    private String answer() {
+        if (opening) {
+            String open = tags.answerOpen();
+            String text = held.toString();
+            if (text.startsWith(open)) {
+                held.delete(0, open.length());
+                opening = false;
+            } else if (text.startsWith(tags.open())) {
+                opening = false;
+                return null;
+            } else if (open.startsWith(text) || tags.open().startsWith(text)) {
+                return "";
+            } else {
+                opening = false;
+            }
+        }
         String all = held.toString();
         held.setLength(0);
-        return new Split("", skip(all));
+        return skip(all);
     }
 
     /** The end of the text: whatever was held goes to the part it was in. */

@@ -2,8 +2,10 @@ package io.flashllm.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.ToolCall;
 import io.flashllm.engine.grammar.Grammar;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -72,13 +74,10 @@ final class RequestParser {
             }
             topLogprobs = top == null ? 0 : top.intValue();
             tools = ToolCalls.parse(body);
-            messages = messages(body, tools);
-            if (tools != null) {
-                if (grammar != null) {
-                    throw ApiError.invalid("tools", "'tools' and a grammar or response format both shape the answer;"
-                            + " give one (or tool_choice \"none\")");
-                }
-                grammar = tools.grammar();
+            messages = messages(body);
+            if (tools != null && grammar != null) {
+                throw ApiError.invalid("tools", "'tools' and a grammar or response format both shape the answer;"
+                        + " give one (or tool_choice \"none\")");
             }
         } else {
             Long lp = Fields.integer(body, "logprobs", 0, MAX_TOP_LOGPROBS);
@@ -141,17 +140,19 @@ final class RequestParser {
     }
 
     /**
-     * The conversation as the chat template takes it. With tools, the system prompt gains their signatures,
-     * an assistant turn's calls are written out as the model writes them, and tool results (consecutive ones
-     * together) go back as a user turn between {@code <tool_response>} tags, as Hermes-format models expect.
+     * The conversation as the chat template takes it: an assistant turn with the calls it made (and the thinking it
+     * came with, where the client sends it back: {@code reasoning_content}, or Ollama's {@code thinking}), a tool
+     * result with the function it answers (named by its {@code tool_call_id}, Ollama's {@code tool_name}, or the
+     * last call before it).
      */
-    static List<ChatMessage> messages(JsonNode body, ToolCalls tools) {
+    static List<ChatMessage> messages(JsonNode body) {
         JsonNode arr = body.get("messages");
         if (arr == null || arr.isNull()) throw ApiError.invalid("messages", "missing_field", "'messages' is required");
         if (!arr.isArray()) throw ApiError.invalid("messages", "invalid_type", "'messages' must be an array");
         if (arr.isEmpty()) throw ApiError.invalid("messages", "'messages' must not be empty");
         List<ChatMessage> out = new ArrayList<>();
-        StringBuilder results = null;
+        Map<String, String> calledById = new HashMap<>();
+        String lastCalled = null;
         for (int i = 0; i < arr.size(); i++) {
             JsonNode m = arr.get(i);
             String where = "messages[" + i + "]";
@@ -170,39 +171,33 @@ final class RequestParser {
                 default -> throw ApiError.invalid(where + ".role",
                         "Unknown role '" + roleNode.textValue() + "'; expected system, developer, user, assistant or tool");
             };
-            if (role.equals("tool")) {
-                String result = content(m.get("content"), where + ".content", role);
-                results = results == null ? new StringBuilder() : results.append('\n');
-                results.append("<tool_response>\n").append(result).append("\n</tool_response>");
-                continue;
-            }
-            if (results != null) {
-                out.add(new ChatMessage("user", results.toString()));
-                results = null;
-            }
             String text = content(m.get("content"), where + ".content", role);
-            if (role.equals("assistant")) {
-                List<ToolCalls.Call> calls = calls(m.get("tool_calls"), where + ".tool_calls");
-                if (!calls.isEmpty()) text = (text.isEmpty() ? "" : text + "\n") + ToolCalls.render(calls);
-            }
-            out.add(new ChatMessage(role, text));
-        }
-        if (results != null) out.add(new ChatMessage("user", results.toString()));
-        if (tools != null) {
-            if (!out.isEmpty() && out.get(0).role().equals("system")) {
-                out.set(0, new ChatMessage("system", out.get(0).content() + "\n\n" + tools.systemPrompt()));
+            if (role.equals("tool")) {
+                String id = Fields.string(m, "tool_call_id");
+                String name = Fields.string(m, "tool_name");
+                if (name == null && id != null) name = calledById.get(id);
+                out.add(ChatMessage.toolResult(name != null ? name : lastCalled, text));
+            } else if (role.equals("assistant")) {
+                List<ToolCall> calls = calls(m.get("tool_calls"), where + ".tool_calls");
+                String reasoning = Fields.string(m, "reasoning_content");
+                if (reasoning == null) reasoning = Fields.string(m, "thinking");
+                for (ToolCall c : calls) {
+                    if (c.id() != null) calledById.put(c.id(), c.name());
+                    lastCalled = c.name();
+                }
+                out.add(calls.isEmpty() && reasoning == null ? new ChatMessage(role, text) : ChatMessage.calls(text, reasoning, calls));
             } else {
-                out.add(0, new ChatMessage("system", tools.systemPrompt()));
+                out.add(new ChatMessage(role, text));
             }
         }
         return List.copyOf(out);
     }
 
     /** An assistant turn's {@code tool_calls}: arguments as JSON text (OpenAI) or as an object (Ollama). */
-    private static List<ToolCalls.Call> calls(JsonNode arr, String where) {
+    private static List<ToolCall> calls(JsonNode arr, String where) {
         if (arr == null || arr.isNull()) return List.of();
         if (!arr.isArray()) throw ApiError.invalid(where, "invalid_type", "'" + where + "' must be an array");
-        List<ToolCalls.Call> calls = new ArrayList<>();
+        List<ToolCall> calls = new ArrayList<>();
         for (int i = 0; i < arr.size(); i++) {
             String at = where + "[" + i + "]";
             JsonNode fn = arr.get(i).isObject() ? Fields.get(arr.get(i), "function") : null;
@@ -220,7 +215,7 @@ final class RequestParser {
                 }
             }
             if (parsed == null) throw ApiError.invalid(at + ".function.arguments", "the arguments must be JSON text");
-            calls.add(new ToolCalls.Call(Fields.string(arr.get(i), "id"), name, parsed));
+            calls.add(new ToolCall(Fields.string(arr.get(i), "id"), name, parsed));
         }
         return calls;
     }

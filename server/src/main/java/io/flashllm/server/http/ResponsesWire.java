@@ -7,6 +7,8 @@ import io.flashllm.engine.api.FinishReason;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.Reasoning;
+import io.flashllm.engine.api.ToolCall;
+import io.flashllm.engine.api.ToolCallFormat;
 import java.util.function.IntFunction;
 
 /**
@@ -27,6 +29,8 @@ final class ResponsesWire implements AnswerWire {
     private final String model;
     private final JsonNode echo;
     private final Reasoning thinking;
+    /** With tools, how the model's calls look, else null. */
+    private final ToolCallFormat calls;
     private final IntFunction<String> tokenText;
     private final String reasoningId;
     private final StreamedText text;
@@ -37,9 +41,12 @@ final class ResponsesWire implements AnswerWire {
     /** The reasoning item: 0 none, 1 added (its text streaming), 2 done. */
     private int reasoningState;
 
-    /** @param thinking a thinking model's tags when its thinking goes in a reasoning item, else null */
+    /**
+     * @param thinking a thinking model's tags when its thinking goes in a reasoning item, else null
+     * @param calls    with tools, how the model's calls look, else null
+     */
     ResponsesWire(CompletionRequest req, String id, long createdAt, String model, JsonNode echo, Reasoning thinking,
-                  IntFunction<String> tokenText) {
+                  ToolCallFormat calls, IntFunction<String> tokenText) {
         this.req = req;
         this.id = id;
         this.messageId = RandomIds.next("msg_");
@@ -49,7 +56,8 @@ final class ResponsesWire implements AnswerWire {
         this.echo = echo;
         this.thinking = thinking;
         this.tokenText = tokenText;
-        this.text = req.stream() ? new StreamedText(thinking, req.tools() != null) : null;
+        this.calls = calls;
+        this.text = req.stream() ? new StreamedText(thinking, calls) : null;
     }
 
     @Override
@@ -119,8 +127,8 @@ final class ResponsesWire implements AnswerWire {
 
     @Override
     public String closing(GenerationResult result) {
-        ToolCalls.Answer calls = text.holdsCalls()
-                ? ToolCalls.read(ReasoningSplitter.whole(thinking, result.text()).content(), () -> RandomIds.next("call_"))
+        ToolCallFormat.Answer calls = text.holdsCalls()
+                ? this.calls.read(ReasoningSplitter.whole(thinking, result.text()).content(), () -> RandomIds.next("call_"))
                 : null;
         ReasoningSplitter.Split rest = text.finish(calls != null);
         StringBuilder b = new StringBuilder(thoughtDelta(rest.reasoning()));
@@ -159,7 +167,7 @@ final class ResponsesWire implements AnswerWire {
     @Override
     public String whole(GenerationResult result) {
         ReasoningSplitter.Split parts = ReasoningSplitter.whole(thinking, result.text());
-        ToolCalls.Answer calls = req.tools() != null ? ToolCalls.read(parts.content(), () -> RandomIds.next("call_")) : null;
+        ToolCallFormat.Answer calls = this.calls != null ? this.calls.read(parts.content(), () -> RandomIds.next("call_")) : null;
         String answer = calls == null ? parts.content() : calls.content();
         return Json.write(finished(result, parts.reasoning(), answer, calls));
     }
@@ -168,7 +176,7 @@ final class ResponsesWire implements AnswerWire {
      * The finished response: the reasoning (when the model thought), the message (unless null text with
      * calls), the calls, usage and status.
      */
-    private ObjectNode finished(GenerationResult r, String thoughts, String text, ToolCalls.Answer calls) {
+    private ObjectNode finished(GenerationResult r, String thoughts, String text, ToolCallFormat.Answer calls) {
         boolean cut = r.finishReason() == FinishReason.LENGTH || (calls != null && calls.cut());
         ObjectNode o = response(cut ? "incomplete" : "completed");
         if (cut) {
@@ -178,7 +186,7 @@ final class ResponsesWire implements AnswerWire {
         if (!thoughts.isEmpty()) output.add(reasoning("completed", thoughts));
         if (text != null || calls == null) output.add(message("completed", text == null ? "" : text));
         if (calls != null) {
-            for (ToolCalls.Call c : calls.calls()) {
+            for (ToolCall c : calls.calls()) {
                 output.addObject().put("type", "function_call").put("id", RandomIds.next("fc_")).put("call_id", c.id())
                         .put("name", c.name()).put("arguments", Json.write(c.arguments())).put("status", "completed");
             }

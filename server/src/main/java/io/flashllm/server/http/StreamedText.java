@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import io.flashllm.engine.api.Reasoning;
+import io.flashllm.engine.api.ToolCallFormat;
 
 /**
  * A streamed answer's text on its way out, whatever the wire: a thinking model's thinking taken apart
@@ -11,10 +12,10 @@ final class StreamedText {
     private final ReasoningSplitter thoughts;
     private final HeldBack held;
 
-    /** @param thinking the model's tags when its thinking goes apart, else null; @param holdCalls with tools */
-    StreamedText(Reasoning thinking, boolean holdCalls) {
+    /** @param thinking the model's tags when its thinking goes apart, else null; @param calls with tools, how calls open */
+    StreamedText(Reasoning thinking, ToolCallFormat calls) {
         this.thoughts = thinking == null ? null : new ReasoningSplitter(thinking);
-        this.held = holdCalls ? new HeldBack(ToolCalls.OPEN) : null;
+        this.held = calls != null ? new HeldBack(calls.openers()) : null;
     }
 
     /** What one generated piece adds to the thinking and to the answer that can go out now. */

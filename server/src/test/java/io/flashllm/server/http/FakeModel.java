@@ -11,9 +11,9 @@ import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * per-token delay; "[fail]" in its input makes it throw.
  * A thinking fake ({@link #thinking}) has Qwen3's tags: its chat prompt ends with an empty thinking
  * block when thinking is off, and otherwise its reply starts with {@link #THOUGHT}.
+ * A fake with a chat format ({@link #format}) renders its prompts with it (tools too), thinks in its tags and calls
+ * functions its way; its reply is then {@link #script}, a character a token, ending there.
  * A session remembers its last prompt and reply and skips (and reports as cached) the start of a
  * prompt that repeats them, as a real session's KV cache does.
  */
@@ -48,6 +50,12 @@ final class FakeModel implements InferenceModel {
     volatile boolean kvSavable = true;
     /** True: a model that thinks before it answers (Qwen3's tags). */
     volatile boolean thinking;
+    /** A real chat format the fake renders with, or null for its own plain one. */
+    volatile io.flashllm.engine.chat.ChatTemplate format;
+    /** The whole reply (ASCII), or null for {@link #REPLY} over and over. */
+    volatile String script;
+    /** The last chat prompt rendered. */
+    volatile String lastPrompt;
 
     FakeModel(long promptNanosPerToken, long tokenDelayMillis, int contextLength) {
         this.promptNanosPerToken = promptNanosPerToken;
@@ -101,7 +109,25 @@ final class FakeModel implements InferenceModel {
     }
 
     @Override
+    public String renderChat(List<ChatMessage> messages, boolean think, String effort,
+                             List<io.flashllm.engine.api.ChatTool> tools) {
+        io.flashllm.engine.chat.ChatTemplate f = format;
+        if (f == null) return InferenceModel.super.renderChat(messages, think, effort, tools);
+        lastEffort = effort;
+        lastPrompt = f.render(messages, true, think, effort, tools);
+        return lastPrompt;
+    }
+
+    @Override
+    public io.flashllm.engine.api.ToolCallFormat toolCalls() {
+        io.flashllm.engine.chat.ChatTemplate f = format;
+        return f == null ? InferenceModel.super.toolCalls() : f.toolCalls();
+    }
+
+    @Override
     public io.flashllm.engine.api.Reasoning reasoning() {
+        io.flashllm.engine.chat.ChatTemplate f = format;
+        if (f != null) return f.reasoning();
         return thinking ? io.flashllm.engine.api.Reasoning.thinkTags(false) : null;
     }
 
@@ -143,6 +169,7 @@ final class FakeModel implements InferenceModel {
             boolean eosEarly = detokenize(prompt).contains("[eos]");
             boolean fail = detokenize(prompt).contains("[fail]");
             String head = thinking && detokenize(prompt).endsWith("<assistant>") ? THOUGHT : "";
+            String whole = script;
             int[] out = new int[params.maxTokens()];
             int n = 0;
             StringBuilder text = new StringBuilder();
@@ -150,11 +177,12 @@ final class FakeModel implements InferenceModel {
             while (n < params.maxTokens()) {
                 sleepNanos(tokenDelayMillis * 1_000_000L);
                 if (fail && n == 2) throw new IllegalStateException("simulated engine fault");
-                if (eosEarly && n == 5) {
+                if ((eosEarly && n == 5) || (whole != null && n == whole.length())) {
                     reason = FinishReason.STOP;
                     break;
                 }
-                char c = n < head.length() ? head.charAt(n) : REPLY.charAt((n - head.length()) % REPLY.length());
+                char c = whole != null ? whole.charAt(n)
+                        : n < head.length() ? head.charAt(n) : REPLY.charAt((n - head.length()) % REPLY.length());
                 String piece = String.valueOf(c);
                 String candidate = text + piece;
                 String stopHit = null;

@@ -46,8 +46,9 @@ class ReasoningSplitterTest {
         assertEquals(new ReasoningSplitter.Split("a < b </thin", "x"), split(QWEN3, "<think>a < b </thin</think>x"));
     }
 
-    static final Reasoning HARMONY = new Reasoning("<|channel|>analysis<|message|>",
-            "<|start|>assistant<|channel|>final<|message|>", false, "<|channel|>final<|message|>");
+    /** gpt-oss's tags, from its chat format. */
+    static final Reasoning HARMONY = io.flashllm.engine.chat.ChatTemplates.forModel(java.util.Map.of("tokenizer.ggml.tokens",
+            List.of("<|start|>", "<|message|>", "<|channel|>", "<|end|>", "<|return|>", "<|call|>"))).reasoning();
 
     /** gpt-oss: its analysis channel is the thinking, its final channel the answer; the markers are neither. */
     @Test
@@ -64,6 +65,21 @@ class ReasoningSplitterTest {
         sameInPieces(HARMONY, text);
         sameInPieces(HARMONY, "<|channel|>final<|message|>4.");
         sameInPieces(HARMONY, "<|chan");
+
+        String call = "<|channel|>analysis<|message|>Need the weather.<|start|>assistant<|channel|>commentary to=functions.w"
+                + " <|constrain|>json<|message|>{}";
+        assertEquals(new ReasoningSplitter.Split("Need the weather.", "<|channel|>commentary to=functions.w <|constrain|>json<|message|>{}"),
+                split(HARMONY, call), "a call after the analysis: its header stays for the call's reader");
+        String before = "<|channel|>analysis<|message|>Need it.<|start|>assistant to=functions.w<|channel|>commentary json<|message|>{}";
+        assertEquals(new ReasoningSplitter.Split("Need it.", " to=functions.w<|channel|>commentary json<|message|>{}"),
+                split(HARMONY, before), "the recipient before the channel");
+        String twice = "<|channel|>analysis<|message|>First.<|start|>assistant<|channel|>analysis<|message|>Second."
+                + "<|start|>assistant<|channel|>final<|message|>Done.";
+        assertEquals(new ReasoningSplitter.Split("First.\n\nSecond.", "Done."), split(HARMONY, twice),
+                "a second analysis message is more thinking");
+        for (String t : List.of(call, before, twice, "<|channel|>analysis<|message|>x<|start|>assistant", "<|channel|>analysis<|message|>x<|start|>assistant<|chan")) {
+            sameInPieces(HARMONY, t);
+        }
     }
 
     @Test
@@ -95,6 +111,14 @@ class ReasoningSplitterTest {
             int n = rnd.nextInt(12);
             for (int i = 0; i < n; i++) text.append(parts[rnd.nextInt(parts.length)]);
             Reasoning tags = rnd.nextBoolean() ? QWEN3 : R1;
+            if (round % 3 == 0) {
+                // gpt-oss's markers instead.
+                String[] harmony = {"<|channel|>", "analysis", "final", "commentary", "<|message|>", "<|start|>", "assistant",
+                        "<|start|>assistant", " to=functions.f", "<|", "a", "\n"};
+                text.setLength(0);
+                for (int i = 0; i < n; i++) text.append(harmony[rnd.nextInt(harmony.length)]);
+                tags = HARMONY;
+            }
             ReasoningSplitter.Split whole = split(tags, text.toString());
             ReasoningSplitter s = new ReasoningSplitter(tags);
             StringBuilder r = new StringBuilder(), c = new StringBuilder();
