@@ -6,6 +6,7 @@ import io.flashllm.engine.api.Pooling;
 import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.chat.ChatTemplates;
 import io.flashllm.engine.generate.LoadedModel;
+import io.flashllm.engine.generate.QuantizationLevel;
 import io.flashllm.engine.model.DeviceBackend;
 import io.flashllm.engine.model.FeedForwardFactory;
 import io.flashllm.engine.model.GgufConfigs;
@@ -81,7 +82,8 @@ public final class ModelLoader {
             LanguageModel model = assemble(file, options, source.ffn());
             FlashStats stats = source.bundle() != null && model.ffn() instanceof BundleFeedForward bff
                     ? new BundleFlashStats(source.bundle(), bff) : null;
-            return new LoadedModel(modelId(path), model, tokenizer, chat, stats, Pooling.declaredIn(file.ggufMetadata()));
+            return new LoadedModel(modelId(path), model, tokenizer, chat, stats, Pooling.declaredIn(file.ggufMetadata()),
+                    QuantizationLevel.of(file.ggufMetadata(), model.weights()));
         } catch (RuntimeException e) {
             file.close();
             throw e;

@@ -48,6 +48,12 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
     /** As above, with the embedding pooling the model file declares (null: none). */
     public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate,
                        FlashStats flashStats, Pooling declaredPooling) {
+        this(id, model, tokenizer, chatTemplate, flashStats, declaredPooling, QuantizationLevel.of(null, model.weights()));
+    }
+
+    /** As above, with what the weights are quantized to ({@link QuantizationLevel}). */
+    public LoadedModel(String id, LanguageModel model, Tokenizer tokenizer, ChatTemplate chatTemplate,
+                       FlashStats flashStats, Pooling declaredPooling, String quantization) {
         this.flashStats = flashStats;
         this.declaredPooling = declaredPooling;
         this.id = id;
@@ -56,7 +62,7 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
         this.chatTemplate = chatTemplate;
         ModelConfig c = model.config();
         this.info = new ModelInfo(id, c.ggufArchitecture(), c.contextLength(), c.vocabSize(),
-                model.weights().parameterCount(), c.dim());
+                model.weights().parameterCount(), c.dim(), quantization);
     }
 
     @Override

@@ -125,7 +125,7 @@ final class OllamaInfoRoutes {
         d.put("family", info.architecture());
         d.putArray("families").add(info.architecture());
         d.put("parameter_size", String.format(Locale.ROOT, "%.1fB", info.parameterCount() / 1e9));
-        d.put("quantization_level", "");
+        d.put("quantization_level", info.quantization());
         return d;
     }
 }

@@ -65,7 +65,7 @@ final class FakeModel implements InferenceModel {
 
     @Override
     public ModelInfo info() {
-        return new ModelInfo("fake-model", "fake", contextLength, VOCAB, 1234, EMBEDDING_LENGTH);
+        return new ModelInfo("fake-model", "fake", contextLength, VOCAB, 1234, EMBEDDING_LENGTH, "Q8_0");
     }
 
     @Override

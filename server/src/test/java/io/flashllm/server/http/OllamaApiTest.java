@@ -36,6 +36,7 @@ class OllamaApiTest {
         JsonNode m = tags.get("models").get(0);
         assertEquals("tiny-llama:latest", m.get("name").asText());
         assertEquals("llama", m.get("details").get("family").asText());
+        assertEquals("F32", m.get("details").get("quantization_level").asText(), "the file type the GGUF file declares");
         assertEquals(64, m.get("digest").asText().length());
         assertTrue(TestServer.json(tiny.server().get("/api/version")).get("version").isTextual());
         assertEquals("tiny-llama:latest", TestServer.json(tiny.server().get("/api/ps")).get("models").get(0).get("name").asText());
