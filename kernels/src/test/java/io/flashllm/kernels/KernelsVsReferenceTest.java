@@ -422,9 +422,10 @@ class KernelsVsReferenceTest {
     }
 
     /**
-     * The panel path of batched products: batches of 8 and more, rows that leave a partial panel
-     * of twelve, and 2304 columns: one column block per panel up to a batch of 48, two (2048 and
-     * 256 columns, the partial sums carried between them) at a batch of 64.
+     * The panel path of batched products: batches of 8 and more (at 512 bits a last eight tokens in an
+     * eight-lane vector: 8, 40; a last sixteen: 12, 16, 45; pairs of sixteen: 17, 24, 33, 64), rows that leave
+     * a partial panel of twelve, and 2304 columns: one column block per panel up to a batch of 48, two (2048
+     * and 256 columns, the partial sums carried between them) at a batch of 64.
      */
     @ParameterizedTest
     @EnumSource(GgmlType.class)
@@ -434,7 +435,7 @@ class KernelsVsReferenceTest {
         try (Arena arena = Arena.ofShared()) {
             for (int rows : new int[]{1, 13, 30}) {
                 WeightTensor w = TestTensors.random(arena, type, rows, cols, rnd);
-                for (int batch : new int[]{8, 16, 17, 33, 64}) {
+                for (int batch : new int[]{8, 12, 16, 17, 24, 33, 40, 45, 64}) {
                     float[] x = TestTensors.gaussian(batch * cols, rnd);
                     for (Parallel p : new Parallel[]{null, pool}) {
                         float[] got = new float[batch * rows];
@@ -513,6 +514,17 @@ class KernelsVsReferenceTest {
     }
 
     /** Column blocks: whole rows when they fit, else multiples of 256 whose activations stay within 512 KiB. */
+    @Test
+    void batchesArePaddedToWholeVectorsOfTokens() {
+        int[] batches = {8, 12, 16, 17, 24, 32, 33, 40, 41, 45, 49, 64};
+        int[] padded = io.flashllm.kernels.cpu.PanelKernel.usable()
+                ? new int[] {8, 16, 16, 32, 32, 32, 40, 40, 48, 48, 64, 64}
+                : new int[] {8, 16, 16, 24, 24, 32, 40, 40, 48, 48, 56, 64};
+        for (int i = 0; i < batches.length; i++) {
+            assertEquals(padded[i], MatMul.paddedBatch(batches[i]), "batch " + batches[i]);
+        }
+    }
+
     @Test
     void columnBlockKeepsActivationsInL2AndWholeRowsWhenTheyFit() {
         assertEquals(2048, MatMul.columnBlock(2048, 64));
