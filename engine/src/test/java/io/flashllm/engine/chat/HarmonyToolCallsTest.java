@@ -14,6 +14,11 @@ import io.flashllm.engine.api.ToolCall;
 import io.flashllm.engine.api.ToolCallFormat;
 import io.flashllm.engine.grammar.Grammar;
 import io.flashllm.engine.grammar.GrammarMatcher;
+import io.flashllm.engine.grammar.TokenConstraint;
+import io.flashllm.engine.grammar.TokenTrie;
+import io.flashllm.engine.tokenizer.Tokenizer;
+import io.flashllm.engine.tokenizer.Tokenizers;
+import io.flashllm.engine.tokenizer.VocabBuilder;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -146,6 +151,37 @@ class HarmonyToolCallsTest {
         Grammar named = f.grammar(List.of(WEATHER, NOW), "now", true);
         assertTrue(accepts(named, "<|start|>assistant to=functions.now<|message|>{}"));
         assertFalse(accepts(named, "<|start|>assistant to=functions.get_weather<|message|>{\"city\":\"Oslo\"}"), "only the named one");
+    }
+
+    /**
+     * The grammar over gpt-oss's tokens, as the sampler applies it: the markers are tokens whose text the grammar
+     * reads, and {@code <|end|>}, a control token no grammar lets through, closes the analysis while the required
+     * call's grammar still sleeps.
+     */
+    @Test
+    void theSamplerHoldsARequiredCallOverTheVocabularysTokens() {
+        Tokenizer tok = Tokenizers.fromGguf(VocabBuilder.build(VocabBuilder.Style.HARMONY, 500).ggufMetadata());
+        TokenTrie trie = TokenTrie.of(tok, tok.vocabSize());
+        Grammar required = HarmonyToolCalls.INSTANCE.grammar(List.of(WEATHER, NOW), "required", true);
+        String analysis = "<|channel|>analysis<|message|>They ask the time.<|end|><|start|>assistant";
+        TokenConstraint c = new TokenConstraint(required, trie);
+        for (int id : tok.encode(analysis + "<|channel|>commentary to=functions.now <|constrain|>json<|message|>{}", false, true)) {
+            assertTrue(c.allows(id), "token " + id + " '" + tok.decode(new int[] {id}) + "'");
+            c.accept(id);
+        }
+        assertTrue(c.active());
+        assertTrue(c.allows(tok.tokenId("<|call|>")), "the whole call may end the reply");
+
+        TokenConstraint d = new TokenConstraint(required, trie);
+        for (int id : tok.encode(analysis, false, true)) d.accept(id);
+        assertTrue(d.active(), "the next message has started");
+        int[] answer = tok.encode("<|channel|>final<|message|>It is noon.", false, true);
+        d.accept(answer[0]);
+        for (int i = 1; i < answer.length; i++) {
+            if (!d.allows(answer[i])) return;
+            d.accept(answer[i]);
+        }
+        throw new AssertionError("a final answer instead of the required call was let through");
     }
 
     private static boolean accepts(Grammar g, String text) {

@@ -1,6 +1,7 @@
 package io.flashllm.server.http;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static io.flashllm.server.http.TestServer.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,11 +55,6 @@ class EmbeddingsApiTest {
         for (int i = 0; i < expected.length; i++) {
             assertEquals(expected[i], actual[i], 1e-5, what + " [" + i + "]");
         }
-    }
-
-    static JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertEquals(200, r.statusCode(), r.body());
-        return TestServer.json(r);
     }
 
     @Test

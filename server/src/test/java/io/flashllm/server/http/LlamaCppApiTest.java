@@ -1,5 +1,6 @@
 package io.flashllm.server.http;
 
+import static io.flashllm.server.http.TestServer.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -19,11 +20,6 @@ class LlamaCppApiTest {
 
     @RegisterExtension
     static final TinyEngine tiny = new TinyEngine(2048, 256, 1);
-
-    static JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertEquals(200, r.statusCode(), r.body());
-        return TestServer.json(r);
-    }
 
     /** The JSON of each {@code data:} event of a stream. */
     static List<JsonNode> events(HttpResponse<String> r) throws Exception {

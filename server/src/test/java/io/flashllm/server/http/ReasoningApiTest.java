@@ -1,5 +1,6 @@
 package io.flashllm.server.http;
 
+import static io.flashllm.server.http.TestServer.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -40,11 +41,6 @@ class ReasoningApiTest {
     @AfterAll
     static void stop() {
         ts.close();
-    }
-
-    static JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertEquals(200, r.statusCode(), r.body());
-        return TestServer.json(r);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.flashllm.server.http;
 
+import static io.flashllm.server.http.TestServer.ok;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,11 +22,6 @@ class ResponsesApiTest {
 
     @RegisterExtension
     static final TinyEngine tiny = new TinyEngine(2048, 1024, 1);
-
-    static JsonNode ok(HttpResponse<String> r) throws Exception {
-        assertEquals(200, r.statusCode(), r.body());
-        return TestServer.json(r);
-    }
 
     /** The stream's events: each event line's type must match its data's type. */
     static List<JsonNode> events(HttpResponse<String> r) throws Exception {

@@ -64,6 +64,12 @@ final class TestServer implements AutoCloseable {
         return JSON.readTree(r.body());
     }
 
+    /** The answer's JSON, after checking it is a 200 (the body in the message when not). */
+    static JsonNode ok(HttpResponse<String> r) throws IOException {
+        org.junit.jupiter.api.Assertions.assertEquals(200, r.statusCode(), r.body());
+        return json(r);
+    }
+
     /** Polls until the condition holds; false after the timeout. */
     static boolean eventually(long timeoutMillis, BooleanSupplier condition) throws InterruptedException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
