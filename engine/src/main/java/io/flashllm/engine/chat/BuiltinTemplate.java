@@ -39,11 +39,25 @@ public enum BuiltinTemplate implements ChatTemplate {
             return sb.toString();
         }
     },
-    /** Llama 3: {@code <|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>}. */
-    LLAMA3("llama3", List.of("<|eot_id|>")) {
+    /**
+     * Llama 3: {@code <|start_header_id|>role<|end_header_id|>\n\ncontent<|eot_id|>}; with tools, Llama 3.1's
+     * function calling ({@link Llama3ToolCalls}).
+     */
+    LLAMA3("llama3", List.of("<|eot_id|>", "<|eom_id|>")) {
         @Override
         public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
             return turns(messages, addAssistantPrompt, "<|start_header_id|>", "<|end_header_id|>\n\n", "<|eot_id|>", true);
+        }
+
+        @Override
+        public String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think, String effort,
+                             List<io.flashllm.engine.api.ChatTool> tools) {
+            return render(Llama3ToolCalls.inline(messages, tools), addAssistantPrompt);
+        }
+
+        @Override
+        public io.flashllm.engine.api.ToolCallFormat toolCalls() {
+            return Llama3ToolCalls.INSTANCE;
         }
     },
     /** ChatML (Qwen, many fine-tunes): {@code <|im_start|>role\ncontent<|im_end|>\n}. */

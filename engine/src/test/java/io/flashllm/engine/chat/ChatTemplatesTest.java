@@ -246,6 +246,7 @@ class ChatTemplatesTest {
         assertThrows(IllegalArgumentException.class, () -> BuiltinTemplate.byName("vicuna"));
         assertThrows(IllegalArgumentException.class,
                 () -> BuiltinTemplate.CHATML.render(List.of(new ChatMessage("user", null))));
-        assertEquals(List.of("<|eot_id|>"), BuiltinTemplate.LLAMA3.stopStrings());
+        assertEquals(List.of("<|eot_id|>", "<|eom_id|>"), BuiltinTemplate.LLAMA3.stopStrings(),
+                "Llama 3.1 ends a message that waits for a tool's result with <|eom_id|>");
     }
 }
