@@ -74,19 +74,22 @@ public final class HermesToolCalls implements ToolCallFormat {
         StringBuilder b = new StringBuilder();
         b.append("# Tools\n\nYou may call functions to help with the answer. Their signatures, one JSON object")
                 .append(" per line, are between <tools> and </tools>:\n<tools>\n");
-        for (ChatTool t : tools) {
-            ObjectNode fn = F.objectNode();
-            fn.put("type", "function");
-            ObjectNode f = fn.putObject("function");
-            f.put("name", t.name());
-            if (t.description() != null) f.put("description", t.description());
-            f.set("parameters", t.parameters());
-            b.append(write(fn)).append('\n');
-        }
+        for (ChatTool t : tools) b.append(write(definition(t))).append('\n');
         b.append("</tools>\n\nTo call a function, answer with a JSON object of its name and its arguments between ")
                 .append(OPEN).append(" and ").append(CLOSE).append(" tags:\n").append(OPEN)
                 .append("\n{\"name\": <function name>, \"arguments\": <the arguments as a JSON object>}\n").append(CLOSE);
         return b.toString();
+    }
+
+    /** A tool as the API describes it: {@code {"type": "function", "function": {name, description, parameters}}}. */
+    static ObjectNode definition(ChatTool t) {
+        ObjectNode fn = F.objectNode();
+        fn.put("type", "function");
+        ObjectNode f = fn.putObject("function");
+        f.put("name", t.name());
+        if (t.description() != null) f.put("description", t.description());
+        f.set("parameters", t.parameters());
+        return fn;
     }
 
     /** An assistant turn's calls as the model writes them. */

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.flashllm.engine.api.ChatMessage;
 import io.flashllm.engine.api.ChatTool;
 import io.flashllm.engine.api.ToolCall;
@@ -96,14 +95,8 @@ public final class Llama3ToolCalls implements ToolCallFormat {
     static String functions(List<ChatTool> tools) {
         StringBuilder b = new StringBuilder(INSTRUCTION);
         for (ChatTool t : tools) {
-            ObjectNode fn = F.objectNode();
-            fn.put("type", "function");
-            ObjectNode f = fn.putObject("function");
-            f.put("name", t.name());
-            if (t.description() != null) f.put("description", t.description());
-            f.set("parameters", t.parameters());
             try {
-                b.append(LISTED.writeValueAsString(fn)).append("\n\n");
+                b.append(LISTED.writeValueAsString(HermesToolCalls.definition(t))).append("\n\n");
             } catch (IOException e) {
                 throw new IllegalStateException("a JsonNode always serializes", e);
             }

@@ -184,7 +184,8 @@ class HarmonyToolCallsTest {
         throw new AssertionError("a final answer instead of the required call was let through");
     }
 
-    private static boolean accepts(Grammar g, String text) {
+    /** Whether {@code text} is a whole sentence of {@code g}. */
+    static boolean accepts(Grammar g, String text) {
         GrammarMatcher m = new GrammarMatcher(g);
         return m.acceptText(text) && m.canEnd();
     }

@@ -2,6 +2,7 @@ package io.flashllm.engine.chat;
 
 import static io.flashllm.engine.chat.HarmonyToolCallsTest.NOW;
 import static io.flashllm.engine.chat.HarmonyToolCallsTest.WEATHER;
+import static io.flashllm.engine.chat.HarmonyToolCallsTest.accepts;
 import static io.flashllm.engine.chat.HarmonyToolCallsTest.json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +13,6 @@ import io.flashllm.engine.api.ChatMessage;
 import io.flashllm.engine.api.ToolCall;
 import io.flashllm.engine.api.ToolCallFormat;
 import io.flashllm.engine.grammar.Grammar;
-import io.flashllm.engine.grammar.GrammarMatcher;
 import io.flashllm.engine.grammar.TokenConstraint;
 import io.flashllm.engine.grammar.TokenTrie;
 import io.flashllm.engine.tokenizer.Tokenizer;
@@ -75,11 +75,6 @@ class Llama3ToolCallsTest {
         }
         assertTrue(c.active(), "the call opened the grammar");
         assertTrue(c.allows(tok.tokenId("<|eot_id|>")), "the whole call may end the turn");
-    }
-
-    private static boolean accepts(Grammar g, String text) {
-        GrammarMatcher m = new GrammarMatcher(g);
-        return m.acceptText(text) && m.canEnd();
     }
 
     @Test
