@@ -102,7 +102,7 @@ public final class ChatTemplates {
         return recognizeBuiltin(jinja);
     }
 
-    private static BuiltinTemplate recognizeBuiltin(String jinja) {
+    private static ChatTemplate recognizeBuiltin(String jinja) {
         if (jinja.contains("<|im_sep|>")) {
             return BuiltinTemplate.PHI4;
         }
@@ -122,7 +122,7 @@ public final class ChatTemplates {
             return BuiltinTemplate.LLAMA2;
         }
         if (jinja.contains("[INST]")) {
-            return BuiltinTemplate.MISTRAL;
+            return jinja.contains(MistralToolCalls.MARKER) ? MistralToolCalls.TEMPLATE : BuiltinTemplate.MISTRAL;
         }
         return null;
     }
@@ -154,7 +154,7 @@ public final class ChatTemplates {
             return BuiltinTemplate.PHI3;
         }
         if (has.test("[INST]")) {
-            return BuiltinTemplate.MISTRAL;
+            return has.test(MistralToolCalls.MARKER) ? MistralToolCalls.TEMPLATE : BuiltinTemplate.MISTRAL;
         }
         return sentencePiece ? BuiltinTemplate.LLAMA2 : BuiltinTemplate.CHATML;
     }

@@ -6,16 +6,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.flashllm.engine.chat.BuiltinTemplate;
+import io.flashllm.engine.chat.ChatTemplates;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Llama 3.1's function calling on a real server: a fake with the Llama 3 chat format lists the tools in the first
- * user turn and answers with a scripted call, a character a token.
+ * Llama 3.1's and Mistral v0.3's function calling on a real server: a fake with the model's chat format declares the
+ * tools its way and answers with a scripted call in that format, a character a token (gpt-oss's: {@link
+ * HarmonyToolsApiTest}).
  */
-class Llama3ToolsApiTest {
+class NativeToolFormatsApiTest {
     static final String ASK = "{" + HarmonyToolsApiTest.TOOLS + ",\"messages\":[{\"role\":\"user\",\"content\":\"Weather in Paris?\"}]";
 
     static TestServer ts;
@@ -24,8 +27,6 @@ class Llama3ToolsApiTest {
     @BeforeAll
     static void start() {
         model = new FakeModel(0, 0, 4096);
-        model.format = BuiltinTemplate.LLAMA3;
-        model.script = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}";
         ts = new TestServer(model, Map.of());
     }
 
@@ -34,11 +35,21 @@ class Llama3ToolsApiTest {
         ts.close();
     }
 
-    @Test
-    void theCallComesBackWholeAndStreamed() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"llama3", "mistral"})
+    void theCallComesBackWholeAndStreamed(String format) throws Exception {
+        String declared;
+        if (format.equals("llama3")) {
+            model.format = BuiltinTemplate.LLAMA3;
+            model.script = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}";
+            declared = "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions";
+        } else {
+            model.format = ChatTemplates.recognize("{{ '[INST] ' }}{{ '[TOOL_CALLS] [' }}");
+            model.script = " [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]";
+            declared = "[AVAILABLE_TOOLS] [{\"type\":\"function\",\"function\":{\"name\":\"get_weather\"";
+        }
         JsonNode choice = ok(ts.post("/v1/chat/completions", ASK + "}")).get("choices").get(0);
-        assertTrue(model.lastPrompt.contains("<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions"),
-                model.lastPrompt);
+        assertTrue(model.lastPrompt.contains(declared), model.lastPrompt);
         assertEquals("tool_calls", choice.get("finish_reason").asText(), choice.toString());
         JsonNode fn = choice.get("message").get("tool_calls").get(0).get("function");
         assertEquals("get_weather", fn.get("name").asText());
@@ -53,7 +64,7 @@ class Llama3ToolsApiTest {
             if (delta.has("content") && !delta.get("content").isNull()) content.append(delta.get("content").asText());
             if (delta.has("tool_calls")) streamed = delta.get("tool_calls");
         }
-        assertEquals("", content.toString(), "no part of the call streams as words");
+        assertTrue(content.toString().isBlank(), "no part of the call streams as words: '" + content + "'");
         assertEquals(fn, streamed.get(0).get("function"));
     }
 }

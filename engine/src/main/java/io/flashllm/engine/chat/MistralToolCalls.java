@@ -1,0 +1,173 @@
+package io.flashllm.engine.chat;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.ChatTool;
+import io.flashllm.engine.api.Reasoning;
+import io.flashllm.engine.api.ToolCall;
+import io.flashllm.engine.api.ToolCallFormat;
+import io.flashllm.engine.grammar.Grammar;
+import io.flashllm.engine.grammar.JsonSchemaGrammar;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Function calling as Mistral's v3 tokenizer models (Mistral 7B Instruct v0.3, Mistral Nemo) were trained to do it,
+ * as Ollama renders it: the functions as a JSON array between {@code [AVAILABLE_TOOLS]} and {@code [/AVAILABLE_TOOLS]}
+ * before the last user turn, a call as {@code [TOOL_CALLS] [{"name": ..., "arguments": {...}}, ...]} (the marker is a
+ * control token that decodes to nothing, so the answer reads as the array), a result as
+ * {@code [TOOL_RESULTS] {"content": ...}[/TOOL_RESULTS]}. Chosen for a Mistral chat format whose template or
+ * vocabulary has {@code [TOOL_CALLS]}; older Mistral models get the Hermes format.
+ */
+final class MistralToolCalls implements ChatTemplate, ToolCallFormat {
+    static final MistralToolCalls TEMPLATE = new MistralToolCalls();
+    static final String MARKER = "[TOOL_CALLS]";
+    /** What the answer reads as where a call starts. */
+    static final String OPEN = "[{\"name\"";
+    private static final Pattern CALLS_START = Pattern.compile("\\[\\s*\\{\\s*\"name\"\\s*:");
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+    private static final ObjectMapper ONE_VALUE = new ObjectMapper();
+
+    private MistralToolCalls() {}
+
+    @Override
+    public String id() {
+        return BuiltinTemplate.MISTRAL.id();
+    }
+
+    @Override
+    public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+        return render(messages, addAssistantPrompt, true, null, List.of());
+    }
+
+    /**
+     * {@link BuiltinTemplate#MISTRAL}'s turns (the system prompt in front of the first user turn), the functions before
+     * the last user turn, calls and results in the markers above.
+     */
+    @Override
+    public String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think, String effort,
+                         List<ChatTool> tools) {
+        int lastUser = -1;
+        StringBuilder system = null;
+        for (int i = 0; i < messages.size(); i++) {
+            String role = BuiltinTemplate.role(messages.get(i));
+            if (role.equals("user")) lastUser = i;
+            if (role.equals("system")) {
+                system = system == null ? new StringBuilder() : system.append("\n\n");
+                system.append(messages.get(i).content().strip());
+            }
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage m = messages.get(i);
+            switch (BuiltinTemplate.role(m)) {
+                case "system" -> { }
+                case "assistant" -> {
+                    if (m.toolCalls().isEmpty()) {
+                        sb.append(m.content().strip()).append("</s>");
+                        continue;
+                    }
+                    sb.append(MARKER).append(" [");
+                    for (int c = 0; c < m.toolCalls().size(); c++) {
+                        ToolCall call = m.toolCalls().get(c);
+                        sb.append(c == 0 ? "" : ", ").append("{\"name\": ").append(HermesToolCalls.write(F.textNode(call.name())))
+                                .append(", \"arguments\": ").append(HermesToolCalls.write(call.arguments())).append('}');
+                    }
+                    sb.append("]</s>");
+                }
+                case "tool" -> {
+                    JsonNode json = HermesToolCalls.parse(m.content());
+                    sb.append("[TOOL_RESULTS] {\"content\": ")
+                            .append(json != null ? m.content().strip() : HermesToolCalls.write(F.textNode(m.content())))
+                            .append("}[/TOOL_RESULTS]");
+                }
+                default -> {
+                    if (i == lastUser && tools != null && !tools.isEmpty()) {
+                        ArrayNode defs = F.arrayNode();
+                        for (ChatTool t : tools) defs.add(HermesToolCalls.definition(t));
+                        sb.append("[AVAILABLE_TOOLS] ").append(HermesToolCalls.write(defs)).append("[/AVAILABLE_TOOLS]");
+                    }
+                    sb.append("[INST] ");
+                    if (system != null) {
+                        sb.append(system).append("\n\n");
+                        system = null;
+                    }
+                    sb.append(m.content().strip()).append(" [/INST]");
+                }
+            }
+        }
+        if (system != null) sb.append("[INST] ").append(system).append(" [/INST]");
+        return sb.toString();
+    }
+
+    @Override
+    public ToolCallFormat toolCalls() {
+        return this;
+    }
+
+    @Override
+    public Reasoning reasoning() {
+        return null;
+    }
+
+    @Override
+    public List<String> stopStrings() {
+        return BuiltinTemplate.MISTRAL.stopStrings();
+    }
+
+    @Override
+    public List<String> openers() {
+        return List.of(OPEN, MARKER);
+    }
+
+    /** A JSON array of calls (one with {@code parallel} false), lazily from {@link #OPEN} with "auto". */
+    @Override
+    public Grammar grammar(List<ChatTool> tools, String choice, boolean parallel) {
+        List<ChatTool> callable = ToolChoice.callable(tools, choice);
+        LinkedHashMap<String, JsonNode> args = new LinkedHashMap<>();
+        StringBuilder g = new StringBuilder("root ::= \"[\" call").append(parallel ? " (\",\" \" \"? call)*" : "").append(" \"]\"\n");
+        g.append("call ::= \"{\\\"name\\\"\" \" \"? \":\" \" \"? (");
+        for (int i = 0; i < callable.size(); i++) {
+            String rule = "args-" + i;
+            g.append(i == 0 ? "" : " | ").append("\"\\\"").append(callable.get(i).name())
+                    .append("\\\"\" \" \"? \",\" \" \"? \"\\\"arguments\\\"\" \" \"? \":\" \" \"? ").append(rule);
+            args.put(rule, callable.get(i).parameters());
+        }
+        g.append(") \" \"? \"}\"\n").append(JsonSchemaGrammar.toGbnf(args));
+        Grammar grammar = Grammar.parse(g.toString());
+        return choice.equals(ToolChoice.AUTO) ? grammar.triggeredBy(OPEN) : grammar;
+    }
+
+    /** The array of calls after the words (a shown marker dropped from them); a cut array is plain text. */
+    @Override
+    public Answer read(String text, Supplier<String> ids) {
+        Matcher m = CALLS_START.matcher(text);
+        if (!m.find()) return null;
+        JsonNode array;
+        try (JsonParser p = ONE_VALUE.createParser(text.substring(m.start()))) {
+            array = ONE_VALUE.readTree(p);
+        } catch (IOException e) {
+            return null;
+        }
+        if (array == null || !array.isArray()) return null;
+        List<ToolCall> calls = new ArrayList<>();
+        for (JsonNode call : array) {
+            JsonNode name = call.get("name");
+            JsonNode args = call.has("arguments") ? call.get("arguments") : call.get("parameters");
+            if (name == null || !name.isTextual() || args == null || !args.isObject()) return null;
+            calls.add(new ToolCall(ids.get(), name.textValue(), args));
+        }
+        if (calls.isEmpty()) return null;
+        String words = text.substring(0, m.start()).replace(MARKER, "").strip();
+        return new Answer(words.isEmpty() ? null : words, List.copyOf(calls), false);
+    }
+}
