@@ -13,8 +13,8 @@ import java.util.List;
  */
 public interface ChatTemplate {
     /**
-     * Short name: llama2, llama3, chatml, mistral, gemma, phi3, phi4, zephyr, deepseek-r1; qwen3 and chatml-think for
-     * thinking models; harmony (gpt-oss).
+     * Short name: llama2, llama3, chatml, mistral, gemma, phi3, phi4, zephyr, deepseek-r1, granite; qwen3 and
+     * chatml-think for thinking models; harmony (gpt-oss).
      */
     String id();
 

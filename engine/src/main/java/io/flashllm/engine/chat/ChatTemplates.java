@@ -103,6 +103,9 @@ public final class ChatTemplates {
     }
 
     private static ChatTemplate recognizeBuiltin(String jinja) {
+        if (jinja.contains(GraniteTemplate.START)) {
+            return GraniteTemplate.INSTANCE;
+        }
         if (jinja.contains("<|im_sep|>")) {
             return BuiltinTemplate.PHI4;
         }
@@ -140,6 +143,9 @@ public final class ChatTemplates {
         }
         if (has.test("<|start_header_id|>")) {
             return BuiltinTemplate.LLAMA3;
+        }
+        if (has.test(GraniteTemplate.START)) {
+            return GraniteTemplate.INSTANCE;
         }
         if (has.test("<|im_sep|>")) {
             return BuiltinTemplate.PHI4;

@@ -41,7 +41,7 @@ public final class Llama3ToolCalls implements ToolCallFormat {
     /** Reads one JSON value and leaves what follows it (the mapper that reads whole texts refuses trailing tokens). */
     private static final ObjectMapper ONE_VALUE = new ObjectMapper();
     /** The functions as the template lists them: JSON indented by four spaces. */
-    private static final ObjectWriter LISTED = new ObjectMapper().writer(new DefaultPrettyPrinter()
+    static final ObjectWriter LISTED = new ObjectMapper().writer(new DefaultPrettyPrinter()
             .withObjectIndenter(new DefaultIndenter("    ", "\n"))
             .withSeparators(Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 

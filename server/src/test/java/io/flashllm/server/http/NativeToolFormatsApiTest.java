@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Llama 3.1's and Mistral v0.3's function calling on a real server: a fake with the model's chat format declares the
+ * Llama 3.1's, Mistral v0.3's and Granite 3's function calling on a real server: a fake with the model's chat format declares the
  * tools its way and answers with a scripted call in that format, a character a token (gpt-oss's: {@link
  * HarmonyToolsApiTest}).
  */
@@ -36,13 +36,17 @@ class NativeToolFormatsApiTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"llama3", "mistral"})
+    @ValueSource(strings = {"llama3", "mistral", "granite"})
     void theCallComesBackWholeAndStreamed(String format) throws Exception {
         String declared;
         if (format.equals("llama3")) {
             model.format = BuiltinTemplate.LLAMA3;
             model.script = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}";
             declared = "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions";
+        } else if (format.equals("granite")) {
+            model.format = ChatTemplates.recognize("{{- '<|start_of_role|>' + message['role'] + '<|end_of_role|>' }}");
+            model.script = "[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]";
+            declared = "<|start_of_role|>available_tools<|end_of_role|>{\n    \"type\": \"function\"";
         } else {
             model.format = ChatTemplates.recognize("{{ '[INST] ' }}{{ '[TOOL_CALLS] [' }}");
             model.script = " [{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]";

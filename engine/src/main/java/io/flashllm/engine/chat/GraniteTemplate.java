@@ -1,0 +1,105 @@
+package io.flashllm.engine.chat;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import io.flashllm.engine.api.ChatMessage;
+import io.flashllm.engine.api.ChatTool;
+import io.flashllm.engine.api.ToolCall;
+import io.flashllm.engine.api.ToolCallFormat;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * IBM Granite 3.x: {@code <|start_of_role|>role<|end_of_role|>content<|end_of_text|>\n}, ending with the assistant's
+ * opener. With tools, an {@code available_tools} turn lists them as JSON after the system turn (a system turn telling
+ * the model to answer with {@code <|tool_call|>} and a JSON list where the conversation has none), a call is
+ * {@code <|tool_call|>[{"name": ..., "arguments": {...}}]} and a result a {@code tool_response} turn, as Granite's
+ * chat template writes them.
+ */
+final class GraniteTemplate extends ArrayToolCalls implements ChatTemplate {
+    static final GraniteTemplate INSTANCE = new GraniteTemplate();
+    static final String START = "<|start_of_role|>";
+    static final String MARKER = "<|tool_call|>";
+    static final String TOOLS_SYSTEM = "You are a helpful AI assistant with access to the following tools. When a tool is"
+            + " required to answer the user's query, respond with " + MARKER + " followed by a JSON list of tools used. If"
+            + " a tool does not exist in the provided list of tools, notify the user that you do not have the ability to"
+            + " fulfill the request.";
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private GraniteTemplate() {
+        super(MARKER);
+    }
+
+    @Override
+    public String id() {
+        return "granite";
+    }
+
+    @Override
+    public String render(List<ChatMessage> messages, boolean addAssistantPrompt) {
+        return render(messages, addAssistantPrompt, true, null, List.of());
+    }
+
+    @Override
+    public String render(List<ChatMessage> messages, boolean addAssistantPrompt, boolean think, String effort,
+                         List<ChatTool> tools) {
+        StringBuilder sb = new StringBuilder();
+        boolean listed = tools == null || tools.isEmpty();
+        if (!listed && (messages.isEmpty() || !"system".equals(BuiltinTemplate.role(messages.getFirst())))) {
+            turn(sb, "system", TOOLS_SYSTEM);
+        }
+        for (ChatMessage m : messages) {
+            String role = BuiltinTemplate.role(m);
+            if (!listed && !role.equals("system")) {
+                listed = true;
+                availableTools(sb, tools);
+            }
+            switch (role) {
+                case "assistant" -> {
+                    if (m.toolCalls().isEmpty()) {
+                        turn(sb, "assistant", m.content());
+                        continue;
+                    }
+                    StringBuilder calls = new StringBuilder(MARKER).append('[');
+                    for (int i = 0; i < m.toolCalls().size(); i++) {
+                        ToolCall c = m.toolCalls().get(i);
+                        calls.append(i == 0 ? "" : ", ").append("{\"name\": ").append(HermesToolCalls.write(F.textNode(c.name())))
+                                .append(", \"arguments\": ").append(HermesToolCalls.write(c.arguments())).append('}');
+                    }
+                    turn(sb, "assistant", calls.append(']').toString());
+                }
+                case "tool" -> turn(sb, "tool_response", m.content());
+                default -> turn(sb, role, m.content());
+            }
+        }
+        if (!listed) availableTools(sb, tools);
+        if (addAssistantPrompt) sb.append(START).append("assistant<|end_of_role|>");
+        return sb.toString();
+    }
+
+    private static void turn(StringBuilder sb, String role, String content) {
+        sb.append(START).append(role).append("<|end_of_role|>").append(content).append("<|end_of_text|>\n");
+    }
+
+    /** The tools' API descriptions, each as indented JSON, blank lines between. */
+    private static void availableTools(StringBuilder sb, List<ChatTool> tools) {
+        StringBuilder list = new StringBuilder();
+        for (ChatTool t : tools) {
+            try {
+                list.append(list.isEmpty() ? "" : "\n\n").append(Llama3ToolCalls.LISTED.writeValueAsString(HermesToolCalls.definition(t)));
+            } catch (IOException e) {
+                throw new IllegalStateException("a JsonNode always serializes", e);
+            }
+        }
+        turn(sb, "available_tools", list.toString());
+    }
+
+    @Override
+    public ToolCallFormat toolCalls() {
+        return this;
+    }
+
+    @Override
+    public List<String> stopStrings() {
+        return List.of("<|end_of_text|>");
+    }
+}
