@@ -86,6 +86,7 @@ final class HarmonyTemplate implements ChatTemplate {
         if (effort != null && !EFFORTS.contains(effort)) {
             throw new IllegalArgumentException("reasoning effort must be low, medium or high, got " + effort);
         }
+        if (tools == null) tools = List.of();
         String level = effort != null ? effort : think ? "medium" : "low";
         StringBuilder sb = new StringBuilder();
         sb.append(START).append("system").append(MESSAGE)
