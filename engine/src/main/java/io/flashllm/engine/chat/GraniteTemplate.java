@@ -10,8 +10,8 @@ import java.util.List;
 
 /**
  * IBM Granite 3.x: {@code <|start_of_role|>role<|end_of_role|>content<|end_of_text|>\n}, ending with the assistant's
- * opener. With tools, an {@code available_tools} turn lists them as JSON after the system turn (a system turn telling
- * the model to answer with {@code <|tool_call|>} and a JSON list where the conversation has none), a call is
+ * opener. With tools, an {@code available_tools} turn lists them as JSON after the system turn (a system turn saying
+ * to answer with {@code <|tool_call|>} and a JSON list where the conversation has none), a call is
  * {@code <|tool_call|>[{"name": ..., "arguments": {...}}]} and a result a {@code tool_response} turn, as Granite's
  * chat template writes them.
  */
@@ -19,10 +19,10 @@ final class GraniteTemplate extends ArrayToolCalls implements ChatTemplate {
     static final GraniteTemplate INSTANCE = new GraniteTemplate();
     static final String START = "<|start_of_role|>";
     static final String MARKER = "<|tool_call|>";
-    static final String TOOLS_SYSTEM = "You are a helpful AI assistant with access to the following tools. When a tool is"
-            + " required to answer the user's query, respond with " + MARKER + " followed by a JSON list of tools used. If"
-            + " a tool does not exist in the provided list of tools, notify the user that you do not have the ability to"
-            + " fulfill the request.";
+    /** Our own words for the system turn Granite's template writes with tools: how to call them. */
+    static final String TOOLS_SYSTEM = "You are a helpful assistant that can use the tools listed below. When the user's"
+            + " request needs one, answer with " + MARKER + " and then a JSON list of the calls. If none of the tools can"
+            + " do what is asked, tell the user so.";
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private GraniteTemplate() {

@@ -25,17 +25,17 @@ import java.util.regex.Pattern;
 /**
  * Function calling as Llama 3.1, 3.2 and 3.3 were trained to do it (Meta's chat template, as Ollama and llama.cpp
  * render it): the system turn opens with {@code Environment: ipython}, the first user turn lists the functions as
- * JSON after an instruction to answer with {@code {"name": function name, "parameters": dictionary of argument name
- * and its value}}, a call is that JSON object alone (after {@code <|python_tag|>} in some replies, a control token
+ * JSON after an instruction to answer with {@code {"name": ..., "parameters": {...}}}, a call is that JSON object alone (after {@code <|python_tag|>} in some replies, a control token
  * that decodes to nothing), and a result goes back in an {@code ipython} turn.
  */
 public final class Llama3ToolCalls implements ToolCallFormat {
     public static final Llama3ToolCalls INSTANCE = new Llama3ToolCalls();
     /** What a call starts with, as the model writes it. */
     static final String OPEN = "{\"name\"";
-    static final String INSTRUCTION = "Given the following functions, please respond with a JSON for a function call with its"
-            + " proper arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name,"
-            + " \"parameters\": dictionary of argument name and its value}. Do not use variables.\n\n";
+    /** Our own words for what Llama 3.1 was trained to read here: the functions, and the JSON shape of a call. */
+    static final String INSTRUCTION = "You can answer with a call of one of the functions below: a JSON object alone,"
+            + " {\"name\": function name, \"parameters\": object of argument names and values}, with literal values"
+            + " (no variables).\n\n";
     private static final Pattern CALL_START = Pattern.compile("\\{\\s*\"name\"\\s*:");
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
     /** Reads one JSON value and leaves what follows it (the mapper that reads whole texts refuses trailing tokens). */

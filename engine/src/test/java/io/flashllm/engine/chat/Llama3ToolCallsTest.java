@@ -43,7 +43,7 @@ class Llama3ToolCallsTest {
         assertEquals(expected, prompt);
         String noSystem = LLAMA3.render(List.of(new ChatMessage("user", "Hi")), true, true, null, List.of(NOW));
         assertTrue(noSystem.startsWith("<|start_header_id|>system<|end_header_id|>\n\nEnvironment: ipython<|eot_id|>"
-                + "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions"), noSystem);
+                + "<|start_header_id|>user<|end_header_id|>\n\n" + Llama3ToolCalls.INSTRUCTION), noSystem);
         assertEquals(LLAMA3.render(List.of(new ChatMessage("user", "Hi"))),
                 LLAMA3.render(List.of(new ChatMessage("user", "Hi")), true, true, null, List.of()), "no tools: the plain prompt");
         assertEquals(Llama3ToolCalls.INSTANCE, LLAMA3.toolCalls());

@@ -42,7 +42,7 @@ class NativeToolFormatsApiTest {
         if (format.equals("llama3")) {
             model.format = BuiltinTemplate.LLAMA3;
             model.script = "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}";
-            declared = "<|start_header_id|>user<|end_header_id|>\n\nGiven the following functions";
+            declared = "<|start_header_id|>user<|end_header_id|>\n\nYou can answer with a call of one of the functions below";
         } else if (format.equals("granite")) {
             model.format = ChatTemplates.recognize("{{- '<|start_of_role|>' + message['role'] + '<|end_of_role|>' }}");
             model.script = "[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]";
