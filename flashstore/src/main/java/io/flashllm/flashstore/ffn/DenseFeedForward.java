@@ -26,9 +26,8 @@ public final class DenseFeedForward implements BatchedFeedForward {
     private final int[] active;
     private final float[] bias;
     private final int maxNeurons;
-    // Batch scratch (batch x neurons), grown on demand: prompt processing only.
-    private float[] batchGate = new float[0];
-    private float[] batchUp = new float[0];
+    /** Batch scratch (gate, up: batch x neurons) of each calling thread, grown on demand: prompt processing only. */
+    private final ThreadLocal<float[][]> batchScratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     public DenseFeedForward(FfnActivation activation, List<DenseFfnLayer> layers, Parallel parallel) {
         if (layers.isEmpty()) throw new IllegalArgumentException("no FFN layers");
@@ -104,13 +103,25 @@ public final class DenseFeedForward implements BatchedFeedForward {
             forward(layer, x, out);
             return;
         }
+        forwardRows(layer, x, batch, out);
+    }
+
+    /**
+     * {@link #forwardBatch} of any batch (one row too) with the calling thread's scratch, so that several threads
+     * may run layers (a mixture's experts) at once; each product then runs where it is called when that is a
+     * worker of the pool.
+     */
+    public void forwardRows(int layer, float[] x, int batch, float[] out) {
         DenseFfnLayer l = layers.get(layer);
         int n = l.neurons();
         int dim = l.dim();
-        if (batchUp.length < batch * maxNeurons) {
-            batchUp = new float[batch * maxNeurons];
-            batchGate = activation.gated() ? new float[batch * maxNeurons] : batchGate;
+        float[][] scratch = batchScratch.get();
+        if (scratch[1].length < batch * maxNeurons) {
+            scratch[1] = new float[batch * maxNeurons];
+            if (activation.gated()) scratch[0] = new float[batch * maxNeurons];
         }
+        float[] batchUp = scratch[1];
+        float[] batchGate = scratch[0];
         float[] hidden = batchUp;
         MatVec.matmul(parallel, l.up(), x, batch, batchUp);
         if (l.upBias() != null) {

@@ -63,6 +63,10 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private float[] gatheredOut = new float[0];
     private int[] gatheredRow = new int[0];
     private float[] gatheredWeight = new float[0];
+    /** Per expert, its first slot (and one past the last at index experts); a fill cursor; the experts a batch uses. */
+    private int[] slotStart;
+    private int[] slotFill;
+    private int[] askedList;
 
     /**
      * @param routers one matrix per layer, {@code experts} rows of dim
@@ -104,6 +108,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
             }
         }
         this.scores = new float[routing.experts()];
+        this.slotStart = new int[routing.experts() + 1];
+        this.slotFill = new int[routing.experts()];
+        this.askedList = new int[routing.experts()];
         this.asked = new boolean[routing.experts()];
         this.lookups = adders(this.routers.size());
         this.misses = adders(this.routers.size());
@@ -171,6 +178,10 @@ public final class MoeFeedForward implements BatchedFeedForward {
             }
         }
         java.util.Arrays.fill(out, 0, batch * dim, 0f);
+        if (residency == null && parallel != null && parallel.threads() > 1 && EXPERTS_IN_PARALLEL) {
+            expertsInParallel(layer, x, batch, out);
+            return;
+        }
         for (int expert = 0; expert < e; expert++) {
             if (!asked[expert]) continue;
             if (residency != null) {
@@ -197,6 +208,60 @@ public final class MoeFeedForward implements BatchedFeedForward {
             for (int r = 0; r < n; r++) addScaled(out, gatheredRow[r] * dim, gatheredOut, r * dim, gatheredWeight[r]);
         }
     }
+
+    /**
+     * A batch's experts spread over the pool's threads, each expert's products on one thread (a mixture's experts
+     * get a few tokens each, and products that small lose to the hand-off between threads what they gain), into
+     * an output slot per token and expert, summed into {@code out} afterwards in the order the one-thread loop
+     * adds them: the same sums, bit for bit. Without a DRAM budget only (that one pages experts in and out in
+     * the order it runs them).
+     */
+    private void expertsInParallel(int layer, float[] x, int batch, float[] out) {
+        int e = routing.experts();
+        int k = routing.used();
+        // Slots in expert order, each expert's tokens in batch order: the order of the sums below.
+        int[] start = slotStart;
+        java.util.Arrays.fill(start, 0);
+        for (int i = 0; i < batch * k; i++) start[batchChosen[i] + 1]++;
+        for (int expert = 0; expert < e; expert++) start[expert + 1] += start[expert];
+        int[] fill = slotFill;
+        System.arraycopy(start, 0, fill, 0, e);
+        for (int b = 0; b < batch; b++) {
+            for (int j = 0; j < k; j++) {
+                int slot = fill[batchChosen[b * k + j]]++;
+                gatheredRow[slot] = b;
+                gatheredWeight[slot] = batchWeights[b * k + j];
+                System.arraycopy(x, b * dim, gathered, slot * dim, dim);
+            }
+        }
+        int used = 0;
+        for (int expert = 0; expert < e; expert++) {
+            if (start[expert + 1] > start[expert]) askedList[used++] = expert;
+        }
+        parallel.forRange(used, (from, to) -> {
+            float[][] scratch = EXPERT_SCRATCH.get();
+            for (int i = from; i < to; i++) {
+                int expert = askedList[i];
+                int s0 = start[expert];
+                int n = start[expert + 1] - s0;
+                if (scratch[0].length < n * dim) {
+                    scratch[0] = new float[n * dim];
+                    scratch[1] = new float[n * dim];
+                }
+                System.arraycopy(gathered, s0 * dim, scratch[0], 0, n * dim);
+                experts.forwardRows(layer * e + expert, scratch[0], n, scratch[1]);
+                System.arraycopy(scratch[1], 0, gatheredOut, s0 * dim, n * dim);
+            }
+        });
+        for (int slot = 0; slot < batch * k; slot++) {
+            addScaled(out, gatheredRow[slot] * dim, gatheredOut, slot * dim, gatheredWeight[slot]);
+        }
+    }
+
+    /** Experts of a batch run on several threads at once ({@link #expertsInParallel}); false: one after another. */
+    static final boolean EXPERTS_IN_PARALLEL = Boolean.parseBoolean(System.getProperty("flashllm.moe.expertsInParallel", "true"));
+    /** Each thread's copy of an expert's tokens and its output. */
+    private static final ThreadLocal<float[][]> EXPERT_SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[0]});
 
     /**
      * Asks the kernel to read expert {@code e} of {@code layer} in if it seems not in memory; returns at once.
@@ -309,10 +374,11 @@ public final class MoeFeedForward implements BatchedFeedForward {
         batchScores = new float[batch * e];
         batchChosen = new int[batch * k];
         batchWeights = new float[batch * k];
-        // An expert may take every row (each row picks an expert at most once).
-        gathered = new float[batch * dim];
-        gatheredOut = new float[batch * dim];
-        gatheredRow = new int[batch];
-        gatheredWeight = new float[batch];
+        // One slot per row and expert it picks: the experts run at once take them all (one expert alone at most
+        // every row, each row picking an expert at most once).
+        gathered = new float[batch * k * dim];
+        gatheredOut = new float[batch * k * dim];
+        gatheredRow = new int[batch * k];
+        gatheredWeight = new float[batch * k];
     }
 }

@@ -26,7 +26,7 @@ class MoeFeedForwardTest {
     static final int DIM = 16;
     static final int FFN = 8;
     static final int EXPERTS = 5;
-    final Arena arena = Arena.ofConfined();
+    final Arena arena = Arena.ofShared(); // the experts may run on the pool's threads
     final Parallel parallel = Parallel.create(2);
     final Random random = new Random(7);
 
@@ -138,6 +138,40 @@ class MoeFeedForwardTest {
             m.ffn().forward(0, java.util.Arrays.copyOfRange(xs, b * DIM, (b + 1) * DIM), one);
             assertArrayEquals(one, java.util.Arrays.copyOfRange(out, b * DIM, (b + 1) * DIM), 1e-5f, "row " + b);
         }
+    }
+
+    /**
+     * A batch's experts spread over two threads give the same sums, bit for bit, as one thread running them one after
+     * another: each expert's products are the same arithmetic on either thread, and the weighted outputs are added in
+     * the same order.
+     */
+    @Test
+    void expertsRunAtOnceSumAsOneAfterAnother() {
+        ExpertRouting routing = new ExpertRouting(EXPERTS, 2, true);
+        Model m = model(routing);
+        List<DenseFfnLayer> layers = new ArrayList<>();
+        for (int e = 0; e < EXPERTS; e++) {
+            layers.add(new DenseFfnLayer(matrix("g", FFN, DIM, flat(m.gate()[e])), matrix("u", FFN, DIM, flat(m.up()[e])), null,
+                    matrix("d", DIM, FFN, flat(m.down()[e])), null));
+        }
+        try (Parallel one = Parallel.create(1)) {
+            MoeFeedForward serial = new MoeFeedForward(routing, List.of(matrix("router", EXPERTS, DIM, flat(m.router()))),
+                    new DenseFeedForward(new FfnActivation(FfnActivation.Kind.GATED_SILU, 0f), layers, one), one);
+            for (int batch : new int[] {2, 7, 64}) {
+                float[] xs = random(batch * DIM, 1f);
+                float[] atOnce = new float[batch * DIM];
+                float[] inTurn = new float[batch * DIM];
+                m.ffn().forwardBatch(0, xs, batch, atOnce);
+                serial.forwardBatch(0, xs, batch, inTurn);
+                assertArrayEquals(inTurn, atOnce, "batch " + batch);
+            }
+        }
+    }
+
+    static float[] flat(float[][] rows) {
+        float[] v = new float[rows.length * rows[0].length];
+        for (int i = 0; i < rows.length; i++) System.arraycopy(rows[i], 0, v, i * rows[0].length, rows[0].length);
+        return v;
     }
 
     @Test
