@@ -213,8 +213,8 @@ public final class MoeFeedForward implements BatchedFeedForward {
      * A batch's experts spread over the pool's threads, each expert's products on one thread (a mixture's experts
      * get a few tokens each, and products that small lose to the hand-off between threads what they gain), into
      * an output slot per token and expert, summed into {@code out} afterwards in the order the one-thread loop
-     * adds them: the same sums, bit for bit. Without a DRAM budget only (that one pages experts in and out in
-     * the order it runs them).
+     * adds them: the same arithmetic in the same order. Without a DRAM budget only (that one pages experts in and
+     * out in the order it runs them).
      */
     private void expertsInParallel(int layer, float[] x, int batch, float[] out) {
         int e = routing.experts();

@@ -141,9 +141,10 @@ class MoeFeedForwardTest {
     }
 
     /**
-     * A batch's experts spread over two threads give the same sums, bit for bit, as one thread running them one after
-     * another: each expert's products are the same arithmetic on either thread, and the weighted outputs are added in
-     * the same order.
+     * A batch's experts spread over two threads give the sums one thread gives running them one after another: each
+     * expert's products are the same arithmetic on either thread, and the weighted outputs are added in the same
+     * order. Not compared bit for bit: a kernel the JIT has not compiled yet reduces its vector lanes in another
+     * order than the compiled one, and the two runs meet the JIT at different moments.
      */
     @Test
     void expertsRunAtOnceSumAsOneAfterAnother() {
@@ -163,7 +164,7 @@ class MoeFeedForwardTest {
                 float[] inTurn = new float[batch * DIM];
                 m.ffn().forwardBatch(0, xs, batch, atOnce);
                 serial.forwardBatch(0, xs, batch, inTurn);
-                assertArrayEquals(inTurn, atOnce, "batch " + batch);
+                assertArrayEquals(inTurn, atOnce, 1e-6f, "batch " + batch);
             }
         }
     }
