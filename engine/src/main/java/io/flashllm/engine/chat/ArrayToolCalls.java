@@ -7,10 +7,8 @@ import io.flashllm.engine.api.ChatTool;
 import io.flashllm.engine.api.ToolCall;
 import io.flashllm.engine.api.ToolCallFormat;
 import io.flashllm.engine.grammar.Grammar;
-import io.flashllm.engine.grammar.JsonSchemaGrammar;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -41,18 +39,8 @@ abstract class ArrayToolCalls implements ToolCallFormat {
     /** A JSON array of calls (one with {@code parallel} false), lazily from {@link #OPEN} with "auto". */
     @Override
     public Grammar grammar(List<ChatTool> tools, String choice, boolean parallel) {
-        List<ChatTool> callable = ToolChoice.callable(tools, choice);
-        LinkedHashMap<String, JsonNode> args = new LinkedHashMap<>();
-        StringBuilder g = new StringBuilder("root ::= \"[\" call").append(parallel ? " (\",\" \" \"? call)*" : "").append(" \"]\"\n");
-        g.append("call ::= \"{\\\"name\\\"\" \" \"? \":\" \" \"? (");
-        for (int i = 0; i < callable.size(); i++) {
-            String rule = "args-" + i;
-            g.append(i == 0 ? "" : " | ").append("\"\\\"").append(callable.get(i).name())
-                    .append("\\\"\" \" \"? \",\" \" \"? \"\\\"arguments\\\"\" \" \"? \":\" \" \"? ").append(rule);
-            args.put(rule, callable.get(i).parameters());
-        }
-        g.append(") \" \"? \"}\"\n").append(JsonSchemaGrammar.toGbnf(args));
-        Grammar grammar = Grammar.parse(g.toString());
+        String root = "root ::= \"[\" call" + (parallel ? " (\",\" \" \"? call)*" : "") + " \"]\"\n";
+        Grammar grammar = Grammar.parse(root + CallJson.grammar("call", ToolChoice.callable(tools, choice), "arguments"));
         return choice.equals(ToolChoice.AUTO) ? grammar.triggeredBy(OPEN) : grammar;
     }
 

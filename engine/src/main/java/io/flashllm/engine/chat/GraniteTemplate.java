@@ -1,9 +1,7 @@
 package io.flashllm.engine.chat;
 
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.flashllm.engine.api.ChatMessage;
 import io.flashllm.engine.api.ChatTool;
-import io.flashllm.engine.api.ToolCall;
 import io.flashllm.engine.api.ToolCallFormat;
 import java.io.IOException;
 import java.util.List;
@@ -23,7 +21,6 @@ final class GraniteTemplate extends ArrayToolCalls implements ChatTemplate {
     static final String TOOLS_SYSTEM = "You are a helpful assistant that can use the tools listed below. When the user's"
             + " request needs one, answer with " + MARKER + " and then a JSON list of the calls. If none of the tools can"
             + " do what is asked, tell the user so.";
-    private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private GraniteTemplate() {
         super(MARKER);
@@ -59,13 +56,7 @@ final class GraniteTemplate extends ArrayToolCalls implements ChatTemplate {
                         turn(sb, "assistant", m.content());
                         continue;
                     }
-                    StringBuilder calls = new StringBuilder(MARKER).append('[');
-                    for (int i = 0; i < m.toolCalls().size(); i++) {
-                        ToolCall c = m.toolCalls().get(i);
-                        calls.append(i == 0 ? "" : ", ").append("{\"name\": ").append(HermesToolCalls.write(F.textNode(c.name())))
-                                .append(", \"arguments\": ").append(HermesToolCalls.write(c.arguments())).append('}');
-                    }
-                    turn(sb, "assistant", calls.append(']').toString());
+                    turn(sb, "assistant", MARKER + "[" + CallJson.writeAll(m.toolCalls(), "arguments", ", ") + "]");
                 }
                 case "tool" -> turn(sb, "tool_response", m.content());
                 default -> turn(sb, role, m.content());

@@ -97,8 +97,7 @@ public final class HermesToolCalls implements ToolCallFormat {
         StringBuilder b = new StringBuilder();
         for (ToolCall c : calls) {
             if (!b.isEmpty()) b.append('\n');
-            b.append(OPEN).append("\n{\"name\": ").append(write(F.textNode(c.name()))).append(", \"arguments\": ")
-                    .append(write(c.arguments())).append("}\n").append(CLOSE);
+            b.append(OPEN).append('\n').append(CallJson.write(c, "arguments")).append('\n').append(CLOSE);
         }
         return b.toString();
     }

@@ -7,16 +7,13 @@ import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.flashllm.engine.api.ChatMessage;
 import io.flashllm.engine.api.ChatTool;
 import io.flashllm.engine.api.ToolCall;
 import io.flashllm.engine.api.ToolCallFormat;
 import io.flashllm.engine.grammar.Grammar;
-import io.flashllm.engine.grammar.JsonSchemaGrammar;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -37,7 +34,6 @@ public final class Llama3ToolCalls implements ToolCallFormat {
             + " {\"name\": function name, \"parameters\": object of argument names and values}, with literal values"
             + " (no variables).\n\n";
     private static final Pattern CALL_START = Pattern.compile("\\{\\s*\"name\"\\s*:");
-    private static final JsonNodeFactory F = JsonNodeFactory.instance;
     /** Reads one JSON value and leaves what follows it (the mapper that reads whole texts refuses trailing tokens). */
     private static final ObjectMapper ONE_VALUE = new ObjectMapper();
     /** The functions as the template lists them: JSON indented by four spaces. */
@@ -75,13 +71,8 @@ public final class Llama3ToolCalls implements ToolCallFormat {
                         out.add(new ChatMessage("assistant", m.content()));
                         continue;
                     }
-                    StringBuilder calls = new StringBuilder(m.content() == null || m.content().isBlank() ? "" : m.content().strip() + "\n");
-                    for (int i = 0; i < m.toolCalls().size(); i++) {
-                        ToolCall c = m.toolCalls().get(i);
-                        calls.append(i == 0 ? "" : "; ").append("{\"name\": ").append(HermesToolCalls.write(F.textNode(c.name())))
-                                .append(", \"parameters\": ").append(HermesToolCalls.write(c.arguments())).append('}');
-                    }
-                    out.add(new ChatMessage("assistant", calls.toString()));
+                    String words = m.content() == null || m.content().isBlank() ? "" : m.content().strip() + "\n";
+                    out.add(new ChatMessage("assistant", words + CallJson.writeAll(m.toolCalls(), "parameters", "; ")));
                 }
                 case "tool" -> out.add(new ChatMessage("ipython", m.content()));
                 default -> out.add(m);
@@ -112,17 +103,7 @@ public final class Llama3ToolCalls implements ToolCallFormat {
     /** One call: {@code {"name": "f", "parameters": {...}}}, lazily from {@link #OPEN} with "auto". */
     @Override
     public Grammar grammar(List<ChatTool> tools, String choice, boolean parallel) {
-        List<ChatTool> callable = ToolChoice.callable(tools, choice);
-        LinkedHashMap<String, JsonNode> args = new LinkedHashMap<>();
-        StringBuilder g = new StringBuilder("root ::= \"{\\\"name\\\"\" \" \"? \":\" \" \"? (");
-        for (int i = 0; i < callable.size(); i++) {
-            String rule = "args-" + i;
-            g.append(i == 0 ? "" : " | ").append("\"\\\"").append(callable.get(i).name())
-                    .append("\\\"\" \" \"? \",\" \" \"? \"\\\"parameters\\\"\" \" \"? \":\" \" \"? ").append(rule);
-            args.put(rule, callable.get(i).parameters());
-        }
-        g.append(") \" \"? \"}\"\n").append(JsonSchemaGrammar.toGbnf(args));
-        Grammar grammar = Grammar.parse(g.toString());
+        Grammar grammar = Grammar.parse(CallJson.grammar("root", ToolChoice.callable(tools, choice), "parameters"));
         return choice.equals(ToolChoice.AUTO) ? grammar.triggeredBy(OPEN) : grammar;
     }
 

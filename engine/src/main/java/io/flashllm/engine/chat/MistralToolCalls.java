@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import io.flashllm.engine.api.ChatMessage;
 import io.flashllm.engine.api.ChatTool;
 import io.flashllm.engine.api.Reasoning;
-import io.flashllm.engine.api.ToolCall;
 import io.flashllm.engine.api.ToolCallFormat;
 import java.util.List;
 
@@ -64,12 +63,7 @@ final class MistralToolCalls extends ArrayToolCalls implements ChatTemplate {
                         sb.append(m.content().strip()).append("</s>");
                         continue;
                     }
-                    sb.append(MARKER).append(" [");
-                    for (int c = 0; c < m.toolCalls().size(); c++) {
-                        ToolCall call = m.toolCalls().get(c);
-                        sb.append(c == 0 ? "" : ", ").append("{\"name\": ").append(HermesToolCalls.write(F.textNode(call.name())))
-                                .append(", \"arguments\": ").append(HermesToolCalls.write(call.arguments())).append('}');
-                    }
+                    sb.append(MARKER).append(" [").append(CallJson.writeAll(m.toolCalls(), "arguments", ", "));
                     sb.append("]</s>");
                 }
                 case "tool" -> {
