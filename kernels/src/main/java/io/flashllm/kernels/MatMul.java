@@ -43,7 +43,6 @@ final class MatMul {
     private static final int ROWS = WIDE ? PanelKernel.ROWS : PanelKernel256.ROWS;
     private static final int LANES = WIDE ? PanelKernel.LANES : PanelKernel256.LANES;
 
-
     private static final ThreadLocal<float[][]> CALLER_SCRATCH = ThreadLocal.withInitial(() -> new float[2][0]);
     private static final ThreadLocal<float[][]> PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
 

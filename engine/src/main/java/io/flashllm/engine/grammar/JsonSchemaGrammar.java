@@ -123,13 +123,17 @@ public final class JsonSchemaGrammar {
      * refers to it (the other rule names all start with {@code root-} or are the shared JSON rules).
      */
     public static String toGbnf(JsonNode schema, String startRule) {
-        Objects.requireNonNull(schema, "schema");
-        Compiler c = new Compiler(schema);
+        return compile(schema, startRule, "root").text();
+    }
+
+    /** {@code schema} compiled under {@code startRule}, the names of the rules made for it starting with {@code prefix}. */
+    private static Compiler compile(JsonNode schema, String startRule, String prefix) {
+        Compiler c = new Compiler(Objects.requireNonNull(schema, "schema"), prefix);
         c.refRules.put("", startRule);
         c.unguarded.add("");
         c.rules.put(startRule, null);
         c.rules.put(startRule, c.body(schema, ""));
-        return c.text();
+        return c;
     }
 
     /**
@@ -140,12 +144,7 @@ public final class JsonSchemaGrammar {
     public static String toGbnf(java.util.SequencedMap<String, JsonNode> schemasByStartRule) {
         LinkedHashMap<String, String> all = new LinkedHashMap<>();
         for (Map.Entry<String, JsonNode> e : schemasByStartRule.entrySet()) {
-            String start = e.getKey();
-            Compiler c = new Compiler(Objects.requireNonNull(e.getValue(), "schema"), start);
-            c.refRules.put("", start);
-            c.unguarded.add("");
-            c.rules.put(start, null);
-            c.rules.put(start, c.body(e.getValue(), ""));
+            Compiler c = compile(e.getValue(), e.getKey(), e.getKey());
             for (Map.Entry<String, String> r : c.rules.entrySet()) {
                 String before = all.putIfAbsent(r.getKey(), r.getValue());
                 if (before != null && !before.equals(r.getValue())) {

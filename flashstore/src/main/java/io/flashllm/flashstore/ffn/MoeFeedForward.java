@@ -64,9 +64,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private int[] gatheredRow = new int[0];
     private float[] gatheredWeight = new float[0];
     /** Per expert, its first slot (and one past the last at index experts); a fill cursor; the experts a batch uses. */
-    private int[] slotStart;
-    private int[] slotFill;
-    private int[] askedList;
+    private final int[] slotStart;
+    private final int[] slotFill;
+    private final int[] askedList;
 
     /**
      * @param routers one matrix per layer, {@code experts} rows of dim
@@ -231,7 +231,6 @@ public final class MoeFeedForward implements BatchedFeedForward {
                 int slot = fill[batchChosen[b * k + j]]++;
                 gatheredRow[slot] = b;
                 gatheredWeight[slot] = batchWeights[b * k + j];
-                System.arraycopy(x, b * dim, gathered, slot * dim, dim);
             }
         }
         int used = 0;
@@ -248,7 +247,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
                     scratch[0] = new float[n * dim];
                     scratch[1] = new float[n * dim];
                 }
-                System.arraycopy(gathered, s0 * dim, scratch[0], 0, n * dim);
+                for (int s = 0; s < n; s++) System.arraycopy(x, gatheredRow[s0 + s] * dim, scratch[0], s * dim, dim);
                 experts.forwardRows(layer * e + expert, scratch[0], n, scratch[1]);
                 System.arraycopy(scratch[1], 0, gatheredOut, s0 * dim, n * dim);
             }
@@ -374,9 +373,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
         batchScores = new float[batch * e];
         batchChosen = new int[batch * k];
         batchWeights = new float[batch * k];
-        // One slot per row and expert it picks: the experts run at once take them all (one expert alone at most
-        // every row, each row picking an expert at most once).
-        gathered = new float[batch * k * dim];
+        // An expert may take every row (each row picks an expert at most once); the experts run at once keep an
+        // output slot per row and expert it picks.
+        gathered = new float[batch * dim];
         gatheredOut = new float[batch * k * dim];
         gatheredRow = new int[batch * k];
         gatheredWeight = new float[batch * k];
