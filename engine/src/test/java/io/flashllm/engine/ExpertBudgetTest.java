@@ -91,9 +91,13 @@ class ExpertBudgetTest {
     }
 
     static void assertNear(float[] expected, float[] actual, String what) {
+        assertNear(expected, actual, 1e-5f, what);
+    }
+
+    static void assertNear(float[] expected, float[] actual, float tolerance, String what) {
         assertEquals(expected.length, actual.length, what);
         for (int i = 0; i < expected.length; i++) {
-            assertEquals(expected[i], actual[i], 1e-5f * Math.max(1f, Math.abs(expected[i])), what + " logit " + i);
+            assertEquals(expected[i], actual[i], tolerance * Math.max(1f, Math.abs(expected[i])), what + " logit " + i);
         }
     }
 
@@ -138,6 +142,48 @@ class ExpertBudgetTest {
         }
         try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(budget, false, 2))) {
             assertNull(((MoeFeedForward) m.ffn()).slab(), "no direct reads asked: through the page cache");
+        }
+    }
+
+    /**
+     * A prompt batch under a budget smaller than its experts: each layer's experts are read while the layer before
+     * computes, and a second batch reads only the experts the slots cannot hold (the most recently used gave up their
+     * slots, not the ones the next batch needs first), with the logits unchanged.
+     */
+    @Test
+    void aPromptReadsAheadAndKeepsWhatTheSlotsHold() throws Exception {
+        TinySpec spec = TinySpec.qwen3moe(GgmlType.Q8_0).withLayers(6);
+        Path file = new TinyModels(spec).writeGguf(dir.resolve("q8.gguf"), Map.of());
+        float[] plainBatch;
+        long budget;
+        try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0)); Transformer b = m.newTransformer(CTX)) {
+            plainBatch = b.forward(TOKENS, 0, TOKENS.length, 0).clone();
+            long kv = MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+            budget = ExpertBudget.residentBytes(m.weights()) + kv
+                    + 22 * MoeFeedForward.bytes(m.weights().ffn().get(0));
+        }
+        try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(budget, true, 2));
+             Transformer first = m.newTransformer(CTX); Transformer second = m.newTransformer(CTX)) {
+            MoeFeedForward moe = (MoeFeedForward) m.ffn();
+            int slots = moe.slab().slots();
+            // Six layers carry the last-bit differences of the kernels (their sums' order changes as the JIT compiles
+            // them between the two runs) further than two do; a wrong expert's weights move logits by whole units.
+            assertNear(plainBatch, first.forward(TOKENS, 0, TOKENS.length, 0), 1e-3f, "first batch");
+            long read = 0, ahead = 0;
+            for (int l = 0; l < spec.layers(); l++) {
+                read += moe.misses(l);
+                ahead += moe.readAhead(l);
+            }
+            assertTrue(ahead > 0, "a prompt's next layer read while its layer ran");
+            assertTrue(read >= spec.layers() * spec.experts() - 1, "the first batch reads (nearly) every expert: " + read);
+            // The same batch again routes the same way. Least recently used would read every expert again (each
+            // gave up its slot before the next batch came round to it); most recently used first keeps all the
+            // slots hold but the layer being read ahead.
+            assertNear(plainBatch, second.forward(TOKENS, 0, TOKENS.length, 0), 1e-3f, "second batch");
+            long again = -read;
+            for (int l = 0; l < spec.layers(); l++) again += moe.misses(l);
+            assertTrue(again <= spec.layers() * spec.experts() - slots + spec.experts(),
+                    again + " experts read again with " + slots + " slots");
         }
     }
 

@@ -234,6 +234,11 @@ public record TinySpec(
                 threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, w, headWidth, experts, expertsUsed);
     }
 
+    public TinySpec withLayers(int n) {
+        return new TinySpec(arch, dim, n, ffnDim, heads, kvHeads, vocab, context, eps, ropeTheta, activation,
+                threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, window, headWidth, experts, expertsUsed);
+    }
+
     public TinySpec withContext(int c) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, c, eps, ropeTheta, activation,
                 threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, window, headWidth, experts, expertsUsed);

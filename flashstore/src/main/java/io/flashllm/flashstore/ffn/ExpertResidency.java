@@ -17,6 +17,8 @@ public final class ExpertResidency {
     private final long[] lastUse;
     private long counted;
     private long pass;
+    /** Experts the current pass uses. */
+    private int passUsed;
     private long pagedOut;
 
     /**
@@ -33,14 +35,21 @@ public final class ExpertResidency {
     /** Starts a pass (one layer of a token, or of a batch): the experts it uses are not paged out during it. */
     public void startPass() {
         pass++;
+        passUsed = 0;
     }
 
     /** Counts expert {@code g} in as used by this pass; true when it was not counted in (it may need reading). */
     public boolean use(int g) {
         boolean fresh = lastUse[g] == 0;
         if (fresh) counted += bytes[g];
+        if (lastUse[g] != pass) passUsed++;
         lastUse[g] = pass;
         return fresh;
+    }
+
+    /** Experts the current pass uses (none of them is paged out during it). */
+    public int passUsed() {
+        return passUsed;
     }
 
     /**
@@ -48,11 +57,23 @@ public final class ExpertResidency {
      * used by this pass), counted out; -1 when they fit or only this pass's experts are left.
      */
     public int nextToPageOut() {
+        return nextToPageOut(false);
+    }
+
+    /**
+     * As {@link #nextToPageOut()}, but with {@code scan} the most recently used expert goes first. A prompt batch uses
+     * nearly every expert of every layer, layer after layer: a scan larger than the budget, in which the least
+     * recently used expert is the one the next batch needs soonest, so least-recently-used reads every expert again
+     * each batch. The expert just used (by the layer before) is needed last: most recently used first keeps the rest
+     * in place, and a batch reads only what the budget cannot hold.
+     */
+    public int nextToPageOut(boolean scan) {
         if (counted <= budget) return -1;
         int victim = -1;
         for (int g = 0; g < lastUse.length; g++) {
             long u = lastUse[g];
-            if (u != 0 && u != pass && (victim < 0 || u < lastUse[victim])) victim = g;
+            if (u == 0 || u == pass) continue;
+            if (victim < 0 || (scan ? u > lastUse[victim] : u < lastUse[victim])) victim = g;
         }
         if (victim < 0) return -1;
         lastUse[victim] = 0;

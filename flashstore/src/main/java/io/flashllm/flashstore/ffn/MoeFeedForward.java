@@ -32,6 +32,13 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private static final int BATCH_READ_AHEAD = 8;
     /** Tokens whose experts are requested unprobed after a probe miss. */
     private static final int UNPROBED_TOKENS = 4;
+    /**
+     * A batch that picks at least this many experts per expert of a layer (each token its top-k) is a scan: it uses
+     * nearly every expert of every layer (at 2, all but ~e^-2 = 14% of them with random picks; a 16-token gpt-oss
+     * prompt picks 64 of 32 experts and uses ~88%; a 64-token one ~100%), so recency says nothing about what it
+     * needs next, and its next layer's experts are worth reading before its router speaks.
+     */
+    private static final int SCAN_PICKS_PER_EXPERT = 2;
     private final ExpertRouting routing;
     private final List<WeightTensor> routers;
     /** The routers' biases (gpt-oss), one per layer; empty when they have none. */
@@ -52,6 +59,10 @@ public final class MoeFeedForward implements BatchedFeedForward {
     private final LongAdder[] lookups;
     private final LongAdder[] misses;
     private final LongAdder[] pageOuts;
+    /** Per layer: experts read ahead, while the layer before computed (a scan's; counted in misses too). */
+    private final LongAdder[] readAhead;
+    /** The pass under way is a batch's scan of the layers ({@link #SCAN_PICKS_PER_EXPERT}). */
+    private boolean scan;
     private final Parallel parallel;
     private final int dim;
     private final float[] scores;
@@ -130,6 +141,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
         this.lookups = adders(this.routers.size());
         this.misses = adders(this.routers.size());
         this.pageOuts = adders(this.routers.size());
+        this.readAhead = adders(this.routers.size());
         this.slab = slab;
         if (slab != null) {
             // A slot per expert kept: the residency counts slots.
@@ -156,6 +168,8 @@ public final class MoeFeedForward implements BatchedFeedForward {
 
     @Override
     public void forward(int layer, float[] x, float[] out) {
+        if (slab != null) slab.await(); // a batch's read-ahead, if one is still in flight
+        scan = false;
         MatVec.matvec(parallel, routers.get(layer), x, scores);
         if (!routerBiases.isEmpty()) Ops.addBias(scores, 0, routerBiases.get(layer));
         route(scores, 0, chosen, weights, 0);
@@ -185,6 +199,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
         }
         int e = routing.experts();
         int k = routing.used();
+        // The experts read ahead for this layer (below) arrive first: they are in their slots from here on.
+        if (slab != null) slab.await();
+        scan = batch * k >= SCAN_PICKS_PER_EXPERT * e;
         grow(batch);
         MatVec.matmul(parallel, routers.get(layer), x, batch, batchScores);
         if (!routerBiases.isEmpty()) {
@@ -207,6 +224,8 @@ public final class MoeFeedForward implements BatchedFeedForward {
         java.util.Arrays.fill(out, 0, batch * dim, 0f);
         // With a slab, all of the batch's experts are read at once where the slab holds them together.
         boolean allIn = slab != null && readAllIn(layer);
+        // A scan's next layer is read while this one computes: its router has not spoken, but it will ask for nearly all.
+        if (allIn && scan) readAheadOf(layer + 1);
         if ((residency == null || allIn) && parallel != null && parallel.threads() > 1 && EXPERTS_IN_PARALLEL) {
             expertsInParallel(layer, x, batch, out);
             return;
@@ -389,6 +408,31 @@ public final class MoeFeedForward implements BatchedFeedForward {
         slab.load();
     }
 
+    /**
+     * Starts reading the experts of {@code layer} that are not in their slots, as many as one round takes and the slots
+     * hold beside the current pass's, and returns at once; the layer's call waits for them. Its experts already in
+     * slots are counted in the current pass too, so that the reads cannot take their slots.
+     */
+    private void readAheadOf(int layer) {
+        if (layer >= routers.size()) return;
+        int e = routing.experts();
+        int n = 0;
+        for (int expert = 0; expert < e; expert++) {
+            int g = layer * e + expert;
+            if (slab.holds(g)) {
+                residency.use(g);
+                continue;
+            }
+            if (n == slab.maxPass() || residency.passUsed() >= slab.slots()) continue;
+            residency.use(g);
+            pageOutOverBudget();
+            readAhead[layer].increment();
+            readIn(layer, expert);
+            n++;
+        }
+        slab.submit();
+    }
+
     /** Queues expert {@code e} of {@code layer} to be read into the slab, unless it is there. */
     private void readIn(int layer, int e) {
         int g = layer * routing.experts() + e;
@@ -397,9 +441,12 @@ public final class MoeFeedForward implements BatchedFeedForward {
         slab.request(g);
     }
 
-    /** Pages out the least recently used experts until the budget holds (or only this pass's are left). */
+    /**
+     * Pages out experts until the budget holds (or only this pass's are left): the least recently used, or in a scan
+     * the most recently used ({@link ExpertResidency#nextToPageOut(boolean)}).
+     */
     private void pageOutOverBudget() {
-        for (int g = residency.nextToPageOut(); g >= 0; g = residency.nextToPageOut()) {
+        for (int g = residency.nextToPageOut(scan); g >= 0; g = residency.nextToPageOut(scan)) {
             pageOuts[g / routing.experts()].increment();
             if (slab != null) {
                 slab.release(g);
@@ -449,6 +496,11 @@ public final class MoeFeedForward implements BatchedFeedForward {
     /** Experts of {@code layer} paged out to keep to the budget. */
     public long pageOuts(int layer) {
         return pageOuts[layer].sum();
+    }
+
+    /** Experts of {@code layer} read ahead of its router, while a prompt batch ran the layer before (in misses too). */
+    public long readAhead(int layer) {
+        return readAhead[layer].sum();
     }
 
     private static LongAdder[] adders(int n) {

@@ -7,7 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The expert budget's bookkeeping: least recently used out first, never one the current pass uses. */
+/**
+ * The expert budget's bookkeeping: least recently used out first (a scan's most recently used), never one the current
+ * pass uses.
+ */
 class ExpertResidencyTest {
     @Test
     void leastRecentlyUsedGoFirstAndTheCurrentPassStays() {
@@ -45,6 +48,28 @@ class ExpertResidencyTest {
         assertEquals(1, r.nextToPageOut());
         assertEquals(-1, r.nextToPageOut());
         assertEquals(100, r.countedBytes());
+    }
+
+    @Test
+    void aScanPagesOutTheMostRecentlyUsedFirst() {
+        ExpertResidency r = new ExpertResidency(300, new long[] {100, 100, 100, 100, 100});
+        for (int g = 0; g < 3; g++) {
+            r.startPass();
+            r.use(g);
+        }
+        r.startPass();
+        r.use(3);
+        r.use(3);
+        r.use(4);
+        assertEquals(2, r.passUsed(), "expert 3 counted once in the pass");
+        // 500 counted, two over: a scan gives up 2 (used last) then 1; expert 0, used first, is needed first next time.
+        assertEquals(2, r.nextToPageOut(true));
+        assertEquals(1, r.nextToPageOut(true));
+        assertEquals(-1, r.nextToPageOut(true));
+        r.startPass();
+        assertEquals(0, r.passUsed());
+        r.use(1);
+        assertEquals(0, r.nextToPageOut(false), "outside a scan the least recently used, as before");
     }
 
     @Test
