@@ -16,12 +16,16 @@ import java.util.concurrent.LinkedBlockingQueue;
  *     the rest as slots free up, keeping {@code depth} in flight;</li>
  * <li>elsewhere, or when asked: {@code depth} worker threads doing blocking {@code pread}s.</li>
  * </ul>
- * Both hand each completed read to the batch's handler on the engine's thread that finished it.
+ * Both hand each completed read to the batch's handler on the engine's thread that finished it. Reads go
+ * into the engine's aligned buffers, or straight into the caller's memory where the batch names it (then an
+ * engine made without buffers allocates none).
  */
 public final class IoEngine implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(IoEngine.class.getName());
     private final int threads;
     private final int maxReadBytes;
+    /** Whether reads may go into the engine's own buffers (else only into the caller's memory). */
+    private final boolean buffers;
     private final boolean nativeAio;
     private final Arena arena = Arena.ofShared();
     private final List<Thread> workers = new ArrayList<>();
@@ -41,12 +45,21 @@ public final class IoEngine implements AutoCloseable {
      * @param preferNativeAio use Linux native AIO where the platform allows (else worker threads)
      */
     public IoEngine(int depth, int maxReadBytes, boolean preferNativeAio) {
+        this(depth, maxReadBytes, preferNativeAio, true);
+    }
+
+    /**
+     * @param buffers false: every read goes into the caller's memory ({@link ReadBatch#add(BlockFile, long, int,
+     *                java.lang.foreign.MemorySegment)}), and the engine allocates no buffers of its own
+     */
+    public IoEngine(int depth, int maxReadBytes, boolean preferNativeAio, boolean buffers) {
         if (depth < 1) throw new IllegalArgumentException("queue depth must be >= 1");
         if (maxReadBytes <= 0 || maxReadBytes % BlockFile.ALIGNMENT != 0) {
             throw new IllegalArgumentException("maxReadBytes must be a positive multiple of " + BlockFile.ALIGNMENT);
         }
         this.threads = depth;
         this.maxReadBytes = maxReadBytes;
+        this.buffers = buffers;
         long ctx = 0;
         String refused = preferNativeAio ? LinuxAio.unavailable() : null;
         if (preferNativeAio && refused == null) {
@@ -60,7 +73,8 @@ public final class IoEngine implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "native AIO unavailable (" + refused + "); reading with " + depth + " threads");
         }
         this.nativeAio = preferNativeAio && refused == null;
-        this.aio = nativeAio ? new Aio(ctx, arena.allocate((long) depth * maxReadBytes, BlockFile.ALIGNMENT)) : null;
+        this.aio = nativeAio ? new Aio(ctx, buffers ? arena.allocate((long) depth * maxReadBytes, BlockFile.ALIGNMENT)
+                : MemorySegment.NULL) : null;
         if (nativeAio) {
             Thread t = Thread.ofPlatform().daemon().name("flashllm-aio").unstarted(() -> aioWork(aio));
             workers.add(t);
@@ -68,7 +82,7 @@ public final class IoEngine implements AutoCloseable {
             return;
         }
         for (int i = 0; i < depth; i++) {
-            MemorySegment buf = arena.allocate(maxReadBytes, BlockFile.ALIGNMENT);
+            MemorySegment buf = buffers ? arena.allocate(maxReadBytes, BlockFile.ALIGNMENT) : MemorySegment.NULL;
             MemorySegment state = Posix.unavailable() == null ? Posix.newCallState(arena) : null;
             Thread t = Thread.ofPlatform().daemon().name("flashllm-io-" + i).unstarted(() -> work(buf, state));
             workers.add(t);
@@ -108,6 +122,14 @@ public final class IoEngine implements AutoCloseable {
             if (batch.lengths[i] <= 0 || batch.lengths[i] > maxReadBytes) {
                 throw new IllegalArgumentException("read " + i + " of " + batch.lengths[i] + " bytes; limit is " + maxReadBytes);
             }
+            MemorySegment into = batch.into[i];
+            if (into == null) {
+                if (!buffers) throw new IllegalArgumentException("read " + i + " names no memory, and this engine has no buffers");
+            } else if (!into.isNative() || into.isReadOnly() || into.byteSize() != batch.lengths[i]
+                    || (batch.files[i].direct() && (into.address() & (BlockFile.ALIGNMENT - 1)) != 0)) {
+                throw new IllegalArgumentException("read " + i + " into " + into + ": needs writable native memory of "
+                        + batch.lengths[i] + " bytes" + (batch.files[i].direct() ? ", aligned to " + BlockFile.ALIGNMENT : ""));
+            }
         }
         batch.start();
         if (batch.size == 0) return;
@@ -144,7 +166,7 @@ public final class IoEngine implements AutoCloseable {
                 Throwable failure = null;
                 try {
                     int len = b.lengths[i];
-                    MemorySegment data = view(views, buf, 0, len);
+                    MemorySegment data = b.into[i] != null ? b.into[i] : view(views, buf, 0, len);
                     long t0 = System.nanoTime();
                     b.files[i].readFully(data, b.offsets[i], state); // pread(2), O_DIRECT when the file is direct
                     long nanos = System.nanoTime() - t0;
@@ -216,8 +238,8 @@ public final class IoEngine implements AutoCloseable {
                 }
                 int slot = free[--freeCount];
                 long at = (long) slot * LinuxAio.IOCB_BYTES;
-                LinuxAio.prepareRead(iocbs, at, slot, fd, bufs.address() + (long) slot * maxReadBytes,
-                        b.lengths[i], b.offsets[i]);
+                long buffer = b.into[i] != null ? b.into[i].address() : bufs.address() + (long) slot * maxReadBytes;
+                LinuxAio.prepareRead(iocbs, at, slot, fd, buffer, b.lengths[i], b.offsets[i]);
                 pointers.setAtIndex(ValueLayout.JAVA_LONG, n++, iocbs.address() + at);
                 slotBatch[slot] = b;
                 slotRead[slot] = i;
@@ -390,7 +412,8 @@ public final class IoEngine implements AutoCloseable {
                         gotFailure[e] = null;
                         try {
                             if (res != len) throw b.files[i].readFailed(b.offsets[i], len, res);
-                            b.handler.onRead(i, view(views[slot], a.bufs, (long) slot * maxReadBytes, len), now - gotStart[e]);
+                            MemorySegment data = b.into[i] != null ? b.into[i] : view(views[slot], a.bufs, (long) slot * maxReadBytes, len);
+                            b.handler.onRead(i, data, now - gotStart[e]);
                         } catch (Throwable x) {
                             gotFailure[e] = x;
                         }

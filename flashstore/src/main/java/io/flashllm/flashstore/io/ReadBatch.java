@@ -1,5 +1,6 @@
 package io.flashllm.flashstore.io;
 
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -8,18 +9,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * A set of reads handed to {@link IoEngine} at once, so many are in flight together. A batch is
  * reused token after token (arrays sized once); {@link #clear()} readies it for the next use.
  * Each completed read is passed to the {@link Handler} on the worker thread that read it, so
- * handlers must only touch state owned by that read.
+ * handlers must only touch state owned by that read. A read goes into the engine's own buffer, or
+ * straight into memory of the caller's ({@link #add(BlockFile, long, int, MemorySegment)}).
  */
 public final class ReadBatch {
     /** Receives the bytes of read {@code index}; {@code data} is valid only during the call. */
     @FunctionalInterface
     public interface Handler {
-        void onRead(int index, java.lang.foreign.MemorySegment data, long nanos);
+        void onRead(int index, MemorySegment data, long nanos);
     }
 
     final BlockFile[] files;
     final long[] offsets;
     final int[] lengths;
+    /** Per read, the caller's memory it goes into, or null for the engine's buffer. */
+    final MemorySegment[] into;
     int size;
     Handler handler;
 
@@ -47,6 +51,7 @@ public final class ReadBatch {
         files = new BlockFile[capacity];
         offsets = new long[capacity];
         lengths = new int[capacity];
+        into = new MemorySegment[capacity];
     }
 
     public int capacity() {
@@ -72,9 +77,20 @@ public final class ReadBatch {
     }
 
     public void add(BlockFile file, long offset, int length) {
+        add(file, offset, length, null);
+    }
+
+    /**
+     * A read straight into {@code into} (native memory of exactly {@code length} bytes that the engine's threads may
+     * write, from a shared or global arena; for a direct file aligned to {@link BlockFile#ALIGNMENT}), which the
+     * handler then sees as the read's data: no copy out of the engine's buffer. The memory must stay valid until the
+     * read completes.
+     */
+    public void add(BlockFile file, long offset, int length, MemorySegment into) {
         files[size] = file;
         offsets[size] = offset;
         lengths[size] = length;
+        this.into[size] = into;
         size++;
     }
 

@@ -130,6 +130,53 @@ class IoEngineTest {
         }
     }
 
+    /**
+     * Reads straight into the caller's memory (how the expert slots are filled): the bytes land there, the handler sees
+     * that memory, and an engine without buffers allocates none and refuses a read that names no memory, as it does
+     * memory that is misaligned for a direct file, the wrong size or read-only.
+     */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void readsGoStraightIntoTheCallersMemory(boolean aio) throws IOException {
+        Path f = tmp.resolve("into.bin");
+        byte[] data = randomFile(f, 64 * 1024, 21);
+        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(3, 16384, aio, false);
+             java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+            MemorySegment dst = arena.allocate(48 * 1024, BlockFile.ALIGNMENT);
+            ReadBatch b = new ReadBatch(4);
+            MemorySegment[] seen = new MemorySegment[4];
+            b.handler((i, seg, n) -> seen[i] = seg);
+            // Three reads into the memory out of order, the last one a single block.
+            b.add(bf, 40960, 16384, dst.asSlice(0, 16384));
+            b.add(bf, 0, 16384, dst.asSlice(16384, 16384));
+            b.add(bf, 61440, 4096, dst.asSlice(32768, 4096));
+            io.execute(b);
+            MemorySegment file = MemorySegment.ofArray(data);
+            assertEquals(-1, dst.asSlice(0, 16384).mismatch(file.asSlice(40960, 16384)));
+            assertEquals(-1, dst.asSlice(16384, 16384).mismatch(file.asSlice(0, 16384)));
+            assertEquals(-1, dst.asSlice(32768, 4096).mismatch(file.asSlice(61440, 4096)));
+            assertEquals(dst.address() + 16384, seen[1].address(), "the handler sees the caller's memory");
+            b.clear();
+            b.add(bf, 0, 4096);
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> io.submit(b)).getMessage().contains("no buffers"));
+            if (bf.direct()) {
+                b.clear();
+                b.add(bf, 0, 4096, dst.asSlice(512, 4096));
+                assertTrue(assertThrows(IllegalArgumentException.class, () -> io.submit(b)).getMessage().contains("aligned"));
+            }
+            b.clear();
+            b.add(bf, 0, 4096, dst.asSlice(0, 8192));
+            assertThrows(IllegalArgumentException.class, () -> io.submit(b), "memory of another size");
+            b.clear();
+            b.add(bf, 0, 4096, dst.asSlice(0, 4096).asReadOnly());
+            assertThrows(IllegalArgumentException.class, () -> io.submit(b), "read-only memory");
+            b.clear();
+            b.add(bf, 4096, 4096, dst.asSlice(4096, 4096));
+            io.execute(b);
+            assertEquals(-1, dst.asSlice(4096, 4096).mismatch(file.asSlice(4096, 4096)), "the engine still reads after refusals");
+        }
+    }
+
     /** On the platforms the project ships for (Linux on x86-64 or AArch64) reads use native AIO. */
     @Test
     void nativeAioIsAvailableOnLinux() {
