@@ -201,7 +201,9 @@ public final class MoeFeedForward implements BatchedFeedForward {
         int k = routing.used();
         // The experts read ahead for this layer (below) arrive first: they are in their slots from here on.
         if (slab != null) slab.await();
-        scan = batch * k >= SCAN_PICKS_PER_EXPERT * e;
+        // Through the page cache each expert of a batch is a pass of its own, and the kernel reads and keeps pages as
+        // it likes: the scan's policy is the slab's (measured there; docs/decisions/0006, session 41).
+        scan = slab != null && batch * k >= SCAN_PICKS_PER_EXPERT * e;
         grow(batch);
         MatVec.matmul(parallel, routers.get(layer), x, batch, batchScores);
         if (!routerBiases.isEmpty()) {
