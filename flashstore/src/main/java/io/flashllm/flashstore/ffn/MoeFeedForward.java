@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.LongAdder;
  * (under a 3 GiB cap, a 7.5 GiB model decoded 3.2-3.6x faster: docs/benchmarks.md §10). Under a memory budget
  * the experts keep to their share of it without a cgroup ({@link ExpertResidency} keeps the most recently used):
  * read into DRAM slots of their own with direct reads where an {@link ExpertSlab} is given (a GGUF file; a token's
- * experts in their slots run while the others are read), else paged in as above and out with {@code MADV_PAGEOUT}.
+ * experts in their slots run while the others are read; a prompt batch, which uses nearly every expert, reads its next
+ * layer's while its layer computes and gives up the slots it used last), else paged in as above and out with
+ * {@code MADV_PAGEOUT}.
  *
  * <p>Not thread-safe: one scratch space for all layers; the model runs one pass at a time.
  */

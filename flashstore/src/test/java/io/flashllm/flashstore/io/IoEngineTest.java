@@ -140,7 +140,12 @@ class IoEngineTest {
     void readsGoStraightIntoTheCallersMemory(boolean aio) throws IOException {
         Path f = tmp.resolve("into.bin");
         byte[] data = randomFile(f, 64 * 1024, 21);
-        try (BlockFile bf = BlockFile.open(f, true); IoEngine io = new IoEngine(3, 16384, aio, false);
+        readsGoStraightIntoTheCallersMemory(aio, true, f, data);
+        readsGoStraightIntoTheCallersMemory(aio, false, f, data); // buffered, as where O_DIRECT is refused
+    }
+
+    private static void readsGoStraightIntoTheCallersMemory(boolean aio, boolean direct, Path f, byte[] data) throws IOException {
+        try (BlockFile bf = BlockFile.open(f, direct); IoEngine io = new IoEngine(3, 16384, aio, false);
              java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
             MemorySegment dst = arena.allocate(48 * 1024, BlockFile.ALIGNMENT);
             ReadBatch b = new ReadBatch(4);

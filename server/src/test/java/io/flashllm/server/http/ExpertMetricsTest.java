@@ -43,9 +43,10 @@ class ExpertMetricsTest {
         long expert = 3L * DIM * FFN * Float.BYTES;
         long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, KvCacheType.F16.rowBytes(2 * 16));
         long overhead = 1 << 20;
-        // What is not an expert is at most the rest of the file (its metadata too), so six experts' room is the least left.
+        // What is not an expert is at most the rest of the file (its metadata too), so six experts' room is the least left:
+        // six slots, each an expert's three matrices in the file's whole 4 KiB blocks around them (at most two more each).
         long rest = Files.size(gguf) - LAYERS * EXPERTS * expert;
-        long budget = overhead + kv + rest + 6 * expert;
+        long budget = overhead + kv + rest + 6 * (expert + 3 * 2 * 4096);
         BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(overhead).withMemoryBudget(budget, 0);
         LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(b);
         Map<String, Double> m = ServedMetrics.afterCompletions(cfg -> ModelLoader.load(gguf, opts), CTX,
