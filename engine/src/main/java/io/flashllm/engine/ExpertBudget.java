@@ -9,7 +9,9 @@ import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.flashstore.ffn.DenseFeedForward;
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
 import io.flashllm.flashstore.ffn.ExpertSlab;
+import io.flashllm.flashstore.bundle.PagedEmbeddings;
 import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.io.PageAdvice;
 import io.flashllm.flashstore.ffn.MoeFeedForward;
 import io.flashllm.kernels.WeightTensor;
 
@@ -48,6 +50,15 @@ final class ExpertBudget {
                 return FeedForwardFactory.DENSE.create(config, weights, parallel);
             }
             long budget = expertBudget(total, config, weights, options, path);
+            // Each token's row faulted in alone, not with the readahead window around it: the budget holds only the
+            // table's working set of rows.
+            if (pagedPerRow(weights)) {
+                PageAdvice.random(weights.tokenEmbedding().data());
+                WeightTensor table = weights.tokenEmbedding();
+                LOG.log(System.Logger.Level.INFO, "memory budget: token embeddings are paged in per row (the output head is"
+                        + " separate); " + MemorySize.format(table.data().byteSize() - PagedEmbeddings.chargedBytes(table))
+                        + " of the table are not charged, " + PagedEmbeddings.WORKING_ROWS + " rows are");
+            }
             if (gguf == null || !options.bundle().preferDirect() || !SLAB) {
                 return FeedForwardFactory.mapped(config, weights, parallel, budget);
             }
@@ -93,10 +104,18 @@ final class ExpertBudget {
         return experts;
     }
 
-    /** Bytes of the tensors every token reads: all but the experts (a tied classifier counted once). */
+    /**
+     * Bytes of the tensors every token reads: all but the experts (a tied classifier counted once). A token embedding
+     * that is not also the classifier is read a row per token: it is charged for its working set of rows
+     * ({@link PagedEmbeddings}), the rest of the budget going to the experts (gpt-oss's table is 586 MiB).
+     */
     static long residentBytes(ModelWeights w) {
         Set<WeightTensor> seen = Collections.newSetFromMap(new IdentityHashMap<>());
         long n = 0;
+        if (pagedPerRow(w)) {
+            seen.add(w.tokenEmbedding());
+            n += PagedEmbeddings.chargedBytes(w.tokenEmbedding());
+        }
         for (WeightTensor t : new WeightTensor[] {w.tokenEmbedding(), w.positionEmbedding(), w.projectIn(),
                 w.projectOut(), w.outputNorm(), w.outputNormBias(), w.output()}) {
             n += size(t, seen);
@@ -111,6 +130,11 @@ final class ExpertBudget {
         for (WeightTensor r : w.routers()) n += size(r, seen);
         for (WeightTensor r : w.routerBiases()) n += size(r, seen);
         return n;
+    }
+
+    /** Whether the token embedding is read only a row per token (a separate classifier), so paged in per row. */
+    static boolean pagedPerRow(ModelWeights w) {
+        return w.tokenEmbedding() != null && !w.tiedEmbeddings();
     }
 
     private static long size(WeightTensor t, Set<WeightTensor> seen) {

@@ -8,10 +8,13 @@ import io.flashllm.engine.testutil.TinySpec;
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.budget.MemoryBudget;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
+import io.flashllm.flashstore.bundle.PagedEmbeddings;
 import io.flashllm.flashstore.ffn.DenseFeedForward;
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
 import io.flashllm.flashstore.ffn.ExpertSlab;
 import io.flashllm.flashstore.ffn.MoeFeedForward;
+import io.flashllm.flashstore.gguf.GgufFile;
+import io.flashllm.flashstore.gguf.GgufTensorInfo;
 import io.flashllm.kernels.GgmlType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -184,6 +187,38 @@ class ExpertBudgetTest {
             for (int l = 0; l < spec.layers(); l++) again += moe.misses(l);
             assertTrue(again <= spec.layers() * spec.experts() - slots + spec.experts(),
                     again + " experts read again with " + slots + " slots");
+        }
+    }
+
+    /**
+     * A token embedding that is not also the output head is read a row per token: the budget charges its working set of
+     * rows, not the table, and the experts get the rest (gpt-oss's table is 586 MiB of Q8_0). A tied one is the output
+     * head too and is charged whole.
+     */
+    @Test
+    void anUntiedEmbeddingIsChargedForItsWorkingRowsOnly() throws Exception {
+        TinySpec spec = TinySpec.qwen3moe(GgmlType.F32).withUntiedVocab(3 * PagedEmbeddings.WORKING_ROWS);
+        Path file = new TinyModels(spec).writeGguf(dir.resolve("untied.gguf"), Map.of());
+        long nonExperts = 0;
+        try (GgufFile g = GgufFile.open(file)) {
+            for (GgufTensorInfo info : g.tensorInfos()) {
+                if (!info.name().contains("_exps")) nonExperts += g.tensor(info.name()).data().byteSize();
+            }
+        }
+        try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0))) {
+            long row = (long) spec.dim() * Float.BYTES;
+            assertEquals(nonExperts - 2L * PagedEmbeddings.WORKING_ROWS * row, ExpertBudget.residentBytes(m.weights()));
+        }
+        TinySpec tied = TinySpec.qwen3moe(GgmlType.F32);
+        Path tiedFile = new TinyModels(tied).writeGguf(dir.resolve("tied.gguf"), Map.of());
+        long all = 0;
+        try (GgufFile g = GgufFile.open(tiedFile)) {
+            for (GgufTensorInfo info : g.tensorInfos()) {
+                if (!info.name().contains("_exps")) all += g.tensor(info.name()).data().byteSize();
+            }
+        }
+        try (LanguageModel m = ModelLoader.loadLanguageModel(tiedFile, options(0))) {
+            assertEquals(all, ExpertBudget.residentBytes(m.weights()), "tied: the table is the output head, charged whole");
         }
     }
 

@@ -239,6 +239,12 @@ public record TinySpec(
                 threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, window, headWidth, experts, expertsUsed);
     }
 
+    /** This model with a vocabulary of {@code n} tokens and an output head of its own (not the token embedding). */
+    public TinySpec withUntiedVocab(int n) {
+        return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, n, context, eps, ropeTheta, activation,
+                threshold, preNorm, wordDim, qkvBias, false, weightType, seed, window, headWidth, experts, expertsUsed);
+    }
+
     public TinySpec withContext(int c) {
         return new TinySpec(arch, dim, layers, ffnDim, heads, kvHeads, vocab, c, eps, ropeTheta, activation,
                 threshold, preNorm, wordDim, qkvBias, tied, weightType, seed, window, headWidth, experts, expertsUsed);

@@ -13,9 +13,9 @@ import java.util.function.Function;
  * neuron cache: for a 32000-token vocabulary at dim 2048 in Q8_0 that is 61 of 70 MB. A tied table
  * is the output head too, streamed every token, and stays fully charged.
  */
-final class PagedEmbeddings {
+public final class PagedEmbeddings {
     /** Embedding rows the budget keeps room for: distinct tokens of a long conversation. */
-    static final int WORKING_ROWS = 4096;
+    public static final int WORKING_ROWS = 4096;
 
     /** (embedding table, separate output head) name pairs of the resident formats. */
     private static final String[][] NAMES = {
@@ -34,8 +34,13 @@ final class PagedEmbeddings {
         String name = pagedTable(tensor);
         if (name == null) return 0;
         WeightTensor embeddings = tensor.apply(name);
+        return embeddings.data().byteSize() - chargedBytes(embeddings);
+    }
+
+    /** What the budget charges for a table paged per row: its working set of rows, or all of it when smaller. */
+    public static long chargedBytes(WeightTensor embeddings) {
         long table = embeddings.data().byteSize();
-        return table - Math.min(table, WORKING_ROWS * embeddings.rowBytes());
+        return Math.min(table, WORKING_ROWS * embeddings.rowBytes());
     }
 
     /**
