@@ -6,10 +6,10 @@ import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.model.ModelWeights;
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.budget.MemorySize;
+import io.flashllm.flashstore.bundle.PagedEmbeddings;
 import io.flashllm.flashstore.ffn.DenseFeedForward;
 import io.flashllm.flashstore.ffn.DenseFfnLayer;
 import io.flashllm.flashstore.ffn.ExpertSlab;
-import io.flashllm.flashstore.bundle.PagedEmbeddings;
 import io.flashllm.flashstore.gguf.GgufFile;
 import io.flashllm.flashstore.io.PageAdvice;
 import io.flashllm.flashstore.ffn.MoeFeedForward;
@@ -53,8 +53,8 @@ final class ExpertBudget {
             // Each token's row faulted in alone, not with the readahead window around it: the budget holds only the
             // table's working set of rows.
             if (pagedPerRow(weights)) {
-                PageAdvice.random(weights.tokenEmbedding().data());
                 WeightTensor table = weights.tokenEmbedding();
+                PageAdvice.random(table.data());
                 LOG.log(System.Logger.Level.INFO, "memory budget: token embeddings are paged in per row (the output head is"
                         + " separate); " + MemorySize.format(table.data().byteSize() - PagedEmbeddings.chargedBytes(table))
                         + " of the table are not charged, " + PagedEmbeddings.WORKING_ROWS + " rows are");
