@@ -55,9 +55,8 @@ final class ExpertBudget {
             if (pagedPerRow(weights)) {
                 WeightTensor table = weights.tokenEmbedding();
                 PageAdvice.random(table.data());
-                LOG.log(System.Logger.Level.INFO, "memory budget: token embeddings are paged in per row (the output head is"
-                        + " separate); " + MemorySize.format(table.data().byteSize() - PagedEmbeddings.chargedBytes(table))
-                        + " of the table are not charged, " + PagedEmbeddings.WORKING_ROWS + " rows are");
+                LOG.log(System.Logger.Level.INFO,
+                        PagedEmbeddings.describe(table.data().byteSize() - PagedEmbeddings.chargedBytes(table)));
             }
             if (gguf == null || !options.bundle().preferDirect() || !SLAB) {
                 return FeedForwardFactory.mapped(config, weights, parallel, budget);

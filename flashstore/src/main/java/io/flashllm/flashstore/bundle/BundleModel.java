@@ -204,9 +204,7 @@ public final class BundleModel implements AutoCloseable {
                 List<ResidentPaging.Mapped> residentTensors = ResidentPaging.tensors(residentPath, g, h);
                 if (paged > 0) {
                     residentBytes -= paged;
-                    LOG.log(System.Logger.Level.INFO, "memory budget: token embeddings are paged in per row (the output head is"
-                            + " separate); " + MemorySize.format(paged) + " of the table are not charged, "
-                            + PagedEmbeddings.WORKING_ROWS + " rows are");
+                    LOG.log(System.Logger.Level.INFO, PagedEmbeddings.describe(paged));
                 }
                 // Locked, the resident tensors cannot be evicted and re-read, so the headroom kept for
                 // the kernel beside them shrinks and the neuron cache gets it (RuntimeOverhead).

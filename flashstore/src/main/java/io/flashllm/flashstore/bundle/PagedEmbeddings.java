@@ -1,11 +1,12 @@
 package io.flashllm.flashstore.bundle;
 
+import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.kernels.WeightTensor;
 
 import java.util.function.Function;
 
 /**
- * The part of a bundle's resident file that the DRAM budget need not hold. The token-embedding
+ * The part of a bundle's resident file (or of a mixture of experts' model file) that the DRAM budget need not hold. The token-embedding
  * table is memory-mapped and read one row per token; when the model has a separate output head,
  * nothing else touches it, so only the rows of tokens in use are ever paged in (and, being clean
  * file pages, they are the first the kernel drops under pressure). The budget charges a working
@@ -35,6 +36,12 @@ public final class PagedEmbeddings {
         if (name == null) return 0;
         WeightTensor embeddings = tensor.apply(name);
         return embeddings.data().byteSize() - chargedBytes(embeddings);
+    }
+
+    /** The start-up line saying that a table is paged per row and how much of it the budget does not charge. */
+    public static String describe(long unchargedBytes) {
+        return "memory budget: token embeddings are paged in per row (the output head is separate); "
+                + MemorySize.format(unchargedBytes) + " of the table are not charged, " + WORKING_ROWS + " rows are";
     }
 
     /** What the budget charges for a table paged per row: its working set of rows, or all of it when smaller. */
