@@ -18,6 +18,12 @@ public interface ExpertStats {
      */
     long misses(int layer);
 
+    /**
+     * Of {@link #misses}, experts read before {@code layer}'s router chose them, while a prompt batch ran the layer
+     * before (a batch that picks nearly every expert; one the router then leaves out is a miss without a lookup).
+     */
+    long readAhead(int layer);
+
     /** Experts of {@code layer} paged out to keep to the memory budget. */
     long pageOuts(int layer);
 

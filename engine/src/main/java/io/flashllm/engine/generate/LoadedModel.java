@@ -100,6 +100,11 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
             }
 
             @Override
+            public long readAhead(int layer) {
+                return moe.readAhead(layer);
+            }
+
+            @Override
             public long pageOuts(int layer) {
                 return moe.pageOuts(layer);
             }

@@ -156,6 +156,7 @@ public final class BenchCommand implements Callable<Integer> {
                     o.put("expert_lookups", experts[0]);
                     o.put("expert_misses", experts[1]);
                     o.put("expert_pageouts", experts[2]);
+                    o.put("expert_read_ahead", experts[3]);
                 }
                 out.println(o);
             } else {
@@ -187,8 +188,9 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 if (expertStats != null) {
                     out.printf(Locale.ROOT, "experts      %,d used (prompts and decode, all layers), %.1f%% in DRAM, %,d read"
-                                    + " from the file, %,d paged out%n", experts[0],
-                            experts[0] == 0 ? 0.0 : 100.0 * (experts[0] - experts[1]) / experts[0], experts[1], experts[2]);
+                                    + " from the file (%,d of them ahead of the router), %,d paged out%n", experts[0],
+                            experts[0] == 0 ? 0.0 : 100.0 * (experts[0] - experts[1]) / experts[0], experts[1], experts[3],
+                            experts[2]);
                 }
             }
             out.flush();
@@ -196,14 +198,15 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Experts used, missed and paged out so far, all layers; zeros without experts. */
+    /** Experts used, missed, paged out and read ahead so far, all layers; zeros without experts. */
     private static long[] expertTotals(ExpertStats stats) {
-        long[] t = new long[3];
+        long[] t = new long[4];
         if (stats == null) return t;
         for (int l = 0; l < stats.layers(); l++) {
             t[0] += stats.lookups(l);
             t[1] += stats.misses(l);
             t[2] += stats.pageOuts(l);
+            t[3] += stats.readAhead(l);
         }
         return t;
     }

@@ -69,6 +69,29 @@ class ExpertMetricsTest {
     }
 
     @Test
+    void aPromptBatchsExpertsReadAheadAreExported() throws Exception {
+        Path gguf = dir.resolve("tiny-moe.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.QWEN3, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
+                5L, null, CTX, "tiny moe", 16, EXPERTS, 2), gguf);
+        long expert = 3L * DIM * FFN * Float.BYTES;
+        long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, KvCacheType.F16.rowBytes(2 * 16));
+        long overhead = 1 << 20;
+        // Slots for every expert, so a round takes a layer's all: a prompt batch that picks them all reads the next
+        // layer's experts while it runs the first.
+        long rest = Files.size(gguf) - LAYERS * EXPERTS * expert;
+        long budget = overhead + kv + rest + LAYERS * EXPERTS * (expert + 3 * 2 * 4096);
+        BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(overhead).withMemoryBudget(budget, 0);
+        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(b);
+        Map<String, Double> m = ServedMetrics.afterCompletions(cfg -> ModelLoader.load(gguf, opts), CTX,
+                "a prompt long enough that its batch picks every expert of a layer twice over");
+        assertEquals(0, value(m, "flashllm_expert_read_ahead_total{layer=\"0\"}"), "no layer runs before the first");
+        double ahead = value(m, "flashllm_expert_read_ahead_total{layer=\"1\"}");
+        double misses = value(m, "flashllm_expert_misses_total{layer=\"1\"}");
+        assertTrue(ahead > 0, "the second layer's experts were read while the prompt ran the first");
+        assertTrue(ahead <= misses, "read ahead " + ahead + " is counted in misses " + misses);
+    }
+
+    @Test
     void aDenseModelHasNoExpertMeters() throws Exception {
         Path gguf = dir.resolve("tiny.gguf");
         Synth.synthesize(new SynthSpec(SynthArch.LLAMA, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
