@@ -31,26 +31,14 @@ class ExpertMetricsTest {
     private static final int DIM = 64;
     private static final int FFN = 128;
     private static final int CTX = 128;
+    private static final long EXPERT_BYTES = 3L * DIM * FFN * Float.BYTES;
 
     @TempDir
     Path dir;
 
     @Test
     void servedMixtureOfExpertsExportsItsPaging() throws Exception {
-        Path gguf = dir.resolve("tiny-moe.gguf");
-        Synth.synthesize(new SynthSpec(SynthArch.QWEN3, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
-                5L, null, CTX, "tiny moe", 16, EXPERTS, 2), gguf);
-        long expert = 3L * DIM * FFN * Float.BYTES;
-        long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, KvCacheType.F16.rowBytes(2 * 16));
-        long overhead = 1 << 20;
-        // What is not an expert is at most the rest of the file (its metadata too), so six experts' room is the least left:
-        // six slots, each an expert's three matrices in the file's whole 4 KiB blocks around them (at most two more each).
-        long rest = Files.size(gguf) - LAYERS * EXPERTS * expert;
-        long budget = overhead + kv + rest + 6 * (expert + 3 * 2 * 4096);
-        BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(overhead).withMemoryBudget(budget, 0);
-        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(b);
-        Map<String, Double> m = ServedMetrics.afterCompletions(cfg -> ModelLoader.load(gguf, opts), CTX,
-                "the cat sat on the mat", "once upon a time", "experts on flash");
+        Map<String, Double> m = served(6, "the cat sat on the mat", "once upon a time", "experts on flash");
         double pagedOut = 0;
         for (int l = 0; l < LAYERS; l++) {
             String layer = "{layer=\"" + l + "\"}";
@@ -64,31 +52,37 @@ class ExpertMetricsTest {
         }
         assertTrue(pagedOut > 0, "six of sixteen experts fit: some were paged out");
         double share = value(m, "flashllm_memory_budget_bytes{region=\"experts\"}");
-        assertTrue(share >= 6 * expert, "the experts' share: " + share);
+        assertTrue(share >= 6 * EXPERT_BYTES, "the experts' share: " + share);
         assertTrue(value(m, "flashllm_memory_used_bytes{region=\"experts\"}") <= share);
     }
 
     @Test
     void aPromptBatchsExpertsReadAheadAreExported() throws Exception {
-        Path gguf = dir.resolve("tiny-moe.gguf");
-        Synth.synthesize(new SynthSpec(SynthArch.QWEN3, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
-                5L, null, CTX, "tiny moe", 16, EXPERTS, 2), gguf);
-        long expert = 3L * DIM * FFN * Float.BYTES;
-        long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, KvCacheType.F16.rowBytes(2 * 16));
-        long overhead = 1 << 20;
         // Slots for every expert, so a round takes a layer's all: a prompt batch that picks them all reads the next
         // layer's experts while it runs the first.
-        long rest = Files.size(gguf) - LAYERS * EXPERTS * expert;
-        long budget = overhead + kv + rest + LAYERS * EXPERTS * (expert + 3 * 2 * 4096);
-        BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(overhead).withMemoryBudget(budget, 0);
-        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(b);
-        Map<String, Double> m = ServedMetrics.afterCompletions(cfg -> ModelLoader.load(gguf, opts), CTX,
+        Map<String, Double> m = served(LAYERS * EXPERTS,
                 "a prompt long enough that its batch picks every expert of a layer twice over");
         assertEquals(0, value(m, "flashllm_expert_read_ahead_total{layer=\"0\"}"), "no layer runs before the first");
         double ahead = value(m, "flashllm_expert_read_ahead_total{layer=\"1\"}");
         double misses = value(m, "flashllm_expert_misses_total{layer=\"1\"}");
         assertTrue(ahead > 0, "the second layer's experts were read while the prompt ran the first");
         assertTrue(ahead <= misses, "read ahead " + ahead + " is counted in misses " + misses);
+    }
+
+    /** The tiny mixture served under a memory budget that leaves room for {@code slots} experts; the scrape after {@code prompts}. */
+    private Map<String, Double> served(int slots, String... prompts) throws Exception {
+        Path gguf = dir.resolve("tiny-moe.gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.QWEN3, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
+                5L, null, CTX, "tiny moe", 16, EXPERTS, 2), gguf);
+        long kv = MemoryBudget.kvCacheBytes(LAYERS, CTX, KvCacheType.F16.rowBytes(2 * 16));
+        long overhead = 1 << 20;
+        // What is not an expert is at most the rest of the file (its metadata too), so the slots' room is the least left:
+        // each slot an expert's three matrices in the file's whole 4 KiB blocks around them (at most two more each).
+        long rest = Files.size(gguf) - LAYERS * EXPERTS * EXPERT_BYTES;
+        long budget = overhead + kv + rest + slots * (EXPERT_BYTES + 3 * 2 * 4096);
+        BundleOpenOptions b = BundleOpenOptions.defaults().withOverhead(overhead).withMemoryBudget(budget, 0);
+        LoadOptions opts = LoadOptions.defaults().withThreads(1).withMaxContext(CTX).withBundle(b);
+        return ServedMetrics.afterCompletions(cfg -> ModelLoader.load(gguf, opts), CTX, prompts);
     }
 
     @Test
