@@ -23,8 +23,9 @@ import java.util.Set;
 /**
  * {@code --memory-budget} for a mixture of experts served from its model file: the budget less the tensors
  * every token uses (attention, embeddings, norms, routers), the KV caches and the runtime's reserve is what
- * the experts may take; the least recently used experts are paged out beyond it ({@link MoeFeedForward}).
- * A budget that cannot hold the rest and one token's experts is refused, naming the split.
+ * the experts may take; the least active experts are paged out beyond it ({@link MoeFeedForward}).
+ * A budget that cannot hold the rest and the experts a token runs in one layer is refused, naming the split; one
+ * below a token's experts of all layers runs with a warning (every token then reads some).
  */
 final class ExpertBudget {
     private static final System.Logger LOG = System.getLogger(ExpertBudget.class.getName());
@@ -87,19 +88,28 @@ final class ExpertBudget {
             all += b;
             largest = Math.max(largest, b);
         }
-        long oneToken = largest * config.experts().used() * config.layers();
+        // A token runs its experts a layer at a time: one layer's must fit together. Less than all layers' then means
+        // some are read every token, and activity keeps those the routers favour (ExpertResidency).
+        long oneLayer = largest * config.experts().used();
+        int layers = weights.routers().size();
+        long oneToken = oneLayer * layers;
         long experts = total - resident - kv - overhead;
         String split = "memory budget " + MemorySize.format(total) + ": resident tensors " + MemorySize.format(resident)
                 + ", KV cache " + MemorySize.format(kv) + " (" + options.sessions() + " x " + ctx + " positions), runtime "
                 + MemorySize.format(overhead) + ", experts " + MemorySize.format(Math.max(0, experts)) + " of "
                 + MemorySize.format(all);
-        if (experts < oneToken) {
-            throw new ModelFileException(path, split + ": too small for one token's experts ("
-                    + MemorySize.format(oneToken) + "); give it at least "
-                    + MemorySize.format(total - experts + oneToken));
+        if (experts < oneLayer) {
+            throw new ModelFileException(path, split + ": too small for the " + config.experts().used()
+                    + " experts a token runs in a layer (" + MemorySize.format(oneLayer) + "); give it at least "
+                    + MemorySize.format(total - experts + oneLayer));
         }
         LOG.log(System.Logger.Level.INFO, split + String.format(java.util.Locale.ROOT, " (%.0f%% of the experts)",
                 100.0 * Math.min(experts, all) / all));
+        if (experts < oneToken) {
+            LOG.log(System.Logger.Level.WARNING, "the experts' share holds less than a token's experts of all "
+                    + layers + " layers (" + MemorySize.format(oneToken) + "): every token reads some of them;"
+                    + " a budget of " + MemorySize.format(total - experts + oneToken) + " holds them all");
+        }
         return experts;
     }
 

@@ -7,6 +7,7 @@ import io.flashllm.engine.testutil.TinyModels;
 import io.flashllm.engine.testutil.TinySpec;
 import io.flashllm.flashstore.ModelFileException;
 import io.flashllm.flashstore.budget.MemoryBudget;
+import io.flashllm.flashstore.budget.MemorySize;
 import io.flashllm.flashstore.bundle.BundleOpenOptions;
 import io.flashllm.flashstore.bundle.PagedEmbeddings;
 import io.flashllm.flashstore.ffn.DenseFeedForward;
@@ -30,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code --memory-budget} on a mixture of experts served from its GGUF file: the split, the refusal of a
- * budget that cannot hold one token's experts, and the same logits when the budget pages experts out.
+ * budget that cannot hold the experts a token runs in a layer, and the same logits when the budget pages experts out.
  */
 class ExpertBudgetTest {
     static final int[] TOKENS = {1, 17, 250, 3, 99, 42, 42, 7, 300};
@@ -87,10 +88,51 @@ class ExpertBudgetTest {
                 assertNear(again.forward(TOKENS, 0, TOKENS.length, 0), whole, "batched");
             }
         }
+    }
+
+    /**
+     * The least a budget may leave the experts is the experts a token runs in one layer. There, a token reads most of
+     * its experts (through the page cache and into slots alike) and the logits stay the same; a byte less is refused,
+     * naming the split and the least budget.
+     */
+    @Test
+    void aBudgetForOneLayersExpertsRunsAndOneByteLessIsRefused() throws Exception {
+        TinySpec spec = TinySpec.qwen3moe(GgmlType.Q8_0);
+        Path file = new TinyModels(spec).writeGguf(dir.resolve("q8.gguf"), Map.of());
+        float[][] plain = new float[TOKENS.length][];
+        long least;
+        try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0)); Transformer t = m.newTransformer(CTX)) {
+            for (int p = 0; p < TOKENS.length; p++) plain[p] = t.forward(TOKENS[p], p).clone();
+            long kv = MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+            least = ExpertBudget.residentBytes(m.weights()) + kv
+                    + spec.expertsUsed() * MoeFeedForward.bytes(m.weights().ffn().get(0));
+        }
+        for (boolean direct : new boolean[] {false, true}) {
+            // A slot holds its expert's three matrices in the file's whole 4 KiB blocks around them: at most two more each.
+            long budget = direct ? least + spec.expertsUsed() * 3 * 2 * 4096 : least;
+            try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(budget, direct, 2));
+                 Transformer t = m.newTransformer(CTX)) {
+                MoeFeedForward moe = (MoeFeedForward) m.ffn();
+                assertEquals(direct, moe.slab() != null, "direct reads " + direct);
+                for (int p = 0; p < TOKENS.length; p++) assertNear(plain[p], t.forward(TOKENS[p], p), direct + " p" + p);
+                long lookups = 0, misses = 0, pageOuts = 0;
+                for (int l = 0; l < spec.layers(); l++) {
+                    lookups += moe.lookups(l);
+                    misses += moe.misses(l);
+                    pageOuts += moe.pageOuts(l);
+                }
+                // One layer's experts fit at a time: most gave way before their layer came round again (read again
+                // into a slot; through the page cache, whether the pages left is the kernel's to say).
+                assertTrue(pageOuts > lookups / 2, direct + ": " + pageOuts + " of " + lookups + " experts paged out");
+                if (direct) assertTrue(misses > lookups / 2, misses + " of " + lookups + " experts read");
+            }
+        }
         ModelFileException e = assertThrows(ModelFileException.class,
-                () -> ModelLoader.loadLanguageModel(file, options(budget - 1)).close());
-        assertTrue(e.getMessage().contains("too small for one token's experts"), e.getMessage());
+                () -> ModelLoader.loadLanguageModel(file, options(least - 1)).close());
+        assertTrue(e.getMessage().contains("too small for the " + spec.expertsUsed() + " experts a token runs in a layer"),
+                e.getMessage());
         assertTrue(e.getMessage().contains("resident tensors") && e.getMessage().contains("KV cache"), e.getMessage());
+        assertTrue(e.getMessage().contains("give it at least " + MemorySize.format(least)), e.getMessage());
     }
 
     static void assertNear(float[] expected, float[] actual, String what) {

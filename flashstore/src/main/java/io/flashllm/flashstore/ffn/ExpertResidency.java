@@ -1,16 +1,23 @@
 package io.flashllm.flashstore.ffn;
 
 /**
- * Which experts of a memory-mapped mixture of experts are kept in DRAM under a byte budget: the experts
- * used most recently, as a neuron cache keeps the recently active neurons. Every expert a pass uses is
- * counted in; when the counted bytes pass the budget, the least recently used experts are chosen to be paged
- * out, never one the current pass uses. The kernel may drop pages on its own as well; the count then errs
- * high, which only pages out sooner.
+ * Which experts of a mixture of experts are kept in DRAM under a byte budget: the most active ones, as a neuron cache
+ * keeps its most active neurons. Every expert a pass uses is counted in; when the counted bytes pass the budget, the
+ * least active experts are chosen to be paged out (activity: how often an expert was used, each use counting half as
+ * much {@link #HALF_LIFE_TOKENS} tokens later; among equals the least recently used), never one the current pass uses.
+ * The kernel may drop pages on its own as well; the count then errs high, which only pages out sooner.
+ *
+ * <p>Why activity and not recency: a token uses its experts layer after layer, a cycle. When the budget cannot hold a
+ * token's experts of all layers, least-recently-used gives up exactly the expert the cycle needs next and reads
+ * every expert every token; activity keeps the experts the routers favour (Qwen3-30B-A3B's shape at a 2 GiB budget:
+ * 53% of the experts read against 100%; docs/benchmarks.md §10, session 42).
  *
  * <p>Experts are numbered globally ({@code layer * experts + e}). Not thread-safe: the model runs one pass
  * at a time.
  */
 public final class ExpertResidency {
+    /** Tokens after which a use counts half as much (as the neuron cache's activity). */
+    public static final int HALF_LIFE_TOKENS = 16;
     private final long budget;
     private final long[] bytes;
     /** The pass that last used each expert; 0 = not counted in. */
@@ -20,16 +27,28 @@ public final class ExpertResidency {
     /** Experts the current pass uses. */
     private int passUsed;
     private long pagedOut;
+    /** Passes over which a use's weight halves: {@link #HALF_LIFE_TOKENS} tokens of a pass per layer. */
+    private final double halfLifePasses;
+    /**
+     * Per expert: log2 of its activity as of its last use, plus that pass / {@link #halfLifePasses}. Activities decay at
+     * the same rate, so these keys order the experts as their activities now would, without decaying each one.
+     */
+    private final double[] activityKey;
+    private static final double LN2 = Math.log(2);
 
     /**
-     * @param budget      bytes the experts may take together
-     * @param expertBytes each expert's bytes (its gate, up and down matrices)
+     * @param budget         bytes the experts may take together
+     * @param expertBytes    each expert's bytes (its gate, up and down matrices)
+     * @param passesPerToken passes a decoded token makes (one per layer with experts)
      */
-    public ExpertResidency(long budget, long[] expertBytes) {
+    public ExpertResidency(long budget, long[] expertBytes, int passesPerToken) {
         if (budget <= 0) throw new IllegalArgumentException("expert budget must be positive, got " + budget);
+        if (passesPerToken <= 0) throw new IllegalArgumentException("passes per token must be positive, got " + passesPerToken);
         this.budget = budget;
         this.bytes = expertBytes.clone();
         this.lastUse = new long[expertBytes.length];
+        this.halfLifePasses = (double) HALF_LIFE_TOKENS * passesPerToken;
+        this.activityKey = new double[expertBytes.length];
     }
 
     /** Starts a pass (one layer of a token, or of a batch): the experts it uses are not paged out during it. */
@@ -42,7 +61,13 @@ public final class ExpertResidency {
     public boolean use(int g) {
         boolean fresh = lastUse[g] == 0;
         if (fresh) counted += bytes[g];
-        if (lastUse[g] != pass) passUsed++;
+        if (lastUse[g] != pass) {
+            passUsed++;
+            double now = pass / halfLifePasses;
+            // The activity decayed to this pass, plus this use. Kept while the expert is paged out.
+            double activity = activityKey[g] == 0 ? 0 : Math.pow(2, activityKey[g] - now); // 0: never used (keys start at pass 1)
+            activityKey[g] = Math.log(activity + 1) / LN2 + now;
+        }
         lastUse[g] = pass;
         return fresh;
     }
@@ -53,15 +78,15 @@ public final class ExpertResidency {
     }
 
     /**
-     * The next expert to page out so that the counted bytes fit the budget (the least recently used one not
-     * used by this pass), counted out; -1 when they fit or only this pass's experts are left.
+     * The next expert to page out so that the counted bytes fit the budget (the least active one not used by this
+     * pass), counted out; -1 when they fit or only this pass's experts are left.
      */
     public int nextToPageOut() {
         return nextToPageOut(false);
     }
 
     /**
-     * As {@link #nextToPageOut()}, but with {@code scan} the most recently used expert goes first. A prompt batch uses
+     * As {@link #nextToPageOut()}, but with {@code scan} the most recently used expert goes first, whatever its activity. A prompt batch uses
      * nearly every expert of every layer, layer after layer: a scan larger than the budget, in which the least
      * recently used expert is the one the next batch needs soonest, so least-recently-used reads every expert again
      * each batch. The expert just used (by the layer before) is needed last: most recently used first keeps the rest
@@ -73,13 +98,18 @@ public final class ExpertResidency {
         for (int g = 0; g < lastUse.length; g++) {
             long u = lastUse[g];
             if (u == 0 || u == pass) continue;
-            if (victim < 0 || (scan ? u > lastUse[victim] : u < lastUse[victim])) victim = g;
+            if (victim < 0 || (scan ? u > lastUse[victim] : lessActive(g, victim))) victim = g;
         }
         if (victim < 0) return -1;
         lastUse[victim] = 0;
         counted -= bytes[victim];
         pagedOut++;
         return victim;
+    }
+
+    private boolean lessActive(int g, int than) {
+        if (activityKey[g] != activityKey[than]) return activityKey[g] < activityKey[than];
+        return lastUse[g] < lastUse[than];
     }
 
     public long budget() {

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.LongAdder;
  * chose that are not in memory are requested from the file all at once ({@code MADV_WILLNEED}) before the
  * first of them runs, so they are read with many reads in flight instead of one page fault after another
  * (under a 3 GiB cap, a 7.5 GiB model decoded 3.2-3.6x faster: docs/benchmarks.md §10). Under a memory budget
- * the experts keep to their share of it without a cgroup ({@link ExpertResidency} keeps the most recently used):
+ * the experts keep to their share of it without a cgroup ({@link ExpertResidency} keeps the most active):
  * read into DRAM slots of their own with direct reads where an {@link ExpertSlab} is given (a GGUF file; a token's
  * experts in their slots run while the others are read; a prompt batch, which uses nearly every expert, reads its next
  * layer's while its layer computes and gives up the slots it used last), else paged in as above and out with
@@ -96,7 +96,7 @@ public final class MoeFeedForward implements BatchedFeedForward {
     }
 
     /**
-     * With {@code expertBudget} above 0 the experts keep to that many bytes of DRAM: those used least recently
+     * With {@code expertBudget} above 0 the experts keep to that many bytes of DRAM: the least active ones
      * are paged out ({@code MADV_PAGEOUT}) as others come in ({@link ExpertResidency}). {@code routerBiases}: one
      * per layer, added to the router's scores (gpt-oss), or empty.
      */
@@ -149,11 +149,11 @@ public final class MoeFeedForward implements BatchedFeedForward {
             // A slot per expert kept: the residency counts slots.
             long[] bytes = new long[this.routers.size() * routing.experts()];
             java.util.Arrays.fill(bytes, slab.slotBytes());
-            this.residency = new ExpertResidency(slab.slots() * slab.slotBytes(), bytes);
+            this.residency = new ExpertResidency(slab.slots() * slab.slotBytes(), bytes, this.routers.size());
         } else if (expertBudget > 0) {
             long[] bytes = new long[this.routers.size() * routing.experts()];
             for (int g = 0; g < bytes.length; g++) bytes[g] = bytes(experts.layer(g));
-            this.residency = new ExpertResidency(expertBudget, bytes);
+            this.residency = new ExpertResidency(expertBudget, bytes, this.routers.size());
         } else {
             this.residency = null;
         }
@@ -446,8 +446,8 @@ public final class MoeFeedForward implements BatchedFeedForward {
     }
 
     /**
-     * Pages out experts until the budget holds (or only this pass's are left): the least recently used, or in a scan
-     * the most recently used ({@link ExpertResidency#nextToPageOut(boolean)}).
+     * Pages out experts until the budget holds (or only this pass's are left): the least active, or in a scan the most
+     * recently used ({@link ExpertResidency#nextToPageOut(boolean)}).
      */
     private void pageOutOverBudget() {
         for (int g = residency.nextToPageOut(scan); g >= 0; g = residency.nextToPageOut(scan)) {

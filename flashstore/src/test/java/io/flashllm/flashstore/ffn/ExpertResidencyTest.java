@@ -8,13 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The expert budget's bookkeeping: least recently used out first (a scan's most recently used), never one the current
- * pass uses.
+ * The expert budget's bookkeeping: least active out first (a scan's most recently used), never one the current pass
+ * uses; a use counts half as much {@link ExpertResidency#HALF_LIFE_TOKENS} tokens later.
  */
 class ExpertResidencyTest {
     @Test
-    void leastRecentlyUsedGoFirstAndTheCurrentPassStays() {
-        ExpertResidency r = new ExpertResidency(300, new long[] {100, 100, 100, 100, 100});
+    void leastActiveGoFirstAndTheCurrentPassStays() {
+        ExpertResidency r = new ExpertResidency(300, new long[] {100, 100, 100, 100, 100}, 1);
         r.startPass();
         assertTrue(r.use(0));
         assertTrue(r.use(1));
@@ -26,9 +26,9 @@ class ExpertResidencyTest {
         r.startPass();
         r.use(3);
         r.use(4);
-        // 500 counted: expert 1 (pass 1) is the oldest, then 0 and 2 (pass 2, the lower index first among equals).
+        // 500 counted: experts 1 and 2 were used once, 1 longer ago; expert 0, used twice, is the most active.
         assertEquals(1, r.nextToPageOut());
-        assertEquals(0, r.nextToPageOut());
+        assertEquals(2, r.nextToPageOut());
         assertEquals(-1, r.nextToPageOut());
         assertEquals(300, r.countedBytes());
         assertEquals(2, r.pagedOut());
@@ -36,8 +36,72 @@ class ExpertResidencyTest {
     }
 
     @Test
+    void usesFadeWithAHalfLifeOfSixteenTokens() {
+        // Two layers: a token is two passes. Expert 0 is used in each of four tokens, then nothing; expert 1 once, later.
+        ExpertResidency r = new ExpertResidency(100, new long[] {100, 100, 100}, 2);
+        for (int token = 0; token < 4; token++) {
+            r.startPass();
+            r.use(0);
+            r.startPass();
+        }
+        for (int token = 4; token < 10; token++) {
+            r.startPass();
+            r.startPass();
+        }
+        r.startPass();
+        r.use(1);
+        r.startPass();
+        r.use(2);
+        // Six tokens on, four uses still count for more than one: the single use goes.
+        assertEquals(1, r.nextToPageOut());
+        assertTrue(r.use(1));
+        for (int token = 11; token < 80; token++) {
+            r.startPass();
+            r.startPass();
+        }
+        r.startPass();
+        r.use(1);
+        r.startPass();
+        r.use(2);
+        // ~75 tokens after expert 0's last use its four have faded to 4 / 2^4.6 = 0.17 of a use: it goes first now.
+        assertEquals(0, r.nextToPageOut());
+        assertEquals(1, r.nextToPageOut());
+        assertEquals(-1, r.nextToPageOut());
+    }
+
+    @Test
+    void aTokenCycleLargerThanTheBudgetKeepsTheExpertsUsedMost() {
+        // Three layers, each token using its layer's favourite (0, 1, 2) and one of four others in turn: six experts a
+        // token, room for five. Least-recently-used would read all six every token (the cycle gives up what it needs
+        // next); by activity the three favourites stay once the first tokens have shown them.
+        int layers = 3;
+        int perLayer = 5;
+        long[] bytes = new long[layers * perLayer];
+        java.util.Arrays.fill(bytes, 1);
+        ExpertResidency r = new ExpertResidency(5, bytes, layers);
+        int favouriteMisses = 0;
+        int reads = 0;
+        for (int token = 0; token < 40; token++) {
+            for (int l = 0; l < layers; l++) {
+                r.startPass();
+                boolean favourite = r.use(l * perLayer);
+                boolean other = r.use(l * perLayer + 1 + token % 4);
+                while (r.nextToPageOut() >= 0) {
+                    // paged out
+                }
+                if (token >= 8) {
+                    favouriteMisses += favourite ? 1 : 0;
+                    reads += (favourite ? 1 : 0) + (other ? 1 : 0);
+                }
+            }
+        }
+        assertEquals(0, favouriteMisses, "the favourites stay");
+        assertTrue(reads <= 32 * layers, "at most the others are read: " + reads);
+    }
+
+    @Test
     void aPassLargerThanTheBudgetKeepsItsExpertsUntilTheNext() {
-        ExpertResidency r = new ExpertResidency(150, new long[] {100, 100, 100});
+        ExpertResidency r = new ExpertResidency(150, new long[] {100, 100, 100}, 1);
         r.startPass();
         r.use(0);
         r.use(1);
@@ -52,7 +116,7 @@ class ExpertResidencyTest {
 
     @Test
     void aScanPagesOutTheMostRecentlyUsedFirst() {
-        ExpertResidency r = new ExpertResidency(300, new long[] {100, 100, 100, 100, 100});
+        ExpertResidency r = new ExpertResidency(300, new long[] {100, 100, 100, 100, 100}, 1);
         for (int g = 0; g < 3; g++) {
             r.startPass();
             r.use(g);
@@ -74,6 +138,7 @@ class ExpertResidencyTest {
 
     @Test
     void aBudgetMustBePositive() {
-        assertThrows(IllegalArgumentException.class, () -> new ExpertResidency(0, new long[] {1}));
+        assertThrows(IllegalArgumentException.class, () -> new ExpertResidency(0, new long[] {1}, 1));
+        assertThrows(IllegalArgumentException.class, () -> new ExpertResidency(1, new long[] {1}, 0));
     }
 }
