@@ -66,7 +66,12 @@ final class ExpertBudget {
             int depth = options.bundle().ioDepth() > 0 ? options.bundle().ioDepth() : SLAB_DEPTH;
             ExpertSlab slab = ExpertSlab.within(budget, path, t -> gguf.fileOffset(t.data()), dense, weights.ffn().size(),
                     config.experts().used(), config.experts().experts(), depth, true);
-            if (slab == null) return FeedForwardFactory.mapped(config, weights, parallel, budget);
+            if (slab == null) {
+                // A slot takes the whole 4 KiB blocks around its matrices: a budget at the least can lack a few.
+                LOG.log(System.Logger.Level.INFO, "experts: the budget holds fewer slots than the " + config.experts().used()
+                        + " experts a token runs in a layer; paged through the page cache instead of read into slots");
+                return FeedForwardFactory.mapped(config, weights, parallel, budget);
+            }
             LOG.log(System.Logger.Level.INFO, "experts: " + slab.slots() + " slots of " + MemorySize.format(slab.slotBytes())
                     + " in DRAM, read with " + slab.describe());
             return new MoeFeedForward(config.experts(), weights.routers(), weights.routerBiases(), dense, budget, slab, parallel);

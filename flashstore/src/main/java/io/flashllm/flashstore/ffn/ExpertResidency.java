@@ -18,6 +18,7 @@ package io.flashllm.flashstore.ffn;
 public final class ExpertResidency {
     /** Tokens after which a use counts half as much (as the neuron cache's activity). */
     public static final int HALF_LIFE_TOKENS = 16;
+    private static final double LN2 = Math.log(2);
     private final long budget;
     private final long[] bytes;
     /** The pass that last used each expert; 0 = not counted in. */
@@ -34,7 +35,6 @@ public final class ExpertResidency {
      * the same rate, so these keys order the experts as their activities now would, without decaying each one.
      */
     private final double[] activityKey;
-    private static final double LN2 = Math.log(2);
 
     /**
      * @param budget         bytes the experts may take together
@@ -43,7 +43,9 @@ public final class ExpertResidency {
      */
     public ExpertResidency(long budget, long[] expertBytes, int passesPerToken) {
         if (budget <= 0) throw new IllegalArgumentException("expert budget must be positive, got " + budget);
-        if (passesPerToken <= 0) throw new IllegalArgumentException("passes per token must be positive, got " + passesPerToken);
+        if (passesPerToken <= 0) {
+            throw new IllegalArgumentException("passes per token must be positive, got " + passesPerToken);
+        }
         this.budget = budget;
         this.bytes = expertBytes.clone();
         this.lastUse = new long[expertBytes.length];
@@ -64,8 +66,9 @@ public final class ExpertResidency {
         if (lastUse[g] != pass) {
             passUsed++;
             double now = pass / halfLifePasses;
-            // The activity decayed to this pass, plus this use. Kept while the expert is paged out.
-            double activity = activityKey[g] == 0 ? 0 : Math.pow(2, activityKey[g] - now); // 0: never used (keys start at pass 1)
+            // The activity decayed to this pass, plus this use; kept while the expert is paged out. A key of 0 is an
+            // expert never used (a used one's is at least 1 / halfLifePasses).
+            double activity = activityKey[g] == 0 ? 0 : Math.pow(2, activityKey[g] - now);
             activityKey[g] = Math.log(activity + 1) / LN2 + now;
         }
         lastUse[g] = pass;
@@ -86,11 +89,11 @@ public final class ExpertResidency {
     }
 
     /**
-     * As {@link #nextToPageOut()}, but with {@code scan} the most recently used expert goes first, whatever its activity. A prompt batch uses
-     * nearly every expert of every layer, layer after layer: a scan larger than the budget, in which the least
-     * recently used expert is the one the next batch needs soonest, so least-recently-used reads every expert again
-     * each batch. The expert just used (by the layer before) is needed last: most recently used first keeps the rest
-     * in place, and a batch reads only what the budget cannot hold.
+     * As {@link #nextToPageOut()}, but with {@code scan} the most recently used expert goes first, whatever its
+     * activity. A prompt batch uses nearly every expert of every layer, layer after layer: a scan larger than the
+     * budget, in which the least recently used expert is the one the next batch needs soonest, so least-recently-used
+     * reads every expert again each batch. The expert just used (by the layer before) is needed last: most recently
+     * used first keeps the rest in place, and a batch reads only what the budget cannot hold.
      */
     public int nextToPageOut(boolean scan) {
         if (counted <= budget) return -1;

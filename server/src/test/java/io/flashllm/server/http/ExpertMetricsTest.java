@@ -69,7 +69,7 @@ class ExpertMetricsTest {
         assertTrue(ahead <= misses, "read ahead " + ahead + " is counted in misses " + misses);
     }
 
-    /** The tiny mixture served under a memory budget that leaves room for {@code slots} experts; the scrape after {@code prompts}. */
+    /** The tiny mixture served under a budget with room for {@code slots} experts: the scrape after {@code prompts}. */
     private Map<String, Double> served(int slots, String... prompts) throws Exception {
         Path gguf = dir.resolve("tiny-moe.gguf");
         Synth.synthesize(new SynthSpec(SynthArch.QWEN3, DIM, LAYERS, 4, 2, FFN, 512, SynthType.F32, SynthFormat.GGUF,
