@@ -40,33 +40,33 @@ class ExpertResidencyTest {
         // Two layers: a token is two passes. Expert 0 is used in each of four tokens, then nothing; expert 1 once, later.
         ExpertResidency r = new ExpertResidency(100, new long[] {100, 100, 100}, 2);
         for (int token = 0; token < 4; token++) {
-            r.startPass();
-            r.use(0);
-            r.startPass();
+            pass(r, 0);
+            pass(r);
         }
-        for (int token = 4; token < 10; token++) {
-            r.startPass();
-            r.startPass();
-        }
-        r.startPass();
-        r.use(1);
-        r.startPass();
-        r.use(2);
+        idle(r, 6);
+        pass(r, 1);
+        pass(r, 2);
         // Six tokens on, four uses still count for more than one: the single use goes.
         assertEquals(1, r.nextToPageOut());
         assertTrue(r.use(1));
-        for (int token = 11; token < 80; token++) {
-            r.startPass();
-            r.startPass();
-        }
-        r.startPass();
-        r.use(1);
-        r.startPass();
-        r.use(2);
+        idle(r, 69);
+        pass(r, 1);
+        pass(r, 2);
         // ~75 tokens after expert 0's last use its four have faded to 4 / 2^4.6 = 0.17 of a use: it goes first now.
         assertEquals(0, r.nextToPageOut());
         assertEquals(1, r.nextToPageOut());
         assertEquals(-1, r.nextToPageOut());
+    }
+
+    /** A pass that uses {@code experts}. */
+    private static void pass(ExpertResidency r, int... experts) {
+        r.startPass();
+        for (int g : experts) r.use(g);
+    }
+
+    /** Tokens of two passes that use none of the experts. */
+    private static void idle(ExpertResidency r, int tokens) {
+        for (int i = 0; i < 2 * tokens; i++) r.startPass();
     }
 
     @Test
