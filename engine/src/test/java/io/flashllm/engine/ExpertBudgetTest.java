@@ -55,19 +55,19 @@ class ExpertBudgetTest {
     void theExpertsKeepToWhatIsLeftAndTheLogitsStayTheSame() throws Exception {
         TinySpec spec = TinySpec.qwen3moe(GgmlType.F32);
         Path file = new TinyModels(spec).writeGguf(dir.resolve("q.gguf"), Map.of());
-        float[][] plain = new float[TOKENS.length][];
+        float[][] plain;
         long resident;
         long expertBytes;
         try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0));
              Transformer t = m.newTransformer(CTX)) {
             assertNull(((MoeFeedForward) m.ffn()).residency(), "no budget, no paging out");
-            for (int p = 0; p < TOKENS.length; p++) plain[p] = t.forward(TOKENS[p], p).clone();
+            plain = tokenByToken(t);
             resident = ExpertBudget.residentBytes(m.weights());
             DenseFfnLayer one = m.weights().ffn().get(0);
             expertBytes = MoeFeedForward.bytes(one);
             assertEquals(3L * spec.ffnDim() * spec.dim() * 4, expertBytes);
         }
-        long kv = MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+        long kv = kvBytes(spec);
         long oneToken = expertBytes * spec.expertsUsed() * spec.layers();
         long budget = resident + kv + oneToken;
         try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(budget));
@@ -99,11 +99,11 @@ class ExpertBudgetTest {
     void aBudgetForOneLayersExpertsRunsAndOneByteLessIsRefused() throws Exception {
         TinySpec spec = TinySpec.qwen3moe(GgmlType.Q8_0);
         Path file = new TinyModels(spec).writeGguf(dir.resolve("q8.gguf"), Map.of());
-        float[][] plain = new float[TOKENS.length][];
+        float[][] plain;
         long least;
         try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0)); Transformer t = m.newTransformer(CTX)) {
-            for (int p = 0; p < TOKENS.length; p++) plain[p] = t.forward(TOKENS[p], p).clone();
-            long kv = MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+            plain = tokenByToken(t);
+            long kv = kvBytes(spec);
             least = ExpertBudget.residentBytes(m.weights()) + kv
                     + spec.expertsUsed() * MoeFeedForward.bytes(m.weights().ffn().get(0));
         }
@@ -139,6 +139,18 @@ class ExpertBudgetTest {
         assertTrue(e.getMessage().contains("give it at least " + MemorySize.format(least)), e.getMessage());
     }
 
+    /** The KV cache the budget counts for {@code spec} at {@link #CTX} positions (F32, as {@link #options} asks). */
+    static long kvBytes(TinySpec spec) {
+        return MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+    }
+
+    /** The logits of {@link #TOKENS} run one at a time. */
+    static float[][] tokenByToken(Transformer t) {
+        float[][] logits = new float[TOKENS.length][];
+        for (int p = 0; p < TOKENS.length; p++) logits[p] = t.forward(TOKENS[p], p).clone();
+        return logits;
+    }
+
     static void assertNear(float[] expected, float[] actual, String what) {
         assertNear(expected, actual, 1e-5f, what);
     }
@@ -159,18 +171,18 @@ class ExpertBudgetTest {
     void expertsReadIntoSlotsGiveTheSameLogits() throws Exception {
         TinySpec spec = TinySpec.qwen3moe(GgmlType.Q8_0);
         Path file = new TinyModels(spec).writeGguf(dir.resolve("q8.gguf"), Map.of());
-        float[][] plain = new float[TOKENS.length][];
+        float[][] plain;
         float[] plainBatch;
         long resident;
         long expertBytes;
         try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0));
              Transformer t = m.newTransformer(CTX); Transformer b = m.newTransformer(CTX)) {
-            for (int p = 0; p < TOKENS.length; p++) plain[p] = t.forward(TOKENS[p], p).clone();
+            plain = tokenByToken(t);
             plainBatch = b.forward(TOKENS, 0, TOKENS.length, 0).clone();
             resident = ExpertBudget.residentBytes(m.weights());
             expertBytes = MoeFeedForward.bytes(m.weights().ffn().get(0));
         }
-        long kv = MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+        long kv = kvBytes(spec);
         long budget = resident + kv + 2 * expertBytes * spec.expertsUsed() * spec.layers();
         try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(budget, true, 2));
              Transformer t = m.newTransformer(CTX); Transformer b = m.newTransformer(CTX)) {
@@ -207,7 +219,7 @@ class ExpertBudgetTest {
         long budget;
         try (LanguageModel m = ModelLoader.loadLanguageModel(file, options(0)); Transformer b = m.newTransformer(CTX)) {
             plainBatch = b.forward(TOKENS, 0, TOKENS.length, 0).clone();
-            long kv = MemoryBudget.kvCacheBytes(spec.layers(), CTX, KvCacheType.F32.rowBytes(spec.kvHeads() * spec.headDim()));
+            long kv = kvBytes(spec);
             budget = ExpertBudget.residentBytes(m.weights()) + kv
                     + 22 * MoeFeedForward.bytes(m.weights().ffn().get(0));
         }

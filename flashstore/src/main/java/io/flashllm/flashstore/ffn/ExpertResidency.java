@@ -18,7 +18,8 @@ package io.flashllm.flashstore.ffn;
 public final class ExpertResidency {
     /** Tokens after which a use counts half as much (as the neuron cache's activity). */
     public static final int HALF_LIFE_TOKENS = 16;
-    private static final double LN2 = Math.log(2);
+    /** Gains stay below this before every activity is scaled down by it. */
+    private static final double RESCALE_AT = 1e300;
     private final long budget;
     private final long[] bytes;
     /** The pass that last used each expert; 0 = not counted in. */
@@ -28,13 +29,16 @@ public final class ExpertResidency {
     /** Experts the current pass uses. */
     private int passUsed;
     private long pagedOut;
-    /** Passes over which a use's weight halves: {@link #HALF_LIFE_TOKENS} tokens of a pass per layer. */
-    private final double halfLifePasses;
     /**
-     * Per expert: log2 of its activity as of its last use, plus that pass / {@link #halfLifePasses}. Activities decay at
-     * the same rate, so these keys order the experts as their activities now would, without decaying each one.
+     * Per expert: the sum of what each of its uses added (kept while it is paged out). As the neuron cache does, older
+     * uses weigh less because newer ones add more: {@link #gain} grows by {@link #growth} a pass, so a use adds twice
+     * what one {@link #HALF_LIFE_TOKENS} tokens earlier did, and no activity is decayed one by one.
      */
-    private final double[] activityKey;
+    private final double[] activity;
+    /** 2^(1 / passes in a half-life): a pass per layer with experts makes a token. */
+    private final double growth;
+    /** What a use adds now. */
+    private double gain = 1;
 
     /**
      * @param budget         bytes the experts may take together
@@ -49,14 +53,19 @@ public final class ExpertResidency {
         this.budget = budget;
         this.bytes = expertBytes.clone();
         this.lastUse = new long[expertBytes.length];
-        this.halfLifePasses = (double) HALF_LIFE_TOKENS * passesPerToken;
-        this.activityKey = new double[expertBytes.length];
+        this.growth = Math.pow(2, 1.0 / ((double) HALF_LIFE_TOKENS * passesPerToken));
+        this.activity = new double[expertBytes.length];
     }
 
     /** Starts a pass (one layer of a token, or of a batch): the experts it uses are not paged out during it. */
     public void startPass() {
         pass++;
         passUsed = 0;
+        gain *= growth;
+        if (gain > RESCALE_AT) {
+            for (int g = 0; g < activity.length; g++) activity[g] /= gain;
+            gain = 1;
+        }
     }
 
     /** Counts expert {@code g} in as used by this pass; true when it was not counted in (it may need reading). */
@@ -65,11 +74,7 @@ public final class ExpertResidency {
         if (fresh) counted += bytes[g];
         if (lastUse[g] != pass) {
             passUsed++;
-            double now = pass / halfLifePasses;
-            // The activity decayed to this pass, plus this use; kept while the expert is paged out. A key of 0 is an
-            // expert never used (a used one's is at least 1 / halfLifePasses).
-            double activity = activityKey[g] == 0 ? 0 : Math.pow(2, activityKey[g] - now);
-            activityKey[g] = Math.log(activity + 1) / LN2 + now;
+            activity[g] += gain;
         }
         lastUse[g] = pass;
         return fresh;
@@ -111,7 +116,7 @@ public final class ExpertResidency {
     }
 
     private boolean lessActive(int g, int than) {
-        if (activityKey[g] != activityKey[than]) return activityKey[g] < activityKey[than];
+        if (activity[g] != activity[than]) return activity[g] < activity[than];
         return lastUse[g] < lastUse[than];
     }
 

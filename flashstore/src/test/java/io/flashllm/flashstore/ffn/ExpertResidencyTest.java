@@ -58,6 +58,21 @@ class ExpertResidencyTest {
         assertEquals(-1, r.nextToPageOut());
     }
 
+    @Test
+    void aLongRunKeepsTheOrderAcrossTheGainsRescaling() {
+        // One layer: the gain doubles every 16 passes and passes the double's range (~1e300) after ~16,000 of them.
+        ExpertResidency r = new ExpertResidency(100, new long[] {100, 100, 100}, 1);
+        for (int i = 0; i < 100_000; i++) {
+            pass(r, i % 3 == 0 ? 0 : 1); // expert 0 a third of the passes, expert 1 the rest
+        }
+        pass(r, 2);
+        // Of the two not in this pass, 0 (used last, but a third as often) goes first: without the rescaling both sums
+        // would be infinite and recency would send 1 first.
+        assertEquals(0, r.nextToPageOut());
+        assertEquals(1, r.nextToPageOut());
+        assertEquals(-1, r.nextToPageOut());
+    }
+
     /** A pass that uses {@code experts}. */
     private static void pass(ExpertResidency r, int... experts) {
         r.startPass();
