@@ -20,6 +20,21 @@ public enum GgmlType {
     Q5_1(7, 32, 24),
     /** 32 elements: f16 scale d, then 32 signed bytes. */
     Q8_0(8, 32, 34),
+    /**
+     * 256 elements in sixteen sub-blocks of 16 (Q2_K downloads): 16 bytes of scales (sub-block k's
+     * 4-bit scale in the low nibble of byte k, its 4-bit min in the high nibble), 64 bytes of 2-bit
+     * q, f16 d, f16 dmin; value = d * scale * q - dmin * min. Element 128 * h + 32 * j + l takes bits
+     * 2j..2j+1 of q byte 32 * h + l.
+     */
+    Q2_K(10, 256, 84),
+    /**
+     * 256 elements in sixteen sub-blocks of 16 (Q3_K_S/M/L downloads): 32 bytes of high bits, 64
+     * bytes of 2-bit low parts laid out as Q2_K's, 12 bytes of sixteen packed 6-bit scales, f16 d;
+     * value = d * (scale - 32) * (low + 4 * high - 4). Element 128 * h + 32 * j + l takes bit 4h + j
+     * of high-bit byte l. Scale k: its low 4 bits are nibble k / 8 of byte k % 8, its top 2 bits
+     * bits 2 * (k / 4) of byte 8 + k % 4.
+     */
+    Q3_K(11, 256, 110),
     /** 256 elements: f16 d, f16 dmin, 12 bytes of packed 6-bit scales/mins, 128 bytes of nibbles. */
     Q4_K(12, 256, 144),
     /**

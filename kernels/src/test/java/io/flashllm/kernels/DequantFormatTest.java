@@ -213,6 +213,91 @@ class DequantFormatTest {
         }
     }
 
+    /**
+     * Q2_K: per 256 elements 16 bytes of scales (sub-block k of 16: scale in the low nibble of byte
+     * k, min in the high), 64 bytes of 2-bit q, f16 d at 80, f16 dmin at 82; value = d·scale·q −
+     * dmin·min. Byte l of each half's 32 holds elements l, l+32, l+64, l+96 of that half in bits
+     * 0-1, 2-3, 4-5, 6-7. Every scale and min 0..15 and every q appear.
+     */
+    @Test
+    void q2_k() {
+        int blocks = 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(84L * blocks);
+            float[] expected = new float[256 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 84L * b;
+                float d = b == 0 ? 0.25f : 0.0078125f;
+                float dmin = b == 0 ? 0.5f : 4f;
+                int[] sc = new int[16], mn = new int[16];
+                for (int k = 0; k < 16; k++) {
+                    sc[k] = (k * 7 + b) % 16;
+                    mn[k] = (15 - k + 3 * b) % 16;
+                    s.set(ValueLayout.JAVA_BYTE, bo + k, (byte) (sc[k] | (mn[k] << 4)));
+                }
+                int[] q = new int[256];
+                for (int e = 0; e < 256; e++) q[e] = (e * 5 + e / 7 + b) % 4;
+                for (int h = 0; h < 2; h++) {
+                    for (int l = 0; l < 32; l++) {
+                        int e = 128 * h + l;
+                        int v = q[e] | (q[e + 32] << 2) | (q[e + 64] << 4) | (q[e + 96] << 6);
+                        s.set(ValueLayout.JAVA_BYTE, bo + 16 + 32 * h + l, (byte) v);
+                    }
+                }
+                s.set(SHORT_LE, bo + 80, Float.floatToFloat16(d));
+                s.set(SHORT_LE, bo + 82, Float.floatToFloat16(dmin));
+                for (int e = 0; e < 256; e++) expected[256 * b + e] = d * sc[e / 16] * q[e] - dmin * mn[e / 16];
+            }
+            check(new WeightTensor("q2k", GgmlType.Q2_K, new long[]{256, blocks}, s), expected);
+        }
+    }
+
+    /**
+     * Q3_K: per 256 elements 32 bytes of high bits (bit r of byte l: element 32r + l), 64 bytes of
+     * low 2-bit parts laid out as Q2_K's q, 12 bytes of 16 six-bit scales stored plus 32 (byte i:
+     * low nibbles of scales i and i+8; byte 8+i: top 2 bits of scales i, i+4, i+8, i+12 at bits 0,
+     * 2, 4, 6), f16 d at 108; value = d·(scale − 32)·(low + 4·high − 4). Scales −32..31 and every q.
+     */
+    @Test
+    void q3_k() {
+        int blocks = 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(110L * blocks);
+            float[] expected = new float[256 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 110L * b;
+                float d = b == 0 ? 0.125f : -0.015625f;
+                int[] sc = new int[16];
+                for (int k = 0; k < 16; k++) sc[k] = b == 0 ? k * 4 - 32 : 31 - k * 3; // stored sc + 32 in 0..63
+                for (int i = 0; i < 8; i++) {
+                    s.set(ValueLayout.JAVA_BYTE, bo + 96 + i, (byte) (((sc[i] + 32) & 15) | (((sc[i + 8] + 32) & 15) << 4)));
+                }
+                for (int i = 0; i < 4; i++) {
+                    int top = 0;
+                    for (int m = 0; m < 4; m++) top |= ((sc[i + 4 * m] + 32) >> 4) << (2 * m);
+                    s.set(ValueLayout.JAVA_BYTE, bo + 104 + i, (byte) top);
+                }
+                int[] q = new int[256]; // 0..7: value (q - 4)
+                for (int e = 0; e < 256; e++) q[e] = (e * 3 + e / 9 + 5 * b) % 8;
+                for (int l = 0; l < 32; l++) {
+                    int hm = 0;
+                    for (int r = 0; r < 8; r++) hm |= (q[32 * r + l] >> 2) << r;
+                    s.set(ValueLayout.JAVA_BYTE, bo + l, (byte) hm);
+                }
+                for (int h = 0; h < 2; h++) {
+                    for (int l = 0; l < 32; l++) {
+                        int e = 128 * h + l;
+                        int v = (q[e] & 3) | ((q[e + 32] & 3) << 2) | ((q[e + 64] & 3) << 4) | ((q[e + 96] & 3) << 6);
+                        s.set(ValueLayout.JAVA_BYTE, bo + 32 + 32 * h + l, (byte) v);
+                    }
+                }
+                s.set(SHORT_LE, bo + 108, Float.floatToFloat16(d));
+                for (int e = 0; e < 256; e++) expected[256 * b + e] = d * sc[e / 16] * (q[e] - 4);
+            }
+            check(new WeightTensor("q3k", GgmlType.Q3_K, new long[]{256, blocks}, s), expected);
+        }
+    }
+
     /** Q4_1 and Q5_1 (d, m[, fifth bits], nibbles; d * q + m) and Q5_0 (d, fifth bits, nibbles; d * (q - 16)). */
     @Test
     void q4_1_q5_0_q5_1() {

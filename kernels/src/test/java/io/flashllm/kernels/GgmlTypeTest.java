@@ -12,8 +12,14 @@ class GgmlTypeTest {
         assertEquals(GgmlType.Q4_1, GgmlType.fromId(3));
         assertEquals(GgmlType.Q5_K, GgmlType.fromId(13));
         assertNull(GgmlType.fromId(4)); // removed from ggml (Q4_2)
-        assertNull(GgmlType.fromId(11)); // Q3_K: not supported
-        // ggml's block sizes: d, m (f16); qh (4 bytes); 16 bytes of nibbles; Q5_K 2+2+12+32+128
+        assertNull(GgmlType.fromId(23)); // IQ4_XS: not supported
+        assertEquals(GgmlType.Q2_K, GgmlType.fromId(10));
+        assertEquals(GgmlType.Q3_K, GgmlType.fromId(11));
+        // ggml's block sizes: d, m (f16); qh (4 bytes); 16 bytes of nibbles; Q5_K 2+2+12+32+128;
+        // Q2_K 16 scale bytes + 64 of 2-bit q + d + dmin; Q3_K 32 high-bit bytes + 64 + 12 scale bytes + d
+        assertEquals(84, GgmlType.Q2_K.blockBytes);
+        assertEquals(110, GgmlType.Q3_K.blockBytes);
+        assertEquals(256, GgmlType.Q3_K.blockSize);
         assertEquals(20, GgmlType.Q4_1.blockBytes);
         assertEquals(22, GgmlType.Q5_0.blockBytes);
         assertEquals(24, GgmlType.Q5_1.blockBytes);

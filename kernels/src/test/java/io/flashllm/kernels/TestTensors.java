@@ -48,6 +48,11 @@ final class TestTensors {
                             s.set(SHORT_LE, bo + 2, f16(0.001f + rnd.nextFloat() * 0.01f));
                         }
                         case Q6_K -> s.set(SHORT_LE, bo + 208, f16(0.0005f + rnd.nextFloat() * 0.002f));
+                        case Q2_K -> {
+                            s.set(SHORT_LE, bo + 80, f16(0.001f + rnd.nextFloat() * 0.01f));
+                            s.set(SHORT_LE, bo + 82, f16(0.001f + rnd.nextFloat() * 0.01f));
+                        }
+                        case Q3_K -> s.set(SHORT_LE, bo + 108, f16(0.0005f + rnd.nextFloat() * 0.002f));
                         // E8M0 scales 2^-10..2^5: values from 2^-10 up to 384, every nibble random
                         case MXFP4 -> s.set(ValueLayout.JAVA_BYTE, bo, (byte) (118 + rnd.nextInt(16)));
                         default -> throw new AssertionError(type);

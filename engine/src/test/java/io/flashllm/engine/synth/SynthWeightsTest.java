@@ -144,6 +144,27 @@ class SynthWeightsTest {
         assertEquals(GgmlType.Q8_0, SynthType.MXFP4.matrixType("ffn_down", 0, 32, 2880));
         assertEquals(GgmlType.Q8_0, SynthType.MXFP4.matrixType("token_embd", 0, 32, 2880));
         assertEquals(GgmlType.F16, SynthType.MXFP4.matrixType("attn_q", 0, 32, 100));
+        // The 3- and 2-bit mixes (32 layers): Q3_K_M's attn_v Q5_K in layers 0-1, its ffn_down Q5_K in
+        // layer 0-1 (the first sixteenth); Q3_K_L gives those and attn_output Q5_K; Q2_K gives them Q3_K.
+        assertEquals(GgmlType.Q5_K, SynthType.Q3_K_M.matrixType("attn_v", 1, 32, 4096));
+        assertEquals(GgmlType.Q4_K, SynthType.Q3_K_M.matrixType("attn_v", 2, 32, 4096));
+        assertEquals(GgmlType.Q5_K, SynthType.Q3_K_M.matrixType("ffn_down", 1, 32, 11008));
+        assertEquals(GgmlType.Q4_K, SynthType.Q3_K_M.matrixType("ffn_down", 2, 32, 11008));
+        assertEquals(GgmlType.Q4_K, SynthType.Q3_K_M.matrixType("attn_output", 9, 32, 4096));
+        assertEquals(GgmlType.Q3_K, SynthType.Q3_K_M.matrixType("ffn_gate", 0, 32, 4096));
+        assertEquals(GgmlType.Q6_K, SynthType.Q3_K_M.matrixType("output", 0, 32, 4096));
+        for (String role : new String[] {"attn_v", "ffn_down", "attn_output"}) {
+            assertEquals(GgmlType.Q5_K, SynthType.Q3_K_L.matrixType(role, 20, 32, 4096), role);
+            assertEquals(GgmlType.Q3_K, SynthType.Q3_K_S.matrixType(role, 0, 32, 4096), role);
+        }
+        assertEquals(GgmlType.Q3_K, SynthType.Q2_K.matrixType("attn_v", 20, 32, 4096));
+        assertEquals(GgmlType.Q3_K, SynthType.Q2_K.matrixType("ffn_down", 0, 32, 11008));
+        assertEquals(GgmlType.Q2_K, SynthType.Q2_K.matrixType("attn_output", 0, 32, 4096));
+        assertEquals(GgmlType.Q2_K, SynthType.Q2_K.matrixType("ffn_up", 0, 32, 4096));
+        assertEquals(GgmlType.Q4_0, SynthType.Q3_K_S.matrixType("attn_q", 0, 32, 4000));
+        assertEquals(GgmlType.Q4_0, SynthType.Q2_K.matrixType("ffn_up", 0, 32, 4000));
+        assertEquals(12, SynthType.Q3_K_M.fileType);
+        assertEquals(SynthType.Q2_K, SynthType.parse("q2_k"));
         // Q4_K_M gives a mixture's down experts more bits where it gives a dense down projection more.
         assertEquals(GgmlType.Q6_K, SynthType.Q4_K_M.matrixType("ffn_down_exps", 0, 32, 2816));
     }
@@ -186,6 +207,8 @@ class SynthWeightsTest {
             case Q5_0, Q5_1, Q5_K -> 0.07;
             case Q4_0, Q4_1, Q4_K -> 0.15;
             case MXFP4 -> 0.2;
+            case Q3_K -> 0.3;
+            case Q2_K -> 0.6;
         };
     }
 

@@ -136,6 +136,13 @@ class BundleLogitsTest {
                 "dense", auto, 2e-2, "gate Q5_K, up Q5_K, down Q5_K/Q6_K"));
         out.add(of("opt-q5_k_m-dense", synth(SynthArch.OPT, 256, 384, SynthType.Q5_K_M, null),
                 "dense", auto, 2e-2, "up Q5_K, down Q5_1/Q8_0"));
+        // The smallest mixes (sub-blocks of 16): with two layers Q3_K_M's ffn_down is Q4_K, Q2_K's Q3_K.
+        out.add(of("relu-llama-q3_k_m-exact-down", synth(SynthArch.LLAMA_RELU, 256, 512, SynthType.Q3_K_M, null),
+                "gate-exact", f32, 3e-5, "gate Q3_K, up Q3_K, down Q4_K"));
+        out.add(of("silu-llama-q3_k_m-dense", synth(SynthArch.LLAMA, 256, 512, SynthType.Q3_K_M, null),
+                "dense", auto, 2e-2, "gate Q3_K, up Q3_K, down Q4_K"));
+        out.add(of("relu-llama-q2_k", synth(SynthArch.LLAMA_RELU, 256, 512, SynthType.Q2_K, null),
+                "gate-exact", auto, 2e-2, "gate Q2_K, up Q2_K, down Q3_K"));
         out.add(of("relu-llama-q4_k_m", synth(SynthArch.LLAMA_RELU, 256, 512, SynthType.Q4_K_M, null),
                 "gate-exact", auto, 2e-2, "gate Q4_K, up Q4_K, down Q4_K/Q6_K"));
         return out.stream();

@@ -13,6 +13,16 @@ import java.nio.ByteBuffer;
  * 32 bytes of fifth bits, then the low four bits in 128 bytes of nibbles laid out as Q4_K's. Value
  * 32k + l (sub-block k, 0 ≤ l < 32) keeps its fifth bit in bit k of fifth-bit byte l.
  *
+ * <p>Q2_K: 16 sub-blocks of 16, value = d·sc·q − dmin·m with q in 0..3 and 4-bit sc, m per
+ * sub-block. Layout: 16 bytes of scales (sc low nibble, m high), 64 bytes of 2-bit q, f16 d, f16
+ * dmin; within each half of 128 values, byte l holds values l, l+32, l+64 and l+96 in bits 0-1,
+ * 2-3, 4-5 and 6-7.
+ *
+ * <p>Q3_K: 16 sub-blocks of 16, value = d·sc·(q − 4) with q in 0..7 and signed 6-bit sc.
+ * Layout: 32 bytes of high bits (bit r of byte l is the high bit of value 32r + l), 64 bytes of
+ * the low 2 bits laid out as Q2_K's q, 12 bytes of scales (sc + 32 in 0..63: byte i holds the low
+ * nibbles of scales i and i+8, byte 8+i the top 2 bits of scales i, i+4, i+8, i+12), f16 d.
+ *
  * <p>Q6_K: 16 sub-blocks of 16, value = d·sc·(q − 32) with q in 0..63 and signed 8-bit sc.
  * Layout: 128 bytes of low nibbles, 64 bytes of high 2-bit pairs, 16 scales, f16 d; within each
  * half of 128 values, byte l of ql holds values l (low) and l+64 (high), byte l+32 holds l+32 and
@@ -28,9 +38,9 @@ final class KQuants {
     private static final class Scratch {
         final byte[] levels = new byte[256];
         final float[] scales = new float[16];
-        final float[] mins = new float[8];
-        final int[] ls = new int[8];
-        final int[] lm = new int[8];
+        final float[] mins = new float[16];
+        final int[] ls = new int[16];
+        final int[] lm = new int[16];
         final byte[] packed = new byte[12];
         final byte[] sc = new byte[16];
         final int[] q = new int[32];
@@ -183,6 +193,94 @@ final class KQuants {
     /** Candidate step sizes: nmax ± AFFINE_STEPS·AFFINE_DELTA levels across the range. */
     private static final int AFFINE_STEPS = 5;
     private static final float AFFINE_DELTA = 0.2f;
+
+    static void q2K(float[] x, int off, int n, ByteBuffer dst) {
+        Scratch s = SCRATCH.get();
+        byte[] levels = s.levels;
+        for (int sb = 0; sb < n; sb += 256) {
+            int base = off + sb;
+            float maxScale = 0, maxMin = 0;
+            for (int j = 0; j < 16; j++) {
+                fitAffine(x, base + 16 * j, 16, 3, s, j);
+                maxScale = Math.max(maxScale, s.scales[j]);
+                maxMin = Math.max(maxMin, s.mins[j]);
+            }
+            float d = Quantizer.f16Round(maxScale / 15f);
+            float dmin = Quantizer.f16Round(maxMin / 15f);
+            for (int j = 0; j < 16; j++) {
+                s.ls[j] = d == 0 ? 0 : Math.min(15, (int) Math.rint(s.scales[j] / d));
+                s.lm[j] = dmin == 0 ? 0 : Math.min(15, (int) Math.rint(s.mins[j] / dmin));
+                // quantized against the scale and min a reader reconstructs, not the fitted ones
+                float step = d * s.ls[j];
+                float inv = step == 0 ? 0 : 1f / step;
+                float m = dmin * s.lm[j];
+                for (int i = 0; i < 16; i++) {
+                    int q = Quantizer.nearestInt((x[base + 16 * j + i] + m) * inv);
+                    levels[16 * j + i] = (byte) (q < 0 ? 0 : q > 3 ? 3 : q);
+                }
+            }
+            for (int j = 0; j < 16; j++) dst.put((byte) (s.ls[j] | (s.lm[j] << 4)));
+            putTwoBitRuns(levels, dst);
+            dst.putShort(Float.floatToFloat16(d));
+            dst.putShort(Float.floatToFloat16(dmin));
+        }
+    }
+
+    static void q3K(float[] x, int off, int n, ByteBuffer dst) {
+        Scratch s = SCRATCH.get();
+        float[] scales = s.scales;
+        byte[] levels = s.levels;
+        for (int sb = 0; sb < n; sb += 256) {
+            int base = off + sb;
+            float maxScale = 0;
+            for (int j = 0; j < 16; j++) {
+                scales[j] = fitSymmetric(x, base + 16 * j, 16, 4, s.q);
+                if (Math.abs(scales[j]) > Math.abs(maxScale)) maxScale = scales[j];
+            }
+            int[] ls = s.ls;
+            float d = 0;
+            java.util.Arrays.fill(ls, 0);
+            if (maxScale != 0) {
+                // the largest scale maps to -32, so every other one fits in six signed bits
+                float iscale = -32f / maxScale;
+                d = 1f / iscale;
+                for (int j = 0; j < 16; j++) ls[j] = Math.max(-32, Math.min(31, (int) Math.rint(iscale * scales[j])));
+            }
+            float dq = Quantizer.f16Round(d);
+            for (int j = 0; j < 16; j++) {
+                float step = dq * ls[j];
+                float inv = step == 0 ? 0 : 1f / step;
+                for (int i = 0; i < 16; i++) {
+                    int q = Quantizer.nearestInt(x[base + 16 * j + i] * inv);
+                    levels[16 * j + i] = (byte) ((q < -4 ? -4 : q > 3 ? 3 : q) + 4);
+                }
+            }
+            for (int l = 0; l < 32; l++) {
+                int bits = 0;
+                for (int r = 0; r < 8; r++) bits |= ((levels[32 * r + l] >> 2) & 1) << r;
+                dst.put((byte) bits);
+            }
+            putTwoBitRuns(levels, dst);
+            for (int i = 0; i < 8; i++) dst.put((byte) (((ls[i] + 32) & 15) | (((ls[i + 8] + 32) & 15) << 4)));
+            for (int i = 0; i < 4; i++) {
+                int top = 0;
+                for (int m = 0; m < 4; m++) top |= (((ls[i + 4 * m] + 32) >> 4) & 3) << (2 * m);
+                dst.put((byte) top);
+            }
+            dst.putShort(Float.floatToFloat16(d));
+        }
+    }
+
+    /** The low two bits of the levels: byte l of each half's 32 bytes holds its values l, l+32, l+64, l+96. */
+    private static void putTwoBitRuns(byte[] levels, ByteBuffer dst) {
+        for (int h = 0; h < 256; h += 128) {
+            for (int l = 0; l < 32; l++) {
+                int b = 0;
+                for (int r = 0; r < 4; r++) b |= (levels[h + 32 * r + l] & 3) << (2 * r);
+                dst.put((byte) b);
+            }
+        }
+    }
 
     static void q6K(float[] x, int off, int n, ByteBuffer dst) {
         Scratch s = SCRATCH.get();

@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
 
 /**
  * Encodes F32 values into the tensor encodings flashllm writes: F32, F16, BF16, Q8_0, Q4_0, Q4_1,
- * Q5_0, Q5_1, Q4_K, Q5_K, Q6_K and MXFP4, in ggml's block layouts (see {@link GgmlType}). Quantizers are
+ * Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and MXFP4, in ggml's block layouts (see {@link GgmlType}). Quantizers are
  * deterministic: the same input always gives the same bytes, so synthesized model files are
  * reproducible.
  */
@@ -17,7 +17,7 @@ public final class Quantizer {
 
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, MXFP4 -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, MXFP4 -> true;
         };
     }
 
@@ -52,6 +52,8 @@ public final class Quantizer {
             case Q4_1 -> blocks(type, src, off, n, dst, Quantizer::q4_1Block);
             case Q5_0 -> blocks(type, src, off, n, dst, Quantizer::q5_0Block);
             case Q5_1 -> blocks(type, src, off, n, dst, Quantizer::q5_1Block);
+            case Q2_K -> KQuants.q2K(src, off, n, dst);
+            case Q3_K -> KQuants.q3K(src, off, n, dst);
             case Q4_K -> KQuants.q4K(src, off, n, dst);
             case Q5_K -> KQuants.q5K(src, off, n, dst);
             case Q6_K -> KQuants.q6K(src, off, n, dst);

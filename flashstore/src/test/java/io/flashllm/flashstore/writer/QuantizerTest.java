@@ -50,6 +50,8 @@ class QuantizerTest {
         assertEquals(16 * 20, Quantizer.quantize(GgmlType.Q4_1, x).length);
         assertEquals(16 * 22, Quantizer.quantize(GgmlType.Q5_0, x).length);
         assertEquals(16 * 24, Quantizer.quantize(GgmlType.Q5_1, x).length);
+        assertEquals(2 * 84, Quantizer.quantize(GgmlType.Q2_K, x).length);
+        assertEquals(2 * 110, Quantizer.quantize(GgmlType.Q3_K, x).length);
         assertEquals(2 * 144, Quantizer.quantize(GgmlType.Q4_K, x).length);
         assertEquals(2 * 176, Quantizer.quantize(GgmlType.Q5_K, x).length);
         assertEquals(2 * 210, Quantizer.quantize(GgmlType.Q6_K, x).length);
@@ -332,9 +334,62 @@ class QuantizerTest {
         assertTrue(e < 0.03, "rel rms " + e);
     }
 
+    /**
+     * Q2_K and Q3_K: four and eight levels a sub-block of 16. Each element lands within one step of
+     * its sub-block's own grid (Q2_K: its range over 3; Q3_K: its largest magnitude over 4; the 4-
+     * and 6-bit scales move the grid by less than a step) and the error over a Gaussian row is what
+     * llama.cpp's reference quantizer gives such input (~0.30 and ~0.15): a misplaced scale, min,
+     * low part or high bit is off by whole steps.
+     */
+    @Test
+    void q2KAndQ3KErrorIsBoundedBySubBlockSteps() {
+        float[] x = gaussian(256 * 16, 12, 0.5f);
+        float[] y2 = roundTrip(GgmlType.Q2_K, x), y3 = roundTrip(GgmlType.Q3_K, x);
+        for (int sub = 0; sub < x.length / 16; sub++) {
+            float lo = 0, hi = -Float.MAX_VALUE;
+            for (int j = 0; j < 16; j++) {
+                lo = Math.min(lo, x[sub * 16 + j]);
+                hi = Math.max(hi, x[sub * 16 + j]);
+            }
+            float step2 = (hi - lo) / 3, step3 = amax(x, sub * 16, 16) / 4;
+            for (int j = 0; j < 16; j++) {
+                int i = sub * 16 + j;
+                assertEquals(x[i], y2[i], step2, "Q2_K element " + i);
+                assertEquals(x[i], y3[i], step3, "Q3_K element " + i);
+            }
+        }
+        double e2 = relRms(x, y2), e3 = relRms(x, y3);
+        assertTrue(e2 < 0.33, "Q2_K rel rms " + e2);
+        assertTrue(e3 < 0.17, "Q3_K rel rms " + e3);
+        assertTrue(e3 < e2, "Q3_K " + e3 + " against Q2_K " + e2);
+    }
+
+    /**
+     * Sub-block j of 16 on a grid its own scale represents exactly, every level present. Q2_K:
+     * levels 0..3 in steps of s_j·2^-6 (s_j 1..15) below a min of m_j·2^-5 (m_j 15..0), so d = 2^-6
+     * and dmin = 2^-5. Q3_K: levels −4..3 in steps of k_j·2^-8, k_j from −32 (the largest
+     * magnitude, so d = 2^-8) to 31, their stored k_j + 32 covering both nibbles and every pair of
+     * top bits. Any misplaced 2-bit part, high bit, scale nibble or scale top bits shows.
+     */
+    @Test
+    void q2KAndQ3KPackScalesAndBitsExactly() {
+        int[] k = {-32, 31, -1, 1, 17, -17, 5, -5, 9, -9, 24, -24, 3, -3, 13, 30};
+        float[] x2 = new float[256], x3 = new float[256];
+        for (int j = 0; j < 16; j++) {
+            for (int i = 0; i < 16; i++) {
+                x2[16 * j + i] = (i % 4) * (1 + j % 15) / 64f - (15 - j) / 32f;
+                x3[16 * j + i] = ((i * 3 + j) % 8 - 4) * k[j] / 256f;
+            }
+        }
+        assertArrayEquals(x2, roundTrip(GgmlType.Q2_K, x2), 0f); // 0f: a zero level decodes as -0.0 or 0.0
+        assertArrayEquals(x3, roundTrip(GgmlType.Q3_K, x3), 0f);
+    }
+
     @Test
     void kQuantsHandleConstantAndAllZeroBlocks() {
         float[] zeros = new float[256];
+        assertArrayEquals(zeros, roundTrip(GgmlType.Q2_K, zeros));
+        assertArrayEquals(zeros, roundTrip(GgmlType.Q3_K, zeros));
         assertArrayEquals(zeros, roundTrip(GgmlType.Q4_K, zeros));
         assertArrayEquals(zeros, roundTrip(GgmlType.Q5_K, zeros));
         assertArrayEquals(zeros, roundTrip(GgmlType.Q6_K, zeros));

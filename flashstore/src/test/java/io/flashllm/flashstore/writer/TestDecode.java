@@ -107,6 +107,32 @@ final class TestDecode {
                     }
                 }
             }
+            case Q2_K -> {
+                for (int blk = 0; blk < n / 256; blk++) {
+                    int at = blk * 84;
+                    float d = half(b, at + 80), dmin = half(b, at + 82);
+                    for (int e = 0; e < 256; e++) {
+                        int scaleMin = b.get(at + e / 16) & 0xFF;
+                        out[blk * 256 + e] = d * (scaleMin & 0xF) * twoBits(b, at + 16, e) - dmin * (scaleMin >> 4);
+                    }
+                }
+            }
+            case Q3_K -> {
+                for (int blk = 0; blk < n / 256; blk++) {
+                    int at = blk * 110;
+                    float d = half(b, at + 108);
+                    int[] s = new int[12];
+                    for (int i = 0; i < 12; i++) s[i] = b.get(at + 96 + i) & 0xFF;
+                    for (int e = 0; e < 256; e++) {
+                        int k = e / 16;
+                        int low4 = k < 8 ? s[k] & 0xF : s[k - 8] >> 4;
+                        int top2 = (s[8 + k % 4] >> (2 * (k / 4))) & 3;
+                        int high = ((b.get(at + e % 32) & 0xFF) >> (e / 32)) & 1;
+                        int q = twoBits(b, at + 32, e) + 4 * high - 4;
+                        out[blk * 256 + e] = d * ((low4 | (top2 << 4)) - 32) * q;
+                    }
+                }
+            }
             case Q6_K -> {
                 for (int blk = 0; blk < n / 256; blk++) {
                     int at = blk * 210;
@@ -136,6 +162,15 @@ final class TestDecode {
         int v = b.get(qh + 4 + e % 16) & 0xFF;
         int low = e < 16 ? (v & 0xF) : (v >> 4);
         return low | ((b.getInt(qh) >>> e) & 1) << 4;
+    }
+
+    /**
+     * Q2_K/Q3_K 2-bit part of element e (0..255) from the 64 bytes at {@code qs}: byte e % 32 of
+     * its half of 128, bits 2·((e % 128) / 32) and up.
+     */
+    private static int twoBits(ByteBuffer b, int qs, int e) {
+        int v = b.get(qs + 32 * (e / 128) + e % 32) & 0xFF;
+        return (v >> (2 * ((e % 128) / 32))) & 3;
     }
 
     /** The Q4_K/Q5_K 12-byte packing of eight 6-bit scales and mins. */

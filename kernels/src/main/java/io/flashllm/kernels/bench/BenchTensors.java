@@ -74,6 +74,11 @@ public final class BenchTensors {
                         s.set(SHORT_LE, bo + 2, scales[(i + 1) & (scales.length - 1)]);
                     }
                     case Q6_K -> s.set(SHORT_LE, bo + 208, scale);
+                    case Q2_K -> { // d, dmin after the scales and q
+                        s.set(SHORT_LE, bo + 80, scale);
+                        s.set(SHORT_LE, bo + 82, scales[(i + 1) & (scales.length - 1)]);
+                    }
+                    case Q3_K -> s.set(SHORT_LE, bo + 108, scale);
                     // E8M0 exponents 2^-10..2^-3 (times values up to 12): gpt-oss's experts' range.
                     case MXFP4 -> s.set(ValueLayout.JAVA_BYTE, bo, (byte) (118 + (i & 7)));
                     default -> throw new IllegalStateException(type.toString());

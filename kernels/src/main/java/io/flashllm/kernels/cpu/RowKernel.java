@@ -164,6 +164,8 @@ public abstract class RowKernel {
             case Q6_K -> new Q6KNarrowKernel();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
             case Q5_K -> new Q5KKernel();
+            case Q2_K -> new Q2KKernel();
+            case Q3_K -> new Q3KKernel();
             case MXFP4 -> new Mxfp4Kernel(); // SubBlockKernel's width-independent loops at this width
         };
     }
@@ -195,6 +197,8 @@ public abstract class RowKernel {
             case Q6_K -> new Q6KKernel();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel(t);
             case Q5_K -> new Q5KKernel();
+            case Q2_K -> new Q2KKernel();
+            case Q3_K -> new Q3KKernel();
             case MXFP4 -> new Mxfp4Kernel();
         };
     }

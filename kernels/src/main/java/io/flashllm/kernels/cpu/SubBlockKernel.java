@@ -11,9 +11,9 @@ import static io.flashllm.kernels.cpu.Simd.F;
 import static io.flashllm.kernels.cpu.Simd.L;
 
 /**
- * The types found in downloads next to the tuned ones (Q4_1, Q5_0, Q5_1, Q5_K), at any vector
- * width. Each is a run of 32-weight sub-blocks whose weights are {@code scale * q + min} with a small
- * unsigned q; a block is decoded with byte-vector operations into a per-thread buffer of q (L1), the
+ * The types found in downloads next to the tuned ones (Q4_1, Q5_0, Q5_1, Q5_K, and Q2_K and Q3_K,
+ * whose sub-blocks are 16 weights), at any vector width. Each is a run of sub-blocks of 32 (or 16)
+ * weights whose weights are {@code scale * q + min} with a small unsigned q; a block is decoded with byte-vector operations into a per-thread buffer of q (L1), the
  * sub-blocks' scale and min into two more, and the products then run over the buffer:
  * {@code W . x = sum over sub-blocks of scale * (q . x) + min * sum(x)}. The same code at 128, 256
  * and 512 bits; with 512-bit vectors the subclasses' single- and two-row products decode in
@@ -30,8 +30,9 @@ abstract class SubBlockKernel extends RowKernel {
 
     static final class Buffers {
         final byte[] q = new byte[256];
-        final float[] scale = new float[8];
-        final float[] min = new float[8];
+        /** Per sub-block: eight of 32 weights, or sixteen of 16 (Q2_K, Q3_K). */
+        final float[] scale = new float[16];
+        final float[] min = new float[16];
         /** Up to four rows' sub-block scales, for the in-register kernels that decode several rows at once. */
         final float[] scale4 = new float[32];
     }
@@ -45,10 +46,17 @@ abstract class SubBlockKernel extends RowKernel {
 
     private final int blockSize;
     private final int blockBytes;
+    /** Weights per sub-block: 32, or 16 for Q2_K and Q3_K. */
+    private final int sub;
 
     SubBlockKernel(int blockSize, int blockBytes) {
+        this(blockSize, blockBytes, 32);
+    }
+
+    SubBlockKernel(int blockSize, int blockBytes, int sub) {
         this.blockSize = blockSize;
         this.blockBytes = blockBytes;
+        this.sub = sub;
     }
 
     int blockBytes() {
@@ -57,8 +65,8 @@ abstract class SubBlockKernel extends RowKernel {
 
     /**
      * Decodes the block at {@code block}: {@code q[i]} (0..31) for each of its weights, and for
-     * sub-block k (32 weights) {@code scale[k]} and {@code min[k]}, so weight i is
-     * {@code scale[i / 32] * q[i] + min[i / 32]}.
+     * sub-block k ({@code sub} weights) {@code scale[k]} and {@code min[k]}, so weight i is
+     * {@code scale[i / sub] * q[i] + min[i / sub]}.
      */
     abstract void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min);
 
@@ -98,11 +106,11 @@ abstract class SubBlockKernel extends RowKernel {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
             decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
-            for (int k = 0; k < blockSize / 32; k++) {
-                int xk = xOff + blockSize * b + 32 * k;
+            for (int k = 0; k < blockSize / sub; k++) {
+                int xk = xOff + blockSize * b + sub * k;
                 FloatVector qx = FloatVector.zero(F), sx = qx;
-                for (int j = 0; j < 32; j += 16) {
-                    ByteVector v = ByteVector.fromArray(B16, q, 32 * k + j);
+                for (int j = 0; j < sub; j += 16) {
+                    ByteVector v = ByteVector.fromArray(B16, q, sub * k + j);
                     for (int p = 0; p < PARTS; p++) {
                         FloatVector xv = FloatVector.fromArray(F, x, xk + j + L * p);
                         qx = ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(xv, qx);
@@ -121,11 +129,11 @@ abstract class SubBlockKernel extends RowKernel {
         byte[] q = buf.q;
         for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
             decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
-            for (int k = 0; k < blockSize / 32; k++) {
+            for (int k = 0; k < blockSize / sub; k++) {
                 float as = a * buf.scale[k], am = a * buf.min[k];
-                int ok = outOff + blockSize * b + 32 * k;
-                for (int j = 0; j < 32; j += 16) {
-                    ByteVector v = ByteVector.fromArray(B16, q, 32 * k + j);
+                int ok = outOff + blockSize * b + sub * k;
+                for (int j = 0; j < sub; j += 16) {
+                    ByteVector v = ByteVector.fromArray(B16, q, sub * k + j);
                     for (int p = 0; p < PARTS; p++) {
                         int o = ok + j + L * p;
                         ((FloatVector) v.convertShape(VectorOperators.B2F, F, p))
@@ -143,11 +151,11 @@ abstract class SubBlockKernel extends RowKernel {
         byte[] q = buf.q;
         for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
             decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
-            for (int k = 0; k < blockSize / 32; k++) {
+            for (int k = 0; k < blockSize / sub; k++) {
                 float sc = buf.scale[k], mn = buf.min[k];
-                int ok = outOff + blockSize * b + 32 * k;
-                for (int j = 0; j < 32; j += 16) {
-                    ByteVector v = ByteVector.fromArray(B16, q, 32 * k + j);
+                int ok = outOff + blockSize * b + sub * k;
+                for (int j = 0; j < sub; j += 16) {
+                    ByteVector v = ByteVector.fromArray(B16, q, sub * k + j);
                     for (int p = 0; p < PARTS; p++) {
                         ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(sc, mn)
                                 .intoArray(out, ok + j + L * p);

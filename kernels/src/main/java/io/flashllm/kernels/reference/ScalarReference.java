@@ -91,6 +91,32 @@ public final class ScalarReference {
                     out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
                 }
             }
+            case Q2_K -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 256) * 84;
+                    int j = (int) (e % 256);
+                    int shift = 2 * ((j % 128) / 32);
+                    int q = ((s.get(ValueLayout.JAVA_BYTE, block + 16 + 32 * (j / 128) + j % 32) & 0xff) >>> shift) & 3;
+                    int sc = s.get(ValueLayout.JAVA_BYTE, block + j / 16) & 0xff; // scale low nibble, min high
+                    out[outOff + i] = f16(s, block + 80) * (sc & 15) * q - f16(s, block + 82) * (sc >>> 4);
+                }
+            }
+            case Q3_K -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 256) * 110;
+                    int j = (int) (e % 256);
+                    int half = j / 128, pair = (j % 128) / 32, l = j % 32;
+                    int low = ((s.get(ValueLayout.JAVA_BYTE, block + 32 + 32 * half + l) & 0xff) >>> (2 * pair)) & 3;
+                    int high = ((s.get(ValueLayout.JAVA_BYTE, block + l) & 0xff) >>> (4 * half + pair)) & 1;
+                    int k = j / 16;
+                    int scLow = ((s.get(ValueLayout.JAVA_BYTE, block + 96 + k % 8) & 0xff) >>> (4 * (k / 8))) & 15;
+                    int scHigh = ((s.get(ValueLayout.JAVA_BYTE, block + 104 + k % 4) & 0xff) >>> (2 * (k / 4))) & 3;
+                    int scale = (scLow | (scHigh << 4)) - 32;
+                    out[outOff + i] = f16(s, block + 108) * scale * (low + 4 * high - 4);
+                }
+            }
             case Q4_K -> {
                 for (int i = 0; i < n; i++) {
                     long e = first + i;
