@@ -1,12 +1,16 @@
 package io.flashllm.kernels.cpu;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
+import static io.flashllm.kernels.cpu.Simd.F;
 import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.L;
 import static io.flashllm.kernels.cpu.Simd.LE;
 import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
@@ -17,6 +21,8 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * runs, bits 2j..2j+1 for run j.
  */
 class Q2KKernel extends SubBlockKernel {
+    private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+
     Q2KKernel() {
         super(256, 84, 16);
     }
@@ -31,15 +37,63 @@ class Q2KKernel extends SubBlockKernel {
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
     }
 
+    /**
+     * 512-bit vectors: decoded in registers, 32 weights (two sub-blocks) per step from 32 bytes of
+     * q; the mins' share is each sub-block's min times its sum of x, accumulated apart. Narrower
+     * vectors take SubBlockKernel's buffered loop, as {@link Q3KKernel}'s do.
+     */
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        if (L != 16) return super.dot(s, off, cols, x, xOff);
+        Buffers buf = buffers();
+        float sum = 0;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long bo = off + 84L * b;
+            scales(s, bo, buf.scale, buf.min);
+            sum += blockDot(s, bo, x, xOff + 256 * b, buf.scale, buf.min);
+        }
+        return sum;
+    }
+
+    /** One super-block's product, a method of its own as {@link Q3KKernel}'s. */
+    private static float blockDot(MemorySegment s, long bo, float[] x, int xb, float[] scale, float[] min) {
+        // apart, so the multiply-adds do not wait on each other's latency
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, min0 = acc0, min1 = acc0;
+        for (int half = 0; half < 2; half++) {
+            // x86 has no byte shifts: shifted in 16-bit lanes, then masked to each byte's own bits
+            // (by a constant each run, as Q3KKernel's)
+            ShortVector qs = ByteVector.fromMemorySegment(B32, s, bo + 16 + 32 * half, LE).reinterpretAsShorts();
+            for (int run = 0; run < 4; run++) {
+                ByteVector q = qs.reinterpretAsBytes().and((byte) 3);
+                qs = qs.lanewise(VectorOperators.LSHR, 2);
+                int xr = xb + 128 * half + 32 * run, k = 8 * half + 2 * run;
+                // the two parts written out, as Q3KKernel's
+                acc0 = Q3KKernel.part(q, 0, x, xr).fma(FloatVector.broadcast(F, scale[k]), acc0);
+                acc1 = Q3KKernel.part(q, 1, x, xr + 16).fma(FloatVector.broadcast(F, scale[k + 1]), acc1);
+                min0 = FloatVector.fromArray(F, x, xr).fma(FloatVector.broadcast(F, min[k]), min0);
+                min1 = FloatVector.fromArray(F, x, xr + 16).fma(FloatVector.broadcast(F, min[k + 1]), min1);
+            }
+        }
+        return acc0.add(acc1).add(min0.add(min1)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * The sixteen sub-blocks' d·scale into {@code scale} and −dmin·min into {@code min}, as byte
+     * vectors: a scalar loop over sixteen scales and mins costs as much as the block's products.
+     */
+    private static void scales(MemorySegment s, long block, float[] scale, float[] min) {
+        ByteVector packed = ByteVector.fromMemorySegment(B16, s, block, LE);
+        ByteVector sc = packed.and((byte) 15);
+        ByteVector mn = packed.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15);
+        FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block + 80) & 0xffff]);
+        FloatVector dmin = FloatVector.broadcast(F, -HALF[s.get(SHORT_LE, block + 82) & 0xffff]);
+        Q3KKernel.widen(sc, d, scale);
+        Q3KKernel.widen(mn, dmin, min);
+    }
+
     @Override
     void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
-        float d = HALF[s.get(SHORT_LE, block + 80) & 0xffff];
-        float dmin = HALF[s.get(SHORT_LE, block + 82) & 0xffff];
-        for (int k = 0; k < 16; k++) {
-            int sc = s.get(ValueLayout.JAVA_BYTE, block + k) & 0xff;
-            scale[k] = d * (sc & 15);
-            min[k] = -dmin * (sc >>> 4);
-        }
+        scales(s, block, scale, min);
         for (int half = 0; half < 2; half++) {
             for (int part = 0; part < 2; part++) {
                 ByteVector v = ByteVector.fromMemorySegment(B16, s, block + 16 + 32 * half + 16 * part, LE);
