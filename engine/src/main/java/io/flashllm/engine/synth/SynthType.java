@@ -8,11 +8,12 @@ import java.util.Locale;
  * The weight encoding of a synthesized model, named like llama.cpp's file types. The mixes follow
  * llama.cpp: Q4_K_M and Q5_K_M give the output matrix and, in the first and last eighth of the
  * layers and every third layer between, attn_v and ffn_down Q6_K, everything else Q4_K or Q5_K;
- * Q5_K_S and the 32-value block types give only the output matrix Q6_K. The smallest mixes, as
- * llama.cpp builds them for a Llama: Q3_K_S is Q3_K but the output matrix; Q3_K_M gives attn_v Q5_K
- * in the first two layers and Q4_K after, ffn_down Q5_K in the first sixteenth of the layers and
- * Q4_K after, attn_output Q4_K; Q3_K_L gives all three Q5_K; Q2_K gives attn_v and ffn_down Q3_K
- * (each with the output matrix Q6_K). MXFP4 is llama.cpp's
+ * Q5_K_S and the 32-value block types give only the output matrix Q6_K. The smallest mixes are
+ * modelled on llama.cpp's for a Llama, simplified (llama.cpp also weighs the grouped-query factor
+ * and the architecture): Q3_K_S is Q3_K but the output matrix; Q3_K_M gives attn_v Q5_K in the
+ * first two layers and Q4_K after, ffn_down Q5_K in the first sixteenth of the layers and Q4_K
+ * after, attn_output Q4_K; Q3_K_L gives all three Q5_K; Q2_K gives attn_v and ffn_down Q3_K (each
+ * with the output matrix Q6_K). MXFP4 is llama.cpp's
  * MXFP4_MOE (file type 38, as gpt-oss's files come): the experts' matrices MXFP4, every other one
  * Q8_0; it needs experts.
  */

@@ -232,11 +232,7 @@ final class KQuants {
         byte[] levels = s.levels;
         for (int sb = 0; sb < n; sb += 256) {
             int base = off + sb;
-            float maxScale = 0;
-            for (int j = 0; j < 16; j++) {
-                scales[j] = fitSymmetric(x, base + 16 * j, 16, 4, s.q);
-                if (Math.abs(scales[j]) > Math.abs(maxScale)) maxScale = scales[j];
-            }
+            float maxScale = fitSymmetricSubBlocks(x, base, 4, s);
             int[] ls = s.ls;
             float d = 0;
             java.util.Arrays.fill(ls, 0);
@@ -289,11 +285,7 @@ final class KQuants {
         byte[] sc = s.sc;
         for (int sb = 0; sb < n; sb += 256) {
             int base = off + sb;
-            float maxScale = 0;
-            for (int j = 0; j < 16; j++) {
-                scales[j] = fitSymmetric(x, base + 16 * j, 16, 32, s.q);
-                if (Math.abs(scales[j]) > Math.abs(maxScale)) maxScale = scales[j];
-            }
+            float maxScale = fitSymmetricSubBlocks(x, base, 32, s);
             java.util.Arrays.fill(sc, (byte) 0);
             float d = 0;
             if (maxScale != 0) {
@@ -333,6 +325,19 @@ final class KQuants {
             dst.put(sc);
             dst.putShort(Float.floatToFloat16(d));
         }
+    }
+
+    /**
+     * Fits the 16 sub-blocks of 16 of the super-block at {@code base} with {@link #fitSymmetric}
+     * into {@code s.scales}; returns the scale of largest magnitude (with its sign).
+     */
+    private static float fitSymmetricSubBlocks(float[] x, int base, int nmax, Scratch s) {
+        float maxScale = 0;
+        for (int j = 0; j < 16; j++) {
+            s.scales[j] = fitSymmetric(x, base + 16 * j, 16, nmax, s.q);
+            if (Math.abs(s.scales[j]) > Math.abs(maxScale)) maxScale = s.scales[j];
+        }
+        return maxScale;
     }
 
     /**

@@ -27,16 +27,6 @@ class Q2KKernel extends SubBlockKernel {
         super(256, 84, 16);
     }
 
-    /** Its sub-blocks of 16 have no per-32 sums of x to prepare. */
-    @Override
-    public int prepSize(int cols) {
-        return 0;
-    }
-
-    @Override
-    public void prepare(float[] x, int xOff, int cols, float[] prep) {
-    }
-
     /**
      * 512-bit vectors: decoded in registers, 32 weights (two sub-blocks) per step from 32 bytes of
      * q; the mins' share is each sub-block's min times its sum of x, accumulated apart. Narrower
@@ -87,18 +77,33 @@ class Q2KKernel extends SubBlockKernel {
         ByteVector mn = packed.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 15);
         FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block + 80) & 0xffff]);
         FloatVector dmin = FloatVector.broadcast(F, -HALF[s.get(SHORT_LE, block + 82) & 0xffff]);
-        Q3KKernel.widen(sc, d, scale);
-        Q3KKernel.widen(mn, dmin, min);
+        // the parts written out and no vector passed on, as Q3KKernel.scales'
+        ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scale, 0);
+        ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 0)).mul(dmin).intoArray(min, 0);
+        if (L <= 8) {
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, L);
+            ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 1)).mul(dmin).intoArray(min, L);
+        }
+        if (L == 4) {
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 2)).mul(d).intoArray(scale, 8);
+            ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 2)).mul(dmin).intoArray(min, 8);
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 3)).mul(d).intoArray(scale, 12);
+            ((FloatVector) mn.convertShape(VectorOperators.B2F, F, 3)).mul(dmin).intoArray(min, 12);
+        }
     }
 
     @Override
     void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
         scales(s, block, scale, min);
+        // shifted by a constant in 16-bit lanes, as blockDot's: variable byte shifts, which x86
+        // lacks, left this loop boxed at 256 bits
         for (int half = 0; half < 2; half++) {
             for (int part = 0; part < 2; part++) {
-                ByteVector v = ByteVector.fromMemorySegment(B16, s, block + 16 + 32 * half + 16 * part, LE);
+                ShortVector v = ByteVector.fromMemorySegment(B16, s, block + 16 + 32 * half + 16 * part, LE)
+                        .reinterpretAsShorts();
                 for (int run = 0; run < 4; run++) {
-                    v.lanewise(VectorOperators.LSHR, 2 * run).and((byte) 3).intoArray(q, 128 * half + 32 * run + 16 * part);
+                    v.reinterpretAsBytes().and((byte) 3).intoArray(q, 128 * half + 32 * run + 16 * part);
+                    v = v.lanewise(VectorOperators.LSHR, 2);
                 }
             }
         }

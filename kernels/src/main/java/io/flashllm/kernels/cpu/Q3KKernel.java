@@ -30,16 +30,6 @@ class Q3KKernel extends SubBlockKernel {
         super(256, 110, 16);
     }
 
-    /** Its sub-blocks of 16 have no per-32 sums of x to prepare. */
-    @Override
-    public int prepSize(int cols) {
-        return 0;
-    }
-
-    @Override
-    public void prepare(float[] x, int xOff, int cols, float[] prep) {
-    }
-
     /**
      * 512-bit vectors: decoded in registers, 32 weights (two sub-blocks) per step from 32 bytes of
      * low parts and the 32 high-bit bytes, as signed q − 4 so each sub-block's product is its scale
@@ -100,16 +90,19 @@ class Q3KKernel extends SubBlockKernel {
     void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
         scales(s, block, scale);
         for (int k = 0; k < 16; k++) min[k] = -4 * scale[k];
+        // shifted by constants in 16-bit lanes, as blockDot's: variable byte shifts, which x86
+        // lacks, left this loop boxed at 256 bits
         for (int half = 0; half < 2; half++) {
             for (int part = 0; part < 2; part++) {
-                ByteVector v = ByteVector.fromMemorySegment(B16, s, block + 32 + 32 * half + 16 * part, LE);
-                ByteVector h = ByteVector.fromMemorySegment(B16, s, block + 16 * part, LE);
+                ShortVector low = ByteVector.fromMemorySegment(B16, s, block + 32 + 32 * half + 16 * part, LE)
+                        .reinterpretAsShorts();
+                ShortVector hm = ByteVector.fromMemorySegment(B16, s, block + 16 * part, LE).reinterpretAsShorts();
+                ShortVector high = half == 0 ? hm.lanewise(VectorOperators.LSHL, 2) : hm.lanewise(VectorOperators.LSHR, 2);
                 for (int run = 0; run < 4; run++) {
-                    int bit = 4 * half + run; // moved to bit 2 of q
-                    ByteVector high = bit >= 2 ? h.lanewise(VectorOperators.LSHR, bit - 2)
-                            : h.lanewise(VectorOperators.LSHL, 2 - bit);
-                    v.lanewise(VectorOperators.LSHR, 2 * run).and((byte) 3).or(high.and((byte) 4))
+                    low.reinterpretAsBytes().and((byte) 3).or(high.reinterpretAsBytes().and((byte) 4))
                             .intoArray(q, 128 * half + 32 * run + 16 * part);
+                    low = low.lanewise(VectorOperators.LSHR, 2);
+                    high = high.lanewise(VectorOperators.LSHR, 1);
                 }
             }
         }
@@ -131,19 +124,14 @@ class Q3KKernel extends SubBlockKernel {
                 .withLane(0, (low & 0x0F0F0F0F0F0F0F0FL) | (top0 << 4))
                 .withLane(1, ((low >>> 4) & 0x0F0F0F0F0F0F0F0FL) | (top1 << 4))
                 .reinterpretAsBytes().sub((byte) 32);
-        widen(sc, FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block + 108) & 0xffff]), scale);
-    }
-
-    /**
-     * {@code out[k] = f * v[k]} for the sixteen bytes of {@code v}: their parts written out, since
-     * a part number the JIT does not see as a constant leaves the conversion boxed.
-     */
-    static void widen(ByteVector v, FloatVector f, float[] out) {
-        ((FloatVector) v.convertShape(VectorOperators.B2F, F, 0)).mul(f).intoArray(out, 0);
-        if (L <= 8) ((FloatVector) v.convertShape(VectorOperators.B2F, F, 1)).mul(f).intoArray(out, L);
+        FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block + 108) & 0xffff]);
+        // the parts written out (a part number the JIT does not see as a constant leaves the
+        // conversion boxed), and no vector passed to another method, which would box it at 256 bits
+        ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scale, 0);
+        if (L <= 8) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, L);
         if (L == 4) {
-            ((FloatVector) v.convertShape(VectorOperators.B2F, F, 2)).mul(f).intoArray(out, 8);
-            ((FloatVector) v.convertShape(VectorOperators.B2F, F, 3)).mul(f).intoArray(out, 12);
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 2)).mul(d).intoArray(scale, 8);
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 3)).mul(d).intoArray(scale, 12);
         }
     }
 }

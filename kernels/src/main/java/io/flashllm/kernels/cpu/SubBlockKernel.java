@@ -13,15 +13,17 @@ import static io.flashllm.kernels.cpu.Simd.L;
 /**
  * The types found in downloads next to the tuned ones (Q4_1, Q5_0, Q5_1, Q5_K, and Q2_K and Q3_K,
  * whose sub-blocks are 16 weights), at any vector width. Each is a run of sub-blocks of 32 (or 16)
- * weights whose weights are {@code scale * q + min} with a small unsigned q; a block is decoded with byte-vector operations into a per-thread buffer of q (L1), the
- * sub-blocks' scale and min into two more, and the products then run over the buffer:
+ * weights whose weights are {@code scale * q + min} with a small unsigned q; a block is decoded
+ * with byte-vector operations into a per-thread buffer of q (L1), the sub-blocks' scale and min
+ * into two more, and the products then run over the buffer:
  * {@code W . x = sum over sub-blocks of scale * (q . x) + min * sum(x)}. The same code at 128, 256
  * and 512 bits; with 512-bit vectors the subclasses' single- and two-row products decode in
  * registers instead (their {@code dot} and {@code dot2}), with the sums of x from {@link #prepare},
  * and with 256-bit vectors {@link Q32Kernel256} ({@code dot}, {@code dot2}) and {@link Q5KKernel256}
  * ({@code dot2}) do. What remains here runs the axpy and dequant paths (the down columns of a flash
  * bundle in these types, batched prompts), Q5_K's single-row {@code dot} at 256 bits (an odd last
- * row of a product or of a gathered set), and every product at 128 bits.
+ * row of a product or of a gathered set), Q2_K's and Q3_K's products at 256 bits, and every product
+ * at 128 bits.
  */
 abstract class SubBlockKernel extends RowKernel {
     /** 16 bytes: the widest byte vector every platform has; widened to floats L lanes at a time. */
@@ -48,6 +50,8 @@ abstract class SubBlockKernel extends RowKernel {
     private final int blockBytes;
     /** Weights per sub-block: 32, or 16 for Q2_K and Q3_K. */
     private final int sub;
+    /** log2 of the 16-weight pieces per sub-block. */
+    private final int subShift;
 
     SubBlockKernel(int blockSize, int blockBytes) {
         this(blockSize, blockBytes, 32);
@@ -57,6 +61,7 @@ abstract class SubBlockKernel extends RowKernel {
         this.blockSize = blockSize;
         this.blockBytes = blockBytes;
         this.sub = sub;
+        this.subShift = sub == 32 ? 1 : 0;
     }
 
     int blockBytes() {
@@ -72,16 +77,17 @@ abstract class SubBlockKernel extends RowKernel {
 
     /**
      * With 512-bit vectors, the sum of x over each 32 weights, for the subclasses' two-row kernels,
-     * which take each sub-block's offset (min) share from it once per row instead of per weight.
+     * which take each sub-block's offset (min) share from it once per row instead of per weight
+     * (none for sub-blocks of 16, whose kernels are single-row).
      */
     @Override
     public int prepSize(int cols) {
-        return L == 16 ? cols / 32 : 0;
+        return L == 16 && sub == 32 ? cols / 32 : 0;
     }
 
     @Override
     public void prepare(float[] x, int xOff, int cols, float[] prep) {
-        if (L != 16) return;
+        if (L != 16 || sub != 32) return;
         for (int k = 0, subs = cols / 32; k < subs; k++) prep[k] = Simd.sum32(x, xOff + 32 * k);
     }
 
@@ -99,6 +105,10 @@ abstract class SubBlockKernel extends RowKernel {
         System.arraycopy(x, xOff, prep, cols / 32, cols);
     }
 
+    // The loops below step over pieces of 16 weights (one 16-byte vector), piece h in sub-block
+    // h >> subShift: with a loop over a sub-block's pieces instead, whose count is a field, the
+    // JIT left the vector code boxed for sub-blocks of 16.
+
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
         Buffers buf = BUFFERS.get();
@@ -106,16 +116,14 @@ abstract class SubBlockKernel extends RowKernel {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
             decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
-            for (int k = 0; k < blockSize / sub; k++) {
-                int xk = xOff + blockSize * b + sub * k;
+            for (int h = 0; h < blockSize / 16; h++) {
+                int xh = xOff + blockSize * b + 16 * h, k = h >> subShift;
+                ByteVector v = ByteVector.fromArray(B16, q, 16 * h);
                 FloatVector qx = FloatVector.zero(F), sx = qx;
-                for (int j = 0; j < sub; j += 16) {
-                    ByteVector v = ByteVector.fromArray(B16, q, sub * k + j);
-                    for (int p = 0; p < PARTS; p++) {
-                        FloatVector xv = FloatVector.fromArray(F, x, xk + j + L * p);
-                        qx = ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(xv, qx);
-                        sx = sx.add(xv);
-                    }
+                for (int p = 0; p < PARTS; p++) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xh + L * p);
+                    qx = ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(xv, qx);
+                    sx = sx.add(xv);
                 }
                 acc = qx.fma(FloatVector.broadcast(F, buf.scale[k]), sx.fma(FloatVector.broadcast(F, buf.min[k]), acc));
             }
@@ -129,17 +137,16 @@ abstract class SubBlockKernel extends RowKernel {
         byte[] q = buf.q;
         for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
             decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
-            for (int k = 0; k < blockSize / sub; k++) {
+            for (int h = 0; h < blockSize / 16; h++) {
+                int k = h >> subShift;
                 float as = a * buf.scale[k], am = a * buf.min[k];
-                int ok = outOff + blockSize * b + sub * k;
-                for (int j = 0; j < sub; j += 16) {
-                    ByteVector v = ByteVector.fromArray(B16, q, sub * k + j);
-                    for (int p = 0; p < PARTS; p++) {
-                        int o = ok + j + L * p;
-                        ((FloatVector) v.convertShape(VectorOperators.B2F, F, p))
-                                .fma(FloatVector.broadcast(F, as), FloatVector.fromArray(F, out, o).add(am))
-                                .intoArray(out, o);
-                    }
+                int oh = outOff + blockSize * b + 16 * h;
+                ByteVector v = ByteVector.fromArray(B16, q, 16 * h);
+                for (int p = 0; p < PARTS; p++) {
+                    int o = oh + L * p;
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, F, p))
+                            .fma(FloatVector.broadcast(F, as), FloatVector.fromArray(F, out, o).add(am))
+                            .intoArray(out, o);
                 }
             }
         }
@@ -151,15 +158,13 @@ abstract class SubBlockKernel extends RowKernel {
         byte[] q = buf.q;
         for (int b = 0, blocks = cols / blockSize; b < blocks; b++) {
             decode(s, off + (long) blockBytes * b, q, buf.scale, buf.min);
-            for (int k = 0; k < blockSize / sub; k++) {
+            for (int h = 0; h < blockSize / 16; h++) {
+                int k = h >> subShift;
                 float sc = buf.scale[k], mn = buf.min[k];
-                int ok = outOff + blockSize * b + sub * k;
-                for (int j = 0; j < sub; j += 16) {
-                    ByteVector v = ByteVector.fromArray(B16, q, sub * k + j);
-                    for (int p = 0; p < PARTS; p++) {
-                        ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(sc, mn)
-                                .intoArray(out, ok + j + L * p);
-                    }
+                int oh = outOff + blockSize * b + 16 * h;
+                ByteVector v = ByteVector.fromArray(B16, q, 16 * h);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).fma(sc, mn).intoArray(out, oh + L * p);
                 }
             }
         }
