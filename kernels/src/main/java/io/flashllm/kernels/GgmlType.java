@@ -45,6 +45,20 @@ public enum GgmlType {
     Q5_K(13, 256, 176),
     /** 256 elements: 128 bytes low nibbles, 64 bytes high 2 bits, 16 int8 scales, f16 d. */
     Q6_K(14, 256, 210),
+    /**
+     * 32 elements (IQ4_NL downloads, and the fallback of the IQ4_XS and low-bit K mixes for rows not
+     * a multiple of 256): f16 d, then 16 bytes of nibbles laid out as Q4_0's; value = d * IQ4[q],
+     * IQ4 being the non-linear grid {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53,
+     * 69, 89, 113}.
+     */
+    IQ4_NL(20, 32, 18),
+    /**
+     * 256 elements in eight sub-blocks of 32 (IQ4_XS downloads): f16 d, a 16-bit word of the
+     * scales' top bits (2 per sub-block, sub-block k at bits 2k), 4 bytes of their low nibbles
+     * (sub-block k in nibble k % 2 of byte k / 2), then 128 bytes: sub-block k's 16 bytes of nibbles
+     * laid out as IQ4_NL's; value = d * (scale - 32) * IQ4[q].
+     */
+    IQ4_XS(23, 256, 136),
     BF16(30, 1, 2),
     /**
      * 32 elements (OCP microscaling FP4, gpt-oss's expert weights): an E8M0 exponent byte e, then 16

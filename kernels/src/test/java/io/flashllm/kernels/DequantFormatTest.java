@@ -410,4 +410,71 @@ class DequantFormatTest {
             check(new WeightTensor("mxfp4", GgmlType.MXFP4, new long[]{32 * blocks}, s), expected);
         }
     }
+    /** The IQ4 grid as ggml's kvalues_iq4nl lists it, written here independently of the kernels' copy. */
+    private static final int[] IQ4_GRID = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+    /**
+     * IQ4_NL: per 32 elements an f16 d, then 16 bytes whose low nibbles are elements 0..15 and high
+     * nibbles 16..31; value = d * grid[q]. Every nibble in both halves of every block.
+     */
+    @Test
+    void iq4_nl() {
+        float[] ds = {1f, -0.25f, 0.0078125f};
+        int blocks = ds.length;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(18L * blocks);
+            float[] expected = new float[32 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 18L * b;
+                s.set(SHORT_LE, bo, Float.floatToFloat16(ds[b]));
+                int[] q = new int[32];
+                for (int j = 0; j < 32; j++) q[j] = (j * 5 + 7 * b) % 16;
+                for (int i = 0; i < 16; i++) s.set(ValueLayout.JAVA_BYTE, bo + 2 + i, (byte) (q[i] | (q[i + 16] << 4)));
+                for (int j = 0; j < 32; j++) expected[32 * b + j] = ds[b] * IQ4_GRID[q[j]];
+            }
+            assertEquals(-127f, expected[0]); // d = 1, q = 0
+            assertEquals(-13.25f, expected[32 + 1]); // d = -1/4, q = (5 + 7) % 16 = 12: grid value 53
+            check(new WeightTensor("iq4nl", GgmlType.IQ4_NL, new long[]{32, blocks}, s), expected);
+            check(new WeightTensor("iq4nl", GgmlType.IQ4_NL, new long[]{32 * blocks}, s), expected);
+        }
+    }
+
+    /**
+     * IQ4_XS: per 256 elements an f16 d, a 16-bit word whose bits 2k..2k+1 are the top bits of
+     * sub-block k's 6-bit scale, 4 bytes of the scales' low nibbles (sub-block k in the low nibble of
+     * byte k / 2 for even k, the high for odd), then eight runs of 16 bytes, run k holding sub-block
+     * k's 32 elements as IQ4_NL's nibbles; value = d * (scale - 32) * grid[q]. Scales at both ends
+     * of -32..31 and every nibble.
+     */
+    @Test
+    void iq4_xs() {
+        int blocks = 2;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(136L * blocks);
+            float[] expected = new float[256 * blocks];
+            for (int b = 0; b < blocks; b++) {
+                long bo = 136L * b;
+                float d = b == 0 ? 0.5f : -0.0625f;
+                int[] sc = b == 0 ? new int[]{-32, 31, 0, 1, -1, 17, -20, 5} : new int[]{7, -9, 31, -32, 12, -3, 30, -31};
+                int top = 0;
+                for (int k = 0; k < 8; k++) top |= ((sc[k] + 32) >> 4) << (2 * k);
+                s.set(SHORT_LE, bo, Float.floatToFloat16(d));
+                s.set(SHORT_LE, bo + 2, (short) top);
+                for (int i = 0; i < 4; i++) {
+                    s.set(ValueLayout.JAVA_BYTE, bo + 4 + i, (byte) (((sc[2 * i] + 32) & 15) | (((sc[2 * i + 1] + 32) & 15) << 4)));
+                }
+                int[] q = new int[256];
+                for (int e = 0; e < 256; e++) q[e] = (e * 3 + e / 16 + b) % 16;
+                for (int k = 0; k < 8; k++) {
+                    for (int i = 0; i < 16; i++) {
+                        s.set(ValueLayout.JAVA_BYTE, bo + 8 + 16 * k + i, (byte) (q[32 * k + i] | (q[32 * k + 16 + i] << 4)));
+                    }
+                }
+                for (int e = 0; e < 256; e++) expected[256 * b + e] = d * sc[e / 32] * IQ4_GRID[q[e]];
+            }
+            assertEquals(2032f, expected[0]); // d = 1/2, scale -32 (stored 0), q = 0: grid value -127
+            assertEquals(-0.0625f * -31 * 69, expected[511]); // last sub-block, scale -31, q = (765 + 15 + 1) % 16 = 13
+            check(new WeightTensor("iq4xs", GgmlType.IQ4_XS, new long[]{256, blocks}, s), expected);
+        }
+    }
 }

@@ -12,7 +12,13 @@ class GgmlTypeTest {
         assertEquals(GgmlType.Q4_1, GgmlType.fromId(3));
         assertEquals(GgmlType.Q5_K, GgmlType.fromId(13));
         assertNull(GgmlType.fromId(4)); // removed from ggml (Q4_2)
-        assertNull(GgmlType.fromId(23)); // IQ4_XS: not supported
+        assertNull(GgmlType.fromId(16)); // IQ2_XXS: not supported
+        assertEquals(GgmlType.IQ4_NL, GgmlType.fromId(20));
+        assertEquals(GgmlType.IQ4_XS, GgmlType.fromId(23));
+        // IQ4_NL: d + 16 bytes of nibbles; IQ4_XS: d + 16-bit scale tops + 4 bytes of scale nibbles + 128
+        assertEquals(18, GgmlType.IQ4_NL.blockBytes);
+        assertEquals(136, GgmlType.IQ4_XS.blockBytes);
+        assertEquals(256, GgmlType.IQ4_XS.blockSize);
         assertEquals(GgmlType.Q2_K, GgmlType.fromId(10));
         assertEquals(GgmlType.Q3_K, GgmlType.fromId(11));
         // ggml's block sizes: d, m (f16); qh (4 bytes); 16 bytes of nibbles; Q5_K 2+2+12+32+128;

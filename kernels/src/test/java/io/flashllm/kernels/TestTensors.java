@@ -53,6 +53,9 @@ final class TestTensors {
                             s.set(SHORT_LE, bo + 82, f16(0.001f + rnd.nextFloat() * 0.01f));
                         }
                         case Q3_K -> s.set(SHORT_LE, bo + 108, f16(0.0005f + rnd.nextFloat() * 0.002f));
+                        // grid values up to 127 (times sub-block scales up to 32 for IQ4_XS)
+                        case IQ4_NL -> s.set(SHORT_LE, bo, f16(0.0001f + rnd.nextFloat() * 0.0005f));
+                        case IQ4_XS -> s.set(SHORT_LE, bo, f16(0.00001f + rnd.nextFloat() * 0.00005f));
                         // E8M0 scales 2^-10..2^5: values from 2^-10 up to 384, every nibble random
                         case MXFP4 -> s.set(ValueLayout.JAVA_BYTE, bo, (byte) (118 + rnd.nextInt(16)));
                         default -> throw new AssertionError(type);

@@ -13,7 +13,8 @@ import java.util.Locale;
  * and the architecture): Q3_K_S is Q3_K but the output matrix; Q3_K_M gives attn_v Q5_K in the
  * first two layers and Q4_K after, ffn_down Q5_K in the first sixteenth of the layers and Q4_K
  * after, attn_output Q4_K; Q3_K_L gives all three Q5_K; Q2_K gives attn_v and ffn_down Q3_K (each
- * with the output matrix Q6_K). MXFP4 is llama.cpp's
+ * with the output matrix Q6_K). IQ4_NL and IQ4_XS give attn_v Q5_K (llama.cpp does when four or more
+ * query heads share each KV head, as in the Llama shapes here) and the output matrix Q6_K. MXFP4 is llama.cpp's
  * MXFP4_MOE (file type 38, as gpt-oss's files come): the experts' matrices MXFP4, every other one
  * Q8_0; it needs experts.
  */
@@ -23,6 +24,7 @@ public enum SynthType {
     Q5_0(8, GgmlType.Q5_0), Q5_1(9, GgmlType.Q5_1),
     Q2_K(10, GgmlType.Q2_K), Q3_K_S(11, GgmlType.Q3_K), Q3_K_M(12, GgmlType.Q3_K), Q3_K_L(13, GgmlType.Q3_K),
     Q4_K_M(15, GgmlType.Q4_K), Q5_K_S(16, GgmlType.Q5_K), Q5_K_M(17, GgmlType.Q5_K),
+    IQ4_NL(25, GgmlType.IQ4_NL), IQ4_XS(30, GgmlType.IQ4_XS),
     MXFP4(38, GgmlType.MXFP4);
 
     /** general.file_type (llama_ftype) value. */
@@ -49,16 +51,16 @@ public enum SynthType {
             if (t.name().equals(k)) return t;
         }
         throw new IllegalArgumentException("unknown weight type '" + s
-                + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_M, Q5_K_S, Q5_K_M"
-                + " or MXFP4)");
+                + "' (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_M, Q5_K_S, Q5_K_M,"
+                + " IQ4_NL, IQ4_XS or MXFP4)");
     }
 
     /**
      * The encoding of one matrix. {@code role} is a llama.cpp tensor role ("output", "attn_v",
      * "ffn_down", a mixture's stacked "ffn_gate_exps", ...) in {@code layer} of {@code layers}; a K-quant
      * whose 256-block does not divide the row length {@code cols} falls back as llama.cpp's quantizer
-     * does (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0; Q2_K and Q3_K to Q4_0, where llama.cpp takes
-     * IQ4_NL, which flashllm does not read), and a type whose block still does not divide it to F16.
+     * does (Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0, Q2_K, Q3_K and IQ4_XS to IQ4_NL), and a type
+     * whose block still does not divide it to F16.
      */
     public GgmlType matrixType(String role, int layer, int layers, int cols) {
         GgmlType t = base;
@@ -79,6 +81,9 @@ public enum SynthType {
                     }
                 }
             }
+        } else if (this == IQ4_NL || this == IQ4_XS) {
+            if (role.equals("output")) t = GgmlType.Q6_K;
+            if (role.equals("attn_v")) t = GgmlType.Q5_K;
         } else if (this == MXFP4) {
             t = role.endsWith("_exps") ? GgmlType.MXFP4 : GgmlType.Q8_0; // llama.cpp's MXFP4_MOE
         } else if (role.equals("output") && quantized() && this != Q8_0) {
@@ -86,7 +91,7 @@ public enum SynthType {
         }
         if (cols % t.blockSize != 0) {
             t = switch (t) {
-                case Q2_K, Q3_K -> GgmlType.Q4_0;
+                case Q2_K, Q3_K, IQ4_XS -> GgmlType.IQ4_NL;
                 case Q4_K -> GgmlType.Q5_0;
                 case Q5_K -> GgmlType.Q5_1;
                 case Q6_K -> GgmlType.Q8_0;

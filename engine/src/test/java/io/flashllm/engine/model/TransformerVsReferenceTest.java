@@ -59,6 +59,8 @@ class TransformerVsReferenceTest {
         out.add(Arguments.of("llama-q6k", TinySpec.wideLlama(GgmlType.Q6_K)));
         out.add(Arguments.of("llama-q2k", TinySpec.wideLlama(GgmlType.Q2_K)));
         out.add(Arguments.of("llama-q3k", TinySpec.wideLlama(GgmlType.Q3_K)));
+        out.add(Arguments.of("llama-iq4nl", TinySpec.llama(GgmlType.IQ4_NL)));
+        out.add(Arguments.of("llama-iq4xs", TinySpec.wideLlama(GgmlType.IQ4_XS)));
         // gpt-oss's own encoding of its experts (here every matrix: the attention's products run the MXFP4 kernels too).
         out.add(Arguments.of("gpt-oss-mxfp4", TinySpec.gptOss(GgmlType.MXFP4)));
         out.add(Arguments.of("mixtral-mxfp4", TinySpec.mixtral(GgmlType.MXFP4)));

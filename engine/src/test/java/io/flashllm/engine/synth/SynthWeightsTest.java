@@ -161,8 +161,20 @@ class SynthWeightsTest {
         assertEquals(GgmlType.Q3_K, SynthType.Q2_K.matrixType("ffn_down", 0, 32, 11008));
         assertEquals(GgmlType.Q2_K, SynthType.Q2_K.matrixType("attn_output", 0, 32, 4096));
         assertEquals(GgmlType.Q2_K, SynthType.Q2_K.matrixType("ffn_up", 0, 32, 4096));
-        assertEquals(GgmlType.Q4_0, SynthType.Q3_K_S.matrixType("attn_q", 0, 32, 4000));
-        assertEquals(GgmlType.Q4_0, SynthType.Q2_K.matrixType("ffn_up", 0, 32, 4000));
+        assertEquals(GgmlType.IQ4_NL, SynthType.Q3_K_S.matrixType("attn_q", 0, 32, 4000));
+        assertEquals(GgmlType.IQ4_NL, SynthType.Q2_K.matrixType("ffn_up", 0, 32, 4000));
+        // IQ4 (llama.cpp's file types 25 and 30): attn_v Q5_K, the output Q6_K, short rows IQ4_NL.
+        for (SynthType t : new SynthType[] {SynthType.IQ4_NL, SynthType.IQ4_XS}) {
+            assertEquals(GgmlType.Q5_K, t.matrixType("attn_v", 7, 32, 4096), t.name());
+            assertEquals(GgmlType.Q6_K, t.matrixType("output", 0, 32, 4096), t.name());
+            assertEquals(t.base, t.matrixType("ffn_down", 0, 32, 11008), t.name());
+            assertEquals(t.base, t.matrixType("token_embd", 0, 32, 4096), t.name());
+            assertEquals(GgmlType.IQ4_NL, t.matrixType("attn_q", 0, 32, 4000), t.name());
+            assertEquals(GgmlType.Q8_0, t.matrixType("output", 0, 32, 4000), t.name());
+        }
+        assertEquals(30, SynthType.IQ4_XS.fileType);
+        assertEquals(25, SynthType.IQ4_NL.fileType);
+        assertEquals(SynthType.IQ4_XS, SynthType.parse("iq4_xs"));
         assertEquals(12, SynthType.Q3_K_M.fileType);
         assertEquals(SynthType.Q2_K, SynthType.parse("q2_k"));
         // Q4_K_M gives a mixture's down experts more bits where it gives a dense down projection more.
@@ -207,6 +219,7 @@ class SynthWeightsTest {
             case Q5_0, Q5_1, Q5_K -> 0.07;
             case Q4_0, Q4_1, Q4_K -> 0.15;
             case MXFP4 -> 0.2;
+            case IQ4_NL, IQ4_XS -> 0.15;
             case Q3_K -> 0.3;
             case Q2_K -> 0.6;
         };

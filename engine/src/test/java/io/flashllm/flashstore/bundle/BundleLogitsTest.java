@@ -143,6 +143,11 @@ class BundleLogitsTest {
                 "dense", auto, 2e-2, "gate Q3_K, up Q3_K, down Q4_K"));
         out.add(of("relu-llama-q2_k", synth(SynthArch.LLAMA_RELU, 256, 512, SynthType.Q2_K, null),
                 "gate-exact", auto, 2e-2, "gate Q2_K, up Q2_K, down Q3_K"));
+        // The non-linear grid types: gathered rows and down columns looked up, not scaled.
+        out.add(of("relu-llama-iq4_xs-exact-down", synth(SynthArch.LLAMA_RELU, 256, 512, SynthType.IQ4_XS, null),
+                "gate-exact", f32, 3e-5, "gate IQ4_XS, up IQ4_XS, down IQ4_XS"));
+        out.add(of("silu-llama-iq4_nl-dense", synth(SynthArch.LLAMA, 256, 512, SynthType.IQ4_NL, null),
+                "dense", auto, 2e-2, "gate IQ4_NL, up IQ4_NL, down IQ4_NL"));
         out.add(of("relu-llama-q4_k_m", synth(SynthArch.LLAMA_RELU, 256, 512, SynthType.Q4_K_M, null),
                 "gate-exact", auto, 2e-2, "gate Q4_K, up Q4_K, down Q4_K/Q6_K"));
         return out.stream();

@@ -2,7 +2,7 @@ package io.flashllm.flashstore.gguf;
 
 /**
  * Names of every ggml tensor type id, so a file using a type flashllm cannot compute with gets a
- * message naming it ("IQ4_XS") rather than a bare number.
+ * message naming it ("IQ2_XXS") rather than a bare number.
  */
 final class GgmlTypeNames {
     private static final String[] NAMES = {

@@ -271,7 +271,7 @@ final class GgufParser {
             throw in.fault(known == null
                     ? "unknown tensor type: " + what + " has ggml type id " + typeId + " (at offset " + typeAt + ")"
                     : "unknown tensor type: " + what + " has ggml type " + known + " (" + typeId
-                      + "), which flashllm does not support (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, MXFP4)");
+                      + "), which flashllm does not support (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4)");
         }
         if (shape[0] % type.blockSize != 0) {
             throw in.fault("impossible shape: " + what + " rows of " + shape[0] + " elements are not a whole number of "

@@ -17,7 +17,7 @@ public final class Quantizer {
 
     public static boolean supports(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, MXFP4 -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, MXFP4 -> true;
         };
     }
 
@@ -57,6 +57,8 @@ public final class Quantizer {
             case Q4_K -> KQuants.q4K(src, off, n, dst);
             case Q5_K -> KQuants.q5K(src, off, n, dst);
             case Q6_K -> KQuants.q6K(src, off, n, dst);
+            case IQ4_NL -> blocks(type, src, off, n, dst, Iq4Quants::iq4NlBlock);
+            case IQ4_XS -> Iq4Quants.iq4Xs(src, off, n, dst);
             case MXFP4 -> blocks(type, src, off, n, dst, Quantizer::mxfp4Block);
         }
     }

@@ -69,8 +69,8 @@ class GgufFaultTest {
         assertOpenFails(new TestGguf().header(3, 1, 0).tensorInfo("t", new long[] {32}, 999, 0).pad(32).raw(new byte[64]),
                 "unknown tensor type", "999");
         // known to ggml but not computed by flashllm: named in the message
-        assertOpenFails(new TestGguf().header(3, 1, 0).tensorInfo("t", new long[] {256}, 23, 0).pad(32).raw(new byte[256]),
-                "unknown tensor type", "IQ4_XS");
+        assertOpenFails(new TestGguf().header(3, 1, 0).tensorInfo("t", new long[] {256}, 16, 0).pad(32).raw(new byte[256]),
+                "unknown tensor type", "IQ2_XXS");
     }
 
     @Test

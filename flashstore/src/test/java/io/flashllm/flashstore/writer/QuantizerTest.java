@@ -56,6 +56,8 @@ class QuantizerTest {
         assertEquals(2 * 176, Quantizer.quantize(GgmlType.Q5_K, x).length);
         assertEquals(2 * 210, Quantizer.quantize(GgmlType.Q6_K, x).length);
         assertEquals(16 * 17, Quantizer.quantize(GgmlType.MXFP4, x).length);
+        assertEquals(16 * 18, Quantizer.quantize(GgmlType.IQ4_NL, x).length);
+        assertEquals(2 * 136, Quantizer.quantize(GgmlType.IQ4_XS, x).length);
     }
 
     @Test
@@ -65,6 +67,7 @@ class QuantizerTest {
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q5_1, new float[48]));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.Q5_K, new float[288]));
         assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.MXFP4, new float[48]));
+        assertThrows(IllegalArgumentException.class, () -> Quantizer.quantize(GgmlType.IQ4_XS, new float[224]));
     }
 
     @Test
@@ -432,6 +435,59 @@ class QuantizerTest {
             assertArrayEquals(Quantizer.quantize(t, x), Quantizer.quantize(t, x.clone()), t.name());
         }
     }
+    /** ggml's kvalues_iq4nl, written out here: the grid both IQ4 formats index. */
+    private static final float[] IQ4 = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+    /**
+     * Gaussian rows (weights' usual shape): every IQ4 value is the grid value nearest to x over the
+     * scale its block stores (so no element is further than half a grid gap, or beyond an end),
+     * and the non-linear grid fits such rows better than Q4_0's even one at the same bits.
+     */
+    @Test
+    void iq4ValuesAreTheNearestGridPointsAndBeatQ4_0OnGaussianRows() {
+        float[] x = gaussian(256 * 16, 21, 0.05f);
+        byte[] nl = Quantizer.quantize(GgmlType.IQ4_NL, x), xs = Quantizer.quantize(GgmlType.IQ4_XS, x);
+        float[] yNl = TestDecode.decode(GgmlType.IQ4_NL, nl, x.length), yXs = TestDecode.decode(GgmlType.IQ4_XS, xs, x.length);
+        for (int i = 0; i < x.length; i++) {
+            float d = half(nl, 18 * (i / 32));
+            assertEquals(nearestOnGrid(x[i], d), yNl[i], "IQ4_NL element " + i);
+            int sb = 136 * (i / 256), k = i % 256 / 32;
+            int ls = ((xs[sb + 4 + k / 2] >> (4 * (k % 2))) & 15) | ((((xs[sb + 2] & 0xFF) | (xs[sb + 3] & 0xFF) << 8) >> (2 * k) & 3) << 4);
+            assertEquals(nearestOnGrid(x[i], half(xs, sb) * (ls - 32)), yXs[i], "IQ4_XS element " + i);
+        }
+        double q4 = relRms(x, roundTrip(GgmlType.Q4_0, x)), eNl = relRms(x, yNl), eXs = relRms(x, yXs);
+        assertTrue(eNl < 0.9 * q4, "IQ4_NL rel rms " + eNl + " against Q4_0 " + q4);
+        assertTrue(eXs < 0.9 * q4, "IQ4_XS rel rms " + eXs + " against Q4_0 " + q4);
+    }
+
+    /** The grid value times {@code step} nearest to v, scanning all 16 (the first of equals). */
+    private static float nearestOnGrid(float v, float step) {
+        float best = IQ4[0] * step;
+        for (float g : IQ4) if (Math.abs(g * step - v) < Math.abs(best - v)) best = g * step;
+        return best;
+    }
+
+    /**
+     * Blocks that are exactly a representable scale times grid values, every nibble present: IQ4_NL
+     * with scales of either sign, IQ4_XS with d = 2^-9 and sub-block scales from −32 (the largest,
+     * which fixes d) through 31, 0 (an all-zero sub-block) and both nibbles and top bits of the
+     * stored scale + 32. Each decodes exactly, so any misplaced nibble or scale bit shows.
+     */
+    @Test
+    void iq4RepresentsExactBlocksExactly() {
+        float[] nl = new float[96];
+        float[] d = {1 / 128f, -3 / 512f, 0.75f};
+        for (int b = 0; b < 3; b++) for (int j = 0; j < 32; j++) nl[32 * b + j] = d[b] * IQ4[(j * 5 + b) % 16];
+        assertArrayEquals(nl, roundTrip(GgmlType.IQ4_NL, nl), 0f);
+        int[] l = {-32, 31, -1, 0, 17, -20, 5, -16};
+        float[] xs = new float[256];
+        for (int k = 0; k < 8; k++) for (int j = 0; j < 32; j++) xs[32 * k + j] = l[k] / 512f * IQ4[(j * 3 + k) % 16];
+        assertArrayEquals(xs, roundTrip(GgmlType.IQ4_XS, xs), 0f);
+        float[] zeros = new float[256];
+        assertArrayEquals(zeros, roundTrip(GgmlType.IQ4_XS, zeros), 0f);
+        assertArrayEquals(new float[32], roundTrip(GgmlType.IQ4_NL, new float[32]), 0f);
+    }
+
     /** MXFP4's element values by nibble, written out here from the FP4 E2M1 table (doubled). */
     private static final float[] MXFP4 = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 

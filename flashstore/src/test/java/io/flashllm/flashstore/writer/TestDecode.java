@@ -10,6 +10,9 @@ import java.nio.ByteOrder;
 final class TestDecode {
     private TestDecode() {}
 
+    /** ggml's kvalues_iq4nl, the IQ4 formats' grid. */
+    private static final int[] IQ4_GRID = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
     static float half(ByteBuffer b, int at) {
         return Float.float16ToFloat(b.getShort(at));
     }
@@ -104,6 +107,36 @@ final class TestDecode {
                         int q = b.get(at + 1 + j) & 0xFF;
                         out[blk * 32 + j] = Math.scalb(v[q & 0xF], e - 128);
                         out[blk * 32 + 16 + j] = Math.scalb(v[q >> 4], e - 128);
+                    }
+                }
+            }
+            case IQ4_NL -> {
+                // f16 d, then nibbles as Q4_0's indexing ggml's kvalues_iq4nl; value = d * grid[q]
+                for (int blk = 0; blk < n / 32; blk++) {
+                    int at = blk * 18;
+                    float d = half(b, at);
+                    for (int j = 0; j < 16; j++) {
+                        int q = b.get(at + 2 + j) & 0xFF;
+                        out[blk * 32 + j] = d * IQ4_GRID[q & 0xF];
+                        out[blk * 32 + 16 + j] = d * IQ4_GRID[q >> 4];
+                    }
+                }
+            }
+            case IQ4_XS -> {
+                // f16 d, u16 scales_h (2 bits per sub-block), u8 scales_l[4] (a nibble per sub-block),
+                // then 8 x 16 bytes of nibbles; value = d * (scale - 32) * grid[q]
+                for (int blk = 0; blk < n / 256; blk++) {
+                    int at = blk * 136;
+                    float d = half(b, at);
+                    int scalesH = b.getShort(at + 2) & 0xFFFF;
+                    for (int ib = 0; ib < 8; ib++) {
+                        int ls = ((b.get(at + 4 + ib / 2) >> (4 * (ib % 2))) & 0xF) | (((scalesH >> (2 * ib)) & 3) << 4);
+                        float dl = d * (ls - 32);
+                        for (int j = 0; j < 16; j++) {
+                            int q = b.get(at + 8 + 16 * ib + j) & 0xFF;
+                            out[blk * 256 + 32 * ib + j] = dl * IQ4_GRID[q & 0xF];
+                            out[blk * 256 + 32 * ib + 16 + j] = dl * IQ4_GRID[q >> 4];
+                        }
                     }
                 }
             }

@@ -68,7 +68,7 @@ public final class BenchTensors {
             for (long bo = 0; bo < size; bo += type.blockBytes, i = (i + 1) & (scales.length - 1)) {
                 short scale = scales[i];
                 switch (type) {
-                    case Q8_0, Q4_0, Q5_0 -> s.set(SHORT_LE, bo, scale);
+                    case Q8_0, Q4_0, Q5_0, IQ4_NL, IQ4_XS -> s.set(SHORT_LE, bo, scale);
                     case Q4_1, Q5_1, Q4_K, Q5_K -> { // d, then m or dmin
                         s.set(SHORT_LE, bo, scale);
                         s.set(SHORT_LE, bo + 2, scales[(i + 1) & (scales.length - 1)]);

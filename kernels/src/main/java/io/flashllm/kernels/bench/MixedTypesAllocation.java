@@ -58,7 +58,7 @@ public final class MixedTypesAllocation {
                     allocated = Math.min(allocated, allocated(ids) - before);
                 }
                 clean &= allocated < 8 * 1024;
-                System.out.printf("%-5s %,14d bytes per 1,000 products%s%n", w.type(), allocated,
+                System.out.printf("%-6s %,14d bytes per 1,000 products%s%n", w.type(), allocated,
                         allocated < 8 * 1024 ? "" : "  <- boxed vector code");
             }
         }

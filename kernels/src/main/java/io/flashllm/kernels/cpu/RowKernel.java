@@ -166,7 +166,9 @@ public abstract class RowKernel {
             case Q5_K -> new Q5KKernel();
             case Q2_K -> new Q2KKernel();
             case Q3_K -> new Q3KKernel();
-            case MXFP4 -> new Mxfp4Kernel(); // SubBlockKernel's width-independent loops at this width
+            case MXFP4 -> NibbleTableKernel.mxfp4(); // SubBlockKernel's width-independent loops at this width
+            case IQ4_NL -> NibbleTableKernel.iq4nl();
+            case IQ4_XS -> new Iq4XsKernel();
         };
     }
 
@@ -181,7 +183,8 @@ public abstract class RowKernel {
             case Q4_K -> new Q4KKernel256();
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel256(t);
             case Q5_K -> new Q5KKernel256();
-            case MXFP4 -> new Mxfp4Kernel256();
+            case MXFP4 -> new NibbleTableKernel256(NibbleTableKernel.mxfp4());
+            case IQ4_NL -> new NibbleTableKernel256(NibbleTableKernel.iq4nl());
             default -> vectorKernel(t);
         };
     }
@@ -199,7 +202,9 @@ public abstract class RowKernel {
             case Q5_K -> new Q5KKernel();
             case Q2_K -> new Q2KKernel();
             case Q3_K -> new Q3KKernel();
-            case MXFP4 -> new Mxfp4Kernel();
+            case MXFP4 -> NibbleTableKernel.mxfp4();
+            case IQ4_NL -> NibbleTableKernel.iq4nl();
+            case IQ4_XS -> new Iq4XsKernel();
         };
     }
 

@@ -36,7 +36,7 @@ abstract class SubBlockKernel extends RowKernel {
         final float[] scale = new float[16];
         final float[] min = new float[16];
         /** Up to four rows' sub-block scales, for the in-register kernels that decode several rows at once. */
-        final float[] scale4 = new float[32];
+        final float[] scale4 = new float[48];
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);

@@ -141,6 +141,30 @@ public final class ScalarReference {
                     out[outOff + i] = MXFP4_VALUES[q] * e8m0Half(s.get(ValueLayout.JAVA_BYTE, block) & 0xff);
                 }
             }
+            case IQ4_NL -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 32) * 18;
+                    int j = (int) (e % 32);
+                    int b = s.get(ValueLayout.JAVA_BYTE, block + 2 + (j & 15)) & 0xff;
+                    int q = j < 16 ? (b & 15) : (b >>> 4);
+                    out[outOff + i] = f16(s, block) * IQ4_VALUES[q];
+                }
+            }
+            case IQ4_XS -> {
+                for (int i = 0; i < n; i++) {
+                    long e = first + i;
+                    long block = (e / 256) * 136;
+                    int j = (int) (e % 256);
+                    int k = j / 32, l = j % 32;
+                    int low = ((s.get(ValueLayout.JAVA_BYTE, block + 4 + k / 2) & 0xff) >>> (4 * (k % 2))) & 15;
+                    int top = ((s.get(SHORT_LE, block + 2) & 0xffff) >>> (2 * k)) & 3;
+                    float dl = f16(s, block) * ((low | (top << 4)) - 32);
+                    int b = s.get(ValueLayout.JAVA_BYTE, block + 8 + 16 * k + (l & 15)) & 0xff;
+                    int q = l < 16 ? (b & 15) : (b >>> 4);
+                    out[outOff + i] = dl * IQ4_VALUES[q];
+                }
+            }
             case Q6_K -> {
                 for (int i = 0; i < n; i++) {
                     long e = first + i;
@@ -163,6 +187,9 @@ public final class ScalarReference {
             }
         }
     }
+
+    /** IQ4_NL's and IQ4_XS's element values by nibble: a non-linear grid, denser near zero. */
+    private static final float[] IQ4_VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
     /** MXFP4's element values by nibble: the FP4 E2M1 values (sign bit 3) doubled. */
     private static final float[] MXFP4_VALUES = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};

@@ -52,8 +52,8 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--vocab", defaultValue = "2000", description = "Vocabulary size (default: ${DEFAULT-VALUE}).")
     int vocab;
     @Option(names = "--type", defaultValue = "Q8_0", paramLabel = "TYPE",
-            description = "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_M, Q5_K_S, Q5_K_M"
-                    + " or MXFP4 (gpt-oss's files:"
+            description = "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_M, Q5_K_S, Q5_K_M,"
+                    + " IQ4_NL, IQ4_XS or MXFP4 (gpt-oss's files:"
                     + " experts MXFP4, the rest Q8_0; needs --experts) (default: ${DEFAULT-VALUE}; hf: F32/F16/BF16).")
     String type;
     @Option(names = "--format", defaultValue = "gguf", description = "gguf (a file) or hf (a directory) (default: ${DEFAULT-VALUE}).")

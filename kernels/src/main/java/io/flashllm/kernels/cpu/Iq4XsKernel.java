@@ -1,0 +1,208 @@
+package io.flashllm.kernels.cpu;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static io.flashllm.kernels.cpu.Simd.B;
+import static io.flashllm.kernels.cpu.Simd.F;
+import static io.flashllm.kernels.cpu.Simd.HALF;
+import static io.flashllm.kernels.cpu.Simd.I;
+import static io.flashllm.kernels.cpu.Simd.INT_LE;
+import static io.flashllm.kernels.cpu.Simd.L;
+import static io.flashllm.kernels.cpu.Simd.LE;
+import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
+
+/**
+ * IQ4_XS: super-blocks of 136 bytes, eight sub-blocks of 32 weights each laid out as an IQ4_NL
+ * block without its scale (16 bytes of nibbles indexing the IQ4 grid), under one f16 d and eight
+ * 6-bit scales (low nibbles in bytes 4..7, top bits in the 16-bit word at 2); weight = d·(scale −
+ * 32)·grid[q]. 4.25 bits per weight, as Q4_K's 4.5, with no min.
+ *
+ * <p>With 512-bit vectors a sub-block is {@link NibbleTableKernel}'s block: its 16 bytes
+ * zero-extended to int lanes, each nibble a permute into the grid's float bits; with 256-bit vectors
+ * the 256-bit form's byte lookups widened eight lanes at a time. The eight scales are unpacked into
+ * a per-thread buffer once per super-block. At 128 bits, and for axpy and dequant at every width,
+ * {@link SubBlockKernel}'s buffered loops over {@link #decode}.
+ */
+final class Iq4XsKernel extends SubBlockKernel {
+    private static final int BYTES = 136;
+    private static final ByteVector GRID_BYTES = NibbleTableKernel.gridBytes(NibbleTableKernel.IQ4_VALUES);
+    private static final IntVector GRID = L == 16 ? NibbleTableKernel.gridBits(NibbleTableKernel.IQ4_VALUES) : null;
+
+    Iq4XsKernel() {
+        super(256, BYTES);
+    }
+
+    /** Nothing to prepare: no min, so no sums of x. */
+    @Override
+    public int prepSize(int cols) {
+        return 0;
+    }
+
+    @Override
+    public void prepare(float[] x, int xOff, int cols, float[] prep) {
+    }
+
+    @Override
+    public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
+        if (L == 4) return super.dot(s, off, cols, x, xOff);
+        float[] scale = buffers().scale;
+        float sum = 0;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long bo = off + (long) BYTES * b;
+            if (L == 16) {
+                sum += blockDot16(s, bo, x, xOff + 256 * b);
+            } else {
+                scales(s, bo, scale, 0);
+                sum += blockDot8(s, bo, x, xOff + 256 * b, scale);
+            }
+        }
+        return sum;
+    }
+
+    /**
+     * 512 bits, one super-block: two sub-blocks per step into two accumulators. A method per
+     * super-block, as {@link Q3KKernel}'s, so that C2 inlines every vector operation in it.
+     */
+    private static float blockDot16(MemorySegment s, long bo, float[] x, int xb) {
+        long sc = packedScales(s, bo);
+        float d = HALF[s.get(SHORT_LE, bo) & 0xffff];
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int k = 0; k < 8; k += 2) {
+            long q = bo + 8 + 16 * k;
+            int xk = xb + 32 * k;
+            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, q, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, q + 16, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+            FloatVector p0 = q0.selectFrom(GRID).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xk));
+            p0 = q0.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, x, xk + 16), p0);
+            FloatVector p1 = q1.selectFrom(GRID).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xk + 32));
+            p1 = q1.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats()
+                    .fma(FloatVector.fromArray(F, x, xk + 48), p1);
+            a0 = p0.fma(FloatVector.broadcast(F, d * (((int) (sc >>> (8 * k)) & 0xff) - 32)), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, d * (((int) (sc >>> (8 * k + 8)) & 0xff) - 32)), a1);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * 512 bits, four rows: each sub-block's activations loaded once for the four rows, four
+     * accumulators kept across the whole row (no reduction per super-block), each row's eight
+     * scales unpacked into a long once per super-block and taken out a byte at a time.
+     */
+    @Override
+    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
+                     float[] prep, float[] out, int outOff) {
+        if (L != 16) {
+            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
+            return;
+        }
+        float[] sc = buffers().scale4;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
+            // in row order: each store of 16 lanes also writes eight past its row's, which the next row's covers
+            scales(s, o0, sc, 0);
+            scales(s, o1, sc, 8);
+            scales(s, o2, sc, 16);
+            scales(s, o3, sc, 24);
+            for (int k = 0; k < 8; k++) {
+                int xk = xOff + 256 * b + 32 * k;
+                long q = 8 + 16 * k;
+                FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 16);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector p0 = q0.selectFrom(GRID).reinterpretAsFloats().mul(x0);
+                p0 = q0.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p0);
+                FloatVector p1 = q1.selectFrom(GRID).reinterpretAsFloats().mul(x0);
+                p1 = q1.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p1);
+                FloatVector p2 = q2.selectFrom(GRID).reinterpretAsFloats().mul(x0);
+                p2 = q2.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p2);
+                FloatVector p3 = q3.selectFrom(GRID).reinterpretAsFloats().mul(x0);
+                p3 = q3.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p3);
+                a0 = p0.fma(FloatVector.broadcast(F, sc[0 + k]), a0);
+                a1 = p1.fma(FloatVector.broadcast(F, sc[8 + k]), a1);
+                a2 = p2.fma(FloatVector.broadcast(F, sc[16 + k]), a2);
+                a3 = p3.fma(FloatVector.broadcast(F, sc[24 + k]), a3);
+            }
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** 256 bits, one super-block: a sub-block's two byte lookups widened in four parts. */
+    private static float blockDot8(MemorySegment s, long bo, float[] x, int xb, float[] scale) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int k = 0; k < 8; k++) {
+            int xk = xb + 32 * k;
+            ByteVector v = ByteVector.fromMemorySegment(B16, s, bo + 8 + 16 * k, LE);
+            ByteVector lo = v.selectFrom(GRID_BYTES);
+            ByteVector hi = v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().selectFrom(GRID_BYTES);
+            FloatVector p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xk));
+            p = ((FloatVector) lo.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xk + 8), p);
+            p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xk + 16), p);
+            p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xk + 24), p);
+            acc = p.fma(FloatVector.broadcast(F, scale[k]), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Signed grid values, the eight scales, mins of zero: weight i is {@code scale[i / 32] * q[i]}. */
+    @Override
+    void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
+        scales(s, block, scale, 0);
+        for (int k = 0; k < 8; k++) {
+            min[k] = 0f;
+            // the lookup wraps each index to 0..15: the byte selects by its low nibble, and after the
+            // 16-bit shift by its high one
+            ByteVector v = ByteVector.fromMemorySegment(B16, s, block + 8 + 16 * k, LE);
+            v.selectFrom(GRID_BYTES).intoArray(q, 32 * k);
+            v.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().selectFrom(GRID_BYTES)
+                    .intoArray(q, 32 * k + 16);
+        }
+    }
+
+    /**
+     * The eight sub-blocks' d·(scale − 32) into {@code scale[0..8)}, and with 512-bit vectors
+     * −32·d into {@code scale[8..16)}. Each 6-bit scale is assembled in byte k of a long (nibble k
+     * of bytes 4..7 spread a byte apart, bits 2k..2k+1 of the word at 2 moved to bits 4..5 of byte
+     * k, shifts and masks rather than a bit deposit, which some AVX2 CPUs run in microcode) and
+     * the eight converted as one byte vector, as {@link Q3KKernel#scales} does.
+     */
+    static void scales(MemorySegment s, long block, float[] scale, int at) {
+        ByteVector sc = LongVector.zero(LongVector.SPECIES_128).withLane(0, packedScales(s, block))
+                .reinterpretAsBytes().sub((byte) 32);
+        FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block) & 0xffff]);
+        ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scale, at);
+        if (L == 4) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, at + 4);
+    }
+
+    /** The eight 6-bit scales (stored plus 32), sub-block k's in byte k. */
+    static long packedScales(MemorySegment s, long block) {
+        long low = s.get(INT_LE, block + 4) & 0xffffffffL;
+        low = (low | (low << 16)) & 0x0000FFFF0000FFFFL;
+        low = (low | (low << 8)) & 0x00FF00FF00FF00FFL;
+        low = (low | (low << 4)) & 0x0F0F0F0F0F0F0F0FL;
+        long top = s.get(SHORT_LE, block + 2) & 0xffffL;
+        top = (top | (top << 24)) & 0x000000FF000000FFL;
+        top = (top | (top << 12)) & 0x000F000F000F000FL;
+        top = (top | (top << 6)) & 0x0303030303030303L;
+        return low | (top << 4);
+    }
+}
