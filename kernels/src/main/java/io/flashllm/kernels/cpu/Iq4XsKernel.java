@@ -21,13 +21,14 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * IQ4_XS: super-blocks of 136 bytes, eight sub-blocks of 32 weights each laid out as an IQ4_NL
  * block without its scale (16 bytes of nibbles indexing the IQ4 grid), under one f16 d and eight
  * 6-bit scales (low nibbles in bytes 4..7, top bits in the 16-bit word at 2); weight = d·(scale −
- * 32)·grid[q]. 4.25 bits per weight, as Q4_K's 4.5, with no min.
+ * 32)·grid[q]. 4.25 bits per weight against Q4_K's 4.5, and no min.
  *
  * <p>With 512-bit vectors a sub-block is {@link NibbleTableKernel}'s block: its 16 bytes
- * zero-extended to int lanes, each nibble a permute into the grid's float bits; with 256-bit vectors
- * the 256-bit form's byte lookups widened eight lanes at a time. The eight scales are unpacked into
- * a per-thread buffer once per super-block. At 128 bits, and for axpy and dequant at every width,
- * {@link SubBlockKernel}'s buffered loops over {@link #decode}.
+ * zero-extended to int lanes, each nibble a permute into the grid's float bits; {@link #dot4}
+ * decodes four rows against each activation load. With 256-bit vectors a single-row product per
+ * super-block, the byte lookups of {@link NibbleTableKernel256} widened eight lanes at a time. At
+ * 128 bits, and for axpy and dequant at every width, {@link SubBlockKernel}'s buffered loops over
+ * {@link #decode}.
  */
 final class Iq4XsKernel extends SubBlockKernel {
     private static final int BYTES = 136;
@@ -95,7 +96,8 @@ final class Iq4XsKernel extends SubBlockKernel {
     /**
      * 512 bits, four rows: each sub-block's activations loaded once for the four rows, four
      * accumulators kept across the whole row (no reduction per super-block), each row's eight
-     * scales unpacked into a long once per super-block and taken out a byte at a time.
+     * scales widened into a per-thread buffer once per super-block and broadcast from it (taken
+     * out of the packed long a byte at a time per sub-block instead, a product took 5% longer).
      */
     @Override
     public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
@@ -179,11 +181,9 @@ final class Iq4XsKernel extends SubBlockKernel {
     }
 
     /**
-     * The eight sub-blocks' d·(scale − 32) into {@code scale[0..8)}, and with 512-bit vectors
-     * −32·d into {@code scale[8..16)}. Each 6-bit scale is assembled in byte k of a long (nibble k
-     * of bytes 4..7 spread a byte apart, bits 2k..2k+1 of the word at 2 moved to bits 4..5 of byte
-     * k, shifts and masks rather than a bit deposit, which some AVX2 CPUs run in microcode) and
-     * the eight converted as one byte vector, as {@link Q3KKernel#scales} does.
+     * The eight sub-blocks' d·(scale − 32) into {@code scale[at .. at + 8)}, and with 512-bit
+     * vectors −32·d into the eight floats after them. The scales come from {@link #packedScales}
+     * and are converted as one byte vector, as {@link Q3KKernel#scales} does.
      */
     static void scales(MemorySegment s, long block, float[] scale, int at) {
         ByteVector sc = LongVector.zero(LongVector.SPECIES_128).withLane(0, packedScales(s, block))
@@ -193,7 +193,11 @@ final class Iq4XsKernel extends SubBlockKernel {
         if (L == 4) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, at + 4);
     }
 
-    /** The eight 6-bit scales (stored plus 32), sub-block k's in byte k. */
+    /**
+     * The eight 6-bit scales (stored plus 32), sub-block k's in byte k: nibble k of bytes 4..7
+     * spread a byte apart, bits 2k..2k+1 of the word at 2 moved to bits 4..5 of byte k, by shifts
+     * and masks rather than a bit deposit, which Zen 1 and 2 cores run in microcode.
+     */
     static long packedScales(MemorySegment s, long block) {
         long low = s.get(INT_LE, block + 4) & 0xffffffffL;
         low = (low | (low << 16)) & 0x0000FFFF0000FFFFL;
