@@ -148,6 +148,89 @@ final class Iq4XsKernel extends SubBlockKernel {
         out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Two rows (a neuron's gate and up rows in the neuron cache, a product's odd last pair):
+     * {@link #dot4}'s loop for two rows with 512-bit vectors, {@link #dot2x8} with 256.
+     */
+    @Override
+    public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
+                     float[] out, int outOff) {
+        if (L == 16) {
+            dot2x16(s, off0, off1, cols, x, xOff, buffers().scale4, out, outOff);
+        } else if (L == 8) {
+            dot2x8(s, off0, off1, cols, x, xOff, buffers().scale4, out, outOff);
+        } else {
+            super.dot2(s, off0, off1, cols, x, xOff, prep, out, outOff);
+        }
+    }
+
+    private static void dot2x16(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] sc,
+                                float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d;
+            scales(s, o0, sc, 0);
+            scales(s, o1, sc, 8);
+            for (int k = 0; k < 8; k++) {
+                int xk = xOff + 256 * b + 32 * k;
+                long q = 8 + 16 * k;
+                FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 16);
+                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                FloatVector p0 = q0.selectFrom(GRID).reinterpretAsFloats().mul(x0);
+                p0 = q0.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p0);
+                FloatVector p1 = q1.selectFrom(GRID).reinterpretAsFloats().mul(x0);
+                p1 = q1.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p1);
+                a0 = p0.fma(FloatVector.broadcast(F, sc[k]), a0);
+                a1 = p1.fma(FloatVector.broadcast(F, sc[8 + k]), a1);
+            }
+        }
+        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * 256 bits, two rows (and {@code dot4} as two of these): each sub-block's 32 activations loaded
+     * once for both rows, the rows' scales widened into the per-thread buffer once per super-block.
+     */
+    private static void dot2x8(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] sc,
+                               float[] out, int outOff) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
+        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
+            long d = (long) BYTES * b;
+            long o0 = off0 + d, o1 = off1 + d;
+            scales(s, o0, sc, 0);
+            scales(s, o1, sc, 8);
+            for (int k = 0; k < 8; k++) {
+                int xk = xOff + 256 * b + 32 * k;
+                long q = 8 + 16 * k;
+                FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 8);
+                FloatVector x2 = FloatVector.fromArray(F, x, xk + 16), x3 = FloatVector.fromArray(F, x, xk + 24);
+                ByteVector v0 = ByteVector.fromMemorySegment(B16, s, o0 + q, LE);
+                ByteVector lo0 = v0.selectFrom(GRID_BYTES);
+                ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().selectFrom(GRID_BYTES);
+                FloatVector p0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+                p0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 1)).fma(x1, p0);
+                p0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).fma(x2, p0);
+                p0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 1)).fma(x3, p0);
+                acc0 = p0.fma(FloatVector.broadcast(F, sc[k]), acc0);
+                ByteVector v1 = ByteVector.fromMemorySegment(B16, s, o1 + q, LE);
+                ByteVector lo1 = v1.selectFrom(GRID_BYTES);
+                ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().selectFrom(GRID_BYTES);
+                FloatVector p1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).mul(x0);
+                p1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 1)).fma(x1, p1);
+                p1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).fma(x2, p1);
+                p1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 1)).fma(x3, p1);
+                acc1 = p1.fma(FloatVector.broadcast(F, sc[8 + k]), acc1);
+            }
+        }
+        out[outOff] = acc0.reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD);
+    }
+
     /** 256 bits, one super-block: a sub-block's two byte lookups widened in four parts. */
     private static float blockDot8(MemorySegment s, long bo, float[] x, int xb, float[] scale) {
         FloatVector acc = FloatVector.zero(F);
