@@ -25,10 +25,10 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  *
  * <p>With 512-bit vectors a sub-block is {@link NibbleTableKernel}'s block: its 16 bytes
  * zero-extended to int lanes, each nibble a permute into the grid's float bits; {@link #dot4}
- * decodes four rows against each activation load. With 256-bit vectors a single-row product per
- * super-block, the byte lookups of {@link NibbleTableKernel256} widened eight lanes at a time. At
- * 128 bits, and for axpy and dequant at every width, {@link SubBlockKernel}'s buffered loops over
- * {@link #decode}.
+ * decodes four rows against each activation load, {@link #dot2} two. With 256-bit vectors
+ * {@link #dot2x8} (and {@code dot4} as two of it): the byte lookups of {@link NibbleTableKernel256}
+ * widened eight lanes at a time, x loaded once for both rows. At 128 bits, and for axpy and dequant
+ * at every width, {@link SubBlockKernel}'s buffered loops over {@link #decode}.
  */
 final class Iq4XsKernel extends SubBlockKernel {
     private static final int BYTES = 136;
