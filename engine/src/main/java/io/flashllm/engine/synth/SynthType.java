@@ -14,7 +14,9 @@ import java.util.Locale;
  * first two layers and Q4_K after, ffn_down Q5_K in the first sixteenth of the layers and Q4_K
  * after, attn_output Q4_K; Q3_K_L gives all three Q5_K; Q2_K gives attn_v and ffn_down Q3_K (each
  * with the output matrix Q6_K). IQ4_NL and IQ4_XS give attn_v Q5_K (llama.cpp does when four or more
- * query heads share each KV head, as in the Llama shapes here) and the output matrix Q6_K. MXFP4 is llama.cpp's
+ * query heads share each KV head, as in the Llama shapes here), ffn_down Q5_K in the first eighth of
+ * the layers (llama.cpp does without an importance matrix, as synth quantizes) and the output matrix
+ * Q6_K. MXFP4 is llama.cpp's
  * MXFP4_MOE (file type 38, as gpt-oss's files come): the experts' matrices MXFP4, every other one
  * Q8_0; it needs experts.
  */
@@ -83,7 +85,7 @@ public enum SynthType {
             }
         } else if (this == IQ4_NL || this == IQ4_XS) {
             if (role.equals("output")) t = GgmlType.Q6_K;
-            if (role.equals("attn_v")) t = GgmlType.Q5_K;
+            if (role.equals("attn_v") || (role.startsWith("ffn_down") && layer < layers / 8)) t = GgmlType.Q5_K;
         } else if (this == MXFP4) {
             t = role.endsWith("_exps") ? GgmlType.MXFP4 : GgmlType.Q8_0; // llama.cpp's MXFP4_MOE
         } else if (role.equals("output") && quantized() && this != Q8_0) {

@@ -163,11 +163,14 @@ class SynthWeightsTest {
         assertEquals(GgmlType.Q2_K, SynthType.Q2_K.matrixType("ffn_up", 0, 32, 4096));
         assertEquals(GgmlType.IQ4_NL, SynthType.Q3_K_S.matrixType("attn_q", 0, 32, 4000));
         assertEquals(GgmlType.IQ4_NL, SynthType.Q2_K.matrixType("ffn_up", 0, 32, 4000));
-        // IQ4 (llama.cpp's file types 25 and 30): attn_v Q5_K, the output Q6_K, short rows IQ4_NL.
+        // IQ4 (llama.cpp's file types 25 and 30): attn_v Q5_K, ffn_down Q5_K in layers 0-3 (the first
+        // eighth), the output Q6_K, short rows IQ4_NL.
         for (SynthType t : new SynthType[] {SynthType.IQ4_NL, SynthType.IQ4_XS}) {
             assertEquals(GgmlType.Q5_K, t.matrixType("attn_v", 7, 32, 4096), t.name());
             assertEquals(GgmlType.Q6_K, t.matrixType("output", 0, 32, 4096), t.name());
-            assertEquals(t.base, t.matrixType("ffn_down", 0, 32, 11008), t.name());
+            assertEquals(GgmlType.Q5_K, t.matrixType("ffn_down", 3, 32, 11008), t.name());
+            assertEquals(t.base, t.matrixType("ffn_down", 4, 32, 11008), t.name());
+            assertEquals(t.base, t.matrixType("ffn_up", 0, 32, 11008), t.name());
             assertEquals(t.base, t.matrixType("token_embd", 0, 32, 4096), t.name());
             assertEquals(GgmlType.IQ4_NL, t.matrixType("attn_q", 0, 32, 4000), t.name());
             assertEquals(GgmlType.Q8_0, t.matrixType("output", 0, 32, 4000), t.name());

@@ -95,10 +95,9 @@ final class Iq4Quants {
 
     /** One IQ4_NL block: the f16 scale, then the nibbles against it. */
     static void iq4NlBlock(float[] x, int off, byte[] out, int at) {
-        short h = Float.floatToFloat16(fit(x, off));
-        out[at] = (byte) h;
-        out[at + 1] = (byte) (h >> 8);
-        putNibbles(x, off, Float.float16ToFloat(h), out, at + 2);
+        float d = Quantizer.f16Round(fit(x, off));
+        Quantizer.putHalf(out, at, d);
+        putNibbles(x, off, d, out, at + 2);
     }
 
     /** Per-thread working arrays: one super-block's sub-block scales, 6-bit codes and encoded block. */
@@ -132,9 +131,7 @@ final class Iq4Quants {
                 b[4 + k / 2] |= (byte) (((l + 32) & 15) << (4 * (k % 2)));
                 putNibbles(x, base + 32 * k, dq * l, b, 8 + 16 * k);
             }
-            short h = Float.floatToFloat16(d);
-            b[0] = (byte) h;
-            b[1] = (byte) (h >> 8);
+            Quantizer.putHalf(b, 0, d);
             b[2] = (byte) top;
             b[3] = (byte) (top >> 8);
             dst.put(b);

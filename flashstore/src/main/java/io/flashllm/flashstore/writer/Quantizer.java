@@ -252,7 +252,7 @@ public final class Quantizer {
         for (int i = 0; i < 4; i++) out[at + i] = (byte) (qh >>> (8 * i));
     }
 
-    private static void putHalf(byte[] out, int at, float v) {
+    static void putHalf(byte[] out, int at, float v) {
         short h = Float.floatToFloat16(v);
         out[at] = (byte) h;
         out[at + 1] = (byte) (h >> 8);
