@@ -3,7 +3,6 @@ package io.flashllm.kernels.cpu;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -24,11 +23,13 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * 32)·grid[q]. 4.25 bits per weight against Q4_K's 4.5, and no min.
  *
  * <p>With 512-bit vectors a sub-block is {@link NibbleTableKernel}'s block: its 16 bytes
- * zero-extended to int lanes, each nibble a permute into the grid's float bits; {@link #dot4}
- * decodes four rows against each activation load, {@link #dot2} two. With 256-bit vectors
- * {@link #dot2x8} (and {@code dot4} as two of it): the byte lookups of {@link NibbleTableKernel256}
- * widened eight lanes at a time, x loaded once for both rows. At 128 bits, and for axpy and dequant
- * at every width, {@link SubBlockKernel}'s buffered loops over {@link #decode}.
+ * zero-extended to int lanes, each nibble a permute into the grid's float bits. With 256-bit
+ * vectors the byte lookups of {@link NibbleTableKernel256} widened eight lanes at a time. At both
+ * widths {@link #dot2} decodes two rows against each activation load, and {@code dot4} is two of
+ * it: a four-row 512-bit loop ran 15-25% faster but was compiled with boxed vectors in about one
+ * JVM start in six ({@code MixedTypesAllocation}: 245 MB allocated a thousand products, in 6 of 38
+ * runs), which the two-row loop was in none of 18. At 128 bits, and for axpy
+ * and dequant at every width, {@link SubBlockKernel}'s buffered loops over {@link #decode}.
  */
 final class Iq4XsKernel extends SubBlockKernel {
     private static final int BYTES = 136;
@@ -56,12 +57,8 @@ final class Iq4XsKernel extends SubBlockKernel {
         float sum = 0;
         for (int b = 0, blocks = cols / 256; b < blocks; b++) {
             long bo = off + (long) BYTES * b;
-            if (L == 16) {
-                sum += blockDot16(s, bo, x, xOff + 256 * b);
-            } else {
-                scales(s, bo, scale, 0);
-                sum += blockDot8(s, bo, x, xOff + 256 * b, scale);
-            }
+            scales(s, bo, scale, 0);
+            sum += L == 16 ? blockDot16(s, bo, x, xOff + 256 * b, scale) : blockDot8(s, bo, x, xOff + 256 * b, scale);
         }
         return sum;
     }
@@ -70,9 +67,7 @@ final class Iq4XsKernel extends SubBlockKernel {
      * 512 bits, one super-block: two sub-blocks per step into two accumulators. A method per
      * super-block, as {@link Q3KKernel}'s, so that C2 inlines every vector operation in it.
      */
-    private static float blockDot16(MemorySegment s, long bo, float[] x, int xb) {
-        long sc = packedScales(s, bo);
-        float d = HALF[s.get(SHORT_LE, bo) & 0xffff];
+    private static float blockDot16(MemorySegment s, long bo, float[] x, int xb, float[] scale) {
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
         for (int k = 0; k < 8; k += 2) {
             long q = bo + 8 + 16 * k;
@@ -87,70 +82,17 @@ final class Iq4XsKernel extends SubBlockKernel {
             FloatVector p1 = q1.selectFrom(GRID).reinterpretAsFloats().mul(FloatVector.fromArray(F, x, xk + 32));
             p1 = q1.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats()
                     .fma(FloatVector.fromArray(F, x, xk + 48), p1);
-            a0 = p0.fma(FloatVector.broadcast(F, d * (((int) (sc >>> (8 * k)) & 0xff) - 32)), a0);
-            a1 = p1.fma(FloatVector.broadcast(F, d * (((int) (sc >>> (8 * k + 8)) & 0xff) - 32)), a1);
+            a0 = p0.fma(FloatVector.broadcast(F, scale[k]), a0);
+            a1 = p1.fma(FloatVector.broadcast(F, scale[k + 1]), a1);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * 512 bits, four rows: each sub-block's activations loaded once for the four rows, four
-     * accumulators kept across the whole row (no reduction per super-block), each row's eight
-     * scales widened into a per-thread buffer once per super-block and broadcast from it (taken
-     * out of the packed long a byte at a time per sub-block instead, a product took 5% longer).
-     */
-    @Override
-    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
-                     float[] prep, float[] out, int outOff) {
-        if (L != 16) {
-            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
-            return;
-        }
-        float[] sc = buffers().scale4;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
-            long d = (long) BYTES * b;
-            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
-            // in row order: each store of 16 lanes also writes eight past its row's, which the next row's covers
-            scales(s, o0, sc, 0);
-            scales(s, o1, sc, 8);
-            scales(s, o2, sc, 16);
-            scales(s, o3, sc, 24);
-            for (int k = 0; k < 8; k++) {
-                int xk = xOff + 256 * b + 32 * k;
-                long q = 8 + 16 * k;
-                FloatVector x0 = FloatVector.fromArray(F, x, xk), x1 = FloatVector.fromArray(F, x, xk + 16);
-                IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + q, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + q, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + q, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector p0 = q0.selectFrom(GRID).reinterpretAsFloats().mul(x0);
-                p0 = q0.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p0);
-                FloatVector p1 = q1.selectFrom(GRID).reinterpretAsFloats().mul(x0);
-                p1 = q1.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p1);
-                FloatVector p2 = q2.selectFrom(GRID).reinterpretAsFloats().mul(x0);
-                p2 = q2.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p2);
-                FloatVector p3 = q3.selectFrom(GRID).reinterpretAsFloats().mul(x0);
-                p3 = q3.lanewise(VectorOperators.LSHR, 4).selectFrom(GRID).reinterpretAsFloats().fma(x1, p3);
-                a0 = p0.fma(FloatVector.broadcast(F, sc[0 + k]), a0);
-                a1 = p1.fma(FloatVector.broadcast(F, sc[8 + k]), a1);
-                a2 = p2.fma(FloatVector.broadcast(F, sc[16 + k]), a2);
-                a3 = p3.fma(FloatVector.broadcast(F, sc[24 + k]), a3);
-            }
-        }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
-    }
-
-    /**
-     * Two rows (a neuron's gate and up rows in the neuron cache, a product's odd last pair):
-     * {@link #dot4}'s loop for two rows with 512-bit vectors, {@link #dot2x8} with 256.
+     * Two rows (and {@code dot4} as two of these; a neuron's gate and up rows in the neuron cache):
+     * {@link #dot2x16} with 512-bit vectors, {@link #dot2x8} with 256. Each sub-block's activations
+     * are loaded once for both rows, the rows' scales unpacked into a per-thread buffer once per
+     * super-block, the accumulators kept across the row.
      */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
@@ -192,10 +134,7 @@ final class Iq4XsKernel extends SubBlockKernel {
         out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
     }
 
-    /**
-     * 256 bits, two rows (and {@code dot4} as two of these): each sub-block's 32 activations loaded
-     * once for both rows, the rows' scales widened into the per-thread buffer once per super-block.
-     */
+    /** 256 bits, two rows: {@link #dot2}. */
     private static void dot2x8(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] sc,
                                float[] out, int outOff) {
         FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
@@ -264,16 +203,13 @@ final class Iq4XsKernel extends SubBlockKernel {
     }
 
     /**
-     * The eight sub-blocks' d·(scale − 32) into {@code scale[at .. at + 8)}, and with 512-bit
-     * vectors −32·d into the eight floats after them. The scales come from {@link #packedScales}
-     * and are converted as one byte vector, as {@link Q3KKernel#scales} does.
+     * The eight sub-blocks' d·(scale − 32) into {@code scale[at .. at + 8)}, from
+     * {@link #packedScales}: eight scalar products, no vectors in the kernels' scale path.
      */
-    static void scales(MemorySegment s, long block, float[] scale, int at) {
-        ByteVector sc = LongVector.zero(LongVector.SPECIES_128).withLane(0, packedScales(s, block))
-                .reinterpretAsBytes().sub((byte) 32);
-        FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block) & 0xffff]);
-        ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scale, at);
-        if (L == 4) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, at + 4);
+    private static void scales(MemorySegment s, long block, float[] scale, int at) {
+        long sc = packedScales(s, block);
+        float d = HALF[s.get(SHORT_LE, block) & 0xffff];
+        for (int k = 0; k < 8; k++) scale[at + k] = d * (((int) (sc >>> (8 * k)) & 0xff) - 32);
     }
 
     /**
@@ -281,7 +217,7 @@ final class Iq4XsKernel extends SubBlockKernel {
      * spread a byte apart, bits 2k..2k+1 of the word at 2 moved to bits 4..5 of byte k, by shifts
      * and masks rather than a bit deposit, which Zen 1 and 2 cores run in microcode.
      */
-    static long packedScales(MemorySegment s, long block) {
+    private static long packedScales(MemorySegment s, long block) {
         long low = s.get(INT_LE, block + 4) & 0xffffffffL;
         low = (low | (low << 16)) & 0x0000FFFF0000FFFFL;
         low = (low | (low << 8)) & 0x00FF00FF00FF00FFL;

@@ -35,11 +35,8 @@ abstract class SubBlockKernel extends RowKernel {
         /** Per sub-block: eight of 32 weights, or sixteen of 16 (Q2_K, Q3_K). */
         final float[] scale = new float[16];
         final float[] min = new float[16];
-        /**
-         * Up to four rows' sub-block scales, for the in-register kernels that decode several rows at
-         * once; IQ4_XS's take eight a row, and its last row's 16-lane store runs eight floats past.
-         */
-        final float[] scale4 = new float[48];
+        /** Up to four rows' sub-block scales, for the in-register kernels that decode several rows at once. */
+        final float[] scale4 = new float[32];
     }
 
     private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
