@@ -3,6 +3,7 @@ package io.flashllm.engine.generate;
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.engine.api.SamplingParams;
 import io.flashllm.engine.api.Session;
+import io.flashllm.kernels.JitQuiet;
 
 /**
  * Gets a model's kernels compiled by C2 before the first request by running the model itself:
@@ -21,6 +22,8 @@ public final class ModelWarmup {
     static final int[] PROMPTS = {48, 5};
     /** Generated tokens after each prompt. */
     static final int DECODE_TOKENS = 4;
+    /** Then tokens until the JIT has finished no compile for this long, or for at most {@link #MAX_SETTLE_MS}. */
+    static final long QUIET_MS = 300, MAX_SETTLE_MS = 15_000;
 
     private ModelWarmup() {}
 
@@ -36,6 +39,17 @@ public final class ModelWarmup {
             for (int i = 0; i < promptLength; i++) prompt[i] = (int) ((i * 7919L + 13) % vocab);
             try (Session s = model.openSession(ctx)) {
                 s.generate(prompt, SamplingParams.greedy(Math.max(1, Math.min(DECODE_TOKENS, ctx - promptLength - 1))), t -> true);
+            }
+        }
+        // Then decode on until C2 has been idle for a while: on two cores the run above leaves
+        // compiles and recompiles queued, and a kernel waiting for its recompile runs interpreted,
+        // 100x slower, in the first requests (or a benchmark's measured run).
+        JitQuiet jit = new JitQuiet(QUIET_MS, MAX_SETTLE_MS);
+        int ctx = Math.min(model.info().contextLength(), 64);
+        for (int round = 0; ctx >= 3 && !jit.settled(); round++) {
+            try (Session s = model.openSession(ctx)) {
+                s.generate(new int[] {(int) ((round * 7919L + 13) % vocab)}, SamplingParams.greedy(ctx - 2),
+                        t -> !jit.settled());
             }
         }
         // The warm-up's tokens are not traffic: a flash bundle's hot region is chosen from what follows.

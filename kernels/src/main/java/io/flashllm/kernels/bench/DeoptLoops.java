@@ -39,6 +39,7 @@ public final class DeoptLoops {
         List<GgmlType> types = new ArrayList<>();
         for (int i = 1; i < args.length; i++) types.add(GgmlType.valueOf(args[i].toUpperCase(Locale.ROOT)));
         if (types.isEmpty()) types.addAll(List.of(GgmlType.values()));
+        DeoptWatch.start(); // before anything is compiled: see its comment
         KernelWarmup.run(types);
         boolean clean = true;
         try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(2)) {

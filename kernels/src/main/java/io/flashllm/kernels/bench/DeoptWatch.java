@@ -8,6 +8,7 @@ import jdk.jfr.consumer.RecordingFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -19,21 +20,33 @@ import java.util.TreeMap;
  * show for it. Steady-state kernels deoptimize zero or a few times.
  */
 final class DeoptWatch implements AutoCloseable {
-    private final Recording recording = new Recording();
+    private static Recording recording;
+    private final Instant from = Instant.now();
 
     DeoptWatch() {
+        start();
+    }
+
+    /**
+     * Starts the process's one recording, if not yet started. Starting a recording is a JVMTI state
+     * change, which throws away the compiles in flight ("COMPILE SKIPPED: Jvmti state change
+     * invalidated dependencies"), so KernelBench starts it before any warm-up rather than at each
+     * measured window, where the discarded kernel compile was measured running interpreted.
+     */
+    static synchronized void start() {
+        if (recording != null) return;
+        recording = new Recording();
         recording.enable("jdk.Deoptimization");
         recording.start();
     }
 
     /**
-     * Stops the recording; returns null unless one method of the kernels (the benchmarks' own code
-     * aside) was deoptimized for one reason {@code limit} or more times, else a line naming the
+     * Returns null unless, since this watch was made, one method of the kernels (the benchmarks' own
+     * code aside) was deoptimized for one reason {@code limit} or more times, else a line naming the
      * count and every method and reason. A single trap here and there is the JIT meeting a branch it
      * had not seen; the same trap again and again is a compile that keeps failing the same way.
      */
     String stop(int limit) {
-        recording.stop();
         Path file = null;
         try {
             file = Files.createTempFile("kernelbench-deopt", ".jfr");
@@ -41,6 +54,8 @@ final class DeoptWatch implements AutoCloseable {
             Map<String, Integer> reasons = new TreeMap<>();
             int count = 0;
             for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+                // a recording of the user's own (-XX:StartFlightRecording) adds its events to the dump
+                if (!e.getEventType().getName().equals("jdk.Deoptimization") || e.getStartTime().isBefore(from)) continue;
                 RecordedMethod m = e.getValue("method");
                 if (m == null) continue;
                 String type = m.getType().getName();
@@ -63,8 +78,8 @@ final class DeoptWatch implements AutoCloseable {
         }
     }
 
+    /** Nothing: the recording runs for the life of the process. */
     @Override
     public void close() {
-        recording.close();
     }
 }

@@ -1,6 +1,7 @@
 package io.flashllm.kernels.bench;
 
 import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.JitQuiet;
 import io.flashllm.kernels.MatVec;
 import io.flashllm.kernels.Parallel;
 import io.flashllm.kernels.WeightTensor;
@@ -29,7 +30,8 @@ import java.util.Random;
  * bundled gates: per neuron its gate and up rows in one pass ({@code dotPair}) and its down row added into the
  * thread's output, in GB/s of all three parts ({@code --rows} neurons of {@code --cols} each). Run with
  * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
- * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5). The last column, weight bytes per second of
+ * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5), then until the JIT has been idle
+ * for 0.3 s ({@link JitQuiet}). The last column, weight bytes per second of
  * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
  * when {@code --threads 1}.
  */
@@ -86,6 +88,7 @@ public final class KernelBench {
         if (!rowsOnly) {
             System.out.printf(Locale.ROOT, "sparse modes: %.0f%% of the rows, %s%n", 100 * density, ascending ? "ascending" : "shuffled");
         }
+        DeoptWatch.start(); // before anything is compiled: see its comment
         System.out.printf(Locale.ROOT, "kernel warm-up: %d ms%n", io.flashllm.kernels.KernelWarmup.run(types));
         try (Parallel p = Parallel.create(threads); Arena probeArena = Arena.ofShared()) {
             System.out.printf(Locale.ROOT, "parallel hand-off: %.1f us per forRange with an empty body%n", handoffMicros(p));
@@ -157,7 +160,10 @@ public final class KernelBench {
             // Warm-up counted in CPU time of this thread, so that on a busy machine C2 still gets
             // to finish compiling before the measurement starts.
             long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
-            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out, mode);
+            int i = 0;
+            for (; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out, mode);
+            // then until the JIT is idle: a recompile inside the window would be measured interpreted
+            for (JitQuiet jit = new JitQuiet(300, 30_000); !jit.settled(); i++) run(p, ws[i % copies], x, batch, out, mode);
             long n = 0;
             long c0 = THREADS.getCurrentThreadCpuTime();
             long t0, now;
@@ -218,7 +224,12 @@ public final class KernelBench {
                 }
             };
             long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
-            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) {
+            int i = 0;
+            for (; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) {
+                copy[0] = i % copies;
+                p.forRange(chunks, body);
+            }
+            for (JitQuiet jit = new JitQuiet(300, 30_000); !jit.settled(); i++) {
                 copy[0] = i % copies;
                 p.forRange(chunks, body);
             }
