@@ -26,14 +26,14 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  *
  * <p>{@link #dot} (single rows): one method call per half super-block, returning a float; see
  * {@link Q4KKernel} for why. With 512-bit vectors {@link #dot4} is {@link Q6KNibbleFloats#dot4}
- * (four rows, 15.8 against ~11 GB/s for two threads from DRAM). {@link #dot2} (at 256 bits what
- * {@code MatVec} uses for all rows but a last odd one) decodes two rows sharing the activation
- * loads, keeps two accumulator chains per row (one chain per row was latency-bound: eight
+ * (four rows, 15.8 against ~11 GB/s for two threads from DRAM); with 256-bit vectors
+ * {@link Q6KKernel256}'s {@code dot2}. {@link #dot2} here (at 512 bits: a product's last rows, the
+ * neuron cache's pairs of rows) decodes two rows sharing the activation loads, keeps two accumulator chains per row (one chain per row was latency-bound: eight
  * dependent FMAs per 64 weights), broadcasts each 8-bit scale straight from {@link #SIGNED} (a
  * load, where a byte-to-float conversion and a broadcast cost three vector-port uops per 16
  * weights), and applies d once per super-block.
  */
-final class Q6KKernel extends RowKernel {
+class Q6KKernel extends RowKernel {
     private static final int BYTES = 210;
 
     /** The int8 scale at {@code at} as a float: a table load instead of an int-to-float conversion. */
@@ -94,8 +94,8 @@ final class Q6KKernel extends RowKernel {
 
     /**
      * 512-bit vectors: {@link #dot4} (all rows of a product but up to three) is
-     * {@link Q6KNibbleFloats}'s, which needs x prepared; the rest, and every row at 256 bits, go
-     * through the byte kernel of {@link #dot2}.
+     * {@link Q6KNibbleFloats}'s, which needs x prepared; the rest go through the byte kernel of
+     * {@link #dot2}.
      */
     private static final boolean NIBBLE_FLOATS = L == 16;
 
