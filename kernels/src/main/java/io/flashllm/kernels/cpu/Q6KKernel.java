@@ -28,8 +28,9 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * {@link Q4KKernel} for why. With 512-bit vectors {@link #dot4} is {@link Q6KNibbleFloats#dot4}
  * (four rows, 15.8 against ~11 GB/s for two threads from DRAM); with 256-bit vectors
  * {@link Q6KKernel256}'s {@code dot2}. {@link #dot2} here (at 512 bits: a product's last rows, the
- * neuron cache's pairs of rows) decodes two rows sharing the activation loads, keeps two accumulator chains per row (one chain per row was latency-bound: eight
- * dependent FMAs per 64 weights), broadcasts each 8-bit scale straight from {@link #SIGNED} (a
+ * neuron cache's pairs of rows) decodes two rows sharing the activation loads, keeps two
+ * accumulator chains per row (one chain per row was latency-bound: eight dependent FMAs per 64
+ * weights), broadcasts each 8-bit scale straight from {@link #SIGNED} (a
  * load, where a byte-to-float conversion and a broadcast cost three vector-port uops per 16
  * weights), and applies d once per super-block.
  */
