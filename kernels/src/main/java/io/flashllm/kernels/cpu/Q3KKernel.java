@@ -35,7 +35,8 @@ class Q3KKernel extends SubBlockKernel {
      * low parts and the 32 high-bit bytes, as signed q − 4 so each sub-block's product is its scale
      * times q·x with no offset term. Narrower vectors take SubBlockKernel's buffered loop: this
      * one's eight-lane conversions from a 32-byte vector were boxed (AVX2: 1.3 ms a 512 × 2048
-     * product against 0.36 buffered).
+     * product against 0.36 buffered); with 256-bit vectors {@link Q3KKernel256}'s two-row loop
+     * decodes in registers from 16-byte vectors.
      */
     @Override
     public float dot(MemorySegment s, long off, int cols, float[] x, int xOff) {
@@ -44,7 +45,7 @@ class Q3KKernel extends SubBlockKernel {
         float sum = 0;
         for (int b = 0, blocks = cols / 256; b < blocks; b++) {
             long bo = off + 110L * b;
-            scales(s, bo, buf.scale);
+            scales(s, bo, buf.scale, 0);
             sum += blockDot(s, bo, x, xOff + 256 * b, buf.scale);
         }
         return sum;
@@ -88,7 +89,7 @@ class Q3KKernel extends SubBlockKernel {
 
     @Override
     void decode(MemorySegment s, long block, byte[] q, float[] scale, float[] min) {
-        scales(s, block, scale);
+        scales(s, block, scale, 0);
         for (int k = 0; k < 16; k++) min[k] = -4 * scale[k];
         // shifted by constants in 16-bit lanes, as blockDot's: variable byte shifts, which x86
         // lacks, left this loop boxed at 256 bits
@@ -109,13 +110,13 @@ class Q3KKernel extends SubBlockKernel {
     }
 
     /**
-     * The sixteen sub-blocks' d·(scale − 32) into {@code scale}. The 6-bit scales are unpacked a
+     * The sixteen sub-blocks' d·(scale − 32) into {@code scale[at .. at + 16)}. The 6-bit scales are unpacked a
      * byte each, eight at a time in a long (scale k's low 4 bits are nibble k / 8 of byte k % 8, its
      * top 2 bits bits 2·(k / 4) of byte 8 + k % 4), and converted as one byte vector built in
      * registers: a scalar loop over sixteen scales took as long as the block's products, and the
      * longs stored to memory and loaded as a vector half as long (the load waits for the stores).
      */
-    static void scales(MemorySegment s, long block, float[] scale) {
+    static void scales(MemorySegment s, long block, float[] scale, int at) {
         long low = s.get(LONG_LE, block + 96);
         long top = s.get(INT_LE, block + 104) & 0xffffffffL;
         long top0 = (top & 0x03030303L) | (((top >>> 2) & 0x03030303L) << 32);        // scales 0..7
@@ -127,11 +128,11 @@ class Q3KKernel extends SubBlockKernel {
         FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block + 108) & 0xffff]);
         // the parts written out (a part number the JIT does not see as a constant leaves the
         // conversion boxed), and no vector passed to another method, which would box it at 256 bits
-        ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scale, 0);
-        if (L <= 8) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, L);
+        ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scale, at);
+        if (L <= 8) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, at + L);
         if (L == 4) {
-            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 2)).mul(d).intoArray(scale, 8);
-            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 3)).mul(d).intoArray(scale, 12);
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 2)).mul(d).intoArray(scale, at + 8);
+            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 3)).mul(d).intoArray(scale, at + 12);
         }
     }
 }

@@ -184,6 +184,7 @@ public abstract class RowKernel {
             case Q4_1, Q5_0, Q5_1 -> new Q32Kernel256(t);
             case Q5_K -> new Q5KKernel256();
             case Q6_K -> new Q6KKernel256();
+            case Q3_K -> new Q3KKernel256();
             case MXFP4 -> new NibbleTableKernel256(NibbleTableKernel.mxfp4());
             case IQ4_NL -> new NibbleTableKernel256(NibbleTableKernel.iq4nl());
             default -> vectorKernel(t);

@@ -19,11 +19,11 @@ import static io.flashllm.kernels.cpu.Simd.L;
  * {@code W . x = sum over sub-blocks of scale * (q . x) + min * sum(x)}. The same code at 128, 256
  * and 512 bits; with 512-bit vectors the subclasses' single- and two-row products decode in
  * registers instead (their {@code dot} and {@code dot2}), with the sums of x from {@link #prepare},
- * and with 256-bit vectors {@link Q32Kernel256} ({@code dot}, {@code dot2}) and {@link Q5KKernel256}
- * ({@code dot2}) do. What remains here runs the axpy and dequant paths (the down columns of a flash
- * bundle in these types, batched prompts), Q5_K's single-row {@code dot} at 256 bits (an odd last
- * row of a product or of a gathered set), Q2_K's and Q3_K's products at 256 bits, and every product
- * at 128 bits.
+ * and with 256-bit vectors {@link Q32Kernel256} ({@code dot}, {@code dot2}), {@link Q5KKernel256}
+ * and {@link Q3KKernel256} ({@code dot2}) do. What remains here runs the axpy and dequant paths
+ * (the down columns of a flash bundle in these types, batched prompts), Q5_K's and Q3_K's
+ * single-row {@code dot} at 256 bits (an odd last row of a product or of a gathered set), Q2_K's
+ * products at 256 bits, and every product at 128 bits.
  */
 abstract class SubBlockKernel extends RowKernel {
     /** 16 bytes: the widest byte vector every platform has; widened to floats L lanes at a time. */
