@@ -8,7 +8,7 @@ import java.lang.management.ManagementFactory;
  * setting (another segment class, a branch not taken before) trap, and C2 recompiles it: half a
  * second for the big multi-row loops on a loaded core, while the products run interpreted, 100x
  * slower. A warm-up of fixed length let such a recompile fall into what came next (KernelBench
- * printed a Q4_K product at 37 ms instead of 0.2 in about one run in ten, session 45).
+ * printed a Q4_K product at 33 and 38 ms instead of 0.2 in 2 of 24 runs, session 45).
  */
 public final class JitQuiet {
     private static final CompilationMXBean JIT = ManagementFactory.getCompilationMXBean();

@@ -52,17 +52,14 @@ public final class DeoptLoops {
                 // Until compiled: 3,000 products, or 2 s when they are slow (a kernel in such a loop).
                 long warmEnd = System.nanoTime() + 2_000_000_000L;
                 for (int i = 0; i < 3000 && System.nanoTime() < warmEnd; i++) MatVec.matvec(pool, w, x, out);
-                long n = 0, t0;
-                String deopts;
-                try (DeoptWatch watch = new DeoptWatch()) {
-                    t0 = System.nanoTime();
-                    long end = t0 + (long) (seconds * 1e9);
-                    while (System.nanoTime() < end) {
-                        MatVec.matvec(pool, w, x, out);
-                        n++;
-                    }
-                    deopts = watch.stop(LIMIT);
+                long n = 0;
+                DeoptWatch watch = new DeoptWatch();
+                long t0 = System.nanoTime(), end = t0 + (long) (seconds * 1e9);
+                while (System.nanoTime() < end) {
+                    MatVec.matvec(pool, w, x, out);
+                    n++;
                 }
+                String deopts = watch.report(LIMIT);
                 double micros = (System.nanoTime() - t0) / 1e3 / n;
                 clean &= deopts == null;
                 System.out.printf(Locale.ROOT, "%-5s %10.1f us a %d x %d product%s%n", t, micros, ROWS, COLS,

@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * profile-predicate traps in KernelBench (270 ms a product instead of 0.4) with nothing else to
  * show for it. Steady-state kernels deoptimize zero or a few times.
  */
-final class DeoptWatch implements AutoCloseable {
+final class DeoptWatch {
     private static Recording recording;
     private final Instant from = Instant.now();
 
@@ -46,7 +46,7 @@ final class DeoptWatch implements AutoCloseable {
      * count and every method and reason. A single trap here and there is the JIT meeting a branch it
      * had not seen; the same trap again and again is a compile that keeps failing the same way.
      */
-    String stop(int limit) {
+    String report(int limit) {
         Path file = null;
         try {
             file = Files.createTempFile("kernelbench-deopt", ".jfr");
@@ -76,10 +76,5 @@ final class DeoptWatch implements AutoCloseable {
                 }
             }
         }
-    }
-
-    /** Nothing: the recording runs for the life of the process. */
-    @Override
-    public void close() {
     }
 }

@@ -30,7 +30,7 @@ import java.util.Random;
  * bundled gates: per neuron its gate and up rows in one pass ({@code dotPair}) and its down row added into the
  * thread's output, in GB/s of all three parts ({@code --rows} neurons of {@code --cols} each). Run with
  * {@code --add-modules jdk.incubator.vector}. Each type first warms up for
- * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5), then until the JIT has been idle
+ * {@code -Dflashllm.bench.warmup} seconds of CPU time (default 0.5) and until the JIT has been idle
  * for 0.3 s ({@link JitQuiet}). The last column, weight bytes per second of
  * CPU time of the calling thread, is the kernel's speed independent of other load on the machine
  * when {@code --threads 1}.
@@ -158,26 +158,26 @@ public final class KernelBench {
             }
             long stepBytes = mode != Mode.DENSE ? (long) gather.length * (bytes / rows) : bytes;
             // Warm-up counted in CPU time of this thread, so that on a busy machine C2 still gets
-            // to finish compiling before the measurement starts.
+            // to finish compiling before the measurement starts, and until the JIT is idle: a
+            // recompile inside the window would be measured running interpreted.
             long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
-            int i = 0;
-            for (; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) run(p, ws[i % copies], x, batch, out, mode);
-            // then until the JIT is idle: a recompile inside the window would be measured interpreted
-            for (JitQuiet jit = new JitQuiet(300, 30_000); !jit.settled(); i++) run(p, ws[i % copies], x, batch, out, mode);
+            JitQuiet jit = new JitQuiet(300, 30_000);
+            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd || !jit.settled(); i++) {
+                run(p, ws[i % copies], x, batch, out, mode);
+            }
             long n = 0;
             long c0 = THREADS.getCurrentThreadCpuTime();
             long t0, now;
-            try (DeoptWatch watch = new DeoptWatch()) {
-                t0 = System.nanoTime();
-                long end = t0 + (long) (seconds * 1e9);
-                do {
-                    run(p, ws[(int) (n % copies)], x, batch, out, mode);
-                    n++;
-                    now = System.nanoTime();
-                } while (now < end);
-                String deopts = watch.stop(DEOPT_LIMIT);
-                if (deopts != null) System.out.printf(Locale.ROOT, "warning: %s %s: %s%n", t, mode, deopts);
-            }
+            DeoptWatch watch = new DeoptWatch();
+            t0 = System.nanoTime();
+            long end = t0 + (long) (seconds * 1e9);
+            do {
+                run(p, ws[(int) (n % copies)], x, batch, out, mode);
+                n++;
+                now = System.nanoTime();
+            } while (now < end);
+            String deopts = watch.report(DEOPT_LIMIT);
+            if (deopts != null) System.out.printf(Locale.ROOT, "warning: %s %s: %s%n", t, mode, deopts);
             double secs = (now - t0) / 1e9;
             double cpuSecs = (THREADS.getCurrentThreadCpuTime() - c0) / 1e9;
             double gflops = 2.0 * rows * cols * batch * n / secs / 1e9;
@@ -224,12 +224,8 @@ public final class KernelBench {
                 }
             };
             long warmEnd = THREADS.getCurrentThreadCpuTime() + (long) (WARMUP_SECONDS * 1e9);
-            int i = 0;
-            for (; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd; i++) {
-                copy[0] = i % copies;
-                p.forRange(chunks, body);
-            }
-            for (JitQuiet jit = new JitQuiet(300, 30_000); !jit.settled(); i++) {
+            JitQuiet jit = new JitQuiet(300, 30_000);
+            for (int i = 0; i < 3 * copies || THREADS.getCurrentThreadCpuTime() < warmEnd || !jit.settled(); i++) {
                 copy[0] = i % copies;
                 p.forRange(chunks, body);
             }

@@ -25,9 +25,10 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  */
 class Q3KKernel extends SubBlockKernel {
     private static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    static final int BYTES = 110;
 
     Q3KKernel() {
-        super(256, 110, 16);
+        super(256, BYTES, 16);
     }
 
     /**
@@ -44,7 +45,7 @@ class Q3KKernel extends SubBlockKernel {
         Buffers buf = buffers();
         float sum = 0;
         for (int b = 0, blocks = cols / 256; b < blocks; b++) {
-            long bo = off + 110L * b;
+            long bo = off + (long) BYTES * b;
             scales(s, bo, buf.scale, 0);
             sum += blockDot(s, bo, x, xOff + 256 * b, buf.scale);
         }
@@ -110,8 +111,8 @@ class Q3KKernel extends SubBlockKernel {
     }
 
     /**
-     * The sixteen sub-blocks' d·(scale − 32) into {@code scale[at .. at + 16)}. The 6-bit scales are unpacked a
-     * byte each, eight at a time in a long (scale k's low 4 bits are nibble k / 8 of byte k % 8, its
+     * The sixteen sub-blocks' d·(scale − 32) into {@code scale[at .. at + 16)}. The 6-bit scales are
+     * unpacked a byte each, eight at a time in a long (scale k's low 4 bits are nibble k / 8 of byte k % 8, its
      * top 2 bits bits 2·(k / 4) of byte 8 + k % 4), and converted as one byte vector built in
      * registers: a scalar loop over sixteen scales took as long as the block's products, and the
      * longs stored to memory and loaded as a vector half as long (the load waits for the stores).

@@ -20,8 +20,6 @@ import static io.flashllm.kernels.cpu.Simd.LE;
  * second row reads its own copy of x from {@code prep}, as {@link Q4KKernel256}'s does.
  */
 final class Q3KKernel256 extends Q3KKernel {
-    private static final int BYTES = 110;
-
     Q3KKernel256() {
         if (Simd.L != 8) throw new IllegalStateException("Q3KKernel256 needs 8 float lanes, have " + Simd.L);
     }

@@ -35,7 +35,7 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * weights), and applies d once per super-block.
  */
 class Q6KKernel extends RowKernel {
-    private static final int BYTES = 210;
+    static final int BYTES = 210;
 
     /** The int8 scale at {@code at} as a float: a table load instead of an int-to-float conversion. */
     private static float scale(MemorySegment s, long at) {

@@ -17,8 +17,8 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * Q6_K with 256-bit vectors (AVX2): {@link Q6KKernel} with {@link #dot2}, which every row of a
  * product but an odd last one goes through, decoding sixteen positions at a time. The
  * width-independent dot2 decodes with byte vectors as wide as a float vector's lane count, which at
- * eight lanes are 64-bit: each of a step's eleven byte operations (masks, 16-bit shifts, the
- * offset of 32) then serves eight weights of a group. Here they act on 16 bytes, each group's two
+ * eight lanes are 64-bit: each of a step's byte operations (masks, 16-bit shifts, the offset of 32;
+ * about twenty for the four groups) then serves eight weights. Here they act on 16 bytes, each group's two
  * halves converted to floats apart; a group of 16 positions has one scale, so its two products are
  * summed before the scale's multiply-add (three float operations per 16 weights, not four). The
  * second row reads its own copy of x from {@code prep}, as {@link Q4KKernel256}'s does: the same x
@@ -26,7 +26,6 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  */
 final class Q6KKernel256 extends Q6KKernel {
     private static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
-    private static final int BYTES = 210;
 
     Q6KKernel256() {
         if (Simd.L != 8) throw new IllegalStateException("Q6KKernel256 needs 8 float lanes, have " + Simd.L);
