@@ -26,165 +26,195 @@ public final class ScalarReference {
 
     /** Dequantizes {@code n} elements starting at element {@code first} (a block boundary for quantized types). */
     public static void dequantize(GgmlType type, MemorySegment s, long first, float[] out, int outOff, int n) {
+        // One small method per type. As one method holding every format, C2 sometimes left its segment
+        // reads uninlined (a layout check per byte) and tests ran the reference 5x slower all process long.
         switch (type) {
-            case F32 -> {
-                for (int i = 0; i < n; i++) out[outOff + i] = s.get(FLOAT_LE, (first + i) * 4);
+            case F32 -> f32(s, first, out, outOff, n);
+            case F16 -> float16(s, first, out, outOff, n);
+            case BF16 -> bfloat16(s, first, out, outOff, n);
+            case Q8_0 -> q8_0(s, first, out, outOff, n);
+            case Q4_0 -> q4_0(s, first, out, outOff, n);
+            case Q4_1, Q5_0, Q5_1 -> q4_1OrQ5(type, s, first, out, outOff, n);
+            case Q5_K -> q5K(s, first, out, outOff, n);
+            case Q2_K -> q2K(s, first, out, outOff, n);
+            case Q3_K -> q3K(s, first, out, outOff, n);
+            case Q4_K -> q4K(s, first, out, outOff, n);
+            case MXFP4 -> mxfp4(s, first, out, outOff, n);
+            case IQ4_NL -> iq4nl(s, first, out, outOff, n);
+            case IQ4_XS -> iq4xs(s, first, out, outOff, n);
+            case Q6_K -> q6K(s, first, out, outOff, n);
+        }
+    }
+
+    private static void f32(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = s.get(FLOAT_LE, (first + i) * 4);
+    }
+
+    private static void float16(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) out[outOff + i] = f16(s, (first + i) * 2);
+    }
+
+    private static void bfloat16(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            int bits = (s.get(SHORT_LE, (first + i) * 2) & 0xffff) << 16;
+            out[outOff + i] = Float.intBitsToFloat(bits);
+        }
+    }
+
+    private static void q8_0(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 32) * 34;
+            float d = f16(s, block);
+            out[outOff + i] = d * s.get(ValueLayout.JAVA_BYTE, block + 2 + e % 32);
+        }
+    }
+
+    private static void q4_0(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 32) * 18;
+            int j = (int) (e % 32);
+            float d = f16(s, block);
+            int b = s.get(ValueLayout.JAVA_BYTE, block + 2 + (j & 15)) & 0xff;
+            int q = j < 16 ? (b & 15) : (b >>> 4);
+            out[outOff + i] = d * (q - 8);
+        }
+    }
+
+    private static void q4_1OrQ5(GgmlType type, MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 32) * type.blockBytes;
+            int j = (int) (e % 32);
+            boolean offset = type != GgmlType.Q5_0; // Q4_1 and Q5_1 store m after d
+            long qs = block + (offset ? 4 : 2) + (type == GgmlType.Q4_1 ? 0 : 4);
+            int b = s.get(ValueLayout.JAVA_BYTE, qs + (j & 15)) & 0xff;
+            int q = j < 16 ? (b & 15) : (b >>> 4);
+            if (type != GgmlType.Q4_1) {
+                long qh = block + (offset ? 4 : 2);
+                int fifth = (s.get(ValueLayout.JAVA_BYTE, qh + j / 8) >>> (j % 8)) & 1;
+                q |= fifth << 4;
             }
-            case F16 -> {
-                for (int i = 0; i < n; i++) out[outOff + i] = f16(s, (first + i) * 2);
-            }
-            case BF16 -> {
-                for (int i = 0; i < n; i++) {
-                    int bits = (s.get(SHORT_LE, (first + i) * 2) & 0xffff) << 16;
-                    out[outOff + i] = Float.intBitsToFloat(bits);
-                }
-            }
-            case Q8_0 -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 32) * 34;
-                    float d = f16(s, block);
-                    out[outOff + i] = d * s.get(ValueLayout.JAVA_BYTE, block + 2 + e % 32);
-                }
-            }
-            case Q4_0 -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 32) * 18;
-                    int j = (int) (e % 32);
-                    float d = f16(s, block);
-                    int b = s.get(ValueLayout.JAVA_BYTE, block + 2 + (j & 15)) & 0xff;
-                    int q = j < 16 ? (b & 15) : (b >>> 4);
-                    out[outOff + i] = d * (q - 8);
-                }
-            }
-            case Q4_1, Q5_0, Q5_1 -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 32) * type.blockBytes;
-                    int j = (int) (e % 32);
-                    boolean offset = type != GgmlType.Q5_0; // Q4_1 and Q5_1 store m after d
-                    long qs = block + (offset ? 4 : 2) + (type == GgmlType.Q4_1 ? 0 : 4);
-                    int b = s.get(ValueLayout.JAVA_BYTE, qs + (j & 15)) & 0xff;
-                    int q = j < 16 ? (b & 15) : (b >>> 4);
-                    if (type != GgmlType.Q4_1) {
-                        long qh = block + (offset ? 4 : 2);
-                        int fifth = (s.get(ValueLayout.JAVA_BYTE, qh + j / 8) >>> (j % 8)) & 1;
-                        q |= fifth << 4;
-                    }
-                    float d = f16(s, block);
-                    out[outOff + i] = offset ? d * q + f16(s, block + 2) : d * (q - 16);
-                }
-            }
-            case Q5_K -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 256) * 176;
-                    int j = (int) (e % 256);
-                    int sub = j / 32;
-                    int l = j % 32;
-                    int b = s.get(ValueLayout.JAVA_BYTE, block + 48 + (sub / 2) * 32 + l) & 0xff;
-                    int q = (sub & 1) == 0 ? (b & 15) : (b >>> 4);
-                    q |= ((s.get(ValueLayout.JAVA_BYTE, block + 16 + l) >>> sub) & 1) << 4;
-                    float d = f16(s, block);
-                    float dmin = f16(s, block + 2);
-                    out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
-                }
-            }
-            case Q2_K -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 256) * 84;
-                    int j = (int) (e % 256);
-                    int shift = 2 * ((j % 128) / 32);
-                    int q = ((s.get(ValueLayout.JAVA_BYTE, block + 16 + 32 * (j / 128) + j % 32) & 0xff) >>> shift) & 3;
-                    int sc = s.get(ValueLayout.JAVA_BYTE, block + j / 16) & 0xff; // scale low nibble, min high
-                    out[outOff + i] = f16(s, block + 80) * (sc & 15) * q - f16(s, block + 82) * (sc >>> 4);
-                }
-            }
-            case Q3_K -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 256) * 110;
-                    int j = (int) (e % 256);
-                    int half = j / 128, pair = (j % 128) / 32, l = j % 32;
-                    int low = ((s.get(ValueLayout.JAVA_BYTE, block + 32 + 32 * half + l) & 0xff) >>> (2 * pair)) & 3;
-                    int high = ((s.get(ValueLayout.JAVA_BYTE, block + l) & 0xff) >>> (4 * half + pair)) & 1;
-                    int k = j / 16;
-                    int scLow = ((s.get(ValueLayout.JAVA_BYTE, block + 96 + k % 8) & 0xff) >>> (4 * (k / 8))) & 15;
-                    int scHigh = ((s.get(ValueLayout.JAVA_BYTE, block + 104 + k % 4) & 0xff) >>> (2 * (k / 4))) & 3;
-                    int scale = (scLow | (scHigh << 4)) - 32;
-                    out[outOff + i] = f16(s, block + 108) * scale * (low + 4 * high - 4);
-                }
-            }
-            case Q4_K -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 256) * 144;
-                    int j = (int) (e % 256);
-                    int sub = j / 32;            // 8 sub-blocks of 32 elements
-                    int pair = sub / 2;          // each 32 bytes of qs hold two sub-blocks: low then high nibbles
-                    int b = s.get(ValueLayout.JAVA_BYTE, block + 16 + pair * 32 + (j % 32)) & 0xff;
-                    int q = (sub & 1) == 0 ? (b & 15) : (b >>> 4);
-                    float d = f16(s, block);
-                    float dmin = f16(s, block + 2);
-                    out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
-                }
-            }
-            case MXFP4 -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 32) * 17;
-                    int j = (int) (e % 32);
-                    int b = s.get(ValueLayout.JAVA_BYTE, block + 1 + (j & 15)) & 0xff;
-                    int q = j < 16 ? (b & 15) : (b >>> 4);
-                    out[outOff + i] = MXFP4_VALUES[q] * e8m0Half(s.get(ValueLayout.JAVA_BYTE, block) & 0xff);
-                }
-            }
-            case IQ4_NL -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 32) * 18;
-                    int j = (int) (e % 32);
-                    int b = s.get(ValueLayout.JAVA_BYTE, block + 2 + (j & 15)) & 0xff;
-                    int q = j < 16 ? (b & 15) : (b >>> 4);
-                    out[outOff + i] = f16(s, block) * IQ4_VALUES[q];
-                }
-            }
-            case IQ4_XS -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 256) * 136;
-                    int j = (int) (e % 256);
-                    int k = j / 32, l = j % 32;
-                    int low = ((s.get(ValueLayout.JAVA_BYTE, block + 4 + k / 2) & 0xff) >>> (4 * (k % 2))) & 15;
-                    int top = ((s.get(SHORT_LE, block + 2) & 0xffff) >>> (2 * k)) & 3;
-                    float dl = f16(s, block) * ((low | (top << 4)) - 32);
-                    int b = s.get(ValueLayout.JAVA_BYTE, block + 8 + 16 * k + (l & 15)) & 0xff;
-                    int q = l < 16 ? (b & 15) : (b >>> 4);
-                    out[outOff + i] = dl * IQ4_VALUES[q];
-                }
-            }
-            case Q6_K -> {
-                for (int i = 0; i < n; i++) {
-                    long e = first + i;
-                    long block = (e / 256) * 210;
-                    int j = (int) (e % 256);
-                    int half = j / 128;          // two halves of 128 elements
-                    int k = j % 128;
-                    int quarter = k / 32;        // which 2-bit field of qh and which nibble of ql
-                    int l = k % 32;
-                    long ql = block + half * 64 + (quarter & 1) * 32 + l;
-                    long qh = block + 128 + half * 32 + l;
-                    int lowByte = s.get(ValueLayout.JAVA_BYTE, ql) & 0xff;
-                    int low = quarter < 2 ? (lowByte & 15) : (lowByte >>> 4);
-                    int high = ((s.get(ValueLayout.JAVA_BYTE, qh) & 0xff) >>> (2 * quarter)) & 3;
-                    int q = (low | (high << 4)) - 32;
-                    int scale = s.get(ValueLayout.JAVA_BYTE, block + 192 + half * 8 + quarter * 2 + l / 16);
-                    float d = f16(s, block + 208);
-                    out[outOff + i] = d * scale * q;
-                }
-            }
+            float d = f16(s, block);
+            out[outOff + i] = offset ? d * q + f16(s, block + 2) : d * (q - 16);
+        }
+    }
+
+    private static void q5K(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 256) * 176;
+            int j = (int) (e % 256);
+            int sub = j / 32;
+            int l = j % 32;
+            int b = s.get(ValueLayout.JAVA_BYTE, block + 48 + (sub / 2) * 32 + l) & 0xff;
+            int q = (sub & 1) == 0 ? (b & 15) : (b >>> 4);
+            q |= ((s.get(ValueLayout.JAVA_BYTE, block + 16 + l) >>> sub) & 1) << 4;
+            float d = f16(s, block);
+            float dmin = f16(s, block + 2);
+            out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
+        }
+    }
+
+    private static void q2K(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 256) * 84;
+            int j = (int) (e % 256);
+            int shift = 2 * ((j % 128) / 32);
+            int q = ((s.get(ValueLayout.JAVA_BYTE, block + 16 + 32 * (j / 128) + j % 32) & 0xff) >>> shift) & 3;
+            int sc = s.get(ValueLayout.JAVA_BYTE, block + j / 16) & 0xff; // scale low nibble, min high
+            out[outOff + i] = f16(s, block + 80) * (sc & 15) * q - f16(s, block + 82) * (sc >>> 4);
+        }
+    }
+
+    private static void q3K(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 256) * 110;
+            int j = (int) (e % 256);
+            int half = j / 128, pair = (j % 128) / 32, l = j % 32;
+            int low = ((s.get(ValueLayout.JAVA_BYTE, block + 32 + 32 * half + l) & 0xff) >>> (2 * pair)) & 3;
+            int high = ((s.get(ValueLayout.JAVA_BYTE, block + l) & 0xff) >>> (4 * half + pair)) & 1;
+            int k = j / 16;
+            int scLow = ((s.get(ValueLayout.JAVA_BYTE, block + 96 + k % 8) & 0xff) >>> (4 * (k / 8))) & 15;
+            int scHigh = ((s.get(ValueLayout.JAVA_BYTE, block + 104 + k % 4) & 0xff) >>> (2 * (k / 4))) & 3;
+            int scale = (scLow | (scHigh << 4)) - 32;
+            out[outOff + i] = f16(s, block + 108) * scale * (low + 4 * high - 4);
+        }
+    }
+
+    private static void q4K(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 256) * 144;
+            int j = (int) (e % 256);
+            int sub = j / 32;            // 8 sub-blocks of 32 elements
+            int pair = sub / 2;          // each 32 bytes of qs hold two sub-blocks: low then high nibbles
+            int b = s.get(ValueLayout.JAVA_BYTE, block + 16 + pair * 32 + (j % 32)) & 0xff;
+            int q = (sub & 1) == 0 ? (b & 15) : (b >>> 4);
+            float d = f16(s, block);
+            float dmin = f16(s, block + 2);
+            out[outOff + i] = d * q4kScale(s, block + 4, sub) * q - dmin * q4kMin(s, block + 4, sub);
+        }
+    }
+
+    private static void mxfp4(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 32) * 17;
+            int j = (int) (e % 32);
+            int b = s.get(ValueLayout.JAVA_BYTE, block + 1 + (j & 15)) & 0xff;
+            int q = j < 16 ? (b & 15) : (b >>> 4);
+            out[outOff + i] = MXFP4_VALUES[q] * e8m0Half(s.get(ValueLayout.JAVA_BYTE, block) & 0xff);
+        }
+    }
+
+    private static void iq4nl(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 32) * 18;
+            int j = (int) (e % 32);
+            int b = s.get(ValueLayout.JAVA_BYTE, block + 2 + (j & 15)) & 0xff;
+            int q = j < 16 ? (b & 15) : (b >>> 4);
+            out[outOff + i] = f16(s, block) * IQ4_VALUES[q];
+        }
+    }
+
+    private static void iq4xs(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 256) * 136;
+            int j = (int) (e % 256);
+            int k = j / 32, l = j % 32;
+            int low = ((s.get(ValueLayout.JAVA_BYTE, block + 4 + k / 2) & 0xff) >>> (4 * (k % 2))) & 15;
+            int top = ((s.get(SHORT_LE, block + 2) & 0xffff) >>> (2 * k)) & 3;
+            float dl = f16(s, block) * ((low | (top << 4)) - 32);
+            int b = s.get(ValueLayout.JAVA_BYTE, block + 8 + 16 * k + (l & 15)) & 0xff;
+            int q = l < 16 ? (b & 15) : (b >>> 4);
+            out[outOff + i] = dl * IQ4_VALUES[q];
+        }
+    }
+
+    private static void q6K(MemorySegment s, long first, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            long e = first + i;
+            long block = (e / 256) * 210;
+            int j = (int) (e % 256);
+            int half = j / 128;          // two halves of 128 elements
+            int k = j % 128;
+            int quarter = k / 32;        // which 2-bit field of qh and which nibble of ql
+            int l = k % 32;
+            long ql = block + half * 64 + (quarter & 1) * 32 + l;
+            long qh = block + 128 + half * 32 + l;
+            int lowByte = s.get(ValueLayout.JAVA_BYTE, ql) & 0xff;
+            int low = quarter < 2 ? (lowByte & 15) : (lowByte >>> 4);
+            int high = ((s.get(ValueLayout.JAVA_BYTE, qh) & 0xff) >>> (2 * quarter)) & 3;
+            int q = (low | (high << 4)) - 32;
+            int scale = s.get(ValueLayout.JAVA_BYTE, block + 192 + half * 8 + quarter * 2 + l / 16);
+            float d = f16(s, block + 208);
+            out[outOff + i] = d * scale * q;
         }
     }
 
