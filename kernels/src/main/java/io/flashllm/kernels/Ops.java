@@ -2,6 +2,7 @@ package io.flashllm.kernels;
 
 import io.flashllm.kernels.cpu.RowKernel;
 import io.flashllm.kernels.cpu.Simd;
+import io.flashllm.kernels.cpu.VectorMath;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -63,7 +64,7 @@ public final class Ops {
         FloatVector sumV = FloatVector.zero(F);
         int i = 0;
         for (; i <= len - L; i += L) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(F, x, off + i).sub(max));
             e.intoArray(x, off + i);
             sumV = sumV.add(e);
         }
@@ -122,7 +123,7 @@ public final class Ops {
         int i = 0;
         for (; i <= len - L; i += L) {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
-            v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+            v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(x, off + i);
         }
         for (; i < len; i++) x[off + i] = silu(x[off + i]);
     }
@@ -139,7 +140,7 @@ public final class Ops {
         for (; i <= len - L; i += L) {
             FloatVector g = FloatVector.fromArray(F, gate, off + i);
             FloatVector u = FloatVector.fromArray(F, up, off + i);
-            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(u).intoArray(gate, off + i);
+            g.div(VectorMath.exp(g.neg()).add(1f)).mul(u).intoArray(gate, off + i);
         }
         for (; i < len; i++) gate[off + i] = silu(gate[off + i]) * up[off + i];
     }
@@ -156,7 +157,7 @@ public final class Ops {
         for (; i <= len - L; i += L) {
             FloatVector g = FloatVector.fromArray(F, gate, off + i).min(limit);
             FloatVector u = FloatVector.fromArray(F, up, off + i).min(limit).max(-limit).add(1f);
-            g.div(g.mul(-alpha).lanewise(VectorOperators.EXP).add(1f)).mul(u).intoArray(gate, off + i);
+            g.div(VectorMath.exp(g.mul(-alpha)).add(1f)).mul(u).intoArray(gate, off + i);
         }
         for (; i < len; i++) {
             float g = Math.min(gate[off + i], limit);
@@ -177,7 +178,7 @@ public final class Ops {
             FloatVector g = FloatVector.fromArray(F, gate, off + i);
             FloatVector u = FloatVector.fromArray(F, up, off + i);
             FloatVector inner = g.mul(g).mul(GELU_CUBE).add(1f).mul(g).mul(GELU_SCALE);
-            g.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).mul(u).intoArray(gate, off + i);
+            g.mul(0.5f).mul(VectorMath.tanh(inner).add(1f)).mul(u).intoArray(gate, off + i);
         }
         for (; i < len; i++) gate[off + i] = gelu(gate[off + i]) * up[off + i];
     }
@@ -188,7 +189,7 @@ public final class Ops {
         float inv = 1f / cap;
         int i = 0;
         for (; i <= len - L; i += L) {
-            FloatVector.fromArray(F, x, off + i).mul(inv).lanewise(VectorOperators.TANH).mul(cap).intoArray(x, off + i);
+            VectorMath.tanh(FloatVector.fromArray(F, x, off + i).mul(inv)).mul(cap).intoArray(x, off + i);
         }
         for (; i < len; i++) x[off + i] = cap * (float) Math.tanh(x[off + i] * inv);
     }
