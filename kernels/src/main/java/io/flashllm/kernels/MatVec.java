@@ -45,7 +45,23 @@ public final class MatVec {
      */
     private static final ThreadLocal<float[]> PREP = ThreadLocal.withInitial(() -> new float[0]);
 
+    /**
+     * Per thread, the dequantized rows {@link #matmul}'s tiled path multiplies: each range of rows
+     * is run by one thread start to end, so a buffer per thread serves every range it takes.
+     */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[0]);
+
     private MatVec() {}
+
+    /** This thread's tile buffer, grown to at least {@code n} floats. */
+    private static float[] tile(int n) {
+        float[] tile = TILE.get();
+        if (tile.length < n) {
+            tile = new float[n];
+            TILE.set(tile);
+        }
+        return tile;
+    }
 
     /** {@link RowKernel#prepare} of {@code x} into this thread's buffer; null when the kernel needs none. */
     private static float[] prepare(RowKernel k, float[] x, int cols) {
@@ -273,7 +289,7 @@ public final class MatVec {
             return;
         }
         Parallel.RangeBody body = (from, to) -> {
-            float[] tile = new float[ROW_TILE * cols]; // one per range, reused for every row in it
+            float[] tile = tile(ROW_TILE * cols);
             int r = from;
             for (; r + ROW_TILE <= to; r += ROW_TILE) {
                 for (int i = 0; i < ROW_TILE; i++) k.dequant(s, (r + i) * rb, cols, tile, i * cols);
