@@ -8,7 +8,7 @@ import jdk.incubator.vector.VectorOperators;
  * exp and tanh over float vectors from multiply-adds only, for the activations and softmax.
  * {@code lanewise(EXP)} is only as good as the vector math library the JDK finds: SVML on x86-64,
  * SLEEF on aarch64 where the JDK was built with it, and otherwise a per-lane Java fallback that ran
- * 9x slower and allocated 90-160 KB per call of {@code siluMul} over 8192 values
+ * 9x slower and allocated 90-164 KB per call of {@code siluMul} over 8192 values
  * ({@code -Djdk.incubator.vector.VectorMathLibrary=java}, which is what an ARM box without SLEEF
  * gets). These need nothing from the platform, allocate nothing once inlined, and give the same
  * results on every machine.
@@ -39,7 +39,7 @@ public final class VectorMath {
         FloatVector c = x.max(EXP_LOW).min(EXP_HIGH);
         FloatVector t = c.fma(LOG2E, ROUNDER);
         FloatVector n = t.sub(ROUNDER);
-        IntVector ni = ((IntVector) t.reinterpretAsInts()).sub(ROUNDER_BITS);
+        IntVector ni = t.reinterpretAsInts().sub(ROUNDER_BITS);
         FloatVector r = n.fma(FloatVector.broadcast(sp, -LN2_HI), c);
         r = n.fma(FloatVector.broadcast(sp, -LN2_LO), r);
         FloatVector p = r.fma(1f / 5040, 1f / 720);
@@ -50,8 +50,8 @@ public final class VectorMath {
         p = p.fma(r, FloatVector.broadcast(sp, 1f));
         p = p.fma(r, FloatVector.broadcast(sp, 1f));
         IntVector half = ni.lanewise(VectorOperators.ASHR, 1);
-        FloatVector s1 = (FloatVector) half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        FloatVector s2 = (FloatVector) ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s1 = half.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = ni.sub(half).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(s1).mul(s2);
     }
 
@@ -65,8 +65,8 @@ public final class VectorMath {
         FloatVector a = x.abs();
         FloatVector e = exp(a.add(a));
         FloatVector t = FloatVector.broadcast(x.species(), 2f).div(e.add(1f)).neg().add(1f);
-        IntVector sign = ((IntVector) x.reinterpretAsInts()).and(Integer.MIN_VALUE);
-        FloatVector large = (FloatVector) ((IntVector) t.reinterpretAsInts()).or(sign).reinterpretAsFloats();
+        IntVector sign = x.reinterpretAsInts().and(Integer.MIN_VALUE);
+        FloatVector large = t.reinterpretAsInts().or(sign).reinterpretAsFloats();
         FloatVector small = x.mul(x.mul(x).mul(-1f / 3).add(1f));
         return large.blend(small, a.compare(VectorOperators.LT, 0x1p-10f));
     }
