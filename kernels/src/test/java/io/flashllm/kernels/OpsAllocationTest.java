@@ -20,14 +20,15 @@ class OpsAllocationTest {
 
     /**
      * Bytes this thread allocates over {@code runs} runs of {@code work} in the cleanest window,
-     * windows measured until one allocates nothing, for up to 10 s: until C2 has compiled the loops
-     * they run interpreted or in C1, with boxed vectors.
+     * windows measured until one allocates under 1 KiB, for up to 10 s: until C2 has compiled the
+     * loops they run interpreted or in C1, with boxed vectors. (A kernel that boxes allocates
+     * megabytes per 1,000 calls; the margin is for whatever the JVM itself charges to the thread.)
      */
     private static long cleanestWindow(Runnable work, int runs) {
         long tid = Thread.currentThread().threadId();
         long allocated = Long.MAX_VALUE;
         long deadline = System.nanoTime() + 10_000_000_000L;
-        while (allocated > 0 && System.nanoTime() < deadline) {
+        while (allocated >= 1024 && System.nanoTime() < deadline) {
             long before = MX.getThreadAllocatedBytes(tid);
             for (int i = 0; i < runs; i++) work.run();
             allocated = Math.min(allocated, MX.getThreadAllocatedBytes(tid) - before);
@@ -63,7 +64,7 @@ class OpsAllocationTest {
             };
             for (int i = 0; i < 5_000; i++) fresh.run();
             long allocated = cleanestWindow(fresh, 1_000);
-            assertTrue(allocated == 0, names[k] + ": 1,000 calls allocated " + allocated + " bytes");
+            assertTrue(allocated < 1024, names[k] + ": 1,000 calls allocated " + allocated + " bytes");
         }
     }
 }
