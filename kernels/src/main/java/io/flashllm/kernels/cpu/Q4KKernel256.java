@@ -29,7 +29,9 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * two rows' loads of the same x would be merged by the JIT into values held across both rows. One
  * row per loop needed no copy and ran at 8.7 GB/s in L2 but 7 from DRAM (one stream per core); two
  * rows: 7.5 and 12.3 (KernelBench, {@code -XX:UseAVX=2}). Four rows per loop are too large for C1,
- * which then leaves the method to the interpreter's boxed vectors.
+ * which then leaves the method to the interpreter's boxed vectors. Each row keeps one sum for the
+ * whole row, d folded into the scales: a sum reset to zero in a branch at each super-block's end was
+ * boxed by some C2 compiles (about one JVM in four ran 2.5-3x slower; kernels/README.md).
  */
 final class Q4KKernel256 extends Q4KKernel {
 
@@ -58,7 +60,7 @@ final class Q4KKernel256 extends Q4KKernel {
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
                      float[] out, int outOff) {
-        FloatVector a0 = FloatVector.zero(F), acc0 = a0, a1 = a0, acc1 = a0;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0;
         float m0 = 0, m1 = 0;
         int steps = cols / 64, yOff = cols / 32;
         for (int k = 0; k < steps; k++) {
@@ -83,8 +85,9 @@ final class Q4KKernel256 extends Q4KKernel {
             // bytes 2g - 4, 2g - 3. Two 16-bit loads instead of unpacking all eight every step.
             int two0 = s.get(SHORT_LE, o0 + (g < 2 ? 4 : 8) + 2 * g) & 0xffff;
             int sc0 = g < 2 ? two0 & 0x3f3f : (two0 & 0x0f0f) | ((s.get(SHORT_LE, o0 + 2 * g) >>> 2) & 0x3030);
-            acc0 = pl0.fma(FloatVector.broadcast(F, SMALL[sc0 & 0xff]), acc0);
-            acc0 = ph0.fma(FloatVector.broadcast(F, SMALL[sc0 >>> 8]), acc0);
+            float d0 = HALF[s.get(SHORT_LE, o0) & 0xffff];
+            acc0 = pl0.fma(FloatVector.broadcast(F, d0 * SMALL[sc0 & 0xff]), acc0);
+            acc0 = ph0.fma(FloatVector.broadcast(F, d0 * SMALL[sc0 >>> 8]), acc0);
             long o1 = off1 + 144L * b;
             int xb1 = yOff + 64 * k;
             long q1 = o1 + 16 + 32 * g;
@@ -102,11 +105,10 @@ final class Q4KKernel256 extends Q4KKernel {
             ph1 = ((FloatVector) u31.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, prep, xb1 + 56), ph1);
             int two1 = s.get(SHORT_LE, o1 + (g < 2 ? 4 : 8) + 2 * g) & 0xffff;
             int sc1 = g < 2 ? two1 & 0x3f3f : (two1 & 0x0f0f) | ((s.get(SHORT_LE, o1 + 2 * g) >>> 2) & 0x3030);
-            acc1 = pl1.fma(FloatVector.broadcast(F, SMALL[sc1 & 0xff]), acc1);
-            acc1 = ph1.fma(FloatVector.broadcast(F, SMALL[sc1 >>> 8]), acc1);
+            float d1 = HALF[s.get(SHORT_LE, o1) & 0xffff];
+            acc1 = pl1.fma(FloatVector.broadcast(F, d1 * SMALL[sc1 & 0xff]), acc1);
+            acc1 = ph1.fma(FloatVector.broadcast(F, d1 * SMALL[sc1 >>> 8]), acc1);
             if (g == 3) {
-                a0 = acc0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
-                acc0 = FloatVector.zero(F);
                 long lo0 = s.get(LONG_LE, o0 + 4), hi0 = s.get(INT_LE, o0 + 12) & 0xffffffffL;
                 long mn0 = ((lo0 >>> 32) & 0x3f3f3f3fL) | ((((hi0 >>> 4) & 0x0f0f0f0fL) | (((lo0 >>> 38) & 0x03030303L) << 4)) << 32);
                 float t0 = SMALL[(int) mn0 & 0xff] * prep[8 * b] + SMALL[(int) (mn0 >>> 8) & 0xff] * prep[8 * b + 1]
@@ -114,8 +116,6 @@ final class Q4KKernel256 extends Q4KKernel {
                         + SMALL[(int) (mn0 >>> 32) & 0xff] * prep[8 * b + 4] + SMALL[(int) (mn0 >>> 40) & 0xff] * prep[8 * b + 5]
                         + SMALL[(int) (mn0 >>> 48) & 0xff] * prep[8 * b + 6] + SMALL[(int) (mn0 >>> 56) & 0xff] * prep[8 * b + 7];
                 m0 += HALF[s.get(SHORT_LE, o0 + 2) & 0xffff] * t0;
-                a1 = acc1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
-                acc1 = FloatVector.zero(F);
                 long lo1 = s.get(LONG_LE, o1 + 4), hi1 = s.get(INT_LE, o1 + 12) & 0xffffffffL;
                 long mn1 = ((lo1 >>> 32) & 0x3f3f3f3fL) | ((((hi1 >>> 4) & 0x0f0f0f0fL) | (((lo1 >>> 38) & 0x03030303L) << 4)) << 32);
                 float t1 = SMALL[(int) mn1 & 0xff] * prep[8 * b] + SMALL[(int) (mn1 >>> 8) & 0xff] * prep[8 * b + 1]
@@ -125,7 +125,7 @@ final class Q4KKernel256 extends Q4KKernel {
                 m1 += HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] * t1;
             }
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD) - m0;
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD) - m1;
+        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) - m0;
+        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) - m1;
     }
 }
