@@ -53,25 +53,21 @@ public final class MatVec {
 
     private MatVec() {}
 
-    /** This thread's tile buffer, grown to at least {@code n} floats. */
-    private static float[] tile(int n) {
-        float[] tile = TILE.get();
-        if (tile.length < n) {
-            tile = new float[n];
-            TILE.set(tile);
+    /** This thread's buffer from {@code local}, grown to at least {@code n} floats. */
+    private static float[] buffer(ThreadLocal<float[]> local, int n) {
+        float[] buffer = local.get();
+        if (buffer.length < n) {
+            buffer = new float[n];
+            local.set(buffer);
         }
-        return tile;
+        return buffer;
     }
 
     /** {@link RowKernel#prepare} of {@code x} into this thread's buffer; null when the kernel needs none. */
     private static float[] prepare(RowKernel k, float[] x, int cols) {
         int n = k.prepSize(cols);
         if (n == 0) return null;
-        float[] prep = PREP.get();
-        if (prep.length < n) {
-            prep = new float[n];
-            PREP.set(prep);
-        }
+        float[] prep = buffer(PREP, n);
         k.prepare(x, 0, cols, prep);
         return prep;
     }
@@ -289,7 +285,7 @@ public final class MatVec {
             return;
         }
         Parallel.RangeBody body = (from, to) -> {
-            float[] tile = tile(ROW_TILE * cols);
+            float[] tile = buffer(TILE, ROW_TILE * cols);
             int r = from;
             for (; r + ROW_TILE <= to; r += ROW_TILE) {
                 for (int i = 0; i < ROW_TILE; i++) k.dequant(s, (r + i) * rb, cols, tile, i * cols);

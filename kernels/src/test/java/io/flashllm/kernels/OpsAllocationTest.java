@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The activations and softmax run on every layer of every token: once compiled they allocate
- * nothing, whatever vector math library the JDK has. The 128-bit execution of this module's tests
+ * nothing (under 1 KiB per 1,000 calls), whatever vector math library the JDK has. The 128-bit execution of this module's tests
  * runs with {@code -Djdk.incubator.vector.VectorMathLibrary=java}, the per-lane fallback an ARM
  * JVM without SLEEF uses, under which {@code lanewise(EXP)} allocated 164 KB per call over 8192
  * values.

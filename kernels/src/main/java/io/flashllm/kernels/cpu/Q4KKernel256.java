@@ -25,8 +25,9 @@ import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
  * loops per pair of sub-blocks were each set up for range-check elimination on every super-block;
  * and the activation vectors shared by both rows outgrew the sixteen registers with everything
  * else, so a third of a step's vectors went through the stack. Here one flat loop steps both rows
- * with the scales unpacked inline, and the second row reads its own copy of x from {@code prep}:
- * two rows' loads of the same x would be merged by the JIT into values held across both rows. One
+ * with each step's two scales read inline, and the second row reads its own copy of x from
+ * {@code prep}: two rows' loads of the same x would be merged by the JIT into values held across
+ * both rows. One
  * row per loop needed no copy and ran at 8.7 GB/s in L2 but 7 from DRAM (one stream per core); two
  * rows: 7.5 and 12.3 (KernelBench, {@code -XX:UseAVX=2}). Four rows per loop are too large for C1,
  * which then leaves the method to the interpreter's boxed vectors. Each row keeps one sum for the
@@ -53,9 +54,9 @@ final class Q4KKernel256 extends Q4KKernel {
 
     /**
      * Two rows, 64 weights (a pair of sub-blocks: the low and the high nibbles of 32 bytes) per
-     * step; each sub-block's products scaled by its 6-bit scale ({@code scales8} written out), d
-     * applied and the mins' share (-dmin * min * sum(x), the sums from {@link #prepare}) taken when
-     * a super-block ends.
+     * step; each sub-block's products scaled by d times its 6-bit scale, into one sum per row; the
+     * mins' share (-dmin * min * sum(x), the sums from {@link #prepare}) taken when a super-block
+     * ends, in scalars.
      */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
@@ -82,7 +83,7 @@ final class Q4KKernel256 extends Q4KKernel {
             ph0 = ((FloatVector) u30.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(FloatVector.fromArray(F, x, xb0 + 56), ph0);
             // Just this step's two 6-bit scales (sub-blocks 2g and 2g + 1): bytes 2g and 2g + 1 of the
             // twelve (g < 2), else the low nibbles of bytes 2g + 4, 2g + 5 under the top two bits of
-            // bytes 2g - 4, 2g - 3. Two 16-bit loads instead of unpacking all eight every step.
+            // bytes 2g - 4, 2g - 3. One or two 16-bit loads instead of unpacking all eight every step.
             int two0 = s.get(SHORT_LE, o0 + (g < 2 ? 4 : 8) + 2 * g) & 0xffff;
             int sc0 = g < 2 ? two0 & 0x3f3f : (two0 & 0x0f0f) | ((s.get(SHORT_LE, o0 + 2 * g) >>> 2) & 0x3030);
             float d0 = HALF[s.get(SHORT_LE, o0) & 0xffff];
