@@ -116,24 +116,33 @@ class Q3KKernel extends SubBlockKernel {
      * top 2 bits bits 2·(k / 4) of byte 8 + k % 4), and converted as one byte vector built in
      * registers: a scalar loop over sixteen scales took as long as the block's products, and the
      * longs stored to memory and loaded as a vector half as long (the load waits for the stores).
+     * With 128-bit vectors the scalar loop instead: there the long-to-byte reinterpretation was
+     * left to the library's allocating fallback in some JVMs (1 in 30 runs of
+     * {@code MixedTypesAllocation} here, 2 of 5 in a CI run; JFR put the allocations in
+     * {@code LongVector.reinterpretAsBytes} under this method), and the buffered products that
+     * follow at that width take long enough that the scalar loop costs nothing measurable.
      */
     static void scales(MemorySegment s, long block, float[] scale, int at) {
         long low = s.get(LONG_LE, block + 96);
         long top = s.get(INT_LE, block + 104) & 0xffffffffL;
         long top0 = (top & 0x03030303L) | (((top >>> 2) & 0x03030303L) << 32);        // scales 0..7
         long top1 = ((top >>> 4) & 0x03030303L) | (((top >>> 6) & 0x03030303L) << 32); // scales 8..15
-        ByteVector sc = LongVector.zero(LongVector.SPECIES_128)
-                .withLane(0, (low & 0x0F0F0F0F0F0F0F0FL) | (top0 << 4))
-                .withLane(1, ((low >>> 4) & 0x0F0F0F0F0F0F0F0FL) | (top1 << 4))
+        long scales0 = (low & 0x0F0F0F0F0F0F0F0FL) | (top0 << 4);
+        long scales8 = ((low >>> 4) & 0x0F0F0F0F0F0F0F0FL) | (top1 << 4);
+        if (L == 4) {
+            float dd = HALF[s.get(SHORT_LE, block + 108) & 0xffff];
+            for (int k = 0; k < 8; k++) {
+                scale[at + k] = dd * ((int) (scales0 >>> 8 * k & 0xff) - 32);
+                scale[at + 8 + k] = dd * ((int) (scales8 >>> 8 * k & 0xff) - 32);
+            }
+            return;
+        }
+        ByteVector sc = LongVector.zero(LongVector.SPECIES_128).withLane(0, scales0).withLane(1, scales8)
                 .reinterpretAsBytes().sub((byte) 32);
         FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, block + 108) & 0xffff]);
         // the parts written out (a part number the JIT does not see as a constant leaves the
         // conversion boxed), and no vector passed to another method, which would box it at 256 bits
         ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(scale, at);
-        if (L <= 8) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, at + L);
-        if (L == 4) {
-            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 2)).mul(d).intoArray(scale, at + 8);
-            ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 3)).mul(d).intoArray(scale, at + 12);
-        }
+        if (L == 8) ((FloatVector) sc.convertShape(VectorOperators.B2F, F, 1)).mul(d).intoArray(scale, at + L);
     }
 }
