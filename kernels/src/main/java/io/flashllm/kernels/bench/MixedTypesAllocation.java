@@ -7,6 +7,7 @@ import io.flashllm.kernels.WeightTensor;
 
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
+import java.util.Arrays;
 import java.util.Random;
 
 /**
@@ -24,12 +25,22 @@ public final class MixedTypesAllocation {
 
     private MixedTypesAllocation() {}
 
+    /**
+     * Arguments, all optional: the types (comma-separated, default every type), then the rows and
+     * columns of each matrix (default 128 and 1024; columns a multiple of 256).
+     */
     public static void main(String[] args) {
         io.flashllm.kernels.JitFlags.missing().ifPresent(m -> System.out.println("warning: " + m));
-        int rowCount = 128, cols = 1024;
+        GgmlType[] types = args.length > 0 && !args[0].equals("all")
+                ? Arrays.stream(args[0].split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new)
+                : GgmlType.values();
+        int rowCount = args.length > 1 ? Integer.parseInt(args[1]) : 128;
+        int cols = args.length > 2 ? Integer.parseInt(args[2]) : 1024;
+        if (rowCount < 2 || cols < 256 || cols % 256 != 0) {
+            throw new IllegalArgumentException("rows >= 2 and columns a positive multiple of 256, got " + rowCount + " x " + cols);
+        }
         boolean clean = true;
         try (Arena arena = Arena.ofShared(); Parallel pool = Parallel.create(2)) {
-            GgmlType[] types = GgmlType.values();
             WeightTensor[] ws = new WeightTensor[types.length];
             for (int t = 0; t < types.length; t++) {
                 ws[t] = BenchTensors.matrices(arena, types[t], rowCount, cols, 1, t)[0];

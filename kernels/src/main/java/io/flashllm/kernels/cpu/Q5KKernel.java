@@ -74,10 +74,13 @@ class Q5KKernel extends SubBlockKernel {
     }
 
     /**
-     * 512-bit vectors, two rows ({@code MatVec}'s remainders after {@link #dot4}): {@link #dot}'s
-     * decode per row, the activations loaded once for both rows, the mins' share taken as eight
-     * scalar products per super-block and row against {@link #prepare}'s sums of x. Boxed in some
-     * runs unless the JVM has {@link io.flashllm.kernels.JitFlags#FLAGS}.
+     * 512-bit vectors, two rows: {@link #dot}'s decode per row, the activations loaded once for
+     * both rows, the mins' share taken as eight scalar products per super-block and row against
+     * {@link #prepare}'s sums of x. Boxed in some runs unless the JVM has
+     * {@link io.flashllm.kernels.JitFlags#FLAGS}. Four rows are two calls of this (RowKernel's
+     * {@code dot4}): the same code written out for four rows was compiled past C2's inlining
+     * budget in most JVMs, its vector operations left as calls into the library's Java fallback
+     * (26-47 ms a 1024 × 2048 product against 0.30-0.37 for two calls, kernels/README.md).
      */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
@@ -135,105 +138,6 @@ class Q5KKernel extends SubBlockKernel {
         }
         out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
         out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
-    }
-
-    /**
-     * Four rows: {@link #dot2}'s code for each, the activations loaded once for all four. Slower
-     * than two rows in L2 (KernelBench one thread 6.0 against 7.6 GB/s) but faster from DRAM (two
-     * threads 12.1 against 10.9 GB/s; llama 1.1B Q5_K_M decode 19.1-20.6 against 16.3-19.5 tok/s):
-     * decoding needs four rows in flight. Boxed in some runs unless the JVM has
-     * {@link io.flashllm.kernels.JitFlags#FLAGS} (session 15 dropped it for that). The rows are
-     * written out, not a helper per row: a helper taking vectors that C2 does not inline boxes them.
-     */
-    @Override
-    public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
-                     float[] prep, float[] out, int outOff) {
-        if (L != 16) {
-            super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
-            return;
-        }
-        Buffers buf = buffers();
-        float[] sc = buf.scale4, mn = buf.min;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        float min0 = 0, min1 = 0, min2 = 0, min3 = 0;
-        for (int b = 0, blocks = cols / 256; b < blocks; b++) {
-            long d = 176L * b;
-            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
-            min0 += scalesAndMins(s, o0, sc, 0, mn, prep, 8 * b);
-            min1 += scalesAndMins(s, o1, sc, 8, mn, prep, 8 * b);
-            min2 += scalesAndMins(s, o2, sc, 16, mn, prep, 8 * b);
-            min3 += scalesAndMins(s, o3, sc, 24, mn, prep, 8 * b);
-            ShortVector h0 = ByteVector.fromMemorySegment(B32, s, o0 + 16, LE).reinterpretAsShorts();
-            ShortVector h1 = ByteVector.fromMemorySegment(B32, s, o1 + 16, LE).reinterpretAsShorts();
-            ShortVector h2 = ByteVector.fromMemorySegment(B32, s, o2 + 16, LE).reinterpretAsShorts();
-            ShortVector h3 = ByteVector.fromMemorySegment(B32, s, o3 + 16, LE).reinterpretAsShorts();
-            for (int pair = 0; pair < 4; pair++) {
-                int bit = 2 * pair, kl = bit, kh = bit + 1;
-                int xl = xOff + 256 * b + 64 * pair, xh = xl + 32;
-                FloatVector a0 = FloatVector.fromArray(F, x, xl), a1 = FloatVector.fromArray(F, x, xl + 16);
-                FloatVector c0 = FloatVector.fromArray(F, x, xh), c1 = FloatVector.fromArray(F, x, xh + 16);
-                ByteVector v0 = ByteVector.fromMemorySegment(B32, s, o0 + 48 + 32 * pair, LE);
-                ShortVector fl0 = bit <= 4 ? h0.lanewise(VectorOperators.LSHL, 4 - bit)
-                        : h0.lanewise(VectorOperators.LSHR, bit - 4);
-                ShortVector fh0 = bit + 1 <= 4 ? h0.lanewise(VectorOperators.LSHL, 3 - bit)
-                        : h0.lanewise(VectorOperators.LSHR, bit - 3);
-                ByteVector lo0 = v0.and((byte) 15).or(fl0.reinterpretAsBytes().and((byte) 16));
-                ByteVector hi0 = v0.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                        .and((byte) 15).or(fh0.reinterpretAsBytes().and((byte) 16));
-                FloatVector pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
-                pl0 = ((FloatVector) lo0.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl0);
-                FloatVector ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
-                ph0 = ((FloatVector) hi0.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph0);
-                acc0 = pl0.fma(FloatVector.broadcast(F, sc[kl]), acc0);
-                acc0 = ph0.fma(FloatVector.broadcast(F, sc[kh]), acc0);
-                ByteVector v1 = ByteVector.fromMemorySegment(B32, s, o1 + 48 + 32 * pair, LE);
-                ShortVector fl1 = bit <= 4 ? h1.lanewise(VectorOperators.LSHL, 4 - bit)
-                        : h1.lanewise(VectorOperators.LSHR, bit - 4);
-                ShortVector fh1 = bit + 1 <= 4 ? h1.lanewise(VectorOperators.LSHL, 3 - bit)
-                        : h1.lanewise(VectorOperators.LSHR, bit - 3);
-                ByteVector lo1 = v1.and((byte) 15).or(fl1.reinterpretAsBytes().and((byte) 16));
-                ByteVector hi1 = v1.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                        .and((byte) 15).or(fh1.reinterpretAsBytes().and((byte) 16));
-                FloatVector pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
-                pl1 = ((FloatVector) lo1.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl1);
-                FloatVector ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
-                ph1 = ((FloatVector) hi1.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph1);
-                acc1 = pl1.fma(FloatVector.broadcast(F, sc[8 + kl]), acc1);
-                acc1 = ph1.fma(FloatVector.broadcast(F, sc[8 + kh]), acc1);
-                ByteVector v2 = ByteVector.fromMemorySegment(B32, s, o2 + 48 + 32 * pair, LE);
-                ShortVector fl2 = bit <= 4 ? h2.lanewise(VectorOperators.LSHL, 4 - bit)
-                        : h2.lanewise(VectorOperators.LSHR, bit - 4);
-                ShortVector fh2 = bit + 1 <= 4 ? h2.lanewise(VectorOperators.LSHL, 3 - bit)
-                        : h2.lanewise(VectorOperators.LSHR, bit - 3);
-                ByteVector lo2 = v2.and((byte) 15).or(fl2.reinterpretAsBytes().and((byte) 16));
-                ByteVector hi2 = v2.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                        .and((byte) 15).or(fh2.reinterpretAsBytes().and((byte) 16));
-                FloatVector pl2 = ((FloatVector) lo2.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
-                pl2 = ((FloatVector) lo2.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl2);
-                FloatVector ph2 = ((FloatVector) hi2.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
-                ph2 = ((FloatVector) hi2.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph2);
-                acc2 = pl2.fma(FloatVector.broadcast(F, sc[16 + kl]), acc2);
-                acc2 = ph2.fma(FloatVector.broadcast(F, sc[16 + kh]), acc2);
-                ByteVector v3 = ByteVector.fromMemorySegment(B32, s, o3 + 48 + 32 * pair, LE);
-                ShortVector fl3 = bit <= 4 ? h3.lanewise(VectorOperators.LSHL, 4 - bit)
-                        : h3.lanewise(VectorOperators.LSHR, bit - 4);
-                ShortVector fh3 = bit + 1 <= 4 ? h3.lanewise(VectorOperators.LSHL, 3 - bit)
-                        : h3.lanewise(VectorOperators.LSHR, bit - 3);
-                ByteVector lo3 = v3.and((byte) 15).or(fl3.reinterpretAsBytes().and((byte) 16));
-                ByteVector hi3 = v3.reinterpretAsShorts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
-                        .and((byte) 15).or(fh3.reinterpretAsBytes().and((byte) 16));
-                FloatVector pl3 = ((FloatVector) lo3.convertShape(VectorOperators.B2F, F, 0)).mul(a0);
-                pl3 = ((FloatVector) lo3.convertShape(VectorOperators.B2F, F, 1)).fma(a1, pl3);
-                FloatVector ph3 = ((FloatVector) hi3.convertShape(VectorOperators.B2F, F, 0)).mul(c0);
-                ph3 = ((FloatVector) hi3.convertShape(VectorOperators.B2F, F, 1)).fma(c1, ph3);
-                acc3 = pl3.fma(FloatVector.broadcast(F, sc[24 + kl]), acc3);
-                acc3 = ph3.fma(FloatVector.broadcast(F, sc[24 + kh]), acc3);
-            }
-        }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
-        out[outOff + 2] = acc2.reduceLanes(VectorOperators.ADD) + min2;
-        out[outOff + 3] = acc3.reduceLanes(VectorOperators.ADD) + min3;
     }
 
     /**
