@@ -78,9 +78,9 @@ class Q5KKernel extends SubBlockKernel {
      * both rows, the mins' share taken as eight scalar products per super-block and row against
      * {@link #prepare}'s sums of x. Boxed in some runs unless the JVM has
      * {@link io.flashllm.kernels.JitFlags#FLAGS}. Four rows are two calls of this (RowKernel's
-     * {@code dot4}): the same code written out for four rows was compiled past C2's inlining
-     * budget in most JVMs, its vector operations left as calls into the library's Java fallback
-     * (26-47 ms a 1024 × 2048 product against 0.30-0.37 for two calls, kernels/README.md).
+     * {@code dot4}): the same code written out for four rows ran its vector operations through
+     * the library's Java fallbacks in 6 of 10 fresh JVMs (JFR; 26-47 ms a 1024 × 2048 product
+     * against 0.26-0.37 for two calls, kernels/README.md).
      */
     @Override
     public void dot2(MemorySegment s, long off0, long off1, int cols, float[] x, int xOff, float[] prep,
