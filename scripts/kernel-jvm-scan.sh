@@ -2,22 +2,21 @@
 # Each type's single-core product time over several fresh JVMs, to find kernels whose speed depends
 # on how C2 happened to compile them in that JVM. Such states last for the life of the process and
 # vary between starts: Q4_K's AVX2 kernel ran 2-3x slower in about a quarter of JVMs (session 46),
-# Q5_K's four-row 512-bit kernel 70-140x slower in six of ten (session 47). One JVM per run, so each
-# run compiles afresh; a run more than SLOW (default 2) times the type's fastest run is marked.
+# Q5_K's four-row 512-bit kernel about 100x slower in about a third (session 47). One JVM per run, so
+# each run compiles afresh; a run more than SLOW (default 2) times the type's fastest run is marked.
 #
 #   scripts/kernel-jvm-scan.sh                       # every type, 3 JVMs each, the CPU's widest vectors
 #   RUNS=6 scripts/kernel-jvm-scan.sh Q5_K,Q6_K      # some types
 #   JAVA_OPTS=-XX:UseAVX=2 scripts/kernel-jvm-scan.sh   # the 256-bit kernels on an AVX-512 CPU
 #
 # KernelBench's shape: a 1024 x 2048 matrix in L2 (--working-set-mb 1), one thread, after its warm-up.
-# Prints one line per type (the runs' ms a product), then how many runs were marked; exits 1 if any.
+# Prints one line per type (the runs' ms a product), then how many types had a marked run; exits 1 if any.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$ROOT/bin/find-jdk.sh"
 flashllm_find_jdk || exit 1
 RUNS="${RUNS:-3}"
 SLOW="${SLOW:-2}"
-TYPES="${1:-F32,F16,BF16,Q8_0,Q4_0,Q4_1,Q5_0,Q5_1,Q2_K,Q3_K,Q4_K,Q5_K,Q6_K,IQ4_NL,IQ4_XS,MXFP4}"
 if ! [[ "$RUNS" =~ ^[1-9][0-9]*$ ]]; then
   echo "RUNS must be a positive integer, got '$RUNS'" >&2
   exit 2
@@ -35,6 +34,9 @@ if [ ! -f "$CLASSES/io/flashllm/kernels/bench/KernelBench.class" ]; then
   echo "building $CLASSES..." >&2
   (cd "$ROOT" && ./mvnw -B -q -ntp -pl kernels compile) >&2
 fi
+JAVA=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
+  -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup)
+TYPES="${1:-$("${JAVA[@]}" -cp "$CLASSES" io.flashllm.kernels.bench.KernelBench --list-types 2> /dev/null | tail -n 1)}"
 
 marked=0
 IFS=',' read -r -a types <<< "$TYPES"
@@ -42,10 +44,8 @@ for t in "${types[@]}"; do
   times=()
   for _ in $(seq "$RUNS"); do
     # shellcheck disable=SC2086 # JAVA_OPTS is a list of options
-    out=$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-      -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup ${JAVA_OPTS:-} -cp "$CLASSES" \
-      io.flashllm.kernels.bench.KernelBench --threads 1 --rows 1024 --cols 2048 --working-set-mb 1 \
-      --seconds 1 --types "$t" 2>&1) || { echo "KernelBench failed for $t:" >&2; echo "$out" >&2; exit 2; }
+    out=$("${JAVA[@]}" ${JAVA_OPTS:-} -cp "$CLASSES" io.flashllm.kernels.bench.KernelBench --threads 1 \
+      --rows 1024 --cols 2048 --working-set-mb 1 --seconds 1 --types "$t" 2>&1) || { echo "KernelBench failed for $t:" >&2; echo "$out" >&2; exit 2; }
     ms=$(echo "$out" | awk -v t="$t" '$1 == t {print $4}')
     if [ -z "$ms" ]; then echo "no figure for $t in KernelBench's output:" >&2; echo "$out" >&2; exit 2; fi
     times+=("$ms")

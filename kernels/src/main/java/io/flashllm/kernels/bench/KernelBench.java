@@ -21,7 +21,7 @@ import java.util.Random;
  * copy bandwidth measured in the same run with the same threads.
  *
  * <p>Usage: {@code KernelBench [--threads 2] [--rows 2048] [--cols 8192] [--seconds 1.0]
- * [--working-set-mb 512] [--types Q8_0,F32,...] [--batch 1] [--sparse [--gather shuffled|ascending]
+ * [--working-set-mb 512] [--types Q8_0,F32,...] [--list-types] [--batch 1] [--sparse [--gather shuffled|ascending]
  * [--density 0.5]]}; {@code --sparse} adds {@code matvecRows} over a share of the rows drawn at random
  * ({@code --density}, default half) in shuffled or ascending order, and on the calling thread {@code axpy} of the
  * same rows one at a time and {@code axpyRows} of them (eight per kernel call for Q8_0 and Q4_0), in weight GB/s like
@@ -72,6 +72,13 @@ public final class KernelBench {
                 }
                 case "--seconds" -> { seconds = Double.parseDouble(v); i++; }
                 case "--working-set-mb" -> { workingSetMb = Long.parseLong(v); i++; }
+                case "--list-types" -> {
+                    // for scripts that run one type per JVM (scripts/kernel-jvm-scan.sh)
+                    StringBuilder all = new StringBuilder();
+                    for (GgmlType t : GgmlType.values()) all.append(all.isEmpty() ? "" : ",").append(t.name());
+                    System.out.println(all);
+                    return;
+                }
                 case "--types" -> {
                     types.clear();
                     for (String t : v.split(",")) types.add(GgmlType.valueOf(t.trim().toUpperCase(Locale.ROOT)));

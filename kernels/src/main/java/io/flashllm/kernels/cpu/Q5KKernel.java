@@ -79,7 +79,7 @@ class Q5KKernel extends SubBlockKernel {
      * {@link #prepare}'s sums of x. Boxed in some runs unless the JVM has
      * {@link io.flashllm.kernels.JitFlags#FLAGS}. Four rows are two calls of this (RowKernel's
      * {@code dot4}): the same code written out for four rows ran its vector operations through
-     * the library's Java fallbacks in 6 of 10 fresh JVMs (JFR; 26-47 ms a 1024 × 2048 product
+     * the library's Java fallbacks in 6 of 10 fresh JVMs (JFR; 25-47 ms a 1024 × 2048 product
      * against 0.26-0.37 for two calls, kernels/README.md).
      */
     @Override
