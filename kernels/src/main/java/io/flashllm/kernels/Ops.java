@@ -68,7 +68,10 @@ public final class Ops {
             e.intoArray(x, off + i);
             sumV = sumV.add(e);
         }
-        float sum = sumV.reduceLanes(VectorOperators.ADD) + (float) Math.exp(sink - max);
+        FloatVector fold1 = sumV.add(sumV.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float sum = (fold1.lane(0) + fold1.lane(1)) + (float) Math.exp(sink - max);
         for (; i < len; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
@@ -267,7 +270,10 @@ public final class Ops {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (; i <= n - L; i += L) acc = acc.add(FloatVector.fromArray(F, x, off + i));
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        double s = fold2.lane(0) + fold2.lane(1);
         for (; i < n; i++) s += x[off + i];
         return s;
     }
@@ -279,7 +285,10 @@ public final class Ops {
             FloatVector v = FloatVector.fromArray(F, x, off + i);
             acc = v.fma(v, acc);
         }
-        double s = acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold3 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        double s = fold3.lane(0) + fold3.lane(1);
         for (; i < n; i++) s += (double) x[off + i] * x[off + i];
         return s;
     }

@@ -2,8 +2,8 @@ package io.flashllm.engine.model;
 
 import io.flashllm.kernels.Ops;
 import io.flashllm.kernels.cpu.RowKernel;
+import io.flashllm.kernels.cpu.Simd;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -57,7 +57,10 @@ final class Attention {
                 for (int d = 0; d < bound; d += L) {
                     acc = FloatVector.fromArray(F, q, qj + d).fma(FloatVector.fromArray(F, row, d), acc);
                 }
-                float s = acc.reduceLanes(VectorOperators.ADD);
+                FloatVector fold1 = acc.add(acc.rearrange(Simd.FOLD_1));
+                fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+                fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+                float s = fold1.lane(0) + fold1.lane(1);
                 for (int d = bound; d < headDim; d++) s += q[qj + d] * row[d];
                 scores[scoresOff + j * scoresStride + t] = s * scale;
             }

@@ -87,8 +87,20 @@ final class F16Kernel extends RowKernel {
                 a3 = FloatVector.fromArray(F, buf, 3 * CHUNK + i).fma(xv, a3);
             }
         }
-        float r0 = a0.reduceLanes(VectorOperators.ADD), r1 = a1.reduceLanes(VectorOperators.ADD);
-        float r2 = a2.reduceLanes(VectorOperators.ADD), r3 = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        FloatVector fold2 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float r0 = (fold1.lane(0) + fold1.lane(1)), r1 = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        FloatVector fold4 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float r2 = (fold3.lane(0) + fold3.lane(1)), r3 = fold4.lane(0) + fold4.lane(1);
         if (c < cols) {
             r0 += dotRegisters(s, off0 + 2L * c, cols - c, x, xOff + c);
             r1 += dotRegisters(s, off1 + 2L * c, cols - c, x, xOff + c);
@@ -119,7 +131,11 @@ final class F16Kernel extends RowKernel {
                 a1 = FloatVector.fromArray(F, buf, i + L).fma(FloatVector.fromArray(F, x, xOff + c + i + L), a1);
             }
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold5 = a0.add(a1);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float sum = fold5.lane(0) + fold5.lane(1);
         return c == cols ? sum : sum + dotRegisters(s, off + 2L * c, cols - c, x, xOff + c);
     }
 
@@ -138,7 +154,10 @@ final class F16Kernel extends RowKernel {
                     .blend(shifted.or(0x7f800000), em.compare(VectorOperators.GE, 0x7c00));
             acc = bits.or(sign).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOff + c), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold6 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float sum = fold6.lane(0) + fold6.lane(1);
         for (; c < cols; c++) sum += scalar(s, off + 2L * c) * x[xOff + c];
         return sum;
     }

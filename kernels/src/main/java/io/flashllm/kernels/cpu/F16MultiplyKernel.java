@@ -71,7 +71,11 @@ final class F16MultiplyKernel extends RowKernel {
             a0 = w0.blend(w0.or(FLOAT_EXPONENT), p0.and(EXPONENT_31).compare(VectorOperators.EQ, EXPONENT_31))
                     .reinterpretAsFloats().fma(FloatVector.fromArray(F, x, xOff + c), a0);
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float sum = fold1.lane(0) + fold1.lane(1);
         for (; c < cols; c++) sum += scalar(s, off + 2L * c) * x[xOff + c];
         return sum;
     }
@@ -106,8 +110,20 @@ final class F16MultiplyKernel extends RowKernel {
             a3 = w3.blend(w3.or(FLOAT_EXPONENT), p3.and(EXPONENT_31).compare(VectorOperators.EQ, EXPONENT_31))
                     .reinterpretAsFloats().fma(xv, a3);
         }
-        float r0 = a0.reduceLanes(VectorOperators.ADD), r1 = a1.reduceLanes(VectorOperators.ADD);
-        float r2 = a2.reduceLanes(VectorOperators.ADD), r3 = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        FloatVector fold3 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float r0 = (fold2.lane(0) + fold2.lane(1)), r1 = fold3.lane(0) + fold3.lane(1);
+        FloatVector fold4 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        FloatVector fold5 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float r2 = (fold4.lane(0) + fold4.lane(1)), r3 = fold5.lane(0) + fold5.lane(1);
         for (; c < cols; c++) {
             float xc = x[xOff + c];
             r0 += scalar(s, off0 + 2L * c) * xc;

@@ -85,7 +85,11 @@ final class Iq4XsKernel extends SubBlockKernel {
             a0 = p0.fma(FloatVector.broadcast(F, scale[k]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, scale[k + 1]), a1);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /**
@@ -130,8 +134,14 @@ final class Iq4XsKernel extends SubBlockKernel {
                 a1 = p1.fma(FloatVector.broadcast(F, sc[8 + k]), a1);
             }
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold3.lane(0) + fold3.lane(1);
     }
 
     /** 256 bits, two rows: {@link #dot2}. */
@@ -166,8 +176,14 @@ final class Iq4XsKernel extends SubBlockKernel {
                 acc1 = p1.fma(FloatVector.broadcast(F, sc[8 + k]), acc1);
             }
         }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold4 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold4.lane(0) + fold4.lane(1);
+        FloatVector fold5 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold5.lane(0) + fold5.lane(1);
     }
 
     /** 256 bits, one super-block: a sub-block's two byte lookups widened in four parts. */
@@ -184,7 +200,10 @@ final class Iq4XsKernel extends SubBlockKernel {
             p = ((FloatVector) hi.convertShape(VectorOperators.B2F, F, 1)).fma(FloatVector.fromArray(F, x, xk + 24), p);
             acc = p.fma(FloatVector.broadcast(F, scale[k]), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold6 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold6.lane(0) + fold6.lane(1);
     }
 
     /** Signed grid values, the eight scales, mins of zero: weight i is {@code scale[i / 32] * q[i]}. */

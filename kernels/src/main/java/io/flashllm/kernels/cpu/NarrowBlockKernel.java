@@ -1,7 +1,6 @@
 package io.flashllm.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -37,7 +36,10 @@ abstract class NarrowBlockKernel extends RowKernel {
                 acc = FloatVector.fromArray(F, w, i).fma(FloatVector.fromArray(F, x, xb + i), acc);
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     @Override

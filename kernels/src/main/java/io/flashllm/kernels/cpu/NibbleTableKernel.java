@@ -164,7 +164,11 @@ class NibbleTableKernel extends SubBlockKernel {
                     .fma(FloatVector.fromArray(F, x, xb + 16), p0);
             a0 = p0.fma(FloatVector.broadcast(F, scales[s.get(SHORT_LE, bo) & mask]), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     @Override
@@ -191,8 +195,14 @@ class NibbleTableKernel extends SubBlockKernel {
             a0 = p0.fma(FloatVector.broadcast(F, scales[s.get(SHORT_LE, o0) & mask]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, scales[s.get(SHORT_LE, o1) & mask]), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold3.lane(0) + fold3.lane(1);
     }
 
     /**
@@ -234,10 +244,22 @@ class NibbleTableKernel extends SubBlockKernel {
             a2 = p2.fma(FloatVector.broadcast(F, scales[s.get(SHORT_LE, o2) & mask]), a2);
             a3 = p3.fma(FloatVector.broadcast(F, scales[s.get(SHORT_LE, o3) & mask]), a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold4 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold4.lane(0) + fold4.lane(1);
+        FloatVector fold5 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold5.lane(0) + fold5.lane(1);
+        FloatVector fold6 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold6.lane(0) + fold6.lane(1);
+        FloatVector fold7 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold7.lane(0) + fold7.lane(1);
     }
 
     @Override
@@ -304,14 +326,38 @@ class NibbleTableKernel extends SubBlockKernel {
             a6 = p6.fma(FloatVector.broadcast(F, scales[s.get(SHORT_LE, o6) & mask]), a6);
             a7 = p7.fma(FloatVector.broadcast(F, scales[s.get(SHORT_LE, o7) & mask]), a7);
         }
-        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
-        out[outOff + 4] = a4.reduceLanes(VectorOperators.ADD);
-        out[outOff + 5] = a5.reduceLanes(VectorOperators.ADD);
-        out[outOff + 6] = a6.reduceLanes(VectorOperators.ADD);
-        out[outOff + 7] = a7.reduceLanes(VectorOperators.ADD);
+        FloatVector fold8 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 0] = fold8.lane(0) + fold8.lane(1);
+        FloatVector fold9 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold9.lane(0) + fold9.lane(1);
+        FloatVector fold10 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold10.lane(0) + fold10.lane(1);
+        FloatVector fold11 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold11.lane(0) + fold11.lane(1);
+        FloatVector fold12 = a4.add(a4.rearrange(Simd.FOLD_1));
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 4] = fold12.lane(0) + fold12.lane(1);
+        FloatVector fold13 = a5.add(a5.rearrange(Simd.FOLD_1));
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 5] = fold13.lane(0) + fold13.lane(1);
+        FloatVector fold14 = a6.add(a6.rearrange(Simd.FOLD_1));
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 6] = fold14.lane(0) + fold14.lane(1);
+        FloatVector fold15 = a7.add(a7.rearrange(Simd.FOLD_1));
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 7] = fold15.lane(0) + fold15.lane(1);
     }
 
     @Override

@@ -64,7 +64,11 @@ class Q2KKernel extends SubBlockKernel {
                 min1 = FloatVector.fromArray(F, x, xr + 16).fma(FloatVector.broadcast(F, min[k + 1]), min1);
             }
         }
-        return acc0.add(acc1).add(min0.add(min1)).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc0.add(acc1).add(min0.add(min1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /**

@@ -86,7 +86,11 @@ class Q32Kernel extends SubBlockKernel {
             acc = p.fma(FloatVector.broadcast(F, d), acc);
             accMin = x0.add(x1).fma(FloatVector.broadcast(F, mn), accMin);
         }
-        return acc.add(accMin).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc.add(accMin);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /**
@@ -136,8 +140,14 @@ class Q32Kernel extends SubBlockKernel {
             p1 = ((FloatVector) hi1.convert(VectorOperators.I2F, 0)).fma(x1, p1);
             acc1 = p1.fma(FloatVector.broadcast(F, d1), acc1);
         }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+        FloatVector fold2 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = (fold2.lane(0) + fold2.lane(1)) + min0;
+        FloatVector fold3 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = (fold3.lane(0) + fold3.lane(1)) + min1;
     }
 
     @Override

@@ -80,7 +80,11 @@ class Q3KKernel extends SubBlockKernel {
                 acc1 = part(q, 1, x, xr + 16).fma(FloatVector.broadcast(F, scale[k + 1]), acc1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc0.add(acc1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /** Part {@code p} of {@code q} (16 weights) times {@code x[at .. at + 16)}. */

@@ -85,7 +85,10 @@ class Q4KKernel extends RowKernel {
             acc = xLo.fma(FloatVector.broadcast(F, -dmin * min(lo8, hi4, sl)), acc);
             acc = xHi.fma(FloatVector.broadcast(F, -dmin * min(lo8, hi4, sh)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /** The integers 0..255 as floats: an 8-bit scale becomes a float by a load, and a broadcast of it is one load uop. */
@@ -210,99 +213,24 @@ class Q4KKernel extends RowKernel {
             a0 = b0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = b1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** {@link #dot2x16} over four rows: more rows in flight when streaming from DRAM. */
-    private static void dot4x16(MemorySegment s, long off0, long off1, long off2, long off3, int blocks, float[] x,
-                                int xOff, float[] prep, float[] out, int outOff) {
-        IntVector idxA = IntVector.fromArray(I, IDX_A, 0), shiftA = IntVector.fromArray(I, SHIFT_A, 0);
-        IntVector maskA = IntVector.fromArray(I, MASK_A, 0), idxC = IntVector.fromArray(I, IDX_C, 0);
-        IntVector maskC = IntVector.fromArray(I, MASK_C, 0);
-        FloatVector minLanes = FloatVector.fromArray(F, MIN_LANES, 0);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-        for (int b = 0; b < blocks; b++) {
-            long d = (long) BYTES * b;
-            long o0 = off0 + d, o1 = off1 + d, o2 = off2 + d, o3 = off3 + d;
-            int xb = xOff + 256 * b;
-            IntVector q0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 4, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            FloatVector sm0 = (FloatVector) idxA.selectFrom(q0).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
-                    .or(idxC.selectFrom(q0).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
-            IntVector q1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 4, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            FloatVector sm1 = (FloatVector) idxA.selectFrom(q1).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
-                    .or(idxC.selectFrom(q1).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
-            IntVector q2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 4, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            FloatVector sm2 = (FloatVector) idxA.selectFrom(q2).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
-                    .or(idxC.selectFrom(q2).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
-            IntVector q3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 4, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-            FloatVector sm3 = (FloatVector) idxA.selectFrom(q3).lanewise(VectorOperators.LSHR, shiftA).and(maskA)
-                    .or(idxC.selectFrom(q3).lanewise(VectorOperators.LSHR, 2).and(maskC)).convert(VectorOperators.I2F, 0);
-            FloatVector xs = FloatVector.fromArray(F, prep, 16 * b);
-            a0 = sm0.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o0 + 2) & 0xffff]), a0);
-            a1 = sm1.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o1 + 2) & 0xffff]), a1);
-            a2 = sm2.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o2 + 2) & 0xffff]), a2);
-            a3 = sm3.mul(xs).fma(minLanes.mul(HALF[s.get(SHORT_LE, o3 + 2) & 0xffff]), a3);
-            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
-            for (int g = 0; g < 4; g++) {
-                int x0 = xb + 64 * g;
-                FloatVector xl0 = FloatVector.fromArray(F, x, x0), xl1 = FloatVector.fromArray(F, x, x0 + 16);
-                FloatVector xh0 = FloatVector.fromArray(F, x, x0 + 32), xh1 = FloatVector.fromArray(F, x, x0 + 48);
-                VectorShuffle<Float> shl = g == 0 ? SH0 : g == 1 ? SH2 : g == 2 ? SH4 : SH6;
-                VectorShuffle<Float> shh = g == 0 ? SH1 : g == 1 ? SH3 : g == 2 ? SH5 : SH7;
-                IntVector u0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(B, s, o0 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector pl0 = ((FloatVector) u0.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
-                pl0 = ((FloatVector) v0.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl0);
-                FloatVector ph0 = ((FloatVector) u0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
-                ph0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph0);
-                b0 = pl0.fma(sm0.rearrange(shl), b0);
-                b0 = ph0.fma(sm0.rearrange(shh), b0);
-                IntVector u1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(B, s, o1 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector pl1 = ((FloatVector) u1.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
-                pl1 = ((FloatVector) v1.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl1);
-                FloatVector ph1 = ((FloatVector) u1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
-                ph1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph1);
-                b1 = pl1.fma(sm1.rearrange(shl), b1);
-                b1 = ph1.fma(sm1.rearrange(shh), b1);
-                IntVector u2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector v2 = (IntVector) ByteVector.fromMemorySegment(B, s, o2 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector pl2 = ((FloatVector) u2.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
-                pl2 = ((FloatVector) v2.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl2);
-                FloatVector ph2 = ((FloatVector) u2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
-                ph2 = ((FloatVector) v2.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph2);
-                b2 = pl2.fma(sm2.rearrange(shl), b2);
-                b2 = ph2.fma(sm2.rearrange(shh), b2);
-                IntVector u3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 16 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                IntVector v3 = (IntVector) ByteVector.fromMemorySegment(B, s, o3 + 32 + 32 * g, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
-                FloatVector pl3 = ((FloatVector) u3.and(15).convert(VectorOperators.I2F, 0)).mul(xl0);
-                pl3 = ((FloatVector) v3.and(15).convert(VectorOperators.I2F, 0)).fma(xl1, pl3);
-                FloatVector ph3 = ((FloatVector) u3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(xh0);
-                ph3 = ((FloatVector) v3.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).fma(xh1, ph3);
-                b3 = pl3.fma(sm3.rearrange(shl), b3);
-                b3 = ph3.fma(sm3.rearrange(shh), b3);
-            }
-            a0 = b0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
-            a1 = b1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
-            a2 = b2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
-            a3 = b3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
-        }
-        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold3.lane(0) + fold3.lane(1);
     }
 
     @Override
     public void dot4(MemorySegment s, long off0, long off1, long off2, long off3, int cols, float[] x, int xOff,
                      float[] prep, float[] out, int outOff) {
         if (L == 16) {
-            dot4x16(s, off0, off1, off2, off3, cols / 256, x, xOff, prep, out, outOff);
+            // Two rows at a time: the four-row form written out no longer compiled once its sums were
+            // written out too (C1: "out of virtual registers", so C2 never got it; kernels/README.md).
+            dot2x16(s, off0, off1, cols / 256, x, xOff, prep, out, outOff);
+            dot2x16(s, off2, off3, cols / 256, x, xOff, prep, out, outOff + 2);
         } else {
             super.dot4(s, off0, off1, off2, off3, cols, x, xOff, prep, out, outOff);
         }

@@ -126,7 +126,13 @@ final class Q4KKernel256 extends Q4KKernel {
                 m1 += HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] * t1;
             }
         }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) - m0;
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) - m1;
+        FloatVector fold1 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = (fold1.lane(0) + fold1.lane(1)) - m0;
+        FloatVector fold2 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = (fold2.lane(0) + fold2.lane(1)) - m1;
     }
 }

@@ -84,8 +84,14 @@ final class Q4KNarrowKernel extends NarrowBlockKernel {
                 acc1 = ph1.fma(FloatVector.broadcast(F, d1 * Q4KKernel.scale(lo1, hi1, 2 * pair + 1)), acc1);
             }
         }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+        FloatVector fold1 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = (fold1.lane(0) + fold1.lane(1)) + min0;
+        FloatVector fold2 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = (fold2.lane(0) + fold2.lane(1)) + min1;
     }
 
     @Override

@@ -73,7 +73,11 @@ final class Q4_0Kernel extends RowKernel {
                     .fma(FloatVector.fromArray(F, x, xb + 16), p0);
             a0 = p0.fma(FloatVector.broadcast(F, Simd.f16(s, bo)), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     private static float dotAny(MemorySegment s, long off, int blocks, float[] x, int xOff) {
@@ -94,7 +98,11 @@ final class Q4_0Kernel extends RowKernel {
             a0 = pLo.fma(d, a0);
             a1 = pHi.fma(d, a1);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a1);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold2.lane(0) + fold2.lane(1);
     }
 
     /** Floats of {@link #prepare}'s output per block: the offset vector, then x1 and x2 (16 each). */
@@ -151,8 +159,14 @@ final class Q4_0Kernel extends RowKernel {
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
         }
-        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold3 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 0] = fold3.lane(0) + fold3.lane(1);
+        FloatVector fold4 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold4.lane(0) + fold4.lane(1);
     }
 
     /**
@@ -196,10 +210,22 @@ final class Q4_0Kernel extends RowKernel {
             a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
             a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
         }
-        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold5 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 0] = fold5.lane(0) + fold5.lane(1);
+        FloatVector fold6 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold6.lane(0) + fold6.lane(1);
+        FloatVector fold7 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold7.lane(0) + fold7.lane(1);
+        FloatVector fold8 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold8.lane(0) + fold8.lane(1);
     }
 
     @Override
@@ -234,8 +260,14 @@ final class Q4_0Kernel extends RowKernel {
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold9 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold9.lane(0) + fold9.lane(1);
+        FloatVector fold10 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold10.lane(0) + fold10.lane(1);
     }
 
     @Override
@@ -280,10 +312,22 @@ final class Q4_0Kernel extends RowKernel {
             a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
             a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold11 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold11.lane(0) + fold11.lane(1);
+        FloatVector fold12 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold12.lane(0) + fold12.lane(1);
+        FloatVector fold13 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold13.lane(0) + fold13.lane(1);
+        FloatVector fold14 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold14.lane(0) + fold14.lane(1);
     }
 
     /** 256-bit vectors, 2 rows; see {@link #dot4x8}. */
@@ -311,8 +355,14 @@ final class Q4_0Kernel extends RowKernel {
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold15 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold15.lane(0) + fold15.lane(1);
+        FloatVector fold16 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold16.lane(0) + fold16.lane(1);
     }
 
     /**
@@ -359,10 +409,22 @@ final class Q4_0Kernel extends RowKernel {
             a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
             a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold17 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold17 = fold17.add(fold17.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold17 = fold17.add(fold17.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold17.lane(0) + fold17.lane(1);
+        FloatVector fold18 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold18 = fold18.add(fold18.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold18 = fold18.add(fold18.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold18.lane(0) + fold18.lane(1);
+        FloatVector fold19 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold19 = fold19.add(fold19.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold19 = fold19.add(fold19.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold19.lane(0) + fold19.lane(1);
+        FloatVector fold20 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold20 = fold20.add(fold20.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold20 = fold20.add(fold20.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold20.lane(0) + fold20.lane(1);
     }
 
     @Override
@@ -432,14 +494,38 @@ final class Q4_0Kernel extends RowKernel {
             a6 = p6.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o6) & 0xffff]), a6);
             a7 = p7.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o7) & 0xffff]), a7);
         }
-        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
-        out[outOff + 4] = a4.reduceLanes(VectorOperators.ADD);
-        out[outOff + 5] = a5.reduceLanes(VectorOperators.ADD);
-        out[outOff + 6] = a6.reduceLanes(VectorOperators.ADD);
-        out[outOff + 7] = a7.reduceLanes(VectorOperators.ADD);
+        FloatVector fold21 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold21 = fold21.add(fold21.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold21 = fold21.add(fold21.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 0] = fold21.lane(0) + fold21.lane(1);
+        FloatVector fold22 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold22 = fold22.add(fold22.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold22 = fold22.add(fold22.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold22.lane(0) + fold22.lane(1);
+        FloatVector fold23 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold23 = fold23.add(fold23.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold23 = fold23.add(fold23.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold23.lane(0) + fold23.lane(1);
+        FloatVector fold24 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold24 = fold24.add(fold24.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold24 = fold24.add(fold24.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold24.lane(0) + fold24.lane(1);
+        FloatVector fold25 = a4.add(a4.rearrange(Simd.FOLD_1));
+        fold25 = fold25.add(fold25.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold25 = fold25.add(fold25.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 4] = fold25.lane(0) + fold25.lane(1);
+        FloatVector fold26 = a5.add(a5.rearrange(Simd.FOLD_1));
+        fold26 = fold26.add(fold26.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold26 = fold26.add(fold26.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 5] = fold26.lane(0) + fold26.lane(1);
+        FloatVector fold27 = a6.add(a6.rearrange(Simd.FOLD_1));
+        fold27 = fold27.add(fold27.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold27 = fold27.add(fold27.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 6] = fold27.lane(0) + fold27.lane(1);
+        FloatVector fold28 = a7.add(a7.rearrange(Simd.FOLD_1));
+        fold28 = fold28.add(fold28.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold28 = fold28.add(fold28.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 7] = fold28.lane(0) + fold28.lane(1);
     }
 
     @Override

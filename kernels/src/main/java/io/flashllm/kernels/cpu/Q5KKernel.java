@@ -70,7 +70,11 @@ class Q5KKernel extends SubBlockKernel {
                 accMin = c0.add(c1).fma(FloatVector.broadcast(F, min[kh]), accMin);
             }
         }
-        return acc.add(accMin).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc.add(accMin);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /**
@@ -136,8 +140,14 @@ class Q5KKernel extends SubBlockKernel {
                 acc1 = ph1.fma(FloatVector.broadcast(F, sc[8 + kh]), acc1);
             }
         }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD) + min0;
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD) + min1;
+        FloatVector fold2 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = (fold2.lane(0) + fold2.lane(1)) + min0;
+        FloatVector fold3 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = (fold3.lane(0) + fold3.lane(1)) + min1;
     }
 
     /**

@@ -128,8 +128,14 @@ final class Q5KKernel256 extends Q5KKernel {
                     m1 += HALF[s.get(SHORT_LE, o1 + 2) & 0xffff] * u1;
                 }
             }
-            r0 += acc0.reduceLanes(VectorOperators.ADD);
-            r1 += acc1.reduceLanes(VectorOperators.ADD);
+            FloatVector fold1 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+            fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+            fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+            r0 += fold1.lane(0) + fold1.lane(1);
+            FloatVector fold2 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+            fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+            fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+            r1 += fold2.lane(0) + fold2.lane(1);
         }
         out[outOff] = r0 - m0;
         out[outOff + 1] = r1 - m1;

@@ -80,7 +80,10 @@ class Q6KKernel extends RowKernel {
             acc = q3.mul(FloatVector.fromArray(F, x, xh + 64 + l)).fma(FloatVector.broadcast(F, scale(s, sc + 4 + is)), acc);
             acc = q4.mul(FloatVector.fromArray(F, x, xh + 96 + l)).fma(FloatVector.broadcast(F, scale(s, sc + 6 + is)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /** Every byte, as a signed value, as a float: {@code SIGNED[b & 0xff] == (float) b}. */
@@ -180,8 +183,14 @@ class Q6KKernel extends RowKernel {
             a0 = u0.add(v0).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0 + 208) & 0xffff]), a0);
             a1 = u1.add(v1).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1 + 208) & 0xffff]), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold3.lane(0) + fold3.lane(1);
     }
 
     @Override

@@ -113,7 +113,13 @@ final class Q6KKernel256 extends Q6KKernel {
             a0 = u0.add(v0).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0 + 208) & 0xffff]), a0);
             a1 = u1.add(v1).fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1 + 208) & 0xffff]), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold1.lane(0) + fold1.lane(1);
+        FloatVector fold2 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold2.lane(0) + fold2.lane(1);
     }
 }

@@ -88,8 +88,14 @@ final class Q6KNarrowKernel extends NarrowBlockKernel {
                 }
             }
         }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold1.lane(0) + fold1.lane(1);
+        FloatVector fold2 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold2.lane(0) + fold2.lane(1);
     }
 
     @Override

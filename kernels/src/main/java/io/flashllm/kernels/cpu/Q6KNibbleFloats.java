@@ -145,9 +145,21 @@ final class Q6KNibbleFloats {
                     .mul(HALF[s.get(SHORT_LE, o3 + 208) & 0xffff]);
             a3 = hi3.fma(sd3.rearrange(highs), lo3.fma(sd3.rearrange(lows), a3));
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold1.lane(0) + fold1.lane(1);
+        FloatVector fold2 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold3.lane(0) + fold3.lane(1);
+        FloatVector fold4 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold4.lane(0) + fold4.lane(1);
     }
 }

@@ -62,7 +62,11 @@ final class Q8_0Kernel extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 16), p0);
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     @Override
@@ -121,8 +125,16 @@ final class Q8_0Kernel extends RowKernel {
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), a0);
             c0 = r0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, co) & 0xffff]), c0);
         }
-        out[outOff] = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = c0.add(c1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a1);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = c0.add(c1);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold3.lane(0) + fold3.lane(1);
     }
 
     @Override
@@ -165,10 +177,22 @@ final class Q8_0Kernel extends RowKernel {
             a2 = p2.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2) & 0xffff]), a2);
             a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold4 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold4.lane(0) + fold4.lane(1);
+        FloatVector fold5 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold5.lane(0) + fold5.lane(1);
+        FloatVector fold6 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold6.lane(0) + fold6.lane(1);
+        FloatVector fold7 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold7.lane(0) + fold7.lane(1);
     }
 
     @Override
@@ -236,14 +260,38 @@ final class Q8_0Kernel extends RowKernel {
             a6 = p6.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o6) & 0xffff]), a6);
             a7 = p7.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o7) & 0xffff]), a7);
         }
-        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
-        out[outOff + 4] = a4.reduceLanes(VectorOperators.ADD);
-        out[outOff + 5] = a5.reduceLanes(VectorOperators.ADD);
-        out[outOff + 6] = a6.reduceLanes(VectorOperators.ADD);
-        out[outOff + 7] = a7.reduceLanes(VectorOperators.ADD);
+        FloatVector fold8 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 0] = fold8.lane(0) + fold8.lane(1);
+        FloatVector fold9 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold9.lane(0) + fold9.lane(1);
+        FloatVector fold10 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold10.lane(0) + fold10.lane(1);
+        FloatVector fold11 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold11.lane(0) + fold11.lane(1);
+        FloatVector fold12 = a4.add(a4.rearrange(Simd.FOLD_1));
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 4] = fold12.lane(0) + fold12.lane(1);
+        FloatVector fold13 = a5.add(a5.rearrange(Simd.FOLD_1));
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 5] = fold13.lane(0) + fold13.lane(1);
+        FloatVector fold14 = a6.add(a6.rearrange(Simd.FOLD_1));
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 6] = fold14.lane(0) + fold14.lane(1);
+        FloatVector fold15 = a7.add(a7.rearrange(Simd.FOLD_1));
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 7] = fold15.lane(0) + fold15.lane(1);
     }
 
     @Override
@@ -310,14 +358,38 @@ final class Q8_0Kernel extends RowKernel {
             a6 = p6.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o6) & 0xffff]), a6);
             a7 = p7.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o7) & 0xffff]), a7);
         }
-        out[outOff + 0] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
-        out[outOff + 4] = a4.reduceLanes(VectorOperators.ADD);
-        out[outOff + 5] = a5.reduceLanes(VectorOperators.ADD);
-        out[outOff + 6] = a6.reduceLanes(VectorOperators.ADD);
-        out[outOff + 7] = a7.reduceLanes(VectorOperators.ADD);
+        FloatVector fold16 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 0] = fold16.lane(0) + fold16.lane(1);
+        FloatVector fold17 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold17 = fold17.add(fold17.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold17 = fold17.add(fold17.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold17.lane(0) + fold17.lane(1);
+        FloatVector fold18 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold18 = fold18.add(fold18.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold18 = fold18.add(fold18.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold18.lane(0) + fold18.lane(1);
+        FloatVector fold19 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold19 = fold19.add(fold19.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold19 = fold19.add(fold19.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold19.lane(0) + fold19.lane(1);
+        FloatVector fold20 = a4.add(a4.rearrange(Simd.FOLD_1));
+        fold20 = fold20.add(fold20.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold20 = fold20.add(fold20.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 4] = fold20.lane(0) + fold20.lane(1);
+        FloatVector fold21 = a5.add(a5.rearrange(Simd.FOLD_1));
+        fold21 = fold21.add(fold21.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold21 = fold21.add(fold21.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 5] = fold21.lane(0) + fold21.lane(1);
+        FloatVector fold22 = a6.add(a6.rearrange(Simd.FOLD_1));
+        fold22 = fold22.add(fold22.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold22 = fold22.add(fold22.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 6] = fold22.lane(0) + fold22.lane(1);
+        FloatVector fold23 = a7.add(a7.rearrange(Simd.FOLD_1));
+        fold23 = fold23.add(fold23.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold23 = fold23.add(fold23.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 7] = fold23.lane(0) + fold23.lane(1);
     }
 
     @Override

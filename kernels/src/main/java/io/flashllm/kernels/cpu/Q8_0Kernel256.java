@@ -68,7 +68,11 @@ final class Q8_0Kernel256 extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).fma(FloatVector.fromArray(F, x, xb + 24), s0);
             a0 = s0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o) & 0xffff]), a0);
         }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /** Two rows by one block per step, each activation vector loaded once for both. */
@@ -102,8 +106,14 @@ final class Q8_0Kernel256 extends RowKernel {
             a0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), a0);
             a1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), a1);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold3.lane(0) + fold3.lane(1);
     }
 
     /** Four rows by one block per step: four row streams in flight per core, x loaded once for four. */
@@ -155,10 +165,22 @@ final class Q8_0Kernel256 extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).fma(x3, p3);
             a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold4 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold4.lane(0) + fold4.lane(1);
+        FloatVector fold5 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold5.lane(0) + fold5.lane(1);
+        FloatVector fold6 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold6.lane(0) + fold6.lane(1);
+        FloatVector fold7 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold7.lane(0) + fold7.lane(1);
     }
 
     /**
@@ -219,10 +241,22 @@ final class Q8_0Kernel256 extends RowKernel {
                     .convertShape(VectorOperators.B2F, F, 0)).fma(x3, p3);
             a3 = p3.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3) & 0xffff]), a3);
         }
-        out[outOff] = a0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = a1.reduceLanes(VectorOperators.ADD);
-        out[outOff + 2] = a2.reduceLanes(VectorOperators.ADD);
-        out[outOff + 3] = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold8 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold8.lane(0) + fold8.lane(1);
+        FloatVector fold9 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold9.lane(0) + fold9.lane(1);
+        FloatVector fold10 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 2] = fold10.lane(0) + fold10.lane(1);
+        FloatVector fold11 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 3] = fold11.lane(0) + fold11.lane(1);
     }
 
     @Override

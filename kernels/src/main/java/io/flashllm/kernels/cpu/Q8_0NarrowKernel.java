@@ -37,7 +37,10 @@ final class Q8_0NarrowKernel extends RowKernel {
             }
             acc = p.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, bo) & 0xffff]), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     /**
@@ -64,8 +67,14 @@ final class Q8_0NarrowKernel extends RowKernel {
             acc0 = p0.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o0) & 0xffff]), acc0);
             acc1 = p1.fma(FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1) & 0xffff]), acc1);
         }
-        out[outOff] = acc0.reduceLanes(VectorOperators.ADD);
-        out[outOff + 1] = acc1.reduceLanes(VectorOperators.ADD);
+        FloatVector fold2 = acc0.add(acc0.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff] = fold2.lane(0) + fold2.lane(1);
+        FloatVector fold3 = acc1.add(acc1.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[outOff + 1] = fold3.lane(0) + fold3.lane(1);
     }
 
     @Override

@@ -4,8 +4,9 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -52,6 +53,23 @@ public final class Simd {
         B = ByteVector.SPECIES_64.withShape(VectorShape.forBitSize(Math.max(64, L * 8))).check(byte.class);
     }
 
+    /*
+     * A float vector's lanes are summed in one fixed order, written out at each sum: lane i plus
+     * lane i ^ (L/2), then i ^ (L/4) and i ^ (L/8) where the width has them (a masked add that
+     * adds nothing where it has not), then lane 0 plus lane 1. reduceLanes(ADD) leaves its order
+     * to the implementation, and the JIT tiers differ: the interpreter and C1 add lane after lane,
+     * C2 in another order, so a product computed before C2 compiled its kernel differed in the
+     * last bits from the same product after, and log-probabilities from run to run. Lane-wise
+     * operations round the same in every tier. Written out because a helper taking the vector is
+     * not inlined into the large kernels (C2's node-count cutoff), which boxes the vector
+     * (kernels/README.md, "Run-to-run differences in the last bits").
+     */
+    public static final VectorShuffle<Float> FOLD_1 = VectorShuffle.fromOp(F, i -> i ^ (L / 2));
+    public static final VectorShuffle<Float> FOLD_2 = VectorShuffle.fromOp(F, i -> i ^ Math.max(1, L / 4));
+    public static final VectorShuffle<Float> FOLD_3 = VectorShuffle.fromOp(F, i -> i ^ Math.max(1, L / 8));
+    public static final VectorMask<Float> FOLD_2_ON = VectorMask.fromLong(F, L >= 8 ? -1L : 0L);
+    public static final VectorMask<Float> FOLD_3_ON = VectorMask.fromLong(F, L >= 16 ? -1L : 0L);
+
     private static VectorSpecies<Float> speciesF(int bits) {
         return switch (bits) {
             case 128 -> FloatVector.SPECIES_128;
@@ -88,7 +106,10 @@ public final class Simd {
     static float sum32(float[] x, int at) {
         FloatVector sum = FloatVector.fromArray(F, x, at);
         for (int j = L; j < 32; j += L) sum = sum.add(FloatVector.fromArray(F, x, at + j));
-        return sum.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = sum.add(sum.rearrange(FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(FOLD_2), FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(FOLD_3), FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     public static float f16(MemorySegment s, long off) {

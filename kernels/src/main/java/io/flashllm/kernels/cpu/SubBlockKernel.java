@@ -129,7 +129,10 @@ abstract class SubBlockKernel extends RowKernel {
                 acc = qx.fma(FloatVector.broadcast(F, buf.scale[k]), sx.fma(FloatVector.broadcast(F, buf.min[k]), acc));
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = acc.add(acc.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        return fold1.lane(0) + fold1.lane(1);
     }
 
     @Override

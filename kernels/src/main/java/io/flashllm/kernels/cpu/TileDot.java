@@ -1,7 +1,6 @@
 package io.flashllm.kernels.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import static io.flashllm.kernels.cpu.Simd.F;
 import static io.flashllm.kernels.cpu.Simd.L;
@@ -27,7 +26,11 @@ public final class TileDot {
         for (; c <= cols - L; c += L) {
             a0 = FloatVector.fromArray(F, w, wOff + c).fma(FloatVector.fromArray(F, x, xOff + c), a0);
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        FloatVector fold1 = a0.add(a1);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_1));
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float sum = fold1.lane(0) + fold1.lane(1);
         for (; c < cols; c++) sum += w[wOff + c] * x[xOff + c];
         return sum;
     }
@@ -71,22 +74,70 @@ public final class TileDot {
         }
         // Written out rather than gathered in an array: the array escaped C2 and cost an allocation per tile.
         int o0 = b * rows + r, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
-        out[o0] = tail(a00.reduceLanes(VectorOperators.ADD), w, 0, x, x0, c, cols);
-        out[o1] = tail(a01.reduceLanes(VectorOperators.ADD), w, 0, x, x1, c, cols);
-        out[o2] = tail(a02.reduceLanes(VectorOperators.ADD), w, 0, x, x2, c, cols);
-        out[o3] = tail(a03.reduceLanes(VectorOperators.ADD), w, 0, x, x3, c, cols);
-        out[o0 + 1] = tail(a10.reduceLanes(VectorOperators.ADD), w, w1, x, x0, c, cols);
-        out[o1 + 1] = tail(a11.reduceLanes(VectorOperators.ADD), w, w1, x, x1, c, cols);
-        out[o2 + 1] = tail(a12.reduceLanes(VectorOperators.ADD), w, w1, x, x2, c, cols);
-        out[o3 + 1] = tail(a13.reduceLanes(VectorOperators.ADD), w, w1, x, x3, c, cols);
-        out[o0 + 2] = tail(a20.reduceLanes(VectorOperators.ADD), w, w2, x, x0, c, cols);
-        out[o1 + 2] = tail(a21.reduceLanes(VectorOperators.ADD), w, w2, x, x1, c, cols);
-        out[o2 + 2] = tail(a22.reduceLanes(VectorOperators.ADD), w, w2, x, x2, c, cols);
-        out[o3 + 2] = tail(a23.reduceLanes(VectorOperators.ADD), w, w2, x, x3, c, cols);
-        out[o0 + 3] = tail(a30.reduceLanes(VectorOperators.ADD), w, w3, x, x0, c, cols);
-        out[o1 + 3] = tail(a31.reduceLanes(VectorOperators.ADD), w, w3, x, x1, c, cols);
-        out[o2 + 3] = tail(a32.reduceLanes(VectorOperators.ADD), w, w3, x, x2, c, cols);
-        out[o3 + 3] = tail(a33.reduceLanes(VectorOperators.ADD), w, w3, x, x3, c, cols);
+        FloatVector fold2 = a00.add(a00.rearrange(Simd.FOLD_1));
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o0] = tail((fold2.lane(0) + fold2.lane(1)), w, 0, x, x0, c, cols);
+        FloatVector fold3 = a01.add(a01.rearrange(Simd.FOLD_1));
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o1] = tail((fold3.lane(0) + fold3.lane(1)), w, 0, x, x1, c, cols);
+        FloatVector fold4 = a02.add(a02.rearrange(Simd.FOLD_1));
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o2] = tail((fold4.lane(0) + fold4.lane(1)), w, 0, x, x2, c, cols);
+        FloatVector fold5 = a03.add(a03.rearrange(Simd.FOLD_1));
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o3] = tail((fold5.lane(0) + fold5.lane(1)), w, 0, x, x3, c, cols);
+        FloatVector fold6 = a10.add(a10.rearrange(Simd.FOLD_1));
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o0 + 1] = tail((fold6.lane(0) + fold6.lane(1)), w, w1, x, x0, c, cols);
+        FloatVector fold7 = a11.add(a11.rearrange(Simd.FOLD_1));
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o1 + 1] = tail((fold7.lane(0) + fold7.lane(1)), w, w1, x, x1, c, cols);
+        FloatVector fold8 = a12.add(a12.rearrange(Simd.FOLD_1));
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o2 + 1] = tail((fold8.lane(0) + fold8.lane(1)), w, w1, x, x2, c, cols);
+        FloatVector fold9 = a13.add(a13.rearrange(Simd.FOLD_1));
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o3 + 1] = tail((fold9.lane(0) + fold9.lane(1)), w, w1, x, x3, c, cols);
+        FloatVector fold10 = a20.add(a20.rearrange(Simd.FOLD_1));
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o0 + 2] = tail((fold10.lane(0) + fold10.lane(1)), w, w2, x, x0, c, cols);
+        FloatVector fold11 = a21.add(a21.rearrange(Simd.FOLD_1));
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o1 + 2] = tail((fold11.lane(0) + fold11.lane(1)), w, w2, x, x1, c, cols);
+        FloatVector fold12 = a22.add(a22.rearrange(Simd.FOLD_1));
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o2 + 2] = tail((fold12.lane(0) + fold12.lane(1)), w, w2, x, x2, c, cols);
+        FloatVector fold13 = a23.add(a23.rearrange(Simd.FOLD_1));
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o3 + 2] = tail((fold13.lane(0) + fold13.lane(1)), w, w2, x, x3, c, cols);
+        FloatVector fold14 = a30.add(a30.rearrange(Simd.FOLD_1));
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o0 + 3] = tail((fold14.lane(0) + fold14.lane(1)), w, w3, x, x0, c, cols);
+        FloatVector fold15 = a31.add(a31.rearrange(Simd.FOLD_1));
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o1 + 3] = tail((fold15.lane(0) + fold15.lane(1)), w, w3, x, x1, c, cols);
+        FloatVector fold16 = a32.add(a32.rearrange(Simd.FOLD_1));
+        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o2 + 3] = tail((fold16.lane(0) + fold16.lane(1)), w, w3, x, x2, c, cols);
+        FloatVector fold17 = a33.add(a33.rearrange(Simd.FOLD_1));
+        fold17 = fold17.add(fold17.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold17 = fold17.add(fold17.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o3 + 3] = tail((fold17.lane(0) + fold17.lane(1)), w, w3, x, x3, c, cols);
     }
 
     /** {@code sum} plus the scalar tail {@code w[wi+k]*x[xj+k]} for k in [from, cols). */
@@ -110,8 +161,20 @@ public final class TileDot {
             a2 = wv.fma(FloatVector.fromArray(F, x, x2 + c), a2);
             a3 = wv.fma(FloatVector.fromArray(F, x, x3 + c), a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+        FloatVector fold18 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold18 = fold18.add(fold18.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold18 = fold18.add(fold18.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        FloatVector fold19 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold19 = fold19.add(fold19.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold19 = fold19.add(fold19.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float s0 = (fold18.lane(0) + fold18.lane(1)), s1 = fold19.lane(0) + fold19.lane(1);
+        FloatVector fold20 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold20 = fold20.add(fold20.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold20 = fold20.add(fold20.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        FloatVector fold21 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold21 = fold21.add(fold21.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold21 = fold21.add(fold21.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        float s2 = (fold20.lane(0) + fold20.lane(1)), s3 = fold21.lane(0) + fold21.lane(1);
         for (; c < cols; c++) {
             float wc = w[c];
             s0 += wc * x[x0 + c];
@@ -143,9 +206,21 @@ public final class TileDot {
             a3 = FloatVector.fromArray(F, w, w3 + c).fma(v, a3);
         }
         int o = b * rows + r;
-        out[o] = tail(a0.reduceLanes(VectorOperators.ADD), w, 0, x, x0, c, cols);
-        out[o + 1] = tail(a1.reduceLanes(VectorOperators.ADD), w, w1, x, x0, c, cols);
-        out[o + 2] = tail(a2.reduceLanes(VectorOperators.ADD), w, w2, x, x0, c, cols);
-        out[o + 3] = tail(a3.reduceLanes(VectorOperators.ADD), w, w3, x, x0, c, cols);
+        FloatVector fold22 = a0.add(a0.rearrange(Simd.FOLD_1));
+        fold22 = fold22.add(fold22.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold22 = fold22.add(fold22.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o] = tail((fold22.lane(0) + fold22.lane(1)), w, 0, x, x0, c, cols);
+        FloatVector fold23 = a1.add(a1.rearrange(Simd.FOLD_1));
+        fold23 = fold23.add(fold23.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold23 = fold23.add(fold23.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o + 1] = tail((fold23.lane(0) + fold23.lane(1)), w, w1, x, x0, c, cols);
+        FloatVector fold24 = a2.add(a2.rearrange(Simd.FOLD_1));
+        fold24 = fold24.add(fold24.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold24 = fold24.add(fold24.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o + 2] = tail((fold24.lane(0) + fold24.lane(1)), w, w2, x, x0, c, cols);
+        FloatVector fold25 = a3.add(a3.rearrange(Simd.FOLD_1));
+        fold25 = fold25.add(fold25.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
+        fold25 = fold25.add(fold25.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
+        out[o + 3] = tail((fold25.lane(0) + fold25.lane(1)), w, w3, x, x0, c, cols);
     }
 }

@@ -2,8 +2,10 @@ package io.flashllm.predictor.math;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -20,6 +22,14 @@ public final class Vec {
     private static final int L = S.length();
     /** Bytes in the same lane count as a float vector, widened to floats by a single conversion. */
     private static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8));
+    // Lanes summed in one fixed order, the same in every JIT tier, as the kernels sum them
+    // (io.flashllm.kernels.cpu.Simd.FOLD_1): reduceLanes(ADD) adds in a different order once C2
+    // has compiled it, and a guess near its threshold could then differ from run to run.
+    private static final VectorShuffle<Float> FOLD_1 = VectorShuffle.fromOp(S, i -> i ^ (L / 2));
+    private static final VectorShuffle<Float> FOLD_2 = VectorShuffle.fromOp(S, i -> i ^ Math.max(1, L / 4));
+    private static final VectorShuffle<Float> FOLD_3 = VectorShuffle.fromOp(S, i -> i ^ Math.max(1, L / 8));
+    private static final VectorMask<Float> FOLD_2_ON = VectorMask.fromLong(S, L >= 8 ? -1L : 0L);
+    private static final VectorMask<Float> FOLD_3_ON = VectorMask.fromLong(S, L >= 16 ? -1L : 0L);
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Vec() {}
@@ -36,10 +46,18 @@ public final class Vec {
                 acc0 = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc0);
                 acc1 = FloatVector.fromArray(S, a, aOff + i + L).fma(FloatVector.fromArray(S, b, bOff + i + L), acc1);
             }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            FloatVector fold1 = acc0.add(acc1);
+            fold1 = fold1.add(fold1.rearrange(FOLD_1));
+            fold1 = fold1.add(fold1.rearrange(FOLD_2), FOLD_2_ON);
+            fold1 = fold1.add(fold1.rearrange(FOLD_3), FOLD_3_ON);
+            sum = fold1.lane(0) + fold1.lane(1);
         }
         for (; i + L <= n; i += L) {
-            sum += FloatVector.fromArray(S, a, aOff + i).mul(FloatVector.fromArray(S, b, bOff + i)).reduceLanes(VectorOperators.ADD);
+            FloatVector fold2 = FloatVector.fromArray(S, a, aOff + i).mul(FloatVector.fromArray(S, b, bOff + i));
+            fold2 = fold2.add(fold2.rearrange(FOLD_1));
+            fold2 = fold2.add(fold2.rearrange(FOLD_2), FOLD_2_ON);
+            fold2 = fold2.add(fold2.rearrange(FOLD_3), FOLD_3_ON);
+            sum += fold2.lane(0) + fold2.lane(1);
         }
         for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
         return sum;
@@ -69,7 +87,11 @@ public final class Vec {
                 acc1 = FloatVector.fromMemorySegment(S, s, off + 4L * (i + L), ByteOrder.LITTLE_ENDIAN)
                         .fma(FloatVector.fromArray(S, x, xOff + i + L), acc1);
             }
-            sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+            FloatVector fold3 = acc0.add(acc1);
+            fold3 = fold3.add(fold3.rearrange(FOLD_1));
+            fold3 = fold3.add(fold3.rearrange(FOLD_2), FOLD_2_ON);
+            fold3 = fold3.add(fold3.rearrange(FOLD_3), FOLD_3_ON);
+            sum = fold3.lane(0) + fold3.lane(1);
         }
         for (; i < n; i++) sum += s.get(F32_LE, off + 4L * i) * x[xOff + i];
         return sum;
@@ -86,7 +108,10 @@ public final class Vec {
                         .convertShape(VectorOperators.B2F, S, 0);
                 acc = q.fma(FloatVector.fromArray(S, x, xOff + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            FloatVector fold4 = acc.add(acc.rearrange(FOLD_1));
+            fold4 = fold4.add(fold4.rearrange(FOLD_2), FOLD_2_ON);
+            fold4 = fold4.add(fold4.rearrange(FOLD_3), FOLD_3_ON);
+            sum = fold4.lane(0) + fold4.lane(1);
         }
         for (; i < n; i++) sum += s.get(ValueLayout.JAVA_BYTE, off + i) * x[xOff + i];
         return sum;
