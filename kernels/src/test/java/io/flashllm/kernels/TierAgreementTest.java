@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * when C2 compiled what. Each width in a fresh JVM, where the first products run in the
  * interpreter: {@link TierAgreement} compares every later result (compiled in the foreground,
  * {@code -Xbatch}, so C2's code runs well within the time) with the first, bit for bit. With
- * {@code reduceLanes(ADD)} in the kernels every type but one differed at 512 bits.
+ * {@code reduceLanes(ADD)} in the kernels all 16 types differed at 512 bits (in 150-181 of 183 later calls).
  */
 class TierAgreementTest {
     @Test
