@@ -64,11 +64,19 @@ public final class Simd {
      * not inlined into the large kernels (C2's node-count cutoff), which boxes the vector
      * (kernels/README.md, "Run-to-run differences in the last bits").
      */
-    public static final VectorShuffle<Float> FOLD_1 = VectorShuffle.fromOp(F, i -> i ^ (L / 2));
-    public static final VectorShuffle<Float> FOLD_2 = VectorShuffle.fromOp(F, i -> i ^ Math.max(1, L / 4));
-    public static final VectorShuffle<Float> FOLD_3 = VectorShuffle.fromOp(F, i -> i ^ Math.max(1, L / 8));
-    public static final VectorMask<Float> FOLD_2_ON = VectorMask.fromLong(F, L >= 8 ? -1L : 0L);
-    public static final VectorMask<Float> FOLD_3_ON = VectorMask.fromLong(F, L >= 16 ? -1L : 0L);
+    public static final VectorShuffle<Float> FOLD_1 = foldShuffle(F, 1), FOLD_2 = foldShuffle(F, 2), FOLD_3 = foldShuffle(F, 3);
+    public static final VectorMask<Float> FOLD_2_ON = foldOn(F, 2), FOLD_3_ON = foldOn(F, 3);
+
+    /** Step {@code step} (1..3) of the fixed-order sum over {@code species}: lane i takes lane i ^ (lanes >> step). */
+    public static VectorShuffle<Float> foldShuffle(VectorSpecies<Float> species, int step) {
+        int lanes = species.length();
+        return VectorShuffle.fromOp(species, i -> i ^ Math.max(1, lanes >> step));
+    }
+
+    /** Whether step {@code step} adds anything at this width: the steps stop at two lanes. */
+    public static VectorMask<Float> foldOn(VectorSpecies<Float> species, int step) {
+        return VectorMask.fromLong(species, species.length() >> step >= 2 ? -1L : 0L);
+    }
 
     private static VectorSpecies<Float> speciesF(int bits) {
         return switch (bits) {

@@ -1,5 +1,6 @@
 package io.flashllm.predictor.math;
 
+import io.flashllm.kernels.cpu.Simd;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
@@ -25,11 +26,9 @@ public final class Vec {
     // Lanes summed in one fixed order, the same in every JIT tier, as the kernels sum them
     // (io.flashllm.kernels.cpu.Simd.FOLD_1): reduceLanes(ADD) adds in a different order once C2
     // has compiled it, and a guess near its threshold could then differ from run to run.
-    private static final VectorShuffle<Float> FOLD_1 = VectorShuffle.fromOp(S, i -> i ^ (L / 2));
-    private static final VectorShuffle<Float> FOLD_2 = VectorShuffle.fromOp(S, i -> i ^ Math.max(1, L / 4));
-    private static final VectorShuffle<Float> FOLD_3 = VectorShuffle.fromOp(S, i -> i ^ Math.max(1, L / 8));
-    private static final VectorMask<Float> FOLD_2_ON = VectorMask.fromLong(S, L >= 8 ? -1L : 0L);
-    private static final VectorMask<Float> FOLD_3_ON = VectorMask.fromLong(S, L >= 16 ? -1L : 0L);
+    private static final VectorShuffle<Float> FOLD_1 = Simd.foldShuffle(S, 1), FOLD_2 = Simd.foldShuffle(S, 2),
+            FOLD_3 = Simd.foldShuffle(S, 3);
+    private static final VectorMask<Float> FOLD_2_ON = Simd.foldOn(S, 2), FOLD_3_ON = Simd.foldOn(S, 3);
     private static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Vec() {}
