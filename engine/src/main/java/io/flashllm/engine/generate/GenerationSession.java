@@ -48,13 +48,32 @@ public final class GenerationSession implements Session {
     /** Tokens whose keys and values are in the cache, in order. */
     private final int[] cached;
     private int cachedCount;
+    /**
+     * Leading cached positions a new session would compute the same way: run as prompt chunks that
+     * began at multiples of {@link #PROMPT_CHUNK} from position 0 (the last chunk possibly short).
+     * At most {@link #cachedCount}.
+     */
+    private int freshCount;
+    /**
+     * Reuse only whole chunks of {@link #freshCount}: a position's keys and values depend in their
+     * last bits on the batch it ran in (the prompt's matrix kernels add in another order than one
+     * token's), so a prompt that reuses anything else, or reruns its tail in another batch, can get
+     * other logits than the same prompt in a new session.
+     */
+    private final boolean sameAsFresh;
     private boolean closed;
 
     GenerationSession(Transformer transformer, Tokenizer tokenizer) {
+        this(transformer, tokenizer, false);
+    }
+
+    /** {@code sameAsFresh}: every generation gives what it gives in a new session ({@link #reusablePrefix}). */
+    GenerationSession(Transformer transformer, Tokenizer tokenizer, boolean sameAsFresh) {
         this.transformer = transformer;
         this.tokenizer = tokenizer;
         this.samplerVocab = Math.min(transformer.config().vocabSize(), tokenizer.vocabSize());
         this.cached = new int[transformer.contextLength()];
+        this.sameAsFresh = sameAsFresh;
     }
 
     public int contextLength() {
@@ -175,6 +194,8 @@ public final class GenerationSession implements Session {
         int limit = Math.min(cachedCount, prompt.length - 1);
         int n = 0;
         while (n < limit && cached[n] == prompt[n]) n++;
+        // The prompt then runs in chunks from a chunk boundary, as in a new session.
+        if (sameAsFresh) n = Math.min(n, freshCount) / PROMPT_CHUNK * PROMPT_CHUNK;
         return n;
     }
 
@@ -196,6 +217,7 @@ public final class GenerationSession implements Session {
         logprobs[0] = Float.NaN;
         int k = Math.max(0, topN);
         cachedCount = 0;
+        freshCount = 0;
         for (int from = 0; from < n; from += PROMPT_CHUNK) {
             int count = Math.min(PROMPT_CHUNK, n - from);
             int base = from;
@@ -236,6 +258,7 @@ public final class GenerationSession implements Session {
         float[] hidden = new float[Math.min(PROMPT_CHUNK, tokens.length) * dim];
         float[] pooled = new float[dim];
         cachedCount = 0;
+        freshCount = 0;
         int total = tokens.length;
         for (int from = 0; from < total; from += PROMPT_CHUNK) {
             int n = Math.min(PROMPT_CHUNK, total - from);
@@ -264,7 +287,10 @@ public final class GenerationSession implements Session {
 
     /** Runs the prompt tokens after the first {@code reuse} and returns the logits after the last. */
     private float[] prefill(int[] prompt, int reuse, GenerationListener listener) {
+        // Chunks from a chunk boundary after fresh positions run as in a new session.
+        boolean fresh = reuse % PROMPT_CHUNK == 0 && reuse <= freshCount;
         cachedCount = reuse;
+        freshCount = Math.min(freshCount, reuse);
         float[] logits = null;
         int total = prompt.length;
         for (int from = reuse; from < total; from += PROMPT_CHUNK) {
@@ -272,6 +298,7 @@ public final class GenerationSession implements Session {
             logits = transformer.forward(prompt, from, n, from);
             System.arraycopy(prompt, from, cached, from, n);
             cachedCount = from + n;
+            if (fresh) freshCount = cachedCount;
             listener.onPromptProgress(from + n, total);
         }
         return logits;
@@ -283,11 +310,12 @@ public final class GenerationSession implements Session {
         return cachedCount;
     }
 
-    // A saved session: magic, version, then the model's fingerprint and the cache's shape, the tokens,
-    // their keys and values as the cache stores them, and a CRC32C of everything before it.
+    // A saved session: magic, version, then the model's fingerprint and the cache's shape, the token
+    // count and how many of them are fresh (freshCount), the tokens, their keys and values as the
+    // cache stores them, and a CRC32C of everything before it.
     private static final int MAGIC = 0x564b4c46; // "FLKV" little-endian
-    private static final int VERSION = 1;
-    private static final int HEADER_INTS = 7;
+    private static final int VERSION = 2;
+    private static final int HEADER_INTS = 8;
 
     @Override
     public boolean kvSavable() {
@@ -302,7 +330,7 @@ public final class GenerationSession implements Session {
         int n = cachedCount;
         ByteBuffer head = ByteBuffer.allocate(4 * (HEADER_INTS + n)).order(ByteOrder.LITTLE_ENDIAN);
         head.putInt(MAGIC).putInt(VERSION).putInt(fingerprint()).putInt(kv.type().ordinal()).putInt(kv.kvDim())
-                .putInt(transformer.config().layers()).putInt(n);
+                .putInt(transformer.config().layers()).putInt(n).putInt(freshCount);
         for (int i = 0; i < n; i++) head.putInt(cached[i]);
         head.flip();
         CRC32C crc = new CRC32C();
@@ -322,6 +350,7 @@ public final class GenerationSession implements Session {
         if (closed) throw new IllegalStateException("session is closed");
         KvCache kv = transformer.kvCache();
         cachedCount = 0; // until the whole file checks out, the cache holds nothing usable
+        freshCount = 0;
         try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
             ByteBuffer fixed = readFully(in, 4 * HEADER_INTS);
             if (fixed == null || fixed.getInt() != MAGIC || fixed.getInt() != VERSION || fixed.getInt() != fingerprint()
@@ -330,7 +359,9 @@ public final class GenerationSession implements Session {
                 return -1;
             }
             int n = fixed.getInt();
+            int fresh = fixed.getInt();
             if (n < 0 || n > transformer.contextLength() || in.size() != 4L * (HEADER_INTS + n) + kv.bytesFor(n) + 8) return -1;
+            if (fresh < 0 || fresh > n) return -1;
             ByteBuffer tokens = readFully(in, 4 * n);
             if (tokens == null) return -1;
             CRC32C crc = new CRC32C();
@@ -345,6 +376,7 @@ public final class GenerationSession implements Session {
                 cached[i] = t;
             }
             cachedCount = n;
+            freshCount = fresh;
             return n;
         }
     }

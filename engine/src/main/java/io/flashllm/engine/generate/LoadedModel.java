@@ -191,7 +191,29 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
     /** A session of {@code contextLength} positions, capped at the model's (possibly option-capped) context. */
     @Override
     public Session openSession(int contextLength) {
-        return new GenerationSession(model.newTransformer(contextLength), tokenizer);
+        return new GenerationSession(model.newTransformer(contextLength), tokenizer, sameAsFresh);
+    }
+
+    /** Set by {@link #deterministic()}: new sessions reuse only what a new session would compute the same way. */
+    private volatile boolean sameAsFresh;
+
+    /**
+     * {@inheritDoc} A flash bundle refuses: its FFN adds a layer's neurons in the order of its neuron
+     * cache's rows, which every session's traffic moves. So does a model decoding on a device, whose
+     * kernels were not checked for it.
+     */
+    @Override
+    public void deterministic() {
+        if (flashStats != null) {
+            throw new UnsupportedOperationException("a flash bundle cannot run deterministically: its FFN adds a layer's"
+                    + " neurons in the order of its neuron cache's rows, which every request's traffic moves");
+        }
+        if (model.device() != null) {
+            throw new UnsupportedOperationException("decoding on " + model.device().name() + " cannot run deterministically:"
+                    + " only the CPU kernels were checked for it");
+        }
+        model.decodeAlone();
+        sameAsFresh = true;
     }
 
     @Override

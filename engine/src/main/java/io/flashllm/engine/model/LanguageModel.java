@@ -111,7 +111,24 @@ public final class LanguageModel implements AutoCloseable {
     }
 
     DecodeBatcher batcher() {
-        return batcher;
+        return decodeAlone ? null : batcher;
+    }
+
+    /**
+     * Set by {@link #decodeAlone()}: every decode step runs alone, as with -Dflashllm.batchDecode=false.
+     * volatile: sequences on other threads read it.
+     */
+    private volatile boolean decodeAlone;
+
+    /**
+     * From now on each sequence's decode steps run alone, never batched with other sequences': the
+     * small-batch matrix kernels add a row's products in another order than one sequence's
+     * matrix-vector kernels, so a batched step's logits can differ from the same step alone in the
+     * last bits (for every quantized type but Q8_0's first four rows; F32, F16 and BF16 agree).
+     * Costs the batching's gain with four or more sequences decoding at once.
+     */
+    public void decodeAlone() {
+        decodeAlone = true;
     }
 
     /** {@link DecodeBatcher#MAX_ROWS} rows of logits for a decode batch; the caller holds {@link #lock()}. */

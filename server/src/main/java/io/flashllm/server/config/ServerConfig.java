@@ -120,6 +120,7 @@ public final class ServerConfig {
         }
     }
     public boolean warmup() { return (Boolean) values.get(Setting.WARMUP); }
+    public boolean deterministic() { return (Boolean) values.get(Setting.DETERMINISTIC); }
 
     public boolean hasApiKey() {
         String k = apiKey();

@@ -75,7 +75,11 @@ public enum Setting {
             "thinking models: -1 lets them think before answering, 0 makes them answer directly"
                     + " (a request's enable_thinking, reasoning_effort or think wins)"),
     WARMUP("warmup", Kind.BOOL, true, 0, 0, false,
-            "run the model on a few tokens before the first request, so its kernels are compiled (seconds at start)");
+            "run the model on a few tokens before the first request, so its kernels are compiled (seconds at start)"),
+    DETERMINISTIC("deterministic", Kind.BOOL, false, 0, 0, false,
+            "every request gets the tokens and log-probabilities `flashllm generate` gives its prompt, whatever runs beside"
+                    + " it and whatever its slot held: slots decode one at a time, and a slot reuses only whole 64-token"
+                    + " prompt chunks run as a new prompt runs them (not for flash bundles)");
 
     /** Value kinds a setting may have. */
     public enum Kind { STRING, INT, LONG, BOOL, LIST }

@@ -2,6 +2,7 @@ package io.flashllm.server.http;
 
 import io.flashllm.engine.api.InferenceModel;
 import io.flashllm.server.cli.ContextLength;
+import io.flashllm.server.config.ConfigException;
 import io.flashllm.server.config.ServerConfig;
 import io.flashllm.server.metrics.ServerMetrics;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -90,6 +91,13 @@ public final class ApiServer implements AutoCloseable {
         synchronized (this) {
             // A SIGTERM during loading got here first: do not start slots on a stopped server.
             if (shutDown) throw new IllegalStateException("the server is shut down");
+        }
+        if (config.deterministic()) {
+            try {
+                model.deterministic();
+            } catch (UnsupportedOperationException e) {
+                throw new ConfigException("deterministic: " + e.getMessage(), e);
+            }
         }
         int ctx = contextLength(config, model.info().contextLength());
         String id = config.modelAlias() != null ? config.modelAlias() : model.info().id();

@@ -123,6 +123,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--no-warmup", description = "Skip running the model on a few tokens before the first request.")
     Boolean noWarmup;
 
+    @Option(names = "--deterministic",
+            description = "Every request gets exactly what `flashllm generate` gives its prompt (log-probabilities to the bit),"
+                    + " whatever runs beside it: slots decode one at a time and reuse only whole 64-token prompt chunks"
+                    + " (not for flash bundles).")
+    Boolean deterministic;
+
     private final ModelProvider provider;
     private final List<FlashMetricsBinder> binders;
 
@@ -171,6 +177,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (pooling != null) m.put(Setting.POOLING, pooling);
         if (maxPromptTokens != null) m.put(Setting.MAX_PROMPT_TOKENS, maxPromptTokens.toString());
         if (noWarmup != null && noWarmup) m.put(Setting.WARMUP, "false");
+        if (deterministic != null && deterministic) m.put(Setting.DETERMINISTIC, "true");
         return m;
     }
 
