@@ -266,9 +266,10 @@ public final class MatVec {
         RowKernel k = RowKernel.forType(w.type());
         MemorySegment s = w.data();
         long rb = w.rowBytes();
-        if (k.fusesBatch4() && batch >= BATCH_TILE) {
+        if (k.fusesBatch4()) {
             // Four rows decoded in registers for four activation rows at a time; a batch's last one
-            // to three activation rows take the four-row kernel, the rows still in cache.
+            // to three activation rows (all of a batch of two or three) take the four-row kernel, the
+            // rows still in cache. Both add as matvec does: a row's bits do not depend on the batch.
             int whole = batch - batch % BATCH_TILE;
             run(p, rows, (long) rows * cols * batch, (from, to) -> {
                 int r = from;
@@ -301,6 +302,16 @@ public final class MatVec {
             }
         };
         run(p, rows, (long) rows * cols * batch, body);
+    }
+
+    /**
+     * Whether {@link #matmul} over fewer than eight activation rows gives each output exactly the
+     * bits {@link #matvec} gives it, for {@code type} at the vector width in use (F32, F16, BF16;
+     * Q8_0 at 256 and 512 bits): then batching sequences' decode steps changes nothing in their
+     * results.
+     */
+    public static boolean smallBatchMatchesMatvec(GgmlType type) {
+        return RowKernel.forType(type).batchMatchesRows();
     }
 
     /**

@@ -17,7 +17,9 @@ import io.flashllm.engine.chat.ChatTemplate;
 import io.flashllm.engine.model.LanguageModel;
 import io.flashllm.engine.model.ModelConfig;
 import io.flashllm.engine.tokenizer.Tokenizer;
+import io.flashllm.flashstore.ffn.DenseFeedForward;
 import io.flashllm.flashstore.ffn.MoeFeedForward;
+import io.flashllm.kernels.MatVec;
 
 import java.util.List;
 import java.util.Optional;
@@ -212,7 +214,11 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
             throw new UnsupportedOperationException("decoding on " + model.device().name() + " cannot run deterministically:"
                     + " only the CPU kernels were checked for it");
         }
-        model.decodeAlone();
+        // Batched decode steps stay where the batch kernels add as one sequence's do (a dense model whose
+        // weights are all such types); anywhere else each step runs alone.
+        boolean batchable = model.ffn() instanceof DenseFeedForward
+                && model.weights().types().stream().allMatch(MatVec::smallBatchMatchesMatvec);
+        if (!batchable) model.decodeAlone();
         sameAsFresh = true;
     }
 

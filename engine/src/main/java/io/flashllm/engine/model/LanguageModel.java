@@ -121,11 +121,11 @@ public final class LanguageModel implements AutoCloseable {
     private volatile boolean decodeAlone;
 
     /**
-     * From now on each sequence's decode steps run alone, never batched with other sequences': the
-     * small-batch matrix kernels add a row's products in another order than one sequence's
-     * matrix-vector kernels, so a batched step's logits can differ from the same step alone in the
-     * last bits (for every quantized type but Q8_0's first four rows; F32, F16 and BF16 agree).
-     * Costs the batching's gain with four or more sequences decoding at once.
+     * From now on each sequence's decode steps run alone, never batched with other sequences': for
+     * most quantized types the small-batch matrix kernels add a row's products in another order than
+     * one sequence's matrix-vector kernels, so a batched step's logits can differ from the same step
+     * alone in the last bits ({@code MatVec.smallBatchMatchesMatvec}). Costs the batching's gain with
+     * four or more sequences decoding at once.
      */
     public void decodeAlone() {
         decodeAlone = true;

@@ -2,6 +2,7 @@ package io.flashllm.engine.generate;
 
 import io.flashllm.engine.LoadOptions;
 import io.flashllm.engine.ModelLoader;
+import io.flashllm.engine.api.DecodeStats;
 import io.flashllm.engine.api.GeneratedToken;
 import io.flashllm.engine.api.GenerationResult;
 import io.flashllm.engine.api.InferenceModel;
@@ -14,6 +15,8 @@ import io.flashllm.flashstore.bundle.ConvertOptions;
 import io.flashllm.flashstore.bundle.Converter;
 import io.flashllm.flashstore.ffn.FfnActivation;
 import io.flashllm.kernels.GgmlType;
+import io.flashllm.kernels.MatVec;
+import io.flashllm.kernels.cpu.Simd;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,15 +33,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A model made {@link InferenceModel#deterministic() deterministic} gives every prompt exactly what a
  * new session of the plain model gives it (tokens and log-probabilities to the bit), after whatever
- * its session held and beside other sessions decoding at once. The model is Q8_0, whose prompt
- * (matrix) kernels and small-batch decode kernels add in another order than one token's, so a reused
- * cache or a batched step would show in the last bits.
+ * its session held and beside other sessions decoding at once. The models are Q8_0, whose prompt
+ * (matrix) kernels add in another order than one token's, so a reused cache would show in the last
+ * bits, and whose batched decode steps add as single ones; and Q4_0, whose batched steps do not.
  */
 class DeterministicSessionsTest {
     private static final int CTX = 512;
@@ -48,21 +52,31 @@ class DeterministicSessionsTest {
     static Path dir;
     static InferenceModel plain;
     static InferenceModel deterministic;
+    /** A Q4_0 model, plain and deterministic: its small batches add in another order than matvec. */
+    static InferenceModel plainQ4;
+    static InferenceModel deterministicQ4;
 
     @BeforeAll
     static void load() throws Exception {
+        plain = load(GgmlType.Q8_0, false);
+        deterministic = load(GgmlType.Q8_0, true);
+        plainQ4 = load(GgmlType.Q4_0, false);
+        deterministicQ4 = load(GgmlType.Q4_0, true);
+    }
+
+    private static InferenceModel load(GgmlType type, boolean deterministic) throws Exception {
         TinySpec spec = new TinySpec("llama", 256, 2, 512, 8, 2, 320, CTX, 1e-5f, 10000f, "silu", 0f, true, 256, false,
-                false, GgmlType.Q8_0, 15, 0, 0, 0, 0);
-        Path file = new TinyModels(spec).writeGguf(dir.resolve("q8.gguf"), TestVocab.spm(320));
-        plain = ModelLoader.load(file, LoadOptions.defaults().withThreads(2).withMaxContext(CTX));
-        deterministic = ModelLoader.load(file, LoadOptions.defaults().withThreads(2).withMaxContext(CTX));
-        deterministic.deterministic();
+                false, type, 15, 0, 0, 0, 0);
+        Path file = dir.resolve(type + ".gguf");
+        if (!java.nio.file.Files.exists(file)) new TinyModels(spec).writeGguf(file, TestVocab.spm(320));
+        InferenceModel m = ModelLoader.load(file, LoadOptions.defaults().withThreads(2).withMaxContext(CTX));
+        if (deterministic) m.deterministic();
+        return m;
     }
 
     @AfterAll
     static void close() {
-        plain.close();
-        deterministic.close();
+        for (InferenceModel m : new InferenceModel[] {plain, deterministic, plainQ4, deterministicQ4}) m.close();
     }
 
     /** A generation's tokens and every log-probability, as one comparable string. */
@@ -85,7 +99,11 @@ class DeterministicSessionsTest {
 
     /** What a new session of the plain model gives. */
     private static String fresh(int[] prompt, int maxTokens) {
-        try (Session s = plain.openSession(CTX)) {
+        return fresh(plain, prompt, maxTokens);
+    }
+
+    private static String fresh(InferenceModel model, int[] prompt, int maxTokens) {
+        try (Session s = model.openSession(CTX)) {
             return generate(s, prompt, maxTokens).bits();
         }
     }
@@ -174,13 +192,27 @@ class DeterministicSessionsTest {
 
     @Test
     void sessionsDecodingAtOnceAnswerAsAlone() throws Exception {
-        // Four or more sequences decoding at once would be batched; each must still get its own answer.
+        // Q8_0's small batches add as its matvec does: its steps may still run batched.
+        assertTrue(MatVec.smallBatchMatchesMatvec(GgmlType.Q8_0) || Simd.L == 4);
+        decodeAtOnce(plain, deterministic);
+    }
+
+    @Test
+    void sessionsOfATypeWhoseBatchesAddOtherwiseDecodeAlone() throws Exception {
+        assertFalse(MatVec.smallBatchMatchesMatvec(GgmlType.Q4_0));
+        long before = ((DecodeStats) deterministicQ4).decodeBatches();
+        decodeAtOnce(plainQ4, deterministicQ4);
+        assertEquals(before, ((DecodeStats) deterministicQ4).decodeBatches(), "no step ran batched");
+    }
+
+    /** Five sessions of {@code model} decoding at once (batched where it may) each answer as alone in {@code reference}. */
+    private static void decodeAtOnce(InferenceModel reference, InferenceModel model) throws Exception {
         int streams = 5;
         int[][] prompts = new int[streams][];
         String[] alone = new String[streams];
         for (int i = 0; i < streams; i++) {
             prompts[i] = tokens(10 + i, 20 + 7 * i);
-            alone[i] = fresh(prompts[i], 24);
+            alone[i] = fresh(reference, prompts[i], 24);
         }
         ExecutorService pool = Executors.newFixedThreadPool(streams);
         try {
@@ -189,7 +221,7 @@ class DeterministicSessionsTest {
                 for (int i = 0; i < streams; i++) {
                     int[] p = prompts[i];
                     answers.add(pool.submit((Callable<String>) () -> {
-                        try (Session s = deterministic.openSession(CTX)) {
+                        try (Session s = model.openSession(CTX)) {
                             return generate(s, p, 24).bits();
                         }
                     }));

@@ -63,8 +63,33 @@ public final class TierAgreement {
             agree &= opsDiffered == 0;
             System.out.printf("ops    %,8d of %,d later calls differed from the first%s%n", opsDiffered, calls,
                     opsDiffered == 0 ? "" : "  <- differs between JIT tiers");
+            for (Products p : all) agree &= batchKeepsItsClaim(pool, p.w, x);
         }
         System.exit(agree ? 0 : 1);
+    }
+
+    /**
+     * Whether a type that says its small batches give matvec's bits ({@link MatVec#smallBatchMatchesMatvec},
+     * on which {@code serve --deterministic} keeps decode batching) does, for batches of two to seven
+     * rows; prints what the type says and what was found.
+     */
+    private static boolean batchKeepsItsClaim(Parallel pool, WeightTensor w, float[] x) {
+        boolean claims = MatVec.smallBatchMatchesMatvec(w.type());
+        int differed = 0;
+        float[] alone = new float[ROWS];
+        for (int batch = 2; batch < 8; batch++) {
+            float[] out = new float[batch * ROWS];
+            MatVec.matmul(pool, w, x, batch, out);
+            for (int b = 0; b < batch; b++) {
+                MatVec.matvec(pool, w, Arrays.copyOfRange(x, b * COLS, (b + 1) * COLS), alone);
+                for (int r = 0; r < ROWS; r++) {
+                    if (Float.floatToRawIntBits(out[b * ROWS + r]) != Float.floatToRawIntBits(alone[r])) differed++;
+                }
+            }
+        }
+        System.out.printf("%-6s batches of 2-7: %,d outputs differ from matvec's, %s%s%n", w.type(), differed,
+                claims ? "says none" : "says they may", claims && differed > 0 ? "  <- breaks its claim" : "");
+        return !claims || differed == 0;
     }
 
     /** RMSNorm and softmax of the first activation row, one after the other. */

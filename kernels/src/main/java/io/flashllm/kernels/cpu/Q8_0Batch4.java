@@ -14,11 +14,17 @@ import static io.flashllm.kernels.cpu.Simd.LE;
 import static io.flashllm.kernels.cpu.Simd.SHORT_LE;
 
 /**
- * Four consecutive Q8_0 rows times four activation rows, each weight vector decoded in registers
- * (widened, converted, scaled) and fed to four FMAs, each activation vector loaded once for the
+ * Four consecutive Q8_0 rows times four activation rows, each weight vector converted in registers
+ * once and fed to the four activation rows' products, each activation vector loaded once for the
  * four rows: sixteen accumulators. Made for decode steps batched across slots (four to seven
  * rows), where {@code MatVec.matmul} otherwise decodes the rows into a float buffer and multiplies
  * that in 4x4 tiles. 256- and 512-bit vectors (a byte vector of L lanes converts whole).
+ *
+ * <p>Each of the sixteen products adds in the order of the row kernels' {@code dot4} (per block, the
+ * int8 values times the activations, lane-wise, then that times the block's scale into the
+ * accumulator; the lanes folded as everywhere), so a sequence's step batched with others gives the
+ * bits it gives alone ({@code serve --deterministic} keeps batching for Q8_0). Until session 49 the
+ * weights were scaled before the products, one multiply fewer, which added in another order.
  */
 final class Q8_0Batch4 {
     private static final int BYTES = 34;
@@ -36,39 +42,64 @@ final class Q8_0Batch4 {
         for (int blk = 0, blocks = cols / 32; blk < blocks; blk++) {
             long bo = (long) BYTES * blk;
             int c = 32 * blk;
-            FloatVector d0 = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, off + bo) & 0xffff]);
-            FloatVector d1 = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1 + bo) & 0xffff]);
-            FloatVector d2 = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2 + bo) & 0xffff]);
-            FloatVector d3 = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3 + bo) & 0xffff]);
-            for (int j = 0; j < 32; j += L) {
+            // Block sums per (row, activation row): the first L lanes' products, then the rest fused in.
+            FloatVector v0 = FloatVector.fromArray(F, x, x0 + c), v1 = FloatVector.fromArray(F, x, x1 + c);
+            FloatVector v2 = FloatVector.fromArray(F, x, x2 + c), v3 = FloatVector.fromArray(F, x, x3 + c);
+            FloatVector w = (FloatVector) ByteVector.fromMemorySegment(B, s, off + bo + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector p00 = w.mul(v0), p01 = w.mul(v1), p02 = w.mul(v2), p03 = w.mul(v3);
+            w = (FloatVector) ByteVector.fromMemorySegment(B, s, o1 + bo + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector p10 = w.mul(v0), p11 = w.mul(v1), p12 = w.mul(v2), p13 = w.mul(v3);
+            w = (FloatVector) ByteVector.fromMemorySegment(B, s, o2 + bo + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector p20 = w.mul(v0), p21 = w.mul(v1), p22 = w.mul(v2), p23 = w.mul(v3);
+            w = (FloatVector) ByteVector.fromMemorySegment(B, s, o3 + bo + 2, LE).convertShape(VectorOperators.B2F, F, 0);
+            FloatVector p30 = w.mul(v0), p31 = w.mul(v1), p32 = w.mul(v2), p33 = w.mul(v3);
+            for (int j = L; j < 32; j += L) {
                 long q = bo + 2 + j;
-                FloatVector v0 = FloatVector.fromArray(F, x, x0 + c + j), v1 = FloatVector.fromArray(F, x, x1 + c + j);
-                FloatVector v2 = FloatVector.fromArray(F, x, x2 + c + j), v3 = FloatVector.fromArray(F, x, x3 + c + j);
-                FloatVector w = ((FloatVector) ByteVector.fromMemorySegment(B, s, off + q, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d0);
-                a00 = w.fma(v0, a00);
-                a01 = w.fma(v1, a01);
-                a02 = w.fma(v2, a02);
-                a03 = w.fma(v3, a03);
-                w = ((FloatVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d1);
-                a10 = w.fma(v0, a10);
-                a11 = w.fma(v1, a11);
-                a12 = w.fma(v2, a12);
-                a13 = w.fma(v3, a13);
-                w = ((FloatVector) ByteVector.fromMemorySegment(B, s, o2 + q, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d2);
-                a20 = w.fma(v0, a20);
-                a21 = w.fma(v1, a21);
-                a22 = w.fma(v2, a22);
-                a23 = w.fma(v3, a23);
-                w = ((FloatVector) ByteVector.fromMemorySegment(B, s, o3 + q, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d3);
-                a30 = w.fma(v0, a30);
-                a31 = w.fma(v1, a31);
-                a32 = w.fma(v2, a32);
-                a33 = w.fma(v3, a33);
+                v0 = FloatVector.fromArray(F, x, x0 + c + j);
+                v1 = FloatVector.fromArray(F, x, x1 + c + j);
+                v2 = FloatVector.fromArray(F, x, x2 + c + j);
+                v3 = FloatVector.fromArray(F, x, x3 + c + j);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, off + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p00 = w.fma(v0, p00);
+                p01 = w.fma(v1, p01);
+                p02 = w.fma(v2, p02);
+                p03 = w.fma(v3, p03);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p10 = w.fma(v0, p10);
+                p11 = w.fma(v1, p11);
+                p12 = w.fma(v2, p12);
+                p13 = w.fma(v3, p13);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o2 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p20 = w.fma(v0, p20);
+                p21 = w.fma(v1, p21);
+                p22 = w.fma(v2, p22);
+                p23 = w.fma(v3, p23);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o3 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p30 = w.fma(v0, p30);
+                p31 = w.fma(v1, p31);
+                p32 = w.fma(v2, p32);
+                p33 = w.fma(v3, p33);
             }
+            FloatVector d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, off + bo) & 0xffff]);
+            a00 = p00.fma(d, a00);
+            a01 = p01.fma(d, a01);
+            a02 = p02.fma(d, a02);
+            a03 = p03.fma(d, a03);
+            d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o1 + bo) & 0xffff]);
+            a10 = p10.fma(d, a10);
+            a11 = p11.fma(d, a11);
+            a12 = p12.fma(d, a12);
+            a13 = p13.fma(d, a13);
+            d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o2 + bo) & 0xffff]);
+            a20 = p20.fma(d, a20);
+            a21 = p21.fma(d, a21);
+            a22 = p22.fma(d, a22);
+            a23 = p23.fma(d, a23);
+            d = FloatVector.broadcast(F, HALF[s.get(SHORT_LE, o3 + bo) & 0xffff]);
+            a30 = p30.fma(d, a30);
+            a31 = p31.fma(d, a31);
+            a32 = p32.fma(d, a32);
+            a33 = p33.fma(d, a33);
         }
         // Written out rather than gathered in an array, as in TileDot: an array would escape C2.
         int p0 = b * rows + r, p1 = p0 + rows, p2 = p1 + rows, p3 = p2 + rows;

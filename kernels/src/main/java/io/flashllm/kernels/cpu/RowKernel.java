@@ -128,6 +128,18 @@ public abstract class RowKernel {
     }
 
     /**
+     * Whether {@code MatVec.matmul}'s small batches (fewer than eight activation rows) give every
+     * output the bits {@code MatVec.matvec} gives it, so that a sequence's decode step batched with
+     * others' equals the step alone ({@code serve --deterministic} keeps batching only then). True
+     * for a kernel that fuses, whose {@link #dot4x4} must add as its {@link #dot4}, and for the float
+     * types, whose rows add as the tile products do; the other types' rows add per block before
+     * scaling, which a decoded tile cannot. TierAgreement checks the claim for every type and width.
+     */
+    public boolean batchMatchesRows() {
+        return fusesBatch4();
+    }
+
+    /**
      * Four consecutive rows at {@code off + i*rowBytes} (i = 0..3) times activation rows
      * {@code b..b+3} of {@code x} ({@code cols} each): {@code out[(b+j)*rows + r+i]}. The default is
      * sixteen {@link #dot} calls.

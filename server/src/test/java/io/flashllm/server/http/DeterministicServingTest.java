@@ -32,8 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code serve --deterministic} over the real engine: every completion's text and log-probabilities
  * are, to the bit, what a new session of the same model file gives its prompt alone, for a prompt
  * sent again (its slot holds it), a conversation that goes on, and five requests at once on five
- * slots (which would otherwise decode as one batch). The model is Q8_0, whose prompt and batched
- * decode kernels add in another order than one token's.
+ * slots (which would otherwise decode as one batch). Q8_0's prompt kernels add in another order than
+ * one token's, its batched decode steps as single ones; Q4_0's batched steps do not, so it decodes
+ * one slot at a time.
  */
 class DeterministicServingTest {
     private static final int CTX = 512;
@@ -75,10 +76,22 @@ class DeterministicServingTest {
     }
 
     @Test
-    void everyAnswerIsWhatTheModelGivesItsPromptAlone() throws Exception {
-        Path file = dir.resolve("q8.gguf");
-        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 128, 2, 4, 2, 256, 512, SynthType.Q8_0, SynthFormat.GGUF,
-                21L, null, CTX, "q8"), file);
+    void q8AnswersAreWhatTheModelGivesEachPromptAlone() throws Exception {
+        // Q8_0's decode steps may run batched (its batches add as one sequence's steps do).
+        answersAsAlone(SynthType.Q8_0);
+    }
+
+    @Test
+    void q4AnswersAreWhatTheModelGivesEachPromptAloneDecodedOneAtATime() throws Exception {
+        InferenceModel model = answersAsAlone(SynthType.Q4_0);
+        assertEquals(0, ((DecodeStats) model).decodeBatches(), "no decode step ran batched with another");
+    }
+
+    /** Runs the requests against a served model of {@code type}; returns the (closed) served model for its counters. */
+    private InferenceModel answersAsAlone(SynthType type) throws Exception {
+        Path file = dir.resolve(type + ".gguf");
+        Synth.synthesize(new SynthSpec(SynthArch.LLAMA, 128, 2, 4, 2, 256, 512, type, SynthFormat.GGUF,
+                21L, null, CTX, "m"), file);
         LoadOptions opts = LoadOptions.defaults().withThreads(2).withMaxContext(CTX);
         try (InferenceModel plain = ModelLoader.load(file, opts); InferenceModel model = ModelLoader.load(file, opts);
              TestServer ts = new TestServer(model, Map.of(Setting.PARALLEL, 5, Setting.CTX, CTX, Setting.DETERMINISTIC, true))) {
@@ -103,7 +116,7 @@ class DeterministicServingTest {
             } finally {
                 pool.shutdownNow();
             }
-            assertEquals(0, ((DecodeStats) model).decodeBatches(), "no decode step ran batched with another");
+            return model;
         }
     }
 }
