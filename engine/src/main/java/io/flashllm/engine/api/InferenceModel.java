@@ -63,8 +63,9 @@ public interface InferenceModel extends AutoCloseable {
     /**
      * Makes every later generation exactly what the model gives its prompt alone in a new session
      * (same tokens, log-probabilities to the bit), whatever other sessions run beside it and whatever
-     * its session's KV cache held before: decode steps are no longer batched across sessions, and a
-     * session reuses only the cached prompt positions a new session would have computed the same way.
+     * its session's KV cache held before: decode steps run batched across sessions only where the
+     * batch kernels add as one session's do, and a session reuses only the cached prompt positions a
+     * new session would have computed the same way.
      * Call before opening the sessions it should cover. Models that cannot promise it refuse.
      */
     default void deterministic() {

@@ -78,8 +78,9 @@ public enum Setting {
             "run the model on a few tokens before the first request, so its kernels are compiled (seconds at start)"),
     DETERMINISTIC("deterministic", Kind.BOOL, false, 0, 0, false,
             "every request gets the tokens and log-probabilities `flashllm generate` gives its prompt, whatever runs beside"
-                    + " it and whatever its slot held: slots decode one at a time, and a slot reuses only whole 64-token"
-                    + " prompt chunks run as a new prompt runs them (not for flash bundles)");
+                    + " it and whatever its slot held: a slot reuses only whole 64-token prompt chunks run as a new prompt runs"
+                    + " them, and decode steps run batched only where that adds alike (F32, F16, BF16, Q8_0), else one slot"
+                    + " at a time (not for flash bundles)");
 
     /** Value kinds a setting may have. */
     public enum Kind { STRING, INT, LONG, BOOL, LIST }

@@ -125,8 +125,8 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--deterministic",
             description = "Every request gets exactly what `flashllm generate` gives its prompt (log-probabilities to the bit),"
-                    + " whatever runs beside it: slots decode one at a time and reuse only whole 64-token prompt chunks"
-                    + " (not for flash bundles).")
+                    + " whatever runs beside it: slots reuse only whole 64-token prompt chunks, and decode steps run batched"
+                    + " only where that adds alike (F32, F16, BF16, Q8_0), else one slot at a time (not for flash bundles).")
     Boolean deterministic;
 
     private final ModelProvider provider;
