@@ -306,12 +306,15 @@ public final class MatVec {
 
     /**
      * Whether {@link #matmul} over fewer than eight activation rows gives each output exactly the
-     * bits {@link #matvec} gives it, for {@code type} at the vector width in use (F32, F16, BF16;
-     * Q8_0 at 256 and 512 bits): then batching sequences' decode steps changes nothing in their
-     * results.
+     * bits {@link #matvec} gives it, for {@code type} at the vector width in use: then batching
+     * sequences' decode steps changes nothing in their results. True for the float types (F32, F16,
+     * BF16), whose rows add lane-wise over the columns as the decoded tile's products do, and where
+     * the kernel fuses the batch (Q8_0 at 256 and 512 bits), whose 4x4 tile adds as its rows; the
+     * other types' rows add per block before the block's scale, which a decoded tile cannot.
+     * {@code bench.TierAgreement} checks the claim for every type and width.
      */
     public static boolean smallBatchMatchesMatvec(GgmlType type) {
-        return RowKernel.forType(type).batchMatchesRows();
+        return type.blockSize == 1 || RowKernel.forType(type).fusesBatch4();
     }
 
     /**

@@ -66,10 +66,13 @@ public interface InferenceModel extends AutoCloseable {
      * its session's KV cache held before: decode steps run batched across sessions only where the
      * batch kernels add as one session's do, and a session reuses only the cached prompt positions a
      * new session would have computed the same way.
-     * Call before opening the sessions it should cover. Models that cannot promise it refuse.
+     * Call before opening the sessions it should cover.
+     *
+     * @throws IllegalStateException when this model cannot promise it (the message says why); a model
+     *                               that does not say how it would keep the promise refuses
      */
     default void deterministic() {
-        throw new UnsupportedOperationException(info().id() + " cannot run deterministically");
+        throw new IllegalStateException(info().id() + " cannot run deterministically");
     }
 
     /** A new session with its own KV cache of at most {@code contextLength} positions. */

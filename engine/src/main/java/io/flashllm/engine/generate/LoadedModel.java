@@ -207,11 +207,11 @@ public final class LoadedModel implements InferenceModel, FlashStatsSource, Expe
     @Override
     public void deterministic() {
         if (flashStats != null) {
-            throw new UnsupportedOperationException("a flash bundle cannot run deterministically: its FFN adds a layer's"
+            throw new IllegalStateException("a flash bundle cannot run deterministically: its FFN adds a layer's"
                     + " neurons in the order of its neuron cache's rows, which every request's traffic moves");
         }
         if (model.device() != null) {
-            throw new UnsupportedOperationException("decoding on " + model.device().name() + " cannot run deterministically:"
+            throw new IllegalStateException("decoding on " + model.device().name() + " cannot run deterministically:"
                     + " only the CPU kernels were checked for it");
         }
         // Batched decode steps stay where the batch kernels add as one sequence's do (a dense model whose

@@ -112,10 +112,4 @@ final class Bf16Kernel extends RowKernel {
         }
         for (; c < cols; c++) out[outOff + c] = scalar(s, off + 2L * c);
     }
-
-    /** Its rows add lane-wise over the columns as {@code TileDot}'s products do (TierAgreement checks it). */
-    @Override
-    public boolean batchMatchesRows() {
-        return true;
-    }
 }

@@ -215,10 +215,4 @@ final class F16Kernel extends RowKernel {
             out[outOff + c] = accumulate ? out[outOff + c] + a * w : w;
         }
     }
-
-    /** Its rows add lane-wise over the columns as {@code TileDot}'s products do (TierAgreement checks it). */
-    @Override
-    public boolean batchMatchesRows() {
-        return true;
-    }
 }

@@ -163,10 +163,4 @@ final class F16MultiplyKernel extends RowKernel {
         }
         for (; c < cols; c++) out[outOff + c] = scalar(s, off + 2L * c);
     }
-
-    /** Its rows add lane-wise over the columns as {@code TileDot}'s products do (TierAgreement checks it). */
-    @Override
-    public boolean batchMatchesRows() {
-        return true;
-    }
 }

@@ -94,10 +94,4 @@ final class F32Kernel extends RowKernel {
         }
         for (; c < cols; c++) out[outOff + c] = s.get(FLOAT_LE, off + 4L * c);
     }
-
-    /** Its rows add lane-wise over the columns as {@code TileDot}'s products do (TierAgreement checks it). */
-    @Override
-    public boolean batchMatchesRows() {
-        return true;
-    }
 }

@@ -121,22 +121,12 @@ public abstract class RowKernel {
      * Whether {@link #dot4x4} decodes the rows in registers; {@code MatVec.matmul} then uses it for
      * small batches (a decode step across slots) instead of decoding rows into a float buffer, and
      * {@link #dot4} without {@link #prepare} for a batch's last rows: only a kernel whose
-     * {@link #prepSize} is 0 may say true.
+     * {@link #prepSize} is 0 may say true. Its {@code dot4x4} must add each product as its
+     * {@code dot4} does, so a row batched gives the bits it gives alone
+     * ({@code MatVec.smallBatchMatchesMatvec}).
      */
     public boolean fusesBatch4() {
         return false;
-    }
-
-    /**
-     * Whether {@code MatVec.matmul}'s small batches (fewer than eight activation rows) give every
-     * output the bits {@code MatVec.matvec} gives it, so that a sequence's decode step batched with
-     * others' equals the step alone ({@code serve --deterministic} keeps batching only then). True
-     * for a kernel that fuses, whose {@link #dot4x4} must add as its {@link #dot4}, and for the float
-     * types, whose rows add as the tile products do; the other types' rows add per block before
-     * scaling, which a decoded tile cannot. TierAgreement checks the claim for every type and width.
-     */
-    public boolean batchMatchesRows() {
-        return fusesBatch4();
     }
 
     /**

@@ -95,7 +95,7 @@ public final class ApiServer implements AutoCloseable {
         if (config.deterministic()) {
             try {
                 model.deterministic();
-            } catch (UnsupportedOperationException e) {
+            } catch (IllegalStateException e) {
                 throw new ConfigException("deterministic: " + e.getMessage(), e);
             }
         }
