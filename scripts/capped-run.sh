@@ -39,6 +39,7 @@ CALIB_TOKENS="${CALIB_TOKENS:-1024}"  # SELECTOR=predicted: calibration tokens w
 RANK="${RANK:-128}"
 MIN_READ="${MIN_READ:-32K}"  # convert --min-read: smallest flash read (neurons are grouped up to it)
 DENSE="${DENSE:-1}"          # also run the plain GGUF under the same cap (slow: it re-reads the file)
+RUN_TIMEOUT="${RUN_TIMEOUT:-600}"  # seconds a run may take before it is stopped (a thrashing run takes many minutes)
 
 [ "$(id -u)" -eq 0 ] || { echo "capped-run: run as root (cgroup and drop_caches need it)" >&2; exit 1; }
 CG_ROOT=/sys/fs/cgroup/memory
@@ -79,14 +80,29 @@ run_capped() { # name, flashllm args...
   mkdir -p "$cg"
   echo "$CAP_BYTES" > "$cg/memory.limit_in_bytes"
   sync; echo 3 > /proc/sys/vm/drop_caches
-  local out
+  local out rc=0
+  # A run that no longer fits the cap does not fail fast: the kernel evicts the JVM's own code and
+  # re-reads it page by page (session 50: 15 minutes of it, then the OOM killer), hence the limit.
   out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP $GC -XX:MaxDirectMemorySize=64m ${JAVA_EXTRA:-}" \
-        bash -c "echo \$\$ > '$cg/cgroup.procs'; exec '$FL' \"\$@\"" _ "$@" ) || { rmdir "$cg" 2>/dev/null; return 1; }
-  local peak; peak=$(cat "$cg/memory.max_usage_in_bytes")
-  echo "$name $out peak_cgroup_bytes=$peak" >&2
-  printf '%s\t%s\t%s\n' "$name" "$out" "$peak"
+        timeout --kill-after=10 "$RUN_TIMEOUT" \
+        bash -c "echo \$\$ > '$cg/cgroup.procs'; exec '$FL' \"\$@\"" _ "$@" ) || rc=$?
+  local peak majflt ooms
+  peak=$(cat "$cg/memory.max_usage_in_bytes")
+  majflt=$(awk '$1 == "total_pgmajfault" {print $2}' "$cg/memory.stat")
+  ooms=$(awk '$1 == "oom_kill" {print $2}' "$cg/memory.oom_control" 2>/dev/null)
   echo 0 > "$cg/memory.force_empty" 2>/dev/null || true
   rmdir "$cg" 2>/dev/null || true
+  if [ "$rc" -ne 0 ]; then
+    local why="exit $rc"
+    [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && why="stopped after ${RUN_TIMEOUT}s (RUN_TIMEOUT)"
+    [ "${ooms:-0}" -gt 0 ] && why="killed by the OOM killer inside the $CAP cgroup"
+    echo "capped-run: the $name run failed: $why; $majflt major page faults, peak $((peak >> 20)) MiB." >&2
+    echo "capped-run: thousands of major faults mean the run did not fit the cap and re-read its own pages" >&2
+    echo "capped-run: (a lower --memory-budget, BUDGET=..., leaves the JVM more room; docs/benchmarks.md §4)." >&2
+    return 1
+  fi
+  echo "$name $out peak_cgroup_bytes=$peak major_faults=$majflt" >&2
+  printf '%s\t%s\t%s\t%s\n' "$name" "$out" "$peak" "$majflt"
 }
 
 # FFN_IN_RAM=1: the bundle's FFN files copied to /dev/shm (their pages are charged to this shell's
@@ -138,17 +154,18 @@ import json, sys
 cap, rb, rd, fio, bs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 def parse(line):
     if not line: return None
-    name, js, peak = line.split("\t")
-    d = json.loads(js); d["peak_cgroup_bytes"] = int(peak); return name, d
+    name, js, peak, majflt = line.split("\t")
+    d = json.loads(js); d["peak_cgroup_bytes"] = int(peak); d["major_faults"] = int(majflt or 0); return name, d
 rows = [r for r in (parse(rb), parse(rd)) if r]
 print(f"capped run, cgroup memory limit {cap}")
-print(f"{'mode':<12}{'decode tok/s':>14}{'prompt tok/s':>14}{'peak cgroup MiB':>17}")
+print(f"{'mode':<12}{'decode tok/s':>14}{'prompt tok/s':>14}{'peak cgroup MiB':>17}{'major faults':>14}")
 for name, d in rows:
-    print(f"{name:<12}{d['decode_tok_s']:>14.2f}{d['prompt_tok_s']:>14.2f}{d['peak_cgroup_bytes']/2**20:>17.0f}")
+    print(f"{name:<12}{d['decode_tok_s']:>14.2f}{d['prompt_tok_s']:>14.2f}{d['peak_cgroup_bytes']/2**20:>17.0f}"
+          f"{d['major_faults']:>14,}")
 if len(rows) == 2 and rows[1][1]["decode_tok_s"] > 0:
     print(f"bundle / mmap-gguf decode ratio: {rows[0][1]['decode_tok_s']/rows[1][1]['decode_tok_s']:.1f}x")
 for name, d in rows:
-    extra = {k: v for k, v in d.items() if k not in ("decode_tok_s", "prompt_tok_s", "peak_cgroup_bytes")}
+    extra = {k: v for k, v in d.items() if k not in ("decode_tok_s", "prompt_tok_s", "peak_cgroup_bytes", "major_faults")}
     print(name, json.dumps(extra))
 if fio:
     line = f"flash: fio reads {int(fio):,} {int(bs) // 1024} KiB blocks a second on a layer file (direct, depth 128)"

@@ -20,6 +20,12 @@ import java.lang.management.ManagementFactory;
  * 21,000-83,000 after a 64-token prompt, with 128 MiB (the untrimmed JVM's old reserve, now with the
  * ~35 MiB that trimming frees as headroom) 900-1,900 in three runs, as the untrimmed JVM did in most. So
  * trimming buys headroom, not cache.
+ *
+ * <p>The reserve also has to hold the JIT's largest compile while it runs: C2 compiles a kernel in
+ * tens of MB of C heap, which trimming returns afterwards. Session 49's Q8_0 batch kernel took 50-82
+ * MB per compile, and the 800 MiB capped run then never finished (kernels/README.md, "What a
+ * kernel's compile costs"). A kernel change is checked with that run, whose script prints its major
+ * page faults.
  */
 public final class RuntimeOverhead {
     /** A command-line run (generate, bench, perplexity, calibrate) in a JVM that trims its C heap. */

@@ -53,12 +53,92 @@ final class Q8_0Batch4 {
             FloatVector p20 = w.mul(v0), p21 = w.mul(v1), p22 = w.mul(v2), p23 = w.mul(v3);
             w = (FloatVector) ByteVector.fromMemorySegment(B, s, o3 + bo + 2, LE).convertShape(VectorOperators.B2F, F, 0);
             FloatVector p30 = w.mul(v0), p31 = w.mul(v1), p32 = w.mul(v2), p33 = w.mul(v3);
-            for (int j = L; j < 32; j += L) {
-                long q = bo + 2 + j;
-                v0 = FloatVector.fromArray(F, x, x0 + c + j);
-                v1 = FloatVector.fromArray(F, x, x1 + c + j);
-                v2 = FloatVector.fromArray(F, x, x2 + c + j);
-                v3 = FloatVector.fromArray(F, x, x3 + c + j);
+            // The rest of the block written out per width: as an inner loop (one turn at 512 bits)
+            // C2 compiled an OSR entry at its back-branch with 62 MB of arena, and the loop drew
+            // profile-predicate traps (kernels/README.md, "What a kernel's compile costs").
+            long q;
+            if (L == 16) {
+                q = bo + 18;
+                v0 = FloatVector.fromArray(F, x, x0 + c + 16);
+                v1 = FloatVector.fromArray(F, x, x1 + c + 16);
+                v2 = FloatVector.fromArray(F, x, x2 + c + 16);
+                v3 = FloatVector.fromArray(F, x, x3 + c + 16);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, off + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p00 = w.fma(v0, p00);
+                p01 = w.fma(v1, p01);
+                p02 = w.fma(v2, p02);
+                p03 = w.fma(v3, p03);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p10 = w.fma(v0, p10);
+                p11 = w.fma(v1, p11);
+                p12 = w.fma(v2, p12);
+                p13 = w.fma(v3, p13);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o2 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p20 = w.fma(v0, p20);
+                p21 = w.fma(v1, p21);
+                p22 = w.fma(v2, p22);
+                p23 = w.fma(v3, p23);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o3 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p30 = w.fma(v0, p30);
+                p31 = w.fma(v1, p31);
+                p32 = w.fma(v2, p32);
+                p33 = w.fma(v3, p33);
+            } else {
+                q = bo + 10;
+                v0 = FloatVector.fromArray(F, x, x0 + c + 8);
+                v1 = FloatVector.fromArray(F, x, x1 + c + 8);
+                v2 = FloatVector.fromArray(F, x, x2 + c + 8);
+                v3 = FloatVector.fromArray(F, x, x3 + c + 8);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, off + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p00 = w.fma(v0, p00);
+                p01 = w.fma(v1, p01);
+                p02 = w.fma(v2, p02);
+                p03 = w.fma(v3, p03);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p10 = w.fma(v0, p10);
+                p11 = w.fma(v1, p11);
+                p12 = w.fma(v2, p12);
+                p13 = w.fma(v3, p13);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o2 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p20 = w.fma(v0, p20);
+                p21 = w.fma(v1, p21);
+                p22 = w.fma(v2, p22);
+                p23 = w.fma(v3, p23);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o3 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p30 = w.fma(v0, p30);
+                p31 = w.fma(v1, p31);
+                p32 = w.fma(v2, p32);
+                p33 = w.fma(v3, p33);
+                q = bo + 18;
+                v0 = FloatVector.fromArray(F, x, x0 + c + 16);
+                v1 = FloatVector.fromArray(F, x, x1 + c + 16);
+                v2 = FloatVector.fromArray(F, x, x2 + c + 16);
+                v3 = FloatVector.fromArray(F, x, x3 + c + 16);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, off + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p00 = w.fma(v0, p00);
+                p01 = w.fma(v1, p01);
+                p02 = w.fma(v2, p02);
+                p03 = w.fma(v3, p03);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o1 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p10 = w.fma(v0, p10);
+                p11 = w.fma(v1, p11);
+                p12 = w.fma(v2, p12);
+                p13 = w.fma(v3, p13);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o2 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p20 = w.fma(v0, p20);
+                p21 = w.fma(v1, p21);
+                p22 = w.fma(v2, p22);
+                p23 = w.fma(v3, p23);
+                w = (FloatVector) ByteVector.fromMemorySegment(B, s, o3 + q, LE).convertShape(VectorOperators.B2F, F, 0);
+                p30 = w.fma(v0, p30);
+                p31 = w.fma(v1, p31);
+                p32 = w.fma(v2, p32);
+                p33 = w.fma(v3, p33);
+                q = bo + 26;
+                v0 = FloatVector.fromArray(F, x, x0 + c + 24);
+                v1 = FloatVector.fromArray(F, x, x1 + c + 24);
+                v2 = FloatVector.fromArray(F, x, x2 + c + 24);
+                v3 = FloatVector.fromArray(F, x, x3 + c + 24);
                 w = (FloatVector) ByteVector.fromMemorySegment(B, s, off + q, LE).convertShape(VectorOperators.B2F, F, 0);
                 p00 = w.fma(v0, p00);
                 p01 = w.fma(v1, p01);
@@ -101,71 +181,61 @@ final class Q8_0Batch4 {
             a32 = p32.fma(d, a32);
             a33 = p33.fma(d, a33);
         }
-        // Written out rather than gathered in an array, as in TileDot: an array would escape C2.
+        // The sixteen sums folded in scalars, in Simd's fixed order (fold): sixteen vector folds
+        // were ~130 of the Vector API calls C2 inlines one at a time, and with them the compile took
+        // 62-82 MB of C heap, enough to push a capped run over its cgroup (kernels/README.md).
+        float[] lanes = LANES.get();
+        a00.intoArray(lanes, 0 * L);
+        a01.intoArray(lanes, 1 * L);
+        a02.intoArray(lanes, 2 * L);
+        a03.intoArray(lanes, 3 * L);
+        a10.intoArray(lanes, 4 * L);
+        a11.intoArray(lanes, 5 * L);
+        a12.intoArray(lanes, 6 * L);
+        a13.intoArray(lanes, 7 * L);
+        a20.intoArray(lanes, 8 * L);
+        a21.intoArray(lanes, 9 * L);
+        a22.intoArray(lanes, 10 * L);
+        a23.intoArray(lanes, 11 * L);
+        a30.intoArray(lanes, 12 * L);
+        a31.intoArray(lanes, 13 * L);
+        a32.intoArray(lanes, 14 * L);
+        a33.intoArray(lanes, 15 * L);
         int p0 = b * rows + r, p1 = p0 + rows, p2 = p1 + rows, p3 = p2 + rows;
-        FloatVector fold1 = a00.add(a00.rearrange(Simd.FOLD_1));
-        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p0] = fold1.lane(0) + fold1.lane(1);
-        FloatVector fold2 = a01.add(a01.rearrange(Simd.FOLD_1));
-        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold2 = fold2.add(fold2.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p1] = fold2.lane(0) + fold2.lane(1);
-        FloatVector fold3 = a02.add(a02.rearrange(Simd.FOLD_1));
-        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold3 = fold3.add(fold3.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p2] = fold3.lane(0) + fold3.lane(1);
-        FloatVector fold4 = a03.add(a03.rearrange(Simd.FOLD_1));
-        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold4 = fold4.add(fold4.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p3] = fold4.lane(0) + fold4.lane(1);
-        FloatVector fold5 = a10.add(a10.rearrange(Simd.FOLD_1));
-        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold5 = fold5.add(fold5.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p0 + 1] = fold5.lane(0) + fold5.lane(1);
-        FloatVector fold6 = a11.add(a11.rearrange(Simd.FOLD_1));
-        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold6 = fold6.add(fold6.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p1 + 1] = fold6.lane(0) + fold6.lane(1);
-        FloatVector fold7 = a12.add(a12.rearrange(Simd.FOLD_1));
-        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold7 = fold7.add(fold7.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p2 + 1] = fold7.lane(0) + fold7.lane(1);
-        FloatVector fold8 = a13.add(a13.rearrange(Simd.FOLD_1));
-        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold8 = fold8.add(fold8.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p3 + 1] = fold8.lane(0) + fold8.lane(1);
-        FloatVector fold9 = a20.add(a20.rearrange(Simd.FOLD_1));
-        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold9 = fold9.add(fold9.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p0 + 2] = fold9.lane(0) + fold9.lane(1);
-        FloatVector fold10 = a21.add(a21.rearrange(Simd.FOLD_1));
-        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold10 = fold10.add(fold10.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p1 + 2] = fold10.lane(0) + fold10.lane(1);
-        FloatVector fold11 = a22.add(a22.rearrange(Simd.FOLD_1));
-        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold11 = fold11.add(fold11.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p2 + 2] = fold11.lane(0) + fold11.lane(1);
-        FloatVector fold12 = a23.add(a23.rearrange(Simd.FOLD_1));
-        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold12 = fold12.add(fold12.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p3 + 2] = fold12.lane(0) + fold12.lane(1);
-        FloatVector fold13 = a30.add(a30.rearrange(Simd.FOLD_1));
-        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold13 = fold13.add(fold13.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p0 + 3] = fold13.lane(0) + fold13.lane(1);
-        FloatVector fold14 = a31.add(a31.rearrange(Simd.FOLD_1));
-        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold14 = fold14.add(fold14.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p1 + 3] = fold14.lane(0) + fold14.lane(1);
-        FloatVector fold15 = a32.add(a32.rearrange(Simd.FOLD_1));
-        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold15 = fold15.add(fold15.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p2 + 3] = fold15.lane(0) + fold15.lane(1);
-        FloatVector fold16 = a33.add(a33.rearrange(Simd.FOLD_1));
-        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
-        fold16 = fold16.add(fold16.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        out[p3 + 3] = fold16.lane(0) + fold16.lane(1);
+        out[p0] = fold(lanes, 0 * L);
+        out[p1] = fold(lanes, 1 * L);
+        out[p2] = fold(lanes, 2 * L);
+        out[p3] = fold(lanes, 3 * L);
+        out[p0 + 1] = fold(lanes, 4 * L);
+        out[p1 + 1] = fold(lanes, 5 * L);
+        out[p2 + 1] = fold(lanes, 6 * L);
+        out[p3 + 1] = fold(lanes, 7 * L);
+        out[p0 + 2] = fold(lanes, 8 * L);
+        out[p1 + 2] = fold(lanes, 9 * L);
+        out[p2 + 2] = fold(lanes, 10 * L);
+        out[p3 + 2] = fold(lanes, 11 * L);
+        out[p0 + 3] = fold(lanes, 12 * L);
+        out[p1 + 3] = fold(lanes, 13 * L);
+        out[p2 + 3] = fold(lanes, 14 * L);
+        out[p3 + 3] = fold(lanes, 15 * L);
+    }
+
+    /** Per thread, the sixteen sums' lanes on their way to {@link #fold}. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * L]);
+
+    /**
+     * The lanes {@code v[at .. at + L)} summed as Simd's written-out fold sums a vector (lane i plus
+     * lane i ^ (L/2), then i ^ (L/4), i ^ (L/8) while two or more lanes remain, then lane 0 plus
+     * lane 1): the same adds in the same order, so the same bits. L is 8 or 16 here.
+     */
+    static float fold(float[] v, int at) {
+        if (L == 16) {
+            float s0 = v[at] + v[at + 8], s1 = v[at + 1] + v[at + 9], s2 = v[at + 2] + v[at + 10], s3 = v[at + 3] + v[at + 11];
+            float s4 = v[at + 4] + v[at + 12], s5 = v[at + 5] + v[at + 13], s6 = v[at + 6] + v[at + 14], s7 = v[at + 7] + v[at + 15];
+            float t0 = s0 + s4, t1 = s1 + s5, t2 = s2 + s6, t3 = s3 + s7;
+            return (t0 + t2) + (t1 + t3);
+        }
+        float s0 = v[at] + v[at + 4], s1 = v[at + 1] + v[at + 5], s2 = v[at + 2] + v[at + 6], s3 = v[at + 3] + v[at + 7];
+        return (s0 + s2) + (s1 + s3);
     }
 }
