@@ -80,7 +80,7 @@ run_capped() { # name, flashllm args...
   mkdir -p "$cg"
   echo "$CAP_BYTES" > "$cg/memory.limit_in_bytes"
   sync; echo 3 > /proc/sys/vm/drop_caches
-  local out rc=0
+  local out rc=0 started=$SECONDS
   # A run that no longer fits the cap does not fail fast: the kernel evicts the JVM's own code and
   # re-reads it page by page (session 50: 15 minutes of it, then the OOM killer), hence the limit.
   out=$(FLASHLLM_JAVA_OPTS="-Xmx$HEAP $GC -XX:MaxDirectMemorySize=64m ${JAVA_EXTRA:-}" \
@@ -93,12 +93,16 @@ run_capped() { # name, flashllm args...
   echo 0 > "$cg/memory.force_empty" 2>/dev/null || true
   rmdir "$cg" 2>/dev/null || true
   if [ "$rc" -ne 0 ]; then
-    local why="exit $rc"
-    [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] && why="stopped after ${RUN_TIMEOUT}s (RUN_TIMEOUT)"
-    [ "${ooms:-0}" -gt 0 ] && why="killed by the OOM killer inside the $CAP cgroup"
+    local why="exit $rc" cramped=0
+    # timeout exits 124, or 137 when it had to kill; the OOM killer's kill is 137 too, told by its count.
+    if [ "${ooms:-0}" -gt 0 ]; then why="killed by the OOM killer inside the $CAP cgroup"; cramped=1
+    elif [ $((SECONDS - started)) -ge "$RUN_TIMEOUT" ]; then why="stopped after ${RUN_TIMEOUT}s (RUN_TIMEOUT)"; cramped=1
+    fi
     echo "capped-run: the $name run failed: $why; $majflt major page faults, peak $((peak >> 20)) MiB." >&2
-    echo "capped-run: thousands of major faults mean the run did not fit the cap and re-read its own pages" >&2
-    echo "capped-run: (a lower --memory-budget, BUDGET=..., leaves the JVM more room; docs/benchmarks.md §4)." >&2
+    if [ "$cramped" = 1 ]; then
+      echo "capped-run: a run that fits the cap has a few hundred major faults; one that does not re-reads its own" >&2
+      echo "capped-run: pages (a lower --memory-budget, BUDGET=..., leaves the JVM more room; docs/benchmarks.md §4)." >&2
+    fi
     return 1
   fi
   echo "$name $out peak_cgroup_bytes=$peak major_faults=$majflt" >&2

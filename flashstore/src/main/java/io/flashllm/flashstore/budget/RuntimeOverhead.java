@@ -24,8 +24,8 @@ import java.lang.management.ManagementFactory;
  * <p>The reserve also has to hold the JIT's largest compile while it runs: C2 compiles a kernel in
  * tens of MB of C heap, which trimming returns afterwards. Session 49's Q8_0 batch kernel took 50-82
  * MB per compile, and the 800 MiB capped run then never finished (kernels/README.md, "What a
- * kernel's compile costs"). A kernel change is checked with that run, whose script prints its major
- * page faults.
+ * kernel's compile costs"). Nothing but that run shows such a regression; its script prints the major
+ * page faults and stops a run that does not fit.
  */
 public final class RuntimeOverhead {
     /** A command-line run (generate, bench, perplexity, calibrate) in a JVM that trims its C heap. */

@@ -181,9 +181,9 @@ final class Q8_0Batch4 {
             a32 = p32.fma(d, a32);
             a33 = p33.fma(d, a33);
         }
-        // The sixteen sums folded in scalars, in Simd's fixed order (fold): sixteen vector folds
+        // The sixteen sums folded in scalars, in Simd's fixed order (Simd.foldLanes): sixteen vector folds
         // were ~130 of the Vector API calls C2 inlines one at a time, and with them the compile took
-        // 62-82 MB of C heap, enough to push a capped run over its cgroup (kernels/README.md).
+        // up to 82 MB of C heap, enough to push a capped run over its cgroup (kernels/README.md).
         float[] lanes = LANES.get();
         a00.intoArray(lanes, 0 * L);
         a01.intoArray(lanes, 1 * L);
@@ -202,40 +202,24 @@ final class Q8_0Batch4 {
         a32.intoArray(lanes, 14 * L);
         a33.intoArray(lanes, 15 * L);
         int p0 = b * rows + r, p1 = p0 + rows, p2 = p1 + rows, p3 = p2 + rows;
-        out[p0] = fold(lanes, 0 * L);
-        out[p1] = fold(lanes, 1 * L);
-        out[p2] = fold(lanes, 2 * L);
-        out[p3] = fold(lanes, 3 * L);
-        out[p0 + 1] = fold(lanes, 4 * L);
-        out[p1 + 1] = fold(lanes, 5 * L);
-        out[p2 + 1] = fold(lanes, 6 * L);
-        out[p3 + 1] = fold(lanes, 7 * L);
-        out[p0 + 2] = fold(lanes, 8 * L);
-        out[p1 + 2] = fold(lanes, 9 * L);
-        out[p2 + 2] = fold(lanes, 10 * L);
-        out[p3 + 2] = fold(lanes, 11 * L);
-        out[p0 + 3] = fold(lanes, 12 * L);
-        out[p1 + 3] = fold(lanes, 13 * L);
-        out[p2 + 3] = fold(lanes, 14 * L);
-        out[p3 + 3] = fold(lanes, 15 * L);
+        out[p0] = Simd.foldLanes(lanes, 0 * L);
+        out[p1] = Simd.foldLanes(lanes, 1 * L);
+        out[p2] = Simd.foldLanes(lanes, 2 * L);
+        out[p3] = Simd.foldLanes(lanes, 3 * L);
+        out[p0 + 1] = Simd.foldLanes(lanes, 4 * L);
+        out[p1 + 1] = Simd.foldLanes(lanes, 5 * L);
+        out[p2 + 1] = Simd.foldLanes(lanes, 6 * L);
+        out[p3 + 1] = Simd.foldLanes(lanes, 7 * L);
+        out[p0 + 2] = Simd.foldLanes(lanes, 8 * L);
+        out[p1 + 2] = Simd.foldLanes(lanes, 9 * L);
+        out[p2 + 2] = Simd.foldLanes(lanes, 10 * L);
+        out[p3 + 2] = Simd.foldLanes(lanes, 11 * L);
+        out[p0 + 3] = Simd.foldLanes(lanes, 12 * L);
+        out[p1 + 3] = Simd.foldLanes(lanes, 13 * L);
+        out[p2 + 3] = Simd.foldLanes(lanes, 14 * L);
+        out[p3 + 3] = Simd.foldLanes(lanes, 15 * L);
     }
 
-    /** Per thread, the sixteen sums' lanes on their way to {@link #fold}. */
+    /** Per thread, the sixteen sums' lanes on their way to {@link Simd#foldLanes}. */
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[16 * L]);
-
-    /**
-     * The lanes {@code v[at .. at + L)} summed as Simd's written-out fold sums a vector (lane i plus
-     * lane i ^ (L/2), then i ^ (L/4), i ^ (L/8) while two or more lanes remain, then lane 0 plus
-     * lane 1): the same adds in the same order, so the same bits. L is 8 or 16 here.
-     */
-    static float fold(float[] v, int at) {
-        if (L == 16) {
-            float s0 = v[at] + v[at + 8], s1 = v[at + 1] + v[at + 9], s2 = v[at + 2] + v[at + 10], s3 = v[at + 3] + v[at + 11];
-            float s4 = v[at + 4] + v[at + 12], s5 = v[at + 5] + v[at + 13], s6 = v[at + 6] + v[at + 14], s7 = v[at + 7] + v[at + 15];
-            float t0 = s0 + s4, t1 = s1 + s5, t2 = s2 + s6, t3 = s3 + s7;
-            return (t0 + t2) + (t1 + t3);
-        }
-        float s0 = v[at] + v[at + 4], s1 = v[at + 1] + v[at + 5], s2 = v[at + 2] + v[at + 6], s3 = v[at + 3] + v[at + 7];
-        return (s0 + s2) + (s1 + s3);
-    }
 }

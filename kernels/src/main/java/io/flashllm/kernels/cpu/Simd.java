@@ -120,6 +120,26 @@ public final class Simd {
         return fold1.lane(0) + fold1.lane(1);
     }
 
+    /**
+     * The lanes {@code v[at .. at + L)} summed in the fold's order above, in scalars: the same adds
+     * in the same order as the written-out vector fold, so the same bits. For a kernel with many
+     * sums to fold, where sixteen vector folds would add ~130 Vector API calls for C2 to inline
+     * ({@code Q8_0Batch4}; kernels/README.md, "What a kernel's compile costs").
+     */
+    static float foldLanes(float[] v, int at) {
+        if (L == 16) {
+            float s0 = v[at] + v[at + 8], s1 = v[at + 1] + v[at + 9], s2 = v[at + 2] + v[at + 10], s3 = v[at + 3] + v[at + 11];
+            float s4 = v[at + 4] + v[at + 12], s5 = v[at + 5] + v[at + 13], s6 = v[at + 6] + v[at + 14], s7 = v[at + 7] + v[at + 15];
+            float t0 = s0 + s4, t1 = s1 + s5, t2 = s2 + s6, t3 = s3 + s7;
+            return (t0 + t2) + (t1 + t3);
+        }
+        if (L == 8) {
+            float s0 = v[at] + v[at + 4], s1 = v[at + 1] + v[at + 5], s2 = v[at + 2] + v[at + 6], s3 = v[at + 3] + v[at + 7];
+            return (s0 + s2) + (s1 + s3);
+        }
+        return (v[at] + v[at + 2]) + (v[at + 1] + v[at + 3]);
+    }
+
     public static float f16(MemorySegment s, long off) {
         return Float.float16ToFloat(s.get(SHORT_LE, off));
     }
