@@ -33,7 +33,12 @@ public final class KernelWarmup {
         float[] x = new float[cols];
         float[] out = new float[cols];
         for (int i = 0; i < cols; i++) x[i] = (i % 7 - 3) * 0.01f;
-        try (Arena arena = Arena.ofConfined()) {
+        // A shared arena, as every model's weights and caches come from: a segment's liveness check
+        // differs by session kind (a confined one also checks the owner thread), and C2 hoists it out
+        // of the kernels' loops as a predicate from the profile. Warmed on confined memory, Q8_0's
+        // dot8x16 trapped on that predicate at its first shared-memory product, then ran
+        // interpreted for a second or more until recompiled (DeoptLoopsTest on the Xeon of session 51).
+        try (Arena arena = Arena.ofShared()) {
             for (GgmlType t : all) {
                 // Through the public entry points, as products are called. Zero bytes decode to
                 // finite values in every type (zero scales); 16 distinct rows, as in a real product.
@@ -92,7 +97,7 @@ public final class KernelWarmup {
             }
         }
         int rows = 2 * PanelKernel.ROWS + 1, cols = 256, batch = 40;
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             WeightTensor w = new WeightTensor("warmup", GgmlType.F32, new long[] {cols, rows},
                     arena.allocate((long) rows * cols * Float.BYTES, 64));
             float[] x = new float[batch * cols];
