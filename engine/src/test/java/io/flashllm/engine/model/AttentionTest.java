@@ -117,6 +117,56 @@ class AttentionTest {
         return out;
     }
 
+    /**
+     * The blocked form (heads of whole vectors, a block of positions per vector of scores) against the
+     * row-wise one, bit for bit: its sums pair lanes as the row-wise fold does, and its values are
+     * added in the same order. Ranges start inside a block and end in a partial one, and the arrays
+     * end right after the last head's positions, so a store past them would throw.
+     */
+    @Test
+    void blockedAttentionHasTheRowwiseBits() {
+        Random rnd = new Random(11);
+        for (KvCacheType type : KvCacheType.values()) {
+            for (int headDim : new int[]{64, 128}) {
+                for (int group : new int[]{1, 4, 3}) {
+                    int kvHeads = 2, layers = 2, ctx = 77;
+                    try (KvCache cache = new KvCache(type, layers, ctx, kvHeads * headDim, headDim)) {
+                        float[] key = new float[kvHeads * headDim], value = new float[kvHeads * headDim];
+                        for (int l = 0; l < layers; l++) {
+                            for (int t = 0; t < ctx; t++) {
+                                for (int i = 0; i < key.length; i++) {
+                                    key[i] = (float) rnd.nextGaussian();
+                                    value[i] = (float) rnd.nextGaussian();
+                                }
+                                cache.store(l, t, key, 0, value, 0);
+                            }
+                        }
+                        float[] q = new float[group * headDim];
+                        for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
+                        for (int[] range : new int[][]{{0, 0}, {0, 15}, {0, 16}, {3, 40}, {0, 76}, {61, 76}}) {
+                            int first = range[0], last = range[1];
+                            float[] sinks = group == 3 ? new float[]{1f, -2f, 0.5f} : null;
+                            float softcap = group == 4 ? 30f : 0f;
+                            float[] blockedScores = new float[group * ctx], rowScores = new float[group * ctx];
+                            float[] blockedOut = new float[group * headDim], rowOut = new float[group * headDim];
+                            Attention.attendBlocked(cache, 1, 1, group, headDim, q, 0, first, last, 0.125f, softcap, sinks, 0,
+                                    blockedScores, 0, ctx, blockedOut, 0);
+                            Attention.attendRowwise(cache, 1, 1, group, headDim, q, 0, first, last, 0.125f, softcap, sinks, 0,
+                                    rowScores, 0, ctx, rowOut, 0);
+                            String at = type + " headDim " + headDim + " group " + group + " positions " + first + ".." + last;
+                            for (int j = 0; j < group; j++) {
+                                for (int t = first; t <= last; t++) {
+                                    assertEquals(rowScores[j * ctx + t], blockedScores[j * ctx + t], 0f, at + " head " + j + " weight " + t);
+                                }
+                            }
+                            for (int i = 0; i < rowOut.length; i++) assertEquals(rowOut[i], blockedOut[i], 0f, at + " output " + i);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void q8_0CacheRefusesHeadsThatAreNotWholeBlocks() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
