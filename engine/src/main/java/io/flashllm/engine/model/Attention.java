@@ -41,9 +41,20 @@ final class Attention {
     static void attendGroup(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
                             int first, int last, float scale, float softcap, float[] sinks, int sinkOff,
                             float[] scores, int scoresOff, int scoresStride, float[] out, int outOff) {
+        attendGroup(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale, softcap, sinks, sinkOff,
+                scores, scoresOff, scoresStride, out, outOff, null);
+    }
+
+    /**
+     * As above, reading the keys and values from {@code widened} (from {@link #widen} for this layer and
+     * kv head, over positions that include first..last) instead of the cache, when it is not null.
+     */
+    static void attendGroup(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
+                            int first, int last, float scale, float softcap, float[] sinks, int sinkOff,
+                            float[] scores, int scoresOff, int scoresStride, float[] out, int outOff, Widened widened) {
         if (headDim % L == 0) {
             attendBlocked(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale, softcap, sinks, sinkOff,
-                    scores, scoresOff, scoresStride, out, outOff);
+                    scores, scoresOff, scoresStride, out, outOff, widened);
         } else {
             attendRowwise(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale, softcap, sinks, sinkOff,
                     scores, scoresOff, scoresStride, out, outOff);
@@ -69,6 +80,47 @@ final class Attention {
     }
 
     /**
+     * One kv head's keys and values over positions {@code first..last}, widened to floats once for all
+     * rows of a prompt batch, which attend over the same positions: row by row, each widened them again.
+     * Position t's row is at {@code (t - first) * headDim}; P rows more of room follow the last, since a
+     * block's unused rows are read (and their lanes dropped).
+     */
+    static final class Widened {
+        private float[] keys = new float[0], values = new float[0];
+        private int first;
+    }
+
+    private static final ThreadLocal<Widened> WIDENED = ThreadLocal.withInitial(Widened::new);
+    /** Floats of keys and values {@link #widen} holds at most per thread: 4 MiB (4,096 positions of 128-wide heads). */
+    static final int WIDEN_LIMIT = 1 << 20;
+    /** Rows widened per call of {@link KvCache#widenRows}, which gathers them in a buffer of halves of its own. */
+    private static final int WIDEN_STEP = 64;
+
+    /**
+     * This thread's {@link Widened} rows of kv head {@code kvHead} in {@code layer} over first..last, or
+     * null where attention goes row by row anyway (heads that are not whole vectors) or the rows would
+     * take more than {@link #WIDEN_LIMIT} floats (then each row widens its blocks itself). Valid until the
+     * thread's next call.
+     */
+    static Widened widen(KvCache cache, int layer, int kvHead, int headDim, int first, int last) {
+        int rows = last - first + 1;
+        if (headDim % L != 0 || 2L * (rows + P) * headDim > WIDEN_LIMIT) return null;
+        Widened w = WIDENED.get();
+        int size = (rows + P) * headDim;
+        if (w.keys.length < size) {
+            w.keys = new float[size];
+            w.values = new float[size];
+        }
+        for (int t = first; t <= last; t += WIDEN_STEP) {
+            int n = Math.min(WIDEN_STEP, last - t + 1);
+            cache.widenRows(false, layer, kvHead, t, n, w.keys, (t - first) * headDim);
+            cache.widenRows(true, layer, kvHead, t, n, w.values, (t - first) * headDim);
+        }
+        w.first = first;
+        return w;
+    }
+
+    /**
      * Heads whose size is whole vectors, P = L positions at a time: the block's key rows are widened
      * once into a buffer in L1 for all heads of the group, each head's P dot products are left as P
      * vectors of partial sums, and {@link #sums} turns them into one vector of P scores. Per score that
@@ -79,7 +131,8 @@ final class Attention {
      */
     static void attendBlocked(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
                                       int first, int last, float scale, float softcap, float[] sinks, int sinkOff,
-                                      float[] scores, int scoresOff, int scoresStride, float[] out, int outOff) {
+                                      float[] scores, int scoresOff, int scoresStride, float[] out, int outOff,
+                                      Widened widened) {
         int sumsAt = P * headDim;
         float[] block = BLOCK.get();
         if (block.length < sumsAt + P * L) {
@@ -90,14 +143,21 @@ final class Attention {
         for (int t0 = first; t0 <= last; t0 += P) {
             int n = Math.min(P, last - t0 + 1);
             // rows n..P-1 keep what they held: their lanes of the scores are computed and never stored
-            cache.widenRows(false, layer, kvHead, t0, n, block, 0);
+            float[] keys = block;
+            int k0 = 0;
+            if (widened == null) {
+                cache.widenRows(false, layer, kvHead, t0, n, block, 0);
+            } else {
+                keys = widened.keys;
+                k0 = (t0 - widened.first) * headDim;
+            }
             for (int j = 0; j < group; j++) {
                 int qj = qOff + j * headDim;
                 for (int p = 0; p < P; p++) {
-                    int kp = p * headDim;
+                    int kp = k0 + p * headDim;
                     FloatVector acc = FloatVector.zero(F);
                     for (int d = 0; d < headDim; d += L) {
-                        acc = FloatVector.fromArray(F, q, qj + d).fma(FloatVector.fromArray(F, block, kp + d), acc);
+                        acc = FloatVector.fromArray(F, q, qj + d).fma(FloatVector.fromArray(F, keys, kp + d), acc);
                     }
                     acc.intoArray(block, sumsAt + p * L);
                 }
@@ -116,7 +176,14 @@ final class Attention {
 
         for (int t0 = first; t0 <= last; t0 += P) {
             int n = Math.min(P, last - t0 + 1);
-            cache.widenRows(true, layer, kvHead, t0, n, block, 0);
+            float[] values = block;
+            int v0 = 0;
+            if (widened == null) {
+                cache.widenRows(true, layer, kvHead, t0, n, block, 0);
+            } else {
+                values = widened.values;
+                v0 = (t0 - widened.first) * headDim;
+            }
             for (int j = 0; j < group; j++) {
                 int oj = outOff + j * headDim;
                 int sj = scoresOff + j * scoresStride + t0;
@@ -127,11 +194,11 @@ final class Attention {
                     FloatVector a2 = FloatVector.fromArray(F, out, oj + d + 2 * L), a3 = FloatVector.fromArray(F, out, oj + d + 3 * L);
                     for (int p = 0; p < n; p++) {
                         FloatVector w = FloatVector.broadcast(F, scores[sj + p]);
-                        int vp = p * headDim + d;
-                        a0 = FloatVector.fromArray(F, block, vp).fma(w, a0);
-                        a1 = FloatVector.fromArray(F, block, vp + L).fma(w, a1);
-                        a2 = FloatVector.fromArray(F, block, vp + 2 * L).fma(w, a2);
-                        a3 = FloatVector.fromArray(F, block, vp + 3 * L).fma(w, a3);
+                        int vp = v0 + p * headDim + d;
+                        a0 = FloatVector.fromArray(F, values, vp).fma(w, a0);
+                        a1 = FloatVector.fromArray(F, values, vp + L).fma(w, a1);
+                        a2 = FloatVector.fromArray(F, values, vp + 2 * L).fma(w, a2);
+                        a3 = FloatVector.fromArray(F, values, vp + 3 * L).fma(w, a3);
                     }
                     a0.intoArray(out, oj + d);
                     a1.intoArray(out, oj + d + L);
@@ -141,7 +208,7 @@ final class Attention {
                 for (; d < headDim; d += L) {
                     FloatVector a = FloatVector.fromArray(F, out, oj + d);
                     for (int p = 0; p < n; p++) {
-                        a = FloatVector.fromArray(F, block, p * headDim + d).fma(FloatVector.broadcast(F, scores[sj + p]), a);
+                        a = FloatVector.fromArray(F, values, v0 + p * headDim + d).fma(FloatVector.broadcast(F, scores[sj + p]), a);
                     }
                     a.intoArray(out, oj + d);
                 }

@@ -121,7 +121,8 @@ class AttentionTest {
      * The blocked form (heads of whole vectors, a block of positions per vector of scores) against the
      * row-wise one, bit for bit: its sums pair lanes as the row-wise fold does, and its values are
      * added in the same order. Ranges start inside a block and end in a partial one, and the arrays
-     * end right after the last head's positions, so a store past them would throw.
+     * end right after the last head's positions, so a store past them would throw. The same with the
+     * keys and values widened once beforehand, as for a prompt batch.
      */
     @Test
     void blockedAttentionHasTheRowwiseBits() {
@@ -150,7 +151,7 @@ class AttentionTest {
                             float[] blockedScores = new float[group * ctx], rowScores = new float[group * ctx];
                             float[] blockedOut = new float[group * headDim], rowOut = new float[group * headDim];
                             Attention.attendBlocked(cache, 1, 1, group, headDim, q, 0, first, last, 0.125f, softcap, sinks, 0,
-                                    blockedScores, 0, ctx, blockedOut, 0);
+                                    blockedScores, 0, ctx, blockedOut, 0, null);
                             Attention.attendRowwise(cache, 1, 1, group, headDim, q, 0, first, last, 0.125f, softcap, sinks, 0,
                                     rowScores, 0, ctx, rowOut, 0);
                             String at = type + " headDim " + headDim + " group " + group + " positions " + first + ".." + last;
@@ -160,6 +161,16 @@ class AttentionTest {
                                 }
                             }
                             for (int i = 0; i < rowOut.length; i++) assertEquals(rowOut[i], blockedOut[i], 0f, at + " output " + i);
+                            // A prompt batch's rows read the rows widened once, over a span that holds theirs.
+                            for (int[] span : new int[][]{{first, last}, {Math.max(0, first - 2), ctx - 1}}) {
+                                Attention.Widened widened = Attention.widen(cache, 1, 1, headDim, span[0], span[1]);
+                                float[] batchOut = new float[group * headDim];
+                                Attention.attendGroup(cache, 1, 1, group, headDim, q, 0, first, last, 0.125f, softcap, sinks, 0,
+                                        new float[group * ctx], 0, ctx, batchOut, 0, widened);
+                                for (int i = 0; i < rowOut.length; i++) {
+                                    assertEquals(rowOut[i], batchOut[i], 0f, at + " widened over " + span[0] + ".." + span[1] + ", output " + i);
+                                }
+                            }
                         }
                     }
                 }
