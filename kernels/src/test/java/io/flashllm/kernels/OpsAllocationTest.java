@@ -1,8 +1,8 @@
 package io.flashllm.kernels;
 
+import io.flashllm.kernels.bench.ThreadAllocation;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -15,27 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * values.
  */
 class OpsAllocationTest {
-    private static final com.sun.management.ThreadMXBean MX =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-    /**
-     * Bytes this thread allocates over {@code runs} runs of {@code work} in the cleanest window,
-     * windows measured until one allocates under 1 KiB, for up to 10 s: until C2 has compiled the
-     * loops they run interpreted or in C1, with boxed vectors. (A kernel that boxes allocates
-     * megabytes per 1,000 calls; the margin is for whatever the JVM itself charges to the thread.)
-     */
-    private static long cleanestWindow(Runnable work, int runs) {
-        long tid = Thread.currentThread().threadId();
-        long allocated = Long.MAX_VALUE;
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (allocated >= 1024 && System.nanoTime() < deadline) {
-            long before = MX.getThreadAllocatedBytes(tid);
-            for (int i = 0; i < runs; i++) work.run();
-            allocated = Math.min(allocated, MX.getThreadAllocatedBytes(tid) - before);
-        }
-        return allocated;
-    }
-
     @Test
     void activationsAndSoftmaxAllocateNothing() {
         Random rnd = new Random(46);
@@ -63,7 +42,7 @@ class OpsAllocationTest {
                 op.run();
             };
             for (int i = 0; i < 5_000; i++) fresh.run();
-            long allocated = cleanestWindow(fresh, 1_000);
+            long allocated = ThreadAllocation.cleanestWindow(fresh, 1_000, 10);
             assertTrue(allocated < 1024, names[k] + ": 1,000 calls allocated " + allocated + " bytes");
         }
     }

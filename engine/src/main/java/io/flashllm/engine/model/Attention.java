@@ -19,10 +19,11 @@ import static io.flashllm.kernels.cpu.Simd.L;
  * {@code first..last} (causal by construction: later positions are not in the cache yet, or are
  * ignored; {@code first} > 0 only under a sliding window).
  *
- * <p>Each cached key and value row is widened to floats once for the whole group, by the kernels'
- * row routine for the cache's element type, and then read from L1 by every head of the group: one
- * F16 widening per row instead of one per head, and no call per head and position. The softmax
- * is {@link Ops#softmax}, over vectors.
+ * <p>Each cached key and value row is widened to floats once for the whole group (for a prompt
+ * batch, once for all its rows: {@link #widen}), and then read from L1 by every head of the group.
+ * Heads of whole vectors go a block of positions at a time ({@link #attendBlocked}), others a
+ * position at a time ({@link #attendRowwise}); both give the same bits. The softmax is
+ * {@link Ops#softmax}, over vectors.
  */
 final class Attention {
     /** Per thread, one key or value row widened to floats (grown to the head size on first use). */
@@ -143,14 +144,8 @@ final class Attention {
         for (int t0 = first; t0 <= last; t0 += P) {
             int n = Math.min(P, last - t0 + 1);
             // rows n..P-1 keep what they held: their lanes of the scores are computed and never stored
-            float[] keys = block;
-            int k0 = 0;
-            if (widened == null) {
-                cache.widenRows(false, layer, kvHead, t0, n, block, 0);
-            } else {
-                keys = widened.keys;
-                k0 = (t0 - widened.first) * headDim;
-            }
+            float[] keys = widened == null ? widenBlock(cache, false, layer, kvHead, t0, n, block) : widened.keys;
+            int k0 = widened == null ? 0 : (t0 - widened.first) * headDim;
             for (int j = 0; j < group; j++) {
                 int qj = qOff + j * headDim;
                 for (int p = 0; p < P; p++) {
@@ -176,14 +171,8 @@ final class Attention {
 
         for (int t0 = first; t0 <= last; t0 += P) {
             int n = Math.min(P, last - t0 + 1);
-            float[] values = block;
-            int v0 = 0;
-            if (widened == null) {
-                cache.widenRows(true, layer, kvHead, t0, n, block, 0);
-            } else {
-                values = widened.values;
-                v0 = (t0 - widened.first) * headDim;
-            }
+            float[] values = widened == null ? widenBlock(cache, true, layer, kvHead, t0, n, block) : widened.values;
+            int v0 = widened == null ? 0 : (t0 - widened.first) * headDim;
             for (int j = 0; j < group; j++) {
                 int oj = outOff + j * headDim;
                 int sj = scoresOff + j * scoresStride + t0;
@@ -214,6 +203,12 @@ final class Attention {
                 }
             }
         }
+    }
+
+    /** {@code block}, holding rows t0..t0+n-1 of the keys (or values) widened at its start. */
+    private static float[] widenBlock(KvCache cache, boolean values, int layer, int kvHead, int t0, int n, float[] block) {
+        cache.widenRows(values, layer, kvHead, t0, n, block, 0);
+        return block;
     }
 
     /**

@@ -1,8 +1,8 @@
 package io.flashllm.engine.model;
 
+import io.flashllm.kernels.bench.ThreadAllocation;
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,22 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * megabytes.
  */
 class AttentionAllocationTest {
-    private static final com.sun.management.ThreadMXBean MX =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-    /** Bytes allocated over {@code runs} runs in the cleanest window, windows measured until one is under 1 KiB or 20 s pass. */
-    private static long cleanestWindow(Runnable work, int runs) {
-        long tid = Thread.currentThread().threadId();
-        long allocated = Long.MAX_VALUE;
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        while (allocated >= 1024 && System.nanoTime() < deadline) {
-            long before = MX.getThreadAllocatedBytes(tid);
-            for (int i = 0; i < runs; i++) work.run();
-            allocated = Math.min(allocated, MX.getThreadAllocatedBytes(tid) - before);
-        }
-        return allocated;
-    }
-
     @Test
     void attentionAllocatesNothingOnceCompiled() {
         Random rnd = new Random(5);
@@ -52,7 +36,7 @@ class AttentionAllocationTest {
                     Runnable attend = () -> Attention.attendGroup(cache, 0, 0, group, dim, q, 0, 0, ctx - 1, 0.125f, 0f, null, 0,
                             scores, 0, ctx, out, 0);
                     for (int i = 0; i < 5_000; i++) attend.run();
-                    long allocated = cleanestWindow(attend, 1_000);
+                    long allocated = ThreadAllocation.cleanestWindow(attend, 1_000, 20);
                     assertTrue(allocated < 1024, type + " heads of " + headDim + ": 1,000 calls allocated " + allocated + " bytes");
                 }
             }
