@@ -124,7 +124,7 @@ final class Attention {
     /**
      * Heads whose size is whole vectors, P = L positions at a time: the block's key rows are widened
      * once into a buffer in L1 for all heads of the group, each head's P dot products are left as P
-     * vectors of partial sums, and {@link #sums} turns them into one vector of P scores. Per score that
+     * vectors of partial sums, and {@link #sums} turns them into one vector of P scores ({@link #scoreBlock}). Per score that
      * is about four vector operations where a fold of its own takes some twelve; the values are then
      * accumulated block by block with the output in registers instead of loaded and stored per
      * position. The sums pair lanes as {@link Simd}'s fold does (i ^ L/2, ..., i ^ 1), so a score has
@@ -147,23 +147,8 @@ final class Attention {
             float[] keys = widened == null ? widenBlock(cache, false, layer, kvHead, t0, n, block) : widened.keys;
             int k0 = widened == null ? 0 : (t0 - widened.first) * headDim;
             for (int j = 0; j < group; j++) {
-                int qj = qOff + j * headDim;
-                for (int p = 0; p < P; p++) {
-                    int kp = k0 + p * headDim;
-                    FloatVector acc = FloatVector.zero(F);
-                    for (int d = 0; d < headDim; d += L) {
-                        acc = FloatVector.fromArray(F, q, qj + d).fma(FloatVector.fromArray(F, keys, kp + d), acc);
-                    }
-                    acc.intoArray(block, sumsAt + p * L);
-                }
-                FloatVector s = sums(block, sumsAt).mul(scale);
-                int at = scoresOff + j * scoresStride + t0;
-                if (n == P) {
-                    s.intoArray(scores, at);
-                } else { // a masked store has no instruction on NEON: through the buffer instead
-                    s.intoArray(block, sumsAt);
-                    System.arraycopy(block, sumsAt, scores, at, n);
-                }
+                scoreBlock(keys, k0, n, q, qOff + j * headDim, headDim, scale, block, sumsAt,
+                        scores, scoresOff + j * scoresStride + t0);
             }
         }
 
@@ -174,34 +159,66 @@ final class Attention {
             float[] values = widened == null ? widenBlock(cache, true, layer, kvHead, t0, n, block) : widened.values;
             int v0 = widened == null ? 0 : (t0 - widened.first) * headDim;
             for (int j = 0; j < group; j++) {
-                int oj = outOff + j * headDim;
-                int sj = scoresOff + j * scoresStride + t0;
-                int d = 0;
-                // four output vectors at a time, in registers across the block's positions
-                for (; d + 4 * L <= headDim; d += 4 * L) {
-                    FloatVector a0 = FloatVector.fromArray(F, out, oj + d), a1 = FloatVector.fromArray(F, out, oj + d + L);
-                    FloatVector a2 = FloatVector.fromArray(F, out, oj + d + 2 * L), a3 = FloatVector.fromArray(F, out, oj + d + 3 * L);
-                    for (int p = 0; p < n; p++) {
-                        FloatVector w = FloatVector.broadcast(F, scores[sj + p]);
-                        int vp = v0 + p * headDim + d;
-                        a0 = FloatVector.fromArray(F, values, vp).fma(w, a0);
-                        a1 = FloatVector.fromArray(F, values, vp + L).fma(w, a1);
-                        a2 = FloatVector.fromArray(F, values, vp + 2 * L).fma(w, a2);
-                        a3 = FloatVector.fromArray(F, values, vp + 3 * L).fma(w, a3);
-                    }
-                    a0.intoArray(out, oj + d);
-                    a1.intoArray(out, oj + d + L);
-                    a2.intoArray(out, oj + d + 2 * L);
-                    a3.intoArray(out, oj + d + 3 * L);
-                }
-                for (; d < headDim; d += L) {
-                    FloatVector a = FloatVector.fromArray(F, out, oj + d);
-                    for (int p = 0; p < n; p++) {
-                        a = FloatVector.fromArray(F, values, v0 + p * headDim + d).fma(FloatVector.broadcast(F, scores[sj + p]), a);
-                    }
-                    a.intoArray(out, oj + d);
-                }
+                valueBlock(values, v0, n, headDim, scores, scoresOff + j * scoresStride + t0, out, outOff + j * headDim);
             }
+        }
+    }
+
+    // The vector work of a block is in methods of its own, each whole with its vectors, so that the
+    // loops above hold none: whatever C2 decides to inline there, no vector crosses a call (where it
+    // would be boxed, megabytes per thousand calls).
+
+    /**
+     * One head's P scores for the block whose rows start at {@code keys[k0]}: its P dot products with
+     * the query at {@code q[qj]} as vectors of partial sums in {@code t[at ..]}, summed by {@link #sums},
+     * scaled, and the first n stored at {@code scores[out ..]}.
+     */
+    private static void scoreBlock(float[] keys, int k0, int n, float[] q, int qj, int headDim, float scale,
+                                   float[] t, int at, float[] scores, int out) {
+        for (int p = 0; p < P; p++) {
+            int kp = k0 + p * headDim;
+            FloatVector acc = FloatVector.zero(F);
+            for (int d = 0; d < headDim; d += L) {
+                acc = FloatVector.fromArray(F, q, qj + d).fma(FloatVector.fromArray(F, keys, kp + d), acc);
+            }
+            acc.intoArray(t, at + p * L);
+        }
+        sums(t, at);
+        FloatVector s = FloatVector.fromArray(F, t, at).mul(scale);
+        if (n == P) {
+            s.intoArray(scores, out);
+        } else { // a masked store has no instruction on NEON: through the buffer instead
+            s.intoArray(t, at);
+            System.arraycopy(t, at, scores, out, n);
+        }
+    }
+
+    /** One head's output at {@code out[oj ..]} plus the block's n value rows (from {@code values[v0]}) times its weights. */
+    private static void valueBlock(float[] values, int v0, int n, int headDim, float[] scores, int sj, float[] out, int oj) {
+        int d = 0;
+        // four output vectors at a time, in registers across the block's positions
+        for (; d + 4 * L <= headDim; d += 4 * L) {
+            FloatVector a0 = FloatVector.fromArray(F, out, oj + d), a1 = FloatVector.fromArray(F, out, oj + d + L);
+            FloatVector a2 = FloatVector.fromArray(F, out, oj + d + 2 * L), a3 = FloatVector.fromArray(F, out, oj + d + 3 * L);
+            for (int p = 0; p < n; p++) {
+                FloatVector w = FloatVector.broadcast(F, scores[sj + p]);
+                int vp = v0 + p * headDim + d;
+                a0 = FloatVector.fromArray(F, values, vp).fma(w, a0);
+                a1 = FloatVector.fromArray(F, values, vp + L).fma(w, a1);
+                a2 = FloatVector.fromArray(F, values, vp + 2 * L).fma(w, a2);
+                a3 = FloatVector.fromArray(F, values, vp + 3 * L).fma(w, a3);
+            }
+            a0.intoArray(out, oj + d);
+            a1.intoArray(out, oj + d + L);
+            a2.intoArray(out, oj + d + 2 * L);
+            a3.intoArray(out, oj + d + 3 * L);
+        }
+        for (; d < headDim; d += L) {
+            FloatVector a = FloatVector.fromArray(F, out, oj + d);
+            for (int p = 0; p < n; p++) {
+                a = FloatVector.fromArray(F, values, v0 + p * headDim + d).fma(FloatVector.broadcast(F, scores[sj + p]), a);
+            }
+            a.intoArray(out, oj + d);
         }
     }
 
@@ -213,16 +230,15 @@ final class Attention {
 
     /**
      * The P vectors of partial sums at {@code t[at + p * L ..]}, p = 0..P-1, summed lane-wise into one
-     * vector whose lane p is the sum of vector p. Step k pairs vector i with vector i + k: lanes with
+     * vector, left at {@code t[at ..]}, whose lane p is the sum of vector p. Step k pairs vector i with vector i + k: lanes with
      * bit k clear keep vector i's lane plus its lane i ^ k, lanes with bit k set vector i + k's, so
      * each step halves the vectors and the lanes each one still has to add.
      */
-    private static FloatVector sums(float[] t, int at) {
+    private static void sums(float[] t, int at) {
         if (L >= 16) sumStep(t, at, 8, ODD8, SWAP8);
         if (L >= 8) sumStep(t, at, 4, ODD4, SWAP4);
         sumStep(t, at, 2, ODD2, SWAP2);
         sumStep(t, at, 1, ODD1, SWAP1);
-        return FloatVector.fromArray(F, t, at);
     }
 
     private static void sumStep(float[] t, int at, int k, VectorMask<Float> odd, VectorShuffle<Float> swap) {
@@ -249,7 +265,6 @@ final class Attention {
                                       float[] scores, int scoresOff, int scoresStride, float[] out, int outOff) {
         RowKernel rows = cache.rowKernel();
         MemorySegment m = cache.memory();
-        long headBytes = cache.headOffset(kvHead);
         float[] row = ROW.get();
         if (row.length < headDim) {
             row = new float[headDim];
@@ -258,7 +273,7 @@ final class Attention {
         int bound = headDim - headDim % L;
 
         for (int t = first; t <= last; t++) {
-            rows.dequant(m, cache.keyOffset(layer, t) + headBytes, headDim, row, 0);
+            rows.dequant(m, cache.rowOffset(layer, false, kvHead, t), headDim, row, 0);
             for (int j = 0; j < group; j++) {
                 int qj = qOff + j * headDim;
                 FloatVector acc = FloatVector.zero(F);
@@ -277,7 +292,7 @@ final class Attention {
         normalize(group, first, last, softcap, sinks, sinkOff, scores, scoresOff, scoresStride, out, outOff, headDim);
 
         for (int t = first; t <= last; t++) {
-            rows.dequant(m, cache.valueOffset(layer, t) + headBytes, headDim, row, 0);
+            rows.dequant(m, cache.rowOffset(layer, true, kvHead, t), headDim, row, 0);
             for (int j = 0; j < group; j++) {
                 int oj = outOff + j * headDim;
                 float p = scores[scoresOff + j * scoresStride + t];

@@ -19,8 +19,11 @@ import static io.flashllm.kernels.cpu.Simd.S;
 
 /**
  * Keys and values of every position seen so far, off-heap: per layer a block of keys
- * {@code [position][kvDim]} and one of values, allocated once for the whole context and freed by
- * {@link #close()}. Shared arena, because the worker threads of the attention loop read it. Rows are
+ * {@code [kvHead][position][headDim]} and one of values, allocated once for the whole context and
+ * freed by {@link #close()}. Head-major, so that attention, which reads one kv head over every
+ * position, reads a run of consecutive rows: laid out position by position, a head's rows were
+ * 128-256 bytes a kilobyte or two apart, and reading them from DRAM ran at ~1.5 GB/s
+ * ({@link AttentionBench}, docs/benchmarks.md §1, session 53). Shared arena, because the worker threads of the attention loop read it. Rows are
  * stored in the cache's {@link KvCacheType} and read back by the kernels' row routine for it.
  */
 public final class KvCache implements AutoCloseable {
@@ -35,6 +38,9 @@ public final class KvCache implements AutoCloseable {
     private final int contextLength;
     private final int kvDim;
     private final int headDim;
+    private final int kvHeads;
+    /** Bytes of one kv head's row (headDim values) and of one kv head's rows over the whole context. */
+    private final long headRowBytes, headBytes;
     private final long rowBytes;
     private final long layerBytes;
 
@@ -50,8 +56,11 @@ public final class KvCache implements AutoCloseable {
         this.contextLength = contextLength;
         this.kvDim = kvDim;
         this.headDim = headDim;
+        this.kvHeads = kvDim / headDim;
+        this.headRowBytes = type.rowBytes(headDim);
+        this.headBytes = headRowBytes * contextLength;
         this.rowBytes = type.rowBytes(kvDim);
-        this.layerBytes = 2 * rowBytes * contextLength;
+        this.layerBytes = 2 * kvHeads * headBytes;
         this.memory = arena.allocate(layerBytes * layers, 64);
     }
 
@@ -71,18 +80,9 @@ public final class KvCache implements AutoCloseable {
         return memory.byteSize();
     }
 
-    /** Byte offset of kv head {@code kvHead} within a key or value row. */
-    long headOffset(int kvHead) {
-        return type.rowBytes(kvHead * headDim);
-    }
-
-    /** Byte offset of the key row of {@code pos} in {@code layer}; the value row is {@link #valueOffset}. */
-    long keyOffset(int layer, int pos) {
-        return layer * layerBytes + pos * rowBytes;
-    }
-
-    long valueOffset(int layer, int pos) {
-        return layer * layerBytes + (contextLength + (long) pos) * rowBytes;
+    /** Byte offset of kv head {@code kvHead}'s key row (with {@code values}, value row) of {@code pos} in {@code layer}. */
+    long rowOffset(int layer, boolean values, int kvHead, int pos) {
+        return layer * layerBytes + ((values ? kvHeads : 0) + kvHead) * headBytes + pos * headRowBytes;
     }
 
     MemorySegment memory() {
@@ -106,10 +106,9 @@ public final class KvCache implements AutoCloseable {
      * kernels' row routine.
      */
     void widenRows(boolean values, int layer, int kvHead, int first, int n, float[] dst, int dstOff) {
-        long head = headOffset(kvHead);
         if (type != KvCacheType.F16 || headDim % L != 0) {
             for (int p = 0; p < n; p++) {
-                long at = (values ? valueOffset(layer, first + p) : keyOffset(layer, first + p)) + head;
+                long at = rowOffset(layer, values, kvHead, first + p);
                 rowKernel.dequant(memory, at, headDim, dst, dstOff + p * headDim);
             }
             return;
@@ -121,7 +120,7 @@ public final class KvCache implements AutoCloseable {
             HALVES.set(h);
         }
         for (int p = 0; p < n; p++) {
-            long at = (values ? valueOffset(layer, first + p) : keyOffset(layer, first + p)) + head;
+            long at = rowOffset(layer, values, kvHead, first + p);
             int o = p * headDim;
             for (int d = 0; d < headDim; d += L) ShortVector.fromMemorySegment(S, memory, at + 2L * d, LE).intoArray(h, o + d);
         }
@@ -134,15 +133,18 @@ public final class KvCache implements AutoCloseable {
             throw new IndexOutOfBoundsException("position " + pos + " of layer " + layer + " outside a cache of "
                     + contextLength + " positions and " + layers + " layers");
         }
-        write(keyOffset(layer, pos), key, keyOff);
-        write(valueOffset(layer, pos), value, valueOff);
+        for (int h = 0; h < kvHeads; h++) {
+            write(rowOffset(layer, false, h, pos), key, keyOff + h * headDim);
+            write(rowOffset(layer, true, h, pos), value, valueOff + h * headDim);
+        }
     }
 
+    /** One kv head's row, headDim values from {@code src[off]}. */
     private void write(long at, float[] src, int off) {
         if (type == KvCacheType.F32) {
-            MemorySegment.copy(src, off, memory, F32, at, kvDim);
+            MemorySegment.copy(src, off, memory, F32, at, headDim);
         } else {
-            RowEncoder.encode(type.stored, src, off, kvDim, memory, at);
+            RowEncoder.encode(type.stored, src, off, headDim, memory, at);
         }
     }
 
@@ -152,15 +154,16 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Writes the keys and values of positions {@code 0..positions-1}, layer by layer, straight from
-     * the off-heap cache, and adds them to {@code crc}.
+     * Writes the keys and values of positions {@code 0..positions-1} as the cache holds them (per layer,
+     * the keys then the values, kv head by kv head), straight from the off-heap cache, and adds them to
+     * {@code crc}.
      */
     public void writeTo(FileChannel out, int positions, CRC32C crc) throws IOException {
         for (int l = 0; l < layers; l++) {
-            for (long at : new long[] {keyOffset(l, 0), valueOffset(l, 0)}) {
-                MemorySegment part = memory.asSlice(at, rowBytes * positions);
-                crc.update(part.asByteBuffer());
-                ByteBuffer b = part.asByteBuffer();
+            for (int part = 0; part < 2 * kvHeads; part++) {
+                MemorySegment rows = memory.asSlice(rowOffset(l, part >= kvHeads, part % kvHeads, 0), headRowBytes * positions);
+                crc.update(rows.asByteBuffer());
+                ByteBuffer b = rows.asByteBuffer();
                 while (b.hasRemaining()) out.write(b);
             }
         }
@@ -172,13 +175,13 @@ public final class KvCache implements AutoCloseable {
             throw new IOException(positions + " positions do not fit a cache of " + contextLength);
         }
         for (int l = 0; l < layers; l++) {
-            for (long at : new long[] {keyOffset(l, 0), valueOffset(l, 0)}) {
-                MemorySegment part = memory.asSlice(at, rowBytes * positions);
-                ByteBuffer b = part.asByteBuffer();
+            for (int part = 0; part < 2 * kvHeads; part++) {
+                MemorySegment rows = memory.asSlice(rowOffset(l, part >= kvHeads, part % kvHeads, 0), headRowBytes * positions);
+                ByteBuffer b = rows.asByteBuffer();
                 while (b.hasRemaining()) {
                     if (in.read(b) < 0) throw new IOException("the file ends inside the keys and values");
                 }
-                crc.update(part.asByteBuffer());
+                crc.update(rows.asByteBuffer());
             }
         }
     }

@@ -189,7 +189,11 @@ class AttentionTest {
              KvCache f16 = new KvCache(KvCacheType.F16, 2, 16, 2 * 64, 64)) {
             assertEquals(2L * 2 * 16 * 4 * 34, q8.byteSize());
             assertEquals(2L * 2 * 16 * 128 * 2, f16.byteSize());
-            assertEquals(2 * 34, q8.headOffset(1));
+            // Head-major: kv head 1's keys follow head 0's 16 positions; the values follow the keys.
+            assertEquals(34 * 2, q8.rowOffset(0, false, 0, 1));
+            assertEquals(16 * 34 * 2, q8.rowOffset(0, false, 1, 0));
+            assertEquals(2 * 16 * 34 * 2, q8.rowOffset(0, true, 0, 0));
+            assertEquals(4 * 16 * 34 * 2, q8.rowOffset(1, false, 0, 0));
         }
     }
 }

@@ -1,0 +1,141 @@
+package io.flashllm.engine.model;
+
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Attention of one decode token, on the calling thread: every kv head of every layer attends over
+ * {@code --ctx} cached positions, as {@link Transformer} has it do, once in the blocked form (heads of
+ * whole vectors) and once row by row, alternating within each round so that the machine's drift
+ * falls on both. Prints nanoseconds per kv head and position for each and their ratio per round,
+ * then the medians. The defaults are the 1.1B Llama of docs/benchmarks.md (16 layers, 8 kv heads of
+ * 64, groups of 4) with an F16 cache; the cache of all layers (8.4 MB at 256 positions) does not fit
+ * in L2, as in a real decode where the weights pass through between layers.
+ *
+ * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp engine/target/classes:kernels/target/classes
+ * io.flashllm.engine.model.AttentionBench [--ctx 256] [--layers 16] [--kv-heads 8] [--head-dim 64]
+ * [--group 4] [--kv-type F16|F32|Q8_0] [--rounds 6] [--seconds 0.5]}
+ */
+public final class AttentionBench {
+    private AttentionBench() {}
+
+    public static void main(String[] args) {
+        int ctx = 256, layers = 16, kvHeads = 8, headDim = 64, group = 4, rounds = 6;
+        double seconds = 0.5;
+        KvCacheType type = KvCacheType.F16;
+        for (int i = 0; i < args.length; i += 2) {
+            String v = i + 1 < args.length ? args[i + 1] : null;
+            if (v == null) usage("missing value after " + args[i]);
+            try {
+                switch (args[i]) {
+                    case "--ctx" -> ctx = Integer.parseInt(v);
+                    case "--layers" -> layers = Integer.parseInt(v);
+                    case "--kv-heads" -> kvHeads = Integer.parseInt(v);
+                    case "--head-dim" -> headDim = Integer.parseInt(v);
+                    case "--group" -> group = Integer.parseInt(v);
+                    case "--kv-type" -> type = KvCacheType.valueOf(v.toUpperCase(Locale.ROOT));
+                    case "--rounds" -> rounds = Integer.parseInt(v);
+                    case "--seconds" -> seconds = Double.parseDouble(v);
+                    default -> usage("unknown option " + args[i]);
+                }
+            } catch (IllegalArgumentException e) {
+                usage("bad value '" + v + "' for " + args[i]);
+            }
+        }
+        if (ctx < 1 || layers < 1 || kvHeads < 1 || headDim < 1 || group < 1 || rounds < 1 || !(seconds > 0)) {
+            usage("sizes, rounds and seconds must be positive");
+        }
+        try (KvCache cache = new KvCache(type, layers, ctx, kvHeads * headDim, headDim)) {
+            Random rnd = new Random(1);
+            float[] key = new float[kvHeads * headDim], value = new float[kvHeads * headDim];
+            for (int l = 0; l < layers; l++) {
+                for (int t = 0; t < ctx; t++) {
+                    for (int i = 0; i < key.length; i++) {
+                        key[i] = (float) rnd.nextGaussian();
+                        value[i] = (float) rnd.nextGaussian();
+                    }
+                    cache.store(l, t, key, 0, value, 0);
+                }
+            }
+            Token token = new Token(cache, layers, kvHeads, headDim, group, ctx, rnd);
+            System.out.printf(Locale.ROOT, "attention of one token: %d layers x %d kv heads of %d, groups of %d, %d positions, %s cache, one thread%n",
+                    layers, kvHeads, headDim, group, ctx, type);
+            if (headDim % io.flashllm.kernels.cpu.Simd.L != 0) {
+                System.out.println("heads of " + headDim + " are not whole vectors: both columns are the row-wise form");
+            }
+            double[] blocked = new double[rounds], rowwise = new double[rounds], ratio = new double[rounds];
+            token.time(true, seconds); // warm-up: both forms compiled before the first round
+            token.time(false, seconds);
+            double perPair = (double) layers * kvHeads * ctx;
+            for (int r = 0; r < rounds; r++) {
+                boolean blockedFirst = r % 2 == 0;
+                double first = token.time(blockedFirst, seconds), second = token.time(!blockedFirst, seconds);
+                blocked[r] = (blockedFirst ? first : second) / perPair;
+                rowwise[r] = (blockedFirst ? second : first) / perPair;
+                ratio[r] = rowwise[r] / blocked[r];
+                System.out.printf(Locale.ROOT, "round %d  ns per kv head and position: blocked %.1f  row-wise %.1f  row-wise/blocked %.2f%n",
+                        r + 1, blocked[r], rowwise[r], ratio[r]);
+            }
+            System.out.printf(Locale.ROOT, "median: blocked %.1f ns (%.3f ms a token)  row-wise %.1f ns (%.3f ms a token)  ratio %.2f (range %.2f-%.2f)%n",
+                    median(blocked), median(blocked) * perPair / 1e6, median(rowwise), median(rowwise) * perPair / 1e6,
+                    median(ratio), Arrays.stream(ratio).min().orElse(0), Arrays.stream(ratio).max().orElse(0));
+        }
+    }
+
+    /** One decode token's queries and outputs, and the loop over layers and kv heads. */
+    private record Token(KvCache cache, int layers, int kvHeads, int headDim, int group, int ctx, float[] q,
+                         float[] out, float[] scores) {
+        Token(KvCache cache, int layers, int kvHeads, int headDim, int group, int ctx, Random rnd) {
+            this(cache, layers, kvHeads, headDim, group, ctx, queries(kvHeads * group * headDim, rnd),
+                    new float[kvHeads * group * headDim], new float[kvHeads * group * ctx]);
+        }
+
+        private static float[] queries(int n, Random rnd) {
+            float[] q = new float[n];
+            for (int i = 0; i < n; i++) q[i] = (float) (0.1 * rnd.nextGaussian());
+            return q;
+        }
+
+        /** Nanoseconds per token, over whole tokens for at least {@code seconds}. */
+        double time(boolean blocked, double seconds) {
+            long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
+            int tokens = 0;
+            long now;
+            do {
+                run(blocked);
+                tokens++;
+                now = System.nanoTime();
+            } while (now < end);
+            return (double) (now - start) / tokens;
+        }
+
+        private void run(boolean blocked) {
+            for (int l = 0; l < layers; l++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    int qOff = h * group * headDim;
+                    if (blocked && headDim % io.flashllm.kernels.cpu.Simd.L == 0) {
+                        Attention.attendBlocked(cache, l, h, group, headDim, q, qOff, 0, ctx - 1, 0.125f, 0f, null, 0,
+                                scores, h * group * ctx, ctx, out, qOff, null);
+                    } else {
+                        Attention.attendRowwise(cache, l, h, group, headDim, q, qOff, 0, ctx - 1, 0.125f, 0f, null, 0,
+                                scores, h * group * ctx, ctx, out, qOff);
+                    }
+                }
+            }
+        }
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static void usage(String why) {
+        System.err.println("AttentionBench: " + why);
+        System.err.println("usage: AttentionBench [--ctx 256] [--layers 16] [--kv-heads 8] [--head-dim 64] [--group 4] "
+                + "[--kv-type F16|F32|Q8_0] [--rounds 6] [--seconds 0.5]");
+        System.exit(2);
+    }
+}
