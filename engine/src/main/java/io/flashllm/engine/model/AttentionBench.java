@@ -48,16 +48,7 @@ public final class AttentionBench {
         }
         try (KvCache cache = new KvCache(type, layers, ctx, kvHeads * headDim, headDim)) {
             Random rnd = new Random(1);
-            float[] key = new float[kvHeads * headDim], value = new float[kvHeads * headDim];
-            for (int l = 0; l < layers; l++) {
-                for (int t = 0; t < ctx; t++) {
-                    for (int i = 0; i < key.length; i++) {
-                        key[i] = (float) rnd.nextGaussian();
-                        value[i] = (float) rnd.nextGaussian();
-                    }
-                    cache.store(l, t, key, 0, value, 0);
-                }
-            }
+            fillGaussian(cache, layers, ctx, kvHeads * headDim, rnd);
             Token token = new Token(cache, layers, kvHeads, headDim, group, ctx, rnd);
             System.out.printf(Locale.ROOT, "attention of one token: %d layers x %d kv heads of %d, groups of %d, %d positions, %s cache, one thread%n",
                     layers, kvHeads, headDim, group, ctx, type);
@@ -122,6 +113,20 @@ public final class AttentionBench {
                                 scores, h * group * ctx, ctx, out, qOff);
                     }
                 }
+            }
+        }
+    }
+
+    /** Every position of every layer of {@code cache} given keys and values drawn from a standard normal. */
+    static void fillGaussian(KvCache cache, int layers, int ctx, int kvDim, Random rnd) {
+        float[] key = new float[kvDim], value = new float[kvDim];
+        for (int l = 0; l < layers; l++) {
+            for (int t = 0; t < ctx; t++) {
+                for (int i = 0; i < kvDim; i++) {
+                    key[i] = (float) rnd.nextGaussian();
+                    value[i] = (float) rnd.nextGaussian();
+                }
+                cache.store(l, t, key, 0, value, 0);
             }
         }
     }

@@ -132,16 +132,7 @@ class AttentionTest {
                 for (int group : new int[]{1, 4, 3}) {
                     int kvHeads = 2, layers = 2, ctx = 77;
                     try (KvCache cache = new KvCache(type, layers, ctx, kvHeads * headDim, headDim)) {
-                        float[] key = new float[kvHeads * headDim], value = new float[kvHeads * headDim];
-                        for (int l = 0; l < layers; l++) {
-                            for (int t = 0; t < ctx; t++) {
-                                for (int i = 0; i < key.length; i++) {
-                                    key[i] = (float) rnd.nextGaussian();
-                                    value[i] = (float) rnd.nextGaussian();
-                                }
-                                cache.store(l, t, key, 0, value, 0);
-                            }
-                        }
+                        AttentionBench.fillGaussian(cache, layers, ctx, kvHeads * headDim, rnd);
                         float[] q = new float[group * headDim];
                         for (int i = 0; i < q.length; i++) q[i] = (float) rnd.nextGaussian();
                         for (int[] range : new int[][]{{0, 0}, {0, 15}, {0, 16}, {3, 40}, {0, 76}, {61, 76}}) {
