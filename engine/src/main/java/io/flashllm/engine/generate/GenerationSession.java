@@ -313,8 +313,8 @@ public final class GenerationSession implements Session {
     // A saved session: magic, version, then the model's fingerprint and the cache's shape, the token
     // count and how many of them are fresh (freshCount), the tokens, their keys and values as the
     // cache stores them, and a CRC32C of everything before it. Version 3: the keys and values kv head
-    // by kv head, as the cache holds them since session 53 (version 2 files, position by position,
-    // are refused as any mismatch is: the prompt is computed again).
+    // by kv head, as the cache holds them (version 2 files, position by position, are refused as any
+    // mismatch is: the prompt is computed again).
     private static final int MAGIC = 0x564b4c46; // "FLKV" little-endian
     private static final int VERSION = 3;
     private static final int HEADER_INTS = 8;

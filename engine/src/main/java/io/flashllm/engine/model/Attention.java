@@ -94,8 +94,6 @@ final class Attention {
     private static final ThreadLocal<Widened> WIDENED = ThreadLocal.withInitial(Widened::new);
     /** Floats of keys and values {@link #widen} holds at most per thread: 4 MiB (4,096 positions of 128-wide heads). */
     static final int WIDEN_LIMIT = 1 << 20;
-    /** Rows widened per call of {@link KvCache#widenRows}, which gathers them in a buffer of halves of its own. */
-    private static final int WIDEN_STEP = 64;
 
     /**
      * This thread's {@link Widened} rows of kv head {@code kvHead} in {@code layer} over first..last, or
@@ -112,11 +110,8 @@ final class Attention {
             w.keys = new float[size];
             w.values = new float[size];
         }
-        for (int t = first; t <= last; t += WIDEN_STEP) {
-            int n = Math.min(WIDEN_STEP, last - t + 1);
-            cache.widenRows(false, layer, kvHead, t, n, w.keys, (t - first) * headDim);
-            cache.widenRows(true, layer, kvHead, t, n, w.values, (t - first) * headDim);
-        }
+        cache.widenRows(false, layer, kvHead, first, rows, w.keys, 0);
+        cache.widenRows(true, layer, kvHead, first, rows, w.values, 0);
         w.first = first;
         return w;
     }

@@ -2,7 +2,6 @@ package io.flashllm.engine.model;
 
 import io.flashllm.kernels.RowEncoder;
 import io.flashllm.kernels.cpu.RowKernel;
-import jdk.incubator.vector.ShortVector;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -12,10 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.zip.CRC32C;
-
-import static io.flashllm.kernels.cpu.Simd.L;
-import static io.flashllm.kernels.cpu.Simd.LE;
-import static io.flashllm.kernels.cpu.Simd.S;
 
 /**
  * Keys and values of every position seen so far, off-heap: per layer a block of keys
@@ -93,38 +88,14 @@ public final class KvCache implements AutoCloseable {
         return rowKernel;
     }
 
-    /** Per thread, the halves of the rows {@link #widenRows} widens (grown on first use). */
-    private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
-
     /**
      * Rows {@code first .. first + n - 1} of kv head {@code kvHead}'s keys (or, with {@code values}, its
-     * values) in {@code layer}, widened to floats at {@code dst[dstOff + p * headDim]}. F16 rows are
-     * gathered as halves and then widened in one plain loop over arrays, which C2 compiles to the
-     * CPU's conversion instruction (vcvtph2ps; exact, as the integer widening of the row routine is):
-     * one instruction per vector where the row routine takes about ten, though in a scratch loop of
-     * decode attention the difference stayed within the noise. Other types go row by row through the
-     * kernels' row routine.
+     * values) in {@code layer}, widened to floats at {@code dst[dstOff + p * headDim]}: one run of the
+     * cache, so one call of the kernels' row routine (for F16 on Intel CPUs, its buffered conversion
+     * by the CPU's instruction, once the run is 1,024 values long).
      */
     void widenRows(boolean values, int layer, int kvHead, int first, int n, float[] dst, int dstOff) {
-        if (type != KvCacheType.F16 || headDim % L != 0) {
-            for (int p = 0; p < n; p++) {
-                long at = rowOffset(layer, values, kvHead, first + p);
-                rowKernel.dequant(memory, at, headDim, dst, dstOff + p * headDim);
-            }
-            return;
-        }
-        int count = n * headDim;
-        short[] h = HALVES.get();
-        if (h.length < count) {
-            h = new short[count];
-            HALVES.set(h);
-        }
-        for (int p = 0; p < n; p++) {
-            long at = rowOffset(layer, values, kvHead, first + p);
-            int o = p * headDim;
-            for (int d = 0; d < headDim; d += L) ShortVector.fromMemorySegment(S, memory, at + 2L * d, LE).intoArray(h, o + d);
-        }
-        for (int i = 0; i < count; i++) dst[dstOff + i] = Float.float16ToFloat(h[i]);
+        rowKernel.dequant(memory, rowOffset(layer, values, kvHead, first), n * headDim, dst, dstOff);
     }
 
     /** Stores the key and value of one position (each kvDim floats). */
