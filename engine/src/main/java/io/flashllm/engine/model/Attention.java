@@ -19,11 +19,12 @@ import static io.flashllm.kernels.cpu.Simd.L;
  * {@code first..last} (causal by construction: later positions are not in the cache yet, or are
  * ignored; {@code first} > 0 only under a sliding window).
  *
- * <p>Each cached key and value row is widened to floats once for the whole group (for a prompt
- * batch, once for all its rows: {@link #widen}), and then read from L1 by every head of the group.
- * Heads of whole vectors go a block of positions at a time ({@link #attendBlocked}), others a
- * position at a time ({@link #attendRowwise}); both give the same bits. The softmax is
- * {@link Ops#softmax}, over vectors.
+ * <p>Each cached key and value row is widened to floats once for the whole group, and then read
+ * from L1 by every head of the group. Heads of whole vectors go a block of positions at a time
+ * ({@link #attendBlocked}), others a position at a time ({@link #attendRowwise}); both give the same
+ * bits. The softmax is {@link Ops#softmax}, over vectors. This is a decode step's attention (and a
+ * prompt row's where {@link BatchAttention} does not apply); a prompt batch's rows, which attend to the
+ * same keys and values, go through {@link BatchAttention}'s matrix products.
  */
 final class Attention {
     /** Per thread, one key or value row widened to floats (grown to the head size on first use). */
@@ -42,20 +43,9 @@ final class Attention {
     static void attendGroup(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
                             int first, int last, float scale, float softcap, float[] sinks, int sinkOff,
                             float[] scores, int scoresOff, int scoresStride, float[] out, int outOff) {
-        attendGroup(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale, softcap, sinks, sinkOff,
-                scores, scoresOff, scoresStride, out, outOff, null);
-    }
-
-    /**
-     * As above, reading the keys and values from {@code widened} (from {@link #widen} for this layer and
-     * kv head, over positions that include first..last) instead of the cache, when it is not null.
-     */
-    static void attendGroup(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
-                            int first, int last, float scale, float softcap, float[] sinks, int sinkOff,
-                            float[] scores, int scoresOff, int scoresStride, float[] out, int outOff, Widened widened) {
         if (headDim % L == 0) {
             attendBlocked(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale, softcap, sinks, sinkOff,
-                    scores, scoresOff, scoresStride, out, outOff, widened);
+                    scores, scoresOff, scoresStride, out, outOff);
         } else {
             attendRowwise(cache, layer, kvHead, group, headDim, q, qOff, first, last, scale, softcap, sinks, sinkOff,
                     scores, scoresOff, scoresStride, out, outOff);
@@ -81,42 +71,6 @@ final class Attention {
     }
 
     /**
-     * One kv head's keys and values over positions {@code first..last}, widened to floats once for all
-     * rows of a prompt batch, which attend over the same positions: row by row, each widened them again.
-     * Position t's row is at {@code (t - first) * headDim}; P rows more of room follow the last, since a
-     * block's unused rows are read (and their lanes dropped).
-     */
-    static final class Widened {
-        private float[] keys = new float[0], values = new float[0];
-        private int first;
-    }
-
-    private static final ThreadLocal<Widened> WIDENED = ThreadLocal.withInitial(Widened::new);
-    /** Floats of keys and values {@link #widen} holds at most per thread: 4 MiB (4,096 positions of 128-wide heads). */
-    static final int WIDEN_LIMIT = 1 << 20;
-
-    /**
-     * This thread's {@link Widened} rows of kv head {@code kvHead} in {@code layer} over first..last, or
-     * null where attention goes row by row anyway (heads that are not whole vectors) or the rows would
-     * take more than {@link #WIDEN_LIMIT} floats (then each row widens its blocks itself). Valid until the
-     * thread's next call.
-     */
-    static Widened widen(KvCache cache, int layer, int kvHead, int headDim, int first, int last) {
-        int rows = last - first + 1;
-        if (headDim % L != 0 || 2L * (rows + P) * headDim > WIDEN_LIMIT) return null;
-        Widened w = WIDENED.get();
-        int size = (rows + P) * headDim;
-        if (w.keys.length < size) {
-            w.keys = new float[size];
-            w.values = new float[size];
-        }
-        cache.widenRows(false, layer, kvHead, first, rows, w.keys, 0);
-        cache.widenRows(true, layer, kvHead, first, rows, w.values, 0);
-        w.first = first;
-        return w;
-    }
-
-    /**
      * Heads whose size is whole vectors, P = L positions at a time: the block's key rows are widened
      * once into a buffer in L1 for all heads of the group, each head's P dot products are left as P
      * vectors of partial sums, and {@link #sums} turns them into one vector of P scores ({@link #scoreBlock}). Per score that
@@ -127,8 +81,7 @@ final class Attention {
      */
     static void attendBlocked(KvCache cache, int layer, int kvHead, int group, int headDim, float[] q, int qOff,
                                       int first, int last, float scale, float softcap, float[] sinks, int sinkOff,
-                                      float[] scores, int scoresOff, int scoresStride, float[] out, int outOff,
-                                      Widened widened) {
+                                      float[] scores, int scoresOff, int scoresStride, float[] out, int outOff) {
         int sumsAt = P * headDim;
         float[] block = BLOCK.get();
         if (block.length < sumsAt + P * L) {
@@ -139,10 +92,9 @@ final class Attention {
         for (int t0 = first; t0 <= last; t0 += P) {
             int n = Math.min(P, last - t0 + 1);
             // rows n..P-1 keep what they held: their lanes of the scores are computed and never stored
-            float[] keys = widened == null ? widenBlock(cache, false, layer, kvHead, t0, n, block) : widened.keys;
-            int k0 = widened == null ? 0 : (t0 - widened.first) * headDim;
+            cache.widenRows(false, layer, kvHead, t0, n, block, 0);
             for (int j = 0; j < group; j++) {
-                scoreBlock(keys, k0, n, q, qOff + j * headDim, headDim, scale, block, sumsAt,
+                scoreBlock(block, n, q, qOff + j * headDim, headDim, scale, block, sumsAt,
                         scores, scoresOff + j * scoresStride + t0);
             }
         }
@@ -151,10 +103,9 @@ final class Attention {
 
         for (int t0 = first; t0 <= last; t0 += P) {
             int n = Math.min(P, last - t0 + 1);
-            float[] values = widened == null ? widenBlock(cache, true, layer, kvHead, t0, n, block) : widened.values;
-            int v0 = widened == null ? 0 : (t0 - widened.first) * headDim;
+            cache.widenRows(true, layer, kvHead, t0, n, block, 0);
             for (int j = 0; j < group; j++) {
-                valueBlock(values, v0, n, headDim, scores, scoresOff + j * scoresStride + t0, out, outOff + j * headDim);
+                valueBlock(block, n, headDim, scores, scoresOff + j * scoresStride + t0, out, outOff + j * headDim);
             }
         }
     }
@@ -164,14 +115,14 @@ final class Attention {
     // would be boxed, megabytes per thousand calls).
 
     /**
-     * One head's P scores for the block whose rows start at {@code keys[k0]}: its P dot products with
+     * One head's P scores for the block whose rows start at {@code keys[0]}: its P dot products with
      * the query at {@code q[qj]} as vectors of partial sums in {@code t[at ..]}, summed by {@link #sums},
      * scaled, and the first n stored at {@code scores[out ..]}.
      */
-    private static void scoreBlock(float[] keys, int k0, int n, float[] q, int qj, int headDim, float scale,
+    private static void scoreBlock(float[] keys, int n, float[] q, int qj, int headDim, float scale,
                                    float[] t, int at, float[] scores, int out) {
         for (int p = 0; p < P; p++) {
-            int kp = k0 + p * headDim;
+            int kp = p * headDim;
             FloatVector acc = FloatVector.zero(F);
             for (int d = 0; d < headDim; d += L) {
                 acc = FloatVector.fromArray(F, q, qj + d).fma(FloatVector.fromArray(F, keys, kp + d), acc);
@@ -188,8 +139,8 @@ final class Attention {
         }
     }
 
-    /** One head's output at {@code out[oj ..]} plus the block's n value rows (from {@code values[v0]}) times its weights. */
-    private static void valueBlock(float[] values, int v0, int n, int headDim, float[] scores, int sj, float[] out, int oj) {
+    /** One head's output at {@code out[oj ..]} plus the block's n value rows (from {@code values[0]}) times its weights. */
+    private static void valueBlock(float[] values, int n, int headDim, float[] scores, int sj, float[] out, int oj) {
         int d = 0;
         // four output vectors at a time, in registers across the block's positions
         for (; d + 4 * L <= headDim; d += 4 * L) {
@@ -197,7 +148,7 @@ final class Attention {
             FloatVector a2 = FloatVector.fromArray(F, out, oj + d + 2 * L), a3 = FloatVector.fromArray(F, out, oj + d + 3 * L);
             for (int p = 0; p < n; p++) {
                 FloatVector w = FloatVector.broadcast(F, scores[sj + p]);
-                int vp = v0 + p * headDim + d;
+                int vp = p * headDim + d;
                 a0 = FloatVector.fromArray(F, values, vp).fma(w, a0);
                 a1 = FloatVector.fromArray(F, values, vp + L).fma(w, a1);
                 a2 = FloatVector.fromArray(F, values, vp + 2 * L).fma(w, a2);
@@ -211,16 +162,10 @@ final class Attention {
         for (; d < headDim; d += L) {
             FloatVector a = FloatVector.fromArray(F, out, oj + d);
             for (int p = 0; p < n; p++) {
-                a = FloatVector.fromArray(F, values, v0 + p * headDim + d).fma(FloatVector.broadcast(F, scores[sj + p]), a);
+                a = FloatVector.fromArray(F, values, p * headDim + d).fma(FloatVector.broadcast(F, scores[sj + p]), a);
             }
             a.intoArray(out, oj + d);
         }
-    }
-
-    /** {@code block}, holding rows t0..t0+n-1 of the keys (or values) widened at its start. */
-    private static float[] widenBlock(KvCache cache, boolean values, int layer, int kvHead, int t0, int n, float[] block) {
-        cache.widenRows(values, layer, kvHead, t0, n, block, 0);
-        return block;
     }
 
     /**

@@ -13,15 +13,19 @@ import java.util.Random;
  * 64, groups of 4) with an F16 cache; the cache of all layers (8.4 MB at 256 positions) does not fit
  * in L2, as in a real decode where the weights pass through between layers.
  *
+ * <p>With {@code --batch N}, a prompt batch instead: N rows at the last N of the {@code --ctx} positions,
+ * each row's heads attending causally, as {@link BatchAttention}'s matrix products against the rows
+ * attended one by one in the blocked form; nanoseconds per query head and position attended.
+ *
  * <p>Usage: {@code java --add-modules jdk.incubator.vector -cp engine/target/classes:kernels/target/classes
- * io.flashllm.engine.model.AttentionBench [--ctx 256] [--layers 16] [--kv-heads 8] [--head-dim 64]
+ * io.flashllm.engine.model.AttentionBench [--ctx 256] [--batch 0] [--layers 16] [--kv-heads 8] [--head-dim 64]
  * [--group 4] [--kv-type F16|F32|Q8_0] [--rounds 6] [--seconds 0.5]}
  */
 public final class AttentionBench {
     private AttentionBench() {}
 
     public static void main(String[] args) {
-        int ctx = 256, layers = 16, kvHeads = 8, headDim = 64, group = 4, rounds = 6;
+        int ctx = 256, batch = 0, layers = 16, kvHeads = 8, headDim = 64, group = 4, rounds = 6;
         double seconds = 0.5;
         KvCacheType type = KvCacheType.F16;
         for (int i = 0; i < args.length; i += 2) {
@@ -30,6 +34,7 @@ public final class AttentionBench {
             try {
                 switch (args[i]) {
                     case "--ctx" -> ctx = Integer.parseInt(v);
+                    case "--batch" -> batch = Integer.parseInt(v);
                     case "--layers" -> layers = Integer.parseInt(v);
                     case "--kv-heads" -> kvHeads = Integer.parseInt(v);
                     case "--head-dim" -> headDim = Integer.parseInt(v);
@@ -46,9 +51,15 @@ public final class AttentionBench {
         if (ctx < 1 || layers < 1 || kvHeads < 1 || headDim < 1 || group < 1 || rounds < 1 || !(seconds > 0)) {
             usage("sizes, rounds and seconds must be positive");
         }
+        if (batch < 0 || batch > ctx) usage("--batch must be 0..ctx");
+        if (batch > 0 && headDim % io.flashllm.kernels.cpu.Simd.L != 0) usage("--batch needs heads of whole vectors");
         try (KvCache cache = new KvCache(type, layers, ctx, kvHeads * headDim, headDim)) {
             Random rnd = new Random(1);
             fillGaussian(cache, layers, ctx, kvHeads * headDim, rnd);
+            if (batch > 0) {
+                batch(new Batch(cache, layers, kvHeads, headDim, group, ctx, batch, rnd), rounds, seconds, type);
+                return;
+            }
             Token token = new Token(cache, layers, kvHeads, headDim, group, ctx, rnd);
             System.out.printf(Locale.ROOT, "attention of one token: %d layers x %d kv heads of %d, groups of %d, %d positions, %s cache, one thread%n",
                     layers, kvHeads, headDim, group, ctx, type);
@@ -82,7 +93,7 @@ public final class AttentionBench {
                     new float[kvHeads * group * headDim], new float[kvHeads * group * ctx]);
         }
 
-        private static float[] queries(int n, Random rnd) {
+        static float[] queries(int n, Random rnd) {
             float[] q = new float[n];
             for (int i = 0; i < n; i++) q[i] = (float) (0.1 * rnd.nextGaussian());
             return q;
@@ -107,10 +118,72 @@ public final class AttentionBench {
                     int qOff = h * group * headDim;
                     if (blocked && headDim % io.flashllm.kernels.cpu.Simd.L == 0) {
                         Attention.attendBlocked(cache, l, h, group, headDim, q, qOff, 0, ctx - 1, 0.125f, 0f, null, 0,
-                                scores, h * group * ctx, ctx, out, qOff, null);
+                                scores, h * group * ctx, ctx, out, qOff);
                     } else {
                         Attention.attendRowwise(cache, l, h, group, headDim, q, qOff, 0, ctx - 1, 0.125f, 0f, null, 0,
                                 scores, h * group * ctx, ctx, out, qOff);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void batch(Batch b, int rounds, double seconds, KvCacheType type) {
+        System.out.printf(Locale.ROOT, "attention of a prompt batch: %d rows at positions %d..%d, %d layers x %d kv heads of %d, groups of %d, %s cache, one thread%n",
+                b.count, b.ctx - b.count, b.ctx - 1, b.layers, b.kvHeads, b.headDim, b.group, type);
+        double[] matrix = new double[rounds], rows = new double[rounds], ratio = new double[rounds];
+        b.time(true, seconds);
+        b.time(false, seconds);
+        // query heads times the positions each attends to: rows ctx-count..ctx-1 attend to 1 + their position each
+        double pairs = (double) b.layers * b.kvHeads * b.group * ((double) b.count * (b.ctx - b.count) + b.count * (b.count + 1) / 2.0);
+        for (int r = 0; r < rounds; r++) {
+            boolean matrixFirst = r % 2 == 0;
+            double first = b.time(matrixFirst, seconds), second = b.time(!matrixFirst, seconds);
+            matrix[r] = (matrixFirst ? first : second) / pairs;
+            rows[r] = (matrixFirst ? second : first) / pairs;
+            ratio[r] = rows[r] / matrix[r];
+            System.out.printf(Locale.ROOT, "round %d  ns per query head and position: matrix products %.2f  row by row %.2f  ratio %.2f%n",
+                    r + 1, matrix[r], rows[r], ratio[r]);
+        }
+        System.out.printf(Locale.ROOT, "median: matrix products %.2f ns (%.2f ms a batch)  row by row %.2f ns (%.2f ms)  ratio %.2f (range %.2f-%.2f)%n",
+                median(matrix), median(matrix) * pairs / 1e6, median(rows), median(rows) * pairs / 1e6,
+                median(ratio), Arrays.stream(ratio).min().orElse(0), Arrays.stream(ratio).max().orElse(0));
+    }
+
+    /** A prompt batch's queries and outputs (rows of every kv head's group), and the loop over layers and kv heads. */
+    private record Batch(KvCache cache, int layers, int kvHeads, int headDim, int group, int ctx, int count, float[] q,
+                         float[] out, float[] scores) {
+        Batch(KvCache cache, int layers, int kvHeads, int headDim, int group, int ctx, int count, Random rnd) {
+            this(cache, layers, kvHeads, headDim, group, ctx, count, Token.queries(count * kvHeads * group * headDim, rnd),
+                    new float[count * kvHeads * group * headDim], new float[group * ctx]);
+        }
+
+        /** Nanoseconds per batch, over whole batches for at least {@code seconds}. */
+        double time(boolean matrix, double seconds) {
+            long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
+            int batches = 0;
+            long now;
+            do {
+                run(matrix);
+                batches++;
+                now = System.nanoTime();
+            } while (now < end);
+            return (double) (now - start) / batches;
+        }
+
+        private void run(boolean matrix) {
+            int qDim = kvHeads * group * headDim, start = ctx - count;
+            for (int l = 0; l < layers; l++) {
+                for (int h = 0; h < kvHeads; h++) {
+                    int h0 = h * group * headDim;
+                    if (matrix) {
+                        BatchAttention.attend(BatchAttention.prepare(cache, l, h, headDim, 0, ctx - 1), group, q, h0, qDim,
+                                count, start, 0, 0.125f, 0f, null, 0, out);
+                    } else {
+                        for (int b = 0; b < count; b++) {
+                            Attention.attendBlocked(cache, l, h, group, headDim, q, b * qDim + h0, 0, start + b, 0.125f, 0f,
+                                    null, 0, scores, 0, ctx, out, b * qDim + h0);
+                        }
                     }
                 }
             }
@@ -139,7 +212,7 @@ public final class AttentionBench {
 
     private static void usage(String why) {
         System.err.println("AttentionBench: " + why);
-        System.err.println("usage: AttentionBench [--ctx 256] [--layers 16] [--kv-heads 8] [--head-dim 64] [--group 4] "
+        System.err.println("usage: AttentionBench [--ctx 256] [--batch 0] [--layers 16] [--kv-heads 8] [--head-dim 64] [--group 4] "
                 + "[--kv-type F16|F32|Q8_0] [--rounds 6] [--seconds 0.5]");
         System.exit(2);
     }

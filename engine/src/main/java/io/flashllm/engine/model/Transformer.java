@@ -396,17 +396,23 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
             int h0 = kvHead * group + (u % attentionParts) * perPart;
             int heads = Math.min(perPart, (kvHead + 1) * group - h0);
             if (heads <= 0) continue;
-            // A prompt batch's rows attend over the same keys and values: widened once for all of them.
-            Attention.Widened widened = attRows != null || attCount == 1 ? null
-                    : Attention.widen(cache, attLayer, kvHead, hd, window > 0 ? Math.max(0, attStart - window + 1) : 0,
-                    attStart + attCount - 1);
+            // A prompt batch's rows attend to the same keys and values: as matrix products.
+            if (attRows == null && attCount > 1) {
+                BatchAttention.Panels panels = BatchAttention.prepare(cache, attLayer, kvHead, hd,
+                        window > 0 ? Math.max(0, attStart - window + 1) : 0, attStart + attCount - 1);
+                if (panels != null) {
+                    BatchAttention.attend(panels, heads, attQ, h0 * hd, qDim, attCount, attStart, window, attentionScale,
+                            config.attnSoftcap(), sinks, h0, attO);
+                    continue;
+                }
+            }
             for (int b = 0; b < attCount; b++) {
                 int at = b * qDim + h0 * hd;
                 Transformer seq = attRows == null ? this : attRows.get(b).sequence;
                 int last = attRows == null ? attStart + b : attRows.get(b).pos;
                 int first = window > 0 ? Math.max(0, last - window + 1) : 0;
                 Attention.attendGroup(seq.cache, attLayer, kvHead, heads, hd, attQ, at, first, last, attentionScale,
-                        config.attnSoftcap(), sinks, h0, seq.scores, h0 * seq.contextLength, seq.contextLength, attO, at, widened);
+                        config.attnSoftcap(), sinks, h0, seq.scores, h0 * seq.contextLength, seq.contextLength, attO, at);
             }
         }
     }

@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Attention runs for every kv head of every layer of every token: once compiled it allocates nothing
  * (under 1 KiB per 1,000 calls) for each cache type, with heads of whole vectors (the blocked form,
- * its partial last block included) and without (the row-wise form). Boxed vectors would show as
- * megabytes.
+ * its partial last block included, and a prompt batch's matrix products) and without (the row-wise
+ * form). Boxed vectors would show as megabytes.
  */
 class AttentionAllocationTest {
     @Test
@@ -38,6 +38,15 @@ class AttentionAllocationTest {
                     for (int i = 0; i < 5_000; i++) attend.run();
                     long allocated = ThreadAllocation.cleanestWindow(attend, 1_000, 20);
                     assertTrue(allocated < 1024, type + " heads of " + headDim + ": 1,000 calls allocated " + allocated + " bytes");
+                    if (headDim % io.flashllm.kernels.cpu.Simd.L != 0) continue;
+                    // a prompt batch of 9 rows (a last tile of one query) at positions 36..44, as matrix products
+                    float[] qs = new float[9 * group * headDim], outs = new float[qs.length];
+                    for (int i = 0; i < qs.length; i++) qs[i] = (float) rnd.nextGaussian();
+                    Runnable batch = () -> BatchAttention.attend(BatchAttention.prepare(cache, 0, 0, dim, 0, ctx - 1), group, qs, 0,
+                            group * dim, 9, ctx - 9, 0, 0.125f, 0f, null, 0, outs);
+                    for (int i = 0; i < 5_000; i++) batch.run();
+                    allocated = ThreadAllocation.cleanestWindow(batch, 1_000, 20);
+                    assertTrue(allocated < 1024, type + " heads of " + headDim + ": 1,000 batches allocated " + allocated + " bytes");
                 }
             }
         }
