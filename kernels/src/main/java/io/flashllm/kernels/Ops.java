@@ -61,6 +61,27 @@ public final class Ops {
         Checks.span("x", x, off, len);
         if (len == 0) return;
         float max = Math.max(max(x, off, len), sink);
+        float sum = expSum(x, off, len, max, (float) Math.exp(sink - max));
+        scale(x, off, len, 1f / sum);
+    }
+
+    /** The largest of {@code x[off..off+len)}; negative infinity when len is 0. */
+    public static float maxOf(float[] x, int off, int len) {
+        Checks.span("x", x, off, len);
+        return max(x, off, len);
+    }
+
+    /**
+     * In place, {@code x[off..off+len) = exp(x - max)}, and their sum: a softmax's terms before the
+     * division, for a softmax taken in parts (a running maximum rescales what earlier parts summed).
+     */
+    public static float expShifted(float[] x, int off, int len, float max) {
+        Checks.span("x", x, off, len);
+        return expSum(x, off, len, max, 0f);
+    }
+
+    /** {@link #expShifted}, its sum starting from {@code extra} added to the vector lanes' sum, before the tail's. */
+    private static float expSum(float[] x, int off, int len, float max, float extra) {
         FloatVector sumV = FloatVector.zero(F);
         int i = 0;
         for (; i <= len - L; i += L) {
@@ -71,13 +92,13 @@ public final class Ops {
         FloatVector fold1 = sumV.add(sumV.rearrange(Simd.FOLD_1));
         fold1 = fold1.add(fold1.rearrange(Simd.FOLD_2), Simd.FOLD_2_ON);
         fold1 = fold1.add(fold1.rearrange(Simd.FOLD_3), Simd.FOLD_3_ON);
-        float sum = (fold1.lane(0) + fold1.lane(1)) + (float) Math.exp(sink - max);
+        float sum = (fold1.lane(0) + fold1.lane(1)) + extra;
         for (; i < len; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
-        scale(x, off, len, 1f / sum);
+        return sum;
     }
 
     /**

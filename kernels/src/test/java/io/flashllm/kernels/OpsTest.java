@@ -130,6 +130,34 @@ class OpsTest {
         }
     }
 
+    /** A softmax in parts: the maximum of a span, and its terms exp(x - max) in place with their sum. */
+    @Test
+    void expShiftedGivesTheTermsAndTheirSum() {
+        Random rnd = new Random(5);
+        for (int n : SIZES) {
+            float[] x = new float[n + 3];
+            for (int i = 0; i < x.length; i++) x[i] = (float) (rnd.nextGaussian() * 10 + 50);
+            float[] orig = x.clone();
+            double want = Double.NEGATIVE_INFINITY;
+            for (int i = 0; i < n; i++) want = Math.max(want, orig[2 + i]);
+            assertEquals((float) want, Ops.maxOf(x, 2, n), "n " + n);
+            float shift = (float) want + 3f; // any shift: a running maximum from an earlier part may lie above
+            float sum = Ops.expShifted(x, 2, n, shift);
+            double total = 0;
+            for (int i = 0; i < n; i++) {
+                double e = Math.exp(orig[2 + i] - shift);
+                assertEquals(e, x[2 + i], 1e-7 + 1e-5 * e, "n " + n + " term " + i);
+                total += e;
+            }
+            assertEquals(total, sum, 1e-6 + 1e-5 * total, "n " + n);
+            assertEquals(orig[0], x[0]);
+            assertEquals(orig[1], x[1]);
+            assertEquals(orig[n + 2], x[n + 2]);
+        }
+        assertEquals(Float.NEGATIVE_INFINITY, Ops.maxOf(new float[4], 2, 0));
+        assertThrows(IndexOutOfBoundsException.class, () -> Ops.expShifted(new float[4], 2, 3, 0f));
+    }
+
     @Test
     void ropeRotatesPairsOfEachConvention() {
         Random rnd = new Random(4);

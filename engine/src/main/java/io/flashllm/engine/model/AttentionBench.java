@@ -177,8 +177,7 @@ public final class AttentionBench {
                 for (int h = 0; h < kvHeads; h++) {
                     int h0 = h * group * headDim;
                     if (matrix) {
-                        BatchAttention.attend(BatchAttention.prepare(cache, l, h, headDim, 0, ctx - 1), group, q, h0, qDim,
-                                count, start, 0, 0.125f, 0f, null, 0, out);
+                        BatchAttention.attend(cache, l, h, headDim, group, q, h0, qDim, count, start, 0, 0.125f, 0f, null, 0, out);
                     } else {
                         for (int b = 0; b < count; b++) {
                             Attention.attendBlocked(cache, l, h, group, headDim, q, b * qDim + h0, 0, start + b, 0.125f, 0f,

@@ -15,130 +15,185 @@ import static io.flashllm.kernels.cpu.Simd.L;
  *
  * <p>The batch's queries are its rows' query heads of this kv head, row by row (row b, head j is
  * query {@code b * heads + j}); row b sits at position {@code start + b} and attends to the positions
- * before it and its own (within the layer's window, if any). The keys and values of the positions the
- * batch attends to are widened to floats once ({@link #prepare}): the values row by row, the keys
+ * before it and its own (within the layer's window, if any). The positions go {@link #CHUNK} at a time:
+ * a chunk's keys and values are widened to floats once for all queries, the values row by row, the keys
  * transposed a block of {@link #P} positions at a time, so that one vector holds P positions' values of
  * one dimension. A score tile then needs no horizontal sums: query i's scores over a block are
  * {@code sum_d q_i[d] * keysT[d]}, a broadcast and a multiply-add per dimension, P positions a lane each.
  * The rows attended as {@link Attention#attendGroup} took a fold per score, or four vector steps per
  * block of them, on top of the multiply-adds.
  *
+ * <p>The softmax runs across chunks: each query keeps the largest score so far and the sum of its
+ * exponentials, and when a chunk raises the largest, what the query summed before (its output and its
+ * sum) is scaled down by the difference; the output is divided by the sum (plus a sink's term) at the
+ * end. So a chunk's panels stay the same size (in L2) whatever the context.
+ *
  * <p>Queries of one tile end (and, under a window, start) at different positions when the tile spans
- * rows: the scores are computed over the union of their spans and each query normalizes and reads only
- * its own; the values of the positions all of them attend to go through the tile, the few at the edges
- * query by query, so no query's output takes a value from outside its span. The sums run in another
- * order than the row-by-row forms', so the results agree with them to rounding, not to the bit.
+ * rows: the scores are computed over the union of their spans and each query reads only its own; the
+ * values of the positions all of them attend to go through the tile, the few at the edges query by
+ * query, so no query's output takes a value from outside its span. The sums run in another order than
+ * the row-by-row forms', so the results agree with them to rounding, not to the bit.
  */
 final class BatchAttention {
     /** Positions per key block, one a lane. */
     static final int P = L;
     /** Queries per tile. */
     static final int Q = 4;
-    /** Floats of keys and values {@link #prepare} widens at most per thread: 4 MiB (8,192 positions of 64-wide heads). */
-    static final int LIMIT = 1 << 20;
+    /** Positions per chunk: keys and values of 128-wide heads, widened, take 512 KiB. */
+    static final int CHUNK = 512;
 
-    /** One kv head's keys and values widened for a batch, and the scores of one tile; a thread's own, reused. */
-    static final class Panels {
+    /** A chunk's keys and values widened, one tile's scores and the queries' running softmax; a thread's own, reused. */
+    private static final class Panels {
         /** Block k's dimension d: {@code keysT[(k * headDim + d) * P + p]} is position {@code first + k * P + p}. */
-        private float[] keysT = new float[0];
+        float[] keysT = new float[0];
         /** Position t's value at {@code values[(t - first) * headDim ..]}. */
-        private float[] values = new float[0];
+        float[] values = new float[0];
         /** One block of widened key rows, on their way to {@link #keysT}. */
-        private float[] rows = new float[0];
-        /** The tile's scores: query slot s, position t at {@code scores[s * stride + t - first]}. */
-        private float[] scores = new float[0];
-        private int first, last, headDim, stride;
+        float[] rows = new float[0];
+        /** The tile's scores: query slot s, position t at {@code scores[s * STRIDE + t - first]}. */
+        final float[] scores = new float[Q * CHUNK];
+        /** Per query of the batch: the largest score so far, and the sum of exponentials relative to it. */
+        float[] max = new float[0], sum = new float[0];
+        /** Per slot of the tile: the new largest score, the factor that rescales the query's earlier sums, its terms' sum. */
+        final float[] slotMax = new float[Q], slotScale = new float[Q], slotTerms = new float[Q];
+        int first, headDim;
     }
+
+    /** The scores' stride between slots. */
+    private static final int STRIDE = CHUNK;
 
     private static final ThreadLocal<Panels> PANELS = ThreadLocal.withInitial(Panels::new);
 
     private BatchAttention() {}
 
+    /** Whether heads of this size go through the matrix products: whole vectors. */
+    static boolean applies(int headDim) {
+        return headDim % L == 0;
+    }
+
     /**
-     * This thread's {@link Panels} of kv head {@code kvHead} in {@code layer} over positions
-     * {@code first..last}, or null where the batch attends row by row instead: heads that are not whole
-     * vectors, or keys and values over {@link #LIMIT} floats. Valid until the thread's next call.
+     * The attention of {@code count} rows of a prompt batch over kv head {@code kvHead} of {@code layer}:
+     * row b is at position {@code start + b} and has {@code heads} query heads at {@code q[qOff + b * qStride
+     * + j * headDim ..]}, j = 0..heads-1, whose outputs go to the same offsets of {@code out}. Head j's scores
+     * are scaled by {@code scale}, soft-capped when {@code softcap} > 0, and, with {@code sinks}, its softmax
+     * has the term {@code sinks[sinkOff + j]} too (see {@link Attention#attendGroup}). With {@code window} > 0
+     * row b attends to its last {@code window} positions only. The rows' keys and values must be in the
+     * cache; heads must be whole vectors ({@link #applies}).
      */
-    static Panels prepare(KvCache cache, int layer, int kvHead, int headDim, int first, int last) {
-        int positions = last - first + 1;
-        int blocks = (positions + P - 1) / P;
-        long size = (long) blocks * P * headDim;
-        if (headDim % L != 0 || 2 * size > LIMIT) return null;
+    static void attend(KvCache cache, int layer, int kvHead, int headDim, int heads, float[] q, int qOff, int qStride,
+                       int count, int start, int window, float scale, float softcap, float[] sinks, int sinkOff,
+                       float[] out) {
+        if (!applies(headDim)) throw new IllegalArgumentException("heads of " + headDim + " are not whole vectors");
+        int n = count * heads;
         Panels w = PANELS.get();
+        if (w.max.length < n) {
+            w.max = new float[n];
+            w.sum = new float[n];
+        }
+        Arrays.fill(w.max, 0, n, Float.NEGATIVE_INFINITY);
+        Arrays.fill(w.sum, 0, n, 0f);
+        for (int i = 0; i < n; i++) {
+            int o = offset(i, heads, qOff, qStride, headDim);
+            Arrays.fill(out, o, o + headDim, 0f);
+        }
+        int last = start + count - 1;
+        for (int c0 = firstOf(start, window); c0 <= last; c0 += CHUNK) {
+            int c1 = Math.min(last, c0 + CHUNK - 1);
+            prepare(w, cache, layer, kvHead, headDim, c0, c1);
+            attendChunk(w, heads, q, qOff, qStride, n, start, window, c0, c1, scale, softcap, out);
+        }
+        for (int i = 0; i < n; i++) {
+            float sink = sinks != null ? (float) Math.exp(sinks[sinkOff + i % heads] - w.max[i]) : 0f;
+            Ops.scale(out, offset(i, heads, qOff, qStride, headDim), headDim, 1f / (w.sum[i] + sink));
+        }
+    }
+
+    /** Widens positions c0..c1's keys (transposed in blocks) and values into {@code w}. */
+    private static void prepare(Panels w, KvCache cache, int layer, int kvHead, int headDim, int c0, int c1) {
+        int positions = c1 - c0 + 1;
+        int blocks = (positions + P - 1) / P;
+        int size = blocks * P * headDim;
         if (w.keysT.length < size) {
-            w.keysT = new float[(int) size];
-            w.values = new float[(int) size];
+            w.keysT = new float[size];
+            w.values = new float[size];
         }
         if (w.rows.length < P * headDim) w.rows = new float[P * headDim];
-        if (w.scores.length < Q * blocks * P) w.scores = new float[Q * blocks * P];
         float[] rows = w.rows, keysT = w.keysT;
         for (int k = 0; k < blocks; k++) {
-            int t0 = first + k * P, n = Math.min(P, last - t0 + 1);
-            cache.widenRows(false, layer, kvHead, t0, n, rows, 0);
+            int t0 = c0 + k * P, m = Math.min(P, c1 - t0 + 1);
+            cache.widenRows(false, layer, kvHead, t0, m, rows, 0);
             // a last block's missing rows give lanes that no query reads; zeros keep them finite
-            if (n < P) Arrays.fill(rows, n * headDim, P * headDim, 0f);
+            if (m < P) Arrays.fill(rows, m * headDim, P * headDim, 0f);
             int base = k * P * headDim;
             for (int p = 0; p < P; p++) {
                 int r = p * headDim;
                 for (int d = 0; d < headDim; d++) keysT[base + d * P + p] = rows[r + d];
             }
         }
-        cache.widenRows(true, layer, kvHead, first, positions, w.values, 0);
-        w.first = first;
-        w.last = last;
+        cache.widenRows(true, layer, kvHead, c0, positions, w.values, 0);
+        w.first = c0;
         w.headDim = headDim;
-        w.stride = blocks * P;
-        return w;
     }
 
-    /**
-     * The attention of {@code count} rows of a prompt batch over the prepared keys and values: row b is
-     * at position {@code start + b} and has {@code heads} query heads at {@code q[qOff + b * qStride + j *
-     * headDim ..]}, j = 0..heads-1, whose outputs go to the same offsets of {@code out}. Head j's scores are
-     * scaled by {@code scale}, soft-capped when {@code softcap} > 0, and, with {@code sinks}, its softmax has
-     * the term {@code sinks[sinkOff + j]} too (see {@link Attention#attendGroup}). With {@code window} > 0
-     * row b attends to its last {@code window} positions only. The panels must cover every row's span.
-     */
-    static void attend(Panels w, int heads, float[] q, int qOff, int qStride, int count, int start, int window,
-                       float scale, float softcap, float[] sinks, int sinkOff, float[] out) {
-        int n = count * heads, hd = w.headDim, stride = w.stride;
+    /** The n queries' scores over positions c0..c1 (the chunk in {@code w}), added to their running softmax and outputs. */
+    private static void attendChunk(Panels w, int heads, float[] q, int qOff, int qStride, int n, int start, int window,
+                                    int c0, int c1, float scale, float softcap, float[] out) {
+        int hd = w.headDim;
         float[] scores = w.scores;
         for (int i0 = 0; i0 < n; i0 += Q) {
             int real = Math.min(Q, n - i0);
             // slots past the last query repeat it: the same bits computed and stored twice
-            int i1 = i0 + Math.min(1, real - 1), i2 = i0 + Math.min(2, real - 1), i3 = i0 + Math.min(3, real - 1);
-            int o0 = offset(i0, heads, qOff, qStride, hd), o1 = offset(i1, heads, qOff, qStride, hd);
-            int o2 = offset(i2, heads, qOff, qStride, hd), o3 = offset(i3, heads, qOff, qStride, hd);
-            // rows only grow along the queries, so the tile's first query has the least span, the last the greatest
-            int minLast = start + i0 / heads, maxLast = start + i3 / heads;
-            int minFirst = firstOf(minLast, window), maxFirst = firstOf(maxLast, window);
-            int kFrom = (minFirst - w.first) / P, kTo = (maxLast - w.first) / P;
+            int i3 = i0 + Math.min(3, real - 1);
+            // rows only grow along the queries, so the spans' ends do too: the first query's is the least
+            int lo0 = Math.max(c0, firstOf(start + i0 / heads, window)), hi0 = Math.min(c1, start + i0 / heads);
+            int lo3 = Math.max(c0, firstOf(start + i3 / heads, window)), hi3 = Math.min(c1, start + i3 / heads);
+            if (lo0 > hi3 || hi3 < c0) continue; // no query of the tile attends to this chunk
+            int o0 = offset(i0, heads, qOff, qStride, hd), o1 = offset(i0 + Math.min(1, real - 1), heads, qOff, qStride, hd);
+            int o2 = offset(i0 + Math.min(2, real - 1), heads, qOff, qStride, hd), o3 = offset(i3, heads, qOff, qStride, hd);
+            int kFrom = (lo0 - c0) / P, kTo = (hi3 - c0) / P;
             int k = kFrom;
-            for (; k + 1 <= kTo; k += 2) scoreTile2(w.keysT, k * P * hd, hd, q, o0, o1, o2, o3, scale, scores, stride, k * P);
-            if (k <= kTo) scoreTile1(w.keysT, k * P * hd, hd, q, o0, o1, o2, o3, scale, scores, stride, k * P);
+            for (; k + 1 <= kTo; k += 2) scoreTile2(w.keysT, k * P * hd, hd, q, o0, o1, o2, o3, scale, scores, STRIDE, k * P);
+            if (k <= kTo) scoreTile1(w.keysT, k * P * hd, hd, q, o0, o1, o2, o3, scale, scores, STRIDE, k * P);
 
+            // each slot's new largest score and its terms, all from the queries' state before this tile
+            // (a repeated slot must see what its query's slot saw), then the state of the real ones
             for (int s = 0; s < Q; s++) {
                 int i = i0 + Math.min(s, real - 1);
-                int last = start + i / heads, first = firstOf(last, window);
-                int at = s * stride + first - w.first, len = last - first + 1;
+                int lo = Math.max(c0, firstOf(start + i / heads, window)), hi = Math.min(c1, start + i / heads);
+                float before = w.max[i];
+                if (lo > hi) { // nothing of this chunk: the query's sums stay as they are
+                    w.slotMax[s] = before;
+                    w.slotScale[s] = 1f;
+                    w.slotTerms[s] = 0f;
+                    continue;
+                }
+                int at = s * STRIDE + lo - c0, len = hi - lo + 1;
                 if (softcap > 0) Ops.softcap(scores, at, len, softcap);
-                Ops.softmax(scores, at, len, sinks != null ? sinks[sinkOff + i % heads] : Float.NEGATIVE_INFINITY);
+                float max = Math.max(before, Ops.maxOf(scores, at, len));
+                w.slotMax[s] = max;
+                w.slotScale[s] = (float) Math.exp(before - max); // 0 for a query's first chunk
+                w.slotTerms[s] = Ops.expShifted(scores, at, len, max);
+            }
+            for (int s = 0; s < real; s++) {
+                w.max[i0 + s] = w.slotMax[s];
+                w.sum[i0 + s] = w.sum[i0 + s] * w.slotScale[s] + w.slotTerms[s];
             }
 
             // the positions every query of the tile attends to, then each query's own beyond them
-            int coreFrom = maxFirst - w.first, coreTo = minLast - w.first;
+            int coreFrom = lo3 - c0, coreTo = hi0 - c0;
+            float f0 = w.slotScale[0], f1 = w.slotScale[1], f2 = w.slotScale[2], f3 = w.slotScale[3];
             int d = 0;
-            for (; d + 4 * L <= hd; d += 4 * L) valueTile4(w.values, hd, d, coreFrom, coreTo, scores, stride, o0, o1, o2, o3, out);
-            for (; d < hd; d += L) valueTile1(w.values, hd, d, coreFrom, coreTo, scores, stride, o0, o1, o2, o3, out);
+            for (; d + 4 * L <= hd; d += 4 * L) valueTile4(w.values, hd, d, coreFrom, coreTo, scores, STRIDE, o0, o1, o2, o3, f0, f1, f2, f3, out);
+            for (; d < hd; d += L) valueTile1(w.values, hd, d, coreFrom, coreTo, scores, STRIDE, o0, o1, o2, o3, f0, f1, f2, f3, out);
             for (int s = 0; s < real; s++) {
                 int i = i0 + s;
-                int last = start + i / heads - w.first, first = firstOf(start + i / heads, window) - w.first;
+                int lo = Math.max(c0, firstOf(start + i / heads, window)) - c0, hi = Math.min(c1, start + i / heads) - c0;
                 int o = offset(i, heads, qOff, qStride, hd);
                 if (coreFrom > coreTo) {
-                    valueEdge(w.values, hd, first, last, scores, s * stride, out, o);
+                    valueEdge(w.values, hd, lo, hi, scores, s * STRIDE, out, o);
                 } else {
-                    valueEdge(w.values, hd, first, coreFrom - 1, scores, s * stride, out, o);
-                    valueEdge(w.values, hd, coreTo + 1, last, scores, s * stride, out, o);
+                    valueEdge(w.values, hd, lo, coreFrom - 1, scores, s * STRIDE, out, o);
+                    valueEdge(w.values, hd, coreTo + 1, hi, scores, s * STRIDE, out, o);
                 }
             }
         }
@@ -200,15 +255,19 @@ final class BatchAttention {
     }
 
     /**
-     * Four queries' outputs, dimensions d..d+4L-1: the weighted sum of the values at positions
-     * {@code from..to} (relative to the panels' first), stored (zeros when the range is empty).
+     * Four queries' outputs, dimensions d..d+4L-1: query s's times {@code fs}, plus the values at positions
+     * {@code from..to} (relative to the chunk's first) weighted by its terms (none when the range is empty).
      */
     private static void valueTile4(float[] values, int hd, int d, int from, int to, float[] scores, int stride,
-                                   int o0, int o1, int o2, int o3, float[] out) {
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-        FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-        FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+                                   int o0, int o1, int o2, int o3, float f0, float f1, float f2, float f3, float[] out) {
+        FloatVector a00 = FloatVector.fromArray(F, out, o0 + d).mul(f0), a01 = FloatVector.fromArray(F, out, o0 + d + L).mul(f0);
+        FloatVector a02 = FloatVector.fromArray(F, out, o0 + d + 2 * L).mul(f0), a03 = FloatVector.fromArray(F, out, o0 + d + 3 * L).mul(f0);
+        FloatVector a10 = FloatVector.fromArray(F, out, o1 + d).mul(f1), a11 = FloatVector.fromArray(F, out, o1 + d + L).mul(f1);
+        FloatVector a12 = FloatVector.fromArray(F, out, o1 + d + 2 * L).mul(f1), a13 = FloatVector.fromArray(F, out, o1 + d + 3 * L).mul(f1);
+        FloatVector a20 = FloatVector.fromArray(F, out, o2 + d).mul(f2), a21 = FloatVector.fromArray(F, out, o2 + d + L).mul(f2);
+        FloatVector a22 = FloatVector.fromArray(F, out, o2 + d + 2 * L).mul(f2), a23 = FloatVector.fromArray(F, out, o2 + d + 3 * L).mul(f2);
+        FloatVector a30 = FloatVector.fromArray(F, out, o3 + d).mul(f3), a31 = FloatVector.fromArray(F, out, o3 + d + L).mul(f3);
+        FloatVector a32 = FloatVector.fromArray(F, out, o3 + d + 2 * L).mul(f3), a33 = FloatVector.fromArray(F, out, o3 + d + 3 * L).mul(f3);
         for (int t = from; t <= to; t++) {
             int v = t * hd + d;
             FloatVector v0 = FloatVector.fromArray(F, values, v), v1 = FloatVector.fromArray(F, values, v + L);
@@ -254,8 +313,9 @@ final class BatchAttention {
 
     /** As {@link #valueTile4}, dimensions d..d+L-1. */
     private static void valueTile1(float[] values, int hd, int d, int from, int to, float[] scores, int stride,
-                                   int o0, int o1, int o2, int o3, float[] out) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                                   int o0, int o1, int o2, int o3, float f0, float f1, float f2, float f3, float[] out) {
+        FloatVector a0 = FloatVector.fromArray(F, out, o0 + d).mul(f0), a1 = FloatVector.fromArray(F, out, o1 + d).mul(f1);
+        FloatVector a2 = FloatVector.fromArray(F, out, o2 + d).mul(f2), a3 = FloatVector.fromArray(F, out, o3 + d).mul(f3);
         for (int t = from; t <= to; t++) {
             FloatVector v = FloatVector.fromArray(F, values, t * hd + d);
             a0 = v.fma(FloatVector.broadcast(F, scores[t]), a0);

@@ -397,14 +397,10 @@ public abstract sealed class Transformer implements AutoCloseable permits LlamaT
             int heads = Math.min(perPart, (kvHead + 1) * group - h0);
             if (heads <= 0) continue;
             // A prompt batch's rows attend to the same keys and values: as matrix products.
-            if (attRows == null && attCount > 1) {
-                BatchAttention.Panels panels = BatchAttention.prepare(cache, attLayer, kvHead, hd,
-                        window > 0 ? Math.max(0, attStart - window + 1) : 0, attStart + attCount - 1);
-                if (panels != null) {
-                    BatchAttention.attend(panels, heads, attQ, h0 * hd, qDim, attCount, attStart, window, attentionScale,
-                            config.attnSoftcap(), sinks, h0, attO);
-                    continue;
-                }
+            if (attRows == null && attCount > 1 && BatchAttention.applies(hd)) {
+                BatchAttention.attend(cache, attLayer, kvHead, hd, heads, attQ, h0 * hd, qDim, attCount, attStart, window,
+                        attentionScale, config.attnSoftcap(), sinks, h0, attO);
+                continue;
             }
             for (int b = 0; b < attCount; b++) {
                 int at = b * qDim + h0 * hd;

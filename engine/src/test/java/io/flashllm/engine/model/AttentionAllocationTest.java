@@ -42,8 +42,8 @@ class AttentionAllocationTest {
                     // a prompt batch of 9 rows (a last tile of one query) at positions 36..44, as matrix products
                     float[] qs = new float[9 * group * headDim], outs = new float[qs.length];
                     for (int i = 0; i < qs.length; i++) qs[i] = (float) rnd.nextGaussian();
-                    Runnable batch = () -> BatchAttention.attend(BatchAttention.prepare(cache, 0, 0, dim, 0, ctx - 1), group, qs, 0,
-                            group * dim, 9, ctx - 9, 0, 0.125f, 0f, null, 0, outs);
+                    Runnable batch = () -> BatchAttention.attend(cache, 0, 0, dim, group, qs, 0, group * dim, 9, ctx - 9, 0,
+                            0.125f, 0f, null, 0, outs);
                     for (int i = 0; i < 5_000; i++) batch.run();
                     allocated = ThreadAllocation.cleanestWindow(batch, 1_000, 20);
                     assertTrue(allocated < 1024, type + " heads of " + headDim + ": 1,000 batches allocated " + allocated + " bytes");

@@ -6,7 +6,8 @@ import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -14,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@link AttentionTest}, query by query: batches that start at position 0 and further in, row counts
  * and head counts that leave a last tile partly filled, tiles that span rows (one to three heads a
  * row), sliding windows wide and narrow (two rows of a tile then attend to no common position),
- * soft-capping and sinks, every cache type, and heads of one to eight vectors. The batch's rows sit
+ * soft-capping and sinks, every cache type, heads of one to eight vectors, and contexts of several
+ * chunks. The batch's rows sit
  * among other heads' queries in the arrays (as a layer's query rows hold every head), and no output
  * outside the batch's heads changes.
  */
@@ -60,39 +62,66 @@ class BatchAttentionTest {
         float[] sinks = heads == 3 ? new float[]{7f, 1f, -2f, 0.5f} : null; // from index 1
         float scale = (float) (1 / Math.sqrt(headDim));
         int first = window > 0 ? Math.max(0, start - window + 1) : 0, last = start + count - 1;
-        // the panels exactly as Transformer prepares them, and over a wider span
-        for (int[] span : new int[][]{{first, last}, {Math.max(0, first - 3), cache.contextLength() - 1}}) {
-            BatchAttention.Panels panels = BatchAttention.prepare(cache, 1, kvHead, headDim, span[0], span[1]);
-            float[] out = new float[q.length];
-            Arrays.fill(out, Float.NaN);
-            BatchAttention.attend(panels, heads, q, qOff, qStride, count, start, window, scale, softcap, sinks, 1, out);
-            for (int b = 0; b < count; b++) {
-                int rowLast = start + b, rowFirst = window > 0 ? Math.max(0, rowLast - window + 1) : 0;
-                for (int j = 0; j < heads; j++) {
-                    int o = b * qStride + qOff + j * headDim;
-                    double[] want = AttentionTest.plain(keys, values, kvHead * headDim, headDim, q, o, rowFirst, rowLast, scale,
-                            softcap, sinks == null ? null : (double) sinks[1 + j]);
-                    for (int d = 0; d < headDim; d++) {
-                        String at = type + " headDim " + headDim + " heads " + heads + " batch " + start + "+" + count
-                                + " window " + window + " span " + span[0] + ".." + span[1] + " row " + b + " head " + j + " dim " + d;
-                        assertEquals(want[d], out[o + d], 2e-5 * (1 + Math.abs(want[d])), at);
-                    }
+        float[] out = new float[q.length];
+        Arrays.fill(out, Float.NaN);
+        BatchAttention.attend(cache, 1, kvHead, headDim, heads, q, qOff, qStride, count, start, window, scale, softcap, sinks, 1, out);
+        for (int b = 0; b < count; b++) {
+            int rowLast = start + b, rowFirst = window > 0 ? Math.max(0, rowLast - window + 1) : 0;
+            for (int j = 0; j < heads; j++) {
+                int o = b * qStride + qOff + j * headDim;
+                double[] want = AttentionTest.plain(keys, values, kvHead * headDim, headDim, q, o, rowFirst, rowLast, scale,
+                        softcap, sinks == null ? null : (double) sinks[1 + j]);
+                for (int d = 0; d < headDim; d++) {
+                    String at = type + " headDim " + headDim + " heads " + heads + " batch " + start + "+" + count
+                            + " window " + window + " row " + b + " head " + j + " dim " + d;
+                    assertEquals(want[d], out[o + d], 2e-5 * (1 + Math.abs(want[d])), at);
                 }
-                for (int i = 0; i < qOff; i++) assertTrue(Float.isNaN(out[b * qStride + i]), "wrote before the heads");
-                for (int i = qOff + heads * headDim; i < qStride; i++) assertTrue(Float.isNaN(out[b * qStride + i]), "wrote after the heads");
+            }
+            for (int i = 0; i < qOff; i++) assertTrue(Float.isNaN(out[b * qStride + i]), "wrote before the heads");
+            for (int i = qOff + heads * headDim; i < qStride; i++) assertTrue(Float.isNaN(out[b * qStride + i]), "wrote after the heads");
+        }
+    }
+
+    /**
+     * Contexts longer than a chunk: batches whose rows attend across one, two and three chunks of
+     * {@link BatchAttention#CHUNK} positions, with windows that start inside a chunk and that span a
+     * boundary, and a score far above the rest in a later chunk (the running maximum then scales what
+     * earlier chunks summed down to almost nothing) and in an earlier one.
+     */
+    @Test
+    void batchesAcrossChunksEqualPlainAttention() {
+        Random rnd = new Random(17);
+        int headDim = 64, kvDim = 2 * headDim, ctx = 2 * BatchAttention.CHUNK + 80;
+        try (KvCache cache = new KvCache(KvCacheType.F32, 2, ctx, kvDim, headDim)) {
+            float[][] keys = new float[ctx][kvDim], values = new float[ctx][kvDim];
+            float[] zeros = new float[kvDim];
+            for (int t = 0; t < ctx; t++) {
+                for (int i = 0; i < kvDim; i++) {
+                    keys[t][i] = (float) (0.3 * rnd.nextGaussian());
+                    values[t][i] = (float) rnd.nextGaussian();
+                }
+                // outliers: keys whose scores are far from the rest (about +-40 before a soft cap, by the sign of the query's sum)
+                if (t == 700 || t == 100) for (int i = headDim; i < kvDim; i++) keys[t][i] = 40f;
+                cache.store(0, t, zeros, 0, zeros, 0);
+                cache.store(1, t, keys[t], 0, values[t], 0);
+            }
+            double[][] k = AttentionTest.stored(KvCacheType.F32, keys), v = AttentionTest.stored(KvCacheType.F32, values);
+            for (int heads : new int[]{1, 4}) {
+                for (int[] batch : new int[][]{{ctx - 64, 64, 0}, {500, 30, 0}, {1000, 37, 600}, {ctx - 9, 9, 100}, {0, 64, 0}}) {
+                    check(cache, k, v, headDim, heads, batch[0], batch[1], batch[2], rnd, KvCacheType.F32);
+                }
             }
         }
     }
 
     @Test
-    void headsThatAreNotWholeVectorsOrSpansOverTheLimitAreLeftToTheRows() {
-        try (KvCache odd = new KvCache(KvCacheType.F16, 1, 32, 2 * 72, 72)) {
-            // 72 is whole vectors at 256 and 128 bits but not at 512
-            if (72 % io.flashllm.kernels.cpu.Simd.L != 0) assertNull(BatchAttention.prepare(odd, 0, 0, 72, 0, 31));
-        }
-        int positions = BatchAttention.LIMIT / (2 * 64) + 1;
-        try (KvCache big = new KvCache(KvCacheType.F16, 1, positions, 64, 64)) {
-            assertNull(BatchAttention.prepare(big, 0, 0, 64, 0, positions - 1));
+    void headsMustBeWholeVectors() {
+        int odd = io.flashllm.kernels.cpu.Simd.L * 4 + 1;
+        assertFalse(BatchAttention.applies(odd));
+        assertTrue(BatchAttention.applies(io.flashllm.kernels.cpu.Simd.L * 4));
+        try (KvCache cache = new KvCache(KvCacheType.F32, 1, 8, odd, odd)) {
+            assertThrows(IllegalArgumentException.class, () -> BatchAttention.attend(cache, 0, 0, odd, 1, new float[2 * odd], 0,
+                    odd, 2, 0, 0, 1f, 0f, null, 0, new float[2 * odd]));
         }
     }
 }
