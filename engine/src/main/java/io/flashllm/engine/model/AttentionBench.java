@@ -101,15 +101,7 @@ public final class AttentionBench {
 
         /** Nanoseconds per token, over whole tokens for at least {@code seconds}. */
         double time(boolean blocked, double seconds) {
-            long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-            int tokens = 0;
-            long now;
-            do {
-                run(blocked);
-                tokens++;
-                now = System.nanoTime();
-            } while (now < end);
-            return (double) (now - start) / tokens;
+            return nanosPerRun(() -> run(blocked), seconds);
         }
 
         private void run(boolean blocked) {
@@ -160,15 +152,7 @@ public final class AttentionBench {
 
         /** Nanoseconds per batch, over whole batches for at least {@code seconds}. */
         double time(boolean matrix, double seconds) {
-            long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
-            int batches = 0;
-            long now;
-            do {
-                run(matrix);
-                batches++;
-                now = System.nanoTime();
-            } while (now < end);
-            return (double) (now - start) / batches;
+            return nanosPerRun(() -> run(matrix), seconds);
         }
 
         private void run(boolean matrix) {
@@ -187,6 +171,19 @@ public final class AttentionBench {
                 }
             }
         }
+    }
+
+    /** Nanoseconds per call of {@code run}, over whole calls for at least {@code seconds}. */
+    private static double nanosPerRun(Runnable run, double seconds) {
+        long start = System.nanoTime(), end = start + (long) (seconds * 1e9);
+        int runs = 0;
+        long now;
+        do {
+            run.run();
+            runs++;
+            now = System.nanoTime();
+        } while (now < end);
+        return (double) (now - start) / runs;
     }
 
     /** Every position of every layer of {@code cache} given keys and values drawn from a standard normal. */

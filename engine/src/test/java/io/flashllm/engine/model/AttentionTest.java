@@ -24,16 +24,8 @@ class AttentionTest {
                     int kvHeads = 2, layers = 2, ctx = 48;
                     int kvDim = kvHeads * headDim;
                     try (KvCache cache = new KvCache(type, layers, ctx, kvDim, headDim)) {
-                        float[][][] keys = new float[layers][ctx][kvDim], values = new float[layers][ctx][kvDim];
-                        for (int l = 0; l < layers; l++) {
-                            for (int t = 0; t < ctx; t++) {
-                                for (int i = 0; i < kvDim; i++) {
-                                    keys[l][t][i] = (float) rnd.nextGaussian();
-                                    values[l][t][i] = (float) rnd.nextGaussian();
-                                }
-                                cache.store(l, t, keys[l][t], 0, values[l][t], 0);
-                            }
-                        }
+                        Filled filled = fill(cache, layers, ctx, kvDim, rnd);
+                        float[][][] keys = filled.keys(), values = filled.values();
                         float scale = (float) (1 / Math.sqrt(headDim));
                         for (int[] range : new int[][]{{0, 0}, {0, 5}, {0, 47}, {30, 47}, {0, 5, 1}, {30, 47, 1}}) {
                             int first = range[0], last = range[1];
@@ -90,6 +82,24 @@ class AttentionTest {
             for (int d = 0; d < headDim; d++) out[d] += s[t] / sum * values[t][headOff + d];
         }
         return out;
+    }
+
+    /** What {@link #fill} stored: keys and values as [layer][position][kvDim]. */
+    record Filled(float[][][] keys, float[][][] values) {}
+
+    /** Every layer and position of {@code cache} given keys and values drawn from a standard normal, also returned. */
+    static Filled fill(KvCache cache, int layers, int ctx, int kvDim, Random rnd) {
+        float[][][] keys = new float[layers][ctx][kvDim], values = new float[layers][ctx][kvDim];
+        for (int l = 0; l < layers; l++) {
+            for (int t = 0; t < ctx; t++) {
+                for (int i = 0; i < kvDim; i++) {
+                    keys[l][t][i] = (float) rnd.nextGaussian();
+                    values[l][t][i] = (float) rnd.nextGaussian();
+                }
+                cache.store(l, t, keys[l][t], 0, values[l][t], 0);
+            }
+        }
+        return new Filled(keys, values);
     }
 
     /** The rows as the cache gives them back. */

@@ -30,17 +30,8 @@ class BatchAttentionTest {
                 if (type == KvCacheType.Q8_0 && headDim % 32 != 0) continue;
                 int kvHeads = 2, layers = 2, ctx = 77, kvDim = kvHeads * headDim;
                 try (KvCache cache = new KvCache(type, layers, ctx, kvDim, headDim)) {
-                    float[][][] keys = new float[layers][ctx][kvDim], values = new float[layers][ctx][kvDim];
-                    for (int l = 0; l < layers; l++) {
-                        for (int t = 0; t < ctx; t++) {
-                            for (int i = 0; i < kvDim; i++) {
-                                keys[l][t][i] = (float) rnd.nextGaussian();
-                                values[l][t][i] = (float) rnd.nextGaussian();
-                            }
-                            cache.store(l, t, keys[l][t], 0, values[l][t], 0);
-                        }
-                    }
-                    double[][] k = AttentionTest.stored(type, keys[1]), v = AttentionTest.stored(type, values[1]);
+                    AttentionTest.Filled filled = AttentionTest.fill(cache, layers, ctx, kvDim, rnd);
+                    double[][] k = AttentionTest.stored(type, filled.keys()[1]), v = AttentionTest.stored(type, filled.values()[1]);
                     for (int heads : new int[]{1, 2, 3, 4, 8}) {
                         // {start, count, window}
                         for (int[] batch : new int[][]{{0, 77, 0}, {0, 5, 0}, {10, 37, 0}, {40, 37, 0}, {0, 77, 20}, {30, 47, 2}, {50, 2, 0}}) {
