@@ -44,19 +44,19 @@ final class BatchAttention {
 
     /** A chunk's keys and values widened, one tile's scores and the queries' running softmax; a thread's own, reused. */
     private static final class Panels {
-        /** Block k's dimension d: {@code keysT[(k * headDim + d) * P + p]} is position {@code first + k * P + p}. */
+        /** Block k's dimension d: {@code keysT[(k * headDim + d) * P + p]} is position {@code c0 + k * P + p}, c0 the chunk's first. */
         float[] keysT = new float[0];
-        /** Position t's value at {@code values[(t - first) * headDim ..]}. */
+        /** Position t's value at {@code values[(t - c0) * headDim ..]}. */
         float[] values = new float[0];
         /** One block of widened key rows, on their way to {@link #keysT}. */
         float[] rows = new float[0];
-        /** The tile's scores: query slot s, position t at {@code scores[s * STRIDE + t - first]}. */
+        /** The tile's scores: query slot s, position t at {@code scores[s * STRIDE + t - c0]}. */
         final float[] scores = new float[Q * CHUNK];
         /** Per query of the batch: the largest score so far, and the sum of exponentials relative to it. */
         float[] max = new float[0], sum = new float[0];
         /** Per slot of the tile: the new largest score, the factor that rescales the query's earlier sums, its terms' sum. */
         final float[] slotMax = new float[Q], slotScale = new float[Q], slotTerms = new float[Q];
-        int first, headDim;
+        int headDim;
     }
 
     /** The scores' stride between slots. */
@@ -131,7 +131,6 @@ final class BatchAttention {
             }
         }
         cache.widenRows(true, layer, kvHead, c0, positions, w.values, 0);
-        w.first = c0;
         w.headDim = headDim;
     }
 
@@ -147,7 +146,7 @@ final class BatchAttention {
             // rows only grow along the queries, so the spans' ends do too: the first query's is the least
             int lo0 = Math.max(c0, firstOf(start + i0 / heads, window)), hi0 = Math.min(c1, start + i0 / heads);
             int lo3 = Math.max(c0, firstOf(start + i3 / heads, window)), hi3 = Math.min(c1, start + i3 / heads);
-            if (lo0 > hi3 || hi3 < c0) continue; // no query of the tile attends to this chunk
+            if (lo0 > hi3) continue; // no query of the tile attends to this chunk
             int o0 = offset(i0, heads, qOff, qStride, hd), o1 = offset(i0 + Math.min(1, real - 1), heads, qOff, qStride, hd);
             int o2 = offset(i0 + Math.min(2, real - 1), heads, qOff, qStride, hd), o3 = offset(i3, heads, qOff, qStride, hd);
             int kFrom = (lo0 - c0) / P, kTo = (hi3 - c0) / P;
