@@ -84,5 +84,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 CMD ["/o
 # The -XX flags: C2's clean-up between late inlines, without which some runs box the kernels'
 # vectors (io.flashllm.kernels.JitFlags); the C heap the JIT frees given back each second, which a
 # memory budget counts on (io.flashllm.flashstore.budget.RuntimeOverhead).
-ENTRYPOINT ["/opt/flashllm/jre/bin/java", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UnlockDiagnosticVMOptions", "-XX:+IncrementalInlineForceCleanup", "-XX:TrimNativeHeapInterval=1000", "-jar", "/opt/flashllm/flashllm.jar"]
+ENTRYPOINT ["/opt/flashllm/jre/bin/java", "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UnlockDiagnosticVMOptions", "-XX:+IncrementalInlineForceCleanup", "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh", "-XX:TrimNativeHeapInterval=1000", "-jar", "/opt/flashllm/flashllm.jar"]
 CMD ["serve"]

@@ -15,7 +15,7 @@ cd "$ROOT"
 flashllm_find_jdk || exit 1
 JAR="$ROOT/server/target/flashllm.jar"
 [ -f "$JAR" ] || ./mvnw -B -q -DskipTests package
-FL=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:TrimNativeHeapInterval=1000 -XX:+UseParallelGC -Xss4m -jar "$JAR")
+FL=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:CompileCommand=quiet -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh -XX:TrimNativeHeapInterval=1000 -XX:+UseParallelGC -Xss4m -jar "$JAR")
 THREADS="${THREADS:-2}"; PARALLEL="${PARALLEL:-4}"; LEVELS="${LEVELS:-1,4,16}"
 REQUESTS="${REQUESTS:-5}"; GEN_TOKENS="${GEN_TOKENS:-32}"; PORT="${PORT:-18090}"; DISTINCT="${DISTINCT:-0}"
 OUT="$ROOT/loadtests/target/benchmark"

@@ -10,5 +10,5 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 flashllm_find_jdk || exit 1
 [ -f "$ROOT/server/target/flashllm.jar" ] || "$ROOT/mvnw" -B -q -f "$ROOT/pom.xml" -DskipTests package
 exec "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g \
-  -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup \
+  -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:CompileCommand=quiet -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh \
   -cp "$ROOT/server/target/flashllm.jar" "$ROOT/scripts/lib/GrammarMasks.java" "$@"

@@ -35,7 +35,7 @@ if [ ! -f "$CLASSES/io/flashllm/kernels/bench/KernelBench.class" ]; then
   (cd "$ROOT" && ./mvnw -B -q -ntp -pl kernels compile) >&2
 fi
 JAVA=("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
-  -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup)
+  -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:CompileCommand=quiet -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh)
 TYPES="${1:-$("${JAVA[@]}" -cp "$CLASSES" io.flashllm.kernels.bench.KernelBench --list-types 2> /dev/null | tail -n 1)}"
 
 marked=0

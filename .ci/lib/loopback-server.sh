@@ -10,7 +10,7 @@ start_loopback_server() {
   [ -f "$jar" ] || { echo "$name: $jar missing; build it first (./mvnw -DskipTests package)" >&2; exit 1; }
   FLASHLLM_HOST=127.0.0.1 FLASHLLM_PORT="$port" \
     "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:TrimNativeHeapInterval=1000 \
+    -XX:+UnlockDiagnosticVMOptions -XX:+IncrementalInlineForceCleanup -XX:CompileCommand=quiet -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp -XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh -XX:TrimNativeHeapInterval=1000 \
     -XX:+UseParallelGC -Xss4m -jar "$jar" serve "$@" >"$log" 2>&1 &
   SERVER=$!
   trap stop_loopback_server EXIT

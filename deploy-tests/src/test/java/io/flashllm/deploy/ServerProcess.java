@@ -30,7 +30,9 @@ final class ServerProcess implements AutoCloseable {
         Path log = workDir.resolve("flashllm.log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-XX:+UnlockDiagnosticVMOptions", "-XX:+IncrementalInlineForceCleanup", "-XX:TrimNativeHeapInterval=1000",
+                "-XX:+UnlockDiagnosticVMOptions", "-XX:+IncrementalInlineForceCleanup",
+                "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh",
+                "-XX:TrimNativeHeapInterval=1000",
                 "-XX:+UseParallelGC", "-Xss4m", "-Xmx512m", "-jar", Repo.jar().toString(), "serve"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(workDir.toFile())
                 .redirectErrorStream(true).redirectOutput(log.toFile());

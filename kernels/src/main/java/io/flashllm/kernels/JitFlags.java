@@ -22,8 +22,18 @@ import java.util.Optional;
 public final class JitFlags {
     /** The option {@link #FLAGS} turns on. */
     static final String OPTION = "IncrementalInlineForceCleanup";
-    /** Flags to put on the java command line, in this order. */
-    public static final List<String> FLAGS = List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+" + OPTION);
+    /**
+     * Flags to put on the java command line, in this order. After the clean-up flag, commands that
+     * inline {@link io.flashllm.kernels.cpu.VectorMath}'s exp and tanh at every call: C2 inlines a method
+     * of their size only where the profile says the call is hot, so a loop first compiled when it had run
+     * only its scalar tail (a softmax over a decode's first few positions) kept a call to exp that C2 had
+     * judged cold, and boxed the vectors crossing it from then on ("callee is too large" under
+     * PrintInlining; the engine's AttentionAllocationTest, run after its small-model tests, failed in every
+     * such run without them). {@code quiet} keeps HotSpot from printing the commands on standard output.
+     */
+    public static final List<String> FLAGS = List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+" + OPTION,
+            "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp",
+            "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh");
 
     private JitFlags() {}
 

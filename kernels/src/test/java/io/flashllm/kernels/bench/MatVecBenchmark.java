@@ -39,7 +39,7 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector",
-        "-XX:+UnlockDiagnosticVMOptions", "-XX:+IncrementalInlineForceCleanup"})
+        "-XX:+UnlockDiagnosticVMOptions", "-XX:+IncrementalInlineForceCleanup", "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::tanh"})
 @State(Scope.Benchmark)
 public class MatVecBenchmark {
 
