@@ -66,22 +66,10 @@ public final class AttentionBench {
             if (headDim % io.flashllm.kernels.cpu.Simd.L != 0) {
                 System.out.println("heads of " + headDim + " are not whole vectors: both columns are the row-wise form");
             }
-            double[] blocked = new double[rounds], rowwise = new double[rounds], ratio = new double[rounds];
             token.time(true, seconds); // warm-up: both forms compiled before the first round
             token.time(false, seconds);
-            double perPair = (double) layers * kvHeads * ctx;
-            for (int r = 0; r < rounds; r++) {
-                boolean blockedFirst = r % 2 == 0;
-                double first = token.time(blockedFirst, seconds), second = token.time(!blockedFirst, seconds);
-                blocked[r] = (blockedFirst ? first : second) / perPair;
-                rowwise[r] = (blockedFirst ? second : first) / perPair;
-                ratio[r] = rowwise[r] / blocked[r];
-                System.out.printf(Locale.ROOT, "round %d  ns per kv head and position: blocked %.1f  row-wise %.1f  row-wise/blocked %.2f%n",
-                        r + 1, blocked[r], rowwise[r], ratio[r]);
-            }
-            System.out.printf(Locale.ROOT, "median: blocked %.1f ns (%.3f ms a token)  row-wise %.1f ns (%.3f ms a token)  ratio %.2f (range %.2f-%.2f)%n",
-                    median(blocked), median(blocked) * perPair / 1e6, median(rowwise), median(rowwise) * perPair / 1e6,
-                    median(ratio), Arrays.stream(ratio).min().orElse(0), Arrays.stream(ratio).max().orElse(0));
+            alternate(token::time, rounds, seconds, (double) layers * kvHeads * ctx, "kv head and position", "a token",
+                    "blocked", "row-wise");
         }
     }
 
@@ -123,22 +111,37 @@ public final class AttentionBench {
     private static void batch(Batch b, int rounds, double seconds, KvCacheType type) {
         System.out.printf(Locale.ROOT, "attention of a prompt batch: %d rows at positions %d..%d, %d layers x %d kv heads of %d, groups of %d, %s cache, one thread%n",
                 b.count, b.ctx - b.count, b.ctx - 1, b.layers, b.kvHeads, b.headDim, b.group, type);
-        double[] matrix = new double[rounds], rows = new double[rounds], ratio = new double[rounds];
         b.time(true, seconds);
         b.time(false, seconds);
         // query heads times the positions each attends to: rows ctx-count..ctx-1 attend to 1 + their position each
         double pairs = (double) b.layers * b.kvHeads * b.group * ((double) b.count * (b.ctx - b.count) + b.count * (b.count + 1) / 2.0);
+        alternate(b::time, rounds, seconds, pairs, "query head and position", "a batch", "matrix products", "row by row");
+    }
+
+    /** Times one of two forms of the same work ({@code true}: the first) in nanoseconds per run. */
+    private interface Form {
+        double time(boolean first, double seconds);
+    }
+
+    /**
+     * The two forms alternated, each round starting with the other, so that the machine's drift falls on
+     * both: nanoseconds per unit of work ({@code units} of them a run) for each, the second's over the
+     * first's per round, then the medians.
+     */
+    private static void alternate(Form form, int rounds, double seconds, double units, String unit, String run,
+                                  String first, String second) {
+        double[] a = new double[rounds], b = new double[rounds], ratio = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            boolean matrixFirst = r % 2 == 0;
-            double first = b.time(matrixFirst, seconds), second = b.time(!matrixFirst, seconds);
-            matrix[r] = (matrixFirst ? first : second) / pairs;
-            rows[r] = (matrixFirst ? second : first) / pairs;
-            ratio[r] = rows[r] / matrix[r];
-            System.out.printf(Locale.ROOT, "round %d  ns per query head and position: matrix products %.2f  row by row %.2f  ratio %.2f%n",
-                    r + 1, matrix[r], rows[r], ratio[r]);
+            boolean firstFirst = r % 2 == 0;
+            double x = form.time(firstFirst, seconds), y = form.time(!firstFirst, seconds);
+            a[r] = (firstFirst ? x : y) / units;
+            b[r] = (firstFirst ? y : x) / units;
+            ratio[r] = b[r] / a[r];
+            System.out.printf(Locale.ROOT, "round %d  ns per %s: %s %.2f  %s %.2f  ratio %.2f%n",
+                    r + 1, unit, first, a[r], second, b[r], ratio[r]);
         }
-        System.out.printf(Locale.ROOT, "median: matrix products %.2f ns (%.2f ms a batch)  row by row %.2f ns (%.2f ms)  ratio %.2f (range %.2f-%.2f)%n",
-                median(matrix), median(matrix) * pairs / 1e6, median(rows), median(rows) * pairs / 1e6,
+        System.out.printf(Locale.ROOT, "median: %s %.2f ns (%.3f ms %s)  %s %.2f ns (%.3f ms)  ratio %.2f (range %.2f-%.2f)%n",
+                first, median(a), median(a) * units / 1e6, run, second, median(b), median(b) * units / 1e6,
                 median(ratio), Arrays.stream(ratio).min().orElse(0), Arrays.stream(ratio).max().orElse(0));
     }
 
