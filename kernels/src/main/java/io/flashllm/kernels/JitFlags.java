@@ -28,8 +28,8 @@ public final class JitFlags {
      * of their size only where the profile says the call is hot, so a loop first compiled when it had run
      * only its scalar tail (a softmax over a decode's first few positions) kept a call to exp that C2 had
      * judged cold, and boxed the vectors crossing it from then on ("callee is too large" under
-     * PrintInlining; the engine's AttentionAllocationTest, run after its small-model tests, failed in every
-     * such run without them). {@code quiet} keeps HotSpot from printing the commands on standard output.
+     * PrintInlining; the engine's AttentionAllocationTest, run after its small-model tests, failed without
+     * them in 3 runs of 3 at one commit and 1 of 2 at the next, and in a CI run). {@code quiet} keeps HotSpot from printing the commands on standard output.
      */
     public static final List<String> FLAGS = List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:+" + OPTION,
             "-XX:CompileCommand=quiet", "-XX:CompileCommand=inline,io.flashllm.kernels.cpu.VectorMath::exp",

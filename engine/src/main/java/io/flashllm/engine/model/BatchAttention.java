@@ -103,6 +103,7 @@ final class BatchAttention {
             attendChunk(w, heads, q, qOff, qStride, n, start, window, c0, c1, scale, softcap, out);
         }
         for (int i = 0; i < n; i++) {
+            // a sink far above every score overflows to infinity here, and the output to 0: its limit
             float sink = sinks != null ? (float) Math.exp(sinks[sinkOff + i % heads] - w.max[i]) : 0f;
             Ops.scale(out, offset(i, heads, qOff, qStride, headDim), headDim, 1f / (w.sum[i] + sink));
         }

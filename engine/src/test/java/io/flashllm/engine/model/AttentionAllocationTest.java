@@ -38,11 +38,12 @@ class AttentionAllocationTest {
                     for (int i = 0; i < 5_000; i++) attend.run();
                     long allocated = ThreadAllocation.cleanestWindow(attend, 1_000, 20);
                     assertTrue(allocated < 1024, type + " heads of " + headDim + ": 1,000 calls allocated " + allocated + " bytes");
-                    if (headDim % io.flashllm.kernels.cpu.Simd.L != 0) continue;
-                    // a prompt batch of 9 rows (a last tile of one query) at positions 36..44, as matrix products
+                    if (!BatchAttention.applies(headDim)) continue;
+                    // a prompt batch of 9 rows at positions 36..44 with 3 of the group's heads, as matrix
+                    // products: 27 queries, so tiles that span rows and a last tile of three
                     float[] qs = new float[9 * group * headDim], outs = new float[qs.length];
                     for (int i = 0; i < qs.length; i++) qs[i] = (float) rnd.nextGaussian();
-                    Runnable batch = () -> BatchAttention.attend(cache, 0, 0, dim, group, qs, 0, group * dim, 9, ctx - 9, 0,
+                    Runnable batch = () -> BatchAttention.attend(cache, 0, 0, dim, 3, qs, 0, group * dim, 9, ctx - 9, 0,
                             0.125f, 0f, null, 0, outs);
                     for (int i = 0; i < 5_000; i++) batch.run();
                     allocated = ThreadAllocation.cleanestWindow(batch, 1_000, 20);
