@@ -1007,7 +1007,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         if (gate == null && pairType != null && pairPrep.length > 0) MatVec.prepare(pairType, x, dim, pairPrep);
         if (chunks <= 1) {
             if (parallel != null) parallel.runPending(); // no loop to overlap: the reads go first
-            accumulateRange(L, rows, cache, ids, list, skip, mark, from, to, gate, x, out, 0);
+            accumulateRange(L, rows, cache, ids, list, skip, mark, from, to, 1, gate, x, out, 0);
             return;
         }
         job.set(L, rows, cache, ids, from, count, chunks, x);
@@ -1055,9 +1055,9 @@ public final class BundleFeedForward implements BatchedFeedForward {
             for (int c = firstChunk; c < endChunk; c++) {
                 float[] p = partial[c];
                 java.util.Arrays.fill(p, 0f);
-                int r0 = this.from + (int) ((long) count * c / chunks);
-                int r1 = this.from + (int) ((long) count * (c + 1) / chunks);
-                accumulateRange(layer, rows, cache, ids, list, skip, mark, r0, r1, gate, x, p, c);
+                // Every chunks-th row from c, not a contiguous share: the neurons that fire most sit
+                // together (the hot region first), so halves of the rows differ threefold in work.
+                accumulateRange(layer, rows, cache, ids, list, skip, mark, from + c, from + count, chunks, gate, x, p, c);
             }
         }
     }
@@ -1079,16 +1079,16 @@ public final class BundleFeedForward implements BatchedFeedForward {
     private float[] batchGate;
 
     /**
-     * out += the contributions of rows [r0, r1) (ids from the cache, or {@code ids} for stream rows).
+     * out += the contributions of rows r0, r0 + step, ... below r1 (ids from the cache, or {@code ids} for stream rows).
      * With the gate pre-activations known (an exact selector computed them), the firing rows are
      * gathered first, their up products run through the multi-row kernel, four rows per pass
      * over the activations, and their down columns are added eight at a time; otherwise each row is
      * handled on its own.
      */
     private void accumulateRange(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int[] list, int[] skip, int mark,
-                                 int r0, int r1, float[] gatePre, float[] x, float[] out, int chunk) {
+                                 int r0, int r1, int step, float[] gatePre, float[] x, float[] out, int chunk) {
         if (gatePre == null || !activation.gated()) {
-            for (int i = r0; i < r1; i++) {
+            for (int i = r0; i < r1; i += step) {
                 int r = list == null ? i : list[i];
                 if (skip != null && skip[r] == mark) continue;
                 accumulate(L, rows, r, cache != null ? cache.idAt(r) : ids[r], gatePre, x, out, chunk);
@@ -1099,7 +1099,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         float[] act = firingAct[chunk];
         float[] up = firingUp[chunk];
         int n = 0;
-        for (int i = r0; i < r1; i++) {
+        for (int i = r0; i < r1; i += step) {
             int r = list == null ? i : list[i];
             if (skip != null && skip[r] == mark) continue;
             int id = cache != null ? cache.idAt(r) : ids[r];
@@ -1280,14 +1280,13 @@ public final class BundleFeedForward implements BatchedFeedForward {
     }
 
     /**
-     * Pins the most frequently requested cached neurons (counted since the warm-up) into the hot
-     * region, releasing the previous choice first. Sorts (count, neuron) pairs packed in longs: no
+     * Makes the most frequently requested cached neurons (counted since the warm-up) the hot
+     * region, in place of the previous choice. Sorts (count, neuron) pairs packed in longs: no
      * allocation once the scratch array exists.
      */
     private void chooseHot(Layer L) {
         L.hotChosenAt = L.cache.step();
         NeuronCache c = L.cache;
-        c.unpinAll();
         int used = c.used();
         if (hotOrder.length < used) hotOrder = new long[c.capacity()];
         for (int r = 0; r < used; r++) {
@@ -1298,7 +1297,7 @@ public final class BundleFeedForward implements BatchedFeedForward {
         int h = Math.min(options.hotRowsPerLayer(), used);
         if (hotTop.length < h) hotTop = new int[h];
         for (int i = 0; i < h; i++) hotTop[i] = (int) hotOrder[used - 1 - i];
-        c.pin(hotTop, h);
+        c.repin(hotTop, h);
     }
 
     private long[] hotOrder = new long[0];

@@ -325,10 +325,37 @@ public final class NeuronCache {
         return pinned;
     }
 
-    /** Returns every hot neuron to the ordinary window region. */
-    public void unpinAll() {
-        hot = 0;
+    /**
+     * Makes the hot region exactly the cached neurons among {@code neurons[0..count)} and returns its size.
+     * Neurons already hot and chosen again keep their rows; only a neuron that leaves the region and
+     * one that joins it swap rows. Re-pinning from an empty region would move every chosen neuron,
+     * copying thousands of rows each time the region is chosen again.
+     */
+    public int repin(int[] neurons, int count) {
+        if (chosen == null) chosen = new int[rowOfNeuron.length];
+        int mark = ++chosenMark;
+        int k = 0;
+        for (int i = 0; i < count; i++) {
+            int n = neurons[i];
+            if (rowOfNeuron[n] >= 0 && chosen[n] != mark) {
+                chosen[n] = mark;
+                k++;
+            }
+        }
+        // As many unchosen neurons sit in rows [0, k) as chosen ones beyond: pair them off.
+        int j = k;
+        for (int r = 0; r < k; r++) {
+            if (chosen[idOfRow[r]] == mark) continue;
+            while (chosen[idOfRow[j]] != mark) j++;
+            swap(r, j++);
+        }
+        hot = k;
+        return k;
     }
+
+    /** Per neuron, the {@link #repin} call that chose it last (compared with {@link #chosenMark}); made on first use. */
+    private int[] chosen;
+    private int chosenMark;
 
     /*
      * Replacing in place, for a token whose neurons are chosen one range at a time while earlier

@@ -121,6 +121,49 @@ class NeuronCacheTest {
         }
     }
 
+    /**
+     * Choosing the hot region again moves only the rows whose neurons change region: neurons chosen
+     * again stay in their rows, the region is exactly the cached ones of the new choice, and every
+     * row keeps its neuron's bytes.
+     */
+    @Test
+    void repinMovesOnlyTheNeuronsThatChangeRegion() {
+        try (Arena arena = Arena.ofConfined()) {
+            NeuronCache c = new NeuronCache(100, 40, SHAPES, 3, arena, new LayerCounters());
+            c.beginToken();
+            Set<Integer> cached = new HashSet<>();
+            for (int n = 0; n < 30; n++) {
+                int row = c.reserve(n);
+                fill(c, row, n);
+                cached.add(n);
+            }
+            assertEquals(8, c.repin(new int[] {3, 29, 7, 15, 22, 0, 11, 18}, 8));
+            assertEquals(8, c.hotCount());
+            Map<Integer, Integer> rowBefore = new HashMap<>();
+            for (int r = 0; r < c.used(); r++) rowBefore.put(c.idAt(r), r);
+            // 3, 7, 15 and 0 stay hot; 29, 22, 11 and 18 leave; 5, 25, 1 and 2 join; 99 is not cached; 7 twice
+            int[] again = {5, 3, 99, 7, 25, 15, 0, 7, 1, 2};
+            assertEquals(8, c.repin(again, again.length));
+            assertEquals(8, c.hotCount());
+            Set<Integer> hot = new HashSet<>();
+            for (int r = 0; r < c.hotCount(); r++) hot.add(c.idAt(r));
+            assertEquals(Set.of(0, 1, 2, 3, 5, 7, 15, 25), hot, "the region is the cached neurons chosen");
+            for (int n : new int[] {3, 7, 15, 0}) assertEquals(rowBefore.get(n), c.rowOf(n), "neuron " + n + " stayed hot and kept its row");
+            int moved = 0;
+            for (int r = 0; r < c.used(); r++) if (rowBefore.get(c.idAt(r)) != r) moved++;
+            assertEquals(8, moved, "the four that joined and the four that left swapped rows; nothing else moved");
+            assertEquals(5, c.repin(new int[] {25, 0, 1, 40, 2, 3}, 6), "a smaller region (40 is not cached)");
+            hot.clear();
+            for (int r = 0; r < c.hotCount(); r++) hot.add(c.idAt(r));
+            assertEquals(Set.of(0, 1, 2, 3, 25), hot);
+            assertEquals(-1, c.rowOf(99));
+            checkInvariants(c, cached);
+            assertEquals(0, c.repin(new int[0], 0), "an empty choice releases the region");
+            assertEquals(0, c.hotCount());
+            checkInvariants(c, cached);
+        }
+    }
+
     @Test
     void windowKeepsNeuronsOfTheLastKTokens() {
         try (Arena arena = Arena.ofConfined()) {
