@@ -986,8 +986,8 @@ public final class BundleFeedForward implements BatchedFeedForward {
     }
 
     /**
-     * out += sum over rows [0, count) of act(row)·down(row). Rows are split into one chunk per
-     * thread, each accumulating into its own partial output, summed at the end; small sets run on
+     * out += sum over rows [0, count) of act(row)·down(row). Rows are dealt to one chunk per thread
+     * in turn, each accumulating into its own partial output, summed at the end; small sets run on
      * the calling thread. Allocation-free: the job object and partial outputs are reused.
      */
     private void compute(Layer L, RowMatrix rows, NeuronCache cache, int[] ids, int from, int to, float[] x, float[] out) {

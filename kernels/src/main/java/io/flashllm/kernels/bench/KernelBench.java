@@ -195,8 +195,10 @@ public final class KernelBench {
     /**
      * GB/s of the neuron cache's rows computed in full: {@code rows} neurons whose gate, up and down
      * rows ({@code cols} each) are three matrices of one allocation, as in the cache; each thread
-     * takes a contiguous share of the neurons into its own output (as {@code BundleFeedForward}
-     * does), and per neuron reads its gate and up rows in one pass, applies SiLU, and adds its down row.
+     * takes a contiguous share of the neurons into its own output (every neuron computes here, so the
+     * shares are equal; {@code BundleFeedForward} interleaves its threads' rows instead, because there
+     * the firing ones cluster), and per neuron reads its gate and up rows in one pass, applies SiLU,
+     * and adds its down row.
      */
     static double measureNeurons(Parallel p, GgmlType t, int rows, int cols, double seconds, long workingSetMb) {
         long bytes = t.bytesFor((long) rows * cols), rb = t.bytesFor(cols);
